@@ -1,0 +1,1 @@
+"""Command-group modules of the ``signalbrain`` command line (see :mod:`signalbrain.cli`)."""

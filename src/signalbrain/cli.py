@@ -1,0 +1,84 @@
+"""The ``signalbrain`` command line: a thin layer over the Python API.
+
+Each command group lives in a module of :mod:`signalbrain._cli` that adds its sub-parser with
+``register(subparsers)`` and sets ``func(args) -> int``. This module owns only the shared
+contract: exit codes and error reporting.
+
+Exit codes: 0 success; 2 bad input (one clear message, no traceback); 3 a batch finished but
+skipped some inputs; 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from signalbrain import __version__
+from signalbrain.errors import InputError, SignalbrainError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SKIPPED", "main"]
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_SKIPPED = 3
+
+# Command-group modules under signalbrain._cli, in the order `--help` lists them.
+_COMMAND_MODULES: tuple[str, ...] = (
+    "network",
+    "demo",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on usage errors already; keep the message short and clear."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"signalbrain: error: {message}\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full argument parser with every command group registered."""
+    parser = _Parser(prog="signalbrain", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"signalbrain {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"signalbrain._cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (also used as the console script)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        sys.stderr.write(f"signalbrain: {exc}\n")
+        return EXIT_BAD_INPUT
+    except SignalbrainError as exc:
+        sys.stderr.write(f"signalbrain: {exc}\n")
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        sys.stderr.write("signalbrain: interrupted\n")
+        return 130
+    except Exception as exc:  # the last guard: never a bare traceback for users
+        if args.debug or os.environ.get("SIGNALBRAIN_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(f"signalbrain: internal error: {type(exc).__name__}: {exc}\n"
+                         "(run with --debug for the traceback)\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
