@@ -1,0 +1,42 @@
+"""Shared test fixtures: where ../shared lives and whether SUMO is installed.
+
+Tests that read ``../shared/data`` use the ``shared_data`` fixture and skip cleanly when it is
+absent; tests that need SUMO binaries use ``sumo_home``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SIGNALBRAIN_SHARED", ROOT.parent / "shared")) / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (skips the test when absent)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not available")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sumo_home() -> Path:
+    """SUMO_HOME of the installed eclipse-sumo package (skips when SUMO is not installed)."""
+    try:
+        import sumo  # type: ignore[import-not-found]
+    except ImportError:
+        if shutil.which("sumo") and os.environ.get("SUMO_HOME"):
+            return Path(os.environ["SUMO_HOME"])
+        pytest.skip("eclipse-sumo is not installed (pip install 'signalbrain[sumo]')")
+    return Path(sumo.SUMO_HOME)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The project's root folder (bundled networks live in ``networks/``)."""
+    return ROOT
