@@ -1,0 +1,383 @@
+"""Timing plans: what a signal controller runs, with the invariants that make a plan runnable.
+
+A :class:`TimingPlan` is a NEMA ring-barrier fixed-time plan of one intersection: a cycle length,
+an offset, and per phase a green, a yellow and an all-red interval. Phases of one ring run in ring
+order; rings run concurrently; barrier groups run one after the other, and every ring that has
+phases in a barrier group spends the same time in it, so all rings cross each barrier together
+(NEMA TS 2; Urbanik et al., *Signal Timing Manual*, 2nd ed., NCHRP 812, 2015, ch. 5).
+
+Time convention: the cycle starts at absolute time ``offset_s`` (modulo ``cycle_s``) with the first
+phase of every ring in the first barrier group turning green. A :class:`NetworkPlan` holds one
+plan per intersection.
+
+A movement that is green in a phase and also in the phase that follows it in the same ring keeps
+its green through the clearance between them (it is not shown yellow); every other movement of
+the ending phase shows yellow, then red during the all-red interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from signalbrain.errors import InputError, Problem, format_path
+from signalbrain.network.model import Intersection
+
+__all__ = [
+    "NetworkPlan",
+    "PhaseTiming",
+    "RingInterval",
+    "TimingPlan",
+    "movement_states",
+]
+
+_TOL_S = 1e-6
+IntervalKind = Literal["green", "yellow", "red"]
+_RANK = {"r": 0, "y": 1, "g": 2, "G": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTiming:
+    """Timing of one phase [s]: green, then yellow, then all-red."""
+
+    number: int
+    green_s: float
+    yellow_s: float
+    all_red_s: float
+
+    @property
+    def split_s(self) -> float:
+        """Green plus yellow plus all-red [s]."""
+        return self.green_s + self.yellow_s + self.all_red_s
+
+    @property
+    def clearance_s(self) -> float:
+        """Yellow plus all-red [s]."""
+        return self.yellow_s + self.all_red_s
+
+
+@dataclass(frozen=True, slots=True)
+class RingInterval:
+    """The interval of one ring that contains a given instant.
+
+    ``start_s`` and ``end_s`` are absolute times [s] of the interval's start and end.
+    """
+
+    phase: int
+    kind: IntervalKind
+    start_s: float
+    end_s: float
+
+
+def _barrier_rings(rings: tuple[tuple[int, ...], ...], group: tuple[int, ...]
+                   ) -> list[list[int]]:
+    members = set(group)
+    return [[n for n in ring if n in members] for ring in rings]
+
+
+@dataclass(frozen=True, slots=True)
+class TimingPlan:
+    """A fixed-time ring-barrier plan for one intersection.
+
+    Parameters
+    ----------
+    intersection
+        Id of the intersection.
+    cycle_s
+        Cycle length [s]; equals the sum over barrier groups of the time each group takes.
+    offset_s
+        Absolute time [s] (modulo the cycle) at which the cycle starts; in ``[0, cycle_s)``.
+    phases
+        Timing of every phase named in ``rings``.
+    rings
+        Phase numbers per ring in sequence order.
+    barriers
+        Groups of phase numbers that run between two barriers, in order.
+    notes
+        Why the plan is what it is when a request could not be met (oversaturation, limits).
+
+    Raises
+    ------
+    InputError
+        When an invariant fails: negative or non-finite times, a phase in no ring or in two, a
+        barrier group in which the rings take different times, or a cycle that is not the sum of
+        the barrier groups.
+    """
+
+    intersection: str
+    cycle_s: float
+    offset_s: float
+    phases: tuple[PhaseTiming, ...]
+    rings: tuple[tuple[int, ...], ...]
+    barriers: tuple[tuple[int, ...], ...]
+    notes: tuple[str, ...] = ()
+    _index: dict[int, int] = field(init=False, repr=False, compare=False)
+    _starts: dict[int, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {p.number: i for i, p in enumerate(self.phases)})
+        problems = self._invariant_problems()
+        if problems:
+            raise InputError(problems)
+        object.__setattr__(self, "_starts", self._compute_starts())
+
+    # -- invariants -------------------------------------------------------------------------
+    def _invariant_problems(self) -> list[Problem]:
+        base = format_path("plans", self.intersection)
+        out: list[Problem] = []
+        if not (math.isfinite(self.cycle_s) and self.cycle_s > 0):
+            out.append(Problem(format_path(base, "cycle_s"), f"= {self.cycle_s}: must be > 0"))
+        if not (math.isfinite(self.offset_s) and 0 <= self.offset_s < max(self.cycle_s, 0.0)
+                + _TOL_S):
+            out.append(Problem(format_path(base, "offset_s"),
+                               f"= {self.offset_s}: must be in [0, cycle_s = {self.cycle_s})"))
+        for i, ph in enumerate(self.phases):
+            for name in ("green_s", "yellow_s", "all_red_s"):
+                v = getattr(ph, name)
+                if not (math.isfinite(v) and v >= 0):
+                    out.append(Problem(format_path(base, "phases", i, name),
+                                       f"= {v}: must be a finite number >= 0"))
+        if len(self._index) != len(self.phases):
+            out.append(Problem(format_path(base, "phases"), "duplicate phase numbers"))
+        in_rings = [n for ring in self.rings for n in ring]
+        if not in_rings:
+            out.append(Problem(format_path(base, "rings"), "no phases in any ring"))
+        if len(set(in_rings)) != len(in_rings):
+            out.append(Problem(format_path(base, "rings"), "a phase appears in more than one ring"))
+        if set(in_rings) != set(self._index):
+            out.append(Problem(format_path(base, "rings"),
+                               f"ring phases {sorted(set(in_rings))} differ from timed phases "
+                               f"{sorted(self._index)}"))
+        in_barriers = [n for g in self.barriers for n in g]
+        if sorted(in_barriers) != sorted(in_rings):
+            out.append(Problem(format_path(base, "barriers"),
+                               "barrier groups must hold every ring phase exactly once"))
+        if out:
+            return out
+        total = 0.0
+        for g, group in enumerate(self.barriers):
+            sums = [sum(self.phase(n).split_s for n in seq)
+                    for seq in _barrier_rings(self.rings, group) if seq]
+            if sums and max(sums) - min(sums) > _TOL_S * max(1.0, max(sums)):
+                out.append(Problem(format_path(base, "barriers", g),
+                                   f"rings take different times in this barrier group: "
+                                   f"{', '.join(f'{s:g} s' for s in sums)}"))
+            total += max(sums) if sums else 0.0
+        if abs(total - self.cycle_s) > 1e-6 * max(1.0, total):
+            out.append(Problem(format_path(base, "cycle_s"),
+                               f"= {self.cycle_s:g}: must equal the sum of the barrier groups "
+                               f"({total:g} s)"))
+        return out
+
+    def _compute_starts(self) -> dict[int, float]:
+        starts: dict[int, float] = {}
+        t0 = 0.0
+        for group in self.barriers:
+            length = 0.0
+            for seq in _barrier_rings(self.rings, group):
+                t = t0
+                for n in seq:
+                    starts[n] = t
+                    t += self.phase(n).split_s
+                length = max(length, t - t0)
+            t0 += length
+        return starts
+
+    # -- queries ----------------------------------------------------------------------------
+    def phase(self, number: int) -> PhaseTiming:
+        """The timing of a phase (``KeyError`` if the plan has no such phase)."""
+        return self.phases[self._index[number]]
+
+    def has_phase(self, number: int) -> bool:
+        """Whether the plan times this phase."""
+        return number in self._index
+
+    def phase_start_s(self, number: int) -> float:
+        """Start of a phase's green relative to the cycle start [s] (offset not applied)."""
+        return self._starts[number]
+
+    def green_window_s(self, number: int) -> tuple[float, float]:
+        """Absolute start and end [s] of the phase's green in the cycle that starts at
+        ``offset_s`` (the end may exceed ``cycle_s``; take both modulo the cycle if needed)."""
+        start = self.offset_s + self._starts[number]
+        return start, start + self.phase(number).green_s
+
+    def effective_green_s(self, number: int, *, lost_s: float = 2.0,
+                          extension_s: float = 2.0) -> float:
+        """Effective green [s]: green + yellow + all-red minus the phase's lost time (start-up
+        lost time plus the clearance not used, HCM 7th ed. eq. 19-3 style: g = G + Y + AR - l)
+        where the lost time is ``lost_s + clearance - extension_s``."""
+        p = self.phase(number)
+        lost = max(0.0, lost_s + p.clearance_s - extension_s)
+        return max(0.0, p.split_s - lost)
+
+    def phase_at(self, t_s: float) -> tuple[RingInterval, ...]:
+        """Per ring, the green, yellow or all-red interval that contains absolute time ``t_s``.
+
+        Rings without a phase in the current barrier group (an idle ring) report ``phase=0`` and
+        ``kind="red"`` for the whole group.
+        """
+        tau = (t_s - self.offset_s) % self.cycle_s
+        cycle_start = t_s - tau
+        out: list[RingInterval] = []
+        for ring in self.rings:
+            found: RingInterval | None = None
+            for n in ring:
+                p = self.phase(n)
+                s = self._starts[n]
+                if s - _TOL_S <= tau < s + p.split_s:
+                    g_end = s + p.green_s
+                    y_end = g_end + p.yellow_s
+                    if tau < g_end:
+                        kind: IntervalKind = "green"
+                        a, b = s, g_end
+                    elif tau < y_end:
+                        kind, a, b = "yellow", g_end, y_end
+                    else:
+                        kind, a, b = "red", y_end, s + p.split_s
+                    found = RingInterval(n, kind, cycle_start + a, cycle_start + b)
+                    break
+            if found is None:
+                found = self._idle_interval(ring, tau, cycle_start)
+            out.append(found)
+        return tuple(out)
+
+    def _idle_interval(self, ring: tuple[int, ...], tau: float, cycle_start: float
+                       ) -> RingInterval:
+        t0 = 0.0
+        for group in self.barriers:
+            seqs = [s for s in _barrier_rings(self.rings, group) if s]
+            length = max(sum(self.phase(n).split_s for n in s) for s in seqs)
+            if t0 <= tau < t0 + length:
+                break
+            t0 += length
+        else:
+            length = 0.0
+        return RingInterval(0, "red", cycle_start + t0, cycle_start + t0 + length)
+
+    def next_phase(self, number: int) -> int:
+        """The phase that follows ``number`` in its ring (wrapping around the cycle)."""
+        order = self.sequence()
+        for ring_seq in order:
+            if number in ring_seq:
+                i = ring_seq.index(number)
+                return ring_seq[(i + 1) % len(ring_seq)]
+        raise KeyError(number)
+
+    def sequence(self) -> tuple[tuple[int, ...], ...]:
+        """Per ring, phase numbers in the order they run (barrier groups in order)."""
+        return tuple(tuple(n for group in self.barriers for n in ring if n in set(group))
+                     for ring in self.rings)
+
+    # -- limits -----------------------------------------------------------------------------
+    def check(self, intersection: Intersection) -> list[Problem]:
+        """Every way this plan breaks the limits of ``intersection`` (empty when it keeps them).
+
+        Checks that the plan times exactly the intersection's phases with its rings, that every
+        green lasts at least the larger of ``min_green_s`` and ``ped_min_s`` and at most
+        ``max_green_s``, that yellow and all-red are at least the phase's, and that the cycle lies
+        in ``[cycle_min_s, cycle_max_s]``.
+        """
+        base = format_path("plans", self.intersection)
+        out: list[Problem] = []
+        if self.intersection != intersection.id:
+            out.append(Problem(format_path(base, "intersection"),
+                               f"{self.intersection!r}: plan is for another intersection than "
+                               f"{intersection.id!r}"))
+        want = {p.number for p in intersection.phases}
+        have = set(self._index)
+        if want != have:
+            out.append(Problem(format_path(base, "phases"),
+                               f"times phases {sorted(have)}; the intersection has {sorted(want)}"))
+        for i, pt in enumerate(self.phases):
+            if pt.number not in want:
+                continue
+            ph = intersection.phase(pt.number)
+            p = format_path(base, "phases", i)
+            need = max(ph.min_green_s, ph.ped_min_s)
+            if pt.green_s < need - _TOL_S:
+                out.append(Problem(format_path(p, "green_s"),
+                                   f"= {pt.green_s:g}: shorter than the minimum {need:g} s "
+                                   f"(min_green_s / ped_min_s of phase {ph.number})"))
+            if pt.green_s > ph.max_green_s + _TOL_S:
+                out.append(Problem(format_path(p, "green_s"),
+                                   f"= {pt.green_s:g}: longer than max_green_s = "
+                                   f"{ph.max_green_s:g} of phase {ph.number}"))
+            if pt.yellow_s < ph.yellow_s - _TOL_S:
+                out.append(Problem(format_path(p, "yellow_s"),
+                                   f"= {pt.yellow_s:g}: shorter than the phase's yellow "
+                                   f"{ph.yellow_s:g} s"))
+            if pt.all_red_s < ph.all_red_s - _TOL_S:
+                out.append(Problem(format_path(p, "all_red_s"),
+                                   f"= {pt.all_red_s:g}: shorter than the phase's all-red "
+                                   f"{ph.all_red_s:g} s"))
+        if self.cycle_s < intersection.cycle_min_s - _TOL_S or \
+                self.cycle_s > intersection.cycle_max_s + _TOL_S:
+            out.append(Problem(format_path(base, "cycle_s"),
+                               f"= {self.cycle_s:g}: outside [{intersection.cycle_min_s:g}, "
+                               f"{intersection.cycle_max_s:g}] s"))
+        return out
+
+    def with_offset(self, offset_s: float) -> TimingPlan:
+        """A copy with another offset (taken modulo the cycle)."""
+        return TimingPlan(self.intersection, self.cycle_s, offset_s % self.cycle_s, self.phases,
+                          self.rings, self.barriers, self.notes)
+
+
+def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) -> dict[str, str]:
+    """Signal state of every movement at absolute time ``t_s``.
+
+    Returns
+    -------
+    dict
+        Movement id -> ``"G"`` (protected green), ``"g"`` (permitted green), ``"y"`` (yellow) or
+        ``"r"`` (red). A movement green in the ending phase and in the next phase of the same ring
+        keeps its green state through the clearance.
+    """
+    states = dict.fromkeys((m.id for m in intersection.movements), "r")
+
+    def put(mid: str, s: str) -> None:
+        if mid in states and _RANK[s] > _RANK[states[mid]]:
+            states[mid] = s
+
+    for iv in plan.phase_at(t_s):
+        if iv.phase == 0 or not any(p.number == iv.phase for p in intersection.phases):
+            continue
+        ph = intersection.phase(iv.phase)
+        if iv.kind == "green":
+            for mid in ph.protected:
+                put(mid, "G")
+            for mid in ph.permitted:
+                put(mid, "g")
+            continue
+        nxt_n = plan.next_phase(iv.phase)
+        nxt = intersection.phase(nxt_n) if any(p.number == nxt_n for p in
+                                               intersection.phases) else None
+        carried = set(nxt.movements) if nxt is not None and nxt_n != iv.phase else set()
+        for mid in ph.protected:
+            put(mid, "G" if mid in carried else ("y" if iv.kind == "yellow" else "r"))
+        for mid in ph.permitted:
+            put(mid, "g" if mid in carried else ("y" if iv.kind == "yellow" else "r"))
+    return states
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPlan:
+    """Plans for every signal of a network, keyed by intersection id.
+
+    ``notes`` explain network-wide decisions (coordination groups, infeasible requests);
+    ``objective`` holds the model's figures of merit where computed (e.g. ``delay_vehh``,
+    ``stops_vph``, ``bandwidth_s``).
+    """
+
+    plans: Mapping[str, TimingPlan]
+    notes: tuple[str, ...] = ()
+    objective: Mapping[str, float] = field(default_factory=dict)
+
+    def __getitem__(self, intersection_id: str) -> TimingPlan:
+        return self.plans[intersection_id]
+
+    def __len__(self) -> int:
+        return len(self.plans)
