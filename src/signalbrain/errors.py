@@ -38,7 +38,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = ": ".join(p for p in (self.source, self.path) if p)
-        return f"{where}: {self.message}" if where else self.message
+        if not where:
+            return self.message
+        # "links.x.lanes = 0: must be >= 1" reads better than "links.x.lanes: = 0: ..."
+        sep = " " if self.path and self.message.startswith("= ") else ": "
+        return f"{where}{sep}{self.message}"
 
 
 class InputError(SignalbrainError, ValueError):

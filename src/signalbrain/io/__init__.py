@@ -1,0 +1,64 @@
+"""Every file format at the edge: network YAML, SUMO nets and programs, plans, counts, cameras.
+
+``load_network`` picks the reader by file name: ``.yaml``/``.yml`` (signalbrain network YAML),
+``.net.xml`` (SUMO network) or ``.sumocfg`` (the SUMO config's ``net-file``).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from signalbrain.errors import InputError, Problem
+from signalbrain.io.bundled import bundled_dir, bundled_names, bundled_network
+from signalbrain.io.network_yaml import network_to_dict, parse_network, read_network, write_network
+from signalbrain.network.model import Network
+
+__all__ = [
+    "bundled_dir",
+    "bundled_names",
+    "bundled_network",
+    "load_network",
+    "network_to_dict",
+    "parse_network",
+    "read_network",
+    "sumocfg_files",
+    "write_network",
+]
+
+
+def sumocfg_files(path: str | Path) -> dict[str, list[Path]]:
+    """Input files of a SUMO configuration: ``{"net-file": [...], "route-files": [...],
+    "additional-files": [...]}`` resolved against the config's folder."""
+    cfg = Path(path)
+    try:
+        root = ET.parse(cfg).getroot()
+    except FileNotFoundError:
+        raise InputError(f"file not found: {cfg}") from None
+    except (ET.ParseError, OSError) as exc:
+        raise InputError([Problem("", f"not a readable SUMO config: {exc}", str(cfg))]) from None
+    out: dict[str, list[Path]] = {"net-file": [], "route-files": [], "additional-files": []}
+    for key in out:
+        for elem in root.iter(key):
+            value = elem.get("value", "")
+            out[key] += [cfg.parent / v.strip() for v in value.split(",") if v.strip()]
+    return out
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a network from YAML, a SUMO ``.net.xml`` or a ``.sumocfg`` (by file name)."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.endswith((".yaml", ".yml")):
+        return read_network(p)
+    if name.endswith(".sumocfg"):
+        nets = sumocfg_files(p)["net-file"]
+        if not nets:
+            raise InputError([Problem("input.net-file", "missing: the config names no network",
+                                      str(p))])
+        p, name = nets[0], nets[0].name.lower()
+    if name.endswith((".net.xml", ".net.xml.gz")):
+        from signalbrain.io.sumo_net import read_sumo_net
+
+        return read_sumo_net(p)
+    raise InputError(f"{p}: unknown network format; expected .yaml, .yml, .net.xml or .sumocfg")

@@ -284,7 +284,7 @@ class Network:
     links: tuple[Link, ...]
     intersections: tuple[Intersection, ...]
     driving_side: Literal["right", "left"] = "right"
-    source: str | None = None
+    source: str | None = field(default=None, compare=False)
     notes: tuple[str, ...] = ()
     _node_index: dict[str, int] = field(init=False, repr=False, compare=False)
     _link_index: dict[str, int] = field(init=False, repr=False, compare=False)
