@@ -136,7 +136,9 @@ def _parse_conflicts(f: Fields, raw: Any, base: str, movements: list[Movement],
                      node_ids: list[str], links: dict[str, Link], nodes: dict[str, Node],
                      side: str) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
     if raw is MISSING or raw == "auto":
-        ok = all(m.turn == "P" or (m.from_link in links and m.to_link in links) for m in movements)
+        ok = all(m.turn == "P" or all(k in links and links[k].from_node in nodes
+                                      and links[k].to_node in nodes
+                                      for k in (m.from_link, m.to_link)) for m in movements)
         if not ok or not all(n in nodes for n in node_ids):
             return frozenset(), frozenset()
         return infer_conflicts(movements, movement_legs(movements, links, nodes, node_ids), side)

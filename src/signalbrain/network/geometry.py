@@ -8,8 +8,9 @@ movements conflict when their chords cross (the paths cross) or when they share 
 This rule holds for any number of legs and any angles, so skewed and 5-leg junctions work too.
 
 A conflicting pair is *permissive* (may be green together when one yields, as a permitted left)
-when a left or U turn crosses the through or right movement of the opposing leg, or when a turning
-movement merges with another stream. Crossing throughs never are.
+when a left or U turn crosses or merges with the through or right movement of the opposing leg, or
+when a right turn merges with another stream. Crossing throughs never are, nor a left turn merging
+with the crossing street's through.
 """
 
 from __future__ import annotations
@@ -113,12 +114,14 @@ def infer_conflicts(movements: Sequence[Movement], legs: LegAngles, driving_side
                 continue
             key = pair(a.id, b.id)
             conflicts.add(key)
-            turning = {a.turn, b.turn} - {"T"}
             opposing = _opposing(legs.entry_deg[a.id], legs.entry_deg[b.id])
             left_vs_opposing = opposing and (
                 (a.turn in "LU" and b.turn in "TR") or (b.turn in "LU" and a.turn in "TR")
             )
-            if left_vs_opposing or (merge and turning):
+            # A right turn may merge into a stream while yielding (permitted right); a left turn
+            # merging with the crossing street's through may not.
+            right_merge = merge and "R" in (a.turn, b.turn)
+            if left_vs_opposing or right_merge:
                 permissive.add(key)
     return frozenset(conflicts), frozenset(permissive)
 
@@ -157,6 +160,9 @@ def infer_movements(node_ids: Sequence[str], links: Mapping[str, Link],
     incoming = [k for k in links.values() if k.to_node in members and k.from_node not in members]
     outgoing = [k for k in links.values() if k.from_node in members and k.to_node not in members]
     out: list[Movement] = []
+    known = [k for k in (*incoming, *outgoing) if k.from_node in nodes and k.to_node in nodes]
+    incoming = [k for k in incoming if k in known]
+    outgoing = [k for k in outgoing if k in known]
     for a in incoming:
         pa, pb = nodes[a.from_node], nodes[a.to_node]
         h_in = heading_deg(pa.x_m, pa.y_m, pb.x_m, pb.y_m)

@@ -1,0 +1,155 @@
+"""Network YAML: bundled files, round trips and one clear message per kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from signalbrain.cli import main
+from signalbrain.errors import InputError
+from signalbrain.io import bundled_names, bundled_network, read_network, write_network
+from signalbrain.network.generate import grid
+
+SINGLE = """
+name: t
+nodes: {A: [0, 0], N: [0, 300], S: [0, -300], E: [300, 0], W: [-300, 0]}
+links:
+  W_A: {from: W, to: A, lanes: 2}
+  A_E: {from: A, to: E}
+  E_A: {from: E, to: A, lanes: 2}
+  A_W: {from: A, to: W}
+  S_A: {from: S, to: A}
+  A_N: {from: A, to: N}
+  N_A: {from: N, to: A}
+  A_S: {from: A, to: S}
+intersections:
+  A:
+    phases:
+      - {number: 2, protected: [W_A.T, W_A.R, E_A.T, E_A.R], permitted: [W_A.L, E_A.L]}
+      - {number: 4, protected: [S_A.T, S_A.R, N_A.T, N_A.R], permitted: [S_A.L, N_A.L]}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    return path
+
+
+def edit(change: str, old: str, new: str) -> str:
+    assert old in change, old
+    return change.replace(old, new, 1)
+
+
+def test_minimal_file_loads_with_inferred_movements(tmp_path: Path) -> None:
+    net = read_network(write(tmp_path, SINGLE))
+    isec = net.intersection("A")
+    assert len(isec.movements) == 12
+    assert net.link("W_A").length_m == pytest.approx(300.0)
+    assert isec.rings == ((2, 4),)
+
+
+@pytest.mark.parametrize("name", ["single", "arterial", "grid3x3"])
+def test_bundled_networks_load_and_round_trip(name: str, tmp_path: Path) -> None:
+    net = read_network(bundled_network(name))
+    for compact in (False, True):
+        out = write_network(net, tmp_path / f"{name}.yaml", compact=compact)
+        assert read_network(out) == net
+
+
+def test_bundled_names() -> None:
+    assert {"single", "arterial", "grid3x3"} <= set(bundled_names())
+
+
+def test_single_is_eight_phase_nema() -> None:
+    isec = read_network(bundled_network("single")).intersection("A")
+    assert sorted(p.number for p in isec.phases) == list(range(1, 9))
+    assert isec.rings == ((1, 2, 3, 4), (5, 6, 7, 8))
+    assert isec.phase(2).permitted == ("W_A.L",)  # protected-permitted left
+
+
+BAD_CASES = [
+    # (what, old, new, expected message fragment)
+    ("malformed YAML", "name: t", "name: [t", "malformed YAML at line"),
+    ("wrong type", "W_A: {from: W, to: A, lanes: 2}", "W_A: {from: W, to: A, lanes: two}",
+     "links.W_A.lanes = 'two': expected an integer"),
+    ("zero lanes", "W_A: {from: W, to: A, lanes: 2}", "W_A: {from: W, to: A, lanes: 0}",
+     "links.W_A.lanes = 0: must be >= 1"),
+    ("negative length", "A_E: {from: A, to: E}", "A_E: {from: A, to: E, length_m: -4}",
+     "links.A_E.length_m = -4.0: must be > 0"),
+    ("dangling node", "A_E: {from: A, to: E}", "A_E: {from: A, to: Q}",
+     "links.A_E.to: 'Q': unknown node"),
+    ("unknown movement", "permitted: [W_A.L, E_A.L]", "permitted: [W_A.L, A_Q.T]",
+     "intersections.A.phases[0].permitted[1]: 'A_Q.T': unknown movement; known:"),
+    ("conflicting phase", "protected: [W_A.T, W_A.R, E_A.T, E_A.R]",
+     "protected: [W_A.T, W_A.R, E_A.T, E_A.R, S_A.T]",
+     "gives green to conflicting movements"),
+    ("unserved movement", "permitted: [S_A.L, N_A.L]", "permitted: [S_A.L]",
+     "movements no phase serves: N_A.L"),
+    ("min above max", "permitted: [W_A.L, E_A.L]}",
+     "permitted: [W_A.L, E_A.L], min_green_s: 40, max_green_s: 30}",
+     "phases[0].min_green_s = 40.0: greater than max_green_s = 30.0"),
+    ("missing yellow", "permitted: [W_A.L, E_A.L]}", "permitted: [W_A.L, E_A.L], yellow_s: 0}",
+     "phases[0].yellow_s = 0.0: missing or short yellow"),
+    ("unknown field", "name: t", "name: t\nlinkz: {}", "linkz: unknown field; valid fields:"),
+    ("disconnected", "A_S: {from: A, to: S}", "A_S: {from: A, to: S}\n  X_Y: {from: X, to: Y}",
+     "X_Y.from: 'X': unknown node"),
+]
+
+
+@pytest.mark.parametrize(("what", "old", "new", "message"), BAD_CASES,
+                         ids=[c[0] for c in BAD_CASES])
+def test_bad_input_gives_one_clear_error(tmp_path: Path, what: str, old: str, new: str,
+                                         message: str) -> None:
+    path = write(tmp_path, edit(SINGLE, old, new))
+    with pytest.raises(InputError) as info:
+        read_network(path)
+    text = str(info.value)
+    assert message in text
+    assert str(path) in text
+
+
+def test_disconnected_parts_are_reported(tmp_path: Path) -> None:
+    text = edit(SINGLE, "W: [-300, 0]}", "W: [-300, 0], X: [900, 900], Y: [950, 900]}")
+    text = edit(text, "A_S: {from: A, to: S}", "A_S: {from: A, to: S}\n  X_Y: {from: X, to: Y}")
+    with pytest.raises(InputError, match="falls apart into 2 disconnected parts"):
+        read_network(write(tmp_path, text))
+
+
+def test_all_problems_are_gathered(tmp_path: Path) -> None:
+    text = edit(SINGLE, "W_A: {from: W, to: A, lanes: 2}", "W_A: {from: W, to: A, lanes: 0}")
+    text = edit(text, "A_E: {from: A, to: E}", "A_E: {from: A, to: Q}")
+    with pytest.raises(InputError) as info:
+        read_network(write(tmp_path, text))
+    assert len(info.value.problems) >= 2
+
+
+@pytest.mark.parametrize("case", BAD_CASES[:6], ids=[c[0] for c in BAD_CASES[:6]])
+def test_cli_validate_exit_code_2_without_traceback(tmp_path: Path, case: tuple[str, ...],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    _, old, new, message = case
+    path = write(tmp_path, edit(SINGLE, old, new))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_cli_validate_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(bundled_network("grid3x3"))]) == 0
+    out = capsys.readouterr().out
+    assert "signals     9" in out and "phases      72" in out
+
+
+def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_written_yaml_is_plain_yaml(tmp_path: Path) -> None:
+    out = write_network(grid(2, 2), tmp_path / "g.yaml")
+    doc = yaml.safe_load(out.read_text())
+    assert set(doc) >= {"nodes", "links", "intersections"}
+    assert len(doc["intersections"]) == 4
