@@ -103,11 +103,11 @@ BAD_CASES = [
      "colour: unknown field; valid fields: camera"),
     ("missing camera id", {k: v for k, v in make_doc().items() if k != "camera"},
      "camera: missing; expected a string"),
-    ("interval not positive", _set(make_doc(), ("interval_s",), 0), "interval_s: = 0: must be > 0"),
+    ("interval not positive", _set(make_doc(), ("interval_s",), 0), "interval_s = 0: must be > 0"),
     ("resize width too small", _set(make_doc(), ("resize_width",), 8),
-     "resize_width: = 8: must be >= 32"),
+     "resize_width = 8: must be >= 32"),
     ("resize width not integer", _set(make_doc(), ("resize_width",), "wide"),
-     "resize_width: = 'wide': expected an integer"),
+     "resize_width = 'wide': expected an integer"),
     ("unknown line field", _set(make_doc(), ("lines", 0, "direction"), "in"),
      "lines[0].direction: unknown field; valid fields: id, points, approach"),
     ("degenerate line", _set(make_doc(), ("lines", 0, "points"), [[10, 10], [10, 10.5]]),
@@ -115,17 +115,17 @@ BAD_CASES = [
     ("line with three points", _set(make_doc(), ("lines", 0, "points"), [[0, 0], [5, 5], [9, 9]]),
      "lines[0].points: has 3 points; expected exactly 2"),
     ("bad point", _set(make_doc(), ("lines", 0, "points"), [[0, 0], [5, "y"]]),
-     "lines[0].points[1]: = [5, 'y']: expected a point [x, y] of two numbers"),
+     "lines[0].points[1] = [5, 'y']: expected a point [x, y] of two numbers"),
     ("duplicate line id", _set(make_doc(), ("lines",), make_doc()["lines"] * 2),
-     "lines[1].id: = 'northbound': duplicate id (also lines[0])"),
+     "lines[1].id = 'northbound': duplicate id (also lines[0])"),
     ("unknown zone kind", _set(make_doc(), ("zones", 2, "kind"), "parking"),
-     "zones[2].kind: = 'parking': must be one of entry, exit, queue"),
+     "zones[2].kind = 'parking': must be one of entry, exit, queue"),
     ("polygon with two points", _set(make_doc(), ("zones", 2, "polygon"), [[0, 0], [5, 5]]),
      "zones[2].polygon: has 2 points; a polygon needs at least 3"),
     ("collinear polygon", _set(make_doc(), ("zones", 2, "polygon"), [[0, 0], [5, 5], [10, 10]]),
      "zones[2].polygon: is degenerate: area 0 px^2"),
     ("arrow in zone id", _set(make_doc(), ("zones", 0, "id"), "a->b"),
-     "zones[0].id: = 'a->b': must not contain '->'"),
+     "zones[0].id = 'a->b': must not contain '->'"),
     ("entry without exit", _set(make_doc(), ("zones",), [make_doc()["zones"][0]]),
      "zones: has entry zones but no exit zone"),
     ("nothing to count", _set(_set(make_doc(), ("lines",), []), ("zones",), []),
@@ -148,11 +148,11 @@ def test_bad_input_names_file_path_and_fix(doc: Any, expected: str) -> None:
 def test_out_of_frame_only_checked_with_frame_size() -> None:
     doc = _set(make_doc(), ("lines", 0, "points"), [[40, 150], [700, 150]])
     parse_camera(doc)  # no frame size: nothing to check against
-    with pytest.raises(InputError, match=r"lines\[0\]\.points\[1\]: = \[700, 150\] is outside the "
+    with pytest.raises(InputError, match=r"lines\[0\]\.points\[1\] = \[700, 150\] is outside the "
                        r"640x360 frame; x must be in \[0, 640\]"):
         parse_camera(doc, "a.yaml", frame_size=(640, 360))
     zdoc = _set(make_doc(), ("zones", 1, "polygon"), [[200, 0], [300, -5], [300, 80]])
-    with pytest.raises(InputError, match=r"zones\[1\]\.polygon\[1\]: = \[300, -5\] is outside"):
+    with pytest.raises(InputError, match=r"zones\[1\]\.polygon\[1\] = \[300, -5\] is outside"):
         parse_camera(zdoc, frame_size=(640, 360))
 
 
@@ -163,11 +163,11 @@ def test_unknown_approach_and_intersection_with_network() -> None:
         parse_camera(doc, "a.yaml", network=net)
     text = str(info.value)
     assert "2 problems" in text
-    assert "lines[0].approach: = 'S_B': unknown approach; expected a link id of network 'tiny'" \
+    assert "lines[0].approach = 'S_B': unknown approach; expected a link id of network 'tiny'" \
         in text
     assert "A_N, S_A" in text
-    assert "zones[1].approach: = 'X'" in text
-    with pytest.raises(InputError, match="intersection: = 'Q': unknown intersection"):
+    assert "zones[1].approach = 'X'" in text
+    with pytest.raises(InputError, match="intersection = 'Q': unknown intersection"):
         parse_camera(make_doc(intersection="Q"), network=net)
 
 
