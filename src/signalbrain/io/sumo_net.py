@@ -1,0 +1,397 @@
+"""SUMO network import: a ``.net.xml`` file becomes a :class:`~signalbrain.network.Network`.
+
+:func:`read_sumo_net` reads junctions, edges, lanes, connections with their traffic-light link
+indices, ``tlLogic`` programs and each junction's right-of-way matrix (``request`` rows), so a
+plan computed on the model can be written back to SUMO with
+:func:`~signalbrain.io.sumo_state.signal_state` at the same link indices. It uses
+:mod:`sumolib` (the ``sumo`` extra) for edges, lanes and programs, and one extra pass over the
+XML for what sumolib keeps private or drops (request rows, the order of connections at a
+junction, ``tlLogic`` params, ``lefthand``).
+
+Mapping
+-------
+nodes
+    Every junction that an imported edge touches or a traffic light controls, at its (x, y) [m].
+links
+    Every normal edge with at least one vehicle lane. ``lanes`` = lanes open to passenger cars
+    (lanes open to any vehicle class when none is, e.g. bus or rail edges); sidewalk-only edges are
+    left out. ``length_m`` and ``free_speed_mps`` are the edge's; ``sat_flow_vphpl`` is
+    :data:`SAT_FLOW_VPHPL` (1800 veh/h/lane, HCM base 1900 less the usual urban adjustments).
+intersections
+    One per ``tlLogic`` (a traffic light may control several junctions: all are its ``nodes``).
+    The program used is ``program_id`` when given, else the one SUMO would run: the last one in
+    the file. It is kept verbatim in ``Intersection.sumo``.
+movements
+    Controlled vehicle connections grouped by (from edge, to edge), split further so that all
+    link indices of a movement show the same state in every phase. Ids are ``FROMEDGE.TURN``
+    (``FROMEDGE.TURN2``... when one edge has two exits of the same turn). Turn from SUMO's
+    ``dir``: ``s`` T, ``l``/``L`` L, ``r``/``R`` R, ``t`` U (``invalid`` from edge headings).
+    Signalled pedestrian crossings become movements of turn ``P`` (id ``CROSSING.P``).
+conflicts
+    From the junction ``request`` rows. SUMO numbers a junction's links by its incoming lanes
+    (``incLanes`` order) and each lane's connections in file order; that junction index differs
+    from the TLS link index for joined traffic lights, so both are mapped per connection. A foe
+    pair is *permissive* when one link must yield to the other (``response`` bit) and the
+    original program shows that link ``g`` (or ``o``/``O``) while the other is green; every
+    other foe pair is a hard conflict.
+phases
+    One phase per green SUMO phase: a phase showing some modelled link green (``G``, ``g``,
+    ``o``, ``O``) and none yellow. Protected = movements shown ``G``; permitted = ``g``, ``o``,
+    ``O`` (signal off: the junction's right of way applies, so they yield); ``r``, ``s``
+    (right-on-red after a stop) and ``u`` count as red. ``yellow_s`` is the length of the
+    following phases that show a modelled link yellow, ``all_red_s`` of the other phases up to
+    the next green one. ``min_green_s``/``max_green_s`` are ``minDur``/``maxDur`` where given,
+    else 5 s and max(2 x duration, 60 s). Phases are numbered 1..n in program order, one ring;
+    ``cycle_max_s`` is at least the original cycle.
+
+Decisions where the original program does not fit the model
+------------------------------------------------------------
+* Links whose state never changes (a right turn that is always ``G``, a right-on-red link always
+  ``s``, a link always ``r``) are left out of the model: no movement stands for them and
+  :func:`~signalbrain.io.sumo_state.signal_state` keeps their constant character, so SUMO runs
+  them as before. Phases that only show such links green count as all-red.
+* A movement that is green in no green phase is left out as well (noted).
+* Green straight to red with no yellow (the Hangzhou and Atlanta programs), or a yellow shorter
+  than 3 s: the model gets ``yellow_s`` = 3 s and ``all_red_s`` = the rest of the original
+  clearance time, at least 1 s; the intersection gets a note ``unsafe original program: ...``.
+* Two foes green together with neither yielding (e.g. the Atlanta all-``G`` phases): noted as
+  unsafe; the model phase is made safe by demoting the yielding movement of a permissive pair to
+  permitted, and by splitting hard conflicts into consecutive phases (same timing limits).
+* The written-back original program (:func:`~signalbrain.io.sumo_programs.write_sumo_programs`)
+  is always the verbatim one; only signalbrain's own plans use the model.
+"""
+
+from __future__ import annotations
+
+import gzip
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from signalbrain.errors import InputError
+from signalbrain.io.sumo_state import signal_state
+from signalbrain.io.sumo_tls import SumoLink, build_intersection
+from signalbrain.network.geometry import classify_turn, heading_deg
+from signalbrain.network.model import (
+    Intersection,
+    Link,
+    Network,
+    Node,
+    SumoPhase,
+    SumoProgram,
+    Turn,
+)
+from signalbrain.network.validate import validate_network
+
+__all__ = ["SAT_FLOW_VPHPL", "read_sumo_net", "signal_state"]
+
+SAT_FLOW_VPHPL = 1800.0
+"""Saturation flow given to every imported lane [veh/h/lane] (HCM 7th ed. base 1900, adjusted)."""
+
+_DIR_TURN: dict[str, Turn] = {"s": "T", "l": "L", "L": "L", "r": "R", "R": "R", "t": "U"}
+_NOT_VEHICLE = {"pedestrian"}
+
+
+@dataclass(slots=True)
+class _Conn:
+    from_edge: str
+    to_edge: str
+    from_lane: int
+    to_lane: int
+    direction: str
+    tl: str | None
+    link_index: int | None
+
+
+@dataclass(slots=True)
+class _Raw:
+    """What one pass over the XML collects besides sumolib."""
+
+    lefthand: bool = False
+    functions: dict[str, str] = field(default_factory=dict)
+    inc_lanes: dict[str, list[str]] = field(default_factory=dict)
+    requests: dict[str, dict[int, tuple[str, str]]] = field(default_factory=dict)
+    conns_by_lane: dict[str, list[_Conn]] = field(default_factory=dict)
+    tl_conns: dict[str, list[_Conn]] = field(default_factory=dict)
+    tls_params: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _open(path: Path) -> Any:
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path) if magic == b"\x1f\x8b" else path.open("rb")
+
+
+def _scan(path: Path) -> _Raw:
+    """One streaming pass: root attributes, junction rows, connections in order, tlLogic params."""
+    raw = _Raw()
+    junction: str | None = None
+    tls: tuple[str, str] | None = None
+    depth = 0
+    with _open(path) as fh:
+        for event, elem in ET.iterparse(fh, events=("start", "end")):
+            if event == "end":
+                depth -= 1
+                if elem.tag == "junction":
+                    junction = None
+                elif elem.tag == "tlLogic":
+                    tls = None
+                if depth <= 1:
+                    elem.clear()
+                continue
+            depth += 1
+            tag, a = elem.tag, elem.attrib
+            if depth == 1:
+                if tag != "net":
+                    raise InputError(f"not a SUMO network: the root element is <{tag}>, "
+                                     "expected <net>", source=str(path))
+                raw.lefthand = a.get("lefthand", "false").lower() == "true"
+            elif tag == "edge" and depth == 2:
+                raw.functions[a["id"]] = a.get("function", "")
+            elif tag == "junction" and depth == 2:
+                junction = a["id"]
+                raw.inc_lanes[junction] = a.get("incLanes", "").split()
+            elif tag == "request" and junction is not None:
+                raw.requests.setdefault(junction, {})[int(a["index"])] = (a["foes"],
+                                                                          a["response"])
+            elif tag == "connection" and depth == 2:
+                conn = _Conn(a["from"], a["to"], int(a["fromLane"]), int(a["toLane"]),
+                             a.get("dir", "s"), a.get("tl"),
+                             int(a["linkIndex"]) if "linkIndex" in a else None)
+                raw.conns_by_lane.setdefault(f"{conn.from_edge}_{conn.from_lane}", []).append(conn)
+                if conn.tl is not None and conn.link_index is not None:
+                    raw.tl_conns.setdefault(conn.tl, []).append(conn)
+            elif tag == "tlLogic" and depth == 2:
+                tls = (a["id"], a.get("programID", "0"))
+                raw.tls_params.setdefault(tls, [])
+            elif tag == "param" and tls is not None and depth == 3:
+                raw.tls_params[tls].append((a["key"], a.get("value", "")))
+    return raw
+
+
+def _junction_indices(raw: _Raw, junction: str) -> dict[int, int]:
+    """``id(connection) -> junction request index`` (SUMO's NBRequest numbering, as in
+    ``sumolib.net.node.Node.getLinkIndex``: incoming lanes in order, each lane's connections in
+    file order, pedestrian links other than walking area to crossing skipped)."""
+    out: dict[int, int] = {}
+    index = 0
+    for lane in raw.inc_lanes.get(junction, []):
+        for conn in raw.conns_by_lane.get(lane, []):
+            f_from = raw.functions.get(conn.from_edge, "")
+            f_to = raw.functions.get(conn.to_edge, "")
+            if f_to == "walkingarea" or (f_from == "walkingarea" and f_to != "crossing"):
+                continue
+            out[id(conn)] = index
+            index += 1
+    return out
+
+
+def _bit(row: str, j: int) -> bool:
+    return 0 <= j < len(row) and row[len(row) - 1 - j] == "1"
+
+
+def _lanes(edge: Any) -> int:
+    lanes = edge.getLanes()
+    cars = sum(1 for lane in lanes if lane.allows("passenger"))
+    if cars:
+        return cars
+    return sum(1 for lane in lanes if set(lane.getPermissions()) - _NOT_VEHICLE)
+
+
+def _turn(conn: _Conn, net: Any) -> Turn:
+    if conn.direction in _DIR_TURN:
+        return _DIR_TURN[conn.direction]
+    a, b = net.getEdge(conn.from_edge), net.getEdge(conn.to_edge)
+    (x0, y0), (x1, y1) = a.getFromNode().getCoord(), a.getToNode().getCoord()
+    (u0, v0), (u1, v1) = b.getFromNode().getCoord(), b.getToNode().getCoord()
+    return classify_turn(heading_deg(x0, y0, x1, y1), heading_deg(u0, v0, u1, v1))
+
+
+def _program(tls: Any, program_id: str | None, raw: _Raw, source: str
+             ) -> tuple[SumoProgram | None, list[str]]:
+    programs = tls.getPrograms()
+    tls_id = tls.getID()
+    if not programs:
+        return None, []
+    if program_id is not None:
+        if program_id not in programs:
+            raise InputError(f"traffic light {tls_id!r} has no program {program_id!r}; "
+                             f"programs: {', '.join(programs)}", source=source)
+        chosen = program_id
+    else:
+        chosen = list(programs)[-1]
+    notes = []
+    if len(programs) > 1:
+        notes.append(f"program {chosen!r} imported; the file also has "
+                     f"{', '.join(p for p in programs if p != chosen)}")
+    prog = programs[chosen]
+    phases = tuple(SumoPhase(float(p.duration), p.state,
+                             float(p.minDur) if p.minDur is not None and p.minDur >= 0 else None,
+                             float(p.maxDur) if p.maxDur is not None and p.maxDur >= 0 else None,
+                             p.name or "")
+                   for p in prog.getPhases())
+    return SumoProgram(tls_id, str(chosen), str(prog.getType()), float(prog.getOffset()),
+                       phases, len(phases[0].state) if phases else 0,
+                       tuple(raw.tls_params.get((tls_id, str(chosen)), ()))), notes
+
+
+def _check_program(program: SumoProgram, tls_conns: list[_Conn], source: str) -> None:
+    lengths = {len(p.state) for p in program.phases}
+    problems = []
+    if not program.phases:
+        problems.append("has no phases")
+    if len(lengths) > 1:
+        problems.append(f"phases have states of different lengths {sorted(lengths)}")
+    top = max((c.link_index for c in tls_conns if c.link_index is not None), default=-1)
+    if program.phases and top >= min(lengths):
+        problems.append(f"a connection uses link index {top} but states have "
+                        f"{min(lengths)} characters")
+    if problems:
+        raise InputError(f"traffic light {program.tls_id!r} program {program.program_id!r}: "
+                         + "; ".join(problems), source=source)
+
+
+def _intersection(tls: Any, net: Any, raw: _Raw, program_id: str | None, source: str,
+                  edge_ok: set[str]) -> Intersection | None:
+    program, notes = _program(tls, program_id, raw, source)
+    if program is None:
+        return None
+    tls_id = tls.getID()
+    conns = raw.tl_conns.get(tls_id, [])
+    _check_program(program, conns, source)
+    links: list[SumoLink] = []
+    junction_of: dict[int, tuple[str, int]] = {}
+    junctions: dict[str, dict[int, int]] = {}
+    by_junction_index: dict[tuple[str, int], int] = {}
+    for conn in conns:
+        if conn.link_index is None:
+            continue
+        f_from = raw.functions.get(conn.from_edge, "")
+        f_to = raw.functions.get(conn.to_edge, "")
+        if f_from == "walkingarea" and f_to == "crossing":
+            crossing = conn.to_edge.lstrip(":")
+            node = crossing.rsplit("_", 1)[0]
+            link = SumoLink(conn.link_index, crossing, crossing, 0, "P", node)
+        elif conn.from_edge in edge_ok and conn.to_edge in edge_ok:
+            node = net.getEdge(conn.from_edge).getToNode().getID()
+            link = SumoLink(conn.link_index, conn.from_edge, conn.to_edge, conn.from_lane,
+                            _turn(conn, net), node)
+        else:
+            continue
+        if node not in junctions:
+            junctions[node] = _junction_indices(raw, node)
+        jidx = junctions[node].get(id(conn))
+        if jidx is not None:
+            junction_of[conn.link_index] = (node, jidx)
+            by_junction_index[(node, jidx)] = conn.link_index
+        links.append(link)
+    foes: set[tuple[int, int]] = set()
+    yields: set[tuple[int, int]] = set()
+    for i, (node, ji) in junction_of.items():
+        row = raw.requests.get(node, {}).get(ji)
+        if row is None:
+            continue
+        foe_row, response_row = row
+        for (other_node, jj), j in by_junction_index.items():
+            if other_node != node or j == i:
+                continue
+            if _bit(foe_row, jj) or _bit(response_row, jj):
+                foes.add((i, j))
+            if _bit(response_row, jj):
+                yields.add((i, j))
+    nodes = list(dict.fromkeys(k.junction for k in links if k.turn != "P"))
+    isec = build_intersection(tls_id, nodes, links, foes, yields, program)
+    if notes:
+        isec = replace(isec, notes=tuple(notes) + isec.notes)
+    return isec
+
+
+def _read(path: Path) -> Any:
+    try:
+        import sumolib  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    except ImportError:
+        raise InputError("reading SUMO networks needs sumolib: install signalbrain[sumo]",
+                         source=str(path)) from None
+    return sumolib.net.readNet(str(path), withPrograms=True, withConnections=True)
+
+
+def _edges(net: Any) -> Iterator[tuple[Any, int]]:
+    for edge in net.getEdges(withInternal=False):
+        if edge.getFunction() not in ("", "normal"):
+            continue
+        lanes = _lanes(edge)
+        if lanes:
+            yield edge, lanes
+
+
+def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network:
+    """Import a SUMO network with its traffic lights.
+
+    Parameters
+    ----------
+    path
+        A SUMO ``.net.xml`` (or gzipped ``.net.xml.gz``) file.
+    program_id
+        Import this ``tlLogic`` program of every traffic light; by default the one SUMO runs (the
+        last in the file).
+
+    Returns
+    -------
+    Network
+        Valid under ``validate_network(net, require_connected=False)``; SUMO-derived notes (e.g.
+        ``unsafe original program: ...``) are in each ``Intersection.notes``. A network without
+        traffic lights has zero intersections.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, malformed XML, not a SUMO network, sumolib not installed, an
+        unknown ``program_id``, or a network whose import fails validation.
+
+    Notes
+    -----
+    The mapping rules are in the module docstring. Behaviour of the state characters follows the
+    SUMO documentation, "Traffic Lights" (https://sumo.dlr.de/docs/Simulation/Traffic_Lights.html).
+    """
+    p = Path(path)
+    source = str(path)
+    if not p.is_file():
+        raise InputError(f"file not found: {source}")
+    try:
+        raw = _scan(p)
+    except ET.ParseError as exc:
+        raise InputError(f"malformed XML: {exc}", source=source) from None
+    except (OSError, EOFError, KeyError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"cannot read SUMO network: {exc!r}", source=source) from None
+    try:
+        net = _read(p)
+    except InputError:
+        raise
+    except Exception as exc:  # sumolib raises assorted errors on broken files
+        raise InputError(f"cannot read SUMO network: {exc!r}", source=source) from None
+    links: list[Link] = []
+    for edge, lanes in _edges(net):
+        links.append(Link(edge.getID(), edge.getFromNode().getID(), edge.getToNode().getID(),
+                          lanes, max(float(edge.getLength()), 0.1), float(edge.getSpeed()),
+                          SAT_FLOW_VPHPL))
+    edge_ok = {k.id for k in links}
+    intersections = []
+    for tls in sorted(net.getTrafficLights(), key=lambda t: t.getID()):
+        isec = _intersection(tls, net, raw, program_id, source, edge_ok)
+        if isec is not None:
+            intersections.append(isec)
+    used = {k.from_node for k in links} | {k.to_node for k in links}
+    used |= {n for s in intersections for n in s.nodes}
+    nodes = []
+    for node in net.getNodes():
+        if node.getID() in used:
+            x, y = node.getCoord()
+            nodes.append(Node(node.getID(), float(x), float(y)))
+    name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
+    side: Literal["right", "left"] = "left" if raw.lefthand else "right"
+    network = Network(name, tuple(nodes), tuple(links), tuple(intersections), side, source)
+    return validate_network(network, require_connected=False)

@@ -1,0 +1,316 @@
+"""The signal model of one SUMO traffic light: movements, conflicts and phases from its links.
+
+Pure translation logic used by :func:`signalbrain.io.sumo_net.read_sumo_net`: it gets the
+controlled links of one ``tlLogic`` (with their SUMO link index, edges, turn and junction), the
+junction's right-of-way data mapped onto those link indices, and the program, and returns an
+:class:`~signalbrain.network.Intersection`. The rules are documented in
+:mod:`signalbrain.io.sumo_net`; the SUMO state characters are those of the SUMO documentation
+("Traffic Lights", ``tlLogic`` phase states).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from signalbrain.network.model import (
+    CONFLICT,
+    NONE,
+    PERMISSIVE,
+    Intersection,
+    Movement,
+    Phase,
+    SumoProgram,
+    Turn,
+    pair,
+)
+from signalbrain.network.validate import MIN_YELLOW_S
+
+__all__ = ["GREEN", "RED", "YIELD_GREEN", "SumoLink", "build_intersection"]
+
+GREEN = frozenset("GgoO")
+"""State characters that let vehicles enter (``o``/``O``: signal off, junction rules apply)."""
+YIELD_GREEN = frozenset("goO")
+"""Green characters under which a link yields to its foes as the junction's ``response`` says."""
+YELLOW = frozenset("yY")
+RED = frozenset("rsu")
+"""``s`` (right on red after a stop) and ``u`` (red-yellow) count as red for the model."""
+
+DEFAULT_MIN_GREEN_S = 5.0
+"""Minimum green when the SUMO phase has no ``minDur`` [s]."""
+DEFAULT_MAX_GREEN_S = 60.0
+"""Lower bound of the maximum green when the phase has no ``maxDur`` [s]: max(2 x duration, 60)."""
+DEFAULT_ALL_RED_S = 1.0
+"""All-red used when a missing or short yellow is replaced [s] (ITE: 1 s is the usual minimum)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SumoLink:
+    """One controlled SUMO connection: TLS link ``index`` from a lane of ``from_edge`` to
+    ``to_edge`` through ``junction``."""
+
+    index: int
+    from_edge: str
+    to_edge: str
+    from_lane: int
+    turn: Turn
+    junction: str
+
+
+def _chars(program: SumoProgram, index: int) -> tuple[str, ...]:
+    return tuple(ph.state[index] for ph in program.phases)
+
+
+def _ids(items: Iterable[object], limit: int = 8) -> str:
+    seq = [str(i) for i in items]
+    text = ", ".join(seq[:limit])
+    return text + (f", ... ({len(seq)} in all)" if len(seq) > limit else "")
+
+
+def _link_relations(foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]],
+                    program: SumoProgram) -> dict[tuple[int, int], int]:
+    """PERMISSIVE or CONFLICT for every foe pair of link indices (sorted pairs)."""
+    states = [ph.state for ph in program.phases]
+    out: dict[tuple[int, int], int] = {}
+    for a, b in foes:
+        i, j = (a, b) if a < b else (b, a)
+        if (i, j) in out:
+            continue
+        may_yield = (i, j) in yields or (j, i) in yields
+        together = any(s[i] in GREEN and s[j] in GREEN for s in states)
+        out[(i, j)] = PERMISSIVE if may_yield and together else CONFLICT
+    return out
+
+
+def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
+                    yields: set[tuple[int, int]]) -> list[str]:
+    """Human-readable notes on what is unsafe in the original program."""
+    phases = program.phases
+    n = len(phases)
+    notes: list[str] = []
+    clash: dict[tuple[int, int], int] = {}
+    for k, ph in enumerate(phases):
+        s = ph.state
+        for a, b in foes:
+            i, j = (a, b) if a < b else (b, a)
+            if (i, j) in clash or s[i] not in GREEN or s[j] not in GREEN:
+                continue
+            if not (((i, j) in yields and s[i] in YIELD_GREEN)
+                    or ((j, i) in yields and s[j] in YIELD_GREEN)):
+                clash[(i, j)] = k
+    if clash:
+        items = [f"{i}+{j} (phase {k})" for (i, j), k in sorted(clash.items())]
+        notes.append("unsafe original program: conflicting links green together with neither "
+                     f"yielding: {_ids(items)}")
+    no_yellow: dict[int, list[int]] = {}
+    short: dict[int, float] = {}
+    for k in range(n):
+        cur, nxt = phases[k].state, phases[(k + 1) % n].state
+        for i, ch in enumerate(cur):
+            if ch not in GREEN:
+                continue
+            if nxt[i] in RED:
+                no_yellow.setdefault(k, []).append(i)
+            elif nxt[i] in YELLOW:
+                total, m = 0.0, (k + 1) % n
+                for _ in range(n):
+                    if phases[m].state[i] not in YELLOW:
+                        break
+                    total += phases[m].duration_s
+                    m = (m + 1) % n
+                if total < MIN_YELLOW_S:
+                    short[i] = min(total, short.get(i, total))
+    if no_yellow:
+        items = [f"links {_ids(v, 6)} after phase {k}" for k, v in sorted(no_yellow.items())]
+        notes.append("unsafe original program: green switches straight to red with no yellow: "
+                     + "; ".join(items[:6]) + (" ..." if len(items) > 6 else ""))
+    if short:
+        items = [f"{i} ({t:g} s)" for i, t in sorted(short.items())]
+        notes.append(f"unsafe original program: yellow shorter than {MIN_YELLOW_S:g} s on links "
+                     f"{_ids(items)}")
+    return notes
+
+
+def _group_movements(links: Sequence[SumoLink], program: SumoProgram,
+                     constant: set[int]) -> list[Movement]:
+    """Modelled links grouped by (from edge, to edge), split where their states differ."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[SumoLink]] = {}
+    for link in sorted(links, key=lambda k: k.index):
+        if link.index in constant:
+            continue
+        key = (link.from_edge, link.to_edge, _chars(program, link.index))
+        groups.setdefault(key, []).append(link)
+    used: dict[tuple[str, str], int] = {}
+    out: list[Movement] = []
+    for (from_edge, to_edge, _), members in groups.items():
+        turn = members[0].turn
+        used[(from_edge, turn)] = used.get((from_edge, turn), 0) + 1
+        count = used[(from_edge, turn)]
+        mid = f"{from_edge}.{turn}" + ("" if count == 1 else str(count))
+        lanes = len({k.from_lane for k in members})
+        out.append(Movement(mid, from_edge, to_edge, turn, lanes,
+                            tuple(k.index for k in members)))
+    return out
+
+
+def _movement_relations(movements: Sequence[Movement],
+                        link_rel: Mapping[tuple[int, int], int],
+                        yields: set[tuple[int, int]]
+                        ) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]]]:
+    """Movement-pair relation (max over their link pairs) and which movement yields to which."""
+    rel: dict[tuple[str, str], int] = {}
+    myield: set[tuple[str, str]] = set()
+    owner = {i: m for m in movements for i in m.sumo_link_indices}
+    for (i, j), r in link_rel.items():
+        a, b = owner.get(i), owner.get(j)
+        if a is None or b is None or a.id == b.id:
+            continue
+        key = pair(a.id, b.id)
+        rel[key] = max(rel.get(key, NONE), r)
+        if (i, j) in yields:
+            myield.add((a.id, b.id))
+        if (j, i) in yields:
+            myield.add((b.id, a.id))
+    return rel, myield
+
+
+def _safe_groups(protected: list[str], permitted: list[str],
+                 rel: Mapping[tuple[str, str], int], myield: set[tuple[str, str]]
+                 ) -> tuple[list[tuple[list[str], list[str]]], list[str]]:
+    """Make one phase's green safe: demote yielding movements of protected permissive pairs to
+    permitted, then split hard conflicts greedily into several groups (first group keeps the
+    phase). Returns the groups and what was changed."""
+    changes: list[str] = []
+    prot = list(protected)
+    perm = list(permitted)
+    changed = True
+    while changed:
+        changed = False
+        for x in range(len(prot)):
+            for y in range(x + 1, len(prot)):
+                a, b = prot[x], prot[y]
+                if rel.get(pair(a, b), NONE) != PERMISSIVE:
+                    continue
+                loser = a if (a, b) in myield and (b, a) not in myield else b
+                prot.remove(loser)
+                perm.append(loser)
+                changes.append(f"{loser} demoted to permitted (yields to {a if loser == b else b})")
+                changed = True
+                break
+            if changed:
+                break
+    groups: list[tuple[list[str], list[str]]] = []
+    for mid in prot + perm:
+        is_prot = mid in prot
+        for gp, gq in groups:
+            if all(rel.get(pair(mid, o), NONE) != CONFLICT for o in gp + gq):
+                (gp if is_prot else gq).append(mid)
+                break
+        else:
+            groups.append(([mid], []) if is_prot else ([], [mid]))
+    if len(groups) > 1:
+        changes.append(f"split into {len(groups)} phases to separate conflicting movements")
+    return groups, changes
+
+
+@dataclass(frozen=True, slots=True)
+class _Clearance:
+    yellow_s: float
+    all_red_s: float
+
+
+def _clearance(program: SumoProgram, k: int, green_phases: Sequence[int],
+               modelled: Sequence[int]) -> _Clearance:
+    """Original yellow and all-red after green phase ``k``: the phases until the next green one."""
+    n = len(program.phases)
+    yellow = red = 0.0
+    m = (k + 1) % n
+    while m != k and m not in green_phases:
+        ph = program.phases[m]
+        if any(ph.state[i] in YELLOW for i in modelled):
+            yellow += ph.duration_s
+        else:
+            red += ph.duration_s
+        m = (m + 1) % n
+    return _Clearance(yellow, red)
+
+
+def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLink],
+                       foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]],
+                       program: SumoProgram) -> Intersection:
+    """The signal model of one SUMO traffic light.
+
+    Parameters
+    ----------
+    tls_id
+        The ``tlLogic`` id (becomes the intersection id).
+    nodes
+        Junction ids the traffic light controls.
+    links
+        Its controlled vehicle connections.
+    foes
+        Pairs of link indices (TLS numbering) whose paths conflict at their junction.
+    yields
+        Pairs ``(i, j)``: link ``i`` must yield to link ``j`` (junction ``response``).
+    program
+        The imported program; kept verbatim in :attr:`Intersection.sumo`.
+
+    Returns
+    -------
+    Intersection
+        With movements, conflicts, one ring of phases (numbered 1..n) and notes.
+    """
+    foes = sorted({(a, b) if a < b else (b, a) for a, b in foes})
+    notes = _original_notes(program, foes, yields)
+    link_rel = _link_relations(foes, yields, program)
+    constant = {k.index for k in links if len(set(_chars(program, k.index))) <= 1}
+    movements = _group_movements(links, program, constant)
+    modelled = [i for m in movements for i in m.sumo_link_indices]
+    states = [ph.state for ph in program.phases]
+    green_phases = [k for k, s in enumerate(states)
+                    if any(s[i] in GREEN for i in modelled)
+                    and not any(s[i] in YELLOW for i in modelled)]
+    served = {m.id for m in movements for k in green_phases
+              if states[k][m.sumo_link_indices[0]] in GREEN}
+    dropped = [m for m in movements if m.id not in served]
+    if dropped:
+        notes.append("movements green in no green phase of the original program, left out of the "
+                     f"model (they show red in signalbrain states): {_ids(m.id for m in dropped)}")
+        movements = [m for m in movements if m.id in served]
+    if constant:
+        kept = {i: states[0][i] for i in sorted(constant)} if states else {}
+        notes.append("links the original program never changes, left out of the model and kept "
+                     "as they are: " + _ids(f"{i}={c}" for i, c in kept.items()))
+    rel, myield = _movement_relations(movements, link_rel, yields)
+    phases: list[Phase] = []
+    for k in green_phases:
+        s = states[k]
+        prot = [m.id for m in movements if s[m.sumo_link_indices[0]] == "G"]
+        perm = [m.id for m in movements if s[m.sumo_link_indices[0]] in YIELD_GREEN]
+        groups, changes = _safe_groups(prot, perm, rel, myield)
+        if changes:
+            notes.append(f"unsafe original program: phase {k}: " + "; ".join(changes))
+        clear = _clearance(program, k, green_phases, modelled)
+        if clear.yellow_s < MIN_YELLOW_S:
+            yellow_s = MIN_YELLOW_S
+            all_red_s = max(clear.yellow_s + clear.all_red_s - MIN_YELLOW_S, DEFAULT_ALL_RED_S)
+        else:
+            yellow_s, all_red_s = clear.yellow_s, clear.all_red_s
+        sp = program.phases[k]
+        min_g = sp.min_dur_s if sp.min_dur_s is not None else DEFAULT_MIN_GREEN_S
+        max_g = (sp.max_dur_s if sp.max_dur_s is not None
+                 else max(2.0 * sp.duration_s, DEFAULT_MAX_GREEN_S))
+        max_g = max(max_g, min_g)
+        base = f"sumo phase {k}" + (f" {sp.name}" if sp.name else "")
+        for part, (gp, gq) in enumerate(groups):
+            phases.append(Phase(len(phases) + 1, tuple(gp), tuple(gq), min_g, max_g, yellow_s,
+                                all_red_s, name=base if part == 0 else f"{base} part {part + 1}"))
+    if movements and not phases:
+        notes.append("the original program has no green phase")
+    conflicts = frozenset(k for k, r in rel.items() if r in (PERMISSIVE, CONFLICT))
+    permissive = frozenset(k for k, r in rel.items() if r == PERMISSIVE)
+    cycle_s = sum(ph.duration_s for ph in program.phases)
+    return Intersection(id=tls_id, nodes=tuple(nodes), movements=tuple(movements),
+                        phases=tuple(phases), conflicts=conflicts, permissive=permissive,
+                        cycle_min_s=30.0, cycle_max_s=max(180.0, cycle_s), sumo=program,
+                        notes=tuple(notes))
