@@ -1,0 +1,436 @@
+"""The conflict monitor, the last word on every signal state, and its independent auditor.
+
+:class:`ConflictMonitor` (one per intersection) turns whatever a controller requests into a safe
+per-movement display. It works movement by movement, so single-ring stage controllers, NEMA dual
+rings and preemption are all handled by the same rules:
+
+* two movements that must not run together (:meth:`Intersection.unsafe_pairs`: a conflicting pair,
+  or a permissive pair when both are protected) are never green or yellow at the same time;
+* a movement that turned green stays green for the minimum green of the phase(s) served when it
+  turned green (the larger of ``min_green_s`` and ``ped_min_s``);
+* a green ends with its full yellow, then its full all-red before any movement that conflicts with
+  it may turn green; a protected movement that drops to permitted (``G`` -> ``g``) keeps the
+  movements it is permissive with from protected green for its yellow plus all-red.
+
+Clearances of a movement are the largest ``yellow_s`` and ``all_red_s`` over the phases serving it.
+:func:`audit` re-derives every rule from the sequence of states alone (it shares no state with the
+monitor) and counts violations for the ``safety`` block of a run's JSON.
+
+References
+----------
+NEMA TS 2-2021, *Traffic Controller Assemblies with NTCIP Requirements*, sec. 6 (malfunction
+management unit: conflict, minimum yellow and minimum red-clearance monitoring).
+MUTCD 2009, sec. 4D.26 (yellow change and red clearance intervals).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from signalbrain.control.base import Request, SafetyCounts, SignalState
+from signalbrain.errors import SignalbrainError
+from signalbrain.network.model import CONFLICT, PERMISSIVE, Intersection, Network, Phase
+
+__all__ = ["ConflictMonitor", "MovementClearances", "audit", "make_monitors", "phase_min_green_s"]
+
+log = logging.getLogger(__name__)
+
+EPS_S = 1e-6
+"""Tolerance for comparing times [s]."""
+
+_DISPLAY = ("r", "g", "G")  # by green level: 0 red, 1 permitted, 2 protected
+
+
+def phase_min_green_s(phase: Phase) -> float:
+    """Shortest green a phase may show [s]: the larger of its minimum green and its pedestrian
+    minimum."""
+    return max(phase.min_green_s, phase.ped_min_s)
+
+
+@dataclass(frozen=True, slots=True)
+class MovementClearances:
+    """Per-movement timing rules shared by the monitor and the auditor.
+
+    ``yellow_s`` and ``all_red_s`` are the largest over the phases serving each movement;
+    ``fallback_min_green_s`` is the smallest phase minimum green over those phases, used when a
+    movement turns green without any served phase containing it.
+    """
+
+    yellow_s: dict[str, float]
+    all_red_s: dict[str, float]
+    fallback_min_green_s: dict[str, float]
+
+    @classmethod
+    def of(cls, isec: Intersection) -> MovementClearances:
+        """Derive the rules from an intersection's phases."""
+        yellow: dict[str, float] = {}
+        all_red: dict[str, float] = {}
+        fallback: dict[str, float] = {}
+        for ph in isec.phases:
+            for mid in ph.movements:
+                yellow[mid] = max(yellow.get(mid, 0.0), ph.yellow_s)
+                all_red[mid] = max(all_red.get(mid, 0.0), ph.all_red_s)
+                fallback[mid] = min(fallback.get(mid, math.inf), phase_min_green_s(ph))
+        return cls(yellow, all_red, fallback)
+
+    def min_green_s(self, isec: Intersection, movement: str, phases: Sequence[int]) -> float:
+        """Minimum green owed by ``movement`` turning green while ``phases`` are served [s]."""
+        owed = [phase_min_green_s(isec.phase(n)) for n in phases
+                if _has_phase(isec, n) and movement in isec.phase(n).movements]
+        if owed:
+            return max(owed)
+        value = self.fallback_min_green_s.get(movement, 0.0)
+        return 0.0 if math.isinf(value) else value
+
+
+def _has_phase(isec: Intersection, number: int) -> bool:
+    try:
+        isec.phase(number)
+    except KeyError:
+        return False
+    return True
+
+
+class ConflictMonitor:
+    """Safe signal states for one intersection, whatever the requests.
+
+    Parameters
+    ----------
+    intersection
+        The intersection whose movements, phases and conflicts rule the states.
+    start_phase
+        Phase shown green from the first step on (as if it had been running); by default the
+        intersection starts all red with no clearance pending.
+
+    Notes
+    -----
+    Time runs in steps: the state returned by :meth:`step` at ``t_s`` holds until the next call.
+    A change that a rule forbids is postponed to the first step at which it is allowed, so a
+    yellow of 3.5 s with 1 s steps lasts 4 s. Requests for unknown phases hold the current phases
+    (logged once per phase number); a ``None`` request is a hold.
+    """
+
+    def __init__(self, intersection: Intersection, *, start_phase: int | None = None) -> None:
+        self.intersection = intersection
+        self.rules = MovementClearances.of(intersection)
+        isec = intersection
+        self._ids = [m.id for m in isec.movements]
+        n = len(self._ids)
+        pos = {mid: i for i, mid in enumerate(self._ids)}
+        self._conflict: list[list[int]] = [[] for _ in range(n)]
+        self._permissive: list[list[int]] = [[] for _ in range(n)]
+        for a, b in isec.conflicts:
+            if a not in pos or b not in pos:
+                continue
+            rel = isec.relation(a, b)
+            target = self._conflict if rel == CONFLICT else self._permissive
+            target[pos[a]].append(pos[b])
+            target[pos[b]].append(pos[a])
+        self._yellow_s = [self.rules.yellow_s.get(m, 0.0) for m in self._ids]
+        self._all_red_s = [self.rules.all_red_s.get(m, 0.0) for m in self._ids]
+        self._phase_levels: dict[int, list[tuple[int, int]]] = {}
+        for ph in isec.phases:
+            levels = [(pos[m], 2) for m in ph.protected if m in pos]
+            levels += [(pos[m], 1) for m in ph.permitted if m in pos and m not in ph.protected]
+            self._phase_levels[ph.number] = levels
+        self._desired_cache: dict[tuple[int, ...], tuple[tuple[int, ...], dict[int, int]]] = {}
+        self._warned: set[str] = set()
+        self._start_phase = start_phase
+        # Per-movement state.
+        self._level = [0] * n  # green level now: 0 (not green), 1 permitted, 2 protected
+        self._yellow = [False] * n
+        self._green_start = [-math.inf] * n
+        self._min_until = [-math.inf] * n
+        self._yellow_until = [-math.inf] * n
+        self._clear_until = [-math.inf] * n  # end of the all-red after the yellow
+        self._clear_level = [0] * n  # green level held before the yellow
+        self._prot_until = [-math.inf] * n  # protected clearance after G -> g
+        self._served: tuple[int, ...] = ()
+        self._served_green_since: float | None = None
+        self._t_last: float | None = None
+        self.last: SignalState | None = None
+
+    # ---------------------------------------------------------------- queries for controllers
+    @property
+    def served(self) -> tuple[int, ...]:
+        """Phases being served (as in the last state)."""
+        return self._served
+
+    def served_green_since_s(self) -> float | None:
+        """Time since which every served phase has shown full green, or ``None`` while changing."""
+        return self._served_green_since
+
+    def may_end_green(self, t_s: float) -> bool:
+        """Whether every green movement has met its minimum green at ``t_s``."""
+        return all(self._level[i] == 0 or t_s >= self._min_until[i] - EPS_S
+                   for i in range(len(self._ids)))
+
+    def clearing(self, t_s: float) -> bool:
+        """Whether a yellow or all-red interval is running at ``t_s``."""
+        return any(self._yellow[i] or self._clear_until[i] > t_s + EPS_S
+                   for i in range(len(self._ids)))
+
+    # ---------------------------------------------------------------- the rules
+    def _eff(self, j: int, t: float) -> int:
+        """Green level movement j occupies for conflict checks at time t."""
+        level = self._level[j]
+        if self._yellow[j]:
+            level = self._clear_level[j]
+        elif level < 2 and self._clear_until[j] > t + EPS_S:
+            level = max(level, self._clear_level[j])
+        if level == 1 and self._prot_until[j] > t + EPS_S:
+            return 2
+        return level
+
+    def _may_turn(self, i: int, level: int, t: float) -> bool:
+        for j in self._conflict[i]:
+            if self._eff(j, t) > 0:
+                return False
+        if level == 2:
+            for j in self._permissive[i]:
+                if self._eff(j, t) == 2:
+                    return False
+        return True
+
+    def _desired(self, request: Request | None) -> tuple[tuple[int, ...], dict[int, int]]:
+        if request is None or not isinstance(request, Request) or request.hold:
+            return self._plan(self._served)
+        wanted = tuple(request.wanted)
+        served, desired = self._plan(wanted)
+        if not served and wanted:  # nothing known was asked for: hold
+            return self._plan(self._served)
+        return served, desired
+
+    def _plan(self, wanted: tuple[int, ...]) -> tuple[tuple[int, ...], dict[int, int]]:
+        """Phases kept from ``wanted`` (known, mutually compatible) and their green levels."""
+        cached = self._desired_cache.get(wanted)
+        if cached is not None:
+            return cached
+        kept: list[int] = []
+        desired: dict[int, int] = {}
+        for number in wanted:
+            try:
+                levels = self._phase_levels.get(number)
+            except TypeError:
+                levels = None
+            if levels is None:
+                if repr(number) not in self._warned:
+                    self._warned.add(repr(number))
+                    log.warning("intersection %s: request for unknown phase %r; ignored",
+                                self.intersection.id, number)
+                continue
+            trial = dict(desired)
+            for i, lv in levels:
+                trial[i] = max(trial.get(i, 0), lv)
+            if number not in kept and self._consistent(trial):
+                kept.append(int(number))
+                desired = trial
+        result = (tuple(kept), desired)
+        if len(self._desired_cache) < 4096:
+            self._desired_cache[wanted] = result
+        return result
+
+    def _consistent(self, desired: Mapping[int, int]) -> bool:
+        for i, lv in desired.items():
+            if any(j in desired for j in self._conflict[i]):
+                return False
+            if lv == 2 and any(desired.get(j, 0) == 2 for j in self._permissive[i]):
+                return False
+        return True
+
+    def _begin(self, t: float) -> None:
+        if self._start_phase is None:
+            return
+        served, desired = self._desired(Request(self._start_phase))
+        for i, lv in desired.items():
+            self._level[i] = lv
+            self._green_start[i] = t
+            self._min_until[i] = t + self.rules.min_green_s(self.intersection, self._ids[i],
+                                                            served)
+        self._served = served
+
+    def step(self, t_s: float, dt_s: float, request: Request | None) -> SignalState:
+        """The safe state from ``t_s`` on, as close to ``request`` as the rules allow.
+
+        Parameters
+        ----------
+        t_s
+            Time of this step [s]; must not decrease from one call to the next.
+        dt_s
+            Step length [s] (informative: the state holds until the next call).
+        request
+            What the controller asks; ``None`` or a non-:class:`Request` holds.
+        """
+        t = float(t_s)
+        if not math.isfinite(t):
+            raise SignalbrainError(f"intersection {self.intersection.id}: time {t_s!r} is not "
+                                   "finite")
+        if self._t_last is None:
+            self._begin(t)
+        elif t < self._t_last - EPS_S:
+            raise SignalbrainError(f"intersection {self.intersection.id}: time went backwards "
+                                   f"from {self._t_last} to {t}")
+        self._t_last = t
+        served, desired = self._desired(request)
+        n = len(self._ids)
+        level, yellow = self._level, self._yellow
+        # 1. End greens (after their minimum), drop protected to permitted, finish yellows.
+        for i in range(n):
+            lv = level[i]
+            if lv:
+                want = desired.get(i, 0)
+                if (want >= lv or t < self._min_until[i] - EPS_S
+                        or t <= self._green_start[i] + EPS_S):  # a green shows for one step
+                    continue
+                if want == 0:
+                    self._clear_level[i] = self._eff(i, t)
+                    level[i] = 0
+                    yellow[i] = True
+                    self._yellow_until[i] = t + self._yellow_s[i]
+                else:
+                    level[i] = 1
+                    self._prot_until[i] = t + self._yellow_s[i] + self._all_red_s[i]
+            elif yellow[i] and t >= self._yellow_until[i] - EPS_S:
+                yellow[i] = False
+                self._clear_until[i] = t + self._all_red_s[i]
+        # 2. Start greens and raise permitted to protected where nothing forbids it.
+        for i, want in desired.items():
+            lv = level[i]
+            if yellow[i] or lv >= want:
+                continue
+            if self._may_turn(i, want, t):
+                level[i] = want
+                if lv == 0:
+                    self._green_start[i] = t
+                    self._min_until[i] = t + self.rules.min_green_s(
+                        self.intersection, self._ids[i], served)
+        # 3. The state.
+        movements = {mid: ("y" if yellow[i] else _DISPLAY[level[i]])
+                     for i, mid in enumerate(self._ids)}
+        full = bool(served) and all(level[i] >= lv for i, lv in desired.items())
+        if served != self._served or not full:
+            self._served_green_since = None
+        if full and self._served_green_since is None:
+            self._served_green_since = t
+        self._served = served
+        forced = bool(getattr(request, "force", False))
+        state = SignalState(t, movements, served[0] if full else None, served, forced)
+        self.last = state
+        return state
+
+
+def make_monitors(network: Network) -> dict[str, ConflictMonitor]:
+    """One monitor per intersection of ``network``, all starting all red."""
+    return {isec.id: ConflictMonitor(isec) for isec in network.intersections}
+
+
+# -------------------------------------------------------------------------------- the auditor
+_LEVEL = {"G": 2, "g": 1}
+
+
+def _unsafe(isec: Intersection, a: str, la: int, b: str, lb: int) -> bool:
+    rel = isec.relation(a, b)
+    return (rel == CONFLICT and la > 0 and lb > 0) or (rel == PERMISSIVE and la == 2 and lb == 2)
+
+
+def audit(intersection: Intersection, states: Sequence[SignalState]) -> SafetyCounts:
+    """Count safety violations in a sequence of states of one intersection.
+
+    Each state holds from its ``t_s`` until the next state's; the last one's duration is unknown,
+    so it adds no conflicting time and ends no interval. The checker knows only the intersection
+    and the states (not the monitor), so it catches a faulty monitor as well as a faulty
+    controller.
+
+    Parameters
+    ----------
+    intersection
+        Movements, conflicts and phase timing limits.
+    states
+        States in time order.
+
+    Returns
+    -------
+    SafetyCounts
+        ``conflicting_green_s`` counts time (not pairs) with at least one unsafe pair green or
+        yellow; the other counters count events.
+    """
+    isec = intersection
+    rules = MovementClearances.of(isec)
+    ids = [m.id for m in isec.movements]
+    pairs = sorted(isec.conflicts)
+    disp = dict.fromkeys(ids, "r")
+    level = dict.fromkeys(ids, 0)  # green level now or held before yellow
+    green_start = dict.fromkeys(ids, -math.inf)
+    owed = dict.fromkeys(ids, 0.0)
+    yellow_start = dict.fromkeys(ids, -math.inf)
+    clear_until = dict.fromkeys(ids, -math.inf)
+    clear_level = dict.fromkeys(ids, 0)
+    prot_until = dict.fromkeys(ids, -math.inf)
+    conflicting_s = 0.0
+    short_yellow = short_all_red = short_green = 0
+
+    def holds(j: str, t: float) -> int:
+        """Level j occupies through a clearance (after its display), for all-red checks."""
+        lv = clear_level[j] if clear_until[j] > t + EPS_S else 0
+        if prot_until[j] > t + EPS_S:
+            lv = 2
+        return lv
+
+    for k, st in enumerate(states):
+        t = st.t_s
+        onsets: list[tuple[str, int]] = []
+        new_disp: dict[str, str] = {}
+        for m in ids:
+            new = st.movements.get(m, "r")
+            new = new if new in ("G", "g", "y") else "r"
+            new_disp[m] = new
+            old = disp[m]
+            if new == old:
+                continue
+            if old in "Gg" and new in "Gg":  # protected <-> permitted, green goes on
+                if old == "G":
+                    prot_until[m] = t + rules.yellow_s.get(m, 0.0) + rules.all_red_s.get(m, 0.0)
+                else:
+                    onsets.append((m, 2))
+                level[m] = _LEVEL[new]
+                continue
+            if old in "Gg" and t - green_start[m] < owed[m] - EPS_S:  # a green ends early
+                short_green += 1
+            if new == "y":
+                if old == "r":
+                    short_green += 1  # a green of zero length
+                    level[m] = 2
+                yellow_start[m] = t
+                continue
+            if old in "Gg" or old == "y":  # into red, or a yellow cut short by a new green
+                if old != "y" or t - yellow_start[m] < rules.yellow_s.get(m, 0.0) - EPS_S:
+                    short_yellow += 1
+                clear_level[m] = max(level[m], 2 if prot_until[m] > t + EPS_S else 0)
+                clear_until[m] = t + rules.all_red_s.get(m, 0.0)
+            if new in "Gg":
+                green_start[m] = t
+                owed[m] = rules.min_green_s(isec, m, st.phases)
+                level[m] = _LEVEL[new]
+                onsets.append((m, level[m]))
+        disp = new_disp
+        for m, lv in onsets:
+            for j in ids:
+                if j == m:
+                    continue
+                shown = level[j] if disp[j] != "r" else 0
+                if not _unsafe(isec, m, lv, j, shown) and _unsafe(
+                        isec, m, lv, j, max(shown, holds(j, t))):
+                    short_all_red += 1
+                    break
+        if k + 1 < len(states):
+            dt = states[k + 1].t_s - t
+            for a, b in pairs:
+                la = level[a] if disp[a] != "r" else 0
+                lb = level[b] if disp[b] != "r" else 0
+                if la and lb and _unsafe(isec, a, la, b, lb):
+                    conflicting_s += dt
+                    break
+    return SafetyCounts(conflicting_s, short_yellow, short_all_red, short_green)

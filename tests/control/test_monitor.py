@@ -1,0 +1,230 @@
+"""The conflict monitor never emits an unsafe state; the auditor catches each kind of violation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from signalbrain.control import ConflictMonitor, Request, SignalState, audit
+from signalbrain.control.monitor import MovementClearances
+from signalbrain.errors import SignalbrainError
+from signalbrain.network import CONFLICT, Intersection, Network, check_network
+
+from .conftest import greedy_intersection, nema_intersection
+
+GEOMETRIES = [
+    (0.0, 90.0, 180.0, 270.0),
+    (0.0, 120.0, 240.0),
+    (10.0, 95.0, 170.0, 250.0, 300.0),
+    (0.0, 60.0, 180.0),
+    (30.0, 100.0, 200.0, 230.0, 320.0),
+]
+
+
+def _intersections() -> list[Intersection]:
+    out = [nema_intersection()[0],
+           nema_intersection(min_green_s=10.0, yellow_s=3.0, all_red_s=0.0, ped_min_s=15.0)[0]]
+    out += [greedy_intersection(g, seed) for g in GEOMETRIES for seed in (0, 1)]
+    return out
+
+
+INTERSECTIONS = _intersections()
+
+
+def _request() -> st.SearchStrategy[Request | None]:
+    phase = st.one_of(st.none(), st.integers(min_value=-1, max_value=10))
+    return st.one_of(
+        st.none(),
+        st.builds(Request, phase=phase, hold=st.booleans(), force=st.booleans()),
+        st.builds(Request, phases=st.lists(st.integers(0, 9), min_size=1, max_size=3)
+                  .map(tuple), force=st.booleans()),
+    )
+
+
+def _run(isec: Intersection, requests: Sequence[Request | None], dts: Sequence[float],
+         start_phase: int | None = None) -> list[SignalState]:
+    mon = ConflictMonitor(isec, start_phase=start_phase)
+    t = 0.0
+    out = []
+    for k, req in enumerate(requests):
+        out.append(mon.step(t, dts[k % len(dts)], req))
+        t += dts[k % len(dts)]
+    return out
+
+
+def _direct_conflicts(isec: Intersection, state: SignalState) -> list[tuple[str, str]]:
+    """Unsafe pairs among green movements, and any yellow with a conflicting green or yellow."""
+    prot = [m for m, s in state.movements.items() if s == "G"]
+    perm = [m for m, s in state.movements.items() if s == "g"]
+    bad = isec.unsafe_pairs(prot, perm)
+    yellow = [m for m, s in state.movements.items() if s == "y"]
+    lit = yellow + prot + perm
+    bad += [(a, b) for a in yellow for b in lit if a != b and isec.relation(a, b) == CONFLICT]
+    return bad
+
+
+def test_factories_build_valid_intersections() -> None:
+    for isec in INTERSECTIONS:
+        net = Network("t", (), (), (isec,))
+        problems = [p for p in check_network(net, require_connected=False)
+                    if "unknown link" not in p.message and "unknown node" not in p.message]
+        assert problems == [], isec.id
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(INTERSECTIONS) - 1),
+       requests=st.lists(_request(), min_size=1, max_size=120),
+       dts=st.lists(st.sampled_from([0.1, 0.5, 1.0, 1.3, 2.0, 4.0]), min_size=1, max_size=4),
+       start=st.one_of(st.none(), st.integers(1, 8)))
+def test_monitor_output_is_safe_under_any_requests(which: int, requests: list[Request | None],
+                                                   dts: list[float], start: int | None) -> None:
+    isec = INTERSECTIONS[which]
+    states = _run(isec, requests, dts, start)
+    for s in states:
+        assert _direct_conflicts(isec, s) == []
+        assert set(s.movements) == {m.id for m in isec.movements}
+        assert set(s.movements.values()) <= {"G", "g", "y", "r"}
+    counts = audit(isec, states)
+    assert counts.ok, counts
+
+
+@settings(max_examples=60, deadline=None)
+@given(which=st.integers(0, len(INTERSECTIONS) - 1),
+       prefix=st.lists(_request(), max_size=40),
+       target_index=st.integers(0, 7))
+def test_a_steady_request_is_served(which: int, prefix: list[Request | None],
+                                    target_index: int) -> None:
+    """Liveness: after any history, asking for one phase long enough makes it fully green."""
+    isec = INTERSECTIONS[which]
+    target = isec.phases[target_index % len(isec.phases)].number
+    longest = max(max(p.min_green_s, p.ped_min_s) + p.yellow_s + p.all_red_s for p in isec.phases)
+    steps = int(2 * longest) + 4
+    states = _run(isec, [*prefix, *[Request(target)] * steps], [1.0])
+    last = states[-1]
+    assert last.phase == target
+    phase = isec.phase(target)
+    assert all(last.movements[m] == "G" for m in phase.protected)
+    assert all(last.movements[m] in "Gg" for m in phase.permitted)
+    assert audit(isec, states).ok
+
+
+def test_flapping_every_step_still_honours_minimum_green() -> None:
+    isec = INTERSECTIONS[0]
+    seq = [Request(phases=(2, 6)) if k % 2 else Request(phases=(4, 8), force=True)
+           for k in range(300)]
+    states = _run(isec, seq, [0.5])
+    assert audit(isec, states).ok
+    shown = [s.movements[isec.phase(4).protected[0]] for s in states]
+    assert shown.count("y") >= 8  # it did change, more than once
+    greens = "".join("G" if c == "G" else "-" for c in shown).split("-")[:-1]  # last: cut
+    assert min(len(g) for g in greens if g) >= 14  # 7 s minimum green at 0.5 s steps
+
+
+def test_minimum_green_and_clearances_are_exact_on_a_simple_change() -> None:
+    isec = nema_intersection(min_green_s=7.0, yellow_s=4.0, all_red_s=1.5)[0]
+    seq = [Request(phases=(2, 6))] + [Request(phases=(4, 8))] * 30
+    states = _run(isec, seq, [1.0])
+    through_ew = isec.phase(2).protected[0]
+    through_ns = isec.phase(4).protected[0]
+    shown_ew = [s.movements[through_ew] for s in states]
+    shown_ns = [s.movements[through_ns] for s in states]
+    assert shown_ew[:7] == ["G"] * 7  # min green 7 s from t=0
+    assert shown_ew[7:11] == ["y"] * 4  # yellow 4 s
+    assert shown_ew[11] == "r"
+    # all red 1.5 s after the yellow ends at t=11 -> first step at or after 12.5 is 13
+    assert shown_ns[12] == "r"
+    assert shown_ns[13] == "G"
+    assert states[13].phase == 4
+
+
+def test_unknown_phase_holds_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
+    isec = INTERSECTIONS[0]
+    mon = ConflictMonitor(isec, start_phase=2)
+    first = mon.step(0.0, 1.0, Request(phases=(2, 6)))
+    with caplog.at_level(logging.WARNING, logger="signalbrain.control.monitor"):
+        for k in range(1, 20):
+            s = mon.step(float(k), 1.0, Request(42))
+    assert s.movements == first.movements
+    assert len([r for r in caplog.records if "42" in r.getMessage()]) == 1
+
+
+def test_time_must_not_run_backwards() -> None:
+    mon = ConflictMonitor(INTERSECTIONS[0])
+    mon.step(5.0, 1.0, Request(2))
+    with pytest.raises(SignalbrainError, match="backwards"):
+        mon.step(4.0, 1.0, Request(2))
+
+
+def test_conflicting_phases_in_one_request_are_not_both_served() -> None:
+    isec = INTERSECTIONS[0]
+    states = _run(isec, [Request(phases=(2, 4))] * 20, [1.0])
+    assert states[-1].phases == (2,)
+    assert audit(isec, states).ok
+
+
+# ------------------------------------------------------------------ the auditor can fail
+def _state(t: float, isec: Intersection, shown: dict[str, str],
+           phases: tuple[int, ...] = ()) -> SignalState:
+    movements = {m.id: shown.get(m.id, "r") for m in isec.movements}
+    return SignalState(t, movements, phases[0] if phases else None, phases)
+
+
+NEMA = nema_intersection(min_green_s=7.0, yellow_s=4.0, all_red_s=1.5)[0]
+EB_T = NEMA.phase(2).protected[0]
+NB_T = NEMA.phase(4).protected[0]
+EB_L = NEMA.phase(5).protected[0]
+WB_T = NEMA.phase(6).protected[0]
+
+
+def _seq(*frames: tuple[float, dict[str, str]]) -> list[SignalState]:
+    return [_state(t, NEMA, shown, (2,)) for t, shown in frames]
+
+
+@pytest.mark.parametrize(("name", "states", "field", "expected"), [
+    ("crossing throughs green together 3 s",
+     _seq((0, {EB_T: "G"}), (10, {EB_T: "G", NB_T: "G"}), (13, {EB_T: "y"}), (17, {})),
+     "conflicting_green_s", 3.0),
+    ("yellow crossing a green 2 s",
+     _seq((0, {EB_T: "G"}), (10, {EB_T: "y", NB_T: "G"}), (12, {NB_T: "G"}), (20, {})),
+     "conflicting_green_s", 2.0),
+    ("both lefts-vs-through protected 1 s",
+     _seq((0, {EB_L: "G"}), (8, {EB_L: "G", WB_T: "G"}), (9, {WB_T: "G"}), (20, {})),
+     "conflicting_green_s", 1.0),
+    ("green straight to red", _seq((0, {EB_T: "G"}), (10, {}), (20, {})), "short_yellow", 1),
+    ("yellow 2 s of 4", _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (12, {}), (20, {})),
+     "short_yellow", 1),
+    ("yellow cut by green", _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (11, {EB_T: "G"}),
+                                 (30, {EB_T: "G"})), "short_yellow", 1),
+    ("all red 0.5 s of 1.5",
+     _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (14, {}), (14.5, {NB_T: "G"}), (30, {NB_T: "G"})),
+     "short_all_red", 1),
+    ("protected left dropped to permitted, opposing through at once",
+     _seq((0, {EB_L: "G"}), (8, {EB_L: "g", WB_T: "G"}), (30, {EB_L: "g", WB_T: "G"})),
+     "short_all_red", 1),
+    ("green of 3 s of 7", _seq((0, {EB_T: "G"}), (3, {EB_T: "y"}), (7, {}), (20, {})),
+     "short_green", 1),
+])
+def test_audit_catches(name: str, states: list[SignalState], field: str,
+                       expected: float) -> None:
+    counts = audit(NEMA, states)
+    assert getattr(counts, field) == pytest.approx(expected), (name, counts)
+    assert not counts.ok
+
+
+def test_audit_passes_a_correct_hand_made_sequence() -> None:
+    states = _seq((0, {EB_T: "G"}), (7, {EB_T: "y"}), (11, {}), (12.5, {NB_T: "G"}),
+                  (40, {NB_T: "G"}))
+    assert audit(NEMA, states).ok
+
+
+def test_clearances_are_the_largest_over_serving_phases() -> None:
+    rules = MovementClearances.of(NEMA)
+    assert rules.yellow_s[EB_T] == 4.0
+    assert rules.all_red_s[EB_T] == 1.5
+    assert rules.min_green_s(NEMA, EB_L, (2,)) == 7.0  # permitted in phase 2
+    assert rules.min_green_s(NEMA, EB_L, (5,)) == 5.0
+    assert rules.min_green_s(NEMA, EB_L, ()) == 5.0  # the smallest over its phases
