@@ -1,0 +1,318 @@
+"""From tracks to counts: line crossings, turning movements, queue occupancy, size classes.
+
+:class:`Counter` follows every track's centre in source pixels:
+
+* a **line** is crossed when the segment between two consecutive centres intersects the count
+  line; the side change gives the direction (``positive`` = from the left to the right of the
+  directed segment as drawn on the image, y pointing down). Each track counts at most once per
+  line (the first crossing), and only once it is confirmed, so short-lived false tracks never
+  count (the pattern of supervision's ``LineZone``);
+* a **movement** ``FROM->TO`` is counted when a confirmed track that was first seen in entry zone
+  ``FROM`` reaches exit zone ``TO``;
+* a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
+  vehicles, shadows removed) and the number of tracked vehicles in it, moving or stopped; samples
+  are averaged over ``sample_s``;
+* the **size class** of a counted vehicle is ``heavy`` when its blob area at the crossing exceeds
+  ``heavy_ratio`` times the median area of the vehicles counted at the same line (cars are the
+  majority in any traffic stream, so the median is a car; Gupte et al. 2002 classify by blob size
+  the same way, calibrated per scene). With fewer than ``min_for_median`` crossings the median over
+  all lines is used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from signalbrain.io.camera import CameraSpec, Zone
+from signalbrain.vision.counts import CountRow, QueueSeries
+from signalbrain.vision.tracking import Tracker
+
+__all__ = ["Counter", "CounterConfig", "segments_cross"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class CounterConfig:
+    """Tuning of :class:`Counter`.
+
+    Attributes
+    ----------
+    sample_s
+        Queue sampling period [s].
+    stop_speed
+        A vehicle is stopped below this speed, in vehicle sizes (square root of its area) per
+        second.
+    heavy_ratio
+        Area ratio to the median vehicle above which a vehicle is ``heavy``.
+    min_for_median
+        Crossings at one line needed to use that line's own median area.
+    """
+
+    sample_s: float = 1.0
+    stop_speed: float = 0.15
+    heavy_ratio: float = 2.2
+    min_for_median: int = 8
+
+
+def segments_cross(p0: FloatArray, p1: FloatArray, a: FloatArray, b: FloatArray
+                   ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int8]]:
+    """Which moves ``p0[i] -> p1[i]`` cross segment ``a[j] -> b[j]``, and in which direction.
+
+    Parameters
+    ----------
+    p0, p1
+        Track positions before and after, ``(n, 2)``.
+    a, b
+        Line end points, ``(k, 2)``.
+
+    Returns
+    -------
+    crossed, sign
+        ``(n, k)`` booleans, and ``+1`` for a move from the left to the right of ``a -> b`` in
+        image coordinates (y down), ``-1`` the other way. A move that ends exactly on the line
+        counts; one that starts on it does not (so it is not counted twice).
+    """
+    d = b - a  # (k, 2)
+    side0 = d[None, :, 0] * (p0[:, None, 1] - a[None, :, 1]) - d[None, :, 1] * (
+        p0[:, None, 0] - a[None, :, 0])
+    side1 = d[None, :, 0] * (p1[:, None, 1] - a[None, :, 1]) - d[None, :, 1] * (
+        p1[:, None, 0] - a[None, :, 0])
+    straddle = ((side0 < 0) & (side1 >= 0)) | ((side0 > 0) & (side1 <= 0))
+    m = p1 - p0  # (n, 2)
+    s_a = m[:, None, 0] * (a[None, :, 1] - p0[:, None, 1]) - m[:, None, 1] * (
+        a[None, :, 0] - p0[:, None, 0])
+    s_b = m[:, None, 0] * (b[None, :, 1] - p0[:, None, 1]) - m[:, None, 1] * (
+        b[None, :, 0] - p0[:, None, 0])
+    within = (s_a * s_b) <= 0
+    crossed = straddle & within
+    sign = np.where(side0 < 0, 1, -1).astype(np.int8)
+    return crossed, sign
+
+
+@dataclass(slots=True)
+class _TrackState:
+    pos: FloatArray
+    confirmed: bool = False
+    crossed: set[int] = field(default_factory=set)
+    pending: list[tuple[str, int, int, float, float, int]] = field(default_factory=list)
+    entry: int = -1
+    moved: bool = False
+
+
+@dataclass(slots=True)
+class _Event:
+    kind: str  # "line" | "movement"
+    index: int  # line index or movement (entry, exit) flattened
+    sign: int
+    t_s: float
+    area_px2: float  # source pixels
+    class_hint: int = -1  # 0 car, 1 heavy when the detector classifies, else -1
+
+
+class Counter:
+    """Accumulates counts for one video from a :class:`~signalbrain.vision.tracking.Tracker`.
+
+    Parameters
+    ----------
+    camera
+        The camera file.
+    scale
+        Processing pixels per source pixel.
+    proc_size
+        Processing ``(width, height)`` [px].
+    fps
+        Video frame rate [1/s].
+    """
+
+    def __init__(self, camera: CameraSpec, scale: float, proc_size: tuple[int, int],
+                 fps: float, config: CounterConfig | None = None) -> None:
+        self.camera = camera
+        self.config = config or CounterConfig()
+        self.scale = scale
+        self.fps = fps
+        w, h = proc_size
+        self._a = np.array([ln.points[0] for ln in camera.lines], float).reshape(-1, 2)
+        self._b = np.array([ln.points[1] for ln in camera.lines], float).reshape(-1, 2)
+        self._entries = camera.zones_of("entry")
+        self._exits = camera.zones_of("exit")
+        self._queues = camera.zones_of("queue")
+        self._entry_map = self._label_map(self._entries, w, h)
+        self._exit_map = self._label_map(self._exits, w, h)
+        self._queue_masks = [self._label_map((z,), w, h) > 0 for z in self._queues]
+        self._queue_area = [max(int(m.sum()), 1) for m in self._queue_masks]
+        self._queue_idx = [np.nonzero(m.ravel())[0] for m in self._queue_masks]
+        self._states: dict[int, _TrackState] = {}
+        self.events: list[_Event] = []
+        nq = len(self._queues)
+        self._q_sum = np.zeros((nq, 3))
+        self._q_n = 0
+        self._q_sample = 0
+        self._q_rows: list[list[tuple[float, float, float, float]]] = [[] for _ in range(nq)]
+
+    def _label_map(self, zones: tuple[Zone, ...], w: int, h: int) -> npt.NDArray[np.int16]:
+        out = np.zeros((h, w), np.int16)
+        for i in reversed(range(len(zones))):  # first zone wins where zones overlap
+            poly = np.array(zones[i].polygon, dtype=np.float64) * self.scale
+            cv2.fillPoly(out, [np.round(poly).astype(np.int32)], i + 1)
+        return out
+
+    def update(self, frame_index: int, tracker: Tracker, mask: npt.NDArray[np.uint8]) -> None:
+        """Account for one processed frame (after :meth:`Tracker.update`)."""
+        t_s = frame_index / self.fps
+        for tr in tracker.take_removed():
+            self._states.pop(tr.id, None)
+        tracks = tracker.tracks
+        self._sample_queues(t_s, tracker, mask)
+        if not tracks:
+            return
+        cur = tracker.centers / self.scale
+        prev = np.empty_like(cur)
+        states: list[_TrackState] = []
+        for i, tr in enumerate(tracks):
+            st = self._states.get(tr.id)
+            if st is None:
+                st = _TrackState(cur[i].copy())
+                self._states[tr.id] = st
+            prev[i] = st.pos
+            states.append(st)
+        areas = np.array([tr.area_px2 for tr in tracks]) / self.scale ** 2
+        hints = [max(tr.class_votes, key=tr.class_votes.__getitem__) if tr.class_votes else -1
+                 for tr in tracks]
+        if len(self._a):
+            crossed, sign = segments_cross(prev, cur, self._a, self._b)
+            for i, j in zip(*np.nonzero(crossed), strict=True):
+                st = states[i]
+                if j not in st.crossed:
+                    st.crossed.add(int(j))
+                    st.pending.append(("line", int(j), int(sign[i, j]), t_s, float(areas[i]),
+                                       hints[i]))
+        h, w = self._entry_map.shape
+        px = np.clip((cur[:, 0] * self.scale).astype(np.int64), 0, w - 1)
+        py = np.clip((cur[:, 1] * self.scale).astype(np.int64), 0, h - 1)
+        ent = self._entry_map[py, px]
+        ext = self._exit_map[py, px]
+        n_exit = len(self._exits)
+        for i, tr in enumerate(tracks):
+            st = states[i]
+            st.pos = cur[i].copy()
+            if st.entry < 0 and ent[i] > 0:
+                st.entry = int(ent[i]) - 1
+            if st.entry >= 0 and not st.moved and ext[i] > 0:
+                st.moved = True
+                st.pending.append(("movement", st.entry * n_exit + int(ext[i]) - 1, 0, t_s,
+                                   float(areas[i]), hints[i]))
+            if tr.confirmed and st.pending:
+                self.events.extend(_Event(*e) for e in st.pending)
+                st.pending.clear()
+
+    def _sample_queues(self, t_s: float, tracker: Tracker, mask: npt.NDArray[np.uint8]) -> None:
+        if not self._queues:
+            return
+        sample = int(t_s // self.config.sample_s)
+        if sample != self._q_sample and self._q_n:
+            self._flush_queue_sample()
+        self._q_sample = sample
+        flat = mask.ravel()
+        conf = [i for i, t in enumerate(tracker.tracks) if t.confirmed]
+        if conf:
+            c = tracker.centers[conf]
+            v = np.hypot(*tracker.velocities[conf].T) * self.fps  # px/s (processing)
+            size = np.sqrt([max(tracker.tracks[i].area_px2, 1.0) for i in conf])
+            stopped = v < self.config.stop_speed * size
+            h, w = mask.shape
+            px = np.clip(c[:, 0].astype(np.int64), 0, w - 1)
+            py = np.clip(c[:, 1].astype(np.int64), 0, h - 1)
+        for q, idx in enumerate(self._queue_idx):
+            occ = float(np.count_nonzero(flat[idx])) / self._queue_area[q]
+            inside = self._queue_masks[q][py, px] if conf else np.zeros(0, bool)
+            self._q_sum[q] += (occ, float(inside.sum()),
+                               float((inside & stopped).sum()) if conf else 0.0)
+        self._q_n += 1
+
+    def _flush_queue_sample(self) -> None:
+        t0 = self._q_sample * self.config.sample_s
+        for q in range(len(self._queues)):
+            occ, veh, stop = self._q_sum[q] / self._q_n
+            self._q_rows[q].append((t0, occ, veh, stop))
+        self._q_sum[:] = 0.0
+        self._q_n = 0
+
+    # -- results ---------------------------------------------------------------------------
+
+    def movement_id(self, index: int) -> str:
+        """``FROM->TO`` of a flattened (entry, exit) index."""
+        n_exit = len(self._exits)
+        return f"{self._entries[index // n_exit].id}->{self._exits[index % n_exit].id}"
+
+    def _heavy(self) -> list[bool]:
+        cfg = self.config
+        areas_all = [e.area_px2 for e in self.events if e.kind == "line"]
+        if not areas_all:
+            areas_all = [e.area_px2 for e in self.events]
+        overall = float(np.median(areas_all)) if areas_all else math.inf
+        per_line: dict[int, float] = {}
+        for j in range(len(self.camera.lines)):
+            a = [e.area_px2 for e in self.events if e.kind == "line" and e.index == j]
+            if len(a) >= cfg.min_for_median:
+                per_line[j] = float(np.median(a))
+        out = []
+        for e in self.events:
+            if e.class_hint >= 0:
+                out.append(e.class_hint == 1)
+                continue
+            ref = per_line.get(e.index, overall) if e.kind == "line" else overall
+            out.append(e.area_px2 > cfg.heavy_ratio * ref)
+        return out
+
+    def results(self, seconds: float) -> tuple[
+            tuple[CountRow, ...], dict[str, dict[str, int]], dict[str, int],
+            dict[str, QueueSeries], dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+        """Bins, line totals, movement totals, queue series, line classes, movement classes."""
+        if self._q_n:
+            self._flush_queue_sample()
+        heavy = self._heavy()
+        lines = {ln.id: {"total": 0, "positive": 0, "negative": 0} for ln in self.camera.lines}
+        mov_ids = list(self.camera.movement_ids)
+        movements = dict.fromkeys(mov_ids, 0)
+        classes = {ln.id: {"car": 0, "heavy": 0} for ln in self.camera.lines}
+        mclasses = {m: {"car": 0, "heavy": 0} for m in mov_ids}
+        interval = self.camera.interval_s
+        n_bins = max(1, math.ceil(seconds / interval - 1e-9))
+        line_bins = np.zeros((len(self.camera.lines), n_bins), np.int64)
+        mov_bins = np.zeros((len(mov_ids), n_bins), np.int64)
+        mov_pos = {m: i for i, m in enumerate(mov_ids)}
+        for e, hv in zip(self.events, heavy, strict=True):
+            b = min(int(e.t_s // interval), n_bins - 1)
+            cls = "heavy" if hv else "car"
+            if e.kind == "line":
+                lid = self.camera.lines[e.index].id
+                lines[lid]["total"] += 1
+                lines[lid]["positive" if e.sign > 0 else "negative"] += 1
+                classes[lid][cls] += 1
+                line_bins[e.index, b] += 1
+            else:
+                mid = self.movement_id(e.index)
+                movements[mid] += 1
+                mclasses[mid][cls] += 1
+                mov_bins[mov_pos[mid], b] += 1
+        rows: list[CountRow] = []
+        for b in range(n_bins):
+            t0 = b * interval
+            t1 = min((b + 1) * interval, seconds) if b == n_bins - 1 else (b + 1) * interval
+            rows.extend(CountRow(t0, t1, "line", ln.id, int(line_bins[j, b]))
+                        for j, ln in enumerate(self.camera.lines))
+            rows.extend(CountRow(t0, t1, "movement", m, int(mov_bins[k, b]))
+                        for k, m in enumerate(mov_ids))
+        queues = {}
+        for q, zone in enumerate(self._queues):
+            r = self._q_rows[q]
+            queues[zone.id] = QueueSeries(zone.id, self.config.sample_s,
+                                          tuple(x[0] for x in r), tuple(x[1] for x in r),
+                                          tuple(x[2] for x in r), tuple(x[3] for x in r))
+        return tuple(rows), lines, movements, queues, classes, mclasses

@@ -1,0 +1,190 @@
+"""``count_video``: one video and one camera file in, :class:`VideoCounts` out.
+
+The orchestrator of :mod:`signalbrain.vision`: frames are decoded (:mod:`.frames`), shrunk to the
+processing width, turned into detections (background subtraction, :mod:`.background`, or an
+ONNX detector, :mod:`.dnn`), tracked (:mod:`.tracking`) and counted (:mod:`.counting`). The first
+``warmup_s`` of frames are held in memory to seed the background with their median and are then
+processed like every other frame, so nothing at the start of a video goes uncounted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from signalbrain.io.camera import CameraSpec
+from signalbrain.vision.background import BackgroundDetector, DetectorConfig
+from signalbrain.vision.counting import Counter, CounterConfig
+from signalbrain.vision.counts import VideoCounts
+from signalbrain.vision.frames import FrameReader, VideoError
+from signalbrain.vision.tracking import Tracker, TrackerConfig
+
+__all__ = ["DEFAULT_MAX_WIDTH", "PROGRESS_EVERY", "CountConfig", "count_video", "processing_size"]
+
+DEFAULT_MAX_WIDTH = 640  # processing width when the camera file gives no resize_width
+PROGRESS_EVERY = 50  # frames between progress callbacks
+
+Frame = npt.NDArray[np.uint8]
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CountConfig:
+    """All tuning of the counter in one place (defaults suit 10-30 fps street cameras)."""
+
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    counter: CounterConfig = field(default_factory=CounterConfig)
+    max_width: int = DEFAULT_MAX_WIDTH
+
+
+def processing_size(width: int, height: int, resize_width: int | None,
+                    max_width: int = DEFAULT_MAX_WIDTH) -> tuple[int, int]:
+    """Processing ``(width, height)``: ``resize_width`` if given (never upscaling), else the
+    source width capped at ``max_width``; the aspect ratio is kept."""
+    target = min(width, resize_width) if resize_width else min(width, max_width)
+    target = max(16, int(target))
+    return target, max(8, round(height * target / width))
+
+
+def _scaled_tracker_config(cfg: TrackerConfig, fps: float) -> TrackerConfig:
+    """Frame-count limits scaled from the 25 fps defaults to ``fps``."""
+    k = fps / 25.0
+    return TrackerConfig(min_hits=max(2, round(cfg.min_hits * min(1.0, k))),
+                         max_age=max(3, round(cfg.max_age * k)),
+                         tentative_age=cfg.tentative_age, gate=cfg.gate,
+                         accel_noise=cfg.accel_noise / max(k, 0.2),
+                         measure_noise=cfg.measure_noise)
+
+
+def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | None = None,
+                model: str | Path | None = None, config: CountConfig | None = None
+                ) -> VideoCounts:
+    """Count vehicles in one video.
+
+    Parameters
+    ----------
+    path
+        The video file (anything OpenCV's FFmpeg backend decodes).
+    camera
+        The camera file: lines, zones, processing width, bin length.
+    progress
+        Called as ``progress(frames_done, frames_total_or_None)`` every ``PROGRESS_EVERY``
+        frames and once at the end.
+    model
+        An ONNX detector (YOLO-style outputs) to use instead of background subtraction.
+    config
+        Tuning; the defaults are the tested ones.
+
+    Returns
+    -------
+    VideoCounts
+
+    Raises
+    ------
+    VideoError
+        The file is missing, not a video or has no decodable frame (corrupt frames inside a
+        readable file are skipped and counted in ``corrupt_frames``).
+    InputError
+        ``model`` cannot be loaded.
+    """
+    cfg = config or CountConfig()
+    started = time.perf_counter()
+    reader = FrameReader(path)
+    try:
+        info = reader.info
+        fps = info.fps
+        frames = iter(reader)
+        first = next(frames, None)
+        if first is None:  # pragma: no cover - FrameReader raises VideoError first
+            raise VideoError("the video has no decodable frame", str(path))
+        src_h, src_w = first[1].shape[:2]
+        pw, ph = processing_size(src_w, src_h, camera.resize_width, cfg.max_width)
+        scale = pw / src_w
+        tracker = Tracker(_scaled_tracker_config(cfg.tracker, fps))
+        counter = Counter(camera, scale, (pw, ph), fps, cfg.counter)
+        total = info.frame_count
+
+        def shrink(frame: Frame) -> Frame:
+            if (frame.shape[1], frame.shape[0]) == (pw, ph):
+                return frame
+            interp = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
+            return np.asarray(cv2.resize(frame, (pw, ph), interpolation=interp), dtype=np.uint8)
+
+        def stream() -> Iterator[tuple[int, Frame]]:
+            yield first[0], shrink(first[1])
+            for i, f in frames:
+                yield i, shrink(f)
+
+        if model is not None:
+            from signalbrain.vision.dnn import OnnxDetector
+
+            onnx = OnnxDetector(model)
+            source: Iterator[tuple[int, Frame]] = stream()
+            for done, (idx, small) in enumerate(source, start=1):
+                tracker.predict()
+                tracker.update(onnx.detect(small))
+                counter.update(idx, tracker, np.zeros((ph, pw), np.uint8))
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(done, total)
+        else:
+            detector = BackgroundDetector(pw, ph, cfg.detector)
+            warm_n = max(1, round(cfg.detector.warmup_s * fps))
+            buffer: list[tuple[int, Frame]] = []
+            source = stream()
+            for item in source:
+                buffer.append(item)
+                if len(buffer) >= warm_n:
+                    break
+            step = max(1, len(buffer) // cfg.detector.warmup_samples)
+            detector.seed([f for _, f in buffer[::step]])
+            max_freeze = cfg.detector.max_freeze_s * fps
+
+            def replay() -> Iterator[tuple[int, Frame]]:
+                yield from buffer
+                yield from source
+
+            for done, (idx, small) in enumerate(replay(), start=1):
+                centers, sizes = tracker.predict()
+                det = detector.detect(small, centers, sizes)
+                tracker.update(det)
+                counter.update(idx, tracker, detector.mask)
+                frozen = _frozen_boxes(tracker, max_freeze, fps)
+                detector.learn(small, frozen)
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(done, total)
+            buffer.clear()
+        if progress is not None:
+            progress(reader.frames, total)
+        seconds = reader.slots / fps
+        bins, lines, movements, queues, classes, mclasses = counter.results(seconds)
+        return VideoCounts(
+            video=str(path), camera=camera.camera, frames=reader.frames,
+            corrupt_frames=reader.corrupt_frames, seconds=seconds,
+            processing_s=time.perf_counter() - started, bins=bins, lines=lines,
+            movements=movements, queues=queues, classes=classes, movement_classes=mclasses,
+            video_fps=fps, frame_size=(src_w, src_h))
+    finally:
+        reader.close()
+
+
+def _frozen_boxes(tracker: Tracker, max_freeze: float, fps: float) -> npt.NDArray[np.float64]:
+    """Boxes of live tracks whose pixels must not be learnt as background."""
+    boxes = []
+    vel = tracker.velocities
+    for i, t in enumerate(tracker.tracks):
+        speed = float(np.hypot(*vel[i]))
+        size = max(1.0, float(np.sqrt(max(t.area_px2, 1.0))))
+        if speed * fps < 0.15 * size:
+            t.stationary_frames += 1
+        else:
+            t.stationary_frames = 0
+        if t.stationary_frames <= max_freeze:
+            boxes.append(t.box)
+    return np.array(boxes) if boxes else np.zeros((0, 4))

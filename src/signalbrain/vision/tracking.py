@@ -1,0 +1,223 @@
+"""Multi-object tracking: constant-velocity Kalman filters and Hungarian assignment.
+
+In the manner of SORT (Bewley et al. 2016): every track is a Kalman filter (Kalman 1960) on the
+box centre with a constant-velocity model; each frame the predicted tracks are matched to the
+detections by minimum total cost with the Hungarian method (Kuhn 1955; ``scipy.optimize.
+linear_sum_assignment``). The cost is ``1 - IoU`` for overlapping boxes and grows with the centre
+distance, scaled by the vehicle size, otherwise; matches beyond a gate are refused. A track is
+*confirmed* after ``min_hits`` matches and deleted after ``max_age`` frames without one
+(``tentative_age`` while tentative). The filters of all tracks are advanced together as stacked
+arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+from signalbrain.vision.detections import Detections
+
+__all__ = ["Track", "Tracker", "TrackerConfig"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_INVALID = 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    """Tuning of :class:`Tracker` (frames, processing pixels).
+
+    Attributes
+    ----------
+    min_hits
+        Matches before a track is confirmed.
+    max_age
+        Frames a confirmed track survives without a match (coasting on its prediction).
+    tentative_age
+        Frames a tentative track survives without a match.
+    gate
+        Largest centre distance for a match, in units of the track's box half-diagonal.
+    accel_noise
+        Process noise: standard deviation of the acceleration [px/frame^2].
+    measure_noise
+        Measurement noise: standard deviation of a detected centre [px].
+    """
+
+    min_hits: int = 3
+    max_age: int = 20
+    tentative_age: int = 2
+    gate: float = 1.5
+    accel_noise: float = 0.3
+    measure_noise: float = 1.5
+
+
+@dataclass(slots=True)
+class Track:
+    """A tracked object; ``box`` is the last smoothed box (xyxy, processing px)."""
+
+    id: int
+    box: FloatArray
+    area_px2: float
+    hits: int = 1
+    misses: int = 0
+    age: int = 1
+    confirmed: bool = False
+    stationary_frames: int = 0
+    class_votes: dict[int, int] = field(default_factory=dict)
+
+
+def _iou(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Pairwise IoU of boxes ``a (n, 4)`` and ``b (m, 4)``."""
+    ix0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    iy0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    ix1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    iy1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return np.asarray(inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9))
+
+
+class Tracker:
+    """SORT-style tracker over :class:`~signalbrain.vision.detections.Detections`."""
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.config = cfg = config or TrackerConfig()
+        self.tracks: list[Track] = []
+        self._x = np.zeros((0, 4))  # state: cx, cy, vx, vy
+        self._p = np.zeros((0, 4, 4))
+        self._next_id = 1
+        self._f = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]], float)
+        q = cfg.accel_noise ** 2
+        g = np.array([[0.5, 0], [0, 0.5], [1, 0], [0, 1]])
+        self._q = g @ g.T * q
+        self._r = np.eye(2) * cfg.measure_noise ** 2
+        self.removed: list[Track] = []
+
+    @property
+    def centers(self) -> FloatArray:
+        """Filtered centres ``(n, 2)`` of all tracks, in :attr:`tracks` order."""
+        return self._x[:, :2].copy()
+
+    @property
+    def velocities(self) -> FloatArray:
+        """Filtered velocities ``(n, 2)`` [px/frame]."""
+        return self._x[:, 2:].copy()
+
+    def predict(self) -> tuple[FloatArray, FloatArray]:
+        """Advance every filter one frame; returns predicted centres and box sizes of
+        confirmed tracks (for blob splitting)."""
+        if self.tracks:
+            self._x = self._x @ self._f.T
+            self._p = self._f @ self._p @ self._f.T + self._q
+            for t, x in zip(self.tracks, self._x, strict=True):
+                w = t.box[2] - t.box[0]
+                h = t.box[3] - t.box[1]
+                t.box = np.array([x[0] - w / 2, x[1] - h / 2, x[0] + w / 2, x[1] + h / 2])
+        conf = [i for i, t in enumerate(self.tracks) if t.confirmed]
+        if not conf:
+            return np.zeros((0, 2)), np.zeros((0, 2))
+        boxes = np.array([self.tracks[i].box for i in conf])
+        return self._x[conf, :2].copy(), np.column_stack((boxes[:, 2] - boxes[:, 0],
+                                                          boxes[:, 3] - boxes[:, 1]))
+
+    def _cost(self, det: Detections) -> FloatArray:
+        boxes = np.array([t.box for t in self.tracks])
+        iou = _iou(boxes, det.xyxy)
+        pc = self._x[:, :2]
+        dc = det.centers
+        half = 0.5 * np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        dist = np.hypot(pc[:, None, 0] - dc[None, :, 0], pc[:, None, 1] - dc[None, :, 1])
+        rel = dist / np.maximum(half[:, None], 1.0)
+        cost = np.where(iou > 0, 1.0 - iou, 1.0 + rel)
+        cost[(iou <= 0) & (rel > self.config.gate)] = _INVALID
+        return np.asarray(cost)
+
+    def update(self, det: Detections) -> list[int]:
+        """Match ``det`` to the predicted tracks, update, create and delete tracks.
+
+        Returns the track index (into :attr:`tracks` after the update) matched to each detection,
+        or -1 for detections that neither matched nor started a track.
+        """
+        cfg = self.config
+        n, m = len(self.tracks), len(det)
+        det_track = np.full(m, -1, dtype=np.int64)
+        if n and m:
+            cost = self._cost(det)
+            rows, cols = linear_sum_assignment(cost)
+            ok = cost[rows, cols] < _INVALID
+            rows, cols = rows[ok], cols[ok]
+            det_track[cols] = rows
+            if len(rows):
+                self._correct(rows, det.centers[cols])
+            for r, c in zip(rows, cols, strict=True):
+                t = self.tracks[r]
+                w = det.xyxy[c, 2] - det.xyxy[c, 0]
+                h = det.xyxy[c, 3] - det.xyxy[c, 1]
+                ow, oh = t.box[2] - t.box[0], t.box[3] - t.box[1]
+                w, h = 0.6 * w + 0.4 * ow, 0.6 * h + 0.4 * oh
+                cx, cy = self._x[r, 0], self._x[r, 1]
+                t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+                t.area_px2 = 0.7 * float(det.area[c]) + 0.3 * t.area_px2
+                t.hits += 1
+                t.misses = 0
+                if det.class_id[c] >= 0:
+                    k = int(det.class_id[c])
+                    t.class_votes[k] = t.class_votes.get(k, 0) + 1
+                if t.hits >= cfg.min_hits:
+                    t.confirmed = True
+        matched = set(det_track[det_track >= 0].tolist())
+        for i, t in enumerate(self.tracks):
+            t.age += 1
+            if i not in matched:
+                t.misses += 1
+        # new tracks from unmatched detections not lying inside a live track
+        live = np.array([t.box for t in self.tracks]) if self.tracks else np.zeros((0, 4))
+        new_x: list[FloatArray] = []
+        for c in np.nonzero(det_track < 0)[0]:
+            cx, cy = det.centers[c]
+            if len(live) and np.any((cx >= live[:, 0]) & (cx <= live[:, 2])
+                                    & (cy >= live[:, 1]) & (cy <= live[:, 3])):
+                continue
+            t = Track(self._next_id, det.xyxy[c].copy(), float(det.area[c]))
+            if det.class_id[c] >= 0:
+                t.class_votes[int(det.class_id[c])] = 1
+            self._next_id += 1
+            if cfg.min_hits <= 1:
+                t.confirmed = True
+            self.tracks.append(t)
+            new_x.append(np.array([cx, cy, 0.0, 0.0]))
+            det_track[c] = len(self.tracks) - 1
+        if new_x:
+            p0 = np.diag([cfg.measure_noise ** 2, cfg.measure_noise ** 2, 25.0, 25.0])
+            self._x = np.vstack([self._x, np.array(new_x)])
+            self._p = np.concatenate([self._p, np.repeat(p0[None], len(new_x), axis=0)])
+        # deletion
+        keep = [i for i, t in enumerate(self.tracks)
+                if t.misses <= (cfg.max_age if t.confirmed else cfg.tentative_age)]
+        if len(keep) < len(self.tracks):
+            remap = np.full(len(self.tracks), -1, dtype=np.int64)
+            remap[keep] = np.arange(len(keep))
+            self.removed.extend(t for i, t in enumerate(self.tracks) if remap[i] < 0)
+            self.tracks = [self.tracks[i] for i in keep]
+            self._x = self._x[keep]
+            self._p = self._p[keep]
+            det_track = np.where(det_track >= 0, remap[np.maximum(det_track, 0)], -1)
+        return det_track.tolist()
+
+    def _correct(self, rows: npt.NDArray[np.intp], z: FloatArray) -> None:
+        p = self._p[rows]
+        s = p[:, :2, :2] + self._r
+        k = p[:, :, :2] @ np.linalg.inv(s)
+        y = z - self._x[rows, :2]
+        self._x[rows] = self._x[rows] + np.einsum("nij,nj->ni", k, y)
+        self._p[rows] = p - k @ p[:, :2, :]
+
+    def take_removed(self) -> list[Track]:
+        """Tracks deleted since the last call."""
+        out, self.removed = self.removed, []
+        return out

@@ -1,0 +1,54 @@
+"""Frame reading: unusable files raise VideoError, corrupt frames are skipped and counted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from signalbrain.errors import InputError
+from signalbrain.vision import FrameReader, VideoError, probe_video
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(VideoError, match="video file not found"):
+        probe_video(tmp_path / "none.avi")
+
+
+def test_not_a_video(tmp_path: Path) -> None:
+    path = tmp_path / "notes.avi"
+    path.write_text("this is not a video\n" * 50, encoding="utf-8")
+    with pytest.raises(VideoError) as info:
+        probe_video(path)
+    assert str(path) in str(info.value)
+    assert isinstance(info.value, InputError)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+    with pytest.raises(VideoError):
+        list(FrameReader(path))
+
+
+def test_reads_every_frame(moving_boxes: Callable[..., Path]) -> None:
+    path = moving_boxes(frames=30)
+    info = probe_video(path)
+    assert (info.width, info.height) == (320, 240)
+    assert info.fps == pytest.approx(15.0)
+    with FrameReader(path) as reader:
+        indices = [i for i, _ in reader]
+    assert indices == list(range(30))
+    assert reader.corrupt_frames == 0
+
+
+def test_truncated_file_keeps_decodable_frames(moving_boxes: Callable[..., Path],
+                                               tmp_path: Path) -> None:
+    path = moving_boxes(frames=60)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    with FrameReader(cut) as reader:
+        n = sum(1 for _ in reader)
+    assert 0 < n < 60

@@ -1,0 +1,56 @@
+"""count_video end to end on small generated videos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signalbrain.io.camera import parse_camera
+from signalbrain.vision import VideoError, count_video
+from signalbrain.vision.counting import segments_cross
+
+
+def camera(**extra: object) -> object:
+    doc = {"camera": "test", "interval_s": 2,
+           "lines": [{"id": "down", "points": [[160, 0], [160, 240]]},
+                     {"id": "up", "points": [[200, 240], [200, 0]]}]}
+    doc.update(extra)
+    return parse_camera(doc)
+
+
+def test_segments_cross_direction_in_image_coordinates() -> None:
+    a = np.array([[0.0, 10.0]])
+    b = np.array([[10.0, 10.0]])  # pointing right: its right-hand side is below (y down)
+    p0 = np.array([[5.0, 0.0], [5.0, 20.0], [5.0, 0.0], [20.0, 0.0]])
+    p1 = np.array([[5.0, 20.0], [5.0, 0.0], [5.0, 10.0], [20.0, 20.0]])
+    crossed, sign = segments_cross(p0, p1, a, b)
+    assert crossed[:, 0].tolist() == [True, True, True, False]
+    assert sign[:3, 0].tolist() == [1, -1, 1]
+    # a move that starts on the line does not count again
+    crossed2, _ = segments_cross(p1[2:3], np.array([[5.0, 20.0]]), a, b)
+    assert not crossed2[0, 0]
+
+
+def test_counts_each_vehicle_once_per_line(moving_boxes: Callable[..., Path]) -> None:
+    path = moving_boxes(frames=110, boxes=3)
+    progress: list[tuple[int, int | None]] = []
+    counts = count_video(path, camera(), progress=lambda a, b: progress.append((a, b)))
+    assert counts.frames == 110
+    assert counts.lines["down"] == {"total": 3, "positive": 0, "negative": 3}
+    assert counts.lines["up"] == {"total": 3, "positive": 3, "negative": 0}
+    assert progress[0] == (50, 110)
+    assert progress[-1][0] == 110
+    per_bin = [r.vehicles for r in counts.bins if r.id == "down"]
+    assert sum(per_bin) == 3
+    assert len(per_bin) == 4  # 110 frames at 15 fps = 7.33 s in 2 s bins
+    assert counts.bins[-1].t_end_s == pytest.approx(110 / 15)
+
+
+def test_unreadable_video_raises(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    with pytest.raises(VideoError):
+        count_video(bad, camera())
