@@ -6,7 +6,8 @@ import importlib.util
 from pathlib import Path
 
 _spec = importlib.util.spec_from_file_location(
-    "_signalbrain_test_conftest", Path(__file__).resolve().parents[1] / "tests" / "conftest.py")
+    "_signalbrain_test_conftest", Path(__file__).resolve().parents[1] / "tests" / "conftest.py"
+)
 if _spec is None or _spec.loader is None:  # pragma: no cover
     raise ImportError("tests/conftest.py not found")
 _mod = importlib.util.module_from_spec(_spec)

@@ -51,8 +51,10 @@ class InputError(SignalbrainError, ValueError):
     def __init__(self, problems: Iterable[Problem] | str, source: str | None = None) -> None:
         if isinstance(problems, str):
             problems = [Problem("", problems, source)]
-        items = [p if p.source or source is None else Problem(p.path, p.message, source)
-                 for p in problems]
+        items = [
+            p if p.source or source is None else Problem(p.path, p.message, source)
+            for p in problems
+        ]
         if not items:
             items = [Problem("", "invalid input", source)]
         self.problems: tuple[Problem, ...] = tuple(items)

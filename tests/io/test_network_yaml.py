@@ -73,36 +73,76 @@ def test_single_is_eight_phase_nema() -> None:
 BAD_CASES = [
     # (what, old, new, expected message fragment)
     ("malformed YAML", "name: t", "name: [t", "malformed YAML at line"),
-    ("wrong type", "W_A: {from: W, to: A, lanes: 2}", "W_A: {from: W, to: A, lanes: two}",
-     "links.W_A.lanes = 'two': expected an integer"),
-    ("zero lanes", "W_A: {from: W, to: A, lanes: 2}", "W_A: {from: W, to: A, lanes: 0}",
-     "links.W_A.lanes = 0: must be >= 1"),
-    ("negative length", "A_E: {from: A, to: E}", "A_E: {from: A, to: E, length_m: -4}",
-     "links.A_E.length_m = -4.0: must be > 0"),
-    ("dangling node", "A_E: {from: A, to: E}", "A_E: {from: A, to: Q}",
-     "links.A_E.to: 'Q': unknown node"),
-    ("unknown movement", "permitted: [W_A.L, E_A.L]", "permitted: [W_A.L, A_Q.T]",
-     "intersections.A.phases[0].permitted[1]: 'A_Q.T': unknown movement; known:"),
-    ("conflicting phase", "protected: [W_A.T, W_A.R, E_A.T, E_A.R]",
-     "protected: [W_A.T, W_A.R, E_A.T, E_A.R, S_A.T]",
-     "gives green to conflicting movements"),
-    ("unserved movement", "permitted: [S_A.L, N_A.L]", "permitted: [S_A.L]",
-     "movements no phase serves: N_A.L"),
-    ("min above max", "permitted: [W_A.L, E_A.L]}",
-     "permitted: [W_A.L, E_A.L], min_green_s: 40, max_green_s: 30}",
-     "phases[0].min_green_s = 40.0: greater than max_green_s = 30.0"),
-    ("missing yellow", "permitted: [W_A.L, E_A.L]}", "permitted: [W_A.L, E_A.L], yellow_s: 0}",
-     "phases[0].yellow_s = 0.0: missing or short yellow"),
+    (
+        "wrong type",
+        "W_A: {from: W, to: A, lanes: 2}",
+        "W_A: {from: W, to: A, lanes: two}",
+        "links.W_A.lanes = 'two': expected an integer",
+    ),
+    (
+        "zero lanes",
+        "W_A: {from: W, to: A, lanes: 2}",
+        "W_A: {from: W, to: A, lanes: 0}",
+        "links.W_A.lanes = 0: must be >= 1",
+    ),
+    (
+        "negative length",
+        "A_E: {from: A, to: E}",
+        "A_E: {from: A, to: E, length_m: -4}",
+        "links.A_E.length_m = -4.0: must be > 0",
+    ),
+    (
+        "dangling node",
+        "A_E: {from: A, to: E}",
+        "A_E: {from: A, to: Q}",
+        "links.A_E.to: 'Q': unknown node",
+    ),
+    (
+        "unknown movement",
+        "permitted: [W_A.L, E_A.L]",
+        "permitted: [W_A.L, A_Q.T]",
+        "intersections.A.phases[0].permitted[1]: 'A_Q.T': unknown movement; known:",
+    ),
+    (
+        "conflicting phase",
+        "protected: [W_A.T, W_A.R, E_A.T, E_A.R]",
+        "protected: [W_A.T, W_A.R, E_A.T, E_A.R, S_A.T]",
+        "gives green to conflicting movements",
+    ),
+    (
+        "unserved movement",
+        "permitted: [S_A.L, N_A.L]",
+        "permitted: [S_A.L]",
+        "movements no phase serves: N_A.L",
+    ),
+    (
+        "min above max",
+        "permitted: [W_A.L, E_A.L]}",
+        "permitted: [W_A.L, E_A.L], min_green_s: 40, max_green_s: 30}",
+        "phases[0].min_green_s = 40.0: greater than max_green_s = 30.0",
+    ),
+    (
+        "missing yellow",
+        "permitted: [W_A.L, E_A.L]}",
+        "permitted: [W_A.L, E_A.L], yellow_s: 0}",
+        "phases[0].yellow_s = 0.0: missing or short yellow",
+    ),
     ("unknown field", "name: t", "name: t\nlinkz: {}", "linkz: unknown field; valid fields:"),
-    ("disconnected", "A_S: {from: A, to: S}", "A_S: {from: A, to: S}\n  X_Y: {from: X, to: Y}",
-     "X_Y.from: 'X': unknown node"),
+    (
+        "disconnected",
+        "A_S: {from: A, to: S}",
+        "A_S: {from: A, to: S}\n  X_Y: {from: X, to: Y}",
+        "X_Y.from: 'X': unknown node",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("what", "old", "new", "message"), BAD_CASES,
-                         ids=[c[0] for c in BAD_CASES])
-def test_bad_input_gives_one_clear_error(tmp_path: Path, what: str, old: str, new: str,
-                                         message: str) -> None:
+@pytest.mark.parametrize(
+    ("what", "old", "new", "message"), BAD_CASES, ids=[c[0] for c in BAD_CASES]
+)
+def test_bad_input_gives_one_clear_error(
+    tmp_path: Path, what: str, old: str, new: str, message: str
+) -> None:
     path = write(tmp_path, edit(SINGLE, old, new))
     with pytest.raises(InputError) as info:
         read_network(path)
@@ -127,8 +167,9 @@ def test_all_problems_are_gathered(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", BAD_CASES[:6], ids=[c[0] for c in BAD_CASES[:6]])
-def test_cli_validate_exit_code_2_without_traceback(tmp_path: Path, case: tuple[str, ...],
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_validate_exit_code_2_without_traceback(
+    tmp_path: Path, case: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
     _, old, new, message = case
     path = write(tmp_path, edit(SINGLE, old, new))
     assert main(["validate", str(path)]) == 2
@@ -140,7 +181,8 @@ def test_cli_validate_exit_code_2_without_traceback(tmp_path: Path, case: tuple[
 def test_cli_validate_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(bundled_network("grid3x3"))]) == 0
     out = capsys.readouterr().out
-    assert "signals     9" in out and "phases      72" in out
+    assert "signals     9" in out
+    assert "phases      72" in out
 
 
 def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

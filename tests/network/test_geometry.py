@@ -12,8 +12,18 @@ from .factories import single
 
 @pytest.mark.parametrize(
     ("h_in", "h_out", "turn"),
-    [(0, 0, "T"), (0, 30, "T"), (0, 90, "L"), (0, -90, "R"), (90, 180, "L"), (90, 0, "R"),
-     (0, 180, "U"), (270, 0, "L"), (270, 180, "R"), (10, 340, "T")],
+    [
+        (0, 0, "T"),
+        (0, 30, "T"),
+        (0, 90, "L"),
+        (0, -90, "R"),
+        (90, 180, "L"),
+        (90, 0, "R"),
+        (0, 180, "U"),
+        (270, 0, "L"),
+        (270, 180, "R"),
+        (10, 340, "T"),
+    ],
 )
 def test_classify_turn(h_in: float, h_out: float, turn: str) -> None:
     assert classify_turn(h_in, h_out % 360) == turn

@@ -30,12 +30,15 @@ def test_generated_arterial_is_valid_and_uneven() -> None:
     assert len(set(gaps.round(3))) > 1
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: grid(0, 3), "must be >= 1"),
-    (lambda: grid(2, 2, phasing="stage"), "must be one of"),
-    (lambda: grid(3, 3, spacing_m=[100.0]), "expected 2 spacings"),
-    (lambda: arterial(3, spacing_m=-5.0), "must be > 0"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: grid(0, 3), "must be >= 1"),
+        (lambda: grid(2, 2, phasing="stage"), "must be one of"),
+        (lambda: grid(3, 3, spacing_m=[100.0]), "expected 2 spacings"),
+        (lambda: arterial(3, spacing_m=-5.0), "must be > 0"),
+    ],
+)
 def test_generator_rejects_bad_arguments(call: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
         call()  # type: ignore[operator]
@@ -66,20 +69,25 @@ def test_link_graph_routes_respect_turns() -> None:
 def test_arrays_are_consistent_with_model() -> None:
     net = small_grid(3, 3)
     a = to_arrays(net)
-    assert a.link_from.dtype == np.int32 and a.link_from.flags.c_contiguous
+    assert a.link_from.dtype == np.int32
+    assert a.link_from.flags.c_contiguous
     assert a.isec_movement_indptr[-1] == net.movement_count
     for li, link in enumerate(net.links):
-        outs = a.node_out_links[a.node_out_indptr[a.link_from[li]]:
-                                a.node_out_indptr[a.link_from[li] + 1]]
+        outs = a.node_out_links[
+            a.node_out_indptr[a.link_from[li]] : a.node_out_indptr[a.link_from[li] + 1]
+        ]
         assert li in outs
-        downs = a.link_down_movements[a.link_down_indptr[li]:a.link_down_indptr[li + 1]]
+        downs = a.link_down_movements[a.link_down_indptr[li] : a.link_down_indptr[li + 1]]
         assert {a.movement_ids[m] for m in downs} == {
-            m.id for s in net.intersections for m in s.movements if m.from_link == link.id}
+            m.id for s in net.intersections for m in s.movements if m.from_link == link.id
+        }
     for s, isec in enumerate(net.intersections):
         first = a.isec_phase_indptr[s]
         for k, ph in enumerate(isec.phases):
             row = first + k
-            served = a.phase_movements[a.phase_movement_indptr[row]:a.phase_movement_indptr[row + 1]]
+            served = a.phase_movements[
+                a.phase_movement_indptr[row] : a.phase_movement_indptr[row + 1]
+            ]
             assert [a.movement_ids[m] for m in served] == list(ph.protected + ph.permitted)
             assert a.phase_min_green_s[row] == ph.min_green_s
 

@@ -12,15 +12,21 @@ from signalbrain.network.summary import summarize
 
 def register(sub: Any) -> None:
     """Add the network commands."""
-    p = sub.add_parser("validate", help="check a network file and print a summary",
-                       description="Check a network (YAML, .net.xml or .sumocfg) and print "
-                                   "signals, links, movements, phases and problems.")
+    p = sub.add_parser(
+        "validate",
+        help="check a network file and print a summary",
+        description="Check a network (YAML, .net.xml or .sumocfg) and print "
+        "signals, links, movements, phases and problems.",
+    )
     p.add_argument("path", type=Path, help="network YAML, SUMO .net.xml or .sumocfg")
     p.set_defaults(func=_validate)
 
-    p = sub.add_parser("import-sumo", help="import a SUMO network into network YAML",
-                       description="Read junctions, edges, connections with their link indices, "
-                                   "tlLogic programs and conflicts from a SUMO network.")
+    p = sub.add_parser(
+        "import-sumo",
+        help="import a SUMO network into network YAML",
+        description="Read junctions, edges, connections with their link indices, "
+        "tlLogic programs and conflicts from a SUMO network.",
+    )
     p.add_argument("net", type=Path, help="SUMO .net.xml (or .sumocfg)")
     p.add_argument("-o", "--output", type=Path, required=True, help="network YAML to write")
     p.set_defaults(func=_import_sumo)

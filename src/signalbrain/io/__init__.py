@@ -54,8 +54,9 @@ def load_network(path: str | Path) -> Network:
     if name.endswith(".sumocfg"):
         nets = sumocfg_files(p)["net-file"]
         if not nets:
-            raise InputError([Problem("input.net-file", "missing: the config names no network",
-                                      str(p))])
+            raise InputError(
+                [Problem("input.net-file", "missing: the config names no network", str(p))]
+            )
         p, name = nets[0], nets[0].name.lower()
     if name.endswith((".net.xml", ".net.xml.gz")):
         from signalbrain.io.sumo_net import read_sumo_net

@@ -46,9 +46,15 @@ def load_yaml(path: str | Path) -> Any:
 
 
 def _type_name(value: object) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number", type(None): "empty"}.get(type(value),
-                                                                            type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "empty",
+    }.get(type(value), type(value).__name__)
 
 
 class Fields:
@@ -89,9 +95,17 @@ class Fields:
             return []
         return value
 
-    def number(self, doc: Mapping[str, Any], key: str, path: str, default: Any = MISSING, *,
-               minimum: float | None = None, exclusive: bool = False,
-               maximum: float | None = None) -> float:
+    def number(
+        self,
+        doc: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: Any = MISSING,
+        *,
+        minimum: float | None = None,
+        exclusive: bool = False,
+        maximum: float | None = None,
+    ) -> float:
         """A finite number field, with bounds."""
         value = doc.get(key, default)
         p = format_path(path, key) if path else key
@@ -110,8 +124,15 @@ class Fields:
             self.add(p, f"= {value:g}: must be <= {maximum:g}")
         return value
 
-    def integer(self, doc: Mapping[str, Any], key: str, path: str, default: Any = MISSING, *,
-                minimum: int | None = None) -> int:
+    def integer(
+        self,
+        doc: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: Any = MISSING,
+        *,
+        minimum: int | None = None,
+    ) -> int:
         """An integer field (a float with an integral value is accepted)."""
         value = doc.get(key, default)
         p = format_path(path, key) if path else key
@@ -127,14 +148,24 @@ class Fields:
             self.add(p, f"= {value}: must be >= {minimum}")
         return value
 
-    def string(self, doc: Mapping[str, Any], key: str, path: str, default: Any = MISSING, *,
-               choices: tuple[str, ...] | None = None) -> str:
+    def string(
+        self,
+        doc: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: Any = MISSING,
+        *,
+        choices: tuple[str, ...] | None = None,
+    ) -> str:
         """A string field (numbers are accepted as ids and turned into strings)."""
         value = doc.get(key, default)
         p = format_path(path, key) if path else key
         if value is MISSING:
-            self.add(p, "missing; expected a string" + (f", one of {', '.join(choices)}"
-                                                        if choices else ""))
+            self.add(
+                p,
+                "missing; expected a string"
+                + (f", one of {', '.join(choices)}" if choices else ""),
+            )
             return ""
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
@@ -145,8 +176,9 @@ class Fields:
             self.add(p, f"= {value!r}: must be one of {', '.join(choices)}")
         return value
 
-    def string_list(self, doc: Mapping[str, Any], key: str, path: str,
-                    default: Any = MISSING) -> list[str]:
+    def string_list(
+        self, doc: Mapping[str, Any], key: str, path: str, default: Any = MISSING
+    ) -> list[str]:
         """A list of strings (ids)."""
         value = doc.get(key, default)
         p = format_path(path, key) if path else key
@@ -170,5 +202,7 @@ class Fields:
         """Report keys that the schema does not define (typos would otherwise be ignored)."""
         for key in doc:
             if key not in known:
-                self.add(format_path(path, key) if path else key,
-                         f"unknown field; valid fields: {', '.join(known)}")
+                self.add(
+                    format_path(path, key) if path else key,
+                    f"unknown field; valid fields: {', '.join(known)}",
+                )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from signalbrain.errors import InputError
 
-__all__ = ["bundled_dir", "bundled_network", "bundled_names"]
+__all__ = ["bundled_dir", "bundled_names", "bundled_network"]
 
 
 def bundled_dir() -> Path:

@@ -50,11 +50,30 @@ DEFAULTS: dict[str, float] = {
 
 _TOP = ("name", "driving_side", "defaults", "nodes", "links", "intersections", "notes")
 _LINK = ("from", "to", "lanes", "length_m", "free_speed_mps", "sat_flow_vphpl")
-_ISEC = ("nodes", "movements", "conflicts", "phases", "rings", "barriers", "cycle_min_s",
-         "cycle_max_s", "sumo", "notes")
+_ISEC = (
+    "nodes",
+    "movements",
+    "conflicts",
+    "phases",
+    "rings",
+    "barriers",
+    "cycle_min_s",
+    "cycle_max_s",
+    "sumo",
+    "notes",
+)
 _MOVE = ("id", "from", "to", "turn", "lanes", "sumo_link_indices")
-_PHASE = ("number", "name", "protected", "permitted", "min_green_s", "max_green_s", "yellow_s",
-          "all_red_s", "ped_min_s")
+_PHASE = (
+    "number",
+    "name",
+    "protected",
+    "permitted",
+    "min_green_s",
+    "max_green_s",
+    "yellow_s",
+    "all_red_s",
+    "ped_min_s",
+)
 _PHASE_LIMITS = ("min_green_s", "max_green_s", "yellow_s", "all_red_s", "ped_min_s")
 
 
@@ -74,8 +93,9 @@ def _parse_nodes(f: Fields, doc: Mapping[str, Any]) -> list[Node]:
     for nid, value in f.mapping(doc.get("nodes", MISSING), "nodes").items():
         p = format_path("nodes", nid)
         if isinstance(value, list):
-            if len(value) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                                          for v in value):
+            if len(value) != 2 or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in value
+            ):
                 f.add(p, f"= {value!r}: expected [x_m, y_m] or {{x_m: .., y_m: ..}}")
                 continue
             out.append(Node(nid, float(value[0]), float(value[1])))
@@ -86,8 +106,9 @@ def _parse_nodes(f: Fields, doc: Mapping[str, Any]) -> list[Node]:
     return out
 
 
-def _parse_links(f: Fields, doc: Mapping[str, Any], nodes: dict[str, Node],
-                 defaults: Mapping[str, Any]) -> list[Link]:
+def _parse_links(
+    f: Fields, doc: Mapping[str, Any], nodes: dict[str, Node], defaults: Mapping[str, Any]
+) -> list[Link]:
     out: list[Link] = []
     for lid, value in f.mapping(doc.get("links", MISSING), "links").items():
         p = format_path("links", lid)
@@ -98,18 +119,29 @@ def _parse_links(f: Fields, doc: Mapping[str, Any], nodes: dict[str, Node],
         length: Any = link.get("length_m", MISSING)
         if length is MISSING and a in nodes and b in nodes:
             length = math.hypot(nodes[a].x_m - nodes[b].x_m, nodes[a].y_m - nodes[b].y_m)
-        out.append(Link(
-            lid, a, b,
-            lanes=f.integer(link, "lanes", p, defaults["lanes"]),
-            length_m=f.number({"length_m": length}, "length_m", p),
-            free_speed_mps=f.number(link, "free_speed_mps", p, defaults["free_speed_mps"]),
-            sat_flow_vphpl=f.number(link, "sat_flow_vphpl", p, defaults["sat_flow_vphpl"]),
-        ))
+        out.append(
+            Link(
+                lid,
+                a,
+                b,
+                lanes=f.integer(link, "lanes", p, defaults["lanes"]),
+                length_m=f.number({"length_m": length}, "length_m", p),
+                free_speed_mps=f.number(link, "free_speed_mps", p, defaults["free_speed_mps"]),
+                sat_flow_vphpl=f.number(link, "sat_flow_vphpl", p, defaults["sat_flow_vphpl"]),
+            )
+        )
     return out
 
 
-def _parse_movements(f: Fields, raw: Any, base: str, node_ids: list[str],
-                     links: dict[str, Link], nodes: dict[str, Node], side: str) -> list[Movement]:
+def _parse_movements(
+    f: Fields,
+    raw: Any,
+    base: str,
+    node_ids: list[str],
+    links: dict[str, Link],
+    nodes: dict[str, Node],
+    side: str,
+) -> list[Movement]:
     if raw is MISSING or raw == "auto":
         if all(n in nodes for n in node_ids):
             return infer_movements(node_ids, links, nodes, side)
@@ -123,22 +155,36 @@ def _parse_movements(f: Fields, raw: Any, base: str, node_ids: list[str],
         b = f.string(mv, "to", p)
         turn = f.string(mv, "turn", p, choices=TURNS)
         mid = f.string(mv, "id", p, f"{a}.{turn}")
-        indices = [f.integer({"i": v}, "i", format_path(p, "sumo_link_indices", j), minimum=0)
-                   for j, v in enumerate(f.sequence(mv.get("sumo_link_indices"), p,
-                                                    required=False))]
+        indices = [
+            f.integer({"i": v}, "i", format_path(p, "sumo_link_indices", j), minimum=0)
+            for j, v in enumerate(f.sequence(mv.get("sumo_link_indices"), p, required=False))
+        ]
         turn_value: Turn = turn if turn in TURNS else "T"  # type: ignore[assignment]
-        out.append(Movement(mid, a, b, turn_value, f.integer(mv, "lanes", p, 1, minimum=1),
-                            tuple(indices)))
+        out.append(
+            Movement(mid, a, b, turn_value, f.integer(mv, "lanes", p, 1, minimum=1), tuple(indices))
+        )
     return out
 
 
-def _parse_conflicts(f: Fields, raw: Any, base: str, movements: list[Movement],
-                     node_ids: list[str], links: dict[str, Link], nodes: dict[str, Node],
-                     side: str) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+def _parse_conflicts(
+    f: Fields,
+    raw: Any,
+    base: str,
+    movements: list[Movement],
+    node_ids: list[str],
+    links: dict[str, Link],
+    nodes: dict[str, Node],
+    side: str,
+) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
     if raw is MISSING or raw == "auto":
-        ok = all(m.turn == "P" or all(k in links and links[k].from_node in nodes
-                                      and links[k].to_node in nodes
-                                      for k in (m.from_link, m.to_link)) for m in movements)
+        ok = all(
+            m.turn == "P"
+            or all(
+                k in links and links[k].from_node in nodes and links[k].to_node in nodes
+                for k in (m.from_link, m.to_link)
+            )
+            for m in movements
+        )
         if not ok or not all(n in nodes for n in node_ids):
             return frozenset(), frozenset()
         return infer_conflicts(movements, movement_legs(movements, links, nodes, node_ids), side)
@@ -150,8 +196,11 @@ def _parse_conflicts(f: Fields, raw: Any, base: str, movements: list[Movement],
     for kind, target in (("conflict", conflicts), ("permissive", permissive)):
         for i, item in enumerate(f.sequence(doc.get(kind), format_path(p0, kind), required=False)):
             p = format_path(p0, kind, i)
-            if (not isinstance(item, list) or len(item) != 2
-                    or not all(isinstance(x, str) for x in item)):
+            if (
+                not isinstance(item, list)
+                or len(item) != 2
+                or not all(isinstance(x, str) for x in item)
+            ):
                 f.add(p, f"= {item!r}: expected a pair of movement ids [A, B]")
                 continue
             target.add(pair(item[0], item[1]))
@@ -166,13 +215,15 @@ def _parse_phases(f: Fields, raw: Any, base: str, limits: Mapping[str, Any]) -> 
         ph = f.mapping(item, p)
         f.unknown_keys(ph, p, _PHASE)
         values = {k: f.number(ph, k, p, limits[k]) for k in _PHASE_LIMITS}
-        out.append(Phase(
-            number=f.integer(ph, "number", p, i + 1, minimum=1),
-            protected=tuple(f.string_list(ph, "protected", p, [])),
-            permitted=tuple(f.string_list(ph, "permitted", p, [])),
-            name=f.string(ph, "name", p, ""),
-            **values,
-        ))
+        out.append(
+            Phase(
+                number=f.integer(ph, "number", p, i + 1, minimum=1),
+                protected=tuple(f.string_list(ph, "protected", p, [])),
+                permitted=tuple(f.string_list(ph, "permitted", p, [])),
+                name=f.string(ph, "name", p, ""),
+                **values,
+            )
+        )
     return out
 
 
@@ -194,20 +245,32 @@ def _parse_sumo(f: Fields, raw: Any, base: str) -> SumoProgram | None:
     for i, item in enumerate(f.sequence(doc.get("phases"), format_path(p, "phases"))):
         q = format_path(p, "phases", i)
         ph = f.mapping(item, q)
-        phases.append(SumoPhase(
-            f.number(ph, "duration_s", q, minimum=0), f.string(ph, "state", q),
-            None if ph.get("min_dur_s") is None else f.number(ph, "min_dur_s", q),
-            None if ph.get("max_dur_s") is None else f.number(ph, "max_dur_s", q),
-            f.string(ph, "name", q, "")))
-    params = tuple((str(k), str(v)) for k, v in f.mapping(doc.get("params"), p,
-                                                          required=False).items())
-    return SumoProgram(f.string(doc, "tls_id", p), f.string(doc, "program_id", p, "0"),
-                       f.string(doc, "type", p, "static"), f.number(doc, "offset_s", p, 0.0),
-                       tuple(phases), f.integer(doc, "link_count", p, 0, minimum=0), params)
+        phases.append(
+            SumoPhase(
+                f.number(ph, "duration_s", q, minimum=0),
+                f.string(ph, "state", q),
+                None if ph.get("min_dur_s") is None else f.number(ph, "min_dur_s", q),
+                None if ph.get("max_dur_s") is None else f.number(ph, "max_dur_s", q),
+                f.string(ph, "name", q, ""),
+            )
+        )
+    params = tuple(
+        (str(k), str(v)) for k, v in f.mapping(doc.get("params"), p, required=False).items()
+    )
+    return SumoProgram(
+        f.string(doc, "tls_id", p),
+        f.string(doc, "program_id", p, "0"),
+        f.string(doc, "type", p, "static"),
+        f.number(doc, "offset_s", p, 0.0),
+        tuple(phases),
+        f.integer(doc, "link_count", p, 0, minimum=0),
+        params,
+    )
 
 
-def parse_network(doc: Any, source: str | None = None, *, require_connected: bool = True
-                  ) -> Network:
+def parse_network(
+    doc: Any, source: str | None = None, *, require_connected: bool = True
+) -> Network:
     """Build and validate a :class:`Network` from a parsed YAML document."""
     f = Fields(source)
     top = f.mapping(doc, "", required=True) if doc is not None else {}
@@ -221,8 +284,11 @@ def parse_network(doc: Any, source: str | None = None, *, require_connected: boo
     defaults: dict[str, Any] = dict(DEFAULTS)
     for key in DEFAULTS:
         if key in user_defaults:
-            defaults[key] = (f.integer(user_defaults, key, "defaults", minimum=1) if key == "lanes"
-                             else f.number(user_defaults, key, "defaults", minimum=0))
+            defaults[key] = (
+                f.integer(user_defaults, key, "defaults", minimum=1)
+                if key == "lanes"
+                else f.number(user_defaults, key, "defaults", minimum=0)
+            )
     nodes = _parse_nodes(f, top)
     node_map = {n.id: n for n in nodes}
     links = _parse_links(f, top, node_map, defaults)
@@ -233,31 +299,49 @@ def parse_network(doc: Any, source: str | None = None, *, require_connected: boo
         d = f.mapping(value, base)
         f.unknown_keys(d, base, _ISEC)
         node_ids = f.string_list(d, "nodes", base, [iid])
-        movements = _parse_movements(f, d.get("movements", MISSING), base, node_ids, link_map,
-                                     node_map, side)
-        conflicts, permissive = _parse_conflicts(f, d.get("conflicts", MISSING), base, movements,
-                                                 node_ids, link_map, node_map, side)
+        movements = _parse_movements(
+            f, d.get("movements", MISSING), base, node_ids, link_map, node_map, side
+        )
+        conflicts, permissive = _parse_conflicts(
+            f, d.get("conflicts", MISSING), base, movements, node_ids, link_map, node_map, side
+        )
         limits = {k: d.get(k, defaults[k]) for k in _PHASE_LIMITS}
         phases = _parse_phases(f, d.get("phases", MISSING), base, limits)
         rings = _parse_int_groups(f, d.get("rings"), format_path(base, "rings"))
         barriers = _parse_int_groups(f, d.get("barriers"), format_path(base, "barriers"))
-        intersections.append(Intersection(
-            iid, tuple(node_ids), tuple(movements), tuple(phases), conflicts, permissive,
-            rings, barriers,
-            cycle_min_s=f.number(d, "cycle_min_s", base, defaults["cycle_min_s"], minimum=0),
-            cycle_max_s=f.number(d, "cycle_max_s", base, defaults["cycle_max_s"], minimum=0),
-            sumo=_parse_sumo(f, d.get("sumo", MISSING), base),
-            notes=tuple(f.string_list(d, "notes", base, [])),
-        ))
+        intersections.append(
+            Intersection(
+                iid,
+                tuple(node_ids),
+                tuple(movements),
+                tuple(phases),
+                conflicts,
+                permissive,
+                rings,
+                barriers,
+                cycle_min_s=f.number(d, "cycle_min_s", base, defaults["cycle_min_s"], minimum=0),
+                cycle_max_s=f.number(d, "cycle_max_s", base, defaults["cycle_max_s"], minimum=0),
+                sumo=_parse_sumo(f, d.get("sumo", MISSING), base),
+                notes=tuple(f.string_list(d, "notes", base, [])),
+            )
+        )
     name = f.string(top, "name", "", Path(source).stem if source else "network")
-    net = Network(name, tuple(nodes), tuple(links), tuple(intersections),
-                  "left" if side == "left" else "right", source,
-                  tuple(f.string_list(top, "notes", "", [])))
+    net = Network(
+        name,
+        tuple(nodes),
+        tuple(links),
+        tuple(intersections),
+        "left" if side == "left" else "right",
+        source,
+        tuple(f.string_list(top, "notes", "", [])),
+    )
     # Semantic checks run even when some fields were malformed, so one pass reports everything;
     # a field already reported as malformed is not reported again.
     reported = [p.path for p in f.problems]
     for problem in check_network(net, require_connected=require_connected and not reported):
-        if not any(problem.path == r or problem.path.startswith((r + ".", r + "[")) for r in reported):
+        if not any(
+            problem.path == r or problem.path.startswith((r + ".", r + "[")) for r in reported
+        ):
             f.problems.append(problem)
     f.raise_if_any()
     return net
@@ -275,11 +359,11 @@ def _inferred(net: Network, s: Intersection) -> tuple[bool, bool]:
         return False, False
     auto = infer_movements(list(s.nodes), links, nodes, net.driving_side)
     same_movements = sorted(auto, key=lambda m: m.id) == sorted(s.movements, key=lambda m: m.id)
-    if not all(m.turn == "P" or (m.from_link in links and m.to_link in links)
-               for m in s.movements):
+    if not all(m.turn == "P" or (m.from_link in links and m.to_link in links) for m in s.movements):
         return same_movements, False
     conflicts, permissive = infer_conflicts(
-        s.movements, movement_legs(s.movements, links, nodes, s.nodes), net.driving_side)
+        s.movements, movement_legs(s.movements, links, nodes, s.nodes), net.driving_side
+    )
     return same_movements, (conflicts, permissive) == (s.conflicts, s.permissive)
 
 
@@ -293,9 +377,17 @@ def network_to_dict(net: Network, *, compact: bool = False) -> dict[str, Any]:
     if net.notes:
         doc["notes"] = list(net.notes)
     doc["nodes"] = {n.id: [_num(n.x_m), _num(n.y_m)] for n in net.nodes}
-    doc["links"] = {k.id: {"from": k.from_node, "to": k.to_node, "lanes": k.lanes,
-                           "length_m": _num(k.length_m), "free_speed_mps": _num(k.free_speed_mps),
-                           "sat_flow_vphpl": _num(k.sat_flow_vphpl)} for k in net.links}
+    doc["links"] = {
+        k.id: {
+            "from": k.from_node,
+            "to": k.to_node,
+            "lanes": k.lanes,
+            "length_m": _num(k.length_m),
+            "free_speed_mps": _num(k.free_speed_mps),
+            "sat_flow_vphpl": _num(k.sat_flow_vphpl),
+        }
+        for k in net.links
+    }
     isecs: dict[str, Any] = {}
     for s in net.intersections:
         d: dict[str, Any] = {"nodes": list(s.nodes)}
@@ -306,8 +398,13 @@ def network_to_dict(net: Network, *, compact: bool = False) -> dict[str, Any]:
         same_movements, same_conflicts = _inferred(net, s) if compact else (False, False)
         moves = []
         for m in () if same_movements else s.movements:
-            mv: dict[str, Any] = {"id": m.id, "from": m.from_link, "to": m.to_link,
-                                  "turn": m.turn, "lanes": m.lanes}
+            mv: dict[str, Any] = {
+                "id": m.id,
+                "from": m.from_link,
+                "to": m.to_link,
+                "turn": m.turn,
+                "lanes": m.lanes,
+            }
             if m.sumo_link_indices:
                 mv["sumo_link_indices"] = list(m.sumo_link_indices)
             moves.append(mv)
@@ -318,22 +415,36 @@ def network_to_dict(net: Network, *, compact: bool = False) -> dict[str, Any]:
                 "conflict": [list(p) for p in sorted(s.conflicts - s.permissive)],
                 "permissive": [list(p) for p in sorted(s.permissive)],
             }
-        d["phases"] = [{"number": p.number, **({"name": p.name} if p.name else {}),
-                        "protected": list(p.protected), "permitted": list(p.permitted),
-                        **{k: _num(getattr(p, k)) for k in _PHASE_LIMITS}} for p in s.phases]
+        d["phases"] = [
+            {
+                "number": p.number,
+                **({"name": p.name} if p.name else {}),
+                "protected": list(p.protected),
+                "permitted": list(p.permitted),
+                **{k: _num(getattr(p, k)) for k in _PHASE_LIMITS},
+            }
+            for p in s.phases
+        ]
         d["rings"] = [list(r) for r in s.rings]
         d["barriers"] = [list(b) for b in s.barriers]
         if s.sumo is not None:
             prog = s.sumo
             d["sumo"] = {
-                "tls_id": prog.tls_id, "program_id": prog.program_id, "type": prog.type,
-                "offset_s": _num(prog.offset_s), "link_count": prog.link_count,
-                "phases": [{"duration_s": _num(ph.duration_s), "state": ph.state,
-                            **({"min_dur_s": _num(ph.min_dur_s)} if ph.min_dur_s is not None
-                               else {}),
-                            **({"max_dur_s": _num(ph.max_dur_s)} if ph.max_dur_s is not None
-                               else {}),
-                            **({"name": ph.name} if ph.name else {})} for ph in prog.phases],
+                "tls_id": prog.tls_id,
+                "program_id": prog.program_id,
+                "type": prog.type,
+                "offset_s": _num(prog.offset_s),
+                "link_count": prog.link_count,
+                "phases": [
+                    {
+                        "duration_s": _num(ph.duration_s),
+                        "state": ph.state,
+                        **({"min_dur_s": _num(ph.min_dur_s)} if ph.min_dur_s is not None else {}),
+                        **({"max_dur_s": _num(ph.max_dur_s)} if ph.max_dur_s is not None else {}),
+                        **({"name": ph.name} if ph.name else {}),
+                    }
+                    for ph in prog.phases
+                ],
                 **({"params": dict(prog.params)} if prog.params else {}),
             }
         isecs[s.id] = d
@@ -347,13 +458,17 @@ class _FlowListDumper(yaml.SafeDumper):
 
 def _repr_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
     flow = all(not isinstance(x, dict | list) for x in data) or all(
-        isinstance(x, list) and all(not isinstance(y, dict | list) for y in x) for x in data)
+        isinstance(x, list) and all(not isinstance(y, dict | list) for y in x) for x in data
+    )
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 
 def _repr_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
-    flow = len(data) <= 10 and all(not isinstance(v, dict) and not (
-        isinstance(v, list) and any(isinstance(x, dict | list) for x in v)) for v in data.values())
+    flow = len(data) <= 10 and all(
+        not isinstance(v, dict)
+        and not (isinstance(v, list) and any(isinstance(x, dict | list) for x in v))
+        for v in data.values()
+    )
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
 
 
@@ -367,7 +482,9 @@ def write_network(net: Network, path: str | Path, *, compact: bool = False) -> P
     ``compact`` leaves out movements and conflicts that the geometry implies (see
     :func:`network_to_dict`)."""
     target = Path(path)
-    text = yaml.dump(network_to_dict(net, compact=compact), Dumper=_FlowListDumper, sort_keys=False, width=100)
+    text = yaml.dump(
+        network_to_dict(net, compact=compact), Dumper=_FlowListDumper, sort_keys=False, width=100
+    )
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")

@@ -86,16 +86,25 @@ class NetworkArrays:
 
     def __post_init__(self) -> None:
         n_l, n_m = len(self.link_ids), len(self.movement_ids)
-        shapes = {"link_from": n_l, "link_to": n_l, "link_lanes": n_l, "link_length_m": n_l,
-                  "movement_from_link": n_m, "movement_to_link": n_m, "movement_turn": n_m,
-                  "link_down_indptr": n_l + 1, "link_up_indptr": n_l + 1,
-                  "isec_movement_indptr": len(self.intersection_ids) + 1,
-                  "node_out_indptr": len(self.node_ids) + 1}
+        shapes = {
+            "link_from": n_l,
+            "link_to": n_l,
+            "link_lanes": n_l,
+            "link_length_m": n_l,
+            "movement_from_link": n_m,
+            "movement_to_link": n_m,
+            "movement_turn": n_m,
+            "link_down_indptr": n_l + 1,
+            "link_up_indptr": n_l + 1,
+            "isec_movement_indptr": len(self.intersection_ids) + 1,
+            "node_out_indptr": len(self.node_ids) + 1,
+        }
         for name, n in shapes.items():
             arr = getattr(self, name)
             if arr.shape != (n,) or not arr.flags.c_contiguous:
-                raise ValueError(f"NetworkArrays.{name}: expected contiguous shape ({n},), "
-                                 f"got {arr.shape}")
+                raise ValueError(
+                    f"NetworkArrays.{name}: expected contiguous shape ({n},), got {arr.shape}"
+                )
 
 
 def to_arrays(net: Network) -> NetworkArrays:
@@ -132,8 +141,7 @@ def to_arrays(net: Network) -> NetworkArrays:
         isec_mv_ptr.append(len(mv_ids))
         for ph in isec.phases:
             ph_num.append(ph.number)
-            ph_lim.append((ph.min_green_s, ph.max_green_s, ph.yellow_s, ph.all_red_s,
-                           ph.ped_min_s))
+            ph_lim.append((ph.min_green_s, ph.max_green_s, ph.yellow_s, ph.all_red_s, ph.ped_min_s))
             for mid in ph.protected:
                 ph_mv.append(local[mid])
                 ph_prot.append(1)
@@ -150,22 +158,29 @@ def to_arrays(net: Network) -> NetworkArrays:
     up_ptr, up_order = _csr(to_arr[vehicular], len(net.links))
     lim = np.array(ph_lim, dtype=np.float64).reshape(-1, 5)
     return NetworkArrays(
-        node_ids=tuple(node_pos), link_ids=tuple(link_pos), movement_ids=tuple(mv_ids),
+        node_ids=tuple(node_pos),
+        link_ids=tuple(link_pos),
+        movement_ids=tuple(mv_ids),
         intersection_ids=tuple(s.id for s in net.intersections),
         node_x_m=np.array([n.x_m for n in net.nodes], dtype=np.float64),
         node_y_m=np.array([n.y_m for n in net.nodes], dtype=np.float64),
-        link_from=link_from, link_to=link_to,
+        link_from=link_from,
+        link_to=link_to,
         link_lanes=np.array([k.lanes for k in net.links], dtype=np.int32),
         link_length_m=np.array([k.length_m for k in net.links], dtype=np.float64),
         link_free_speed_mps=np.array([k.free_speed_mps for k in net.links], dtype=np.float64),
         link_sat_flow_vph=np.array([k.capacity_vph for k in net.links], dtype=np.float64),
-        node_out_indptr=out_indptr, node_out_links=out_links,
-        movement_from_link=from_arr, movement_to_link=to_arr,
+        node_out_indptr=out_indptr,
+        node_out_links=out_links,
+        movement_from_link=from_arr,
+        movement_to_link=to_arr,
         movement_intersection=np.array(mv_isec, dtype=np.int32),
         movement_turn=np.array(mv_turn, dtype=np.int8),
         movement_lanes=np.array(mv_lanes, dtype=np.int32),
-        link_down_indptr=down_ptr, link_down_movements=np.ascontiguousarray(vehicular[down_order]),
-        link_up_indptr=up_ptr, link_up_movements=np.ascontiguousarray(vehicular[up_order]),
+        link_down_indptr=down_ptr,
+        link_down_movements=np.ascontiguousarray(vehicular[down_order]),
+        link_up_indptr=up_ptr,
+        link_up_movements=np.ascontiguousarray(vehicular[up_order]),
         isec_movement_indptr=np.array(isec_mv_ptr, dtype=np.int32),
         isec_phase_indptr=np.array(isec_ph_ptr, dtype=np.int32),
         phase_number=np.array(ph_num, dtype=np.int32),

@@ -49,10 +49,14 @@ def _direction(center: Node, other: Node) -> str:
     return "N" if dy > 0 else "S"
 
 
-def four_leg_phases(node: Node, movements: Sequence[Movement], links: dict[str, Link],
-                    nodes: dict[str, Node], phasing: str = "nema",
-                    limits: Limits = Limits()) -> tuple[list[Phase], tuple[tuple[int, ...], ...],
-                                                        tuple[tuple[int, ...], ...]]:
+def four_leg_phases(
+    node: Node,
+    movements: Sequence[Movement],
+    links: dict[str, Link],
+    nodes: dict[str, Node],
+    phasing: str = "nema",
+    limits: Limits = Limits(),
+) -> tuple[list[Phase], tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
     """Standard phases for a four-leg intersection, by approach direction.
 
     Returns
@@ -69,27 +73,68 @@ def four_leg_phases(node: Node, movements: Sequence[Movement], links: dict[str, 
         return tuple(got[t] for t in turns if t in got)
 
     def through(number: int, name: str, direction: str) -> Phase:
-        return Phase(number, ids(direction, "TR"), ids(direction, "L"), limits.min_green_s,
-                     limits.max_green_s, limits.yellow_s, limits.all_red_s, limits.ped_min_s, name)
+        return Phase(
+            number,
+            ids(direction, "TR"),
+            ids(direction, "L"),
+            limits.min_green_s,
+            limits.max_green_s,
+            limits.yellow_s,
+            limits.all_red_s,
+            limits.ped_min_s,
+            name,
+        )
 
     def left(number: int, name: str, direction: str) -> Phase:
-        return Phase(number, ids(direction, "L"), (), limits.left_min_green_s,
-                     limits.left_max_green_s, limits.yellow_s, limits.all_red_s, 0.0, name)
+        return Phase(
+            number,
+            ids(direction, "L"),
+            (),
+            limits.left_min_green_s,
+            limits.left_max_green_s,
+            limits.yellow_s,
+            limits.all_red_s,
+            0.0,
+            name,
+        )
 
     if phasing == "two-phase":
-        ew = Phase(2, ids("W", "TR") + ids("E", "TR"), ids("W", "L") + ids("E", "L"),
-                   limits.min_green_s, limits.max_green_s, limits.yellow_s, limits.all_red_s,
-                   limits.ped_min_s, "EW")
-        ns = Phase(4, ids("S", "TR") + ids("N", "TR"), ids("S", "L") + ids("N", "L"),
-                   limits.min_green_s, limits.max_green_s, limits.yellow_s, limits.all_red_s,
-                   limits.ped_min_s, "NS")
+        ew = Phase(
+            2,
+            ids("W", "TR") + ids("E", "TR"),
+            ids("W", "L") + ids("E", "L"),
+            limits.min_green_s,
+            limits.max_green_s,
+            limits.yellow_s,
+            limits.all_red_s,
+            limits.ped_min_s,
+            "EW",
+        )
+        ns = Phase(
+            4,
+            ids("S", "TR") + ids("N", "TR"),
+            ids("S", "L") + ids("N", "L"),
+            limits.min_green_s,
+            limits.max_green_s,
+            limits.yellow_s,
+            limits.all_red_s,
+            limits.ped_min_s,
+            "NS",
+        )
         phases = [p for p in (ew, ns) if p.movements]
         numbers = tuple(p.number for p in phases)
         return phases, (numbers,), (numbers,)
     # NEMA dual ring: approach W = eastbound (EB), E = westbound (WB), S = NB, N = SB.
-    candidates = [left(1, "WBL", "E"), through(2, "EBT", "W"), left(3, "SBL", "N"),
-                  through(4, "NBT", "S"), left(5, "EBL", "W"), through(6, "WBT", "E"),
-                  left(7, "NBL", "S"), through(8, "SBT", "N")]
+    candidates = [
+        left(1, "WBL", "E"),
+        through(2, "EBT", "W"),
+        left(3, "SBL", "N"),
+        through(4, "NBT", "S"),
+        left(5, "EBL", "W"),
+        through(6, "WBT", "E"),
+        left(7, "NBL", "S"),
+        through(8, "SBT", "N"),
+    ]
     phases = [p for p in candidates if p.movements]
     present = {p.number for p in phases}
     rings = tuple(tuple(n for n in ring if n in present) for ring in ((1, 2, 3, 4), (5, 6, 7, 8)))
@@ -97,8 +142,14 @@ def four_leg_phases(node: Node, movements: Sequence[Movement], links: dict[str, 
     return phases, tuple(r for r in rings if r), tuple(b for b in barriers if b)
 
 
-def _build(name: str, nodes: list[Node], links: list[Link], signals: list[str], phasing: str,
-           limits: Limits) -> Network:
+def _build(
+    name: str,
+    nodes: list[Node],
+    links: list[Link],
+    signals: list[str],
+    phasing: str,
+    limits: Limits,
+) -> Network:
     if phasing not in PHASINGS:
         raise InputError(f"phasing = {phasing!r}: must be one of {', '.join(PHASINGS)}")
     node_map = {n.id: n for n in nodes}
@@ -113,12 +164,25 @@ def _build(name: str, nodes: list[Node], links: list[Link], signals: list[str], 
         local = {k.id: k for k in incoming.get(sid, []) + outgoing.get(sid, [])}
         movements = infer_movements([sid], local, node_map)
         conflicts, permissive = infer_conflicts(
-            movements, movement_legs(movements, link_map, node_map, [sid]))
-        phases, rings, barriers = four_leg_phases(node_map[sid], movements, link_map, node_map,
-                                                  phasing, limits)
-        isecs.append(Intersection(sid, (sid,), tuple(movements), tuple(phases), conflicts,
-                                  permissive, rings, barriers, limits.cycle_min_s,
-                                  limits.cycle_max_s))
+            movements, movement_legs(movements, link_map, node_map, [sid])
+        )
+        phases, rings, barriers = four_leg_phases(
+            node_map[sid], movements, link_map, node_map, phasing, limits
+        )
+        isecs.append(
+            Intersection(
+                sid,
+                (sid,),
+                tuple(movements),
+                tuple(phases),
+                conflicts,
+                permissive,
+                rings,
+                barriers,
+                limits.cycle_min_s,
+                limits.cycle_max_s,
+            )
+        )
     return Network(name, tuple(nodes), tuple(links), tuple(isecs))
 
 
@@ -141,10 +205,19 @@ def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]
     return out
 
 
-def grid(rows: int, cols: int, *, spacing_m: float | Sequence[float] = 250.0,
-         boundary_m: float = 200.0, lanes: int = 2, free_speed_mps: float = 13.89,
-         sat_flow_vphpl: float = 1900.0, phasing: str = "nema", limits: Limits = Limits(),
-         name: str | None = None) -> Network:
+def grid(
+    rows: int,
+    cols: int,
+    *,
+    spacing_m: float | Sequence[float] = 250.0,
+    boundary_m: float = 200.0,
+    lanes: int = 2,
+    free_speed_mps: float = 13.89,
+    sat_flow_vphpl: float = 1900.0,
+    phasing: str = "nema",
+    limits: Limits = Limits(),
+    name: str | None = None,
+) -> Network:
     """A ``rows`` x ``cols`` grid of signals with a boundary node beyond every edge signal.
 
     Signal ids are ``I{row}_{col}``; boundary nodes ``B...``; link ids ``FROM_TO``.
@@ -185,11 +258,20 @@ def grid(rows: int, cols: int, *, spacing_m: float | Sequence[float] = 250.0,
     return _build(name or f"grid{rows}x{cols}", nodes, links, signals, phasing, limits)
 
 
-def arterial(n: int, *, spacing_m: float | Sequence[float] = (320.0, 210.0, 450.0, 260.0, 380.0),
-             side_m: float = 200.0, main_lanes: int = 2, side_lanes: int = 1,
-             free_speed_mps: float = 15.0, side_speed_mps: float = 11.0,
-             sat_flow_vphpl: float = 1900.0, phasing: str = "nema", limits: Limits = Limits(),
-             name: str | None = None) -> Network:
+def arterial(
+    n: int,
+    *,
+    spacing_m: float | Sequence[float] = (320.0, 210.0, 450.0, 260.0, 380.0),
+    side_m: float = 200.0,
+    main_lanes: int = 2,
+    side_lanes: int = 1,
+    free_speed_mps: float = 15.0,
+    side_speed_mps: float = 11.0,
+    sat_flow_vphpl: float = 1900.0,
+    phasing: str = "nema",
+    limits: Limits = Limits(),
+    name: str | None = None,
+) -> Network:
     """An east-west arterial of ``n`` signals with a north and a south side street at each.
 
     Signal ids ``S1``..``Sn`` west to east; end nodes ``W`` and ``E``; side-street ends
@@ -220,5 +302,6 @@ def arterial(n: int, *, spacing_m: float | Sequence[float] = (320.0, 210.0, 450.
             end = Node(f"{tag}{i + 1}", sig.x_m, dy)
             nodes.append(end)
             _two_way(links, end, sig, side_lanes, side_speed_mps, sat_flow_vphpl)
-    return _build(name or f"arterial{n}", nodes, links, [f"S{i + 1}" for i in range(n)],
-                  phasing, limits)
+    return _build(
+        name or f"arterial{n}", nodes, links, [f"S{i + 1}" for i in range(n)], phasing, limits
+    )

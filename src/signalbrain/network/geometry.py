@@ -2,10 +2,10 @@
 
 When a network file does not list movements or conflicts, they follow from the node coordinates.
 Each leg of an intersection has a compass angle; its incoming lane sits a little to one side of the
-leg's axis and its outgoing lane to the other (which side depends on ``driving_side``). A movement is
-then a chord of a small circle around the junction, from its entry point to its exit point, and two
-movements conflict when their chords cross (the paths cross) or when they share the exit (merge).
-This rule holds for any number of legs and any angles, so skewed and 5-leg junctions work too.
+leg's axis and its outgoing lane to the other (which side depends on ``driving_side``). A
+movement is then a chord of a small circle around the junction, from its entry point to its exit
+point, and two movements conflict when their chords cross (the paths cross) or when they share
+the exit (merge). This rule holds for any number of legs and any angles, so skewed and 5-leg junctions work too.
 
 A conflicting pair is *permissive* (may be green together when one yields, as a permitted left)
 when a left or U turn crosses or merges with the through or right movement of the opposing leg, or
@@ -46,8 +46,9 @@ def leg_angle_deg(center: tuple[float, float], other: tuple[float, float]) -> fl
     return heading_deg(center[0], center[1], other[0], other[1])
 
 
-def classify_turn(in_heading_deg: float, out_heading_deg: float,
-                  driving_side: str = "right") -> Turn:
+def classify_turn(
+    in_heading_deg: float, out_heading_deg: float, driving_side: str = "right"
+) -> Turn:
     """Turn type from the heading of travel on the incoming and the outgoing link.
 
     A change of heading within +-45 deg is a through, beyond +-150 deg a U turn; a counter-clockwise
@@ -91,8 +92,9 @@ def _opposing(a: float, b: float) -> bool:
     return d >= 135.0
 
 
-def infer_conflicts(movements: Sequence[Movement], legs: LegAngles, driving_side: str = "right"
-                    ) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+def infer_conflicts(
+    movements: Sequence[Movement], legs: LegAngles, driving_side: str = "right"
+) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
     """Conflicting and permissive pairs of movements from leg angles.
 
     Returns
@@ -102,11 +104,14 @@ def infer_conflicts(movements: Sequence[Movement], legs: LegAngles, driving_side
     """
     conflicts: set[tuple[str, str]] = set()
     permissive: set[tuple[str, str]] = set()
-    chords = {m.id: _chord(legs.entry_deg[m.id], legs.exit_deg[m.id], driving_side)
-              for m in movements if m.turn != "P"}
+    chords = {
+        m.id: _chord(legs.entry_deg[m.id], legs.exit_deg[m.id], driving_side)
+        for m in movements
+        if m.turn != "P"
+    }
     vehicular = [m for m in movements if m.turn != "P"]
     for i, a in enumerate(vehicular):
-        for b in vehicular[i + 1:]:
+        for b in vehicular[i + 1 :]:
             if a.from_link == b.from_link:
                 continue  # diverging from one approach never conflicts
             merge = a.to_link == b.to_link
@@ -132,8 +137,12 @@ def _center(node_ids: Sequence[str], nodes: Mapping[str, Node]) -> tuple[float, 
     return (sum(xs) / len(xs), sum(ys) / len(ys))
 
 
-def movement_legs(movements: Sequence[Movement], links: Mapping[str, Link],
-                  nodes: Mapping[str, Node], node_ids: Sequence[str]) -> LegAngles:
+def movement_legs(
+    movements: Sequence[Movement],
+    links: Mapping[str, Link],
+    nodes: Mapping[str, Node],
+    node_ids: Sequence[str],
+) -> LegAngles:
     """Leg angles of each movement's entry and exit, seen from the intersection centre."""
     c = _center(node_ids, nodes)
     entry: dict[str, float] = {}
@@ -148,9 +157,14 @@ def movement_legs(movements: Sequence[Movement], links: Mapping[str, Link],
     return LegAngles(entry, exit_)
 
 
-def infer_movements(node_ids: Sequence[str], links: Mapping[str, Link],
-                    nodes: Mapping[str, Node], driving_side: str = "right",
-                    *, allow_u_turns: bool = False) -> list[Movement]:
+def infer_movements(
+    node_ids: Sequence[str],
+    links: Mapping[str, Link],
+    nodes: Mapping[str, Node],
+    driving_side: str = "right",
+    *,
+    allow_u_turns: bool = False,
+) -> list[Movement]:
     """Every movement from each incoming to each outgoing link of an intersection.
 
     Ids are ``FROM_LINK.TURN`` (``FROM_LINK.TURN2`` ... when one approach has two exits of the same

@@ -23,12 +23,20 @@ def to_graph(net: Network) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph(name=net.name)
     for node in net.nodes:
         isec = net.intersection_at(node.id)
-        graph.add_node(node.id, x_m=node.x_m, y_m=node.y_m,
-                       intersection=None if isec is None else isec.id)
+        graph.add_node(
+            node.id, x_m=node.x_m, y_m=node.y_m, intersection=None if isec is None else isec.id
+        )
     for link in net.links:
-        graph.add_edge(link.from_node, link.to_node, key=link.id, lanes=link.lanes,
-                       length_m=link.length_m, free_speed_mps=link.free_speed_mps,
-                       sat_flow_vphpl=link.sat_flow_vphpl, travel_time_s=link.free_flow_time_s)
+        graph.add_edge(
+            link.from_node,
+            link.to_node,
+            key=link.id,
+            lanes=link.lanes,
+            length_m=link.length_m,
+            free_speed_mps=link.free_speed_mps,
+            sat_flow_vphpl=link.sat_flow_vphpl,
+            travel_time_s=link.free_flow_time_s,
+        )
     return graph
 
 

@@ -195,8 +195,7 @@ class Intersection:
     _phase_index: dict[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_movement_index",
-                           {m.id: i for i, m in enumerate(self.movements)})
+        object.__setattr__(self, "_movement_index", {m.id: i for i, m in enumerate(self.movements)})
         object.__setattr__(self, "_phase_index", {p.number: i for i, p in enumerate(self.phases)})
         if not self.rings and self.phases:
             object.__setattr__(self, "rings", (tuple(p.number for p in self.phases),))
@@ -237,8 +236,9 @@ class Intersection:
                 out[i, j] = out[j, i] = value
         return out
 
-    def unsafe_pairs(self, protected: Iterable[str], permitted: Iterable[str] = ()
-                     ) -> list[tuple[str, str]]:
+    def unsafe_pairs(
+        self, protected: Iterable[str], permitted: Iterable[str] = ()
+    ) -> list[tuple[str, str]]:
         """Pairs of movements that must not be green together in a state giving protected green
         to ``protected`` and permitted green to ``permitted``."""
         prot = list(dict.fromkeys(protected))
@@ -255,7 +255,7 @@ class Intersection:
         return out
 
     def concurrent_phase_pairs(self) -> Iterator[tuple[int, int]]:
-        """Pairs of phase numbers (different rings, same barrier group) that can be green at once."""
+        """Pairs of phase numbers (different rings, same barrier) that can be green at once."""
         for group in self.barriers:
             members = set(group)
             rings = [[n for n in ring if n in members] for ring in self.rings]
@@ -294,10 +294,10 @@ class Network:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_node_index", {n.id: i for i, n in enumerate(self.nodes)})
         object.__setattr__(self, "_link_index", {k.id: i for i, k in enumerate(self.links)})
-        object.__setattr__(self, "_isec_index",
-                           {s.id: i for i, s in enumerate(self.intersections)})
-        object.__setattr__(self, "_node_isec",
-                           {n: s.id for s in self.intersections for n in s.nodes})
+        object.__setattr__(self, "_isec_index", {s.id: i for i, s in enumerate(self.intersections)})
+        object.__setattr__(
+            self, "_node_isec", {n: s.id for s in self.intersections for n in s.nodes}
+        )
 
     def node(self, node_id: str) -> Node:
         """The node with this id (``KeyError`` if unknown)."""

@@ -40,7 +40,7 @@ class NetworkSummary:
             f"  phases      {self.phases}",
             f"  conflicts   {self.conflicts} pairs ({self.permissive} permissive)",
             f"  components  {self.components}",
-            f"  problems    0",
+            "  problems    0",
         ]
         if self.notes:
             lines.append(f"  notes       {len(self.notes)}")
@@ -55,9 +55,14 @@ def summarize(net: Network) -> NetworkSummary:
         notes += [f"{s.id}: {n}" for n in s.notes]
     graph = to_graph(net)
     return NetworkSummary(
-        name=net.name, source=net.source, nodes=len(net.nodes), signals=net.signal_count,
-        links=len(net.links), lane_km=sum(k.lanes * k.length_m for k in net.links) / 1000.0,
-        movements=net.movement_count, phases=net.phase_count,
+        name=net.name,
+        source=net.source,
+        nodes=len(net.nodes),
+        signals=net.signal_count,
+        links=len(net.links),
+        lane_km=sum(k.lanes * k.length_m for k in net.links) / 1000.0,
+        movements=net.movement_count,
+        phases=net.phase_count,
         conflicts=sum(len(s.conflicts) for s in net.intersections),
         permissive=sum(len(s.permissive) for s in net.intersections),
         components=nx.number_weakly_connected_components(graph) if len(graph) else 0,

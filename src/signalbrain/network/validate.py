@@ -33,8 +33,12 @@ def _check_links(net: Network, out: list[Problem]) -> None:
         seen.add(link.id)
         for name, node in (("from", link.from_node), ("to", link.to_node)):
             if not net.has_node(node):
-                out.append(Problem(format_path(p, name),
-                                   f"{node!r}: unknown node; known: {_fmt(n.id for n in net.nodes)}"))
+                out.append(
+                    Problem(
+                        format_path(p, name),
+                        f"{node!r}: unknown node; known: {_fmt(n.id for n in net.nodes)}",
+                    )
+                )
         if link.from_node == link.to_node:
             out.append(Problem(p, f"starts and ends at the same node {link.from_node!r}"))
         if link.lanes < 1:
@@ -42,11 +46,13 @@ def _check_links(net: Network, out: list[Problem]) -> None:
         if not link.length_m > 0:
             out.append(Problem(format_path(p, "length_m"), f"= {link.length_m}: must be > 0"))
         if not link.free_speed_mps > 0:
-            out.append(Problem(format_path(p, "free_speed_mps"),
-                               f"= {link.free_speed_mps}: must be > 0"))
+            out.append(
+                Problem(format_path(p, "free_speed_mps"), f"= {link.free_speed_mps}: must be > 0")
+            )
         if not link.sat_flow_vphpl > 0:
-            out.append(Problem(format_path(p, "sat_flow_vphpl"),
-                               f"= {link.sat_flow_vphpl}: must be > 0"))
+            out.append(
+                Problem(format_path(p, "sat_flow_vphpl"), f"= {link.sat_flow_vphpl}: must be > 0")
+            )
 
 
 def _check_movements(net: Network, isec: Intersection, base: str, out: list[Problem]) -> None:
@@ -68,9 +74,13 @@ def _check_movements(net: Network, isec: Intersection, base: str, out: list[Prob
             link = net.link(link_id)
             node = link.to_node if end == "to" else link.from_node
             if node not in nodes:
-                out.append(Problem(format_path(p, name),
-                                   f"{link_id!r} does not {'end' if end == 'to' else 'start'} at "
-                                   f"this intersection (nodes: {_fmt(nodes)})"))
+                out.append(
+                    Problem(
+                        format_path(p, name),
+                        f"{link_id!r} does not {'end' if end == 'to' else 'start'} at "
+                        f"this intersection (nodes: {_fmt(nodes)})",
+                    )
+                )
 
 
 def _check_phases(isec: Intersection, base: str, out: list[Problem]) -> None:
@@ -85,76 +95,114 @@ def _check_phases(isec: Intersection, base: str, out: list[Problem]) -> None:
         for kind in ("protected", "permitted"):
             for j, mid in enumerate(getattr(ph, kind)):
                 if mid not in known:
-                    out.append(Problem(format_path(p, kind, j),
-                                       f"{mid!r}: unknown movement; known: {_fmt(known)}"))
+                    out.append(
+                        Problem(
+                            format_path(p, kind, j),
+                            f"{mid!r}: unknown movement; known: {_fmt(known)}",
+                        )
+                    )
         both = set(ph.protected) & set(ph.permitted)
         if both:
             out.append(Problem(p, f"movements both protected and permitted: {_fmt(both)}"))
         if not ph.movements:
             out.append(Problem(p, "gives green to no movement"))
         served.update(ph.movements)
-        for a, b in isec.unsafe_pairs([m for m in ph.protected if m in known],
-                                      [m for m in ph.permitted if m in known]):
+        for a, b in isec.unsafe_pairs(
+            [m for m in ph.protected if m in known], [m for m in ph.permitted if m in known]
+        ):
             out.append(Problem(p, f"gives green to conflicting movements {a!r} and {b!r}"))
         for name in ("min_green_s", "max_green_s", "all_red_s", "ped_min_s"):
             value = getattr(ph, name)
             if not value >= 0:
                 out.append(Problem(format_path(p, name), f"= {value}: must be >= 0"))
         if ph.min_green_s > ph.max_green_s:
-            out.append(Problem(format_path(p, "min_green_s"),
-                               f"= {ph.min_green_s}: greater than max_green_s = {ph.max_green_s}"))
+            out.append(
+                Problem(
+                    format_path(p, "min_green_s"),
+                    f"= {ph.min_green_s}: greater than max_green_s = {ph.max_green_s}",
+                )
+            )
         if ph.ped_min_s > ph.max_green_s:
-            out.append(Problem(format_path(p, "ped_min_s"),
-                               f"= {ph.ped_min_s}: greater than max_green_s = {ph.max_green_s}"))
+            out.append(
+                Problem(
+                    format_path(p, "ped_min_s"),
+                    f"= {ph.ped_min_s}: greater than max_green_s = {ph.max_green_s}",
+                )
+            )
         if not ph.yellow_s >= MIN_YELLOW_S:
-            out.append(Problem(format_path(p, "yellow_s"),
-                               f"= {ph.yellow_s}: missing or short yellow; must be >= "
-                               f"{MIN_YELLOW_S} s"))
+            out.append(
+                Problem(
+                    format_path(p, "yellow_s"),
+                    f"= {ph.yellow_s}: missing or short yellow; must be >= {MIN_YELLOW_S} s",
+                )
+            )
     unserved = known - served
     if unserved:
-        out.append(Problem(format_path(base, "phases"),
-                           f"movements no phase serves: {_fmt(unserved)}"))
+        out.append(
+            Problem(format_path(base, "phases"), f"movements no phase serves: {_fmt(unserved)}")
+        )
 
 
 def _check_rings(isec: Intersection, base: str, out: list[Problem]) -> None:
     numbers = {ph.number for ph in isec.phases}
     in_rings = [n for ring in isec.rings for n in ring]
-    for n in set(in_rings) - numbers:
-        out.append(Problem(format_path(base, "rings"), f"phase {n} is not defined"))
+    out.extend(
+        Problem(format_path(base, "rings"), f"phase {n} is not defined")
+        for n in sorted(set(in_rings) - numbers)
+    )
     dup = {n for n in in_rings if in_rings.count(n) > 1}
     if dup:
-        out.append(Problem(format_path(base, "rings"), f"phases in more than one ring: {_fmt(dup)}"))
+        out.append(
+            Problem(format_path(base, "rings"), f"phases in more than one ring: {_fmt(dup)}")
+        )
     missing = numbers - set(in_rings)
     if missing:
         out.append(Problem(format_path(base, "rings"), f"phases in no ring: {_fmt(missing)}"))
     in_barriers = [n for group in isec.barriers for n in group]
     if sorted(in_barriers) != sorted(set(in_rings)):
-        out.append(Problem(format_path(base, "barriers"),
-                           "barrier groups must hold every ring phase exactly once"))
+        out.append(
+            Problem(
+                format_path(base, "barriers"),
+                "barrier groups must hold every ring phase exactly once",
+            )
+        )
     for a, b in isec.concurrent_phase_pairs():
         if a not in numbers or b not in numbers:
             continue
         pa, pb = isec.phase(a), isec.phase(b)
         for x, y in isec.unsafe_pairs(pa.protected + pb.protected, pa.permitted + pb.permitted):
-            out.append(Problem(format_path(base, "rings"),
-                               f"phases {a} and {b} run together but give green to conflicting "
-                               f"movements {x!r} and {y!r}"))
+            out.append(
+                Problem(
+                    format_path(base, "rings"),
+                    f"phases {a} and {b} run together but give green to conflicting "
+                    f"movements {x!r} and {y!r}",
+                )
+            )
     if not 0 < isec.cycle_min_s <= isec.cycle_max_s:
-        out.append(Problem(format_path(base, "cycle_min_s"),
-                           f"= {isec.cycle_min_s}: must be > 0 and <= cycle_max_s = "
-                           f"{isec.cycle_max_s}"))
+        out.append(
+            Problem(
+                format_path(base, "cycle_min_s"),
+                f"= {isec.cycle_min_s}: must be > 0 and <= cycle_max_s = {isec.cycle_max_s}",
+            )
+        )
 
 
 def _check_conflicts(isec: Intersection, base: str, out: list[Problem]) -> None:
     known = {m.id for m in isec.movements}
     for a, b in sorted(isec.conflicts):
-        for mid in (a, b):
-            if mid not in known:
-                out.append(Problem(format_path(base, "conflicts"), f"{mid!r}: unknown movement"))
+        out.extend(
+            Problem(format_path(base, "conflicts"), f"{mid!r}: unknown movement")
+            for mid in (a, b)
+            if mid not in known
+        )
     extra = isec.permissive - isec.conflicts
     if extra:
-        out.append(Problem(format_path(base, "conflicts"),
-                           f"permissive pairs that are not conflicts: {_fmt(extra)}"))
+        out.append(
+            Problem(
+                format_path(base, "conflicts"),
+                f"permissive pairs that are not conflicts: {_fmt(extra)}",
+            )
+        )
 
 
 def check_network(net: Network, *, require_connected: bool = True) -> list[Problem]:
@@ -173,8 +221,12 @@ def check_network(net: Network, *, require_connected: bool = True) -> list[Probl
             if not net.has_node(n):
                 out.append(Problem(format_path(base, "nodes"), f"{n!r}: unknown node"))
             elif n in owner and owner[n] != isec.id:
-                out.append(Problem(format_path(base, "nodes"),
-                                   f"{n!r} is already controlled by intersection {owner[n]!r}"))
+                out.append(
+                    Problem(
+                        format_path(base, "nodes"),
+                        f"{n!r} is already controlled by intersection {owner[n]!r}",
+                    )
+                )
             owner[n] = isec.id
         _check_movements(net, isec, base, out)
         _check_conflicts(isec, base, out)
@@ -188,13 +240,18 @@ def check_network(net: Network, *, require_connected: bool = True) -> list[Probl
         if len(parts) > 1:
             parts.sort(key=len, reverse=True)
             small = [_fmt(p, 5) for p in parts[1:4]]
-            out.append(Problem("nodes", f"the network falls apart into {len(parts)} disconnected "
-                                        f"parts; besides the largest: {'; '.join(small)}"))
+            out.append(
+                Problem(
+                    "nodes",
+                    f"the network falls apart into {len(parts)} disconnected "
+                    f"parts; besides the largest: {'; '.join(small)}",
+                )
+            )
     return [p if p.source else Problem(p.path, p.message, net.source) for p in out]
 
 
 def validate_network(net: Network, *, require_connected: bool = True) -> Network:
-    """Return ``net`` unchanged if valid, else raise one :class:`InputError` listing every problem."""
+    """Return ``net`` if valid, else raise one :class:`InputError` listing every problem."""
     problems = check_network(net, require_connected=require_connected)
     if problems:
         raise InputError(problems)
