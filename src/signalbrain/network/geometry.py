@@ -5,7 +5,8 @@ Each leg of an intersection has a compass angle; its incoming lane sits a little
 leg's axis and its outgoing lane to the other (which side depends on ``driving_side``). A
 movement is then a chord of a small circle around the junction, from its entry point to its exit
 point, and two movements conflict when their chords cross (the paths cross) or when they share
-the exit (merge). This rule holds for any number of legs and any angles, so skewed and 5-leg junctions work too.
+the exit (merge). This rule holds for any number of legs and any angles, so skewed and 5-leg
+junctions work too.
 
 A conflicting pair is *permissive* (may be green together when one yields, as a permitted left)
 when a left or U turn crosses or merges with the through or right movement of the opposing leg, or
