@@ -1,0 +1,311 @@
+"""Live escorts: requests, position updates, cancellations and arrivals in, forced requests out.
+
+:class:`EscortManager` keeps every active escort. Each position update (irregular, noisy) moves
+the vehicle along its route (never backwards: a fix behind the last one is noise), re-routes when
+the vehicle left its route or a clearly faster route appeared on current travel times, and
+re-plans the ETA and window at every signal ahead. Each step it resolves the windows of all
+escorts (priority, then arrival order), places a call at a signal as late as still gives green in
+time (from the monitor's actual display: remaining min green, yellow, all-red), holds it until the
+vehicle has passed, then steers the signal back to its plan (:mod:`~signalbrain.escort.recovery`).
+Every call, entry, flush, dwell, exit and recovery is logged as an Indiana hi-res event.
+
+The manager only *asks*: it returns :class:`~signalbrain.control.base.Request` objects with
+``force=True`` that go through the conflict monitor like any other request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from signalbrain.control.base import Request, SignalState
+from signalbrain.errors import InputError
+from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt_number
+from signalbrain.escort.live import LiveSignal, companion_phases
+from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition, PositionUpdate
+from signalbrain.escort.plan import route_for
+from signalbrain.escort.recovery import Recovery, plan_recovery
+from signalbrain.escort.routing import Route, RoutingGraph, TravelTimes, crossings
+from signalbrain.escort.signal import PlanLike
+from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
+from signalbrain.network import Network
+
+__all__ = ["EscortManager"]
+
+_REROUTE_GAIN = 0.9  # switch routes only when the new one is at least 10 % faster ...
+_REROUTE_MIN_S = 5.0  # ... and at least this much faster [s]
+
+
+@dataclass
+class _Escort:
+    request: EscortRequest
+    slot: int
+    route: Route
+    index: int = 0
+    position_m: float = 0.0
+    speed_mps: float | None = None
+    fix_s: float | None = None
+    windows: list[PreemptionWindow] = field(default_factory=list)
+    passed: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Call:
+    window: PreemptionWindow
+    slot: int
+    called_s: float
+    green_s: float | None = None
+    dwell: bool = False
+
+
+class EscortManager:
+    """Every active escort of a network, and the preemption requests they need now.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    plans
+        Timing plan per intersection id: predicts signal states before any is observed and is
+        the target of recovery (without a plan the normal controller takes over at exit).
+    config
+        Planner constants.
+    """
+
+    def __init__(self, network: Network, plans: Mapping[str, PlanLike] | None = None,
+                 config: EscortConfig | None = None) -> None:
+        self.network = network
+        self.plans = plans
+        self.config = config or EscortConfig()
+        self.graph = RoutingGraph(network)
+        self.times = TravelTimes(network, self.config)
+        self.events: list[AuditEvent] = []
+        self._escorts: dict[str, _Escort] = {}
+        self._slots = 0
+        self._live = {s.id: LiveSignal(s) for s in network.intersections}
+        self._companions = {s.id: companion_phases(s) for s in network.intersections}
+        self._calls: dict[str, _Call] = {}
+        self._recoveries: dict[str, Recovery] = {}
+        self._expired: set[tuple[str, str]] = set()
+        self._resolved: dict[str, list[PreemptionWindow]] = {}
+        self._dirty = True
+
+    # ------------------------------------------------------------------ inputs
+    def submit(self, request: EscortRequest, t_s: float | None = None) -> list[PreemptionWindow]:
+        """Start escorting a vehicle (the one key); returns its windows in route order."""
+        if request.vehicle_id in self._escorts:
+            raise InputError(f"vehicle {request.vehicle_id!r} is already escorted")
+        route = route_for(request, self.graph, self.times)
+        esc = _Escort(request, self._slots, route)
+        self._slots += 1
+        self._escorts[request.vehicle_id] = esc
+        self._replan(esc, request.depart_s if t_s is None else max(t_s, request.depart_s))
+        return list(esc.windows)
+
+    def update(self, fix: PositionUpdate) -> list[PreemptionWindow]:
+        """Move an escorted vehicle to a new fix and re-plan; returns its windows ahead."""
+        esc = self._escorts.get(fix.vehicle_id)
+        if esc is None or not math.isfinite(fix.t_s):
+            return []
+        if esc.fix_s is not None and fix.t_s < esc.fix_s:
+            return list(esc.windows)  # stale fix, out of order
+        net = self.network
+        if not net.has_link(fix.link):
+            return list(esc.windows)  # e.g. inside a junction: keep the last fix
+        links = esc.route.links
+        ahead = [j for j in range(esc.index, len(links)) if links[j] == fix.link]
+        behind = fix.link in links[:esc.index]
+        length = net.link(fix.link).length_m
+        pos = min(max(fix.position_m, 0.0), length) if math.isfinite(fix.position_m) else 0.0
+        if ahead:
+            j = ahead[0]
+            if j > esc.index or pos > esc.position_m:
+                esc.position_m = pos if j > esc.index else max(pos, esc.position_m)
+            esc.index = j
+        elif not behind:
+            dest = esc.request.destination or links[-1]
+            try:
+                esc.route = self.graph.shortest(fix.link, dest, self.times)
+            except InputError:
+                return list(esc.windows)
+            esc.index, esc.position_m = 0, pos
+        speed = fix.speed_mps if math.isfinite(fix.speed_mps) else None
+        esc.speed_mps = speed
+        esc.fix_s = fix.t_s
+        self._mark_passed(esc)
+        self._maybe_reroute(esc)
+        self._replan(esc, fix.t_s)
+        return list(esc.windows)
+
+    def cancel(self, vehicle_id: str, t_s: float) -> None:
+        """Stop escorting a vehicle (its calls end and the signals recover)."""
+        if self._escorts.pop(vehicle_id, None) is not None:
+            self._dirty = True
+
+    def arrive(self, vehicle_id: str, t_s: float) -> None:
+        """The vehicle reached its destination."""
+        self.cancel(vehicle_id, t_s)
+
+    def observe(self, conditions: Mapping[str, LinkCondition]) -> None:
+        """New measured queues and speeds per link (used at the next re-plan)."""
+        self.times.update(conditions)
+
+    def observe_states(self, states: Mapping[str, SignalState]) -> None:
+        """The monitor's displays of this step, by intersection id."""
+        for isec_id, state in states.items():
+            live = self._live.get(isec_id)
+            if live is not None:
+                live.observe(state)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def active(self) -> tuple[str, ...]:
+        """Ids of the vehicles being escorted."""
+        return tuple(self._escorts)
+
+    def windows(self, vehicle_id: str) -> list[PreemptionWindow]:
+        """The resolved windows ahead of a vehicle, in route order."""
+        out = [w for ws in self._resolved.values() for w in ws if w.vehicle_id == vehicle_id]
+        return sorted(out, key=lambda w: w.eta_s)
+
+    def route(self, vehicle_id: str) -> Route:
+        """The route a vehicle is following (``KeyError`` if not escorted)."""
+        return self._escorts[vehicle_id].route
+
+    # ------------------------------------------------------------------ planning
+    def _mark_passed(self, esc: _Escort) -> None:
+        for j in range(min(esc.index, len(esc.route.intersections))):
+            isec = esc.route.intersections[j]
+            if isec is not None:
+                esc.passed.add(isec)
+
+    def _remaining_cost(self, esc: _Escort) -> float:
+        pos = self.network.link_position
+        return sum(self.times.cost_s[pos(k)] for k in esc.route.links[esc.index + 1:])
+
+    def _maybe_reroute(self, esc: _Escort) -> None:
+        if esc.request.route and esc.request.destination is None:
+            return
+        dest = esc.request.destination or esc.route.links[-1]
+        here = esc.route.links[esc.index]
+        try:
+            best = self.graph.shortest(here, dest, self.times)
+        except InputError:
+            return
+        now = self._remaining_cost(esc)
+        if best.cost_s < _REROUTE_GAIN * now and now - best.cost_s > _REROUTE_MIN_S:
+            esc.route, esc.index = best, 0
+
+    def _replan(self, esc: _Escort, t_s: float) -> None:
+        ahead = crossings(esc.route, self.times, t_s=t_s, index=esc.index,
+                          position_m=esc.position_m, speed_mps=esc.speed_mps)
+        ahead = [c for c in ahead if c.intersection not in esc.passed
+                 and c.eta_s - t_s <= self.config.lookahead_s]
+        esc.windows = plan_windows(esc.request.vehicle_id, ahead, self.network, self.plans,
+                                   self.config, priority=esc.request.priority)
+        self._dirty = True
+
+    def _resolve(self) -> None:
+        if not self._dirty:
+            return
+        windows = [w for esc in self._escorts.values() for w in esc.windows
+                   if (w.vehicle_id, w.intersection) not in self._expired]
+        self._resolved = {}
+        for w in resolve_windows(windows, self.network):
+            self._resolved.setdefault(w.intersection, []).append(w)
+        for ws in self._resolved.values():
+            ws.sort(key=lambda w: (-w.priority, w.eta_s, w.vehicle_id))
+        self._dirty = False
+
+    # ------------------------------------------------------------------ output
+    def step(self, t_s: float, dt_s: float) -> dict[str, Request]:
+        """The requests the escorts need from ``t_s`` to ``t_s + dt_s``, by intersection id."""
+        self._resolve()
+        out: dict[str, Request] = {}
+        for isec_id in set(self._calls) | set(self._resolved):
+            self._serve(isec_id, t_s, dt_s, out)
+        for isec_id, rec in list(self._recoveries.items()):
+            if isec_id in self._calls:
+                continue
+            if t_s >= rec.sync_s - 1e-9:
+                self._log(t_s, isec_id, EventCode.COORD_CYCLE_STATE, COORD_STATE["in_step"])
+                del self._recoveries[isec_id]
+                continue
+            phase = rec.phase_at(t_s)
+            if phase is not None:
+                out[isec_id] = Request(phases=(phase, *self._companions[isec_id].get(phase, ())))
+        return out
+
+    def _due(self, w: PreemptionWindow, t_s: float, dt_s: float) -> bool:
+        live = self._live[w.intersection]
+        if live.known:
+            return t_s + live.transition_s(w.phase, t_s) + dt_s >= w.open_s - 1e-9
+        return t_s + dt_s >= w.call_s - 1e-9
+
+    def _serve(self, isec_id: str, t_s: float, dt_s: float, out: dict[str, Request]) -> None:
+        windows = self._resolved.get(isec_id, [])
+        call = self._calls.get(isec_id)
+        current = None
+        if call is not None:
+            current = next((w for w in windows if w.vehicle_id == call.window.vehicle_id), None)
+            if current is None:
+                self._end_call(isec_id, call, t_s, "passed")
+                call = None
+            elif t_s - call.called_s > self.config.max_presence_s:
+                self._log(t_s, isec_id, EventCode.PREEMPT_MAX_PRESENCE, call.slot,
+                          call.window.vehicle_id)
+                self._expired.add((call.window.vehicle_id, isec_id))
+                self._dirty = True
+                self._end_call(isec_id, call, t_s, "max presence")
+                return
+        due = next((w for w in windows if self._due(w, t_s, dt_s)), None)
+        if call is not None and current is not None:
+            if due is not None and due.vehicle_id != current.vehicle_id and (
+                    due.priority > current.priority):
+                self._end_call(isec_id, call, t_s, f"pre-empted by {due.vehicle_id}")
+                call = None
+            else:
+                call.window = current
+        if call is None and due is not None:
+            slot = self._escorts[due.vehicle_id].slot
+            call = _Call(due, preempt_number(slot), t_s)
+            self._calls[isec_id] = call
+            self._recoveries.pop(isec_id, None)
+            self._log(t_s, isec_id, EventCode.PREEMPT_CALL_ON, call.slot, due.vehicle_id)
+            self._log(t_s, isec_id, EventCode.PREEMPT_ENTRY_STARTED, call.slot, due.vehicle_id)
+        if call is None:
+            return
+        w = call.window
+        live = self._live[isec_id]
+        phase = self.network.intersection(isec_id).phase(w.phase)
+        green_now = live.green(phase.movements) if live.known else t_s >= w.open_s
+        if call.green_s is None and green_now:
+            call.green_s = t_s
+            self._log(t_s, isec_id, EventCode.PREEMPT_TRACK_CLEARANCE, call.slot, w.vehicle_id,
+                      f"flush {w.queue_veh:g} veh")
+        if call.green_s is not None and not call.dwell and t_s >= call.green_s + w.flush_s:
+            call.dwell = True
+            self._log(t_s, isec_id, EventCode.PREEMPT_DWELL, call.slot, w.vehicle_id)
+        out[isec_id] = Request(phases=(w.phase, *self._companions[isec_id].get(w.phase, ())),
+                               force=True)
+
+    def _end_call(self, isec_id: str, call: _Call, t_s: float, why: str) -> None:
+        w = call.window
+        self._log(t_s, isec_id, EventCode.PREEMPT_CALL_OFF, call.slot, w.vehicle_id, why)
+        self._log(t_s, isec_id, EventCode.PREEMPT_EXIT, call.slot, w.vehicle_id)
+        del self._calls[isec_id]
+        plan = self.plans.get(isec_id) if self.plans is not None else None
+        if plan is None:
+            return
+        rec = plan_recovery(self.network.intersection(isec_id), plan, w.phase, t_s, self.config)
+        if rec.method == "none":
+            self._log(t_s, isec_id, EventCode.COORD_CYCLE_STATE, COORD_STATE["in_step"])
+            return
+        self._recoveries[isec_id] = rec
+        self._log(t_s, isec_id, EventCode.COORD_CYCLE_STATE, COORD_STATE[rec.method], "",
+                  f"{rec.method}: offset error {rec.offset_error_s:.1f} s")
+
+    def _log(self, t_s: float, isec_id: str, code: int, param: int, vehicle_id: str = "",
+             note: str = "") -> None:
+        self.events.append(AuditEvent(t_s, isec_id, int(code), param, vehicle_id, note))

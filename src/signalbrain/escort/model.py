@@ -1,0 +1,176 @@
+"""What a dispatcher and a vehicle tell the escort: requests, position updates and settings.
+
+An :class:`EscortRequest` is the "one key": a vehicle id, where it starts (a link or a node), where
+it goes (a link or a node) or the route it will take, when it departs and how urgent it is.
+A :class:`PositionUpdate` is one GPS-like fix (link, distance along it, speed); fixes arrive at
+irregular times and carry noise. :class:`LinkCondition` is what sensing says about a link (standing
+queue, space-mean speed). :class:`EscortConfig` holds the traffic-flow constants of the planner.
+
+References
+----------
+.. [1] Highway Capacity Manual, 7th ed., ch. 19: saturation headway and start-up lost time.
+.. [2] Nelson, E. and Bullock, D. (2000). Impact of emergency vehicle preemption on signalized
+   corridor operation. TRR 1727, 1-11.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from signalbrain.errors import InputError, Problem
+
+__all__ = ["EscortConfig", "EscortRequest", "LinkCondition", "PositionUpdate"]
+
+
+@dataclass(frozen=True, slots=True)
+class EscortRequest:
+    """One escort: the vehicle, its origin and destination (or its route) and its urgency.
+
+    Parameters
+    ----------
+    vehicle_id
+        Id of the emergency vehicle.
+    origin
+        Link id or node id where the trip starts.
+    destination
+        Link id or node id where it ends; ``None`` when ``route`` is given.
+    route
+        Explicit sequence of link ids to follow (then no routing is done).
+    depart_s
+        Departure time [s] (simulation or plan clock).
+    priority
+        Higher values are served first where escorts cross; equal priorities are served in order
+        of arrival at the signal.
+    """
+
+    vehicle_id: str
+    origin: str
+    destination: str | None = None
+    route: tuple[str, ...] = ()
+    depart_s: float = 0.0
+    priority: int = 0
+
+    def problems(self) -> list[Problem]:
+        """What is wrong with the request itself (network references are checked by routing)."""
+        out: list[Problem] = []
+        if not self.vehicle_id:
+            out.append(Problem("vehicle_id", "empty; expected a vehicle id"))
+        if not self.origin and not self.route:
+            out.append(Problem("origin", "empty; expected a link or node id"))
+        if self.destination is None and not self.route:
+            out.append(Problem("destination", "missing; give a destination or a route"))
+        if not math.isfinite(self.depart_s) or self.depart_s < 0:
+            out.append(Problem("depart_s", f"= {self.depart_s}: must be finite and >= 0"))
+        return out
+
+    def validate(self) -> EscortRequest:
+        """Return self if valid, else raise one :class:`InputError`."""
+        problems = self.problems()
+        if problems:
+            raise InputError(problems, source=f"escort request {self.vehicle_id!r}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    """A GPS-like fix of an escorted vehicle.
+
+    ``position_m`` is the distance from the start of ``link`` [m]; it may be noisy (beyond the
+    link's ends, or slightly behind an earlier fix). ``speed_mps`` is the reported speed [m/s].
+    """
+
+    vehicle_id: str
+    t_s: float
+    link: str
+    position_m: float
+    speed_mps: float
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCondition:
+    """What sensing reports about a link: standing queue [veh] and space-mean speed [m/s].
+
+    ``speed_mps`` is ``None`` when no speed is measured (free speed is assumed).
+    """
+
+    queue_veh: float = 0.0
+    speed_mps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscortConfig:
+    """Constants of the escort planner.
+
+    Parameters
+    ----------
+    headway_s
+        Saturation headway [s/veh/lane] at which a standing queue discharges (HCM: about 2 s).
+    lost_time_s
+        Start-up lost time [s] before the queue discharges at saturation headway.
+    margin_s
+        Extra green [s] between the last queued vehicle leaving and the escort arriving.
+    pass_s
+        Time [s] after the predicted stop-line arrival until the vehicle has crossed the junction;
+        the window closes then (or as soon as an update shows the vehicle beyond the junction).
+    min_speed_mps
+        Floor of the measured link speed used for planning [m/s]: a stopped queue is flushed by the
+        window, so the escort does not crawl at the queue's speed.
+    speed_blend
+        Weight of the vehicle's own reported speed in the ETA over the rest of its current link.
+    max_presence_s
+        Longest a signal is held for one escort [s] (Indiana event 110 when exceeded).
+    lookahead_s
+        Signals whose ETA is further ahead than this are planned but not yet called [s].
+    recovery
+        Transition methods allowed to return to coordination: ``dwell``, ``shortway``.
+    max_adjust_fraction
+        Largest change of one cycle by ``shortway`` (add or subtract), as a fraction of the cycle.
+    max_recovery_cycles
+        Recovery must end within this many cycles.
+    """
+
+    headway_s: float = 2.0
+    lost_time_s: float = 2.0
+    margin_s: float = 2.0
+    pass_s: float = 3.0
+    min_speed_mps: float = 3.0
+    speed_blend: float = 0.5
+    max_presence_s: float = 180.0
+    lookahead_s: float = 600.0
+    recovery: tuple[str, ...] = ("dwell", "shortway")
+    max_adjust_fraction: float = 0.2
+    max_recovery_cycles: int = 2
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        for name in ("headway_s", "lost_time_s", "margin_s", "pass_s", "lookahead_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                problems.append(Problem(name, f"= {value}: must be finite and >= 0"))
+        for name in ("min_speed_mps", "max_presence_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                problems.append(Problem(name, f"= {value}: must be finite and > 0"))
+        if not 0.0 <= self.speed_blend <= 1.0:
+            problems.append(Problem("speed_blend", f"= {self.speed_blend}: must be in [0, 1]"))
+        if not 0.0 < self.max_adjust_fraction < 1.0:
+            problems.append(Problem("max_adjust_fraction",
+                                    f"= {self.max_adjust_fraction}: must be in (0, 1)"))
+        if self.max_recovery_cycles < 1:
+            problems.append(Problem("max_recovery_cycles",
+                                    f"= {self.max_recovery_cycles}: must be >= 1"))
+        bad = [m for m in self.recovery if m not in ("dwell", "shortway")]
+        if bad or not self.recovery:
+            problems.append(Problem("recovery", f"= {self.recovery!r}: must be a non-empty "
+                                                "subset of dwell, shortway"))
+        if problems:
+            raise InputError(problems, source="EscortConfig")
+
+    def flush_s(self, queue_veh: float, lanes: int) -> float:
+        """Green needed to discharge ``queue_veh`` standing on ``lanes`` lanes [s]: start-up lost
+        time plus the per-lane queue at saturation headway (0 when there is no queue)."""
+        if queue_veh <= 0:
+            return 0.0
+        per_lane = math.ceil(queue_veh / max(lanes, 1) - 1e-9)
+        return self.lost_time_s + per_lane * self.headway_s

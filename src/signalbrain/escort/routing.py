@@ -1,0 +1,271 @@
+"""Congestion-aware, turn-aware routing of an escorted vehicle, and its ETA at every signal.
+
+The search runs on the link graph of :func:`signalbrain.network.to_link_graph` (nodes are links,
+edges are the movements an intersection allows), so a route never takes a forbidden turn. The
+cost of entering a link is the escort's travel time over it,
+
+    t = length_m / clip(measured speed, min_speed_mps, free_speed_mps) + flush_s(queue),
+
+where ``flush_s`` is the green needed to discharge the standing queue at the link's stop line
+(start-up lost time plus per-lane queue times the saturation headway): a long queue ahead costs
+time even with preemption, and clearing it disturbs other traffic, so routes avoid it when an
+alternative is about as fast [1]_. The measured speed counts only on links without a standing
+queue (at least one vehicle per lane): detectors near the stop line then measure the queue, which
+the window flushes, not the speed the escort will drive at. Dijkstra's algorithm [2]_ runs on
+plain adjacency lists built once per network, so re-planning on every position update stays fast.
+
+References
+----------
+.. [1] Highway Capacity Manual, 7th ed., ch. 19 (saturation headway, start-up lost time).
+.. [2] Dijkstra, E. W. (1959). A note on two problems in connexion with graphs. Numerische
+   Mathematik 1, 269-271.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from signalbrain.errors import InputError, Problem
+from signalbrain.escort.model import EscortConfig, LinkCondition
+from signalbrain.network import Network, to_link_graph
+
+__all__ = ["Route", "RoutingGraph", "SignalCrossing", "TravelTimes", "crossings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A path of links; ``movements[i]`` and ``intersections[i]`` join ``links[i]`` to
+    ``links[i + 1]`` (``None`` at unsignalized nodes). ``cost_s`` is the routing cost [s]."""
+
+    links: tuple[str, ...]
+    movements: tuple[str | None, ...]
+    intersections: tuple[str | None, ...]
+    cost_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SignalCrossing:
+    """Where and when the escort crosses one signal.
+
+    ``index`` is the position of the approach link in :attr:`Route.links`; ``eta_s`` the predicted
+    arrival at the stop line [s]; ``queue_veh`` the standing queue on the approach.
+    """
+
+    intersection: str
+    movement: str
+    approach_link: str
+    index: int
+    distance_m: float
+    eta_s: float
+    queue_veh: float
+
+
+class TravelTimes:
+    """Current escort travel time per link, from free-flow speeds and measured conditions.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    config
+        Planner constants (queue discharge, speed floor).
+    conditions
+        Measured :class:`LinkCondition` by link id (missing links are free-flowing).
+    """
+
+    def __init__(self, network: Network, config: EscortConfig | None = None,
+                 conditions: Mapping[str, LinkCondition] | None = None) -> None:
+        self.network = network
+        self.config = config or EscortConfig()
+        n = len(network.links)
+        self._length = [k.length_m for k in network.links]
+        self._free = [k.free_speed_mps for k in network.links]
+        self._lanes = [k.lanes for k in network.links]
+        self._speed = list(self._free)
+        self._queue = [0.0] * n
+        self.drive_s = [k.free_flow_time_s for k in network.links]
+        self.cost_s = list(self.drive_s)
+        if conditions:
+            self.update(conditions)
+
+    def update(self, conditions: Mapping[str, LinkCondition]) -> None:
+        """Replace the measured conditions of the given links (others keep theirs)."""
+        cfg = self.config
+        for link_id, cond in conditions.items():
+            if not self.network.has_link(link_id):
+                continue
+            i = self.network.link_position(link_id)
+            free = self._free[i]
+            queue = max(float(cond.queue_veh), 0.0) if math.isfinite(cond.queue_veh) else 0.0
+            measured = cond.speed_mps
+            if measured is None or not math.isfinite(measured) or queue >= self._lanes[i]:
+                speed = free  # a standing queue is flushed ahead; its speed says nothing more
+            else:
+                speed = min(max(measured, cfg.min_speed_mps), free)
+            self._speed[i] = speed
+            self._queue[i] = queue
+            self.drive_s[i] = self._length[i] / speed
+            self.cost_s[i] = self.drive_s[i] + cfg.flush_s(queue, self._lanes[i])
+
+    def queue_veh(self, link_index: int) -> float:
+        """Measured standing queue on a link [veh]."""
+        return self._queue[link_index]
+
+    def speed_mps(self, link_index: int) -> float:
+        """Planning speed of the escort on a link [m/s]."""
+        return self._speed[link_index]
+
+
+class RoutingGraph:
+    """Adjacency lists of the turn-aware link graph, built once per network."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        graph = to_link_graph(network)
+        pos = network.link_position
+        self._succ: list[list[tuple[int, str | None, str | None]]] = [
+            [] for _ in network.links]
+        for u, v, data in graph.edges(data=True):
+            self._succ[pos(u)].append((pos(v), data.get("movement"), data.get("intersection")))
+        self._into: dict[str, list[int]] = {}
+        self._out_of: dict[str, list[int]] = {}
+        for i, link in enumerate(network.links):
+            self._out_of.setdefault(link.from_node, []).append(i)
+            self._into.setdefault(link.to_node, []).append(i)
+
+    def _endpoints(self, key: str, *, start: bool, what: str) -> list[int]:
+        net = self.network
+        if net.has_link(key):
+            return [net.link_position(key)]
+        if net.has_node(key):
+            found = (self._out_of if start else self._into).get(key, [])
+            if not found:
+                raise InputError(f"{what} {key!r}: no link {'leaves' if start else 'enters'} "
+                                 "this node")
+            return found
+        raise InputError([Problem(what, f"{key!r}: not a link or node of network "
+                                        f"{net.name!r}")], source=net.source)
+
+    def shortest(self, origin: str, destination: str, times: TravelTimes, *,
+                 first_cost_s: float | None = None) -> Route:
+        """Least-cost route from ``origin`` to ``destination`` (link or node ids).
+
+        ``first_cost_s`` replaces the cost of the origin link (the part still to drive); by
+        default a trip starting at a link pays nothing for it, and one starting at a node pays
+        the full first link.
+
+        Raises
+        ------
+        InputError
+            Unknown origin or destination, or no route between them.
+        """
+        net = self.network
+        sources = self._endpoints(origin, start=True, what="origin")
+        targets = set(self._endpoints(destination, start=False, what="destination"))
+        origin_is_link = net.has_link(origin)
+        cost = times.cost_s
+        dist: dict[int, float] = {}
+        prev: dict[int, tuple[int, str | None, str | None]] = {}
+        heap: list[tuple[float, int]] = []
+        for s in sources:
+            c0 = first_cost_s if first_cost_s is not None else (0.0 if origin_is_link else cost[s])
+            if c0 < dist.get(s, math.inf):
+                dist[s] = c0
+                heapq.heappush(heap, (c0, s))
+        done: set[int] = set()
+        reached = -1
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            if u in targets:
+                reached = u
+                break
+            for v, mv, isec in self._succ[u]:
+                nd = d + cost[v]
+                if nd < dist.get(v, math.inf):
+                    dist[v] = nd
+                    prev[v] = (u, mv, isec)
+                    heapq.heappush(heap, (nd, v))
+        if reached < 0:
+            raise InputError(f"no route from {origin!r} to {destination!r} in network "
+                             f"{net.name!r} (turns allowed by the intersections)",
+                             source=net.source)
+        links = [reached]
+        movements: list[str | None] = []
+        isecs: list[str | None] = []
+        while links[-1] in prev:
+            u, mv, isec = prev[links[-1]]
+            links.append(u)
+            movements.append(mv)
+            isecs.append(isec)
+        links.reverse()
+        movements.reverse()
+        isecs.reverse()
+        ids = net.links
+        return Route(tuple(ids[i].id for i in links), tuple(movements), tuple(isecs),
+                     dist[reached])
+
+    def follow(self, links: Iterable[str], times: TravelTimes) -> Route:
+        """A :class:`Route` along a given sequence of link ids (checked against allowed turns)."""
+        net = self.network
+        seq = list(links)
+        problems = [Problem(f"route[{i}]", f"{k!r}: unknown link")
+                    for i, k in enumerate(seq) if not net.has_link(k)]
+        if problems or not seq:
+            raise InputError(problems or [Problem("route", "empty; expected link ids")],
+                             source=net.source)
+        idx = [net.link_position(k) for k in seq]
+        movements: list[str | None] = []
+        isecs: list[str | None] = []
+        for j in range(len(idx) - 1):
+            step = next((s for s in self._succ[idx[j]] if s[0] == idx[j + 1]), None)
+            if step is None:
+                raise InputError([Problem(f"route[{j + 1}]",
+                                          f"{seq[j]!r} -> {seq[j + 1]!r}: no allowed movement "
+                                          "joins these links")], source=net.source)
+            movements.append(step[1])
+            isecs.append(step[2])
+        cost = sum(times.cost_s[i] for i in idx[1:])
+        return Route(tuple(seq), tuple(movements), tuple(isecs), cost)
+
+
+def crossings(route: Route, times: TravelTimes, *, t_s: float, index: int = 0,
+              position_m: float = 0.0, speed_mps: float | None = None) -> list[SignalCrossing]:
+    """ETA at the stop line of every signal still ahead on ``route``.
+
+    The vehicle is on ``route.links[index]`` at ``position_m`` from its start at time ``t_s``.
+    The rest of that link is driven at a blend of the reported speed and the planning speed
+    (``EscortConfig.speed_blend``, never below the speed floor); later links at their planning
+    speed (queues are flushed ahead of the vehicle, so they add no time to the ETA).
+    """
+    net = times.network
+    cfg = times.config
+    i0 = net.link_position(route.links[index])
+    length = net.links[i0].length_m
+    remaining = min(max(length - position_m, 0.0), length)
+    v_plan = times.speed_mps(i0)
+    if speed_mps is not None and math.isfinite(speed_mps):
+        v = cfg.speed_blend * max(speed_mps, 0.0) + (1.0 - cfg.speed_blend) * v_plan
+        v = max(v, min(cfg.min_speed_mps, v_plan))
+    else:
+        v = v_plan
+    t = t_s + remaining / v
+    dist = remaining
+    out: list[SignalCrossing] = []
+    for j in range(index, len(route.links) - 1):
+        if j > index:
+            k = net.link_position(route.links[j])
+            t += times.drive_s[k]
+            dist += net.links[k].length_m
+        isec = route.intersections[j]
+        mv = route.movements[j]
+        if isec is not None and mv is not None:
+            k = net.link_position(route.links[j])
+            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t,
+                                      times.queue_veh(k)))
+    return out

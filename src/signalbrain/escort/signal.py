@@ -1,0 +1,164 @@
+"""How long a signal needs to give green to a phase, from its current or its planned state.
+
+A preemption call cannot cut the running phase short: the monitor finishes its minimum green, then
+times its full yellow and all-red before the called phase may turn green [1]_. So the call must be
+placed at least ``remaining min green + yellow + all-red`` ahead of the moment the green is needed.
+:func:`transition_s` gives that time from a :class:`PhaseStatus`; :func:`latest_call_s` finds the
+latest call time that still gives green by a deadline, when the state at call time is predicted
+from the timing plan (``TimingPlan.phase_at``).
+
+References
+----------
+.. [1] NTCIP 1202 v03, section 5.7 (preempt entry: minimum green, yellow and red clearance of the
+   phase in service before the preempt phases).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from signalbrain.network import Intersection, Phase
+
+__all__ = ["PhaseStatus", "PlanLike", "latest_call_s", "plan_status", "transition_s",
+           "worst_transition_s"]
+
+Kind = Literal["green", "yellow", "red"]
+
+
+class _Interval(Protocol):
+    @property
+    def phase(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def start_s(self) -> float: ...
+    @property
+    def end_s(self) -> float: ...
+
+
+class _PhaseTiming(Protocol):
+    @property
+    def number(self) -> int: ...
+    @property
+    def green_s(self) -> float: ...
+    @property
+    def yellow_s(self) -> float: ...
+    @property
+    def all_red_s(self) -> float: ...
+
+
+class PlanLike(Protocol):
+    """What the escort reads from a ``signalbrain.timing.TimingPlan``."""
+
+    @property
+    def cycle_s(self) -> float: ...
+    @property
+    def offset_s(self) -> float: ...
+    @property
+    def phases(self) -> Sequence[_PhaseTiming]: ...
+    @property
+    def rings(self) -> Sequence[Sequence[int]]: ...
+    def phase_at(self, t_s: float) -> Sequence[_Interval]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseStatus:
+    """The interval a signal (one ring) is in: ``phase`` (``None`` if unknown) is in ``kind``
+    since ``start_s`` [s]; for yellow and red, the all-red/yellow that follow belong to ``phase``.
+    """
+
+    phase: int | None
+    kind: Kind
+    start_s: float
+
+
+def _min_green_s(ph: Phase) -> float:
+    return max(ph.min_green_s, ph.ped_min_s)
+
+
+def worst_transition_s(isec: Intersection, target: int) -> float:
+    """Longest time from any state to green of ``target`` [s]: the largest
+    min green + yellow + all-red over the other phases."""
+    values = [_min_green_s(p) + p.clearance_s for p in isec.phases if p.number != target]
+    return max(values, default=0.0)
+
+
+def transition_s(isec: Intersection, status: PhaseStatus, target: int, t_s: float) -> float:
+    """Time from ``t_s`` until ``target`` can be green when called at ``t_s`` [s].
+
+    0 when ``target`` is already green; otherwise the remaining minimum green of the phase in
+    service, then its full yellow and all-red (what is left of them when already timing).
+    """
+    if status.phase is None:
+        if status.kind == "green":
+            return worst_transition_s(isec, target)
+        return max((p.all_red_s for p in isec.phases), default=0.0) + (
+            max((p.yellow_s for p in isec.phases), default=0.0) if status.kind == "yellow"
+            else 0.0)
+    try:
+        ph = isec.phase(status.phase)
+    except KeyError:
+        return worst_transition_s(isec, target)
+    elapsed = max(t_s - status.start_s, 0.0)
+    if status.kind == "green":
+        if status.phase == target:
+            return 0.0
+        return max(_min_green_s(ph) - elapsed, 0.0) + ph.yellow_s + ph.all_red_s
+    if status.kind == "yellow":
+        return max(ph.yellow_s - elapsed, 0.0) + ph.all_red_s
+    return max(ph.all_red_s - elapsed, 0.0)
+
+
+def _ring_of(plan: PlanLike, target: int) -> int:
+    for r, ring in enumerate(plan.rings):
+        if target in ring:
+            return r
+    return 0
+
+
+def plan_status(plan: PlanLike, t_s: float, ring: int = 0) -> tuple[PhaseStatus, float]:
+    """Planned status of ``ring`` at ``t_s`` and the end of that interval [s]."""
+    intervals = plan.phase_at(t_s)
+    iv = intervals[min(ring, len(intervals) - 1)]
+    kind: Kind = iv.kind if iv.kind in ("green", "yellow", "red") else "red"  # type: ignore[assignment]
+    return PhaseStatus(iv.phase or None, kind, iv.start_s), iv.end_s
+
+
+def latest_call_s(isec: Intersection, plan: PlanLike | None, target: int, green_by_s: float,
+                  ) -> float:
+    """Latest time to call ``target`` so that it is green by ``green_by_s`` [s].
+
+    With a plan, the state at call time is the plan's (running the plan until the call); the
+    earliest green reachable from a call at ``c`` never decreases with ``c``, so the search walks
+    back through the plan's intervals from the deadline. Without a plan the worst case over all
+    phases is assumed.
+    """
+    if plan is None:
+        return green_by_s - worst_transition_s(isec, target)
+    ring = _ring_of(plan, target)
+    c = green_by_s
+    eps = 1e-6
+    for _ in range(4 * max(len(plan.phases), 1) + 4):
+        status, _end = plan_status(plan, c, ring)
+        if status.phase == target and status.kind == "green":
+            return c
+        if status.kind == "green" and status.phase is not None:
+            try:
+                ph = isec.phase(status.phase)
+            except KeyError:
+                break
+            clear = ph.yellow_s + ph.all_red_s
+            earliest_cut = status.start_s + _min_green_s(ph)
+            if max(c, earliest_cut) + clear <= green_by_s + eps:
+                return c
+            if earliest_cut + clear <= green_by_s + eps:
+                return green_by_s - clear
+        elif c + transition_s(isec, status, target, c) <= green_by_s + eps:
+            return c
+        if not math.isfinite(status.start_s) or status.start_s >= c:
+            break
+        c = status.start_s - eps
+    return green_by_s - worst_transition_s(isec, target)
