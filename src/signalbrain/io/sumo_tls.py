@@ -76,9 +76,9 @@ def _link_relations(foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]
         i, j = (a, b) if a < b else (b, a)
         if (i, j) in out:
             continue
-        may_yield = (i, j) in yields or (j, i) in yields
-        together = any(s[i] in GREEN and s[j] in GREEN for s in states)
-        out[(i, j)] = PERMISSIVE if may_yield and together else CONFLICT
+        ok = any(((i, j) in yields and s[i] in YIELD_GREEN and s[j] in GREEN)
+                 or ((j, i) in yields and s[j] in YIELD_GREEN and s[i] in GREEN) for s in states)
+        out[(i, j)] = PERMISSIVE if ok else CONFLICT
     return out
 
 

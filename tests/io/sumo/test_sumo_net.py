@@ -1,0 +1,313 @@
+"""SUMO network import on networks that netgenerate builds: structure, conflicts, states, errors."""
+
+from __future__ import annotations
+
+import re
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from signalbrain.errors import InputError
+from signalbrain.io.sumo_net import SAT_FLOW_VPHPL, read_sumo_net
+from signalbrain.io.sumo_state import constant_link_states, signal_state
+from signalbrain.network import CONFLICT, NONE, PERMISSIVE, Intersection, validate_network
+
+pytest.importorskip("sumolib")
+
+
+def _approach(isec: Intersection, from_node: str) -> str:
+    """The incoming edge of ``isec`` coming from the direction of ``from_node``."""
+    edges = {m.from_link for m in isec.movements}
+    matches = [e for e in edges if e.startswith(from_node + isec.nodes[0])]
+    assert len(matches) == 1, (from_node, edges)
+    return matches[0]
+
+
+def _movement(isec: Intersection, from_node: str, turn: str) -> str:
+    edge = _approach(isec, from_node)
+    return next(m.id for m in isec.movements if m.from_link == edge and m.turn == turn)
+
+
+def normalised_state(isec: Intersection, phase_index: int) -> str:
+    """The documented normalisation of an original green phase's state: modelled links show
+    G (protected), g (g, o, O) or r (everything else); unmodelled links keep their constant
+    character, or r."""
+    assert isec.sumo is not None
+    state = isec.sumo.phases[phase_index].state
+    modelled = {i for m in isec.movements for i in m.sumo_link_indices}
+    fixed = constant_link_states(isec.sumo)
+    out = []
+    for i, ch in enumerate(state):
+        if i in modelled:
+            out.append("G" if ch == "G" else "g" if ch in "goO" else "r")
+        else:
+            out.append(fixed.get(i, "r"))
+    return "".join(out)
+
+
+def _sumo_index(name: str) -> int:
+    match = re.fullmatch(r"sumo phase (\d+)", name)
+    assert match, name
+    return int(match.group(1))
+
+
+# --- structure ---------------------------------------------------------------------------------
+
+
+def test_grid_imports_every_signal_with_valid_model(grid_net: Path) -> None:
+    net = read_sumo_net(grid_net)
+    validate_network(net, require_connected=True)
+    assert net.signal_count == 9
+    assert net.name == "grid"
+    assert net.source == str(grid_net)
+    for isec in net.intersections:
+        assert isec.sumo is not None
+        assert isec.nodes == (isec.id,)
+        assert len(isec.approach_links) == 4
+        assert len(isec.phases) == 4
+        assert isec.rings == (tuple(range(1, 5)),)
+        assert not isec.notes
+        indices = sorted(i for m in isec.movements for i in m.sumo_link_indices)
+        assert indices == list(range(isec.sumo.link_count))
+        for mv in isec.movements:
+            assert re.fullmatch(r"[^ ]+\.[LTRU]\d*", mv.id)
+            assert mv.id.startswith(mv.from_link + ".")
+    link = net.link(net.intersection("B1").movements[0].from_link)
+    assert link.lanes == 3  # two lanes plus the left-turn lane
+    assert link.sat_flow_vphpl == SAT_FLOW_VPHPL
+    assert link.free_speed_mps == pytest.approx(13.89)
+
+
+def test_through_movement_groups_its_lanes(grid_net: Path) -> None:
+    isec = read_sumo_net(grid_net).intersection("B1")
+    through = isec.movement(_movement(isec, "A1", "T"))
+    assert through.lanes == 2
+    assert len(through.sumo_link_indices) == 2
+    assert isec.movement(_movement(isec, "A1", "L")).lanes == 1
+
+
+def test_timing_limits_follow_documented_defaults(grid_net: Path) -> None:
+    isec = read_sumo_net(grid_net).intersection("B1")
+    assert isec.sumo is not None
+    for ph in isec.phases:
+        k = _sumo_index(ph.name)
+        duration = isec.sumo.phases[k].duration_s
+        assert ph.min_green_s == 5.0
+        assert ph.max_green_s == max(2 * duration, 60.0)
+        assert ph.yellow_s == isec.sumo.phases[k + 1].duration_s  # the following yellow phase
+        assert ph.all_red_s == 0.0
+    assert isec.cycle_max_s >= sum(p.duration_s for p in isec.sumo.phases)
+
+
+def test_min_and_max_duration_are_read(make_net: object) -> None:
+    net_file = make_net("actuated", "--grid.number", "2", "--grid.length", "100",  # type: ignore[operator]
+                        "--tls.guess", "true", "--tls.default-type", "actuated")
+    for isec in read_sumo_net(net_file).intersections:
+        assert isec.sumo is not None
+        assert isec.sumo.type == "actuated"
+        for ph in isec.phases:
+            sp = isec.sumo.phases[_sumo_index(ph.name)]
+            assert sp.min_dur_s is not None
+            assert sp.max_dur_s is not None
+            assert (ph.min_green_s, ph.max_green_s) == (sp.min_dur_s, sp.max_dur_s)
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    (("A1", "T"), ("C1", "T"), NONE),        # opposing throughs
+    (("A1", "T"), ("B0", "T"), CONFLICT),    # crossing throughs
+    (("B2", "T"), ("A1", "T"), CONFLICT),
+    (("A1", "L"), ("C1", "T"), PERMISSIVE),  # left turn against the opposing through
+    (("B0", "L"), ("B2", "T"), PERMISSIVE),
+    (("A1", "L"), ("B0", "T"), CONFLICT),    # left turn across a crossing through
+    (("A1", "T"), ("A1", "L"), NONE),        # same approach
+])
+def test_conflicts_from_junction_requests(grid_net: Path, a: tuple[str, str],
+                                          b: tuple[str, str], expected: int) -> None:
+    isec = read_sumo_net(grid_net).intersection("B1")
+    assert isec.relation(_movement(isec, *a), _movement(isec, *b)) == expected
+
+
+def test_imported_phases_are_safe(grid_net: Path, incoming_net: Path) -> None:
+    for path in (grid_net, incoming_net):
+        for isec in read_sumo_net(path).intersections:
+            for ph in isec.phases:
+                assert isec.unsafe_pairs(ph.protected, ph.permitted) == []
+
+
+def test_joined_traffic_light_maps_junction_indices(joined_net: Path) -> None:
+    """One traffic light over four junctions: TLS link indices run 0..63 while each junction
+    numbers its own links 0..15; conflicts must agree with sumolib's own junction lookup."""
+    import sumolib
+
+    net = read_sumo_net(joined_net)
+    isec = net.intersection("joinedS_A0_A1_B0_B1")
+    assert sorted(isec.nodes) == ["A0", "A1", "B0", "B1"]
+    assert isec.sumo is not None
+    assert isec.sumo.link_count == 64
+    snet = sumolib.net.readNet(str(joined_net), withConnections=True)
+    by_index = {}
+    for edge in snet.getEdges():
+        for conn in edge.getOutgoing().values():
+            for c in conn:
+                if c.getTLSID() == isec.id:
+                    by_index[c.getTLLinkIndex()] = c
+    checked = 0
+    for i, ma in enumerate(isec.movements):
+        for mb in isec.movements[i + 1:]:
+            ca, cb = by_index[ma.sumo_link_indices[0]], by_index[mb.sumo_link_indices[0]]
+            node = ca.getJunction()
+            if node.getID() != cb.getJunction().getID():
+                assert isec.relation(ma.id, mb.id) == NONE
+                continue
+            ia, ib = node.getLinkIndex(ca), node.getLinkIndex(cb)
+            foes = node.areFoes(ia, ib) or node.forbids(ca, cb) or node.forbids(cb, ca)
+            assert (isec.relation(ma.id, mb.id) != NONE) == foes, (ma.id, mb.id)
+            checked += 1
+    assert checked > 50
+
+
+# --- states ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["grid_net", "incoming_net", "joined_net"])
+def test_signal_state_reproduces_green_phases(fixture: str,
+                                              request: pytest.FixtureRequest) -> None:
+    net = read_sumo_net(request.getfixturevalue(fixture))
+    for isec in net.intersections:
+        assert isec.phases
+        for ph in isec.phases:
+            state = signal_state(isec, ph.protected, ph.permitted)
+            assert state == normalised_state(isec, _sumo_index(ph.name))
+
+
+def test_signal_state_yellow_and_red(grid_net: Path) -> None:
+    isec = read_sumo_net(grid_net).intersection("B1")
+    assert isec.sumo is not None
+    ph = isec.phases[0]
+    state = signal_state(isec, yellow=ph.protected)
+    assert len(state) == isec.sumo.link_count
+    expected = ["r"] * isec.sumo.link_count
+    for mid in ph.protected:
+        for i in isec.movement(mid).sumo_link_indices:
+            expected[i] = "y"
+    assert state == "".join(expected)
+    assert signal_state(isec) == "r" * isec.sumo.link_count
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"protected": ["nope.T"]}, "unknown movement"),
+    ({"protected": ["A1B1.160.00.T"], "permitted": ["A1B1.160.00.T"]}, "both"),
+])
+def test_signal_state_rejects_bad_requests(grid_net: Path, kwargs: dict[str, list[str]],
+                                           message: str) -> None:
+    isec = read_sumo_net(grid_net).intersection("B1")
+    with pytest.raises(InputError, match=message):
+        signal_state(isec, **kwargs)
+
+
+# --- bad input and edge cases ------------------------------------------------------------------
+
+
+def test_network_without_traffic_lights(plain_net: Path) -> None:
+    net = read_sumo_net(plain_net)
+    assert net.signal_count == 0
+    assert len(net.links) > 0
+    validate_network(net)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"file not found: .*missing\.net\.xml"):
+        read_sumo_net(tmp_path / "missing.net.xml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("<net><edge id='a' ", "malformed XML"),
+    ("this is not xml at all", "malformed XML"),
+    ("<routes><vehicle id='v' depart='0'/></routes>", r"not a SUMO network.*<routes>"),
+    ("", "malformed XML"),
+])
+def test_garbage_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.net.xml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message) as info:
+        read_sumo_net(path)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_program_id(grid_net: Path) -> None:
+    with pytest.raises(InputError, match=r"no program 'nope'; programs: 0"):
+        read_sumo_net(grid_net, program_id="nope")
+    assert read_sumo_net(grid_net, program_id="0").signal_count == 9
+
+
+def test_missing_sumolib_asks_for_the_extra(grid_net: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sumolib", None)
+    with pytest.raises(InputError, match=r"signalbrain\[sumo\]"):
+        read_sumo_net(grid_net)
+
+
+def _replace_program(net_file: Path, out: Path, tls_id: str, phases: list[tuple[float, str]]
+                     ) -> Path:
+    tree = ET.parse(net_file)
+    tl = next(e for e in tree.getroot().iter("tlLogic") if e.get("id") == tls_id)
+    for ph in list(tl):
+        tl.remove(ph)
+    for duration, state in phases:
+        ET.SubElement(tl, "phase", {"duration": str(duration), "state": state})
+    tree.write(out)
+    return out
+
+
+def test_unsafe_program_is_flagged_and_model_made_safe(grid_net: Path, tmp_path: Path) -> None:
+    """Green straight to red (no yellow) and crossing throughs green together."""
+    isec0 = read_sumo_net(grid_net).intersection("B1")
+    assert isec0.sumo is not None
+    ns_t = [i for m in isec0.movements if m.turn == "T" and m.from_link[:2] in ("B0", "B2")
+            for i in m.sumo_link_indices]
+    ew_t = [i for m in isec0.movements if m.turn == "T" and m.from_link[:2] in ("A1", "C1")
+            for i in m.sumo_link_indices]
+    n = isec0.sumo.link_count
+
+    def state(green: list[int]) -> str:
+        return "".join("G" if i in green else "r" for i in range(n))
+
+    bad = _replace_program(grid_net, tmp_path / "bad.net.xml", "B1",
+                           [(30, state(ns_t)), (30, state(ew_t)), (20, state(ns_t + ew_t))])
+    isec = read_sumo_net(bad).intersection("B1")
+    text = "\n".join(isec.notes)
+    assert "no yellow" in text
+    assert "conflicting links green together" in text
+    assert "split into 2 phases" in text
+    for ph in isec.phases:
+        assert ph.yellow_s == 3.0
+        assert ph.all_red_s >= 1.0
+        assert isec.unsafe_pairs(ph.protected, ph.permitted) == []
+    assert len(isec.phases) == 4  # the mixed phase is split in two
+    assert isec.sumo is not None
+    assert isec.sumo.phases[2].state == state(ns_t + ew_t)
+
+
+def test_short_yellow_and_constant_links(grid_net: Path, tmp_path: Path) -> None:
+    isec0 = read_sumo_net(grid_net).intersection("B1")
+    assert isec0.sumo is not None
+    right = [i for m in isec0.movements if m.turn == "R" for i in m.sumo_link_indices]
+    prog = [(p.duration_s, p.state) for p in isec0.sumo.phases]
+    # right turns always green; yellow phases cut to 2 s
+    prog = [(2.0 if "y" in s else d, "".join("G" if i in right else c for i, c in enumerate(s)))
+            for d, s in prog]
+    bad = _replace_program(grid_net, tmp_path / "short.net.xml", "B1", prog)
+    isec = read_sumo_net(bad).intersection("B1")
+    text = "\n".join(isec.notes)
+    assert "yellow shorter than 3 s" in text
+    assert "never changes" in text
+    assert not any(m.turn == "R" for m in isec.movements)
+    for ph in isec.phases:
+        assert ph.yellow_s == 3.0
+        state = signal_state(isec, ph.protected, ph.permitted)
+        assert all(state[i] == "G" for i in right)
