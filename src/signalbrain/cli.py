@@ -31,6 +31,7 @@ EXIT_SKIPPED = 3
 _COMMAND_MODULES: tuple[str, ...] = (
     "network",
     "demo",
+    "count",
 )
 
 

@@ -1,0 +1,73 @@
+"""Dask distributed backend of the batch engine (``--scheduler ADDRESS``).
+
+Each video is one task running :func:`~signalbrain.replay.engine.call_job` on a cluster worker;
+results come back to this process, which writes the checkpoints (the cluster needs no access to
+the output directory, but every worker must see the videos at the same absolute paths). A worker
+that dies is handled by Dask: the task is retried on another worker until the scheduler gives up
+(``distributed.scheduler.allowed-failures``) and raises ``KilledWorker``, which skips the video.
+Frame-level progress stays on the workers; the coordinator reports each finished video.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from signalbrain.errors import InputError
+from signalbrain.replay.checkpoint import VideoTask
+from signalbrain.replay.engine import Finish, Job, JobResult, call_job
+from signalbrain.replay.progress import ProgressReporter
+
+__all__ = ["run_dask"]
+
+
+def _client(scheduler: Any) -> tuple[Any, bool]:
+    """A ``distributed.Client`` for ``scheduler`` and whether this module owns (closes) it."""
+    if not isinstance(scheduler, str):
+        if not hasattr(scheduler, "submit"):
+            raise InputError(f"scheduler = {scheduler!r}: expected an address such as "
+                             "tcp://host:8786 or a distributed.Client")
+        return scheduler, False
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--scheduler needs Dask distributed: pip install 'signalbrain[dask]'"
+                         ) from None
+    try:
+        return Client(scheduler, timeout="15s",  # type: ignore[no-untyped-call]
+                      set_as_default=False), True
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler there "
+                         f"({type(exc).__name__}: {exc}); give an address such as "
+                         "tcp://host:8786") from None
+
+
+def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: ProgressReporter,
+             scheduler: Any) -> None:
+    """Run the jobs of ``todo`` on a Dask cluster, calling ``finish`` as each completes."""
+    from distributed import as_completed
+
+    client, owned = _client(scheduler)
+    batch = uuid.uuid4().hex[:8]
+    futures: dict[Any, VideoTask] = {}
+    try:
+        for task in todo:
+            fut = client.submit(call_job, job, task.path, task.key, key=f"signalbrain-count-"
+                                f"{task.key}-{batch}", pure=False)
+            futures[fut] = task
+        for fut in as_completed(list(futures)):  # type: ignore[no-untyped-call]
+            task = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # KilledWorker, lost data, cancelled by someone else
+                result = JobResult("error", reason=f"Dask cluster failed on this video: "
+                                   f"{type(exc).__name__}: {exc}")
+            finish(task, result)
+            fut.release()
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        if owned:
+            client.close()
