@@ -32,6 +32,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "network",
     "demo",
     "count",
+    "sumo",
 )
 
 
@@ -76,8 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last guard: never a bare traceback for users
         if args.debug or os.environ.get("SIGNALBRAIN_DEBUG"):
             traceback.print_exc()
-        sys.stderr.write(f"signalbrain: internal error: {type(exc).__name__}: {exc}\n"
-                         "(run with --debug for the traceback)\n")
+        sys.stderr.write(
+            f"signalbrain: internal error: {type(exc).__name__}: {exc}\n"
+            "(run with --debug for the traceback)\n"
+        )
         return EXIT_INTERNAL
 
 

@@ -1,0 +1,125 @@
+"""``signalbrain sumo run``: a SUMO configuration with signalbrain driving the lights."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from signalbrain.errors import InputError, Problem
+
+
+def _split_parser(base: type[argparse.ArgumentParser]) -> type[argparse.ArgumentParser]:
+    """A parser class that keeps everything after the first ``--`` verbatim in ``sumo_args``
+    (argparse alone cannot mix a positional CONFIG with a trailing free-form list)."""
+
+    class SplitParser(base):  # type: ignore[valid-type,misc]
+        def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+            items = list(args) if args is not None else []
+            tail: list[str] = []
+            if "--" in items:
+                cut = items.index("--")
+                items, tail = items[:cut], items[cut + 1 :]
+            ns, extras = super().parse_known_args(items, namespace)
+            ns.sumo_args = tail
+            return ns, extras
+
+    return SplitParser
+
+
+def register(sub: Any) -> None:
+    """Add the ``sumo`` command group."""
+    group = sub.add_parser(
+        "sumo",
+        help="closed-loop runs in Eclipse SUMO",
+        description="Closed-loop runs in Eclipse SUMO.",
+    )
+    inner = group.add_subparsers(
+        dest="sumo_command", metavar="SUBCOMMAND", parser_class=_split_parser(type(group))
+    )
+    p = inner.add_parser(
+        "run",
+        help="run a .sumocfg with a signalbrain or SUMO controller and measure it",
+        description="Run CONFIG.sumocfg unchanged (its own outputs included) with every traffic "
+        "light signalbrain understands driven by --controller, and write metrics as "
+        "JSON. Anything after '--' is passed to SUMO; --additional-files given there "
+        "are merged with the configuration's and signalbrain's own.",
+        epilog="controllers: sumo (SUMO's programs untouched), actuated and delay_based (SUMO's "
+        "programs converted to that type), and signalbrain's: fixed, adaptive, "
+        "max-pressure. Example: signalbrain sumo run city.sumocfg --controller adaptive "
+        "--json out.json -- --seed 42 --time-to-teleport -1",
+    )
+    p.add_argument(
+        "config",
+        type=Path,
+        metavar="CONFIG.sumocfg",
+        help="SUMO configuration; end with '-- SUMO_ARGS...' to pass options to SUMO",
+    )
+    p.add_argument(
+        "--controller",
+        required=True,
+        metavar="NAME",
+        help="sumo, actuated, delay_based, fixed, adaptive, max-pressure, ...",
+    )
+    p.add_argument(
+        "--end",
+        type=float,
+        default=None,
+        metavar="S",
+        help="end of the simulation [s] (default: the configuration's)",
+    )
+    p.add_argument("--json", type=Path, required=True, metavar="OUT", help="metrics JSON to write")
+    p.add_argument(
+        "--reach",
+        type=float,
+        default=None,
+        metavar="M",
+        help="detector reach upstream of each stop line [m] (default 120)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("libsumo", "traci"),
+        default="libsumo",
+        help="SUMO API (the other is the fallback; default libsumo)",
+    )
+    p.set_defaults(func=_run)
+    group.set_defaults(func=lambda _args: _usage(group))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from signalbrain.sim.detectors import DEFAULT_REACH_M
+    from signalbrain.sim.run import run_sumo
+
+    extra = list(getattr(args, "sumo_args", []))
+    if args.end is not None and not (math.isfinite(args.end) and args.end > 0):
+        raise InputError([Problem("--end", f"{args.end:g}: must be a time > 0 [s]")])
+    reach = DEFAULT_REACH_M if args.reach is None else float(args.reach)
+    if not (math.isfinite(reach) and reach > 0):
+        raise InputError([Problem("--reach", f"{reach:g}: must be a distance > 0 [m]")])
+    if args.json.parent and not args.json.parent.exists():
+        raise InputError([Problem("--json", f"folder {args.json.parent} does not exist")])
+    result = run_sumo(
+        args.config,
+        args.controller,
+        end_s=args.end,
+        sumo_args=extra,
+        reach_m=reach,
+        backend=args.backend,
+    )
+    data = result.to_json()
+    args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    v = data["vehicles"]
+    print(
+        f"{data['controller']}: {v['departed']} departed, {v['arrived']} arrived, "
+        f"mean delay {data['mean_delay_s']} s (all vehicles {data['mean_delay_all_s']} s), "
+        f"travel time {data['mean_travel_time_s']} s; safety {data['safety']}; "
+        f"wrote {args.json}"
+    )
+    return 0

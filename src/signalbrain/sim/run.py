@@ -1,0 +1,440 @@
+"""The closed loop: SUMO drives traffic, signalbrain drives the lights, and the run is measured.
+
+:func:`run_sumo` is the orchestrator behind ``signalbrain sumo run``. Each simulation step it
+
+1. reads signalbrain's own detectors into one observation per intersection
+   (:class:`~signalbrain.sim.sensing.DetectorReader`), then applies any observation hooks
+   (fault injection in tests);
+2. asks the controller for a request per intersection, then lets request hooks override them
+   (the escort's preemption enters here, before the monitor, never around it);
+3. passes every request through the intersection's
+   :class:`~signalbrain.control.monitor.ConflictMonitor` and writes the resulting state to SUMO
+   at the imported link indices (:func:`signalbrain.io.sumo_state.signal_state`);
+4. advances SUMO one step.
+
+The controller's and the monitor's CPU time is measured apart from SUMO's; at the end the
+states are audited independently (:func:`signalbrain.control.monitor.audit`) and the trips are
+summarised (:mod:`signalbrain.sim.metrics`). The ``sumo`` controller leaves SUMO's programs
+alone; ``actuated`` and ``delay_based`` run SUMO's programs converted to that type
+(:mod:`signalbrain.sim.baselines`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import tempfile
+import time
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from signalbrain.control.base import Controller, Observation, Request, SafetyCounts, SignalState
+from signalbrain.errors import InputError, Problem
+from signalbrain.network import Intersection, Network
+from signalbrain.sim.backend import load_backend, sumo_binary
+from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
+from signalbrain.sim.config import read_sumocfg, split_sumo_args, sumo_command, tripinfo_path
+from signalbrain.sim.detectors import DEFAULT_REACH_M, place_detectors, write_detectors
+from signalbrain.sim.metrics import TripSummary, read_tripinfo, summarize_trips
+from signalbrain.sim.netxml import read_net_index
+from signalbrain.sim.sensing import DetectorReader, link_map
+
+__all__ = [
+    "SUMO_CONTROLLERS",
+    "ObservationHook",
+    "RequestHook",
+    "RunResult",
+    "controller_names",
+    "run_sumo",
+]
+
+log = logging.getLogger(__name__)
+
+SUMO_CONTROLLERS: tuple[str, ...] = ("sumo", *BASELINE_TYPES)
+"""Controllers run by SUMO itself: its own programs untouched, or converted to a baseline type."""
+
+ObservationHook = Callable[[float, dict[str, Observation]], dict[str, Observation]]
+"""``hook(t_s, observations) -> observations``: may alter what controllers see (fault injection)."""
+RequestHook = Callable[[float, Mapping[str, Observation], MutableMapping[str, Request]], None]
+"""``hook(t_s, observations, requests)``: may replace requests in place before the monitors
+(escort preemption); the monitors still decide every state."""
+
+
+def _control_registry() -> dict[str, Any]:
+    control = importlib.import_module("signalbrain.control")
+    registry = getattr(control, "CONTROLLERS", None)
+    return dict(registry) if registry is not None else {}
+
+
+def controller_names() -> tuple[str, ...]:
+    """Every name ``--controller`` accepts: SUMO's and signalbrain's controllers."""
+    return (*SUMO_CONTROLLERS, *sorted(_control_registry()))
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Everything measured in one closed-loop run (see :meth:`to_json` for the contract)."""
+
+    controller: str
+    config: str
+    begin_s: float
+    end_s: float
+    trips: TripSummary
+    teleports: int
+    safety: SafetyCounts
+    controller_cpu_s: float
+    sensing_cpu_s: float
+    wall_s: float
+    signals: int
+    detectors: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def simulated_s(self) -> float:
+        """Simulated time [s]."""
+        return self.end_s - self.begin_s
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``sumo run`` JSON (DESIGN.md) plus RESCO's delay and run details."""
+
+        def num(x: float, digits: int = 3) -> float | None:
+            return None if math.isnan(x) else round(x, digits)
+
+        t = self.trips
+        per_sim = self.controller_cpu_s / self.simulated_s if self.simulated_s > 0 else math.nan
+        return {
+            "controller": self.controller,
+            "config": self.config,
+            "begin_s": self.begin_s,
+            "end_s": self.end_s,
+            "vehicles": {"departed": t.departed, "arrived": t.arrived, "teleports": self.teleports},
+            "mean_travel_time_s": num(t.mean_travel_time_s),
+            "mean_delay_s": num(t.mean_delay_s),
+            "mean_waiting_s": num(t.mean_waiting_s),
+            "emergency": [
+                {
+                    "id": e.id,
+                    "travel_time_s": e.travel_time_s,
+                    "delay_s": e.delay_s,
+                    "stops": e.stops,
+                }
+                for e in t.emergency
+            ],
+            "safety": self.safety.as_dict(),
+            "controller_cpu_s": round(self.controller_cpu_s, 4),
+            "wall_s": round(self.wall_s, 3),
+            "mean_delay_all_s": num(t.mean_delay_all_s),
+            "unfinished": {"running": t.running, "waiting_to_enter": t.waiting_to_enter},
+            "controller_cpu_per_sim_s": num(per_sim, 7),
+            "sensing_cpu_s": round(self.sensing_cpu_s, 4),
+            "signals": self.signals,
+            "detectors": self.detectors,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(slots=True)
+class _Loop:
+    """The per-run state of signalbrain's control: monitors, states written, CPU time."""
+
+    sumo: ModuleType
+    network: Network
+    controller: Controller
+    intersections: tuple[Intersection, ...]
+    reader: DetectorReader
+    observation_hooks: Sequence[ObservationHook]
+    request_hooks: Sequence[RequestHook]
+    tls_of: dict[str, str] = field(default_factory=dict)
+    monitors: dict[str, Any] = field(default_factory=dict)
+    states: dict[str, list[SignalState]] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)
+    cache: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+    controller_cpu_s: float = 0.0
+    sensing_cpu_s: float = 0.0
+
+    def start(self, t_s: float) -> None:
+        monitor_cls = importlib.import_module("signalbrain.control.monitor").ConflictMonitor
+        for isec in self.intersections:
+            if isec.sumo is None:
+                raise ValueError(f"intersection {isec.id!r} was not imported from SUMO")
+            self.tls_of[isec.id] = isec.sumo.tls_id
+            self.monitors[isec.id] = monitor_cls(isec)
+            self.states[isec.id] = []
+        c0 = time.process_time()
+        self.controller.start(self.network, t_s)
+        self.controller_cpu_s += time.process_time() - c0
+
+    def step(self, t_s: float, dt_s: float) -> None:
+        c0 = time.process_time()
+        obs = self.reader.read(t_s)
+        for ohook in self.observation_hooks:
+            obs = ohook(t_s, obs)
+        c1 = time.process_time()
+        requests: MutableMapping[str, Request] = dict(self.controller.step(t_s, dt_s, obs))
+        for rhook in self.request_hooks:
+            rhook(t_s, obs, requests)
+        hold = Request(hold=True)
+        new_states = {
+            isec.id: self.monitors[isec.id].step(t_s, dt_s, requests.get(isec.id, hold))
+            for isec in self.intersections
+        }
+        c2 = time.process_time()
+        self.sensing_cpu_s += c1 - c0
+        self.controller_cpu_s += c2 - c1
+        for isec in self.intersections:
+            state = new_states[isec.id]
+            self.states[isec.id].append(state)
+            text = self._state_string(isec, state)
+            if self.written.get(isec.id) != text:
+                self.sumo.trafficlight.setRedYellowGreenState(self.tls_of[isec.id], text)
+                self.written[isec.id] = text
+
+    def _state_string(self, isec: Intersection, state: SignalState) -> str:
+        key = (isec.id, tuple(state.movements.get(m.id, "r") for m in isec.movements))
+        text = self.cache.get(key)
+        if text is None:
+            signal_state = importlib.import_module("signalbrain.io.sumo_state").signal_state
+            prot = [m for m, s in state.movements.items() if s == "G"]
+            perm = [m for m, s in state.movements.items() if s == "g"]
+            yellow = [m for m, s in state.movements.items() if s == "y"]
+            text = signal_state(isec, prot, perm, yellow)
+            self.cache[key] = text
+        return text
+
+    def audit(self) -> SafetyCounts:
+        audit = importlib.import_module("signalbrain.control.monitor").audit
+        total = SafetyCounts()
+        for isec in self.intersections:
+            total = total + audit(isec, self.states[isec.id])
+        return total
+
+
+def _make_controller(name: str, network: Network, options: Mapping[str, Any]) -> Controller:
+    control = importlib.import_module("signalbrain.control")
+    make = getattr(control, "make_controller", None)
+    if make is None:
+        raise InputError(
+            [
+                Problem(
+                    "--controller",
+                    f"{name!r} is not available in this build; "
+                    f"valid: {', '.join(SUMO_CONTROLLERS)}",
+                )
+            ]
+        )
+    controller: Controller = make(name, network, **options)
+    return controller
+
+
+def run_sumo(
+    config: str | Path,
+    controller: str | Controller = "sumo",
+    *,
+    end_s: float | None = None,
+    sumo_args: Sequence[str] = (),
+    controller_options: Mapping[str, Any] | None = None,
+    reach_m: float = DEFAULT_REACH_M,
+    backend: str = "libsumo",
+    observation_hooks: Sequence[ObservationHook] = (),
+    request_hooks: Sequence[RequestHook] = (),
+    network: Network | None = None,
+) -> RunResult:
+    """Run a SUMO configuration with the lights driven by ``controller`` and measure it.
+
+    Parameters
+    ----------
+    config
+        The ``.sumocfg``; run unchanged (its own outputs included).
+    controller
+        ``"sumo"``, ``"actuated"``, ``"delay_based"``, a name from signalbrain's controller
+        registry (``fixed``, ``adaptive``, ``max-pressure``...) or a controller object.
+    end_s
+        End of the simulation [s] (SUMO's ``--end``); default the configuration's, else until
+        every vehicle has arrived.
+    sumo_args
+        Extra SUMO arguments (``--additional-files`` are merged with signalbrain's own).
+    controller_options
+        Keyword options for the controller factory.
+    reach_m
+        Detector reach upstream of each stop line [m].
+    backend
+        ``"libsumo"`` (default) or ``"traci"``; the other is the fallback.
+    observation_hooks, request_hooks
+        Called each step, see :data:`ObservationHook` and :data:`RequestHook`.
+    network
+        The network model; read from the configuration's ``net-file`` when not given.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    InputError
+        Missing or malformed configuration, no ``net-file``, unknown controller, options SUMO
+        refuses.
+    """
+    wall0 = time.perf_counter()
+    cfg = read_sumocfg(config)
+    options = split_sumo_args(sumo_args)
+    name = controller if isinstance(controller, str) else controller.name
+    if isinstance(controller, str) and controller not in SUMO_CONTROLLERS:
+        registry = _control_registry()
+        if controller not in registry:
+            raise InputError(
+                [
+                    Problem(
+                        "--controller",
+                        f"unknown controller {controller!r}; "
+                        f"valid: {', '.join(controller_names())}",
+                    )
+                ]
+            )
+    index = read_net_index(cfg.net_file)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="signalbrain-sumo-") as tmp:
+        own: list[Path] = []
+        loop_spec: tuple[Network, Controller, tuple[Intersection, ...]] | None = None
+        specs: tuple[Any, ...] = ()
+        if name in BASELINE_TYPES:
+            programs = [convert_program(p, name) for p in index.programs]
+            own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
+        elif name != "sumo":
+            net = network
+            if net is None:
+                read_sumo_net = importlib.import_module("signalbrain.io.sumo_net").read_sumo_net
+                net = read_sumo_net(cfg.net_file)
+            ctrl = (
+                controller
+                if not isinstance(controller, str)
+                else _make_controller(controller, net, controller_options or {})
+            )
+            tls = set(index.tls_ids)
+            isecs = tuple(
+                s for s in net.intersections if s.sumo is not None and s.sumo.tls_id in tls
+            )
+            skipped = sorted(tls - {s.sumo.tls_id for s in isecs if s.sumo is not None})
+            if skipped:
+                notes.append(f"left to SUMO's own program (not understood): {', '.join(skipped)}")
+            specs = place_detectors(
+                index, [s.sumo.tls_id for s in isecs if s.sumo is not None], reach_m=reach_m
+            )
+            own.append(write_detectors(specs, Path(tmp) / "detectors.add.xml"))
+            loop_spec = (net, ctrl, isecs)
+        trip_file = tripinfo_path(cfg, options, Path(tmp) / "tripinfo.xml")
+        cmd = sumo_command(
+            cfg,
+            options,
+            own_additional=own,
+            tripinfo_output=Path(tmp) / "tripinfo.xml",
+            end_s=end_s,
+        )
+        sumo = load_backend(backend)
+        if sumo.__name__ == "traci":
+            cmd[0] = sumo_binary()
+        try:
+            sumo.start(cmd)
+        except Exception as exc:  # SUMO refuses options or files: bad input
+            raise InputError(
+                f"SUMO could not start with {' '.join(cmd[1:])}: {exc}", source=str(cfg.path)
+            ) from None
+        try:
+            result = _simulate(
+                sumo,
+                cfg.path,
+                name,
+                index,
+                loop_spec,
+                specs,
+                end_s,
+                observation_hooks,
+                request_hooks,
+            )
+        finally:
+            sumo.close()
+        trips = read_tripinfo(trip_file)
+    summary = summarize_trips(trips, result["pending_delay_s"], result["vclass"])
+    return RunResult(
+        controller=name,
+        config=str(cfg.path),
+        begin_s=result["begin_s"],
+        end_s=result["end_s"],
+        trips=summary,
+        teleports=result["teleports"],
+        safety=result["safety"],
+        controller_cpu_s=result["controller_cpu_s"],
+        sensing_cpu_s=result["sensing_cpu_s"],
+        wall_s=time.perf_counter() - wall0,
+        signals=result["signals"],
+        detectors=result["detectors"],
+        notes=(*notes, *result["notes"]),
+    )
+
+
+def _simulate(
+    sumo: ModuleType,
+    cfg_path: Path,
+    name: str,
+    index: Any,
+    loop_spec: tuple[Network, Controller, tuple[Intersection, ...]] | None,
+    specs: Sequence[Any],
+    end_s: float | None,
+    observation_hooks: Sequence[ObservationHook],
+    request_hooks: Sequence[RequestHook],
+) -> dict[str, Any]:
+    sim = sumo.simulation
+    begin = float(sim.getTime())
+    dt = float(sim.getDeltaT())
+    end = float(sim.getEndTime()) if end_s is None else float(end_s)
+    if end < 0:
+        end = math.inf
+    notes: list[str] = []
+    if name in BASELINE_TYPES:
+        for prog in index.programs:
+            sumo.trafficlight.setProgram(prog.tls_id, f"signalbrain_{name}")
+        active = [
+            p.tls_id
+            for p in index.programs
+            if sumo.trafficlight.getProgram(p.tls_id) == f"signalbrain_{name}"
+        ]
+        notes.append(
+            f"SUMO programs converted to {name}: {len(active)} of "
+            f"{len(index.programs)} traffic lights"
+        )
+    elif name == "sumo":
+        notes.append("SUMO's own programs; the safety block is not audited for them")
+    loop: _Loop | None = None
+    if loop_spec is not None:
+        net, ctrl, isecs = loop_spec
+        reader = DetectorReader(sumo, specs, [link_map(s, index) for s in isecs], index)
+        loop = _Loop(sumo, net, ctrl, isecs, reader, observation_hooks, request_hooks)
+        loop.start(begin)
+    teleports = 0
+    t = begin
+    while t < end - 1e-9:
+        if math.isinf(end) and sim.getMinExpectedNumber() <= 0:
+            break
+        if loop is not None:
+            loop.step(t, dt)
+        sumo.simulationStep()
+        teleports += int(sim.getStartingTeleportNumber())
+        t = float(sim.getTime())
+    pending = [float(sumo.vehicle.getDepartDelay(v)) for v in sim.getPendingVehicles()]
+    vclass = {vt: sumo.vehicletype.getVehicleClass(vt) for vt in sumo.vehicletype.getIDList()}
+    return {
+        "notes": notes,
+        "begin_s": begin,
+        "end_s": t,
+        "teleports": teleports,
+        "pending_delay_s": pending,
+        "vclass": vclass,
+        "safety": loop.audit() if loop is not None else SafetyCounts(),
+        "controller_cpu_s": loop.controller_cpu_s if loop is not None else 0.0,
+        "sensing_cpu_s": loop.sensing_cpu_s if loop is not None else 0.0,
+        "signals": len(loop.intersections) if loop is not None else len(index.tls_ids),
+        "detectors": loop.reader.detector_count if loop is not None else 0,
+    }

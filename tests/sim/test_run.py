@@ -1,0 +1,229 @@
+"""Closed-loop runs on tiny generated SUMO networks (slow: each runs SUMO for a few seconds)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from signalbrain.cli import main
+from signalbrain.control.base import Observation, Request
+from signalbrain.network import Network
+from signalbrain.sim import run_sumo
+
+pytestmark = pytest.mark.slow
+
+_CONTRACT_KEYS = {
+    "controller",
+    "config",
+    "begin_s",
+    "end_s",
+    "vehicles",
+    "mean_travel_time_s",
+    "mean_delay_s",
+    "mean_waiting_s",
+    "emergency",
+    "safety",
+    "controller_cpu_s",
+    "wall_s",
+}
+
+
+class RoundRobin:
+    """A test controller: each phase in turn for ``green_s``, and it checks what it sees."""
+
+    name = "round-robin"
+
+    def __init__(self, green_s: float = 15.0) -> None:
+        self.green_s = green_s
+        self.seen: list[Mapping[str, Observation]] = []
+
+    def start(self, network: Network, t_s: float) -> None:
+        self.network = network
+        self.since = dict.fromkeys((s.id for s in network.intersections), t_s)
+        self.k = dict.fromkeys((s.id for s in network.intersections), 0)
+
+    def step(
+        self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+    ) -> Mapping[str, Request]:
+        self.seen.append(obs)
+        out = {}
+        for s in self.network.intersections:
+            if t_s - self.since[s.id] >= self.green_s:
+                self.k[s.id] = (self.k[s.id] + 1) % len(s.phases)
+                self.since[s.id] = t_s
+            out[s.id] = Request(phase=s.phases[self.k[s.id]].number)
+        return out
+
+
+def _with_outputs(cfg: Path, folder: Path) -> tuple[Path, Path]:
+    """A copy of ``cfg`` with its own summary output, and a user additional file with a loop."""
+    text = cfg.read_text(encoding="utf-8")
+    base = cfg.parent
+    text = text.replace('value="net.net.xml"', f'value="{base / "net.net.xml"}"')
+    text = text.replace('value="routes.rou.xml"', f'value="{base / "routes.rou.xml"}"')
+    text = text.replace(
+        "</configuration>", '<output><summary-output value="summary.xml"/></output></configuration>'
+    )
+    own = folder / "own.sumocfg"
+    own.write_text(text, encoding="utf-8")
+    user = folder / "user.add.xml"
+    user.write_text(
+        '<additional><inductionLoop id="user_loop" lane="A0A1_0" pos="10" '
+        f'period="60" file="{folder / "loop.xml"}"/></additional>',
+        encoding="utf-8",
+    )
+    return own, user
+
+
+def test_sumo_controller_runs_config_unchanged_with_user_files(
+    make_scenario, tmp_path: Path
+) -> None:
+    cfg, user = _with_outputs(make_scenario(), tmp_path)
+    result = run_sumo(
+        cfg, "sumo", end_s=120, sumo_args=["--additional-files", str(user), "--seed", "42"]
+    )
+    data = result.to_json()
+    assert set(data) >= _CONTRACT_KEYS
+    assert data["end_s"] == 120.0
+    assert data["begin_s"] == 0.0
+    assert data["vehicles"]["departed"] > 50
+    assert data["vehicles"]["arrived"] > 0
+    assert data["mean_delay_all_s"] >= 0
+    assert (tmp_path / "summary.xml").is_file()  # the configuration's own output
+    assert (tmp_path / "loop.xml").is_file()  # the user's additional file was loaded
+    json.dumps(data)
+
+
+@pytest.mark.parametrize("kind", ["actuated", "delay_based"])
+def test_baselines_run_converted_programs(make_scenario, kind: str) -> None:
+    result = run_sumo(make_scenario(), kind, end_s=150, sumo_args=["--seed", "42"])
+    assert result.controller == kind
+    assert any(f"converted to {kind}" in n for n in result.notes)
+    assert result.trips.arrived > 0
+
+
+def test_signalbrain_loop_is_safe_and_sees_detectors(make_scenario) -> None:
+    ctrl = RoundRobin()
+    result = run_sumo(
+        make_scenario(), ctrl, end_s=200, sumo_args=["--seed", "42", "--time-to-teleport", "-1"]
+    )
+    assert result.signals == 4
+    assert result.detectors > 0
+    assert result.safety.ok
+    assert result.controller_cpu_s > 0
+    last = ctrl.seen[-1]
+    assert set(last) == {s.id for s in ctrl.network.intersections}
+    approaches = [a for o in last.values() for a in o.approaches.values()]
+    assert approaches
+    assert all(a.valid for a in approaches)
+    assert sum(a.vehicles_veh for a in approaches) > 0
+    assert (
+        sum(
+            a.count_veh
+            for o in ctrl.seen
+            for a in (x for ob in o.values() for x in ob.approaches.values())
+        )
+        > 20
+    )
+    isec = ctrl.network.intersections[0]
+    links = set(last[isec.id].approaches)
+    assert links <= {m.from_link for m in isec.movements}
+    assert all(
+        ln.movements
+        for a in last[isec.id].approaches.values()
+        for ln in a.lanes
+        if ln.lane.rsplit("_", 1)[0] == a.link
+    )
+
+
+def test_faults_and_adversarial_requests_never_pass_unsafe(make_scenario) -> None:
+    rng = random.Random(5)
+
+    def garbage(t_s: float, obs: dict[str, Observation]) -> dict[str, Observation]:
+        out = {}
+        for isec, o in obs.items():
+            approaches = {
+                k: replace(a, queue_veh=-rng.random() * 50, occupancy=math.nan, valid=False)
+                if rng.random() < 0.5
+                else a
+                for k, a in o.approaches.items()
+            }
+            out[isec] = Observation(t_s, approaches, o.exits)
+        return out
+
+    def adversary(
+        t_s: float, obs: Mapping[str, Observation], requests: MutableMapping[str, Request]
+    ) -> None:
+        for isec in list(requests):
+            requests[isec] = Request(
+                phase=rng.choice([None, 1, 2, 3, 4, 5, 99]), force=rng.random() < 0.5
+            )
+
+    ctrl = RoundRobin(green_s=3.0)
+    result = run_sumo(
+        make_scenario(),
+        ctrl,
+        end_s=200,
+        sumo_args=["--seed", "42"],
+        observation_hooks=[garbage],
+        request_hooks=[adversary],
+    )
+    assert result.safety.ok
+    assert result.trips.departed > 0
+
+
+def test_cli_writes_contract_json(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.json"
+    code = main(
+        [
+            "sumo",
+            "run",
+            str(make_scenario()),
+            "--controller",
+            "sumo",
+            "--end",
+            "60",
+            "--json",
+            str(out),
+            "--",
+            "--seed",
+            "42",
+            "--time-to-teleport",
+            "-1",
+        ]
+    )
+    assert code == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data) >= _CONTRACT_KEYS
+    assert data["controller"] == "sumo"
+    assert data["end_s"] == 60.0
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.sumocfg", "--controller", "sumo"], "SUMO configuration not found"),
+        (["{cfg}", "--controller", "nonsense"], "unknown controller 'nonsense'; valid: sumo"),
+        (["{cfg}", "--controller", "sumo", "--", "--no-such-option", "1"], "SUMO could not start"),
+        (["{cfg}", "--controller", "sumo", "--end", "10", "--", "--end", "5"], "--end"),
+    ],
+)
+def test_cli_bad_input_exits_2(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    argv = ["sumo", "run", *[a.replace("{cfg}", str(make_scenario())) for a in args]]
+    argv[3:3] = []
+    code = main([*argv[:2], argv[2], "--json", str(tmp_path / "o.json"), *argv[3:]])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
