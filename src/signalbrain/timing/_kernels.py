@@ -1,0 +1,249 @@
+"""numba kernels of the timing engine (``@njit(cache=True)``), on the arrays of
+:mod:`signalbrain.timing._pack` and :mod:`signalbrain.timing._coord_pack`.
+
+Each kernel has a plain-numpy twin in :mod:`signalbrain.timing._reference` that the tests use as
+the oracle. Kernels take contiguous typed arrays only and write into preallocated outputs; the
+public wrappers in :mod:`signalbrain.timing.isolated` and :mod:`signalbrain.timing.coordination`
+validate and convert.
+
+Flag bits written per intersection by :func:`isolated_kernel`:
+``FLAG_OVERSATURATED`` (critical v/c > 1 at the chosen cycle), ``FLAG_MIN_EXCEEDS_MAX_CYCLE``
+(the minimum splits do not fit the maximum or requested cycle; the cycle is lengthened),
+``FLAG_MAX_GREEN`` (some green had to exceed its maximum to fill a barrier group or a requested
+cycle), ``FLAG_SHORT_CYCLE`` (every phase at its maximum still gives a cycle below the minimum).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "FLAG_MAX_GREEN",
+    "FLAG_MIN_EXCEEDS_MAX_CYCLE",
+    "FLAG_OVERSATURATED",
+    "FLAG_SHORT_CYCLE",
+    "isolated_kernel",
+]
+
+FLAG_OVERSATURATED = 1
+FLAG_MIN_EXCEEDS_MAX_CYCLE = 2
+FLAG_MAX_GREEN = 4
+FLAG_SHORT_CYCLE = 8
+WEIGHT_EPS = 1e-3  # smallest weight of a flow ratio, so empty phases still share fairly
+Y_WEBSTER_MAX = 0.95  # above this critical flow ratio Webster's cycle is taken as infinite
+
+
+@njit(cache=True)
+def _perm_left_sat(opposing_vph: float, protected_sat_vph: float) -> float:  # pragma: no cover
+    if opposing_vph < 1e-6:
+        return protected_sat_vph
+    v = opposing_vph / 3600.0
+    s = opposing_vph * math.exp(-v * 4.5) / (1.0 - math.exp(-v * 2.5))
+    return min(protected_sat_vph, s)
+
+
+@njit(cache=True)
+def _fill(lost, w, lo, hi, total, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Equisaturation with bounds: out_i = clip(lost_i + w_i lam, lo_i, hi_i), sum = total.
+
+    Returns 1 if the upper bounds had to be exceeded to reach ``total``."""
+    n = lost.size
+    sum_lo = 0.0
+    sum_hi = 0.0
+    for i in range(n):
+        sum_lo += lo[i]
+        sum_hi += hi[i]
+    if total <= sum_lo:
+        for i in range(n):
+            out[i] = lo[i]
+        return 0
+    if total >= sum_hi:
+        wsum = 0.0
+        for i in range(n):
+            wsum += w[i]
+        extra = total - sum_hi
+        for i in range(n):
+            out[i] = hi[i] + extra * w[i] / wsum
+        return 1 if extra > 1e-9 else 0
+    lam_hi = 0.0
+    for i in range(n):
+        t = (hi[i] - lost[i]) / w[i]
+        if t > lam_hi:
+            lam_hi = t
+    lam_lo = 0.0
+    for _ in range(100):
+        lam = 0.5 * (lam_lo + lam_hi)
+        acc = 0.0
+        for i in range(n):
+            x = lost[i] + w[i] * lam
+            acc += min(max(x, lo[i]), hi[i])
+        if acc < total:
+            lam_lo = lam
+        else:
+            lam_hi = lam
+    acc = 0.0
+    for i in range(n):
+        x = lost[i] + w[i] * lam_hi
+        out[i] = min(max(x, lo[i]), hi[i])
+        acc += out[i]
+    # put the rounding residual on the item with the most room
+    best = 0
+    room = -1.0
+    resid = total - acc
+    for i in range(n):
+        r = hi[i] - out[i] if resid > 0 else out[i] - lo[i]
+        if r > room:
+            room = r
+            best = i
+    out[best] += resid
+    return 0
+
+
+@njit(cache=True)
+def movement_sat_kernel(flows, heavy, sat_base, opp_indptr, opp_movements,  # type: ignore[no-untyped-def]
+                        out_sat):  # pragma: no cover
+    """Adjusted saturation flow per movement [veh/h]: heavy vehicles, and the gap-acceptance
+    limit for movements with opposing flow (permitted-only lefts)."""
+    for m in range(sat_base.size):
+        s = sat_base[m] / (1.0 + heavy[m])
+        a, b = opp_indptr[m], opp_indptr[m + 1]
+        if b > a:
+            vo = 0.0
+            for k in range(a, b):
+                vo += flows[opp_movements[k]]
+            s = _perm_left_sat(vo, s)
+        out_sat[m] = s
+
+
+@njit(cache=True)
+def phase_ratio_kernel(flows, heavy, sat, phase_entry_indptr, entry_movement, entry_link,  # type: ignore[no-untyped-def]
+                       entry_share, link_cap, out_y):  # pragma: no cover
+    """Critical flow ratio per phase: per approach link, the larger of the highest movement
+    ratio v/s and the approach's total flow over its all-lane saturation flow."""
+    for p in range(out_y.size):
+        y = 0.0
+        a, b = phase_entry_indptr[p], phase_entry_indptr[p + 1]
+        k = a
+        while k < b:
+            link = entry_link[k]
+            rmax = 0.0
+            vsum = 0.0
+            while k < b and entry_link[k] == link:
+                m = entry_movement[k]
+                v = flows[m] * entry_share[k]
+                if sat[m] > 0.0:
+                    r = v / sat[m]
+                    if r > rmax:
+                        rmax = r
+                vsum += v * (1.0 + heavy[m])
+                k += 1
+            r2 = vsum / link_cap[link] if link_cap[link] > 0.0 else 0.0
+            y = max(y, max(rmax, r2))
+        out_y[p] = y
+
+
+@njit(cache=True)
+def isolated_kernel(y_phase, isec_group_indptr, group_seg_indptr, seg_slot_indptr, slot_phase,  # type: ignore[no-untyped-def]
+                    phase_lo, phase_hi, phase_lost, cycle_min, cycle_max, cycle_fixed,
+                    out_cycle, out_split, out_xc, out_flags):  # pragma: no cover
+    """Webster cycle and equisaturation splits with min/max bounds, ring-barrier aware.
+
+    ``cycle_fixed[s]`` forces the cycle of intersection ``s`` (NaN: choose by Webster)."""
+    n_isec = isec_group_indptr.size - 1
+    for s in range(n_isec):
+        g0, g1 = isec_group_indptr[s], isec_group_indptr[s + 1]
+        ng = g1 - g0
+        g_lost = np.zeros(ng)
+        g_w = np.zeros(ng)
+        g_lo = np.zeros(ng)
+        g_hi = np.zeros(ng)
+        g_y = np.zeros(ng)
+        flags = 0
+        for gi in range(ng):
+            g = g0 + gi
+            bmin = 0.0
+            bmax = 1e300
+            ycrit = -1.0
+            lcrit = 0.0
+            for sg in range(group_seg_indptr[g], group_seg_indptr[g + 1]):
+                slo = 0.0
+                shi = 0.0
+                sy = 0.0
+                sl = 0.0
+                for k in range(seg_slot_indptr[sg], seg_slot_indptr[sg + 1]):
+                    p = slot_phase[k]
+                    slo += phase_lo[p]
+                    shi += phase_hi[p]
+                    sy += y_phase[p]
+                    sl += phase_lost[p]
+                bmin = max(bmin, slo)
+                bmax = min(bmax, shi)
+                if sy > ycrit or (sy == ycrit and sl > lcrit):
+                    ycrit = sy
+                    lcrit = sl
+            if bmax < bmin:
+                bmax = bmin
+                flags |= FLAG_MAX_GREEN
+            g_lo[gi] = bmin
+            g_hi[gi] = bmax
+            g_w[gi] = max(ycrit, WEIGHT_EPS)
+            g_y[gi] = ycrit
+            g_lost[gi] = lcrit
+        Y = 0.0
+        L = 0.0
+        sum_lo = 0.0
+        sum_hi = 0.0
+        for gi in range(ng):
+            Y += g_y[gi]
+            L += g_lost[gi]
+            sum_lo += g_lo[gi]
+            sum_hi += g_hi[gi]
+        fixed = not math.isnan(cycle_fixed[s])
+        if fixed:
+            cyc = cycle_fixed[s]
+        else:
+            C0 = (1.5 * L + 5.0) / (1.0 - Y) if Y < Y_WEBSTER_MAX else math.inf
+            cyc = min(max(C0, cycle_min[s]), cycle_max[s])
+        if cyc < sum_lo:
+            if fixed or sum_lo > cycle_max[s]:
+                flags |= FLAG_MIN_EXCEEDS_MAX_CYCLE
+            cyc = sum_lo
+        if cyc > sum_hi:
+            if fixed:
+                flags |= FLAG_MAX_GREEN
+            else:
+                cyc = sum_hi
+                if cyc < cycle_min[s]:
+                    flags |= FLAG_SHORT_CYCLE
+        g_len = np.zeros(ng)
+        if _fill(g_lost, g_w, g_lo, g_hi, cyc, g_len):
+            flags |= FLAG_MAX_GREEN
+        for gi in range(ng):
+            g = g0 + gi
+            for sg in range(group_seg_indptr[g], group_seg_indptr[g + 1]):
+                a, b = seg_slot_indptr[sg], seg_slot_indptr[sg + 1]
+                n = b - a
+                lost = np.empty(n)
+                w = np.empty(n)
+                lo = np.empty(n)
+                hi = np.empty(n)
+                for k in range(n):
+                    p = slot_phase[a + k]
+                    lost[k] = phase_lost[p]
+                    w[k] = max(y_phase[p], WEIGHT_EPS)
+                    lo[k] = phase_lo[p]
+                    hi[k] = phase_hi[p]
+                out = np.empty(n)
+                if _fill(lost, w, lo, hi, g_len[gi], out):
+                    flags |= FLAG_MAX_GREEN
+                for k in range(n):
+                    out_split[slot_phase[a + k]] = out[k]
+        xc = Y * cyc / (cyc - L) if cyc > L else math.inf
+        if xc > 1.0:
+            flags |= FLAG_OVERSATURATED
+        out_cycle[s] = cyc
+        out_xc[s] = xc
+        out_flags[s] = flags

@@ -1,0 +1,207 @@
+"""Packing a network's ring-barrier structure and lane groups into arrays for the kernels.
+
+:class:`TimingArrays` extends :class:`~signalbrain.network.NetworkArrays` (same movement and
+phase order) with what the isolated-timing kernel needs:
+
+``isec_group_indptr``, ``group_seg_indptr``, ``seg_slot_indptr``, ``slot_phase``
+    intersection -> barrier groups -> ring segments (the phases one ring runs inside one barrier
+    group) -> phases in running order.
+``phase_entry_indptr``, ``entry_movement``, ``entry_link``, ``entry_share``, ``entry_perm_left``
+    the movements whose flow counts towards each phase's critical flow ratio, grouped by
+    approach link. A movement protected somewhere counts in its protected phases only, its flow
+    split evenly among them (``entry_share``); a movement that is only ever permitted counts in
+    its permitted phases; a permitted-only left or U turn gets the gap-acceptance saturation flow
+    across its opposing movements (``opp_indptr``, ``opp_movements``).
+``mp_indptr``, ``mp_phase``, ``mp_carry``
+    every phase giving a movement green, and whether the movement stays green into the next
+    phase of the ring (so its green window spans the clearance between them).
+
+Packing walks the network once in Python; re-planning for new flows only runs the kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from signalbrain.demand.saturation import turn_factor
+from signalbrain.network.arrays import NetworkArrays, to_arrays
+from signalbrain.network.model import PERMISSIVE, Intersection, Network
+
+__all__ = ["TimingArrays", "pack_timing"]
+
+I32 = npt.NDArray[np.int32]
+F64 = npt.NDArray[np.float64]
+I8 = npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True, eq=False)
+class TimingArrays:
+    """Arrays for the timing kernels; see the module docstring."""
+
+    net: NetworkArrays
+    intersection_ids: tuple[str, ...]
+    movement_ids: tuple[str, ...]
+    isec_group_indptr: I32
+    group_seg_indptr: I32
+    seg_slot_indptr: I32
+    slot_phase: I32
+    phase_next: I32
+    phase_lo_s: F64
+    phase_hi_s: F64
+    phase_clear_s: F64
+    phase_lost_s: F64
+    isec_cycle_min_s: F64
+    isec_cycle_max_s: F64
+    phase_entry_indptr: I32
+    entry_movement: I32
+    entry_link: I32
+    entry_share: F64
+    entry_perm_left: I8
+    movement_sat_base_vph: F64
+    link_cap_vph: F64
+    opp_indptr: I32
+    opp_movements: I32
+    mp_indptr: I32
+    mp_phase: I32
+    mp_carry: I8
+    mp_protected: I8
+
+    @property
+    def n_intersections(self) -> int:
+        """Number of intersections."""
+        return len(self.intersection_ids)
+
+    @property
+    def n_phases(self) -> int:
+        """Number of phases over all intersections."""
+        return len(self.phase_lo_s)
+
+
+def _sequence(isec: Intersection) -> tuple[list[list[list[int]]], dict[int, int]]:
+    """Per barrier group, per ring, phase numbers in order; and each phase's successor."""
+    groups: list[list[list[int]]] = []
+    for group in isec.barriers:
+        members = set(group)
+        groups.append([[n for n in ring if n in members] for ring in isec.rings])
+    nxt: dict[int, int] = {}
+    for r in range(len(isec.rings)):
+        order = [n for g in groups for n in g[r]]
+        for i, n in enumerate(order):
+            nxt[n] = order[(i + 1) % len(order)]
+    return groups, nxt
+
+
+def pack_timing(net: Network, *, lost_startup_s: float = 2.0,
+                extension_s: float = 2.0) -> TimingArrays:
+    """Pack ``net`` for the timing kernels.
+
+    Parameters
+    ----------
+    lost_startup_s, extension_s
+        Start-up lost time and extension of effective green into the yellow [s]; a phase's lost
+        time is ``lost_startup_s + yellow + all_red - extension_s`` (HCM 7th ed., ch. 19).
+    """
+    arr = to_arrays(net)
+    link_pos = {k.id: i for i, k in enumerate(net.links)}
+    g_ptr, s_ptr, sl_ptr = [0], [0], [0]
+    slot_phase: list[int] = []
+    phase_next = np.zeros(arr.phase_number.size, dtype=np.int32)
+    e_ptr = [0]
+    e_mv: list[int] = []
+    e_link: list[int] = []
+    e_share: list[float] = []
+    e_perm: list[int] = []
+    sat_base = np.zeros(len(arr.movement_ids), dtype=np.float64)
+    opp: list[list[int]] = [[] for _ in arr.movement_ids]
+    mp: list[list[tuple[int, int, int]]] = [[] for _ in arr.movement_ids]
+    for s, isec in enumerate(net.intersections):
+        m0 = int(arr.isec_movement_indptr[s])
+        p0 = int(arr.isec_phase_indptr[s])
+        mpos = {m.id: m0 + i for i, m in enumerate(isec.movements)}
+        ppos = {p.number: p0 + i for i, p in enumerate(isec.phases)}
+        groups, nxt = _sequence(isec)
+        for g in groups:
+            for ring_seq in g:
+                if not ring_seq:
+                    continue
+                slot_phase.extend(ppos[n] for n in ring_seq)
+                sl_ptr.append(len(slot_phase))
+            s_ptr.append(len(sl_ptr) - 1)
+        g_ptr.append(len(s_ptr) - 1)
+        for n, m in nxt.items():
+            phase_next[ppos[n]] = ppos[m]
+        for mv in isec.movements:
+            if mv.turn == "P":
+                continue
+            link = net.link(mv.from_link)
+            sat_base[mpos[mv.id]] = mv.lanes * link.sat_flow_vphpl * turn_factor(mv.turn)
+        prot_count: dict[str, int] = {}
+        perm_count: dict[str, int] = {}
+        for ph in isec.phases:
+            for mid in ph.protected:
+                prot_count[mid] = prot_count.get(mid, 0) + 1
+            for mid in ph.permitted:
+                perm_count[mid] = perm_count.get(mid, 0) + 1
+        for ph in isec.phases:
+            entries: list[tuple[int, int, float, int]] = []
+            nxt_ph = isec.phase(nxt[ph.number])
+            for mid, protected in [(m, 1) for m in ph.protected] + [(m, 0) for m in ph.permitted]:
+                mv = isec.movement(mid)
+                carry = int(mid in nxt_ph.movements and nxt_ph.number != ph.number)
+                mp[mpos[mid]].append((ppos[ph.number], carry, protected))
+                if mv.turn == "P":
+                    continue
+                if protected:
+                    entries.append((mpos[mid], link_pos[mv.from_link], 1.0 / prot_count[mid], 0))
+                elif mid not in prot_count:
+                    left = mv.turn in ("L", "U")
+                    if left:
+                        for other in ph.protected:
+                            if isec.relation(mid, other) == PERMISSIVE:
+                                opp[mpos[mid]].append(mpos[other])
+                    entries.append((mpos[mid], link_pos[mv.from_link], 1.0 / perm_count[mid],
+                                    int(left)))
+            entries.sort(key=lambda e: e[1])
+            for mi, li, share, perm in entries:
+                e_mv.append(mi)
+                e_link.append(li)
+                e_share.append(share)
+                e_perm.append(perm)
+            e_ptr.append(len(e_mv))
+    clear = arr.phase_yellow_s + arr.phase_all_red_s
+    lo = np.maximum(arr.phase_min_green_s, arr.phase_ped_min_s) + clear
+    hi = np.maximum(arr.phase_max_green_s + clear, lo)
+    lost = np.maximum(0.0, lost_startup_s + clear - extension_s)
+    opp_ptr = np.zeros(len(opp) + 1, dtype=np.int32)
+    np.cumsum([len(o) for o in opp], out=opp_ptr[1:])
+    mp_ptr = np.zeros(len(mp) + 1, dtype=np.int32)
+    np.cumsum([len(o) for o in mp], out=mp_ptr[1:])
+    flat_mp = [t for lst in mp for t in lst]
+    return TimingArrays(
+        net=arr, intersection_ids=arr.intersection_ids, movement_ids=arr.movement_ids,
+        isec_group_indptr=np.array(g_ptr, dtype=np.int32),
+        group_seg_indptr=np.array(s_ptr, dtype=np.int32),
+        seg_slot_indptr=np.array(sl_ptr, dtype=np.int32),
+        slot_phase=np.array(slot_phase, dtype=np.int32),
+        phase_next=phase_next,
+        phase_lo_s=np.ascontiguousarray(lo), phase_hi_s=np.ascontiguousarray(hi),
+        phase_clear_s=np.ascontiguousarray(clear), phase_lost_s=np.ascontiguousarray(lost),
+        isec_cycle_min_s=np.array([s.cycle_min_s for s in net.intersections], dtype=np.float64),
+        isec_cycle_max_s=np.array([s.cycle_max_s for s in net.intersections], dtype=np.float64),
+        phase_entry_indptr=np.array(e_ptr, dtype=np.int32),
+        entry_movement=np.array(e_mv, dtype=np.int32),
+        entry_link=np.array(e_link, dtype=np.int32),
+        entry_share=np.array(e_share, dtype=np.float64),
+        entry_perm_left=np.array(e_perm, dtype=np.int8),
+        movement_sat_base_vph=sat_base,
+        link_cap_vph=np.ascontiguousarray(arr.link_sat_flow_vph),
+        opp_indptr=opp_ptr,
+        opp_movements=np.array([o for lst in opp for o in lst], dtype=np.int32),
+        mp_indptr=mp_ptr,
+        mp_phase=np.array([t[0] for t in flat_mp], dtype=np.int32),
+        mp_carry=np.array([t[1] for t in flat_mp], dtype=np.int8),
+        mp_protected=np.array([t[2] for t in flat_mp], dtype=np.int8),
+    )
