@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from signalbrain.io import sumocfg_files
 
 NetFactory = Callable[..., Path]
 
@@ -95,5 +98,62 @@ def make_net(sumo_home: Path, sumo_nets: Path) -> NetFactory:
 
     def make(name: str, *options: str) -> Path:
         return netgenerate(sumo_home, sumo_nets, name, *options)
+
+    return make
+
+
+SumoRunner = Callable[..., list[dict[str, str]]]
+
+
+def _config_times(cfg: Path) -> tuple[float, float]:
+    root = ET.parse(cfg).getroot()
+    begin = root.find("./time/begin")
+    end = root.find("./time/end")
+    return (float(begin.get("value", "0")) if begin is not None else 0.0,
+            float(end.get("value", "inf")) if end is not None else float("inf"))
+
+
+def run_sumo(sumo_home: Path, out_dir: Path, *, config: Path | None = None,
+             net: Path | None = None, routes: Path | None = None, duration_s: float = 600.0,
+             additional: tuple[Path, ...] = (), tag: str = "run") -> list[dict[str, str]]:
+    """Run ``sumo`` (seed 42) for ``duration_s`` from the scenario's begin and return its
+    tripinfo records. ``additional`` files are added to the config's own."""
+    args = [str(sumo_home / "bin" / "sumo"), "--seed", "42", "--no-step-log", "--no-warnings",
+            "--duration-log.disable"]
+    begin = 0.0
+    extra = list(additional)
+    if config is not None:
+        args += ["-c", str(config)]
+        begin, _ = _config_times(config)
+        extra = sumocfg_files(config)["additional-files"] + extra
+    if net is not None:
+        args += ["-n", str(net)]
+    if routes is not None:
+        args += ["-r", str(routes)]
+    if extra:
+        args += ["-a", ",".join(str(p) for p in extra)]
+    trips = out_dir / f"{tag}.tripinfo.xml"
+    args += ["--begin", f"{begin:g}", "--end", f"{begin + duration_s:g}",
+             "--tripinfo-output", str(trips)]
+    run_tool(sumo_home, args, out_dir)
+    return [dict(e.attrib) for e in ET.parse(trips).getroot().iter("tripinfo")]
+
+
+@pytest.fixture(scope="session")
+def sumo_runner(sumo_home: Path) -> SumoRunner:
+    """``sumo_runner(out_dir, config=..., additional=(...), tag=...)``: see :func:`run_sumo`."""
+
+    def run(out_dir: Path, **kwargs: object) -> list[dict[str, str]]:
+        return run_sumo(sumo_home, out_dir, **kwargs)  # type: ignore[arg-type]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def trips_for(sumo_home: Path) -> Callable[[Path], Path]:
+    """``trips_for(net)``: randomTrips routes for a generated network."""
+
+    def make(net: Path) -> Path:
+        return random_trips(sumo_home, net)
 
     return make
