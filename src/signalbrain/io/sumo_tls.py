@@ -83,8 +83,10 @@ def _link_relations(foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]
 
 
 def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
-                    yields: set[tuple[int, int]]) -> list[str]:
-    """Human-readable notes on what is unsafe in the original program."""
+                    yields: set[tuple[int, int]], pedestrian: set[int]) -> list[str]:
+    """Human-readable notes on what is unsafe in the original program. Pedestrian links have
+    no yellow in SUMO (their clearance is a phase with vehicles still green), so the yellow
+    checks skip them."""
     phases = program.phases
     n = len(phases)
     notes: list[str] = []
@@ -107,7 +109,7 @@ def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
     for k in range(n):
         cur, nxt = phases[k].state, phases[(k + 1) % n].state
         for i, ch in enumerate(cur):
-            if ch not in GREEN:
+            if ch not in GREEN or i in pedestrian:
                 continue
             if nxt[i] in RED:
                 no_yellow.setdefault(k, []).append(i)
@@ -261,7 +263,7 @@ def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLi
         With movements, conflicts, one ring of phases (numbered 1..n) and notes.
     """
     foes = sorted({(a, b) if a < b else (b, a) for a, b in foes})
-    notes = _original_notes(program, foes, yields)
+    notes = _original_notes(program, foes, yields, {k.index for k in links if k.turn == "P"})
     link_rel = _link_relations(foes, yields, program)
     constant = {k.index for k in links if len(set(_chars(program, k.index))) <= 1}
     movements = _group_movements(links, program, constant)

@@ -86,6 +86,14 @@ def joined_net(sumo_home: Path, sumo_nets: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def pedestrian_net(sumo_home: Path, sumo_nets: Path) -> Path:
+    """2x2 grid with sidewalks and signalled pedestrian crossings."""
+    return netgenerate(sumo_home, sumo_nets, "pedestrian", "--grid.number", "2", "--grid.length",
+                       "100", "-L", "2", "--tls.guess", "true", "--sidewalks.guess", "true",
+                       "--crossings.guess", "true")
+
+
+@pytest.fixture(scope="session")
 def plain_net(sumo_home: Path, sumo_nets: Path) -> Path:
     """2x2 grid with priority junctions only (no traffic light)."""
     return netgenerate(sumo_home, sumo_nets, "plain", "--grid.number", "2", "--grid.length",

@@ -139,42 +139,62 @@ def test_imported_phases_are_safe(grid_net: Path, incoming_net: Path) -> None:
                 assert isec.unsafe_pairs(ph.protected, ph.permitted) == []
 
 
-def test_joined_traffic_light_maps_junction_indices(joined_net: Path) -> None:
-    """One traffic light over four junctions: TLS link indices run 0..63 while each junction
-    numbers its own links 0..15; conflicts must agree with sumolib's own junction lookup."""
-    import sumolib
-
-    net = read_sumo_net(joined_net)
-    isec = net.intersection("joinedS_A0_A1_B0_B1")
+def test_joined_traffic_light_has_all_its_junctions(joined_net: Path) -> None:
+    isec = read_sumo_net(joined_net).intersection("joinedS_A0_A1_B0_B1")
     assert sorted(isec.nodes) == ["A0", "A1", "B0", "B1"]
     assert isec.sumo is not None
     assert isec.sumo.link_count == 64
-    snet = sumolib.net.readNet(str(joined_net), withConnections=True)
-    by_index = {}
-    for edge in snet.getEdges():
-        for conn in edge.getOutgoing().values():
-            for c in conn:
-                if c.getTLSID() == isec.id:
-                    by_index[c.getTLLinkIndex()] = c
+    assert len(isec.movements) == 64
+
+
+@pytest.mark.parametrize("fixture", ["joined_net", "pedestrian_net", "grid_net"])
+def test_conflicts_agree_with_sumolib_junction_lookup(fixture: str,
+                                                      request: pytest.FixtureRequest) -> None:
+    """Junction request rows are numbered per junction (incoming lanes, then connections, with
+    pedestrian crossings last); a joined traffic light numbers its links 0..63 over four
+    junctions. Every movement pair must be a foe pair exactly when sumolib says so."""
+    import sumolib
+
+    path = request.getfixturevalue(fixture)
+    snet = sumolib.net.readNet(str(path), withConnections=True, withInternal=True,
+                               withPedestrianConnections=True)
     checked = 0
-    for i, ma in enumerate(isec.movements):
-        for mb in isec.movements[i + 1:]:
-            ca, cb = by_index[ma.sumo_link_indices[0]], by_index[mb.sumo_link_indices[0]]
-            node = ca.getJunction()
-            if node.getID() != cb.getJunction().getID():
-                assert isec.relation(ma.id, mb.id) == NONE
-                continue
-            ia, ib = node.getLinkIndex(ca), node.getLinkIndex(cb)
-            foes = node.areFoes(ia, ib) or node.forbids(ca, cb) or node.forbids(cb, ca)
-            assert (isec.relation(ma.id, mb.id) != NONE) == foes, (ma.id, mb.id)
-            checked += 1
-    assert checked > 50
+    for isec in read_sumo_net(path).intersections:
+        by_index = {}
+        for edge in snet.getEdges():
+            for conns in edge.getOutgoing().values():
+                for c in conns:
+                    if c.getTLSID() == isec.id:
+                        by_index[c.getTLLinkIndex()] = c
+        for i, ma in enumerate(isec.movements):
+            for mb in isec.movements[i + 1:]:
+                ca, cb = by_index[ma.sumo_link_indices[0]], by_index[mb.sumo_link_indices[0]]
+                node = ca.getJunction()
+                if node.getID() != cb.getJunction().getID():
+                    assert isec.relation(ma.id, mb.id) == NONE
+                    continue
+                ia, ib = node.getLinkIndex(ca), node.getLinkIndex(cb)
+                assert min(ia, ib) >= 0
+                foes = node.areFoes(ia, ib) or node.forbids(ca, cb) or node.forbids(cb, ca)
+                assert (isec.relation(ma.id, mb.id) != NONE) == foes, (ma.id, mb.id)
+                checked += 1
+    assert checked > 100
+
+
+def test_pedestrian_crossings_are_movements(pedestrian_net: Path) -> None:
+    isec = read_sumo_net(pedestrian_net).intersection("A0")
+    crossings = [m for m in isec.movements if m.turn == "P"]
+    assert len(crossings) == 4
+    assert all(re.fullmatch(r"A0_c\d\.P", m.id) for m in crossings)
+    assert not isec.notes  # pedestrian green to red is no missing yellow
+    served = {m for ph in isec.phases for m in ph.movements}
+    assert {m.id for m in crossings} <= served
 
 
 # --- states ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fixture", ["grid_net", "incoming_net", "joined_net"])
+@pytest.mark.parametrize("fixture", ["grid_net", "incoming_net", "joined_net", "pedestrian_net"])
 def test_signal_state_reproduces_green_phases(fixture: str,
                                               request: pytest.FixtureRequest) -> None:
     net = read_sumo_net(request.getfixturevalue(fixture))
@@ -311,3 +331,25 @@ def test_short_yellow_and_constant_links(grid_net: Path, tmp_path: Path) -> None
         assert ph.yellow_s == 3.0
         state = signal_state(isec, ph.protected, ph.permitted)
         assert all(state[i] == "G" for i in right)
+
+
+def test_protected_permissive_pair_is_demoted(grid_net: Path, tmp_path: Path) -> None:
+    """The original shows lefts 'g' against the opposing through (so the pair is permissive), and
+    in another phase 'G' together with it: the model demotes the left there."""
+    isec0 = read_sumo_net(grid_net).intersection("B1")
+    assert isec0.sumo is not None
+    ns_t = {i for m in isec0.movements if m.turn == "T" and m.from_link[:2] in ("B0", "B2")
+            for i in m.sumo_link_indices}
+    prog = [(p.duration_s, p.state) for p in isec0.sumo.phases]
+    d, s = prog[2]  # the protected left phase of the first street
+    prog[2] = (d, "".join("G" if i in ns_t else c for i, c in enumerate(s)))
+    bad = _replace_program(grid_net, tmp_path / "demote.net.xml", "B1", prog)
+    isec = read_sumo_net(bad).intersection("B1")
+    text = "\n".join(isec.notes)
+    assert "demoted to permitted" in text
+    assert len(isec.phases) == 4
+    ph = isec.phases[1]
+    lefts = {m.id for m in isec.movements if m.turn == "L" and m.from_link[:2] in ("B0", "B2")}
+    assert lefts <= set(ph.permitted)
+    assert {m.id for m in isec.movements if set(m.sumo_link_indices) <= ns_t} <= set(ph.protected)
+    assert isec.unsafe_pairs(ph.protected, ph.permitted) == []
