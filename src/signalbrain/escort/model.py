@@ -126,6 +126,9 @@ class EscortConfig:
         Transition methods allowed to return to coordination: ``dwell``, ``shortway``.
     max_adjust_fraction
         Largest change of one cycle by ``shortway`` (add or subtract), as a fraction of the cycle.
+    max_dwell_fraction
+        Longest ``dwell`` in the escort's phase, as a fraction of the cycle, unless ``shortway``
+        cannot get in step within ``max_recovery_cycles`` (a long dwell starves the cross street).
     max_recovery_cycles
         Recovery must end within this many cycles.
     """
@@ -140,6 +143,7 @@ class EscortConfig:
     lookahead_s: float = 600.0
     recovery: tuple[str, ...] = ("dwell", "shortway")
     max_adjust_fraction: float = 0.2
+    max_dwell_fraction: float = 0.3
     max_recovery_cycles: int = 2
 
     def __post_init__(self) -> None:
@@ -157,6 +161,9 @@ class EscortConfig:
         if not 0.0 < self.max_adjust_fraction < 1.0:
             problems.append(Problem("max_adjust_fraction",
                                     f"= {self.max_adjust_fraction}: must be in (0, 1)"))
+        if not 0.0 <= self.max_dwell_fraction <= 1.0:
+            problems.append(Problem("max_dwell_fraction",
+                                    f"= {self.max_dwell_fraction}: must be in [0, 1]"))
         if self.max_recovery_cycles < 1:
             problems.append(Problem("max_recovery_cycles",
                                     f"= {self.max_recovery_cycles}: must be >= 1"))

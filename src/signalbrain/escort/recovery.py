@@ -13,7 +13,9 @@ the plan last started ``p``'s yellow: the signal lags the plan by ``tau`` (or le
     that fraction per cycle), whichever gets in step sooner.
 
 The method that gets in step soonest within ``max_recovery_cycles`` wins (``shortway`` on ties,
-since it serves every phase); ``dwell`` is always possible within one cycle. The result lists the
+since it serves every phase). ``dwell`` is considered only when it is short (at most
+``max_dwell_fraction`` of a cycle: a long dwell starves the cross street) or when ``shortway``
+cannot get in step in time; it is always possible within one cycle. The result lists the
 green intervals to run until the signal is in step, so a controller can follow it exactly.
 
 Only the ring that carries ``p`` is re-timed; the other rings follow the conflict monitor.
@@ -167,7 +169,8 @@ def plan_recovery(isec: Intersection, plan: PlanLike, phase: int, exit_s: float,
             segs = _segments(plan, isec, seq, phase, exit_s, n, add)
             candidates.append((sync, 0, Recovery(isec.id, phase, exit_s, sync, "add", tau, n,
                                                  segs)))
-    if "dwell" in cfg.recovery or not candidates:
+    short_dwell = cycle - tau <= cfg.max_dwell_fraction * cycle
+    if ("dwell" in cfg.recovery and (short_dwell or not candidates)) or not candidates:
         sync = exit_s + cycle - tau
         candidates.append((sync, 1, Recovery(isec.id, phase, exit_s, sync, "dwell", tau, 1,
                                              (RecoverySegment(phase, exit_s, sync),))))
