@@ -33,6 +33,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "count",
     "sumo",
+    "escort",
 )
 
 
