@@ -188,8 +188,10 @@ def _junction_indices(raw: _Raw, junction: str) -> dict[int, int]:
     return out
 
 
-def _bit(row: str, j: int) -> bool:
-    return 0 <= j < len(row) and row[len(row) - 1 - j] == "1"
+def _bits(row: str) -> set[int]:
+    """Indices set in a request row (SUMO writes link 0 as the last character)."""
+    n = len(row)
+    return {n - 1 - k for k, ch in enumerate(row) if ch == "1"}
 
 
 def _lanes(edge: Any) -> int:
@@ -289,17 +291,20 @@ def _intersection(tls: Any, net: Any, raw: _Raw, program_id: str | None, source:
         links.append(link)
     foes: set[tuple[int, int]] = set()
     yields: set[tuple[int, int]] = set()
+    per_node: dict[str, list[tuple[int, int]]] = {}
+    for (node, jj), j in by_junction_index.items():
+        per_node.setdefault(node, []).append((jj, j))
     for i, (node, ji) in junction_of.items():
         row = raw.requests.get(node, {}).get(ji)
         if row is None:
             continue
-        foe_row, response_row = row
-        for (other_node, jj), j in by_junction_index.items():
-            if other_node != node or j == i:
+        foe_bits, response_bits = _bits(row[0]), _bits(row[1])
+        for jj, j in per_node[node]:
+            if j == i:
                 continue
-            if _bit(foe_row, jj) or _bit(response_row, jj):
+            if jj in foe_bits or jj in response_bits:
                 foes.add((i, j))
-            if _bit(response_row, jj):
+            if jj in response_bits:
                 yields.add((i, j))
     nodes = list(dict.fromkeys(k.junction for k in links if k.turn != "P"))
     isec = build_intersection(tls_id, nodes, links, foes, yields, program)
