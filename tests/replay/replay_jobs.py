@@ -129,3 +129,38 @@ def interrupting_job(path: str, progress: Any, **kwargs: Any) -> dict[str, Any]:
 def malformed_job(path: str, progress: Any) -> dict[str, Any]:
     """A job returning a record that is not ``VideoCounts.to_dict()``."""
     return {"frames": 3}
+
+
+def write_traffic_video(path: Path, cars: int, *, size: tuple[int, int] = (160, 120),
+                        fps: float = 25.0, empty_frames: int = 40, seed: int = 0) -> Path:
+    """A tiny road scene for the real counter: ``cars`` boxes cross the frame one after another
+    (even ones left to right, odd ones right to left) over a still, noisy background."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    background = np.full((h, w, 3), 90, np.uint8)
+    background[h // 2 - 5:h // 2 + 5, :] = 120
+    frames = [background] * empty_frames
+    for car in range(cars):
+        for x in range(-30, w + 10, 4):
+            frame = background.copy()
+            x0 = x if car % 2 == 0 else w - x - 24
+            colour = (30, 30, 200) if car % 2 == 0 else (200, 200, 30)
+            cv2.rectangle(frame, (x0, h // 2 - 10), (x0 + 24, h // 2 + 4), colour, -1)
+            frames.append(frame)
+        frames += [background] * 10
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for frame in frames:
+        noise = rng.integers(-3, 4, frame.shape)
+        writer.write(np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8))
+    writer.release()
+    return path
+
+
+TRAFFIC_CAMERA_YAML = """\
+camera: cam-e2e
+interval_s: 2
+lines:
+  - id: mid
+    points: [[80, 10], [80, 110]]
+"""

@@ -10,6 +10,7 @@ Frame-level progress stays on the workers; the coordinator reports each finished
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +35,7 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
     except ImportError:
         raise InputError("--scheduler needs Dask distributed: pip install 'signalbrain[dask]'"
                          ) from None
+    _probe(scheduler)
     try:
         return Client(scheduler, timeout="15s",  # type: ignore[no-untyped-call]
                       set_as_default=False), True
@@ -41,6 +43,30 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
         raise InputError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler there "
                          f"({type(exc).__name__}: {exc}); give an address such as "
                          "tcp://host:8786") from None
+
+
+def _probe(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on a TCP address nobody listens on.
+
+    A ``distributed.Client`` that cannot connect waits for its whole timeout and then again
+    while it is garbage-collected; a plain socket says "refused" at once.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme != "tcp":
+            return
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"--scheduler {address}: not a scheduler address ({exc}); give one "
+                         "such as tcp://host:8786") from None
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise InputError(f"--scheduler {address}: cannot connect to a Dask scheduler there "
+                         f"({exc.strerror or exc}); start one (dask scheduler) or give the "
+                         "address it prints, such as tcp://host:8786") from None
 
 
 def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: ProgressReporter,

@@ -136,6 +136,10 @@ def count_videos(videos: Iterable[str | Path],
     start = time.perf_counter()
     spec, camera_salt = _camera(camera)
     model_path = None if model is None else str(Path(model).resolve())
+    if model_path is not None:  # a bad model is the batch's error, not each video's
+        from signalbrain.vision.dnn import OnnxDetector
+
+        OnnxDetector(model_path)
     model_salt = "none" if model_path is None else file_digest(model_path)
     the_job: Job = job or functools.partial(count_job, camera=spec, model=model_path)
     salt = f"job={_job_name(the_job)};camera={camera_salt};model={model_salt}"
