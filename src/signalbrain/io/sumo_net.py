@@ -19,8 +19,8 @@ links
     :data:`SAT_FLOW_VPHPL` (1800 veh/h/lane, HCM base 1900 less the usual urban adjustments).
 intersections
     One per ``tlLogic`` (a traffic light may control several junctions: all are its ``nodes``).
-    The program used is ``program_id`` when given, else the one SUMO would run: the last one in
-    the file. It is kept verbatim in ``Intersection.sumo``.
+    The program used is ``program_id`` when given (for the traffic lights that have it), else
+    the one SUMO would run: the last one in the file. It is kept verbatim in ``Intersection.sumo``.
 movements
     Controlled vehicle connections grouped by (from edge, to edge), split further so that all
     link indices of a movement show the same state in every phase. Ids are ``FROMEDGE.TURN``
@@ -217,14 +217,13 @@ def _program(tls: Any, program_id: str | None, raw: _Raw, source: str
     tls_id = tls.getID()
     if not programs:
         return None, []
-    if program_id is not None:
-        if program_id not in programs:
-            raise InputError(f"traffic light {tls_id!r} has no program {program_id!r}; "
-                             f"programs: {', '.join(programs)}", source=source)
+    notes = []
+    if program_id is not None and program_id in programs:
         chosen = program_id
     else:
         chosen = list(programs)[-1]
-    notes = []
+        if program_id is not None:
+            notes.append(f"has no program {program_id!r}: imported {chosen!r}, the one SUMO runs")
     if len(programs) > 1:
         notes.append(f"program {chosen!r} imported; the file also has "
                      f"{', '.join(p for p in programs if p != chosen)}")
@@ -339,8 +338,8 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
     path
         A SUMO ``.net.xml`` (or gzipped ``.net.xml.gz``) file.
     program_id
-        Import this ``tlLogic`` program of every traffic light; by default the one SUMO runs (the
-        last in the file).
+        Import this ``tlLogic`` program of every traffic light that has it (the others keep the
+        default, with a note); by default the one SUMO runs (the last in the file).
 
     Returns
     -------
@@ -352,8 +351,8 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
     Raises
     ------
     InputError
-        Missing or unreadable file, malformed XML, not a SUMO network, sumolib not installed, an
-        unknown ``program_id``, or a network whose import fails validation.
+        Missing or unreadable file, malformed XML, not a SUMO network, sumolib not installed, a
+        ``program_id`` no traffic light has, or a network whose import fails validation.
 
     Notes
     -----
@@ -384,6 +383,11 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
                           lanes, max(float(edge.getLength()), 0.1), float(edge.getSpeed()),
                           SAT_FLOW_VPHPL))
     edge_ok = {k.id for k in links}
+    if program_id is not None:
+        known = sorted({str(p) for t in net.getTrafficLights() for p in t.getPrograms()})
+        if program_id not in known:
+            raise InputError(f"no traffic light has a program {program_id!r}; programs: "
+                             f"{', '.join(known) or 'none'}", source=source)
     intersections = []
     for tls in sorted(net.getTrafficLights(), key=lambda t: t.getID()):
         isec = _intersection(tls, net, raw, program_id, source, edge_ok)

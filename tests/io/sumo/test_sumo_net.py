@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import re
+import shutil
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -101,8 +104,8 @@ def test_timing_limits_follow_documented_defaults(grid_net: Path) -> None:
     assert isec.cycle_max_s >= sum(p.duration_s for p in isec.sumo.phases)
 
 
-def test_min_and_max_duration_are_read(make_net: object) -> None:
-    net_file = make_net("actuated", "--grid.number", "2", "--grid.length", "100",  # type: ignore[operator]
+def test_min_and_max_duration_are_read(make_net: Callable[..., Path]) -> None:
+    net_file = make_net("actuated", "--grid.number", "2", "--grid.length", "100",
                         "--tls.guess", "true", "--tls.default-type", "actuated")
     for isec in read_sumo_net(net_file).intersections:
         assert isec.sumo is not None
@@ -259,8 +262,57 @@ def test_garbage_is_one_clear_error(tmp_path: Path, text: str, message: str) -> 
     assert str(path) in str(info.value)
 
 
+def test_gzipped_and_left_hand_networks(grid_net: Path, make_net: Callable[..., Path],
+                                        tmp_path: Path) -> None:
+    packed = tmp_path / "grid.net.xml.gz"
+    with grid_net.open("rb") as src, gzip.open(packed, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    net = read_sumo_net(packed)
+    assert net.name == "grid"
+    plain = read_sumo_net(grid_net)
+    assert (net.nodes, net.links, net.intersections) == (plain.nodes, plain.links,
+                                                         plain.intersections)
+    assert net.driving_side == "right"
+    left = read_sumo_net(make_net("lefthand", "--grid.number", "2", "--grid.length", "100",
+                                  "-j", "traffic_light", "--lefthand", "true"))
+    assert left.driving_side == "left"
+    assert left.signal_count == 12  # -j traffic_light: the fringe nodes too
+    validate_network(left)
+    isec = left.intersection("A0")
+    # driving on the left, the right turn crosses the opposing through
+    right = _movement(isec, "A1", "R")
+    assert isec.relation(right, _movement(isec, "bottom0", "T")) != NONE
+    assert isec.relation(_movement(isec, "A1", "L"), _movement(isec, "bottom0", "T")) == NONE
+
+
+def test_several_programs_pick_the_one_sumo_runs(grid_net: Path, tmp_path: Path) -> None:
+    tree = ET.parse(grid_net)
+    root = tree.getroot()
+    original = next(e for e in root.iter("tlLogic") if e.get("id") == "B1")
+    extra = ET.fromstring(ET.tostring(original))
+    extra.set("programID", "evening")
+    for ph in extra:
+        ph.set("duration", "20")
+    root.insert(list(root).index(original) + 1, extra)
+    path = tmp_path / "two.net.xml"
+    tree.write(path)
+    isec = read_sumo_net(path).intersection("B1")
+    assert isec.sumo is not None
+    assert isec.sumo.program_id == "evening"
+    assert {p.duration_s for p in isec.sumo.phases} == {20.0}
+    assert any("the file also has 0" in n for n in isec.notes)
+    first = read_sumo_net(path, program_id="0").intersection("B1")
+    assert first.sumo is not None
+    assert first.sumo.phases[0].duration_s == 33.0
+    evening = read_sumo_net(path, program_id="evening")
+    assert evening.intersection("B1").sumo == isec.sumo
+    assert any("has no program 'evening'" in n for n in evening.intersection("A0").notes)
+    with pytest.raises(InputError, match="programs: 0, evening"):
+        read_sumo_net(path, program_id="morning")
+
+
 def test_unknown_program_id(grid_net: Path) -> None:
-    with pytest.raises(InputError, match=r"no program 'nope'; programs: 0"):
+    with pytest.raises(InputError, match=r"no traffic light has a program 'nope'; programs: 0"):
         read_sumo_net(grid_net, program_id="nope")
     assert read_sumo_net(grid_net, program_id="0").signal_count == 9
 
