@@ -165,25 +165,25 @@ def _drive(net: Network, v: Vehicle, t: float, dt: float,
     v.trace.append((t, v.links[v.index], v.position_m))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def plans_for() -> Callable[..., dict[str, TimingPlan]]:
     """Factory: coordinated plans for a network."""
     return make_plans
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fixed_plan() -> type[FixedPlan]:
     """The fixed-plan controller class."""
     return FixedPlan
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def loop() -> Callable[..., LoopResult]:
     """The closed-loop runner."""
     return run_loop
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def vehicle() -> Callable[..., Vehicle]:
     """Factory of simulated vehicles."""
     return Vehicle
@@ -194,7 +194,7 @@ def free_time_s(net: Network, links: tuple[str, ...]) -> float:
     return sum(net.link(k).free_flow_time_s for k in links)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def free_time() -> Callable[[Network, tuple[str, ...]], float]:
     """Free-flow time over a link sequence."""
     return free_time_s
@@ -206,7 +206,7 @@ def escort_request(vid: str, route: tuple[str, ...], depart_s: float, priority: 
     return EscortRequest(vid, route[0], route[-1], depart_s=depart_s, priority=priority)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_request() -> Callable[..., EscortRequest]:
     """Factory of escort requests."""
     return escort_request

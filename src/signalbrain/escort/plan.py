@@ -22,7 +22,23 @@ from signalbrain.escort.signal import PlanLike
 from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
 from signalbrain.network import Network
 
-__all__ = ["EscortPlan", "plan_escort", "plan_escorts", "predicted_events", "route_for"]
+__all__ = ["EscortPlan", "plan_escort", "plan_escorts", "predicted_events", "route_for",
+           "routing_graph"]
+
+_GRAPHS: list[tuple[Network, RoutingGraph]] = []
+_GRAPH_CACHE_SIZE = 4
+
+
+def routing_graph(network: Network) -> RoutingGraph:
+    """The :class:`RoutingGraph` of a network, built once and kept for the last few networks
+    (a dispatcher's key press should not rebuild the graph)."""
+    for net, graph in _GRAPHS:
+        if net is network:
+            return graph
+    graph = RoutingGraph(network)
+    _GRAPHS.insert(0, (network, graph))
+    del _GRAPHS[_GRAPH_CACHE_SIZE:]
+    return graph
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +123,7 @@ def plan_escorts(network: Network, requests: Sequence[EscortRequest],
                  graph: RoutingGraph | None = None) -> list[EscortPlan]:
     """Plan several escorts together (crossing routes are served by priority, then ETA)."""
     cfg = config or EscortConfig()
-    graph = graph or RoutingGraph(network)
+    graph = graph or routing_graph(network)
     times = TravelTimes(network, cfg, conditions)
     routed = []
     for req in requests:

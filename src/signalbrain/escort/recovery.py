@@ -82,6 +82,10 @@ class Recovery:
 
 def _last_yellow_start(plan: PlanLike, phase: int, ring: int, t_s: float) -> float | None:
     """The latest time <= ``t_s`` at which the plan starts ``phase``'s yellow."""
+    window = getattr(plan, "green_window_s", None)
+    if window is not None:  # TimingPlan: the green of the cycle starting at the offset
+        _start, end = window(phase)
+        return float(end + math.floor((t_s - end) / plan.cycle_s) * plan.cycle_s)
     t = t_s
     for _ in range(4 * len(plan.phases) + 6):
         status, _end = plan_status(plan, t, ring)

@@ -1,0 +1,53 @@
+"""``signalbrain escort``: table, JSON, ATSPM CSV, time-space diagram, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from signalbrain.cli import main
+from signalbrain.io.atspm import read_events_csv
+
+
+def test_escort_on_a_bundled_network_writes_everything(tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    events = tmp_path / "events.csv"
+    png = tmp_path / "ts.png"
+    code = main(["escort", "arterial", "--from", "W", "--to", "E", "--depart", "30",
+                 "--queue", "S3_S4=12", "--json", str(out), "--events", str(events),
+                 "--plot", str(png)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "signal" in text
+    assert "S4" in text
+    doc = json.loads(out.read_text())
+    assert [s["signal"] for s in doc["signals"]] == ["S1", "S2", "S3", "S4", "S5", "S6"]
+    s4 = doc["signals"][3]
+    assert s4["queue_veh"] == 12
+    assert s4["open_s"] <= s4["eta_s"] - s4["flush_s"]
+    assert s4["call_s"] <= s4["open_s"]
+    assert doc["route"][0] == "W_S1"
+    assert {e["event_code"] for e in doc["events"]} >= {102, 104, 105, 106, 107, 111, 150}
+    rows = read_events_csv(events)
+    assert len(rows) == len(doc["events"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_json_to_stdout(capsys):
+    assert main(["escort", "arterial", "--from", "W_S1", "--to", "S6_E", "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["vehicle_id"] == "ev0"
+    assert doc["travel_time_s"] == pytest.approx(doc["free_flow_s"], rel=1e-6)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "W", "--to", "nowhere"], "destination: 'nowhere'"),
+    (["--from", "W", "--to", "E", "--queue", "S1_S2=lots"], "--queue"),
+    (["--from", "W", "--to", "E", "--depart", "-5"], "--depart"),
+])
+def test_bad_input_exits_2_with_one_clear_message(capsys, args, message):
+    assert main(["escort", "arterial", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err

@@ -1,0 +1,135 @@
+"""The live manager: noisy fixes, re-routing, cancellation, max presence; safety under any mix
+of requests, cancellations and crossing escorts (through the real ConflictMonitor)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from signalbrain.control.monitor import audit
+from signalbrain.errors import InputError
+from signalbrain.escort import (
+    EscortConfig,
+    EscortController,
+    EscortManager,
+    EscortRequest,
+    EventCode,
+    PositionUpdate,
+)
+from signalbrain.network.generate import arterial, grid
+
+
+@pytest.fixture(scope="module")
+def net():
+    return arterial(4)
+
+
+def test_fixes_never_move_the_vehicle_backwards(net, plans_for):
+    m = EscortManager(net, plans_for(net))
+    m.submit(EscortRequest("ev", "W", "E", depart_s=0.0))
+    m.update(PositionUpdate("ev", 10.0, "S1_S2", 200.0, 15.0))
+    before = {w.intersection: w.eta_s for w in m._escorts["ev"].windows}
+    m.update(PositionUpdate("ev", 11.0, "S1_S2", 150.0, 15.0))  # noise: 50 m behind
+    m.update(PositionUpdate("ev", 11.5, "W_S1", 250.0, 15.0))  # stale link behind
+    m.update(PositionUpdate("ev", 9.0, "S2_S3", 10.0, 15.0))  # out of order
+    after = {w.intersection: w.eta_s for w in m._escorts["ev"].windows}
+    assert set(after) == set(before) == {"S2", "S3", "S4"}
+    assert after["S2"] == pytest.approx(11.5 + 120.0 / 15.0)
+
+
+def test_off_route_fix_reroutes(net, plans_for):
+    m = EscortManager(net, plans_for(net))
+    m.submit(EscortRequest("ev", "W", "E"))
+    m.update(PositionUpdate("ev", 20.0, "N2_S2", 50.0, 10.0))  # took a side street
+    route = m.route("ev")
+    assert route.links[0] == "N2_S2"
+    assert route.links[-1] == "S4_E"
+
+
+def test_duplicate_and_bad_requests(net):
+    m = EscortManager(net)
+    m.submit(EscortRequest("ev", "W", "E"))
+    with pytest.raises(InputError, match="already escorted"):
+        m.submit(EscortRequest("ev", "W", "E"))
+    with pytest.raises(InputError, match="destination"):
+        m.submit(EscortRequest("ev2", "W"))
+
+
+def test_cancel_ends_calls_and_recovers(net, plans_for, loop, fixed_plan, vehicle):
+    plans = plans_for(net)
+    m = EscortManager(net, plans)
+    ctrl = EscortController(fixed_plan(plans), m)
+    ctrl.submit(EscortRequest("ev", "W", "E", depart_s=0.0))
+
+    def cancel(t):
+        if t == 25.0:
+            m.cancel("ev", t)
+
+    ev = vehicle("ev", ("W_S1", "S1_S2", "S2_S3", "S3_S4", "S4_E"), 0.0)
+    res = loop(net, ctrl, [ev], t_end_s=250.0, on_step=cancel)
+    codes = [e.code for e in m.events]
+    assert codes.count(EventCode.PREEMPT_CALL_ON) == codes.count(EventCode.PREEMPT_CALL_OFF) >= 1
+    assert max(e.t_s for e in m.events if e.code == EventCode.PREEMPT_CALL_ON) < 25.0
+    assert not any(r.force for t, _, r in res.requests if t > 25.0)
+    for isec in net.intersections:
+        assert audit(isec, res.states[isec.id]).ok
+
+
+def test_max_presence_releases_a_stuck_call(net, plans_for, loop, fixed_plan, vehicle):
+    plans = plans_for(net)
+    m = EscortManager(net, plans, EscortConfig(max_presence_s=20.0))
+    ctrl = EscortController(fixed_plan(plans), m)
+    ctrl.submit(EscortRequest("ev", "W", "E", depart_s=0.0))
+    m.update(PositionUpdate("ev", 0.0, "W_S1", 280.0, 0.0))  # then silence: no more fixes
+    res = loop(net, ctrl, [], t_end_s=120.0)
+    assert any(e.code == EventCode.PREEMPT_MAX_PRESENCE for e in m.events)
+    s1 = [e for e in m.events if e.signal_id == "S1"]
+    assert [e.code for e in s1][:2] == [EventCode.PREEMPT_CALL_ON, EventCode.PREEMPT_ENTRY_STARTED]
+    on = next(e.t_s for e in s1 if e.code == EventCode.PREEMPT_CALL_ON)
+    off = next(e.t_s for e in s1 if e.code == EventCode.PREEMPT_CALL_OFF)
+    assert off - on == pytest.approx(20.5, abs=0.6)
+    assert audit(net.intersection("S1"), res.states["S1"]).ok
+
+
+GRID = grid(3, 3, spacing_m=220.0)
+ENDS = ["B0_W", "B1_W", "B2_W", "B0_E", "B1_E", "B2_E", "BS_0", "BS_1", "BS_2", "BN_0",
+        "BN_1", "BN_2"]
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(trips=st.lists(st.tuples(st.sampled_from(ENDS), st.sampled_from(ENDS),
+                                st.floats(0.0, 60.0), st.integers(0, 2),
+                                st.one_of(st.none(), st.floats(5.0, 120.0))),
+                      min_size=1, max_size=4),
+       fix_every=st.integers(1, 6), wobble_m=st.floats(0.0, 25.0))
+def test_safety_under_random_overlapping_escorts(plans_for, loop, fixed_plan, vehicle, trips,
+                                                 fix_every, wobble_m):
+    plans = plans_for(GRID)
+    m = EscortManager(GRID, plans)
+    ctrl = EscortController(fixed_plan(plans), m)
+    vehicles = []
+    cancels: dict[float, str] = {}
+    for i, (a, b, depart, prio, cancel_at) in enumerate(trips):
+        if a == b:
+            continue
+        vid = f"ev{i}"
+        try:
+            ctrl.submit(EscortRequest(vid, a, b, depart_s=round(depart * 2) / 2, priority=prio))
+        except InputError:
+            continue  # e.g. no route from an exit-only boundary
+        vehicles.append(vehicle(vid, m.route(vid).links, round(depart * 2) / 2))
+        if cancel_at is not None:
+            cancels[round(cancel_at * 2) / 2] = vid
+    sign = iter([(-1) ** k for k in range(100_000)])
+    res = loop(GRID, ctrl, vehicles, t_end_s=240.0, fix_every=fix_every,
+               noise=lambda t: next(sign) * wobble_m,
+               on_step=lambda t: cancels.get(t) and m.cancel(cancels[t], t))
+    for isec in GRID.intersections:
+        counts = audit(isec, res.states[isec.id])
+        assert counts.ok, (isec.id, counts)
+    for isec_id in {e.signal_id for e in m.events}:
+        codes = [e.code for e in m.events if e.signal_id == isec_id]
+        ons, offs = codes.count(EventCode.PREEMPT_CALL_ON), codes.count(EventCode.PREEMPT_CALL_OFF)
+        assert ons - offs in (0, 1)  # at most the call still open at the end

@@ -1,0 +1,115 @@
+"""Recovery to coordination, and the offline escort plan with its predicted audit log."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from signalbrain.control.monitor import phase_min_green_s
+from signalbrain.escort import (
+    EscortConfig,
+    EscortRequest,
+    EventCode,
+    LinkCondition,
+    plan_escort,
+    plan_escorts,
+    plan_recovery,
+)
+from signalbrain.escort.signal import plan_status
+from signalbrain.network.generate import arterial, grid
+
+
+@pytest.fixture(scope="module")
+def net():
+    return arterial(4)
+
+
+def _yellow_start_of(plan, phase, t):
+    ring = next(r for r, m in enumerate(plan.rings) if phase in m)
+    status, _ = plan_status(plan, t + 1e-6, ring)
+    return status.phase == phase and status.kind == "yellow" and abs(status.start_s - t) < 1e-3
+
+
+def test_in_step_exit_needs_no_transition(net, plans_for):
+    plan = plans_for(net)["S2"]
+    isec = net.intersection("S2")
+    ring = next(r for r, m in enumerate(plan.rings) if 2 in m)
+    t = 500.0
+    while not (plan_status(plan, t, ring)[0].phase == 2
+               and plan_status(plan, t, ring)[0].kind == "yellow"):
+        t += 0.25
+    exit_s = plan_status(plan, t, ring)[0].start_s
+    rec = plan_recovery(isec, plan, 2, exit_s)
+    assert rec.method == "none"
+    assert rec.sync_s == exit_s
+    assert rec.phase_at(exit_s) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(exit_s=st.floats(100.0, 1000.0), phase=st.sampled_from([2, 4, 6, 8]),
+       methods=st.sampled_from([("dwell", "shortway"), ("shortway",), ("dwell",)]))
+def test_recovery_reaches_the_plan_within_two_cycles(net, plans_for, exit_s, phase, methods):
+    plan = plans_for(net)["S3"]
+    isec = net.intersection("S3")
+    cfg = EscortConfig(recovery=methods)
+    rec = plan_recovery(isec, plan, phase, exit_s, cfg)
+    assert rec.cycles <= cfg.max_recovery_cycles  # in step after at most 2 re-timed cycles
+    longest = cfg.max_recovery_cycles * plan.cycle_s * (1 + cfg.max_adjust_fraction)
+    assert exit_s <= rec.sync_s <= exit_s + longest + 1e-6
+    if rec.method == "none":
+        return
+    assert _yellow_start_of(plan, phase, rec.sync_s)  # in step: the plan ends this phase now
+    assert rec.segments[-1].phase == phase
+    assert rec.segments[-1].end_s == pytest.approx(rec.sync_s)
+    for seg in rec.segments:
+        assert seg.end_s - seg.start_s >= phase_min_green_s(isec.phase(seg.phase)) - 1e-6 or (
+            rec.method == "dwell")
+    if rec.method in ("add", "subtract"):
+        assert "shortway" in methods
+        change = sum(s.end_s - s.start_s for s in rec.segments) - rec.cycles * sum(
+            plan.phase(n).green_s for n in plan.rings[0])
+        want = -rec.offset_error_s if rec.method == "subtract" else (
+            plan.cycle_s - rec.offset_error_s)
+        assert change == pytest.approx(want, abs=1e-6)
+        assert abs(change) / rec.cycles <= cfg.max_adjust_fraction * plan.cycle_s + 1e-6
+    else:
+        assert rec.sync_s - exit_s <= plan.cycle_s + 1e-6
+
+
+def test_plan_escort_schedule_and_events(net, plans_for):
+    plans = plans_for(net)
+    req = EscortRequest("ev0", "W", "E", depart_s=50.0)
+    escort = plan_escort(net, req, plans, conditions={"S2_S3": LinkCondition(10.0)})
+    assert [w.intersection for w in escort.windows] == ["S1", "S2", "S3", "S4"]
+    s3 = next(w for w in escort.windows if w.intersection == "S3")
+    assert s3.queue_veh == 10.0
+    assert s3.eta_s - s3.open_s > EscortConfig().flush_s(10.0, 2)
+    assert escort.arrival_s - escort.t_s == pytest.approx(escort.free_flow_s)
+    assert len(escort.recoveries) == 4
+    for w in escort.windows:
+        mine = [e for e in escort.events if e.signal_id == w.intersection and e.code != 150]
+        order = [e.code for e in sorted(mine, key=lambda e: (e.t_s, e.code))]
+        assert order == [102, 105, 106, 107, 104, 111]
+    # the planned trajectory crosses each signal inside its window
+    traj = escort.trajectory(net)
+    dist = 0.0
+    for j, link in enumerate(escort.route.links[:-1]):
+        dist += net.link(link).length_m
+        t_cross = next(t for t, d in traj if d >= dist - 1e-6)
+        w = escort.windows[j]
+        assert w.open_s <= t_cross <= w.close_s
+
+
+def test_two_escorts_crossing_on_a_grid_are_sequenced(plans_for):
+    g = grid(3, 3, spacing_m=250.0)
+    plans = plans_for(g)
+    east = EscortRequest("east", "B1_W", "B1_E", depart_s=0.0, priority=0)
+    north = EscortRequest("north", "BS_1", "BN_1", depart_s=0.0, priority=5)
+    a, b = plan_escorts(g, [east, north], plans)
+    wa = next(w for w in a.windows if w.intersection == "I1_1")
+    wb = next(w for w in b.windows if w.intersection == "I1_1")
+    assert wb.delay_s == 0.0  # higher priority keeps its window
+    assert wa.open_s >= wb.close_s + g.intersection("I1_1").phase(wb.phase).clearance_s - 1e-6
+    codes = {e.code for e in a.events} | {e.code for e in b.events}
+    assert {EventCode.PREEMPT_CALL_ON, EventCode.PREEMPT_EXIT} <= codes

@@ -1,0 +1,84 @@
+"""Routing on the turn-aware link graph, congestion-aware costs, and ETAs per signal."""
+
+from __future__ import annotations
+
+import pytest
+
+from signalbrain.errors import InputError
+from signalbrain.escort import EscortConfig, LinkCondition, RoutingGraph, TravelTimes, crossings
+from signalbrain.network.generate import arterial, grid
+
+
+@pytest.fixture(scope="module")
+def art():
+    return arterial(5)
+
+
+def test_arterial_route_follows_the_main_street(art):
+    graph = RoutingGraph(art)
+    route = graph.shortest("W", "E", TravelTimes(art))
+    assert route.links == ("W_S1", "S1_S2", "S2_S3", "S3_S4", "S4_S5", "S5_E")
+    assert route.intersections == ("S1", "S2", "S3", "S4", "S5")
+    assert all(m is not None and m.endswith(".T") for m in route.movements)
+    assert route.cost_s == pytest.approx(sum(art.link(k).free_flow_time_s for k in route.links))
+
+
+def test_link_origin_pays_nothing_for_its_own_link(art):
+    graph = RoutingGraph(art)
+    times = TravelTimes(art)
+    by_node = graph.shortest("W", "S5_E", times)
+    by_link = graph.shortest("W_S1", "S5_E", times)
+    assert by_node.links == by_link.links
+    assert by_node.cost_s - by_link.cost_s == pytest.approx(art.link("W_S1").free_flow_time_s)
+
+
+@pytest.mark.parametrize(("origin", "destination", "field"), [
+    ("nowhere", "E", "origin"), ("W", "nowhere", "destination")])
+def test_unknown_endpoints_are_named(art, origin, destination, field):
+    with pytest.raises(InputError, match=f"{field}.*'nowhere'"):
+        RoutingGraph(art).shortest(origin, destination, TravelTimes(art))
+
+
+def test_routes_around_a_long_queue():
+    net = grid(2, 3, spacing_m=300.0)
+    graph = RoutingGraph(net)
+    free = graph.shortest("B0_W", "B0_E", TravelTimes(net))
+    assert free.links == ("B0_W_I0_0", "I0_0_I0_1", "I0_1_I0_2", "I0_2_B0_E")
+    jam = TravelTimes(net, conditions={"I0_0_I0_1": LinkCondition(queue_veh=60.0)})
+    detour = graph.shortest("B0_W", "B0_E", jam)
+    assert "I0_0_I0_1" not in detour.links
+    assert detour.cost_s < free.cost_s + EscortConfig().flush_s(60.0, 2)
+
+
+def test_follow_checks_turns(art):
+    graph = RoutingGraph(art)
+    ok = graph.follow(["W_S1", "S1_N1"], TravelTimes(art))
+    assert ok.movements == ("W_S1.L",)
+    with pytest.raises(InputError, match=r"route\[1\].*no allowed movement"):
+        graph.follow(["W_S1", "S2_S3"], TravelTimes(art))
+    with pytest.raises(InputError, match="unknown link"):
+        graph.follow(["W_S1", "zzz"], TravelTimes(art))
+
+
+def test_measured_speed_counts_only_without_a_standing_queue(art):
+    times = TravelTimes(art, conditions={
+        "S1_S2": LinkCondition(queue_veh=0.0, speed_mps=5.0),
+        "S2_S3": LinkCondition(queue_veh=8.0, speed_mps=0.5)})
+    assert times.drive_s[art.link_position("S1_S2")] == pytest.approx(320.0 / 5.0)
+    assert times.drive_s[art.link_position("S2_S3")] == pytest.approx(210.0 / 15.0)
+    cfg = times.config
+    assert times.cost_s[art.link_position("S2_S3")] == pytest.approx(
+        210.0 / 15.0 + cfg.lost_time_s + 4 * cfg.headway_s)
+
+
+def test_eta_per_signal_from_a_position(art):
+    times = TravelTimes(art)
+    route = RoutingGraph(art).shortest("W", "E", times)
+    ahead = crossings(route, times, t_s=100.0, index=1, position_m=20.0)
+    assert [c.intersection for c in ahead] == ["S2", "S3", "S4", "S5"]
+    assert ahead[0].eta_s == pytest.approx(100.0 + 300.0 / 15.0)
+    assert ahead[1].eta_s == pytest.approx(ahead[0].eta_s + 210.0 / 15.0)
+    assert ahead[0].distance_m == pytest.approx(300.0)
+    slow = crossings(route, times, t_s=100.0, index=1, position_m=20.0, speed_mps=0.0)
+    assert slow[0].eta_s > ahead[0].eta_s
+    assert slow[1].eta_s - slow[0].eta_s == pytest.approx(ahead[1].eta_s - ahead[0].eta_s)

@@ -1,0 +1,139 @@
+"""Call lead times (min green, yellow, all-red) and preemption windows, one and several escorts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from signalbrain.errors import InputError
+from signalbrain.escort import (
+    EscortConfig,
+    PhaseStatus,
+    PreemptionWindow,
+    SignalCrossing,
+    latest_call_s,
+    phase_for,
+    plan_windows,
+    resolve_windows,
+    transition_s,
+)
+from signalbrain.escort.signal import plan_status
+from signalbrain.network.generate import arterial
+
+
+@pytest.fixture(scope="module")
+def net():
+    return arterial(3)
+
+
+@pytest.fixture(scope="module")
+def isec(net):
+    return net.intersection("S1")
+
+
+@pytest.mark.parametrize(("status", "t", "expected"), [
+    (PhaseStatus(2, "green", 0.0), 1.0, 0.0),  # already green: hold
+    (PhaseStatus(4, "green", 0.0), 3.0, (7.0 - 3.0) + 3.5 + 1.5),  # rest of min green
+    (PhaseStatus(4, "green", 0.0), 30.0, 3.5 + 1.5),  # min green done
+    (PhaseStatus(4, "yellow", 10.0), 11.0, 2.5 + 1.5),
+    (PhaseStatus(4, "red", 10.0), 10.5, 1.0),
+    (PhaseStatus(3, "green", 0.0), 0.0, 5.0 + 3.5 + 1.5),  # left-turn phase: 5 s minimum
+])
+def test_transition_time(isec, status, t, expected):
+    assert transition_s(isec, status, 2, t) == pytest.approx(expected)
+
+
+def test_flush_time_per_lane():
+    cfg = EscortConfig(headway_s=2.0, lost_time_s=2.0)
+    assert cfg.flush_s(0.0, 2) == 0.0
+    assert cfg.flush_s(1.0, 2) == pytest.approx(4.0)
+    assert cfg.flush_s(9.0, 2) == pytest.approx(2.0 + 5 * 2.0)
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(InputError, match="3 problems"):
+        EscortConfig(headway_s=-1.0, speed_blend=2.0, recovery=("teleport",))
+
+
+def test_phase_for_prefers_protected(isec):
+    assert phase_for(isec, "W_S1.T") == 2
+    assert phase_for(isec, "W_S1.L") == 5  # protected left phase, not phase 2's permitted
+    with pytest.raises(InputError, match="no phase serves"):
+        phase_for(isec, "nope")
+
+
+def _brute_latest_call(isec, plan, target, deadline, step=0.05):
+    ring = next(r for r, m in enumerate(plan.rings) if target in m)
+    c = deadline
+    while c > deadline - 200:
+        status, _ = plan_status(plan, c, ring)
+        if c + transition_s(isec, status, target, c) <= deadline + 1e-6:
+            return c
+        c -= step
+    return -math.inf
+
+
+@settings(max_examples=60, deadline=None)
+@given(deadline=st.floats(100.0, 400.0), target=st.sampled_from([2, 4, 6, 8, 1, 3]))
+def test_latest_call_matches_brute_force(net, isec, plans_for, deadline, target):
+    plan = plans_for(net)["S1"]
+    call = latest_call_s(isec, plan, target, deadline)
+    status, _ = plan_status(plan, call, next(r for r, m in enumerate(plan.rings) if target in m))
+    assert call + transition_s(isec, status, target, call) <= deadline + 1e-6
+    assert call >= _brute_latest_call(isec, plan, target, deadline) - 0.06
+
+
+def test_window_opens_to_flush_the_queue(net, plans_for):
+    cfg = EscortConfig()
+    c = SignalCrossing("S2", "S1_S2.T", "S1_S2", 1, 620.0, 200.0, 9.0)
+    (w,) = plan_windows("ev", [c], net, plans_for(net), cfg)
+    assert w.phase == 2
+    assert w.flush_s == pytest.approx(cfg.lost_time_s + 5 * cfg.headway_s)
+    assert w.open_s == pytest.approx(200.0 - w.flush_s - cfg.margin_s)
+    assert w.close_s == pytest.approx(200.0 + cfg.pass_s)
+    assert w.call_s <= w.open_s
+    assert w.lead_s == pytest.approx(200.0 - w.call_s)
+    (worst,) = plan_windows("ev", [c], net, None, cfg)
+    assert worst.call_s == pytest.approx(w.open_s - (7.0 + 5.0))  # worst case over phases
+
+
+def _w(vid, phase, open_s, close_s, priority=0):
+    return PreemptionWindow(vid, "S1", "m", "a", phase, close_s - 3.0, 0.0, 0.0, open_s, close_s,
+                            open_s - 5.0, priority)
+
+
+def test_crossing_escorts_served_by_priority_then_arrival(net):
+    clear4 = net.intersection("S1").phase(4).clearance_s
+    clear2 = net.intersection("S1").phase(2).clearance_s
+    low_first = _w("a", 2, 100.0, 110.0)
+    high_later = _w("b", 4, 105.0, 115.0, priority=1)
+    out = {w.vehicle_id: w for w in resolve_windows([low_first, high_later], net)}
+    assert out["b"] == high_later
+    assert out["a"].open_s == pytest.approx(115.0 + clear4)
+    assert out["a"].delay_s == pytest.approx(115.0 + clear4 - 100.0)
+    assert out["a"].call_s == pytest.approx(115.0)
+    same = {w.vehicle_id: w for w in resolve_windows([_w("a", 2, 100.0, 110.0),
+                                                      _w("b", 4, 105.0, 115.0)], net)}
+    assert same["a"].delay_s == 0.0
+    assert same["b"].open_s == pytest.approx(110.0 + clear2)
+    shared = resolve_windows([_w("a", 2, 100.0, 110.0), _w("b", 2, 105.0, 115.0)], net)
+    assert all(w.delay_s == 0.0 for w in shared)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([2, 4, 6, 8]), st.floats(0.0, 300.0),
+                          st.floats(1.0, 40.0), st.integers(0, 2)), min_size=1, max_size=6))
+def test_resolved_windows_of_different_phases_never_overlap(net, items):
+    isec = net.intersection("S1")
+    windows = [_w(f"v{i}", ph, t, t + d, pr) for i, (ph, t, d, pr) in enumerate(items)]
+    out = resolve_windows(windows, net)
+    assert len(out) == len(windows)
+    for a in out:
+        for b in out:
+            if a is b or a.phase == b.phase:
+                continue
+            first, second = (a, b) if a.open_s <= b.open_s else (b, a)
+            assert second.open_s >= first.close_s + isec.phase(first.phase).clearance_s - 1e-6
