@@ -57,6 +57,11 @@ Decisions where the original program does not fit the model
 * Two foes green together with neither yielding (e.g. the Atlanta all-``G`` phases): noted as
   unsafe; the model phase is made safe by demoting the yielding movement of a permissive pair to
   permitted, and by splitting hard conflicts into consecutive phases (same timing limits).
+* Pedestrian links get no yellow in SUMO (their clearance is a phase in which vehicles keep
+  green): they are not checked for yellow, and such a clearance phase becomes a model phase of
+  its own (its vehicle movements without the crossings).
+* Limitation: a junction whose links belong to two different traffic lights fails validation
+  (a node belongs to one intersection); none of the shared scenarios has one.
 * The written-back original program (:func:`~signalbrain.io.sumo_programs.write_sumo_programs`)
   is always the verbatim one; only signalbrain's own plans use the model.
 """
