@@ -10,9 +10,19 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pytest
 
+from signalbrain.control import (
+    ApproachObservation,
+    ConflictMonitor,
+    Controller,
+    LaneObservation,
+    Observation,
+    Request,
+    SignalState,
+)
 from signalbrain.network import Intersection, Link, Movement, Network, Node, Phase
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 
@@ -126,3 +136,106 @@ def make_greedy() -> Callable[[Sequence[float], int], Intersection]:
 def make_corridor() -> Callable[..., Network]:
     """Factory of NEMA corridors."""
     return corridor
+
+
+# ---------------------------------------------------------------------- a toy queue simulator
+@dataclass
+class ToyResult:
+    """What a toy run produced: states per intersection, total queueing [veh s], served [veh]."""
+
+    states: dict[str, list[SignalState]]
+    queued_veh_s: float
+    served_veh: float
+    served_by_movement: dict[str, float]
+
+
+def toy_run(network: Network, controller: Controller, flows_vph: dict[str, float], *,
+            duration_s: float = 900.0, dt_s: float = 1.0, seed: int = 0, reach_m: float = 120.0,
+            hook: Callable[[float, dict[str, Observation]], dict[str, Observation]] | None = None
+            ) -> ToyResult:
+    """Run ``controller`` on a point-queue model of ``network`` (each intersection isolated).
+
+    Vehicles of each movement arrive at random (Bernoulli per step at the movement's flow),
+    travel ``reach_m`` at the link's free speed inside detector view, queue at the stop line and
+    leave at saturation flow while the movement is green (permitted green at 40 %). Each movement
+    has its own lane detector. ``hook`` may alter the observations (fault injection).
+    """
+    rng = random.Random(seed)
+    links = {k.id: k for k in network.links}
+    monitors = {s.id: ConflictMonitor(s) for s in network.intersections}
+    states: dict[str, list[SignalState]] = {s.id: [] for s in network.intersections}
+    queue = {m.id: 0.0 for s in network.intersections for m in s.movements}
+    moving: dict[str, list[float]] = {m: [] for m in queue}  # distance to stop line
+    credit = dict.fromkeys(queue, 0.0)
+    served = dict.fromkeys(queue, 0.0)
+    last_count = dict.fromkeys(queue, 0.0)
+    shown = {s.id: dict.fromkeys((m.id for m in s.movements), "r") for s in network.intersections}
+    controller.start(network, 0.0)
+    queued = 0.0
+    t = 0.0
+    while t < duration_s - 1e-9:
+        obs: dict[str, Observation] = {}
+        for s in network.intersections:
+            approaches = {}
+            for link in s.approach_links:
+                lanes = []
+                for m in s.movements:
+                    if m.from_link != link:
+                        continue
+                    fits = m.lanes * reach_m / 7.5  # a detector sees only its zone
+                    seen_q = float(min(int(queue[m.id]), int(fits)))
+                    seen_moving = len(moving[m.id]) if seen_q < fits else 0
+                    lanes.append(LaneObservation(
+                        f"{m.id}_0", (m.id,), count_veh=last_count[m.id],
+                        occupancy=min(1.0, seen_q * 7.5 / (m.lanes * reach_m)),
+                        queue_veh=seen_q, vehicles_veh=seen_q + seen_moving,
+                        speed_mps=links[link].free_speed_mps if moving[m.id] else math.nan,
+                        reach_m=reach_m, arrivals_m=tuple(sorted(moving[m.id]))))
+                approaches[link] = ApproachObservation.from_lanes(link, tuple(lanes))
+            obs[s.id] = Observation(t, approaches)
+        if hook is not None:
+            obs = hook(t, obs)
+        requests = controller.step(t, dt_s, obs)
+        for s in network.intersections:
+            st = monitors[s.id].step(t, dt_s, requests.get(s.id, Request(hold=True)))
+            states[s.id].append(st)
+            shown[s.id] = dict(st.movements)
+        for s in network.intersections:
+            for m in s.movements:
+                mid = m.id
+                link = links[m.from_link]
+                rate = flows_vph.get(mid, 0.0) / 3600.0 * dt_s
+                if rng.random() < rate:
+                    moving[mid].append(reach_m)
+                step_m = link.free_speed_mps * dt_s
+                still = []
+                for d in moving[mid]:
+                    d -= step_m
+                    if d <= 0:
+                        queue[mid] += 1
+                    else:
+                        still.append(d)
+                moving[mid] = still
+                display = shown[s.id][mid]
+                last_count[mid] = 0.0
+                if display in "Gg":
+                    factor = 1.0 if display == "G" else 0.4
+                    credit[mid] += link.sat_flow_vphpl * m.lanes / 3600.0 * dt_s * factor
+                    go = min(queue[mid], math.floor(credit[mid]))
+                    queue[mid] -= go
+                    credit[mid] -= go
+                    served[mid] += go
+                    last_count[mid] = go
+                    if queue[mid] == 0:
+                        credit[mid] = min(credit[mid], 1.0)
+                else:
+                    credit[mid] = 0.0
+                queued += queue[mid] * dt_s
+        t += dt_s
+    return ToyResult(states, queued, sum(served.values()), served)
+
+
+@pytest.fixture(scope="session")
+def run_toy() -> Callable[..., ToyResult]:
+    """The toy queue simulator (see :func:`toy_run`)."""
+    return toy_run

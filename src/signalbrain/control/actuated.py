@@ -3,10 +3,10 @@
 The stage being served is extended past its minimum green while its protected movements still
 have a queue, a vehicle crossed the stop line within the last ``passage_s``, or a moving vehicle
 will reach the stop line within ``passage_s``; it gaps out otherwise and maxes out at its maximum
-green. The next stage is the next one in ring sequence that has a vehicle waiting or
-approaching on a movement the current stage does not serve; with no such call the green rests
-where it is. This is the classic volume-density-free actuated logic of NEMA controllers, with
-the camera's approaching vehicles standing in for advance loops.
+green. The next stage is the one whose calls (vehicles waiting or approaching on movements the
+current stage does not serve) are largest, the earliest in ring sequence on ties; with no call
+the green rests where it is. This is the classic (volume-density-free) actuated logic of NEMA
+controllers, with the camera's approaching vehicles standing in for advance loops.
 
 References
 ----------
@@ -87,8 +87,11 @@ class Actuated(SignalController):
                     return current.request
         served = set(mem["all"][k_cur])
         n = len(stages)
-        for step in range(1, n):
+        best, best_calls = k_cur, 0.0
+        for step in range(1, n):  # in ring sequence; the stage answering most calls wins
             k = (k_cur + step) % n
-            if any(waiting[i] and i not in served for i in mem["all"][k]):
-                return stages[k].request
-        return current.request
+            calls = sum(readings.vehicles_veh[i] + 0.5 for i in mem["all"][k]
+                        if waiting[i] and i not in served)
+            if calls > best_calls:
+                best, best_calls = k, calls
+        return stages[best].request

@@ -97,11 +97,13 @@ class Sensor:
         self._pos = {mid: i for i, mid in enumerate(self.ids)}
         self._links = {k.id: k for k in network.links}
         self._approach_share: dict[str, list[tuple[int, float]]] = {}
+        self._movement_lanes: dict[str, int] = {}
         for link in intersection.approach_links:
             ms = [(i, m.lanes) for i, m in enumerate(intersection.movements)
                   if m.from_link == link and m.turn != "P"]
             total = float(sum(w for _, w in ms)) or 1.0
             self._approach_share[link] = [(i, w / total) for i, w in ms]
+            self._movement_lanes[link] = int(total)
         self._speed = [self._links[m.from_link].free_speed_mps
                        if m.from_link in self._links else 13.9
                        for m in intersection.movements]
@@ -116,7 +118,8 @@ class Sensor:
 
     # ------------------------------------------------------------------ fault checks
     def _problem(self, a: ApproachObservation, dt_s: float) -> str:
-        lanes = self._links[a.link].lanes if a.link in self._links else max(1, len(a.lanes))
+        lanes = max(self._links[a.link].lanes if a.link in self._links else 1, len(a.lanes),
+                    self._movement_lanes.get(a.link, 0))
         if not a.valid or any(not ln.valid for ln in a.lanes):
             return "reports invalid"
         if not _finite_nonneg(a.count_veh, a.occupancy, a.queue_veh, a.vehicles_veh):
@@ -127,7 +130,7 @@ class Sensor:
             return f"reports {a.queue_veh:g} halting of {a.vehicles_veh:g} vehicles"
         if not (math.isnan(a.speed_mps) or 0 <= a.speed_mps < 100):
             return f"reports speed {a.speed_mps:g} m/s"
-        most = lanes * max(dt_s, 0.0) * self.plausibility.max_flow_vphpl / 3600.0 + 1.0
+        most = lanes * max(dt_s, 0.0) * self.plausibility.max_flow_vphpl / 3600.0 + 2.0
         if a.count_veh > most:
             return f"counts {a.count_veh:g} vehicles in {dt_s:g} s"
         if a.reach_m > 0:
