@@ -82,7 +82,8 @@ def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: Prog
             fut = client.submit(call_job, job, task.path, task.key, key=f"signalbrain-count-"
                                 f"{task.key}-{batch}", pure=False)
             futures[fut] = task
-        for fut in as_completed(list(futures)):  # type: ignore[no-untyped-call]
+        for fut in as_completed(list(futures),  # type: ignore[no-untyped-call]
+                                loop=client.loop):
             task = futures[fut]
             try:
                 result = fut.result()

@@ -1,0 +1,60 @@
+"""``--scheduler``: the same batch on a Dask distributed cluster started by the test."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import replay_jobs
+from replay_jobs import PATTERNS, TRAFFIC_CAMERA_YAML, write_traffic_video
+
+from signalbrain.replay import count_videos
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """Address of a small in-process cluster (one worker, two threads)."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.slow
+def test_cluster_counts_like_local_processes(scheduler: str, tmp_path: Path) -> None:
+    videos = [write_traffic_video(tmp_path / f"v{i}.avi", n, seed=i)
+              for i, n in enumerate((3, 2))]
+    camera = tmp_path / "camera.yaml"
+    camera.write_text(TRAFFIC_CAMERA_YAML)
+    on_cluster = count_videos(videos, camera, tmp_path / "dask", scheduler=scheduler,
+                              progress=False)
+    local = count_videos(videos, camera, tmp_path / "local", workers=0, progress=False)
+    assert on_cluster.lines == local.lines == {"mid": {"total": 5, "positive": 2,
+                                                       "negative": 3}}
+    assert on_cluster.frames == local.frames
+    assert ((tmp_path / "dask" / "counts.csv").read_text()
+            == (tmp_path / "local" / "counts.csv").read_text())
+    again = count_videos(videos, camera, tmp_path / "dask", scheduler=scheduler, progress=False)
+    assert again.resumed == 2
+    assert again.lines == on_cluster.lines
+
+
+def test_cluster_failures_skip_only_their_video(scheduler: str, tmp_path: Path,
+                                                make_videos: Callable[..., list[Path]],
+                                                camera_file: Path) -> None:
+    videos = make_videos("a.avi", "boom.avi", "b.avi")
+    junk = tmp_path / "videos" / "junk.avi"
+    junk.write_bytes(b"RIFF" + bytes(200))
+    summary = count_videos([*videos, junk], camera_file, tmp_path / "out", scheduler=scheduler,
+                           job=functools.partial(replay_jobs.failing_job), progress=False)
+    reasons = {Path(s.video).name: s.reason for s in summary.skipped}
+    assert set(reasons) == {"boom.avi", "junk.avi"}
+    assert "simulated bug" in reasons["boom.avi"]
+    expected = sum(replay_jobs.expected(PATTERNS[n])["total"] for n in ("a.avi", "b.avi"))
+    assert summary.lines["L"]["total"] == expected
+    doc = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert len(doc["skipped"]) == 2
