@@ -68,14 +68,14 @@ Decisions where the original program does not fit the model
 
 from __future__ import annotations
 
-import gzip
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from signalbrain.errors import InputError
+from signalbrain.io._sumo_xml import Conn, RawNet, junction_indices, request_bits, scan_net
 from signalbrain.io.sumo_state import signal_state
 from signalbrain.io.sumo_tls import SumoLink, build_intersection
 from signalbrain.network.geometry import classify_turn, heading_deg
@@ -99,106 +99,6 @@ _DIR_TURN: dict[str, Turn] = {"s": "T", "l": "L", "L": "L", "r": "R", "R": "R", 
 _NOT_VEHICLE = {"pedestrian"}
 
 
-@dataclass(slots=True)
-class _Conn:
-    from_edge: str
-    to_edge: str
-    from_lane: int
-    to_lane: int
-    direction: str
-    tl: str | None
-    link_index: int | None
-
-
-@dataclass(slots=True)
-class _Raw:
-    """What one pass over the XML collects besides sumolib."""
-
-    lefthand: bool = False
-    functions: dict[str, str] = field(default_factory=dict)
-    inc_lanes: dict[str, list[str]] = field(default_factory=dict)
-    requests: dict[str, dict[int, tuple[str, str]]] = field(default_factory=dict)
-    conns_by_lane: dict[str, list[_Conn]] = field(default_factory=dict)
-    tl_conns: dict[str, list[_Conn]] = field(default_factory=dict)
-    tls_params: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
-
-
-def _open(path: Path) -> Any:
-    with path.open("rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path) if magic == b"\x1f\x8b" else path.open("rb")
-
-
-def _scan(path: Path) -> _Raw:
-    """One streaming pass: root attributes, junction rows, connections in order, tlLogic params."""
-    raw = _Raw()
-    junction: str | None = None
-    tls: tuple[str, str] | None = None
-    depth = 0
-    with _open(path) as fh:
-        for event, elem in ET.iterparse(fh, events=("start", "end")):
-            if event == "end":
-                depth -= 1
-                if elem.tag == "junction":
-                    junction = None
-                elif elem.tag == "tlLogic":
-                    tls = None
-                if depth <= 1:
-                    elem.clear()
-                continue
-            depth += 1
-            tag, a = elem.tag, elem.attrib
-            if depth == 1:
-                if tag != "net":
-                    raise InputError(f"not a SUMO network: the root element is <{tag}>, "
-                                     "expected <net>", source=str(path))
-                raw.lefthand = a.get("lefthand", "false").lower() == "true"
-            elif tag == "edge" and depth == 2:
-                raw.functions[a["id"]] = a.get("function", "")
-            elif tag == "junction" and depth == 2:
-                junction = a["id"]
-                raw.inc_lanes[junction] = a.get("incLanes", "").split()
-            elif tag == "request" and junction is not None:
-                raw.requests.setdefault(junction, {})[int(a["index"])] = (a["foes"],
-                                                                          a["response"])
-            elif tag == "connection" and depth == 2:
-                conn = _Conn(a["from"], a["to"], int(a["fromLane"]), int(a["toLane"]),
-                             a.get("dir", "s"), a.get("tl"),
-                             int(a["linkIndex"]) if "linkIndex" in a else None)
-                raw.conns_by_lane.setdefault(f"{conn.from_edge}_{conn.from_lane}", []).append(conn)
-                if conn.tl is not None and conn.link_index is not None:
-                    raw.tl_conns.setdefault(conn.tl, []).append(conn)
-            elif tag == "tlLogic" and depth == 2:
-                tls = (a["id"], a.get("programID", "0"))
-                raw.tls_params.setdefault(tls, [])
-            elif tag == "param" and tls is not None and depth == 3:
-                raw.tls_params[tls].append((a["key"], a.get("value", "")))
-    return raw
-
-
-def _junction_indices(raw: _Raw, junction: str) -> dict[int, int]:
-    """``id(connection) -> junction request index`` (SUMO's NBRequest numbering, as in
-    ``sumolib.net.node.Node.getLinkIndex``: incoming lanes in order, each lane's connections in
-    file order, pedestrian links other than walking area to crossing skipped)."""
-    out: dict[int, int] = {}
-    index = 0
-    for lane in raw.inc_lanes.get(junction, []):
-        for conn in raw.conns_by_lane.get(lane, []):
-            f_from = raw.functions.get(conn.from_edge, "")
-            f_to = raw.functions.get(conn.to_edge, "")
-            if f_to == "walkingarea" or (f_from == "walkingarea" and f_to != "crossing"):
-                continue
-            out[id(conn)] = index
-            index += 1
-    return out
-
-
-def _bits(row: str) -> set[int]:
-    """Indices set in a request row (SUMO writes link 0 as the last character)."""
-    n = len(row)
-    return {n - 1 - k for k, ch in enumerate(row) if ch == "1"}
-
-
 def _lanes(edge: Any) -> int:
     lanes = edge.getLanes()
     cars = sum(1 for lane in lanes if lane.allows("passenger"))
@@ -207,7 +107,7 @@ def _lanes(edge: Any) -> int:
     return sum(1 for lane in lanes if set(lane.getPermissions()) - _NOT_VEHICLE)
 
 
-def _turn(conn: _Conn, net: Any) -> Turn:
+def _turn(conn: Conn, net: Any) -> Turn:
     if conn.direction in _DIR_TURN:
         return _DIR_TURN[conn.direction]
     a, b = net.getEdge(conn.from_edge), net.getEdge(conn.to_edge)
@@ -216,7 +116,7 @@ def _turn(conn: _Conn, net: Any) -> Turn:
     return classify_turn(heading_deg(x0, y0, x1, y1), heading_deg(u0, v0, u1, v1))
 
 
-def _program(tls: Any, program_id: str | None, raw: _Raw, source: str
+def _program(tls: Any, program_id: str | None, raw: RawNet, source: str
              ) -> tuple[SumoProgram | None, list[str]]:
     programs = tls.getPrograms()
     tls_id = tls.getID()
@@ -243,7 +143,7 @@ def _program(tls: Any, program_id: str | None, raw: _Raw, source: str
                        tuple(raw.tls_params.get((tls_id, str(chosen)), ()))), notes
 
 
-def _check_program(program: SumoProgram, tls_conns: list[_Conn], source: str) -> None:
+def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> None:
     lengths = {len(p.state) for p in program.phases}
     problems = []
     if not program.phases:
@@ -259,7 +159,7 @@ def _check_program(program: SumoProgram, tls_conns: list[_Conn], source: str) ->
                          + "; ".join(problems), source=source)
 
 
-def _intersection(tls: Any, net: Any, raw: _Raw, program_id: str | None, source: str,
+def _intersection(tls: Any, net: Any, raw: RawNet, program_id: str | None, source: str,
                   edge_ok: set[str]) -> Intersection | None:
     program, notes = _program(tls, program_id, raw, source)
     if program is None:
@@ -287,7 +187,7 @@ def _intersection(tls: Any, net: Any, raw: _Raw, program_id: str | None, source:
         else:
             continue
         if node not in junctions:
-            junctions[node] = _junction_indices(raw, node)
+            junctions[node] = junction_indices(raw, node)
         jidx = junctions[node].get(id(conn))
         if jidx is not None:
             junction_of[conn.link_index] = (node, jidx)
@@ -302,7 +202,7 @@ def _intersection(tls: Any, net: Any, raw: _Raw, program_id: str | None, source:
         row = raw.requests.get(node, {}).get(ji)
         if row is None:
             continue
-        foe_bits, response_bits = _bits(row[0]), _bits(row[1])
+        foe_bits, response_bits = request_bits(row[0]), request_bits(row[1])
         for jj, j in per_node[node]:
             if j == i:
                 continue
@@ -369,7 +269,7 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
     if not p.is_file():
         raise InputError(f"file not found: {source}")
     try:
-        raw = _scan(p)
+        raw = scan_net(p)
     except ET.ParseError as exc:
         raise InputError(f"malformed XML: {exc}", source=source) from None
     except (OSError, EOFError, KeyError, ValueError) as exc:
