@@ -83,10 +83,12 @@ def _link_relations(foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]
 
 
 def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
-                    yields: set[tuple[int, int]], pedestrian: set[int]) -> list[str]:
-    """Human-readable notes on what is unsafe in the original program. Pedestrian links have
-    no yellow in SUMO (their clearance is a phase with vehicles still green), so the yellow
-    checks skip them."""
+                    yields: set[tuple[int, int]], links: Sequence[SumoLink]) -> list[str]:
+    """Human-readable notes on what is unsafe in the original program. Lanes of one stream
+    (same from and to edge) merging are no signal conflict; pedestrian links have no yellow in
+    SUMO (their clearance is a phase with vehicles still green), so the yellow checks skip them."""
+    pedestrian = {k.index for k in links if k.turn == "P"}
+    stream = {k.index: (k.from_edge, k.to_edge) for k in links}
     phases = program.phases
     n = len(phases)
     notes: list[str] = []
@@ -96,6 +98,8 @@ def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
         for a, b in foes:
             i, j = (a, b) if a < b else (b, a)
             if (i, j) in clash or s[i] not in GREEN or s[j] not in GREEN:
+                continue
+            if i in stream and stream[i] == stream.get(j):
                 continue
             if not (((i, j) in yields and s[i] in YIELD_GREEN)
                     or ((j, i) in yields and s[j] in YIELD_GREEN)):
@@ -263,7 +267,7 @@ def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLi
         With movements, conflicts, one ring of phases (numbered 1..n) and notes.
     """
     foes = sorted({(a, b) if a < b else (b, a) for a, b in foes})
-    notes = _original_notes(program, foes, yields, {k.index for k in links if k.turn == "P"})
+    notes = _original_notes(program, foes, yields, links)
     link_rel = _link_relations(foes, yields, program)
     constant = {k.index for k in links if len(set(_chars(program, k.index))) <= 1}
     movements = _group_movements(links, program, constant)
