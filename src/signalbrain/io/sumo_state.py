@@ -110,9 +110,12 @@ def signal_state(intersection: Intersection, protected: Iterable[str] = (),
                                 f"{intersection.id!r}; known: {known}")
             elif not intersection.movement(mid).sumo_link_indices:
                 problems.append(f"movement {mid!r} has no SUMO link indices")
+    n = link_count(intersection)
+    problems += [f"movement {mid!r} has a link index beyond the {n} links of the SUMO program"
+                 for mid in seen if intersection.has_movement(mid)
+                 and any(i >= n for i in intersection.movement(mid).sumo_link_indices)]
     if problems:
         raise InputError("; ".join(problems), source=f"intersection {intersection.id}")
-    n = link_count(intersection)
     state = _base_state(intersection, n)
     for char, ids in groups.items():
         for mid in ids:

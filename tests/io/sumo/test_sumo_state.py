@@ -52,3 +52,9 @@ def test_unmodelled_links_keep_their_constant_state() -> None:
 def test_bad_requests(kwargs: dict[str, list[str]], message: str) -> None:
     with pytest.raises(InputError, match=message):
         signal_state(_isec(), **kwargs)
+
+
+def test_index_beyond_the_program() -> None:
+    short = SumoProgram("A", "0", "static", 0.0, (SumoPhase(30, "GGg"),), 3)
+    with pytest.raises(InputError, match="beyond the 3 links"):
+        signal_state(_isec(short), protected=["S.T"])
