@@ -161,8 +161,8 @@ def count_videos(videos: Iterable[str | Path],
                                  scheduler=scheduler, reporter=reporter, check_record=parse_counts)
         except KeyboardInterrupt:
             done = sum(store.load(t.key) is not None for t in inputs.tasks)
-            reporter.end(f"count: interrupted; {done} of {len(inputs.tasks)} videos are "
-                         f"checkpointed in {store.folder}; run the same command to resume")
+            reporter.end(f"count: interrupted; {done} of {len(inputs.tasks)} videos have a "
+                         f"checkpoint in {store.folder}; run the same command to resume")
             raise
         counted: list[tuple[str, VideoCounts]] = []
         counted_frames = 0

@@ -33,7 +33,7 @@ class _Running:
     label: str
     frames_done: int = 0
     frames_total: int | None = None
-    last_print_s: float = 0.0
+    last_print_s: float = 0.0  # start, then last progress line: short videos print none
 
 
 @dataclass(slots=True)
@@ -82,13 +82,13 @@ class ProgressReporter:
 
     def started(self, key: str, label: str) -> None:
         """A worker started on a video."""
-        self._running.setdefault(key, _Running(label))
+        self._running.setdefault(key, _Running(label, last_print_s=self.clock()))
 
     def progress(self, key: str, label: str, frames_done: int, frames_total: int | None) -> None:
         """A worker reports ``frames_done`` of ``frames_total`` (None when unknown)."""
-        run = self._running.setdefault(key, _Running(label))
-        run.frames_done, run.frames_total = frames_done, frames_total
         now = self.clock()
+        run = self._running.setdefault(key, _Running(label, last_print_s=now))
+        run.frames_done, run.frames_total = frames_done, frames_total
         if not self._tty and now - run.last_print_s >= self.interval_s:
             run.last_print_s = now
             self._line(f"  {label}: {self._fraction(run)}")
