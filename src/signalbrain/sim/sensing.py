@@ -5,9 +5,10 @@ A :class:`DetectorReader` subscribes to the detectors signalbrain placed
 :class:`~signalbrain.control.base.Observation` per intersection: per lane the stop-line count (E1
 vehicles not seen on the loop the step before), halting and total vehicles, occupancy and mean
 speed over the zone (E2), and the distances to the stop line of the moving vehicles in the zone
-(what a camera or radar tracks); lanes are summed into approaches keyed by the network's link ids.
-A reading that is missing or impossible (negative, occupancy over 100 %, more halting than present)
-marks the lane ``valid=False`` so the controller can fall back; nothing else about vehicles is read.
+(what a camera or radar tracks; halting means slower than 0.1 m/s, SUMO's threshold); lanes are
+summed into approaches keyed by the network's link ids. A reading that is missing or impossible
+(occupancy outside 0-100 %, a vehicle count that disagrees with the vehicles seen) marks the lane
+``valid=False`` so the controller can fall back; nothing else about vehicles is read.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ __all__ = ["DetectorReader", "LinkMap", "link_map"]
 # TraCI variable ids (traci.constants), fixed by the TraCI protocol.
 _VEH_IDS = 0x12
 _OCCUPANCY = 0x13
-_MEAN_SPEED = 0x11
-_HALTING = 0x14
 _VEH_NUMBER = 0x10
-_MOVING_MPS = 0.1
+_SPEED = 0x40
+_LANE_ID = 0x51
+_LANE_POS = 0x56
+_TRACK_VARS = (_SPEED, _LANE_ID, _LANE_POS)
+_VEHICLE_M = 12.0  # a vehicle overlapping the zone end may have its front this far past it
+_MOVING_MPS = 0.1  # SUMO's halting threshold: slower counts as queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,7 @@ class _Lane:
     loop: str | None
     last_loop_ids: frozenset[str]
     last_zone_ids: frozenset[str]
+    empty: LaneObservation | None = None
 
 
 class DetectorReader:
@@ -132,12 +137,25 @@ class DetectorReader:
         self._subscribe()
 
     def _subscribe(self) -> None:
-        area_vars = [_VEH_IDS, _OCCUPANCY, _MEAN_SPEED, _HALTING, _VEH_NUMBER]
-        for lanes in self._lanes.values():
-            for _, lane in lanes:
+        area_vars = [_VEH_IDS, _OCCUPANCY, _VEH_NUMBER]
+        groups: dict[str, dict[str, list[_Lane]]] = {}
+        for isec, lanes in self._lanes.items():
+            for key, lane in lanes:
                 self._sumo.lanearea.subscribe(lane.spec.id, area_vars)
                 if lane.loop is not None:
                     self._sumo.inductionloop.subscribe(lane.loop, [_VEH_IDS])
+                groups.setdefault(isec, {}).setdefault(key, []).append(lane)
+        self._groups = {
+            isec: [
+                (key.partition(":")[0], key.partition(":")[2], tuple(lanes))
+                for key, lanes in by_key.items()
+            ]
+            for isec, by_key in groups.items()
+        }
+        # Vehicles are tracked once each (speed, lane, position) so zone readings need no
+        # per-vehicle calls; only vehicles inside a zone are ever looked at.
+        for vid in self._sumo.vehicle.getIDList():
+            self._sumo.vehicle.subscribe(vid, _TRACK_VARS)
 
     @property
     def detector_count(self) -> int:
@@ -146,31 +164,41 @@ class DetectorReader:
 
     def read(self, t_s: float) -> dict[str, Observation]:
         """Observations of every equipped intersection for the step that just ended."""
+        vehicle = self._sumo.vehicle
+        for vid in self._sumo.simulation.getDepartedIDList():
+            vehicle.subscribe(vid, _TRACK_VARS)
         area: Mapping[str, Mapping[int, Any]] = self._sumo.lanearea.getAllSubscriptionResults()
         loop: Mapping[str, Mapping[int, Any]] = self._sumo.inductionloop.getAllSubscriptionResults()
+        tracks: Mapping[str, Mapping[int, Any]] = vehicle.getAllSubscriptionResults()
         out: dict[str, Observation] = {}
-        for isec, lanes in self._lanes.items():
-            groups: dict[str, list[LaneObservation]] = {}
-            for key, lane in lanes:
-                groups.setdefault(key, []).append(self._lane(lane, area, loop))
-            approaches = {
-                k[9:]: ApproachObservation.from_lanes(k[9:], tuple(v))
-                for k, v in groups.items()
-                if k.startswith("approach:")
-            }
-            exits = {
-                k[5:]: ApproachObservation.from_lanes(k[5:], tuple(v))
-                for k, v in groups.items()
-                if k.startswith("exit:")
-            }
+        for isec, groups in self._groups.items():
+            approaches: dict[str, ApproachObservation] = {}
+            exits: dict[str, ApproachObservation] = {}
+            for role, link, lanes in groups:
+                obs = tuple(self._lane(lane, area, loop, tracks) for lane in lanes)
+                (approaches if role == "approach" else exits)[link] = (
+                    ApproachObservation.from_lanes(link, obs)
+                )
             out[isec] = Observation(t_s=t_s, approaches=approaches, exits=exits)
         return out
+
+    def _track(self, vid: str, tracks: Mapping[str, Mapping[int, Any]]) -> tuple[float, str, float]:
+        got = tracks.get(vid)
+        if got is not None:
+            return float(got[_SPEED]), str(got[_LANE_ID]), float(got[_LANE_POS])
+        vehicle = self._sumo.vehicle
+        return (
+            float(vehicle.getSpeed(vid)),
+            str(vehicle.getLaneID(vid)),
+            float(vehicle.getLanePosition(vid)),
+        )
 
     def _lane(
         self,
         lane: _Lane,
         area: Mapping[str, Mapping[int, Any]],
         loop: Mapping[str, Mapping[int, Any]],
+        tracks: Mapping[str, Mapping[int, Any]],
     ) -> LaneObservation:
         spec = lane.spec
         reach = spec.length_m + spec.to_stop_m
@@ -179,15 +207,8 @@ class DetectorReader:
             return LaneObservation(spec.lane, lane.movements, reach_m=reach, valid=False)
         ids = frozenset(res[_VEH_IDS])
         occupancy = float(res[_OCCUPANCY]) / 100.0
-        halting = float(res[_HALTING])
         number = float(res[_VEH_NUMBER])
-        speed = float(res[_MEAN_SPEED])
-        valid = (
-            0.0 <= occupancy <= 1.0
-            and 0.0 <= halting <= number
-            and number == len(ids)
-            and math.isfinite(speed)
-        )
+        valid = 0.0 <= occupancy <= 1.0 and number == len(ids)
         count = 0.0
         if spec.role == "exit":
             count = float(len(ids - lane.last_zone_ids))
@@ -200,24 +221,35 @@ class DetectorReader:
                 count = float(len(loop_ids - lane.last_loop_ids))
                 lane.last_loop_ids = loop_ids
         lane.last_zone_ids = ids
+        if not ids and lane.empty is not None and count == 0.0 and valid:
+            return lane.empty
+        # The tracked vehicles still inside the zone: speed and distance to the stop line (what
+        # a camera or radar sees; a vehicle that left the zone during the step is not tracked).
+        end_m = lane.lane_length_m + spec.to_stop_m
+        speeds: list[float] = []
         arrivals: list[float] = []
-        if spec.role == "approach" and ids:
-            vehicle = self._sumo.vehicle
-            end_m = lane.lane_length_m + spec.to_stop_m
-            arrivals = sorted(
-                end_m - vehicle.getLanePosition(vid)
-                for vid in ids
-                if vehicle.getSpeed(vid) > _MOVING_MPS
-            )
-        return LaneObservation(
+        for vid in ids:
+            speed_mps, lane_id, pos_m = self._track(vid, tracks)
+            if lane_id != spec.lane or not spec.start_m - 0.5 <= pos_m <= spec.end_m + _VEHICLE_M:
+                continue
+            speeds.append(speed_mps)
+            if speed_mps >= _MOVING_MPS and spec.role == "approach":
+                arrivals.append(min(max(end_m - pos_m, 0.0), reach))
+        arrivals.sort()
+        halting = sum(1 for v in speeds if v < _MOVING_MPS)
+        speed = sum(speeds) / len(speeds) if speeds else math.nan
+        out = LaneObservation(
             lane=spec.lane,
             movements=lane.movements,
             count_veh=count,
             occupancy=min(max(occupancy, 0.0), 1.0),
-            queue_veh=max(halting, 0.0),
-            vehicles_veh=max(number, 0.0),
-            speed_mps=speed if speed >= 0 else math.nan,
+            queue_veh=float(halting),
+            vehicles_veh=float(len(ids)),
+            speed_mps=speed,
             reach_m=reach,
             arrivals_m=tuple(arrivals),
             valid=valid,
         )
+        if not ids and count == 0.0 and valid:
+            lane.empty = out
+        return out

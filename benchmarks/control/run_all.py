@@ -1,0 +1,263 @@
+"""Evaluation harness: every controller and SUMO baseline on every scenario, judged by SUMO.
+
+Runs ``signalbrain.sim.run_sumo`` for each (scenario, controller) pair in parallel processes
+(libsumo runs one simulation per process) and writes
+
+* ``benchmarks/control/results.json``: the full ``sumo run`` JSON of every run, and
+* a markdown table in ``benchmarks/README.md`` between the Control section's markers.
+
+Scenarios: every ``*.sumocfg`` under ``../shared/data/scenarios`` (RESCO cologne1/3,
+ingolstadt1/7; LibSignal Atlanta 1x5 and two Hangzhou 1x1 hours), run over their own begin/end,
+plus generated ones (a 3x3 grid and a 1x5 corridor from ``netgenerate`` with ``randomTrips``
+demand). Settings as in RESCO where they matter for delay: seed 42, ``--time-to-teleport -1``,
+delay = timeLoss + departDelay over all vehicles (``mean_delay_all_s``), the scenario's own hour.
+Unlike RESCO, the networks keep their own yellow times (RESCO uses 3 s).
+
+Usage::
+
+    .venv/bin/python benchmarks/control/run_all.py [--workers 2] [--scenarios cologne1 ...]
+        [--controllers sumo adaptive ...] [--end S] [--no-readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("SIGNALBRAIN_SHARED", ROOT.parent / "shared")) / "data" / "scenarios"
+RESULTS = Path(__file__).resolve().parent / "results.json"
+README = ROOT / "benchmarks" / "README.md"
+BEGIN_MARK = "<!-- control:begin -->"
+END_MARK = "<!-- control:end -->"
+SUMO_ARGS = ("--seed", "42", "--time-to-teleport", "-1", "--no-warnings", "true")
+BASELINES = ("sumo", "actuated", "delay_based")
+SIGNALBRAIN = ("fixed", "max-pressure", "adaptive")
+# Baselines the adaptive controller is judged against (issue 5): SUMO's and max-pressure.
+JUDGED_AGAINST = ("sumo", "actuated", "delay_based", "max-pressure")
+# Published RESCO results (average delay [s], best of all methods incl. trained RL; fixed time).
+RESCO_BEST = {"cologne1": (26.1, 56.6), "cologne3": (24.0, 46.4), "ingolstadt1": (20.9, 39.4),
+              "ingolstadt7": (31.2, 91.3)}
+# Generated scenarios: name -> (netgenerate grid arguments, randomTrips period [s]).
+GENERATED: dict[str, tuple[tuple[str, ...], float]] = {
+    "grid3x3": (("--grid.number", "3"), 1.4),
+    "corridor1x5": (("--grid.x-number", "5", "--grid.y-number", "1"), 1.6),
+}
+GENERATED_END_S = 3600
+
+
+def shared_scenarios() -> dict[str, Path]:
+    """Every configuration under ../shared/data/scenarios, by folder name (empty if absent)."""
+    if not SHARED.is_dir():
+        return {}
+    return {p.parent.name: p for p in sorted(SHARED.glob("*/*/*.sumocfg"))}
+
+
+def generated_scenarios(work: Path) -> dict[str, Path]:
+    """Build (once) the generated grid and corridor scenarios under ``work``."""
+    import sumo  # type: ignore[import-not-found]
+
+    home = Path(sumo.SUMO_HOME)
+    out: dict[str, Path] = {}
+    for name, (grid_args, period_s) in GENERATED.items():
+        folder = work / name
+        cfg = folder / f"{name}.sumocfg"
+        if not cfg.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            net = folder / f"{name}.net.xml"
+            subprocess.run([str(home / "bin" / "netgenerate"), "--grid", *grid_args,
+                            "--grid.length", "250", "--grid.attach-length", "200",
+                            "--default.lanenumber", "2", "--tls.guess", "true",
+                            "--no-turnarounds", "true", "--seed", "42", "-o", str(net)],
+                           check=True, capture_output=True)
+            subprocess.run([sys.executable, str(home / "tools" / "randomTrips.py"), "-n",
+                            str(net), "-o", str(folder / "trips.xml"), "-r",
+                            str(folder / f"{name}.rou.xml"), "-e", str(GENERATED_END_S),
+                            "-p", str(period_s), "--seed", "42", "--fringe-factor", "100",
+                            "--validate"], check=True, capture_output=True)
+            cfg.write_text(
+                "<configuration>\n  <input>\n"
+                f'    <net-file value="{name}.net.xml"/>\n'
+                f'    <route-files value="{name}.rou.xml"/>\n  </input>\n'
+                f'  <time>\n    <begin value="0"/>\n    <end value="{GENERATED_END_S}"/>\n'
+                "  </time>\n</configuration>\n", encoding="utf-8")
+        out[name] = cfg
+    return out
+
+
+def available_controllers() -> tuple[str, ...]:
+    """SUMO's baselines plus the signalbrain controllers registered in this build."""
+    from signalbrain.sim import controller_names
+
+    known = set(controller_names())
+    return (*BASELINES, *(c for c in SIGNALBRAIN if c in known))
+
+
+def _run_one(scenario: str, config: str, controller: str, end_s: float | None) -> dict[str, Any]:
+    """One run in a worker process; errors are reported, not raised."""
+    t0 = time.perf_counter()
+    try:
+        from signalbrain.sim import run_sumo
+
+        data = run_sumo(config, controller, end_s=end_s, sumo_args=SUMO_ARGS).to_json()
+    except Exception as exc:  # a failing run must not sink the others
+        data = {"controller": controller, "config": config,
+                "error": f"{type(exc).__name__}: {exc}"}
+    data["scenario"] = scenario
+    data["harness_wall_s"] = round(time.perf_counter() - t0, 2)
+    return data
+
+
+def _fmt(x: Any, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def make_table(results: Sequence[Mapping[str, Any]]) -> str:
+    """The markdown table of all runs, grouped by scenario, plus the adaptive verdict."""
+    lines = [
+        "| scenario | controller | delay (s) | delay, all vehicles (s) | travel time (s) "
+        "| waiting (s) | arrived (veh/h) | unfinished | ctrl CPU (ms per sim s) "
+        "| ctrl CPU per signal (ms per sim s) | safety |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    by_scenario: dict[str, list[Mapping[str, Any]]] = {}
+    for r in results:
+        by_scenario.setdefault(str(r["scenario"]), []).append(r)
+    verdicts: list[str] = []
+    order = {c: i for i, c in enumerate((*BASELINES, *SIGNALBRAIN))}
+    for scenario in sorted(by_scenario):
+        runs = sorted(by_scenario[scenario], key=lambda r: order.get(str(r["controller"]), 99))
+        for r in runs:
+            if "error" in r:
+                lines.append(f"| {scenario} | {r['controller']} | error: {r['error'][:80]} "
+                             "| | | | | | | | |")
+                continue
+            span = float(r["end_s"]) - float(r["begin_s"])
+            arrived_vph = r["vehicles"]["arrived"] / span * 3600.0 if span > 0 else math.nan
+            unfinished = r["unfinished"]["running"] + r["unfinished"]["waiting_to_enter"]
+            cpu = r["controller_cpu_s"] / span * 1000.0 if span > 0 else math.nan
+            per_signal = cpu / r["signals"] if r.get("signals") else math.nan
+            safety = ("audited, 0" if r["controller"] not in BASELINES
+                      and not any(r["safety"].values())
+                      else "n/a (SUMO)" if r["controller"] in BASELINES
+                      else json.dumps(r["safety"]))
+            lines.append(
+                f"| {scenario} | {r['controller']} | {_fmt(r['mean_delay_s'])} "
+                f"| {_fmt(r['mean_delay_all_s'])} | {_fmt(r['mean_travel_time_s'])} "
+                f"| {_fmt(r['mean_waiting_s'])} | {_fmt(arrived_vph, 0)} | {unfinished} "
+                f"| {_fmt(cpu, 3)} | {_fmt(per_signal, 3)} | {safety} |")
+        verdicts.append(_verdict(scenario, runs))
+    return "\n".join(lines) + "\n\n" + "\n".join(verdicts) + "\n"
+
+
+def _verdict(scenario: str, runs: Sequence[Mapping[str, Any]]) -> str:
+    ok = {str(r["controller"]): r for r in runs if "error" not in r}
+    base = {c: ok[c]["mean_delay_all_s"] for c in JUDGED_AGAINST
+            if c in ok and ok[c]["mean_delay_all_s"] is not None}
+    text = f"- **{scenario}**: "
+    if not base:
+        return text + "no baseline ran"
+    best = min(base, key=lambda c: base[c])
+    text += f"best baseline {best} {base[best]:.1f} s (all-vehicle delay)"
+    if "adaptive" in ok and ok["adaptive"]["mean_delay_all_s"] is not None:
+        ratio = ok["adaptive"]["mean_delay_all_s"] / base[best]
+        arrived = ok["adaptive"]["vehicles"]["arrived"]
+        best_arrived = ok[best]["vehicles"]["arrived"]
+        text += (f"; adaptive {ok['adaptive']['mean_delay_all_s']:.1f} s = {ratio:.2f} x "
+                 f"(target <= 0.85), arrived {arrived} vs {best_arrived}")
+    if scenario in RESCO_BEST:
+        best_pub, fixed_pub = RESCO_BEST[scenario]
+        text += f"; RESCO published best {best_pub} s, fixed time {fixed_pub} s"
+    return text
+
+
+def update_readme(table: str, meta: str, path: Path = README) -> None:
+    """Replace the Control section's table (between its markers), creating what is missing."""
+    block = f"{BEGIN_MARK}\n{meta}\n\n{table}{END_MARK}"
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# signalbrain benchmarks\n"
+    if BEGIN_MARK in text and END_MARK in text:
+        head, rest = text.split(BEGIN_MARK, 1)
+        _, tail = rest.split(END_MARK, 1)
+        text = head + block + tail
+    else:
+        section = (
+            "\n## Control\n\n"
+            "Closed-loop runs in SUMO 1.28 (`benchmarks/control/run_all.py`; full JSON in "
+            "`benchmarks/control/results.json`). Seed 42, `--time-to-teleport -1`, each "
+            "scenario's own hour. *delay* is the `sumo run` contract's `mean_delay_s` (mean "
+            "timeLoss of arrived vehicles); *delay, all vehicles* is RESCO's definition "
+            "(timeLoss + departDelay over every vehicle due, including those still driving at "
+            "the end and those never let in: `mean_delay_all_s`). Controller CPU counts "
+            "signalbrain's controller and conflict monitor, not SUMO nor detector reading. "
+            "Baselines `sumo` (the network's own programs), `actuated` and `delay_based` "
+            "(those programs converted) are run by SUMO, so their safety is not audited.\n\n"
+        )
+        text = text.rstrip("\n") + "\n" + section + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the harness; returns 0 when every run succeeded, 3 when some failed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenarios", nargs="*", default=None, help="names (default all)")
+    parser.add_argument("--controllers", nargs="*", default=None, help="default all available")
+    parser.add_argument("--end", type=float, default=None, help="override every run's end [s]")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/signalbrain-bench"),
+                        help="where generated scenarios are built")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args(argv)
+
+    scenarios = {**shared_scenarios(), **generated_scenarios(args.work)}
+    if args.scenarios:
+        scenarios = {k: v for k, v in scenarios.items() if k in args.scenarios}
+    controllers = tuple(args.controllers) if args.controllers else available_controllers()
+    tasks = [(s, str(cfg), c) for s, cfg in scenarios.items() for c in controllers]
+    # Long scenarios first so the two workers finish together.
+    tasks.sort(key=lambda t: -sum(f.stat().st_size for f in Path(t[1]).parent.iterdir()))
+    results: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn"),
+                             max_tasks_per_child=1) as pool:
+        futures = [pool.submit(_run_one, s, cfg, c, args.end) for s, cfg, c in tasks]
+        for fut in as_completed(futures):
+            r = fut.result()
+            results.append(r)
+            status = r.get("error") or (f"delay {r['mean_delay_s']} s, all "
+                                        f"{r['mean_delay_all_s']} s")
+            print(f"[{len(results)}/{len(tasks)}] {r['scenario']} {r['controller']}: {status} "
+                  f"({r['harness_wall_s']} s)", flush=True)
+    wall = time.perf_counter() - t0
+    results.sort(key=lambda r: (r["scenario"], r["controller"]))
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    table = make_table(results)
+    print(table)
+    if not args.no_readme:
+        import sumo as sumo_pkg
+
+        meta = (f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+                f"SUMO {_sumo_version(sumo_pkg)}, {len(tasks)} runs on {args.workers} "
+                f"processes in {wall:.0f} s wall.")
+        update_readme(table, meta)
+    return 3 if any("error" in r for r in results) else 0
+
+
+def _sumo_version(pkg: Any) -> str:
+    return str(getattr(pkg, "__version__", "") or "1.28")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
