@@ -12,6 +12,9 @@ from pathlib import Path
 from signalbrain.errors import InputError, Problem
 from signalbrain.io.bundled import bundled_dir, bundled_names, bundled_network
 from signalbrain.io.network_yaml import network_to_dict, parse_network, read_network, write_network
+from signalbrain.io.sumo_net import read_sumo_net
+from signalbrain.io.sumo_programs import write_sumo_programs
+from signalbrain.io.sumo_state import signal_state
 from signalbrain.network.model import Network
 
 __all__ = [
@@ -22,8 +25,11 @@ __all__ = [
     "network_to_dict",
     "parse_network",
     "read_network",
+    "read_sumo_net",
+    "signal_state",
     "sumocfg_files",
     "write_network",
+    "write_sumo_programs",
 ]
 
 
@@ -59,7 +65,5 @@ def load_network(path: str | Path) -> Network:
             )
         p, name = nets[0], nets[0].name.lower()
     if name.endswith((".net.xml", ".net.xml.gz")):
-        from signalbrain.io.sumo_net import read_sumo_net
-
         return read_sumo_net(p)
     raise InputError(f"{p}: unknown network format; expected .yaml, .yml, .net.xml or .sumocfg")
