@@ -153,14 +153,31 @@ def isolated_kernel(y_phase, isec_group_indptr, group_seg_indptr, seg_slot_indpt
 
     ``cycle_fixed[s]`` forces the cycle of intersection ``s`` (NaN: choose by Webster)."""
     n_isec = isec_group_indptr.size - 1
+    max_ng = 1
+    for s in range(n_isec):
+        max_ng = max(max_ng, isec_group_indptr[s + 1] - isec_group_indptr[s])
+    max_seg = 1
+    for sg in range(seg_slot_indptr.size - 1):
+        max_seg = max(max_seg, seg_slot_indptr[sg + 1] - seg_slot_indptr[sg])
+    g_lost_buf = np.zeros(max_ng)
+    g_w_buf = np.zeros(max_ng)
+    g_lo_buf = np.zeros(max_ng)
+    g_hi_buf = np.zeros(max_ng)
+    g_y_buf = np.zeros(max_ng)
+    g_len_buf = np.zeros(max_ng)
+    lost_buf = np.zeros(max_seg)
+    w_buf = np.zeros(max_seg)
+    lo_buf = np.zeros(max_seg)
+    hi_buf = np.zeros(max_seg)
+    out_buf = np.zeros(max_seg)
     for s in range(n_isec):
         g0, g1 = isec_group_indptr[s], isec_group_indptr[s + 1]
         ng = g1 - g0
-        g_lost = np.zeros(ng)
-        g_w = np.zeros(ng)
-        g_lo = np.zeros(ng)
-        g_hi = np.zeros(ng)
-        g_y = np.zeros(ng)
+        g_lost = g_lost_buf[:ng]
+        g_w = g_w_buf[:ng]
+        g_lo = g_lo_buf[:ng]
+        g_hi = g_hi_buf[:ng]
+        g_y = g_y_buf[:ng]
         flags = 0
         for gi in range(ng):
             g = g0 + gi
@@ -218,7 +235,7 @@ def isolated_kernel(y_phase, isec_group_indptr, group_seg_indptr, seg_slot_indpt
                 cyc = sum_hi
                 if cyc < cycle_min[s]:
                     flags |= FLAG_SHORT_CYCLE
-        g_len = np.zeros(ng)
+        g_len = g_len_buf[:ng]
         if _fill(g_lost, g_w, g_lo, g_hi, cyc, g_len):
             flags |= FLAG_MAX_GREEN
         for gi in range(ng):
@@ -226,17 +243,17 @@ def isolated_kernel(y_phase, isec_group_indptr, group_seg_indptr, seg_slot_indpt
             for sg in range(group_seg_indptr[g], group_seg_indptr[g + 1]):
                 a, b = seg_slot_indptr[sg], seg_slot_indptr[sg + 1]
                 n = b - a
-                lost = np.empty(n)
-                w = np.empty(n)
-                lo = np.empty(n)
-                hi = np.empty(n)
+                lost = lost_buf[:n]
+                w = w_buf[:n]
+                lo = lo_buf[:n]
+                hi = hi_buf[:n]
                 for k in range(n):
                     p = slot_phase[a + k]
                     lost[k] = phase_lost[p]
                     w[k] = max(y_phase[p], WEIGHT_EPS)
                     lo[k] = phase_lo[p]
                     hi[k] = phase_hi[p]
-                out = np.empty(n)
+                out = out_buf[:n]
                 if _fill(lost, w, lo, hi, g_len[gi], out):
                     flags |= FLAG_MAX_GREEN
                 for k in range(n):

@@ -275,7 +275,8 @@ class TimingPlan:
     def check(self, intersection: Intersection) -> list[Problem]:
         """Every way this plan breaks the limits of ``intersection`` (empty when it keeps them).
 
-        Checks that the plan times exactly the intersection's phases with its rings, that every
+        A plan may leave out (skip) phases of the intersection as long as every movement is
+        still served by a phase it times. Checks that it times no unknown phase, that every
         green lasts at least the larger of ``min_green_s`` and ``ped_min_s`` and at most
         ``max_green_s``, that yellow and all-red are at least the phase's, and that the cycle lies
         in ``[cycle_min_s, cycle_max_s]``.
@@ -288,9 +289,15 @@ class TimingPlan:
                                f"{intersection.id!r}"))
         want = {p.number for p in intersection.phases}
         have = set(self._index)
-        if want != have:
+        if have - want:
             out.append(Problem(format_path(base, "phases"),
-                               f"times phases {sorted(have)}; the intersection has {sorted(want)}"))
+                               f"times phases {sorted(have - want)} the intersection does not "
+                               f"have (it has {sorted(want)})"))
+        served = {m for p in intersection.phases if p.number in have for m in p.movements}
+        unserved = [m.id for m in intersection.movements if m.id not in served]
+        if unserved:
+            out.append(Problem(format_path(base, "phases"),
+                               f"movements no timed phase serves: {', '.join(unserved[:8])}"))
         for i, pt in enumerate(self.phases):
             if pt.number not in want:
                 continue

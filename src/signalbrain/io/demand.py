@@ -1,0 +1,390 @@
+"""Demand files: movement flows from a demand YAML, a counts CSV or SUMO routes.
+
+demand YAML
+    ::
+
+        peak_hour_factor: 0.92          # optional, default 1
+        flows_vph:                      # movement id -> veh/h
+          W_A.T: 620
+          W_A.L: 80
+        heavy_share: {W_A.T: 0.04}      # optional, movement id -> share in [0, 1]
+
+    A bare mapping of movement ids to flows is accepted too.
+counts CSV
+    The vision output of ``signalbrain count`` (``video,camera,t_start_s,t_end_s,kind,id,vehicles``,
+    see ``DESIGN.md``). A ``movement`` row id ``FROM->TO`` names two zones of the camera; their
+    ``approach`` fields (link ids) give the network movement from link FROM to link TO. Without the
+    camera files the two names are taken as link ids, or the id as a movement id. Flow rate =
+    vehicles / seconds covered x 3600. ``line`` rows give approach totals; they are split over the
+    approach's movements with :data:`DEFAULT_TURN_SHARES` only for approaches no movement row
+    covers.
+SUMO routes
+    A ``.rou.xml``: every ``vehicle`` with a ``route`` (inline or by reference), every ``flow`` with
+    ``vehsPerHour``, ``period``, ``probability`` or ``number``, and route distributions. Each pair
+    of consecutive edges that a network movement joins counts one vehicle for that movement. Flows
+    are per hour of the demand period (first to last departure, or the ``begin``/``end`` given).
+    Vehicles of a ``vType`` with a heavy ``vClass`` (truck, trailer, bus, coach, delivery) count
+    towards the movement's heavy share. ``trip`` elements (origin and destination only) are routed
+    on the network's turn-aware link graph by free-flow time.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+import math
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from signalbrain.demand.model import Demand, check_demand
+from signalbrain.errors import InputError, Problem, format_path
+from signalbrain.io._fields import Fields, load_yaml
+from signalbrain.network.graph import to_link_graph
+from signalbrain.network.model import Network
+
+__all__ = [
+    "DEFAULT_TURN_SHARES",
+    "HEAVY_VCLASSES",
+    "demand_to_dict",
+    "parse_demand",
+    "read_counts_csv",
+    "read_demand",
+    "read_demand_yaml",
+    "read_sumo_routes",
+    "write_demand",
+]
+
+DEFAULT_TURN_SHARES: Mapping[str, float] = {"L": 0.15, "T": 0.7, "R": 0.15, "U": 0.0}
+"""Turning shares used to split line (approach) counts when no movement counts exist."""
+HEAVY_VCLASSES = frozenset({"truck", "trailer", "bus", "coach", "delivery"})
+COUNT_COLUMNS = ("video", "camera", "t_start_s", "t_end_s", "kind", "id", "vehicles")
+
+
+# -- YAML --------------------------------------------------------------------------------------
+def parse_demand(doc: Any, source: str | None = None, network: Network | None = None) -> Demand:
+    """A :class:`Demand` from plain data (see the module docstring)."""
+    f = Fields(source)
+    top = f.mapping(doc, "(document)")
+    if "flows_vph" not in top:
+        top = {"flows_vph": top}
+    f.unknown_keys(top, "", ("flows_vph", "heavy_share", "peak_hour_factor"))
+    flows = {k: f.number(f.mapping(top["flows_vph"], "flows_vph"), k, "flows_vph", minimum=0.0)
+             for k in f.mapping(top["flows_vph"], "flows_vph")}
+    heavy_doc = f.mapping(top.get("heavy_share"), "heavy_share", required=False)
+    heavy = {k: f.number(heavy_doc, k, "heavy_share", minimum=0.0, maximum=1.0) for k in heavy_doc}
+    phf = f.number(top, "peak_hour_factor", "", 1.0, minimum=0.0, exclusive=True, maximum=1.0)
+    f.raise_if_any()
+    demand = Demand(flows, heavy, phf, source)
+    if network is not None:
+        problems = check_demand(network, demand)
+        if problems:
+            raise InputError(problems)
+    return demand
+
+
+def read_demand_yaml(path: str | Path, network: Network | None = None) -> Demand:
+    """Read a demand YAML file."""
+    return parse_demand(load_yaml(path), str(path), network)
+
+
+def demand_to_dict(demand: Demand) -> dict[str, Any]:
+    """Plain data of a demand (the YAML layout)."""
+    doc: dict[str, Any] = {"peak_hour_factor": demand.peak_hour_factor,
+                           "flows_vph": {k: round(float(v), 3)
+                                         for k, v in demand.flows_vph.items()}}
+    if demand.heavy_share:
+        doc["heavy_share"] = {k: round(float(v), 4) for k, v in demand.heavy_share.items()}
+    return doc
+
+
+def write_demand(demand: Demand, path: str | Path) -> Path:
+    """Write a demand YAML file."""
+    import yaml
+
+    p = Path(path)
+    try:
+        p.write_text(yaml.safe_dump(demand_to_dict(demand), sort_keys=False), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {p}: {exc}") from None
+    return p
+
+
+# -- counts CSV --------------------------------------------------------------------------------
+def _movement_by_links(network: Network) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for s in network.intersections:
+        for m in s.movements:
+            if m.turn != "P":
+                out.setdefault((m.from_link, m.to_link), m.id)
+    return out
+
+
+def read_counts_csv(path: str | Path, network: Network, *,
+                    cameras: Mapping[str, Any] | None = None) -> Demand:
+    """Movement flows [veh/h] from a ``counts.csv`` of ``signalbrain count``.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    network
+        The network whose movements the counts belong to.
+    cameras
+        Camera id -> :class:`~signalbrain.io.camera.CameraSpec`, to map zone ids to links.
+    """
+    source = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+            header = rows[0].keys() if rows else ()
+    except FileNotFoundError:
+        raise InputError(f"file not found: {source}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read CSV: {exc}", source) from None
+    missing = [c for c in COUNT_COLUMNS if rows and c not in header]
+    if missing:
+        raise InputError(f"missing columns {', '.join(missing)}; expected "
+                         f"{','.join(COUNT_COLUMNS)}", source)
+    by_links = _movement_by_links(network)
+    known_mv = {m.id for s in network.intersections for m in s.movements}
+    zone_link: dict[tuple[str, str], str] = {}
+    for cam_id, spec in (cameras or {}).items():
+        for zone in getattr(spec, "zones", ()):
+            if zone.approach:
+                zone_link[(cam_id, zone.id)] = zone.approach
+        for line in getattr(spec, "lines", ()):
+            if line.approach:
+                zone_link[(cam_id, line.id)] = line.approach
+    problems: list[Problem] = []
+    mv_veh: dict[str, float] = defaultdict(float)
+    line_veh: dict[str, float] = defaultdict(float)
+    bins: dict[str, set[tuple[str, float, float]]] = defaultdict(set)
+    for i, row in enumerate(rows):
+        where = f"row {i + 2}"
+        try:
+            t0, t1 = float(row["t_start_s"]), float(row["t_end_s"])
+            veh = float(row["vehicles"])
+        except (TypeError, ValueError):
+            problems.append(Problem(where, "t_start_s, t_end_s and vehicles must be numbers"))
+            continue
+        if not (t1 > t0 and veh >= 0 and math.isfinite(veh)):
+            problems.append(Problem(where, "needs t_end_s > t_start_s and vehicles >= 0"))
+            continue
+        cam, kind, rid = row["camera"], row["kind"], row["id"]
+        if kind == "movement":
+            mid = None
+            if "->" in rid:
+                a, b = rid.split("->", 1)
+                mid = by_links.get((zone_link.get((cam, a), a), zone_link.get((cam, b), b)))
+            elif rid in known_mv:
+                mid = rid
+            if mid is None:
+                problems.append(Problem(where, f"movement {rid!r} of camera {cam!r} matches no "
+                                               "network movement (give the camera files, or "
+                                               "name links FROM->TO)"))
+                continue
+            mv_veh[mid] += veh
+            bins[mid].add((row["video"], t0, t1))
+        elif kind == "line":
+            link = zone_link.get((cam, rid), rid)
+            if not network.has_link(link):
+                continue  # a line without an approach counts nothing for the network
+            line_veh[link] += veh
+            bins["line:" + link].add((row["video"], t0, t1))
+        else:
+            problems.append(Problem(format_path(where, "kind"),
+                                    f"= {kind!r}: must be line or movement"))
+    if problems:
+        raise InputError(problems, source)
+    flows: dict[str, float] = {}
+    for mid, veh in mv_veh.items():
+        seconds = sum(t1 - t0 for _, t0, t1 in bins[mid])
+        flows[mid] = veh / seconds * 3600.0
+    covered = {m.from_link for s in network.intersections for m in s.movements if m.id in flows}
+    for link, veh in line_veh.items():
+        if link in covered:
+            continue
+        seconds = sum(t1 - t0 for _, t0, t1 in bins["line:" + link])
+        total = veh / seconds * 3600.0
+        mvs = [m for s in network.intersections for m in s.movements if m.from_link == link]
+        weights = [DEFAULT_TURN_SHARES.get(m.turn, 0.0) for m in mvs]
+        wsum = sum(weights)
+        for m, w in zip(mvs, weights, strict=True):
+            if wsum > 0:
+                flows[m.id] = total * w / wsum
+    return Demand(flows, source=source)
+
+
+# -- SUMO routes -------------------------------------------------------------------------------
+def _time(value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        if ":" in value:  # SUMO also accepts d:h:m:s / h:m:s
+            parts = [float(x) for x in value.split(":")]
+            total = 0.0
+            for x, scale in zip(reversed(parts), (1, 60, 3600, 86400), strict=False):
+                total += x * scale
+            return total
+        raise
+
+
+def _iter_xml(path: Path) -> Iterator[tuple[str, ET.Element]]:
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        yield from ET.iterparse(fh, events=("start", "end"))
+
+
+def read_sumo_routes(paths: str | Path | list[str | Path], network: Network, *,
+                     begin_s: float | None = None, end_s: float | None = None) -> Demand:
+    """Movement flows [veh/h] from SUMO route files (see the module docstring).
+
+    Parameters
+    ----------
+    paths
+        One or more ``.rou.xml`` files (gzipped ok).
+    network
+        The network (normally imported from the SUMO ``.net.xml`` the routes drive on).
+    begin_s, end_s
+        The demand period [s]; by default first and last departure.
+    """
+    files = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
+    by_links = _movement_by_links(network)
+    routes: dict[str, list[str]] = {}
+    dists: dict[str, list[tuple[list[str], float]]] = {}
+    vtype_heavy: dict[str, bool] = {}
+    counts: dict[str, float] = defaultdict(float)
+    heavy: dict[str, float] = defaultdict(float)
+    t_first, t_last = math.inf, -math.inf
+    graph: nx.DiGraph | None = None
+
+    def add(edges: list[str], n: float, vtype: str | None) -> None:
+        is_heavy = vtype_heavy.get(vtype or "", False)
+        for a, b in itertools.pairwise(edges):
+            mid = by_links.get((a, b))
+            if mid is not None:
+                counts[mid] += n
+                if is_heavy:
+                    heavy[mid] += n
+
+    def route_of(elem: ET.Element) -> list[tuple[list[str], float]]:
+        ref = elem.get("route")
+        if ref is not None:
+            if ref in routes:
+                return [(routes[ref], 1.0)]
+            if ref in dists:
+                return dists[ref]
+            return []
+        inner = elem.find("route")
+        if inner is not None and inner.get("edges"):
+            return [(inner.get("edges", "").split(), 1.0)]
+        dist = elem.find("routeDistribution")
+        if dist is not None:
+            return _distribution(dist)
+        return []
+
+    def _distribution(dist: ET.Element) -> list[tuple[list[str], float]]:
+        items = [(r.get("edges", "").split(), float(r.get("probability", "1")))
+                 for r in dist.findall("route") if r.get("edges")]
+        items += [(routes[r.get("refId", "")], float(r.get("probability", "1")))
+                  for r in dist.findall("route") if r.get("refId") in routes]
+        total = sum(w for _, w in items) or 1.0
+        return [(e, w / total) for e, w in items]
+
+    def trip_edges(elem: ET.Element) -> list[tuple[list[str], float]]:
+        nonlocal graph
+        a, b = elem.get("from"), elem.get("to")
+        if not a or not b or not network.has_link(a) or not network.has_link(b):
+            return []
+        if graph is None:
+            graph = to_link_graph(network)
+        try:
+            path = nx.shortest_path(graph, a, b, weight=lambda u, v, d: graph.nodes[v].get(
+                "travel_time_s", 1.0) if graph is not None else 1.0)
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            return []
+        return [(list(path), 1.0)]
+
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"file not found: {path}")
+        depth = 0
+        try:
+            for event, elem in _iter_xml(path):
+                if event == "start":
+                    depth += 1
+                    continue
+                depth -= 1
+                tag = elem.tag
+                if tag == "vType":
+                    vtype_heavy[elem.get("id", "")] = elem.get("vClass", "") in HEAVY_VCLASSES
+                elif tag == "route" and depth == 1 and elem.get("id"):
+                    routes[elem.get("id", "")] = elem.get("edges", "").split()
+                elif tag == "routeDistribution" and depth == 1 and elem.get("id"):
+                    dists[elem.get("id", "")] = _distribution(elem)
+                elif tag in ("vehicle", "trip") and depth == 1:
+                    t = _time(elem.get("depart"), 0.0) if elem.get("depart") not in (
+                        "triggered", "containerTriggered", "begin") else 0.0
+                    items = route_of(elem) if tag == "vehicle" or elem.find("route") is not None \
+                        else trip_edges(elem)
+                    for edges, w in items:
+                        add(edges, w, elem.get("type"))
+                    t_first, t_last = min(t_first, t), max(t_last, t)
+                    elem.clear()
+                elif tag == "flow" and depth == 1:
+                    b = _time(elem.get("begin"), 0.0)
+                    e = _time(elem.get("end"), b + 3600.0)
+                    span = max(e - b, 0.0)
+                    if elem.get("number") is not None:
+                        n = float(elem.get("number", "0"))
+                    elif elem.get("vehsPerHour") is not None:
+                        n = float(elem.get("vehsPerHour", "0")) * span / 3600.0
+                    elif elem.get("perHour") is not None:
+                        n = float(elem.get("perHour", "0")) * span / 3600.0
+                    elif elem.get("period") is not None:
+                        per = elem.get("period", "1")
+                        rate = float(per.split("(")[1].rstrip(")")) if per.startswith("exp(") \
+                            else 1.0 / float(per)
+                        n = rate * span
+                    elif elem.get("probability") is not None:
+                        n = float(elem.get("probability", "0")) * span
+                    else:
+                        n = 0.0
+                    items = route_of(elem) if elem.get("route") or elem.find("route") is not None \
+                        or elem.find("routeDistribution") is not None else trip_edges(elem)
+                    for edges, w in items:
+                        add(edges, n * w, elem.get("type"))
+                    t_first, t_last = min(t_first, b), max(t_last, e)
+                    elem.clear()
+        except ET.ParseError as exc:
+            raise InputError(f"malformed XML: {exc}", str(path)) from None
+        except ValueError as exc:
+            raise InputError(f"bad number in routes: {exc}", str(path)) from None
+    lo = begin_s if begin_s is not None else (t_first if math.isfinite(t_first) else 0.0)
+    hi = end_s if end_s is not None else (t_last if math.isfinite(t_last) else 3600.0)
+    hours = max(hi - lo, 60.0) / 3600.0
+    flows = {m: n / hours for m, n in counts.items()}
+    shares = {m: min(1.0, heavy[m] / counts[m]) for m in heavy if counts[m] > 0}
+    return Demand(flows, shares, source=", ".join(str(p) for p in files))
+
+
+def read_demand(path: str | Path, network: Network, **kwargs: Any) -> Demand:
+    """Read demand by suffix: ``.yaml``/``.yml`` demand YAML, ``.csv`` counts, ``.rou.xml``
+    (or ``.xml``, ``.xml.gz``) SUMO routes."""
+    name = str(path).lower()
+    if name.endswith((".yaml", ".yml")):
+        return read_demand_yaml(path, network)
+    if name.endswith(".csv"):
+        return read_counts_csv(path, network, **kwargs)
+    if name.endswith((".xml", ".xml.gz")):
+        return read_sumo_routes(path, network, **kwargs)
+    raise InputError(f"demand file {path}: unknown format; expected .yaml (demand), .csv "
+                     "(counts of signalbrain count) or .rou.xml (SUMO routes)")

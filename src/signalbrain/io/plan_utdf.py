@@ -1,0 +1,116 @@
+"""Plans as a Synchro UTDF combined CSV (the timing sections).
+
+The Universal Traffic Data Format (Trafficware, *Synchro Studio User Guide*, ch. "UTDF") stores a
+network in one CSV file of bracketed sections. :func:`write_plan_utdf` writes the sections that
+carry timing, which is what Synchro's "Merge data from UTDF" and controller databases exchange:
+
+``[Network]``
+    ``UTDFVERSION`` 8 and the time/distance metric flag.
+``[Nodes]``
+    one row per signal: numeric ``INTID`` (1..n in plan order), ``TYPE`` 0 (signalized), ``X``,
+    ``Y`` [m] and ``DESCRIPTION`` = the signalbrain intersection id.
+``[Timeplans]``
+    per signal: ``Control Type`` 0 (pretimed), ``Cycle Length``, ``Lock Timings`` 0,
+    ``Referenced To`` 0 (begin of green), ``Reference Phase`` (first phase of ring 1, whose green
+    starts the cycle), ``Offset`` [s], ``Master`` 0, ``Yield`` 0, ``Node 0`` = INTID.
+``[Phases]``
+    one column per phase number ``D1``...: ``BRP`` (barrier, ring, position digits),
+    ``MinGreen``, ``MaxGreen`` (= the pretimed green), ``VehExt`` 0, ``Yellow``, ``AllRed``,
+    ``Recall`` 3 (max recall, as pretimed), ``MinSplit``, ``Start``/``End`` (split start and end in
+    the cycle, offset applied), ``LocalStart`` (from the cycle start) and ``ActGreen``.
+Phases a signal does not have are left empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from signalbrain.errors import InputError
+from signalbrain.network.model import Network
+from signalbrain.timing.plan import NetworkPlan, TimingPlan
+
+__all__ = ["plan_utdf_text", "write_plan_utdf"]
+
+_ROWS = ("BRP", "MinGreen", "MaxGreen", "VehExt", "Yellow", "AllRed", "Recall", "MinSplit",
+         "Start", "End", "LocalStart", "ActGreen")
+
+
+def _n(x: float) -> str:
+    r = round(float(x), 1)
+    return str(int(r)) if r.is_integer() else f"{r:.1f}"
+
+
+def _brp(plan: TimingPlan) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for b, group in enumerate(plan.barriers):
+        members = set(group)
+        for r, ring in enumerate(plan.rings):
+            seq = [n for n in ring if n in members]
+            for pos, n in enumerate(seq):
+                out[n] = f"{b + 1}{r + 1}{pos + 1}"
+    return out
+
+
+def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
+    """The UTDF CSV text (see the module docstring)."""
+    isecs = [s for s in network.intersections if s.id in plan.plans]
+    max_phase = max((ph.number for s in isecs for ph in plan.plans[s.id].phases), default=8)
+    width = max(8, max_phase)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerows([["[Network]"], ["Network Settings"], ["RECORDNAME", "DATA"],
+                 ["UTDFVERSION", "8"], ["Metric", "1"], ["Source", "signalbrain"], []])
+    w.writerows([["[Nodes]"], ["Node Data"],
+                 ["INTID", "TYPE", "X", "Y", "Z", "DESCRIPTION"]])
+    for k, s in enumerate(isecs, start=1):
+        xs = [network.node(n).x_m for n in s.nodes if network.has_node(n)]
+        ys = [network.node(n).y_m for n in s.nodes if network.has_node(n)]
+        x = sum(xs) / len(xs) if xs else 0.0
+        y = sum(ys) / len(ys) if ys else 0.0
+        w.writerow([k, 0, _n(x), _n(y), 0, s.id])
+    w.writerows([[], ["[Timeplans]"], ["Timing Plan Settings"], ["RECORDNAME", "INTID", "DATA"]])
+    for k, s in enumerate(isecs, start=1):
+        p = plan.plans[s.id]
+        ref = p.rings[0][0] if p.rings and p.rings[0] else p.phases[0].number
+        for name, value in (("Control Type", "0"), ("Cycle Length", _n(p.cycle_s)),
+                            ("Lock Timings", "0"), ("Referenced To", "0"),
+                            ("Reference Phase", str(ref)), ("Offset", _n(p.offset_s)),
+                            ("Master", "0"), ("Yield", "0"), ("Node 0", str(k))):
+            w.writerow([name, k, value])
+    w.writerows([[], ["[Phases]"], ["Phase Data"],
+                 ["RECORDNAME", "INTID", *[f"D{i}" for i in range(1, width + 1)]]])
+    for k, s in enumerate(isecs, start=1):
+        p = plan.plans[s.id]
+        brp = _brp(p)
+        cols: dict[str, list[str]] = {r: [""] * width for r in _ROWS}
+        for pt in p.phases:
+            i = pt.number - 1
+            ph = s.phase(pt.number)
+            local = p.phase_start_s(pt.number)
+            start = (p.offset_s + local) % p.cycle_s
+            values = {"BRP": brp.get(pt.number, ""), "MinGreen": _n(max(ph.min_green_s,
+                                                                         ph.ped_min_s)),
+                      "MaxGreen": _n(pt.green_s), "VehExt": "0", "Yellow": _n(pt.yellow_s),
+                      "AllRed": _n(pt.all_red_s), "Recall": "3",
+                      "MinSplit": _n(ph.min_split_s), "Start": _n(start),
+                      "End": _n((start + pt.split_s) % p.cycle_s), "LocalStart": _n(local),
+                      "ActGreen": _n(pt.green_s)}
+            for r in _ROWS:
+                cols[r][i] = values[r]
+        for r in _ROWS:
+            w.writerow([r, k, *cols[r]])
+    return buf.getvalue()
+
+
+def write_plan_utdf(network: Network, plan: NetworkPlan, path: str | Path) -> Path:
+    """Write the plan as a Synchro UTDF combined CSV file."""
+    if any(ph.number < 1 for p in plan.plans.values() for ph in p.phases):
+        raise InputError("UTDF numbers phases from 1: a plan has a phase number < 1")
+    p = Path(path)
+    try:
+        p.write_text(plan_utdf_text(network, plan), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {p}: {exc}") from None
+    return p

@@ -1,0 +1,340 @@
+"""numba kernels of the platoon-progression (TRANSYT-style) model, on CSR arrays.
+
+Time is discretised into ``N`` steps per coordination-group cycle (``dt = C_group / N`` per
+signal). Flows are vehicles per step. Plain-numpy twins are in
+:mod:`signalbrain.timing._reference_coord`.
+
+Model (Robertson 1969; TRANSYT, Vincent, Mitchell & Robertson 1980):
+
+* a movement discharges at its saturation flow while its effective green shows and it has a queue,
+  otherwise it passes its arrivals (cyclic steady state: one warm-up cycle, one measured);
+* platoons leaving a signal disperse on the way to the next one:
+  ``q_d(i) = F q_u(i - T) + (1 - F) q_d(i - 1)`` with ``T = beta t`` and
+  ``F = 1 / (1 + alpha beta t)``, ``t`` the travel time in steps, ``alpha = 0.35``, ``beta = 0.8``;
+* performance index ``PI = delay + K x stops`` with delay in vehicle-seconds per cycle and ``K``
+  the delay equivalent of one stop [s]; a vehicle is stopped when it arrives to a queue or a red.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "arc_profile_kernel",
+    "arc_table_kernel",
+    "arrivals_kernel",
+    "green_mask_kernel",
+    "offset_search_kernel",
+    "queue_kernel",
+    "red_start_kernel",
+]
+
+
+@njit(cache=True)
+def _add_window(row, a, b, dt, n):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Add the coverage of the cyclic window [a, b) [s] to the steps of ``row``."""
+    period = dt * n
+    length = b - a
+    if length <= 0.0:
+        return
+    if length >= period:
+        for i in range(n):
+            row[i] += 1.0
+        return
+    a = a % period
+    b = a + length
+    for i in range(n):
+        s0 = i * dt
+        s1 = s0 + dt
+        for shift in (0.0, period):
+            lo = max(s0 + shift, a)
+            hi = min(s1 + shift, b)
+            if hi > lo:
+                row[i] += (hi - lo) / dt
+
+
+@njit(cache=True)
+def green_mask_kernel(split, green, clear, isec_group_indptr, group_seg_indptr,  # type: ignore[no-untyped-def]
+                      seg_slot_indptr, slot_phase, mp_indptr, mp_phase, mp_carry,
+                      movement_isec, isec_cycle, isec_group_cycle, start_lost_s, extension_s,
+                      out_mask):  # pragma: no cover
+    """Share of each step that each movement has effective green, in its signal's local time."""
+    n_mov, n = out_mask.shape
+    starts = np.zeros(split.size)
+    for s in range(isec_group_indptr.size - 1):
+        t0 = 0.0
+        for g in range(isec_group_indptr[s], isec_group_indptr[s + 1]):
+            glen = 0.0
+            for sg in range(group_seg_indptr[g], group_seg_indptr[g + 1]):
+                t = t0
+                for k in range(seg_slot_indptr[sg], seg_slot_indptr[sg + 1]):
+                    p = slot_phase[k]
+                    starts[p] = t
+                    t += split[p]
+                glen = max(glen, t - t0)
+            t0 += glen
+    for m in range(n_mov):
+        s = movement_isec[m]
+        c = isec_cycle[s]
+        cg = isec_group_cycle[s]
+        dt = cg / n
+        reps = max(1, int(cg / c + 0.5))
+        for i in range(n):
+            out_mask[m, i] = 0.0
+        for k in range(mp_indptr[m], mp_indptr[m + 1]):
+            p = mp_phase[k]
+            a = starts[p] + start_lost_s
+            if mp_carry[k]:
+                b = starts[p] + split[p] + start_lost_s
+            else:
+                b = starts[p] + green[p] + min(extension_s, clear[p])
+            for r in range(reps):
+                _add_window(out_mask[m], a + r * c, b + r * c, dt, n)
+        for i in range(n):
+            if out_mask[m, i] > 1.0:
+                out_mask[m, i] = 1.0
+
+
+@njit(cache=True)
+def _red_start(mask):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """First step of the longest stretch without full green (where a queue starts to form)."""
+    n = mask.size
+    best = 0
+    best_len = -1
+    for i in range(n):
+        if mask[i] >= 1.0 or (mask[(i - 1) % n] < 1.0 and i != 0):
+            continue
+        j = 0
+        while j < n and mask[(i + j) % n] < 1.0:
+            j += 1
+        if j > best_len:
+            best_len = j
+            best = i
+    return best
+
+
+@njit(cache=True)
+def _queue(arr, cap, start, dep, record):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Cyclic point queue from ``start`` (the red start, queue taken as empty there); a second
+    cycle runs only if the queue does not clear. Returns (queue-steps, stops) of the last cycle.
+
+    ``cap`` is the discharge capacity of each step [veh]; a vehicle that arrives to a queue, or in
+    the red part of a step, stops."""
+    n = arr.size
+    q = 0.0
+    qsum = 0.0
+    stops = 0.0
+    for _rep in range(2):
+        qsum = 0.0
+        stops = 0.0
+        i = start
+        for _j in range(n):
+            a = arr[i]
+            c = cap[i]
+            if q > 1e-9 or c <= 0.0:
+                stops += a
+            avail = q + a
+            d = avail if avail < c else c
+            q = avail - d
+            qsum += q
+            if record:
+                dep[i] = d
+            i += 1
+            if i == n:
+                i = 0
+        if q <= 1e-9:
+            break
+    return qsum, stops
+
+
+@njit(cache=True)
+def red_start_kernel(mask, out_start):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Per movement, the step where its longest red (not fully green) stretch begins."""
+    for m in range(mask.shape[0]):
+        out_start[m] = _red_start(mask[m])
+
+
+@njit(cache=True)
+def queue_kernel(arrivals, cap, red_start, out_dep, out_delay_steps, out_stops):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Departures (veh/step), queue-steps and stops per cycle of every movement; ``cap`` is
+    the discharge capacity per step [veh] (saturation flow x effective green share)."""
+    for m in range(arrivals.shape[0]):
+        qs, st = _queue(arrivals[m], cap[m], red_start[m], out_dep[m], True)
+        out_delay_steps[m] = qs
+        out_stops[m] = st
+
+
+@njit(cache=True)
+def arc_profile_kernel(dep, arc_feed_indptr, arc_feed, arc_travel_steps, alpha, beta,  # type: ignore[no-untyped-def]
+                       out_prof):  # pragma: no cover
+    """Dispersed platoon arriving at each arc's downstream stop line (upstream local time)."""
+    n_arc, n = out_prof.shape
+    up = np.zeros(n)
+    for a in range(n_arc):
+        for i in range(n):
+            up[i] = 0.0
+        for k in range(arc_feed_indptr[a], arc_feed_indptr[a + 1]):
+            m = arc_feed[k]
+            for i in range(n):
+                up[i] += dep[m, i]
+        t = arc_travel_steps[a]
+        big_t = beta * t
+        f = 1.0 / (1.0 + alpha * big_t)
+        shift = int(big_t + 0.5)
+        mean = 0.0
+        for i in range(n):
+            mean += up[i]
+        prev = mean / n
+        for rep in range(4):
+            for i in range(n):
+                x = f * up[(i - shift) % n] + (1.0 - f) * prev
+                if rep == 3:
+                    out_prof[a, i] = x
+                prev = x
+
+
+@njit(cache=True)
+def _approach(a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Scale of the platoon and uniform extra [veh/step] of an arc's approach."""
+    link = arc_link[a]
+    q_v = 0.0
+    m0 = -1
+    for k in range(link_down_indptr[link], link_down_indptr[link + 1]):
+        m = link_down_movements[k]
+        q_v += flows[m]
+        m0 = m
+    if m0 < 0:
+        return 0.0, 0.0, 0.0
+    n = prof.shape[1]
+    per_cycle = q_v * dt_mov[m0] * n / 3600.0
+    up_total = 0.0
+    for i in range(n):
+        up_total += prof[a, i]
+    scale = min(1.0, per_cycle / up_total) if up_total > 0.0 else 0.0
+    extra = max(0.0, per_cycle - up_total) / n
+    return q_v, scale, extra
+
+
+@njit(cache=True)
+def arc_table_kernel(prof, arc_link, link_down_indptr, link_down_movements, flows, cap,  # type: ignore[no-untyped-def]
+                     red_start, dt_mov, stop_penalty_s, out_table):  # pragma: no cover
+    """PI [veh s per cycle] of each arc's downstream movements for every relative offset."""
+    n_arc, n = out_table.shape
+    arr = np.zeros(n)
+    dummy = np.zeros(n)
+    base = np.zeros(2 * n)
+    for a in range(n_arc):
+        q_v, scale, extra = _approach(a, prof, arc_link, link_down_indptr, link_down_movements,
+                                      flows, dt_mov)
+        for i in range(n):
+            base[i] = scale * prof[a, i] + extra
+            base[i + n] = base[i]
+        link = arc_link[a]
+        for delta in range(n):
+            cost = 0.0
+            if q_v > 0.0:
+                for k in range(link_down_indptr[link], link_down_indptr[link + 1]):
+                    m = link_down_movements[k]
+                    share = flows[m] / q_v
+                    if share <= 0.0:
+                        continue
+                    for i in range(n):
+                        arr[i] = share * base[i + delta]
+                    qs, st = _queue(arr, cap[m], red_start[m], dummy, False)
+                    cost += qs * dt_mov[m] + stop_penalty_s * st
+            out_table[a, delta] = cost
+
+
+@njit(cache=True)
+def arrivals_kernel(prof, offsets, arc_u, arc_v, link_arc, arc_link, link_down_indptr,  # type: ignore[no-untyped-def]
+                    link_down_movements, movement_from_link, flows, dt_mov,
+                    out_arr):  # pragma: no cover
+    """Arrival profile of every movement (its signal's local time) given offsets [steps]."""
+    n_mov, n = out_arr.shape
+    for m in range(n_mov):
+        link = movement_from_link[m]
+        a = link_arc[link] if link >= 0 else -1
+        if a < 0:
+            u = flows[m] * dt_mov[m] / 3600.0
+            for i in range(n):
+                out_arr[m, i] = u
+            continue
+        q_v, scale, extra = _approach(a, prof, arc_link, link_down_indptr, link_down_movements,
+                                      flows, dt_mov)
+        share = flows[m] / q_v if q_v > 0.0 else 0.0
+        delta = (offsets[arc_v[a]] - offsets[arc_u[a]]) % n
+        for i in range(n):
+            out_arr[m, i] = share * (scale * prof[a, (i + delta) % n] + extra)
+
+
+@njit(cache=True)
+def _signal_cost(s, o, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in, sig_out_indptr,  # type: ignore[no-untyped-def]
+                 sig_out, placed):  # pragma: no cover
+    n = table.shape[1]
+    c = 0.0
+    for k in range(sig_in_indptr[s], sig_in_indptr[s + 1]):
+        a = sig_in[k]
+        u = arc_u[a]
+        if placed[u]:
+            c += table[a, (o - offsets[u]) % n]
+    for k in range(sig_out_indptr[s], sig_out_indptr[s + 1]):
+        a = sig_out[k]
+        v = arc_v[a]
+        if placed[v]:
+            c += table[a, (offsets[v] - o) % n]
+    return c
+
+
+@njit(cache=True)
+def offset_search_kernel(table, arc_u, arc_v, sig_in_indptr, sig_in, sig_out_indptr, sig_out,  # type: ignore[no-untyped-def]
+                         period, order, offsets, greedy, max_sweeps):  # pragma: no cover
+    """Offsets [steps] minimising the sum of arc tables: greedy placement in ``order`` (when
+    ``greedy``), then coordinate descent sweeps until no signal improves. Returns sweeps run."""
+    n_sig = offsets.size
+    placed = np.zeros(n_sig, dtype=np.bool_)
+    if greedy:
+        for j in range(order.size):
+            s = order[j]
+            best = 0
+            best_c = np.inf
+            for o in range(period[s]):
+                c = _signal_cost(s, o, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in,
+                                 sig_out_indptr, sig_out, placed)
+                if c < best_c - 1e-12:
+                    best_c = c
+                    best = o
+            offsets[s] = best
+            placed[s] = True
+    for s in range(n_sig):
+        placed[s] = True
+    dirty = np.ones(n_sig, dtype=np.bool_)
+    sweeps = 0
+    for _ in range(max_sweeps):
+        sweeps += 1
+        changed = False
+        for j in range(order.size):
+            s = order[j]
+            if not dirty[s]:
+                continue
+            dirty[s] = False
+            cur = offsets[s]
+            best = cur
+            best_c = _signal_cost(s, cur, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in,
+                                  sig_out_indptr, sig_out, placed)
+            for o in range(period[s]):
+                c = _signal_cost(s, o, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in,
+                                 sig_out_indptr, sig_out, placed)
+                if c < best_c - 1e-9:
+                    best_c = c
+                    best = o
+            if best != cur:
+                offsets[s] = best
+                changed = True
+                for k in range(sig_in_indptr[s], sig_in_indptr[s + 1]):
+                    dirty[arc_u[sig_in[k]]] = True
+                for k in range(sig_out_indptr[s], sig_out_indptr[s + 1]):
+                    dirty[arc_v[sig_out[k]]] = True
+        if not changed:
+            break
+    return sweeps

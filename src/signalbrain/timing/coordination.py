@@ -1,0 +1,283 @@
+"""Network coordination: common cycles and offsets by a platoon-progression model (TRANSYT style).
+
+Steps of :meth:`Coordinator.solve`:
+
+1. **Isolated plans** for every signal (:mod:`signalbrain.timing.isolated`).
+2. **Coordination groups**: signals joined by arcs (a link, or a chain of links through
+   unsignalized nodes, of at most ``max_travel_s`` free-flow time, see
+   :mod:`signalbrain.timing._coord_pack`) form one group; a group runs one common cycle, the
+   longest Webster cycle of its members (or the one requested). A member whose own cycle fits in
+   half of it, minimum greens included, runs the half cycle (double cycling).
+3. **Splits** at the common cycle by equisaturation.
+4. **Offsets**: cyclic flow profiles, platoon dispersion along arcs and point-queue delay and stops
+   at each stop line give, for every arc, the performance index of its downstream movements as a
+   function of the relative offset of its two signals (a table over the ``N`` steps of the cycle).
+   The network PI is the sum over arcs plus the (offset-independent) uniform approaches, so the
+   search places signals greedily in breadth-first order and then runs coordinate-descent sweeps
+   (TRANSYT's hill climb, one signal at a time over every offset) until no signal improves. The
+   upstream departure profiles that build the tables are then recomputed with the arrivals of the
+   new offsets and the search repeats (``iterations``).
+
+The kernels are in :mod:`signalbrain.timing._kernels_coord` with numpy twins in
+:mod:`signalbrain.timing._reference_coord`.
+
+References
+----------
+Robertson, D. I. (1969). TRANSYT: a traffic network study tool. RRL Report LR 253.
+Vincent, R. A., Mitchell, A. I., Robertson, D. I. (1980). User guide to TRANSYT version 8.
+TRRL Report LR 888.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from signalbrain.errors import InputError
+from signalbrain.network.model import Network
+from signalbrain.timing._coord_pack import ArcArrays, pack_arcs
+from signalbrain.timing._kernels import FLAG_MIN_EXCEEDS_MAX_CYCLE
+from signalbrain.timing._kernels_coord import (
+    arc_profile_kernel,
+    arc_table_kernel,
+    arrivals_kernel,
+    green_mask_kernel,
+    offset_search_kernel,
+    queue_kernel,
+    red_start_kernel,
+)
+from signalbrain.timing.isolated import IsolatedSolver, SplitResult
+from signalbrain.timing.plan import NetworkPlan
+
+__all__ = ["CoordinationResult", "Coordinator"]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+ALPHA = 0.35
+BETA = 0.8
+START_LOST_S = 2.0
+EXTENSION_S = 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class _Model:
+    cap: F64  # discharge capacity per movement and step [veh]
+    red_start: I64  # where each movement's longest red begins [step]
+    dt_mov: F64  # step length of each movement's signal [s]
+    travel_steps: F64  # free-flow travel time of each arc [steps]
+
+
+@dataclass(frozen=True, eq=False)
+class CoordinationResult:
+    """Array result of a coordinated re-plan.
+
+    ``split`` is the equisaturation result at the chosen cycles; ``group`` the coordination group
+    of each signal, ``group_cycle_s`` its common cycle, ``offset_s`` each signal's offset [s];
+    ``pi_start`` / ``pi`` the model's performance index [veh h/h] with all offsets 0 and with the
+    optimised offsets; ``delay_vehh`` and ``stops_vph`` its parts.
+    """
+
+    split: SplitResult
+    group: I64
+    group_cycle_s: F64
+    offset_s: F64
+    pi_start: float
+    pi: float
+    delay_vehh: float
+    stops_vph: float
+    sweeps: int
+
+
+class Coordinator:
+    """Coordinated re-planning of a network; packs the network once.
+
+    Parameters
+    ----------
+    network
+        The network.
+    steps
+        Time steps per cycle of the profile model (even).
+    stop_penalty_s
+        ``K``: the delay [s] one stop is worth in the performance index.
+    max_travel_s
+        Signals further apart than this free-flow time are not coordinated with each other.
+    """
+
+    def __init__(self, network: Network, *, steps: int = 50, stop_penalty_s: float = 10.0,
+                 max_travel_s: float = 180.0, solver: IsolatedSolver | None = None,
+                 arcs: ArcArrays | None = None) -> None:
+        if steps < 4 or steps % 2:
+            raise InputError(f"steps = {steps}: must be an even number >= 4")
+        self.network = network
+        self.steps = steps
+        self.stop_penalty_s = stop_penalty_s
+        self.solver = solver or IsolatedSolver(network)
+        self.arcs = arcs or pack_arcs(network, max_travel_s)
+        n_sig = network.signal_count
+        self.group, self.order = self._groups(n_sig)
+        self.n_groups = int(self.group.max()) + 1 if n_sig else 0
+
+    def _groups(self, n_sig: int) -> tuple[I64, npt.NDArray[np.int32]]:
+        adj: list[list[int]] = [[] for _ in range(n_sig)]
+        for u, v in zip(self.arcs.arc_u.tolist(), self.arcs.arc_v.tolist(), strict=True):
+            adj[u].append(v)
+            adj[v].append(u)
+        group = np.full(n_sig, -1, dtype=np.int64)
+        order: list[int] = []
+        g = 0
+        for root in sorted(range(n_sig), key=lambda s: -len(adj[s])):
+            if group[root] >= 0:
+                continue
+            group[root] = g
+            queue = deque([root])
+            while queue:
+                s = queue.popleft()
+                order.append(s)
+                for t in adj[s]:
+                    if group[t] < 0:
+                        group[t] = g
+                        queue.append(t)
+            g += 1
+        return group, np.array(order, dtype=np.int32)
+
+    # -- cycles ---------------------------------------------------------------------------------
+    def cycles(self, free: SplitResult, cycle_s: float | None = None) -> tuple[F64, F64]:
+        """Per signal: its own cycle and its group's common cycle [s]."""
+        n_sig = self.network.signal_count
+        group_cycle = np.zeros(max(self.n_groups, 1))
+        np.maximum.at(group_cycle, self.group, free.cycle_s)
+        if cycle_s is not None:
+            group_cycle[:] = cycle_s
+        gc = group_cycle[self.group] if n_sig else np.zeros(0)
+        own = gc.copy()
+        half = free.cycle_s <= 0.5 * gc
+        own[half] = 0.5 * gc[half]
+        return own, gc
+
+    # -- model ----------------------------------------------------------------------------------
+    def _model(self, split: SplitResult, group_cycle: F64) -> _Model:
+        ta = self.solver.arrays
+        arr = ta.net
+        n = self.steps
+        mask = np.zeros((len(ta.movement_ids), n))
+        green_mask_kernel(split.split_s, split.green_s, ta.phase_clear_s, ta.isec_group_indptr,
+                          ta.group_seg_indptr, ta.seg_slot_indptr, ta.slot_phase, ta.mp_indptr,
+                          ta.mp_phase, ta.mp_carry, arr.movement_intersection, split.cycle_s,
+                          group_cycle, START_LOST_S, EXTENSION_S, mask)
+        dt_sig = group_cycle / n
+        dt_mov = np.ascontiguousarray(dt_sig[arr.movement_intersection])
+        cap = np.ascontiguousarray(mask * (split.sat_vph * dt_mov / 3600.0)[:, None])
+        red = np.zeros(mask.shape[0], dtype=np.int64)
+        red_start_kernel(mask, red)
+        travel_steps = self.arcs.arc_travel_s / dt_sig[self.arcs.arc_v] if self.arcs.n_arcs \
+            else np.zeros(0)
+        return _Model(cap, red, dt_mov, np.ascontiguousarray(travel_steps))
+
+    def _profiles(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64]:
+        n_mov = arrivals.shape[0]
+        dep = np.zeros_like(arrivals)
+        qs = np.zeros(n_mov)
+        st = np.zeros(n_mov)
+        queue_kernel(arrivals, model.cap, model.red_start, dep, qs, st)
+        prof = np.zeros((self.arcs.n_arcs, self.steps))
+        arc_profile_kernel(dep, self.arcs.arc_feed_indptr, self.arcs.arc_feed,
+                           model.travel_steps, ALPHA, BETA, prof)
+        return prof, qs, st
+
+    def _arrivals(self, prof: F64, offsets: npt.NDArray[np.int64], flows: F64,
+                  dt_mov: F64) -> F64:
+        arr = self.solver.arrays.net
+        out = np.zeros((flows.size, self.steps))
+        arrivals_kernel(prof, offsets, self.arcs.arc_u, self.arcs.arc_v, self.arcs.link_arc,
+                        self.arcs.arc_link, arr.link_down_indptr, arr.link_down_movements,
+                        arr.movement_from_link, flows, dt_mov, out)
+        return out
+
+    def evaluate(self, split: SplitResult, group_cycle: F64, flows: F64,
+                 offsets_steps: npt.NDArray[np.int64], passes: int = 2
+                 ) -> tuple[float, float, float]:
+        """Model PI, delay [veh h/h] and stops [1/h] of a plan with offsets in steps."""
+        return self._evaluate(self._model(split, group_cycle), flows, offsets_steps, passes)
+
+    def _uniform(self, flows: F64, model: _Model) -> F64:
+        return np.ascontiguousarray(np.repeat((flows * model.dt_mov / 3600.0)[:, None],
+                                              self.steps, axis=1))
+
+    def _evaluate(self, model: _Model, flows: F64, offsets: npt.NDArray[np.int64],
+                  passes: int) -> tuple[float, float, float]:
+        arrivals = self._uniform(flows, model)
+        for _ in range(passes):
+            prof, _qs, _st = self._profiles(arrivals, model)
+            arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
+        _prof, qs, st = self._profiles(arrivals, model)
+        cycle_mov = model.dt_mov * self.steps
+        delay = float(np.sum(qs * model.dt_mov / cycle_mov)) if qs.size else 0.0
+        stops = float(np.sum(st / cycle_mov) * 3600.0) if st.size else 0.0
+        return delay + self.stop_penalty_s * stops / 3600.0, delay, stops
+
+    # -- solve ----------------------------------------------------------------------------------
+    def solve(self, flows_vph: F64, heavy: F64 | None = None, *, cycle_s: float | None = None,
+              iterations: int = 1, max_sweeps: int = 30) -> CoordinationResult:
+        """Common cycles, splits and offsets for flows in movement order."""
+        free = self.solver.solve(flows_vph, heavy)
+        own, group_cycle = self.cycles(free, cycle_s)
+        split = self.solver.solve(flows_vph, heavy, own)
+        # a half cycle that cannot hold the minimum greens goes back to the full cycle
+        bad = (split.flags & FLAG_MIN_EXCEEDS_MAX_CYCLE).astype(bool) & (own < group_cycle)
+        if np.any(bad):
+            own[bad] = group_cycle[bad]
+            split = self.solver.solve(flows_vph, heavy, own)
+        # minimum greens may lengthen a cycle beyond the requested one: the group follows
+        if np.any(split.cycle_s > own + 1e-9):
+            half = own < group_cycle - 1e-9
+            need = np.where(half, 2.0 * split.cycle_s, split.cycle_s)
+            g_cycle = np.zeros(self.n_groups)
+            np.maximum.at(g_cycle, self.group, need)
+            group_cycle = g_cycle[self.group]
+            own = np.where(half, 0.5 * group_cycle, group_cycle)
+            split = self.solver.solve(flows_vph, heavy, own)
+        flows = np.ascontiguousarray(flows_vph, dtype=np.float64)
+        model = self._model(split, group_cycle)
+        n_sig = self.network.signal_count
+        offsets = np.zeros(n_sig, dtype=np.int64)
+        pi_start, _, _ = self._evaluate(model, flows, offsets, 1)
+        period = np.where(own < group_cycle - 1e-9, self.steps // 2, self.steps).astype(np.int64)
+        arrivals = self._uniform(flows, model)
+        sweeps = 0
+        a = self.arcs
+        net_arr = self.solver.arrays.net
+        for it in range(iterations):
+            prof, _qs, _st = self._profiles(arrivals, model)
+            table = np.zeros((a.n_arcs, self.steps))
+            arc_table_kernel(prof, a.arc_link, net_arr.link_down_indptr,
+                             net_arr.link_down_movements, flows, model.cap, model.red_start,
+                             model.dt_mov, self.stop_penalty_s, table)
+            sweeps += int(offset_search_kernel(table, a.arc_u, a.arc_v, a.sig_in_indptr, a.sig_in,
+                                               a.sig_out_indptr, a.sig_out, period, self.order,
+                                               offsets, it == 0, max_sweeps))
+            arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
+        pi, delay, stops = self._evaluate(model, flows, offsets, 1)
+        if pi > pi_start:  # never worse than the uncoordinated start
+            offsets[:] = 0
+            pi, delay, stops = self._evaluate(model, flows, offsets, 1)
+        offset_s = (offsets * (group_cycle / self.steps)) % split.cycle_s if n_sig else \
+            np.zeros(0)
+        return CoordinationResult(split, self.group, group_cycle, offset_s, pi_start, pi, delay,
+                                  stops, sweeps)
+
+    def plans(self, result: CoordinationResult, notes: tuple[str, ...] = ()) -> NetworkPlan:
+        """:class:`NetworkPlan` of a result, with the model's figures as ``objective``."""
+        sizes = np.bincount(result.group, minlength=self.n_groups) if result.group.size else \
+            np.zeros(0, dtype=np.int64)
+        coordinated = int(np.sum(sizes > 1))
+        half = int(np.sum(result.split.cycle_s < result.group_cycle_s - 1e-9))
+        text = (f"{coordinated} coordination groups of 2 or more signals; "
+                f"{int(np.sum(sizes == 1))} signals run alone; {half} run half cycles",)
+        plan = self.solver.plans(result.split, result.offset_s, notes + text)
+        objective = {"pi_vehh": result.pi, "pi_start_vehh": result.pi_start,
+                     "delay_vehh": result.delay_vehh, "stops_vph": result.stops_vph}
+        return NetworkPlan(plan.plans, plan.notes, objective)
