@@ -44,16 +44,23 @@ def test_routes_around_a_long_queue():
     graph = RoutingGraph(net)
     free = graph.shortest("B0_W", "B0_E", TravelTimes(net))
     assert free.links == ("B0_W_I0_0", "I0_0_I0_1", "I0_1_I0_2", "I0_2_B0_E")
-    jam = TravelTimes(net, conditions={"I0_0_I0_1": LinkCondition(queue_veh=60.0)})
+    cfg = EscortConfig(queue_weight=1.0)
+    jam = TravelTimes(net, cfg, {"I0_0_I0_1": LinkCondition(queue_veh=100.0)})
     detour = graph.shortest("B0_W", "B0_E", jam)
     assert "I0_0_I0_1" not in detour.links
-    assert detour.cost_s < free.cost_s + EscortConfig().flush_s(60.0, 2)
+    assert detour.cost_s < free.cost_s + cfg.flush_s(100.0, 2)
+    turns = sum(1 for m in detour.movements if m and not m.endswith(".T"))
+    assert turns == 4  # around the block: four turns, each paying its penalty
+    small = TravelTimes(net, EscortConfig(), {"I0_0_I0_1": LinkCondition(queue_veh=100.0)})
+    assert graph.shortest("B0_W", "B0_E", small).links == free.links  # default weight 0.25
 
 
 def test_follow_checks_turns(art):
     graph = RoutingGraph(art)
-    ok = graph.follow(["W_S1", "S1_N1"], TravelTimes(art))
+    times = TravelTimes(art)
+    ok = graph.follow(["W_S1", "S1_N1"], times)
     assert ok.movements == ("W_S1.L",)
+    assert ok.cost_s == pytest.approx(art.link("S1_N1").free_flow_time_s + times.turn_s["L"])
     with pytest.raises(InputError, match=r"route\[1\].*no allowed movement"):
         graph.follow(["W_S1", "S2_S3"], TravelTimes(art))
     with pytest.raises(InputError, match="unknown link"):
@@ -68,7 +75,7 @@ def test_measured_speed_counts_only_without_a_standing_queue(art):
     assert times.drive_s[art.link_position("S2_S3")] == pytest.approx(210.0 / 15.0)
     cfg = times.config
     assert times.cost_s[art.link_position("S2_S3")] == pytest.approx(
-        210.0 / 15.0 + cfg.lost_time_s + 4 * cfg.headway_s)
+        210.0 / 15.0 + cfg.queue_weight * (cfg.lost_time_s + 4 * cfg.headway_s))
 
 
 def test_eta_per_signal_from_a_position(art):

@@ -145,6 +145,12 @@ class NaivePreemption:
              ) -> Mapping[str, Request]:
         """The wrapped controller's requests, replaced at signals a vehicle is close to."""
         requests = dict(self.base.step(t_s, dt_s, obs))
+        requests.update(self.preempt(t_s))
+        return requests
+
+    def preempt(self, t_s: float) -> dict[str, Request]:
+        """The forced requests at signals a vehicle is within ``distance_m`` of."""
+        requests: dict[str, Request] = {}
         wanted: dict[str, tuple[str, int]] = {}
         for vid, fix in sorted(self._fix.items(), key=lambda kv: kv[0]):
             if not self.network.has_link(fix.link):

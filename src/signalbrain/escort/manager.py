@@ -31,10 +31,12 @@ from signalbrain.escort.signal import PlanLike
 from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
 from signalbrain.network import Network
 
-__all__ = ["EscortManager"]
+__all__ = ["REROUTE_GAIN", "REROUTE_MIN_S", "EscortManager"]
 
-_REROUTE_GAIN = 0.9  # switch routes only when the new one is at least 10 % faster ...
-_REROUTE_MIN_S = 5.0  # ... and at least this much faster [s]
+REROUTE_GAIN = 0.9
+"""Switch routes only when the new one costs at most this fraction of the current one ..."""
+REROUTE_MIN_S = 10.0
+"""... and is at least this much faster [s] (no flip-flopping between near-equal routes)."""
 
 
 @dataclass
@@ -48,6 +50,7 @@ class _Escort:
     fix_s: float | None = None
     windows: list[PreemptionWindow] = field(default_factory=list)
     passed: set[str] = field(default_factory=set)
+    reroutes: int = 0
 
 
 @dataclass
@@ -130,6 +133,7 @@ class EscortManager:
             except InputError:
                 return list(esc.windows)
             esc.index, esc.position_m = 0, pos
+            esc.reroutes += 1
         speed = fix.speed_mps if math.isfinite(fix.speed_mps) else None
         esc.speed_mps = speed
         esc.fix_s = fix.t_s
@@ -169,9 +173,23 @@ class EscortManager:
         out = [w for ws in self._resolved.values() for w in ws if w.vehicle_id == vehicle_id]
         return sorted(out, key=lambda w: w.eta_s)
 
+    def signals_in_use(self) -> set[str]:
+        """Intersections with a window, a call or a recovery (whose displays matter)."""
+        self._resolve()
+        return set(self._resolved) | set(self._calls) | set(self._recoveries)
+
     def route(self, vehicle_id: str) -> Route:
         """The route a vehicle is following (``KeyError`` if not escorted)."""
         return self._escorts[vehicle_id].route
+
+    def remaining_route(self, vehicle_id: str) -> tuple[str, ...]:
+        """The links still ahead of a vehicle, its current link first."""
+        esc = self._escorts[vehicle_id]
+        return esc.route.links[esc.index:]
+
+    def reroutes(self, vehicle_id: str) -> int:
+        """How many times a vehicle's route changed since it was submitted."""
+        return self._escorts[vehicle_id].reroutes
 
     # ------------------------------------------------------------------ planning
     def _mark_passed(self, esc: _Escort) -> None:
@@ -181,8 +199,7 @@ class EscortManager:
                 esc.passed.add(isec)
 
     def _remaining_cost(self, esc: _Escort) -> float:
-        pos = self.network.link_position
-        return sum(self.times.cost_s[pos(k)] for k in esc.route.links[esc.index + 1:])
+        return self.graph.follow(esc.route.links[esc.index:], self.times).cost_s
 
     def _maybe_reroute(self, esc: _Escort) -> None:
         if esc.request.route and esc.request.destination is None:
@@ -194,8 +211,10 @@ class EscortManager:
         except InputError:
             return
         now = self._remaining_cost(esc)
-        if best.cost_s < _REROUTE_GAIN * now and now - best.cost_s > _REROUTE_MIN_S:
+        better = best.cost_s < REROUTE_GAIN * now and now - best.cost_s > REROUTE_MIN_S
+        if better and best.links != esc.route.links[esc.index:]:
             esc.route, esc.index = best, 0
+            esc.reroutes += 1
 
     def _replan(self, esc: _Escort, t_s: float) -> None:
         ahead = crossings(esc.route, self.times, t_s=t_s, index=esc.index,

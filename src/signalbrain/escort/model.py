@@ -116,6 +116,12 @@ class EscortConfig:
     min_speed_mps
         Floor of the measured link speed used for planning [m/s]: a stopped queue is flushed by the
         window, so the escort does not crawl at the queue's speed.
+    queue_weight
+        Weight of a link's queue flush time in the routing cost: flushing ahead of the vehicle
+        costs it little time but delays cross traffic, so queues count at this fraction.
+    left_turn_s, right_turn_s
+        Routing penalty of a left (U: twice) and a right turn [s]: turning is slower, and a
+        permitted left must still yield to oncoming traffic.
     speed_blend
         Weight of the vehicle's own reported speed in the ETA over the rest of its current link.
     max_presence_s
@@ -138,6 +144,9 @@ class EscortConfig:
     margin_s: float = 2.0
     pass_s: float = 3.0
     min_speed_mps: float = 3.0
+    queue_weight: float = 0.25
+    left_turn_s: float = 8.0
+    right_turn_s: float = 3.0
     speed_blend: float = 0.5
     max_presence_s: float = 180.0
     lookahead_s: float = 600.0
@@ -148,7 +157,8 @@ class EscortConfig:
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
-        for name in ("headway_s", "lost_time_s", "margin_s", "pass_s", "lookahead_s"):
+        for name in ("headway_s", "lost_time_s", "margin_s", "pass_s", "lookahead_s",
+                     "queue_weight", "left_turn_s", "right_turn_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 problems.append(Problem(name, f"= {value}: must be finite and >= 0"))

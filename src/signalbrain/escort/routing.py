@@ -4,12 +4,14 @@ The search runs on the link graph of :func:`signalbrain.network.to_link_graph` (
 edges are the movements an intersection allows), so a route never takes a forbidden turn. The
 cost of entering a link is the escort's travel time over it,
 
-    t = length_m / clip(measured speed, min_speed_mps, free_speed_mps) + flush_s(queue),
+    t = length_m / clip(measured speed, min_speed_mps, free_speed_mps)
+        + queue_weight * flush_s(queue) + turn penalty,
 
 where ``flush_s`` is the green needed to discharge the standing queue at the link's stop line
-(start-up lost time plus per-lane queue times the saturation headway): a long queue ahead costs
-time even with preemption, and clearing it disturbs other traffic, so routes avoid it when an
-alternative is about as fast [1]_. The measured speed counts only on links without a standing
+(start-up lost time plus per-lane queue times the saturation headway): the window flushes it ahead
+of the vehicle, but a long queue risks spill-back and clearing it delays cross traffic, so routes
+avoid it when an alternative is about as fast [1]_. Turns pay a penalty (a permitted left must
+still yield to oncoming traffic). The measured speed counts only on links without a standing
 queue (at least one vehicle per lane): detectors near the stop line then measure the queue, which
 the window flushes, not the speed the escort will drive at. Dijkstra's algorithm [2]_ runs on
 plain adjacency lists built once per network, so re-planning on every position update stays fast.
@@ -88,6 +90,9 @@ class TravelTimes:
         self._queue = [0.0] * n
         self.drive_s = [k.free_flow_time_s for k in network.links]
         self.cost_s = list(self.drive_s)
+        cfg = self.config
+        self.turn_s = {"L": cfg.left_turn_s, "R": cfg.right_turn_s, "U": 2 * cfg.left_turn_s,
+                       "T": 0.0, "P": 0.0, "": 0.0}
         if conditions:
             self.update(conditions)
 
@@ -108,7 +113,8 @@ class TravelTimes:
             self._speed[i] = speed
             self._queue[i] = queue
             self.drive_s[i] = self._length[i] / speed
-            self.cost_s[i] = self.drive_s[i] + cfg.flush_s(queue, self._lanes[i])
+            self.cost_s[i] = self.drive_s[i] + cfg.queue_weight * cfg.flush_s(queue,
+                                                                              self._lanes[i])
 
     def queue_veh(self, link_index: int) -> float:
         """Measured standing queue on a link [veh]."""
@@ -126,10 +132,12 @@ class RoutingGraph:
         self.network = network
         graph = to_link_graph(network)
         pos = network.link_position
-        self._succ: list[list[tuple[int, str | None, str | None]]] = [
+        self._succ: list[list[tuple[int, str | None, str | None, str]]] = [
             [] for _ in network.links]
         for u, v, data in graph.edges(data=True):
-            self._succ[pos(u)].append((pos(v), data.get("movement"), data.get("intersection")))
+            mv, isec = data.get("movement"), data.get("intersection")
+            turn = network.intersection(isec).movement(mv).turn if mv and isec else ""
+            self._succ[pos(u)].append((pos(v), mv, isec, turn))
         self._into: dict[str, list[int]] = {}
         self._out_of: dict[str, list[int]] = {}
         for i, link in enumerate(network.links):
@@ -167,6 +175,7 @@ class RoutingGraph:
         targets = set(self._endpoints(destination, start=False, what="destination"))
         origin_is_link = net.has_link(origin)
         cost = times.cost_s
+        turn_s = times.turn_s
         dist: dict[int, float] = {}
         prev: dict[int, tuple[int, str | None, str | None]] = {}
         heap: list[tuple[float, int]] = []
@@ -185,8 +194,8 @@ class RoutingGraph:
             if u in targets:
                 reached = u
                 break
-            for v, mv, isec in self._succ[u]:
-                nd = d + cost[v]
+            for v, mv, isec, turn in self._succ[u]:
+                nd = d + cost[v] + turn_s[turn]
                 if nd < dist.get(v, math.inf):
                     dist[v] = nd
                     prev[v] = (u, mv, isec)
@@ -222,6 +231,7 @@ class RoutingGraph:
         idx = [net.link_position(k) for k in seq]
         movements: list[str | None] = []
         isecs: list[str | None] = []
+        cost = 0.0
         for j in range(len(idx) - 1):
             step = next((s for s in self._succ[idx[j]] if s[0] == idx[j + 1]), None)
             if step is None:
@@ -230,7 +240,7 @@ class RoutingGraph:
                                           "joins these links")], source=net.source)
             movements.append(step[1])
             isecs.append(step[2])
-        cost = sum(times.cost_s[i] for i in idx[1:])
+            cost += times.cost_s[idx[j + 1]] + times.turn_s[step[3]]
         return Route(tuple(seq), tuple(movements), tuple(isecs), cost)
 
 

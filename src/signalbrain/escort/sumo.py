@@ -1,0 +1,260 @@
+"""Escorts in SUMO: ``signalbrain sumo run ... --escort auto|naive``.
+
+:class:`SumoEscort` is a request hook of :func:`signalbrain.sim.run.run_sumo` (called each step
+after the controller, before the conflict monitors). It reads what a dispatcher and the vehicle's
+GPS would give from SUMO's API and nothing else:
+
+* a vehicle of vClass ``emergency`` that departs becomes a one-key escort request from its
+  departure edge to its arrival edge (``auto``); signalbrain routes it on current travel times and
+  hands the route to the vehicle (``vehicle.setRoute``, what a navigation unit would do);
+* its edge, position on the edge and speed each step are the position fixes;
+* the displays the monitors wrote (``trafficlight.getRedYellowGreenState``, read back at the
+  movements' link indices) tell the manager how far each signal is from serving a phase.
+
+The vehicle obeys the signals (no bluelight device); other traffic is unchanged. ``naive`` runs the
+distance-triggered baseline (:class:`~signalbrain.escort.controller.NaivePreemption`) instead.
+The hook only replaces requests; the monitors still decide every display.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, MutableMapping
+from types import ModuleType
+from typing import Any
+
+from signalbrain.control.base import Observation, Request, SignalState
+from signalbrain.errors import InputError
+from signalbrain.escort.audit import AuditEvent, EventCode
+from signalbrain.escort.controller import NaivePreemption, conditions_from
+from signalbrain.escort.manager import EscortManager
+from signalbrain.escort.model import EscortConfig, EscortRequest, PositionUpdate
+from signalbrain.escort.signal import PlanLike
+from signalbrain.network import Network
+
+__all__ = ["ESCORT_MODES", "ControllerPlans", "SumoEscort"]
+
+log = logging.getLogger(__name__)
+
+ESCORT_MODES = ("auto", "naive")
+_DISPLAY = {"G": "G", "g": "g", "y": "y", "Y": "y", "u": "y"}
+
+
+class ControllerPlans(Mapping[str, PlanLike]):
+    """The plans a running controller follows now, by intersection id (a live view).
+
+    Reads ``controller.units[id].fallback`` (signalbrain's fixed-plan controllers), else
+    ``controller.plans``; empty for controllers without plans.
+    """
+
+    def __init__(self, controller: object) -> None:
+        self.controller = controller
+
+    def _all(self) -> Mapping[str, PlanLike]:
+        units = getattr(self.controller, "units", None)
+        if isinstance(units, Mapping) and units:
+            return {k: u.fallback for k, u in units.items() if hasattr(u, "fallback")}
+        plans = getattr(self.controller, "plans", None)
+        return plans if isinstance(plans, Mapping) else {}
+
+    def __getitem__(self, key: str) -> PlanLike:
+        return self._all()[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+class SumoEscort:
+    """Request hook for ``run_sumo``: escorts every emergency vehicle (see the module docstring).
+
+    Parameters
+    ----------
+    mode
+        ``auto`` (one-key escort) or ``naive`` (distance-triggered preemption).
+    network
+        The network model of the run (the one given to ``run_sumo``).
+    sumo
+        The SUMO API module of the run (``libsumo`` or ``traci``); by default the one
+        :func:`signalbrain.sim.backend.load_backend` gives for ``backend``.
+    plans
+        Plans to recover to after each window (``auto``); without plans the controller takes
+        over at exit.
+    config
+        Escort planner constants.
+    distance_m
+        Trigger distance of ``naive`` [m].
+    reroute
+        Whether ``auto`` hands its route to the vehicle.
+    """
+
+    def __init__(self, mode: str, network: Network, *, sumo: ModuleType | None = None,
+                 backend: str = "libsumo", plans: Mapping[str, PlanLike] | None = None,
+                 config: EscortConfig | None = None, distance_m: float = 250.0,
+                 reroute: bool = True) -> None:
+        if mode not in ESCORT_MODES:
+            raise InputError(f"--escort {mode!r}: valid: {', '.join(ESCORT_MODES)}")
+        self.mode = mode
+        self.network = network
+        self._sumo = sumo
+        self._backend = backend
+        self.reroute = reroute
+        self.manager = EscortManager(network, plans, config) if mode == "auto" else None
+        self.naive = NaivePreemption(_NoController(), network, distance_m=distance_m) \
+            if mode == "naive" else None
+        self.escorted: dict[str, EscortRequest] = {}
+        self.rerouted: list[str] = []
+        self._seen: set[str] = set()
+        self._tls = {s.id: s.sumo.tls_id for s in network.intersections if s.sumo is not None}
+        self._dt: float | None = None
+
+    # ------------------------------------------------------------------ the hook
+    def __call__(self, t_s: float, obs: Mapping[str, Observation],
+                 requests: MutableMapping[str, Request]) -> None:
+        sumo = self._api()
+        if self._dt is None:
+            self._dt = float(sumo.simulation.getDeltaT())
+        for vid in sumo.simulation.getDepartedIDList():
+            if sumo.vehicle.getVehicleClass(vid) == "emergency":
+                self._depart(sumo, vid, t_s)
+        for vid in sumo.simulation.getArrivedIDList():
+            if vid in self.escorted:
+                self._arrive(vid, t_s)
+        live = set(sumo.vehicle.getIDList())
+        for vid in list(self.escorted):
+            if vid not in live:
+                self._arrive(vid, t_s)
+                continue
+            self._fix(sumo, vid, t_s)
+        if self.manager is not None:
+            self.manager.observe(conditions_from(obs))
+            self.manager.observe_states(self._states(sumo, t_s))
+            requests.update(self.manager.step(t_s, self._dt))
+        elif self.naive is not None:
+            requests.update(self.naive.preempt(t_s))
+
+    # ------------------------------------------------------------------ results
+    @property
+    def events(self) -> list[AuditEvent]:
+        """The audit log of the run so far."""
+        if self.manager is not None:
+            return self.manager.events
+        return self.naive.events if self.naive is not None else []
+
+    def summary(self) -> dict[str, Any]:
+        """The ``escort`` block of the run's JSON."""
+        codes = [e.code for e in self.events]
+        return {"mode": self.mode, "vehicles": sorted(self.escorted_ids),
+                "calls": codes.count(EventCode.PREEMPT_CALL_ON),
+                "max_presence_exceeded": codes.count(EventCode.PREEMPT_MAX_PRESENCE),
+                "rerouted": sorted(self.rerouted)}
+
+    @property
+    def escorted_ids(self) -> set[str]:
+        """Every vehicle escorted during the run."""
+        return self._seen
+
+    # ------------------------------------------------------------------ internals
+    def _api(self) -> ModuleType:
+        if self._sumo is None:
+            from signalbrain.sim.backend import load_backend
+
+            self._sumo = load_backend(self._backend)
+        return self._sumo
+
+    def _depart(self, sumo: ModuleType, vid: str, t_s: float) -> None:
+        route = [str(e) for e in sumo.vehicle.getRoute(vid)]
+        if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
+            log.warning("emergency vehicle %s: route %s is not in the network; not escorted",
+                        vid, route)
+            return
+        request = EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=t_s)
+        self._seen.add(vid)
+        self.escorted[vid] = request
+        if self.naive is not None:
+            self.naive.submit(request)
+            return
+        if self.manager is None:
+            return
+        own = request if self.reroute else EscortRequest(vid, route[0], route=tuple(route),
+                                                          depart_s=t_s)
+        try:
+            self.manager.submit(own, t_s)
+        except InputError as exc:
+            log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
+            self.escorted.pop(vid, None)
+            return
+        self._push_route(sumo, vid, t_s)
+
+    def _push_route(self, sumo: ModuleType, vid: str, t_s: float) -> None:
+        """Hand the manager's route to the vehicle (a navigation unit following the plan)."""
+        if self.manager is None or not self.reroute:
+            return
+        planned = list(self.manager.remaining_route(vid))
+        current = [str(e) for e in sumo.vehicle.getRoute(vid)]
+        i = int(sumo.vehicle.getRouteIndex(vid))
+        if planned == current[max(i, 0):]:
+            return
+        try:
+            sumo.vehicle.setRoute(vid, planned)
+            self.rerouted.append(vid)
+        except Exception as exc:  # SUMO refuses: follow the vehicle's own route
+            log.warning("emergency vehicle %s: SUMO refused the planned route (%s)", vid, exc)
+            self.manager.cancel(vid, t_s)
+            self.manager.submit(EscortRequest(vid, current[max(i, 0)],
+                                              route=tuple(current[max(i, 0):]), depart_s=t_s))
+
+    def _arrive(self, vid: str, t_s: float) -> None:
+        self.escorted.pop(vid, None)
+        if self.manager is not None:
+            self.manager.arrive(vid, t_s)
+        if self.naive is not None:
+            self.naive.arrive(vid, t_s)
+
+    def _fix(self, sumo: ModuleType, vid: str, t_s: float) -> None:
+        road = str(sumo.vehicle.getRoadID(vid))
+        if not self.network.has_link(road):
+            return  # inside a junction
+        fix = PositionUpdate(vid, t_s, road, float(sumo.vehicle.getLanePosition(vid)),
+                             float(sumo.vehicle.getSpeed(vid)))
+        if self.manager is not None:
+            before = self.manager.reroutes(vid)
+            self.manager.update(fix)
+            if self.manager.reroutes(vid) != before:
+                self._push_route(sumo, vid, t_s)
+        elif self.naive is not None:
+            route = sumo.vehicle.getRoute(vid)
+            i = int(sumo.vehicle.getRouteIndex(vid))
+            self.naive.update(fix, str(route[i + 1]) if 0 <= i < len(route) - 1 else None)
+
+    def _states(self, sumo: ModuleType, t_s: float) -> dict[str, SignalState]:
+        if self.manager is None:
+            return {}
+        out: dict[str, SignalState] = {}
+        for isec_id in self.manager.signals_in_use():
+            tls = self._tls.get(isec_id)
+            if tls is None:
+                continue
+            text = str(sumo.trafficlight.getRedYellowGreenState(tls))
+            isec = self.network.intersection(isec_id)
+            moves = {m.id: _DISPLAY.get(text[m.sumo_link_indices[0]], "r")
+                     for m in isec.movements
+                     if m.sumo_link_indices and m.sumo_link_indices[0] < len(text)}
+            out[isec_id] = SignalState(t_s, moves)
+        return out
+
+
+class _NoController:
+    """The base of the naive preemption inside the hook: the run's controller already asked."""
+
+    name = "none"
+
+    def start(self, network: Network, t_s: float) -> None:
+        """Nothing to start."""
+
+    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+             ) -> Mapping[str, Request]:
+        """No requests of its own."""
+        return {}
