@@ -283,3 +283,16 @@ def test_stop_line_counts_match_vehicles_through(make_scenario) -> None:
     # every arrived trip entered from the fringe and crossed at least one stop line
     assert crossed >= result.trips.arrived
     assert crossed <= 4 * result.trips.departed
+
+
+def test_traci_backend_gives_the_same_run(make_scenario) -> None:
+    runs = [
+        run_sumo(
+            make_scenario(), RoundRobin(), end_s=90, backend=backend, sumo_args=["--seed", "42"]
+        )
+        for backend in ("libsumo", "traci")
+    ]
+    a, b = (r.trips for r in runs)
+    assert (a.departed, a.arrived) == (b.departed, b.arrived)
+    assert a.mean_delay_all_s == pytest.approx(b.mean_delay_all_s)
+    assert runs[1].safety.ok
