@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from signalbrain.errors import InputError
@@ -69,9 +71,11 @@ def test_follow_checks_turns(art):
 
 def test_measured_speed_counts_only_without_a_standing_queue(art):
     times = TravelTimes(art, conditions={
-        "S1_S2": LinkCondition(queue_veh=0.0, speed_mps=5.0),
-        "S2_S3": LinkCondition(queue_veh=8.0, speed_mps=0.5)})
-    assert times.drive_s[art.link_position("S1_S2")] == pytest.approx(320.0 / 5.0)
+        "S1_S2": LinkCondition(queue_veh=0.0, speed_mps=9.0),
+        "S2_S3": LinkCondition(queue_veh=8.0, speed_mps=0.5),
+        "S3_S4": LinkCondition(queue_veh=0.0, speed_mps=1.0)})
+    assert times.drive_s[art.link_position("S1_S2")] == pytest.approx(320.0 / 9.0)
+    assert times.drive_s[art.link_position("S3_S4")] == pytest.approx(450.0 / 7.5)  # floor
     assert times.drive_s[art.link_position("S2_S3")] == pytest.approx(210.0 / 15.0)
     cfg = times.config
     assert times.cost_s[art.link_position("S2_S3")] == pytest.approx(
@@ -89,3 +93,15 @@ def test_eta_per_signal_from_a_position(art):
     slow = crossings(route, times, t_s=100.0, index=1, position_m=20.0, speed_mps=0.0)
     assert slow[0].eta_s > ahead[0].eta_s
     assert slow[1].eta_s - slow[0].eta_s == pytest.approx(ahead[1].eta_s - ahead[0].eta_s)
+
+
+def test_conditions_are_smoothed_over_time(art):
+    times = TravelTimes(art, EscortConfig(smoothing_s=60.0))
+    k = art.link_position("S1_S2")
+    times.update({"S1_S2": LinkCondition(queue_veh=0.0, speed_mps=15.0)}, 0.0)
+    times.update({"S1_S2": LinkCondition(queue_veh=40.0)}, 60.0)
+    assert times.queue_veh(k) == 40.0  # the flush uses the latest queue
+    cfg = times.config
+    smoothed = 40.0 * (1 - math.exp(-1.0))
+    assert times.cost_s[k] == pytest.approx(
+        320.0 / 15.0 + cfg.queue_weight * cfg.flush_s(smoothed, 2))

@@ -84,7 +84,7 @@ class EscortController:
     def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
              ) -> Mapping[str, Request]:
         """The wrapped controller's requests, replaced where an escort needs its signal."""
-        self.manager.observe(conditions_from(obs))
+        self.manager.observe(conditions_from(obs), t_s)
         requests = dict(self.base.step(t_s, dt_s, obs))
         requests.update(self.manager.step(t_s, dt_s))
         return requests

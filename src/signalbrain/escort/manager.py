@@ -33,9 +33,9 @@ from signalbrain.network import Network
 
 __all__ = ["REROUTE_GAIN", "REROUTE_MIN_S", "EscortManager"]
 
-REROUTE_GAIN = 0.9
+REROUTE_GAIN = 0.85
 """Switch routes only when the new one costs at most this fraction of the current one ..."""
-REROUTE_MIN_S = 10.0
+REROUTE_MIN_S = 15.0
 """... and is at least this much faster [s] (no flip-flopping between near-equal routes)."""
 
 
@@ -151,9 +151,10 @@ class EscortManager:
         """The vehicle reached its destination."""
         self.cancel(vehicle_id, t_s)
 
-    def observe(self, conditions: Mapping[str, LinkCondition]) -> None:
-        """New measured queues and speeds per link (used at the next re-plan)."""
-        self.times.update(conditions)
+    def observe(self, conditions: Mapping[str, LinkCondition], t_s: float | None = None
+                ) -> None:
+        """New measured queues and speeds per link at ``t_s`` (used at the next re-plan)."""
+        self.times.update(conditions, t_s)
 
     def observe_states(self, states: Mapping[str, SignalState]) -> None:
         """The monitor's displays of this step, by intersection id."""

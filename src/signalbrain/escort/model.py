@@ -113,9 +113,13 @@ class EscortConfig:
     pass_s
         Time [s] after the predicted stop-line arrival until the vehicle has crossed the junction;
         the window closes then (or as soon as an update shows the vehicle beyond the junction).
-    min_speed_mps
-        Floor of the measured link speed used for planning [m/s]: a stopped queue is flushed by the
-        window, so the escort does not crawl at the queue's speed.
+    min_speed_mps, min_speed_fraction
+        Floor of the measured link speed used for planning: the larger of ``min_speed_mps`` [m/s]
+        and this fraction of the free speed. Stop-line detectors see traffic braking for a red,
+        which the window turns green, so the escort does not crawl at that speed.
+    smoothing_s
+        Time constant [s] of the exponential smoothing of measured conditions in the routing
+        cost (re-routing on every red would make the route flip-flop).
     queue_weight
         Weight of a link's queue flush time in the routing cost: flushing ahead of the vehicle
         costs it little time but delays cross traffic, so queues count at this fraction.
@@ -144,6 +148,8 @@ class EscortConfig:
     margin_s: float = 2.0
     pass_s: float = 3.0
     min_speed_mps: float = 3.0
+    min_speed_fraction: float = 0.5
+    smoothing_s: float = 60.0
     queue_weight: float = 0.25
     left_turn_s: float = 8.0
     right_turn_s: float = 3.0
@@ -158,7 +164,8 @@ class EscortConfig:
     def __post_init__(self) -> None:
         problems: list[Problem] = []
         for name in ("headway_s", "lost_time_s", "margin_s", "pass_s", "lookahead_s",
-                     "queue_weight", "left_turn_s", "right_turn_s"):
+                     "queue_weight", "left_turn_s", "right_turn_s", "smoothing_s",
+                     "min_speed_fraction"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 problems.append(Problem(name, f"= {value}: must be finite and >= 0"))

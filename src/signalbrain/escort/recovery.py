@@ -95,7 +95,7 @@ def _last_yellow_start(plan: PlanLike, phase: int, ring: int, t_s: float) -> flo
             return status.start_s - _timing(plan, phase)[1]
         if not math.isfinite(status.start_s) or status.start_s > t:
             return None
-        t = status.start_s - 1e-6
+        t = status.start_s - 1e-3  # beyond phase_at's boundary tolerance
     return None
 
 

@@ -88,6 +88,8 @@ class TravelTimes:
         self._lanes = [k.lanes for k in network.links]
         self._speed = list(self._free)
         self._queue = [0.0] * n
+        self._queue_avg = [0.0] * n
+        self._seen_s: list[float | None] = [None] * n
         self.drive_s = [k.free_flow_time_s for k in network.links]
         self.cost_s = list(self.drive_s)
         cfg = self.config
@@ -96,8 +98,13 @@ class TravelTimes:
         if conditions:
             self.update(conditions)
 
-    def update(self, conditions: Mapping[str, LinkCondition]) -> None:
-        """Replace the measured conditions of the given links (others keep theirs)."""
+    def update(self, conditions: Mapping[str, LinkCondition], t_s: float | None = None) -> None:
+        """New measured conditions of the given links (others keep theirs).
+
+        With ``t_s``, speeds and queues enter the routing cost smoothed exponentially with the
+        time constant ``EscortConfig.smoothing_s`` (stop-line detectors swing with every red);
+        the queue used to time the flush is always the latest.
+        """
         cfg = self.config
         for link_id, cond in conditions.items():
             if not self.network.has_link(link_id):
@@ -109,12 +116,20 @@ class TravelTimes:
             if measured is None or not math.isfinite(measured) or queue >= self._lanes[i]:
                 speed = free  # a standing queue is flushed ahead; its speed says nothing more
             else:
-                speed = min(max(measured, cfg.min_speed_mps), free)
-            self._speed[i] = speed
+                floor = max(cfg.min_speed_mps, cfg.min_speed_fraction * free)
+                speed = min(max(measured, floor), free)
+            last = self._seen_s[i]
+            if t_s is None or last is None or cfg.smoothing_s <= 0:
+                alpha = 1.0
+            else:
+                alpha = 1.0 - math.exp(-max(t_s - last, 0.0) / cfg.smoothing_s)
+            self._seen_s[i] = t_s
+            self._speed[i] += alpha * (speed - self._speed[i])
+            self._queue_avg[i] += alpha * (queue - self._queue_avg[i])
             self._queue[i] = queue
-            self.drive_s[i] = self._length[i] / speed
-            self.cost_s[i] = self.drive_s[i] + cfg.queue_weight * cfg.flush_s(queue,
-                                                                              self._lanes[i])
+            self.drive_s[i] = self._length[i] / self._speed[i]
+            self.cost_s[i] = self.drive_s[i] + cfg.queue_weight * cfg.flush_s(
+                self._queue_avg[i], self._lanes[i])
 
     def queue_veh(self, link_index: int) -> float:
         """Measured standing queue on a link [veh]."""

@@ -140,7 +140,7 @@ def latest_call_s(isec: Intersection, plan: PlanLike | None, target: int, green_
         return green_by_s - worst_transition_s(isec, target)
     ring = _ring_of(plan, target)
     c = green_by_s
-    eps = 1e-6
+    eps = 1e-3  # larger than TimingPlan.phase_at's boundary tolerance
     for _ in range(4 * max(len(plan.phases), 1) + 4):
         status, _end = plan_status(plan, c, ring)
         if status.phase == target and status.kind == "green":
@@ -158,7 +158,7 @@ def latest_call_s(isec: Intersection, plan: PlanLike | None, target: int, green_
                 return green_by_s - clear
         elif c + transition_s(isec, status, target, c) <= green_by_s + eps:
             return c
-        if not math.isfinite(status.start_s) or status.start_s >= c:
+        if not math.isfinite(status.start_s) or status.start_s > c:
             break
         c = status.start_s - eps
     return green_by_s - worst_transition_s(isec, target)

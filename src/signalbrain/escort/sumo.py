@@ -129,7 +129,7 @@ class SumoEscort:
                 continue
             self._fix(sumo, vid, t_s)
         if self.manager is not None:
-            self.manager.observe(conditions_from(obs))
+            self.manager.observe(conditions_from(obs), t_s)
             self.manager.observe_states(self._states(sumo, t_s))
             requests.update(self.manager.step(t_s, self._dt))
         elif self.naive is not None:
