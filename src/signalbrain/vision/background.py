@@ -101,7 +101,12 @@ class BackgroundDetector:
         self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                 (_odd(width * cfg.close_frac),) * 2)
         self.min_area_px = max(4.0, cfg.min_area_frac * width * height)
+        self._grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                               (_odd(width * cfg.close_frac) + 2,) * 2)
         self.mask: Frame = np.zeros((height, width), np.uint8)
+        self._fg_age = np.zeros((height, width), np.int32)
+        self._free = np.ones((height, width), bool)
+        self._bg_ref: Frame | None = None
         self._frames = 0
 
     def seed(self, frames: list[Frame]) -> None:
@@ -116,10 +121,31 @@ class BackgroundDetector:
         for f in frames[:: max(1, len(frames) // 10)]:
             self._mog.apply(f, learningRate=0.05)
         self._mog.apply(median, learningRate=0.05)
+        self._bg_ref = np.asarray(self._mog.getBackgroundImage(), dtype=np.uint8)
+
+    def normalise(self, frame: Frame) -> Frame:
+        """``frame`` scaled so that its background pixels match the background's brightness.
+
+        Global illumination changes (clouds, sun, camera gain) then never reach the model, and
+        frozen regions stay consistent with the rest of the background.
+        """
+        ref = self._bg_ref
+        if ref is None:
+            return frame
+        free = self._free[::4, ::4]
+        if not free.any():
+            return frame
+        f_mean = float(frame[::4, ::4][free].mean())
+        b_mean = float(ref[::4, ::4][free].mean())
+        gain = b_mean / f_mean if f_mean > 1.0 else 1.0
+        if abs(gain - 1.0) < 0.005:
+            return frame
+        return np.asarray(cv2.convertScaleAbs(frame, alpha=gain), dtype=np.uint8)
 
     def detect(self, frame: Frame, centers: FloatArray | None = None,
                sizes: FloatArray | None = None) -> Detections:
-        """Foreground blobs of ``frame`` (processing size, BGR), split at tracked centres."""
+        """Foreground blobs of ``frame`` (processing size, BGR, normalised with
+        :meth:`normalise`), split at tracked centres."""
         raw = self._mog.apply(frame, learningRate=0.0)
         mask = cv2.threshold(raw, 200, 255, cv2.THRESH_BINARY)[1]
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._open)
@@ -136,31 +162,32 @@ class BackgroundDetector:
             sizes = np.zeros((0, 2))
         return split_blobs(labels, stats, keep.astype(np.int64), centers, sizes)
 
-    def learn(self, frame: Frame, frozen_boxes: FloatArray) -> None:
-        """Update the background from ``frame`` except under ``frozen_boxes`` (xyxy, px)."""
-        self._frames += 1
+    def learn(self, frame: Frame, frozen_boxes: FloatArray, fps: float = 25.0) -> None:
+        """Update the background from ``frame`` except under vehicles.
+
+        ``frame`` is the normalised frame given to :meth:`detect`. Pixels under ``frozen_boxes``
+        (xyxy, px: the tracked vehicles) and pixels that are foreground now (slightly dilated)
+        and have been for less than ``max_freeze_s`` are replaced by the current background
+        before the model learns from the frame.
+        """
         cfg = self.config
+        fg = self.mask > 0
+        self._fg_age = np.where(fg, self._fg_age + 1, 0).astype(np.int32)
+        self._frames += 1
         if self._frames % cfg.update_every:
             return
-        if len(frozen_boxes) == 0:
-            self._mog.apply(frame, learningRate=cfg.learning_rate)
-            return
-        background = self._mog.getBackgroundImage()
-        frozen = np.zeros((self.height, self.width), np.uint8)
+        frozen = cv2.dilate(self.mask, self._grow)
+        frozen[self._fg_age > cfg.max_freeze_s * fps] = 0
         pad = 2
         for x0, y0, x1, y1 in frozen_boxes:
             cv2.rectangle(frozen, (int(x0) - pad, int(y0) - pad), (int(x1) + pad, int(y1) + pad),
                           255, thickness=-1)
-        free = (frozen == 0) & (self.mask == 0)
-        sample = free[::4, ::4]
-        if sample.any():
-            f_mean = float(frame[::4, ::4][sample].mean())
-            b_mean = float(background[::4, ::4][sample].mean())
-            gain = f_mean / b_mean if b_mean > 1.0 else 1.0
+        self._free = frozen == 0
+        if not frozen.any():
+            self._mog.apply(frame, learningRate=cfg.learning_rate)
         else:
-            gain = 1.0
-        fill = background if abs(gain - 1.0) < 0.004 else cv2.convertScaleAbs(background,
-                                                                              alpha=gain)
-        composite = frame.copy()
-        np.copyto(composite, fill, where=(frozen > 0)[:, :, None])
-        self._mog.apply(composite, learningRate=cfg.learning_rate)
+            composite = frame.copy()
+            if self._bg_ref is not None:
+                cv2.copyTo(self._bg_ref, frozen, composite)
+            self._mog.apply(composite, learningRate=cfg.learning_rate)
+        self._bg_ref = np.asarray(self._mog.getBackgroundImage(), dtype=np.uint8)

@@ -59,6 +59,8 @@ def _scaled_tracker_config(cfg: TrackerConfig, fps: float) -> TrackerConfig:
     return TrackerConfig(min_hits=max(2, round(cfg.min_hits * min(1.0, k))),
                          max_age=max(3, round(cfg.max_age * k)),
                          tentative_age=cfg.tentative_age, gate=cfg.gate,
+                         fragment_inside=cfg.fragment_inside,
+                         size_smoothing=cfg.size_smoothing,
                          accel_noise=cfg.accel_noise / max(k, 0.2),
                          measure_noise=cfg.measure_noise)
 
@@ -152,11 +154,12 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
 
             for done, (idx, small) in enumerate(replay(), start=1):
                 centers, sizes = tracker.predict()
+                small = detector.normalise(small)
                 det = detector.detect(small, centers, sizes)
                 tracker.update(det)
                 counter.update(idx, tracker, detector.mask)
                 frozen = _frozen_boxes(tracker, max_freeze, fps)
-                detector.learn(small, frozen)
+                detector.learn(small, frozen, fps)
                 if progress is not None and done % PROGRESS_EVERY == 0:
                     progress(done, total)
             buffer.clear()

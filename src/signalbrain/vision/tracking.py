@@ -41,6 +41,11 @@ class TrackerConfig:
         Frames a tentative track survives without a match.
     gate
         Largest centre distance for a match, in units of the track's box half-diagonal.
+    fragment_inside
+        Share of a detection's box inside a confirmed track's predicted box that makes it a
+        fragment of that vehicle (see :meth:`Tracker.merge_fragments`).
+    size_smoothing
+        Weight of a new detection in the track's box size (exponential smoothing).
     accel_noise
         Process noise: standard deviation of the acceleration [px/frame^2].
     measure_noise
@@ -51,6 +56,8 @@ class TrackerConfig:
     max_age: int = 20
     tentative_age: int = 2
     gate: float = 1.5
+    fragment_inside: float = 0.6
+    size_smoothing: float = 0.35
     accel_noise: float = 0.3
     measure_noise: float = 1.5
 
@@ -144,6 +151,7 @@ class Tracker:
         or -1 for detections that neither matched nor started a track.
         """
         cfg = self.config
+        det = self.merge_fragments(det)
         n, m = len(self.tracks), len(det)
         det_track = np.full(m, -1, dtype=np.int64)
         if n and m:
@@ -159,7 +167,8 @@ class Tracker:
                 w = det.xyxy[c, 2] - det.xyxy[c, 0]
                 h = det.xyxy[c, 3] - det.xyxy[c, 1]
                 ow, oh = t.box[2] - t.box[0], t.box[3] - t.box[1]
-                w, h = 0.6 * w + 0.4 * ow, 0.6 * h + 0.4 * oh
+                k_s = cfg.size_smoothing
+                w, h = k_s * w + (1 - k_s) * ow, k_s * h + (1 - k_s) * oh
                 cx, cy = self._x[r, 0], self._x[r, 1]
                 t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
                 t.area_px2 = 0.7 * float(det.area[c]) + 0.3 * t.area_px2
@@ -208,6 +217,45 @@ class Tracker:
             self._p = self._p[keep]
             det_track = np.where(det_track >= 0, remap[np.maximum(det_track, 0)], -1)
         return det_track.tolist()
+
+    def merge_fragments(self, det: Detections) -> Detections:
+        """Join detections that lie inside the predicted box of one confirmed track.
+
+        A vehicle can fall apart into several blobs where it passes over a marking of its own
+        colour or is partly hidden; each piece would otherwise start a track of its own. A
+        detection is a fragment of a track when at least ``fragment_inside`` of its box lies in
+        the track's predicted box (grown by 15 %) and in no other track's.
+        """
+        conf = [t for t in self.tracks if t.confirmed]
+        if len(det) < 2 or not conf:
+            return det
+        boxes = np.array([t.box for t in conf])
+        w = boxes[:, 2] - boxes[:, 0]
+        h = boxes[:, 3] - boxes[:, 1]
+        grown = boxes + np.column_stack((-0.15 * w, -0.15 * h, 0.15 * w, 0.15 * h))
+        d = det.xyxy
+        ix = np.clip(np.minimum(grown[:, None, 2], d[None, :, 2])
+                     - np.maximum(grown[:, None, 0], d[None, :, 0]), 0, None)
+        iy = np.clip(np.minimum(grown[:, None, 3], d[None, :, 3])
+                     - np.maximum(grown[:, None, 1], d[None, :, 1]), 0, None)
+        area = np.maximum((d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1]), 1e-9)
+        inside = (ix * iy) / area[None, :] >= self.config.fragment_inside  # (tracks, dets)
+        owners = inside.sum(axis=0)
+        groups = [np.nonzero(inside[k] & (owners == 1))[0] for k in range(len(conf))]
+        if not any(len(g) >= 2 for g in groups):
+            return det
+        drop: set[int] = set()
+        xyxy = d.copy()
+        area_px = det.area.copy()
+        for g in groups:
+            if len(g) < 2:
+                continue
+            keep = int(g[0])
+            xyxy[keep] = (d[g, 0].min(), d[g, 1].min(), d[g, 2].max(), d[g, 3].max())
+            area_px[keep] = det.area[g].sum()
+            drop.update(int(i) for i in g[1:])
+        sel = [i for i in range(len(det)) if i not in drop]
+        return Detections(xyxy[sel], area_px[sel], det.score[sel], det.class_id[sel])
 
     def _correct(self, rows: npt.NDArray[np.intp], z: FloatArray) -> None:
         p = self._p[rows]
