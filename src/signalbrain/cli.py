@@ -34,6 +34,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "count",
     "sumo",
     "escort",
+    "optimize",
 )
 
 

@@ -17,6 +17,7 @@ the ending phase shows yellow, then red during the all-red interval.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ __all__ = [
     "PhaseTiming",
     "RingInterval",
     "TimingPlan",
+    "movement_green_windows",
     "movement_states",
 ]
 
@@ -368,6 +370,33 @@ def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) ->
         for mid in ph.permitted:
             put(mid, "g" if mid in carried else ("y" if iv.kind == "yellow" else "r"))
     return states
+
+
+def movement_green_windows(intersection: Intersection, plan: TimingPlan, movement_id: str
+                           ) -> list[tuple[float, float]]:
+    """Green intervals (``G`` or ``g``) of a movement within one cycle, relative to the cycle
+    start (offset not applied), merged; an interval that wraps past the cycle end is returned
+    with ``end > cycle_s``. Sorted by start."""
+    base = plan.with_offset(0.0)
+    cuts = {0.0, base.cycle_s}
+    for ph in base.phases:
+        s0 = base.phase_start_s(ph.number)
+        cuts.update((s0, s0 + ph.green_s, s0 + ph.green_s + ph.yellow_s, s0 + ph.split_s))
+    edges = sorted(c for c in cuts if 0.0 <= c <= base.cycle_s)
+    spans: list[tuple[float, float]] = []
+    for a, b in itertools.pairwise(edges):
+        if b - a < 1e-9:
+            continue
+        if movement_states(intersection, base, 0.5 * (a + b)).get(movement_id) in ("G", "g"):
+            if spans and abs(spans[-1][1] - a) < 1e-9:
+                spans[-1] = (spans[-1][0], b)
+            else:
+                spans.append((a, b))
+    if len(spans) > 1 and spans[0][0] < 1e-9 and abs(spans[-1][1] - base.cycle_s) < 1e-9:
+        first = spans.pop(0)
+        last = spans.pop()
+        spans.append((last[0], base.cycle_s + first[1]))
+    return sorted(spans)
 
 
 @dataclass(frozen=True, slots=True)

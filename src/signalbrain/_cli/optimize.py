@@ -1,0 +1,145 @@
+"""``signalbrain optimize``: signal plans from a network and its demand, in the engineer's formats.
+
+INPUT is a network YAML with ``--demand FILE`` (demand YAML, counts CSV or SUMO routes), or a SUMO
+``.net.xml`` with ``--routes``, or a ``.sumocfg`` whose route files give the demand (``--routes``
+overrides them). OUT's suffix picks the format: ``.yaml``/``.yml``/``.json`` (signalbrain plan),
+``.add.xml`` (SUMO ``tlLogic`` programs), ``.csv`` (Synchro UTDF).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from signalbrain.demand.model import Demand
+from signalbrain.errors import InputError
+from signalbrain.network.model import Network
+from signalbrain.timing.optimize import METHODS, optimize_network
+from signalbrain.timing.plan import NetworkPlan
+
+OUT_SUFFIXES = (".yaml", ".yml", ".json", ".add.xml", ".csv")
+
+
+def register(sub: Any) -> None:
+    """Add the ``optimize`` command."""
+    p = sub.add_parser(
+        "optimize",
+        help="compute signal plans (cycle, splits, offsets) from demand",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        epilog="OUT formats: .yaml/.json plan, .add.xml SUMO tlLogic, .csv Synchro UTDF.",
+    )
+    p.add_argument("input", type=Path, help="network YAML, SUMO .net.xml or .sumocfg")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="plan file: .yaml, .json, .add.xml or .csv (UTDF)")
+    p.add_argument("--demand", type=Path,
+                   help="demand YAML, counts CSV (signalbrain count) or SUMO .rou.xml")
+    p.add_argument("--routes", type=Path, nargs="+", help="SUMO route files (demand)")
+    p.add_argument("--cameras", type=Path, nargs="+", default=[],
+                   help="camera YAML files mapping counts.csv zones to links")
+    p.add_argument("--method", choices=METHODS, default="transyt",
+                   help="transyt (coordinated, default), webster (isolated) or maxband")
+    p.add_argument("--cycle", type=float, help="force a common cycle [s]")
+    p.add_argument("--route", help="maxband / time-space corridor: intersection ids, comma "
+                                   "separated (default: the longest straight route)")
+    p.add_argument("--timespace", type=Path, help="also draw a time-space diagram (.png/.svg)")
+    p.add_argument("--begin", type=float, help="demand period start [s] for SUMO routes")
+    p.add_argument("--end", type=float, help="demand period end [s] for SUMO routes")
+    p.add_argument("--all-phases", action="store_true",
+                   help="run every phase (no phase skipping for single-ring controllers)")
+    p.add_argument("--fractional", action="store_true",
+                   help="keep fractional seconds (default: whole seconds)")
+    p.set_defaults(func=run)
+
+
+def _out_kind(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in OUT_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    raise InputError(f"output {path}: unknown format; the suffix must be one of "
+                     f"{', '.join(OUT_SUFFIXES)}")
+
+
+def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
+    from signalbrain.io import load_network, sumocfg_files
+    from signalbrain.io.demand import read_counts_csv, read_demand, read_sumo_routes
+
+    net = load_network(args.input)
+    name = args.input.name.lower()
+    routes: list[Path] = list(args.routes or [])
+    begin, end = args.begin, args.end
+    if name.endswith(".sumocfg") and not routes and args.demand is None:
+        routes = sumocfg_files(args.input)["route-files"]
+        if begin is None or end is None:
+            from signalbrain.sim.config import read_sumocfg
+
+            cfg = read_sumocfg(args.input)
+            begin = cfg.begin_s if begin is None else begin
+            end = cfg.end_s if end is None else end
+    if routes:
+        return net, read_sumo_routes([str(r) for r in routes], net, begin_s=begin, end_s=end)
+    if args.demand is None:
+        raise InputError(f"{args.input}: no demand; give --demand FILE (demand YAML, counts CSV "
+                         "or SUMO routes) or --routes")
+    if str(args.demand).lower().endswith(".csv") and args.cameras:
+        from signalbrain.io.camera import read_camera
+
+        cams = {}
+        for c in args.cameras:
+            spec = read_camera(c, network=net)
+            cams[spec.camera] = spec
+        return net, read_counts_csv(args.demand, net, cameras=cams)
+    if str(args.demand).lower().endswith((".xml", ".xml.gz")):
+        return net, read_sumo_routes(args.demand, net, begin_s=begin, end_s=end)
+    return net, read_demand(args.demand, net)
+
+
+def _write(net: Network, plan: NetworkPlan, out: Path, kind: str, method: str) -> None:
+    if kind in (".yaml", ".yml", ".json"):
+        from signalbrain.io.plan import write_plan
+
+        write_plan(plan, out, network=net.name, method=method)
+    elif kind == ".add.xml":
+        from signalbrain.io.plan_sumo import write_plan_sumo
+
+        write_plan_sumo(net, plan, out)
+    else:
+        from signalbrain.io.plan_utdf import write_plan_utdf
+
+        write_plan_utdf(net, plan, out)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``signalbrain optimize``."""
+    kind = _out_kind(args.output)
+    t0 = time.perf_counter()
+    net, demand = _load(args)
+    t_load = time.perf_counter() - t0
+    route = [s.strip() for s in args.route.split(",") if s.strip()] if args.route else None
+    t1 = time.perf_counter()
+    plan = optimize_network(net, demand, method=args.method, cycle_s=args.cycle,
+                            phase_selection=not args.all_phases,
+                            whole_seconds=not args.fractional, route=route)
+    t_opt = time.perf_counter() - t1
+    _write(net, plan, args.output, kind, args.method)
+    cycles = sorted({round(p.cycle_s, 1) for p in plan.plans.values()})
+    shown = ", ".join(f"{c:g}" for c in cycles[:6]) + (" ..." if len(cycles) > 6 else "")
+    print(f"{net.name}: {len(plan)} signals, method {args.method}, cycles {shown} s; "
+          f"load {t_load:.2f} s, optimise {t_opt:.2f} s")
+    for key, value in plan.objective.items():
+        print(f"  {key} = {value:.1f}")
+    notes = list(plan.notes) + sorted({n for p in plan.plans.values() for n in p.notes})
+    for note in notes[:8]:
+        print(f"  note: {note}")
+    if len(notes) > 8:
+        print(f"  ... {len(notes) - 8} more notes in the plan")
+    if args.timespace is not None:
+        from signalbrain.report.timespace import plot_timespace
+        from signalbrain.timing.corridor import find_corridor
+
+        plot_timespace(net, plan, find_corridor(net, route), args.timespace)
+        print(f"wrote {args.timespace}")
+    print(f"wrote {args.output}")
+    return 0

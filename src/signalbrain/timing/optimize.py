@@ -1,0 +1,95 @@
+"""``optimize_network``: the one entry point from a network and its demand to signal plans.
+
+Methods (chosen by name; an unknown name raises an error listing these):
+
+``webster``
+    isolated plans: each signal its own Webster cycle and equisaturation splits, offsets 0.
+``transyt``
+    coordinated plans: common cycles per coordination group, equisaturation splits, offsets by
+    the platoon-progression model (:mod:`signalbrain.timing.coordination`). The default.
+``maxband``
+    as ``transyt``, then the offsets along one corridor (given, or the longest straight route)
+    maximise two-way green bandwidth (:mod:`signalbrain.timing.maxband`).
+
+Before timing, single-ring controllers keep only the phases worth running
+(:mod:`signalbrain.timing.phasing`); after it, plans are made whole-second
+(:mod:`signalbrain.timing.rounding`) unless asked not to. Every plan keeps minimum and pedestrian
+greens, yellows and all-reds; notes say where a request could not be met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from signalbrain.demand.model import Demand, check_demand
+from signalbrain.errors import InputError
+from signalbrain.network.model import Network
+from signalbrain.timing.coordination import Coordinator
+from signalbrain.timing.corridor import find_corridor
+from signalbrain.timing.isolated import IsolatedSolver
+from signalbrain.timing.maxband import maxband_plan
+from signalbrain.timing.phasing import select_phases
+from signalbrain.timing.plan import NetworkPlan
+from signalbrain.timing.rounding import round_plan
+
+__all__ = ["METHODS", "optimize_network"]
+
+METHODS: tuple[str, ...] = ("transyt", "webster", "maxband")
+
+
+def optimize_network(network: Network, demand: Demand, *, method: str = "transyt",
+                     cycle_s: float | None = None, phase_selection: bool = True,
+                     whole_seconds: bool = True, route: Sequence[str] | None = None,
+                     steps: int = 50, stop_penalty_s: float = 10.0) -> NetworkPlan:
+    """Signal plans for every intersection of ``network``.
+
+    Parameters
+    ----------
+    network
+        The network.
+    demand
+        Movement flows [veh/h]; movement ids the network does not know are an error.
+    method
+        ``transyt`` (default), ``webster`` or ``maxband``.
+    cycle_s
+        Force one common cycle [s] (coordinated methods) or every cycle (``webster``).
+    phase_selection
+        Let single-ring controllers skip phases whose movements other phases serve.
+    whole_seconds
+        Round every interval to whole seconds (what SUMO and field controllers run).
+    route
+        Intersection ids of the ``maxband`` corridor, in order (default: the longest straight
+        route).
+    steps, stop_penalty_s
+        Profile resolution and stop penalty of the ``transyt`` model.
+    """
+    if method not in METHODS:
+        raise InputError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
+    if cycle_s is not None and not cycle_s > 0:
+        raise InputError(f"cycle_s = {cycle_s}: must be > 0")
+    problems = check_demand(network, demand)
+    if problems:
+        raise InputError(problems)
+    net = select_phases(network, demand) if phase_selection else network
+    solver = IsolatedSolver(net)
+    flows, heavy = solver.flows(demand)
+    if method == "webster":
+        fixed = None if cycle_s is None else np.full(net.signal_count, float(cycle_s))
+        plan = solver.plans(solver.solve(flows, heavy, fixed), notes=("method: webster",))
+    else:
+        co = Coordinator(net, steps=steps, stop_penalty_s=stop_penalty_s, solver=solver)
+        result = co.solve(flows, heavy, cycle_s=cycle_s)
+        plan = co.plans(result, notes=(f"method: {method}",))
+        if method == "maxband":
+            corridor = find_corridor(net, route)
+            plan, _ = maxband_plan(net, plan, corridor)
+    skipped = tuple(n for s in net.intersections for n in s.notes if "skips phases" in n)
+    if skipped:
+        note = f"{len(skipped)} signals skip phases other phases already serve"
+        plan = NetworkPlan(plan.plans, (*plan.notes, note), plan.objective)
+    if whole_seconds:
+        plans = {sid: round_plan(p, net.intersection(sid)) for sid, p in plan.plans.items()}
+        plan = NetworkPlan(plans, plan.notes, plan.objective)
+    return plan

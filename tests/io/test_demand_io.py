@@ -1,0 +1,102 @@
+"""Demand readers: YAML, counts CSV (with camera zones), SUMO routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from signalbrain.errors import InputError
+from signalbrain.io.camera import parse_camera
+from signalbrain.io.demand import (
+    read_counts_csv,
+    read_demand,
+    read_demand_yaml,
+    read_sumo_routes,
+)
+from signalbrain.network.generate import grid
+
+
+def test_demand_yaml(tmp_path: Path) -> None:
+    net = grid(1, 1)
+    mv = net.intersections[0].movements
+    p = tmp_path / "d.yaml"
+    p.write_text(f"peak_hour_factor: 0.8\nflows_vph: {{{mv[0].id}: 400, {mv[1].id}: 80}}\n"
+                 f"heavy_share: {{{mv[0].id}: 0.1}}\n")
+    d = read_demand(p, net)
+    assert d.flow_vph(mv[0].id) == pytest.approx(500.0)
+    assert d.heavy(mv[0].id) == 0.1
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(f"{mv[0].id}: 100\n")
+    assert read_demand_yaml(bare).flows_vph == {mv[0].id: 100.0}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("flows_vph: {nope: -5}\npeak_hour_factor: 2\n")
+    with pytest.raises(InputError) as err:
+        read_demand_yaml(bad, net)
+    assert "flows_vph.nope = -5" in str(err.value)
+    assert "peak_hour_factor = 2" in str(err.value)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("flows_vph: {nope: 5}\n")
+    with pytest.raises(InputError, match="unknown movement ids: nope"):
+        read_demand_yaml(unknown, net)
+
+
+def test_counts_csv_with_camera_zones(tmp_path: Path) -> None:
+    net = grid(1, 1)
+    isec = net.intersections[0]
+    m = next(x for x in isec.movements if x.turn == "T")
+    cam = parse_camera({"camera": "c1", "intersection": isec.id, "zones": [
+        {"id": "in", "kind": "entry", "approach": m.from_link,
+         "polygon": [[0, 0], [10, 0], [10, 10], [0, 10]]},
+        {"id": "out", "kind": "exit", "approach": m.to_link,
+         "polygon": [[20, 0], [30, 0], [30, 10], [20, 10]]}]}, network=net)
+    csv = tmp_path / "counts.csv"
+    csv.write_text("video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
+                   "v.mp4,c1,0,60,movement,in->out,10\n"
+                   "v.mp4,c1,60,120,movement,in->out,8\n"
+                   "v.mp4,c1,0,120,line,nowhere,3\n")
+    d = read_counts_csv(csv, net, cameras={"c1": cam})
+    assert d.flows_vph == {m.id: pytest.approx(18 / 120 * 3600)}
+    # without the camera, FROM->TO must be link ids
+    with pytest.raises(InputError, match="matches no network movement"):
+        read_counts_csv(csv, net)
+    by_links = tmp_path / "links.csv"
+    by_links.write_text("video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
+                        f"v,c,0,900,movement,{m.from_link}->{m.to_link},50\n"
+                        f"v,c,0,900,line,{isec.movements[-1].from_link},100\n")
+    d2 = read_counts_csv(by_links, net)
+    assert d2.flow_vph(m.id) == pytest.approx(200.0)
+    other = [x for x in isec.movements if x.from_link == isec.movements[-1].from_link]
+    assert sum(d2.flow_vph(x.id) for x in other) == pytest.approx(400.0)  # line split by turns
+    bad = tmp_path / "bad.csv"
+    bad.write_text("video,camera,t_start_s\nv,c,0\n")
+    with pytest.raises(InputError, match="missing columns"):
+        read_counts_csv(bad, net)
+
+
+def test_sumo_routes(tmp_path: Path) -> None:
+    net = grid(1, 2)
+    a, b = net.intersections
+    t = next(m for m in a.movements if m.turn == "T" and m.to_link.endswith(b.id))
+    t2 = next(m for m in b.movements if m.from_link == t.to_link and m.turn == "T")
+    route = f"{t.from_link} {t.to_link} {t2.to_link}"
+    rou = tmp_path / "r.rou.xml"
+    rou.write_text(f"""<routes>
+  <vType id="truck" vClass="truck"/>
+  <route id="r0" edges="{route}"/>
+  <vehicle id="v0" depart="0" route="r0"/>
+  <vehicle id="v1" depart="10" type="truck"><route edges="{route}"/></vehicle>
+  <flow id="f0" begin="0" end="1800" vehsPerHour="200" route="r0"/>
+  <trip id="t0" depart="1800" from="{t.from_link}" to="{t2.to_link}"/>
+</routes>""")
+    d = read_sumo_routes(rou, net)
+    # period 0..1800 s = 0.5 h; vehicles: 2 + 100 (flow) + 1 (trip, routed) = 103
+    assert d.flows_vph[t.id] == pytest.approx(206.0)
+    assert d.flows_vph[t2.id] == pytest.approx(206.0)
+    assert d.heavy(t.id) == pytest.approx(1 / 103)
+    assert read_demand(rou, net, begin_s=0.0, end_s=3600.0).flows_vph[t.id] == \
+        pytest.approx(103.0)
+    broken = tmp_path / "broken.rou.xml"
+    broken.write_text("<routes><vehicle")
+    with pytest.raises(InputError, match="malformed XML"):
+        read_sumo_routes(broken, net)

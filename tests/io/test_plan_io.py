@@ -1,0 +1,137 @@
+"""Plan files (YAML/JSON), SUMO tlLogic export, UTDF, and the optimize command."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from signalbrain.cli import main
+from signalbrain.demand import Demand
+from signalbrain.errors import InputError
+from signalbrain.io import read_network
+from signalbrain.io.demand import write_demand
+from signalbrain.io.plan import read_plan, write_plan
+from signalbrain.io.plan_utdf import plan_utdf_text
+from signalbrain.network.generate import arterial
+from signalbrain.timing import movement_states, optimize_network
+
+
+def _demand(net) -> Demand:  # type: ignore[no-untyped-def]
+    return Demand({m.id: (500.0 if m.turn == "T" else 100.0)
+                   for s in net.intersections for m in s.movements})
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_plan_roundtrip(tmp_path: Path, suffix: str) -> None:
+    net = arterial(3)
+    plan = optimize_network(net, _demand(net))
+    path = write_plan(plan, tmp_path / f"plan{suffix}", network=net.name, method="transyt")
+    back = read_plan(path)
+    assert set(back.plans) == set(plan.plans)
+    for sid, p in plan.plans.items():
+        q = back[sid]
+        assert q.cycle_s == pytest.approx(p.cycle_s)
+        assert q.offset_s == pytest.approx(p.offset_s)
+        assert q.phases == p.phases
+        assert q.rings == p.rings
+    assert back.objective.keys() == plan.objective.keys()
+
+
+def test_plan_file_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("plans:\n  A:\n    cycle_s: -3\n    phases: [{number: 1, green_s: x}]\n"
+                   "    rings: [[1]]\n    barriers: [[1]]\n    colour: red\n")
+    with pytest.raises(InputError) as err:
+        read_plan(bad)
+    text = str(err.value)
+    assert "plans.A.cycle_s = -3" in text
+    assert "plans.A.phases[0].green_s" in text
+    assert "plans.A.colour: unknown field" in text
+    uneven = tmp_path / "uneven.json"
+    uneven.write_text(json.dumps({"plans": {"A": {
+        "cycle_s": 30, "offset_s": 0, "rings": [[1], [2]], "barriers": [[1, 2]],
+        "phases": [{"number": 1, "green_s": 10, "yellow_s": 3, "all_red_s": 1},
+                   {"number": 2, "green_s": 20, "yellow_s": 3, "all_red_s": 1}]}}}))
+    with pytest.raises(InputError, match="rings take different times"):
+        read_plan(uneven)
+    with pytest.raises(InputError, match="suffix"):
+        read_plan(tmp_path / "plan.txt")
+
+
+def test_utdf_sections() -> None:
+    net = arterial(2)
+    plan = optimize_network(net, _demand(net))
+    text = plan_utdf_text(net, plan)
+    for section in ("[Network]", "[Nodes]", "[Timeplans]", "[Phases]"):
+        assert section in text
+    lines = text.splitlines()
+    cycle_rows = [r for r in lines if r.startswith("Cycle Length,")]
+    assert [r.split(",")[2] for r in cycle_rows] == [f"{plan[s].cycle_s:g}" for s in ("S1", "S2")]
+    brp = next(r for r in lines if r.startswith("BRP,1,"))
+    # barrier, ring, position: phases 1, 2 in barrier 1 and 3, 4 in barrier 2 of ring 1
+    assert brp.split(",")[2:6] == ["111", "112", "211", "212"]
+
+
+def test_optimize_cli_yaml_network(tmp_path: Path, repo_root: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    net = read_network(repo_root / "networks" / "arterial.yaml")
+    demand = write_demand(_demand(net), tmp_path / "demand.yaml")
+    out = tmp_path / "plan.yaml"
+    code = main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "--demand",
+                 str(demand), "-o", str(out), "--timespace", str(tmp_path / "ts.svg")])
+    assert code == 0
+    plan = read_plan(out)
+    assert len(plan) == net.signal_count
+    for isec in net.intersections:
+        assert [p for p in plan[isec.id].check(isec) if not p.path.endswith("cycle_s")] == []
+    assert (tmp_path / "ts.svg").read_text().startswith("<?xml")
+    assert "wrote" in capsys.readouterr().out
+    # a network YAML has no SUMO link indices: .add.xml is refused with exit 2
+    assert main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "--demand",
+                 str(demand), "-o", str(tmp_path / "p.add.xml")]) == 2
+    assert main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "-o",
+                 str(tmp_path / "p.yaml")]) == 2
+    assert main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "--demand",
+                 str(demand), "-o", str(tmp_path / "p.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "no SUMO link indices" in err
+    assert "no demand" in err
+    assert "suffix must be one of" in err
+
+
+@pytest.mark.slow
+def test_optimize_cli_sumo_add_xml_loads_in_sumo(tmp_path: Path, shared_data: Path,
+                                                 sumo_home: Path) -> None:
+    """The written tlLogic programs load in SUMO and show the plan's states at link indices."""
+    cfg = shared_data / "scenarios" / "libsignal" / "atlanta_1x5" / "atlanta_1x5.sumocfg"
+    out = tmp_path / "plan.add.xml"
+    plan_yaml = tmp_path / "plan.yaml"
+    assert main(["optimize", str(cfg), "-o", str(out)]) == 0
+    assert main(["optimize", str(cfg), "-o", str(plan_yaml)]) == 0
+    root = ET.parse(out).getroot()
+    assert len(root.findall("tlLogic")) == 5
+    import libsumo  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    from signalbrain.io import load_network
+
+    net = load_network(cfg)
+    plan = read_plan(plan_yaml)
+    libsumo.start([str(Path(sumo_home) / "bin" / "sumo"), "-c", str(cfg), "-a", str(out),
+                   "--no-step-log", "--no-warnings", "--end", "200"])
+    try:
+        for t in range(1, 150):
+            libsumo.simulationStep()
+            now = libsumo.simulation.getTime()
+            if t % 17:
+                continue
+            for isec in net.intersections:
+                state = libsumo.trafficlight.getRedYellowGreenState(isec.id)
+                want = movement_states(isec, plan[isec.id], now - 0.5)
+                for mv in isec.movements:
+                    for i in mv.sumo_link_indices:
+                        assert state[i] == want[mv.id], (isec.id, mv.id, now)
+    finally:
+        libsumo.close()

@@ -1,0 +1,84 @@
+"""MAXBAND MILP, corridors and whole-second rounding."""
+
+from __future__ import annotations
+
+import pytest
+
+from signalbrain.errors import InputError
+from signalbrain.network.generate import arterial
+from signalbrain.timing import (
+    Coordinator,
+    find_corridor,
+    maxband_plan,
+    movement_green_windows,
+    movement_states,
+    round_plan,
+)
+
+from .conftest import uniform_demand
+
+
+def _coordinated(n: int, spacing: float, cycle: float | None):  # type: ignore[no-untyped-def]
+    net = arterial(n, spacing_m=spacing)
+    co = Coordinator(net, steps=40)
+    flows = uniform_demand(net, 600.0, 120.0).flows_array(co.solver.arrays.movement_ids)
+    return net, co.plans(co.solve(flows, cycle_s=cycle))
+
+
+def test_ideal_spacing_gives_full_two_way_band() -> None:
+    """Travel time 40 s = half of an 80 s cycle: alternate offsets give both bands the full
+    through green (Little 1966's ideal case)."""
+    net, plan = _coordinated(5, 600.0, 80.0)  # 600 m at 15 m/s = 40 s
+    corridor = find_corridor(net)
+    assert corridor.signals == ("S1", "S2", "S3", "S4", "S5")
+    assert corridor.out_travel_s == pytest.approx((40.0,) * 4)
+    new, band = maxband_plan(net, plan, corridor)
+    green = min(b - a for s, m in zip(corridor.signals, corridor.out_movements, strict=True)
+                for a, b in movement_green_windows(net.intersection(s), plan[s], m))
+    assert band.outbound_s == pytest.approx(green, abs=1e-6)
+    assert band.inbound_s == pytest.approx(green, abs=1e-6)
+    offs = [new[s].offset_s for s in corridor.signals]
+    assert [round((o - offs[0]) % 80.0) for o in offs] == [0, 40, 0, 40, 0]
+
+
+def test_band_is_real_in_the_plan() -> None:
+    """Vehicles inside either band meet green at every signal of the corridor."""
+    net, plan = _coordinated(6, 350.0, None)
+    corridor = find_corridor(net)
+    new, band = maxband_plan(net, plan, corridor)
+    assert band.outbound_s > 1.0
+    ids = corridor.signals
+    t_out = [sum(corridor.out_travel_s[:i]) for i in range(len(ids))]
+    t_in = [sum(corridor.in_travel_s[:i]) for i in range(len(ids))]
+    for frac in (0.02, 0.5, 0.98):
+        for i, sid in enumerate(ids):
+            isec = net.intersection(sid)
+            t = band.outbound_start_s + t_out[i] + frac * band.outbound_s
+            assert movement_states(isec, new[sid], t)[corridor.out_movements[i]] in "Gg"
+            if band.inbound_s > 1.0:
+                t = band.inbound_start_s - t_in[i] + frac * band.inbound_s
+                assert movement_states(isec, new[sid], t)[corridor.in_movements[i]] in "Gg"
+
+
+def test_corridor_errors() -> None:
+    net = arterial(3)
+    with pytest.raises(InputError, match="unknown intersections"):
+        find_corridor(net, ["S1", "nope"])
+    with pytest.raises(InputError, match="no road joins"):
+        find_corridor(net, ["S1", "S3"])
+    with pytest.raises(InputError, match="at least two"):
+        find_corridor(net, ["S1"])
+
+
+def test_round_plan_keeps_limits() -> None:
+    net, plan = _coordinated(4, 300.0, None)
+    for isec in net.intersections:
+        p = plan[isec.id]
+        r = round_plan(p, isec)
+        assert r.cycle_s == round(r.cycle_s)
+        assert all(ph.green_s == round(ph.green_s) for ph in r.phases)
+        assert abs(r.cycle_s - p.cycle_s) <= 2.0
+        assert [x for x in r.check(isec) if not x.path.endswith("cycle_s")] == []
+        for a, b in zip(p.phases, r.phases, strict=True):
+            assert b.yellow_s >= a.yellow_s
+            assert b.all_red_s >= a.all_red_s
