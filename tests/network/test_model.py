@@ -101,3 +101,14 @@ def test_intersection_lookups() -> None:
     assert pairs == {(1, 5), (1, 6), (2, 5), (2, 6), (3, 7), (3, 8), (4, 7), (4, 8)}
     with pytest.raises(KeyError):
         isec.phase(99)
+
+
+def test_signal_groups_bundle_movements_with_identical_indications() -> None:
+    isec = single().intersections[0]
+    groups = isec.signal_groups()
+    members = sorted(m for ids in groups.values() for m in ids)
+    assert members == sorted(m.id for m in isec.movements)
+    # In NEMA phasing each approach has a through+right head and a protected-permitted left head.
+    assert len(groups) == 8
+    through_right = [ids for ids in groups.values() if len(ids) == 2]
+    assert all({i.split(".")[1] for i in ids} == {"T", "R"} for ids in through_right)

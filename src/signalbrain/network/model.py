@@ -265,6 +265,23 @@ class Intersection:
                         for b in rings[r2]:
                             yield a, b
 
+    def signal_groups(self) -> dict[str, tuple[str, ...]]:
+        """Signal groups: movements that show the same indication in every phase.
+
+        One group is one set of signal heads (a European *signal group*, a NEMA *vehicle signal*).
+        Groups are numbered ``SG1``, ``SG2``... in order of their first movement; movements that no
+        phase serves form a group of their own.
+        """
+        keys: dict[tuple[tuple[int, str], ...], list[str]] = {}
+        for mv in self.movements:
+            key = tuple(
+                (ph.number, "G" if mv.id in ph.protected else "g")
+                for ph in self.phases
+                if mv.id in ph.protected or mv.id in ph.permitted
+            )
+            keys.setdefault(key or (("unserved", mv.id),), []).append(mv.id)  # type: ignore[arg-type]
+        return {f"SG{i + 1}": tuple(ids) for i, ids in enumerate(keys.values())}
+
     @property
     def approach_links(self) -> tuple[str, ...]:
         """Incoming links with at least one movement, in first-seen order."""
