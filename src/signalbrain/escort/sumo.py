@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from signalbrain.control.base import Observation, Request, SignalState
-from signalbrain.errors import InputError
+from signalbrain.errors import InputError, Problem
 from signalbrain.escort.audit import AuditEvent, EventCode
 from signalbrain.escort.controller import NaivePreemption, conditions_from
 from signalbrain.escort.manager import EscortManager
@@ -32,7 +33,7 @@ from signalbrain.escort.model import EscortConfig, EscortRequest, PositionUpdate
 from signalbrain.escort.signal import PlanLike
 from signalbrain.network import Network
 
-__all__ = ["ESCORT_MODES", "ControllerPlans", "SumoEscort"]
+__all__ = ["ESCORT_MODES", "ControllerPlans", "SumoEscort", "prepare_escort"]
 
 log = logging.getLogger(__name__)
 
@@ -258,3 +259,39 @@ class _NoController:
              ) -> Mapping[str, Request]:
         """No requests of its own."""
         return {}
+
+
+def prepare_escort(mode: str, config: str | Path, controller: str, *,
+                   backend: str = "libsumo", config_escort: EscortConfig | None = None,
+                   distance_m: float = 250.0) -> tuple[SumoEscort, dict[str, Any]]:
+    """What ``sumo run --escort MODE`` adds to a run: the hook and the ``run_sumo`` keywords.
+
+    The network is read from the configuration once and shared with the run; the controller is
+    built here so that, for ``fixed``, the escort recovers to the very plans it runs.
+
+    Returns
+    -------
+    hook, options
+        ``options`` holds ``controller``, ``network`` and ``request_hooks`` for ``run_sumo``.
+
+    Raises
+    ------
+    InputError
+        Unknown mode, or a controller run by SUMO itself (its programs cannot be preempted
+        through the monitor).
+    """
+    from signalbrain.control import make_controller
+    from signalbrain.io import load_network
+    from signalbrain.sim.run import SUMO_CONTROLLERS
+
+    if mode not in ESCORT_MODES:
+        raise InputError([Problem("--escort", f"{mode!r}: valid: {', '.join(ESCORT_MODES)}")])
+    if controller in SUMO_CONTROLLERS:
+        raise InputError([Problem("--escort", f"needs a signalbrain controller; {controller!r} "
+                                              "is run by SUMO itself (try fixed or adaptive)")])
+    net = load_network(config)
+    ctrl = make_controller(controller, net)
+    plans = ControllerPlans(ctrl) if controller == "fixed" else None
+    hook = SumoEscort(mode, net, backend=backend, plans=plans, config=config_escort,
+                      distance_m=distance_m)
+    return hook, {"controller": ctrl, "network": net, "request_hooks": [hook]}
