@@ -84,6 +84,22 @@ def register(sub: Any) -> None:
         default="libsumo",
         help="SUMO API (the other is the fallback; default libsumo)",
     )
+    # --- one-key escort (signalbrain.escort.sumo, maintained with the escort) ---
+    p.add_argument(
+        "--escort",
+        choices=("auto", "naive"),
+        default=None,
+        help="auto: every vClass 'emergency' vehicle becomes a one-key escort from its departure "
+        "to its arrival edge; naive: distance-triggered preemption within 250 m (baseline)",
+    )
+    p.add_argument(
+        "--escort-events",
+        type=Path,
+        default=None,
+        metavar="OUT.csv",
+        help="with --escort: write the preemption audit log (ATSPM hi-res event CSV)",
+    )
+    # --- end escort ---
     p.set_defaults(func=_run)
     group.set_defaults(func=lambda _args: _usage(group))
 
@@ -105,15 +121,34 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError([Problem("--reach", f"{reach:g}: must be a distance > 0 [m]")])
     if args.json.parent and not args.json.parent.exists():
         raise InputError([Problem("--json", f"folder {args.json.parent} does not exist")])
+    # --- one-key escort (signalbrain.escort.sumo, maintained with the escort) ---
+    escort: Any = None
+    escort_options: dict[str, Any] = {}
+    if getattr(args, "escort", None) is not None:
+        from signalbrain.escort.sumo import prepare_escort
+
+        escort, escort_options = prepare_escort(
+            args.escort, args.config, args.controller, backend=args.backend
+        )
+    # --- end escort ---
     result = run_sumo(
         args.config,
-        args.controller,
+        escort_options.pop("controller", args.controller),
         end_s=args.end,
         sumo_args=extra,
         reach_m=reach,
         backend=args.backend,
+        **escort_options,
     )
     data = result.to_json()
+    # --- one-key escort ---
+    if escort is not None:
+        data["escort"] = escort.summary()
+        if args.escort_events is not None:
+            from signalbrain.io.atspm import write_events_csv
+
+            write_events_csv(escort.events, args.escort_events)
+    # --- end escort ---
     args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     v = data["vehicles"]
     print(
