@@ -198,9 +198,16 @@ class _Loop:
         text = self.cache.get(key)
         if text is None:
             signal_state = importlib.import_module("signalbrain.io.sumo_state").signal_state
-            prot = [m for m, s in state.movements.items() if s == "G"]
-            perm = [m for m, s in state.movements.items() if s == "g"]
-            yellow = [m for m, s in state.movements.items() if s == "y"]
+            # Movements without SUMO links (none in an import, but a model may add some) have
+            # nothing to show in SUMO.
+            shown = [
+                (m, s)
+                for m, s in state.movements.items()
+                if isec.has_movement(m) and isec.movement(m).sumo_link_indices
+            ]
+            prot = [m for m, s in shown if s == "G"]
+            perm = [m for m, s in shown if s == "g"]
+            yellow = [m for m, s in shown if s == "y"]
             text = signal_state(isec, prot, perm, yellow)
             self.cache[key] = text
         return text
