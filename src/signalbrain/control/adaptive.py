@@ -32,7 +32,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
+from signalbrain.control._rollout import arrival_slots, rollout_costs
 from signalbrain.control.base import Request
 from signalbrain.control.core import SignalController, Unit
 from signalbrain.control.sensing import DEFAULT_PLAUSIBILITY, Plausibility, Readings
@@ -41,6 +46,8 @@ from signalbrain.network.model import Network
 from signalbrain.timing.plan import TimingPlan
 
 __all__ = ["Adaptive", "discharge"]
+
+F64 = npt.NDArray[np.float64]
 
 
 def discharge(queue_veh: float, arrivals: list[tuple[float, float]], headway_s: float,
@@ -87,6 +94,14 @@ class _Memory:
     waiting_since: list[float]
     outflow: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
     to_links: list[str] = field(default_factory=list)
+    by_link: dict[str, list[int]] = field(default_factory=dict)
+    level: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    sat_vps: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    storage_veh: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    rate_vps: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    min_green: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    max_green: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    clear_s: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
 
 class Adaptive(SignalController):
@@ -119,10 +134,15 @@ class Adaptive(SignalController):
     def __init__(self, network: Network | None = None, *, gap_s: float = 2.5,
                  lost_s: float = 2.0, max_red_s: float = 90.0, switch_ratio: float = 1.2,
                  horizon_s: float = 60.0, permitted_factor: float = 0.4,
-                 coordinate: bool = True,
+                 coordinate: bool = True, method: Literal["rollout", "priority"] = "rollout",
+                 terminal_s: float = 30.0, switch_margin: float = 0.02, rate_tau_s: float = 300.0,
                  plans: Mapping[str, TimingPlan] | None = None,
                  plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
+        self.method = method
+        self.terminal_s = float(terminal_s)
+        self.switch_margin = float(switch_margin)
+        self.rate_tau_s = float(rate_tau_s)
         self.gap_s = float(gap_s)
         self.lost_s = float(lost_s)
         self.max_red_s = float(max_red_s)
@@ -131,6 +151,7 @@ class Adaptive(SignalController):
         self.permitted_factor = float(permitted_factor)
         self.coordinate = bool(coordinate)
         self._feeds: dict[str, list[tuple[str, str, float]]] = {}
+        self._travel_s: dict[str, float] = {}
 
     def on_start(self, t_s: float) -> None:
         links = {k.id: k for k in (self.network.links if self.network else ())}
@@ -153,8 +174,27 @@ class Adaptive(SignalController):
                     row.append((pos[mid], 3600.0 / max(sat_vph, 1.0)))
                 rows.append(row)
                 prot.append([pos[m] for m, lv in stage.levels.items() if lv == 2])
-            unit.memory = _Memory(rows, prot, [t_s] * len(isec.movements),
-                                  to_links=[m.to_link for m in isec.movements])
+            mem = _Memory(rows, prot, [t_s] * len(isec.movements),
+                          to_links=[m.to_link for m in isec.movements])
+            n_mov = len(isec.movements)
+            mem.level = np.zeros((len(unit.shadow.stages), n_mov))
+            for k, stage in enumerate(unit.shadow.stages):
+                for mid, lv in stage.levels.items():
+                    if isec.movement(mid).turn != "P":
+                        mem.level[k, pos[mid]] = 1.0 if lv == 2 else self.permitted_factor
+            mem.sat_vps = np.array([(links[m.from_link].sat_flow_vphpl if m.from_link in links
+                                     else 1800.0) * m.lanes / 3600.0 for m in isec.movements])
+            mem.storage_veh = np.array([min(links[m.to_link].length_m, 120.0) / 7.5
+                                        if m.to_link in links else 1e9
+                                        for m in isec.movements])
+            mem.rate_vps = np.zeros(n_mov)
+            for i, m in enumerate(isec.movements):
+                if m.turn != "P":
+                    mem.by_link.setdefault(m.from_link, []).append(i)
+            mem.min_green = np.array([s.min_green_s for s in unit.shadow.stages])
+            mem.max_green = np.array([s.max_green_s for s in unit.shadow.stages])
+            mem.clear_s = np.array([s.clearance_s for s in unit.shadow.stages])
+            unit.memory = mem
             for approach in isec.approach_links:
                 owner[approach] = isec.id
         # feeds: for each signal, the links it sends vehicles down that another signal observes
@@ -170,39 +210,41 @@ class Adaptive(SignalController):
                          out_link.length_m / out_link.free_speed_mps)
                 if entry not in self._feeds[target]:
                     self._feeds[target].append(entry)
+                self._travel_s[m.to_link] = entry[2]
 
     # ------------------------------------------------------------------ forecasting
-    def _projected(self, unit: Unit, t_s: float) -> dict[str, list[tuple[float, float]]]:
-        """Vehicles sent towards this signal by its upstream neighbours, beyond detector reach:
-        approach link -> [(seconds from now, weight)]."""
-        out: dict[str, list[tuple[float, float]]] = {}
+    def _projected(self, unit: Unit, t_s: float
+                   ) -> dict[str, tuple[float, list[tuple[float, float]]]]:
+        """Vehicles upstream signals sent towards this one and not yet at its stop line:
+        approach link -> (link travel time [s], [(seconds from now, vehicles)])."""
+        out: dict[str, tuple[float, list[tuple[float, float]]]] = {}
         for source, link, travel_s in self._feeds.get(unit.intersection.id, ()):
             mem: _Memory = self.units[source].memory  # type: ignore[assignment]
             sent = mem.outflow.get(link)
             if not sent:
                 continue
-            reach_s = min(travel_s * 0.5, 120.0 / 13.9)  # the part of the link detectors see
-            lst = out.setdefault(link, [])
-            for t_sent, w in sent:
-                eta = t_sent + travel_s - t_s
-                if eta > reach_s:
-                    lst.append((eta, w))
+            lst = out.setdefault(link, (travel_s, []))[1]
+            lst.extend((t_sent + travel_s - t_s, w) for t_sent, w in sent)
         return out
 
     def _record_outflow(self, unit: Unit, t_s: float, readings: Readings) -> None:
+        """Remember what this signal sent down each exit link, one entry per step and link,
+        for as long as the link's travel time."""
         mem: _Memory = unit.memory  # type: ignore[assignment]
+        sent: dict[str, float] = {}
         for i, c in enumerate(readings.count_veh):
-            if c <= 0:
-                continue
-            q = mem.outflow.setdefault(mem.to_links[i], deque())
-            q.append((t_s, c))
-        horizon = t_s - 300.0
-        for q in mem.outflow.values():
-            while q and q[0][0] < horizon:
+            if c > 0:
+                link = mem.to_links[i]
+                sent[link] = sent.get(link, 0.0) + c
+        for link, c in sent.items():
+            mem.outflow.setdefault(link, deque()).append((t_s, c))
+        for link, q in mem.outflow.items():
+            oldest = t_s - self._travel_s.get(link, 0.0)
+            while q and q[0][0] < oldest:
                 q.popleft()
 
     def priorities(self, unit: Unit, t_s: float, readings: Readings,
-                   extra: Mapping[str, list[tuple[float, float]]] | None = None
+                   extra: Mapping[str, tuple[float, list[tuple[float, float]]]] | None = None
                    ) -> list[tuple[float, float, float]]:
         """(priority [veh/s], vehicles served, service end [s from now]) of every stage."""
         mem: _Memory = unit.memory  # type: ignore[assignment]
@@ -221,12 +263,11 @@ class Adaptive(SignalController):
                     "G", "g") and current is not None and stage is current
                 start = 0.0 if green_now else switch_s
                 arrivals = readings.arrivals_s[i]
-                if extra:
-                    more = extra.get(movements[i].from_link)
-                    if more:
-                        share = 1.0 / max(1, sum(1 for m in movements
-                                                 if m.from_link == movements[i].from_link))
-                        arrivals = sorted(arrivals + [(e, w * share) for e, w in more])
+                more = extra.get(movements[i].from_link) if extra else None
+                if more:
+                    share = 1.0 / len(mem.by_link.get(movements[i].from_link, [i]))
+                    seen = readings.reach_s[i]
+                    arrivals = sorted(arrivals + [(e, w * share) for e, w in more[1] if e > seen])
                 served, end = discharge(readings.queue_veh[i], arrivals, headway, start,
                                         self.gap_s, limit)
                 served_total += served
@@ -247,9 +288,12 @@ class Adaptive(SignalController):
             if shadow.is_green(m.id) or (readings.vehicles_veh[i] < 0.5
                                          and not readings.arrivals_s[i]):
                 mem.waiting_since[i] = t_s
+        self._learn_rates(unit, readings, dt_s)
         current = shadow.current
         if current is not None and not shadow.settled(t_s):
             return current.request
+        if self.method == "rollout":
+            return self._decide_rollout(unit, t_s, readings)
         extra = self._projected(unit, t_s) if self.coordinate else None
         pri = self.priorities(unit, t_s, readings, extra)
         if current is None:
@@ -272,3 +316,72 @@ class Adaptive(SignalController):
         if pri[k_alt][0] > self.switch_ratio * rate_cur:
             return stages[k_alt].request
         return current.request
+
+    # ------------------------------------------------------------------ rollout
+    def _learn_rates(self, unit: Unit, readings: Readings, dt_s: float) -> None:
+        """Arrival rates per movement [veh/s]: exponential average of stop-line counts."""
+        mem: _Memory = unit.memory  # type: ignore[assignment]
+        alpha = min(1.0, dt_s / self.rate_tau_s)
+        counts = np.asarray(readings.count_veh)
+        if dt_s > 0:
+            mem.rate_vps += alpha * (counts / dt_s - mem.rate_vps)
+
+    def _arrival_slots(self, unit: Unit, t_s: float, readings: Readings) -> F64:
+        """Vehicles reaching each movement's stop line per 1 s slot over the horizon: those seen
+        approaching; beyond the detectors' view, the vehicles upstream signals sent (when
+        coordinating, until the link's travel time) and the average arrival rate after that."""
+        mem: _Memory = unit.memory  # type: ignore[assignment]
+        n_mov = len(mem.to_links)
+        n_slot = int(self.horizon_s)
+        seen = [(i, e, w) for i, arr in enumerate(readings.arrivals_s) for e, w in arr]
+        seen_a = np.array(seen, dtype=np.float64).reshape(-1, 3)
+        first = np.minimum(np.asarray(readings.reach_s, dtype=np.int64) + 1, n_slot)
+        until = np.zeros(n_mov, dtype=np.int64)
+        fed_mov: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+        fed_eta: list[F64] = [np.zeros(0)]
+        fed_w: list[F64] = [np.zeros(0)]
+        if self.coordinate:
+            for link, (travel_s, vehicles) in self._projected(unit, t_s).items():
+                idx = mem.by_link.get(link)
+                if not idx:
+                    continue
+                sent = np.array(vehicles, dtype=np.float64).reshape(-1, 2)
+                rates = mem.rate_vps[idx]
+                total = float(rates.sum())
+                for i, r in zip(idx, rates, strict=True):
+                    share = r / total if total > 0 else 1.0 / len(idx)
+                    until[i] = min(int(travel_s), n_slot)
+                    fed_mov.append(np.full(len(sent), i, dtype=np.int64))
+                    fed_eta.append(sent[:, 0])
+                    fed_w.append(sent[:, 1] * share)
+        return arrival_slots(n_mov, n_slot, seen_a[:, 0].astype(np.int64), seen_a[:, 1],
+                             seen_a[:, 2], first, mem.rate_vps, until, np.concatenate(fed_mov),
+                             np.concatenate(fed_eta), np.concatenate(fed_w))
+
+    def _decide_rollout(self, unit: Unit, t_s: float, readings: Readings) -> Request:
+        mem: _Memory = unit.memory  # type: ignore[assignment]
+        shadow = unit.shadow
+        stages = shadow.stages
+        current = shadow.current
+        k_cur = stages.index(current) if current is not None else -1
+        if k_cur >= 0:
+            starving = [(t_s - mem.waiting_since[i], k) for k, row in enumerate(mem.rows)
+                        if k != k_cur for i, _ in row
+                        if t_s - mem.waiting_since[i] >= self.max_red_s]
+            if starving:
+                return stages[max(starving)[1]].request
+        down = np.asarray(readings.down_veh_per_lane)
+        free = np.clip(1.0 - down / mem.storage_veh, 0.05, 1.0)
+        costs = rollout_costs(mem.level, mem.sat_vps * free, np.asarray(readings.queue_veh),
+                              self._arrival_slots(unit, t_s, readings), k_cur,
+                              float(shadow.green_elapsed_s(t_s) or 0.0), mem.min_green,
+                              mem.max_green, mem.clear_s, self.lost_s, self.terminal_s)
+        if k_cur >= 0:
+            elapsed = shadow.green_elapsed_s(t_s) or 0.0
+            if elapsed >= stages[k_cur].max_green_s:
+                costs[k_cur] = np.inf
+        best = int(np.argmin(costs))
+        if k_cur >= 0 and best != k_cur and \
+                costs[best] >= costs[k_cur] * (1.0 - self.switch_margin) - 1e-9:
+            best = k_cur
+        return stages[best].request

@@ -245,11 +245,13 @@ class ConflictMonitor:
         if self._start_phase is None:
             return
         served, desired = self._desired(Request(self._start_phase))
+        isec = self.intersection
         for i, lv in desired.items():
             self._level[i] = lv
             self._green_start[i] = t
-            self._min_until[i] = t + self.rules.min_green_s(self.intersection, self._ids[i],
-                                                            served)
+            # the first state may already serve other phases: owe the longest minimum green
+            self._min_until[i] = t + max(phase_min_green_s(p) for p in isec.phases
+                                         if self._ids[i] in p.movements)
         self._served = served
 
     def step(self, t_s: float, dt_s: float, request: Request | None) -> SignalState:

@@ -62,7 +62,8 @@ class Readings:
     ``queue_veh`` halting vehicles; ``vehicles_veh`` all vehicles within reach; ``arrivals_s``
     estimated arrival times at the stop line of moving vehicles, as (seconds from now, weight);
     ``count_veh`` stop-line crossings this step; ``down_veh_per_lane`` the queue per lane on the
-    movement's exit link (0 when unobserved).
+    movement's exit link (0 when unobserved); ``reach_s`` how far ahead detectors see arrivals
+    (their reach over the free speed) [s].
     """
 
     queue_veh: list[float]
@@ -70,6 +71,7 @@ class Readings:
     arrivals_s: list[list[tuple[float, float]]]
     count_veh: list[float]
     down_veh_per_lane: list[float]
+    reach_s: list[float]
 
 
 def _finite_nonneg(*values: float) -> bool:
@@ -192,6 +194,7 @@ class Sensor:
         vehicles = [0.0] * n
         count = [0.0] * n
         arrivals: list[list[tuple[float, float]]] = [[] for _ in range(n)]
+        reach = [0.0] * n
         pos = self._pos
         for link, a in obs.approaches.items():
             share = self._approach_share.get(link, [])
@@ -201,6 +204,7 @@ class Sensor:
                 idx = [(pos[m], 1.0) for m in lane_movements if m in pos]
                 weights = [(i, 1.0 / len(idx)) for i, _ in idx] if idx else share
                 for i, w in weights:
+                    reach[i] = max(reach[i], ln.reach_m / self._speed[i])
                     queue[i] += ln.queue_veh * w
                     vehicles[i] += ln.vehicles_veh * w
                     count[i] += ln.count_veh * w
@@ -222,4 +226,4 @@ class Sensor:
                 down[i] = reading.queue_veh / max(lanes, 1)
         for lst in arrivals:
             lst.sort()
-        return Readings(queue, vehicles, arrivals, count, down)
+        return Readings(queue, vehicles, arrivals, count, down, reach)
