@@ -42,12 +42,16 @@ BEGIN_MARK = "<!-- control:begin -->"
 END_MARK = "<!-- control:end -->"
 SUMO_ARGS = ("--seed", "42", "--time-to-teleport", "-1", "--no-warnings", "true")
 BASELINES = ("sumo", "actuated", "delay_based")
-SIGNALBRAIN = ("fixed", "max-pressure", "adaptive")
+SIGNALBRAIN = ("fixed", "vehicle-actuated", "max-pressure", "adaptive")
 # Baselines the adaptive controller is judged against (issue 5): SUMO's and max-pressure.
 JUDGED_AGAINST = ("sumo", "actuated", "delay_based", "max-pressure")
 # Published RESCO results (average delay [s], best of all methods incl. trained RL; fixed time).
-RESCO_BEST = {"cologne1": (26.1, 56.6), "cologne3": (24.0, 46.4), "ingolstadt1": (20.9, 39.4),
-              "ingolstadt7": (31.2, 91.3)}
+RESCO_BEST = {
+    "cologne1": (26.1, 56.6),
+    "cologne3": (24.0, 46.4),
+    "ingolstadt1": (20.9, 39.4),
+    "ingolstadt7": (31.2, 91.3),
+}
 # Generated scenarios: name -> (netgenerate grid arguments, randomTrips period [s]).
 GENERATED: dict[str, tuple[tuple[str, ...], float]] = {
     "grid3x3": (("--grid.number", "3"), 1.4),
@@ -75,22 +79,60 @@ def generated_scenarios(work: Path) -> dict[str, Path]:
         if not cfg.is_file():
             folder.mkdir(parents=True, exist_ok=True)
             net = folder / f"{name}.net.xml"
-            subprocess.run([str(home / "bin" / "netgenerate"), "--grid", *grid_args,
-                            "--grid.length", "250", "--grid.attach-length", "200",
-                            "--default.lanenumber", "2", "--tls.guess", "true",
-                            "--no-turnarounds", "true", "--seed", "42", "-o", str(net)],
-                           check=True, capture_output=True)
-            subprocess.run([sys.executable, str(home / "tools" / "randomTrips.py"), "-n",
-                            str(net), "-o", str(folder / "trips.xml"), "-r",
-                            str(folder / f"{name}.rou.xml"), "-e", str(GENERATED_END_S),
-                            "-p", str(period_s), "--seed", "42", "--fringe-factor", "100",
-                            "--validate"], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    str(home / "bin" / "netgenerate"),
+                    "--grid",
+                    *grid_args,
+                    "--grid.length",
+                    "250",
+                    "--grid.attach-length",
+                    "200",
+                    "--default.lanenumber",
+                    "2",
+                    "--tls.guess",
+                    "true",
+                    "--no-turnarounds",
+                    "true",
+                    "--seed",
+                    "42",
+                    "-o",
+                    str(net),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(home / "tools" / "randomTrips.py"),
+                    "-n",
+                    str(net),
+                    "-o",
+                    str(folder / "trips.xml"),
+                    "-r",
+                    str(folder / f"{name}.rou.xml"),
+                    "-e",
+                    str(GENERATED_END_S),
+                    "-p",
+                    str(period_s),
+                    "--seed",
+                    "42",
+                    "--fringe-factor",
+                    "100",
+                    "--validate",
+                ],
+                check=True,
+                capture_output=True,
+            )
             cfg.write_text(
                 "<configuration>\n  <input>\n"
                 f'    <net-file value="{name}.net.xml"/>\n'
                 f'    <route-files value="{name}.rou.xml"/>\n  </input>\n'
                 f'  <time>\n    <begin value="0"/>\n    <end value="{GENERATED_END_S}"/>\n'
-                "  </time>\n</configuration>\n", encoding="utf-8")
+                "  </time>\n</configuration>\n",
+                encoding="utf-8",
+            )
         out[name] = cfg
     return out
 
@@ -111,8 +153,7 @@ def _run_one(scenario: str, config: str, controller: str, end_s: float | None) -
 
         data = run_sumo(config, controller, end_s=end_s, sumo_args=SUMO_ARGS).to_json()
     except Exception as exc:  # a failing run must not sink the others
-        data = {"controller": controller, "config": config,
-                "error": f"{type(exc).__name__}: {exc}"}
+        data = {"controller": controller, "config": config, "error": f"{type(exc).__name__}: {exc}"}
     data["scenario"] = scenario
     data["harness_wall_s"] = round(time.perf_counter() - t0, 2)
     return data
@@ -141,31 +182,39 @@ def make_table(results: Sequence[Mapping[str, Any]]) -> str:
         runs = sorted(by_scenario[scenario], key=lambda r: order.get(str(r["controller"]), 99))
         for r in runs:
             if "error" in r:
-                lines.append(f"| {scenario} | {r['controller']} | error: {r['error'][:80]} "
-                             "| | | | | | | | |")
+                lines.append(
+                    f"| {scenario} | {r['controller']} | error: {r['error'][:80]} | | | | | | | | |"
+                )
                 continue
             span = float(r["end_s"]) - float(r["begin_s"])
             arrived_vph = r["vehicles"]["arrived"] / span * 3600.0 if span > 0 else math.nan
             unfinished = r["unfinished"]["running"] + r["unfinished"]["waiting_to_enter"]
             cpu = r["controller_cpu_s"] / span * 1000.0 if span > 0 else math.nan
             per_signal = cpu / r["signals"] if r.get("signals") else math.nan
-            safety = ("audited, 0" if r["controller"] not in BASELINES
-                      and not any(r["safety"].values())
-                      else "n/a (SUMO)" if r["controller"] in BASELINES
-                      else json.dumps(r["safety"]))
+            safety = (
+                "audited, 0"
+                if r["controller"] not in BASELINES and not any(r["safety"].values())
+                else "n/a (SUMO)"
+                if r["controller"] in BASELINES
+                else json.dumps(r["safety"])
+            )
             lines.append(
                 f"| {scenario} | {r['controller']} | {_fmt(r['mean_delay_s'])} "
                 f"| {_fmt(r['mean_delay_all_s'])} | {_fmt(r['mean_travel_time_s'])} "
                 f"| {_fmt(r['mean_waiting_s'])} | {_fmt(arrived_vph, 0)} | {unfinished} "
-                f"| {_fmt(cpu, 3)} | {_fmt(per_signal, 3)} | {safety} |")
+                f"| {_fmt(cpu, 3)} | {_fmt(per_signal, 3)} | {safety} |"
+            )
         verdicts.append(_verdict(scenario, runs))
     return "\n".join(lines) + "\n\n" + "\n".join(verdicts) + "\n"
 
 
 def _verdict(scenario: str, runs: Sequence[Mapping[str, Any]]) -> str:
     ok = {str(r["controller"]): r for r in runs if "error" not in r}
-    base = {c: ok[c]["mean_delay_all_s"] for c in JUDGED_AGAINST
-            if c in ok and ok[c]["mean_delay_all_s"] is not None}
+    base = {
+        c: ok[c]["mean_delay_all_s"]
+        for c in JUDGED_AGAINST
+        if c in ok and ok[c]["mean_delay_all_s"] is not None
+    }
     text = f"- **{scenario}**: "
     if not base:
         return text + "no baseline ran"
@@ -175,8 +224,10 @@ def _verdict(scenario: str, runs: Sequence[Mapping[str, Any]]) -> str:
         ratio = ok["adaptive"]["mean_delay_all_s"] / base[best]
         arrived = ok["adaptive"]["vehicles"]["arrived"]
         best_arrived = ok[best]["vehicles"]["arrived"]
-        text += (f"; adaptive {ok['adaptive']['mean_delay_all_s']:.1f} s = {ratio:.2f} x "
-                 f"(target <= 0.85), arrived {arrived} vs {best_arrived}")
+        text += (
+            f"; adaptive {ok['adaptive']['mean_delay_all_s']:.1f} s = {ratio:.2f} x "
+            f"(target <= 0.85), arrived {arrived} vs {best_arrived}"
+        )
     if scenario in RESCO_BEST:
         best_pub, fixed_pub = RESCO_BEST[scenario]
         text += f"; RESCO published best {best_pub} s, fixed time {fixed_pub} s"
@@ -215,10 +266,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scenarios", nargs="*", default=None, help="names (default all)")
     parser.add_argument("--controllers", nargs="*", default=None, help="default all available")
     parser.add_argument("--end", type=float, default=None, help="override every run's end [s]")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/signalbrain-bench"),
-                        help="where generated scenarios are built")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/signalbrain-bench"),
+        help="where generated scenarios are built",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="earlier results JSON: its runs of --reuse-controllers are kept",
+    )
+    parser.add_argument(
+        "--reuse-controllers",
+        nargs="*",
+        default=list(BASELINES),
+        help="controllers whose earlier runs are kept (default SUMO's)",
+    )
     args = parser.parse_args(argv)
 
     scenarios = {**shared_scenarios(), **generated_scenarios(args.work)}
@@ -226,20 +293,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         scenarios = {k: v for k, v in scenarios.items() if k in args.scenarios}
     controllers = tuple(args.controllers) if args.controllers else available_controllers()
     tasks = [(s, str(cfg), c) for s, cfg in scenarios.items() for c in controllers]
+    results: list[dict[str, Any]] = []
+    if args.reuse is not None and args.reuse.is_file():
+        keep = set(args.reuse_controllers)
+        old = {
+            (r["scenario"], r["controller"]): r
+            for r in json.loads(args.reuse.read_text(encoding="utf-8"))
+            if "error" not in r and r["controller"] in keep
+        }
+        results = [old[(s, c)] for s, _, c in tasks if (s, c) in old]
+        tasks = [t for t in tasks if (t[0], t[2]) not in old]
+        print(f"reusing {len(results)} runs from {args.reuse}", flush=True)
     # Long scenarios first so the two workers finish together.
     tasks.sort(key=lambda t: -sum(f.stat().st_size for f in Path(t[1]).parent.iterdir()))
-    results: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn"),
-                             max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(
+        max_workers=args.workers, mp_context=get_context("spawn"), max_tasks_per_child=1
+    ) as pool:
         futures = [pool.submit(_run_one, s, cfg, c, args.end) for s, cfg, c in tasks]
         for fut in as_completed(futures):
             r = fut.result()
             results.append(r)
-            status = r.get("error") or (f"delay {r['mean_delay_s']} s, all "
-                                        f"{r['mean_delay_all_s']} s")
-            print(f"[{len(results)}/{len(tasks)}] {r['scenario']} {r['controller']}: {status} "
-                  f"({r['harness_wall_s']} s)", flush=True)
+            status = r.get("error") or (
+                f"delay {r['mean_delay_s']} s, all {r['mean_delay_all_s']} s"
+            )
+            print(
+                f"[{len(results)}/{len(tasks)}] {r['scenario']} {r['controller']}: {status} "
+                f"({r['harness_wall_s']} s)",
+                flush=True,
+            )
+            args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     wall = time.perf_counter() - t0
     results.sort(key=lambda r: (r["scenario"], r["controller"]))
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
@@ -248,9 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_readme:
         import sumo as sumo_pkg
 
-        meta = (f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-                f"SUMO {_sumo_version(sumo_pkg)}, {len(tasks)} runs on {args.workers} "
-                f"processes in {wall:.0f} s wall.")
+        meta = (
+            f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"SUMO {_sumo_version(sumo_pkg)}, {len(tasks)} runs on {args.workers} "
+            f"processes in {wall:.0f} s wall."
+        )
         update_readme(table, meta)
     return 3 if any("error" in r for r in results) else 0
 

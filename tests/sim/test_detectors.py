@@ -90,3 +90,27 @@ def test_index_rejects_non_networks(tmp_path: Path) -> None:
         read_net_index(bad)
     with pytest.raises(InputError, match="not found"):
         read_net_index(tmp_path / "none.net.xml")
+
+
+def test_zone_walks_several_short_edges_and_merges() -> None:
+    base = _index(40.0, 30.0)
+    lanes = {
+        **base.lanes,
+        "V_0": SumoLane("V_0", "V", 0, 200.0),
+        "W_0": SumoLane("W_0", "W", 0, 10.0),
+    }
+    index = SumoNetIndex(
+        source="test",
+        lanes=lanes,
+        edge_lanes={**base.edge_lanes, "V": ("V_0",), "W": ("W_0",)},
+        connections=base.connections,
+        programs=(),
+        predecessors={"A": frozenset({"U", "W"}), "U": frozenset({"V", "A"})},
+        controlled_edges=base.controlled_edges,
+    )
+    specs = place_detectors(index, reach_m=120.0, exit_reach_m=0.0)
+    up = sorted(
+        (d.lane, d.start_m, d.end_m, d.to_stop_m) for d in specs if d.lane in ("U_0", "V_0", "W_0")
+    )
+    assert up == [("U_0", 0.0, 30.0, 40.0), ("V_0", 150.0, 200.0, 70.0), ("W_0", 0.0, 10.0, 40.0)]
+    assert all(d.edge == "A" for d in specs if d.role == "approach")

@@ -3,10 +3,10 @@
 Controllers must sense traffic the way the field does. For every lane entering a controlled
 junction signalbrain places a lane-area detector (SUMO E2, a camera's or radar's zone) over the
 last ``reach_m`` metres before the stop line and an induction loop (E1) at the stop line; when the
-approach lane is shorter than the reach and its edge has a single upstream edge that does not end
-at another signal, the zone continues over that edge's lanes. Each lane leaving the junction gets a
-lane-area detector over its first ``exit_reach_m`` metres (spill-back). Nothing else is read:
-never vehicles' routes or destinations.
+approach lane is shorter than the reach, the zone continues upstream over the lanes of every
+feeding edge (merges included) that does not end at another signal, until the reach is covered.
+Each lane leaving the junction gets a lane-area detector over its first ``exit_reach_m`` metres
+(spill-back). Nothing else is read: never vehicles' routes or destinations.
 
 References
 ----------
@@ -148,25 +148,32 @@ def place_detectors(
             if length < reach_m:
                 short_edges[lane.edge] = min(short_edges.get(lane.edge, length), length)
         for edge, covered in short_edges.items():
-            preds = index.predecessors.get(edge, frozenset())
-            if len(preds) != 1:
-                continue
-            (pred,) = preds
-            if pred in index.controlled_edges or pred == edge:
-                continue
-            rest = reach_m - covered
-            for up_id in index.edge_lanes.get(pred, ()):
-                up = index.lanes[up_id]
-                if up.motor and up.length_m >= _MIN_ZONE_M:
-                    add(
-                        "area",
-                        "approach",
-                        edge,
-                        up_id,
-                        max(0.0, up.length_m - rest),
-                        up.length_m,
-                        covered,
-                    )
+            # Walk upstream through every feeding edge that does not end at a signal until the
+            # reach is covered (a camera at the stop line sees merging lanes too).
+            frontier = [(edge, covered)]
+            visited = {edge}
+            while frontier:
+                current, dist = frontier.pop()
+                for pred in sorted(index.predecessors.get(current, frozenset())):
+                    if pred in visited or pred in index.controlled_edges:
+                        continue
+                    visited.add(pred)
+                    rest = reach_m - dist
+                    ups = [index.lanes[u] for u in index.edge_lanes.get(pred, ())]
+                    ups = [u for u in ups if u.motor and u.length_m >= _MIN_ZONE_M]
+                    for up in ups:
+                        add(
+                            "area",
+                            "approach",
+                            edge,
+                            up.id,
+                            max(0.0, up.length_m - rest),
+                            up.length_m,
+                            dist,
+                        )
+                    shortest = min((u.length_m for u in ups), default=0.0)
+                    if ups and shortest < rest:
+                        frontier.append((pred, dist + shortest))
         if exit_reach_m > 0:
             exits = dict.fromkeys(
                 c.to_lane for c in index.connections if c.tls_id == tls and c.to_lane in index.lanes
