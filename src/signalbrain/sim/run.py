@@ -26,21 +26,22 @@ import logging
 import math
 import tempfile
 import time
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from signalbrain.control.base import Controller, Observation, Request, SafetyCounts, SignalState
+from signalbrain.control.base import Controller, SafetyCounts
 from signalbrain.errors import InputError, Problem
 from signalbrain.network import Intersection, Network
 from signalbrain.sim.backend import load_backend, sumo_binary
 from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
 from signalbrain.sim.config import read_sumocfg, split_sumo_args, sumo_command, tripinfo_path
 from signalbrain.sim.detectors import DEFAULT_REACH_M, place_detectors, write_detectors
-from signalbrain.sim.metrics import TripSummary, read_tripinfo, summarize_trips
+from signalbrain.sim.loop import ControlLoop, ObservationHook, RequestHook
+from signalbrain.sim.metrics import read_tripinfo, summarize_trips
 from signalbrain.sim.netxml import read_net_index
+from signalbrain.sim.result import RunResult
 from signalbrain.sim.sensing import DetectorReader, link_map
 
 __all__ = [
@@ -57,12 +58,6 @@ log = logging.getLogger(__name__)
 SUMO_CONTROLLERS: tuple[str, ...] = ("sumo", *BASELINE_TYPES)
 """Controllers run by SUMO itself: its own programs untouched, or converted to a baseline type."""
 
-ObservationHook = Callable[[float, dict[str, Observation]], dict[str, Observation]]
-"""``hook(t_s, observations) -> observations``: may alter what controllers see (fault injection)."""
-RequestHook = Callable[[float, Mapping[str, Observation], MutableMapping[str, Request]], None]
-"""``hook(t_s, observations, requests)``: may replace requests in place before the monitors
-(escort preemption); the monitors still decide every state."""
-
 
 def _control_registry() -> dict[str, Any]:
     control = importlib.import_module("signalbrain.control")
@@ -73,151 +68,6 @@ def _control_registry() -> dict[str, Any]:
 def controller_names() -> tuple[str, ...]:
     """Every name ``--controller`` accepts: SUMO's and signalbrain's controllers."""
     return (*SUMO_CONTROLLERS, *sorted(_control_registry()))
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """Everything measured in one closed-loop run (see :meth:`to_json` for the contract)."""
-
-    controller: str
-    config: str
-    begin_s: float
-    end_s: float
-    trips: TripSummary
-    teleports: int
-    safety: SafetyCounts
-    controller_cpu_s: float
-    sensing_cpu_s: float
-    wall_s: float
-    signals: int
-    detectors: int
-    notes: tuple[str, ...] = ()
-
-    @property
-    def simulated_s(self) -> float:
-        """Simulated time [s]."""
-        return self.end_s - self.begin_s
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``sumo run`` JSON (DESIGN.md) plus RESCO's delay and run details."""
-
-        def num(x: float, digits: int = 3) -> float | None:
-            return None if math.isnan(x) else round(x, digits)
-
-        t = self.trips
-        per_sim = self.controller_cpu_s / self.simulated_s if self.simulated_s > 0 else math.nan
-        return {
-            "controller": self.controller,
-            "config": self.config,
-            "begin_s": self.begin_s,
-            "end_s": self.end_s,
-            "vehicles": {"departed": t.departed, "arrived": t.arrived, "teleports": self.teleports},
-            "mean_travel_time_s": num(t.mean_travel_time_s),
-            "mean_delay_s": num(t.mean_delay_s),
-            "mean_waiting_s": num(t.mean_waiting_s),
-            "emergency": [
-                {
-                    "id": e.id,
-                    "travel_time_s": e.travel_time_s,
-                    "delay_s": e.delay_s,
-                    "stops": e.stops,
-                }
-                for e in t.emergency
-            ],
-            "safety": self.safety.as_dict(),
-            "controller_cpu_s": round(self.controller_cpu_s, 4),
-            "wall_s": round(self.wall_s, 3),
-            "mean_delay_all_s": num(t.mean_delay_all_s),
-            "unfinished": {"running": t.running, "waiting_to_enter": t.waiting_to_enter},
-            "controller_cpu_per_sim_s": num(per_sim, 7),
-            "sensing_cpu_s": round(self.sensing_cpu_s, 4),
-            "signals": self.signals,
-            "detectors": self.detectors,
-            "notes": list(self.notes),
-        }
-
-
-@dataclass(slots=True)
-class _Loop:
-    """The per-run state of signalbrain's control: monitors, states written, CPU time."""
-
-    sumo: ModuleType
-    network: Network
-    controller: Controller
-    intersections: tuple[Intersection, ...]
-    reader: DetectorReader
-    observation_hooks: Sequence[ObservationHook]
-    request_hooks: Sequence[RequestHook]
-    tls_of: dict[str, str] = field(default_factory=dict)
-    monitors: dict[str, Any] = field(default_factory=dict)
-    states: dict[str, list[SignalState]] = field(default_factory=dict)
-    written: dict[str, str] = field(default_factory=dict)
-    cache: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
-    controller_cpu_s: float = 0.0
-    sensing_cpu_s: float = 0.0
-
-    def start(self, t_s: float) -> None:
-        monitor_cls = importlib.import_module("signalbrain.control.monitor").ConflictMonitor
-        for isec in self.intersections:
-            if isec.sumo is None:
-                raise ValueError(f"intersection {isec.id!r} was not imported from SUMO")
-            self.tls_of[isec.id] = isec.sumo.tls_id
-            self.monitors[isec.id] = monitor_cls(isec)
-            self.states[isec.id] = []
-        c0 = time.process_time()
-        self.controller.start(self.network, t_s)
-        self.controller_cpu_s += time.process_time() - c0
-
-    def step(self, t_s: float, dt_s: float) -> None:
-        c0 = time.process_time()
-        obs = self.reader.read(t_s)
-        for ohook in self.observation_hooks:
-            obs = ohook(t_s, obs)
-        c1 = time.process_time()
-        requests: MutableMapping[str, Request] = dict(self.controller.step(t_s, dt_s, obs))
-        for rhook in self.request_hooks:
-            rhook(t_s, obs, requests)
-        hold = Request(hold=True)
-        new_states = {
-            isec.id: self.monitors[isec.id].step(t_s, dt_s, requests.get(isec.id, hold))
-            for isec in self.intersections
-        }
-        c2 = time.process_time()
-        self.sensing_cpu_s += c1 - c0
-        self.controller_cpu_s += c2 - c1
-        for isec in self.intersections:
-            state = new_states[isec.id]
-            self.states[isec.id].append(state)
-            text = self._state_string(isec, state)
-            if self.written.get(isec.id) != text:
-                self.sumo.trafficlight.setRedYellowGreenState(self.tls_of[isec.id], text)
-                self.written[isec.id] = text
-
-    def _state_string(self, isec: Intersection, state: SignalState) -> str:
-        key = (isec.id, tuple(state.movements.get(m.id, "r") for m in isec.movements))
-        text = self.cache.get(key)
-        if text is None:
-            signal_state = importlib.import_module("signalbrain.io.sumo_state").signal_state
-            # Movements without SUMO links (none in an import, but a model may add some) have
-            # nothing to show in SUMO.
-            shown = [
-                (m, s)
-                for m, s in state.movements.items()
-                if isec.has_movement(m) and isec.movement(m).sumo_link_indices
-            ]
-            prot = [m for m, s in shown if s == "G"]
-            perm = [m for m, s in shown if s == "g"]
-            yellow = [m for m, s in shown if s == "y"]
-            text = signal_state(isec, prot, perm, yellow)
-            self.cache[key] = text
-        return text
-
-    def audit(self) -> SafetyCounts:
-        audit = importlib.import_module("signalbrain.control.monitor").audit
-        total = SafetyCounts()
-        for isec in self.intersections:
-            total = total + audit(isec, self.states[isec.id])
-        return total
 
 
 def _make_controller(name: str, network: Network, options: Mapping[str, Any]) -> Controller:
@@ -414,11 +264,11 @@ def _simulate(
         )
     elif name == "sumo":
         notes.append("SUMO's own programs; the safety block is not audited for them")
-    loop: _Loop | None = None
+    loop: ControlLoop | None = None
     if loop_spec is not None:
         net, ctrl, isecs = loop_spec
         reader = DetectorReader(sumo, specs, [link_map(s, index) for s in isecs], index)
-        loop = _Loop(sumo, net, ctrl, isecs, reader, observation_hooks, request_hooks)
+        loop = ControlLoop(sumo, net, ctrl, isecs, reader, observation_hooks, request_hooks)
         loop.start(begin)
     teleports = 0
     t = begin
