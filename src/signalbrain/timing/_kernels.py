@@ -68,37 +68,47 @@ def _fill(lost, w, lo, hi, total, out):  # type: ignore[no-untyped-def]  # pragm
         for i in range(n):
             out[i] = hi[i] + extra * w[i] / wsum
         return 1 if extra > 1e-9 else 0
-    lam_hi = 0.0
+    # variable fixing (Kiwiel 2008): solve for lam on the free items, then fix the violators
+    # of the side with the larger total violation at their bound; at most n rounds
     for i in range(n):
-        t = (hi[i] - lost[i]) / w[i]
-        if t > lam_hi:
-            lam_hi = t
-    lam_lo = 0.0
-    for _ in range(100):
-        lam = 0.5 * (lam_lo + lam_hi)
-        acc = 0.0
+        out[i] = np.nan  # nan marks a free item
+    for _ in range(n + 1):
+        fixed_sum = 0.0
+        free_l = 0.0
+        free_w = 0.0
         for i in range(n):
-            x = lost[i] + w[i] * lam
-            acc += min(max(x, lo[i]), hi[i])
-        if acc < total:
-            lam_lo = lam
-        else:
-            lam_hi = lam
-    acc = 0.0
+            if math.isnan(out[i]):
+                free_l += lost[i]
+                free_w += w[i]
+            else:
+                fixed_sum += out[i]
+        if free_w <= 0.0:
+            break
+        lam = (total - fixed_sum - free_l) / free_w
+        under = 0.0
+        over = 0.0
+        for i in range(n):
+            if math.isnan(out[i]):
+                x = lost[i] + w[i] * lam
+                if x < lo[i]:
+                    under += lo[i] - x
+                elif x > hi[i]:
+                    over += x - hi[i]
+        if under <= 1e-12 and over <= 1e-12:
+            for i in range(n):
+                if math.isnan(out[i]):
+                    out[i] = lost[i] + w[i] * lam
+            break
+        for i in range(n):
+            if math.isnan(out[i]):
+                x = lost[i] + w[i] * lam
+                if under >= over and x <= lo[i]:
+                    out[i] = lo[i]
+                elif under < over and x >= hi[i]:
+                    out[i] = hi[i]
     for i in range(n):
-        x = lost[i] + w[i] * lam_hi
-        out[i] = min(max(x, lo[i]), hi[i])
-        acc += out[i]
-    # put the rounding residual on the item with the most room
-    best = 0
-    room = -1.0
-    resid = total - acc
-    for i in range(n):
-        r = hi[i] - out[i] if resid > 0 else out[i] - lo[i]
-        if r > room:
-            room = r
-            best = i
-    out[best] += resid
+        if math.isnan(out[i]):  # cannot happen for sum(lo) < total < sum(hi); keep safe
+            out[i] = lo[i]
     return 0
 
 

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from signalbrain.demand.saturation import turn_factor
 from signalbrain.network.arrays import NetworkArrays, to_arrays
-from signalbrain.network.model import PERMISSIVE, Intersection, Network
+from signalbrain.network.model import Intersection, Network, pair
 
 __all__ = ["TimingArrays", "pack_timing"]
 
@@ -159,8 +159,9 @@ def pack_timing(net: Network, *, lost_startup_s: float = 2.0,
                 elif mid not in prot_count:
                     left = mv.turn in ("L", "U")
                     if left:
+                        permissive = isec.permissive
                         for other in ph.protected:
-                            if isec.relation(mid, other) == PERMISSIVE:
+                            if pair(mid, other) in permissive:  # permissive implies conflict
                                 opp[mpos[mid]].append(mpos[other])
                     entries.append((mpos[mid], link_pos[mv.from_link], 1.0 / perm_count[mid],
                                     int(left)))

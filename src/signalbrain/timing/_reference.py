@@ -36,8 +36,7 @@ def fill_reference(lost: F64, w: F64, lo: F64, hi: F64, total: float) -> tuple[F
     if total >= hi.sum():
         extra = total - hi.sum()
         return hi + extra * w / w.sum(), bool(extra > 1e-9)
-    knots = np.unique(np.concatenate([(lo - lost) / w, (hi - lost) / w, [0.0]]))
-    knots = knots[knots >= 0]
+    knots = np.unique(np.concatenate([(lo - lost) / w, (hi - lost) / w]))
     sums = np.clip(lost[None, :] + w[None, :] * knots[:, None], lo, hi).sum(axis=1)
     j = int(np.searchsorted(sums, total))
     if j == 0:

@@ -29,7 +29,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from signalbrain.errors import InputError, SignalbrainError
 from signalbrain.network.model import Network
@@ -103,6 +102,8 @@ def _maxband(network: Network, plan: NetworkPlan, corridor: Corridor, inbound_we
                                                              strict=True)]
     t_out = np.concatenate([[0.0], np.cumsum(corridor.out_travel_s)])
     t_in = np.concatenate([[0.0], np.cumsum(corridor.in_travel_s)])
+    from scipy.optimize import Bounds, LinearConstraint, milp  # slow import: only when used
+
     # variables: b, bb, theta, theta_in, phi_0..phi_{n-1}, n_0..n_{n-1}
     nv = 4 + 2 * n
     B, BB, TH, THI = 0, 1, 2, 3

@@ -72,8 +72,10 @@ def optimize_network(network: Network, demand: Demand, *, method: str = "transyt
     problems = check_demand(network, demand)
     if problems:
         raise InputError(problems)
-    net = select_phases(network, demand) if phase_selection else network
-    solver = IsolatedSolver(net)
+    solver = IsolatedSolver(network)
+    net = select_phases(network, demand, solver=solver) if phase_selection else network
+    if net is not network:
+        solver = IsolatedSolver(net)
     flows, heavy = solver.flows(demand)
     if method == "webster":
         fixed = None if cycle_s is None else np.full(net.signal_count, float(cycle_s))
