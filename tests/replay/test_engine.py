@@ -97,14 +97,15 @@ def test_malformed_result_is_not_checkpointed(tmp_path: Path,
     (video,) = make_videos("a.avi")
     store = CheckpointStore(tmp_path / "out")
     tasks = collect_videos([video], "s").tasks
-    out = run_tasks(tasks, replay_jobs.malformed_job, store, workers=0, check_record=parse_counts)
+    out = run_tasks(tasks, replay_jobs.malformed_job, store, workers=0, parse_record=parse_counts)
     assert out[0].status == "skipped"
     assert "malformed result" in (out[0].reason or "")
     assert store.load(tasks[0].key) is None
     store.save_done(tasks[0], {"frames": 1})  # e.g. an older layout: redone, not trusted
     out = run_tasks(tasks, replay_jobs.brightness_job, store, workers=0,
-                    check_record=parse_counts)
+                    parse_record=parse_counts)
     assert out[0].status == "done"
+    assert out[0].value == parse_counts(out[0].record or {})
 
 
 def test_interrupt_keeps_finished_checkpoints(tmp_path: Path,

@@ -158,7 +158,7 @@ def count_videos(videos: Iterable[str | Path],
     with store.lock():
         try:
             outcomes = run_tasks(inputs.tasks, the_job, store, workers=n_workers,
-                                 scheduler=scheduler, reporter=reporter, check_record=parse_counts)
+                                 scheduler=scheduler, reporter=reporter, parse_record=parse_counts)
         except KeyboardInterrupt:
             done = sum(store.load(t.key) is not None for t in inputs.tasks)
             reporter.end(f"count: interrupted; {done} of {len(inputs.tasks)} videos have a "
@@ -167,9 +167,9 @@ def count_videos(videos: Iterable[str | Path],
         counted: list[tuple[str, VideoCounts]] = []
         counted_frames = 0
         for o in outcomes:
-            if o.record is not None:
-                counted.append((o.task.label, parse_counts(o.record)))
-                counted_frames += counted[-1][1].frames if o.status == "done" else 0
+            if isinstance(o.value, VideoCounts):
+                counted.append((o.task.label, o.value))
+                counted_frames += o.value.frames if o.status == "done" else 0
         skipped = [SkippedVideo(o.task.label, o.reason or "failed") for o in outcomes
                    if o.status == "skipped"]
         skipped += [SkippedVideo(label, reason) for label, reason in inputs.missing]

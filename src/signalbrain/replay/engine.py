@@ -74,12 +74,13 @@ class JobResult:
 @dataclass(frozen=True, slots=True)
 class TaskOutcome:
     """Outcome of one video: ``"done"`` (counted now), ``"resumed"`` (from its checkpoint) or
-    ``"skipped"`` with a ``reason``."""
+    ``"skipped"`` with a ``reason``; ``value`` is the record as parsed by ``parse_record``."""
 
     task: VideoTask
     status: Literal["done", "resumed", "skipped"]
     record: Mapping[str, Any] | None = None
     reason: str | None = None
+    value: Any = None
 
 
 # -- worker side ------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ def _run_inline(todo: Sequence[VideoTask], job: Job, finish: Finish,
 
 def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, workers: int = 1,
               scheduler: Any = None, reporter: ProgressReporter | None = None,
-              check_record: Callable[[Mapping[str, Any]], object] | None = None
+              parse_record: Callable[[Mapping[str, Any]], object] | None = None
               ) -> list[TaskOutcome]:
     """Run ``job`` on every task without a checkpoint; checkpoint each as it finishes.
 
@@ -273,10 +274,11 @@ def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, w
         ``workers`` is ignored and the cluster runs the jobs.
     reporter
         Progress on stderr; None reports nothing.
-    check_record
-        Validates a job's record (raises ``KeyError``, ``TypeError`` or ``ValueError`` when it
-        is malformed). A checkpoint whose record fails is redone; a job whose record fails is
-        reported as skipped and not checkpointed.
+    parse_record
+        Parses and validates a job's record (raises ``KeyError``, ``TypeError`` or
+        ``ValueError`` when it is malformed); the result is :attr:`TaskOutcome.value`. A
+        checkpoint whose record fails is redone; a job whose record fails is reported as
+        skipped and not checkpointed.
 
     Returns
     -------
@@ -292,33 +294,36 @@ def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, w
     outcomes: dict[str, TaskOutcome] = {}
     todo: list[VideoTask] = []
 
-    def malformed(record: Mapping[str, Any]) -> str | None:
-        if check_record is None:
-            return None
+    def parse(record: Mapping[str, Any]) -> tuple[object, str | None]:
+        """The parsed record and None, or None and what is wrong with it."""
+        if parse_record is None:
+            return None, None
         try:
-            check_record(record)
+            return parse_record(record), None
         except (KeyError, TypeError, ValueError) as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return None
+            return None, f"{type(exc).__name__}: {exc}"
 
     for task in tasks:
         cp = store.load(task.key)
-        if cp is None or (cp.record is not None and malformed(cp.record)):
+        value, problem = parse(cp.record) if cp is not None and cp.record is not None else (
+            None, None)
+        if cp is None or problem:
             todo.append(task)
         elif cp.status == "done":
-            outcomes[task.key] = TaskOutcome(task, "resumed", record=cp.record)
+            outcomes[task.key] = TaskOutcome(task, "resumed", record=cp.record, value=value)
         else:
             outcomes[task.key] = TaskOutcome(task, "skipped", reason=cp.reason)
 
     def finish(task: VideoTask, result: JobResult) -> None:
+        value: object = None
         if result.status == "done" and result.record is not None:
-            problem = malformed(result.record)
+            value, problem = parse(result.record)
             if problem:
                 result = JobResult("error", reason=f"internal error: the job returned a "
                                    f"malformed result ({problem})")
         if result.status == "done" and result.record is not None:
             store.save_done(task, result.record)
-            outcomes[task.key] = TaskOutcome(task, "done", record=result.record)
+            outcomes[task.key] = TaskOutcome(task, "done", record=result.record, value=value)
             rec = result.record
             frames, video_s = rec.get("frames"), rec.get("seconds")
             reporter.finished(task.key, task.label,
