@@ -11,6 +11,7 @@ Frame-level progress stays on the workers; the coordinator reports each finished
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -75,23 +76,29 @@ def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: Prog
     from distributed import as_completed
 
     client, owned = _client(scheduler)
-    batch = uuid.uuid4().hex[:8]
+    run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, VideoTask] = {}
     try:
         for task in todo:
             fut = client.submit(call_job, job, task.path, task.key, key=f"signalbrain-count-"
-                                f"{task.key}-{batch}", pure=False)
+                                f"{task.key}-{run_id}", pure=False)
             futures[fut] = task
-        for fut in as_completed(list(futures),  # type: ignore[no-untyped-call]
-                                loop=client.loop):
-            task = futures[fut]
-            try:
-                result = fut.result()
-            except Exception as exc:  # KilledWorker, lost data, cancelled by someone else
-                result = JobResult("error", reason=f"Dask cluster failed on this video: "
-                                   f"{type(exc).__name__}: {exc}")
-            finish(task, result)
-            fut.release()
+        pending: Any = as_completed(list(futures),  # type: ignore[no-untyped-call]
+                                    loop=client.loop)
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if not batch:  # nothing finished: keep the overall line alive
+                reporter.tick()
+                time.sleep(0.2)
+            for fut in batch:
+                task = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as exc:  # KilledWorker, lost data, cancelled by someone else
+                    result = JobResult("error", reason=f"Dask cluster failed on this video: "
+                                       f"{type(exc).__name__}: {exc}")
+                finish(task, result)
+                fut.release()
     except BaseException:
         client.cancel(list(futures))
         raise

@@ -114,6 +114,10 @@ class ProgressReporter:
             self._line(f"{head} done {label}: {' '.join(parts)}")
         self._status(self.clock())
 
+    def tick(self) -> None:
+        """Nothing happened; refresh the overall line if it is due (elapsed time, rate)."""
+        self._status(self.clock())
+
     def end(self, text: str) -> None:
         """The batch is over: one closing line."""
         self._line(text)
