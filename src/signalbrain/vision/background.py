@@ -60,6 +60,9 @@ class DetectorConfig:
         Smallest blob as a fraction of the processing frame area.
     open_frac, close_frac
         Kernel sizes of the opening and closing, as fractions of the processing width.
+    mark_ratio
+        Background pixels brighter than this multiple of the median background brightness are
+        markings, where the shadow test is not applied.
     max_freeze_s
         Longest time a stationary tracked vehicle keeps its pixels out of background learning [s].
     """
@@ -75,6 +78,7 @@ class DetectorConfig:
     open_frac: float = 1.0 / 160.0
     close_frac: float = 1.0 / 100.0
     max_freeze_s: float = 300.0
+    mark_ratio: float = 1.5
 
 
 def _odd(n: float) -> int:
@@ -107,6 +111,7 @@ class BackgroundDetector:
         self._fg_age = np.zeros((height, width), np.int32)
         self._free = np.ones((height, width), bool)
         self._bg_ref: Frame | None = None
+        self._marks: Frame | None = None
         self._frames = 0
 
     def seed(self, frames: list[Frame]) -> None:
@@ -121,7 +126,15 @@ class BackgroundDetector:
         for f in frames[:: max(1, len(frames) // 10)]:
             self._mog.apply(f, learningRate=0.05)
         self._mog.apply(median, learningRate=0.05)
-        self._bg_ref = np.asarray(self._mog.getBackgroundImage(), dtype=np.uint8)
+        self._set_reference()
+
+    def _set_reference(self) -> None:
+        self._bg_ref = ref = np.asarray(self._mog.getBackgroundImage(), dtype=np.uint8)
+        if self._frames % (8 * self.config.update_every) == 0 or self._marks is None:
+            grey = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY)
+            level = float(np.median(grey[::4, ::4]))
+            self._marks = np.asarray(cv2.threshold(grey, self.config.mark_ratio * level, 255,
+                                                   cv2.THRESH_BINARY)[1], dtype=np.uint8)
 
     def normalise(self, frame: Frame) -> Frame:
         """``frame`` scaled so that its background pixels match the background's brightness.
@@ -148,6 +161,10 @@ class BackgroundDetector:
         :meth:`normalise`), split at tracked centres."""
         raw = self._mog.apply(frame, learningRate=0.0)
         mask = cv2.threshold(raw, 200, 255, cv2.THRESH_BINARY)[1]
+        if self._marks is not None:
+            # a vehicle over a bright marking passes the shadow test (a darker, neutral version
+            # of the white paint); there it is a vehicle
+            mask = cv2.bitwise_or(mask, cv2.bitwise_and(cv2.inRange(raw, 100, 150), self._marks))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
         self.mask = np.asarray(mask, dtype=np.uint8)
@@ -190,4 +207,4 @@ class BackgroundDetector:
             if self._bg_ref is not None:
                 cv2.copyTo(self._bg_ref, frozen, composite)
             self._mog.apply(composite, learningRate=cfg.learning_rate)
-        self._bg_ref = np.asarray(self._mog.getBackgroundImage(), dtype=np.uint8)
+        self._set_reference()

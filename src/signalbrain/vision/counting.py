@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from signalbrain.io.camera import CameraSpec, Zone
 from signalbrain.vision.counts import CountRow, QueueSeries
-from signalbrain.vision.tracking import Tracker
+from signalbrain.vision.tracking import Track, Tracker
 
 __all__ = ["Counter", "CounterConfig", "segments_cross"]
 
@@ -99,6 +99,7 @@ def segments_cross(p0: FloatArray, p1: FloatArray, a: FloatArray, b: FloatArray
 @dataclass(slots=True)
 class _TrackState:
     pos: FloatArray
+    born: int = 0
     confirmed: bool = False
     crossed: set[int] = field(default_factory=set)
     pending: list[tuple[str, int, int, float, float, int]] = field(default_factory=list)
@@ -108,6 +109,7 @@ class _TrackState:
 
 @dataclass(slots=True)
 class _Event:
+    track: int
     kind: str  # "line" | "movement"
     index: int  # line index or movement (entry, exit) flattened
     sign: int
@@ -166,9 +168,12 @@ class Counter:
     def update(self, frame_index: int, tracker: Tracker, mask: npt.NDArray[np.uint8]) -> None:
         """Account for one processed frame (after :meth:`Tracker.update`)."""
         t_s = frame_index / self.fps
-        for tr in tracker.take_removed():
-            self._states.pop(tr.id, None)
+        removed = tracker.take_removed()
         tracks = tracker.tracks
+        for tr in removed:
+            st = self._states.pop(tr.id, None)
+            if st is not None and tr.confirmed:
+                self._stitch(tr, st, frame_index, tracker)
         self._sample_queues(t_s, tracker, mask)
         if not tracks:
             return
@@ -178,7 +183,7 @@ class Counter:
         for i, tr in enumerate(tracks):
             st = self._states.get(tr.id)
             if st is None:
-                st = _TrackState(cur[i].copy())
+                st = _TrackState(cur[i].copy(), frame_index)
                 self._states[tr.id] = st
             prev[i] = st.pos
             states.append(st)
@@ -209,8 +214,62 @@ class Counter:
                 st.pending.append(("movement", st.entry * n_exit + int(ext[i]) - 1, 0, t_s,
                                    float(areas[i]), hints[i]))
             if tr.confirmed and st.pending:
-                self.events.extend(_Event(*e) for e in st.pending)
+                self.events.extend(_Event(tr.id, *e) for e in st.pending)
                 st.pending.clear()
+
+    def _stitch(self, lost: Track, st: _TrackState, frame_index: int, tracker: Tracker) -> None:
+        """Hand a lost track's counting state to the track that took over its vehicle.
+
+        A vehicle seen in pieces (over a marking of its own colour, behind an obstacle) can get
+        a new track while its old one coasts and dies. The successor is a live track born at most a
+        second before the old one was last matched, moving the same way, near where the old
+        one's motion would have taken it (a track that left the picture has no successor); it
+        inherits the entry zone, and whatever the old track already counted is not counted
+        again.
+        """
+        last_seen = frame_index - lost.misses - 1
+        x = lost.last_state
+        best: int | None = None
+        best_d = np.inf
+        centers = tracker.centers
+        vel = tracker.velocities
+        size = float(np.hypot(*lost.ref_size)) if lost.ref_size.any() else 10.0
+        h, w = self._entry_map.shape
+        now = x[:2] + x[2:] * (frame_index - last_seen)
+        margin = 0.5 * size
+        if not (margin <= now[0] <= w - margin and margin <= now[1] <= h - margin):
+            return  # it left the picture
+        for i, tr in enumerate(tracker.tracks):
+            other = self._states.get(tr.id)
+            if other is None or other.born < last_seen - self.fps or tr.id == lost.id:
+                continue
+            if float(np.dot(vel[i], x[2:])) < 0:
+                continue
+            guess = x[:2] + x[2:] * (other.born - last_seen)
+            born_pos = other.pos if other.born == frame_index else None
+            d = float(np.hypot(*(centers[i] - now)))
+            if born_pos is None:
+                d = min(d, float(np.hypot(*(centers[i] - guess))))
+            if d < best_d:
+                best, best_d = i, d
+        if best is None or best_d > 0.8 * size:
+            return
+        heir_track = tracker.tracks[best]
+        heir = self._states[heir_track.id]
+        if heir.entry < 0:
+            heir.entry = st.entry
+        dup = st.crossed & heir.crossed
+        heir.crossed |= st.crossed
+        drop_move = st.moved and heir.moved
+        heir.moved |= st.moved
+        if dup or drop_move:
+            heir.pending = [e for e in heir.pending
+                            if not ((e[0] == "line" and e[1] in dup)
+                                    or (e[0] == "movement" and drop_move))]
+            self.events = [e for e in self.events
+                           if not (e.track == heir_track.id
+                                   and ((e.kind == "line" and e.index in dup)
+                                        or (e.kind == "movement" and drop_move)))]
 
     def _sample_queues(self, t_s: float, tracker: Tracker, mask: npt.NDArray[np.uint8]) -> None:
         if not self._queues:

@@ -60,7 +60,9 @@ def _scaled_tracker_config(cfg: TrackerConfig, fps: float) -> TrackerConfig:
                          max_age=max(3, round(cfg.max_age * k)),
                          tentative_age=cfg.tentative_age, gate=cfg.gate,
                          fragment_inside=cfg.fragment_inside,
+                         fragment_grow=cfg.fragment_grow,
                          size_smoothing=cfg.size_smoothing,
+                         size_memory=cfg.size_memory ** (25.0 / fps),
                          accel_noise=cfg.accel_noise / max(k, 0.2),
                          measure_noise=cfg.measure_noise)
 

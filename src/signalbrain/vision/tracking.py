@@ -44,8 +44,13 @@ class TrackerConfig:
     fragment_inside
         Share of a detection's box inside a confirmed track's predicted box that makes it a
         fragment of that vehicle (see :meth:`Tracker.merge_fragments`).
+    fragment_grow
+        Growth of the remembered box, each side, as a share of its size, for fragment tests.
     size_smoothing
         Weight of a new detection in the track's box size (exponential smoothing).
+    size_memory
+        Per-frame decay of the remembered largest box size (``ref_size``), which keeps the
+        full vehicle extent while it is seen in pieces.
     accel_noise
         Process noise: standard deviation of the acceleration [px/frame^2].
     measure_noise
@@ -57,7 +62,9 @@ class TrackerConfig:
     tentative_age: int = 2
     gate: float = 1.5
     fragment_inside: float = 0.6
+    fragment_grow: float = 0.25
     size_smoothing: float = 0.35
+    size_memory: float = 0.97
     accel_noise: float = 0.3
     measure_noise: float = 1.5
 
@@ -74,6 +81,8 @@ class Track:
     age: int = 1
     confirmed: bool = False
     stationary_frames: int = 0
+    ref_size: FloatArray = field(default_factory=lambda: np.zeros(2))
+    last_state: FloatArray = field(default_factory=lambda: np.zeros(4))
     class_votes: dict[int, int] = field(default_factory=dict)
 
 
@@ -171,6 +180,7 @@ class Tracker:
                 w, h = k_s * w + (1 - k_s) * ow, k_s * h + (1 - k_s) * oh
                 cx, cy = self._x[r, 0], self._x[r, 1]
                 t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+                t.ref_size = np.maximum(t.ref_size * cfg.size_memory, (w, h))
                 t.area_px2 = 0.7 * float(det.area[c]) + 0.3 * t.area_px2
                 t.hits += 1
                 t.misses = 0
@@ -193,6 +203,7 @@ class Tracker:
                                     & (cy >= live[:, 1]) & (cy <= live[:, 3])):
                 continue
             t = Track(self._next_id, det.xyxy[c].copy(), float(det.area[c]))
+            t.ref_size = det.xyxy[c, 2:] - det.xyxy[c, :2]
             if det.class_id[c] >= 0:
                 t.class_votes[int(det.class_id[c])] = 1
             self._next_id += 1
@@ -211,7 +222,10 @@ class Tracker:
         if len(keep) < len(self.tracks):
             remap = np.full(len(self.tracks), -1, dtype=np.int64)
             remap[keep] = np.arange(len(keep))
-            self.removed.extend(t for i, t in enumerate(self.tracks) if remap[i] < 0)
+            for i, t in enumerate(self.tracks):
+                if remap[i] < 0:
+                    t.last_state = self._x[i].copy()
+                    self.removed.append(t)
             self.tracks = [self.tracks[i] for i in keep]
             self._x = self._x[keep]
             self._p = self._p[keep]
@@ -226,13 +240,14 @@ class Tracker:
         detection is a fragment of a track when at least ``fragment_inside`` of its box lies in
         the track's predicted box (grown by 15 %) and in no other track's.
         """
-        conf = [t for t in self.tracks if t.confirmed]
+        conf = [i for i, t in enumerate(self.tracks) if t.confirmed]
         if len(det) < 2 or not conf:
             return det
-        boxes = np.array([t.box for t in conf])
-        w = boxes[:, 2] - boxes[:, 0]
-        h = boxes[:, 3] - boxes[:, 1]
-        grown = boxes + np.column_stack((-0.15 * w, -0.15 * h, 0.15 * w, 0.15 * h))
+        c = self._x[conf, :2]
+        size = np.array([np.maximum(self.tracks[i].ref_size, self.tracks[i].box[2:] -
+                                    self.tracks[i].box[:2]) for i in conf])
+        half = size * (0.5 + self.config.fragment_grow)
+        grown = np.column_stack((c - half, c + half))
         d = det.xyxy
         ix = np.clip(np.minimum(grown[:, None, 2], d[None, :, 2])
                      - np.maximum(grown[:, None, 0], d[None, :, 0]), 0, None)
