@@ -49,7 +49,11 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser with every command group registered."""
-    parser = _Parser(prog="signalbrain", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="signalbrain",
+        description="signalbrain: adaptive traffic-signal control engine. Exit codes: 0 ok, "
+        "2 bad input, 3 batch finished with skipped inputs, 1 internal error.",
+    )
     parser.add_argument("--version", action="version", version=f"signalbrain {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
