@@ -95,6 +95,7 @@ class _Memory:
     outflow: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
     to_links: list[str] = field(default_factory=list)
     by_link: dict[str, list[int]] = field(default_factory=dict)
+    has_protected: list[bool] = field(default_factory=list)
     level: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     sat_vps: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     storage_veh: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
@@ -188,6 +189,8 @@ class Adaptive(SignalController):
                                         if m.to_link in links else 1e9
                                         for m in isec.movements])
             mem.rate_vps = np.zeros(n_mov)
+            mem.has_protected = [any(s.levels.get(m.id) == 2 for s in unit.shadow.stages)
+                                 for m in isec.movements]
             for i, m in enumerate(isec.movements):
                 if m.turn != "P":
                     mem.by_link.setdefault(m.from_link, []).append(i)
@@ -283,10 +286,13 @@ class Adaptive(SignalController):
             self._record_outflow(unit, t_s, readings)
         shadow = unit.shadow
         stages = shadow.stages
-        # waiting clocks: a movement with vehicles that is not green keeps its clock running
+        # waiting clocks: a movement with vehicles keeps its clock running until it is served:
+        # protected green if some stage protects it (a permitted left may never find a gap)
+        state = shadow.state
         for i, m in enumerate(unit.intersection.movements):
-            if shadow.is_green(m.id) or (readings.vehicles_veh[i] < 0.5
-                                         and not readings.arrivals_s[i]):
+            shown = state.movements.get(m.id, "r") if state is not None else "r"
+            served = shown == "G" or (shown == "g" and not mem.has_protected[i])
+            if served or (readings.vehicles_veh[i] < 0.5 and not readings.arrivals_s[i]):
                 mem.waiting_since[i] = t_s
         self._learn_rates(unit, readings, dt_s)
         current = shadow.current

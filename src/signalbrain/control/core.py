@@ -45,21 +45,33 @@ class Unit:
     memory: object = None
 
 
-def plans_from_flows(network: Network, flows_vph: Mapping[str, float]
+def plans_from_flows(network: Network, flows_vph: Mapping[str, float], *,
+                     design_factor: float = 1.15, min_cycle_s: float = 60.0
                      ) -> dict[str, TimingPlan]:
     """Webster/equisaturation plans of every intersection for movement flows [veh/h], or an
-    empty dict when the timing engine cannot produce them (each signal then keeps its plan)."""
+    empty dict when the timing engine cannot produce them (each signal then keeps its plan).
+
+    Flows are raised by ``design_factor`` (counted throughput understates demand when queues
+    build up, and a plan should hold the peak minutes), and no cycle is shorter than
+    ``min_cycle_s`` (Webster's cycle of a lightly loaded signal is too short for its start-up
+    losses in practice; HCM 7th ed. ch. 19 suggests 60 s as a practical lower bound)."""
     try:
         from signalbrain.demand.model import Demand
         from signalbrain.timing.isolated import isolated_plans
     except ImportError:  # pragma: no cover - the timing engine is part of the package
         return {}
+    demand = Demand({k: v * design_factor for k, v in flows_vph.items()})
     try:
-        result = isolated_plans(network, Demand(dict(flows_vph)))
+        plans = dict(isolated_plans(network, demand).plans)
+        short = {k: max(min_cycle_s, network.intersection(k).cycle_min_s)
+                 for k, p in plans.items() if p.cycle_s < min_cycle_s}
+        if short:
+            plans.update({k: p for k, p in isolated_plans(network, demand, cycle_s=short)
+                          .plans.items() if k in short})
     except (SignalbrainError, ValueError, ArithmeticError) as exc:
         log.warning("could not compute plans from measured flows: %s", exc)
         return {}
-    return dict(result.plans)
+    return plans
 
 
 class SignalController:

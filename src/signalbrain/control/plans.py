@@ -7,8 +7,9 @@ the monitor runs the change interval (its own yellow and all-red) while the plan
 next green starts on time when the plan's clearances are at least the phases'.
 
 :func:`default_plan` is the plan a signal falls back to when nothing better is known (detector
-fault before any demand was measured): every phase gets its minimum green stretched to
-``default_green_s`` within its limits, ring totals are equalised per barrier group.
+fault before any demand was measured): the greens of the imported field program when there is
+one, else every phase's minimum green stretched to ``default_green_s``; always within the phase
+limits, with ring totals equalised per barrier group.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
     """A plain fixed plan: each phase green for ``default_green_s`` clipped to its limits,
     shorter rings padded in their last phase of each barrier group so that rings cross barriers
     together; the cycle is raised to the intersection's minimum cycle if needed."""
-    green = {p.number: min(max(default_green_s, phase_min_green_s(p)), p.max_green_s)
+    field_greens = _program_greens(isec)
+    green = {p.number: min(max(field_greens.get(p.number, default_green_s),
+                               phase_min_green_s(p)), p.max_green_s)
              for p in isec.phases}
     split = {p.number: green[p.number] + p.yellow_s + p.all_red_s for p in isec.phases}
     known = set(green)
@@ -58,8 +61,22 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
         cycle = isec.cycle_min_s
     phases = tuple(PhaseTiming(p.number, green[p.number], p.yellow_s, p.all_red_s)
                    for p in isec.phases)
-    return TimingPlan(isec.id, cycle, 0.0, phases, rings, barriers,
-                      (f"default plan: {default_green_s:g} s greens within the limits",))
+    note = ("default plan: the imported program's greens within the limits" if field_greens
+            else f"default plan: {default_green_s:g} s greens within the limits")
+    return TimingPlan(isec.id, cycle, 0.0, phases, rings, barriers, (note,))
+
+
+def _program_greens(isec: Intersection) -> dict[int, float]:
+    """Green times of an imported SUMO program by phase number, when its green phases map one
+    to one onto the intersection's single-ring phases (numbered in program order)."""
+    if isec.sumo is None or len(isec.rings) != 1:
+        return {}
+    greens = [ph.duration_s for ph in isec.sumo.phases
+              if "y" not in ph.state.lower() and any(c in "Gg" for c in ph.state)]
+    if len(greens) != len(isec.phases):
+        return {}
+    return {p.number: g for p, g in zip(sorted(isec.phases, key=lambda p: p.number), greens,
+                                        strict=True)}
 
 
 def plan_request(plan: TimingPlan, t_s: float) -> Request:

@@ -2,8 +2,9 @@
 the plausibility checks that decide when a detector has failed.
 
 Detectors report per lane (or per approach); controllers reason per movement. A lane that serves
-several movements (a shared through-right lane) splits its readings equally among them; an
-approach without per-lane data splits by the movements' lane counts. Arrival times are the moving
+several movements (a shared through-right lane) splits its readings among them by
+:data:`TURN_SHARE` (throughs weigh most, U-turns almost nothing); an approach without per-lane
+data splits by the movements' lane counts. Arrival times are the moving
 vehicles' distances to the stop line over the link's free speed.
 
 Faults
@@ -26,9 +27,13 @@ from dataclasses import dataclass
 from signalbrain.control.base import ApproachObservation, Observation
 from signalbrain.network.model import Intersection, Network
 
-__all__ = ["DEFAULT_PLAUSIBILITY", "Plausibility", "Readings", "Sensor"]
+__all__ = ["DEFAULT_PLAUSIBILITY", "TURN_SHARE", "Plausibility", "Readings", "Sensor"]
 
 log = logging.getLogger("signalbrain.control")
+
+
+TURN_SHARE = {"T": 1.0, "R": 0.4, "L": 0.4, "U": 0.02, "P": 0.0}
+"""Relative share of a shared lane's vehicles assumed to make each turn (no turn detection)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,7 @@ class Sensor:
         self._observer = {link: s.id for s in network.intersections
                           for link in s.approach_links if s.id != intersection.id}
         self._to_link = [m.to_link for m in intersection.movements]
+        self._turn_weight = [TURN_SHARE.get(m.turn, 1.0) for m in intersection.movements]
         self._seen: set[str] = set()
         self._seen_obs = False
         self.faulty = False
@@ -201,8 +207,9 @@ class Sensor:
             parts = a.lanes or (a,)
             for ln in parts:
                 lane_movements = getattr(ln, "movements", ())
-                idx = [(pos[m], 1.0) for m in lane_movements if m in pos]
-                weights = [(i, 1.0 / len(idx)) for i, _ in idx] if idx else share
+                idx = [(pos[m], self._turn_weight[pos[m]]) for m in lane_movements if m in pos]
+                total = sum(w for _, w in idx)
+                weights = [(i, w / total) for i, w in idx] if idx and total > 0 else share
                 for i, w in weights:
                     reach[i] = max(reach[i], ln.reach_m / self._speed[i])
                     queue[i] += ln.queue_veh * w
