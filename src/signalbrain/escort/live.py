@@ -58,15 +58,27 @@ class LiveSignal:
         """Record the display from ``state.t_s`` on."""
         for mid, s in state.movements.items():
             prev = self._display.get(mid)
-            level = "g" if s in "Gg" else s
-            if prev != level:
-                self._display[mid] = level
-                self._since[mid] = state.t_s
+            if prev == s:
+                continue
+            self._display[mid] = s
+            if prev is None or (prev in "Gg") != (s in "Gg") or s not in "Gg":
+                self._since[mid] = state.t_s  # a green that changes G <-> g keeps its start
         self.known = True
 
     def green(self, movements: Sequence[str]) -> bool:
         """Whether all these movements show green now."""
-        return bool(movements) and all(self._display.get(m) == "g" for m in movements)
+        return bool(movements) and all(self._display.get(m, "r") in "Gg" for m in movements)
+
+    def _rest_s(self, mid: str, disp: str, t_s: float) -> float:
+        """Time until ``mid`` has ended its green (min green left) and its clearance [s]."""
+        elapsed = max(t_s - self._since.get(mid, -math.inf), 0.0)
+        y = self._yellow.get(mid, 0.0)
+        ar = self._all_red.get(mid, 0.0)
+        if disp == "y":
+            return max(y - elapsed, 0.0) + ar
+        if disp in "Gg":
+            return max(self._min_green.get(mid, 0.0) - elapsed, 0.0) + y + ar
+        return max(ar - elapsed, 0.0)  # red: the all-red still running after a yellow
 
     def transition_s(self, target: int, t_s: float) -> float:
         """Time from ``t_s`` until phase ``target`` can be green if called at ``t_s`` [s]."""
@@ -77,33 +89,46 @@ class LiveSignal:
         except KeyError:
             return worst_transition_s(self.isec, target)
         wanted = [(m, True) for m in ph.protected] + [(m, False) for m in ph.permitted]
+        own = set(ph.movements)
         need = 0.0
         for mid, disp in self._display.items():
-            since = self._since.get(mid, -math.inf)
-            elapsed = max(t_s - since, 0.0)
-            y = self._yellow.get(mid, 0.0)
-            ar = self._all_red.get(mid, 0.0)
-            if disp == "y":
-                if any(m == mid for m, _ in wanted):
-                    need = max(need, y - elapsed)
-                    continue
-                rest = max(y - elapsed, 0.0) + ar
-            elif disp == "g":
-                rest = max(self._min_green.get(mid, 0.0) - elapsed, 0.0) + y + ar
-            elif disp == "r":
-                rest = max(ar - elapsed, 0.0)  # all-red still running after a yellow
-                if rest <= 0.0:
-                    continue
-            else:
+            if disp == "y" and mid in own:  # a wanted movement cannot re-green mid-yellow
+                need = max(need, self._rest_s(mid, disp, t_s) - self._all_red.get(mid, 0.0))
                 continue
-            if any(self._blocks(mid, m, prot) for m, prot in wanted):
+            if mid in own and disp in "Gg":
+                continue  # stays green
+            rest = self._rest_s(mid, disp, t_s)
+            if rest <= 0.0:
+                continue
+            if any(self._blocks(mid, disp, m, prot) for m, prot in wanted):
                 need = max(need, rest)
         return max(need, 0.0)
 
-    def _blocks(self, other: str, wanted: str, protected: bool) -> bool:
+    def may_start_green_within(self, target: int, t_s: float, within_s: float) -> bool:
+        """Whether another phase could turn green within ``within_s`` of ``t_s`` and so delay
+        ``target`` by its minimum green and clearance: nothing that conflicts with ``target``
+        shows green, and every yellow and all-red ends by then."""
+        if not self.known:
+            return True
+        try:
+            own = set(self.isec.phase(target).movements)
+        except KeyError:
+            return True
+        for mid, disp in self._display.items():
+            if disp in "Gg":
+                if mid not in own:
+                    return False
+            elif self._rest_s(mid, disp, t_s) > within_s + 1e-9:
+                return False
+        return True
+
+    def _blocks(self, other: str, disp: str, wanted: str, protected: bool) -> bool:
+        """Whether ``other`` (showing ``disp``) keeps ``wanted`` from turning green: a
+        conflict always; a permissive pair when ``wanted`` is protected and ``other`` is not a
+        permitted green (which yields)."""
         if other == wanted:
             return False
         rel = self.isec.relation(other, wanted)
         if rel == NONE:
             return False
-        return rel == CONFLICT or protected
+        return rel == CONFLICT or (protected and disp != "g")

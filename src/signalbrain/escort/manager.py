@@ -27,7 +27,7 @@ from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition,
 from signalbrain.escort.plan import route_for
 from signalbrain.escort.recovery import Recovery, plan_recovery
 from signalbrain.escort.routing import Route, RoutingGraph, TravelTimes, crossings
-from signalbrain.escort.signal import PlanLike
+from signalbrain.escort.signal import PlanLike, worst_transition_s
 from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
 from signalbrain.network import Network
 
@@ -88,6 +88,8 @@ class EscortManager:
         self._slots = 0
         self._live = {s.id: LiveSignal(s) for s in network.intersections}
         self._companions = {s.id: companion_phases(s) for s in network.intersections}
+        self._worst = {s.id: {p.number: worst_transition_s(s, p.number) for p in s.phases}
+                       for s in network.intersections}
         self._calls: dict[str, _Call] = {}
         self._recoveries: dict[str, Recovery] = {}
         self._expired: set[tuple[str, str]] = set()
@@ -258,10 +260,16 @@ class EscortManager:
         return out
 
     def _due(self, w: PreemptionWindow, t_s: float, dt_s: float) -> bool:
+        """Whether waiting one more step could make the green late: the transition from the
+        display now, plus (when another phase could turn green during the step) that phase's
+        minimum green and clearance, plus a step for the monitor's step-wise timing."""
         live = self._live[w.intersection]
-        if live.known:
-            return t_s + live.transition_s(w.phase, t_s) + dt_s >= w.open_s - 1e-9
-        return t_s + dt_s >= w.call_s - 1e-9
+        if not live.known:
+            return t_s + dt_s >= w.call_s - 1e-9
+        need = live.transition_s(w.phase, t_s)
+        if live.may_start_green_within(w.phase, t_s, dt_s):
+            need += self._worst[w.intersection][w.phase]
+        return t_s + 2.0 * dt_s + need >= w.open_s - 1e-9
 
     def _serve(self, isec_id: str, t_s: float, dt_s: float, out: dict[str, Request]) -> None:
         windows = self._resolved.get(isec_id, [])
