@@ -113,3 +113,28 @@ def test_two_escorts_crossing_on_a_grid_are_sequenced(plans_for):
     assert wa.open_s >= wb.close_s + g.intersection("I1_1").phase(wb.phase).clearance_s - 1e-6
     codes = {e.code for e in a.events} | {e.code for e in b.events}
     assert {EventCode.PREEMPT_CALL_ON, EventCode.PREEMPT_EXIT} <= codes
+
+
+def test_explicit_route_and_unknown_vehicle(net, plans_for):
+    from signalbrain.escort import EscortManager, PositionUpdate
+
+    plans = plans_for(net)
+    route = ("W_S1", "S1_S2", "S2_N2")
+    escort = plan_escort(net, EscortRequest("ev", "W_S1", route=route), plans)
+    assert escort.route.links == route
+    assert [(w.intersection, w.movement) for w in escort.windows] == [
+        ("S1", "W_S1.T"), ("S2", "S1_S2.L")]
+    manager = EscortManager(net, plans)
+    assert manager.update(PositionUpdate("ghost", 1.0, "W_S1", 5.0, 10.0)) == []
+
+
+def test_green_intervals_follow_the_plan(net, plans_for):
+    from signalbrain.report.escort_plot import green_intervals
+
+    plan = plans_for(net)["S2"]
+    start, end = plan.green_window_s(2)
+    got = green_intervals(plan, 2, start - 1.0, start + 2 * plan.cycle_s + 1.0)
+    assert got == [pytest.approx((start, end), abs=1e-6),
+                   pytest.approx((start + plan.cycle_s, end + plan.cycle_s), abs=1e-6),
+                   pytest.approx((start + 2 * plan.cycle_s, start + 2 * plan.cycle_s + 1.0),
+                                 abs=1e-6)]
