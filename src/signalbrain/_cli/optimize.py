@@ -42,6 +42,9 @@ def register(sub: Any) -> None:
     p.add_argument("--method", choices=METHODS, default="transyt",
                    help="transyt (coordinated, default), webster (isolated) or maxband")
     p.add_argument("--cycle", type=float, help="force a common cycle [s]")
+    p.add_argument("--min-cycle", type=float,
+                   help="replace every intersection's cycle_min_s [s] (SUMO imports: 30)")
+    p.add_argument("--max-cycle", type=float, help="replace every intersection's cycle_max_s [s]")
     p.add_argument("--route", help="maxband / time-space corridor: intersection ids, comma "
                                    "separated (default: the longest straight route)")
     p.add_argument("--timespace", type=Path, help="also draw a time-space diagram (.png/.svg)")
@@ -125,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     t1 = time.perf_counter()
     plan = optimize_network(net, demand, method=args.method, cycle_s=args.cycle,
                             phase_selection=not args.all_phases,
-                            whole_seconds=not args.fractional, route=route)
+                            whole_seconds=not args.fractional, route=route,
+                            cycle_min_s=args.min_cycle, cycle_max_s=args.max_cycle)
     t_opt = time.perf_counter() - t1
     _write(net, plan, args.output, kind, args.method)
     cycles = sorted({round(p.cycle_s, 1) for p in plan.plans.values()})

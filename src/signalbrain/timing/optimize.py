@@ -20,6 +20,7 @@ greens, yellows and all-reds; notes say where a request could not be met.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,10 +40,26 @@ __all__ = ["METHODS", "optimize_network"]
 METHODS: tuple[str, ...] = ("transyt", "webster", "maxband")
 
 
+def _with_cycle_limits(network: Network, lo: float | None, hi: float | None) -> Network:
+    if lo is None and hi is None:
+        return network
+    if (lo is not None and not lo > 0) or (hi is not None and not hi > 0) or \
+            (lo is not None and hi is not None and lo > hi):
+        raise InputError(f"cycle limits [{lo}, {hi}]: need 0 < min <= max")
+    out = []
+    for isec in network.intersections:
+        new_lo = isec.cycle_min_s if lo is None else lo
+        new_hi = isec.cycle_max_s if hi is None else hi
+        out.append(replace(isec, cycle_min_s=min(new_lo, new_hi), cycle_max_s=max(new_lo, new_hi)))
+    return replace(network, intersections=tuple(out))
+
+
 def optimize_network(network: Network, demand: Demand, *, method: str = "transyt",
                      cycle_s: float | None = None, phase_selection: bool = True,
                      whole_seconds: bool = True, route: Sequence[str] | None = None,
-                     steps: int = 50, stop_penalty_s: float = 10.0) -> NetworkPlan:
+                     steps: int = 50, stop_penalty_s: float = 10.0,
+                     cycle_min_s: float | None = None,
+                     cycle_max_s: float | None = None) -> NetworkPlan:
     """Signal plans for every intersection of ``network``.
 
     Parameters
@@ -64,6 +81,9 @@ def optimize_network(network: Network, demand: Demand, *, method: str = "transyt
         route).
     steps, stop_penalty_s
         Profile resolution and stop penalty of the ``transyt`` model.
+    cycle_min_s, cycle_max_s
+        Replace every intersection's cycle limits (e.g. for SUMO imports, whose limits are
+        defaults rather than the engineer's).
     """
     if method not in METHODS:
         raise InputError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
@@ -72,6 +92,7 @@ def optimize_network(network: Network, demand: Demand, *, method: str = "transyt
     problems = check_demand(network, demand)
     if problems:
         raise InputError(problems)
+    network = _with_cycle_limits(network, cycle_min_s, cycle_max_s)
     solver = IsolatedSolver(network)
     net = select_phases(network, demand, solver=solver) if phase_selection else network
     if net is not network:
