@@ -39,7 +39,9 @@ def fill_reference(lost: F64, w: F64, lo: F64, hi: F64, total: float) -> tuple[F
     knots = np.unique(np.concatenate([(lo - lost) / w, (hi - lost) / w]))
     sums = np.clip(lost[None, :] + w[None, :] * knots[:, None], lo, hi).sum(axis=1)
     j = int(np.searchsorted(sums, total))
-    if j == 0:
+    if j >= knots.size:  # bounds closer than float resolution
+        lam = knots[-1]
+    elif j == 0:
         lam = knots[0]
     else:
         a, b = knots[j - 1], knots[j]
