@@ -20,7 +20,7 @@ distributed = pytest.importorskip("distributed")
 def scheduler() -> Iterator[str]:
     """Address of a small in-process cluster (one worker, two threads)."""
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -58,3 +58,21 @@ def test_cluster_failures_skip_only_their_video(scheduler: str, tmp_path: Path,
     assert summary.lines["L"]["total"] == expected
     doc = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert len(doc["skipped"]) == 2
+
+
+@pytest.mark.slow
+def test_worker_process_crash_on_cluster_skips_only_that_video(
+        tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path) -> None:
+    dask = pytest.importorskip("dask")
+    videos = make_videos("a.avi", "crash.avi", "b.avi")
+    # no retries by Dask: every video queued on the dying worker fails with KilledWorker, and
+    # the engine's own one-at-a-time rerun must tell the crasher from the innocent
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0") as cluster:
+        summary = count_videos(videos, camera_file, tmp_path / "out",
+                               scheduler=cluster.scheduler_address,
+                               job=functools.partial(replay_jobs.crashing_job), progress=False)
+    assert [Path(s.video).name for s in summary.skipped] == ["crash.avi"]
+    assert "KilledWorker" in summary.skipped[0].reason
+    assert summary.videos == 2

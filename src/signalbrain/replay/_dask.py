@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from signalbrain.errors import InputError
@@ -70,35 +70,63 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
                          "address it prints, such as tcp://host:8786") from None
 
 
-def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: ProgressReporter,
-             scheduler: Any) -> None:
-    """Run the jobs of ``todo`` on a Dask cluster, calling ``finish`` as each completes."""
+def _collect(client: Any, futures: dict[Any, VideoTask], reporter: ProgressReporter,
+             on_result: Callable[[VideoTask, JobResult, BaseException | None], None]) -> None:
+    """Wait for ``futures``, calling ``on_result(task, result, cluster_error)`` as each ends."""
     from distributed import as_completed
 
+    pending: Any = as_completed(list(futures),  # type: ignore[no-untyped-call]
+                                loop=client.loop)
+    while not pending.is_empty():
+        batch = pending.next_batch(block=False)
+        if not batch:  # nothing finished: keep the overall line alive
+            reporter.tick()
+            time.sleep(0.2)
+        for fut in batch:
+            task = futures[fut]
+            try:
+                result, error = fut.result(), None
+            except Exception as exc:  # KilledWorker, lost data, cancelled by someone else
+                result = JobResult("error", reason=f"Dask cluster failed on this video: "
+                                   f"{type(exc).__name__}: {exc}")
+                error = exc
+            on_result(task, result, error)
+            fut.release()
+
+
+def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: ProgressReporter,
+             scheduler: Any) -> None:
+    """Run the jobs of ``todo`` on a Dask cluster, calling ``finish`` as each completes.
+
+    Dask blames every task queued on a worker that dies, so innocent videos can fail with
+    ``KilledWorker`` next to the one that crashed. Those are run again one at a time; a video
+    that still kills its worker alone is the culprit and is skipped.
+    """
     client, owned = _client(scheduler)
     run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, VideoTask] = {}
+    killed: list[VideoTask] = []
+
+    def submit(task: VideoTask, attempt: str) -> None:
+        fut = client.submit(call_job, job, task.path, task.key, pure=False,
+                            key=f"signalbrain-count-{task.key}-{run_id}{attempt}")
+        futures[fut] = task
+
+    def first_pass(task: VideoTask, result: JobResult, error: BaseException | None) -> None:
+        if error is not None and type(error).__name__ == "KilledWorker":
+            killed.append(task)
+        else:
+            finish(task, result)
+
     try:
         for task in todo:
-            fut = client.submit(call_job, job, task.path, task.key, key=f"signalbrain-count-"
-                                f"{task.key}-{run_id}", pure=False)
-            futures[fut] = task
-        pending: Any = as_completed(list(futures),  # type: ignore[no-untyped-call]
-                                    loop=client.loop)
-        while not pending.is_empty():
-            batch = pending.next_batch(block=False)
-            if not batch:  # nothing finished: keep the overall line alive
-                reporter.tick()
-                time.sleep(0.2)
-            for fut in batch:
-                task = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as exc:  # KilledWorker, lost data, cancelled by someone else
-                    result = JobResult("error", reason=f"Dask cluster failed on this video: "
-                                       f"{type(exc).__name__}: {exc}")
-                finish(task, result)
-                fut.release()
+            submit(task, "")
+        _collect(client, futures, reporter, first_pass)
+        for task in killed:
+            futures.clear()
+            submit(task, "-alone")
+            _collect(client, futures, reporter,
+                     lambda t, r, _: finish(t, r))
     except BaseException:
         client.cancel(list(futures))
         raise
