@@ -5,10 +5,11 @@ For every candidate stage ``k`` (``k`` = the current stage means: keep it), a po
 the intersection's movements is run forward in 1 s slots: the known arrivals (binned per slot)
 join the queues, the green stage discharges them at saturation flow (scaled for permitted
 movements and blocked exits), and the cost grows by the vehicles queued per slot. After the first
-decision the *base policy* runs: a green is kept until its queues clear or its maximum green is
-reached, then the stage with the largest saturation-weighted queue follows after the change
-interval (movements green in both stages keep going). Queues left at the horizon cost
-``terminal_s`` each.
+decision the *base policy* runs, either *clearing* (a green is kept until its queues clear or its
+maximum green is reached, then the stage with the most queued vehicles follows) or *max
+pressure* (after each minimum green, the stage of largest saturation-weighted queue), each change
+taking the change interval (movements green in both stages keep going). Queues left at the
+horizon cost ``terminal_s`` each.
 
 This is one step of policy iteration over the clearing policy (a rollout, Bertsekas 2005), which
 never does worse than the base policy under the model.
@@ -33,7 +34,7 @@ F64 = npt.NDArray[np.float64]
 @njit(cache=True)
 def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current: int,
                   elapsed_s: float, min_green: F64, max_green: F64, clear_s: F64,
-                  lost_s: float, terminal_s: float) -> F64:  # pragma: no cover - jitted
+                  lost_s: float, terminal_s: float, base: int) -> F64:  # pragma: no cover
     """Cost [veh s] of each first decision.
 
     Parameters
@@ -56,6 +57,8 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
         Start-up lost time of a new green [s].
     terminal_s
         Cost of a vehicle still queued at the horizon [s].
+    base
+        Base policy after the first decision: 0 clearing, 1 max pressure.
 
     Returns
     -------
@@ -95,28 +98,45 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
                         q[m] -= min(q[m], f * sat_vps[m])
                 green_t += 1.0
                 if green_t >= min_green[stage]:
-                    left = 0.0
-                    for m in range(n_mov):
-                        if level[stage, m] > 0.0:
-                            left += q[m]
-                    if left < 0.5 or green_t >= max_green[stage]:
-                        best = -1
-                        best_v = 0.5
+                    best = -1
+                    if base == 1:  # max pressure: the stage of largest sat-weighted queue
+                        best_v = 0.0
+                        for m in range(n_mov):
+                            best_v += level[stage, m] * sat_vps[m] * q[m]
+                        if green_t >= max_green[stage]:
+                            best_v = 0.0
+                        best_v += 1e-9
                         for j in range(n_stage):
                             if j == stage:
                                 continue
                             v = 0.0
                             for m in range(n_mov):
-                                if level[j, m] > 0.0 and level[stage, m] == 0.0:
-                                    v += q[m]
+                                v += level[j, m] * sat_vps[m] * q[m]
                             if v > best_v:
                                 best_v = v
                                 best = j
-                        if best >= 0:
-                            prev = stage
-                            wait = lost_s + clear_s[stage]
-                            stage = best
-                            green_t = 0.0
+                    else:  # clearing: keep the green until its queues clear
+                        left = 0.0
+                        for m in range(n_mov):
+                            if level[stage, m] > 0.0:
+                                left += q[m]
+                        if left < 0.5 or green_t >= max_green[stage]:
+                            best_v = 0.5
+                            for j in range(n_stage):
+                                if j == stage:
+                                    continue
+                                v = 0.0
+                                for m in range(n_mov):
+                                    if level[j, m] > 0.0 and level[stage, m] == 0.0:
+                                        v += q[m]
+                                if v > best_v:
+                                    best_v = v
+                                    best = j
+                    if best >= 0:
+                        prev = stage
+                        wait = lost_s + clear_s[stage]
+                        stage = best
+                        green_t = 0.0
             for m in range(n_mov):
                 cost += q[m]
         for m in range(n_mov):

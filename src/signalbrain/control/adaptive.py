@@ -136,11 +136,13 @@ class Adaptive(SignalController):
                  lost_s: float = 2.0, max_red_s: float = 90.0, switch_ratio: float = 1.2,
                  horizon_s: float = 60.0, permitted_factor: float = 0.4,
                  coordinate: bool = True, method: Literal["rollout", "priority"] = "rollout",
-                 terminal_s: float = 30.0, switch_margin: float = 0.02, rate_tau_s: float = 300.0,
+                 terminal_s: float = 30.0, switch_margin: float = 0.02, rate_tau_s: float = 90.0,
+                 base: Literal["pressure", "clearing"] = "pressure",
                  plans: Mapping[str, TimingPlan] | None = None,
                  plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
         self.method = method
+        self.base = base
         self.terminal_s = float(terminal_s)
         self.switch_margin = float(switch_margin)
         self.rate_tau_s = float(rate_tau_s)
@@ -381,7 +383,8 @@ class Adaptive(SignalController):
         costs = rollout_costs(mem.level, mem.sat_vps * free, np.asarray(readings.queue_veh),
                               self._arrival_slots(unit, t_s, readings), k_cur,
                               float(shadow.green_elapsed_s(t_s) or 0.0), mem.min_green,
-                              mem.max_green, mem.clear_s, self.lost_s, self.terminal_s)
+                              mem.max_green, mem.clear_s, self.lost_s, self.terminal_s,
+                              1 if self.base == "pressure" else 0)
         if k_cur >= 0:
             elapsed = shadow.green_elapsed_s(t_s) or 0.0
             if elapsed >= stages[k_cur].max_green_s:
