@@ -7,6 +7,7 @@ import json
 import pytest
 
 from signalbrain.cli import main
+from signalbrain.escort import EscortRequest, plan_escort
 from signalbrain.io.atspm import read_events_csv
 
 
@@ -51,3 +52,24 @@ def test_bad_input_exits_2_with_one_clear_message(capsys, args, message):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_plan_file_is_used_and_checked(tmp_path, capsys, plans_for):
+    from signalbrain.io import bundled_network, read_network
+    from signalbrain.io.plan import write_plan
+    from signalbrain.timing import NetworkPlan
+
+    net = read_network(bundled_network("arterial"))
+    plans = plans_for(net)
+    path = write_plan(NetworkPlan(plans), tmp_path / "plan.yaml")
+    out = tmp_path / "s.json"
+    assert main(["escort", "arterial", "--plan", str(path), "--from", "W", "--to", "E",
+                 "--json", str(out)]) == 0
+    calls = [s["call_s"] for s in json.loads(out.read_text())["signals"]]
+    want = plan_escort(net, EscortRequest("ev0", "W", "E"), plans)
+    assert calls == [round(w.call_s, 3) for w in want.windows]
+    assert main(["escort", "arterial", "--from", "W", "--to", "E", "--json", str(out)]) == 0
+    assert [s["call_s"] for s in json.loads(out.read_text())["signals"]] != calls  # defaults
+    partial = write_plan(NetworkPlan({"S1": plans["S1"]}), tmp_path / "partial.yaml")
+    assert main(["escort", "arterial", "--plan", str(partial), "--from", "W", "--to", "E"]) == 2
+    assert "no plan for signal 'S2'" in capsys.readouterr().err

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +62,18 @@ def _plans(arg: str | None, net: Network) -> dict[str, Any]:
         from signalbrain.control.plans import default_plan
 
         return {s.id: default_plan(s) for s in net.intersections}
-    try:
-        module = importlib.import_module("signalbrain.io.plan")
-    except ImportError:
-        module = None
-    reader = next((getattr(module, n) for n in ("read_plan", "read_network_plan", "read_plans")
-                   if module is not None and hasattr(module, n)), None)
-    if reader is None:
-        raise InputError([Problem("--plan", "reading plan files is not available in this build; "
-                                            "leave out --plan to use each signal's default plan")])
-    loaded = reader(Path(arg))
-    plans = getattr(loaded, "plans", loaded)
-    if not isinstance(plans, Mapping):
-        raise InputError([Problem("--plan", f"{arg}: not a network plan")])
-    missing = [s.id for s in net.intersections if s.id not in plans]
-    if missing:
-        raise InputError([Problem("--plan", f"{arg}: no plan for signals "
-                                            f"{', '.join(missing[:10])}")])
-    return dict(plans)
+    from signalbrain.io.plan import read_plan
+
+    plans = dict(read_plan(Path(arg)).plans)
+    problems = [Problem("--plan", f"{arg}: no plan for signal {s.id!r}")
+                for s in net.intersections if s.id not in plans]
+    for s in net.intersections:
+        if s.id in plans:
+            problems += [Problem(f"--plan {arg}: {p.path}", p.message)
+                         for p in plans[s.id].check(s)]
+    if problems:
+        raise InputError(problems)
+    return plans
 
 
 def _queues(items: list[str], net: Network) -> dict[str, LinkCondition]:
