@@ -137,7 +137,7 @@ def _job_module(job: Any) -> str | None:
     while isinstance(job, functools.partial):
         job = job.func
     module = getattr(job, "__module__", None)
-    return module if isinstance(module, str) and module != "__main__" else None
+    return module if isinstance(module, str) else None
 
 
 def _mp_context(job: Job) -> BaseContext:
@@ -151,7 +151,7 @@ def _mp_context(job: Job) -> BaseContext:
     if "forkserver" not in methods:  # pragma: no cover - Windows
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    preload = [__name__] + [m for m in (_job_module(job),) if m]
+    preload = [__name__] + [m for m in (_job_module(job),) if m]  # "__main__": a script's job
     ctx.set_forkserver_preload(preload)  # no effect once this process's fork server runs
     return ctx
 
