@@ -13,9 +13,11 @@ from typing import Any
 
 _DESCRIPTION = """\
 Count vehicles crossing the camera's lines and turning between its zones in recorded videos.
-Writes OUT/counts.csv (video,camera,t_start_s,t_end_s,kind,id,vehicles) and OUT/summary.json.
-Each finished video is checkpointed in OUT/.checkpoints: running the same command again resumes
+Writes DIR/counts.csv (video,camera,t_start_s,t_end_s,kind,id,vehicles) and DIR/summary.json.
+Each finished video is checkpointed in DIR/.checkpoints: running the same command again resumes
 without counting anything twice. A directory given as VIDEO stands for every video file in it.
+Files that are not readable videos are listed as skipped in summary.json and are not tried again
+until they change; a video whose worker crashed is tried again on the next run.
 """
 
 _EPILOG = """\

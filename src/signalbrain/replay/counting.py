@@ -155,6 +155,8 @@ def count_videos(videos: Iterable[str | Path],
         same = "given twice" if label == first else f"the same file as {first}"
         reporter.end(f"count: {label} is {same}; counted once")
     n_workers = default_workers() if workers is None else workers
+    if scheduler is not None and workers not in (None, 1):
+        reporter.end("count: workers are ignored with a scheduler; the cluster decides")
     with store.lock():
         try:
             outcomes = run_tasks(inputs.tasks, the_job, store, workers=n_workers,
