@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         total_cpu += cpu
         print(f"m6_trucks/{name:25s} {c.frames:6d} {c.frames / cpu:9.0f}  "
               f"{_line_text(c.lines, c.classes)}")
-        heavy_rows.append((name, c.classes["towards"]["heavy"], c.classes["away"]["heavy"],
+        heavy_rows.append((name, c.classes["away"]["heavy"], c.classes["towards"]["heavy"],
                            truth[name]))
     for rel, cam in CLIPS:
         path = video_dir / rel
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{rel:34s} {c.frames:6d} {c.frames / cpu:9.0f}  {_line_text(c.lines, c.classes)}")
     if heavy_rows:
         print("\nM6 heavy vehicles (counter) vs published truck counts")
-        print("clip          towards  away  sum  published")
+        print("clip             away towards  sum  published")
         for name, a, b, t in heavy_rows:
             print(f"{name:12s} {a:8d} {b:5d} {a + b:4d} {t:10d}")
         s_t = sum(r[1] for r in heavy_rows)

@@ -52,3 +52,20 @@ def test_truncated_file_keeps_decodable_frames(moving_boxes: Callable[..., Path]
     with FrameReader(cut) as reader:
         n = sum(1 for _ in reader)
     assert 0 < n < 60
+
+
+def test_corrupt_frames_inside_a_file_are_skipped_and_counted(
+        moving_boxes: Callable[..., Path], tmp_path: Path) -> None:
+    data = bytearray(moving_boxes(frames=60).read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    assert len(starts) == 60  # one JPEG per frame
+    for k in (20, 21, 40):
+        data[starts[k]:starts[k] + 400] = b"\x00" * 400
+    path = tmp_path / "corrupt.avi"
+    path.write_bytes(bytes(data))
+    with FrameReader(path) as reader:
+        indices = [i for i, _ in reader]
+    assert reader.corrupt_frames == 3
+    assert len(indices) == 57
+    assert not {20, 21, 40} & set(indices)
+    assert indices[-1] == 59  # video time is kept across the gaps

@@ -33,15 +33,14 @@ FloatArray = npt.NDArray[np.float64]
 
 def decode_yolo(output: npt.NDArray[np.floating], frame_size: tuple[int, int],
                 input_size: tuple[int, int], *, score_threshold: float = 0.35,
-                nms_threshold: float = 0.5,
-                classes: Mapping[int, int] | None = None) -> Detections:
+                nms_threshold: float = 0.5, classes: Mapping[int, int] | None = None,
+                layout: str = "auto") -> Detections:
     """Decode one YOLO output tensor into :class:`Detections` in frame pixels.
 
     Parameters
     ----------
     output
-        ``(1, N, 5 + C)`` rows with objectness, or ``(1, 4 + C, N)`` channels without (the layout
-        is told apart by which axis is longer: there are more candidates than attributes).
+        ``(1, N, 5 + C)`` rows with objectness, or ``(1, 4 + C, N)`` channels without.
     frame_size, input_size
         ``(width, height)`` of the frame and of the network input [px].
     score_threshold, nms_threshold
@@ -49,6 +48,9 @@ def decode_yolo(output: npt.NDArray[np.floating], frame_size: tuple[int, int],
     classes
         Model class index -> size class (0 car, 1 heavy); others are ignored.
         Defaults to :data:`COCO_VEHICLES`.
+    layout
+        ``rows``, ``channels`` or ``auto``: the longer axis holds the candidates (real models
+        output thousands of candidates and fewer than a few hundred attributes).
     """
     classes = COCO_VEHICLES if classes is None else classes
     out = np.asarray(output, dtype=np.float64)
@@ -57,7 +59,10 @@ def decode_yolo(output: npt.NDArray[np.floating], frame_size: tuple[int, int],
     if out.ndim != 2:
         raise ValueError(f"YOLO output must have shape (1, N, A) or (1, A, N), got "
                          f"{np.shape(output)}")
-    if out.shape[0] < out.shape[1]:  # channels layout (4 + C, N): no objectness
+    if layout not in ("auto", "rows", "channels"):
+        raise ValueError(f"layout = {layout!r}: must be one of auto, rows, channels")
+    channels = out.shape[0] < out.shape[1] if layout == "auto" else layout == "channels"
+    if channels:  # (4 + C, N): no objectness
         rows = out.T
         cls_scores = rows[:, 4:]
     else:
