@@ -68,6 +68,9 @@ def test_store_round_trip_done_and_skipped(tmp_path: Path) -> None:
     assert cp is not None
     assert cp.status == "done"
     assert cp.record == {"frames": 3, "lines": {}}
+    assert (store.status("k1"), store.status("k2"), store.status("k3")) == (
+        "done", "skipped", None)
+    assert store.skip_path("k2").is_file()
     cp = store.load("k2")
     assert cp is not None
     assert cp.status == "skipped"
@@ -124,3 +127,14 @@ def test_file_digest(tmp_path: Path) -> None:
     assert len(file_digest(a)) == 64
     with pytest.raises(InputError, match="not found"):
         file_digest(tmp_path / "missing")
+
+
+def test_done_replaces_an_earlier_skip_and_discard_forgets(tmp_path: Path) -> None:
+    store = CheckpointStore(tmp_path)
+    task = VideoTask("a.mp4", "/v/a.mp4", "k")
+    store.save_skipped(task, "not a video")
+    store.save_done(task, {"frames": 1})
+    assert store.status("k") == "done"
+    assert not store.skip_path("k").exists()
+    store.discard("k")
+    assert store.status("k") is None

@@ -134,3 +134,21 @@ def test_progress_lines(tmp_path: Path, make_videos: Callable[..., list[Path]]) 
     assert "frames" in text
     assert "overall" in text
     assert "\r" not in text  # not a terminal: plain lines
+
+
+def test_without_records_resume_reads_no_checkpoint(tmp_path: Path,
+                                                    make_videos: Callable[..., list[Path]],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    videos = make_videos()
+    store = CheckpointStore(tmp_path / "out")
+    tasks = collect_videos(videos, "s").tasks
+    out = run_tasks(tasks, replay_jobs.brightness_job, store, workers=0, keep_records=False,
+                    parse_record=parse_counts)
+    assert [(o.status, o.record, o.value) for o in out] == [("done", None, None)] * 3
+
+    def no_reading(key: str) -> None:
+        raise AssertionError("a finished checkpoint was read")
+
+    monkeypatch.setattr(store, "load", no_reading)
+    again = run_tasks(tasks, replay_jobs.brightness_job, store, workers=0, keep_records=False)
+    assert [o.status for o in again] == ["resumed"] * 3

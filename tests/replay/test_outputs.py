@@ -1,4 +1,4 @@
-"""counts.csv and summary.json from per-video counts."""
+"""counts.csv and summary.json, built one video at a time."""
 
 from __future__ import annotations
 
@@ -7,30 +7,29 @@ import io
 import json
 from pathlib import Path
 
-from signalbrain.replay.outputs import (
-    COUNTS_HEADER,
-    SkippedVideo,
-    counts_csv_text,
-    summarize,
-    write_outputs,
-)
+import pytest
+
+from signalbrain.replay.outputs import COUNTS_HEADER, CountsWriter, SkippedVideo
 from signalbrain.vision.counts import CountRow, VideoCounts
 
 
-def _counts(video: str, north: tuple[int, int], move: int, frames: int) -> VideoCounts:
+def _counts(north: tuple[int, int], move: int, frames: int) -> VideoCounts:
     bins = (CountRow(0.0, 60.0, "line", "north", north[0] + north[1]),
             CountRow(60.0, 90.5, "line", "north", 0),
             CountRow(0.0, 60.0, "movement", "N->E", move))
-    return VideoCounts(video=video, camera="cam,A", frames=frames, corrupt_frames=0,
+    return VideoCounts(video="v", camera="cam,A", frames=frames, corrupt_frames=0,
                        seconds=frames / 25, processing_s=frames / 250, bins=bins,
                        lines={"north": {"total": sum(north), "positive": north[0],
                                         "negative": north[1]}},
                        movements={"N->E": move})
 
 
-def test_csv_is_long_format_and_quotes_when_needed() -> None:
-    text = counts_csv_text([("a.mp4", _counts("a", (3, 1), 2, 100)),
-                            ('odd, "name".mp4', _counts("b", (0, 0), 0, 50))])
+def test_csv_is_long_format_and_quotes_when_needed(tmp_path: Path) -> None:
+    with CountsWriter(tmp_path) as writer:
+        writer.add("a.mp4", _counts((3, 1), 2, 100), resumed=False)
+        writer.add('odd, "name".mp4', _counts((0, 0), 0, 50), resumed=True)
+        writer.commit(skipped=[], wall_s=1.0)
+    text = (tmp_path / "counts.csv").read_text()
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == COUNTS_HEADER
     assert rows[1] == ["a.mp4", "cam,A", "0", "60", "line", "north", "4"]
@@ -39,18 +38,34 @@ def test_csv_is_long_format_and_quotes_when_needed() -> None:
     assert rows[4][0] == 'odd, "name".mp4'
     assert len(rows) == 7
     assert text.endswith("\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv", "summary.json"]
 
 
 def test_summary_sums_over_videos(tmp_path: Path) -> None:
-    counted = [("a.mp4", _counts("a", (3, 1), 2, 100)), ("b.mp4", _counts("b", (1, 5), 4, 150))]
-    summary = summarize(counted, out_dir=tmp_path, resumed=1, counted_frames=150,
-                        skipped=[SkippedVideo("c.mp4", "cannot open as a video")], wall_s=2.0)
-    write_outputs(summary, counted)
+    with CountsWriter(tmp_path) as writer:
+        writer.add("a.mp4", _counts((3, 1), 2, 100), resumed=True)
+        writer.add("b.mp4", _counts((1, 5), 4, 150), resumed=False)
+        summary = writer.commit(skipped=[SkippedVideo("c.mp4", "cannot open as a video")],
+                                wall_s=2.0)
     doc = json.loads((tmp_path / "summary.json").read_text())
     assert doc == {"frames": 250, "seconds": 10.0, "fps": 250.0,
                    "lines": {"north": {"total": 10, "positive": 4, "negative": 6}},
                    "movements": {"N->E": 6},
                    "skipped": [{"video": "c.mp4", "reason": "cannot open as a video"}]}
+    assert summary.to_dict() == doc
+    assert (summary.videos, summary.resumed, summary.counted_frames) == (2, 1, 150)
     assert summary.wall_fps == 75.0
-    assert summary.videos == 2
-    assert (tmp_path / "counts.csv").read_text() == counts_csv_text(counted)
+
+
+def test_failure_keeps_previous_outputs(tmp_path: Path) -> None:
+    (tmp_path / "counts.csv").write_text("old\n")
+
+    def interrupted_build() -> None:
+        with CountsWriter(tmp_path) as writer:
+            writer.add("a.mp4", _counts((1, 0), 0, 10), resumed=False)
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        interrupted_build()
+    assert [p.name for p in tmp_path.iterdir()] == ["counts.csv"]
+    assert (tmp_path / "counts.csv").read_text() == "old\n"

@@ -5,12 +5,14 @@ size and modification time (so a file replaced or re-recorded under the same nam
 again), and a *salt* that names the job's configuration (for counting: the camera file's content
 and the detector model). The key is a hash, so the file name is short and safe on any filesystem::
 
-    OUT/.checkpoints/<key>.json   {"format": 1, "status": "done", "video": ..., "record": {...}}
+    OUT/.checkpoints/<key>.json          {"format": 1, "status": "done", "video", "record"}
+    OUT/.checkpoints/<key>.skipped.json  {"format": 1, "status": "skipped", "video", "reason"}
 
-``status`` is ``"done"`` (``record`` is the job's JSON result, e.g. ``VideoCounts.to_dict()``)
-or ``"skipped"`` (``reason`` says why: the file was not a readable video). Skips are remembered
-so an unchanged bad file is not decoded again on every resume; touching or replacing the file
-changes its key and retries it. Crashes are never checkpointed: they are retried on a rerun.
+``record`` is the job's JSON result (e.g. ``VideoCounts.to_dict()``); ``reason`` says why a
+video was skipped (the file was not a readable video). The status is in the file name, so a
+resume of thousands of videos decides what is left from directory entries alone. Skips are
+remembered so an unchanged bad file is not decoded again on every resume; touching or replacing
+the file changes its key and retries it. Crashes are never checkpointed: a rerun retries them.
 
 Every file is written to a temporary name in the same folder and moved into place with
 :func:`os.replace`, which is atomic on POSIX and Windows, so an interrupted run leaves either the
@@ -171,37 +173,59 @@ class CheckpointStore:
                              f"({exc.strerror or exc}); give a writable directory") from None
 
     def path(self, key: str) -> Path:
-        """File of the checkpoint ``key``."""
+        """File of the finished checkpoint ``key``."""
         return self.folder / f"{key}.json"
+
+    def skip_path(self, key: str) -> Path:
+        """File of the skipped checkpoint ``key``."""
+        return self.folder / f"{key}.skipped.json"
+
+    def status(self, key: str) -> Literal["done", "skipped"] | None:
+        """Which checkpoint ``key`` has, from file names only (cheap for a batch of thousands)."""
+        if self.path(key).is_file():
+            return "done"
+        if self.skip_path(key).is_file():
+            return "skipped"
+        return None
 
     def load(self, key: str) -> Checkpoint | None:
         """The checkpoint ``key``, or None when absent or unreadable (then the video is redone)."""
-        try:
-            doc = json.loads(self.path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(doc, dict) or doc.get("format") != CHECKPOINT_FORMAT:
-            return None
-        status, video = doc.get("status"), str(doc.get("video", ""))
-        record = doc.get("record")
-        if status == "done" and isinstance(record, dict):
-            return Checkpoint(key, "done", video, record=record)
-        if status == "skipped":
-            return Checkpoint(key, "skipped", video, reason=str(doc.get("reason", "")))
+        for path in (self.path(key), self.skip_path(key)):
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(doc, dict) or doc.get("format") != CHECKPOINT_FORMAT:
+                continue
+            status, video = doc.get("status"), str(doc.get("video", ""))
+            record = doc.get("record")
+            if status == "done" and isinstance(record, dict):
+                return Checkpoint(key, "done", video, record=record)
+            if status == "skipped":
+                return Checkpoint(key, "skipped", video, reason=str(doc.get("reason", "")))
         return None
 
     def save_done(self, task: VideoTask, record: Mapping[str, Any]) -> None:
         """Record a finished video with the job's JSON-serialisable result."""
-        self._save({"format": CHECKPOINT_FORMAT, "status": "done", "video": task.path,
-                    "record": dict(record)}, task.key)
+        self._save(self.path(task.key), {"format": CHECKPOINT_FORMAT, "status": "done",
+                                         "video": task.path, "record": dict(record)})
+        with contextlib.suppress(OSError):
+            self.skip_path(task.key).unlink()
 
     def save_skipped(self, task: VideoTask, reason: str) -> None:
         """Record a video that is not a readable video file, so a resume does not retry it."""
-        self._save({"format": CHECKPOINT_FORMAT, "status": "skipped", "video": task.path,
-                    "reason": reason}, task.key)
+        self._save(self.skip_path(task.key), {"format": CHECKPOINT_FORMAT, "status": "skipped",
+                                              "video": task.path, "reason": reason})
 
-    def _save(self, doc: Mapping[str, Any], key: str) -> None:
-        atomic_write_text(self.path(key), json.dumps(doc, separators=(",", ":")))
+    def discard(self, key: str) -> None:
+        """Forget checkpoint ``key`` (e.g. a damaged one): the next run redoes the video."""
+        for path in (self.path(key), self.skip_path(key)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    @staticmethod
+    def _save(path: Path, doc: Mapping[str, Any]) -> None:
+        atomic_write_text(path, json.dumps(doc, separators=(",", ":")))
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:

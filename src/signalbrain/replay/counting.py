@@ -29,11 +29,10 @@ from signalbrain.replay.engine import Job, ProgressFn, run_tasks
 from signalbrain.replay.inputs import collect_videos
 from signalbrain.replay.outputs import (
     COUNTS_CSV,
+    CountsWriter,
     ReplaySummary,
     SkippedVideo,
     parse_counts,
-    summarize,
-    write_outputs,
 )
 from signalbrain.replay.progress import ProgressReporter, format_duration
 from signalbrain.vision.counts import VideoCounts
@@ -160,28 +159,43 @@ def count_videos(videos: Iterable[str | Path],
     with store.lock():
         try:
             outcomes = run_tasks(inputs.tasks, the_job, store, workers=n_workers,
-                                 scheduler=scheduler, reporter=reporter, parse_record=parse_counts)
+                                 scheduler=scheduler, reporter=reporter, parse_record=parse_counts,
+                                 keep_records=False)
         except KeyboardInterrupt:
-            done = sum(store.load(t.key) is not None for t in inputs.tasks)
+            done = sum(store.status(t.key) is not None for t in inputs.tasks)
             reporter.end(f"count: interrupted; {done} of {len(inputs.tasks)} videos have a "
                          f"checkpoint in {store.folder}; run the same command to resume")
             raise
-        counted: list[tuple[str, VideoCounts]] = []
-        counted_frames = 0
-        for o in outcomes:
-            if isinstance(o.value, VideoCounts):
-                counted.append((o.task.label, o.value))
-                counted_frames += o.value.frames if o.status == "done" else 0
-        skipped = [SkippedVideo(o.task.label, o.reason or "failed") for o in outcomes
-                   if o.status == "skipped"]
-        skipped += [SkippedVideo(label, reason) for label, reason in inputs.missing]
-        summary = summarize(counted, out_dir=Path(out_dir),
-                            resumed=sum(o.status == "resumed" for o in outcomes),
-                            counted_frames=counted_frames, skipped=skipped,
-                            wall_s=time.perf_counter() - start)
-        write_outputs(summary, counted)
+        skipped: list[SkippedVideo] = []
+        with CountsWriter(store.out_dir) as writer:
+            for o in outcomes:
+                if o.status == "skipped":
+                    skipped.append(SkippedVideo(o.task.label, o.reason or "failed"))
+                    continue
+                vc = _read_back(store, o.task.key)
+                if vc is None:
+                    skipped.append(SkippedVideo(o.task.label, DAMAGED))
+                    continue
+                writer.add(o.task.label, vc, resumed=o.status == "resumed")
+            skipped += [SkippedVideo(label, reason) for label, reason in inputs.missing]
+            summary = writer.commit(skipped=skipped, wall_s=time.perf_counter() - start)
     reporter.end(_closing_line(summary))
     return summary
+
+
+DAMAGED = "its checkpoint could not be read back and was removed; run again to count it"
+
+
+def _read_back(store: CheckpointStore, key: str) -> VideoCounts | None:
+    """The counts of a finished video from its checkpoint; a damaged one is discarded."""
+    cp = store.load(key)
+    if cp is not None and cp.record is not None:
+        try:
+            return parse_counts(cp.record)
+        except (KeyError, TypeError, ValueError):
+            pass
+    store.discard(key)
+    return None
 
 
 def _closing_line(s: ReplaySummary) -> str:

@@ -254,8 +254,8 @@ def _run_inline(todo: Sequence[VideoTask], job: Job, finish: Finish,
 
 def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, workers: int = 1,
               scheduler: Any = None, reporter: ProgressReporter | None = None,
-              parse_record: Callable[[Mapping[str, Any]], object] | None = None
-              ) -> list[TaskOutcome]:
+              parse_record: Callable[[Mapping[str, Any]], object] | None = None,
+              keep_records: bool = True) -> list[TaskOutcome]:
     """Run ``job`` on every task without a checkpoint; checkpoint each as it finishes.
 
     Parameters
@@ -279,6 +279,10 @@ def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, w
         ``ValueError`` when it is malformed); the result is :attr:`TaskOutcome.value`. A
         checkpoint whose record fails is redone; a job whose record fails is reported as
         skipped and not checkpointed.
+    keep_records
+        Keep each record (and parsed value) in the outcomes. False keeps memory flat for big
+        batches: finished checkpoints are then recognised by name without being read or
+        parsed, and the caller reads them back one at a time.
 
     Returns
     -------
@@ -304,6 +308,9 @@ def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, w
             return None, f"{type(exc).__name__}: {exc}"
 
     for task in tasks:
+        if not keep_records and store.status(task.key) == "done":
+            outcomes[task.key] = TaskOutcome(task, "resumed")
+            continue
         cp = store.load(task.key)
         value, problem = parse(cp.record) if cp is not None and cp.record is not None else (
             None, None)
@@ -323,7 +330,8 @@ def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, w
                                    f"malformed result ({problem})")
         if result.status == "done" and result.record is not None:
             store.save_done(task, result.record)
-            outcomes[task.key] = TaskOutcome(task, "done", record=result.record, value=value)
+            outcomes[task.key] = (TaskOutcome(task, "done", record=result.record, value=value)
+                                  if keep_records else TaskOutcome(task, "done"))
             rec = result.record
             frames, video_s = rec.get("frames"), rec.get("seconds")
             reporter.finished(task.key, task.label,

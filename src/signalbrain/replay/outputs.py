@@ -1,8 +1,9 @@
 """The outputs of a counting batch: ``counts.csv``, ``summary.json`` and :class:`ReplaySummary`.
 
-Both files are rebuilt from the per-video results (the checkpoints) at the end of every run and
-written atomically, so they always describe exactly the videos of the command that wrote them,
-each counted once, whether counted now or resumed. Formats (``DESIGN.md``, "Contracts")::
+Both files are rebuilt at the end of every run from the per-video results (the checkpoints, read
+back one at a time, so memory does not grow with the batch) and written atomically, so they
+always describe exactly the videos of the command that wrote them, each counted once, whether
+counted now or resumed. Formats (``DESIGN.md``, "Contracts")::
 
     counts.csv    video,camera,t_start_s,t_end_s,kind,id,vehicles      (kind: line | movement)
     summary.json  {"frames", "seconds", "fps", "lines", "movements", "skipped"}
@@ -14,8 +15,11 @@ cluster. The wall-clock throughput of this run is :attr:`ReplaySummary.wall_fps`
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +27,8 @@ from typing import Any
 from signalbrain.replay.checkpoint import atomic_write_text
 from signalbrain.vision.counts import VideoCounts
 
-__all__ = ["COUNTS_CSV", "COUNTS_HEADER", "SUMMARY_JSON", "ReplaySummary", "SkippedVideo",
-           "counts_csv_text", "summarize", "write_outputs"]
+__all__ = ["COUNTS_CSV", "COUNTS_HEADER", "SUMMARY_JSON", "CountsWriter", "ReplaySummary",
+           "SkippedVideo", "parse_counts"]
 
 COUNTS_CSV = "counts.csv"
 SUMMARY_JSON = "summary.json"
@@ -126,51 +130,85 @@ def _field(text: str) -> str:
     return text
 
 
-def counts_csv_text(counted: Iterable[tuple[str, VideoCounts]]) -> str:
-    """``counts.csv`` content for ``(label, counts)`` pairs, rows in the order given.
+class CountsWriter:
+    """Builds the outputs of a batch one video at a time, in constant memory.
 
-    Formatted by hand with cached fields: a city-scale rerun rebuilds millions of rows, and
-    :mod:`csv` plus number formatting per row was the larger part of its time.
+    Rows go to a temporary file next to ``counts.csv`` while the totals are summed;
+    :meth:`commit` moves the file into place and writes ``summary.json``, both atomically. Used
+    as a context manager, an exception discards the temporary file and leaves the previous
+    outputs untouched. Rows are formatted by hand with cached fields: a city-scale rerun writes
+    millions of rows, and :mod:`csv` with number formatting per row was most of its time.
+
+    Parameters
+    ----------
+    out_dir
+        The batch's output directory (must exist).
     """
-    out = [",".join(COUNTS_HEADER)]
-    nums: dict[float, str] = {}
-    ids: dict[str, str] = {}
-    for label, vc in counted:
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{COUNTS_CSV}.", suffix=".tmp", dir=out_dir)
+        self._stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._stream.write(",".join(COUNTS_HEADER) + "\n")
+        self._nums: dict[float, str] = {}
+        self._ids: dict[str, str] = {}
+        self.lines: dict[str, dict[str, int]] = {}
+        self.movements: dict[str, int] = {}
+        self.videos = self.resumed = self.frames = self.counted_frames = 0
+        self.seconds = self.processing_s = 0.0
+
+    def __enter__(self) -> CountsWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if exc_type is not None or not self._stream.closed:
+            self.discard()
+
+    def add(self, label: str, vc: VideoCounts, *, resumed: bool) -> None:
+        """Append one video's rows (``label`` is its path as given) and add its totals."""
+        nums, ids = self._nums, self._ids
         head = f"{_field(label)},{_field(vc.camera)},"
+        rows = []
         for row in vc.bins:
             t0 = nums.get(row.t_start_s) or nums.setdefault(row.t_start_s, _num(row.t_start_s))
             t1 = nums.get(row.t_end_s) or nums.setdefault(row.t_end_s, _num(row.t_end_s))
             rid = ids.get(row.id) or ids.setdefault(row.id, _field(row.id))
-            out.append(f"{head}{t0},{t1},{row.kind},{rid},{row.vehicles}")
-    out.append("")
-    return "\n".join(out)
-
-
-def summarize(counted: Sequence[tuple[str, VideoCounts]], *, out_dir: Path, resumed: int,
-              counted_frames: int, skipped: Sequence[SkippedVideo], wall_s: float
-              ) -> ReplaySummary:
-    """Aggregate per-video counts (``(label, counts)`` pairs) into a :class:`ReplaySummary`."""
-    lines: dict[str, dict[str, int]] = {}
-    movements: dict[str, int] = {}
-    for _, vc in counted:
+            rows.append(f"{head}{t0},{t1},{row.kind},{rid},{row.vehicles}\n")
+        self._stream.write("".join(rows))
         for line_id, by_dir in vc.lines.items():
-            acc = lines.setdefault(line_id, {"total": 0, "positive": 0, "negative": 0})
+            acc = self.lines.setdefault(line_id, {"total": 0, "positive": 0, "negative": 0})
             for k, n in by_dir.items():
                 acc[k] = acc.get(k, 0) + int(n)
         for move_id, n in vc.movements.items():
-            movements[move_id] = movements.get(move_id, 0) + int(n)
-    return ReplaySummary(
-        out_dir=out_dir, videos=len(counted), resumed=resumed,
-        frames=sum(vc.frames for _, vc in counted),
-        seconds=sum(vc.seconds for _, vc in counted),
-        processing_s=sum(vc.processing_s for _, vc in counted), wall_s=wall_s,
-        lines=lines, movements=movements, skipped=tuple(skipped), counted_frames=counted_frames)
+            self.movements[move_id] = self.movements.get(move_id, 0) + int(n)
+        self.videos += 1
+        self.resumed += resumed
+        self.frames += vc.frames
+        self.counted_frames += 0 if resumed else vc.frames
+        self.seconds += vc.seconds
+        self.processing_s += vc.processing_s
 
+    def commit(self, *, skipped: Sequence[SkippedVideo], wall_s: float) -> ReplaySummary:
+        """Publish ``counts.csv`` and ``summary.json``; returns the batch summary."""
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+        self._stream.close()
+        summary = ReplaySummary(
+            out_dir=self.out_dir, videos=self.videos, resumed=self.resumed, frames=self.frames,
+            seconds=self.seconds, processing_s=self.processing_s, wall_s=wall_s,
+            lines=self.lines, movements=self.movements, skipped=tuple(skipped),
+            counted_frames=self.counted_frames)
+        os.replace(self._tmp, summary.counts_csv)
+        atomic_write_text(summary.summary_json, json.dumps(summary.to_dict(), indent=2) + "\n")
+        return summary
 
-def write_outputs(summary: ReplaySummary, counted: Iterable[tuple[str, VideoCounts]]) -> None:
-    """Write ``counts.csv`` and ``summary.json`` atomically into ``summary.out_dir``."""
-    atomic_write_text(summary.counts_csv, counts_csv_text(counted))
-    atomic_write_text(summary.summary_json, json.dumps(summary.to_dict(), indent=2) + "\n")
+    def discard(self) -> None:
+        """Drop the temporary file (the previous outputs stay as they were)."""
+        if not self._stream.closed:
+            self._stream.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
 
 
 def parse_counts(record: Mapping[str, Any]) -> VideoCounts:
