@@ -75,7 +75,7 @@ def test_factories_build_valid_intersections() -> None:
         assert problems == [], isec.id
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.integers(0, len(INTERSECTIONS) - 1),
        requests=st.lists(_request(), min_size=1, max_size=120),
        dts=st.lists(st.sampled_from([0.1, 0.5, 1.0, 1.3, 2.0, 4.0]), min_size=1, max_size=4),

@@ -136,8 +136,8 @@ class Adaptive(SignalController):
                  lost_s: float = 2.0, max_red_s: float = 90.0, switch_ratio: float = 1.2,
                  horizon_s: float = 60.0, permitted_factor: float = 0.4,
                  coordinate: bool = True, method: Literal["rollout", "priority"] = "rollout",
-                 terminal_s: float = 30.0, switch_margin: float = 0.02, rate_tau_s: float = 90.0,
-                 base: Literal["pressure", "clearing"] = "pressure",
+                 terminal_s: float = 10.0, switch_margin: float = 0.02, rate_tau_s: float = 90.0,
+                 base: Literal["pressure", "clearing"] = "clearing",
                  plans: Mapping[str, TimingPlan] | None = None,
                  plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
