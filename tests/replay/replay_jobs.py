@@ -126,6 +126,13 @@ def interrupting_job(path: str, progress: Any, **kwargs: Any) -> dict[str, Any]:
     return brightness_job(path, progress, **kwargs)
 
 
+def hanging_job(path: str, progress: Any, **kwargs: Any) -> dict[str, Any]:
+    """:func:`brightness_job`, but it never finishes files named ``hang*``."""
+    if Path(path).name.startswith("hang"):
+        time.sleep(3600)
+    return brightness_job(path, progress, **kwargs)
+
+
 def malformed_job(path: str, progress: Any) -> dict[str, Any]:
     """A job returning a record that is not ``VideoCounts.to_dict()``."""
     return {"frames": 3}

@@ -105,9 +105,10 @@ def test_skipped_inputs_give_exit_3(traffic: tuple[list[Path], Path], tmp_path: 
         (["--camera", "{camera}", "--workers", "0"], "expected a whole number >= 1"),
         (["--camera", "{camera}", "--scheduler", "tcp://127.0.0.1:1"], "cannot connect"),
         (["--camera", "{camera}", "--model", "{tmp}/absent.onnx"], "--model"),
+        (["--camera", "{camera}", "--video-timeout", "0"], "expected seconds > 0"),
     ],
     ids=["camera-missing", "camera-invalid", "out-is-file", "workers-0", "scheduler-down",
-         "model-missing"],
+         "model-missing", "timeout-0"],
 )
 def test_bad_input_gives_exit_2(traffic: tuple[list[Path], Path], tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str], args: list[str],

@@ -152,3 +152,15 @@ def test_without_records_resume_reads_no_checkpoint(tmp_path: Path,
     monkeypatch.setattr(store, "load", no_reading)
     again = run_tasks(tasks, replay_jobs.brightness_job, store, workers=0, keep_records=False)
     assert [o.status for o in again] == ["resumed"] * 3
+
+
+@pytest.mark.slow
+def test_video_over_time_limit_is_stopped_and_others_finish(
+        tmp_path: Path, make_videos: Callable[..., list[Path]]) -> None:
+    videos = make_videos("a.avi", "hang.avi", "b.avi", "c.avi")
+    store = CheckpointStore(tmp_path / "out")
+    tasks = collect_videos(videos, "s").tasks
+    out = run_tasks(tasks, replay_jobs.hanging_job, store, workers=2, video_timeout_s=1.0)
+    assert [o.status for o in out] == ["done", "skipped", "done", "done"]
+    assert "1 s limit per video" in (out[1].reason or "")
+    assert store.status(tasks[1].key) is None  # retried next time

@@ -38,6 +38,16 @@ def _workers(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected seconds > 0") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: expected seconds > 0")
+    return value
+
+
 def register(sub: Any) -> None:
     """Add the ``count`` command."""
     p = sub.add_parser("count", help="count vehicles in recorded videos (batch, resumable)",
@@ -56,6 +66,9 @@ def register(sub: Any) -> None:
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="ONNX vehicle detector (YOLO-style outputs) instead of background "
                         "subtraction")
+    p.add_argument("--video-timeout", type=_seconds, default=None, metavar="S",
+                   help="stop and skip a video still being counted after S seconds (a decoder "
+                        "hung on a damaged file); it is retried on the next run")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -65,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
     from signalbrain.replay import count_videos, summary_exit_code
 
     summary = count_videos(args.videos, args.camera, args.out, workers=args.workers,
-                           scheduler=args.scheduler, model=args.model, progress=not args.quiet)
+                           scheduler=args.scheduler, model=args.model, progress=not args.quiet,
+                           video_timeout_s=args.video_timeout)
     return summary_exit_code(summary)

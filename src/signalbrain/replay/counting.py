@@ -85,7 +85,8 @@ def count_videos(videos: Iterable[str | Path],
                  camera: str | Path | CameraSpec, out_dir: str | Path, *,
                  workers: int | None = 1, scheduler: Any = None,
                  progress: bool | TextIO = True, model: str | Path | None = None,
-                 job: Job | None = None) -> ReplaySummary:
+                 video_timeout_s: float | None = None, job: Job | None = None
+                 ) -> ReplaySummary:
     """Count vehicles in many videos with one camera file; resumable, in parallel.
 
     Parameters
@@ -110,6 +111,10 @@ def count_videos(videos: Iterable[str | Path],
     model
         ONNX detector model for :func:`~signalbrain.vision.count_video` (default: background
         subtraction).
+    video_timeout_s
+        Stop a video still being counted after this long [s] and report it as skipped (it is
+        retried on the next run): a guard against decoders that hang on damaged files. Local
+        worker processes only; None (default): no limit.
     job
         Replace the counter (``job(path, progress) -> VideoCounts.to_dict()``); checkpoints of
         different jobs never mix.
@@ -144,6 +149,8 @@ def count_videos(videos: Iterable[str | Path],
     salt = f"job={_job_name(the_job)};camera={camera_salt};model={model_salt}"
     if workers is not None and workers < 0:
         raise InputError(f"workers = {workers}: must be >= 0 (0 counts in this process)")
+    if video_timeout_s is not None and not video_timeout_s > 0:
+        raise InputError(f"video_timeout_s = {video_timeout_s}: must be > 0 (or None: no limit)")
     inputs = collect_videos(videos, salt)
     if not inputs.tasks:
         why = "; ".join(f"{label}: {reason}" for label, reason in inputs.missing)
@@ -156,11 +163,13 @@ def count_videos(videos: Iterable[str | Path],
     n_workers = default_workers() if workers is None else workers
     if scheduler is not None and workers not in (None, 1):
         reporter.end("count: workers are ignored with a scheduler; the cluster decides")
+    if video_timeout_s is not None and (scheduler is not None or n_workers == 0):
+        reporter.end("count: the time limit per video applies to local worker processes only")
     with store.lock():
         try:
             outcomes = run_tasks(inputs.tasks, the_job, store, workers=n_workers,
                                  scheduler=scheduler, reporter=reporter, parse_record=parse_counts,
-                                 keep_records=False)
+                                 keep_records=False, video_timeout_s=video_timeout_s)
         except KeyboardInterrupt:
             done = sum(store.status(t.key) is not None for t in inputs.tasks)
             reporter.end(f"count: interrupted; {done} of {len(inputs.tasks)} videos have a "

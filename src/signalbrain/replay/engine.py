@@ -167,10 +167,13 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 def _pool_round(ctx: BaseContext, pending: deque[VideoTask], job: Job, finish: Finish,
                 reporter: ProgressReporter, workers: int, strikes: Counter[str],
-                started: set[str] | None = None) -> list[VideoTask]:
+                started: set[str] | None = None, timeout_s: float | None = None
+                ) -> list[VideoTask]:
     """Run ``pending`` on one pool until done or broken; returns the suspects of a breakage.
 
-    ``started`` collects the keys of the videos whose job began (the worker said so).
+    ``started`` collects the keys of the videos whose job began (the worker said so). A video
+    running longer than ``timeout_s`` is skipped; the pool is then replaced and the other videos
+    in flight go back to ``pending``.
     """
     events: SimpleQueue[tuple[Any, ...]] = ctx.SimpleQueue()
     by_key = {t.key: t for t in pending}
@@ -178,6 +181,7 @@ def _pool_round(ctx: BaseContext, pending: deque[VideoTask], job: Job, finish: F
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                initargs=(events, workers > 1))
     inflight: dict[Future[JobResult], VideoTask] = {}
+    started_at: dict[str, float] = {}
 
     def drain() -> None:
         while not events.empty():
@@ -187,13 +191,15 @@ def _pool_round(ctx: BaseContext, pending: deque[VideoTask], job: Job, finish: F
                 continue
             started.add(key)
             if kind == "start":
+                started_at[key] = time.monotonic()
                 reporter.started(key, task.label)
             else:
                 reporter.progress(key, task.label, rest[0], rest[1])
 
     broken = False
+    late: list[VideoTask] = []
     try:
-        while (pending or inflight) and not broken:
+        while (pending or inflight) and not broken and not late:
             while pending and len(inflight) < 2 * workers:
                 task = pending.popleft()
                 inflight[pool.submit(call_job, job, task.path, task.key)] = task
@@ -204,9 +210,23 @@ def _pool_round(ctx: BaseContext, pending: deque[VideoTask], job: Job, finish: F
                     broken = True
                     continue
                 finish(inflight.pop(fut), fut.result())
+            if timeout_s is not None and not broken:
+                now = time.monotonic()
+                late = [t for t in inflight.values()
+                        if now - started_at.get(t.key, now) > timeout_s]
     except BaseException:
         _terminate(pool)
         raise
+    if late:
+        _terminate(pool)
+        for task in inflight.values():
+            if task in late:
+                finish(task, JobResult("error", reason=f"still running after the "
+                                       f"{timeout_s:g} s limit per video; stopped (it is "
+                                       "retried on the next run)"))
+            else:
+                pending.appendleft(task)
+        return []
     if not broken:
         pool.shutdown(wait=True)
         return []
@@ -222,16 +242,17 @@ def _pool_round(ctx: BaseContext, pending: deque[VideoTask], job: Job, finish: F
 
 
 def _run_pool(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: ProgressReporter,
-              workers: int) -> None:
+              workers: int, timeout_s: float | None) -> None:
     ctx = _mp_context(job)
     pending: deque[VideoTask] = deque(todo)
     strikes: Counter[str] = Counter()
     while pending:
-        for suspect in _pool_round(ctx, pending, job, finish, reporter, workers, strikes):
+        for suspect in _pool_round(ctx, pending, job, finish, reporter, workers, strikes,
+                                   timeout_s=timeout_s):
             alone: deque[VideoTask] = deque([suspect])
             started: set[str] = set()
             if _pool_round(ctx, alone, job, finish, reporter, 1, Counter({suspect.key: 1}),
-                           started):
+                           started, timeout_s):
                 if suspect.key not in started:  # died before the job began: not the video
                     raise SignalbrainError(
                         "worker processes die before they start a job: the job cannot be "
@@ -255,7 +276,8 @@ def _run_inline(todo: Sequence[VideoTask], job: Job, finish: Finish,
 def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, workers: int = 1,
               scheduler: Any = None, reporter: ProgressReporter | None = None,
               parse_record: Callable[[Mapping[str, Any]], object] | None = None,
-              keep_records: bool = True) -> list[TaskOutcome]:
+              keep_records: bool = True, video_timeout_s: float | None = None
+              ) -> list[TaskOutcome]:
     """Run ``job`` on every task without a checkpoint; checkpoint each as it finishes.
 
     Parameters
@@ -283,6 +305,10 @@ def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, w
         Keep each record (and parsed value) in the outcomes. False keeps memory flat for big
         batches: finished checkpoints are then recognised by name without being read or
         parsed, and the caller reads them back one at a time.
+    video_timeout_s
+        Stop a video still running after this long [s] and report it as skipped (retried on
+        the next run), e.g. a decoder hung on a damaged file. Local worker processes only;
+        None: no limit.
 
     Returns
     -------
@@ -363,5 +389,5 @@ def run_tasks(tasks: Sequence[VideoTask], job: Job, store: CheckpointStore, *, w
         elif workers == 0:
             _run_inline(todo, job, finish, reporter)
         else:
-            _run_pool(todo, job, finish, reporter, workers)
+            _run_pool(todo, job, finish, reporter, workers, video_timeout_s)
     return [outcomes[t.key] for t in tasks]
