@@ -181,3 +181,32 @@ def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(traffic: tuple[list[Path], P
     assert again.returncode == 0, again.stderr
     assert f"{done} done before" in again.stderr
     assert _summary(out)["lines"] == {"mid": {"total": 16, "positive": 8, "negative": 8}}
+
+
+@pytest.mark.slow
+def test_synthetic_intersection_lines_and_movements(tmp_path: Path) -> None:
+    synth = pytest.importorskip("signalbrain.vision.synth")
+    from signalbrain.vision import count_video
+
+    clip = synth.render_clip(tmp_path / "north.avi", seed=2, config=synth.SynthConfig(
+        traffic=synth.TrafficConfig(duration_s=8.0, arrivals_vph=900.0)))
+    copy = tmp_path / "south.avi"  # a second recording with the same traffic
+    copy.write_bytes(clip.video.read_bytes())
+    out = tmp_path / "out"
+    assert _count(clip.video, copy, "--camera", clip.camera_file, "--out", out,
+                  "--workers", "2") == 0
+    direct = count_video(clip.video, clip.camera)
+    doc = _summary(out)
+    assert doc["lines"] == {k: {d: 2 * n for d, n in v.items()} for k, v in direct.lines.items()}
+    assert doc["movements"] == {k: 2 * n for k, n in direct.movements.items()}
+    assert sum(doc["movements"].values()) > 0  # type: ignore[union-attr]
+    with (out / "counts.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert {r["kind"] for r in rows} == {"line", "movement"}
+    for kind in ("line", "movement"):
+        per_video = {Path(v).name: sum(int(r["vehicles"]) for r in rows
+                                       if r["kind"] == kind and r["video"] == v)
+                     for v in (str(clip.video), str(copy))}
+        expected = sum(direct.lines[k]["total"] for k in direct.lines) if kind == "line" else (
+            sum(direct.movements.values()))
+        assert per_video == {"north.avi": expected, "south.avi": expected}
