@@ -18,16 +18,23 @@ from signalbrain.network import Network
 from signalbrain.timing.plan import PhaseTiming, TimingPlan
 
 
-def make_plans(net: Network, *, green_s: tuple[float, float] = (7.0, 25.0),
-               speed_mps: float = 15.0) -> dict[str, TimingPlan]:
+def make_plans(
+    net: Network, *, green_s: tuple[float, float] = (7.0, 25.0), speed_mps: float = 15.0
+) -> dict[str, TimingPlan]:
     """NEMA (8-phase) or two-phase plans with offsets for eastbound progression."""
     plans: dict[str, TimingPlan] = {}
     for isec in net.intersections:
         node = net.node(isec.nodes[0])
         numbers = [p.number for p in isec.phases]
-        phases = tuple(PhaseTiming(n, green_s[0] if n % 2 and len(numbers) > 2 else green_s[1],
-                                   isec.phase(n).yellow_s, isec.phase(n).all_red_s)
-                       for n in numbers)
+        phases = tuple(
+            PhaseTiming(
+                n,
+                green_s[0] if n % 2 and len(numbers) > 2 else green_s[1],
+                isec.phase(n).yellow_s,
+                isec.phase(n).all_red_s,
+            )
+            for n in numbers
+        )
         seq = isec.rings[0]
         cycle = sum(next(p for p in phases if p.number == n).split_s for n in seq)
         offset = (node.x_m / speed_mps) % cycle
@@ -46,8 +53,9 @@ class FixedPlan:
     def start(self, network: Network, t_s: float) -> None:
         pass
 
-    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
-             ) -> Mapping[str, Request]:
+    def step(
+        self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+    ) -> Mapping[str, Request]:
         out: dict[str, Request] = {}
         for isec_id, plan in self.plans.items():
             wanted = []
@@ -82,10 +90,17 @@ class LoopResult:
     requests: list[tuple[float, str, Request]]
 
 
-def run_loop(net: Network, controller: object, vehicles: list[Vehicle], *, t_end_s: float,
-             dt_s: float = 0.5, fix_every: int = 1,
-             noise: Callable[[float], float] | None = None,
-             on_step: Callable[[float], None] | None = None) -> LoopResult:
+def run_loop(
+    net: Network,
+    controller: object,
+    vehicles: list[Vehicle],
+    *,
+    t_end_s: float,
+    dt_s: float = 0.5,
+    fix_every: int = 1,
+    noise: Callable[[float], float] | None = None,
+    on_step: Callable[[float], None] | None = None,
+) -> LoopResult:
     """Close the loop: controller -> monitors -> displays -> vehicles -> fixes."""
     monitors = {s.id: ConflictMonitor(s) for s in net.intersections}
     states: dict[str, list[SignalState]] = {s.id: [] for s in net.intersections}
@@ -106,8 +121,15 @@ def run_loop(net: Network, controller: object, vehicles: list[Vehicle], *, t_end
                 continue
             if k % fix_every == 0 and hasattr(controller, "update"):
                 pos = v.position_m + (noise(t) if noise else 0.0)
-                controller.update(PositionUpdate(v.id, t, v.links[v.index], pos,  # type: ignore[attr-defined]
-                                                 v.speed_mps))
+                controller.update(
+                    PositionUpdate(
+                        v.id,
+                        t,
+                        v.links[v.index],
+                        pos,  # type: ignore[attr-defined]
+                        v.speed_mps,
+                    )
+                )
         reqs = controller.step(t, dt_s, {})  # type: ignore[attr-defined]
         now: dict[str, SignalState] = {}
         for isec_id, mon in monitors.items():
@@ -129,9 +151,14 @@ def run_loop(net: Network, controller: object, vehicles: list[Vehicle], *, t_end
     return LoopResult(states, {v.id: v for v in vehicles}, requests)
 
 
-def _drive(net: Network, v: Vehicle, t: float, dt: float,
-           isec_of: Mapping[tuple[str, str], tuple[str, str]],
-           display: Mapping[str, Mapping[str, str]]) -> None:
+def _drive(
+    net: Network,
+    v: Vehicle,
+    t: float,
+    dt: float,
+    isec_of: Mapping[tuple[str, str], tuple[str, str]],
+    display: Mapping[str, Mapping[str, str]],
+) -> None:
     budget = dt
     while budget > 1e-9:
         link = net.link(v.links[v.index])
@@ -200,8 +227,9 @@ def free_time() -> Callable[[Network, tuple[str, ...]], float]:
     return free_time_s
 
 
-def escort_request(vid: str, route: tuple[str, ...], depart_s: float, priority: int = 0
-                   ) -> EscortRequest:
+def escort_request(
+    vid: str, route: tuple[str, ...], depart_s: float, priority: int = 0
+) -> EscortRequest:
     """An escort request along a given route."""
     return EscortRequest(vid, route[0], route[-1], depart_s=depart_s, priority=priority)
 
@@ -210,4 +238,3 @@ def escort_request(vid: str, route: tuple[str, ...], depart_s: float, priority: 
 def make_request() -> Callable[..., EscortRequest]:
     """Factory of escort requests."""
     return escort_request
-

@@ -15,9 +15,26 @@ def test_escort_on_a_bundled_network_writes_everything(tmp_path, capsys):
     out = tmp_path / "plan.json"
     events = tmp_path / "events.csv"
     png = tmp_path / "ts.png"
-    code = main(["escort", "arterial", "--from", "W", "--to", "E", "--depart", "30",
-                 "--queue", "S3_S4=12", "--json", str(out), "--events", str(events),
-                 "--plot", str(png)])
+    code = main(
+        [
+            "escort",
+            "arterial",
+            "--from",
+            "W",
+            "--to",
+            "E",
+            "--depart",
+            "30",
+            "--queue",
+            "S3_S4=12",
+            "--json",
+            str(out),
+            "--events",
+            str(events),
+            "--plot",
+            str(png),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "signal" in text
@@ -42,11 +59,14 @@ def test_json_to_stdout(capsys):
     assert doc["travel_time_s"] == pytest.approx(doc["free_flow_s"], rel=1e-6)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--from", "W", "--to", "nowhere"], "destination: 'nowhere'"),
-    (["--from", "W", "--to", "E", "--queue", "S1_S2=lots"], "--queue"),
-    (["--from", "W", "--to", "E", "--depart", "-5"], "--depart"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "W", "--to", "nowhere"], "destination: 'nowhere'"),
+        (["--from", "W", "--to", "E", "--queue", "S1_S2=lots"], "--queue"),
+        (["--from", "W", "--to", "E", "--depart", "-5"], "--depart"),
+    ],
+)
 def test_bad_input_exits_2_with_one_clear_message(capsys, args, message):
     assert main(["escort", "arterial", *args]) == 2
     err = capsys.readouterr().err
@@ -63,8 +83,23 @@ def test_plan_file_is_used_and_checked(tmp_path, capsys, plans_for):
     plans = plans_for(net)
     path = write_plan(NetworkPlan(plans), tmp_path / "plan.yaml")
     out = tmp_path / "s.json"
-    assert main(["escort", "arterial", "--plan", str(path), "--from", "W", "--to", "E",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "escort",
+                "arterial",
+                "--plan",
+                str(path),
+                "--from",
+                "W",
+                "--to",
+                "E",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     calls = [s["call_s"] for s in json.loads(out.read_text())["signals"]]
     want = plan_escort(net, EscortRequest("ev0", "W", "E"), plans)
     assert calls == [round(w.call_s, 3) for w in want.windows]

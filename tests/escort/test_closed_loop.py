@@ -21,8 +21,9 @@ def net():
     return arterial(6)
 
 
-def test_escort_removes_stops_and_keeps_every_state_safe(net, loop, plans_for, fixed_plan,
-                                                         vehicle, make_request, free_time):
+def test_escort_removes_stops_and_keeps_every_state_safe(
+    net, loop, plans_for, fixed_plan, vehicle, make_request, free_time
+):
     plans = plans_for(net, speed_mps=-15.0)  # progression against the escort: many reds
     _, base_ev = _run(loop, net, fixed_plan(plans), vehicle)
     manager = EscortManager(net, plans)
@@ -47,8 +48,9 @@ def test_escort_removes_stops_and_keeps_every_state_safe(net, loop, plans_for, f
     assert manager.active == ()
 
 
-def test_recovery_brings_signals_back_in_step(net, loop, plans_for, fixed_plan, vehicle,
-                                              make_request):
+def test_recovery_brings_signals_back_in_step(
+    net, loop, plans_for, fixed_plan, vehicle, make_request
+):
     plans = plans_for(net, speed_mps=-15.0)
     manager = EscortManager(net, plans)
     ctrl = EscortController(fixed_plan(plans), manager)
@@ -66,8 +68,9 @@ def test_recovery_brings_signals_back_in_step(net, loop, plans_for, fixed_plan, 
         assert want <= set(final.phases) or final.phase is None
 
 
-def test_noisy_irregular_fixes_still_escort(net, loop, plans_for, fixed_plan, vehicle,
-                                            make_request):
+def test_noisy_irregular_fixes_still_escort(
+    net, loop, plans_for, fixed_plan, vehicle, make_request
+):
     plans = plans_for(net, speed_mps=-15.0)
     manager = EscortManager(net, plans)
     ctrl = EscortController(fixed_plan(plans), manager)

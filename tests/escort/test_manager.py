@@ -93,19 +93,45 @@ def test_max_presence_releases_a_stuck_call(net, plans_for, loop, fixed_plan, ve
 
 
 GRID = grid(3, 3, spacing_m=220.0)
-ENDS = ["B0_W", "B1_W", "B2_W", "B0_E", "B1_E", "B2_E", "BS_0", "BS_1", "BS_2", "BN_0",
-        "BN_1", "BN_2"]
+ENDS = [
+    "B0_W",
+    "B1_W",
+    "B2_W",
+    "B0_E",
+    "B1_E",
+    "B2_E",
+    "BS_0",
+    "BS_1",
+    "BS_2",
+    "BN_0",
+    "BN_1",
+    "BN_2",
+]
 
 
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(trips=st.lists(st.tuples(st.sampled_from(ENDS), st.sampled_from(ENDS),
-                                st.floats(0.0, 60.0), st.integers(0, 2),
-                                st.one_of(st.none(), st.floats(5.0, 120.0))),
-                      min_size=1, max_size=4),
-       fix_every=st.integers(1, 6), wobble_m=st.floats(0.0, 25.0))
-def test_safety_under_random_overlapping_escorts(plans_for, loop, fixed_plan, vehicle, trips,
-                                                 fix_every, wobble_m):
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    trips=st.lists(
+        st.tuples(
+            st.sampled_from(ENDS),
+            st.sampled_from(ENDS),
+            st.floats(0.0, 60.0),
+            st.integers(0, 2),
+            st.one_of(st.none(), st.floats(5.0, 120.0)),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    fix_every=st.integers(1, 6),
+    wobble_m=st.floats(0.0, 25.0),
+)
+def test_safety_under_random_overlapping_escorts(
+    plans_for, loop, fixed_plan, vehicle, trips, fix_every, wobble_m
+):
     plans = plans_for(GRID)
     m = EscortManager(GRID, plans)
     ctrl = EscortController(fixed_plan(plans), m)
@@ -123,9 +149,15 @@ def test_safety_under_random_overlapping_escorts(plans_for, loop, fixed_plan, ve
         if cancel_at is not None:
             cancels[round(cancel_at * 2) / 2] = vid
     sign = iter([(-1) ** k for k in range(100_000)])
-    res = loop(GRID, ctrl, vehicles, t_end_s=240.0, fix_every=fix_every,
-               noise=lambda t: next(sign) * wobble_m,
-               on_step=lambda t: cancels.get(t) and m.cancel(cancels[t], t))
+    res = loop(
+        GRID,
+        ctrl,
+        vehicles,
+        t_end_s=240.0,
+        fix_every=fix_every,
+        noise=lambda t: next(sign) * wobble_m,
+        on_step=lambda t: cancels.get(t) and m.cancel(cancels[t], t),
+    )
     for isec in GRID.intersections:
         counts = audit(isec, res.states[isec.id])
         assert counts.ok, (isec.id, counts)

@@ -36,8 +36,9 @@ def test_in_step_exit_needs_no_transition(net, plans_for):
     isec = net.intersection("S2")
     ring = next(r for r, m in enumerate(plan.rings) if 2 in m)
     t = 500.0
-    while not (plan_status(plan, t, ring)[0].phase == 2
-               and plan_status(plan, t, ring)[0].kind == "yellow"):
+    while not (
+        plan_status(plan, t, ring)[0].phase == 2 and plan_status(plan, t, ring)[0].kind == "yellow"
+    ):
         t += 0.25
     exit_s = plan_status(plan, t, ring)[0].start_s
     rec = plan_recovery(isec, plan, 2, exit_s)
@@ -47,8 +48,11 @@ def test_in_step_exit_needs_no_transition(net, plans_for):
 
 
 @settings(max_examples=80, deadline=None)
-@given(exit_s=st.floats(100.0, 1000.0), phase=st.sampled_from([2, 4, 6, 8]),
-       methods=st.sampled_from([("dwell", "shortway"), ("shortway",), ("dwell",)]))
+@given(
+    exit_s=st.floats(100.0, 1000.0),
+    phase=st.sampled_from([2, 4, 6, 8]),
+    methods=st.sampled_from([("dwell", "shortway"), ("shortway",), ("dwell",)]),
+)
 def test_recovery_reaches_the_plan_within_two_cycles(net, plans_for, exit_s, phase, methods):
     plan = plans_for(net)["S3"]
     isec = net.intersection("S3")
@@ -64,13 +68,16 @@ def test_recovery_reaches_the_plan_within_two_cycles(net, plans_for, exit_s, pha
     assert rec.segments[-1].end_s == pytest.approx(rec.sync_s)
     for seg in rec.segments:
         assert seg.end_s - seg.start_s >= phase_min_green_s(isec.phase(seg.phase)) - 1e-6 or (
-            rec.method == "dwell")
+            rec.method == "dwell"
+        )
     if rec.method in ("add", "subtract"):
         assert "shortway" in methods
         change = sum(s.end_s - s.start_s for s in rec.segments) - rec.cycles * sum(
-            plan.phase(n).green_s for n in plan.rings[0])
-        want = -rec.offset_error_s if rec.method == "subtract" else (
-            plan.cycle_s - rec.offset_error_s)
+            plan.phase(n).green_s for n in plan.rings[0]
+        )
+        want = (
+            -rec.offset_error_s if rec.method == "subtract" else (plan.cycle_s - rec.offset_error_s)
+        )
         assert change == pytest.approx(want, abs=1e-6)
         assert abs(change) / rec.cycles <= cfg.max_adjust_fraction * plan.cycle_s + 1e-6
     else:
@@ -123,7 +130,9 @@ def test_explicit_route_and_unknown_vehicle(net, plans_for):
     escort = plan_escort(net, EscortRequest("ev", "W_S1", route=route), plans)
     assert escort.route.links == route
     assert [(w.intersection, w.movement) for w in escort.windows] == [
-        ("S1", "W_S1.T"), ("S2", "S1_S2.L")]
+        ("S1", "W_S1.T"),
+        ("S2", "S1_S2.L"),
+    ]
     manager = EscortManager(net, plans)
     assert manager.update(PositionUpdate("ghost", 1.0, "W_S1", 5.0, 10.0)) == []
 
@@ -134,7 +143,8 @@ def test_green_intervals_follow_the_plan(net, plans_for):
     plan = plans_for(net)["S2"]
     start, end = plan.green_window_s(2)
     got = green_intervals(plan, 2, start - 1.0, start + 2 * plan.cycle_s + 1.0)
-    assert got == [pytest.approx((start, end), abs=1e-6),
-                   pytest.approx((start + plan.cycle_s, end + plan.cycle_s), abs=1e-6),
-                   pytest.approx((start + 2 * plan.cycle_s, start + 2 * plan.cycle_s + 1.0),
-                                 abs=1e-6)]
+    assert got == [
+        pytest.approx((start, end), abs=1e-6),
+        pytest.approx((start + plan.cycle_s, end + plan.cycle_s), abs=1e-6),
+        pytest.approx((start + 2 * plan.cycle_s, start + 2 * plan.cycle_s + 1.0), abs=1e-6),
+    ]

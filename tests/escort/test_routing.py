@@ -34,8 +34,10 @@ def test_link_origin_pays_nothing_for_its_own_link(art):
     assert by_node.cost_s - by_link.cost_s == pytest.approx(art.link("W_S1").free_flow_time_s)
 
 
-@pytest.mark.parametrize(("origin", "destination", "field"), [
-    ("nowhere", "E", "origin"), ("W", "nowhere", "destination")])
+@pytest.mark.parametrize(
+    ("origin", "destination", "field"),
+    [("nowhere", "E", "origin"), ("W", "nowhere", "destination")],
+)
 def test_unknown_endpoints_are_named(art, origin, destination, field):
     with pytest.raises(InputError, match=f"{field}.*'nowhere'"):
         RoutingGraph(art).shortest(origin, destination, TravelTimes(art))
@@ -70,16 +72,21 @@ def test_follow_checks_turns(art):
 
 
 def test_measured_speed_counts_only_without_a_standing_queue(art):
-    times = TravelTimes(art, conditions={
-        "S1_S2": LinkCondition(queue_veh=0.0, speed_mps=9.0),
-        "S2_S3": LinkCondition(queue_veh=8.0, speed_mps=0.5),
-        "S3_S4": LinkCondition(queue_veh=0.0, speed_mps=1.0)})
+    times = TravelTimes(
+        art,
+        conditions={
+            "S1_S2": LinkCondition(queue_veh=0.0, speed_mps=9.0),
+            "S2_S3": LinkCondition(queue_veh=8.0, speed_mps=0.5),
+            "S3_S4": LinkCondition(queue_veh=0.0, speed_mps=1.0),
+        },
+    )
     assert times.drive_s[art.link_position("S1_S2")] == pytest.approx(320.0 / 9.0)
     assert times.drive_s[art.link_position("S3_S4")] == pytest.approx(450.0 / 7.5)  # floor
     assert times.drive_s[art.link_position("S2_S3")] == pytest.approx(210.0 / 15.0)
     cfg = times.config
     assert times.cost_s[art.link_position("S2_S3")] == pytest.approx(
-        210.0 / 15.0 + cfg.queue_weight * (cfg.lost_time_s + 4 * cfg.headway_s))
+        210.0 / 15.0 + cfg.queue_weight * (cfg.lost_time_s + 4 * cfg.headway_s)
+    )
 
 
 def test_eta_per_signal_from_a_position(art):
@@ -104,4 +111,5 @@ def test_conditions_are_smoothed_over_time(art):
     cfg = times.config
     smoothed = 40.0 * (1 - math.exp(-1.0))
     assert times.cost_s[k] == pytest.approx(
-        320.0 / 15.0 + cfg.queue_weight * cfg.flush_s(smoothed, 2))
+        320.0 / 15.0 + cfg.queue_weight * cfg.flush_s(smoothed, 2)
+    )

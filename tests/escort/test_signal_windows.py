@@ -34,14 +34,17 @@ def isec(net):
     return net.intersection("S1")
 
 
-@pytest.mark.parametrize(("status", "t", "expected"), [
-    (PhaseStatus(2, "green", 0.0), 1.0, 0.0),  # already green: hold
-    (PhaseStatus(4, "green", 0.0), 3.0, (7.0 - 3.0) + 3.5 + 1.5),  # rest of min green
-    (PhaseStatus(4, "green", 0.0), 30.0, 3.5 + 1.5),  # min green done
-    (PhaseStatus(4, "yellow", 10.0), 11.0, 2.5 + 1.5),
-    (PhaseStatus(4, "red", 10.0), 10.5, 1.0),
-    (PhaseStatus(3, "green", 0.0), 0.0, 5.0 + 3.5 + 1.5),  # left-turn phase: 5 s minimum
-])
+@pytest.mark.parametrize(
+    ("status", "t", "expected"),
+    [
+        (PhaseStatus(2, "green", 0.0), 1.0, 0.0),  # already green: hold
+        (PhaseStatus(4, "green", 0.0), 3.0, (7.0 - 3.0) + 3.5 + 1.5),  # rest of min green
+        (PhaseStatus(4, "green", 0.0), 30.0, 3.5 + 1.5),  # min green done
+        (PhaseStatus(4, "yellow", 10.0), 11.0, 2.5 + 1.5),
+        (PhaseStatus(4, "red", 10.0), 10.5, 1.0),
+        (PhaseStatus(3, "green", 0.0), 0.0, 5.0 + 3.5 + 1.5),  # left-turn phase: 5 s minimum
+    ],
+)
 def test_transition_time(isec, status, t, expected):
     assert transition_s(isec, status, 2, t) == pytest.approx(expected)
 
@@ -101,8 +104,9 @@ def test_window_opens_to_flush_the_queue(net, plans_for):
 
 
 def _w(vid, phase, open_s, close_s, priority=0):
-    return PreemptionWindow(vid, "S1", "m", "a", phase, close_s - 3.0, 0.0, 0.0, open_s, close_s,
-                            open_s - 5.0, priority)
+    return PreemptionWindow(
+        vid, "S1", "m", "a", phase, close_s - 3.0, 0.0, 0.0, open_s, close_s, open_s - 5.0, priority
+    )
 
 
 def test_crossing_escorts_served_by_priority_then_arrival(net):
@@ -115,8 +119,10 @@ def test_crossing_escorts_served_by_priority_then_arrival(net):
     assert out["a"].open_s == pytest.approx(115.0 + clear4)
     assert out["a"].delay_s == pytest.approx(115.0 + clear4 - 100.0)
     assert out["a"].call_s == pytest.approx(115.0)
-    same = {w.vehicle_id: w for w in resolve_windows([_w("a", 2, 100.0, 110.0),
-                                                      _w("b", 4, 105.0, 115.0)], net)}
+    same = {
+        w.vehicle_id: w
+        for w in resolve_windows([_w("a", 2, 100.0, 110.0), _w("b", 4, 105.0, 115.0)], net)
+    }
     assert same["a"].delay_s == 0.0
     assert same["b"].open_s == pytest.approx(110.0 + clear2)
     shared = resolve_windows([_w("a", 2, 100.0, 110.0), _w("b", 2, 105.0, 115.0)], net)
@@ -124,8 +130,18 @@ def test_crossing_escorts_served_by_priority_then_arrival(net):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([2, 4, 6, 8]), st.floats(0.0, 300.0),
-                          st.floats(1.0, 40.0), st.integers(0, 2)), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([2, 4, 6, 8]),
+            st.floats(0.0, 300.0),
+            st.floats(1.0, 40.0),
+            st.integers(0, 2),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_resolved_windows_of_different_phases_never_overlap(net, items):
     isec = net.intersection("S1")
     windows = [_w(f"v{i}", ph, t, t + d, pr) for i, (ph, t, d, pr) in enumerate(items)]

@@ -26,24 +26,72 @@ EVS = (("ev0", 180, MAIN), ("ev1", 290, BACK), ("ev2", 400, MAIN))
 def scenario(tmp_path_factory: pytest.TempPathFactory, sumo_home: Path) -> Path:
     d = tmp_path_factory.mktemp("escort_grid")
     net = d / "net.net.xml"
-    subprocess.run([str(sumo_home / "bin" / "netgenerate"), "--grid", "--grid.x-number", "5",
-                    "--grid.y-number", "3", "--grid.length", "220", "--grid.attach-length",
-                    "200", "--default.lanenumber", "2", "--default.speed", "13.89",
-                    "--tls.guess", "true", "--no-turnarounds", "true", "-o", str(net)],
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, str(sumo_home / "tools" / "randomTrips.py"), "-n", str(net),
-                    "-o", str(d / "trips.xml"), "-r", str(d / "cars.rou.xml"), "-e", "560",
-                    "-p", "1.1", "--seed", "7", "--fringe-factor", "100", "--validate"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(sumo_home / "bin" / "netgenerate"),
+            "--grid",
+            "--grid.x-number",
+            "5",
+            "--grid.y-number",
+            "3",
+            "--grid.length",
+            "220",
+            "--grid.attach-length",
+            "200",
+            "--default.lanenumber",
+            "2",
+            "--default.speed",
+            "13.89",
+            "--tls.guess",
+            "true",
+            "--no-turnarounds",
+            "true",
+            "-o",
+            str(net),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            str(sumo_home / "tools" / "randomTrips.py"),
+            "-n",
+            str(net),
+            "-o",
+            str(d / "trips.xml"),
+            "-r",
+            str(d / "cars.rou.xml"),
+            "-e",
+            "560",
+            "-p",
+            "1.1",
+            "--seed",
+            "7",
+            "--fringe-factor",
+            "100",
+            "--validate",
+        ],
+        check=True,
+        capture_output=True,
+    )
     (d / "ev.rou.xml").write_text(
         '<routes>\n <vType id="ambulance" vClass="emergency" maxSpeed="20"/>\n'
-        + "".join(f' <vehicle id="{v}" type="ambulance" depart="{t}" departLane="best" '
-                  f'departSpeed="max"><route edges="{r}"/></vehicle>\n' for v, t, r in EVS)
-        + "</routes>\n", encoding="utf-8")
+        + "".join(
+            f' <vehicle id="{v}" type="ambulance" depart="{t}" departLane="best" '
+            f'departSpeed="max"><route edges="{r}"/></vehicle>\n'
+            for v, t, r in EVS
+        )
+        + "</routes>\n",
+        encoding="utf-8",
+    )
     cfg = d / "run.sumocfg"
-    cfg.write_text('<configuration><input><net-file value="net.net.xml"/><route-files '
-                   'value="cars.rou.xml,ev.rou.xml"/></input><time><begin value="0"/>'
-                   '<end value="540"/></time></configuration>', encoding="utf-8")
+    cfg.write_text(
+        '<configuration><input><net-file value="net.net.xml"/><route-files '
+        'value="cars.rou.xml,ev.rou.xml"/></input><time><begin value="0"/>'
+        '<end value="540"/></time></configuration>',
+        encoding="utf-8",
+    )
     return cfg
 
 
@@ -68,8 +116,12 @@ def _free_flow_s(route: str) -> float:
 
 def test_zero_safety_violations(runs):
     for mode, data in runs.items():
-        assert data["safety"] == {"conflicting_green_s": 0.0, "short_yellow": 0,
-                                  "short_all_red": 0, "short_green": 0}, mode
+        assert data["safety"] == {
+            "conflicting_green_s": 0.0,
+            "short_yellow": 0,
+            "short_all_red": 0,
+            "short_green": 0,
+        }, mode
 
 
 def test_escort_meets_the_emergency_targets(runs):
@@ -81,8 +133,10 @@ def test_escort_meets_the_emergency_targets(runs):
     assert sum(loss) / len(loss) <= 0.10  # time loss within 10 % of the free-flow trip
     assert max(loss) <= 0.15  # (the rest is car following: slower cars ahead, no bluelight)
     assert all(auto[vid]["stops"] <= 1 for vid, _, _ in EVS)
-    mean = {k: sum(e["travel_time_s"] for e in v.values()) / len(v)
-            for k, v in (("none", base), ("auto", auto))}
+    mean = {
+        k: sum(e["travel_time_s"] for e in v.values()) / len(v)
+        for k, v in (("none", base), ("auto", auto))
+    }
     assert mean["auto"] <= 0.75 * mean["none"]
 
 

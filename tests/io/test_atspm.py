@@ -32,14 +32,16 @@ def test_csv_round_trip_with_start(tmp_path):
     path = write_events_csv(EVENTS, tmp_path / "log.csv", start=start)
     back = read_events_csv(path, start=start)
     assert [(e.signal_id, e.code, e.param) for e in back] == [
-        ("S2", 111, 2), ("S1", 102, 1), ("S1", 150, 1)]
+        ("S2", 111, 2),
+        ("S1", 102, 1),
+        ("S1", 150, 1),
+    ]
     assert [e.t_s for e in back] == pytest.approx([12.0, 123.4, 3725.0], abs=0.11)
 
 
 def test_reads_atspm_database_column_names(tmp_path):
     path = tmp_path / "db.csv"
-    path.write_text("SignalID,Timestamp,EventCode,EventParam\n"
-                    "7115,2019-03-01 06:00:00.3,105,1\n")
+    path.write_text("SignalID,Timestamp,EventCode,EventParam\n7115,2019-03-01 06:00:00.3,105,1\n")
     (event,) = read_events_csv(path, start=datetime(2019, 3, 1, 6))
     assert (event.signal_id, event.code, event.param) == ("7115", 105, 1)
     assert event.t_s == pytest.approx(0.3)
@@ -48,10 +50,12 @@ def test_reads_atspm_database_column_names(tmp_path):
 
 def test_bad_rows_are_all_reported(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("timestamp,signal_id,event_code,event_param\n"
-                    "yesterday,S1,102,1\n"
-                    "1970-01-01 00:00:01.0,S1,x,1\n"
-                    "1970-01-01 00:00:01.0,S1,999,1\n")
+    path.write_text(
+        "timestamp,signal_id,event_code,event_param\n"
+        "yesterday,S1,102,1\n"
+        "1970-01-01 00:00:01.0,S1,x,1\n"
+        "1970-01-01 00:00:01.0,S1,999,1\n"
+    )
     with pytest.raises(InputError) as err:
         read_events_csv(path)
     text = str(err.value)
@@ -74,7 +78,13 @@ def test_json_log_names_events(tmp_path):
     doc = json.loads(write_events_json(EVENTS, tmp_path / "log.json").read_text())
     assert doc["format"] == "signalbrain-atspm-events"
     first = doc["events"][0]
-    assert first == {"t_s": 12.0, "timestamp": "1970-01-01 00:00:12.0", "signal_id": "S2",
-                     "event_code": 111, "event_param": 2,
-                     "event": "Preemption Begin Exit Interval", "vehicle_id": "ev1",
-                     "note": "passed"}
+    assert first == {
+        "t_s": 12.0,
+        "timestamp": "1970-01-01 00:00:12.0",
+        "signal_id": "S2",
+        "event_code": 111,
+        "event_param": 2,
+        "event": "Preemption Begin Exit Interval",
+        "vehicle_id": "ev1",
+        "note": "passed",
+    }

@@ -25,26 +25,64 @@ def register(sub: Any) -> None:
         epilog="ORIGIN and DEST are link or node ids. Example: signalbrain escort arterial "
         "--from W --to E --depart 30 --queue S3_S4=12 --json out.json --plot out.png",
     )
-    p.add_argument("network", metavar="NETWORK",
-                   help="network YAML, SUMO .net.xml/.sumocfg, or a bundled network name")
-    p.add_argument("--plan", metavar="PLAN", default=None,
-                   help="timing plan file (signalbrain plan YAML/JSON); default: each signal's "
-                        "default fixed plan")
-    p.add_argument("--from", dest="origin", required=True, metavar="ORIGIN",
-                   help="link or node where the trip starts")
-    p.add_argument("--to", dest="destination", required=True, metavar="DEST",
-                   help="link or node where the trip ends")
-    p.add_argument("--depart", type=float, default=0.0, metavar="S",
-                   help="departure time on the plan's clock [s] (default 0)")
+    p.add_argument(
+        "network",
+        metavar="NETWORK",
+        help="network YAML, SUMO .net.xml/.sumocfg, or a bundled network name",
+    )
+    p.add_argument(
+        "--plan",
+        metavar="PLAN",
+        default=None,
+        help="timing plan file (signalbrain plan YAML/JSON); default: each signal's "
+        "default fixed plan",
+    )
+    p.add_argument(
+        "--from",
+        dest="origin",
+        required=True,
+        metavar="ORIGIN",
+        help="link or node where the trip starts",
+    )
+    p.add_argument(
+        "--to",
+        dest="destination",
+        required=True,
+        metavar="DEST",
+        help="link or node where the trip ends",
+    )
+    p.add_argument(
+        "--depart",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="departure time on the plan's clock [s] (default 0)",
+    )
     p.add_argument("--vehicle", default="ev0", metavar="ID", help="vehicle id (default ev0)")
-    p.add_argument("--queue", action="append", default=[], metavar="LINK=VEH",
-                   help="standing queue measured on a link (repeatable)")
-    p.add_argument("--json", type=Path, default=None, metavar="OUT",
-                   help="write the schedule and audit log as JSON ('-' for stdout)")
-    p.add_argument("--events", type=Path, default=None, metavar="OUT.csv",
-                   help="write the predicted audit log as an ATSPM hi-res event CSV")
-    p.add_argument("--plot", type=Path, default=None, metavar="OUT.png",
-                   help="draw the time-space diagram")
+    p.add_argument(
+        "--queue",
+        action="append",
+        default=[],
+        metavar="LINK=VEH",
+        help="standing queue measured on a link (repeatable)",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="write the schedule and audit log as JSON ('-' for stdout)",
+    )
+    p.add_argument(
+        "--events",
+        type=Path,
+        default=None,
+        metavar="OUT.csv",
+        help="write the predicted audit log as an ATSPM hi-res event CSV",
+    )
+    p.add_argument(
+        "--plot", type=Path, default=None, metavar="OUT.png", help="draw the time-space diagram"
+    )
     p.set_defaults(func=_run)
 
 
@@ -65,12 +103,16 @@ def _plans(arg: str | None, net: Network) -> dict[str, Any]:
     from signalbrain.io.plan import read_plan
 
     plans = dict(read_plan(Path(arg)).plans)
-    problems = [Problem("--plan", f"{arg}: no plan for signal {s.id!r}")
-                for s in net.intersections if s.id not in plans]
+    problems = [
+        Problem("--plan", f"{arg}: no plan for signal {s.id!r}")
+        for s in net.intersections
+        if s.id not in plans
+    ]
     for s in net.intersections:
         if s.id in plans:
-            problems += [Problem(f"--plan {arg}: {p.path}", p.message)
-                         for p in plans[s.id].check(s)]
+            problems += [
+                Problem(f"--plan {arg}: {p.path}", p.message) for p in plans[s.id].check(s)
+            ]
     if problems:
         raise InputError(problems)
     return plans
@@ -108,20 +150,40 @@ def schedule_dict(escort: EscortPlan) -> dict[str, Any]:
     signals = []
     for w in escort.windows:
         r = rec.get(w.intersection)
-        signals.append({
-            "signal": w.intersection, "movement": w.movement, "approach": w.approach_link,
-            "phase": w.phase, "eta_s": r3(w.eta_s), "queue_veh": w.queue_veh,
-            "flush_s": r3(w.flush_s), "call_s": r3(w.call_s), "open_s": r3(w.open_s),
-            "close_s": r3(w.close_s), "delay_s": r3(w.delay_s),
-            "recovery": None if r is None else {
-                "method": r.method, "offset_error_s": r3(r.offset_error_s),
-                "sync_s": r3(r.sync_s), "cycles": r.cycles}})
+        signals.append(
+            {
+                "signal": w.intersection,
+                "movement": w.movement,
+                "approach": w.approach_link,
+                "phase": w.phase,
+                "eta_s": r3(w.eta_s),
+                "queue_veh": w.queue_veh,
+                "flush_s": r3(w.flush_s),
+                "call_s": r3(w.call_s),
+                "open_s": r3(w.open_s),
+                "close_s": r3(w.close_s),
+                "delay_s": r3(w.delay_s),
+                "recovery": None
+                if r is None
+                else {
+                    "method": r.method,
+                    "offset_error_s": r3(r.offset_error_s),
+                    "sync_s": r3(r.sync_s),
+                    "cycles": r.cycles,
+                },
+            }
+        )
     req = escort.request
     return {
-        "vehicle_id": req.vehicle_id, "origin": req.origin, "destination": req.destination,
-        "depart_s": req.depart_s, "priority": req.priority,
-        "route": list(escort.route.links), "length_m": r3(escort.length_m),
-        "free_flow_s": r3(escort.free_flow_s), "arrival_s": r3(escort.arrival_s),
+        "vehicle_id": req.vehicle_id,
+        "origin": req.origin,
+        "destination": req.destination,
+        "depart_s": req.depart_s,
+        "priority": req.priority,
+        "route": list(escort.route.links),
+        "length_m": r3(escort.length_m),
+        "free_flow_s": r3(escort.free_flow_s),
+        "arrival_s": r3(escort.arrival_s),
         "travel_time_s": r3(escort.arrival_s - escort.t_s),
         "signals": signals,
         "events": events_to_dict(escort.events)["events"],
@@ -130,20 +192,29 @@ def schedule_dict(escort: EscortPlan) -> dict[str, Any]:
 
 def _table(escort: EscortPlan) -> str:
     rec = {r.intersection: r for r in escort.recoveries}
-    head = (f"{'signal':<10} {'movement':<14} {'ph':>3} {'ETA s':>8} {'queue':>6} "
-            f"{'flush s':>8} {'call s':>8} {'window s':>17} {'recovery':>18}")
+    head = (
+        f"{'signal':<10} {'movement':<14} {'ph':>3} {'ETA s':>8} {'queue':>6} "
+        f"{'flush s':>8} {'call s':>8} {'window s':>17} {'recovery':>18}"
+    )
     lines = [head, "-" * len(head)]
     for w in escort.windows:
         r = rec.get(w.intersection)
-        recovery = "-" if r is None else (
-            "in step" if r.method == "none" else f"{r.method} to {r.sync_s:.0f}")
-        lines.append(f"{w.intersection:<10} {w.movement:<14} {w.phase:>3} {w.eta_s:>8.1f} "
-                     f"{w.queue_veh:>6g} {w.flush_s:>8.1f} {w.call_s:>8.1f} "
-                     f"{w.open_s:>8.1f}-{w.close_s:<8.1f} {recovery:>18}")
+        recovery = (
+            "-"
+            if r is None
+            else ("in step" if r.method == "none" else f"{r.method} to {r.sync_s:.0f}")
+        )
+        lines.append(
+            f"{w.intersection:<10} {w.movement:<14} {w.phase:>3} {w.eta_s:>8.1f} "
+            f"{w.queue_veh:>6g} {w.flush_s:>8.1f} {w.call_s:>8.1f} "
+            f"{w.open_s:>8.1f}-{w.close_s:<8.1f} {recovery:>18}"
+        )
     req = escort.request
-    lines.append(f"{req.vehicle_id}: {len(escort.route.links)} links, {escort.length_m:.0f} m, "
-                 f"{len(escort.windows)} signals; travel {escort.arrival_s - escort.t_s:.1f} s "
-                 f"(free flow {escort.free_flow_s:.1f} s)")
+    lines.append(
+        f"{req.vehicle_id}: {len(escort.route.links)} links, {escort.length_m:.0f} m, "
+        f"{len(escort.windows)} signals; travel {escort.arrival_s - escort.t_s:.1f} s "
+        f"(free flow {escort.free_flow_s:.1f} s)"
+    )
     return "\n".join(lines)
 
 

@@ -81,8 +81,9 @@ class EscortController:
         """The audit log so far."""
         return self.manager.events
 
-    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
-             ) -> Mapping[str, Request]:
+    def step(
+        self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+    ) -> Mapping[str, Request]:
         """The wrapped controller's requests, replaced where an escort needs its signal."""
         self.manager.observe(conditions_from(obs), t_s)
         requests = dict(self.base.step(t_s, dt_s, obs))
@@ -141,8 +142,9 @@ class NaivePreemption:
             chosen = next((m for m in moves if m.turn == "T"), moves[0])
         return isec.id, phase_for(isec, chosen.id)
 
-    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
-             ) -> Mapping[str, Request]:
+    def step(
+        self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+    ) -> Mapping[str, Request]:
         """The wrapped controller's requests, replaced at signals a vehicle is close to."""
         requests = dict(self.base.step(t_s, dt_s, obs))
         requests.update(self.preempt(t_s))
@@ -164,16 +166,20 @@ class NaivePreemption:
         for isec_id, (vid, _phase) in list(self._calls.items()):
             if wanted.get(isec_id, ("", 0))[0] != vid:
                 n = preempt_number(self._slots.get(vid, 0))
-                self.events += [AuditEvent(t_s, isec_id, EventCode.PREEMPT_CALL_OFF, n, vid),
-                                AuditEvent(t_s, isec_id, EventCode.PREEMPT_EXIT, n, vid)]
+                self.events += [
+                    AuditEvent(t_s, isec_id, EventCode.PREEMPT_CALL_OFF, n, vid),
+                    AuditEvent(t_s, isec_id, EventCode.PREEMPT_EXIT, n, vid),
+                ]
                 del self._calls[isec_id]
         for isec_id, (vid, phase) in wanted.items():
             if isec_id not in self._calls:
                 n = preempt_number(self._slots.get(vid, 0))
-                self.events += [AuditEvent(t_s, isec_id, EventCode.PREEMPT_CALL_ON, n, vid),
-                                AuditEvent(t_s, isec_id, EventCode.PREEMPT_ENTRY_STARTED, n,
-                                           vid)]
+                self.events += [
+                    AuditEvent(t_s, isec_id, EventCode.PREEMPT_CALL_ON, n, vid),
+                    AuditEvent(t_s, isec_id, EventCode.PREEMPT_ENTRY_STARTED, n, vid),
+                ]
                 self._calls[isec_id] = (vid, phase)
             requests[isec_id] = Request(
-                phases=(phase, *self._companions[isec_id].get(phase, ())), force=True)
+                phases=(phase, *self._companions[isec_id].get(phase, ())), force=True
+            )
         return requests

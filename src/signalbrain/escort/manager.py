@@ -76,8 +76,12 @@ class EscortManager:
         Planner constants.
     """
 
-    def __init__(self, network: Network, plans: Mapping[str, PlanLike] | None = None,
-                 config: EscortConfig | None = None) -> None:
+    def __init__(
+        self,
+        network: Network,
+        plans: Mapping[str, PlanLike] | None = None,
+        config: EscortConfig | None = None,
+    ) -> None:
         self.network = network
         self.plans = plans
         self.config = config or EscortConfig()
@@ -88,8 +92,10 @@ class EscortManager:
         self._slots = 0
         self._live = {s.id: LiveSignal(s) for s in network.intersections}
         self._companions = {s.id: companion_phases(s) for s in network.intersections}
-        self._worst = {s.id: {p.number: worst_transition_s(s, p.number) for p in s.phases}
-                       for s in network.intersections}
+        self._worst = {
+            s.id: {p.number: worst_transition_s(s, p.number) for p in s.phases}
+            for s in network.intersections
+        }
         self._calls: dict[str, _Call] = {}
         self._recoveries: dict[str, Recovery] = {}
         self._expired: set[tuple[str, str]] = set()
@@ -120,7 +126,7 @@ class EscortManager:
             return list(esc.windows)  # e.g. inside a junction: keep the last fix
         links = esc.route.links
         ahead = [j for j in range(esc.index, len(links)) if links[j] == fix.link]
-        behind = fix.link in links[:esc.index]
+        behind = fix.link in links[: esc.index]
         length = net.link(fix.link).length_m
         pos = min(max(fix.position_m, 0.0), length) if math.isfinite(fix.position_m) else 0.0
         if ahead:
@@ -153,8 +159,7 @@ class EscortManager:
         """The vehicle reached its destination."""
         self.cancel(vehicle_id, t_s)
 
-    def observe(self, conditions: Mapping[str, LinkCondition], t_s: float | None = None
-                ) -> None:
+    def observe(self, conditions: Mapping[str, LinkCondition], t_s: float | None = None) -> None:
         """New measured queues and speeds per link at ``t_s`` (used at the next re-plan)."""
         self.times.update(conditions, t_s)
 
@@ -188,7 +193,7 @@ class EscortManager:
     def remaining_route(self, vehicle_id: str) -> tuple[str, ...]:
         """The links still ahead of a vehicle, its current link first."""
         esc = self._escorts[vehicle_id]
-        return esc.route.links[esc.index:]
+        return esc.route.links[esc.index :]
 
     def reroutes(self, vehicle_id: str) -> int:
         """How many times a vehicle's route changed since it was submitted."""
@@ -202,7 +207,7 @@ class EscortManager:
                 esc.passed.add(isec)
 
     def _remaining_cost(self, esc: _Escort) -> float:
-        return self.graph.follow(esc.route.links[esc.index:], self.times).cost_s
+        return self.graph.follow(esc.route.links[esc.index :], self.times).cost_s
 
     def _maybe_reroute(self, esc: _Escort) -> None:
         if esc.request.route and esc.request.destination is None:
@@ -215,24 +220,43 @@ class EscortManager:
             return
         now = self._remaining_cost(esc)
         better = best.cost_s < REROUTE_GAIN * now and now - best.cost_s > REROUTE_MIN_S
-        if better and best.links != esc.route.links[esc.index:]:
+        if better and best.links != esc.route.links[esc.index :]:
             esc.route, esc.index = best, 0
             esc.reroutes += 1
 
     def _replan(self, esc: _Escort, t_s: float) -> None:
-        ahead = crossings(esc.route, self.times, t_s=t_s, index=esc.index,
-                          position_m=esc.position_m, speed_mps=esc.speed_mps)
-        ahead = [c for c in ahead if c.intersection not in esc.passed
-                 and c.eta_s - t_s <= self.config.lookahead_s]
-        esc.windows = plan_windows(esc.request.vehicle_id, ahead, self.network, self.plans,
-                                   self.config, priority=esc.request.priority)
+        ahead = crossings(
+            esc.route,
+            self.times,
+            t_s=t_s,
+            index=esc.index,
+            position_m=esc.position_m,
+            speed_mps=esc.speed_mps,
+        )
+        ahead = [
+            c
+            for c in ahead
+            if c.intersection not in esc.passed and c.eta_s - t_s <= self.config.lookahead_s
+        ]
+        esc.windows = plan_windows(
+            esc.request.vehicle_id,
+            ahead,
+            self.network,
+            self.plans,
+            self.config,
+            priority=esc.request.priority,
+        )
         self._dirty = True
 
     def _resolve(self) -> None:
         if not self._dirty:
             return
-        windows = [w for esc in self._escorts.values() for w in esc.windows
-                   if (w.vehicle_id, w.intersection) not in self._expired]
+        windows = [
+            w
+            for esc in self._escorts.values()
+            for w in esc.windows
+            if (w.vehicle_id, w.intersection) not in self._expired
+        ]
         self._resolved = {}
         for w in resolve_windows(windows, self.network):
             self._resolved.setdefault(w.intersection, []).append(w)
@@ -281,16 +305,20 @@ class EscortManager:
                 self._end_call(isec_id, call, t_s, "passed")
                 call = None
             elif t_s - call.called_s > self.config.max_presence_s:
-                self._log(t_s, isec_id, EventCode.PREEMPT_MAX_PRESENCE, call.slot,
-                          call.window.vehicle_id)
+                self._log(
+                    t_s, isec_id, EventCode.PREEMPT_MAX_PRESENCE, call.slot, call.window.vehicle_id
+                )
                 self._expired.add((call.window.vehicle_id, isec_id))
                 self._dirty = True
                 self._end_call(isec_id, call, t_s, "max presence")
                 return
         due = next((w for w in windows if self._due(w, t_s, dt_s)), None)
         if call is not None and current is not None:
-            if due is not None and due.vehicle_id != current.vehicle_id and (
-                    due.priority > current.priority):
+            if (
+                due is not None
+                and due.vehicle_id != current.vehicle_id
+                and (due.priority > current.priority)
+            ):
                 self._end_call(isec_id, call, t_s, f"pre-empted by {due.vehicle_id}")
                 call = None
             else:
@@ -310,13 +338,20 @@ class EscortManager:
         green_now = live.green(phase.movements) if live.known else t_s >= w.open_s
         if call.green_s is None and green_now:
             call.green_s = t_s
-            self._log(t_s, isec_id, EventCode.PREEMPT_TRACK_CLEARANCE, call.slot, w.vehicle_id,
-                      f"flush {w.queue_veh:g} veh")
+            self._log(
+                t_s,
+                isec_id,
+                EventCode.PREEMPT_TRACK_CLEARANCE,
+                call.slot,
+                w.vehicle_id,
+                f"flush {w.queue_veh:g} veh",
+            )
         if call.green_s is not None and not call.dwell and t_s >= call.green_s + w.flush_s:
             call.dwell = True
             self._log(t_s, isec_id, EventCode.PREEMPT_DWELL, call.slot, w.vehicle_id)
-        out[isec_id] = Request(phases=(w.phase, *self._companions[isec_id].get(w.phase, ())),
-                               force=True)
+        out[isec_id] = Request(
+            phases=(w.phase, *self._companions[isec_id].get(w.phase, ())), force=True
+        )
 
     def _end_call(self, isec_id: str, call: _Call, t_s: float, why: str) -> None:
         w = call.window
@@ -331,9 +366,16 @@ class EscortManager:
             self._log(t_s, isec_id, EventCode.COORD_CYCLE_STATE, COORD_STATE["in_step"])
             return
         self._recoveries[isec_id] = rec
-        self._log(t_s, isec_id, EventCode.COORD_CYCLE_STATE, COORD_STATE[rec.method], "",
-                  f"{rec.method}: offset error {rec.offset_error_s:.1f} s")
+        self._log(
+            t_s,
+            isec_id,
+            EventCode.COORD_CYCLE_STATE,
+            COORD_STATE[rec.method],
+            "",
+            f"{rec.method}: offset error {rec.offset_error_s:.1f} s",
+        )
 
-    def _log(self, t_s: float, isec_id: str, code: int, param: int, vehicle_id: str = "",
-             note: str = "") -> None:
+    def _log(
+        self, t_s: float, isec_id: str, code: int, param: int, vehicle_id: str = "", note: str = ""
+    ) -> None:
         self.events.append(AuditEvent(t_s, isec_id, int(code), param, vehicle_id, note))

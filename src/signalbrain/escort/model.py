@@ -163,9 +163,18 @@ class EscortConfig:
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
-        for name in ("headway_s", "lost_time_s", "margin_s", "pass_s", "lookahead_s",
-                     "queue_weight", "left_turn_s", "right_turn_s", "smoothing_s",
-                     "min_speed_fraction"):
+        for name in (
+            "headway_s",
+            "lost_time_s",
+            "margin_s",
+            "pass_s",
+            "lookahead_s",
+            "queue_weight",
+            "left_turn_s",
+            "right_turn_s",
+            "smoothing_s",
+            "min_speed_fraction",
+        ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 problems.append(Problem(name, f"= {value}: must be finite and >= 0"))
@@ -176,18 +185,25 @@ class EscortConfig:
         if not 0.0 <= self.speed_blend <= 1.0:
             problems.append(Problem("speed_blend", f"= {self.speed_blend}: must be in [0, 1]"))
         if not 0.0 < self.max_adjust_fraction < 1.0:
-            problems.append(Problem("max_adjust_fraction",
-                                    f"= {self.max_adjust_fraction}: must be in (0, 1)"))
+            problems.append(
+                Problem("max_adjust_fraction", f"= {self.max_adjust_fraction}: must be in (0, 1)")
+            )
         if not 0.0 <= self.max_dwell_fraction <= 1.0:
-            problems.append(Problem("max_dwell_fraction",
-                                    f"= {self.max_dwell_fraction}: must be in [0, 1]"))
+            problems.append(
+                Problem("max_dwell_fraction", f"= {self.max_dwell_fraction}: must be in [0, 1]")
+            )
         if self.max_recovery_cycles < 1:
-            problems.append(Problem("max_recovery_cycles",
-                                    f"= {self.max_recovery_cycles}: must be >= 1"))
+            problems.append(
+                Problem("max_recovery_cycles", f"= {self.max_recovery_cycles}: must be >= 1")
+            )
         bad = [m for m in self.recovery if m not in ("dwell", "shortway")]
         if bad or not self.recovery:
-            problems.append(Problem("recovery", f"= {self.recovery!r}: must be a non-empty "
-                                                "subset of dwell, shortway"))
+            problems.append(
+                Problem(
+                    "recovery",
+                    f"= {self.recovery!r}: must be a non-empty subset of dwell, shortway",
+                )
+            )
         if problems:
             raise InputError(problems, source="EscortConfig")
 

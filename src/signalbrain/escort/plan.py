@@ -22,8 +22,14 @@ from signalbrain.escort.signal import PlanLike
 from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
 from signalbrain.network import Network
 
-__all__ = ["EscortPlan", "plan_escort", "plan_escorts", "predicted_events", "route_for",
-           "routing_graph"]
+__all__ = [
+    "EscortPlan",
+    "plan_escort",
+    "plan_escorts",
+    "predicted_events",
+    "route_for",
+    "routing_graph",
+]
 
 _GRAPHS: list[tuple[Network, RoutingGraph]] = []
 _GRAPH_CACHE_SIZE = 4
@@ -88,39 +94,67 @@ def route_for(request: EscortRequest, graph: RoutingGraph, times: TravelTimes) -
     return graph.shortest(request.origin, request.destination or "", times)
 
 
-def predicted_events(windows: Sequence[PreemptionWindow], recoveries: Sequence[Recovery],
-                     slots: Mapping[str, int]) -> list[AuditEvent]:
+def predicted_events(
+    windows: Sequence[PreemptionWindow], recoveries: Sequence[Recovery], slots: Mapping[str, int]
+) -> list[AuditEvent]:
     """The hi-res events the windows and recoveries will log, in time order."""
     out: list[AuditEvent] = []
     for w in windows:
         n = preempt_number(slots.get(w.vehicle_id, 0))
         v = w.vehicle_id
-        out += [AuditEvent(w.call_s, w.intersection, EventCode.PREEMPT_CALL_ON, n, v),
-                AuditEvent(w.call_s, w.intersection, EventCode.PREEMPT_ENTRY_STARTED, n, v),
-                AuditEvent(w.open_s, w.intersection, EventCode.PREEMPT_TRACK_CLEARANCE, n, v,
-                           f"flush {w.queue_veh:g} veh in {w.flush_s:g} s"),
-                AuditEvent(w.open_s + w.flush_s, w.intersection, EventCode.PREEMPT_DWELL, n, v),
-                AuditEvent(w.close_s, w.intersection, EventCode.PREEMPT_CALL_OFF, n, v),
-                AuditEvent(w.close_s, w.intersection, EventCode.PREEMPT_EXIT, n, v)]
+        out += [
+            AuditEvent(w.call_s, w.intersection, EventCode.PREEMPT_CALL_ON, n, v),
+            AuditEvent(w.call_s, w.intersection, EventCode.PREEMPT_ENTRY_STARTED, n, v),
+            AuditEvent(
+                w.open_s,
+                w.intersection,
+                EventCode.PREEMPT_TRACK_CLEARANCE,
+                n,
+                v,
+                f"flush {w.queue_veh:g} veh in {w.flush_s:g} s",
+            ),
+            AuditEvent(w.open_s + w.flush_s, w.intersection, EventCode.PREEMPT_DWELL, n, v),
+            AuditEvent(w.close_s, w.intersection, EventCode.PREEMPT_CALL_OFF, n, v),
+            AuditEvent(w.close_s, w.intersection, EventCode.PREEMPT_EXIT, n, v),
+        ]
     for r in recoveries:
         if r.method == "none":
-            out.append(AuditEvent(r.exit_s, r.intersection, EventCode.COORD_CYCLE_STATE,
-                                  COORD_STATE["in_step"], note="in step at exit"))
+            out.append(
+                AuditEvent(
+                    r.exit_s,
+                    r.intersection,
+                    EventCode.COORD_CYCLE_STATE,
+                    COORD_STATE["in_step"],
+                    note="in step at exit",
+                )
+            )
             continue
-        out += [AuditEvent(r.exit_s, r.intersection, EventCode.COORD_CYCLE_STATE,
-                           COORD_STATE[r.method],
-                           note=f"{r.method}: offset error {r.offset_error_s:.1f} s"),
-                AuditEvent(r.sync_s, r.intersection, EventCode.COORD_CYCLE_STATE,
-                           COORD_STATE["in_step"])]
+        out += [
+            AuditEvent(
+                r.exit_s,
+                r.intersection,
+                EventCode.COORD_CYCLE_STATE,
+                COORD_STATE[r.method],
+                note=f"{r.method}: offset error {r.offset_error_s:.1f} s",
+            ),
+            AuditEvent(
+                r.sync_s, r.intersection, EventCode.COORD_CYCLE_STATE, COORD_STATE["in_step"]
+            ),
+        ]
     out.sort(key=lambda e: (e.t_s, e.signal_id, e.code))
     return out
 
 
-def plan_escorts(network: Network, requests: Sequence[EscortRequest],
-                 plans: Mapping[str, PlanLike] | None = None, *,
-                 conditions: Mapping[str, LinkCondition] | None = None,
-                 config: EscortConfig | None = None, t_s: float | None = None,
-                 graph: RoutingGraph | None = None) -> list[EscortPlan]:
+def plan_escorts(
+    network: Network,
+    requests: Sequence[EscortRequest],
+    plans: Mapping[str, PlanLike] | None = None,
+    *,
+    conditions: Mapping[str, LinkCondition] | None = None,
+    config: EscortConfig | None = None,
+    t_s: float | None = None,
+    graph: RoutingGraph | None = None,
+) -> list[EscortPlan]:
     """Plan several escorts together (crossing routes are served by priority, then ETA)."""
     cfg = config or EscortConfig()
     graph = graph or routing_graph(network)
@@ -132,34 +166,60 @@ def plan_escorts(network: Network, requests: Sequence[EscortRequest],
         ahead = crossings(route, times, t_s=start)
         first = times.network.link(route.links[0])
         routed.append((req, route, ahead, start, first))
-    windows = [w for req, _, ahead, _, _ in routed
-               for w in plan_windows(req.vehicle_id, ahead, network, plans, cfg,
-                                     priority=req.priority)]
+    windows = [
+        w
+        for req, _, ahead, _, _ in routed
+        for w in plan_windows(req.vehicle_id, ahead, network, plans, cfg, priority=req.priority)
+    ]
     resolved = resolve_windows(windows, network)
     slots = {req.vehicle_id: i for i, req in enumerate(requests)}
     out: list[EscortPlan] = []
     for req, route, ahead, start, first in routed:
         mine = tuple(w for w in resolved if w.vehicle_id == req.vehicle_id)
         mine = tuple(sorted(mine, key=lambda w: w.eta_s))
-        recoveries = tuple(plan_recovery(network.intersection(w.intersection),
-                                         plans[w.intersection], w.phase, w.close_s, cfg)
-                           for w in mine if plans is not None and w.intersection in plans)
+        recoveries = tuple(
+            plan_recovery(
+                network.intersection(w.intersection), plans[w.intersection], w.phase, w.close_s, cfg
+            )
+            for w in mine
+            if plans is not None and w.intersection in plans
+        )
         links = [network.link(k) for k in route.links]
         free = sum(k.free_flow_time_s for k in links)
         drive = sum(times.drive_s[network.link_position(k.id)] for k in links[1:])
         last_delay = max((w.delay_s for w in mine), default=0.0)
-        arrival = start + first.length_m / times.speed_mps(network.link_position(first.id)) \
-            + drive + last_delay
-        out.append(EscortPlan(req, start, route, tuple(ahead), mine, recoveries,
-                              tuple(predicted_events(mine, recoveries, slots)), arrival, free,
-                              sum(k.length_m for k in links)))
+        arrival = (
+            start
+            + first.length_m / times.speed_mps(network.link_position(first.id))
+            + drive
+            + last_delay
+        )
+        out.append(
+            EscortPlan(
+                req,
+                start,
+                route,
+                tuple(ahead),
+                mine,
+                recoveries,
+                tuple(predicted_events(mine, recoveries, slots)),
+                arrival,
+                free,
+                sum(k.length_m for k in links),
+            )
+        )
     return out
 
 
-def plan_escort(network: Network, request: EscortRequest,
-                plans: Mapping[str, PlanLike] | None = None, *,
-                conditions: Mapping[str, LinkCondition] | None = None,
-                config: EscortConfig | None = None, t_s: float | None = None) -> EscortPlan:
+def plan_escort(
+    network: Network,
+    request: EscortRequest,
+    plans: Mapping[str, PlanLike] | None = None,
+    *,
+    conditions: Mapping[str, LinkCondition] | None = None,
+    config: EscortConfig | None = None,
+    t_s: float | None = None,
+) -> EscortPlan:
     """Plan one escort: route, ETAs, windows, recoveries and the predicted audit log.
 
     Parameters
@@ -179,5 +239,4 @@ def plan_escort(network: Network, request: EscortRequest,
     t_s
         Planning time [s] (default: the request's departure).
     """
-    return plan_escorts(network, [request], plans, conditions=conditions, config=config,
-                        t_s=t_s)[0]
+    return plan_escorts(network, [request], plans, conditions=conditions, config=config, t_s=t_s)[0]

@@ -106,12 +106,19 @@ def _timing(plan: PlanLike, phase: int) -> tuple[float, float, float]:
     raise KeyError(phase)
 
 
-def _segments(plan: PlanLike, isec: Intersection, seq: list[int], phase: int, exit_s: float,
-              cycles: int, change_s: float) -> tuple[RecoverySegment, ...]:
+def _segments(
+    plan: PlanLike,
+    isec: Intersection,
+    seq: list[int],
+    phase: int,
+    exit_s: float,
+    cycles: int,
+    change_s: float,
+) -> tuple[RecoverySegment, ...]:
     """Greens of ``cycles`` cycles after ``phase`` ends at ``exit_s``, changed by ``change_s``
     in all (negative: shorter), spread over the cycles and over the phases' room to change."""
     k = seq.index(phase)
-    order = seq[k + 1:] + seq[:k + 1]
+    order = seq[k + 1 :] + seq[: k + 1]
     greens = {n: _timing(plan, n)[0] for n in order}
     if change_s < 0:
         room = {n: max(greens[n] - _min_green(isec, n), 0.0) for n in order}
@@ -138,8 +145,13 @@ def _min_green(isec: Intersection, phase: int) -> float:
     return max(ph.min_green_s, ph.ped_min_s)
 
 
-def plan_recovery(isec: Intersection, plan: PlanLike, phase: int, exit_s: float,
-                  config: EscortConfig | None = None) -> Recovery:
+def plan_recovery(
+    isec: Intersection,
+    plan: PlanLike,
+    phase: int,
+    exit_s: float,
+    config: EscortConfig | None = None,
+) -> Recovery:
     """The shortest transition back to ``plan`` after ``phase`` ends its green at ``exit_s``."""
     cfg = config or EscortConfig()
     cycle = float(plan.cycle_s)
@@ -164,19 +176,35 @@ def plan_recovery(isec: Intersection, plan: PlanLike, phase: int, exit_s: float,
             if n <= max_cycles:
                 sync = exit_s + n * cycle - tau
                 segs = _segments(plan, isec, seq, phase, exit_s, n, -tau)
-                candidates.append((sync, 0, Recovery(isec.id, phase, exit_s, sync, "subtract",
-                                                     tau, n, segs)))
+                candidates.append(
+                    (sync, 0, Recovery(isec.id, phase, exit_s, sync, "subtract", tau, n, segs))
+                )
         add = cycle - tau
         n = math.ceil(add / (cfg.max_adjust_fraction * cycle) - 1e-9)
         if n <= max_cycles:
             sync = exit_s + n * cycle + add
             segs = _segments(plan, isec, seq, phase, exit_s, n, add)
-            candidates.append((sync, 0, Recovery(isec.id, phase, exit_s, sync, "add", tau, n,
-                                                 segs)))
+            candidates.append(
+                (sync, 0, Recovery(isec.id, phase, exit_s, sync, "add", tau, n, segs))
+            )
     short_dwell = cycle - tau <= cfg.max_dwell_fraction * cycle
     if ("dwell" in cfg.recovery and (short_dwell or not candidates)) or not candidates:
         sync = exit_s + cycle - tau
-        candidates.append((sync, 1, Recovery(isec.id, phase, exit_s, sync, "dwell", tau, 1,
-                                             (RecoverySegment(phase, exit_s, sync),))))
+        candidates.append(
+            (
+                sync,
+                1,
+                Recovery(
+                    isec.id,
+                    phase,
+                    exit_s,
+                    sync,
+                    "dwell",
+                    tau,
+                    1,
+                    (RecoverySegment(phase, exit_s, sync),),
+                ),
+            )
+        )
     candidates.sort(key=lambda c: (c[0], c[1]))
     return candidates[0][2]

@@ -78,8 +78,12 @@ class TravelTimes:
         Measured :class:`LinkCondition` by link id (missing links are free-flowing).
     """
 
-    def __init__(self, network: Network, config: EscortConfig | None = None,
-                 conditions: Mapping[str, LinkCondition] | None = None) -> None:
+    def __init__(
+        self,
+        network: Network,
+        config: EscortConfig | None = None,
+        conditions: Mapping[str, LinkCondition] | None = None,
+    ) -> None:
         self.network = network
         self.config = config or EscortConfig()
         n = len(network.links)
@@ -93,8 +97,14 @@ class TravelTimes:
         self.drive_s = [k.free_flow_time_s for k in network.links]
         self.cost_s = list(self.drive_s)
         cfg = self.config
-        self.turn_s = {"L": cfg.left_turn_s, "R": cfg.right_turn_s, "U": 2 * cfg.left_turn_s,
-                       "T": 0.0, "P": 0.0, "": 0.0}
+        self.turn_s = {
+            "L": cfg.left_turn_s,
+            "R": cfg.right_turn_s,
+            "U": 2 * cfg.left_turn_s,
+            "T": 0.0,
+            "P": 0.0,
+            "": 0.0,
+        }
         if conditions:
             self.update(conditions)
 
@@ -129,7 +139,8 @@ class TravelTimes:
             self._queue[i] = queue
             self.drive_s[i] = self._length[i] / self._speed[i]
             self.cost_s[i] = self.drive_s[i] + cfg.queue_weight * cfg.flush_s(
-                self._queue_avg[i], self._lanes[i])
+                self._queue_avg[i], self._lanes[i]
+            )
 
     def queue_veh(self, link_index: int) -> float:
         """Measured standing queue on a link [veh]."""
@@ -148,7 +159,8 @@ class RoutingGraph:
         graph = to_link_graph(network)
         pos = network.link_position
         self._succ: list[list[tuple[int, str | None, str | None, str]]] = [
-            [] for _ in network.links]
+            [] for _ in network.links
+        ]
         for u, v, data in graph.edges(data=True):
             mv, isec = data.get("movement"), data.get("intersection")
             turn = network.intersection(isec).movement(mv).turn if mv and isec else ""
@@ -166,14 +178,23 @@ class RoutingGraph:
         if net.has_node(key):
             found = (self._out_of if start else self._into).get(key, [])
             if not found:
-                raise InputError(f"{what} {key!r}: no link {'leaves' if start else 'enters'} "
-                                 "this node")
+                raise InputError(
+                    f"{what} {key!r}: no link {'leaves' if start else 'enters'} this node"
+                )
             return found
-        raise InputError([Problem(what, f"{key!r}: not a link or node of network "
-                                        f"{net.name!r}")], source=net.source)
+        raise InputError(
+            [Problem(what, f"{key!r}: not a link or node of network {net.name!r}")],
+            source=net.source,
+        )
 
-    def shortest(self, origin: str, destination: str, times: TravelTimes, *,
-                 first_cost_s: float | None = None) -> Route:
+    def shortest(
+        self,
+        origin: str,
+        destination: str,
+        times: TravelTimes,
+        *,
+        first_cost_s: float | None = None,
+    ) -> Route:
         """Least-cost route from ``origin`` to ``destination`` (link or node ids).
 
         ``first_cost_s`` replaces the cost of the origin link (the part still to drive); by
@@ -216,9 +237,11 @@ class RoutingGraph:
                     prev[v] = (u, mv, isec)
                     heapq.heappush(heap, (nd, v))
         if reached < 0:
-            raise InputError(f"no route from {origin!r} to {destination!r} in network "
-                             f"{net.name!r} (turns allowed by the intersections)",
-                             source=net.source)
+            raise InputError(
+                f"no route from {origin!r} to {destination!r} in network "
+                f"{net.name!r} (turns allowed by the intersections)",
+                source=net.source,
+            )
         links = [reached]
         movements: list[str | None] = []
         isecs: list[str | None] = []
@@ -231,18 +254,21 @@ class RoutingGraph:
         movements.reverse()
         isecs.reverse()
         ids = net.links
-        return Route(tuple(ids[i].id for i in links), tuple(movements), tuple(isecs),
-                     dist[reached])
+        return Route(tuple(ids[i].id for i in links), tuple(movements), tuple(isecs), dist[reached])
 
     def follow(self, links: Iterable[str], times: TravelTimes) -> Route:
         """A :class:`Route` along a given sequence of link ids (checked against allowed turns)."""
         net = self.network
         seq = list(links)
-        problems = [Problem(f"route[{i}]", f"{k!r}: unknown link")
-                    for i, k in enumerate(seq) if not net.has_link(k)]
+        problems = [
+            Problem(f"route[{i}]", f"{k!r}: unknown link")
+            for i, k in enumerate(seq)
+            if not net.has_link(k)
+        ]
         if problems or not seq:
-            raise InputError(problems or [Problem("route", "empty; expected link ids")],
-                             source=net.source)
+            raise InputError(
+                problems or [Problem("route", "empty; expected link ids")], source=net.source
+            )
         idx = [net.link_position(k) for k in seq]
         movements: list[str | None] = []
         isecs: list[str | None] = []
@@ -250,17 +276,30 @@ class RoutingGraph:
         for j in range(len(idx) - 1):
             step = next((s for s in self._succ[idx[j]] if s[0] == idx[j + 1]), None)
             if step is None:
-                raise InputError([Problem(f"route[{j + 1}]",
-                                          f"{seq[j]!r} -> {seq[j + 1]!r}: no allowed movement "
-                                          "joins these links")], source=net.source)
+                raise InputError(
+                    [
+                        Problem(
+                            f"route[{j + 1}]",
+                            f"{seq[j]!r} -> {seq[j + 1]!r}: no allowed movement joins these links",
+                        )
+                    ],
+                    source=net.source,
+                )
             movements.append(step[1])
             isecs.append(step[2])
             cost += times.cost_s[idx[j + 1]] + times.turn_s[step[3]]
         return Route(tuple(seq), tuple(movements), tuple(isecs), cost)
 
 
-def crossings(route: Route, times: TravelTimes, *, t_s: float, index: int = 0,
-              position_m: float = 0.0, speed_mps: float | None = None) -> list[SignalCrossing]:
+def crossings(
+    route: Route,
+    times: TravelTimes,
+    *,
+    t_s: float,
+    index: int = 0,
+    position_m: float = 0.0,
+    speed_mps: float | None = None,
+) -> list[SignalCrossing]:
     """ETA at the stop line of every signal still ahead on ``route``.
 
     The vehicle is on ``route.links[index]`` at ``position_m`` from its start at time ``t_s``.
@@ -291,6 +330,5 @@ def crossings(route: Route, times: TravelTimes, *, t_s: float, index: int = 0,
         mv = route.movements[j]
         if isec is not None and mv is not None:
             k = net.link_position(route.links[j])
-            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t,
-                                      times.queue_veh(k)))
+            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t, times.queue_veh(k)))
     return out

@@ -22,8 +22,14 @@ from typing import Literal, Protocol
 
 from signalbrain.network import Intersection, Phase
 
-__all__ = ["PhaseStatus", "PlanLike", "latest_call_s", "plan_status", "transition_s",
-           "worst_transition_s"]
+__all__ = [
+    "PhaseStatus",
+    "PlanLike",
+    "latest_call_s",
+    "plan_status",
+    "transition_s",
+    "worst_transition_s",
+]
 
 Kind = Literal["green", "yellow", "red"]
 
@@ -96,8 +102,8 @@ def transition_s(isec: Intersection, status: PhaseStatus, target: int, t_s: floa
         if status.kind == "green":
             return worst_transition_s(isec, target)
         return max((p.all_red_s for p in isec.phases), default=0.0) + (
-            max((p.yellow_s for p in isec.phases), default=0.0) if status.kind == "yellow"
-            else 0.0)
+            max((p.yellow_s for p in isec.phases), default=0.0) if status.kind == "yellow" else 0.0
+        )
     try:
         ph = isec.phase(status.phase)
     except KeyError:
@@ -127,8 +133,12 @@ def plan_status(plan: PlanLike, t_s: float, ring: int = 0) -> tuple[PhaseStatus,
     return PhaseStatus(iv.phase or None, kind, iv.start_s), iv.end_s
 
 
-def latest_call_s(isec: Intersection, plan: PlanLike | None, target: int, green_by_s: float,
-                  ) -> float:
+def latest_call_s(
+    isec: Intersection,
+    plan: PlanLike | None,
+    target: int,
+    green_by_s: float,
+) -> float:
     """Latest time to call ``target`` so that it is green by ``green_by_s`` [s].
 
     With a plan, the state at call time is the plan's (running the plan until the call); the

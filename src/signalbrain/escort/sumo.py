@@ -91,10 +91,18 @@ class SumoEscort:
         Whether ``auto`` hands its route to the vehicle.
     """
 
-    def __init__(self, mode: str, network: Network, *, sumo: ModuleType | None = None,
-                 backend: str = "libsumo", plans: Mapping[str, PlanLike] | None = None,
-                 config: EscortConfig | None = None, distance_m: float = 250.0,
-                 reroute: bool = True) -> None:
+    def __init__(
+        self,
+        mode: str,
+        network: Network,
+        *,
+        sumo: ModuleType | None = None,
+        backend: str = "libsumo",
+        plans: Mapping[str, PlanLike] | None = None,
+        config: EscortConfig | None = None,
+        distance_m: float = 250.0,
+        reroute: bool = True,
+    ) -> None:
         if mode not in ESCORT_MODES:
             raise InputError(f"--escort {mode!r}: valid: {', '.join(ESCORT_MODES)}")
         self.mode = mode
@@ -103,8 +111,11 @@ class SumoEscort:
         self._backend = backend
         self.reroute = reroute
         self.manager = EscortManager(network, plans, config) if mode == "auto" else None
-        self.naive = NaivePreemption(_NoController(), network, distance_m=distance_m) \
-            if mode == "naive" else None
+        self.naive = (
+            NaivePreemption(_NoController(), network, distance_m=distance_m)
+            if mode == "naive"
+            else None
+        )
         self.escorted: dict[str, EscortRequest] = {}
         self.rerouted: list[str] = []
         self._seen: set[str] = set()
@@ -112,8 +123,9 @@ class SumoEscort:
         self._dt: float | None = None
 
     # ------------------------------------------------------------------ the hook
-    def __call__(self, t_s: float, obs: Mapping[str, Observation],
-                 requests: MutableMapping[str, Request]) -> None:
+    def __call__(
+        self, t_s: float, obs: Mapping[str, Observation], requests: MutableMapping[str, Request]
+    ) -> None:
         sumo = self._api()
         if self._dt is None:
             self._dt = float(sumo.simulation.getDeltaT())
@@ -147,10 +159,13 @@ class SumoEscort:
     def summary(self) -> dict[str, Any]:
         """The ``escort`` block of the run's JSON."""
         codes = [e.code for e in self.events]
-        return {"mode": self.mode, "vehicles": sorted(self.escorted_ids),
-                "calls": codes.count(EventCode.PREEMPT_CALL_ON),
-                "max_presence_exceeded": codes.count(EventCode.PREEMPT_MAX_PRESENCE),
-                "rerouted": sorted(self.rerouted)}
+        return {
+            "mode": self.mode,
+            "vehicles": sorted(self.escorted_ids),
+            "calls": codes.count(EventCode.PREEMPT_CALL_ON),
+            "max_presence_exceeded": codes.count(EventCode.PREEMPT_MAX_PRESENCE),
+            "rerouted": sorted(self.rerouted),
+        }
 
     @property
     def escorted_ids(self) -> set[str]:
@@ -168,8 +183,9 @@ class SumoEscort:
     def _depart(self, sumo: ModuleType, vid: str, t_s: float) -> None:
         route = [str(e) for e in sumo.vehicle.getRoute(vid)]
         if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
-            log.warning("emergency vehicle %s: route %s is not in the network; not escorted",
-                        vid, route)
+            log.warning(
+                "emergency vehicle %s: route %s is not in the network; not escorted", vid, route
+            )
             return
         request = EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=t_s)
         self._seen.add(vid)
@@ -179,8 +195,11 @@ class SumoEscort:
             return
         if self.manager is None:
             return
-        own = request if self.reroute else EscortRequest(vid, route[0], route=tuple(route),
-                                                          depart_s=t_s)
+        own = (
+            request
+            if self.reroute
+            else EscortRequest(vid, route[0], route=tuple(route), depart_s=t_s)
+        )
         try:
             self.manager.submit(own, t_s)
         except InputError as exc:
@@ -196,7 +215,7 @@ class SumoEscort:
         planned = list(self.manager.remaining_route(vid))
         current = [str(e) for e in sumo.vehicle.getRoute(vid)]
         i = int(sumo.vehicle.getRouteIndex(vid))
-        if planned == current[max(i, 0):]:
+        if planned == current[max(i, 0) :]:
             return
         try:
             sumo.vehicle.setRoute(vid, planned)
@@ -204,8 +223,11 @@ class SumoEscort:
         except Exception as exc:  # SUMO refuses: follow the vehicle's own route
             log.warning("emergency vehicle %s: SUMO refused the planned route (%s)", vid, exc)
             self.manager.cancel(vid, t_s)
-            self.manager.submit(EscortRequest(vid, current[max(i, 0)],
-                                              route=tuple(current[max(i, 0):]), depart_s=t_s))
+            self.manager.submit(
+                EscortRequest(
+                    vid, current[max(i, 0)], route=tuple(current[max(i, 0) :]), depart_s=t_s
+                )
+            )
 
     def _arrive(self, vid: str, t_s: float) -> None:
         self.escorted.pop(vid, None)
@@ -218,8 +240,13 @@ class SumoEscort:
         road = str(sumo.vehicle.getRoadID(vid))
         if not self.network.has_link(road):
             return  # inside a junction
-        fix = PositionUpdate(vid, t_s, road, float(sumo.vehicle.getLanePosition(vid)),
-                             float(sumo.vehicle.getSpeed(vid)))
+        fix = PositionUpdate(
+            vid,
+            t_s,
+            road,
+            float(sumo.vehicle.getLanePosition(vid)),
+            float(sumo.vehicle.getSpeed(vid)),
+        )
         if self.manager is not None:
             before = self.manager.reroutes(vid)
             self.manager.update(fix)
@@ -240,9 +267,11 @@ class SumoEscort:
                 continue
             text = str(sumo.trafficlight.getRedYellowGreenState(tls))
             isec = self.network.intersection(isec_id)
-            moves = {m.id: _DISPLAY.get(text[m.sumo_link_indices[0]], "r")
-                     for m in isec.movements
-                     if m.sumo_link_indices and m.sumo_link_indices[0] < len(text)}
+            moves = {
+                m.id: _DISPLAY.get(text[m.sumo_link_indices[0]], "r")
+                for m in isec.movements
+                if m.sumo_link_indices and m.sumo_link_indices[0] < len(text)
+            }
             out[isec_id] = SignalState(t_s, moves)
         return out
 
@@ -255,15 +284,22 @@ class _NoController:
     def start(self, network: Network, t_s: float) -> None:
         """Nothing to start."""
 
-    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
-             ) -> Mapping[str, Request]:
+    def step(
+        self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+    ) -> Mapping[str, Request]:
         """No requests of its own."""
         return {}
 
 
-def prepare_escort(mode: str, config: str | Path, controller: str, *,
-                   backend: str = "libsumo", config_escort: EscortConfig | None = None,
-                   distance_m: float = 250.0) -> tuple[SumoEscort, dict[str, Any]]:
+def prepare_escort(
+    mode: str,
+    config: str | Path,
+    controller: str,
+    *,
+    backend: str = "libsumo",
+    config_escort: EscortConfig | None = None,
+    distance_m: float = 250.0,
+) -> tuple[SumoEscort, dict[str, Any]]:
     """What ``sumo run --escort MODE`` adds to a run: the hook and the ``run_sumo`` keywords.
 
     The network is read from the configuration once and shared with the run; the controller is
@@ -287,11 +323,19 @@ def prepare_escort(mode: str, config: str | Path, controller: str, *,
     if mode not in ESCORT_MODES:
         raise InputError([Problem("--escort", f"{mode!r}: valid: {', '.join(ESCORT_MODES)}")])
     if controller in SUMO_CONTROLLERS:
-        raise InputError([Problem("--escort", f"needs a signalbrain controller; {controller!r} "
-                                              "is run by SUMO itself (try fixed or adaptive)")])
+        raise InputError(
+            [
+                Problem(
+                    "--escort",
+                    f"needs a signalbrain controller; {controller!r} "
+                    "is run by SUMO itself (try fixed or adaptive)",
+                )
+            ]
+        )
     net = load_network(config)
     ctrl = make_controller(controller, net)
     plans = ControllerPlans(ctrl) if controller == "fixed" else None
-    hook = SumoEscort(mode, net, backend=backend, plans=plans, config=config_escort,
-                      distance_m=distance_m)
+    hook = SumoEscort(
+        mode, net, backend=backend, plans=plans, config=config_escort, distance_m=distance_m
+    )
     return hook, {"controller": ctrl, "network": net, "request_hooks": [hook]}

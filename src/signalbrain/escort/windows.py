@@ -100,9 +100,15 @@ def phase_for(isec: Intersection, movement: str) -> int:
     raise InputError(f"intersection {isec.id!r}: no phase serves movement {movement!r}")
 
 
-def plan_windows(vehicle_id: str, ahead: Sequence[SignalCrossing], network: Network,
-                 plans: Mapping[str, PlanLike] | None, config: EscortConfig, *,
-                 priority: int = 0) -> list[PreemptionWindow]:
+def plan_windows(
+    vehicle_id: str,
+    ahead: Sequence[SignalCrossing],
+    network: Network,
+    plans: Mapping[str, PlanLike] | None,
+    config: EscortConfig,
+    *,
+    priority: int = 0,
+) -> list[PreemptionWindow]:
     """A window per signal crossing, in route order."""
     out: list[PreemptionWindow] = []
     for c in ahead:
@@ -113,9 +119,22 @@ def plan_windows(vehicle_id: str, ahead: Sequence[SignalCrossing], network: Netw
         open_s = c.eta_s - flush - config.margin_s
         plan = plans.get(c.intersection) if plans is not None else None
         call = latest_call_s(isec, plan, phase, open_s)
-        out.append(PreemptionWindow(vehicle_id, c.intersection, c.movement, c.approach_link,
-                                    phase, c.eta_s, c.queue_veh, flush, open_s,
-                                    c.eta_s + config.pass_s, min(call, open_s), priority))
+        out.append(
+            PreemptionWindow(
+                vehicle_id,
+                c.intersection,
+                c.movement,
+                c.approach_link,
+                phase,
+                c.eta_s,
+                c.queue_veh,
+                flush,
+                open_s,
+                c.eta_s + config.pass_s,
+                min(call, open_s),
+                priority,
+            )
+        )
     return out
 
 
@@ -126,8 +145,10 @@ def _clearance_s(isec: Intersection, phase: int) -> float:
         return max((p.clearance_s for p in isec.phases), default=0.0)
 
 
-def resolve_windows(windows: Iterable[PreemptionWindow], network: Network,
-                    ) -> list[PreemptionWindow]:
+def resolve_windows(
+    windows: Iterable[PreemptionWindow],
+    network: Network,
+) -> list[PreemptionWindow]:
     """Make the windows of several escorts at each signal sequential where their phases differ.
 
     Windows are served by priority (higher first), then by ETA, then by vehicle id. A window that
@@ -149,16 +170,30 @@ def resolve_windows(windows: Iterable[PreemptionWindow], network: Network,
         for w in sorted(group, key=lambda x: (-x.priority, x.eta_s, x.vehicle_id)):
             moved = w
             for _ in range(len(placed) + 1):
-                clash = next((p for p in placed if p.phase != moved.phase and (
-                    moved.open_s < p.close_s + _clearance_s(isec, p.phase)
-                    and p.open_s < moved.close_s + _clearance_s(isec, moved.phase))), None)
+                clash = next(
+                    (
+                        p
+                        for p in placed
+                        if p.phase != moved.phase
+                        and (
+                            moved.open_s < p.close_s + _clearance_s(isec, p.phase)
+                            and p.open_s < moved.close_s + _clearance_s(isec, moved.phase)
+                        )
+                    ),
+                    None,
+                )
                 if clash is None:
                     break
                 start = clash.close_s + _clearance_s(isec, clash.phase)
                 shift = start - moved.open_s
-                moved = replace(moved, open_s=start, close_s=moved.close_s + shift,
-                                eta_s=moved.eta_s + shift, delay_s=moved.delay_s + shift,
-                                call_s=clash.close_s)
+                moved = replace(
+                    moved,
+                    open_s=start,
+                    close_s=moved.close_s + shift,
+                    eta_s=moved.eta_s + shift,
+                    delay_s=moved.delay_s + shift,
+                    call_s=clash.close_s,
+                )
             placed.append(moved)
         out.extend(placed)
     return out

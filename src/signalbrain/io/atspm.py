@@ -35,8 +35,14 @@ from typing import Any
 from signalbrain.errors import InputError, Problem
 from signalbrain.escort.audit import AuditEvent
 
-__all__ = ["CSV_COLUMNS", "EPOCH", "events_to_dict", "read_events_csv", "write_events_csv",
-           "write_events_json"]
+__all__ = [
+    "CSV_COLUMNS",
+    "EPOCH",
+    "events_to_dict",
+    "read_events_csv",
+    "write_events_csv",
+    "write_events_json",
+]
 
 CSV_COLUMNS = ("timestamp", "signal_id", "event_code", "event_param")
 EPOCH = datetime(1970, 1, 1)
@@ -53,8 +59,9 @@ def _ordered(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     return sorted(events, key=lambda e: e.t_s)
 
 
-def write_events_csv(events: Iterable[AuditEvent], path: str | Path, *,
-                     start: datetime = EPOCH) -> Path:
+def write_events_csv(
+    events: Iterable[AuditEvent], path: str | Path, *, start: datetime = EPOCH
+) -> Path:
     """Write events as an ATSPM event-log CSV (see the module docstring); returns the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -72,20 +79,31 @@ def events_to_dict(events: Iterable[AuditEvent], *, start: datetime = EPOCH) -> 
         "format": "signalbrain-atspm-events",
         "version": 1,
         "start": start.isoformat(),
-        "events": [{"t_s": round(e.t_s, 3), "timestamp": _timestamp(start, e.t_s),
-                    "signal_id": e.signal_id, "event_code": int(e.code),
-                    "event_param": int(e.param), "event": e.label, "vehicle_id": e.vehicle_id,
-                    "note": e.note} for e in _ordered(events)],
+        "events": [
+            {
+                "t_s": round(e.t_s, 3),
+                "timestamp": _timestamp(start, e.t_s),
+                "signal_id": e.signal_id,
+                "event_code": int(e.code),
+                "event_param": int(e.param),
+                "event": e.label,
+                "vehicle_id": e.vehicle_id,
+                "note": e.note,
+            }
+            for e in _ordered(events)
+        ],
     }
 
 
-def write_events_json(events: Iterable[AuditEvent], path: str | Path, *,
-                      start: datetime = EPOCH) -> Path:
+def write_events_json(
+    events: Iterable[AuditEvent], path: str | Path, *, start: datetime = EPOCH
+) -> Path:
     """Write events as the JSON log (see the module docstring); returns the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(events_to_dict(events, start=start), indent=1) + "\n",
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps(events_to_dict(events, start=start), indent=1) + "\n", encoding="utf-8"
+    )
     return out
 
 
@@ -109,15 +127,27 @@ def read_events_csv(path: str | Path, *, start: datetime = EPOCH) -> list[AuditE
         raise InputError(f"cannot read {source}: {exc}") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
-        raise InputError([Problem("", "empty file; expected a header "
-                                      f"{','.join(CSV_COLUMNS)}")], source=source)
-    aliases = {"signalid": "signal_id", "timestamp": "timestamp", "eventcode": "event_code",
-               "eventparam": "event_param"}
+        raise InputError(
+            [Problem("", f"empty file; expected a header {','.join(CSV_COLUMNS)}")], source=source
+        )
+    aliases = {
+        "signalid": "signal_id",
+        "timestamp": "timestamp",
+        "eventcode": "event_code",
+        "eventparam": "event_param",
+    }
     header = [aliases.get(h.strip().lower().replace("_", ""), h.strip()) for h in rows[0]]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
-        raise InputError([Problem("header", f"missing columns {', '.join(missing)}; expected "
-                                            f"{','.join(CSV_COLUMNS)}")], source=source)
+        raise InputError(
+            [
+                Problem(
+                    "header",
+                    f"missing columns {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}",
+                )
+            ],
+            source=source,
+        )
     col = {c: header.index(c) for c in CSV_COLUMNS}
     out: list[AuditEvent] = []
     problems: list[Problem] = []
@@ -132,8 +162,9 @@ def read_events_csv(path: str | Path, *, start: datetime = EPOCH) -> list[AuditE
         try:
             moment = datetime.fromisoformat(stamp)
         except ValueError:
-            problems.append(Problem(f"{where}.timestamp", f"{stamp!r}: expected "
-                                                          "YYYY-MM-DD HH:MM:SS.f"))
+            problems.append(
+                Problem(f"{where}.timestamp", f"{stamp!r}: expected YYYY-MM-DD HH:MM:SS.f")
+            )
             continue
         try:
             code = int(row[col["event_code"]])

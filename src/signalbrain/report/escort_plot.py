@@ -23,8 +23,9 @@ from signalbrain.network import Network
 __all__ = ["green_intervals", "plot_escort"]
 
 
-def green_intervals(plan: PlanLike, phase: int, t0_s: float, t1_s: float
-                    ) -> list[tuple[float, float]]:
+def green_intervals(
+    plan: PlanLike, phase: int, t0_s: float, t1_s: float
+) -> list[tuple[float, float]]:
     """Green intervals of ``phase`` in ``plan`` that overlap ``[t0_s, t1_s]`` [s]."""
     ring = next((r for r, members in enumerate(plan.rings) if phase in members), 0)
     out: list[tuple[float, float]] = []
@@ -41,13 +42,18 @@ def green_intervals(plan: PlanLike, phase: int, t0_s: float, t1_s: float
 
 
 def _green_at(plan: PlanLike, phase: int, t_s: float) -> bool:
-    status, _ = plan_status(plan, t_s, next((r for r, m in enumerate(plan.rings) if phase in m),
-                                            0))
+    status, _ = plan_status(plan, t_s, next((r for r, m in enumerate(plan.rings) if phase in m), 0))
     return status.phase == phase and status.kind == "green"
 
 
-def plot_escort(escort: EscortPlan, network: Network, path: str | Path, *,
-                plans: Mapping[str, PlanLike] | None = None, title: str | None = None) -> Path:
+def plot_escort(
+    escort: EscortPlan,
+    network: Network,
+    path: str | Path,
+    *,
+    plans: Mapping[str, PlanLike] | None = None,
+    title: str | None = None,
+) -> Path:
     """Draw the time-space diagram of ``escort`` to ``path`` (PNG, SVG or PDF by suffix)."""
     try:
         from matplotlib.figure import Figure
@@ -62,8 +68,7 @@ def plot_escort(escort: EscortPlan, network: Network, path: str | Path, *,
     windows = {w.intersection: w for w in escort.windows}
     recoveries = {r.intersection: r for r in escort.recoveries}
     t_lo = min(min(t for t, _ in traj), min((w.call_s for w in escort.windows), default=0.0))
-    t_hi = max(max(t for t, _ in traj),
-               max((r.sync_s for r in escort.recoveries), default=t_lo))
+    t_hi = max(max(t for t, _ in traj), max((r.sync_s for r in escort.recoveries), default=t_lo))
     pad = 0.05 * (t_hi - t_lo + 1.0)
     t0, t1 = t_lo - pad, t_hi + pad
     fig = Figure(figsize=(10, 6.5), dpi=110)
@@ -78,19 +83,34 @@ def plot_escort(escort: EscortPlan, network: Network, path: str | Path, *,
         if w is not None:
             held = plan is not None and _green_at(plan, w.phase, w.call_s)
             if w.open_s > w.call_s:
-                ax.plot([w.call_s, w.open_s], [y, y], color="#1a9641" if held else "#fdae61",
-                        lw=6, solid_capstyle="butt")
+                ax.plot(
+                    [w.call_s, w.open_s],
+                    [y, y],
+                    color="#1a9641" if held else "#fdae61",
+                    lw=6,
+                    solid_capstyle="butt",
+                )
             ax.plot([w.open_s, w.close_s], [y, y], color="#1a9641", lw=6, solid_capstyle="butt")
             if w.flush_s > 0:
-                ax.plot([w.open_s, w.open_s + w.flush_s], [y, y], color="#0b5d1e", lw=6,
-                        solid_capstyle="butt")
+                ax.plot(
+                    [w.open_s, w.open_s + w.flush_s],
+                    [y, y],
+                    color="#0b5d1e",
+                    lw=6,
+                    solid_capstyle="butt",
+                )
         r = recoveries.get(c.intersection)
         if r is not None and r.sync_s > r.exit_s:
             ax.plot([r.exit_s, r.sync_s], [y, y], color="#bababa", lw=4, solid_capstyle="butt")
         label = c.intersection + (f"  q={c.queue_veh:g}" if c.queue_veh > 0 else "")
         ax.annotate(label, (t0, y), xytext=(2, 3), textcoords="offset points", fontsize=7)
-    (vehicle,) = ax.plot([t for t, _ in traj], [x for _, x in traj], color="#d7191c", lw=1.8,
-                         label=f"{escort.request.vehicle_id} (planned)")
+    (vehicle,) = ax.plot(
+        [t for t, _ in traj],
+        [x for _, x in traj],
+        color="#d7191c",
+        lw=1.8,
+        label=f"{escort.request.vehicle_id} (planned)",
+    )
     handles = [
         ax.plot([], [], color="#7fc97f", lw=2, label="plan green (escort movement)")[0],
         ax.plot([], [], color="#fdae61", lw=6, label="transition (min green, yellow, all-red)")[0],
@@ -103,8 +123,11 @@ def plot_escort(escort: EscortPlan, network: Network, path: str | Path, *,
     ax.set_ylim(0, max(distance.values(), default=1.0) * 1.03)
     ax.set_xlabel("time [s]")
     ax.set_ylabel("distance along the route [m]")
-    ax.set_title(title or f"One-key escort {escort.request.vehicle_id}: "
-                 f"{escort.route.links[0]} to {escort.route.links[-1]}")
+    ax.set_title(
+        title
+        or f"One-key escort {escort.request.vehicle_id}: "
+        f"{escort.route.links[0]} to {escort.route.links[-1]}"
+    )
     ax.grid(alpha=0.3)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
