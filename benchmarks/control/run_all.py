@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
 import os
@@ -190,6 +191,8 @@ def make_table(results: Sequence[Mapping[str, Any]]) -> str:
             arrived_vph = r["vehicles"]["arrived"] / span * 3600.0 if span > 0 else math.nan
             unfinished = r["unfinished"]["running"] + r["unfinished"]["waiting_to_enter"]
             cpu = r["controller_cpu_s"] / span * 1000.0 if span > 0 else math.nan
+            if r["controller"] in BASELINES:
+                cpu = math.nan  # SUMO's own controllers: no signalbrain controller ran
             per_signal = cpu / r["signals"] if r.get("signals") else math.nan
             safety = (
                 "audited, 0"
@@ -323,25 +326,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
             args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    wall = time.perf_counter() - t0
+    print(f"{len(tasks)} runs in {time.perf_counter() - t0:.0f} s wall", flush=True)
     results.sort(key=lambda r: (r["scenario"], r["controller"]))
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     table = make_table(results)
     print(table)
     if not args.no_readme:
-        import sumo as sumo_pkg
-
+        worker_min = sum(float(r.get("harness_wall_s", 0.0)) for r in results) / 60.0
         meta = (
             f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-            f"SUMO {_sumo_version(sumo_pkg)}, {len(tasks)} runs on {args.workers} "
-            f"processes in {wall:.0f} s wall."
+            f"SUMO {_sumo_version()}, {len(results)} runs, {worker_min:.0f} min of worker "
+            f"wall time ({args.workers} processes on a shared 2-core machine, load 8-12)."
         )
         update_readme(table, meta)
     return 3 if any("error" in r for r in results) else 0
 
 
-def _sumo_version(pkg: Any) -> str:
-    return str(getattr(pkg, "__version__", "") or "1.28")
+def _sumo_version() -> str:
+    try:
+        return importlib.metadata.version("eclipse-sumo")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 if __name__ == "__main__":
