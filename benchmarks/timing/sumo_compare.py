@@ -46,8 +46,9 @@ def run(cmd: list[str], cwd: Path, log: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with open(log, "w") as fh:
-        proc = subprocess.run(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env,
-                              check=False)
+        proc = subprocess.run(
+            cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env, check=False
+        )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -71,23 +72,72 @@ def signalbrain_cmd() -> list[str]:
 
 
 # -- scenarios ---------------------------------------------------------------------------------
-def generate(workdir: Path, name: str, *, x: int, y: int, length: float, period: float,
-             seed: int = 1, end: float = 3600.0) -> dict[str, Any]:
+def generate(
+    workdir: Path,
+    name: str,
+    *,
+    x: int,
+    y: int,
+    length: float,
+    period: float,
+    seed: int = 1,
+    end: float = 3600.0,
+) -> dict[str, Any]:
     """A netgenerate grid with traffic lights at every junction and randomTrips routes."""
     d = workdir / name
     d.mkdir(parents=True, exist_ok=True)
     net, rou = d / f"{name}.net.xml", d / f"{name}.rou.xml"
     home = sumo_home()
     if not net.is_file():
-        run([str(home / "bin" / "netgenerate"), "--grid", "--grid.x-number", str(x),
-             "--grid.y-number", str(y), "--grid.length", str(length), "--grid.attach-length",
-             str(length), "--default-junction-type", "traffic_light", "--default.lanenumber",
-             "2", "--no-turnarounds", "true", "-o", str(net)], d, d / "netgenerate.log")
+        run(
+            [
+                str(home / "bin" / "netgenerate"),
+                "--grid",
+                "--grid.x-number",
+                str(x),
+                "--grid.y-number",
+                str(y),
+                "--grid.length",
+                str(length),
+                "--grid.attach-length",
+                str(length),
+                "--default-junction-type",
+                "traffic_light",
+                "--default.lanenumber",
+                "2",
+                "--no-turnarounds",
+                "true",
+                "-o",
+                str(net),
+            ],
+            d,
+            d / "netgenerate.log",
+        )
     if not rou.is_file():
-        run([sys.executable, _tool("randomTrips.py"), "-n", str(net), "-e", str(end), "-p",
-             str(period), "--fringe-factor", "10", "--min-distance", str(2 * length), "-r",
-             str(rou), "-o", str(d / f"{name}.trips.xml"), "--seed", str(seed)], d,
-            d / "randomTrips.log")
+        run(
+            [
+                sys.executable,
+                _tool("randomTrips.py"),
+                "-n",
+                str(net),
+                "-e",
+                str(end),
+                "-p",
+                str(period),
+                "--fringe-factor",
+                "10",
+                "--min-distance",
+                str(2 * length),
+                "-r",
+                str(rou),
+                "-o",
+                str(d / f"{name}.trips.xml"),
+                "--seed",
+                str(seed),
+            ],
+            d,
+            d / "randomTrips.log",
+        )
     cfg = d / f"{name}.sumocfg"
     cfg.write_text(f"""<configuration>
   <input><net-file value="{net.name}"/><route-files value="{rou.name}"/></input>
@@ -108,17 +158,38 @@ def shared(name: str) -> dict[str, Any] | None:
 
         net = cfg.parent / str(value("net-file"))
         routes = [cfg.parent / r.strip() for r in str(value("route-files")).split(",")]
-        return {"name": name, "cfg": cfg, "net": net, "routes": routes,
-                "begin": float(value("begin") or 0), "end": float(value("end") or 3600)}
+        return {
+            "name": name,
+            "cfg": cfg,
+            "net": net,
+            "routes": routes,
+            "begin": float(value("begin") or 0),
+            "end": float(value("end") or 3600),
+        }
     return None
 
 
 # -- tools -------------------------------------------------------------------------------------
-def signalbrain_plan(sc: dict[str, Any], out: Path, method: str = "transyt") -> tuple[float, float]:
+def signalbrain_plan(
+    sc: dict[str, Any], out: Path, method: str = "transyt", extra: tuple[str, ...] = ()
+) -> tuple[float, float]:
     """``signalbrain optimize`` on the scenario's network and routes."""
-    cmd = [*signalbrain_cmd(), "optimize", str(sc["net"]), "--routes",
-           *[str(r) for r in sc["routes"]], "--begin", str(sc["begin"]), "--end", str(sc["end"]),
-           "--method", method, "-o", str(out)]
+    cmd = [
+        *signalbrain_cmd(),
+        "optimize",
+        str(sc["net"]),
+        "--routes",
+        *[str(r) for r in sc["routes"]],
+        "--begin",
+        str(sc["begin"]),
+        "--end",
+        str(sc["end"]),
+        "--method",
+        method,
+        "-o",
+        str(out),
+        *extra,
+    ]
     return run(cmd, out.parent, out.with_suffix(".log"))
 
 
@@ -127,29 +198,79 @@ def sumo_tools_plan(sc: dict[str, Any], out_dir: Path) -> tuple[list[Path], floa
     ca = out_dir / "tlsca.add.xml"
     co = out_dir / "tlscoord.add.xml"
     routes = ",".join(str(r) for r in sc["routes"])
-    w1, c1 = run([sys.executable, _tool("tlsCycleAdaptation.py"), "-n", str(sc["net"]), "-r",
-                  routes, "-b", str(int(sc["begin"])), "-o", str(ca)], out_dir,
-                 out_dir / "tlsca.log")
-    w2, c2 = run([sys.executable, _tool("tlsCoordinator.py"), "-n", str(sc["net"]), "-r",
-                  routes, "-a", str(ca), "-o", str(co)], out_dir, out_dir / "tlscoord.log")
+    w1, c1 = run(
+        [
+            sys.executable,
+            _tool("tlsCycleAdaptation.py"),
+            "-n",
+            str(sc["net"]),
+            "-r",
+            routes,
+            "-b",
+            str(int(sc["begin"])),
+            "-o",
+            str(ca),
+        ],
+        out_dir,
+        out_dir / "tlsca.log",
+    )
+    w2, c2 = run(
+        [
+            sys.executable,
+            _tool("tlsCoordinator.py"),
+            "-n",
+            str(sc["net"]),
+            "-r",
+            routes,
+            "-a",
+            str(ca),
+            "-o",
+            str(co),
+        ],
+        out_dir,
+        out_dir / "tlscoord.log",
+    )
     return [ca, co], w1 + w2, c1 + c2
 
 
-def simulate(sc: dict[str, Any], additional: list[Path], out_dir: Path, tag: str
-             ) -> dict[str, float]:
+def simulate(
+    sc: dict[str, Any], additional: list[Path], out_dir: Path, tag: str
+) -> dict[str, float]:
     """Run SUMO on the scenario with extra programs; mean timeLoss of arrived vehicles."""
     tripinfo = out_dir / f"tripinfo_{tag}.xml"
-    cmd = [str(sumo_home() / "bin" / "sumo"), "-c", str(sc["cfg"]), "--tripinfo-output",
-           str(tripinfo), "--no-step-log", "--no-warnings", "--duration-log.disable",
-           "--begin", str(sc["begin"]), "--end", str(sc["end"])]
+    cmd = [
+        str(sumo_home() / "bin" / "sumo"),
+        "-c",
+        str(sc["cfg"]),
+        "--tripinfo-output",
+        str(tripinfo),
+        "--no-step-log",
+        "--no-warnings",
+        "--duration-log.disable",
+        "--begin",
+        str(sc["begin"]),
+        "--end",
+        str(sc["end"]),
+    ]
     if additional:
         cmd += ["-a", ",".join(str(a) for a in additional)]
     run(cmd, out_dir, out_dir / f"sumo_{tag}.log")
     losses = [float(t.get("timeLoss", "0")) for t in ET.parse(tripinfo).getroot().iter("tripinfo")]
     log = (out_dir / f"sumo_{tag}.log").read_text(errors="replace")
     teleports = log.count("Teleporting vehicle")
-    return {"arrived": len(losses), "mean_time_loss_s": sum(losses) / max(len(losses), 1),
-            "teleports": teleports}
+    return {
+        "arrived": len(losses),
+        "mean_time_loss_s": sum(losses) / max(len(losses), 1),
+        "teleports": teleports,
+    }
+
+
+VARIANTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("transyt", "transyt", ()),
+    ("webster", "webster", ()),
+    # tlsCycleAdaptation's own default minimum cycle is 20 s; SUMO imports carry 30 s
+    ("transyt_min20", "transyt", ("--min-cycle", "20")),
+)
 
 
 def quality(scenarios: list[dict[str, Any]], workdir: Path) -> list[dict[str, Any]]:
@@ -167,10 +288,10 @@ def quality(scenarios: list[dict[str, Any]], workdir: Path) -> list[dict[str, An
             row["sumo_tools"] = {**simulate(sc, files, out, "sumo_tools"), "cpu_s": cpu}
         except RuntimeError as exc:
             row["sumo_tools"] = {"error": str(exc)}
-        for method in ("transyt", "webster"):
-            plan = out / f"signalbrain_{method}.add.xml"
-            _wall, cpu = signalbrain_plan(sc, plan, method)
-            row[f"signalbrain_{method}"] = {**simulate(sc, [plan], out, method), "cpu_s": cpu}
+        for tag, method, extra in VARIANTS:
+            plan = out / f"signalbrain_{tag}.add.xml"
+            _wall, cpu = signalbrain_plan(sc, plan, method, extra)
+            row[f"signalbrain_{tag}"] = {**simulate(sc, [plan], out, tag), "cpu_s": cpu}
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
@@ -186,27 +307,49 @@ def speed(sc: dict[str, Any], workdir: Path, repeats: int = 2) -> dict[str, Any]
         w, c = signalbrain_plan(sc, out / "signalbrain.add.xml")
         sb_wall.append(w)
         sb_cpu.append(c)
-        w, c = run([sys.executable, _tool("tlsCycleAdaptation.py"), "-n", str(sc["net"]), "-r",
-                    routes, "-o", str(out / "tlsca.add.xml")], out, out / "tlsca.log")
+        w, c = run(
+            [
+                sys.executable,
+                _tool("tlsCycleAdaptation.py"),
+                "-n",
+                str(sc["net"]),
+                "-r",
+                routes,
+                "-o",
+                str(out / "tlsca.add.xml"),
+            ],
+            out,
+            out / "tlsca.log",
+        )
         ca_wall.append(w)
         ca_cpu.append(c)
-    return {"scenario": sc["name"], "signalbrain_wall_s": min(sb_wall),
-            "signalbrain_cpu_s": min(sb_cpu), "tlsCycleAdaptation_wall_s": min(ca_wall),
-            "tlsCycleAdaptation_cpu_s": min(ca_cpu),
-            "ratio_wall": min(ca_wall) / min(sb_wall), "ratio_cpu": min(ca_cpu) / min(sb_cpu)}
+    return {
+        "scenario": sc["name"],
+        "signalbrain_wall_s": min(sb_wall),
+        "signalbrain_cpu_s": min(sb_cpu),
+        "tlsCycleAdaptation_wall_s": min(ca_wall),
+        "tlsCycleAdaptation_cpu_s": min(ca_cpu),
+        "ratio_wall": min(ca_wall) / min(sb_wall),
+        "ratio_cpu": min(ca_cpu) / min(sb_cpu),
+    }
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     """The quality table as markdown (mean timeLoss [s] / arrived vehicles)."""
-    cols = ["default", "sumo_tools", "signalbrain_transyt", "signalbrain_webster"]
-    out = ["| scenario | SUMO default | tlsCycleAdaptation + tlsCoordinator | signalbrain "
-           "transyt | signalbrain webster |", "|---|---|---|---|---|"]
+    cols = ["default", "sumo_tools", *[f"signalbrain_{v[0]}" for v in VARIANTS]]
+    out = [
+        "| scenario | SUMO default | tlsCycleAdaptation + tlsCoordinator | "
+        + " | ".join(f"signalbrain {v[0]}" for v in VARIANTS)
+        + " |",
+        "|---" * len(cols) + "|---|",
+    ]
     for r in rows:
         cells = []
         for c in cols:
             v = r.get(c, {})
-            cells.append("error" if "error" in v else
-                         f"{v['mean_time_loss_s']:.1f} s ({v['arrived']})")
+            cells.append(
+                "error" if "error" in v else f"{v['mean_time_loss_s']:.1f} s ({v['arrived']})"
+            )
         out.append(f"| {r['scenario']} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -218,9 +361,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-quality", action="store_true")
-    p.add_argument("--shared", nargs="*", default=["atlanta_1x5", "hangzhou_1x1_kn-hz_18041608_1h",
-                                                   "hangzhou_1x1_bc-tyc_18041610_1h", "cologne1",
-                                                   "cologne3", "ingolstadt1", "ingolstadt7"])
+    p.add_argument(
+        "--shared",
+        nargs="*",
+        default=[
+            "atlanta_1x5",
+            "hangzhou_1x1_kn-hz_18041608_1h",
+            "hangzhou_1x1_bc-tyc_18041610_1h",
+            "cologne1",
+            "cologne3",
+            "ingolstadt1",
+            "ingolstadt7",
+        ],
+    )
     args = p.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {}
@@ -231,8 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_quality:
         scenarios = [s for s in (shared(n) for n in args.shared) if s is not None]
         scenarios.append(generate(args.workdir, "grid5", x=5, y=5, length=250.0, period=1.2))
-        scenarios.append(generate(args.workdir, "corridor8", x=8, y=1, length=300.0,
-                                  period=1.5))
+        scenarios.append(generate(args.workdir, "corridor8", x=8, y=1, length=300.0, period=1.5))
         result["quality"] = quality(scenarios, args.workdir)
         print(markdown(result["quality"]))
     if args.json:

@@ -27,8 +27,9 @@ def test_isolated_replan(benchmark: pytest.FixtureDef, signals: int) -> None:  #
     c = case(signals)
     solver = c.coordinator.solver
     solver.solve(c.flows)
-    res = benchmark.pedantic(solver.solve, args=(c.flows,), rounds=_rounds(signals),
-                             warmup_rounds=1)
+    res = benchmark.pedantic(
+        solver.solve, args=(c.flows,), rounds=_rounds(signals), warmup_rounds=1
+    )
     assert np.all(res.cycle_s > 0)
 
 
@@ -36,8 +37,9 @@ def test_isolated_replan(benchmark: pytest.FixtureDef, signals: int) -> None:  #
 def test_network_replan(benchmark: pytest.FixtureDef, signals: int) -> None:  # type: ignore[type-arg]
     c = case(signals)
     c.coordinator.solve(c.flows)
-    res = benchmark.pedantic(c.coordinator.solve, args=(c.flows,),
-                             rounds=2 if signals >= 10000 else 5, warmup_rounds=0)
+    res = benchmark.pedantic(
+        c.coordinator.solve, args=(c.flows,), rounds=2 if signals >= 10000 else 5, warmup_rounds=0
+    )
     assert res.pi <= res.pi_start
 
 
@@ -47,8 +49,12 @@ def test_objective_evaluation(benchmark: pytest.FixtureDef, signals: int) -> Non
     co = c.coordinator
     res = co.solve(c.flows)
     steps = np.round(res.offset_s / (res.group_cycle_s / co.steps)).astype(np.int64) % co.steps
-    pi = benchmark.pedantic(co.evaluate, args=(res.split, res.group_cycle_s, c.flows, steps, 1),
-                            rounds=_rounds(signals), warmup_rounds=1)
+    pi = benchmark.pedantic(
+        co.evaluate,
+        args=(res.split, res.group_cycle_s, c.flows, steps, 1),
+        rounds=_rounds(signals),
+        warmup_rounds=1,
+    )
     assert pi[0] > 0
 
 
@@ -71,8 +77,7 @@ def test_queue_kernel_vs_numpy(benchmark: pytest.FixtureDef, impl: str) -> None:
         st = np.zeros(arrivals.shape[0])
         benchmark(queue_kernel, arrivals, model.cap, model.red_start, dep, qs, st)
     else:
-        benchmark.pedantic(queue_reference, args=(arrivals, model.cap, model.red_start),
-                           rounds=3)
+        benchmark.pedantic(queue_reference, args=(arrivals, model.cap, model.red_start), rounds=3)
 
 
 @pytest.mark.parametrize("impl", ["kernel", "numpy"])
@@ -82,13 +87,34 @@ def test_arc_table_kernel_vs_numpy(benchmark: pytest.FixtureDef, impl: str) -> N
     net = co.solver.arrays.net
     if impl == "kernel":
         table = np.zeros((a.n_arcs, co.steps))
-        benchmark(arc_table_kernel, prof, a.arc_link, net.link_down_indptr,
-                  net.link_down_movements, c.flows, model.cap, model.red_start, model.dt_mov,
-                  co.stop_penalty_s, table)
+        benchmark(
+            arc_table_kernel,
+            prof,
+            a.arc_link,
+            net.link_down_indptr,
+            net.link_down_movements,
+            c.flows,
+            model.cap,
+            model.red_start,
+            model.dt_mov,
+            co.stop_penalty_s,
+            table,
+        )
     else:
-        benchmark.pedantic(arc_table_reference,
-                           args=(co.solver.arrays, a, prof, c.flows, model.cap, model.red_start,
-                                 model.dt_mov, co.stop_penalty_s), rounds=1)
+        benchmark.pedantic(
+            arc_table_reference,
+            args=(
+                co.solver.arrays,
+                a,
+                prof,
+                c.flows,
+                model.cap,
+                model.red_start,
+                model.dt_mov,
+                co.stop_penalty_s,
+            ),
+            rounds=1,
+        )
 
 
 @pytest.mark.parametrize("impl", ["kernel", "numpy"])

@@ -27,12 +27,15 @@ def test_peak_hour_factor_and_arrays() -> None:
     assert d.total_vph == 1350.0
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"flows_vph": {"a": -1.0}}, "flows_vph.a"),
-    ({"flows_vph": {"a": float("nan")}}, "finite"),
-    ({"flows_vph": {}, "heavy_share": {"a": 1.5}}, "heavy_share.a"),
-    ({"flows_vph": {}, "peak_hour_factor": 0.0}, "peak_hour_factor"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"flows_vph": {"a": -1.0}}, "flows_vph.a"),
+        ({"flows_vph": {"a": float("nan")}}, "finite"),
+        ({"flows_vph": {}, "heavy_share": {"a": 1.5}}, "heavy_share.a"),
+        ({"flows_vph": {}, "peak_hour_factor": 0.0}, "peak_hour_factor"),
+    ],
+)
 def test_bad_demand(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InputError, match=match):
         Demand(**kwargs)  # type: ignore[arg-type]

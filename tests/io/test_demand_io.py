@@ -21,8 +21,10 @@ def test_demand_yaml(tmp_path: Path) -> None:
     net = grid(1, 1)
     mv = net.intersections[0].movements
     p = tmp_path / "d.yaml"
-    p.write_text(f"peak_hour_factor: 0.8\nflows_vph: {{{mv[0].id}: 400, {mv[1].id}: 80}}\n"
-                 f"heavy_share: {{{mv[0].id}: 0.1}}\n")
+    p.write_text(
+        f"peak_hour_factor: 0.8\nflows_vph: {{{mv[0].id}: 400, {mv[1].id}: 80}}\n"
+        f"heavy_share: {{{mv[0].id}: 0.1}}\n"
+    )
     d = read_demand(p, net)
     assert d.flow_vph(mv[0].id) == pytest.approx(500.0)
     assert d.heavy(mv[0].id) == 0.1
@@ -45,25 +47,45 @@ def test_counts_csv_with_camera_zones(tmp_path: Path) -> None:
     net = grid(1, 1)
     isec = net.intersections[0]
     m = next(x for x in isec.movements if x.turn == "T")
-    cam = parse_camera({"camera": "c1", "intersection": isec.id, "zones": [
-        {"id": "in", "kind": "entry", "approach": m.from_link,
-         "polygon": [[0, 0], [10, 0], [10, 10], [0, 10]]},
-        {"id": "out", "kind": "exit", "approach": m.to_link,
-         "polygon": [[20, 0], [30, 0], [30, 10], [20, 10]]}]}, network=net)
+    cam = parse_camera(
+        {
+            "camera": "c1",
+            "intersection": isec.id,
+            "zones": [
+                {
+                    "id": "in",
+                    "kind": "entry",
+                    "approach": m.from_link,
+                    "polygon": [[0, 0], [10, 0], [10, 10], [0, 10]],
+                },
+                {
+                    "id": "out",
+                    "kind": "exit",
+                    "approach": m.to_link,
+                    "polygon": [[20, 0], [30, 0], [30, 10], [20, 10]],
+                },
+            ],
+        },
+        network=net,
+    )
     csv = tmp_path / "counts.csv"
-    csv.write_text("video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
-                   "v.mp4,c1,0,60,movement,in->out,10\n"
-                   "v.mp4,c1,60,120,movement,in->out,8\n"
-                   "v.mp4,c1,0,120,line,nowhere,3\n")
+    csv.write_text(
+        "video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
+        "v.mp4,c1,0,60,movement,in->out,10\n"
+        "v.mp4,c1,60,120,movement,in->out,8\n"
+        "v.mp4,c1,0,120,line,nowhere,3\n"
+    )
     d = read_counts_csv(csv, net, cameras={"c1": cam})
     assert d.flows_vph == {m.id: pytest.approx(18 / 120 * 3600)}
     # without the camera, FROM->TO must be link ids
     with pytest.raises(InputError, match="matches no network movement"):
         read_counts_csv(csv, net)
     by_links = tmp_path / "links.csv"
-    by_links.write_text("video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
-                        f"v,c,0,900,movement,{m.from_link}->{m.to_link},50\n"
-                        f"v,c,0,900,line,{isec.movements[-1].from_link},100\n")
+    by_links.write_text(
+        "video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
+        f"v,c,0,900,movement,{m.from_link}->{m.to_link},50\n"
+        f"v,c,0,900,line,{isec.movements[-1].from_link},100\n"
+    )
     d2 = read_counts_csv(by_links, net)
     assert d2.flow_vph(m.id) == pytest.approx(200.0)
     other = [x for x in isec.movements if x.from_link == isec.movements[-1].from_link]
@@ -94,8 +116,7 @@ def test_sumo_routes(tmp_path: Path) -> None:
     assert d.flows_vph[t.id] == pytest.approx(206.0)
     assert d.flows_vph[t2.id] == pytest.approx(206.0)
     assert d.heavy(t.id) == pytest.approx(1 / 103)
-    assert read_demand(rou, net, begin_s=0.0, end_s=3600.0).flows_vph[t.id] == \
-        pytest.approx(103.0)
+    assert read_demand(rou, net, begin_s=0.0, end_s=3600.0).flows_vph[t.id] == pytest.approx(103.0)
     broken = tmp_path / "broken.rou.xml"
     broken.write_text("<routes><vehicle")
     with pytest.raises(InputError, match="malformed XML"):

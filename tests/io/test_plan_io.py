@@ -20,8 +20,9 @@ from signalbrain.timing import movement_states, optimize_network
 
 
 def _demand(net) -> Demand:  # type: ignore[no-untyped-def]
-    return Demand({m.id: (500.0 if m.turn == "T" else 100.0)
-                   for s in net.intersections for m in s.movements})
+    return Demand(
+        {m.id: (500.0 if m.turn == "T" else 100.0) for s in net.intersections for m in s.movements}
+    )
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
@@ -42,8 +43,10 @@ def test_plan_roundtrip(tmp_path: Path, suffix: str) -> None:
 
 def test_plan_file_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("plans:\n  A:\n    cycle_s: -3\n    phases: [{number: 1, green_s: x}]\n"
-                   "    rings: [[1]]\n    barriers: [[1]]\n    colour: red\n")
+    bad.write_text(
+        "plans:\n  A:\n    cycle_s: -3\n    phases: [{number: 1, green_s: x}]\n"
+        "    rings: [[1]]\n    barriers: [[1]]\n    colour: red\n"
+    )
     with pytest.raises(InputError) as err:
         read_plan(bad)
     text = str(err.value)
@@ -51,10 +54,24 @@ def test_plan_file_errors(tmp_path: Path) -> None:
     assert "plans.A.phases[0].green_s" in text
     assert "plans.A.colour: unknown field" in text
     uneven = tmp_path / "uneven.json"
-    uneven.write_text(json.dumps({"plans": {"A": {
-        "cycle_s": 30, "offset_s": 0, "rings": [[1], [2]], "barriers": [[1, 2]],
-        "phases": [{"number": 1, "green_s": 10, "yellow_s": 3, "all_red_s": 1},
-                   {"number": 2, "green_s": 20, "yellow_s": 3, "all_red_s": 1}]}}}))
+    uneven.write_text(
+        json.dumps(
+            {
+                "plans": {
+                    "A": {
+                        "cycle_s": 30,
+                        "offset_s": 0,
+                        "rings": [[1], [2]],
+                        "barriers": [[1, 2]],
+                        "phases": [
+                            {"number": 1, "green_s": 10, "yellow_s": 3, "all_red_s": 1},
+                            {"number": 2, "green_s": 20, "yellow_s": 3, "all_red_s": 1},
+                        ],
+                    }
+                }
+            }
+        )
+    )
     with pytest.raises(InputError, match="rings take different times"):
         read_plan(uneven)
     with pytest.raises(InputError, match="suffix"):
@@ -75,13 +92,24 @@ def test_utdf_sections() -> None:
     assert brp.split(",")[2:6] == ["111", "112", "211", "212"]
 
 
-def test_optimize_cli_yaml_network(tmp_path: Path, repo_root: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_optimize_cli_yaml_network(
+    tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     net = read_network(repo_root / "networks" / "arterial.yaml")
     demand = write_demand(_demand(net), tmp_path / "demand.yaml")
     out = tmp_path / "plan.yaml"
-    code = main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "--demand",
-                 str(demand), "-o", str(out), "--timespace", str(tmp_path / "ts.svg")])
+    code = main(
+        [
+            "optimize",
+            str(repo_root / "networks" / "arterial.yaml"),
+            "--demand",
+            str(demand),
+            "-o",
+            str(out),
+            "--timespace",
+            str(tmp_path / "ts.svg"),
+        ]
+    )
     assert code == 0
     plan = read_plan(out)
     assert len(plan) == net.signal_count
@@ -90,12 +118,43 @@ def test_optimize_cli_yaml_network(tmp_path: Path, repo_root: Path,
     assert (tmp_path / "ts.svg").read_text().startswith("<?xml")
     assert "wrote" in capsys.readouterr().out
     # a network YAML has no SUMO link indices: .add.xml is refused with exit 2
-    assert main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "--demand",
-                 str(demand), "-o", str(tmp_path / "p.add.xml")]) == 2
-    assert main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "-o",
-                 str(tmp_path / "p.yaml")]) == 2
-    assert main(["optimize", str(repo_root / "networks" / "arterial.yaml"), "--demand",
-                 str(demand), "-o", str(tmp_path / "p.txt")]) == 2
+    assert (
+        main(
+            [
+                "optimize",
+                str(repo_root / "networks" / "arterial.yaml"),
+                "--demand",
+                str(demand),
+                "-o",
+                str(tmp_path / "p.add.xml"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "optimize",
+                str(repo_root / "networks" / "arterial.yaml"),
+                "-o",
+                str(tmp_path / "p.yaml"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "optimize",
+                str(repo_root / "networks" / "arterial.yaml"),
+                "--demand",
+                str(demand),
+                "-o",
+                str(tmp_path / "p.txt"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "no SUMO link indices" in err
     assert "no demand" in err
@@ -103,8 +162,9 @@ def test_optimize_cli_yaml_network(tmp_path: Path, repo_root: Path,
 
 
 @pytest.mark.slow
-def test_optimize_cli_sumo_add_xml_loads_in_sumo(tmp_path: Path, shared_data: Path,
-                                                 sumo_home: Path) -> None:
+def test_optimize_cli_sumo_add_xml_loads_in_sumo(
+    tmp_path: Path, shared_data: Path, sumo_home: Path
+) -> None:
     """The written tlLogic programs load in SUMO and show the plan's states at link indices."""
     cfg = shared_data / "scenarios" / "libsignal" / "atlanta_1x5" / "atlanta_1x5.sumocfg"
     out = tmp_path / "plan.add.xml"
@@ -119,8 +179,19 @@ def test_optimize_cli_sumo_add_xml_loads_in_sumo(tmp_path: Path, shared_data: Pa
 
     net = load_network(cfg)
     plan = read_plan(plan_yaml)
-    libsumo.start([str(Path(sumo_home) / "bin" / "sumo"), "-c", str(cfg), "-a", str(out),
-                   "--no-step-log", "--no-warnings", "--end", "200"])
+    libsumo.start(
+        [
+            str(Path(sumo_home) / "bin" / "sumo"),
+            "-c",
+            str(cfg),
+            "-a",
+            str(out),
+            "--no-step-log",
+            "--no-warnings",
+            "--end",
+            "200",
+        ]
+    )
     try:
         for t in range(1, 150):
             libsumo.simulationStep()

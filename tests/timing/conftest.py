@@ -13,8 +13,14 @@ from signalbrain.network.generate import arterial, grid
 
 def uniform_demand(net: Network, through_vph: float = 500.0, turn_vph: float = 120.0) -> Demand:
     """Every through movement ``through_vph``, every turn ``turn_vph``."""
-    return Demand({m.id: through_vph if m.turn == "T" else turn_vph
-                   for s in net.intersections for m in s.movements if m.turn != "P"})
+    return Demand(
+        {
+            m.id: through_vph if m.turn == "T" else turn_vph
+            for s in net.intersections
+            for m in s.movements
+            if m.turn != "P"
+        }
+    )
 
 
 @pytest.fixture

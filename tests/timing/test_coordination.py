@@ -52,12 +52,27 @@ def test_kernels_match_reference(seed: int, rows: int, cols: int) -> None:
     own, gc = co.cycles(free)
     split = co.solver.solve(flows, None, own)
     mask = np.zeros((len(ta.movement_ids), STEPS))
-    green_mask_kernel(split.split_s, split.green_s, ta.phase_clear_s, ta.isec_group_indptr,
-                      ta.group_seg_indptr, ta.seg_slot_indptr, ta.slot_phase, ta.mp_indptr,
-                      ta.mp_phase, ta.mp_carry, ta.net.movement_intersection, split.cycle_s, gc,
-                      2.0, 2.0, mask)
-    ref_mask = green_mask_reference(ta, split.split_s, split.green_s, split.cycle_s, gc, STEPS,
-                                    2.0, 2.0)
+    green_mask_kernel(
+        split.split_s,
+        split.green_s,
+        ta.phase_clear_s,
+        ta.isec_group_indptr,
+        ta.group_seg_indptr,
+        ta.seg_slot_indptr,
+        ta.slot_phase,
+        ta.mp_indptr,
+        ta.mp_phase,
+        ta.mp_carry,
+        ta.net.movement_intersection,
+        split.cycle_s,
+        gc,
+        2.0,
+        2.0,
+        mask,
+    )
+    ref_mask = green_mask_reference(
+        ta, split.split_s, split.green_s, split.cycle_s, gc, STEPS, 2.0, 2.0
+    )
     np.testing.assert_allclose(mask, ref_mask, atol=1e-9)
     red = np.zeros(mask.shape[0], dtype=np.int64)
     red_start_kernel(mask, red)
@@ -77,26 +92,60 @@ def test_kernels_match_reference(seed: int, rows: int, cols: int) -> None:
     travel = np.ascontiguousarray(arcs.arc_travel_s / (gc / STEPS)[arcs.arc_v])
     prof = np.zeros((arcs.n_arcs, STEPS))
     arc_profile_kernel(dep, arcs.arc_feed_indptr, arcs.arc_feed, travel, ALPHA, BETA, prof)
-    np.testing.assert_allclose(prof, arc_profile_reference(dep, arcs, travel, ALPHA, BETA),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        prof, arc_profile_reference(dep, arcs, travel, ALPHA, BETA), atol=1e-12
+    )
     table = np.zeros((arcs.n_arcs, STEPS))
-    arc_table_kernel(prof, arcs.arc_link, ta.net.link_down_indptr, ta.net.link_down_movements,
-                     flows, cap, red, dt_mov, 10.0, table)
+    arc_table_kernel(
+        prof,
+        arcs.arc_link,
+        ta.net.link_down_indptr,
+        ta.net.link_down_movements,
+        flows,
+        cap,
+        red,
+        dt_mov,
+        10.0,
+        table,
+    )
     ref_table = arc_table_reference(ta, arcs, prof, flows, cap, red, dt_mov, 10.0)
     np.testing.assert_allclose(table, ref_table, rtol=1e-9, atol=1e-9)
     offsets = rng.integers(0, STEPS, co.network.signal_count).astype(np.int64)
     out = np.zeros_like(arrivals)
-    arrivals_kernel(prof, offsets, arcs.arc_u, arcs.arc_v, arcs.link_arc, arcs.arc_link,
-                    ta.net.link_down_indptr, ta.net.link_down_movements,
-                    ta.net.movement_from_link, flows, dt_mov, out)
-    np.testing.assert_allclose(out, arrivals_reference(ta, arcs, prof, offsets, flows, dt_mov),
-                               atol=1e-12)
+    arrivals_kernel(
+        prof,
+        offsets,
+        arcs.arc_u,
+        arcs.arc_v,
+        arcs.link_arc,
+        arcs.arc_link,
+        ta.net.link_down_indptr,
+        ta.net.link_down_movements,
+        ta.net.movement_from_link,
+        flows,
+        dt_mov,
+        out,
+    )
+    np.testing.assert_allclose(
+        out, arrivals_reference(ta, arcs, prof, offsets, flows, dt_mov), atol=1e-12
+    )
     period = np.full(co.network.signal_count, STEPS, dtype=np.int64)
     k_off = np.zeros(co.network.signal_count, dtype=np.int64)
     r_off = np.zeros(co.network.signal_count, dtype=np.int64)
-    k_sw = offset_search_kernel(table, arcs.arc_u, arcs.arc_v, arcs.sig_in_indptr, arcs.sig_in,
-                                arcs.sig_out_indptr, arcs.sig_out, period, co.order, k_off, True,
-                                20)
+    k_sw = offset_search_kernel(
+        table,
+        arcs.arc_u,
+        arcs.arc_v,
+        arcs.sig_in_indptr,
+        arcs.sig_in,
+        arcs.sig_out_indptr,
+        arcs.sig_out,
+        period,
+        co.order,
+        k_off,
+        True,
+        20,
+    )
     r_sw = offset_search_reference(table, arcs, period, co.order, r_off, True, 20)
     np.testing.assert_array_equal(k_off, r_off)
     assert k_sw == r_sw
@@ -109,12 +158,27 @@ def test_two_signals_search_is_exact() -> None:
     ta, arcs = co.solver.arrays, co.arcs
     rng = np.random.default_rng(3)
     table = np.ascontiguousarray(rng.uniform(0, 100, (arcs.n_arcs, STEPS)))
-    best = min(range(STEPS), key=lambda d: sum(
-        table[a, (d if arcs.arc_u[a] == 0 else -d) % STEPS] for a in range(arcs.n_arcs)))
+    best = min(
+        range(STEPS),
+        key=lambda d: sum(
+            table[a, (d if arcs.arc_u[a] == 0 else -d) % STEPS] for a in range(arcs.n_arcs)
+        ),
+    )
     offsets = np.zeros(2, dtype=np.int64)
-    offset_search_kernel(table, arcs.arc_u, arcs.arc_v, arcs.sig_in_indptr, arcs.sig_in,
-                         arcs.sig_out_indptr, arcs.sig_out, np.full(2, STEPS, dtype=np.int64),
-                         co.order, offsets, True, 10)
+    offset_search_kernel(
+        table,
+        arcs.arc_u,
+        arcs.arc_v,
+        arcs.sig_in_indptr,
+        arcs.sig_in,
+        arcs.sig_out_indptr,
+        arcs.sig_out,
+        np.full(2, STEPS, dtype=np.int64),
+        co.order,
+        offsets,
+        True,
+        10,
+    )
     assert (offsets[1] - offsets[0]) % STEPS == best
     assert ta.n_intersections == 2
 
@@ -140,12 +204,15 @@ def test_half_cycle_for_light_signal() -> None:
     net = arterial(3, spacing_m=300.0)
     co = Coordinator(net, steps=40)
     ids = co.solver.arrays.movement_ids
-    flows = np.array([900.0 if (m.endswith(".T") and not m.startswith(("N", "X"))) else 60.0
-                      for m in ids])
+    flows = np.array(
+        [900.0 if (m.endswith(".T") and not m.startswith(("N", "X"))) else 60.0 for m in ids]
+    )
     # the middle signal gets almost nothing on its side streets: still full cycle or half
     res = co.solve(flows)
-    assert np.all((np.isclose(res.split.cycle_s, res.group_cycle_s))
-                  | (np.isclose(res.split.cycle_s, 0.5 * res.group_cycle_s)))
+    assert np.all(
+        (np.isclose(res.split.cycle_s, res.group_cycle_s))
+        | (np.isclose(res.split.cycle_s, 0.5 * res.group_cycle_s))
+    )
 
 
 def test_bad_steps() -> None:

@@ -33,19 +33,31 @@ def test_incremental_delay_worked() -> None:
     assert incremental_delay_s(0.0, 810.0) == pytest.approx(0.0)
 
 
-@pytest.mark.parametrize(("queue", "x", "expected"), [
-    (20.0, X, 16.9312),      # t = 20 / 210 h < T, u = 0: 1800 * 20 * t / 202.5
-    (50.0, 1.2, 222.2222),   # X >= 1: t = T, u = 1: 1800 * 50 * 2 * 0.25 / 202.5
-    (0.0, X, 0.0),
-])
+@pytest.mark.parametrize(
+    ("queue", "x", "expected"),
+    [
+        (20.0, X, 16.9312),  # t = 20 / 210 h < T, u = 0: 1800 * 20 * t / 202.5
+        (50.0, 1.2, 222.2222),  # X >= 1: t = T, u = 1: 1800 * 50 * 2 * 0.25 / 202.5
+        (0.0, X, 0.0),
+    ],
+)
 def test_initial_queue_delay_worked(queue: float, x: float, expected: float) -> None:
     assert initial_queue_delay_s(queue, 810.0, x) == pytest.approx(expected, abs=1e-3)
 
 
-@pytest.mark.parametrize(("delay", "x", "los"), [
-    (5.0, 0.5, "A"), (10.0, 0.5, "A"), (19.9, 0.9, "B"), (35.0, 0.9, "C"), (50.0, 0.9, "D"),
-    (79.0, 0.9, "E"), (81.0, 0.9, "F"), (12.0, 1.05, "F"),
-])
+@pytest.mark.parametrize(
+    ("delay", "x", "los"),
+    [
+        (5.0, 0.5, "A"),
+        (10.0, 0.5, "A"),
+        (19.9, 0.9, "B"),
+        (35.0, 0.9, "C"),
+        (50.0, 0.9, "D"),
+        (79.0, 0.9, "E"),
+        (81.0, 0.9, "F"),
+        (12.0, 1.05, "F"),
+    ],
+)
 def test_level_of_service(delay: float, x: float, los: str) -> None:
     assert level_of_service(delay, x) == los
 

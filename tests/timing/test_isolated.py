@@ -28,12 +28,15 @@ from signalbrain.timing.isolated import (
 from .conftest import uniform_demand
 
 
-@pytest.mark.parametrize(("lost", "y", "expected"), [
-    (10.0, 0.6, 50.0),        # (1.5*10 + 5) / 0.4
-    (16.0, 0.5, 58.0),        # (24 + 5) / 0.5
-    (12.0, 0.0, 23.0),
-    (12.0, 1.0, math.inf),
-])
+@pytest.mark.parametrize(
+    ("lost", "y", "expected"),
+    [
+        (10.0, 0.6, 50.0),  # (1.5*10 + 5) / 0.4
+        (16.0, 0.5, 58.0),  # (24 + 5) / 0.5
+        (12.0, 0.0, 23.0),
+        (12.0, 1.0, math.inf),
+    ],
+)
 def test_webster_cycle(lost: float, y: float, expected: float) -> None:
     assert webster_cycle_s(lost, y) == pytest.approx(expected)
 
@@ -100,15 +103,24 @@ def test_forced_cycle_and_errors() -> None:
 
 
 def test_fill_reference_exact() -> None:
-    out, broke = fill_reference(np.array([5.0, 5.0]), np.array([0.3, 0.2]),
-                                np.array([12.0, 12.0]), np.array([65.0, 65.0]), 40.0)
+    out, broke = fill_reference(
+        np.array([5.0, 5.0]),
+        np.array([0.3, 0.2]),
+        np.array([12.0, 12.0]),
+        np.array([65.0, 65.0]),
+        40.0,
+    )
     assert out.tolist() == pytest.approx([23.0, 17.0])
     assert not broke
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10_000), st.sampled_from(["nema", "two-phase"]),
-       st.floats(0.0, 1500.0), st.booleans())
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from(["nema", "two-phase"]),
+    st.floats(0.0, 1500.0),
+    st.booleans(),
+)
 def test_kernel_matches_reference(seed: int, phasing: str, scale: float, fixed: bool) -> None:
     net = grid(2, 3, phasing=phasing)
     solver = IsolatedSolver(net)
@@ -134,11 +146,19 @@ def test_kernel_matches_reference(seed: int, phasing: str, scale: float, fixed: 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(0.0, 8.0), st.floats(1e-3, 1.0), st.floats(0.0, 40.0),
-                          st.floats(0.0, 60.0)), min_size=1, max_size=6),
-       st.floats(0.0, 1.0))
-def test_fill_kernel_matches_exact(items: list[tuple[float, float, float, float]],
-                                   where: float) -> None:
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0.0, 8.0), st.floats(1e-3, 1.0), st.floats(0.0, 40.0), st.floats(0.0, 60.0)
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.floats(0.0, 1.0),
+)
+def test_fill_kernel_matches_exact(
+    items: list[tuple[float, float, float, float]], where: float
+) -> None:
     """Variable fixing (kernel) and breakpoint search (twin) solve the same bounded
     equisaturation problem."""
     from signalbrain.timing._kernels import _fill

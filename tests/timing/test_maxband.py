@@ -33,8 +33,11 @@ def test_ideal_spacing_gives_full_two_way_band() -> None:
     assert corridor.signals == ("S1", "S2", "S3", "S4", "S5")
     assert corridor.out_travel_s == pytest.approx((40.0,) * 4)
     new, band = maxband_plan(net, plan, corridor)
-    green = min(b - a for s, m in zip(corridor.signals, corridor.out_movements, strict=True)
-                for a, b in movement_green_windows(net.intersection(s), plan[s], m))
+    green = min(
+        b - a
+        for s, m in zip(corridor.signals, corridor.out_movements, strict=True)
+        for a, b in movement_green_windows(net.intersection(s), plan[s], m)
+    )
     assert band.outbound_s == pytest.approx(green, abs=1e-6)
     assert band.inbound_s == pytest.approx(green, abs=1e-6)
     offs = [new[s].offset_s for s in corridor.signals]

@@ -26,8 +26,12 @@ def _with_left_phase():  # type: ignore[no-untyped-def]
 
 def _demand(net, left_vph: float) -> Demand:  # type: ignore[no-untyped-def]
     isec = net.intersections[0]
-    return Demand({m.id: (700.0 if m.turn == "T" else left_vph if m.turn == "L" else 60.0)
-                   for m in isec.movements})
+    return Demand(
+        {
+            m.id: (700.0 if m.turn == "T" else left_vph if m.turn == "L" else 60.0)
+            for m in isec.movements
+        }
+    )
 
 
 def test_light_lefts_skip_the_protected_phase() -> None:

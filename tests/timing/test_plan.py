@@ -15,8 +15,9 @@ def _dual_ring(g: dict[int, float], offset_s: float = 0.0) -> TimingPlan:
     phases = tuple(PhaseTiming(n, g[n], 3.0, 1.0) for n in sorted(g))
     b1 = g[1] + g[2] + 8.0
     b2 = g[3] + g[4] + 8.0
-    return TimingPlan("A", b1 + b2, offset_s, phases, ((1, 2, 3, 4), (5, 6, 7, 8)),
-                      ((1, 2, 5, 6), (3, 4, 7, 8)))
+    return TimingPlan(
+        "A", b1 + b2, offset_s, phases, ((1, 2, 3, 4), (5, 6, 7, 8)), ((1, 2, 5, 6), (3, 4, 7, 8))
+    )
 
 
 def _balanced() -> dict[int, float]:
@@ -32,16 +33,24 @@ def test_cycle_is_sum_of_barrier_groups() -> None:
     assert plan.phase_start_s(7) == pytest.approx(48.0)
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    ({"cycle_s": 90.0}, "sum of the barrier groups"),
-    ({"offset_s": -1.0}, "offset_s"),
-    ({"rings": ((1, 2, 3, 4),)}, "differ from timed phases"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"cycle_s": 90.0}, "sum of the barrier groups"),
+        ({"offset_s": -1.0}, "offset_s"),
+        ({"rings": ((1, 2, 3, 4),)}, "differ from timed phases"),
+    ],
+)
 def test_invariants_rejected(change: dict[str, object], match: str) -> None:
     good = _dual_ring(_balanced())
-    kwargs: dict[str, object] = {"intersection": "A", "cycle_s": good.cycle_s, "offset_s": 0.0,
-                                 "phases": good.phases, "rings": good.rings,
-                                 "barriers": good.barriers}
+    kwargs: dict[str, object] = {
+        "intersection": "A",
+        "cycle_s": good.cycle_s,
+        "offset_s": 0.0,
+        "phases": good.phases,
+        "rings": good.rings,
+        "barriers": good.barriers,
+    }
     kwargs.update(change)
     with pytest.raises(InputError, match=match):
         TimingPlan(**kwargs)  # type: ignore[arg-type]
@@ -88,18 +97,31 @@ def test_phase_at_covers_cycle(greens: list[float], t: float) -> None:
 
 
 def _tee() -> Intersection:
-    mv = (Movement("a", "W", "E", "T"), Movement("b", "W", "N", "L"),
-          Movement("c", "E", "W", "T"), Movement("d", "N", "E", "R"))
-    phases = (Phase(1, ("a", "c"), ("b",), min_green_s=10.0), Phase(2, ("d", "a"), (),
-                                                                    min_green_s=8.0))
-    return Intersection("A", ("n",), mv, phases,
-                        frozenset({("b", "c"), ("c", "d")}), frozenset({("b", "c")}))
+    mv = (
+        Movement("a", "W", "E", "T"),
+        Movement("b", "W", "N", "L"),
+        Movement("c", "E", "W", "T"),
+        Movement("d", "N", "E", "R"),
+    )
+    phases = (
+        Phase(1, ("a", "c"), ("b",), min_green_s=10.0),
+        Phase(2, ("d", "a"), (), min_green_s=8.0),
+    )
+    return Intersection(
+        "A", ("n",), mv, phases, frozenset({("b", "c"), ("c", "d")}), frozenset({("b", "c")})
+    )
 
 
 def test_movement_states_carry_over_clearance() -> None:
     isec = _tee()
-    plan = TimingPlan("A", 40.0, 0.0, (PhaseTiming(1, 20.0, 3.0, 1.0),
-                                       PhaseTiming(2, 12.0, 3.0, 1.0)), ((1, 2),), ((1, 2),))
+    plan = TimingPlan(
+        "A",
+        40.0,
+        0.0,
+        (PhaseTiming(1, 20.0, 3.0, 1.0), PhaseTiming(2, 12.0, 3.0, 1.0)),
+        ((1, 2),),
+        ((1, 2),),
+    )
     assert movement_states(isec, plan, 5.0) == {"a": "G", "b": "g", "c": "G", "d": "r"}
     assert movement_states(isec, plan, 21.0) == {"a": "G", "b": "y", "c": "y", "d": "r"}
     assert movement_states(isec, plan, 23.5) == {"a": "G", "b": "r", "c": "r", "d": "r"}
@@ -110,8 +132,14 @@ def test_movement_states_carry_over_clearance() -> None:
 
 def test_check_limits() -> None:
     isec = _tee()
-    plan = TimingPlan("A", 30.0, 0.0, (PhaseTiming(1, 15.0, 3.0, 1.0),
-                                       PhaseTiming(2, 5.0, 2.0, 4.0)), ((1, 2),), ((1, 2),))
+    plan = TimingPlan(
+        "A",
+        30.0,
+        0.0,
+        (PhaseTiming(1, 15.0, 3.0, 1.0), PhaseTiming(2, 5.0, 2.0, 4.0)),
+        ((1, 2),),
+        ((1, 2),),
+    )
     problems = plan.check(isec)
     text = " ".join(str(p) for p in problems)
     assert "shorter than the minimum 8" in text

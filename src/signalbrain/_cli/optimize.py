@@ -32,28 +32,53 @@ def register(sub: Any) -> None:
         epilog="OUT formats: .yaml/.json plan, .add.xml SUMO tlLogic, .csv Synchro UTDF.",
     )
     p.add_argument("input", type=Path, help="network YAML, SUMO .net.xml or .sumocfg")
-    p.add_argument("-o", "--output", type=Path, required=True,
-                   help="plan file: .yaml, .json, .add.xml or .csv (UTDF)")
-    p.add_argument("--demand", type=Path,
-                   help="demand YAML, counts CSV (signalbrain count) or SUMO .rou.xml")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="plan file: .yaml, .json, .add.xml or .csv (UTDF)",
+    )
+    p.add_argument(
+        "--demand", type=Path, help="demand YAML, counts CSV (signalbrain count) or SUMO .rou.xml"
+    )
     p.add_argument("--routes", type=Path, nargs="+", help="SUMO route files (demand)")
-    p.add_argument("--cameras", type=Path, nargs="+", default=[],
-                   help="camera YAML files mapping counts.csv zones to links")
-    p.add_argument("--method", choices=METHODS, default="transyt",
-                   help="transyt (coordinated, default), webster (isolated) or maxband")
+    p.add_argument(
+        "--cameras",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="camera YAML files mapping counts.csv zones to links",
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="transyt",
+        help="transyt (coordinated, default), webster (isolated) or maxband",
+    )
     p.add_argument("--cycle", type=float, help="force a common cycle [s]")
-    p.add_argument("--min-cycle", type=float,
-                   help="replace every intersection's cycle_min_s [s] (SUMO imports: 30)")
+    p.add_argument(
+        "--min-cycle",
+        type=float,
+        help="replace every intersection's cycle_min_s [s] (SUMO imports: 30)",
+    )
     p.add_argument("--max-cycle", type=float, help="replace every intersection's cycle_max_s [s]")
-    p.add_argument("--route", help="maxband / time-space corridor: intersection ids, comma "
-                                   "separated (default: the longest straight route)")
+    p.add_argument(
+        "--route",
+        help="maxband / time-space corridor: intersection ids, comma "
+        "separated (default: the longest straight route)",
+    )
     p.add_argument("--timespace", type=Path, help="also draw a time-space diagram (.png/.svg)")
     p.add_argument("--begin", type=float, help="demand period start [s] for SUMO routes")
     p.add_argument("--end", type=float, help="demand period end [s] for SUMO routes")
-    p.add_argument("--all-phases", action="store_true",
-                   help="run every phase (no phase skipping for single-ring controllers)")
-    p.add_argument("--fractional", action="store_true",
-                   help="keep fractional seconds (default: whole seconds)")
+    p.add_argument(
+        "--all-phases",
+        action="store_true",
+        help="run every phase (no phase skipping for single-ring controllers)",
+    )
+    p.add_argument(
+        "--fractional", action="store_true", help="keep fractional seconds (default: whole seconds)"
+    )
     p.set_defaults(func=run)
 
 
@@ -62,8 +87,9 @@ def _out_kind(path: Path) -> str:
     for suffix in OUT_SUFFIXES:
         if name.endswith(suffix):
             return suffix
-    raise InputError(f"output {path}: unknown format; the suffix must be one of "
-                     f"{', '.join(OUT_SUFFIXES)}")
+    raise InputError(
+        f"output {path}: unknown format; the suffix must be one of {', '.join(OUT_SUFFIXES)}"
+    )
 
 
 def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
@@ -85,8 +111,10 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
     if routes:
         return net, read_sumo_routes([str(r) for r in routes], net, begin_s=begin, end_s=end)
     if args.demand is None:
-        raise InputError(f"{args.input}: no demand; give --demand FILE (demand YAML, counts CSV "
-                         "or SUMO routes) or --routes")
+        raise InputError(
+            f"{args.input}: no demand; give --demand FILE (demand YAML, counts CSV "
+            "or SUMO routes) or --routes"
+        )
     if str(args.demand).lower().endswith(".csv") and args.cameras:
         from signalbrain.io.camera import read_camera
 
@@ -126,16 +154,25 @@ def run(args: argparse.Namespace) -> int:
     t_load = time.perf_counter() - t0
     route = [s.strip() for s in args.route.split(",") if s.strip()] if args.route else None
     t1 = time.perf_counter()
-    plan = optimize_network(net, demand, method=args.method, cycle_s=args.cycle,
-                            phase_selection=not args.all_phases,
-                            whole_seconds=not args.fractional, route=route,
-                            cycle_min_s=args.min_cycle, cycle_max_s=args.max_cycle)
+    plan = optimize_network(
+        net,
+        demand,
+        method=args.method,
+        cycle_s=args.cycle,
+        phase_selection=not args.all_phases,
+        whole_seconds=not args.fractional,
+        route=route,
+        cycle_min_s=args.min_cycle,
+        cycle_max_s=args.max_cycle,
+    )
     t_opt = time.perf_counter() - t1
     _write(net, plan, args.output, kind, args.method)
     cycles = sorted({round(p.cycle_s, 1) for p in plan.plans.values()})
     shown = ", ".join(f"{c:g}" for c in cycles[:6]) + (" ..." if len(cycles) > 6 else "")
-    print(f"{net.name}: {len(plan)} signals, method {args.method}, cycles {shown} s; "
-          f"load {t_load:.2f} s, optimise {t_opt:.2f} s")
+    print(
+        f"{net.name}: {len(plan)} signals, method {args.method}, cycles {shown} s; "
+        f"load {t_load:.2f} s, optimise {t_opt:.2f} s"
+    )
     for key, value in plan.objective.items():
         print(f"  {key} = {value:.1f}")
     notes = list(plan.notes) + sorted({n for p in plan.plans.values() for n in p.notes})

@@ -47,15 +47,21 @@ class Demand:
         problems: list[Problem] = []
         for mid, v in self.flows_vph.items():
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
-                problems.append(Problem(format_path("flows_vph", mid),
-                                        f"= {v!r}: must be a finite number >= 0 [veh/h]"))
+                problems.append(
+                    Problem(
+                        format_path("flows_vph", mid),
+                        f"= {v!r}: must be a finite number >= 0 [veh/h]",
+                    )
+                )
         for mid, v in self.heavy_share.items():
             if not (isinstance(v, int | float) and 0 <= v <= 1):
-                problems.append(Problem(format_path("heavy_share", mid),
-                                        f"= {v!r}: must be in [0, 1]"))
+                problems.append(
+                    Problem(format_path("heavy_share", mid), f"= {v!r}: must be in [0, 1]")
+                )
         if not 0 < self.peak_hour_factor <= 1:
-            problems.append(Problem("peak_hour_factor",
-                                    f"= {self.peak_hour_factor!r}: must be in (0, 1]"))
+            problems.append(
+                Problem("peak_hour_factor", f"= {self.peak_hour_factor!r}: must be in (0, 1]")
+            )
         if problems:
             raise InputError(problems, self.source)
 
@@ -70,19 +76,28 @@ class Demand:
     def flows_array(self, movement_ids: Sequence[str]) -> npt.NDArray[np.float64]:
         """Analysis flow rates [veh/h] in the order of ``movement_ids``."""
         f = self.flows_vph
-        return np.fromiter((f.get(m, 0.0) for m in movement_ids), dtype=np.float64,
-                           count=len(movement_ids)) / self.peak_hour_factor
+        return (
+            np.fromiter(
+                (f.get(m, 0.0) for m in movement_ids), dtype=np.float64, count=len(movement_ids)
+            )
+            / self.peak_hour_factor
+        )
 
     def heavy_array(self, movement_ids: Sequence[str]) -> npt.NDArray[np.float64]:
         """Heavy-vehicle shares in the order of ``movement_ids``."""
         h = self.heavy_share
-        return np.fromiter((h.get(m, 0.0) for m in movement_ids), dtype=np.float64,
-                           count=len(movement_ids))
+        return np.fromiter(
+            (h.get(m, 0.0) for m in movement_ids), dtype=np.float64, count=len(movement_ids)
+        )
 
     def scaled(self, factor: float) -> Demand:
         """All flows multiplied by ``factor``."""
-        return Demand({k: v * factor for k, v in self.flows_vph.items()}, self.heavy_share,
-                      self.peak_hour_factor, self.source)
+        return Demand(
+            {k: v * factor for k, v in self.flows_vph.items()},
+            self.heavy_share,
+            self.peak_hour_factor,
+            self.source,
+        )
 
     @property
     def total_vph(self) -> float:
@@ -98,8 +113,11 @@ def check_demand(net: Network, demand: Demand) -> list[Problem]:
         return []
     shown = ", ".join(unknown[:8]) + (f", ... ({len(unknown)} in all)" if len(unknown) > 8 else "")
     hint = ", ".join(sorted(known)[:6])
-    return [Problem("flows", f"unknown movement ids: {shown}; movement ids look like {hint}",
-                    demand.source)]
+    return [
+        Problem(
+            "flows", f"unknown movement ids: {shown}; movement ids look like {hint}", demand.source
+        )
+    ]
 
 
 def link_flows_vph(net: Network, demand: Demand) -> dict[str, float]:
@@ -132,7 +150,10 @@ def smooth(previous: Demand, new: Demand, alpha: float) -> Demand:
     if not 0 <= alpha <= 1:
         raise InputError(f"smoothing alpha = {alpha!r}: must be in [0, 1]")
     keys = set(previous.flows_vph) | set(new.flows_vph)
-    flows = {k: alpha * new.flows_vph.get(k, 0.0) + (1 - alpha) * previous.flows_vph.get(k, 0.0)
-             for k in keys}
-    return Demand(flows, {**previous.heavy_share, **new.heavy_share}, new.peak_hour_factor,
-                  new.source)
+    flows = {
+        k: alpha * new.flows_vph.get(k, 0.0) + (1 - alpha) * previous.flows_vph.get(k, 0.0)
+        for k in keys
+    }
+    return Demand(
+        flows, {**previous.heavy_share, **new.heavy_share}, new.peak_hour_factor, new.source
+    )

@@ -57,9 +57,12 @@ def turn_factor(turn: str) -> float:
     return 1.0
 
 
-def permitted_left_sat_vph(opposing_vph: float, protected_sat_vph: float,
-                           critical_headway_s: float = PERMITTED_CRITICAL_HEADWAY_S,
-                           follow_up_s: float = PERMITTED_FOLLOW_UP_S) -> float:
+def permitted_left_sat_vph(
+    opposing_vph: float,
+    protected_sat_vph: float,
+    critical_headway_s: float = PERMITTED_CRITICAL_HEADWAY_S,
+    follow_up_s: float = PERMITTED_FOLLOW_UP_S,
+) -> float:
     """Saturation flow [veh/h] of a left turn that yields to ``opposing_vph`` [veh/h].
 
     Gap acceptance with exponential headways: the number of left turns that fit in the gaps of

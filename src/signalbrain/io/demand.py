@@ -74,8 +74,10 @@ def parse_demand(doc: Any, source: str | None = None, network: Network | None = 
     if "flows_vph" not in top:
         top = {"flows_vph": top}
     f.unknown_keys(top, "", ("flows_vph", "heavy_share", "peak_hour_factor"))
-    flows = {k: f.number(f.mapping(top["flows_vph"], "flows_vph"), k, "flows_vph", minimum=0.0)
-             for k in f.mapping(top["flows_vph"], "flows_vph")}
+    flows = {
+        k: f.number(f.mapping(top["flows_vph"], "flows_vph"), k, "flows_vph", minimum=0.0)
+        for k in f.mapping(top["flows_vph"], "flows_vph")
+    }
     heavy_doc = f.mapping(top.get("heavy_share"), "heavy_share", required=False)
     heavy = {k: f.number(heavy_doc, k, "heavy_share", minimum=0.0, maximum=1.0) for k in heavy_doc}
     phf = f.number(top, "peak_hour_factor", "", 1.0, minimum=0.0, exclusive=True, maximum=1.0)
@@ -95,9 +97,10 @@ def read_demand_yaml(path: str | Path, network: Network | None = None) -> Demand
 
 def demand_to_dict(demand: Demand) -> dict[str, Any]:
     """Plain data of a demand (the YAML layout)."""
-    doc: dict[str, Any] = {"peak_hour_factor": demand.peak_hour_factor,
-                           "flows_vph": {k: round(float(v), 3)
-                                         for k, v in demand.flows_vph.items()}}
+    doc: dict[str, Any] = {
+        "peak_hour_factor": demand.peak_hour_factor,
+        "flows_vph": {k: round(float(v), 3) for k, v in demand.flows_vph.items()},
+    }
     if demand.heavy_share:
         doc["heavy_share"] = {k: round(float(v), 4) for k, v in demand.heavy_share.items()}
     return doc
@@ -125,8 +128,9 @@ def _movement_by_links(network: Network) -> dict[tuple[str, str], str]:
     return out
 
 
-def read_counts_csv(path: str | Path, network: Network, *,
-                    cameras: Mapping[str, Any] | None = None) -> Demand:
+def read_counts_csv(
+    path: str | Path, network: Network, *, cameras: Mapping[str, Any] | None = None
+) -> Demand:
     """Movement flows [veh/h] from a ``counts.csv`` of ``signalbrain count``.
 
     Parameters
@@ -149,8 +153,9 @@ def read_counts_csv(path: str | Path, network: Network, *,
         raise InputError(f"cannot read CSV: {exc}", source) from None
     missing = [c for c in COUNT_COLUMNS if rows and c not in header]
     if missing:
-        raise InputError(f"missing columns {', '.join(missing)}; expected "
-                         f"{','.join(COUNT_COLUMNS)}", source)
+        raise InputError(
+            f"missing columns {', '.join(missing)}; expected {','.join(COUNT_COLUMNS)}", source
+        )
     by_links = _movement_by_links(network)
     known_mv = {m.id for s in network.intersections for m in s.movements}
     zone_link: dict[tuple[str, str], str] = {}
@@ -185,9 +190,14 @@ def read_counts_csv(path: str | Path, network: Network, *,
             elif rid in known_mv:
                 mid = rid
             if mid is None:
-                problems.append(Problem(where, f"movement {rid!r} of camera {cam!r} matches no "
-                                               "network movement (give the camera files, or "
-                                               "name links FROM->TO)"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"movement {rid!r} of camera {cam!r} matches no "
+                        "network movement (give the camera files, or "
+                        "name links FROM->TO)",
+                    )
+                )
                 continue
             mv_veh[mid] += veh
             bins[mid].add((row["video"], t0, t1))
@@ -198,8 +208,9 @@ def read_counts_csv(path: str | Path, network: Network, *,
             line_veh[link] += veh
             bins["line:" + link].add((row["video"], t0, t1))
         else:
-            problems.append(Problem(format_path(where, "kind"),
-                                    f"= {kind!r}: must be line or movement"))
+            problems.append(
+                Problem(format_path(where, "kind"), f"= {kind!r}: must be line or movement")
+            )
     if problems:
         raise InputError(problems, source)
     flows: dict[str, float] = {}
@@ -243,8 +254,13 @@ def _iter_xml(path: Path) -> Iterator[tuple[str, ET.Element]]:
         yield from ET.iterparse(fh, events=("start", "end"))
 
 
-def read_sumo_routes(paths: str | Path | list[str | Path], network: Network, *,
-                     begin_s: float | None = None, end_s: float | None = None) -> Demand:
+def read_sumo_routes(
+    paths: str | Path | list[str | Path],
+    network: Network,
+    *,
+    begin_s: float | None = None,
+    end_s: float | None = None,
+) -> Demand:
     """Movement flows [veh/h] from SUMO route files (see the module docstring).
 
     Parameters
@@ -292,10 +308,16 @@ def read_sumo_routes(paths: str | Path | list[str | Path], network: Network, *,
         return []
 
     def _distribution(dist: ET.Element) -> list[tuple[list[str], float]]:
-        items = [(r.get("edges", "").split(), float(r.get("probability", "1")))
-                 for r in dist.findall("route") if r.get("edges")]
-        items += [(routes[r.get("refId", "")], float(r.get("probability", "1")))
-                  for r in dist.findall("route") if r.get("refId") in routes]
+        items = [
+            (r.get("edges", "").split(), float(r.get("probability", "1")))
+            for r in dist.findall("route")
+            if r.get("edges")
+        ]
+        items += [
+            (routes[r.get("refId", "")], float(r.get("probability", "1")))
+            for r in dist.findall("route")
+            if r.get("refId") in routes
+        ]
         total = sum(w for _, w in items) or 1.0
         return [(e, w / total) for e, w in items]
 
@@ -307,8 +329,14 @@ def read_sumo_routes(paths: str | Path | list[str | Path], network: Network, *,
         if graph is None:
             graph = to_link_graph(network)
         try:
-            path = nx.shortest_path(graph, a, b, weight=lambda u, v, d: graph.nodes[v].get(
-                "travel_time_s", 1.0) if graph is not None else 1.0)
+            path = nx.shortest_path(
+                graph,
+                a,
+                b,
+                weight=lambda u, v, d: (
+                    graph.nodes[v].get("travel_time_s", 1.0) if graph is not None else 1.0
+                ),
+            )
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return []
         return [(list(path), 1.0)]
@@ -331,10 +359,16 @@ def read_sumo_routes(paths: str | Path | list[str | Path], network: Network, *,
                 elif tag == "routeDistribution" and depth == 1 and elem.get("id"):
                     dists[elem.get("id", "")] = _distribution(elem)
                 elif tag in ("vehicle", "trip") and depth == 1:
-                    t = _time(elem.get("depart"), 0.0) if elem.get("depart") not in (
-                        "triggered", "containerTriggered", "begin") else 0.0
-                    items = route_of(elem) if tag == "vehicle" or elem.find("route") is not None \
+                    t = (
+                        _time(elem.get("depart"), 0.0)
+                        if elem.get("depart") not in ("triggered", "containerTriggered", "begin")
+                        else 0.0
+                    )
+                    items = (
+                        route_of(elem)
+                        if tag == "vehicle" or elem.find("route") is not None
                         else trip_edges(elem)
+                    )
                     for edges, w in items:
                         add(edges, w, elem.get("type"))
                     t_first, t_last = min(t_first, t), max(t_last, t)
@@ -351,15 +385,23 @@ def read_sumo_routes(paths: str | Path | list[str | Path], network: Network, *,
                         n = float(elem.get("perHour", "0")) * span / 3600.0
                     elif elem.get("period") is not None:
                         per = elem.get("period", "1")
-                        rate = float(per.split("(")[1].rstrip(")")) if per.startswith("exp(") \
+                        rate = (
+                            float(per.split("(")[1].rstrip(")"))
+                            if per.startswith("exp(")
                             else 1.0 / float(per)
+                        )
                         n = rate * span
                     elif elem.get("probability") is not None:
                         n = float(elem.get("probability", "0")) * span
                     else:
                         n = 0.0
-                    items = route_of(elem) if elem.get("route") or elem.find("route") is not None \
-                        or elem.find("routeDistribution") is not None else trip_edges(elem)
+                    items = (
+                        route_of(elem)
+                        if elem.get("route")
+                        or elem.find("route") is not None
+                        or elem.find("routeDistribution") is not None
+                        else trip_edges(elem)
+                    )
                     for edges, w in items:
                         add(edges, n * w, elem.get("type"))
                     t_first, t_last = min(t_first, b), max(t_last, e)
@@ -386,5 +428,7 @@ def read_demand(path: str | Path, network: Network, **kwargs: Any) -> Demand:
         return read_counts_csv(path, network, **kwargs)
     if name.endswith((".xml", ".xml.gz")):
         return read_sumo_routes(path, network, **kwargs)
-    raise InputError(f"demand file {path}: unknown format; expected .yaml (demand), .csv "
-                     "(counts of signalbrain count) or .rou.xml (SUMO routes)")
+    raise InputError(
+        f"demand file {path}: unknown format; expected .yaml (demand), .csv "
+        "(counts of signalbrain count) or .rou.xml (SUMO routes)"
+    )

@@ -42,9 +42,9 @@ _PHASE = ("number", "green_s", "yellow_s", "all_red_s")
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
-
-def plan_to_dict(plan: NetworkPlan, *, network: str | None = None,
-                 method: str | None = None) -> dict[str, Any]:
+def plan_to_dict(
+    plan: NetworkPlan, *, network: str | None = None, method: str | None = None
+) -> dict[str, Any]:
     """The plan as plain data (see the module docstring for the layout)."""
     doc: dict[str, Any] = {"format": PLAN_FORMAT, "version": 1}
     if network:
@@ -60,9 +60,15 @@ def plan_to_dict(plan: NetworkPlan, *, network: str | None = None,
             "offset_s": float(p.offset_s),
             "rings": [list(r) for r in p.rings],
             "barriers": [list(b) for b in p.barriers],
-            "phases": [{"number": ph.number, "green_s": float(ph.green_s),
-                        "yellow_s": float(ph.yellow_s), "all_red_s": float(ph.all_red_s)}
-                       for ph in p.phases],
+            "phases": [
+                {
+                    "number": ph.number,
+                    "green_s": float(ph.green_s),
+                    "yellow_s": float(ph.yellow_s),
+                    "all_red_s": float(ph.all_red_s),
+                }
+                for ph in p.phases
+            ],
             "notes": list(p.notes),
         }
         for iid, p in plan.plans.items()
@@ -91,9 +97,10 @@ def parse_plan(doc: Any, source: str | None = None) -> NetworkPlan:
     if top and top.get("format", PLAN_FORMAT) != PLAN_FORMAT:
         f.add("format", f"= {top.get('format')!r}: expected {PLAN_FORMAT!r}")
     notes = tuple(str(n) for n in f.sequence(top.get("notes"), "notes", required=False))
-    objective = {k: f.number(f.mapping(top.get("objective"), "objective", required=False), k,
-                             "objective")
-                 for k in f.mapping(top.get("objective"), "objective", required=False)}
+    objective = {
+        k: f.number(f.mapping(top.get("objective"), "objective", required=False), k, "objective")
+        for k in f.mapping(top.get("objective"), "objective", required=False)
+    }
     plans: dict[str, TimingPlan] = {}
     for iid, raw in f.mapping(top.get("plans"), "plans").items():
         base = format_path("plans", iid)
@@ -111,12 +118,17 @@ def parse_plan(doc: Any, source: str | None = None) -> NetworkPlan:
             pp = format_path(base, "phases", i)
             ph = f.mapping(ph_raw, pp)
             f.unknown_keys(ph, pp, _PHASE)
-            phases.append(PhaseTiming(f.integer(ph, "number", pp),
-                                      f.number(ph, "green_s", pp, minimum=0.0),
-                                      f.number(ph, "yellow_s", pp, minimum=0.0),
-                                      f.number(ph, "all_red_s", pp, minimum=0.0)))
-        pnotes = tuple(str(n) for n in f.sequence(p.get("notes"), format_path(base, "notes"),
-                                                  required=False))
+            phases.append(
+                PhaseTiming(
+                    f.integer(ph, "number", pp),
+                    f.number(ph, "green_s", pp, minimum=0.0),
+                    f.number(ph, "yellow_s", pp, minimum=0.0),
+                    f.number(ph, "all_red_s", pp, minimum=0.0),
+                )
+            )
+        pnotes = tuple(
+            str(n) for n in f.sequence(p.get("notes"), format_path(base, "notes"), required=False)
+        )
         if len(f.problems) > n_before:
             continue
         try:
@@ -132,8 +144,9 @@ def read_plan(path: str | Path) -> NetworkPlan:
     """Read a plan file (``.yaml``, ``.yml`` or ``.json``)."""
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
-        raise InputError(f"plan file suffix {p.suffix!r}: expected one of {', '.join(SUFFIXES)}",
-                         str(p))
+        raise InputError(
+            f"plan file suffix {p.suffix!r}: expected one of {', '.join(SUFFIXES)}", str(p)
+        )
     if p.suffix.lower() == ".json":
         try:
             doc = json.loads(p.read_text(encoding="utf-8"))
@@ -146,14 +159,16 @@ def read_plan(path: str | Path) -> NetworkPlan:
     return parse_plan(doc, str(p))
 
 
-def write_plan(plan: NetworkPlan, path: str | Path, *, network: str | None = None,
-               method: str | None = None) -> Path:
+def write_plan(
+    plan: NetworkPlan, path: str | Path, *, network: str | None = None, method: str | None = None
+) -> Path:
     """Write a plan as YAML or JSON (the suffix decides)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
-        raise InputError(f"plan file suffix {p.suffix!r}: expected one of {', '.join(SUFFIXES)}",
-                         str(p))
+        raise InputError(
+            f"plan file suffix {p.suffix!r}: expected one of {', '.join(SUFFIXES)}", str(p)
+        )
     doc = plan_to_dict(plan, network=network, method=method)
     try:
         if suffix == ".json":

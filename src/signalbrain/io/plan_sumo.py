@@ -33,12 +33,15 @@ def _cuts(plan: TimingPlan) -> list[float]:
     return sorted(c for c in cuts if 0.0 <= c <= plan.cycle_s)
 
 
-def plan_program(intersection: Intersection, plan: TimingPlan,
-                 program_id: str = DEFAULT_PROGRAM_ID) -> SumoProgram:
+def plan_program(
+    intersection: Intersection, plan: TimingPlan, program_id: str = DEFAULT_PROGRAM_ID
+) -> SumoProgram:
     """The static SUMO program that runs ``plan`` at ``intersection``."""
     if not any(m.sumo_link_indices for m in intersection.movements):
-        raise InputError(f"intersection {intersection.id!r} has no SUMO link indices: write "
-                         "SUMO programs only for networks imported from SUMO")
+        raise InputError(
+            f"intersection {intersection.id!r} has no SUMO link indices: write "
+            "SUMO programs only for networks imported from SUMO"
+        )
     base = plan.with_offset(0.0)
     cuts = _cuts(base)
     phases: list[SumoPhase] = []
@@ -46,25 +49,32 @@ def plan_program(intersection: Intersection, plan: TimingPlan,
         if b - a < 1e-6:
             continue
         states = movement_states(intersection, base, 0.5 * (a + b))
-        with_links = {m: s for m, s in states.items()
-                      if intersection.movement(m).sumo_link_indices}
-        state = signal_state(intersection,
-                             [m for m, s in with_links.items() if s == "G"],
-                             [m for m, s in with_links.items() if s == "g"],
-                             [m for m, s in with_links.items() if s == "y"])
+        with_links = {m: s for m, s in states.items() if intersection.movement(m).sumo_link_indices}
+        state = signal_state(
+            intersection,
+            [m for m, s in with_links.items() if s == "G"],
+            [m for m, s in with_links.items() if s == "g"],
+            [m for m, s in with_links.items() if s == "y"],
+        )
         if phases and phases[-1].state == state:
             last = phases[-1]
             phases[-1] = SumoPhase(last.duration_s + (b - a), state)
         else:
             phases.append(SumoPhase(b - a, state))
     link_count = len(phases[0].state)
-    return SumoProgram(intersection.id, program_id, "static", plan.offset_s,
-                       tuple(SumoPhase(round(p.duration_s, 3), p.state) for p in phases),
-                       link_count)
+    return SumoProgram(
+        intersection.id,
+        program_id,
+        "static",
+        plan.offset_s,
+        tuple(SumoPhase(round(p.duration_s, 3), p.state) for p in phases),
+        link_count,
+    )
 
 
-def plan_programs(network: Network, plan: NetworkPlan,
-                  program_id: str = DEFAULT_PROGRAM_ID) -> dict[str, SumoProgram]:
+def plan_programs(
+    network: Network, plan: NetworkPlan, program_id: str = DEFAULT_PROGRAM_ID
+) -> dict[str, SumoProgram]:
     """Programs for every planned intersection of ``network``."""
     out = {}
     for isec in network.intersections:
@@ -73,8 +83,10 @@ def plan_programs(network: Network, plan: NetworkPlan,
     return out
 
 
-def write_plan_sumo(network: Network, plan: NetworkPlan, path: str | Path, *,
-                    program_id: str = DEFAULT_PROGRAM_ID) -> Path:
+def write_plan_sumo(
+    network: Network, plan: NetworkPlan, path: str | Path, *, program_id: str = DEFAULT_PROGRAM_ID
+) -> Path:
     """Write the plans as a SUMO additional file (``.add.xml``)."""
-    return write_sumo_programs(network, path, programs=plan_programs(network, plan, program_id),
-                               program_id=program_id)
+    return write_sumo_programs(
+        network, path, programs=plan_programs(network, plan, program_id), program_id=program_id
+    )

@@ -33,8 +33,20 @@ from signalbrain.timing.plan import NetworkPlan, TimingPlan
 
 __all__ = ["plan_utdf_text", "write_plan_utdf"]
 
-_ROWS = ("BRP", "MinGreen", "MaxGreen", "VehExt", "Yellow", "AllRed", "Recall", "MinSplit",
-         "Start", "End", "LocalStart", "ActGreen")
+_ROWS = (
+    "BRP",
+    "MinGreen",
+    "MaxGreen",
+    "VehExt",
+    "Yellow",
+    "AllRed",
+    "Recall",
+    "MinSplit",
+    "Start",
+    "End",
+    "LocalStart",
+    "ActGreen",
+)
 
 
 def _n(x: float) -> str:
@@ -60,10 +72,18 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
     width = max(8, max_phase)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerows([["[Network]"], ["Network Settings"], ["RECORDNAME", "DATA"],
-                 ["UTDFVERSION", "8"], ["Metric", "1"], ["Source", "signalbrain"], []])
-    w.writerows([["[Nodes]"], ["Node Data"],
-                 ["INTID", "TYPE", "X", "Y", "Z", "DESCRIPTION"]])
+    w.writerows(
+        [
+            ["[Network]"],
+            ["Network Settings"],
+            ["RECORDNAME", "DATA"],
+            ["UTDFVERSION", "8"],
+            ["Metric", "1"],
+            ["Source", "signalbrain"],
+            [],
+        ]
+    )
+    w.writerows([["[Nodes]"], ["Node Data"], ["INTID", "TYPE", "X", "Y", "Z", "DESCRIPTION"]])
     for k, s in enumerate(isecs, start=1):
         xs = [network.node(n).x_m for n in s.nodes if network.has_node(n)]
         ys = [network.node(n).y_m for n in s.nodes if network.has_node(n)]
@@ -74,13 +94,26 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
     for k, s in enumerate(isecs, start=1):
         p = plan.plans[s.id]
         ref = p.rings[0][0] if p.rings and p.rings[0] else p.phases[0].number
-        for name, value in (("Control Type", "0"), ("Cycle Length", _n(p.cycle_s)),
-                            ("Lock Timings", "0"), ("Referenced To", "0"),
-                            ("Reference Phase", str(ref)), ("Offset", _n(p.offset_s)),
-                            ("Master", "0"), ("Yield", "0"), ("Node 0", str(k))):
+        for name, value in (
+            ("Control Type", "0"),
+            ("Cycle Length", _n(p.cycle_s)),
+            ("Lock Timings", "0"),
+            ("Referenced To", "0"),
+            ("Reference Phase", str(ref)),
+            ("Offset", _n(p.offset_s)),
+            ("Master", "0"),
+            ("Yield", "0"),
+            ("Node 0", str(k)),
+        ):
             w.writerow([name, k, value])
-    w.writerows([[], ["[Phases]"], ["Phase Data"],
-                 ["RECORDNAME", "INTID", *[f"D{i}" for i in range(1, width + 1)]]])
+    w.writerows(
+        [
+            [],
+            ["[Phases]"],
+            ["Phase Data"],
+            ["RECORDNAME", "INTID", *[f"D{i}" for i in range(1, width + 1)]],
+        ]
+    )
     for k, s in enumerate(isecs, start=1):
         p = plan.plans[s.id]
         brp = _brp(p)
@@ -90,13 +123,20 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
             ph = s.phase(pt.number)
             local = p.phase_start_s(pt.number)
             start = (p.offset_s + local) % p.cycle_s
-            values = {"BRP": brp.get(pt.number, ""), "MinGreen": _n(max(ph.min_green_s,
-                                                                         ph.ped_min_s)),
-                      "MaxGreen": _n(pt.green_s), "VehExt": "0", "Yellow": _n(pt.yellow_s),
-                      "AllRed": _n(pt.all_red_s), "Recall": "3",
-                      "MinSplit": _n(ph.min_split_s), "Start": _n(start),
-                      "End": _n((start + pt.split_s) % p.cycle_s), "LocalStart": _n(local),
-                      "ActGreen": _n(pt.green_s)}
+            values = {
+                "BRP": brp.get(pt.number, ""),
+                "MinGreen": _n(max(ph.min_green_s, ph.ped_min_s)),
+                "MaxGreen": _n(pt.green_s),
+                "VehExt": "0",
+                "Yellow": _n(pt.yellow_s),
+                "AllRed": _n(pt.all_red_s),
+                "Recall": "3",
+                "MinSplit": _n(ph.min_split_s),
+                "Start": _n(start),
+                "End": _n((start + pt.split_s) % p.cycle_s),
+                "LocalStart": _n(local),
+                "ActGreen": _n(pt.green_s),
+            }
             for r in _ROWS:
                 cols[r][i] = values[r]
         for r in _ROWS:

@@ -23,8 +23,16 @@ __all__ = ["plot_timespace"]
 _COLORS = {"G": "#2ca02c", "g": "#98df8a", "y": "#ffbf00", "r": "#d62728"}
 
 
-def _bar(ax: Any, network: Network, plan: NetworkPlan, sid: str, mid: str | None, y: float,
-         height: float, t_end: float) -> None:
+def _bar(
+    ax: Any,
+    network: Network,
+    plan: NetworkPlan,
+    sid: str,
+    mid: str | None,
+    y: float,
+    height: float,
+    t_end: float,
+) -> None:
     if mid is None:
         return
     isec = network.intersection(sid)
@@ -46,12 +54,17 @@ def _bar(ax: Any, network: Network, plan: NetworkPlan, sid: str, mid: str | None
         if b <= 0 or a >= t_end or b - a < 1e-9:
             continue
         state = movement_states(isec, p, 0.5 * (a + b)).get(mid, "r")
-        ax.broken_barh([(max(a, 0.0), min(b, t_end) - max(a, 0.0))], (y, height),
-                       facecolors=_COLORS.get(state, "#d62728"), linewidth=0)
+        ax.broken_barh(
+            [(max(a, 0.0), min(b, t_end) - max(a, 0.0))],
+            (y, height),
+            facecolors=_COLORS.get(state, "#d62728"),
+            linewidth=0,
+        )
 
 
-def _bands(ax: Any, network: Network, plan: NetworkPlan, corridor: Corridor, t_end: float,
-           outbound: bool) -> None:
+def _bands(
+    ax: Any, network: Network, plan: NetworkPlan, corridor: Corridor, t_end: float, outbound: bool
+) -> None:
     ids = corridor.signals
     pos = corridor.position_m
     n = len(ids)
@@ -71,14 +84,25 @@ def _bands(ax: Any, network: Network, plan: NetworkPlan, corridor: Corridor, t_e
                 t1 = p.offset_s + k * p.cycle_s + b
                 if t1 < 0 or t0 > t_end:
                     continue
-                ax.fill([t0, t1, t1 + travel, t0 + travel],
-                        [pos[i], pos[i], pos[j], pos[j]],
-                        color="#1f77b4" if outbound else "#9467bd", alpha=0.18, linewidth=0)
+                ax.fill(
+                    [t0, t1, t1 + travel, t0 + travel],
+                    [pos[i], pos[i], pos[j], pos[j]],
+                    color="#1f77b4" if outbound else "#9467bd",
+                    alpha=0.18,
+                    linewidth=0,
+                )
             k += 1
 
 
-def plot_timespace(network: Network, plan: NetworkPlan, corridor: Corridor, path: str | Path,
-                   *, cycles: float = 3.0, title: str | None = None) -> Path:
+def plot_timespace(
+    network: Network,
+    plan: NetworkPlan,
+    corridor: Corridor,
+    path: str | Path,
+    *,
+    cycles: float = 3.0,
+    title: str | None = None,
+) -> Path:
     """Draw the time-space diagram of ``plan`` along ``corridor`` into ``path`` (.png or .svg).
 
     Parameters
@@ -98,16 +122,20 @@ def plot_timespace(network: Network, plan: NetworkPlan, corridor: Corridor, path
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InputError("time-space diagrams need matplotlib: install signalbrain[plot]") \
-            from None
+        raise InputError("time-space diagrams need matplotlib: install signalbrain[plot]") from None
     t_end = cycles * max(plan[s].cycle_s for s in corridor.signals)
     span = max(corridor.position_m[-1], 1.0)
     height = span * 0.012
     fig, ax = plt.subplots(figsize=(11, 6.5))
     _bands(ax, network, plan, corridor, t_end, outbound=True)
     _bands(ax, network, plan, corridor, t_end, outbound=False)
-    for sid, y, om, im in zip(corridor.signals, corridor.position_m, corridor.out_movements,
-                              corridor.in_movements, strict=True):
+    for sid, y, om, im in zip(
+        corridor.signals,
+        corridor.position_m,
+        corridor.out_movements,
+        corridor.in_movements,
+        strict=True,
+    ):
         _bar(ax, network, plan, sid, om, y - height, height, t_end)
         _bar(ax, network, plan, sid, im, y, height, t_end)
     ax.set_yticks(list(corridor.position_m), list(corridor.signals))
@@ -115,8 +143,11 @@ def plot_timespace(network: Network, plan: NetworkPlan, corridor: Corridor, path
     ax.set_ylim(-span * 0.05, span * 1.05)
     ax.set_xlabel("time [s]")
     ax.set_ylabel("signal (distance along the corridor)")
-    ax.set_title(title or f"Time-space diagram, {len(corridor.signals)} signals "
-                          f"(blue: outbound band, purple: inbound band)")
+    ax.set_title(
+        title
+        or f"Time-space diagram, {len(corridor.signals)} signals "
+        f"(blue: outbound band, purple: inbound band)"
+    )
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     try:

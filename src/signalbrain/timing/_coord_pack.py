@@ -61,8 +61,9 @@ def _csr(keys: list[int], n: int) -> tuple[I32, I32]:
     k = np.asarray(keys, dtype=np.int64)
     order = np.argsort(k, kind="stable").astype(np.int32)
     indptr = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(k, minlength=n) if k.size else np.zeros(n, dtype=np.int64),
-              out=indptr[1:])
+    np.cumsum(
+        np.bincount(k, minlength=n) if k.size else np.zeros(n, dtype=np.int64), out=indptr[1:]
+    )
     return indptr, order
 
 
@@ -96,8 +97,11 @@ def pack_arcs(net: Network, max_travel_s: float = 180.0) -> ArcArrays:
             v = sig_of_node.get(current.to_node)
             if v is not None or travel > max_travel_s:
                 break
-            nxt = [x for x in out_links.get(current.to_node, ())
-                   if net.link(x).to_node != current.from_node]
+            nxt = [
+                x
+                for x in out_links.get(current.to_node, ())
+                if net.link(x).to_node != current.from_node
+            ]
             if len(nxt) != 1:
                 break
             current = net.link(nxt[0])
@@ -119,8 +123,15 @@ def pack_arcs(net: Network, max_travel_s: float = 180.0) -> ArcArrays:
     in_ptr, in_arcs = _csr(arc_v, n_sig)
     out_ptr, out_arcs = _csr(arc_u, n_sig)
     return ArcArrays(
-        arc_u=np.array(arc_u, dtype=np.int32), arc_v=np.array(arc_v, dtype=np.int32),
+        arc_u=np.array(arc_u, dtype=np.int32),
+        arc_v=np.array(arc_v, dtype=np.int32),
         arc_travel_s=np.array(arc_t, dtype=np.float64),
-        arc_link=np.array(arc_link, dtype=np.int32), arc_feed_indptr=f_ptr,
-        arc_feed=np.array([m for f in feed for m in f], dtype=np.int32), link_arc=link_arc,
-        sig_in_indptr=in_ptr, sig_in=in_arcs, sig_out_indptr=out_ptr, sig_out=out_arcs)
+        arc_link=np.array(arc_link, dtype=np.int32),
+        arc_feed_indptr=f_ptr,
+        arc_feed=np.array([m for f in feed for m in f], dtype=np.int32),
+        link_arc=link_arc,
+        sig_in_indptr=in_ptr,
+        sig_in=in_arcs,
+        sig_out_indptr=out_ptr,
+        sig_out=out_arcs,
+    )

@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs
 """numba kernels of the timing engine (``@njit(cache=True)``), on the arrays of
 :mod:`signalbrain.timing._pack` and :mod:`signalbrain.timing._coord_pack`.
 
@@ -46,7 +47,7 @@ def _perm_left_sat(opposing_vph: float, protected_sat_vph: float) -> float:  # p
 
 
 @njit(cache=True)
-def _fill(lost, w, lo, hi, total, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _fill(lost, w, lo, hi, total, out):  # pragma: no cover
     """Equisaturation with bounds: out_i = clip(lost_i + w_i lam, lo_i, hi_i), sum = total.
 
     Returns 1 if the upper bounds had to be exceeded to reach ``total``."""
@@ -113,8 +114,14 @@ def _fill(lost, w, lo, hi, total, out):  # type: ignore[no-untyped-def]  # pragm
 
 
 @njit(cache=True)
-def movement_sat_kernel(flows, heavy, sat_base, opp_indptr, opp_movements,  # type: ignore[no-untyped-def]
-                        out_sat):  # pragma: no cover
+def movement_sat_kernel(
+    flows,
+    heavy,
+    sat_base,
+    opp_indptr,
+    opp_movements,
+    out_sat,
+):  # pragma: no cover
     """Adjusted saturation flow per movement [veh/h]: heavy vehicles, and the gap-acceptance
     limit for movements with opposing flow (permitted-only lefts)."""
     for m in range(sat_base.size):
@@ -129,8 +136,17 @@ def movement_sat_kernel(flows, heavy, sat_base, opp_indptr, opp_movements,  # ty
 
 
 @njit(cache=True)
-def phase_ratio_kernel(flows, heavy, sat, phase_entry_indptr, entry_movement, entry_link,  # type: ignore[no-untyped-def]
-                       entry_share, link_cap, out_y):  # pragma: no cover
+def phase_ratio_kernel(
+    flows,
+    heavy,
+    sat,
+    phase_entry_indptr,
+    entry_movement,
+    entry_link,
+    entry_share,
+    link_cap,
+    out_y,
+):  # pragma: no cover
     """Critical flow ratio per phase: per approach link, the larger of the highest movement
     ratio v/s and the approach's total flow over its all-lane saturation flow."""
     for p in range(out_y.size):
@@ -156,9 +172,23 @@ def phase_ratio_kernel(flows, heavy, sat, phase_entry_indptr, entry_movement, en
 
 
 @njit(cache=True)
-def isolated_kernel(y_phase, isec_group_indptr, group_seg_indptr, seg_slot_indptr, slot_phase,  # type: ignore[no-untyped-def]
-                    phase_lo, phase_hi, phase_lost, cycle_min, cycle_max, cycle_fixed,
-                    out_cycle, out_split, out_xc, out_flags):  # pragma: no cover
+def isolated_kernel(
+    y_phase,
+    isec_group_indptr,
+    group_seg_indptr,
+    seg_slot_indptr,
+    slot_phase,
+    phase_lo,
+    phase_hi,
+    phase_lost,
+    cycle_min,
+    cycle_max,
+    cycle_fixed,
+    out_cycle,
+    out_split,
+    out_xc,
+    out_flags,
+):  # pragma: no cover
     """Webster cycle and equisaturation splits with min/max bounds, ring-barrier aware.
 
     ``cycle_fixed[s]`` forces the cycle of intersection ``s`` (NaN: choose by Webster)."""

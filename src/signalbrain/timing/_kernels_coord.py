@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs
 """numba kernels of the platoon-progression (TRANSYT-style) model, on CSR arrays.
 
 Time is discretised into ``N`` steps per coordination-group cycle (``dt = C_group / N`` per
@@ -32,7 +33,7 @@ __all__ = [
 
 
 @njit(cache=True)
-def _add_window(row, a, b, dt, n):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _add_window(row, a, b, dt, n):  # pragma: no cover
     """Add the coverage of the cyclic window [a, b) [s] to the steps of ``row``."""
     period = dt * n
     length = b - a
@@ -55,10 +56,24 @@ def _add_window(row, a, b, dt, n):  # type: ignore[no-untyped-def]  # pragma: no
 
 
 @njit(cache=True)
-def green_mask_kernel(split, green, clear, isec_group_indptr, group_seg_indptr,  # type: ignore[no-untyped-def]
-                      seg_slot_indptr, slot_phase, mp_indptr, mp_phase, mp_carry,
-                      movement_isec, isec_cycle, isec_group_cycle, start_lost_s, extension_s,
-                      out_mask):  # pragma: no cover
+def green_mask_kernel(
+    split,
+    green,
+    clear,
+    isec_group_indptr,
+    group_seg_indptr,
+    seg_slot_indptr,
+    slot_phase,
+    mp_indptr,
+    mp_phase,
+    mp_carry,
+    movement_isec,
+    isec_cycle,
+    isec_group_cycle,
+    start_lost_s,
+    extension_s,
+    out_mask,
+):  # pragma: no cover
     """Share of each step that each movement has effective green, in its signal's local time."""
     n_mov, n = out_mask.shape
     starts = np.zeros(split.size)
@@ -97,7 +112,7 @@ def green_mask_kernel(split, green, clear, isec_group_indptr, group_seg_indptr, 
 
 
 @njit(cache=True)
-def _red_start(mask):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _red_start(mask):  # pragma: no cover
     """First step of the longest stretch without full green (where a queue starts to form)."""
     n = mask.size
     best = 0
@@ -115,7 +130,7 @@ def _red_start(mask):  # type: ignore[no-untyped-def]  # pragma: no cover
 
 
 @njit(cache=True)
-def _queue(arr, cap, start, dep, record):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _queue(arr, cap, start, dep, record):  # pragma: no cover
     """Cyclic point queue from ``start`` (the red start, queue taken as empty there); a second
     cycle runs only if the queue does not clear. Returns (queue-steps, stops) of the last cycle.
 
@@ -149,14 +164,14 @@ def _queue(arr, cap, start, dep, record):  # type: ignore[no-untyped-def]  # pra
 
 
 @njit(cache=True)
-def red_start_kernel(mask, out_start):  # type: ignore[no-untyped-def]  # pragma: no cover
+def red_start_kernel(mask, out_start):  # pragma: no cover
     """Per movement, the step where its longest red (not fully green) stretch begins."""
     for m in range(mask.shape[0]):
         out_start[m] = _red_start(mask[m])
 
 
 @njit(cache=True)
-def queue_kernel(arrivals, cap, red_start, out_dep, out_delay_steps, out_stops):  # type: ignore[no-untyped-def]  # pragma: no cover
+def queue_kernel(arrivals, cap, red_start, out_dep, out_delay_steps, out_stops):  # pragma: no cover
     """Departures (veh/step), queue-steps and stops per cycle of every movement; ``cap`` is
     the discharge capacity per step [veh] (saturation flow x effective green share)."""
     for m in range(arrivals.shape[0]):
@@ -166,8 +181,15 @@ def queue_kernel(arrivals, cap, red_start, out_dep, out_delay_steps, out_stops):
 
 
 @njit(cache=True)
-def arc_profile_kernel(dep, arc_feed_indptr, arc_feed, arc_travel_steps, alpha, beta,  # type: ignore[no-untyped-def]
-                       out_prof):  # pragma: no cover
+def arc_profile_kernel(
+    dep,
+    arc_feed_indptr,
+    arc_feed,
+    arc_travel_steps,
+    alpha,
+    beta,
+    out_prof,
+):  # pragma: no cover
     """Dispersed platoon arriving at each arc's downstream stop line (upstream local time)."""
     n_arc, n = out_prof.shape
     up = np.zeros(n)
@@ -195,7 +217,9 @@ def arc_profile_kernel(dep, arc_feed_indptr, arc_feed, arc_travel_steps, alpha, 
 
 
 @njit(cache=True)
-def _approach(a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _approach(
+    a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov
+):  # pragma: no cover
     """Scale of the platoon and uniform extra [veh/step] of an arc's approach."""
     link = arc_link[a]
     q_v = 0.0
@@ -217,16 +241,27 @@ def _approach(a, prof, arc_link, link_down_indptr, link_down_movements, flows, d
 
 
 @njit(cache=True)
-def arc_table_kernel(prof, arc_link, link_down_indptr, link_down_movements, flows, cap,  # type: ignore[no-untyped-def]
-                     red_start, dt_mov, stop_penalty_s, out_table):  # pragma: no cover
+def arc_table_kernel(
+    prof,
+    arc_link,
+    link_down_indptr,
+    link_down_movements,
+    flows,
+    cap,
+    red_start,
+    dt_mov,
+    stop_penalty_s,
+    out_table,
+):  # pragma: no cover
     """PI [veh s per cycle] of each arc's downstream movements for every relative offset."""
     n_arc, n = out_table.shape
     arr = np.zeros(n)
     dummy = np.zeros(n)
     base = np.zeros(2 * n)
     for a in range(n_arc):
-        q_v, scale, extra = _approach(a, prof, arc_link, link_down_indptr, link_down_movements,
-                                      flows, dt_mov)
+        q_v, scale, extra = _approach(
+            a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov
+        )
         for i in range(n):
             base[i] = scale * prof[a, i] + extra
             base[i + n] = base[i]
@@ -247,9 +282,20 @@ def arc_table_kernel(prof, arc_link, link_down_indptr, link_down_movements, flow
 
 
 @njit(cache=True)
-def arrivals_kernel(prof, offsets, arc_u, arc_v, link_arc, arc_link, link_down_indptr,  # type: ignore[no-untyped-def]
-                    link_down_movements, movement_from_link, flows, dt_mov,
-                    out_arr):  # pragma: no cover
+def arrivals_kernel(
+    prof,
+    offsets,
+    arc_u,
+    arc_v,
+    link_arc,
+    arc_link,
+    link_down_indptr,
+    link_down_movements,
+    movement_from_link,
+    flows,
+    dt_mov,
+    out_arr,
+):  # pragma: no cover
     """Arrival profile of every movement (its signal's local time) given offsets [steps]."""
     n_mov, n = out_arr.shape
     for m in range(n_mov):
@@ -260,8 +306,9 @@ def arrivals_kernel(prof, offsets, arc_u, arc_v, link_arc, arc_link, link_down_i
             for i in range(n):
                 out_arr[m, i] = u
             continue
-        q_v, scale, extra = _approach(a, prof, arc_link, link_down_indptr, link_down_movements,
-                                      flows, dt_mov)
+        q_v, scale, extra = _approach(
+            a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov
+        )
         share = flows[m] / q_v if q_v > 0.0 else 0.0
         delta = (offsets[arc_v[a]] - offsets[arc_u[a]]) % n
         for i in range(n):
@@ -269,8 +316,19 @@ def arrivals_kernel(prof, offsets, arc_u, arc_v, link_arc, arc_link, link_down_i
 
 
 @njit(cache=True)
-def _signal_cost(s, o, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in, sig_out_indptr,  # type: ignore[no-untyped-def]
-                 sig_out, placed):  # pragma: no cover
+def _signal_cost(
+    s,
+    o,
+    offsets,
+    table,
+    arc_u,
+    arc_v,
+    sig_in_indptr,
+    sig_in,
+    sig_out_indptr,
+    sig_out,
+    placed,
+):  # pragma: no cover
     n = table.shape[1]
     c = 0.0
     for k in range(sig_in_indptr[s], sig_in_indptr[s + 1]):
@@ -287,8 +345,20 @@ def _signal_cost(s, o, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in, sig_
 
 
 @njit(cache=True)
-def offset_search_kernel(table, arc_u, arc_v, sig_in_indptr, sig_in, sig_out_indptr, sig_out,  # type: ignore[no-untyped-def]
-                         period, order, offsets, greedy, max_sweeps):  # pragma: no cover
+def offset_search_kernel(
+    table,
+    arc_u,
+    arc_v,
+    sig_in_indptr,
+    sig_in,
+    sig_out_indptr,
+    sig_out,
+    period,
+    order,
+    offsets,
+    greedy,
+    max_sweeps,
+):  # pragma: no cover
     """Offsets [steps] minimising the sum of arc tables: greedy placement in ``order`` (when
     ``greedy``), then coordinate descent sweeps until no signal improves. Returns sweeps run."""
     n_sig = offsets.size
@@ -299,8 +369,19 @@ def offset_search_kernel(table, arc_u, arc_v, sig_in_indptr, sig_in, sig_out_ind
             best = 0
             best_c = np.inf
             for o in range(period[s]):
-                c = _signal_cost(s, o, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in,
-                                 sig_out_indptr, sig_out, placed)
+                c = _signal_cost(
+                    s,
+                    o,
+                    offsets,
+                    table,
+                    arc_u,
+                    arc_v,
+                    sig_in_indptr,
+                    sig_in,
+                    sig_out_indptr,
+                    sig_out,
+                    placed,
+                )
                 if c < best_c - 1e-12:
                     best_c = c
                     best = o
@@ -320,11 +401,33 @@ def offset_search_kernel(table, arc_u, arc_v, sig_in_indptr, sig_in, sig_out_ind
             dirty[s] = False
             cur = offsets[s]
             best = cur
-            best_c = _signal_cost(s, cur, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in,
-                                  sig_out_indptr, sig_out, placed)
+            best_c = _signal_cost(
+                s,
+                cur,
+                offsets,
+                table,
+                arc_u,
+                arc_v,
+                sig_in_indptr,
+                sig_in,
+                sig_out_indptr,
+                sig_out,
+                placed,
+            )
             for o in range(period[s]):
-                c = _signal_cost(s, o, offsets, table, arc_u, arc_v, sig_in_indptr, sig_in,
-                                 sig_out_indptr, sig_out, placed)
+                c = _signal_cost(
+                    s,
+                    o,
+                    offsets,
+                    table,
+                    arc_u,
+                    arc_v,
+                    sig_in_indptr,
+                    sig_in,
+                    sig_out_indptr,
+                    sig_out,
+                    placed,
+                )
                 if c < best_c - 1e-9:
                     best_c = c
                     best = o

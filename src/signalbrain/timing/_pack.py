@@ -94,8 +94,9 @@ def _sequence(isec: Intersection) -> tuple[list[list[list[int]]], dict[int, int]
     return groups, nxt
 
 
-def pack_timing(net: Network, *, lost_startup_s: float = 2.0,
-                extension_s: float = 2.0) -> TimingArrays:
+def pack_timing(
+    net: Network, *, lost_startup_s: float = 2.0, extension_s: float = 2.0
+) -> TimingArrays:
     """Pack ``net`` for the timing kernels.
 
     Parameters
@@ -163,8 +164,9 @@ def pack_timing(net: Network, *, lost_startup_s: float = 2.0,
                         for other in ph.protected:
                             if pair(mid, other) in permissive:  # permissive implies conflict
                                 opp[mpos[mid]].append(mpos[other])
-                    entries.append((mpos[mid], link_pos[mv.from_link], 1.0 / perm_count[mid],
-                                    int(left)))
+                    entries.append(
+                        (mpos[mid], link_pos[mv.from_link], 1.0 / perm_count[mid], int(left))
+                    )
             entries.sort(key=lambda e: e[1])
             for mi, li, share, perm in entries:
                 e_mv.append(mi)
@@ -182,14 +184,18 @@ def pack_timing(net: Network, *, lost_startup_s: float = 2.0,
     np.cumsum([len(o) for o in mp], out=mp_ptr[1:])
     flat_mp = [t for lst in mp for t in lst]
     return TimingArrays(
-        net=arr, intersection_ids=arr.intersection_ids, movement_ids=arr.movement_ids,
+        net=arr,
+        intersection_ids=arr.intersection_ids,
+        movement_ids=arr.movement_ids,
         isec_group_indptr=np.array(g_ptr, dtype=np.int32),
         group_seg_indptr=np.array(s_ptr, dtype=np.int32),
         seg_slot_indptr=np.array(sl_ptr, dtype=np.int32),
         slot_phase=np.array(slot_phase, dtype=np.int32),
         phase_next=phase_next,
-        phase_lo_s=np.ascontiguousarray(lo), phase_hi_s=np.ascontiguousarray(hi),
-        phase_clear_s=np.ascontiguousarray(clear), phase_lost_s=np.ascontiguousarray(lost),
+        phase_lo_s=np.ascontiguousarray(lo),
+        phase_hi_s=np.ascontiguousarray(hi),
+        phase_clear_s=np.ascontiguousarray(clear),
+        phase_lost_s=np.ascontiguousarray(lost),
         isec_cycle_min_s=np.array([s.cycle_min_s for s in net.intersections], dtype=np.float64),
         isec_cycle_max_s=np.array([s.cycle_max_s for s in net.intersections], dtype=np.float64),
         phase_entry_indptr=np.array(e_ptr, dtype=np.int32),

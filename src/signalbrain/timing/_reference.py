@@ -23,8 +23,12 @@ from signalbrain.timing._kernels import (
 )
 from signalbrain.timing._pack import TimingArrays
 
-__all__ = ["fill_reference", "isolated_reference", "movement_sat_reference",
-           "phase_ratio_reference"]
+__all__ = [
+    "fill_reference",
+    "isolated_reference",
+    "movement_sat_reference",
+    "phase_ratio_reference",
+]
 
 F64 = npt.NDArray[np.float64]
 
@@ -54,7 +58,7 @@ def movement_sat_reference(ta: TimingArrays, flows: F64, heavy: F64) -> F64:
     """Adjusted saturation flow per movement [veh/h]."""
     out = ta.movement_sat_base_vph / (1.0 + heavy)
     for m in range(out.size):
-        opp = ta.opp_movements[ta.opp_indptr[m]:ta.opp_indptr[m + 1]]
+        opp = ta.opp_movements[ta.opp_indptr[m] : ta.opp_indptr[m + 1]]
         if opp.size:
             out[m] = permitted_left_sat_vph(float(flows[opp].sum()), float(out[m]))
     return out
@@ -76,8 +80,9 @@ def phase_ratio_reference(ta: TimingArrays, flows: F64, heavy: F64, sat: F64) ->
     return y
 
 
-def isolated_reference(ta: TimingArrays, y_phase: F64, cycle_fixed: F64
-                       ) -> tuple[F64, F64, F64, npt.NDArray[np.int64]]:
+def isolated_reference(
+    ta: TimingArrays, y_phase: F64, cycle_fixed: F64
+) -> tuple[F64, F64, F64, npt.NDArray[np.int64]]:
     """Cycle, split per phase, critical v/c and flags per intersection."""
     n = ta.n_intersections
     cycle = np.zeros(n)
@@ -86,9 +91,13 @@ def isolated_reference(ta: TimingArrays, y_phase: F64, cycle_fixed: F64
     flags = np.zeros(n, dtype=np.int64)
     for s in range(n):
         groups = range(ta.isec_group_indptr[s], ta.isec_group_indptr[s + 1])
-        segs_of = [[ta.slot_phase[ta.seg_slot_indptr[sg]:ta.seg_slot_indptr[sg + 1]]
-                    for sg in range(ta.group_seg_indptr[g], ta.group_seg_indptr[g + 1])]
-                   for g in groups]
+        segs_of = [
+            [
+                ta.slot_phase[ta.seg_slot_indptr[sg] : ta.seg_slot_indptr[sg + 1]]
+                for sg in range(ta.group_seg_indptr[g], ta.group_seg_indptr[g + 1])
+            ]
+            for g in groups
+        ]
         f = 0
         g_lo, g_hi, g_w, g_lost = [], [], [], []
         for segs in segs_of:
@@ -97,8 +106,9 @@ def isolated_reference(ta: TimingArrays, y_phase: F64, cycle_fixed: F64
             if hi < lo:
                 hi = lo
                 f |= FLAG_MAX_GREEN
-            crit = max(segs, key=lambda ph: (float(y_phase[ph].sum()),
-                                             float(ta.phase_lost_s[ph].sum())))
+            crit = max(
+                segs, key=lambda ph: (float(y_phase[ph].sum()), float(ta.phase_lost_s[ph].sum()))
+            )
             g_lo.append(lo)
             g_hi.append(hi)
             g_w.append(float(y_phase[crit].sum()))
@@ -123,14 +133,16 @@ def isolated_reference(ta: TimingArrays, y_phase: F64, cycle_fixed: F64
                 if cyc < ta.isec_cycle_min_s[s]:
                     f |= FLAG_SHORT_CYCLE
         g_weight = np.maximum(np.array(g_w), WEIGHT_EPS)
-        lengths, broke = fill_reference(np.array(g_lost), g_weight, np.array(g_lo),
-                                        np.array(g_hi), cyc)
+        lengths, broke = fill_reference(
+            np.array(g_lost), g_weight, np.array(g_lo), np.array(g_hi), cyc
+        )
         f |= FLAG_MAX_GREEN if broke else 0
         for segs, length in zip(segs_of, lengths, strict=True):
             for ph in segs:
                 weight = np.maximum(y_phase[ph], WEIGHT_EPS)
-                out, broke = fill_reference(ta.phase_lost_s[ph], weight, ta.phase_lo_s[ph],
-                                            ta.phase_hi_s[ph], float(length))
+                out, broke = fill_reference(
+                    ta.phase_lost_s[ph], weight, ta.phase_lo_s[ph], ta.phase_hi_s[ph], float(length)
+                )
                 f |= FLAG_MAX_GREEN if broke else 0
                 split[ph] = out
         xc[s] = Y * cyc / (cyc - L) if cyc > L else math.inf

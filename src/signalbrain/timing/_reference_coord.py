@@ -42,9 +42,16 @@ def _coverage(a: float, b: float, dt: float, n: int) -> F64:
     return out
 
 
-def green_mask_reference(ta: TimingArrays, split: F64, green: F64, cycle: F64,
-                         group_cycle: F64, n: int, start_lost_s: float,
-                         extension_s: float) -> F64:
+def green_mask_reference(
+    ta: TimingArrays,
+    split: F64,
+    green: F64,
+    cycle: F64,
+    group_cycle: F64,
+    n: int,
+    start_lost_s: float,
+    extension_s: float,
+) -> F64:
     """Effective-green share per movement and step (signal local time)."""
     starts = np.zeros(split.size)
     for s in range(ta.n_intersections):
@@ -52,7 +59,7 @@ def green_mask_reference(ta: TimingArrays, split: F64, green: F64, cycle: F64,
         for g in range(ta.isec_group_indptr[s], ta.isec_group_indptr[s + 1]):
             glen = 0.0
             for sg in range(ta.group_seg_indptr[g], ta.group_seg_indptr[g + 1]):
-                phases = ta.slot_phase[ta.seg_slot_indptr[sg]:ta.seg_slot_indptr[sg + 1]]
+                phases = ta.slot_phase[ta.seg_slot_indptr[sg] : ta.seg_slot_indptr[sg + 1]]
                 cum = np.concatenate([[0.0], np.cumsum(split[phases])])
                 starts[phases] = t0 + cum[:-1]
                 glen = max(glen, float(cum[-1]))
@@ -66,8 +73,11 @@ def green_mask_reference(ta: TimingArrays, split: F64, green: F64, cycle: F64,
         for k in range(ta.mp_indptr[m], ta.mp_indptr[m + 1]):
             p = ta.mp_phase[k]
             a = starts[p] + start_lost_s
-            b = (starts[p] + split[p] + start_lost_s if ta.mp_carry[k]
-                 else starts[p] + green[p] + min(extension_s, ta.phase_clear_s[p]))
+            b = (
+                starts[p] + split[p] + start_lost_s
+                if ta.mp_carry[k]
+                else starts[p] + green[p] + min(extension_s, ta.phase_clear_s[p])
+            )
             for r in range(reps):
                 mask[m] += _coverage(a + r * c, b + r * c, cg / n, n)
     return np.minimum(mask, 1.0)
@@ -116,13 +126,14 @@ def queue_reference(arrivals: F64, cap: F64, red_start: I64) -> tuple[F64, F64, 
     return dep, qsum, stops
 
 
-def arc_profile_reference(dep: F64, arcs: ArcArrays, travel_steps: F64, alpha: float,
-                          beta: float) -> F64:
+def arc_profile_reference(
+    dep: F64, arcs: ArcArrays, travel_steps: F64, alpha: float, beta: float
+) -> F64:
     """Robertson-dispersed platoon of every arc."""
     n = dep.shape[1]
     out = np.zeros((arcs.n_arcs, n))
     for a in range(arcs.n_arcs):
-        feed = arcs.arc_feed[arcs.arc_feed_indptr[a]:arcs.arc_feed_indptr[a + 1]]
+        feed = arcs.arc_feed[arcs.arc_feed_indptr[a] : arcs.arc_feed_indptr[a + 1]]
         up = dep[feed].sum(axis=0)
         big_t = beta * travel_steps[a]
         f = 1.0 / (1.0 + alpha * big_t)
@@ -136,11 +147,12 @@ def arc_profile_reference(dep: F64, arcs: ArcArrays, travel_steps: F64, alpha: f
     return out
 
 
-def _approach(ta: TimingArrays, a: int, prof: F64, arcs: ArcArrays, flows: F64,
-              dt_mov: F64) -> tuple[npt.NDArray[np.int32], float, float, float]:
+def _approach(
+    ta: TimingArrays, a: int, prof: F64, arcs: ArcArrays, flows: F64, dt_mov: F64
+) -> tuple[npt.NDArray[np.int32], float, float, float]:
     link = arcs.arc_link[a]
     net = ta.net
-    movers = net.link_down_movements[net.link_down_indptr[link]:net.link_down_indptr[link + 1]]
+    movers = net.link_down_movements[net.link_down_indptr[link] : net.link_down_indptr[link + 1]]
     if movers.size == 0:
         return movers, 0.0, 0.0, 0.0
     n = prof.shape[1]
@@ -151,8 +163,16 @@ def _approach(ta: TimingArrays, a: int, prof: F64, arcs: ArcArrays, flows: F64,
     return movers, q_v, scale, max(0.0, per_cycle - up_total) / n
 
 
-def arc_table_reference(ta: TimingArrays, arcs: ArcArrays, prof: F64, flows: F64, cap: F64,
-                        red_start: I64, dt_mov: F64, stop_penalty_s: float) -> F64:
+def arc_table_reference(
+    ta: TimingArrays,
+    arcs: ArcArrays,
+    prof: F64,
+    flows: F64,
+    cap: F64,
+    red_start: I64,
+    dt_mov: F64,
+    stop_penalty_s: float,
+) -> F64:
     """PI of each arc's downstream movements for every relative offset."""
     n = prof.shape[1]
     table = np.zeros((arcs.n_arcs, n))
@@ -167,14 +187,16 @@ def arc_table_reference(ta: TimingArrays, arcs: ArcArrays, prof: F64, flows: F64
                 share = flows[m] / q_v
                 if share <= 0:
                     continue
-                _, qs, st = queue_reference((share * shifted)[None, :], cap[m][None, :],
-                                            red_start[m:m + 1])
+                _, qs, st = queue_reference(
+                    (share * shifted)[None, :], cap[m][None, :], red_start[m : m + 1]
+                )
                 table[a, delta] += qs[0] * dt_mov[m] + stop_penalty_s * st[0]
     return table
 
 
-def arrivals_reference(ta: TimingArrays, arcs: ArcArrays, prof: F64, offsets: I64, flows: F64,
-                       dt_mov: F64) -> F64:
+def arrivals_reference(
+    ta: TimingArrays, arcs: ArcArrays, prof: F64, offsets: I64, flows: F64, dt_mov: F64
+) -> F64:
     """Arrival profile of every movement given offsets [steps]."""
     n = prof.shape[1]
     out = np.repeat((flows * dt_mov / 3600.0)[:, None], n, axis=1)
@@ -190,8 +212,15 @@ def arrivals_reference(ta: TimingArrays, arcs: ArcArrays, prof: F64, offsets: I6
     return out
 
 
-def offset_search_reference(table: F64, arcs: ArcArrays, period: I64, order: npt.NDArray[np.int32],
-                            offsets: I64, greedy: bool, max_sweeps: int) -> int:
+def offset_search_reference(
+    table: F64,
+    arcs: ArcArrays,
+    period: I64,
+    order: npt.NDArray[np.int32],
+    offsets: I64,
+    greedy: bool,
+    max_sweeps: int,
+) -> int:
     """Greedy placement then coordinate descent (see the kernel); updates ``offsets``."""
     n = table.shape[1]
     n_sig = offsets.size
@@ -200,11 +229,11 @@ def offset_search_reference(table: F64, arcs: ArcArrays, period: I64, order: npt
     def costs(s: int) -> F64:
         cand = np.arange(period[s])
         c = np.zeros(cand.size)
-        for a in arcs.sig_in[arcs.sig_in_indptr[s]:arcs.sig_in_indptr[s + 1]]:
+        for a in arcs.sig_in[arcs.sig_in_indptr[s] : arcs.sig_in_indptr[s + 1]]:
             u = arcs.arc_u[a]
             if placed[u]:
                 c += table[a, (cand - offsets[u]) % n]
-        for a in arcs.sig_out[arcs.sig_out_indptr[s]:arcs.sig_out_indptr[s + 1]]:
+        for a in arcs.sig_out[arcs.sig_out_indptr[s] : arcs.sig_out_indptr[s + 1]]:
             v = arcs.arc_v[a]
             if placed[v]:
                 c += table[a, (offsets[v] - cand) % n]
@@ -238,10 +267,12 @@ def offset_search_reference(table: F64, arcs: ArcArrays, period: I64, order: npt
             if best != cur:
                 offsets[s] = best
                 changed = True
-                dirty[arcs.arc_u[arcs.sig_in[arcs.sig_in_indptr[s]:arcs.sig_in_indptr[s + 1]]]] \
-                    = True
-                dirty[arcs.arc_v[arcs.sig_out[arcs.sig_out_indptr[s]:
-                                              arcs.sig_out_indptr[s + 1]]]] = True
+                dirty[
+                    arcs.arc_u[arcs.sig_in[arcs.sig_in_indptr[s] : arcs.sig_in_indptr[s + 1]]]
+                ] = True
+                dirty[
+                    arcs.arc_v[arcs.sig_out[arcs.sig_out_indptr[s] : arcs.sig_out_indptr[s + 1]]]
+                ] = True
         if not changed:
             break
     return sweeps

@@ -107,9 +107,16 @@ class Coordinator:
         Signals further apart than this free-flow time are not coordinated with each other.
     """
 
-    def __init__(self, network: Network, *, steps: int = 50, stop_penalty_s: float = 10.0,
-                 max_travel_s: float = 180.0, solver: IsolatedSolver | None = None,
-                 arcs: ArcArrays | None = None) -> None:
+    def __init__(
+        self,
+        network: Network,
+        *,
+        steps: int = 50,
+        stop_penalty_s: float = 10.0,
+        max_travel_s: float = 180.0,
+        solver: IsolatedSolver | None = None,
+        arcs: ArcArrays | None = None,
+    ) -> None:
         if steps < 4 or steps % 2:
             raise InputError(f"steps = {steps}: must be an even number >= 4")
         self.network = network
@@ -164,17 +171,32 @@ class Coordinator:
         arr = ta.net
         n = self.steps
         mask = np.zeros((len(ta.movement_ids), n))
-        green_mask_kernel(split.split_s, split.green_s, ta.phase_clear_s, ta.isec_group_indptr,
-                          ta.group_seg_indptr, ta.seg_slot_indptr, ta.slot_phase, ta.mp_indptr,
-                          ta.mp_phase, ta.mp_carry, arr.movement_intersection, split.cycle_s,
-                          group_cycle, START_LOST_S, EXTENSION_S, mask)
+        green_mask_kernel(
+            split.split_s,
+            split.green_s,
+            ta.phase_clear_s,
+            ta.isec_group_indptr,
+            ta.group_seg_indptr,
+            ta.seg_slot_indptr,
+            ta.slot_phase,
+            ta.mp_indptr,
+            ta.mp_phase,
+            ta.mp_carry,
+            arr.movement_intersection,
+            split.cycle_s,
+            group_cycle,
+            START_LOST_S,
+            EXTENSION_S,
+            mask,
+        )
         dt_sig = group_cycle / n
         dt_mov = np.ascontiguousarray(dt_sig[arr.movement_intersection])
         cap = np.ascontiguousarray(mask * (split.sat_vph * dt_mov / 3600.0)[:, None])
         red = np.zeros(mask.shape[0], dtype=np.int64)
         red_start_kernel(mask, red)
-        travel_steps = self.arcs.arc_travel_s / dt_sig[self.arcs.arc_v] if self.arcs.n_arcs \
-            else np.zeros(0)
+        travel_steps = (
+            self.arcs.arc_travel_s / dt_sig[self.arcs.arc_v] if self.arcs.n_arcs else np.zeros(0)
+        )
         return _Model(cap, red, dt_mov, np.ascontiguousarray(travel_steps))
 
     def _profiles(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64]:
@@ -184,31 +206,55 @@ class Coordinator:
         st = np.zeros(n_mov)
         queue_kernel(arrivals, model.cap, model.red_start, dep, qs, st)
         prof = np.zeros((self.arcs.n_arcs, self.steps))
-        arc_profile_kernel(dep, self.arcs.arc_feed_indptr, self.arcs.arc_feed,
-                           model.travel_steps, ALPHA, BETA, prof)
+        arc_profile_kernel(
+            dep,
+            self.arcs.arc_feed_indptr,
+            self.arcs.arc_feed,
+            model.travel_steps,
+            ALPHA,
+            BETA,
+            prof,
+        )
         return prof, qs, st
 
-    def _arrivals(self, prof: F64, offsets: npt.NDArray[np.int64], flows: F64,
-                  dt_mov: F64) -> F64:
+    def _arrivals(self, prof: F64, offsets: npt.NDArray[np.int64], flows: F64, dt_mov: F64) -> F64:
         arr = self.solver.arrays.net
         out = np.zeros((flows.size, self.steps))
-        arrivals_kernel(prof, offsets, self.arcs.arc_u, self.arcs.arc_v, self.arcs.link_arc,
-                        self.arcs.arc_link, arr.link_down_indptr, arr.link_down_movements,
-                        arr.movement_from_link, flows, dt_mov, out)
+        arrivals_kernel(
+            prof,
+            offsets,
+            self.arcs.arc_u,
+            self.arcs.arc_v,
+            self.arcs.link_arc,
+            self.arcs.arc_link,
+            arr.link_down_indptr,
+            arr.link_down_movements,
+            arr.movement_from_link,
+            flows,
+            dt_mov,
+            out,
+        )
         return out
 
-    def evaluate(self, split: SplitResult, group_cycle: F64, flows: F64,
-                 offsets_steps: npt.NDArray[np.int64], passes: int = 2
-                 ) -> tuple[float, float, float]:
+    def evaluate(
+        self,
+        split: SplitResult,
+        group_cycle: F64,
+        flows: F64,
+        offsets_steps: npt.NDArray[np.int64],
+        passes: int = 2,
+    ) -> tuple[float, float, float]:
         """Model PI, delay [veh h/h] and stops [1/h] of a plan with offsets in steps."""
         return self._evaluate(self._model(split, group_cycle), flows, offsets_steps, passes)
 
     def _uniform(self, flows: F64, model: _Model) -> F64:
-        return np.ascontiguousarray(np.repeat((flows * model.dt_mov / 3600.0)[:, None],
-                                              self.steps, axis=1))
+        return np.ascontiguousarray(
+            np.repeat((flows * model.dt_mov / 3600.0)[:, None], self.steps, axis=1)
+        )
 
-    def _evaluate(self, model: _Model, flows: F64, offsets: npt.NDArray[np.int64],
-                  passes: int) -> tuple[float, float, float]:
+    def _evaluate(
+        self, model: _Model, flows: F64, offsets: npt.NDArray[np.int64], passes: int
+    ) -> tuple[float, float, float]:
         arrivals = self._uniform(flows, model)
         for _ in range(passes):
             prof, _qs, _st = self._profiles(arrivals, model)
@@ -220,8 +266,15 @@ class Coordinator:
         return delay + self.stop_penalty_s * stops / 3600.0, delay, stops
 
     # -- solve ----------------------------------------------------------------------------------
-    def solve(self, flows_vph: F64, heavy: F64 | None = None, *, cycle_s: float | None = None,
-              iterations: int = 1, max_sweeps: int = 30) -> CoordinationResult:
+    def solve(
+        self,
+        flows_vph: F64,
+        heavy: F64 | None = None,
+        *,
+        cycle_s: float | None = None,
+        iterations: int = 1,
+        max_sweeps: int = 30,
+    ) -> CoordinationResult:
         """Common cycles, splits and offsets for flows in movement order."""
         free = self.solver.solve(flows_vph, heavy)
         own, group_cycle = self.cycles(free, cycle_s)
@@ -253,31 +306,62 @@ class Coordinator:
         for it in range(iterations):
             prof, _qs, _st = self._profiles(arrivals, model)
             table = np.zeros((a.n_arcs, self.steps))
-            arc_table_kernel(prof, a.arc_link, net_arr.link_down_indptr,
-                             net_arr.link_down_movements, flows, model.cap, model.red_start,
-                             model.dt_mov, self.stop_penalty_s, table)
-            sweeps += int(offset_search_kernel(table, a.arc_u, a.arc_v, a.sig_in_indptr, a.sig_in,
-                                               a.sig_out_indptr, a.sig_out, period, self.order,
-                                               offsets, it == 0, max_sweeps))
+            arc_table_kernel(
+                prof,
+                a.arc_link,
+                net_arr.link_down_indptr,
+                net_arr.link_down_movements,
+                flows,
+                model.cap,
+                model.red_start,
+                model.dt_mov,
+                self.stop_penalty_s,
+                table,
+            )
+            sweeps += int(
+                offset_search_kernel(
+                    table,
+                    a.arc_u,
+                    a.arc_v,
+                    a.sig_in_indptr,
+                    a.sig_in,
+                    a.sig_out_indptr,
+                    a.sig_out,
+                    period,
+                    self.order,
+                    offsets,
+                    it == 0,
+                    max_sweeps,
+                )
+            )
             arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
         pi, delay, stops = self._evaluate(model, flows, offsets, 1)
         if pi > pi_start:  # never worse than the uncoordinated start
             offsets[:] = 0
             pi, delay, stops = self._evaluate(model, flows, offsets, 1)
-        offset_s = (offsets * (group_cycle / self.steps)) % split.cycle_s if n_sig else \
-            np.zeros(0)
-        return CoordinationResult(split, self.group, group_cycle, offset_s, pi_start, pi, delay,
-                                  stops, sweeps)
+        offset_s = (offsets * (group_cycle / self.steps)) % split.cycle_s if n_sig else np.zeros(0)
+        return CoordinationResult(
+            split, self.group, group_cycle, offset_s, pi_start, pi, delay, stops, sweeps
+        )
 
     def plans(self, result: CoordinationResult, notes: tuple[str, ...] = ()) -> NetworkPlan:
         """:class:`NetworkPlan` of a result, with the model's figures as ``objective``."""
-        sizes = np.bincount(result.group, minlength=self.n_groups) if result.group.size else \
-            np.zeros(0, dtype=np.int64)
+        sizes = (
+            np.bincount(result.group, minlength=self.n_groups)
+            if result.group.size
+            else np.zeros(0, dtype=np.int64)
+        )
         coordinated = int(np.sum(sizes > 1))
         half = int(np.sum(result.split.cycle_s < result.group_cycle_s - 1e-9))
-        text = (f"{coordinated} coordination groups of 2 or more signals; "
-                f"{int(np.sum(sizes == 1))} signals run alone; {half} run half cycles",)
+        text = (
+            f"{coordinated} coordination groups of 2 or more signals; "
+            f"{int(np.sum(sizes == 1))} signals run alone; {half} run half cycles",
+        )
         plan = self.solver.plans(result.split, result.offset_s, notes + text)
-        objective = {"pi_vehh": result.pi, "pi_start_vehh": result.pi_start,
-                     "delay_vehh": result.delay_vehh, "stops_vph": result.stops_vph}
+        objective = {
+            "pi_vehh": result.pi,
+            "pi_start_vehh": result.pi_start,
+            "delay_vehh": result.delay_vehh,
+            "stops_vph": result.stops_vph,
+        }
         return NetworkPlan(plan.plans, plan.notes, objective)

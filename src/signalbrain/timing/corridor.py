@@ -41,8 +41,13 @@ class Corridor:
     in_movements: tuple[str | None, ...]
 
 
-def _chain(net: Network, out_links: dict[str, list[Link]], first: Link, target: set[str],
-           exclude: tuple[str, ...] = ()) -> list[Link] | None:
+def _chain(
+    net: Network,
+    out_links: dict[str, list[Link]],
+    first: Link,
+    target: set[str],
+    exclude: tuple[str, ...] = (),
+) -> list[Link] | None:
     chain = [first]
     current = first
     for _ in range(_MAX_CHAIN):
@@ -58,8 +63,9 @@ def _chain(net: Network, out_links: dict[str, list[Link]], first: Link, target: 
     return None
 
 
-def _join(net: Network, out_links: dict[str, list[Link]], a: Intersection, b: Intersection
-          ) -> list[Link] | None:
+def _join(
+    net: Network, out_links: dict[str, list[Link]], a: Intersection, b: Intersection
+) -> list[Link] | None:
     target = set(b.nodes)
     best: list[Link] | None = None
     for node in a.nodes:
@@ -67,25 +73,35 @@ def _join(net: Network, out_links: dict[str, list[Link]], a: Intersection, b: In
             if link.to_node in a.nodes:
                 continue
             chain = _chain(net, out_links, link, target)
-            if chain is not None and (best is None or sum(k.length_m for k in chain)
-                                      < sum(k.length_m for k in best)):
+            if chain is not None and (
+                best is None or sum(k.length_m for k in chain) < sum(k.length_m for k in best)
+            ):
                 best = chain
     return best
 
 
 def _through(isec: Intersection, from_link: str | None, to_link: str | None) -> str | None:
-    cands = [m for m in isec.movements if m.turn != "P"
-             and (from_link is None or m.from_link == from_link)
-             and (to_link is None or m.to_link == to_link)]
+    cands = [
+        m
+        for m in isec.movements
+        if m.turn != "P"
+        and (from_link is None or m.from_link == from_link)
+        and (to_link is None or m.to_link == to_link)
+    ]
     if not cands:
         return None
     cands.sort(key=lambda m: (m.turn != "T", m.id))
     return cands[0].id
 
 
-def _straight_next(net: Network, out_links: dict[str, list[Link]], isec: Intersection,
-                   arriving: str | None, seen: set[str], signal_nodes: set[str]
-                   ) -> tuple[Intersection, list[Link]] | None:
+def _straight_next(
+    net: Network,
+    out_links: dict[str, list[Link]],
+    isec: Intersection,
+    arriving: str | None,
+    seen: set[str],
+    signal_nodes: set[str],
+) -> tuple[Intersection, list[Link]] | None:
     if arriving is None:
         return None
     for m in isec.movements:
@@ -135,8 +151,10 @@ def find_corridor(net: Network, signals: Sequence[str] | None = None) -> Corrido
     known = {s.id for s in net.intersections}
     unknown = [s for s in ids if s not in known]
     if unknown:
-        raise InputError(f"route: unknown intersections {', '.join(unknown)}; known: "
-                         f"{', '.join(sorted(known)[:12])}")
+        raise InputError(
+            f"route: unknown intersections {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(known)[:12])}"
+        )
     if len(ids) < 2:
         raise InputError("route: a corridor needs at least two signals")
     isecs = [net.intersection(s) for s in ids]
@@ -146,8 +164,10 @@ def find_corridor(net: Network, signals: Sequence[str] | None = None) -> Corrido
         fwd = _join(net, out_links, a, b)
         back = _join(net, out_links, b, a)
         if fwd is None or back is None:
-            raise InputError(f"route: no road joins {a.id} and {b.id} both ways (consecutive "
-                             "signals must be neighbours)")
+            raise InputError(
+                f"route: no road joins {a.id} and {b.id} both ways (consecutive "
+                "signals must be neighbours)"
+            )
         out_chain.append(fwd)
         in_chain.append(back)
     pos = [0.0]
@@ -163,7 +183,11 @@ def find_corridor(net: Network, signals: Sequence[str] | None = None) -> Corrido
         arrive_in = in_chain[i][-1].id if i < n - 1 else None
         leave_in = in_chain[i - 1][0].id if i > 0 else None
         in_mv.append(_through(isec, arrive_in, leave_in))
-    return Corridor(tuple(ids), tuple(pos),
-                    tuple(sum(k.free_flow_time_s for k in ch) for ch in out_chain),
-                    tuple(sum(k.free_flow_time_s for k in ch) for ch in in_chain),
-                    tuple(out_mv), tuple(in_mv))
+    return Corridor(
+        tuple(ids),
+        tuple(pos),
+        tuple(sum(k.free_flow_time_s for k in ch) for ch in out_chain),
+        tuple(sum(k.free_flow_time_s for k in ch) for ch in in_chain),
+        tuple(out_mv),
+        tuple(in_mv),
+    )

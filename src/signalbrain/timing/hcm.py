@@ -50,7 +50,12 @@ __all__ = [
 ]
 
 LOS_THRESHOLDS_S: tuple[tuple[str, float], ...] = (
-    ("A", 10.0), ("B", 20.0), ("C", 35.0), ("D", 55.0), ("E", 80.0))
+    ("A", 10.0),
+    ("B", 20.0),
+    ("C", 35.0),
+    ("D", 55.0),
+    ("E", 80.0),
+)
 
 
 def uniform_delay_s(cycle_s: float, green_s: float, x: float) -> float:
@@ -61,18 +66,23 @@ def uniform_delay_s(cycle_s: float, green_s: float, x: float) -> float:
     return 0.5 * cycle_s * (1.0 - g) ** 2 / (1.0 - min(1.0, x) * g)
 
 
-def incremental_delay_s(x: float, capacity_vph: float, period_h: float = 0.25,
-                        k: float = 0.5, upstream_i: float = 1.0) -> float:
+def incremental_delay_s(
+    x: float, capacity_vph: float, period_h: float = 0.25, k: float = 0.5, upstream_i: float = 1.0
+) -> float:
     """HCM incremental (random and oversaturation) delay ``d2`` [s/veh]."""
     if capacity_vph <= 0:
         return math.inf if x > 0 else 0.0
     a = x - 1.0
-    return 900.0 * period_h * (a + math.sqrt(a * a + 8.0 * k * upstream_i * x
-                                            / (capacity_vph * period_h)))
+    return (
+        900.0
+        * period_h
+        * (a + math.sqrt(a * a + 8.0 * k * upstream_i * x / (capacity_vph * period_h)))
+    )
 
 
-def initial_queue_delay_s(queue_veh: float, capacity_vph: float, x: float,
-                          period_h: float = 0.25) -> float:
+def initial_queue_delay_s(
+    queue_veh: float, capacity_vph: float, x: float, period_h: float = 0.25
+) -> float:
     """HCM 2000 initial-queue delay ``d3`` [s/veh] for ``queue_veh`` left from the last period."""
     if queue_veh <= 0:
         return 0.0
@@ -80,8 +90,13 @@ def initial_queue_delay_s(queue_veh: float, capacity_vph: float, x: float,
         return math.inf
     spare = capacity_vph * (1.0 - min(1.0, x))
     t = period_h if spare <= 0 else min(period_h, queue_veh / spare)
-    u = 0.0 if t < period_h else (1.0 if spare <= 0 else
-                                  1.0 - capacity_vph * period_h / (queue_veh * (1.0 - min(1.0, x))))
+    u = (
+        0.0
+        if t < period_h
+        else (
+            1.0 if spare <= 0 else 1.0 - capacity_vph * period_h / (queue_veh * (1.0 - min(1.0, x)))
+        )
+    )
     return 1800.0 * queue_veh * (1.0 + u) * t / (capacity_vph * period_h)
 
 
@@ -130,10 +145,14 @@ def _movement_greens(isec: Intersection, plan: TimingPlan) -> dict[str, list[tup
     return out
 
 
-def evaluate_plan(network: Network, plan: NetworkPlan | TimingPlan, demand: Demand, *,
-                  period_h: float = 0.25,
-                  initial_queue_veh: Mapping[str, float] | None = None
-                  ) -> dict[str, MovementDelay]:
+def evaluate_plan(
+    network: Network,
+    plan: NetworkPlan | TimingPlan,
+    demand: Demand,
+    *,
+    period_h: float = 0.25,
+    initial_queue_veh: Mapping[str, float] | None = None,
+) -> dict[str, MovementDelay]:
     """HCM delay and LOS of every vehicular movement with a plan (movement id -> figures)."""
     plans = {plan.intersection: plan} if isinstance(plan, TimingPlan) else dict(plan.plans)
     queues = initial_queue_veh or {}
@@ -147,16 +166,23 @@ def evaluate_plan(network: Network, plan: NetworkPlan | TimingPlan, demand: Dema
             if mv.turn == "P":
                 continue
             v = demand.flow_vph(mv.id)
-            base = mv.lanes * network.link(mv.from_link).sat_flow_vphpl * turn_factor(mv.turn) * \
-                heavy_vehicle_factor(demand.heavy(mv.id))
+            base = (
+                mv.lanes
+                * network.link(mv.from_link).sat_flow_vphpl
+                * turn_factor(mv.turn)
+                * heavy_vehicle_factor(demand.heavy(mv.id))
+            )
             cap = 0.0
             g_tot = 0.0
             for number, g in greens.get(mv.id, []):
                 ph = isec.phase(number)
                 s = base
                 if mv.id in ph.permitted and mv.turn in ("L", "U"):
-                    opposing = sum(demand.flow_vph(o) for o in ph.protected
-                                   if isec.relation(mv.id, o) == PERMISSIVE)
+                    opposing = sum(
+                        demand.flow_vph(o)
+                        for o in ph.protected
+                        if isec.relation(mv.id, o) == PERMISSIVE
+                    )
                     s = permitted_left_sat_vph(opposing, base)
                 cap += s * g / p.cycle_s
                 g_tot += g
@@ -165,13 +191,15 @@ def evaluate_plan(network: Network, plan: NetworkPlan | TimingPlan, demand: Dema
             d2 = incremental_delay_s(x, cap, period_h) if v > 0 else 0.0
             d3 = initial_queue_delay_s(queues.get(mv.id, 0.0), cap, x, period_h)
             d = d1 + d2 + d3
-            out[mv.id] = MovementDelay(mv.id, v, cap, g_tot, x, d1, d2, d3, d,
-                                       level_of_service(d, x))
+            out[mv.id] = MovementDelay(
+                mv.id, v, cap, g_tot, x, d1, d2, d3, d, level_of_service(d, x)
+            )
     return out
 
 
-def intersection_delay_s(delays: Mapping[str, MovementDelay], movement_ids: list[str]
-                         ) -> tuple[float, str]:
+def intersection_delay_s(
+    delays: Mapping[str, MovementDelay], movement_ids: list[str]
+) -> tuple[float, str]:
     """Flow-weighted control delay [s/veh] and LOS over some movements (an intersection)."""
     rows = [delays[m] for m in movement_ids if m in delays]
     total = sum(r.flow_vph for r in rows)

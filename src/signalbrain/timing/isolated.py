@@ -88,12 +88,16 @@ class SplitResult:
 def _notes(flags: int, xc: float, cycle_s: float, isec_max: float) -> tuple[str, ...]:
     out = []
     if flags & FLAG_MIN_EXCEEDS_MAX_CYCLE:
-        out.append(f"minimum greens and clearances need a {cycle_s:.1f} s cycle, more than the "
-                   f"maximum {isec_max:g} s (or the requested cycle): cycle lengthened, minimums "
-                   "kept")
+        out.append(
+            f"minimum greens and clearances need a {cycle_s:.1f} s cycle, more than the "
+            f"maximum {isec_max:g} s (or the requested cycle): cycle lengthened, minimums "
+            "kept"
+        )
     if flags & FLAG_OVERSATURATED:
-        out.append(f"demand exceeds capacity: critical v/c = {xc:.2f} > 1 at the {cycle_s:.1f} s "
-                   "cycle; queues will grow")
+        out.append(
+            f"demand exceeds capacity: critical v/c = {xc:.2f} > 1 at the {cycle_s:.1f} s "
+            "cycle; queues will grow"
+        )
     if flags & FLAG_MAX_GREEN:
         out.append("some greens exceed max_green_s to fill the cycle or a barrier group")
     if flags & FLAG_SHORT_CYCLE:
@@ -121,35 +125,66 @@ class IsolatedSolver:
         ids = self.arrays.movement_ids
         return demand.flows_array(ids), demand.heavy_array(ids)
 
-    def solve(self, flows_vph: F64, heavy: F64 | None = None,
-              cycle_s: F64 | None = None) -> SplitResult:
+    def solve(
+        self, flows_vph: F64, heavy: F64 | None = None, cycle_s: F64 | None = None
+    ) -> SplitResult:
         """Cycle and splits for flows in movement order (``cycle_s``: NaN = free per signal)."""
         ta = self.arrays
         n_m = len(ta.movement_ids)
         flows = np.ascontiguousarray(flows_vph, dtype=np.float64)
         if flows.shape != (n_m,) or not np.all(np.isfinite(flows)) or np.any(flows < 0):
-            raise InputError(f"flows: expected {n_m} finite flows >= 0 [veh/h] in movement "
-                             f"order, got shape {flows.shape}")
+            raise InputError(
+                f"flows: expected {n_m} finite flows >= 0 [veh/h] in movement "
+                f"order, got shape {flows.shape}"
+            )
         hv = np.zeros(n_m) if heavy is None else np.ascontiguousarray(heavy, dtype=np.float64)
-        fixed = np.full(ta.n_intersections, np.nan) if cycle_s is None else \
-            np.ascontiguousarray(cycle_s, dtype=np.float64)
+        fixed = (
+            np.full(ta.n_intersections, np.nan)
+            if cycle_s is None
+            else np.ascontiguousarray(cycle_s, dtype=np.float64)
+        )
         sat = np.empty(n_m)
-        movement_sat_kernel(flows, hv, ta.movement_sat_base_vph, ta.opp_indptr,
-                            ta.opp_movements, sat)
+        movement_sat_kernel(
+            flows, hv, ta.movement_sat_base_vph, ta.opp_indptr, ta.opp_movements, sat
+        )
         y = np.empty(ta.n_phases)
-        phase_ratio_kernel(flows, hv, sat, ta.phase_entry_indptr, ta.entry_movement,
-                           ta.entry_link, ta.entry_share, ta.link_cap_vph, y)
+        phase_ratio_kernel(
+            flows,
+            hv,
+            sat,
+            ta.phase_entry_indptr,
+            ta.entry_movement,
+            ta.entry_link,
+            ta.entry_share,
+            ta.link_cap_vph,
+            y,
+        )
         cycle = np.empty(ta.n_intersections)
         split = np.empty(ta.n_phases)
         xc = np.empty(ta.n_intersections)
         flags = np.empty(ta.n_intersections, dtype=np.int64)
-        isolated_kernel(y, ta.isec_group_indptr, ta.group_seg_indptr, ta.seg_slot_indptr,
-                        ta.slot_phase, ta.phase_lo_s, ta.phase_hi_s, ta.phase_lost_s,
-                        ta.isec_cycle_min_s, ta.isec_cycle_max_s, fixed, cycle, split, xc, flags)
+        isolated_kernel(
+            y,
+            ta.isec_group_indptr,
+            ta.group_seg_indptr,
+            ta.seg_slot_indptr,
+            ta.slot_phase,
+            ta.phase_lo_s,
+            ta.phase_hi_s,
+            ta.phase_lost_s,
+            ta.isec_cycle_min_s,
+            ta.isec_cycle_max_s,
+            fixed,
+            cycle,
+            split,
+            xc,
+            flags,
+        )
         return SplitResult(cycle, split, split - ta.phase_clear_s, y, xc, flags, sat)
 
-    def plans(self, result: SplitResult, offsets_s: F64 | None = None,
-              notes: tuple[str, ...] = ()) -> NetworkPlan:
+    def plans(
+        self, result: SplitResult, offsets_s: F64 | None = None, notes: tuple[str, ...] = ()
+    ) -> NetworkPlan:
         """:class:`TimingPlan` objects from an array result (offsets default to 0)."""
         ta = self.arrays
         arr = ta.net
@@ -158,20 +193,33 @@ class IsolatedSolver:
         for s, isec in enumerate(self.network.intersections):
             p0 = int(arr.isec_phase_indptr[s])
             c = float(result.cycle_s[s])
-            phases = tuple(PhaseTiming(ph.number, float(result.green_s[p0 + i]),
-                                       float(yellow[p0 + i]), float(all_red[p0 + i]))
-                           for i, ph in enumerate(isec.phases))
+            phases = tuple(
+                PhaseTiming(
+                    ph.number,
+                    float(result.green_s[p0 + i]),
+                    float(yellow[p0 + i]),
+                    float(all_red[p0 + i]),
+                )
+                for i, ph in enumerate(isec.phases)
+            )
             off = 0.0 if offsets_s is None else float(offsets_s[s]) % c
-            out[isec.id] = TimingPlan(isec.id, c, off, phases, isec.rings, isec.barriers,
-                                      _notes(int(result.flags[s]), float(result.xc[s]), c,
-                                             isec.cycle_max_s))
+            out[isec.id] = TimingPlan(
+                isec.id,
+                c,
+                off,
+                phases,
+                isec.rings,
+                isec.barriers,
+                _notes(int(result.flags[s]), float(result.xc[s]), c, isec.cycle_max_s),
+            )
         over = int(np.count_nonzero(result.flags & FLAG_OVERSATURATED))
         extra = (f"{over} of {len(out)} intersections are over capacity",) if over else ()
         return NetworkPlan(out, notes + extra)
 
 
-def isolated_plans(network: Network, demand: Demand, *,
-                   cycle_s: float | Mapping[str, float] | None = None) -> NetworkPlan:
+def isolated_plans(
+    network: Network, demand: Demand, *, cycle_s: float | Mapping[str, float] | None = None
+) -> NetworkPlan:
     """Webster/equisaturation plan for every intersection, each on its own cycle.
 
     Parameters
@@ -199,12 +247,14 @@ def isolated_plans(network: Network, demand: Demand, *,
     return solver.plans(solver.solve(flows, heavy, fixed))
 
 
-def isolated_plan(network: Network, intersection_id: str, demand: Demand,
-                  cycle_s: float | None = None) -> TimingPlan:
+def isolated_plan(
+    network: Network, intersection_id: str, demand: Demand, cycle_s: float | None = None
+) -> TimingPlan:
     """The isolated plan of one intersection (see :func:`isolated_plans`)."""
     if not any(s.id == intersection_id for s in network.intersections):
         known = ", ".join(s.id for s in network.intersections[:10])
         raise InputError(f"no intersection {intersection_id!r}; known: {known}")
-    plans = isolated_plans(network, demand,
-                           cycle_s=None if cycle_s is None else {intersection_id: cycle_s})
+    plans = isolated_plans(
+        network, demand, cycle_s=None if cycle_s is None else {intersection_id: cycle_s}
+    )
     return plans[intersection_id]

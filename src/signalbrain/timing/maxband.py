@@ -54,8 +54,9 @@ class BandResult:
     inbound_start_s: float = 0.0
 
 
-def _window(network: Network, plan: NetworkPlan, sid: str, mid: str | None, cycle: float
-            ) -> tuple[float, float]:
+def _window(
+    network: Network, plan: NetworkPlan, sid: str, mid: str | None, cycle: float
+) -> tuple[float, float]:
     if mid is None:
         return 0.0, cycle  # no through movement here: never blocks the band
     wins = movement_green_windows(network.intersection(sid), plan[sid], mid)
@@ -65,8 +66,14 @@ def _window(network: Network, plan: NetworkPlan, sid: str, mid: str | None, cycl
     return a, b
 
 
-def maxband(network: Network, plan: NetworkPlan, corridor: Corridor, *,
-            inbound_weight: float = 1.0, time_limit_s: float = 10.0) -> BandResult:
+def maxband(
+    network: Network,
+    plan: NetworkPlan,
+    corridor: Corridor,
+    *,
+    inbound_weight: float = 1.0,
+    time_limit_s: float = 10.0,
+) -> BandResult:
     """Offsets maximising ``b + k bb`` along ``corridor`` for the splits in ``plan``.
 
     All corridor signals must run one cycle (half cycles count their first half only). When no
@@ -83,23 +90,36 @@ class _InfeasibleError(Exception):
     pass
 
 
-def _maxband(network: Network, plan: NetworkPlan, corridor: Corridor, inbound_weight: float,
-             time_limit_s: float, *, two_way: bool) -> BandResult:
+def _maxband(
+    network: Network,
+    plan: NetworkPlan,
+    corridor: Corridor,
+    inbound_weight: float,
+    time_limit_s: float,
+    *,
+    two_way: bool,
+) -> BandResult:
     ids = corridor.signals
     cycles = {round(plan[s].cycle_s, 6) for s in ids}
     cycle = max(plan[s].cycle_s for s in ids)
-    if len(cycles) > 1 and any(abs(2 * plan[s].cycle_s - cycle) > 1e-6 and
-                               abs(plan[s].cycle_s - cycle) > 1e-6 for s in ids):
-        raise InputError("maxband: the corridor signals run different cycles; coordinate them "
-                         "on a common cycle first")
+    if len(cycles) > 1 and any(
+        abs(2 * plan[s].cycle_s - cycle) > 1e-6 and abs(plan[s].cycle_s - cycle) > 1e-6 for s in ids
+    ):
+        raise InputError(
+            "maxband: the corridor signals run different cycles; coordinate them "
+            "on a common cycle first"
+        )
     k = float(inbound_weight)
     if not k > 0:
         raise InputError(f"maxband: inbound_weight = {k}: must be > 0")
     n = len(ids)
-    g = [_window(network, plan, s, m, cycle) for s, m in zip(ids, corridor.out_movements,
-                                                             strict=True)]
-    h = [_window(network, plan, s, m, cycle) for s, m in zip(ids, corridor.in_movements,
-                                                             strict=True)]
+    g = [
+        _window(network, plan, s, m, cycle)
+        for s, m in zip(ids, corridor.out_movements, strict=True)
+    ]
+    h = [
+        _window(network, plan, s, m, cycle) for s, m in zip(ids, corridor.in_movements, strict=True)
+    ]
     t_out = np.concatenate([[0.0], np.cumsum(corridor.out_travel_s)])
     t_in = np.concatenate([[0.0], np.cumsum(corridor.in_travel_s)])
     from scipy.optimize import Bounds, LinearConstraint, milp  # slow import: only when used
@@ -146,15 +166,20 @@ def _maxband(network: Network, plan: NetworkPlan, corridor: Corridor, inbound_we
     lower[[TH, THI]] = 0.0
     upper[[TH, THI]] = cycle
     lower[phi(0)] = upper[phi(0)] = 0.0
-    lower[4 + n:] = -m_int
-    upper[4 + n:] = m_int
+    lower[4 + n :] = -m_int
+    upper[4 + n :] = m_int
     c = np.zeros(nv)
     c[B] = -1.0
     c[BB] = -k
     integrality = np.zeros(nv)
-    integrality[4 + n:] = 1
-    res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integrality,
-               bounds=Bounds(lower, upper), options={"time_limit": time_limit_s})
+    integrality[4 + n :] = 1
+    res = milp(
+        c,
+        constraints=LinearConstraint(np.array(rows), lo, hi),
+        integrality=integrality,
+        bounds=Bounds(lower, upper),
+        options={"time_limit": time_limit_s},
+    )
     if res.x is None and res.status == 2:
         raise _InfeasibleError
     if res.x is None:
@@ -164,18 +189,24 @@ def _maxband(network: Network, plan: NetworkPlan, corridor: Corridor, inbound_we
     return BandResult(offsets, float(x[B]), float(x[BB]), cycle, float(x[TH]), float(x[THI]))
 
 
-def maxband_plan(network: Network, plan: NetworkPlan, corridor: Corridor, *,
-                 inbound_weight: float = 1.0) -> tuple[NetworkPlan, BandResult]:
+def maxband_plan(
+    network: Network, plan: NetworkPlan, corridor: Corridor, *, inbound_weight: float = 1.0
+) -> tuple[NetworkPlan, BandResult]:
     """``plan`` with the corridor's offsets replaced by the MAXBAND solution."""
     band = maxband(network, plan, corridor, inbound_weight=inbound_weight)
     plans = dict(plan.plans)
     for sid, off in band.offsets_s.items():
         plans[sid] = plans[sid].with_offset(off)
     route = " - ".join(corridor.signals)
-    note: tuple[str, ...] = (f"MAXBAND along {route}: outbound band {band.outbound_s:.1f} s, "
-                             f"inbound {band.inbound_s:.1f} s of a {band.cycle_s:.1f} s cycle",)
+    note: tuple[str, ...] = (
+        f"MAXBAND along {route}: outbound band {band.outbound_s:.1f} s, "
+        f"inbound {band.inbound_s:.1f} s of a {band.cycle_s:.1f} s cycle",
+    )
     if band.inbound_s <= 0 and band.outbound_s > 0:
         note += ("no offsets pass a band both ways with these greens: outbound band only",)
-    objective = {**plan.objective, "bandwidth_out_s": band.outbound_s,
-                 "bandwidth_in_s": band.inbound_s}
+    objective = {
+        **plan.objective,
+        "bandwidth_out_s": band.outbound_s,
+        "bandwidth_in_s": band.inbound_s,
+    }
     return NetworkPlan(plans, plan.notes + note, objective), band

@@ -43,8 +43,11 @@ METHODS: tuple[str, ...] = ("transyt", "webster", "maxband")
 def _with_cycle_limits(network: Network, lo: float | None, hi: float | None) -> Network:
     if lo is None and hi is None:
         return network
-    if (lo is not None and not lo > 0) or (hi is not None and not hi > 0) or \
-            (lo is not None and hi is not None and lo > hi):
+    if (
+        (lo is not None and not lo > 0)
+        or (hi is not None and not hi > 0)
+        or (lo is not None and hi is not None and lo > hi)
+    ):
         raise InputError(f"cycle limits [{lo}, {hi}]: need 0 < min <= max")
     out = []
     for isec in network.intersections:
@@ -54,12 +57,20 @@ def _with_cycle_limits(network: Network, lo: float | None, hi: float | None) -> 
     return replace(network, intersections=tuple(out))
 
 
-def optimize_network(network: Network, demand: Demand, *, method: str = "transyt",
-                     cycle_s: float | None = None, phase_selection: bool = True,
-                     whole_seconds: bool = True, route: Sequence[str] | None = None,
-                     steps: int = 50, stop_penalty_s: float = 10.0,
-                     cycle_min_s: float | None = None,
-                     cycle_max_s: float | None = None) -> NetworkPlan:
+def optimize_network(
+    network: Network,
+    demand: Demand,
+    *,
+    method: str = "transyt",
+    cycle_s: float | None = None,
+    phase_selection: bool = True,
+    whole_seconds: bool = True,
+    route: Sequence[str] | None = None,
+    steps: int = 50,
+    stop_penalty_s: float = 10.0,
+    cycle_min_s: float | None = None,
+    cycle_max_s: float | None = None,
+) -> NetworkPlan:
     """Signal plans for every intersection of ``network``.
 
     Parameters

@@ -54,8 +54,9 @@ def _subset_delay(isec: Intersection, subset: tuple[int, ...], data: _Inputs) ->
         for m in p.permitted:
             s = data.sat.get(m, 0.0)
             if isec.movement(m).turn in ("L", "U"):
-                opposing = sum(data.flow.get(o, 0.0) for o in p.protected
-                               if pair(m, o) in isec.permissive)
+                opposing = sum(
+                    data.flow.get(o, 0.0) for o in p.protected if pair(m, o) in isec.permissive
+                )
                 s = permitted_left_sat_vph(opposing, s)
             items.append((m, s))
         service.append(items)
@@ -75,8 +76,10 @@ def _subset_delay(isec: Intersection, subset: tuple[int, ...], data: _Inputs) ->
     avail = cycle - lost
     weights = [max(v, 1e-3) for v in y]
     wsum = sum(weights)
-    greens = [max(avail * w / wsum, max(p.min_green_s, p.ped_min_s))
-              for w, p in zip(weights, phases, strict=True)]
+    greens = [
+        max(avail * w / wsum, max(p.min_green_s, p.ped_min_s))
+        for w, p in zip(weights, phases, strict=True)
+    ]
     cap: dict[str, float] = {}
     g_tot: dict[str, float] = {}
     for g, items in zip(greens, service, strict=True):
@@ -111,8 +114,9 @@ def _best_subset(isec: Intersection, data: _Inputs) -> tuple[int, ...] | None:
     return None if best is None else best[1]
 
 
-def select_phases(network: Network, demand: Demand, *, solver: IsolatedSolver | None = None
-                  ) -> Network:
+def select_phases(
+    network: Network, demand: Demand, *, solver: IsolatedSolver | None = None
+) -> Network:
     """A network whose single-ring intersections keep only the phases worth running.
 
     Intersection ids, movement ids and phase numbers are unchanged, so plans computed on the
@@ -122,13 +126,14 @@ def select_phases(network: Network, demand: Demand, *, solver: IsolatedSolver | 
     flows, heavy = solver.flows(demand)
     ta = solver.arrays
     sat = ta.movement_sat_base_vph / (1.0 + heavy)
-    data = _Inputs(dict(zip(ta.movement_ids, flows.tolist(), strict=True)),
-                   dict(zip(ta.movement_ids, sat.tolist(), strict=True)))
+    data = _Inputs(
+        dict(zip(ta.movement_ids, flows.tolist(), strict=True)),
+        dict(zip(ta.movement_ids, sat.tolist(), strict=True)),
+    )
     changed = False
     out = []
     for isec in network.intersections:
-        if len(isec.rings) != 1 or len(isec.phases) <= 2 or \
-                len(isec.phases) > MAX_PHASES_SEARCHED:
+        if len(isec.rings) != 1 or len(isec.phases) <= 2 or len(isec.phases) > MAX_PHASES_SEARCHED:
             out.append(isec)
             continue
         keep = _best_subset(isec, data)
@@ -138,9 +143,18 @@ def select_phases(network: Network, demand: Demand, *, solver: IsolatedSolver | 
         kept = set(keep)
         ring = tuple(n for n in isec.rings[0] if n in kept)
         dropped = [n for n in isec.rings[0] if n not in kept]
-        out.append(replace(isec, phases=tuple(p for p in isec.phases if p.number in kept),
-                           rings=(ring,), barriers=(ring,),
-                           notes=(*isec.notes, f"fixed-time plan skips phases {dropped}: their "
-                                               "movements are served by the others")))
+        out.append(
+            replace(
+                isec,
+                phases=tuple(p for p in isec.phases if p.number in kept),
+                rings=(ring,),
+                barriers=(ring,),
+                notes=(
+                    *isec.notes,
+                    f"fixed-time plan skips phases {dropped}: their "
+                    "movements are served by the others",
+                ),
+            )
+        )
         changed = True
     return replace(network, intersections=tuple(out)) if changed else network

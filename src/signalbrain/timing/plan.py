@@ -73,8 +73,7 @@ class RingInterval:
     end_s: float
 
 
-def _barrier_rings(rings: tuple[tuple[int, ...], ...], group: tuple[int, ...]
-                   ) -> list[list[int]]:
+def _barrier_rings(rings: tuple[tuple[int, ...], ...], group: tuple[int, ...]) -> list[list[int]]:
     members = set(group)
     return [[n for n in ring if n in members] for ring in rings]
 
@@ -131,16 +130,25 @@ class TimingPlan:
         out: list[Problem] = []
         if not (math.isfinite(self.cycle_s) and self.cycle_s > 0):
             out.append(Problem(format_path(base, "cycle_s"), f"= {self.cycle_s}: must be > 0"))
-        if not (math.isfinite(self.offset_s) and 0 <= self.offset_s < max(self.cycle_s, 0.0)
-                + _TOL_S):
-            out.append(Problem(format_path(base, "offset_s"),
-                               f"= {self.offset_s}: must be in [0, cycle_s = {self.cycle_s})"))
+        if not (
+            math.isfinite(self.offset_s) and 0 <= self.offset_s < max(self.cycle_s, 0.0) + _TOL_S
+        ):
+            out.append(
+                Problem(
+                    format_path(base, "offset_s"),
+                    f"= {self.offset_s}: must be in [0, cycle_s = {self.cycle_s})",
+                )
+            )
         for i, ph in enumerate(self.phases):
             for name in ("green_s", "yellow_s", "all_red_s"):
                 v = getattr(ph, name)
                 if not (math.isfinite(v) and v >= 0):
-                    out.append(Problem(format_path(base, "phases", i, name),
-                                       f"= {v}: must be a finite number >= 0"))
+                    out.append(
+                        Problem(
+                            format_path(base, "phases", i, name),
+                            f"= {v}: must be a finite number >= 0",
+                        )
+                    )
         if len(self._index) != len(self.phases):
             out.append(Problem(format_path(base, "phases"), "duplicate phase numbers"))
         in_rings = [n for ring in self.rings for n in ring]
@@ -149,28 +157,46 @@ class TimingPlan:
         if len(set(in_rings)) != len(in_rings):
             out.append(Problem(format_path(base, "rings"), "a phase appears in more than one ring"))
         if set(in_rings) != set(self._index):
-            out.append(Problem(format_path(base, "rings"),
-                               f"ring phases {sorted(set(in_rings))} differ from timed phases "
-                               f"{sorted(self._index)}"))
+            out.append(
+                Problem(
+                    format_path(base, "rings"),
+                    f"ring phases {sorted(set(in_rings))} differ from timed phases "
+                    f"{sorted(self._index)}",
+                )
+            )
         in_barriers = [n for g in self.barriers for n in g]
         if sorted(in_barriers) != sorted(in_rings):
-            out.append(Problem(format_path(base, "barriers"),
-                               "barrier groups must hold every ring phase exactly once"))
+            out.append(
+                Problem(
+                    format_path(base, "barriers"),
+                    "barrier groups must hold every ring phase exactly once",
+                )
+            )
         if out:
             return out
         total = 0.0
         for g, group in enumerate(self.barriers):
-            sums = [sum(self.phase(n).split_s for n in seq)
-                    for seq in _barrier_rings(self.rings, group) if seq]
+            sums = [
+                sum(self.phase(n).split_s for n in seq)
+                for seq in _barrier_rings(self.rings, group)
+                if seq
+            ]
             if sums and max(sums) - min(sums) > _TOL_S * max(1.0, max(sums)):
-                out.append(Problem(format_path(base, "barriers", g),
-                                   f"rings take different times in this barrier group: "
-                                   f"{', '.join(f'{s:g} s' for s in sums)}"))
+                out.append(
+                    Problem(
+                        format_path(base, "barriers", g),
+                        f"rings take different times in this barrier group: "
+                        f"{', '.join(f'{s:g} s' for s in sums)}",
+                    )
+                )
             total += max(sums) if sums else 0.0
         if abs(total - self.cycle_s) > 1e-6 * max(1.0, total):
-            out.append(Problem(format_path(base, "cycle_s"),
-                               f"= {self.cycle_s:g}: must equal the sum of the barrier groups "
-                               f"({total:g} s)"))
+            out.append(
+                Problem(
+                    format_path(base, "cycle_s"),
+                    f"= {self.cycle_s:g}: must equal the sum of the barrier groups ({total:g} s)",
+                )
+            )
         return out
 
     def _compute_starts(self) -> dict[int, float]:
@@ -206,8 +232,9 @@ class TimingPlan:
         start = self.offset_s + self._starts[number]
         return start, start + self.phase(number).green_s
 
-    def effective_green_s(self, number: int, *, lost_s: float = 2.0,
-                          extension_s: float = 2.0) -> float:
+    def effective_green_s(
+        self, number: int, *, lost_s: float = 2.0, extension_s: float = 2.0
+    ) -> float:
         """Effective green [s]: green + yellow + all-red minus the phase's lost time (start-up
         lost time plus the clearance not used, HCM 7th ed. eq. 19-3 style: g = G + Y + AR - l)
         where the lost time is ``lost_s + clearance - extension_s``."""
@@ -246,8 +273,7 @@ class TimingPlan:
             out.append(found)
         return tuple(out)
 
-    def _idle_interval(self, ring: tuple[int, ...], tau: float, cycle_start: float
-                       ) -> RingInterval:
+    def _idle_interval(self, ring: tuple[int, ...], tau: float, cycle_start: float) -> RingInterval:
         t0 = 0.0
         for group in self.barriers:
             seqs = [s for s in _barrier_rings(self.rings, group) if s]
@@ -270,8 +296,10 @@ class TimingPlan:
 
     def sequence(self) -> tuple[tuple[int, ...], ...]:
         """Per ring, phase numbers in the order they run (barrier groups in order)."""
-        return tuple(tuple(n for group in self.barriers for n in ring if n in set(group))
-                     for ring in self.rings)
+        return tuple(
+            tuple(n for group in self.barriers for n in ring if n in set(group))
+            for ring in self.rings
+        )
 
     # -- limits -----------------------------------------------------------------------------
     def check(self, intersection: Intersection) -> list[Problem]:
@@ -286,20 +314,32 @@ class TimingPlan:
         base = format_path("plans", self.intersection)
         out: list[Problem] = []
         if self.intersection != intersection.id:
-            out.append(Problem(format_path(base, "intersection"),
-                               f"{self.intersection!r}: plan is for another intersection than "
-                               f"{intersection.id!r}"))
+            out.append(
+                Problem(
+                    format_path(base, "intersection"),
+                    f"{self.intersection!r}: plan is for another intersection than "
+                    f"{intersection.id!r}",
+                )
+            )
         want = {p.number for p in intersection.phases}
         have = set(self._index)
         if have - want:
-            out.append(Problem(format_path(base, "phases"),
-                               f"times phases {sorted(have - want)} the intersection does not "
-                               f"have (it has {sorted(want)})"))
+            out.append(
+                Problem(
+                    format_path(base, "phases"),
+                    f"times phases {sorted(have - want)} the intersection does not "
+                    f"have (it has {sorted(want)})",
+                )
+            )
         served = {m for p in intersection.phases if p.number in have for m in p.movements}
         unserved = [m.id for m in intersection.movements if m.id not in served]
         if unserved:
-            out.append(Problem(format_path(base, "phases"),
-                               f"movements no timed phase serves: {', '.join(unserved[:8])}"))
+            out.append(
+                Problem(
+                    format_path(base, "phases"),
+                    f"movements no timed phase serves: {', '.join(unserved[:8])}",
+                )
+            )
         for i, pt in enumerate(self.phases):
             if pt.number not in want:
                 continue
@@ -307,32 +347,59 @@ class TimingPlan:
             p = format_path(base, "phases", i)
             need = max(ph.min_green_s, ph.ped_min_s)
             if pt.green_s < need - _TOL_S:
-                out.append(Problem(format_path(p, "green_s"),
-                                   f"= {pt.green_s:g}: shorter than the minimum {need:g} s "
-                                   f"(min_green_s / ped_min_s of phase {ph.number})"))
+                out.append(
+                    Problem(
+                        format_path(p, "green_s"),
+                        f"= {pt.green_s:g}: shorter than the minimum {need:g} s "
+                        f"(min_green_s / ped_min_s of phase {ph.number})",
+                    )
+                )
             if pt.green_s > ph.max_green_s + _TOL_S:
-                out.append(Problem(format_path(p, "green_s"),
-                                   f"= {pt.green_s:g}: longer than max_green_s = "
-                                   f"{ph.max_green_s:g} of phase {ph.number}"))
+                out.append(
+                    Problem(
+                        format_path(p, "green_s"),
+                        f"= {pt.green_s:g}: longer than max_green_s = "
+                        f"{ph.max_green_s:g} of phase {ph.number}",
+                    )
+                )
             if pt.yellow_s < ph.yellow_s - _TOL_S:
-                out.append(Problem(format_path(p, "yellow_s"),
-                                   f"= {pt.yellow_s:g}: shorter than the phase's yellow "
-                                   f"{ph.yellow_s:g} s"))
+                out.append(
+                    Problem(
+                        format_path(p, "yellow_s"),
+                        f"= {pt.yellow_s:g}: shorter than the phase's yellow {ph.yellow_s:g} s",
+                    )
+                )
             if pt.all_red_s < ph.all_red_s - _TOL_S:
-                out.append(Problem(format_path(p, "all_red_s"),
-                                   f"= {pt.all_red_s:g}: shorter than the phase's all-red "
-                                   f"{ph.all_red_s:g} s"))
-        if self.cycle_s < intersection.cycle_min_s - _TOL_S or \
-                self.cycle_s > intersection.cycle_max_s + _TOL_S:
-            out.append(Problem(format_path(base, "cycle_s"),
-                               f"= {self.cycle_s:g}: outside [{intersection.cycle_min_s:g}, "
-                               f"{intersection.cycle_max_s:g}] s"))
+                out.append(
+                    Problem(
+                        format_path(p, "all_red_s"),
+                        f"= {pt.all_red_s:g}: shorter than the phase's all-red {ph.all_red_s:g} s",
+                    )
+                )
+        if (
+            self.cycle_s < intersection.cycle_min_s - _TOL_S
+            or self.cycle_s > intersection.cycle_max_s + _TOL_S
+        ):
+            out.append(
+                Problem(
+                    format_path(base, "cycle_s"),
+                    f"= {self.cycle_s:g}: outside [{intersection.cycle_min_s:g}, "
+                    f"{intersection.cycle_max_s:g}] s",
+                )
+            )
         return out
 
     def with_offset(self, offset_s: float) -> TimingPlan:
         """A copy with another offset (taken modulo the cycle)."""
-        return TimingPlan(self.intersection, self.cycle_s, offset_s % self.cycle_s, self.phases,
-                          self.rings, self.barriers, self.notes)
+        return TimingPlan(
+            self.intersection,
+            self.cycle_s,
+            offset_s % self.cycle_s,
+            self.phases,
+            self.rings,
+            self.barriers,
+            self.notes,
+        )
 
 
 def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) -> dict[str, str]:
@@ -362,8 +429,11 @@ def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) ->
                 put(mid, "g")
             continue
         nxt_n = plan.next_phase(iv.phase)
-        nxt = intersection.phase(nxt_n) if any(p.number == nxt_n for p in
-                                               intersection.phases) else None
+        nxt = (
+            intersection.phase(nxt_n)
+            if any(p.number == nxt_n for p in intersection.phases)
+            else None
+        )
         carried = set(nxt.movements) if nxt is not None and nxt_n != iv.phase else set()
         for mid in ph.protected:
             put(mid, "G" if mid in carried else ("y" if iv.kind == "yellow" else "r"))
@@ -372,8 +442,9 @@ def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) ->
     return states
 
 
-def movement_green_windows(intersection: Intersection, plan: TimingPlan, movement_id: str
-                           ) -> list[tuple[float, float]]:
+def movement_green_windows(
+    intersection: Intersection, plan: TimingPlan, movement_id: str
+) -> list[tuple[float, float]]:
     """Green intervals (``G`` or ``g``) of a movement within one cycle, relative to the cycle
     start (offset not applied), merged; an interval that wraps past the cycle end is returned
     with ``end > cycle_s``. Sorted by start."""

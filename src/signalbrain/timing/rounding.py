@@ -21,8 +21,9 @@ def _share(targets: list[float], floors: list[int], total: int) -> list[int]:
     """Integers >= floors summing to ``total``, closest to ``targets`` (largest remainder)."""
     out = [max(f, math.floor(t)) for t, f in zip(targets, floors, strict=True)]
     diff = total - sum(out)
-    order = sorted(range(len(targets)), key=lambda i: targets[i] - math.floor(targets[i]),
-                   reverse=True)
+    order = sorted(
+        range(len(targets)), key=lambda i: targets[i] - math.floor(targets[i]), reverse=True
+    )
     i = 0
     while diff > 0:
         out[order[i % len(out)]] += 1
@@ -44,6 +45,7 @@ def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> Ti
     ``intersection`` supplies the minimum greens; without it the rounded greens are only kept
     >= 0. If the minimums do not fit a rounded group, the group grows by the missing seconds.
     """
+
     def need(number: int) -> int:
         if intersection is None:
             return 0
@@ -57,8 +59,11 @@ def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> Ti
         segs = [[n for n in ring if n in members] for ring in plan.rings]
         segs = [s for s in segs if s]
         length = max(sum(plan.phase(n).split_s for n in s) for s in segs)
-        clears = {n: (math.ceil(plan.phase(n).yellow_s - 1e-9),
-                      math.ceil(plan.phase(n).all_red_s - 1e-9)) for s in segs for n in s}
+        clears = {
+            n: (math.ceil(plan.phase(n).yellow_s - 1e-9), math.ceil(plan.phase(n).all_red_s - 1e-9))
+            for s in segs
+            for n in s
+        }
         b = round(length)
         b = max(b, *(sum(need(n) + sum(clears[n]) for n in s) for s in segs))
         for s in segs:
@@ -69,5 +74,6 @@ def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> Ti
         total += b
     phases = tuple(new[p.number] for p in plan.phases)
     offset = float(round(plan.offset_s) % total)
-    return TimingPlan(plan.intersection, float(total), offset, phases, plan.rings, plan.barriers,
-                      plan.notes)
+    return TimingPlan(
+        plan.intersection, float(total), offset, phases, plan.rings, plan.barriers, plan.notes
+    )
