@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 
 from signalbrain.cli import main
 from signalbrain.demand import Demand
@@ -113,6 +114,11 @@ def test_optimize_cli_yaml_network(
     assert code == 0
     plan = read_plan(out)
     assert len(plan) == net.signal_count
+    perf = yaml.safe_load(out.read_text())["performance"]
+    assert set(perf) == {s.id for s in net.intersections}
+    assert all(p["los"] in "ABCDEF" and p["delay_s"] > 0 for p in perf.values())
+    first = net.intersections[0]
+    assert set(perf[first.id]["movements"]) == {m.id for m in first.movements}
     for isec in net.intersections:
         assert [p for p in plan[isec.id].check(isec) if not p.path.endswith("cycle_s")] == []
     assert (tmp_path / "ts.svg").read_text().startswith("<?xml")

@@ -128,11 +128,43 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
     return net, read_demand(args.demand, net)
 
 
-def _write(net: Network, plan: NetworkPlan, out: Path, kind: str, method: str) -> None:
+def _performance(net: Network, plan: NetworkPlan, demand: Demand) -> dict[str, Any]:
+    """HCM delay and LOS per intersection and movement (informative block of plan files)."""
+    from signalbrain.timing.hcm import evaluate_plan, intersection_delay_s
+
+    rows = evaluate_plan(net, plan, demand)
+    out: dict[str, Any] = {}
+    for isec in net.intersections:
+        ids = [m.id for m in isec.movements if m.id in rows]
+        if not ids:
+            continue
+        d, los = intersection_delay_s(rows, ids)
+        out[isec.id] = {
+            "delay_s": round(d, 1),
+            "los": los,
+            "movements": {
+                m: {
+                    "flow_vph": round(rows[m].flow_vph, 1),
+                    "capacity_vph": round(rows[m].capacity_vph, 1),
+                    "x": round(rows[m].x, 3) if rows[m].x < 1e9 else None,
+                    "delay_s": round(rows[m].delay_s, 1) if rows[m].delay_s < 1e9 else None,
+                    "los": rows[m].los,
+                }
+                for m in ids
+            },
+        }
+    return out
+
+
+def _write(
+    net: Network, plan: NetworkPlan, out: Path, kind: str, method: str, demand: Demand
+) -> None:
     if kind in (".yaml", ".yml", ".json"):
         from signalbrain.io.plan import write_plan
 
-        write_plan(plan, out, network=net.name, method=method)
+        write_plan(
+            plan, out, network=net.name, method=method, performance=_performance(net, plan, demand)
+        )
     elif kind == ".add.xml":
         from signalbrain.io.plan_sumo import write_plan_sumo
 
@@ -166,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         cycle_max_s=args.max_cycle,
     )
     t_opt = time.perf_counter() - t1
-    _write(net, plan, args.output, kind, args.method)
+    _write(net, plan, args.output, kind, args.method, demand)
     cycles = sorted({round(p.cycle_s, 1) for p in plan.plans.values()})
     shown = ", ".join(f"{c:g}" for c in cycles[:6]) + (" ..." if len(cycles) > 6 else "")
     print(

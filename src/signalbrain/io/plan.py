@@ -16,6 +16,9 @@ Layout (both formats; the suffix ``.yaml``/``.yml`` or ``.json`` picks the synta
         phases:
           - {number: 1, green_s: 10.5, yellow_s: 3.5, all_red_s: 1.5}
         notes: [...]
+    performance:                      # optional, written by signalbrain optimize; not read
+      A: {delay_s: 31.2, los: C, movements: {W_A.T: {flow_vph: 620, capacity_vph: 840,
+                                                     x: 0.74, delay_s: 28.1, los: C}}}
 
 :func:`read_plan` gathers every problem (types, missing fields, plan invariants) and raises one
 :class:`~signalbrain.errors.InputError`; :func:`write_plan` is the inverse.
@@ -24,6 +27,7 @@ Layout (both formats; the suffix ``.yaml``/``.yml`` or ``.json`` picks the synta
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +40,21 @@ from signalbrain.timing.plan import NetworkPlan, PhaseTiming, TimingPlan
 __all__ = ["PLAN_FORMAT", "parse_plan", "plan_to_dict", "read_plan", "write_plan"]
 
 PLAN_FORMAT = "signalbrain-plan"
-_TOP = ("format", "version", "network", "method", "notes", "objective", "plans")
+_TOP = ("format", "version", "network", "method", "notes", "objective", "plans", "performance")
 _PLAN = ("cycle_s", "offset_s", "rings", "barriers", "phases", "notes")
 _PHASE = ("number", "green_s", "yellow_s", "all_red_s")
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def plan_to_dict(
-    plan: NetworkPlan, *, network: str | None = None, method: str | None = None
+    plan: NetworkPlan,
+    *,
+    network: str | None = None,
+    method: str | None = None,
+    performance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The plan as plain data (see the module docstring for the layout)."""
+    """The plan as plain data (see the module docstring for the layout); ``performance`` (HCM
+    figures per intersection, informative) is written after the plans and ignored on reading."""
     doc: dict[str, Any] = {"format": PLAN_FORMAT, "version": 1}
     if network:
         doc["network"] = network
@@ -73,6 +82,8 @@ def plan_to_dict(
         }
         for iid, p in plan.plans.items()
     }
+    if performance:
+        doc["performance"] = dict(performance)
     return doc
 
 
@@ -160,7 +171,12 @@ def read_plan(path: str | Path) -> NetworkPlan:
 
 
 def write_plan(
-    plan: NetworkPlan, path: str | Path, *, network: str | None = None, method: str | None = None
+    plan: NetworkPlan,
+    path: str | Path,
+    *,
+    network: str | None = None,
+    method: str | None = None,
+    performance: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a plan as YAML or JSON (the suffix decides)."""
     p = Path(path)
@@ -169,7 +185,7 @@ def write_plan(
         raise InputError(
             f"plan file suffix {p.suffix!r}: expected one of {', '.join(SUFFIXES)}", str(p)
         )
-    doc = plan_to_dict(plan, network=network, method=method)
+    doc = plan_to_dict(plan, network=network, method=method, performance=performance)
     try:
         if suffix == ".json":
             p.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
