@@ -42,10 +42,13 @@ README = ROOT / "benchmarks" / "README.md"
 BEGIN_MARK = "<!-- control:begin -->"
 END_MARK = "<!-- control:end -->"
 SUMO_ARGS = ("--seed", "42", "--time-to-teleport", "-1", "--no-warnings", "true")
-BASELINES = ("sumo", "actuated", "delay_based")
+BASELINES = ("sumo", "actuated", "delay_based", "sumo-tools")
+# "sumo-tools": SUMO's tlsCycleAdaptation.py then tlsCoordinator.py on the scenario's routes,
+# loaded as additional programs (harness only; `signalbrain sumo run` has no such controller).
+TOOLS = "sumo-tools"
 SIGNALBRAIN = ("fixed", "vehicle-actuated", "max-pressure", "adaptive")
 # Baselines the adaptive controller is judged against (issue 5): SUMO's and max-pressure.
-JUDGED_AGAINST = ("sumo", "actuated", "delay_based", "max-pressure")
+JUDGED_AGAINST = ("sumo", "actuated", "delay_based", "sumo-tools", "max-pressure")
 # Published RESCO results (average delay [s], best of all methods incl. trained RL; fixed time).
 RESCO_BEST = {
     "cologne1": (26.1, 56.6),
@@ -146,13 +149,70 @@ def available_controllers() -> tuple[str, ...]:
     return (*BASELINES, *(c for c in SIGNALBRAIN if c in known))
 
 
+def _tools_programs(config: str) -> list[Path]:
+    """Programs of ``tlsCycleAdaptation.py`` (Webster from the routes) then ``tlsCoordinator.py``
+    (offsets), written into a fresh temporary folder (the scenario folder stays untouched)."""
+    import tempfile
+
+    import sumo  # type: ignore[import-not-found]
+
+    from signalbrain.sim import read_sumocfg
+
+    cfg = read_sumocfg(config)
+    tools = Path(sumo.SUMO_HOME) / "tools"
+    out = Path(tempfile.mkdtemp(prefix="signalbrain-tools-"))
+    routes = ",".join(str(r) for r in cfg.route_files)
+    cycle, coord = out / "tlsca.add.xml", out / "tlscoord.add.xml"
+    begin = str(int(cfg.begin_s or 0))
+    subprocess.run(
+        [
+            sys.executable,
+            str(tools / "tlsCycleAdaptation.py"),
+            "-n",
+            str(cfg.net_file),
+            "-r",
+            routes,
+            "-b",
+            begin,
+            "-o",
+            str(cycle),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=out,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            str(tools / "tlsCoordinator.py"),
+            "-n",
+            str(cfg.net_file),
+            "-r",
+            routes,
+            "-a",
+            str(cycle),
+            "-o",
+            str(coord),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=out,
+    )
+    return [cycle, coord]
+
+
 def _run_one(scenario: str, config: str, controller: str, end_s: float | None) -> dict[str, Any]:
     """One run in a worker process; errors are reported, not raised."""
     t0 = time.perf_counter()
     try:
         from signalbrain.sim import run_sumo
 
-        data = run_sumo(config, controller, end_s=end_s, sumo_args=SUMO_ARGS).to_json()
+        if controller == TOOLS:
+            extra = ["--additional-files", ",".join(str(p) for p in _tools_programs(config))]
+            data = run_sumo(config, "sumo", end_s=end_s, sumo_args=[*SUMO_ARGS, *extra]).to_json()
+            data["controller"] = TOOLS
+        else:
+            data = run_sumo(config, controller, end_s=end_s, sumo_args=SUMO_ARGS).to_json()
     except Exception as exc:  # a failing run must not sink the others
         data = {"controller": controller, "config": config, "error": f"{type(exc).__name__}: {exc}"}
     data["scenario"] = scenario
@@ -307,6 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = [old[(s, c)] for s, _, c in tasks if (s, c) in old]
         tasks = [t for t in tasks if (t[0], t[2]) not in old]
         print(f"reusing {len(results)} runs from {args.reuse}", flush=True)
+    reused = len(results)
     # Long scenarios first so the two workers finish together.
     tasks.sort(key=lambda t: -sum(f.stat().st_size for f in Path(t[1]).parent.iterdir()))
     t0 = time.perf_counter()
@@ -321,8 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"delay {r['mean_delay_s']} s, all {r['mean_delay_all_s']} s"
             )
             print(
-                f"[{len(results)}/{len(tasks)}] {r['scenario']} {r['controller']}: {status} "
-                f"({r['harness_wall_s']} s)",
+                f"[{len(results) - reused}/{len(tasks)}] {r['scenario']} {r['controller']}: "
+                f"{status} ({r['harness_wall_s']} s)",
                 flush=True,
             )
             args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
