@@ -37,14 +37,27 @@ lines:
 def hour_of_counts(path: str, progress: Any) -> dict[str, Any]:
     """A realistic per-video record without decoding: one hour, 60 s bins, 2 lines, 12 moves."""
     ids = [("line", "north"), ("line", "south")] + [
-        ("movement", f"{a}->{b}") for a in "NESW" for b in "NESW" if a != b]
-    bins = tuple(CountRow(60.0 * k, 60.0 * (k + 1), kind, i, (k * 7 + len(i)) % 13)
-                 for k in range(60) for kind, i in ids)
-    return VideoCounts(video=path, camera="bench", frames=90_000, corrupt_frames=0,
-                       seconds=3600.0, processing_s=600.0, bins=bins,
-                       lines={"north": {"total": 400, "positive": 390, "negative": 10},
-                              "south": {"total": 380, "positive": 5, "negative": 375}},
-                       movements={i: 50 for kind, i in ids if kind == "movement"}).to_dict()
+        ("movement", f"{a}->{b}") for a in "NESW" for b in "NESW" if a != b
+    ]
+    bins = tuple(
+        CountRow(60.0 * k, 60.0 * (k + 1), kind, i, (k * 7 + len(i)) % 13)
+        for k in range(60)
+        for kind, i in ids
+    )
+    return VideoCounts(
+        video=path,
+        camera="bench",
+        frames=90_000,
+        corrupt_frames=0,
+        seconds=3600.0,
+        processing_s=600.0,
+        bins=bins,
+        lines={
+            "north": {"total": 400, "positive": 390, "negative": 10},
+            "south": {"total": 380, "positive": 5, "negative": 375},
+        },
+        movements={i: 50 for kind, i in ids if kind == "movement"},
+    ).to_dict()
 
 
 @pytest.mark.parametrize("videos", [100, 1000, 4500])
@@ -61,9 +74,11 @@ def test_resume(benchmark: Any, tmp_path: Path, videos: int) -> None:
     count_videos(paths, camera, out, workers=0, job=hour_of_counts, progress=False)
 
     summary = benchmark.pedantic(
-        count_videos, args=(paths, camera, out),
+        count_videos,
+        args=(paths, camera, out),
         kwargs={"workers": 0, "job": hour_of_counts, "progress": False},
-        rounds=1 if videos >= 1000 else 3)
+        rounds=1 if videos >= 1000 else 3,
+    )
     assert summary.resumed == videos
     assert summary.lines["north"]["total"] == 400 * videos
     with (out / "counts.csv").open() as stream:
@@ -97,8 +112,13 @@ def small_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], P
 
 
 def _direct(videos: list[Path], camera: Path) -> int:
-    spec = parse_camera({"camera": "bench", "interval_s": 60,
-                         "lines": [{"id": "mid", "points": [[160, 10], [160, 230]]}]})
+    spec = parse_camera(
+        {
+            "camera": "bench",
+            "interval_s": 60,
+            "lines": [{"id": "mid", "points": [[160, 10], [160, 230]]}],
+        }
+    )
     return sum(count_video(v, spec).frames for v in videos)
 
 
@@ -110,8 +130,9 @@ def _batch(videos: list[Path], camera: Path, out: Path, workers: int) -> int:
 
 
 @pytest.mark.parametrize("mode", ["direct", "workers=0", "workers=1", "workers=2"])
-def test_engine_overhead(benchmark: Any, small_batch: tuple[list[Path], Path], tmp_path: Path,
-                         mode: str) -> None:
+def test_engine_overhead(
+    benchmark: Any, small_batch: tuple[list[Path], Path], tmp_path: Path, mode: str
+) -> None:
     videos, camera = small_batch
     if mode == "direct":
         run = functools.partial(_direct, videos, camera)

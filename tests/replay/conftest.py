@@ -30,6 +30,7 @@ zones:
   - {id: out, kind: exit, polygon: [[16, 12], [31, 12], [31, 23], [16, 23]]}
 """
 
+
 @pytest.fixture
 def camera_file(tmp_path: Path) -> Path:
     """A valid camera file for the 32x24 test videos."""

@@ -55,8 +55,12 @@ def expected(pattern: Sequence[int]) -> dict[str, int]:
         if bright:
             runs[-1] = (runs[-1][0], runs[-1][1] + 1)
     neg = sum(start % 2 for start, _ in runs)
-    return {"total": len(runs), "positive": len(runs) - neg, "negative": neg,
-            "long": sum(n > 2 for _, n in runs)}
+    return {
+        "total": len(runs),
+        "positive": len(runs) - neg,
+        "negative": neg,
+        "long": sum(n > 2 for _, n in runs),
+    }
 
 
 def _log(log_dir: str | None, path: str) -> None:
@@ -64,8 +68,14 @@ def _log(log_dir: str | None, path: str) -> None:
         Path(log_dir, f"{Path(path).name}.{uuid.uuid4().hex}").write_text(path)
 
 
-def brightness_job(path: str, progress: Any, *, interval_s: float = 1.0,
-                   log_dir: str | None = None, delay_s: float = 0.0) -> dict[str, Any]:
+def brightness_job(
+    path: str,
+    progress: Any,
+    *,
+    interval_s: float = 1.0,
+    log_dir: str | None = None,
+    delay_s: float = 0.0,
+) -> dict[str, Any]:
     """Count bright runs; ``log_dir`` records each call, ``delay_s`` slows each frame."""
     _log(log_dir, path)
     start = time.perf_counter()
@@ -97,11 +107,17 @@ def brightness_job(path: str, progress: Any, *, interval_s: float = 1.0,
         n = sum(lo <= i / FPS < hi for i in starts)
         bins.append(CountRow(lo, hi, "line", "L", n))
         bins.append(CountRow(lo, hi, "movement", "in->out", 0))
-    counts = VideoCounts(video=path, camera="cam-test", frames=len(pattern), corrupt_frames=0,
-                         seconds=len(pattern) / FPS, processing_s=time.perf_counter() - start,
-                         bins=tuple(bins),
-                         lines={"L": {k: truth[k] for k in ("total", "positive", "negative")}},
-                         movements={"in->out": truth["long"]})
+    counts = VideoCounts(
+        video=path,
+        camera="cam-test",
+        frames=len(pattern),
+        corrupt_frames=0,
+        seconds=len(pattern) / FPS,
+        processing_s=time.perf_counter() - start,
+        bins=tuple(bins),
+        lines={"L": {k: truth[k] for k in ("total", "positive", "negative")}},
+        movements={"in->out": truth["long"]},
+    )
     return counts.to_dict()
 
 
@@ -138,14 +154,21 @@ def malformed_job(path: str, progress: Any) -> dict[str, Any]:
     return {"frames": 3}
 
 
-def write_traffic_video(path: Path, cars: int, *, size: tuple[int, int] = (160, 120),
-                        fps: float = 25.0, empty_frames: int = 40, seed: int = 0) -> Path:
+def write_traffic_video(
+    path: Path,
+    cars: int,
+    *,
+    size: tuple[int, int] = (160, 120),
+    fps: float = 25.0,
+    empty_frames: int = 40,
+    seed: int = 0,
+) -> Path:
     """A tiny road scene for the real counter: ``cars`` boxes cross the frame one after another
     (even ones left to right, odd ones right to left) over a still, noisy background."""
     w, h = size
     rng = np.random.default_rng(seed)
     background = np.full((h, w, 3), 90, np.uint8)
-    background[h // 2 - 5:h // 2 + 5, :] = 120
+    background[h // 2 - 5 : h // 2 + 5, :] = 120
     frames = [background] * empty_frames
     for car in range(cars):
         for x in range(-30, w + 10, 4):

@@ -21,8 +21,12 @@ BASE = ("/v/a.mp4", 1000, 1_700_000_000_000_000_000, "camera=abc")
 
 @pytest.mark.parametrize(
     "changed",
-    [("/v/b.mp4", *BASE[1:]), (BASE[0], 1001, *BASE[2:]), (*BASE[:2], BASE[2] + 1, BASE[3]),
-     (*BASE[:3], "camera=abd")],
+    [
+        ("/v/b.mp4", *BASE[1:]),
+        (BASE[0], 1001, *BASE[2:]),
+        (*BASE[:2], BASE[2] + 1, BASE[3]),
+        (*BASE[:3], "camera=abd"),
+    ],
     ids=["path", "size", "mtime", "salt"],
 )
 def test_key_changes_with_every_identity_part(changed: tuple[str, int, int, str]) -> None:
@@ -44,8 +48,9 @@ def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
 
 
-def test_atomic_write_failure_keeps_old_file(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_write_failure_keeps_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "x.json"
     target.write_text("old")
 
@@ -68,8 +73,7 @@ def test_store_round_trip_done_and_skipped(tmp_path: Path) -> None:
     assert cp is not None
     assert cp.status == "done"
     assert cp.record == {"frames": 3, "lines": {}}
-    assert (store.status("k1"), store.status("k2"), store.status("k3")) == (
-        "done", "skipped", None)
+    assert (store.status("k1"), store.status("k2"), store.status("k3")) == ("done", "skipped", None)
     assert store.skip_path("k2").is_file()
     cp = store.load("k2")
     assert cp is not None
@@ -78,8 +82,15 @@ def test_store_round_trip_done_and_skipped(tmp_path: Path) -> None:
     assert store.load("k3") is None
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"format": 99, "status": "done"}',
-                                     '{"format": 1, "status": "done", "record": 3}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "[]",
+        '{"format": 99, "status": "done"}',
+        '{"format": 1, "status": "done", "record": 3}',
+    ],
+)
 def test_unreadable_checkpoint_counts_as_absent(tmp_path: Path, content: str) -> None:
     store = CheckpointStore(tmp_path)
     store.path("k").write_text(content)

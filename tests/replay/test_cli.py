@@ -24,8 +24,9 @@ SUMMARY_KEYS = {"frames", "seconds", "fps", "lines", "movements", "skipped"}
 def traffic(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
     """Three videos with 3, 2 and 1 crossing cars, and their camera file."""
     root = tmp_path_factory.mktemp("traffic")
-    videos = [write_traffic_video(root / name, n, seed=i)
-              for i, (name, n) in enumerate(CARS.items())]
+    videos = [
+        write_traffic_video(root / name, n, seed=i) for i, (name, n) in enumerate(CARS.items())
+    ]
     camera = root / "camera.yaml"
     camera.write_text(TRAFFIC_CAMERA_YAML)
     return videos, camera
@@ -46,9 +47,9 @@ def _summary(out: Path) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_counts_and_resumes_without_double_counting(traffic: tuple[list[Path], Path],
-                                                    tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_counts_and_resumes_without_double_counting(
+    traffic: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     videos, camera = traffic
     out = tmp_path / "out"
     assert _count(*videos, "--camera", camera, "--out", out, "--workers", "2") == 0
@@ -85,8 +86,18 @@ def test_skipped_inputs_give_exit_3(traffic: tuple[list[Path], Path], tmp_path: 
     truncated = tmp_path / "truncated.avi"
     truncated.write_bytes(videos[0].read_bytes()[:3000])
     out = tmp_path / "out"
-    code = _count(videos[2], junk, truncated, tmp_path / "absent.mp4", "--camera", camera,
-                  "--out", out, "--workers", "1")
+    code = _count(
+        videos[2],
+        junk,
+        truncated,
+        tmp_path / "absent.mp4",
+        "--camera",
+        camera,
+        "--out",
+        out,
+        "--workers",
+        "1",
+    )
     assert code == 3
     doc = _summary(out)
     skipped = {Path(s["video"]).name: s["reason"] for s in doc["skipped"]}  # type: ignore[attr-defined]
@@ -107,12 +118,23 @@ def test_skipped_inputs_give_exit_3(traffic: tuple[list[Path], Path], tmp_path: 
         (["--camera", "{camera}", "--model", "{tmp}/absent.onnx"], "--model"),
         (["--camera", "{camera}", "--video-timeout", "0"], "expected seconds > 0"),
     ],
-    ids=["camera-missing", "camera-invalid", "out-is-file", "workers-0", "scheduler-down",
-         "model-missing", "timeout-0"],
+    ids=[
+        "camera-missing",
+        "camera-invalid",
+        "out-is-file",
+        "workers-0",
+        "scheduler-down",
+        "model-missing",
+        "timeout-0",
+    ],
 )
-def test_bad_input_gives_exit_2(traffic: tuple[list[Path], Path], tmp_path: Path,
-                                capsys: pytest.CaptureFixture[str], args: list[str],
-                                message: str) -> None:
+def test_bad_input_gives_exit_2(
+    traffic: tuple[list[Path], Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
     videos, camera = traffic
     (tmp_path / "bad.yaml").write_text("camera: x\ninterval_s: -5\nlines: []\n")
     (tmp_path / "file").write_text("")
@@ -125,19 +147,24 @@ def test_bad_input_gives_exit_2(traffic: tuple[list[Path], Path], tmp_path: Path
     assert "Traceback" not in err
 
 
-def test_no_videos_is_bad_input(traffic: tuple[list[Path], Path], tmp_path: Path,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_videos_is_bad_input(
+    traffic: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, camera = traffic
-    assert _count(tmp_path / "a.mp4", tmp_path / "b.mp4", "--camera", camera,
-                  "--out", tmp_path / "out") == 2
+    assert (
+        _count(
+            tmp_path / "a.mp4", tmp_path / "b.mp4", "--camera", camera, "--out", tmp_path / "out"
+        )
+        == 2
+    )
     assert "no videos to count" in capsys.readouterr().err
     assert _count("--camera", str(camera), "--out", str(tmp_path / "out")) == 2
 
 
 @pytest.mark.slow
 def test_camera_or_video_change_recounts_only_what_changed(
-        traffic: tuple[list[Path], Path], tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    traffic: tuple[list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     videos, camera = traffic
     local = [tmp_path / v.name for v in videos[1:]]
     for src, dst in zip(videos[1:], local, strict=True):
@@ -159,13 +186,25 @@ def test_camera_or_video_change_recounts_only_what_changed(
 
 
 @pytest.mark.slow
-def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(traffic: tuple[list[Path], Path],
-                                                    tmp_path: Path) -> None:
+def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(
+    traffic: tuple[list[Path], Path], tmp_path: Path
+) -> None:
     _, camera = traffic
     videos = [write_traffic_video(tmp_path / f"long{i}.avi", 4, seed=i) for i in range(4)]
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "signalbrain.cli", "count", *map(str, videos),
-           "--camera", str(camera), "--out", str(out), "--workers", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "signalbrain.cli",
+        "count",
+        *map(str, videos),
+        "--camera",
+        str(camera),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list((out / ".checkpoints").glob("*.json")):
@@ -188,13 +227,17 @@ def test_synthetic_intersection_lines_and_movements(tmp_path: Path) -> None:
     synth = pytest.importorskip("signalbrain.vision.synth")
     from signalbrain.vision import count_video
 
-    clip = synth.render_clip(tmp_path / "north.avi", seed=2, config=synth.SynthConfig(
-        traffic=synth.TrafficConfig(duration_s=8.0, arrivals_vph=900.0)))
+    clip = synth.render_clip(
+        tmp_path / "north.avi",
+        seed=2,
+        config=synth.SynthConfig(traffic=synth.TrafficConfig(duration_s=8.0, arrivals_vph=900.0)),
+    )
     copy = tmp_path / "south.avi"  # a second recording with the same traffic
     copy.write_bytes(clip.video.read_bytes())
     out = tmp_path / "out"
-    assert _count(clip.video, copy, "--camera", clip.camera_file, "--out", out,
-                  "--workers", "2") == 0
+    assert (
+        _count(clip.video, copy, "--camera", clip.camera_file, "--out", out, "--workers", "2") == 0
+    )
     direct = count_video(clip.video, clip.camera)
     doc = _summary(out)
     assert doc["lines"] == {k: {d: 2 * n for d, n in v.items()} for k, v in direct.lines.items()}
@@ -204,9 +247,15 @@ def test_synthetic_intersection_lines_and_movements(tmp_path: Path) -> None:
         rows = list(csv.DictReader(stream))
     assert {r["kind"] for r in rows} == {"line", "movement"}
     for kind in ("line", "movement"):
-        per_video = {Path(v).name: sum(int(r["vehicles"]) for r in rows
-                                       if r["kind"] == kind and r["video"] == v)
-                     for v in (str(clip.video), str(copy))}
-        expected = sum(direct.lines[k]["total"] for k in direct.lines) if kind == "line" else (
-            sum(direct.movements.values()))
+        per_video = {
+            Path(v).name: sum(
+                int(r["vehicles"]) for r in rows if r["kind"] == kind and r["video"] == v
+            )
+            for v in (str(clip.video), str(copy))
+        }
+        expected = (
+            sum(direct.lines[k]["total"] for k in direct.lines)
+            if kind == "line"
+            else (sum(direct.movements.values()))
+        )
         assert per_video == {"north.avi": expected, "south.avi": expected}

@@ -23,11 +23,13 @@ def _total(*names: str) -> int:
     return sum(replay_jobs.expected(PATTERNS[n])["total"] for n in names)
 
 
-def test_summary_aggregates_videos(tmp_path: Path, make_videos: Callable[..., list[Path]],
-                                   camera_file: Path) -> None:
+def test_summary_aggregates_videos(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
     videos = make_videos()
-    summary = count_videos(videos, camera_file, tmp_path / "out", workers=0, job=JOB,
-                           progress=False)
+    summary = count_videos(
+        videos, camera_file, tmp_path / "out", workers=0, job=JOB, progress=False
+    )
     assert summary.videos == 3
     assert summary.lines["L"]["total"] == _total("a.avi", "b.avi", "c.avi")
     assert summary.frames == sum(len(p) for p in PATTERNS.values())
@@ -35,12 +37,14 @@ def test_summary_aggregates_videos(tmp_path: Path, make_videos: Callable[..., li
     assert summary.fps > 0
     doc = json.loads(summary.summary_json.read_text())
     assert doc["lines"] == summary.lines
-    assert doc["movements"] == {"in->out": sum(replay_jobs.expected(p)["long"]
-                                               for p in PATTERNS.values())}
+    assert doc["movements"] == {
+        "in->out": sum(replay_jobs.expected(p)["long"] for p in PATTERNS.values())
+    }
 
 
 def test_damaged_checkpoint_is_reported_then_recounted(
-        tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path) -> None:
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
     videos = make_videos("a.avi", "b.avi")
     out = tmp_path / "out"
     count_videos(videos, camera_file, out, workers=0, job=JOB, progress=False)
@@ -58,39 +62,51 @@ def test_damaged_checkpoint_is_reported_then_recounted(
 
 
 def test_other_job_or_camera_never_reuses_checkpoints(
-        tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path) -> None:
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
     videos = make_videos("a.avi")
     out = tmp_path / "out"
     first = count_videos(videos, camera_file, out, workers=0, job=JOB, progress=False)
     assert first.resumed == 0
-    other = count_videos(videos, camera_file, out, workers=0, progress=False,
-                         job=functools.partial(replay_jobs.failing_job))
+    other = count_videos(
+        videos,
+        camera_file,
+        out,
+        workers=0,
+        progress=False,
+        job=functools.partial(replay_jobs.failing_job),
+    )
     assert other.resumed == 0
     camera_file.write_text(camera_file.read_text() + "# edited\n")
-    assert count_videos(videos, camera_file, out, workers=0, job=JOB,
-                        progress=False).resumed == 0
-    assert count_videos(videos, camera_file, out, workers=0, job=JOB,
-                        progress=False).resumed == 1
+    assert count_videos(videos, camera_file, out, workers=0, job=JOB, progress=False).resumed == 0
+    assert count_videos(videos, camera_file, out, workers=0, job=JOB, progress=False).resumed == 1
 
 
-def test_duplicates_and_notes_on_stderr(tmp_path: Path, make_videos: Callable[..., list[Path]],
-                                        camera_file: Path) -> None:
+def test_duplicates_and_notes_on_stderr(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
     (video,) = make_videos("a.avi")
     stream = io.StringIO()
-    summary = count_videos([video, video, video.parent], camera_file, tmp_path / "out",
-                           workers=0, job=JOB, progress=stream)
+    summary = count_videos(
+        [video, video, video.parent],
+        camera_file,
+        tmp_path / "out",
+        workers=0,
+        job=JOB,
+        progress=stream,
+    )
     assert summary.videos == 1
     assert summary.lines["L"]["total"] == _total("a.avi")
     assert "given twice; counted once" in stream.getvalue()
 
 
-def test_bad_arguments(tmp_path: Path, camera_file: Path,
-                       make_videos: Callable[..., list[Path]]) -> None:
+def test_bad_arguments(
+    tmp_path: Path, camera_file: Path, make_videos: Callable[..., list[Path]]
+) -> None:
     videos = make_videos("a.avi")
     with pytest.raises(InputError, match="no videos to count"):
         count_videos([tmp_path / "none.mp4"], camera_file, tmp_path / "out", job=JOB)
     with pytest.raises(InputError, match="workers = -1"):
         count_videos(videos, camera_file, tmp_path / "out", workers=-1, job=JOB)
     with pytest.raises(InputError, match="scheduler"):
-        count_videos(videos, camera_file, tmp_path / "out", scheduler=42, job=JOB,
-                     progress=False)
+        count_videos(videos, camera_file, tmp_path / "out", scheduler=42, job=JOB, progress=False)

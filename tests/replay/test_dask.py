@@ -19,38 +19,45 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     """Address of a small in-process cluster (one worker, two threads)."""
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster:
         yield cluster.scheduler_address
 
 
 @pytest.mark.slow
 def test_cluster_counts_like_local_processes(scheduler: str, tmp_path: Path) -> None:
-    videos = [write_traffic_video(tmp_path / f"v{i}.avi", n, seed=i)
-              for i, n in enumerate((3, 2))]
+    videos = [write_traffic_video(tmp_path / f"v{i}.avi", n, seed=i) for i, n in enumerate((3, 2))]
     camera = tmp_path / "camera.yaml"
     camera.write_text(TRAFFIC_CAMERA_YAML)
-    on_cluster = count_videos(videos, camera, tmp_path / "dask", scheduler=scheduler,
-                              progress=False)
+    on_cluster = count_videos(
+        videos, camera, tmp_path / "dask", scheduler=scheduler, progress=False
+    )
     local = count_videos(videos, camera, tmp_path / "local", workers=0, progress=False)
-    assert on_cluster.lines == local.lines == {"mid": {"total": 5, "positive": 2,
-                                                       "negative": 3}}
+    assert on_cluster.lines == local.lines == {"mid": {"total": 5, "positive": 2, "negative": 3}}
     assert on_cluster.frames == local.frames
-    assert ((tmp_path / "dask" / "counts.csv").read_text()
-            == (tmp_path / "local" / "counts.csv").read_text())
+    assert (tmp_path / "dask" / "counts.csv").read_text() == (
+        tmp_path / "local" / "counts.csv"
+    ).read_text()
     again = count_videos(videos, camera, tmp_path / "dask", scheduler=scheduler, progress=False)
     assert again.resumed == 2
     assert again.lines == on_cluster.lines
 
 
-def test_cluster_failures_skip_only_their_video(scheduler: str, tmp_path: Path,
-                                                make_videos: Callable[..., list[Path]],
-                                                camera_file: Path) -> None:
+def test_cluster_failures_skip_only_their_video(
+    scheduler: str, tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
     videos = make_videos("a.avi", "boom.avi", "b.avi")
     junk = tmp_path / "videos" / "junk.avi"
     junk.write_bytes(b"RIFF" + bytes(200))
-    summary = count_videos([*videos, junk], camera_file, tmp_path / "out", scheduler=scheduler,
-                           job=functools.partial(replay_jobs.failing_job), progress=False)
+    summary = count_videos(
+        [*videos, junk],
+        camera_file,
+        tmp_path / "out",
+        scheduler=scheduler,
+        job=functools.partial(replay_jobs.failing_job),
+        progress=False,
+    )
     reasons = {Path(s.video).name: s.reason for s in summary.skipped}
     assert set(reasons) == {"boom.avi", "junk.avi"}
     assert "simulated bug" in reasons["boom.avi"]
@@ -62,17 +69,26 @@ def test_cluster_failures_skip_only_their_video(scheduler: str, tmp_path: Path,
 
 @pytest.mark.slow
 def test_worker_process_crash_on_cluster_skips_only_that_video(
-        tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path) -> None:
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
     dask = pytest.importorskip("dask")
     videos = make_videos("a.avi", "crash.avi", "b.avi")
     # no retries by Dask: every video queued on the dying worker fails with KilledWorker, and
     # the engine's own one-at-a-time rerun must tell the crasher from the innocent
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                     dashboard_address=":0") as cluster:
-        summary = count_videos(videos, camera_file, tmp_path / "out",
-                               scheduler=cluster.scheduler_address,
-                               job=functools.partial(replay_jobs.crashing_job), progress=False)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+    ):
+        summary = count_videos(
+            videos,
+            camera_file,
+            tmp_path / "out",
+            scheduler=cluster.scheduler_address,
+            job=functools.partial(replay_jobs.crashing_job),
+            progress=False,
+        )
     assert [Path(s.video).name for s in summary.skipped] == ["crash.avi"]
     assert "KilledWorker" in summary.skipped[0].reason
     assert summary.videos == 2

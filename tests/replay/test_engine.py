@@ -24,7 +24,8 @@ def _calls(log_dir: Path) -> list[str]:
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_counts_every_video_once_and_checkpoints(
-        tmp_path: Path, make_videos: Callable[..., list[Path]], workers: int) -> None:
+    tmp_path: Path, make_videos: Callable[..., list[Path]], workers: int
+) -> None:
     videos = make_videos()
     log = tmp_path / "log"
     log.mkdir()
@@ -44,8 +45,9 @@ def test_counts_every_video_once_and_checkpoints(
     assert _calls(log) == ["a.avi", "b.avi", "c.avi"]  # nothing redone
 
 
-def test_unreadable_video_is_skipped_and_remembered(tmp_path: Path,
-                                                    make_videos: Callable[..., list[Path]]) -> None:
+def test_unreadable_video_is_skipped_and_remembered(
+    tmp_path: Path, make_videos: Callable[..., list[Path]]
+) -> None:
     (good,) = make_videos("a.avi")
     junk = tmp_path / "videos" / "junk.mp4"
     junk.write_bytes(b"\x00" * 1000)
@@ -63,7 +65,8 @@ def test_unreadable_video_is_skipped_and_remembered(tmp_path: Path,
 
 
 def test_bug_in_job_skips_that_video_only_and_is_retried(
-        tmp_path: Path, make_videos: Callable[..., list[Path]]) -> None:
+    tmp_path: Path, make_videos: Callable[..., list[Path]]
+) -> None:
     videos = make_videos("a.avi", "boom.avi", "b.avi")
     store = CheckpointStore(tmp_path / "out")
     tasks = collect_videos(videos, "s").tasks
@@ -76,8 +79,9 @@ def test_bug_in_job_skips_that_video_only_and_is_retried(
 
 
 @pytest.mark.slow
-def test_worker_crash_loses_no_other_video(tmp_path: Path,
-                                           make_videos: Callable[..., list[Path]]) -> None:
+def test_worker_crash_loses_no_other_video(
+    tmp_path: Path, make_videos: Callable[..., list[Path]]
+) -> None:
     videos = make_videos("a.avi", "crash.avi", "b.avi", "c.avi")
     store = CheckpointStore(tmp_path / "out")
     tasks = collect_videos(videos, "s").tasks
@@ -88,12 +92,15 @@ def test_worker_crash_loses_no_other_video(tmp_path: Path,
     for o in (out[0], out[2], out[3]):
         assert o.record is not None
         name = Path(o.task.path).name
-        assert parse_counts(o.record).lines["L"]["total"] == replay_jobs.expected(
-            PATTERNS[name])["total"]
+        assert (
+            parse_counts(o.record).lines["L"]["total"]
+            == replay_jobs.expected(PATTERNS[name])["total"]
+        )
 
 
-def test_malformed_result_is_not_checkpointed(tmp_path: Path,
-                                              make_videos: Callable[..., list[Path]]) -> None:
+def test_malformed_result_is_not_checkpointed(
+    tmp_path: Path, make_videos: Callable[..., list[Path]]
+) -> None:
     (video,) = make_videos("a.avi")
     store = CheckpointStore(tmp_path / "out")
     tasks = collect_videos([video], "s").tasks
@@ -102,14 +109,14 @@ def test_malformed_result_is_not_checkpointed(tmp_path: Path,
     assert "malformed result" in (out[0].reason or "")
     assert store.load(tasks[0].key) is None
     store.save_done(tasks[0], {"frames": 1})  # e.g. an older layout: redone, not trusted
-    out = run_tasks(tasks, replay_jobs.brightness_job, store, workers=0,
-                    parse_record=parse_counts)
+    out = run_tasks(tasks, replay_jobs.brightness_job, store, workers=0, parse_record=parse_counts)
     assert out[0].status == "done"
     assert out[0].value == parse_counts(out[0].record or {})
 
 
-def test_interrupt_keeps_finished_checkpoints(tmp_path: Path,
-                                              make_videos: Callable[..., list[Path]]) -> None:
+def test_interrupt_keeps_finished_checkpoints(
+    tmp_path: Path, make_videos: Callable[..., list[Path]]
+) -> None:
     videos = make_videos("a.avi", "b.avi", "stop.avi", "c.avi")
     store = CheckpointStore(tmp_path / "out")
     tasks = collect_videos(videos, "s").tasks
@@ -125,8 +132,13 @@ def test_progress_lines(tmp_path: Path, make_videos: Callable[..., list[Path]]) 
     stream = io.StringIO()
     reporter = ProgressReporter(stream=stream, interval_s=0.0)
     job = functools.partial(replay_jobs.brightness_job)
-    run_tasks(collect_videos(videos, "s").tasks, job, CheckpointStore(tmp_path / "o"),
-              workers=0, reporter=reporter)
+    run_tasks(
+        collect_videos(videos, "s").tasks,
+        job,
+        CheckpointStore(tmp_path / "o"),
+        workers=0,
+        reporter=reporter,
+    )
     text = stream.getvalue()
     assert "3 to count on this process" in text
     assert "[3/3] done" in text
@@ -136,14 +148,20 @@ def test_progress_lines(tmp_path: Path, make_videos: Callable[..., list[Path]]) 
     assert "\r" not in text  # not a terminal: plain lines
 
 
-def test_without_records_resume_reads_no_checkpoint(tmp_path: Path,
-                                                    make_videos: Callable[..., list[Path]],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_records_resume_reads_no_checkpoint(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     videos = make_videos()
     store = CheckpointStore(tmp_path / "out")
     tasks = collect_videos(videos, "s").tasks
-    out = run_tasks(tasks, replay_jobs.brightness_job, store, workers=0, keep_records=False,
-                    parse_record=parse_counts)
+    out = run_tasks(
+        tasks,
+        replay_jobs.brightness_job,
+        store,
+        workers=0,
+        keep_records=False,
+        parse_record=parse_counts,
+    )
     assert [(o.status, o.record, o.value) for o in out] == [("done", None, None)] * 3
 
     def no_reading(key: str) -> None:
@@ -156,7 +174,8 @@ def test_without_records_resume_reads_no_checkpoint(tmp_path: Path,
 
 @pytest.mark.slow
 def test_video_over_time_limit_is_stopped_and_others_finish(
-        tmp_path: Path, make_videos: Callable[..., list[Path]]) -> None:
+    tmp_path: Path, make_videos: Callable[..., list[Path]]
+) -> None:
     videos = make_videos("a.avi", "hang.avi", "b.avi", "c.avi")
     store = CheckpointStore(tmp_path / "out")
     tasks = collect_videos(videos, "s").tasks

@@ -45,8 +45,9 @@ def test_same_file_twice_through_links_is_counted_once(tmp_path: Path) -> None:
     assert got.tasks[0].label == str(video)
 
 
-def test_key_follows_content_identity_and_salt(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_follows_content_identity_and_salt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     video = _touch(tmp_path / "a.mp4", b"one")
     key = collect_videos([video], "s").tasks[0].key
     assert collect_videos([video], "s").tasks[0].key == key

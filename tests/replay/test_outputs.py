@@ -14,14 +14,22 @@ from signalbrain.vision.counts import CountRow, VideoCounts
 
 
 def _counts(north: tuple[int, int], move: int, frames: int) -> VideoCounts:
-    bins = (CountRow(0.0, 60.0, "line", "north", north[0] + north[1]),
-            CountRow(60.0, 90.5, "line", "north", 0),
-            CountRow(0.0, 60.0, "movement", "N->E", move))
-    return VideoCounts(video="v", camera="cam,A", frames=frames, corrupt_frames=0,
-                       seconds=frames / 25, processing_s=frames / 250, bins=bins,
-                       lines={"north": {"total": sum(north), "positive": north[0],
-                                        "negative": north[1]}},
-                       movements={"N->E": move})
+    bins = (
+        CountRow(0.0, 60.0, "line", "north", north[0] + north[1]),
+        CountRow(60.0, 90.5, "line", "north", 0),
+        CountRow(0.0, 60.0, "movement", "N->E", move),
+    )
+    return VideoCounts(
+        video="v",
+        camera="cam,A",
+        frames=frames,
+        corrupt_frames=0,
+        seconds=frames / 25,
+        processing_s=frames / 250,
+        bins=bins,
+        lines={"north": {"total": sum(north), "positive": north[0], "negative": north[1]}},
+        movements={"N->E": move},
+    )
 
 
 def test_csv_is_long_format_and_quotes_when_needed(tmp_path: Path) -> None:
@@ -45,13 +53,18 @@ def test_summary_sums_over_videos(tmp_path: Path) -> None:
     with CountsWriter(tmp_path) as writer:
         writer.add("a.mp4", _counts((3, 1), 2, 100), resumed=True)
         writer.add("b.mp4", _counts((1, 5), 4, 150), resumed=False)
-        summary = writer.commit(skipped=[SkippedVideo("c.mp4", "cannot open as a video")],
-                                wall_s=2.0)
+        summary = writer.commit(
+            skipped=[SkippedVideo("c.mp4", "cannot open as a video")], wall_s=2.0
+        )
     doc = json.loads((tmp_path / "summary.json").read_text())
-    assert doc == {"frames": 250, "seconds": 10.0, "fps": 250.0,
-                   "lines": {"north": {"total": 10, "positive": 4, "negative": 6}},
-                   "movements": {"N->E": 6},
-                   "skipped": [{"video": "c.mp4", "reason": "cannot open as a video"}]}
+    assert doc == {
+        "frames": 250,
+        "seconds": 10.0,
+        "fps": 250.0,
+        "lines": {"north": {"total": 10, "positive": 4, "negative": 6}},
+        "movements": {"N->E": 6},
+        "skipped": [{"video": "c.mp4", "reason": "cannot open as a video"}],
+    }
     assert summary.to_dict() == doc
     assert (summary.videos, summary.resumed, summary.counted_frames) == (2, 1, 150)
     assert summary.wall_fps == 75.0

@@ -22,8 +22,9 @@ class _Terminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0.4, "0s"), (59.6, "1m00s"), (75, "1m15s"),
-                                               (3725, "1h02m")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0.4, "0s"), (59.6, "1m00s"), (75, "1m15s"), (3725, "1h02m")]
+)
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
@@ -42,7 +43,9 @@ def test_plain_lines_are_throttled_and_complete() -> None:
     lines = stream.getvalue().splitlines()
     assert lines[0] == "count: 3 videos (1 done before); 2 to count on 2 local worker processes"
     assert [ln for ln in lines if ln.startswith("  a.mp4")] == [
-        "  a.mp4: 400/1000 frames (40%)", "  a.mp4: 800/1000 frames (80%)"]
+        "  a.mp4: 400/1000 frames (40%)",
+        "  a.mp4: 800/1000 frames (80%)",
+    ]
     assert "[1/2] done a.mp4: 1000 frames 40s of video in 4.0 s, 250 fps" in lines
     assert "[2/2] skipped b.mp4: cannot open as a video" in lines
     assert lines[-1].startswith("overall 2/2 videos, 1000 frames")

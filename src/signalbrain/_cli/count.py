@@ -50,25 +50,54 @@ def _seconds(text: str) -> float:
 
 def register(sub: Any) -> None:
     """Add the ``count`` command."""
-    p = sub.add_parser("count", help="count vehicles in recorded videos (batch, resumable)",
-                       description=_DESCRIPTION, epilog=_EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "count",
+        help="count vehicles in recorded videos (batch, resumable)",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or directories")
-    p.add_argument("--camera", required=True, type=Path, metavar="CAMERA.yaml",
-                   help="camera file (lines and zones) used for every video")
-    p.add_argument("--out", required=True, type=Path, metavar="DIR",
-                   help="output directory (created if missing; reused to resume)")
-    p.add_argument("--workers", type=_workers, default=None, metavar="N",
-                   help="local worker processes (default: one per CPU, at most one per video)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
-                        "(needs signalbrain[dask])")
-    p.add_argument("--model", type=Path, metavar="PATH",
-                   help="ONNX vehicle detector (YOLO-style outputs) instead of background "
-                        "subtraction")
-    p.add_argument("--video-timeout", type=_seconds, default=None, metavar="S",
-                   help="stop and skip a video still being counted after S seconds (a decoder "
-                        "hung on a damaged file); it is retried on the next run")
+    p.add_argument(
+        "--camera",
+        required=True,
+        type=Path,
+        metavar="CAMERA.yaml",
+        help="camera file (lines and zones) used for every video",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="output directory (created if missing; reused to resume)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: one per CPU, at most one per video)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (needs signalbrain[dask])",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        metavar="PATH",
+        help="ONNX vehicle detector (YOLO-style outputs) instead of background subtraction",
+    )
+    p.add_argument(
+        "--video-timeout",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="stop and skip a video still being counted after S seconds (a decoder "
+        "hung on a damaged file); it is retried on the next run",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
 
@@ -77,7 +106,14 @@ def run(args: argparse.Namespace) -> int:
     """Run ``signalbrain count``; returns the exit code."""
     from signalbrain.replay import count_videos, summary_exit_code
 
-    summary = count_videos(args.videos, args.camera, args.out, workers=args.workers,
-                           scheduler=args.scheduler, model=args.model, progress=not args.quiet,
-                           video_timeout_s=args.video_timeout)
+    summary = count_videos(
+        args.videos,
+        args.camera,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        model=args.model,
+        progress=not args.quiet,
+        video_timeout_s=args.video_timeout,
+    )
     return summary_exit_code(summary)

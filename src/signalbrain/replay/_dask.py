@@ -28,22 +28,30 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
     """A ``distributed.Client`` for ``scheduler`` and whether this module owns (closes) it."""
     if not isinstance(scheduler, str):
         if not hasattr(scheduler, "submit"):
-            raise InputError(f"scheduler = {scheduler!r}: expected an address such as "
-                             "tcp://host:8786 or a distributed.Client")
+            raise InputError(
+                f"scheduler = {scheduler!r}: expected an address such as "
+                "tcp://host:8786 or a distributed.Client"
+            )
         return scheduler, False
     try:
         from distributed import Client
     except ImportError:
-        raise InputError("--scheduler needs Dask distributed: pip install 'signalbrain[dask]'"
-                         ) from None
+        raise InputError(
+            "--scheduler needs Dask distributed: pip install 'signalbrain[dask]'"
+        ) from None
     _probe(scheduler)
     try:
-        return Client(scheduler, timeout="15s",  # type: ignore[no-untyped-call]
-                      set_as_default=False), True
+        return Client(
+            scheduler,
+            timeout="15s",  # type: ignore[no-untyped-call]
+            set_as_default=False,
+        ), True
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler there "
-                         f"({type(exc).__name__}: {exc}); give an address such as "
-                         "tcp://host:8786") from None
+        raise InputError(
+            f"--scheduler {scheduler}: cannot connect to a Dask scheduler there "
+            f"({type(exc).__name__}: {exc}); give an address such as "
+            "tcp://host:8786"
+        ) from None
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:
@@ -60,23 +68,33 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
             return
         host, port = parse_host_port(location)
     except (ValueError, TypeError) as exc:
-        raise InputError(f"--scheduler {address}: not a scheduler address ({exc}); give one "
-                         "such as tcp://host:8786") from None
+        raise InputError(
+            f"--scheduler {address}: not a scheduler address ({exc}); give one "
+            "such as tcp://host:8786"
+        ) from None
     try:
         socket.create_connection((host, port), timeout=timeout_s).close()
     except OSError as exc:
-        raise InputError(f"--scheduler {address}: cannot connect to a Dask scheduler there "
-                         f"({exc.strerror or exc}); start one (dask scheduler) or give the "
-                         "address it prints, such as tcp://host:8786") from None
+        raise InputError(
+            f"--scheduler {address}: cannot connect to a Dask scheduler there "
+            f"({exc.strerror or exc}); start one (dask scheduler) or give the "
+            "address it prints, such as tcp://host:8786"
+        ) from None
 
 
-def _collect(client: Any, futures: dict[Any, VideoTask], reporter: ProgressReporter,
-             on_result: Callable[[VideoTask, JobResult, BaseException | None], None]) -> None:
+def _collect(
+    client: Any,
+    futures: dict[Any, VideoTask],
+    reporter: ProgressReporter,
+    on_result: Callable[[VideoTask, JobResult, BaseException | None], None],
+) -> None:
     """Wait for ``futures``, calling ``on_result(task, result, cluster_error)`` as each ends."""
     from distributed import as_completed
 
-    pending: Any = as_completed(list(futures),  # type: ignore[no-untyped-call]
-                                loop=client.loop)
+    pending: Any = as_completed(
+        list(futures),  # type: ignore[no-untyped-call]
+        loop=client.loop,
+    )
     while not pending.is_empty():
         batch = pending.next_batch(block=False)
         if not batch:  # nothing finished: keep the overall line alive
@@ -87,15 +105,18 @@ def _collect(client: Any, futures: dict[Any, VideoTask], reporter: ProgressRepor
             try:
                 result, error = fut.result(), None
             except Exception as exc:  # KilledWorker, lost data, cancelled by someone else
-                result = JobResult("error", reason=f"Dask cluster failed on this video: "
-                                   f"{type(exc).__name__}: {exc}")
+                result = JobResult(
+                    "error",
+                    reason=f"Dask cluster failed on this video: {type(exc).__name__}: {exc}",
+                )
                 error = exc
             on_result(task, result, error)
             fut.release()
 
 
-def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: ProgressReporter,
-             scheduler: Any) -> None:
+def run_dask(
+    todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: ProgressReporter, scheduler: Any
+) -> None:
     """Run the jobs of ``todo`` on a Dask cluster, calling ``finish`` as each completes.
 
     Dask blames every task queued on a worker that dies, so innocent videos can fail with
@@ -108,8 +129,14 @@ def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: Prog
     killed: list[VideoTask] = []
 
     def submit(task: VideoTask, attempt: str) -> None:
-        fut = client.submit(call_job, job, task.path, task.key, pure=False,
-                            key=f"signalbrain-count-{task.key}-{run_id}{attempt}")
+        fut = client.submit(
+            call_job,
+            job,
+            task.path,
+            task.key,
+            pure=False,
+            key=f"signalbrain-count-{task.key}-{run_id}{attempt}",
+        )
         futures[fut] = task
 
     def first_pass(task: VideoTask, result: JobResult, error: BaseException | None) -> None:
@@ -125,8 +152,7 @@ def run_dask(todo: Sequence[VideoTask], job: Job, finish: Finish, reporter: Prog
         for task in killed:
             futures.clear()
             submit(task, "-alone")
-            _collect(client, futures, reporter,
-                     lambda t, r, _: finish(t, r))
+            _collect(client, futures, reporter, lambda t, r, _: finish(t, r))
     except BaseException:
         client.cancel(list(futures))
         raise

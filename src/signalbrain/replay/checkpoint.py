@@ -120,8 +120,16 @@ def checkpoint_key(path: str, size_bytes: int, mtime_ns: int, salt: str) -> str:
     str
         32 hexadecimal characters (128 bits of SHA-256).
     """
-    ident = json.dumps({"format": CHECKPOINT_FORMAT, "path": path, "size": size_bytes,
-                        "mtime_ns": mtime_ns, "salt": salt}, sort_keys=True)
+    ident = json.dumps(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "path": path,
+            "size": size_bytes,
+            "mtime_ns": mtime_ns,
+            "salt": salt,
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
 
 
@@ -161,16 +169,20 @@ class CheckpointStore:
         self.out_dir = Path(out_dir)
         self.folder = self.out_dir / CHECKPOINT_DIR
         if self.out_dir.exists() and not self.out_dir.is_dir():
-            raise InputError(f"--out {self.out_dir}: exists and is not a directory; "
-                             "give a new or existing directory")
+            raise InputError(
+                f"--out {self.out_dir}: exists and is not a directory; "
+                "give a new or existing directory"
+            )
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             probe = self.folder / f".probe-{os.getpid()}"
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
-            raise InputError(f"--out {self.out_dir}: cannot write there "
-                             f"({exc.strerror or exc}); give a writable directory") from None
+            raise InputError(
+                f"--out {self.out_dir}: cannot write there "
+                f"({exc.strerror or exc}); give a writable directory"
+            ) from None
 
     def path(self, key: str) -> Path:
         """File of the finished checkpoint ``key``."""
@@ -207,15 +219,29 @@ class CheckpointStore:
 
     def save_done(self, task: VideoTask, record: Mapping[str, Any]) -> None:
         """Record a finished video with the job's JSON-serialisable result."""
-        self._save(self.path(task.key), {"format": CHECKPOINT_FORMAT, "status": "done",
-                                         "video": task.path, "record": dict(record)})
+        self._save(
+            self.path(task.key),
+            {
+                "format": CHECKPOINT_FORMAT,
+                "status": "done",
+                "video": task.path,
+                "record": dict(record),
+            },
+        )
         with contextlib.suppress(OSError):
             self.skip_path(task.key).unlink()
 
     def save_skipped(self, task: VideoTask, reason: str) -> None:
         """Record a video that is not a readable video file, so a resume does not retry it."""
-        self._save(self.skip_path(task.key), {"format": CHECKPOINT_FORMAT, "status": "skipped",
-                                              "video": task.path, "reason": reason})
+        self._save(
+            self.skip_path(task.key),
+            {
+                "format": CHECKPOINT_FORMAT,
+                "status": "skipped",
+                "video": task.path,
+                "reason": reason,
+            },
+        )
 
     def discard(self, key: str) -> None:
         """Forget checkpoint ``key`` (e.g. a damaged one): the next run redoes the video."""
@@ -245,8 +271,10 @@ class CheckpointStore:
             try:
                 fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                raise InputError(f"--out {self.out_dir}: another run is writing to this "
-                                 "directory; wait for it or give another --out") from None
+                raise InputError(
+                    f"--out {self.out_dir}: another run is writing to this "
+                    "directory; wait for it or give another --out"
+                ) from None
             try:
                 yield
             finally:

@@ -52,8 +52,9 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def count_job(path: str, progress: ProgressFn | None, *, camera: CameraSpec,
-              model: str | None = None) -> dict[str, Any]:
+def count_job(
+    path: str, progress: ProgressFn | None, *, camera: CameraSpec, model: str | None = None
+) -> dict[str, Any]:
     """The per-video job of a counting batch: :func:`signalbrain.vision.count_video`, as JSON."""
     from signalbrain.vision import count_video
 
@@ -81,12 +82,18 @@ def _reporter(progress: bool | TextIO) -> ProgressReporter:
     return ProgressReporter(stream=progress)
 
 
-def count_videos(videos: Iterable[str | Path],
-                 camera: str | Path | CameraSpec, out_dir: str | Path, *,
-                 workers: int | None = 1, scheduler: Any = None,
-                 progress: bool | TextIO = True, model: str | Path | None = None,
-                 video_timeout_s: float | None = None, job: Job | None = None
-                 ) -> ReplaySummary:
+def count_videos(
+    videos: Iterable[str | Path],
+    camera: str | Path | CameraSpec,
+    out_dir: str | Path,
+    *,
+    workers: int | None = 1,
+    scheduler: Any = None,
+    progress: bool | TextIO = True,
+    model: str | Path | None = None,
+    video_timeout_s: float | None = None,
+    job: Job | None = None,
+) -> ReplaySummary:
     """Count vehicles in many videos with one camera file; resumable, in parallel.
 
     Parameters
@@ -167,13 +174,23 @@ def count_videos(videos: Iterable[str | Path],
         reporter.end("count: the time limit per video applies to local worker processes only")
     with store.lock():
         try:
-            outcomes = run_tasks(inputs.tasks, the_job, store, workers=n_workers,
-                                 scheduler=scheduler, reporter=reporter, parse_record=parse_counts,
-                                 keep_records=False, video_timeout_s=video_timeout_s)
+            outcomes = run_tasks(
+                inputs.tasks,
+                the_job,
+                store,
+                workers=n_workers,
+                scheduler=scheduler,
+                reporter=reporter,
+                parse_record=parse_counts,
+                keep_records=False,
+                video_timeout_s=video_timeout_s,
+            )
         except KeyboardInterrupt:
             done = sum(store.status(t.key) is not None for t in inputs.tasks)
-            reporter.end(f"count: interrupted; {done} of {len(inputs.tasks)} videos have a "
-                         f"checkpoint in {store.folder}; run the same command to resume")
+            reporter.end(
+                f"count: interrupted; {done} of {len(inputs.tasks)} videos have a "
+                f"checkpoint in {store.folder}; run the same command to resume"
+            )
             raise
         skipped: list[SkippedVideo] = []
         with CountsWriter(store.out_dir) as writer:
@@ -209,12 +226,15 @@ def _read_back(store: CheckpointStore, key: str) -> VideoCounts | None:
 
 def _closing_line(s: ReplaySummary) -> str:
     now = s.videos - s.resumed
-    parts = [f"count: {s.videos} video{'s' * (s.videos != 1)} counted"
-             + (f" ({now} now, {s.resumed} resumed)" if s.resumed else "")]
+    parts = [
+        f"count: {s.videos} video{'s' * (s.videos != 1)} counted"
+        + (f" ({now} now, {s.resumed} resumed)" if s.resumed else "")
+    ]
     if s.skipped:
         parts.append(f"{len(s.skipped)} skipped (see {s.summary_json})")
-    parts.append(f"{s.frames} frames, {format_duration(s.seconds)} of video, "
-                 f"{s.fps:.0f} fps per worker")
+    parts.append(
+        f"{s.frames} frames, {format_duration(s.seconds)} of video, {s.fps:.0f} fps per worker"
+    )
     if s.counted_frames:
         parts.append(f"{s.wall_fps:.0f} fps overall in {format_duration(s.wall_s)}")
     return "; ".join(parts) + f" -> {s.out_dir / COUNTS_CSV}"
@@ -223,4 +243,3 @@ def _closing_line(s: ReplaySummary) -> str:
 def summary_exit_code(summary: ReplaySummary) -> int:
     """0 when every video was counted, 3 when some were skipped (the CLI contract)."""
     return 3 if summary.skipped else 0
-

@@ -17,10 +17,29 @@ from signalbrain.replay.checkpoint import VideoTask, checkpoint_key
 
 __all__ = ["VIDEO_SUFFIXES", "BatchInputs", "collect_videos"]
 
-VIDEO_SUFFIXES: frozenset[str] = frozenset({
-    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".wmv", ".flv", ".mpg", ".mpeg", ".ts",
-    ".mts", ".m2ts", ".3gp", ".h264", ".h265", ".hevc", ".mjpeg", ".mjpg",
-})
+VIDEO_SUFFIXES: frozenset[str] = frozenset(
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".wmv",
+        ".flv",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".3gp",
+        ".h264",
+        ".h265",
+        ".hevc",
+        ".mjpeg",
+        ".mjpg",
+    }
+)
 """File suffixes (lower case) taken from a directory given as input; files named directly are
 taken whatever their suffix."""
 
@@ -49,9 +68,13 @@ def _expand(arg: str) -> tuple[list[tuple[str, Path]], str | None]:
     """``(label, path)`` pairs an argument stands for, or the reason it stands for none."""
     path = Path(arg)
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*")
-                       if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
-                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix.lower() in VIDEO_SUFFIXES
+            and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
         if not found:
             suffixes = " ".join(sorted(VIDEO_SUFFIXES))
             return [], f"directory holds no video files ({suffixes})"

@@ -27,13 +27,27 @@ from typing import Any
 from signalbrain.replay.checkpoint import atomic_write_text
 from signalbrain.vision.counts import VideoCounts
 
-__all__ = ["COUNTS_CSV", "COUNTS_HEADER", "SUMMARY_JSON", "CountsWriter", "ReplaySummary",
-           "SkippedVideo", "parse_counts"]
+__all__ = [
+    "COUNTS_CSV",
+    "COUNTS_HEADER",
+    "SUMMARY_JSON",
+    "CountsWriter",
+    "ReplaySummary",
+    "SkippedVideo",
+    "parse_counts",
+]
 
 COUNTS_CSV = "counts.csv"
 SUMMARY_JSON = "summary.json"
-COUNTS_HEADER: tuple[str, ...] = ("video", "camera", "t_start_s", "t_end_s", "kind", "id",
-                                  "vehicles")
+COUNTS_HEADER: tuple[str, ...] = (
+    "video",
+    "camera",
+    "t_start_s",
+    "t_end_s",
+    "kind",
+    "id",
+    "vehicles",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +174,9 @@ class CountsWriter:
     def __enter__(self) -> CountsWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         if exc_type is not None or not self._stream.closed:
             self.discard()
 
@@ -195,10 +210,18 @@ class CountsWriter:
         os.fsync(self._stream.fileno())
         self._stream.close()
         summary = ReplaySummary(
-            out_dir=self.out_dir, videos=self.videos, resumed=self.resumed, frames=self.frames,
-            seconds=self.seconds, processing_s=self.processing_s, wall_s=wall_s,
-            lines=self.lines, movements=self.movements, skipped=tuple(skipped),
-            counted_frames=self.counted_frames)
+            out_dir=self.out_dir,
+            videos=self.videos,
+            resumed=self.resumed,
+            frames=self.frames,
+            seconds=self.seconds,
+            processing_s=self.processing_s,
+            wall_s=wall_s,
+            lines=self.lines,
+            movements=self.movements,
+            skipped=tuple(skipped),
+            counted_frames=self.counted_frames,
+        )
         os.replace(self._tmp, summary.counts_csv)
         atomic_write_text(summary.summary_json, json.dumps(summary.to_dict(), indent=2) + "\n")
         return summary

@@ -94,9 +94,16 @@ class ProgressReporter:
             self._line(f"  {label}: {self._fraction(run)}")
         self._status(now)
 
-    def finished(self, key: str, label: str, *, frames: int | None = None,
-                 video_s: float | None = None, processing_s: float | None = None,
-                 reason: str | None = None) -> None:
+    def finished(
+        self,
+        key: str,
+        label: str,
+        *,
+        frames: int | None = None,
+        video_s: float | None = None,
+        processing_s: float | None = None,
+        reason: str | None = None,
+    ) -> None:
         """A video is done (``reason`` None) or skipped (``reason`` says why)."""
         self._running.pop(key, None)
         self._finished += 1
@@ -133,8 +140,10 @@ class ProgressReporter:
     def _overall(self, now: float) -> str:
         elapsed = max(now - self._start_s, 1e-9)
         frames = self._frames_finished + sum(r.frames_done for r in self._running.values())
-        text = (f"overall {self._finished}/{self._total} videos, {frames} frames, "
-                f"{frames / elapsed:.0f} fps, {format_duration(elapsed)} elapsed")
+        text = (
+            f"overall {self._finished}/{self._total} videos, {frames} frames, "
+            f"{frames / elapsed:.0f} fps, {format_duration(elapsed)} elapsed"
+        )
         if 0 < self._finished < self._total:
             left = elapsed / self._finished * (self._total - self._finished)
             text += f", ~{format_duration(left)} left"
@@ -150,8 +159,7 @@ class ProgressReporter:
             width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)
             done = int(20 * self._finished / self._total)
             bar = "#" * done + "-" * (20 - done)
-            running = " | ".join(f"{r.label}: {self._fraction(r)}"
-                                 for r in self._running.values())
+            running = " | ".join(f"{r.label}: {self._fraction(r)}" for r in self._running.values())
             text = f"[{bar}] {self._overall(now)}" + (f" | {running}" if running else "")
             self.stream.write("\r\x1b[K" + text[:width])
             self.stream.flush()
