@@ -15,6 +15,10 @@ outbound cycle index is absorbed in the free ``phi_i``). The objective is MAXBAN
 ``max b + k bb`` with the balance constraint ``(1 - k) bb >= (1 - k) k b``, ``k`` the ratio of
 inbound to outbound volume. Solved with :func:`scipy.optimize.milp` (HiGHS).
 
+The phase sequence is taken as planned: MAXBAND's choice of leading or lagging left turns per
+signal is not searched, so when the through greens are short against the spacing no offsets may
+let even a zero-width band pass both ways; the outbound band alone is then maximised.
+
 References
 ----------
 Little, J. D. C. (1966). The synchronization of traffic signals by mixed-integer linear

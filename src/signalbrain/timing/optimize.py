@@ -116,9 +116,12 @@ def optimize_network(
         co = Coordinator(net, steps=steps, stop_penalty_s=stop_penalty_s, solver=solver)
         result = co.solve(flows, heavy, cycle_s=cycle_s)
         plan = co.plans(result, notes=(f"method: {method}",))
-        if method == "maxband":
+        if method == "maxband" and (route is not None or net.signal_count >= 2):
             corridor = find_corridor(net, route)
             plan, _ = maxband_plan(net, plan, corridor)
+        elif method == "maxband":
+            note = "maxband needs a corridor of two or more signals: offsets from transyt"
+            plan = NetworkPlan(plan.plans, (*plan.notes, note), plan.objective)
     skipped = tuple(n for s in net.intersections for n in s.notes if "skips phases" in n)
     if skipped:
         note = f"{len(skipped)} signals skip phases other phases already serve"
