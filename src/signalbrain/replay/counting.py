@@ -99,8 +99,9 @@ def count_videos(
     Parameters
     ----------
     videos
-        Video files, or directories searched recursively for video files. The same file given
-        twice is counted once; a missing file is reported as skipped.
+        Video files, or directories searched recursively for video files (one path alone is
+        accepted too). The same file given twice is counted once; a missing file is reported
+        as skipped.
     camera
         Camera YAML file (or a parsed :class:`~signalbrain.io.camera.CameraSpec`) used for
         every video.
@@ -158,6 +159,8 @@ def count_videos(
         raise InputError(f"workers = {workers}: must be >= 0 (0 counts in this process)")
     if video_timeout_s is not None and not video_timeout_s > 0:
         raise InputError(f"video_timeout_s = {video_timeout_s}: must be > 0 (or None: no limit)")
+    if isinstance(videos, str | os.PathLike):  # one path, not its characters
+        videos = [videos]
     inputs = collect_videos(videos, salt)
     if not inputs.tasks:
         why = "; ".join(f"{label}: {reason}" for label, reason in inputs.missing)
