@@ -177,7 +177,8 @@ class EscortManager:
         return tuple(self._escorts)
 
     def windows(self, vehicle_id: str) -> list[PreemptionWindow]:
-        """The resolved windows ahead of a vehicle, in route order."""
+        """The windows ahead of a vehicle as resolved at the last :meth:`step` (after priority
+        and arrival order among crossing escorts), in route order."""
         out = [w for ws in self._resolved.values() for w in ws if w.vehicle_id == vehicle_id]
         return sorted(out, key=lambda w: w.eta_s)
 
