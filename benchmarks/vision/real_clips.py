@@ -90,13 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{rel:34s} {c.frames:6d} {c.frames / cpu:9.0f}  {_line_text(c.lines, c.classes)}")
     if heavy_rows:
         print("\nM6 heavy vehicles (counter) vs published truck counts")
-        print("clip             away towards  sum  published")
+        print("clip             away  towards  sum  published")
         for name, a, b, t in heavy_rows:
-            print(f"{name:12s} {a:8d} {b:5d} {a + b:4d} {t:10d}")
+            print(f"{name:12s} {a:8d} {b:7d} {a + b:4d} {t:10d}")
         s_t = sum(r[1] for r in heavy_rows)
         s_a = sum(r[2] for r in heavy_rows)
         s_p = sum(r[3] for r in heavy_rows)
-        print(f"{'all':12s} {s_t:8d} {s_a:5d} {s_t + s_a:4d} {s_p:10d}")
+        print(f"{'all':12s} {s_t:8d} {s_a:7d} {s_t + s_a:4d} {s_p:10d}")
     if total_cpu > 0:
         print(f"\n{total_frames} frames, {total_frames / total_cpu:.0f} frames per CPU second")
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from signalbrain.errors import InputError
 from signalbrain.io.camera import parse_camera
 from signalbrain.vision import VideoError, count_video
 from signalbrain.vision.counting import segments_cross
@@ -47,6 +48,15 @@ def test_counts_each_vehicle_once_per_line(moving_boxes: Callable[..., Path]) ->
     assert sum(per_bin) == 3
     assert len(per_bin) == 4  # 110 frames at 15 fps = 7.33 s in 2 s bins
     assert counts.bins[-1].t_end_s == pytest.approx(110 / 15)
+
+
+def test_camera_outside_the_frame_is_bad_input(moving_boxes: Callable[..., Path]) -> None:
+    path = moving_boxes(frames=10)
+    cam = parse_camera({"camera": "big", "lines": [{"id": "l", "points": [[0, 0], [1280, 10]]}]},
+                       "big.yaml")
+    with pytest.raises(InputError, match=r"big.yaml: lines\[0\]\.points\[1\] = \[1280, 10\] "
+                       r"is outside the 320x240 frame.*of video .*boxes.avi"):
+        count_video(path, cam)
 
 
 def test_unreadable_video_raises(tmp_path: Path) -> None:

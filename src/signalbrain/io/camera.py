@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from signalbrain.errors import format_path
+from signalbrain.errors import Problem, format_path
 from signalbrain.io._fields import MISSING, Fields, load_yaml
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ __all__ = [
     "CountLine",
     "Zone",
     "camera_to_dict",
+    "check_frame",
     "parse_camera",
     "read_camera",
     "write_camera",
@@ -299,6 +300,20 @@ def parse_camera(doc: Any, source: str | None = None, *,
     return CameraSpec(camera=camera, intersection=intersection, resize_width=resize_width,
                       interval_s=interval_s, lines=tuple(lines), zones=tuple(zones),
                       source=source)
+
+
+def check_frame(spec: CameraSpec, frame_size: tuple[int, int], video: str | None = None) -> None:
+    """Raise :class:`~signalbrain.errors.InputError` when a line or zone of ``spec`` lies outside
+    a ``(width, height)`` frame (a camera file drawn for another camera or resolution)."""
+    f = Fields(spec.source)
+    for i, line in enumerate(spec.lines):
+        _check_in_frame(f, line.points, format_path("lines", i, "points"), frame_size)
+    for i, zone in enumerate(spec.zones):
+        _check_in_frame(f, zone.polygon, format_path("zones", i, "polygon"), frame_size)
+    if video is not None:
+        f.problems = [Problem(p.path, f"{p.message} of video {video}", p.source)
+                      for p in f.problems]
+    f.raise_if_any()
 
 
 def read_camera(path: str | Path, *, frame_size: tuple[int, int] | None = None,

@@ -12,11 +12,12 @@
 * a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
   vehicles, shadows removed) and the number of tracked vehicles in it, moving or stopped; samples
   are averaged over ``sample_s``;
-* the **size class** of a counted vehicle is ``heavy`` when its blob area at the crossing exceeds
-  ``heavy_ratio`` times the median area of the vehicles counted at the same line (cars are the
-  majority in any traffic stream, so the median is a car; Gupte et al. 2002 classify by blob size
-  the same way, calibrated per scene). With fewer than ``min_for_median`` crossings the median over
-  all lines is used.
+* the **size class** of a counted vehicle is ``heavy`` when its length along its motion at the
+  crossing exceeds ``heavy_ratio`` times the median length of the vehicles counted at the same
+  line (cars are the majority in any traffic stream, so the median is a car; Gupte et al. 2002
+  classify by blob size the same way, calibrated per scene). Length rather than area, because two
+  cars side by side merge into one wide blob while a truck is long. With fewer than
+  ``min_for_median`` crossings the median over all lines is used.
 """
 
 from __future__ import annotations
@@ -50,14 +51,14 @@ class CounterConfig:
         A vehicle is stopped below this speed, in vehicle sizes (square root of its area) per
         second.
     heavy_ratio
-        Area ratio to the median vehicle above which a vehicle is ``heavy``.
+        Length ratio to the median vehicle above which a vehicle is ``heavy``.
     min_for_median
-        Crossings at one line needed to use that line's own median area.
+        Crossings at one line needed to use that line's own median length.
     """
 
     sample_s: float = 1.0
     stop_speed: float = 0.3
-    heavy_ratio: float = 2.2
+    heavy_ratio: float = 1.75
     min_for_median: int = 8
 
 
@@ -114,7 +115,7 @@ class _Event:
     index: int  # line index or movement (entry, exit) flattened
     sign: int
     t_s: float
-    area_px2: float  # source pixels
+    length_px: float  # vehicle length along its motion at the event [source px]
     class_hint: int = -1  # 0 car, 1 heavy when the detector classifies, else -1
 
 
@@ -187,7 +188,7 @@ class Counter:
                 self._states[tr.id] = st
             prev[i] = st.pos
             states.append(st)
-        areas = np.array([tr.area_px2 for tr in tracks]) / self.scale ** 2
+        lengths = self._lengths(tracks, tracker.velocities) / self.scale
         hints = [max(tr.class_votes, key=tr.class_votes.__getitem__) if tr.class_votes else -1
                  for tr in tracks]
         if len(self._a):
@@ -196,7 +197,7 @@ class Counter:
                 st = states[i]
                 if j not in st.crossed:
                     st.crossed.add(int(j))
-                    st.pending.append(("line", int(j), int(sign[i, j]), t_s, float(areas[i]),
+                    st.pending.append(("line", int(j), int(sign[i, j]), t_s, float(lengths[i]),
                                        hints[i]))
         h, w = self._entry_map.shape
         px = np.clip((cur[:, 0] * self.scale).astype(np.int64), 0, w - 1)
@@ -212,7 +213,7 @@ class Counter:
             if st.entry >= 0 and not st.moved and ext[i] > 0:
                 st.moved = True
                 st.pending.append(("movement", st.entry * n_exit + int(ext[i]) - 1, 0, t_s,
-                                   float(areas[i]), hints[i]))
+                                   float(lengths[i]), hints[i]))
             if tr.confirmed and st.pending:
                 self.events.extend(_Event(tr.id, *e) for e in st.pending)
                 st.pending.clear()
@@ -271,6 +272,21 @@ class Counter:
                                    and ((e.kind == "line" and e.index in dup)
                                         or (e.kind == "movement" and drop_move)))]
 
+    @staticmethod
+    def _lengths(tracks: list[Track], velocities: FloatArray) -> FloatArray:
+        """Length of each tracked box along its direction of motion [processing px].
+
+        Along the motion, not the area: two cars side by side merge into one wide blob, a
+        truck is long; a stationary vehicle gives its longer box side.
+        """
+        out = np.empty(len(tracks))
+        for i, tr in enumerate(tracks):
+            w, h = tr.box[2:] - tr.box[:2]
+            vx, vy = np.abs(velocities[i])
+            speed = float(np.hypot(vx, vy))
+            out[i] = (vx * w + vy * h) / speed if speed > 0.2 else max(w, h)
+        return out
+
     def _sample_queues(self, t_s: float, tracker: Tracker, mask: npt.NDArray[np.uint8]) -> None:
         if not self._queues:
             return
@@ -316,13 +332,13 @@ class Counter:
 
     def _heavy(self) -> list[bool]:
         cfg = self.config
-        areas_all = [e.area_px2 for e in self.events if e.kind == "line"]
+        areas_all = [e.length_px for e in self.events if e.kind == "line"]
         if not areas_all:
-            areas_all = [e.area_px2 for e in self.events]
+            areas_all = [e.length_px for e in self.events]
         overall = float(np.median(areas_all)) if areas_all else math.inf
         per_line: dict[int, float] = {}
         for j in range(len(self.camera.lines)):
-            a = [e.area_px2 for e in self.events if e.kind == "line" and e.index == j]
+            a = [e.length_px for e in self.events if e.kind == "line" and e.index == j]
             if len(a) >= cfg.min_for_median:
                 per_line[j] = float(np.median(a))
         out = []
@@ -331,7 +347,7 @@ class Counter:
                 out.append(e.class_hint == 1)
                 continue
             ref = per_line.get(e.index, overall) if e.kind == "line" else overall
-            out.append(e.area_px2 > cfg.heavy_ratio * ref)
+            out.append(e.length_px > cfg.heavy_ratio * ref)
         return out
 
     def results(self, seconds: float) -> tuple[

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from signalbrain.io.camera import CameraSpec
+from signalbrain.io.camera import CameraSpec, check_frame
 from signalbrain.vision.background import BackgroundDetector, DetectorConfig
 from signalbrain.vision.counting import Counter, CounterConfig
 from signalbrain.vision.counts import VideoCounts
@@ -96,7 +96,7 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
         The file is missing, not a video or has no decodable frame (corrupt frames inside a
         readable file are skipped and counted in ``corrupt_frames``).
     InputError
-        ``model`` cannot be loaded.
+        ``model`` cannot be loaded, or a line or zone lies outside the video's frame.
     """
     cfg = config or CountConfig()
     started = time.perf_counter()
@@ -111,6 +111,7 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
         if first is None:  # pragma: no cover - FrameReader raises VideoError first
             raise VideoError("the video has no decodable frame", str(path))
         src_h, src_w = first[1].shape[:2]
+        check_frame(camera, (src_w, src_h), str(path))
         pw, ph = processing_size(src_w, src_h, camera.resize_width, cfg.max_width)
         scale = pw / src_w
         tracker = Tracker(_scaled_tracker_config(cfg.tracker, fps))
