@@ -4,7 +4,9 @@ policy, over a short horizon (numba; ``rollout_costs.py_func`` is the plain-Pyth
 For every candidate stage ``k`` (``k`` = the current stage means: keep it), a point-queue model of
 the intersection's movements is run forward in 1 s slots: the known arrivals (binned per slot)
 join the queues, the green stage discharges them at saturation flow (scaled for permitted
-movements and blocked exits), and the cost grows by the vehicles queued per slot. After the first
+movements and blocked exits), and the cost grows by the vehicles queued per slot, plus
+``stop_s`` for every arrival that meets a red or a queue (the time lost braking and starting
+again, which a point queue does not see). After the first
 decision the *base policy* runs, either *clearing* (a green is kept until its queues clear or its
 maximum green is reached, then the stage with the most queued vehicles follows) or *max
 pressure* (after each minimum green, the stage of largest saturation-weighted queue), each change
@@ -34,7 +36,8 @@ F64 = npt.NDArray[np.float64]
 @njit(cache=True)
 def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current: int,
                   elapsed_s: float, min_green: F64, max_green: F64, clear_s: F64,
-                  lost_s: float, terminal_s: float, base: int) -> F64:  # pragma: no cover
+                  lost_s: float, terminal_s: float, base: int, stop_s: float
+                  ) -> F64:  # pragma: no cover - jitted
     """Cost [veh s] of each first decision.
 
     Parameters
@@ -59,6 +62,9 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
         Cost of a vehicle still queued at the horizon [s].
     base
         Base policy after the first decision: 0 clearing, 1 max pressure.
+    stop_s
+        Extra cost of each vehicle that has to stop (arrives at red or behind a queue) [s]:
+        braking and accelerating cost time that a point queue does not see.
 
     Returns
     -------
@@ -82,7 +88,16 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
         cost = 0.0
         for t in range(n_slot):
             for m in range(n_mov):
-                q[m] += arrivals[m, t]
+                a = arrivals[m, t]
+                if a > 0.0:
+                    # a vehicle that meets red or a standing queue stops: it pays the stop
+                    moving = q[m] < 1.0 and (
+                        (wait <= 0.0 and level[stage, m] > 0.0)
+                        or (wait > 0.0 and prev >= 0 and level[prev, m] > 0.0
+                            and level[stage, m] > 0.0))
+                    if not moving:
+                        cost += stop_s * a
+                    q[m] += a
             if wait > 0.0:
                 # change interval: movements green in both stages keep moving
                 if prev >= 0:

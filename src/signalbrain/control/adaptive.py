@@ -1,30 +1,36 @@
-"""signalbrain's adaptive controller: anticipative queue clearing with service-rate priorities.
+"""signalbrain's adaptive controller: forecast arrivals, roll out every choice, keep the best.
 
-Each step, once the served stage has run its minimum green, the controller forecasts for every
-stage how many vehicles it would serve and how long that would take if it got (or kept) the
-green now: the movements' queues discharge at saturation flow after the change interval and the
-start-up lost time, and vehicles seen approaching (camera or radar within reach, plus the
-vehicles the upstream signals are sending, projected along the link) join the discharge when they
-arrive before it ends or within ``gap_s`` of its end. The stage's priority is the service rate
+Each step, once the served stage has run its minimum green, the controller forecasts per
+movement the vehicles reaching the stop line in each second of the next ``horizon_s``: those its
+detectors see approaching (a camera or radar within reach), then, beyond their view, the vehicles
+the upstream signals have just sent down the link (coordination, below) and after that the
+movement's average arrival rate (stop-line counts, exponentially averaged over ``rate_tau_s``).
+For every stage it then runs a point-queue model of the intersection with that stage chosen now
+(kept, for the current one) and a base policy afterwards (``base``: clear the green's queues,
+then serve the longest; or max pressure), and adds up the time vehicles spend queued, a
+``stop_s`` penalty for each vehicle that meets a red or a queue, and ``terminal_s`` for each
+vehicle still queued at the horizon (:mod:`signalbrain.control._rollout`, numba). The cheapest
+choice is requested; the current stage is kept unless another is cheaper by ``switch_margin``,
+and leaves at its maximum green. This is a rollout (one step of policy iteration, Bertsekas
+2005) over a clearing policy, with the arrival forecasts of schedule-driven control (Xie et al.
+2012). A stage whose vehicles have waited ``max_red_s`` is served next whatever the costs
+(every demand is served within a bounded time), and exits whose detectors report a queue reduce
+the saturation flow of the movements feeding them (no green into a blocked link).
 
-    ``pi = n / (setup + service)``  [veh/s]
+Coordination: each signal remembers the vehicles it sent down each exit link (stop-line counts
+per movement) for the link's free-flow travel time, and the signal downstream adds them to its
+forecast once they are beyond its detectors' view, so platoons are expected before they are seen.
 
-(Lämmer & Helbing 2008). The current stage has no setup cost; it keeps the green while its
-priority is the highest, gaps out when it has nothing left to serve, and gives way at its
-maximum green. A stage whose vehicles have waited ``max_red_s`` is served next whatever the
-priorities (stability: every demand is served within a bounded time).
-
-Coordination: each signal projects the vehicles it sends down each link (stop-line counts per
-movement, shifted by the link's free-flow travel time) and the signal downstream adds them to
-its forecast once they are beyond its detectors' view, so platoons are expected before they are
-seen.
+``method="priority"`` selects the earlier rule kept for comparison: the stage of highest service
+rate ``n / (setup + service)`` (Lämmer & Helbing 2008), with gap-out after ``gap_s``.
 
 References
 ----------
+Bertsekas, D. P. (2005). Dynamic Programming and Optimal Control, vol. 1, 3rd ed., sec. 6.4.
+Xie, X.-F., Smith, S. F., Lu, L., Barlow, G. J. (2012). Schedule-driven intersection control.
+Transportation Research Part C 24, 168-189.
 Lämmer, S., Helbing, D. (2008). Self-control of traffic lights and vehicle flows in urban road
 networks. Journal of Statistical Mechanics P04019.
-Xie, X.-F., Smith, S. F., Lu, L., Barlow, G. J. (2012). Schedule-driven intersection control.
-Transportation Research Part C 24, 168-189 (platoon forecasts from upstream outflows).
 """
 
 from __future__ import annotations
@@ -106,26 +112,39 @@ class _Memory:
 
 
 class Adaptive(SignalController):
-    """Anticipative clearing control; see the module docstring.
+    """Rollout control over arrival forecasts; see the module docstring.
 
     Parameters
     ----------
     network
         The network.
     gap_s
-        Largest gap in the arriving stream that a green still bridges [s].
+        ``method="priority"``: largest gap in the arriving stream a green still bridges [s].
     lost_s
         Start-up lost time of a new green [s].
     max_red_s
         Longest a waiting movement may stay red before its stage is forced next [s].
     switch_ratio
-        Another stage takes over when its priority exceeds the current one's by this factor.
+        ``method="priority"``: another stage takes over when its priority exceeds the current
+        one's by this factor.
     horizon_s
         Forecast horizon [s].
     permitted_factor
         Saturation flow of permitted (yielding) movements relative to protected ones.
     coordinate
         Use the vehicles upstream signals send (projected arrivals beyond detector reach).
+    method
+        ``"rollout"`` (default) or ``"priority"``.
+    terminal_s
+        Cost of a vehicle still queued at the end of the horizon [s].
+    switch_margin
+        Relative cost advantage another stage needs to take over the green.
+    rate_tau_s
+        Time constant of the average arrival rates [s].
+    base
+        Base policy of the rollout: ``"clearing"`` or ``"pressure"``.
+    stop_s
+        Extra cost of every forecast stop [s].
     plans, plausibility
         See :class:`~signalbrain.control.core.SignalController`.
     """
@@ -137,12 +156,13 @@ class Adaptive(SignalController):
                  horizon_s: float = 60.0, permitted_factor: float = 0.4,
                  coordinate: bool = True, method: Literal["rollout", "priority"] = "rollout",
                  terminal_s: float = 10.0, switch_margin: float = 0.02, rate_tau_s: float = 90.0,
-                 base: Literal["pressure", "clearing"] = "clearing",
+                 base: Literal["pressure", "clearing"] = "clearing", stop_s: float = 2.5,
                  plans: Mapping[str, TimingPlan] | None = None,
                  plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
         self.method = method
         self.base = base
+        self.stop_s = float(stop_s)
         self.terminal_s = float(terminal_s)
         self.switch_margin = float(switch_margin)
         self.rate_tau_s = float(rate_tau_s)
@@ -384,7 +404,7 @@ class Adaptive(SignalController):
                               self._arrival_slots(unit, t_s, readings), k_cur,
                               float(shadow.green_elapsed_s(t_s) or 0.0), mem.min_green,
                               mem.max_green, mem.clear_s, self.lost_s, self.terminal_s,
-                              1 if self.base == "pressure" else 0)
+                              1 if self.base == "pressure" else 0, self.stop_s)
         if k_cur >= 0:
             elapsed = shadow.green_elapsed_s(t_s) or 0.0
             if elapsed >= stages[k_cur].max_green_s:

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 EPS_S = 1e-6
 """Tolerance for comparing times [s]."""
 
-_DISPLAY = ("r", "g", "G")  # by green level: 0 red, 1 permitted, 2 protected
+_CODES = ("r", "g", "G", "y")  # by green level (0 red, 1 permitted, 2 protected); 3 yellow
 
 
 def phase_min_green_s(phase: Phase) -> float:
@@ -152,6 +152,8 @@ class ConflictMonitor:
         self._served_green_since: float | None = None
         self._t_last: float | None = None
         self.last: SignalState | None = None
+        self._shown: tuple[int, ...] = ()
+        self._movements: dict[str, str] = {}
 
     # ---------------------------------------------------------------- queries for controllers
     @property
@@ -310,8 +312,11 @@ class ConflictMonitor:
                     self._min_until[i] = t + self.rules.min_green_s(
                         self.intersection, self._ids[i], served)
         # 3. The state.
-        movements = {mid: ("y" if yellow[i] else _DISPLAY[level[i]])
-                     for i, mid in enumerate(self._ids)}
+        shown = tuple(3 if yellow[i] else level[i] for i in range(n))
+        if shown != self._shown:  # states share the display mapping while nothing changes
+            self._shown = shown
+            self._movements = {mid: _CODES[c] for mid, c in zip(self._ids, shown, strict=True)}
+        movements = self._movements
         full = bool(served) and all(level[i] >= lv for i, lv in desired.items())
         if served != self._served or not full:
             self._served_green_since = None

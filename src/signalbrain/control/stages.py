@@ -104,17 +104,10 @@ class Shadow:
         self.stages = stages(intersection)
         self._by_phases = {s.phases: s for s in self.stages}
         self.state: SignalState | None = None
-        self._last_green: dict[str, float] = {}
-        self._t0: float | None = None
 
     def apply(self, t_s: float, dt_s: float, request: Request) -> SignalState:
         """Step the shadow monitor with the request the controller is about to return."""
-        if self._t0 is None:
-            self._t0 = t_s
         self.state = self.monitor.step(t_s, dt_s, request)
-        for m, s in self.state.movements.items():
-            if s in "Gg":
-                self._last_green[m] = t_s
         return self.state
 
     @property
@@ -135,8 +128,3 @@ class Shadow:
     def is_green(self, movement: str) -> bool:
         """Whether a movement shows green now."""
         return self.state is not None and self.state.movements.get(movement, "r") in "Gg"
-
-    def red_for_s(self, movement: str, t_s: float) -> float:
-        """Seconds since the movement last showed green (since the first step if never)."""
-        start = t_s if self._t0 is None else self._t0
-        return t_s - self._last_green.get(movement, start)
