@@ -97,7 +97,8 @@ def register(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="OUT.csv",
-        help="with --escort: write the preemption audit log (ATSPM hi-res event CSV)",
+        help="with --escort: write the preemption audit log (ATSPM hi-res event CSV; JSON "
+        "when OUT ends in .json)",
     )
     # --- end escort ---
     p.set_defaults(func=_run)
@@ -145,9 +146,10 @@ def _run(args: argparse.Namespace) -> int:
     if escort is not None:
         data["escort"] = escort.summary()
         if args.escort_events is not None:
-            from signalbrain.io.atspm import write_events_csv
+            from signalbrain.io.atspm import write_events_csv, write_events_json
 
-            write_events_csv(escort.events, args.escort_events)
+            write = write_events_json if args.escort_events.suffix == ".json" else write_events_csv
+            write(escort.events, args.escort_events)
     # --- end escort ---
     args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     v = data["vehicles"]
