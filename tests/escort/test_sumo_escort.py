@@ -102,7 +102,13 @@ def runs(scenario: Path) -> dict[str, dict]:
         path = scenario.parent / f"{mode}.json"
         args = ["sumo", "run", str(scenario), "--controller", "fixed", "--json", str(path)]
         if mode != "none":
-            args += ["--escort", mode, "--escort-events", str(scenario.parent / f"{mode}.csv")]
+            suffix = "csv" if mode == "auto" else "json"
+            args += [
+                "--escort",
+                mode,
+                "--escort-events",
+                str(scenario.parent / f"ev_{mode}.{suffix}"),
+            ]
         assert main([*args, "--", "--seed", "1", "--time-to-teleport", "300"]) == 0
         out[mode] = json.loads(path.read_text())
     return out
@@ -149,10 +155,17 @@ def test_other_traffic_barely_notices(runs):
 def test_audit_log_pairs_every_call(runs, scenario):
     from signalbrain.io.atspm import read_events_csv
 
-    events = read_events_csv(scenario.parent / "auto.csv")
+    events = read_events_csv(scenario.parent / "ev_auto.csv")
     assert events
     by_signal: dict[str, list[int]] = {}
     for e in events:
         by_signal.setdefault(e.signal_id, []).append(e.code)
     for codes in by_signal.values():
         assert codes.count(102) == codes.count(104) == codes.count(111) >= 1
+
+
+def test_naive_log_as_json(runs, scenario):
+    doc = json.loads((scenario.parent / "ev_naive.json").read_text())
+    assert doc["format"] == "signalbrain-atspm-events"
+    codes = [e["event_code"] for e in doc["events"]]
+    assert codes.count(102) == codes.count(104) == runs["naive"]["escort"]["calls"]
