@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,10 @@ import replay_jobs
 from replay_jobs import PATTERNS, TRAFFIC_CAMERA_YAML, write_traffic_video
 
 from signalbrain.replay import count_videos
+from signalbrain.replay.checkpoint import CheckpointStore
+from signalbrain.replay.engine import run_tasks
+from signalbrain.replay.inputs import collect_videos
+from signalbrain.replay.progress import ProgressReporter
 
 distributed = pytest.importorskip("distributed")
 
@@ -65,6 +70,26 @@ def test_cluster_failures_skip_only_their_video(
     assert summary.lines["L"]["total"] == expected
     doc = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert len(doc["skipped"]) == 2
+
+
+def test_cluster_workers_report_progress(
+    scheduler: str, tmp_path: Path, make_videos: Callable[..., list[Path]]
+) -> None:
+    videos = make_videos("a.avi", "b.avi")
+    stream = io.StringIO()
+    job = functools.partial(replay_jobs.brightness_job, delay_s=0.05)
+    out = run_tasks(
+        collect_videos(videos, "s").tasks,
+        job,
+        CheckpointStore(tmp_path / "out"),
+        scheduler=scheduler,
+        reporter=ProgressReporter(stream=stream, interval_s=0.0),
+    )
+    assert [o.status for o in out] == ["done", "done"]
+    text = stream.getvalue()
+    for video in videos:
+        assert f"  {video}: 5 frames" in text  # the first progress event of each video
+        assert f"done {video}" in text
 
 
 @pytest.mark.slow

@@ -3,13 +3,16 @@
 Each video is one task running :func:`~signalbrain.replay.engine.call_job` on a cluster worker;
 results come back to this process, which writes the checkpoints (the cluster needs no access to
 the output directory, but every worker must see the videos at the same absolute paths). A worker
-that dies is handled by Dask: the task is retried on another worker until the scheduler gives up
-(``distributed.scheduler.allowed-failures``) and raises ``KilledWorker``, which skips the video.
-Frame-level progress stays on the workers; the coordinator reports each finished video.
+that dies is handled by Dask first: the task is retried on another worker until the scheduler
+gives up (``distributed.scheduler.allowed-failures``) with ``KilledWorker``; such videos are then
+run again one at a time, and one that still kills its worker alone is skipped.
+Workers report start and progress as Dask events (``Worker.log_event``) on a topic this run
+subscribes to, so the progress lines look the same as with local processes.
 """
 
 from __future__ import annotations
 
+import queue
 import socket
 import time
 import uuid
@@ -21,7 +24,10 @@ from signalbrain.replay.checkpoint import VideoTask
 from signalbrain.replay.engine import Finish, Job, JobResult, call_job
 from signalbrain.replay.progress import ProgressReporter
 
-__all__ = ["run_dask"]
+__all__ = ["call_job_on_worker", "run_dask"]
+
+PROGRESS_EVERY_S = 2.0
+"""Least time between two progress events of one video sent through the scheduler [s]."""
 
 
 def _client(scheduler: Any) -> tuple[Any, bool]:
@@ -82,14 +88,53 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
         ) from None
 
 
+def call_job_on_worker(
+    job: Job, path: str, key: str, topic: str, every_s: float = PROGRESS_EVERY_S
+) -> JobResult:
+    """:func:`~signalbrain.replay.engine.call_job` on a Dask worker, reporting start and
+    progress as events on ``topic`` (at most one progress event per ``every_s`` seconds)."""
+    try:
+        from distributed import get_worker
+
+        worker: Any = get_worker()
+    except (ImportError, ValueError):  # not on a worker (e.g. a synchronous scheduler)
+        return call_job(job, path, key, None)
+    last = [-1e9]
+    worker.log_event(topic, ["start", key, 0, None])
+
+    def progress(frames_done: int, frames_total: int | None, /) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every_s:
+            last[0] = now
+            worker.log_event(topic, ["progress", key, int(frames_done), frames_total])
+
+    return call_job(job, path, key, progress)
+
+
 def _collect(
     client: Any,
     futures: dict[Any, VideoTask],
     reporter: ProgressReporter,
     on_result: Callable[[VideoTask, JobResult, BaseException | None], None],
+    events: queue.SimpleQueue[Any],
 ) -> None:
-    """Wait for ``futures``, calling ``on_result(task, result, cluster_error)`` as each ends."""
+    """Wait for ``futures``, calling ``on_result(task, result, cluster_error)`` as each ends
+    and passing the workers' progress ``events`` to the reporter."""
     from distributed import as_completed
+
+    by_key = {t.key: t for t in futures.values()}
+    ended: set[str] = set()
+
+    def drain() -> None:
+        while not events.empty():
+            _, (kind, key, done, total) = events.get()
+            task = by_key.get(key)
+            if task is None or key in ended:  # another batch's, or late news
+                continue
+            if kind == "start":
+                reporter.started(key, task.label)
+            else:
+                reporter.progress(key, task.label, done, total)
 
     pending: Any = as_completed(
         list(futures),  # type: ignore[no-untyped-call]
@@ -97,6 +142,7 @@ def _collect(
     )
     while not pending.is_empty():
         batch = pending.next_batch(block=False)
+        drain()
         if not batch:  # nothing finished: keep the overall line alive
             reporter.tick()
             time.sleep(0.2)
@@ -110,6 +156,7 @@ def _collect(
                     reason=f"Dask cluster failed on this video: {type(exc).__name__}: {exc}",
                 )
                 error = exc
+            ended.add(task.key)
             on_result(task, result, error)
             fut.release()
 
@@ -125,15 +172,18 @@ def run_dask(
     """
     client, owned = _client(scheduler)
     run_id = uuid.uuid4().hex[:8]
+    topic = f"signalbrain-progress-{run_id}"
+    events: queue.SimpleQueue[Any] = queue.SimpleQueue()  # filled by the client's event loop
     futures: dict[Any, VideoTask] = {}
     killed: list[VideoTask] = []
 
     def submit(task: VideoTask, attempt: str) -> None:
         fut = client.submit(
-            call_job,
+            call_job_on_worker,
             job,
             task.path,
             task.key,
+            topic,
             pure=False,
             key=f"signalbrain-count-{task.key}-{run_id}{attempt}",
         )
@@ -145,17 +195,19 @@ def run_dask(
         else:
             finish(task, result)
 
+    client.subscribe_topic(topic, events.put)
     try:
         for task in todo:
             submit(task, "")
-        _collect(client, futures, reporter, first_pass)
+        _collect(client, futures, reporter, first_pass, events)
         for task in killed:
             futures.clear()
             submit(task, "-alone")
-            _collect(client, futures, reporter, lambda t, r, _: finish(t, r))
+            _collect(client, futures, reporter, lambda t, r, _: finish(t, r), events)
     except BaseException:
         client.cancel(list(futures))
         raise
     finally:
+        client.unsubscribe_topic(topic)
         if owned:
             client.close()
