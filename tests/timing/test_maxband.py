@@ -85,3 +85,18 @@ def test_round_plan_keeps_limits() -> None:
         for a, b in zip(p.phases, r.phases, strict=True):
             assert b.yellow_s >= a.yellow_s
             assert b.all_red_s >= a.all_red_s
+
+
+def test_lead_lag_never_narrows_the_bands() -> None:
+    """Letting signals lead or lag their lefts (MAXBAND's patterns) can only widen the bands,
+    and the chosen sequences keep every plan valid."""
+    from signalbrain.timing import maxband
+
+    net, plan = _coordinated(5, 380.0, 90.0)
+    corridor = find_corridor(net)
+    fixed = maxband(net, plan, corridor, sequences=False)
+    free = maxband(net, plan, corridor, sequences=True)
+    assert free.outbound_s + free.inbound_s >= fixed.outbound_s + fixed.inbound_s - 1e-6
+    new, _ = maxband_plan(net, plan, corridor)
+    for isec in net.intersections:
+        assert [x for x in new[isec.id].check(isec) if not x.path.endswith("cycle_s")] == []

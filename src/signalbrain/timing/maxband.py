@@ -15,9 +15,10 @@ outbound cycle index is absorbed in the free ``phi_i``). The objective is MAXBAN
 ``max b + k bb`` with the balance constraint ``(1 - k) bb >= (1 - k) k b``, ``k`` the ratio of
 inbound to outbound volume. Solved with :func:`scipy.optimize.milp` (HiGHS).
 
-The phase sequence is taken as planned: MAXBAND's choice of leading or lagging left turns per
-signal is not searched, so when the through greens are short against the spacing no offsets may
-let even a zero-width band pass both ways; the outbound band alone is then maximised.
+As in MAXBAND, each signal may also lead or lag its left turns: the variants of its plan with
+the phase order of the ring segments reversed (:func:`sequence_patterns`) each get a binary
+variable, exactly one chosen, and the window constraints of the others are relaxed by a big-M.
+When no offsets let even a zero-width band pass both ways, the outbound band alone is maximised.
 
 References
 ----------
@@ -29,17 +30,18 @@ arteries and triangular networks. Transportation Research Record 795, 40-46.
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from signalbrain.errors import InputError, SignalbrainError
 from signalbrain.network.model import Network
 from signalbrain.timing.corridor import Corridor
-from signalbrain.timing.plan import NetworkPlan, movement_green_windows
+from signalbrain.timing.plan import NetworkPlan, TimingPlan, movement_green_windows
 
-__all__ = ["BandResult", "maxband", "maxband_plan"]
+__all__ = ["BandResult", "maxband", "maxband_plan", "sequence_patterns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class BandResult:
     """Offsets [s] per corridor signal and the two bandwidths [s].
 
     ``outbound_start_s`` / ``inbound_start_s``: when each band's front passes the first signal
-    (absolute time, modulo the cycle).
+    (absolute time, modulo the cycle); ``rings``: the chosen phase sequence of each signal.
     """
 
     offsets_s: dict[str, float]
@@ -56,18 +58,57 @@ class BandResult:
     cycle_s: float
     outbound_start_s: float = 0.0
     inbound_start_s: float = 0.0
+    rings: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
 
 
 def _window(
-    network: Network, plan: NetworkPlan, sid: str, mid: str | None, cycle: float
+    network: Network, plan: TimingPlan, sid: str, mid: str | None, cycle: float
 ) -> tuple[float, float]:
     if mid is None:
         return 0.0, cycle  # no through movement here: never blocks the band
-    wins = movement_green_windows(network.intersection(sid), plan[sid], mid)
+    wins = movement_green_windows(network.intersection(sid), plan, mid)
     if not wins:
         raise InputError(f"maxband: movement {mid!r} of {sid} is never green in its plan")
     a, b = max(wins, key=lambda w: w[1] - w[0])
     return a, b
+
+
+def sequence_patterns(plan: TimingPlan, max_patterns: int = 4) -> list[TimingPlan]:
+    """``plan`` and its variants with the phase order of ring segments reversed (leading or
+    lagging lefts). Only the first barrier group with two-phase ring segments is varied, so at
+    most ``max_patterns`` variants (the plan itself first). Reversing the order of phases inside
+    a ring segment keeps every pair of concurrent phases, so each variant is as safe as the plan.
+    """
+    for group in plan.barriers:
+        members = set(group)
+        segs = [r for r, ring in enumerate(plan.rings) if sum(n in members for n in ring) >= 2]
+        if not segs:
+            continue
+        out = [plan]
+        for flips in itertools.product((False, True), repeat=len(segs)):
+            if not any(flips) or len(out) >= max_patterns:
+                continue
+            rings = []
+            for r, ring in enumerate(plan.rings):
+                if r in segs and flips[segs.index(r)]:
+                    head = [n for n in ring if n in members][::-1]
+                    it = iter(head)
+                    rings.append(tuple(next(it) if n in members else n for n in ring))
+                else:
+                    rings.append(ring)
+            out.append(
+                TimingPlan(
+                    plan.intersection,
+                    plan.cycle_s,
+                    plan.offset_s,
+                    plan.phases,
+                    tuple(rings),
+                    plan.barriers,
+                    plan.notes,
+                )
+            )
+        return out
+    return [plan]
 
 
 def maxband(
@@ -77,17 +118,19 @@ def maxband(
     *,
     inbound_weight: float = 1.0,
     time_limit_s: float = 10.0,
+    sequences: bool = True,
 ) -> BandResult:
-    """Offsets maximising ``b + k bb`` along ``corridor`` for the splits in ``plan``.
+    """Offsets (and phase sequences) maximising ``b + k bb`` along ``corridor``.
 
-    All corridor signals must run one cycle (half cycles count their first half only). When no
-    offsets let even a zero-width band pass both ways (green windows too short for the spacing),
-    the outbound band alone is maximised and ``inbound_s`` is reported as 0.
+    All corridor signals must run one cycle (half cycles count their first half only). With
+    ``sequences`` each signal may also lead or lag its left turns (MAXBAND's left-turn patterns,
+    :func:`sequence_patterns`), chosen by binary variables. When no offsets let even a zero-width
+    band pass both ways, the outbound band alone is maximised and ``inbound_s`` is 0.
     """
     try:
-        return _maxband(network, plan, corridor, inbound_weight, time_limit_s, two_way=True)
+        return _maxband(network, plan, corridor, inbound_weight, time_limit_s, sequences, True)
     except _InfeasibleError:
-        return _maxband(network, plan, corridor, inbound_weight, time_limit_s, two_way=False)
+        return _maxband(network, plan, corridor, inbound_weight, time_limit_s, sequences, False)
 
 
 class _InfeasibleError(Exception):
@@ -100,7 +143,7 @@ def _maxband(
     corridor: Corridor,
     inbound_weight: float,
     time_limit_s: float,
-    *,
+    sequences: bool,
     two_way: bool,
 ) -> BandResult:
     ids = corridor.signals
@@ -117,19 +160,26 @@ def _maxband(
     if not k > 0:
         raise InputError(f"maxband: inbound_weight = {k}: must be > 0")
     n = len(ids)
+    variants = [sequence_patterns(plan[s]) if sequences else [plan[s]] for s in ids]
     g = [
-        _window(network, plan, s, m, cycle)
-        for s, m in zip(ids, corridor.out_movements, strict=True)
+        [_window(network, v, s, m, cycle) for v in vs]
+        for s, m, vs in zip(ids, corridor.out_movements, variants, strict=True)
     ]
     h = [
-        _window(network, plan, s, m, cycle) for s, m in zip(ids, corridor.in_movements, strict=True)
+        [_window(network, v, s, m, cycle) for v in vs]
+        for s, m, vs in zip(ids, corridor.in_movements, variants, strict=True)
     ]
     t_out = np.concatenate([[0.0], np.cumsum(corridor.out_travel_s)])
     t_in = np.concatenate([[0.0], np.cumsum(corridor.in_travel_s)])
     from scipy.optimize import Bounds, LinearConstraint, milp  # slow import: only when used
 
-    # variables: b, bb, theta, theta_in, phi_0..phi_{n-1}, n_0..n_{n-1}
-    nv = 4 + 2 * n
+    # variables: b, bb, theta, theta_in, phi_i, n_i, then one binary per (signal, pattern)
+    z_start = 4 + 2 * n
+    z_of: list[list[int]] = []
+    nv = z_start
+    for vs in variants:
+        z_of.append(list(range(nv, nv + len(vs))))
+        nv += len(vs)
     B, BB, TH, THI = 0, 1, 2, 3
 
     def phi(i: int) -> int:
@@ -150,28 +200,37 @@ def _maxband(
         lo.append(lower)
         hi.append(upper)
 
+    span = float(t_out[-1] + t_in[-1]) + 3 * cycle
+    big = 4.0 * span + 4.0 * cycle
     for i in range(n):
-        add({phi(i): 1.0, TH: -1.0}, t_out[i] - g[i][0])
-        add({TH: 1.0, phi(i): -1.0, B: 1.0}, g[i][1] - t_out[i])
-        if two_way:
-            add({phi(i): 1.0, THI: -1.0, ncyc(i): cycle}, -t_in[i] - h[i][0])
-            add({THI: 1.0, phi(i): -1.0, ncyc(i): -cycle, BB: 1.0}, h[i][1] + t_in[i])
+        add(dict.fromkeys(z_of[i], 1.0), 1.0, 1.0)
+        for p, z in enumerate(z_of[i]):
+            (g0, g1), (h0, h1) = g[i][p], h[i][p]
+            add({phi(i): 1.0, TH: -1.0, z: big}, t_out[i] - g0 + big)
+            add({TH: 1.0, phi(i): -1.0, B: 1.0, z: big}, g1 - t_out[i] + big)
+            if two_way:
+                add({phi(i): 1.0, THI: -1.0, ncyc(i): cycle, z: big}, -t_in[i] - h0 + big)
+                add(
+                    {THI: 1.0, phi(i): -1.0, ncyc(i): -cycle, BB: 1.0, z: big},
+                    h1 + t_in[i] + big,
+                )
     if not two_way:
         k = 0.0
     if two_way and abs(1.0 - k) > 1e-12:
         add({BB: (1.0 - k), B: -(1.0 - k) * k}, np.inf, 0.0)
-    span = float(t_out[-1] + t_in[-1]) + 3 * cycle
     m_int = math.ceil(span / cycle) + 2
     lower = np.full(nv, -span)
     upper = np.full(nv, span)
     lower[[B, BB]] = 0.0
-    upper[B] = min(b - a for a, b in g)
-    upper[BB] = min(b - a for a, b in h) if two_way else 0.0
+    upper[B] = cycle
+    upper[BB] = cycle if two_way else 0.0
     lower[[TH, THI]] = 0.0
     upper[[TH, THI]] = cycle
     lower[phi(0)] = upper[phi(0)] = 0.0
-    lower[4 + n :] = -m_int
-    upper[4 + n :] = m_int
+    lower[4 + n : z_start] = -m_int
+    upper[4 + n : z_start] = m_int
+    lower[z_start:] = 0.0
+    upper[z_start:] = 1.0
     c = np.zeros(nv)
     c[B] = -1.0
     c[BB] = -k
@@ -190,17 +249,26 @@ def _maxband(
         raise SignalbrainError(f"maxband: the MILP solver found no solution ({res.message})")
     x = res.x
     offsets = {s: float(x[phi(i)] % plan[s].cycle_s) for i, s in enumerate(ids)}
-    return BandResult(offsets, float(x[B]), float(x[BB]), cycle, float(x[TH]), float(x[THI]))
+    chosen = {
+        s: variants[i][int(np.argmax([x[z] for z in z_of[i]]))].rings for i, s in enumerate(ids)
+    }
+    return BandResult(
+        offsets, float(x[B]), float(x[BB]), cycle, float(x[TH]), float(x[THI]), chosen
+    )
 
 
 def maxband_plan(
     network: Network, plan: NetworkPlan, corridor: Corridor, *, inbound_weight: float = 1.0
 ) -> tuple[NetworkPlan, BandResult]:
-    """``plan`` with the corridor's offsets replaced by the MAXBAND solution."""
+    """``plan`` with the corridor's offsets (and phase sequences) from the MAXBAND solution."""
     band = maxband(network, plan, corridor, inbound_weight=inbound_weight)
     plans = dict(plan.plans)
     for sid, off in band.offsets_s.items():
-        plans[sid] = plans[sid].with_offset(off)
+        p = plans[sid]
+        rings = band.rings.get(sid, p.rings)
+        plans[sid] = TimingPlan(
+            p.intersection, p.cycle_s, off % p.cycle_s, p.phases, rings, p.barriers, p.notes
+        )
     route = " - ".join(corridor.signals)
     note: tuple[str, ...] = (
         f"MAXBAND along {route}: outbound band {band.outbound_s:.1f} s, "
