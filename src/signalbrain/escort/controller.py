@@ -44,7 +44,8 @@ def conditions_from(obs: Mapping[str, Observation]) -> dict[str, LinkCondition]:
             if not a.valid:
                 continue
             speed = a.speed_mps if math.isfinite(a.speed_mps) else None
-            out[link_id] = LinkCondition(a.queue_veh, speed)
+            moving = max(a.vehicles_veh - a.queue_veh, 0.0)
+            out[link_id] = LinkCondition(a.queue_veh, speed, moving)
     return out
 
 

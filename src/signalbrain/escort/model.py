@@ -89,13 +89,15 @@ class PositionUpdate:
 
 @dataclass(frozen=True, slots=True)
 class LinkCondition:
-    """What sensing reports about a link: standing queue [veh] and space-mean speed [m/s].
+    """What sensing reports about a link: standing queue [veh], space-mean speed [m/s] and the
+    vehicles still moving towards the stop line within the detectors' reach [veh].
 
     ``speed_mps`` is ``None`` when no speed is measured (free speed is assumed).
     """
 
     queue_veh: float = 0.0
     speed_mps: float | None = None
+    moving_veh: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,9 @@ class EscortConfig:
     smoothing_s
         Time constant [s] of the exponential smoothing of measured conditions in the routing
         cost (re-routing on every red would make the route flip-flop).
+    moving_weight
+        Share of the moving vehicles within detector reach counted into the queue to flush: they
+        reach the stop line before the escort and join the queue while its approach is red.
     queue_weight
         Weight of a link's queue flush time in the routing cost: flushing ahead of the vehicle
         costs it little time but delays cross traffic, so queues count at this fraction.
@@ -151,6 +156,7 @@ class EscortConfig:
     min_speed_fraction: float = 0.5
     smoothing_s: float = 60.0
     queue_weight: float = 0.25
+    moving_weight: float = 0.5
     left_turn_s: float = 8.0
     right_turn_s: float = 3.0
     speed_blend: float = 0.5
@@ -170,6 +176,7 @@ class EscortConfig:
             "pass_s",
             "lookahead_s",
             "queue_weight",
+            "moving_weight",
             "left_turn_s",
             "right_turn_s",
             "smoothing_s",

@@ -53,7 +53,9 @@ class SignalCrossing:
     """Where and when the escort crosses one signal.
 
     ``index`` is the position of the approach link in :attr:`Route.links`; ``eta_s`` the predicted
-    arrival at the stop line [s]; ``queue_veh`` the standing queue on the approach.
+    arrival at the stop line [s]; ``queue_veh`` the vehicles to flush on the approach (standing
+    queue plus a share of those moving within detector reach, see
+    :meth:`TravelTimes.to_flush_veh`).
     """
 
     intersection: str
@@ -92,6 +94,7 @@ class TravelTimes:
         self._lanes = [k.lanes for k in network.links]
         self._speed = list(self._free)
         self._queue = [0.0] * n
+        self._ahead = [0.0] * n
         self._queue_avg = [0.0] * n
         self._seen_s: list[float | None] = [None] * n
         self.drive_s = [k.free_flow_time_s for k in network.links]
@@ -137,6 +140,8 @@ class TravelTimes:
             self._speed[i] += alpha * (speed - self._speed[i])
             self._queue_avg[i] += alpha * (queue - self._queue_avg[i])
             self._queue[i] = queue
+            moving = float(cond.moving_veh) if math.isfinite(cond.moving_veh) else 0.0
+            self._ahead[i] = queue + cfg.moving_weight * max(moving, 0.0)
             self.drive_s[i] = self._length[i] / self._speed[i]
             self.cost_s[i] = self.drive_s[i] + cfg.queue_weight * cfg.flush_s(
                 self._queue_avg[i], self._lanes[i]
@@ -145,6 +150,11 @@ class TravelTimes:
     def queue_veh(self, link_index: int) -> float:
         """Measured standing queue on a link [veh]."""
         return self._queue[link_index]
+
+    def to_flush_veh(self, link_index: int) -> float:
+        """Vehicles to discharge ahead of the escort [veh]: the standing queue plus
+        ``moving_weight`` of the vehicles moving within detector reach."""
+        return self._ahead[link_index]
 
     def speed_mps(self, link_index: int) -> float:
         """Planning speed of the escort on a link [m/s]."""
@@ -330,5 +340,5 @@ def crossings(
         mv = route.movements[j]
         if isec is not None and mv is not None:
             k = net.link_position(route.links[j])
-            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t, times.queue_veh(k)))
+            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t, times.to_flush_veh(k)))
     return out
