@@ -114,3 +114,22 @@ def test_zone_walks_several_short_edges_and_merges() -> None:
     )
     assert up == [("U_0", 0.0, 30.0, 40.0), ("V_0", 150.0, 200.0, 70.0), ("W_0", 0.0, 10.0, 40.0)]
     assert all(d.edge == "A" for d in specs if d.role == "approach")
+
+
+def test_no_exit_zone_on_the_next_signals_approach() -> None:
+    base = _index(300.0, 200.0)
+    conns = (*base.connections, TlsConnection("K", 0, "X", "X_0", "A", "A_0"))
+    index = SumoNetIndex(
+        source="test",
+        lanes=base.lanes,
+        edge_lanes=base.edge_lanes,
+        connections=conns,
+        programs=(),
+        predecessors=base.predecessors,
+        controlled_edges=base.controlled_edges | {"X"},
+    )
+    both = place_detectors(index, exit_reach_m=50.0)
+    assert not [d for d in both if d.tls_id == "J" and d.role == "exit" and d.edge == "X"]
+    assert [d for d in both if d.tls_id == "K" and d.role == "approach" and d.lane == "X_0"]
+    only_j = place_detectors(index, ["J"], exit_reach_m=50.0)  # K not equipped: J watches X
+    assert [d.lane for d in only_j if d.role == "exit"] == ["X_0"]

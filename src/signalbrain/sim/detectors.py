@@ -6,7 +6,8 @@ last ``reach_m`` metres before the stop line and an induction loop (E1) at the s
 approach lane is shorter than the reach, the zone continues upstream over the lanes of every
 feeding edge (merges included) that does not end at another signal, until the reach is covered.
 Each lane leaving the junction gets a lane-area detector over its first ``exit_reach_m`` metres
-(spill-back). Nothing else is read: never vehicles' routes or destinations.
+(spill-back), unless it is an approach of another equipped signal, whose own zone at the far end
+sees where the queue builds. Nothing else is read: never vehicles' routes or destinations.
 
 References
 ----------
@@ -100,6 +101,8 @@ def place_detectors(
         Zone length downstream on each exit lane [m] (0 places no exit detectors).
     """
     wanted = index.tls_ids if tls_ids is None else tuple(tls_ids)
+    wanted_set = set(wanted)
+    watched = {c.from_edge for c in index.connections if c.tls_id in wanted_set}
     out: list[DetectorSpec] = []
     for tls in wanted:
         n = 0
@@ -180,6 +183,8 @@ def place_detectors(
             )
             for lane_id in exits:
                 lane = index.lanes[lane_id]
+                if lane.edge in watched:
+                    continue  # the next signal's own approach zone sees this link's queue
                 if lane.motor and lane.length_m >= _MIN_ZONE_M:
                     add(
                         "area",
