@@ -9,6 +9,7 @@ Controllers by name: :data:`CONTROLLERS` and :func:`make_controller` (``fixed``,
 
 from signalbrain.control.actuated import Actuated
 from signalbrain.control.adaptive import Adaptive
+from signalbrain.control.audit import audit
 from signalbrain.control.base import (
     ApproachObservation,
     Controller,
@@ -21,7 +22,7 @@ from signalbrain.control.base import (
 from signalbrain.control.core import SignalController
 from signalbrain.control.fixed import FixedTime
 from signalbrain.control.max_pressure import MaxPressure
-from signalbrain.control.monitor import ConflictMonitor, audit, make_monitors
+from signalbrain.control.monitor import ConflictMonitor, make_monitors
 from signalbrain.control.registry import CONTROLLERS, make_controller
 from signalbrain.control.sensing import Plausibility
 from signalbrain.control.stages import Shadow, Stage, stages

@@ -27,71 +27,20 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from signalbrain.control.base import Request, SafetyCounts, SignalState
+from signalbrain.control._rules import EPS_S, MovementClearances, phase_min_green_s
+from signalbrain.control.audit import audit
+from signalbrain.control.base import Request, SignalState
 from signalbrain.errors import SignalbrainError
-from signalbrain.network.model import CONFLICT, PERMISSIVE, Intersection, Network, Phase
+from signalbrain.network.model import CONFLICT, Intersection, Network
 
-__all__ = ["ConflictMonitor", "MovementClearances", "audit", "make_monitors", "phase_min_green_s"]
+__all__ = ["EPS_S", "ConflictMonitor", "MovementClearances", "audit", "make_monitors",
+           "phase_min_green_s"]
 
 log = logging.getLogger(__name__)
 
-EPS_S = 1e-6
-"""Tolerance for comparing times [s]."""
-
 _CODES = ("r", "g", "G", "y")  # by green level (0 red, 1 permitted, 2 protected); 3 yellow
-
-
-def phase_min_green_s(phase: Phase) -> float:
-    """Shortest green a phase may show [s]: the larger of its minimum green and its pedestrian
-    minimum."""
-    return max(phase.min_green_s, phase.ped_min_s)
-
-
-@dataclass(frozen=True, slots=True)
-class MovementClearances:
-    """Per-movement timing rules shared by the monitor and the auditor.
-
-    ``yellow_s`` and ``all_red_s`` are the largest over the phases serving each movement;
-    ``fallback_min_green_s`` is the smallest phase minimum green over those phases, used when a
-    movement turns green without any served phase containing it.
-    """
-
-    yellow_s: dict[str, float]
-    all_red_s: dict[str, float]
-    fallback_min_green_s: dict[str, float]
-
-    @classmethod
-    def of(cls, isec: Intersection) -> MovementClearances:
-        """Derive the rules from an intersection's phases."""
-        yellow: dict[str, float] = {}
-        all_red: dict[str, float] = {}
-        fallback: dict[str, float] = {}
-        for ph in isec.phases:
-            for mid in ph.movements:
-                yellow[mid] = max(yellow.get(mid, 0.0), ph.yellow_s)
-                all_red[mid] = max(all_red.get(mid, 0.0), ph.all_red_s)
-                fallback[mid] = min(fallback.get(mid, math.inf), phase_min_green_s(ph))
-        return cls(yellow, all_red, fallback)
-
-    def min_green_s(self, isec: Intersection, movement: str, phases: Sequence[int]) -> float:
-        """Minimum green owed by ``movement`` turning green while ``phases`` are served [s]."""
-        owed = [phase_min_green_s(isec.phase(n)) for n in phases
-                if _has_phase(isec, n) and movement in isec.phase(n).movements]
-        if owed:
-            return max(owed)
-        value = self.fallback_min_green_s.get(movement, 0.0)
-        return 0.0 if math.isinf(value) else value
-
-
-def _has_phase(isec: Intersection, number: int) -> bool:
-    try:
-        isec.phase(number)
-    except KeyError:
-        return False
-    return True
 
 
 class ConflictMonitor:
@@ -333,111 +282,3 @@ def make_monitors(network: Network) -> dict[str, ConflictMonitor]:
     """One monitor per intersection of ``network``, all starting all red."""
     return {isec.id: ConflictMonitor(isec) for isec in network.intersections}
 
-
-# -------------------------------------------------------------------------------- the auditor
-_LEVEL = {"G": 2, "g": 1}
-
-
-def _unsafe(isec: Intersection, a: str, la: int, b: str, lb: int) -> bool:
-    rel = isec.relation(a, b)
-    return (rel == CONFLICT and la > 0 and lb > 0) or (rel == PERMISSIVE and la == 2 and lb == 2)
-
-
-def audit(intersection: Intersection, states: Sequence[SignalState]) -> SafetyCounts:
-    """Count safety violations in a sequence of states of one intersection.
-
-    Each state holds from its ``t_s`` until the next state's; the last one's duration is unknown,
-    so it adds no conflicting time and ends no interval. The checker knows only the intersection
-    and the states (not the monitor), so it catches a faulty monitor as well as a faulty
-    controller.
-
-    Parameters
-    ----------
-    intersection
-        Movements, conflicts and phase timing limits.
-    states
-        States in time order.
-
-    Returns
-    -------
-    SafetyCounts
-        ``conflicting_green_s`` counts time (not pairs) with at least one unsafe pair green or
-        yellow; the other counters count events.
-    """
-    isec = intersection
-    rules = MovementClearances.of(isec)
-    ids = [m.id for m in isec.movements]
-    pairs = sorted(isec.conflicts)
-    disp = dict.fromkeys(ids, "r")
-    level = dict.fromkeys(ids, 0)  # green level now or held before yellow
-    green_start = dict.fromkeys(ids, -math.inf)
-    owed = dict.fromkeys(ids, 0.0)
-    yellow_start = dict.fromkeys(ids, -math.inf)
-    clear_until = dict.fromkeys(ids, -math.inf)
-    clear_level = dict.fromkeys(ids, 0)
-    prot_until = dict.fromkeys(ids, -math.inf)
-    conflicting_s = 0.0
-    short_yellow = short_all_red = short_green = 0
-
-    def holds(j: str, t: float) -> int:
-        """Level j occupies through a clearance (after its display), for all-red checks."""
-        lv = clear_level[j] if clear_until[j] > t + EPS_S else 0
-        if prot_until[j] > t + EPS_S:
-            lv = 2
-        return lv
-
-    for k, st in enumerate(states):
-        t = st.t_s
-        onsets: list[tuple[str, int]] = []
-        new_disp: dict[str, str] = {}
-        for m in ids:
-            new = st.movements.get(m, "r")
-            new = new if new in ("G", "g", "y") else "r"
-            new_disp[m] = new
-            old = disp[m]
-            if new == old:
-                continue
-            if old in "Gg" and new in "Gg":  # protected <-> permitted, green goes on
-                if old == "G":
-                    prot_until[m] = t + rules.yellow_s.get(m, 0.0) + rules.all_red_s.get(m, 0.0)
-                else:
-                    onsets.append((m, 2))
-                level[m] = _LEVEL[new]
-                continue
-            if old in "Gg" and t - green_start[m] < owed[m] - EPS_S:  # a green ends early
-                short_green += 1
-            if new == "y":
-                if old == "r":
-                    short_green += 1  # a green of zero length
-                    level[m] = 2
-                yellow_start[m] = t
-                continue
-            if old in "Gg" or old == "y":  # into red, or a yellow cut short by a new green
-                if old != "y" or t - yellow_start[m] < rules.yellow_s.get(m, 0.0) - EPS_S:
-                    short_yellow += 1
-                clear_level[m] = max(level[m], 2 if prot_until[m] > t + EPS_S else 0)
-                clear_until[m] = t + rules.all_red_s.get(m, 0.0)
-            if new in "Gg":
-                green_start[m] = t
-                owed[m] = rules.min_green_s(isec, m, st.phases)
-                level[m] = _LEVEL[new]
-                onsets.append((m, level[m]))
-        disp = new_disp
-        for m, lv in onsets:
-            for j in ids:
-                if j == m:
-                    continue
-                shown = level[j] if disp[j] != "r" else 0
-                if not _unsafe(isec, m, lv, j, shown) and _unsafe(
-                        isec, m, lv, j, max(shown, holds(j, t))):
-                    short_all_red += 1
-                    break
-        if k + 1 < len(states):
-            dt = states[k + 1].t_s - t
-            for a, b in pairs:
-                la = level[a] if disp[a] != "r" else 0
-                lb = level[b] if disp[b] != "r" else 0
-                if la and lb and _unsafe(isec, a, la, b, lb):
-                    conflicting_s += dt
-                    break
-    return SafetyCounts(conflicting_s, short_yellow, short_all_red, short_green)

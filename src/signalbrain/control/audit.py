@@ -1,0 +1,126 @@
+"""The independent safety auditor: violations counted from a sequence of signal states alone.
+
+:func:`audit` re-derives every rule the :class:`~signalbrain.control.monitor.ConflictMonitor`
+enforces (no unsafe pair green or yellow together, full yellow, full all-red before a conflicting
+green, minimum greens) from the states and the intersection, sharing no state with the monitor, so
+it catches a faulty monitor as well as a faulty controller. Its counts fill the ``safety`` block of
+a run's JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from signalbrain.control._rules import EPS_S, MovementClearances
+from signalbrain.control.base import SafetyCounts, SignalState
+from signalbrain.network.model import CONFLICT, PERMISSIVE, Intersection
+
+__all__ = ["audit"]
+
+_LEVEL = {"G": 2, "g": 1}
+
+
+def _unsafe(isec: Intersection, a: str, la: int, b: str, lb: int) -> bool:
+    rel = isec.relation(a, b)
+    return (rel == CONFLICT and la > 0 and lb > 0) or (rel == PERMISSIVE and la == 2 and lb == 2)
+
+
+def audit(intersection: Intersection, states: Sequence[SignalState]) -> SafetyCounts:
+    """Count safety violations in a sequence of states of one intersection.
+
+    Each state holds from its ``t_s`` until the next state's; the last one's duration is unknown,
+    so it adds no conflicting time and ends no interval. The checker knows only the intersection
+    and the states (not the monitor), so it catches a faulty monitor as well as a faulty
+    controller.
+
+    Parameters
+    ----------
+    intersection
+        Movements, conflicts and phase timing limits.
+    states
+        States in time order.
+
+    Returns
+    -------
+    SafetyCounts
+        ``conflicting_green_s`` counts time (not pairs) with at least one unsafe pair green or
+        yellow; the other counters count events.
+    """
+    isec = intersection
+    rules = MovementClearances.of(isec)
+    ids = [m.id for m in isec.movements]
+    pairs = sorted(isec.conflicts)
+    disp = dict.fromkeys(ids, "r")
+    level = dict.fromkeys(ids, 0)  # green level now or held before yellow
+    green_start = dict.fromkeys(ids, -math.inf)
+    owed = dict.fromkeys(ids, 0.0)
+    yellow_start = dict.fromkeys(ids, -math.inf)
+    clear_until = dict.fromkeys(ids, -math.inf)
+    clear_level = dict.fromkeys(ids, 0)
+    prot_until = dict.fromkeys(ids, -math.inf)
+    conflicting_s = 0.0
+    short_yellow = short_all_red = short_green = 0
+
+    def holds(j: str, t: float) -> int:
+        """Level j occupies through a clearance (after its display), for all-red checks."""
+        lv = clear_level[j] if clear_until[j] > t + EPS_S else 0
+        if prot_until[j] > t + EPS_S:
+            lv = 2
+        return lv
+
+    for k, st in enumerate(states):
+        t = st.t_s
+        onsets: list[tuple[str, int]] = []
+        new_disp: dict[str, str] = {}
+        for m in ids:
+            new = st.movements.get(m, "r")
+            new = new if new in ("G", "g", "y") else "r"
+            new_disp[m] = new
+            old = disp[m]
+            if new == old:
+                continue
+            if old in "Gg" and new in "Gg":  # protected <-> permitted, green goes on
+                if old == "G":
+                    prot_until[m] = t + rules.yellow_s.get(m, 0.0) + rules.all_red_s.get(m, 0.0)
+                else:
+                    onsets.append((m, 2))
+                level[m] = _LEVEL[new]
+                continue
+            if old in "Gg" and t - green_start[m] < owed[m] - EPS_S:  # a green ends early
+                short_green += 1
+            if new == "y":
+                if old == "r":
+                    short_green += 1  # a green of zero length
+                    level[m] = 2
+                yellow_start[m] = t
+                continue
+            if old in "Gg" or old == "y":  # into red, or a yellow cut short by a new green
+                if old != "y" or t - yellow_start[m] < rules.yellow_s.get(m, 0.0) - EPS_S:
+                    short_yellow += 1
+                clear_level[m] = max(level[m], 2 if prot_until[m] > t + EPS_S else 0)
+                clear_until[m] = t + rules.all_red_s.get(m, 0.0)
+            if new in "Gg":
+                green_start[m] = t
+                owed[m] = rules.min_green_s(isec, m, st.phases)
+                level[m] = _LEVEL[new]
+                onsets.append((m, level[m]))
+        disp = new_disp
+        for m, lv in onsets:
+            for j in ids:
+                if j == m:
+                    continue
+                shown = level[j] if disp[j] != "r" else 0
+                if not _unsafe(isec, m, lv, j, shown) and _unsafe(
+                        isec, m, lv, j, max(shown, holds(j, t))):
+                    short_all_red += 1
+                    break
+        if k + 1 < len(states):
+            dt = states[k + 1].t_s - t
+            for a, b in pairs:
+                la = level[a] if disp[a] != "r" else 0
+                lb = level[b] if disp[b] != "r" else 0
+                if la and lb and _unsafe(isec, a, la, b, lb):
+                    conflicting_s += dt
+                    break
+    return SafetyCounts(conflicting_s, short_yellow, short_all_red, short_green)
