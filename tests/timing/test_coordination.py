@@ -218,3 +218,19 @@ def test_half_cycle_for_light_signal() -> None:
 def test_bad_steps() -> None:
     with pytest.raises(InputError, match="even"):
         Coordinator(arterial(2), steps=7)
+
+
+def test_joint_split_tuning_never_raises_the_index() -> None:
+    from signalbrain.timing.joint import tune_splits
+
+    net = arterial(5)
+    co = Coordinator(net, steps=40)
+    flows = uniform_demand(net, 500.0, 90.0).flows_array(co.solver.arrays.movement_ids)
+    res = co.solve(flows)
+    tuned = tune_splits(co, res, flows)
+    assert tuned.pi <= res.pi + 1e-9
+    plan = co.plans(tuned)
+    for isec in net.intersections:
+        assert [x for x in plan[isec.id].check(isec) if not x.path.endswith("cycle_s")] == []
+        assert plan[isec.id].cycle_s == pytest.approx(res.split.cycle_s[0])
+    assert tune_splits(co, res, flows, max_signals=2) is res  # too big: unchanged

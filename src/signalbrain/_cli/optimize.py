@@ -77,6 +77,11 @@ def register(sub: Any) -> None:
         help="run every phase (no phase skipping for single-ring controllers)",
     )
     p.add_argument(
+        "--joint",
+        action="store_true",
+        help="also hill-climb splits with the offsets (small coordinated systems)",
+    )
+    p.add_argument(
         "--fractional", action="store_true", help="keep fractional seconds (default: whole seconds)"
     )
     p.set_defaults(func=run)
@@ -196,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
         route=route,
         cycle_min_s=args.min_cycle,
         cycle_max_s=args.max_cycle,
+        joint=args.joint,
     )
     t_opt = time.perf_counter() - t1
     _write(net, plan, args.output, kind, args.method, demand)

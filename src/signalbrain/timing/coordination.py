@@ -90,6 +90,7 @@ class CoordinationResult:
     delay_vehh: float
     stops_vph: float
     sweeps: int
+    offset_steps: I64
 
 
 class Coordinator:
@@ -298,6 +299,30 @@ class Coordinator:
         n_sig = self.network.signal_count
         offsets = np.zeros(n_sig, dtype=np.int64)
         pi_start, _, _ = self._evaluate(model, flows, offsets, 1)
+        sweeps = self.search_offsets(
+            model, own, group_cycle, flows, offsets, True, iterations, max_sweeps
+        )
+        pi, delay, stops = self._evaluate(model, flows, offsets, 1)
+        if pi > pi_start:  # never worse than the uncoordinated start
+            offsets[:] = 0
+            pi, delay, stops = self._evaluate(model, flows, offsets, 1)
+        offset_s = (offsets * (group_cycle / self.steps)) % split.cycle_s if n_sig else np.zeros(0)
+        return CoordinationResult(
+            split, self.group, group_cycle, offset_s, pi_start, pi, delay, stops, sweeps, offsets
+        )
+
+    def search_offsets(
+        self,
+        model: _Model,
+        own: F64,
+        group_cycle: F64,
+        flows: F64,
+        offsets: npt.NDArray[np.int64],
+        greedy: bool,
+        iterations: int,
+        max_sweeps: int,
+    ) -> int:
+        """Optimise ``offsets`` [steps] in place for a model; returns the sweeps run."""
         period = np.where(own < group_cycle - 1e-9, self.steps // 2, self.steps).astype(np.int64)
         arrivals = self._uniform(flows, model)
         sweeps = 0
@@ -330,19 +355,12 @@ class Coordinator:
                     period,
                     self.order,
                     offsets,
-                    it == 0,
+                    greedy and it == 0,
                     max_sweeps,
                 )
             )
             arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
-        pi, delay, stops = self._evaluate(model, flows, offsets, 1)
-        if pi > pi_start:  # never worse than the uncoordinated start
-            offsets[:] = 0
-            pi, delay, stops = self._evaluate(model, flows, offsets, 1)
-        offset_s = (offsets * (group_cycle / self.steps)) % split.cycle_s if n_sig else np.zeros(0)
-        return CoordinationResult(
-            split, self.group, group_cycle, offset_s, pi_start, pi, delay, stops, sweeps
-        )
+        return sweeps
 
     def plans(self, result: CoordinationResult, notes: tuple[str, ...] = ()) -> NetworkPlan:
         """:class:`NetworkPlan` of a result, with the model's figures as ``objective``."""
