@@ -207,7 +207,11 @@ def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(
     ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list((out / ".checkpoints").glob("*.json")):
+    while (
+        time.monotonic() < deadline
+        and proc.poll() is None
+        and not list((out / ".checkpoints").glob("*.json"))
+    ):
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
