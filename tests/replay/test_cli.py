@@ -263,3 +263,15 @@ def test_synthetic_intersection_lines_and_movements(tmp_path: Path) -> None:
             else (sum(direct.movements.values()))
         )
         assert per_video == {"north.avi": expected, "south.avi": expected}
+
+
+def test_camera_outside_a_videos_frame_skips_that_video(
+    traffic: tuple[list[Path], Path], tmp_path: Path
+) -> None:
+    videos, _ = traffic
+    wide = tmp_path / "wide.yaml"  # drawn for a 640 px wide camera
+    wide.write_text(TRAFFIC_CAMERA_YAML.replace("[[80, 10], [80, 110]]", "[[500, 10], [500, 110]]"))
+    out = tmp_path / "out"
+    assert _count(videos[2], "--camera", wide, "--out", out, "--workers", "1") == 3
+    (skip,) = _summary(out)["skipped"]  # type: ignore[misc]
+    assert "outside the 160x120 frame" in skip["reason"]
