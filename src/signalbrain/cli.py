@@ -37,6 +37,18 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "optimize",
 )
 
+# Which module registers each top-level command, so that running one command imports only its
+# module (numba, scipy and OpenCV take seconds to import). `--help` still imports them all.
+_COMMAND_OWNER: dict[str, str] = {
+    "validate": "network",
+    "import-sumo": "network",
+    "demo": "demo",
+    "count": "count",
+    "sumo": "sumo",
+    "escort": "escort",
+    "optimize": "optimize",
+}
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors already; keep the message short and clear."""
@@ -47,8 +59,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full argument parser with every command group registered."""
+def build_parser(modules: Sequence[str] = _COMMAND_MODULES) -> argparse.ArgumentParser:
+    """Build the argument parser with the given command-group modules (default: all)."""
     parser = _Parser(
         prog="signalbrain",
         description="signalbrain: adaptive traffic-signal control engine. Exit codes: 0 ok, "
@@ -57,14 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"signalbrain {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in _COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(f"signalbrain._cli.{name}").register(sub)
     return parser
 
 
+def _modules_for(argv: Sequence[str]) -> Sequence[str]:
+    """Only the module of the command named first on the line; every module otherwise."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None and "--version" in argv:
+        return ()
+    owner = _COMMAND_OWNER.get(first or "")
+    return (owner,) if owner else _COMMAND_MODULES
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used as the console script)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -77,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SignalbrainError as exc:
         sys.stderr.write(f"signalbrain: {exc}\n")
         return EXIT_INTERNAL
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         sys.stderr.write("signalbrain: interrupted\n")
         return 130

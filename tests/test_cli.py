@@ -1,0 +1,64 @@
+"""The command-line frame: exit codes, help, version, lazy command import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from signalbrain import __version__
+from signalbrain.cli import _COMMAND_OWNER, _modules_for, build_parser, main
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_unknown_command_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_no_command_prints_help_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_every_command_is_registered_by_its_owner() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(sub.choices) == set(_COMMAND_OWNER)  # type: ignore[arg-type]
+    for command, owner in _COMMAND_OWNER.items():
+        only = build_parser((owner,))
+        sub = next(a for a in only._actions if a.dest == "command")
+        assert command in sub.choices  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("argv", "modules"),
+    [
+        (["validate", "x.yaml"], ("network",)),
+        (["--debug", "count", "v.mp4"], ("count",)),
+        (["--version"], ()),
+    ],
+)
+def test_only_the_named_command_is_imported(argv: list[str], modules: tuple[str, ...]) -> None:
+    assert tuple(_modules_for(argv)) == modules
+
+
+def test_console_script_runs_as_a_process() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "signalbrain.cli", "validate", "/nonexistent.yaml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "file not found" in done.stderr
+    assert "Traceback" not in done.stderr
