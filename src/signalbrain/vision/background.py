@@ -12,9 +12,10 @@ darker than the background by a bounded ratio, with the same chromaticity, is sh
   learns from a copy of the frame in which pixels under tracked vehicles are replaced by the
   current background, corrected for global lighting drift. A vehicle waiting at a red light is
   therefore never absorbed into the background and stays visible for queue occupancy, while the
-  rest of the scene keeps adapting to light changes. A vehicle tracked as stationary longer than
-  ``max_freeze_s`` is released (a parked car, or a ghost left by a car that was in the warm-up
-  background);
+  rest of the scene keeps adapting to light changes. Only vehicles seen moving are protected, for
+  up to ``max_freeze_s`` of standstill (then they are parked); other foreground (a *ghost* left
+  where a vehicle of the warm-up background drove off, a moved object) is protected for
+  ``ghost_s`` only and then learnt;
 * **morphology** (opening against noise, closing against holes) and connected components above a
   minimum area give the blobs, which :func:`~signalbrain.vision.detections.split_blobs` divides
   where tracked vehicles touch.
@@ -34,6 +35,7 @@ __all__ = ["BackgroundDetector", "DetectorConfig"]
 
 Frame = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,11 @@ class DetectorConfig:
         markings, where the shadow test is not applied.
     max_freeze_s
         Longest time a stationary tracked vehicle keeps its pixels out of background learning [s].
+    ghost_s
+        Longest time other foreground pixels stay out of background learning [s].
+    ghost_edges
+        A stationary blob whose edge energy is below this share of the background model's
+        there is a ghost (see :meth:`BackgroundDetector.is_ghost`).
     """
 
     history_frames: int = 500
@@ -78,6 +85,8 @@ class DetectorConfig:
     open_frac: float = 1.0 / 160.0
     close_frac: float = 1.0 / 100.0
     max_freeze_s: float = 300.0
+    ghost_s: float = 15.0
+    ghost_edges: float = 0.6
     mark_ratio: float = 1.5
 
 
@@ -136,6 +145,41 @@ class BackgroundDetector:
             self._marks = np.asarray(cv2.threshold(grey, self.config.mark_ratio * level, 255,
                                                    cv2.THRESH_BINARY)[1], dtype=np.uint8)
 
+    def is_ghost(self, frame: Frame, box: FloatArray) -> bool:
+        """Whether the foreground in ``box`` is a *ghost*: background uncovered by a vehicle
+        that was part of the background model.
+
+        A real object brings its own edges along the blob's outline; a ghost shows the edges of
+        the departed object in the background model there but not in the frame (Cucchiara et
+        al. 2003).
+        """
+        if self._bg_ref is None:
+            return False
+        x0, y0 = max(0, int(box[0]) - 2), max(0, int(box[1]) - 2)
+        x1, y1 = min(self.width, int(box[2]) + 3), min(self.height, int(box[3]) + 3)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            return False
+        blob = self.mask[y0:y1, x0:x1]
+        outline = cv2.morphologyEx(blob, cv2.MORPH_GRADIENT, _CROSS) > 0
+        if not outline.any():
+            return False
+
+        def edges(img: Frame) -> float:
+            grey = cv2.GaussianBlur(cv2.cvtColor(img[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY),
+                                    (3, 3), 0)
+            gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+            gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+            return float((np.abs(gx) + np.abs(gy))[outline].sum())
+
+        return edges(frame) < self.config.ghost_edges * edges(self._bg_ref)
+
+    def release(self, box: FloatArray, fps: float) -> None:
+        """Let the background learn the pixels in ``box`` from now on (a ghost)."""
+        x0, y0 = max(0, int(box[0]) - 2), max(0, int(box[1]) - 2)
+        x1, y1 = min(self.width, int(box[2]) + 3), min(self.height, int(box[3]) + 3)
+        region = self._fg_age[y0:y1, x0:x1]
+        np.maximum(region, int(self.config.ghost_s * fps) + 1, out=region)
+
     def normalise(self, frame: Frame) -> Frame:
         """``frame`` scaled so that its background pixels match the background's brightness.
 
@@ -184,7 +228,7 @@ class BackgroundDetector:
 
         ``frame`` is the normalised frame given to :meth:`detect`. Pixels under ``frozen_boxes``
         (xyxy, px: the tracked vehicles) and pixels that are foreground now (slightly dilated)
-        and have been for less than ``max_freeze_s`` are replaced by the current background
+        and have been for less than ``ghost_s`` are replaced by the current background
         before the model learns from the frame.
         """
         cfg = self.config
@@ -194,7 +238,7 @@ class BackgroundDetector:
         if self._frames % cfg.update_every:
             return
         frozen = cv2.dilate(self.mask, self._grow)
-        frozen[self._fg_age > cfg.max_freeze_s * fps] = 0
+        frozen[self._fg_age > cfg.ghost_s * fps] = 0
         pad = 2
         for x0, y0, x1, y1 in frozen_boxes:
             cv2.rectangle(frozen, (int(x0) - pad, int(y0) - pad), (int(x1) + pad, int(y1) + pad),

@@ -165,7 +165,7 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
                 det = detector.detect(small, centers, sizes)
                 tracker.update(det)
                 counter.update(idx, tracker, detector.mask)
-                frozen = _frozen_boxes(tracker, max_freeze, fps)
+                frozen = _frozen_boxes(tracker, max_freeze, fps, detector, small)
                 detector.learn(small, frozen, fps)
                 if progress is not None and done % PROGRESS_EVERY == 0:
                     progress(done, total)
@@ -185,10 +185,16 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
         reader.close()
 
 
-def _frozen_boxes(tracker: Tracker, max_freeze: float, fps: float) -> npt.NDArray[np.float64]:
-    """Boxes of live tracks whose pixels must not be learnt as background."""
+def _frozen_boxes(tracker: Tracker, max_freeze: float, fps: float,
+                  detector: BackgroundDetector, frame: Frame) -> npt.NDArray[np.float64]:
+    """Boxes of live tracks whose pixels must not be learnt as background: vehicles that have
+    been seen moving (a track that never moved may be a ghost) and have not stood still for
+    longer than ``max_freeze`` frames. Once a second, a track standing still is checked for
+    being a ghost (it may have kept the identity of a vehicle that drove off)."""
+    check = max(1, round(fps))
     boxes = []
     vel = tracker.velocities
+    centers = tracker.centers
     for i, t in enumerate(tracker.tracks):
         speed = float(np.hypot(*vel[i]))
         size = max(1.0, float(np.sqrt(max(t.area_px2, 1.0))))
@@ -196,6 +202,16 @@ def _frozen_boxes(tracker: Tracker, max_freeze: float, fps: float) -> npt.NDArra
             t.stationary_frames += 1
         else:
             t.stationary_frames = 0
-        if t.stationary_frames <= max_freeze:
+        if not t.moved:
+            if t.origin is None:
+                t.origin = centers[i].copy()
+            elif float(np.hypot(*(centers[i] - t.origin))) > 0.5 * size:
+                t.moved = True
+        if (t.moved and t.stationary_frames > 0 and t.stationary_frames % check == 0
+                and detector.is_ghost(frame, t.box)):
+            t.moved = False
+            t.origin = centers[i].copy()
+            detector.release(t.box, fps)
+        if t.moved and t.stationary_frames <= max_freeze:
             boxes.append(t.box)
     return np.array(boxes) if boxes else np.zeros((0, 4))

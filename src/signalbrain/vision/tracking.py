@@ -81,6 +81,8 @@ class Track:
     age: int = 1
     confirmed: bool = False
     stationary_frames: int = 0
+    moved: bool = False
+    origin: FloatArray | None = None
     ref_size: FloatArray = field(default_factory=lambda: np.zeros(2))
     last_state: FloatArray = field(default_factory=lambda: np.zeros(4))
     class_votes: dict[int, int] = field(default_factory=dict)
