@@ -33,7 +33,7 @@ def test_rollout_kernel_matches_its_python_twin(seed: int, current: int, base: i
     level, sat, queue, arrivals = _problem(seed)
     n_stage = level.shape[0]
     args = (level, sat, queue, arrivals, current, elapsed, np.full(n_stage, 5.0),
-            np.full(n_stage, 45.0), np.full(n_stage, 5.0), 2.0, 30.0, base)
+            np.full(n_stage, 45.0), np.full(n_stage, 5.0), 2.0, 30.0, base, 6.0)
     fast = rollout_costs(*args)
     slow = rollout_costs.py_func(*args)
     np.testing.assert_allclose(fast, slow)
@@ -44,7 +44,7 @@ def test_keeping_the_only_busy_stage_is_cheapest() -> None:
     level = np.eye(2)
     costs = rollout_costs(level, np.array([0.5, 0.5]), np.array([10.0, 0.0]), np.zeros((2, 30)),
                           0, 10.0, np.full(2, 5.0), np.full(2, 60.0), np.full(2, 5.0), 2.0,
-                          30.0, 1)
+                          30.0, 1, 6.0)
     assert costs[0] < costs[1]
 
 
@@ -52,7 +52,7 @@ def test_a_long_queue_elsewhere_makes_switching_cheaper() -> None:
     level = np.eye(2)
     costs = rollout_costs(level, np.array([0.5, 0.5]), np.array([0.0, 20.0]), np.zeros((2, 30)),
                           0, 10.0, np.full(2, 5.0), np.full(2, 60.0), np.full(2, 5.0), 2.0,
-                          30.0, 0)
+                          30.0, 0, 6.0)
     assert costs[1] < costs[0]
 
 
