@@ -113,3 +113,12 @@ def test_conditions_are_smoothed_over_time(art):
     assert times.cost_s[k] == pytest.approx(
         320.0 / 15.0 + cfg.queue_weight * cfg.flush_s(smoothed, 2)
     )
+
+
+def test_moving_vehicles_in_reach_can_join_the_flush(art):
+    cond = {"S1_S2": LinkCondition(queue_veh=4.0, moving_veh=6.0)}
+    k = art.link_position("S1_S2")
+    assert TravelTimes(art, conditions=cond).to_flush_veh(k) == 4.0  # default: queue only
+    half = TravelTimes(art, EscortConfig(moving_weight=0.5), cond)
+    assert half.to_flush_veh(k) == 7.0
+    assert half.queue_veh(k) == 4.0
