@@ -118,7 +118,7 @@ def plot_escort(
         ax.plot([], [], color="#1a9641", lw=6, label="preemption window")[0],
         ax.plot([], [], color="#bababa", lw=4, label="recovery to coordination")[0],
     ]
-    ax.legend(handles=[vehicle, *handles], loc="upper left", fontsize=8)
+    ax.legend(handles=[vehicle, *handles], loc="lower right", fontsize=8, framealpha=0.9)
     ax.set_xlim(t0, t1)
     ax.set_ylim(0, max(distance.values(), default=1.0) * 1.03)
     ax.set_xlabel("time [s]")
