@@ -10,8 +10,10 @@ again, which a point queue does not see). After the first
 decision the *base policy* runs, either *clearing* (a green is kept until its queues clear or its
 maximum green is reached, then the stage with the most queued vehicles follows) or *max
 pressure* (after each minimum green, the stage of largest saturation-weighted queue), each change
-taking the change interval (movements green in both stages keep going). Queues left at the
-horizon cost ``terminal_s`` each.
+taking the change interval (movements green in both stages keep going). A vehicle still queued
+at the horizon costs ``terminal_s`` plus half its queue's discharge time at saturation flow (long
+leftover queues cost more than in proportion, which keeps throughput up when demand exceeds
+capacity).
 
 This is one step of policy iteration over the clearing policy (a rollout, Bertsekas 2005), which
 never does worse than the base policy under the model.
@@ -59,7 +61,8 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
     lost_s
         Start-up lost time of a new green [s].
     terminal_s
-        Cost of a vehicle still queued at the horizon [s].
+        Flat cost of a vehicle still queued at the horizon [s] (plus half its queue's discharge
+        time).
     base
         Base policy after the first decision: 0 clearing, 1 max pressure.
     stop_s
@@ -155,7 +158,9 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
             for m in range(n_mov):
                 cost += q[m]
         for m in range(n_mov):
-            cost += q[m] * terminal_s
+            # a queue left over still has to discharge: its vehicles wait on average half its
+            # discharge time on top of the flat terminal cost
+            cost += q[m] * (terminal_s + 0.5 * q[m] / max(sat_vps[m], 1e-3))
         out[k] = cost
     return out
 
