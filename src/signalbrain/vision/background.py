@@ -62,9 +62,10 @@ class DetectorConfig:
         Smallest blob as a fraction of the processing frame area.
     open_frac, close_frac
         Kernel sizes of the opening and closing, as fractions of the processing width.
-    mark_ratio
-        Background pixels brighter than this multiple of the median background brightness are
-        markings, where the shadow test is not applied.
+    mark_contrast, mark_frac
+        Background pixels brighter by ``mark_contrast`` grey levels than the background around
+        them (within ``mark_frac`` of the processing width: a white top-hat) are markings,
+        where the shadow test is not applied.
     max_freeze_s
         Longest time a stationary tracked vehicle keeps its pixels out of background learning [s].
     ghost_s
@@ -87,7 +88,8 @@ class DetectorConfig:
     max_freeze_s: float = 300.0
     ghost_s: float = 15.0
     ghost_edges: float = 0.6
-    mark_ratio: float = 1.5
+    mark_contrast: float = 40.0
+    mark_frac: float = 1.0 / 30.0
 
 
 def _odd(n: float) -> int:
@@ -114,6 +116,8 @@ class BackgroundDetector:
         self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                 (_odd(width * cfg.close_frac),) * 2)
         self.min_area_px = max(4.0, cfg.min_area_frac * width * height)
+        self._mark_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                      (_odd(width * cfg.mark_frac),) * 2)
         self._grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                (_odd(width * cfg.close_frac) + 2,) * 2)
         self.mask: Frame = np.zeros((height, width), np.uint8)
@@ -141,8 +145,10 @@ class BackgroundDetector:
         self._bg_ref = ref = np.asarray(self._mog.getBackgroundImage(), dtype=np.uint8)
         if self._frames % (8 * self.config.update_every) == 0 or self._marks is None:
             grey = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY)
-            level = float(np.median(grey[::4, ::4]))
-            self._marks = np.asarray(cv2.threshold(grey, self.config.mark_ratio * level, 255,
+            # markings are thin and brighter than their surroundings: a white top-hat finds
+            # them and not a wide bright road surface
+            tophat = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, self._mark_kernel)
+            self._marks = np.asarray(cv2.threshold(tophat, self.config.mark_contrast, 255,
                                                    cv2.THRESH_BINARY)[1], dtype=np.uint8)
 
     def is_ghost(self, frame: Frame, box: FloatArray) -> bool:

@@ -6,7 +6,8 @@
   line; the side change gives the direction (``positive`` = from the left to the right of the
   directed segment as drawn on the image, y pointing down). Each track counts at most once per
   line (the first crossing), and only once it is confirmed, so short-lived false tracks never
-  count (the pattern of supervision's ``LineZone``);
+  count (the pattern of supervision's ``LineZone``); a crossing against the track's filtered
+  velocity is a jump of the blob centre (vehicles merging or splitting) and is ignored;
 * a **movement** ``FROM->TO`` is counted when a confirmed track that was first seen in entry zone
   ``FROM`` reaches exit zone ``TO``;
 * a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
@@ -193,8 +194,14 @@ class Counter:
                  for tr in tracks]
         if len(self._a):
             crossed, sign = segments_cross(prev, cur, self._a, self._b)
+            d = self._b - self._a
+            # velocity towards each line's right-hand side [processing px/frame]
+            v_right = tracker.velocities @ np.array([-d[:, 1], d[:, 0]]) / np.hypot(
+                d[:, 0], d[:, 1])
             for i, j in zip(*np.nonzero(crossed), strict=True):
                 st = states[i]
+                if abs(v_right[i, j]) > 0.05 and np.sign(v_right[i, j]) != sign[i, j]:
+                    continue  # the centre jumped back (blobs merging or splitting), no move
                 if j not in st.crossed:
                     st.crossed.add(int(j))
                     st.pending.append(("line", int(j), int(sign[i, j]), t_s, float(lengths[i]),
