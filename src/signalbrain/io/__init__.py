@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from signalbrain.errors import InputError, Problem
-from signalbrain.io.bundled import bundled_dir, bundled_names, bundled_network
+from signalbrain.io.bundled import bundled_demand, bundled_dir, bundled_names, bundled_network
 from signalbrain.io.network_yaml import network_to_dict, parse_network, read_network, write_network
 from signalbrain.io.sumo_net import read_sumo_net
 from signalbrain.io.sumo_programs import write_sumo_programs
@@ -18,6 +18,7 @@ from signalbrain.io.sumo_state import signal_state
 from signalbrain.network.model import Network
 
 __all__ = [
+    "bundled_demand",
     "bundled_dir",
     "bundled_names",
     "bundled_network",

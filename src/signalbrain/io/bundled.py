@@ -20,8 +20,8 @@ def bundled_dir() -> Path:
 
 
 def bundled_names() -> list[str]:
-    """Names of the bundled networks (file stems)."""
-    return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+    """Names of the bundled networks (file stems; ``NAME.demand.yaml`` files are their demand)."""
+    return sorted(p.stem for p in bundled_dir().glob("*.yaml") if "." not in p.stem)
 
 
 def bundled_network(name: str) -> Path:
@@ -29,4 +29,12 @@ def bundled_network(name: str) -> Path:
     path = bundled_dir() / f"{name}.yaml"
     if not path.is_file():
         raise InputError(f"no bundled network {name!r}; bundled: {', '.join(bundled_names())}")
+    return path
+
+
+def bundled_demand(name: str) -> Path:
+    """Path of a bundled network's demand file (``NAME.demand.yaml``)."""
+    path = bundled_dir() / f"{name}.demand.yaml"
+    if not path.is_file():
+        raise InputError(f"no bundled demand for {name!r}; bundled: {', '.join(bundled_names())}")
     return path
