@@ -42,7 +42,7 @@ class GridSpec:
 def sumo_home() -> Path:
     """SUMO_HOME of the installed ``eclipse-sumo`` package."""
     try:
-        import sumo  # type: ignore[import-not-found]
+        import sumo
     except ImportError:
         raise InputError("Eclipse SUMO is not installed: pip install 'signalbrain[sumo]'") from None
     return Path(sumo.SUMO_HOME)
