@@ -296,3 +296,10 @@ def test_traci_backend_gives_the_same_run(make_scenario) -> None:
     assert (a.departed, a.arrived) == (b.departed, b.arrived)
     assert a.mean_delay_all_s == pytest.approx(b.mean_delay_all_s)
     assert runs[1].safety.ok
+
+
+def test_end_before_begin_is_bad_input(make_scenario) -> None:
+    from signalbrain.errors import InputError
+
+    with pytest.raises(InputError, match="is not after the simulation's begin 100"):
+        run_sumo(make_scenario(), "sumo", end_s=50, sumo_args=["--begin", "100"])

@@ -87,6 +87,13 @@ def _make_controller(name: str, network: Network, options: Mapping[str, Any]) ->
     return controller
 
 
+def _seconds(text: str, where: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError([Problem(where, f"{text!r} is not a time in seconds")]) from None
+
+
 def run_sumo(
     config: str | Path,
     controller: str | Controller = "sumo",
@@ -138,6 +145,18 @@ def run_sumo(
     wall0 = time.perf_counter()
     cfg = read_sumocfg(config)
     options = split_sumo_args(sumo_args)
+    user_begin = options.get("begin")
+    begin_s = cfg.begin_s if user_begin is None else _seconds(user_begin, "SUMO_ARGS --begin")
+    if end_s is not None and begin_s is not None and end_s <= begin_s:
+        raise InputError(
+            [
+                Problem(
+                    "--end",
+                    f"{end_s:g} s is not after the simulation's begin {begin_s:g} s",
+                    str(cfg.path),
+                )
+            ]
+        )
     name = controller if isinstance(controller, str) else controller.name
     if isinstance(controller, str) and controller not in SUMO_CONTROLLERS:
         registry = _control_registry()
