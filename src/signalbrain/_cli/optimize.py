@@ -218,7 +218,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     if len(notes) > 8:
         print(f"  ... {len(notes) - 8} more notes in the plan")
-    if args.timespace is not None:
+    if args.timespace is not None and len(plan) < 2 and route is None:
+        # A time-space diagram shows progression between signals; one signal has none.
+        print(f"  note: no time-space diagram: {net.name} has {len(plan)} signal (needs 2+)")
+    elif args.timespace is not None:
         from signalbrain.report.timespace import plot_timespace
         from signalbrain.timing.corridor import find_corridor
 
