@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -62,3 +63,17 @@ def test_console_script_runs_as_a_process() -> None:
     assert done.returncode == 2
     assert "file not found" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_optimize_one_signal_with_timespace_writes_plan_and_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from signalbrain.io import bundled_demand, bundled_network
+
+    out = tmp_path / "plan.yaml"
+    argv = ["optimize", str(bundled_network("single")), "--demand", str(bundled_demand("single")),
+            "-o", str(out), "--timespace", str(tmp_path / "ts.png")]  # fmt: skip
+    assert main(argv) == 0
+    assert out.is_file()
+    assert not (tmp_path / "ts.png").exists()
+    assert "no time-space diagram" in capsys.readouterr().out
