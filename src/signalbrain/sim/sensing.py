@@ -152,6 +152,9 @@ class DetectorReader:
             ]
             for isec, by_key in groups.items()
         }
+        self._last: dict[
+            tuple[str, str, str], tuple[tuple[LaneObservation, ...], ApproachObservation]
+        ] = {}
         # Vehicles are tracked once each (speed, lane, position) so zone readings need no
         # per-vehicle calls; only vehicles inside a zone are ever looked at.
         for vid in self._sumo.vehicle.getIDList():
@@ -176,9 +179,14 @@ class DetectorReader:
             exits: dict[str, ApproachObservation] = {}
             for role, link, lanes in groups:
                 obs = tuple(self._lane(lane, area, loop, tracks) for lane in lanes)
-                (approaches if role == "approach" else exits)[link] = (
-                    ApproachObservation.from_lanes(link, obs)
-                )
+                key = (isec, role, link)
+                last = self._last.get(key)
+                if last is not None and all(a is b for a, b in zip(obs, last[0], strict=True)):
+                    summed = last[1]  # the same (empty) lane readings as the step before
+                else:
+                    summed = ApproachObservation.from_lanes(link, obs)
+                    self._last[key] = (obs, summed)
+                (approaches if role == "approach" else exits)[link] = summed
             out[isec] = Observation(t_s=t_s, approaches=approaches, exits=exits)
         return out
 
