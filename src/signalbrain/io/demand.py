@@ -284,8 +284,8 @@ def read_sumo_routes(
 
     def add(edges: list[str], n: float, vtype: str | None) -> None:
         is_heavy = vtype_heavy.get(vtype or "", False)
-        for a, b in itertools.pairwise(edges):
-            mid = by_links.get((a, b))
+        # the lookups of consecutive edge pairs run in C (map over pairwise), the hot loop here
+        for mid in map(by_links.get, itertools.pairwise(edges)):
             if mid is not None:
                 counts[mid] += n
                 if is_heavy:

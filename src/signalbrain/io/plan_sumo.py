@@ -3,8 +3,9 @@
 :func:`plan_programs` turns each :class:`~signalbrain.timing.TimingPlan` into a static
 :class:`~signalbrain.network.SumoProgram`: the cycle is cut at every point where some ring changes
 interval, and each piece shows :func:`~signalbrain.timing.movement_states` written at the
-movements' SUMO link indices with :func:`~signalbrain.io.sumo_state.signal_state` (links outside
-the model keep their constant original character). SUMO starts the first phase of a program at
+movements' SUMO link indices with :func:`~signalbrain.io.sumo_state.signal_state` (one
+:class:`~signalbrain.io.sumo_state.StateWriter` per intersection; links outside the model keep
+their constant original character). SUMO starts the first phase of a program at
 its ``offset`` (Traffic Lights docs: "the initial time offset of the program"), which is the plan's
 cycle start, so ``offset`` is the plan's ``offset_s``. :func:`write_plan_sumo` writes the
 programs with :func:`~signalbrain.io.sumo_programs.write_sumo_programs`, so SUMO loads them with
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from signalbrain.errors import InputError
 from signalbrain.io.sumo_programs import DEFAULT_PROGRAM_ID, write_sumo_programs
-from signalbrain.io.sumo_state import signal_state
+from signalbrain.io.sumo_state import StateWriter
 from signalbrain.network.model import Intersection, Network, SumoPhase, SumoProgram
 from signalbrain.timing.plan import NetworkPlan, TimingPlan, movement_states
 
@@ -45,16 +46,17 @@ def plan_program(
     base = plan.with_offset(0.0)
     cuts = _cuts(base)
     phases: list[SumoPhase] = []
+    write_state = StateWriter(intersection)
+    linked = {m.id for m in intersection.movements if m.sumo_link_indices}
     for a, b in itertools.pairwise(cuts):
         if b - a < 1e-6:
             continue
         states = movement_states(intersection, base, 0.5 * (a + b))
-        with_links = {m: s for m, s in states.items() if intersection.movement(m).sumo_link_indices}
-        state = signal_state(
-            intersection,
-            [m for m, s in with_links.items() if s == "G"],
-            [m for m, s in with_links.items() if s == "g"],
-            [m for m, s in with_links.items() if s == "y"],
+        with_links = [(m, s) for m, s in states.items() if m in linked]
+        state = write_state(
+            [m for m, s in with_links if s == "G"],
+            [m for m, s in with_links if s == "g"],
+            [m for m, s in with_links if s == "y"],
         )
         if phases and phases[-1].state == state:
             last = phases[-1]

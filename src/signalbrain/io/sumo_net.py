@@ -153,6 +153,15 @@ def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> 
                          + "; ".join(problems), source=source)
 
 
+def _mask(row: str) -> int:
+    """A request row as a bit mask: bit k set = link k (SUMO writes link 0 as the last
+    character, as in binary notation)."""
+    try:
+        return int(row, 2)
+    except ValueError:
+        return sum(1 << k for k in request_bits(row))
+
+
 def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
                   edge_ok: set[str]) -> Intersection | None:
     program, notes = _program(tls_id, program_id, raw)
@@ -193,13 +202,16 @@ def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
         row = raw.requests.get(node, {}).get(ji)
         if row is None:
             continue
-        foe_bits, response_bits = request_bits(row[0]), request_bits(row[1])
-        for jj in foe_bits | response_bits:
-            j = by_junction_index.get((node, jj))
+        response = _mask(row[1])
+        rest = _mask(row[0]) | response
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            j = by_junction_index.get((node, low.bit_length() - 1))
             if j is None or j == i:
                 continue
             foes.add((i, j))
-            if jj in response_bits:
+            if response & low:
                 yields.add((i, j))
     nodes = list(dict.fromkeys(k.junction for k in links if k.turn != "P"))
     isec = build_intersection(tls_id, nodes, links, foes, yields, program)

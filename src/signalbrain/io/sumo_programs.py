@@ -33,9 +33,10 @@ def _num(value: float) -> str:
 
 def _check(programs: Mapping[str, SumoProgram], net: Network) -> None:
     problems: list[Problem] = []
+    by_id = {s.id: s for s in reversed(net.intersections)}  # the first of a repeated id
     for tls_id, prog in programs.items():
         p = format_path("programs", tls_id)
-        isec = next((s for s in net.intersections if s.id == tls_id), None)
+        isec = by_id.get(tls_id)
         if isec is None:
             known = ", ".join(s.id for s in net.intersections[:12])
             problems.append(Problem(p, f"unknown traffic light; known: {known}"))

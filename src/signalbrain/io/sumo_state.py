@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from signalbrain.errors import InputError
 from signalbrain.network.model import Intersection, SumoProgram
 
-__all__ = ["constant_link_states", "link_count", "signal_state"]
+__all__ = ["StateWriter", "constant_link_states", "link_count", "signal_state"]
 
 
 def constant_link_states(program: SumoProgram) -> dict[int, str]:
@@ -41,9 +41,9 @@ def constant_link_states(program: SumoProgram) -> dict[int, str]:
     """
     if not program.phases:
         return {}
-    first = program.phases[0].state
-    return {i: ch for i, ch in enumerate(first)
-            if all(len(ph.state) > i and ph.state[i] == ch for ph in program.phases)}
+    # zip stops at the shortest state: an index some phase lacks is not constant
+    columns = zip(*(ph.state for ph in program.phases), strict=False)
+    return {i: col[0] for i, col in enumerate(columns) if col.count(col[0]) == len(col)}
 
 
 def link_count(intersection: Intersection) -> int:
@@ -95,30 +95,57 @@ def signal_state(intersection: Intersection, protected: Iterable[str] = (),
     -----
     This only encodes a state; whether the state is safe is the conflict monitor's decision.
     """
-    groups = {"G": list(dict.fromkeys(protected)), "g": list(dict.fromkeys(permitted)),
-              "y": list(dict.fromkeys(yellow))}
-    problems: list[str] = []
-    seen: dict[str, str] = {}
-    for char, ids in groups.items():
-        for mid in ids:
-            if mid in seen:
-                problems.append(f"movement {mid!r} is both {seen[mid]!r} and {char!r}")
-            seen[mid] = char
-            if not intersection.has_movement(mid):
-                known = ", ".join(m.id for m in intersection.movements[:20])
-                problems.append(f"{mid!r}: unknown movement of intersection "
-                                f"{intersection.id!r}; known: {known}")
-            elif not intersection.movement(mid).sumo_link_indices:
-                problems.append(f"movement {mid!r} has no SUMO link indices")
-    n = link_count(intersection)
-    problems += [f"movement {mid!r} has a link index beyond the {n} links of the SUMO program"
-                 for mid in seen if intersection.has_movement(mid)
-                 and any(i >= n for i in intersection.movement(mid).sumo_link_indices)]
-    if problems:
-        raise InputError("; ".join(problems), source=f"intersection {intersection.id}")
-    state = _base_state(intersection, n)
-    for char, ids in groups.items():
-        for mid in ids:
-            for i in intersection.movement(mid).sumo_link_indices:
-                state[i] = char
-    return "".join(state)
+    return StateWriter(intersection)(protected, permitted, yellow)
+
+
+class StateWriter:
+    """:func:`signal_state` for many states of one intersection: the constant links and the
+    base state are worked out once (what writing a whole program needs).
+
+    Parameters
+    ----------
+    intersection
+        As for :func:`signal_state`.
+    """
+
+    __slots__ = ("_base", "_beyond", "_intersection", "_links", "_n")
+
+    def __init__(self, intersection: Intersection) -> None:
+        self._intersection = intersection
+        self._n = n = link_count(intersection)
+        self._base = _base_state(intersection, n)
+        self._links = {m.id: m.sumo_link_indices for m in intersection.movements}
+        self._beyond = {mid for mid, idx in self._links.items() if any(i >= n for i in idx)}
+
+    def __call__(self, protected: Iterable[str] = (), permitted: Iterable[str] = (),
+                 yellow: Iterable[str] = ()) -> str:
+        """The state string; same arguments, result and errors as :func:`signal_state`."""
+        intersection = self._intersection
+        links = self._links
+        groups = {"G": list(dict.fromkeys(protected)), "g": list(dict.fromkeys(permitted)),
+                  "y": list(dict.fromkeys(yellow))}
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for char, ids in groups.items():
+            for mid in ids:
+                if mid in seen:
+                    problems.append(f"movement {mid!r} is both {seen[mid]!r} and {char!r}")
+                seen[mid] = char
+                indices = links.get(mid)
+                if indices is None:
+                    known = ", ".join(m.id for m in intersection.movements[:20])
+                    problems.append(f"{mid!r}: unknown movement of intersection "
+                                    f"{intersection.id!r}; known: {known}")
+                elif not indices:
+                    problems.append(f"movement {mid!r} has no SUMO link indices")
+        if self._beyond:
+            problems += [f"movement {mid!r} has a link index beyond the {self._n} links of the "
+                         "SUMO program" for mid in seen if mid in self._beyond]
+        if problems:
+            raise InputError("; ".join(problems), source=f"intersection {intersection.id}")
+        state = list(self._base)
+        for char, ids in groups.items():
+            for mid in ids:
+                for i in links[mid]:
+                    state[i] = char
+        return "".join(state)

@@ -61,6 +61,28 @@ def _chars(program: SumoProgram, index: int) -> tuple[str, ...]:
     return tuple(ph.state[index] for ph in program.phases)
 
 
+def _columns(program: SumoProgram) -> list[tuple[str, ...]] | None:
+    """``_chars`` of every link index at once (None when the states differ in length)."""
+    states = [ph.state for ph in program.phases]
+    if not states or len({len(s) for s in states}) != 1:
+        return None
+    return list(zip(*states, strict=True))
+
+
+def _phase_masks(states: Sequence[str]) -> tuple[dict[int, int], dict[int, int]]:
+    """Per link index, bit masks of the phases that show it green and yielding green."""
+    green: dict[int, int] = {}
+    yield_green: dict[int, int] = {}
+    for k, s in enumerate(states):
+        bit = 1 << k
+        for i, ch in enumerate(s):
+            if ch in GREEN:
+                green[i] = green.get(i, 0) | bit
+                if ch in YIELD_GREEN:
+                    yield_green[i] = yield_green.get(i, 0) | bit
+    return green, yield_green
+
+
 def _ids(items: Iterable[object], limit: int = 8) -> str:
     seq = [str(i) for i in items]
     text = ", ".join(seq[:limit])
@@ -70,14 +92,15 @@ def _ids(items: Iterable[object], limit: int = 8) -> str:
 def _link_relations(foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]],
                     program: SumoProgram) -> dict[tuple[int, int], int]:
     """PERMISSIVE or CONFLICT for every foe pair of link indices (sorted pairs)."""
-    states = [ph.state for ph in program.phases]
+    green, yield_green = _phase_masks([ph.state for ph in program.phases])
     out: dict[tuple[int, int], int] = {}
     for a, b in foes:
         i, j = (a, b) if a < b else (b, a)
         if (i, j) in out:
             continue
-        ok = any(((i, j) in yields and s[i] in YIELD_GREEN and s[j] in GREEN)
-                 or ((j, i) in yields and s[j] in YIELD_GREEN and s[i] in GREEN) for s in states)
+        # some phase shows one green while the other, which yields to it, shows yielding green
+        ok = (((i, j) in yields and yield_green.get(i, 0) & green.get(j, 0))
+              or ((j, i) in yields and yield_green.get(j, 0) & green.get(i, 0)))
         out[(i, j)] = PERMISSIVE if ok else CONFLICT
     return out
 
@@ -93,17 +116,18 @@ def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
     n = len(phases)
     notes: list[str] = []
     clash: dict[tuple[int, int], int] = {}
-    for k, ph in enumerate(phases):
-        s = ph.state
-        for a, b in foes:
-            i, j = (a, b) if a < b else (b, a)
-            if (i, j) in clash or s[i] not in GREEN or s[j] not in GREEN:
-                continue
-            if i in stream and stream[i] == stream.get(j):
-                continue
-            if not (((i, j) in yields and s[i] in YIELD_GREEN)
-                    or ((j, i) in yields and s[j] in YIELD_GREEN)):
-                clash[(i, j)] = k
+    green, yield_green = _phase_masks([ph.state for ph in phases])
+    for a, b in foes:
+        i, j = (a, b) if a < b else (b, a)
+        both = green.get(i, 0) & green.get(j, 0)
+        if not both or (i, j) in clash or (i in stream and stream[i] == stream.get(j)):
+            continue
+        if (i, j) in yields:
+            both &= ~yield_green.get(i, 0)
+        if (j, i) in yields:
+            both &= ~yield_green.get(j, 0)
+        if both:  # the first phase showing both green with neither yielding
+            clash[(i, j)] = (both & -both).bit_length() - 1
     if clash:
         items = [f"{i}+{j} (phase {k})" for (i, j), k in sorted(clash.items())]
         notes.append("unsafe original program: conflicting links green together with neither "
@@ -141,10 +165,12 @@ def _group_movements(links: Sequence[SumoLink], program: SumoProgram,
                      constant: set[int]) -> list[Movement]:
     """Modelled links grouped by (from edge, to edge), split where their states differ."""
     groups: dict[tuple[str, str, tuple[str, ...]], list[SumoLink]] = {}
+    columns = _columns(program)
     for link in sorted(links, key=lambda k: k.index):
         if link.index in constant:
             continue
-        key = (link.from_edge, link.to_edge, _chars(program, link.index))
+        chars = columns[link.index] if columns is not None else _chars(program, link.index)
+        key = (link.from_edge, link.to_edge, chars)
         groups.setdefault(key, []).append(link)
     used: dict[tuple[str, str], int] = {}
     out: list[Movement] = []
@@ -169,14 +195,18 @@ def _movement_relations(movements: Sequence[Movement],
     owner = {i: m for m in movements for i in m.sumo_link_indices}
     for (i, j), r in link_rel.items():
         a, b = owner.get(i), owner.get(j)
-        if a is None or b is None or a.id == b.id:
+        if a is None or b is None:
             continue
-        key = pair(a.id, b.id)
-        rel[key] = max(rel.get(key, NONE), r)
+        x, y = a.id, b.id
+        if x == y:
+            continue
+        key = (x, y) if x <= y else (y, x)  # pair(x, y)
+        if rel.get(key, NONE) < r:
+            rel[key] = r
         if (i, j) in yields:
-            myield.add((a.id, b.id))
+            myield.add((x, y))
         if (j, i) in yields:
-            myield.add((b.id, a.id))
+            myield.add((y, x))
     return rel, myield
 
 
@@ -269,7 +299,10 @@ def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLi
     foes = sorted({(a, b) if a < b else (b, a) for a, b in foes})
     notes = _original_notes(program, foes, yields, links)
     link_rel = _link_relations(foes, yields, program)
-    constant = {k.index for k in links if len(set(_chars(program, k.index))) <= 1}
+    columns = _columns(program)
+    constant = {k.index for k in links
+                if len(set(columns[k.index] if columns is not None
+                           else _chars(program, k.index))) <= 1}
     movements = _group_movements(links, program, constant)
     modelled = [i for m in movements for i in m.sumo_link_indices]
     states = [ph.state for ph in program.phases]
