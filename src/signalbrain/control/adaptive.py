@@ -142,7 +142,8 @@ class Adaptive(SignalController):
     rate_tau_s
         Time constant of the average arrival rates [s].
     base
-        Base policy of the rollout: ``"clearing"`` or ``"pressure"``.
+        Base policy of the rollout: ``"clearing"``, ``"pressure"``, or ``"both"`` (each choice
+        is costed with the better of the two).
     stop_s
         Extra cost of every forecast stop [s].
     plans, plausibility
@@ -156,7 +157,8 @@ class Adaptive(SignalController):
                  horizon_s: float = 60.0, permitted_factor: float = 0.4,
                  coordinate: bool = True, method: Literal["rollout", "priority"] = "rollout",
                  terminal_s: float = 10.0, switch_margin: float = 0.02, rate_tau_s: float = 90.0,
-                 base: Literal["pressure", "clearing"] = "clearing", stop_s: float = 2.5,
+                 base: Literal["clearing", "pressure", "both"] = "clearing",
+                 stop_s: float = 2.5,
                  plans: Mapping[str, TimingPlan] | None = None,
                  plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
@@ -400,11 +402,15 @@ class Adaptive(SignalController):
                 return stages[max(starving)[1]].request
         down = np.asarray(readings.down_veh_per_lane)
         free = np.clip(1.0 - down / mem.storage_veh, 0.05, 1.0)
-        costs = rollout_costs(mem.level, mem.sat_vps * free, np.asarray(readings.queue_veh),
-                              self._arrival_slots(unit, t_s, readings), k_cur,
-                              float(shadow.green_elapsed_s(t_s) or 0.0), mem.min_green,
-                              mem.max_green, mem.clear_s, self.lost_s, self.terminal_s,
-                              1 if self.base == "pressure" else 0, self.stop_s)
+        args = (mem.level, mem.sat_vps * free, np.asarray(readings.queue_veh),
+                self._arrival_slots(unit, t_s, readings), k_cur,
+                float(shadow.green_elapsed_s(t_s) or 0.0), mem.min_green, mem.max_green,
+                mem.clear_s, self.lost_s, self.terminal_s)
+        if self.base == "both":  # each choice followed by the better of the two base policies
+            costs = np.minimum(rollout_costs(*args, 0, self.stop_s),
+                               rollout_costs(*args, 1, self.stop_s))
+        else:
+            costs = rollout_costs(*args, 1 if self.base == "pressure" else 0, self.stop_s)
         if k_cur >= 0:
             elapsed = shadow.green_elapsed_s(t_s) or 0.0
             if elapsed >= stages[k_cur].max_green_s:
