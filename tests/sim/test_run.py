@@ -303,3 +303,25 @@ def test_end_before_begin_is_bad_input(make_scenario) -> None:
 
     with pytest.raises(InputError, match="is not after the simulation's begin 100"):
         run_sumo(make_scenario(), "sumo", end_s=50, sumo_args=["--begin", "100"])
+
+
+def test_sumo_displays_are_audited_by_the_same_rules(make_scenario, tmp_path: Path) -> None:
+    from signalbrain.sim import read_net_index
+
+    cfg = make_scenario()
+    clean = run_sumo(cfg, "sumo", end_s=120, sumo_args=["--seed", "42"])
+    assert clean.safety.ok
+    assert any("audited" in n for n in clean.notes)
+    # an unsafe program: every link of A0 green at once
+    program = next(
+        p for p in read_net_index(cfg.parent / "net.net.xml").programs if p.tls_id == "A0"
+    )
+    bad = tmp_path / "bad.add.xml"
+    bad.write_text(
+        f'<additional><tlLogic id="A0" type="static" programID="bad" offset="0">'
+        f'<phase duration="300" state="{"G" * program.link_count}"/></tlLogic>'
+        "</additional>",
+        encoding="utf-8",
+    )
+    unsafe = run_sumo(cfg, "sumo", end_s=120, sumo_args=["--seed", "42", "-a", str(bad)])
+    assert unsafe.safety.conflicting_green_s >= 100

@@ -19,7 +19,7 @@ from signalbrain.control.base import Controller, Observation, Request, SafetyCou
 from signalbrain.network import Intersection, Network
 from signalbrain.sim.sensing import DetectorReader
 
-__all__ = ["ControlLoop", "ObservationHook", "RequestHook"]
+__all__ = ["ControlLoop", "ObservationHook", "RequestHook", "StateRecorder"]
 
 ObservationHook = Callable[[float, dict[str, Observation]], dict[str, Observation]]
 """``hook(t_s, observations) -> observations``: may alter what controllers see (fault injection)."""
@@ -103,9 +103,78 @@ class ControlLoop:
             self.cache[key] = text
         return text
 
+    def finish(self, t_s: float) -> None:
+        """Close the last state at the end of the run (see :meth:`StateRecorder.finish`)."""
+        for states in self.states.values():
+            if states and states[-1].t_s < t_s:
+                last = states[-1]
+                states.append(
+                    SignalState(t_s, last.movements, last.phase, last.phases, last.forced)
+                )
+
     def audit(self) -> SafetyCounts:
         audit = importlib.import_module("signalbrain.control.monitor").audit
         total = SafetyCounts()
         for isec in self.intersections:
             total = total + audit(isec, self.states[isec.id])
         return total
+
+
+class StateRecorder:
+    """Reads back the displays SUMO shows at an intersection's link indices (SUMO's own or
+    converted programs) so they can be audited by the same rules as signalbrain's states.
+
+    A movement shows ``G`` when all its links show ``G``, ``g`` when any shows green, ``y`` when
+    any shows yellow, else ``r`` (``s``, ``u``, ``r`` and off count as red).
+    """
+
+    def __init__(self, sumo: ModuleType, intersections: Sequence[Intersection]) -> None:
+        self.sumo = sumo
+        self.intersections = tuple(i for i in intersections if i.sumo is not None)
+        self.states: dict[str, list[SignalState]] = {i.id: [] for i in self.intersections}
+        self._last: dict[str, str] = {}
+        self._cache: dict[tuple[str, str], dict[str, str]] = {}
+
+    def record(self, t_s: float) -> None:
+        """Record the displays in force from ``t_s`` (call before the step)."""
+        for isec in self.intersections:
+            tls = isec.sumo.tls_id if isec.sumo is not None else ""
+            text = str(self.sumo.trafficlight.getRedYellowGreenState(tls))
+            if self._last.get(isec.id) == text:
+                continue
+            self._last[isec.id] = text
+            shown = self._cache.get((isec.id, text))
+            if shown is None:
+                shown = {
+                    m.id: _movement_display(text, m.sumo_link_indices)
+                    for m in isec.movements
+                    if m.sumo_link_indices
+                }
+                self._cache[(isec.id, text)] = shown
+            self.states[isec.id].append(SignalState(t_s, shown))
+
+    def finish(self, t_s: float) -> None:
+        """Close the last display at the end of the run (the audit counts a display's time only
+        up to the next state)."""
+        for states in self.states.values():
+            if states and states[-1].t_s < t_s:
+                states.append(SignalState(t_s, states[-1].movements))
+
+    def audit(self) -> SafetyCounts:
+        """Violations of signalbrain's safety rules in the recorded displays."""
+        audit = importlib.import_module("signalbrain.control.monitor").audit
+        total = SafetyCounts()
+        for isec in self.intersections:
+            total = total + audit(isec, self.states[isec.id])
+        return total
+
+
+def _movement_display(state: str, indices: Sequence[int]) -> str:
+    chars = [state[i] for i in indices if i < len(state)]
+    if chars and all(c == "G" for c in chars):
+        return "G"
+    if any(c in "GgoO" for c in chars):
+        return "g"
+    if any(c in "yY" for c in chars):
+        return "y"
+    return "r"

@@ -38,7 +38,7 @@ from signalbrain.sim.backend import load_backend, sumo_binary
 from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
 from signalbrain.sim.config import read_sumocfg, split_sumo_args, sumo_command, tripinfo_path
 from signalbrain.sim.detectors import DEFAULT_REACH_M, place_detectors, write_detectors
-from signalbrain.sim.loop import ControlLoop, ObservationHook, RequestHook
+from signalbrain.sim.loop import ControlLoop, ObservationHook, RequestHook, StateRecorder
 from signalbrain.sim.metrics import read_tripinfo, summarize_trips
 from signalbrain.sim.netxml import read_net_index
 from signalbrain.sim.result import RunResult
@@ -85,6 +85,17 @@ def _make_controller(name: str, network: Network, options: Mapping[str, Any]) ->
         )
     controller: Controller = make(name, network, **options)
     return controller
+
+
+def _sumo_model(net_file: Path, network: Network | None) -> tuple[tuple[Intersection, ...], str]:
+    """The imported intersections whose SUMO displays can be audited, or why none can."""
+    try:
+        if network is None:
+            read_sumo_net = importlib.import_module("signalbrain.io.sumo_net").read_sumo_net
+            network = read_sumo_net(net_file)
+    except InputError as exc:
+        return (), f"the network could not be imported ({exc})"
+    return tuple(s for s in network.intersections if s.sumo is not None), ""
 
 
 def _seconds(text: str, where: str) -> float:
@@ -176,10 +187,15 @@ def run_sumo(
         own: list[Path] = []
         loop_spec: tuple[Network, Controller, tuple[Intersection, ...]] | None = None
         specs: tuple[Any, ...] = ()
-        if name in BASELINE_TYPES:
-            programs = [convert_program(p, name) for p in index.programs]
-            own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
-        elif name != "sumo":
+        audited: tuple[Intersection, ...] = ()
+        if isinstance(controller, str) and name in SUMO_CONTROLLERS:
+            if name in BASELINE_TYPES:
+                programs = [convert_program(p, name) for p in index.programs]
+                own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
+            audited, why = _sumo_model(cfg.net_file, network)
+            if why:
+                notes.append(f"SUMO's displays not audited: {why}")
+        else:
             net = network
             if net is None:
                 read_sumo_net = importlib.import_module("signalbrain.io.sumo_net").read_sumo_net
@@ -229,6 +245,7 @@ def run_sumo(
                 end_s,
                 observation_hooks,
                 request_hooks,
+                audited,
             )
         finally:
             sumo.close()
@@ -261,6 +278,7 @@ def _simulate(
     end_s: float | None,
     observation_hooks: Sequence[ObservationHook],
     request_hooks: Sequence[RequestHook],
+    audited: tuple[Intersection, ...],
 ) -> dict[str, Any]:
     sim = sumo.simulation
     begin = float(sim.getTime())
@@ -281,8 +299,13 @@ def _simulate(
             f"SUMO programs converted to {name}: {len(active)} of "
             f"{len(index.programs)} traffic lights"
         )
-    elif name == "sumo":
-        notes.append("SUMO's own programs; the safety block is not audited for them")
+    recorder = StateRecorder(sumo, audited) if audited else None
+    if recorder is not None:
+        notes.append(
+            f"safety: SUMO's displays at {len(recorder.intersections)} traffic lights audited "
+            "by signalbrain's rules (conflicts, minimum green, yellow, all-red of the imported "
+            "model)"
+        )
     loop: ControlLoop | None = None
     if loop_spec is not None:
         net, ctrl, isecs = loop_spec
@@ -296,9 +319,14 @@ def _simulate(
             break
         if loop is not None:
             loop.step(t, dt)
+        elif recorder is not None:
+            recorder.record(t)
         sumo.simulationStep()
         teleports += int(sim.getStartingTeleportNumber())
         t = float(sim.getTime())
+    for closing in (loop, recorder):
+        if closing is not None:
+            closing.finish(t)
     pending = [float(sumo.vehicle.getDepartDelay(v)) for v in sim.getPendingVehicles()]
     vclass = {vt: sumo.vehicletype.getVehicleClass(vt) for vt in sumo.vehicletype.getIDList()}
     return {
@@ -308,7 +336,13 @@ def _simulate(
         "teleports": teleports,
         "pending_delay_s": pending,
         "vclass": vclass,
-        "safety": loop.audit() if loop is not None else SafetyCounts(),
+        "safety": (
+            loop.audit()
+            if loop is not None
+            else recorder.audit()
+            if recorder is not None
+            else SafetyCounts()
+        ),
         "controller_cpu_s": loop.controller_cpu_s if loop is not None else 0.0,
         "sensing_cpu_s": loop.sensing_cpu_s if loop is not None else 0.0,
         "signals": len(loop.intersections) if loop is not None else len(index.tls_ids),
