@@ -147,7 +147,8 @@ class EscortConfig:
         Longest ``dwell`` in the escort's phase, as a fraction of the cycle, unless ``shortway``
         cannot get in step within ``max_recovery_cycles`` (a long dwell starves the cross street).
     max_recovery_cycles
-        Recovery must end within this many cycles.
+        Recovery must end within this many plain cycle lengths of the window's end (the brief's
+        "within 2 cycles"); ``shortway`` transitions that would take longer are not used.
     """
 
     headway_s: float = 2.0

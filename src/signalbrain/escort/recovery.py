@@ -12,11 +12,15 @@ the plan last started ``p``'s yellow: the signal lags the plan by ``tau`` (or le
     green, at most ``max_adjust_fraction`` of a cycle per cycle) or longer by ``C - tau`` (at most
     that fraction per cycle), whichever gets in step sooner.
 
-The method that gets in step soonest within ``max_recovery_cycles`` wins (``shortway`` on ties,
-since it serves every phase). ``dwell`` is considered only when it is short (at most
-``max_dwell_fraction`` of a cycle: a long dwell starves the cross street) or when ``shortway``
-cannot get in step in time; it is always possible within one cycle. The result lists the
-green intervals to run until the signal is in step, so a controller can follow it exactly.
+Recovery must be over within ``max_recovery_cycles`` plain cycle lengths of the window's end
+(``sync_s - exit_s <= max_recovery_cycles * C``): ``subtract`` over ``n`` cycles ends at
+``n C - tau`` and ``add`` at ``n C + (C - tau)``, so ``add`` fits only in fewer cycles than the
+limit (one, with the default two), while ``dwell`` always ends within one cycle. Of the methods
+that fit, the one that gets in step soonest wins (``shortway`` on ties, since it serves every
+phase). ``dwell`` is considered only when it is short (at most ``max_dwell_fraction`` of a cycle:
+a long dwell starves the cross street) or when no ``shortway`` fits; then it is the shortest way
+back. The result lists the green intervals to run until the signal is in step, so a controller
+can follow it exactly.
 
 Only the ring that carries ``p`` is re-timed; the other rings follow the conflict monitor.
 
@@ -168,20 +172,21 @@ def plan_recovery(
         return Recovery(isec.id, phase, exit_s, exit_s, "none", tau, 0, ())
     candidates: list[tuple[float, int, Recovery]] = []
     max_cycles = cfg.max_recovery_cycles
+    deadline = exit_s + max_cycles * cycle + 1e-9  # in step within this many plain cycles
     if "shortway" in cfg.recovery:
         slack = sum(max(_timing(plan, n)[0] - _min_green(isec, n), 0.0) for n in seq)
         sub_cap = min(cfg.max_adjust_fraction * cycle, slack)
         if sub_cap > 0:
-            n = math.ceil(tau / sub_cap - 1e-9)
-            if n <= max_cycles:
-                sync = exit_s + n * cycle - tau
+            n = max(math.ceil(tau / sub_cap - 1e-9), 1)
+            sync = exit_s + n * cycle - tau
+            if sync <= deadline:
                 segs = _segments(plan, isec, seq, phase, exit_s, n, -tau)
                 candidates.append(
                     (sync, 0, Recovery(isec.id, phase, exit_s, sync, "subtract", tau, n, segs))
                 )
         add = cycle - tau
-        n = math.ceil(add / (cfg.max_adjust_fraction * cycle) - 1e-9)
-        if n <= max_cycles:
+        n = max(math.ceil(add / (cfg.max_adjust_fraction * cycle) - 1e-9), 1)
+        if exit_s + n * cycle + add <= deadline:
             sync = exit_s + n * cycle + add
             segs = _segments(plan, isec, seq, phase, exit_s, n, add)
             candidates.append(
