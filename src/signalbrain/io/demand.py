@@ -40,8 +40,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.io._fields import Fields, load_yaml
@@ -280,7 +278,7 @@ def read_sumo_routes(
     counts: dict[str, float] = defaultdict(float)
     heavy: dict[str, float] = defaultdict(float)
     t_first, t_last = math.inf, -math.inf
-    graph: nx.DiGraph | None = None
+    graph: Any = None  # networkx.DiGraph, built on the first trip without a route
 
     def add(edges: list[str], n: float, vtype: str | None) -> None:
         is_heavy = vtype_heavy.get(vtype or "", False)
@@ -326,6 +324,8 @@ def read_sumo_routes(
         a, b = elem.get("from"), elem.get("to")
         if not a or not b or not network.has_link(a) or not network.has_link(b):
             return []
+        import networkx as nx  # slow import: only for trips without a route
+
         if graph is None:
             graph = to_link_graph(network)
         try:
