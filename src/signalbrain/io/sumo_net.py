@@ -198,16 +198,20 @@ def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
         links.append(link)
     foes: set[tuple[int, int]] = set()
     yields: set[tuple[int, int]] = set()
+    link_at: dict[str, dict[int, int]] = {}  # node -> junction index -> TLS link index
+    for (node, jj), j in by_junction_index.items():
+        link_at.setdefault(node, {})[jj] = j
     for i, (node, ji) in junction_of.items():
         row = raw.requests.get(node, {}).get(ji)
         if row is None:
             continue
+        at = link_at[node]
         response = _mask(row[1])
         rest = _mask(row[0]) | response
         while rest:
             low = rest & -rest
             rest ^= low
-            j = by_junction_index.get((node, low.bit_length() - 1))
+            j = at.get(low.bit_length() - 1)
             if j is None or j == i:
                 continue
             foes.add((i, j))
