@@ -254,13 +254,7 @@ def make_table(results: Sequence[Mapping[str, Any]]) -> str:
             if r["controller"] in BASELINES:
                 cpu = math.nan  # SUMO's own controllers: no signalbrain controller ran
             per_signal = cpu / r["signals"] if r.get("signals") else math.nan
-            safety = (
-                "audited, 0"
-                if r["controller"] not in BASELINES and not any(r["safety"].values())
-                else "n/a (SUMO)"
-                if r["controller"] in BASELINES
-                else json.dumps(r["safety"])
-            )
+            safety = _safety(r["safety"])
             lines.append(
                 f"| {scenario} | {r['controller']} | {_fmt(r['mean_delay_s'])} "
                 f"| {_fmt(r['mean_delay_all_s'])} | {_fmt(r['mean_travel_time_s'])} "
@@ -269,6 +263,18 @@ def make_table(results: Sequence[Mapping[str, Any]]) -> str:
             )
         verdicts.append(_verdict(scenario, runs))
     return "\n".join(lines) + "\n\n" + "\n".join(verdicts) + "\n"
+
+
+def _safety(counts: Mapping[str, float]) -> str:
+    """``0`` when clean, else the non-zero counters in short."""
+    short = {
+        "conflicting_green_s": "conflicting green {:g} s",
+        "short_yellow": "{:g} short yellow",
+        "short_all_red": "{:g} short all-red",
+        "short_green": "{:g} short green",
+    }
+    parts = [short[k].format(v) for k, v in counts.items() if v and k in short]
+    return ", ".join(parts) if parts else "0"
 
 
 def _verdict(scenario: str, runs: Sequence[Mapping[str, Any]]) -> str:
@@ -317,19 +323,25 @@ def update_readme(table: str, meta: str, path: Path = README) -> None:
             "timeLoss of arrived vehicles); *delay, all vehicles* is RESCO's definition (timeLoss"
             " + departDelay over every vehicle due, including those still driving at the end and "
             "those never let in: `mean_delay_all_s`), the one the targets use. Baselines run by "
-            "SUMO (safety not audited): `sumo` (the network's own programs), `actuated` and "
-            "`delay_based` (those programs converted: green phases get minDur = min(duration, 5 "
-            "s), maxDur = max(duration, 50 s)), `sumo-tools` (`tlsCycleAdaptation.py` then "
-            "`tlsCoordinator.py` on the routes; on the RESCO maps they read no vehicles and leave"
-            " the programs as they are). signalbrain's controllers see only the detectors "
-            "signalbrain places (120 m lane-area zones upstream of each stop line, continued over"
-            " short feeding edges; stop-line loops; 50 m exit zones where no other signal watches"
-            " the link); every state passes the conflict monitor and the independent audit. "
-            "Controller CPU counts the controller and the conflict monitor, not SUMO nor detector"
-            " reading. Set-up against RESCO's published numbers: same maps and hour, but SUMO "
-            "1.28 instead of RESCO's version, the networks' own yellow times (RESCO uses 3 s), "
-            "and delay over all vehicles (RESCO reports timeLoss), so ours is the stricter "
-            "figure."
+            "SUMO: `sumo` (the network's own programs), `actuated` and `delay_based` (those "
+            "programs converted: green phases get minDur = min(duration, 5 s), maxDur = "
+            "max(duration, 50 s)), `sumo-tools` (`tlsCycleAdaptation.py` then `tlsCoordinator.py`"
+            " on the routes; on the RESCO maps they read no vehicles and leave the programs as "
+            "they are). signalbrain's controllers see only the detectors signalbrain places (120 "
+            "m lane-area zones upstream of each stop line, continued over short feeding edges; "
+            "stop-line loops; 50 m exit zones where no other signal watches the link) and every "
+            "state they ask for passes the conflict monitor. *safety* is the independent audit "
+            "(conflicts, minimum green, yellow and all-red of signalbrain's imported model) of "
+            "every display shown: signalbrain's states, and for the baselines SUMO's displays "
+            "read back each step. SUMO's own programs break these rules where they have no all-"
+            "red (Ingolstadt) and, on atlanta_1x5 and the two Hangzhou intersections, show "
+            "movements green together that the imported conflict model says must not run together"
+            " (neither yielding), so those baselines buy capacity signalbrain's controllers do "
+            "not take; `sumo-tools` plans also cut greens below the phases' minimum. Controller "
+            "CPU counts the controller and the conflict monitor, not SUMO nor detector reading. "
+            "Set-up against RESCO's published numbers: same maps and hour, but SUMO 1.28 instead "
+            "of RESCO's version, the networks' own yellow times (RESCO uses 3 s), and delay over "
+            "all vehicles (RESCO reports timeLoss), so ours is the stricter figure."
             "\n\n"
         )
         text = text.rstrip("\n") + "\n" + section + block + "\n"
