@@ -13,7 +13,8 @@ netgenerate grid (15 MB) that took 2.7 s, the single pass plus the model about 1
 result (``tests/io/sumo`` checks equality against the sumolib reader on the shared scenarios and
 on generated grids). Edge length and speed, lane permissions and the choice of programs follow
 sumolib's reading of the file. sumolib stays a requirement of SUMO import (the ``sumo`` extra),
-but the reader does not import it.
+but the reader does not import it. Traffic lights that share a junction layout (most of a
+generated grid) share one signal model, renamed (:mod:`signalbrain.io._sumo_templates`).
 
 Mapping
 -------
@@ -82,9 +83,10 @@ from pathlib import Path
 from typing import Literal
 
 from signalbrain.errors import InputError
+from signalbrain.io._sumo_templates import IntersectionBuilder
 from signalbrain.io._sumo_xml import Conn, RawNet, junction_indices, request_bits, scan_net
 from signalbrain.io.sumo_state import signal_state
-from signalbrain.io.sumo_tls import SumoLink, build_intersection
+from signalbrain.io.sumo_tls import SumoLink
 from signalbrain.network.geometry import classify_turn, heading_deg
 from signalbrain.network.model import (
     Intersection,
@@ -163,7 +165,7 @@ def _mask(row: str) -> int:
 
 
 def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
-                  edge_ok: set[str]) -> Intersection | None:
+                  edge_ok: set[str], builder: IntersectionBuilder) -> Intersection | None:
     program, notes = _program(tls_id, program_id, raw)
     if program is None:
         return None
@@ -199,8 +201,8 @@ def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
     foes: set[tuple[int, int]] = set()
     yields: set[tuple[int, int]] = set()
     link_at: dict[str, dict[int, int]] = {}  # node -> junction index -> TLS link index
-    for (node, jj), j in by_junction_index.items():
-        link_at.setdefault(node, {})[jj] = j
+    for (node, jj), index in by_junction_index.items():
+        link_at.setdefault(node, {})[jj] = index
     for i, (node, ji) in junction_of.items():
         row = raw.requests.get(node, {}).get(ji)
         if row is None:
@@ -218,7 +220,7 @@ def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
             if response & low:
                 yields.add((i, j))
     nodes = list(dict.fromkeys(k.junction for k in links if k.turn != "P"))
-    isec = build_intersection(tls_id, nodes, links, foes, yields, program)
+    isec = builder.build(tls_id, nodes, links, foes, yields, program)
     if notes:
         isec = replace(isec, notes=tuple(notes) + isec.notes)
     return isec
@@ -297,8 +299,9 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
                              f"{', '.join(known) or 'none'}", source=source)
     try:
         intersections = []
+        builder = IntersectionBuilder()
         for tls_id in sorted(raw.programs):
-            isec = _intersection(tls_id, raw, program_id, source, edge_ok)
+            isec = _intersection(tls_id, raw, program_id, source, edge_ok, builder)
             if isec is not None:
                 intersections.append(isec)
         used = {k.from_node for k in links} | {k.to_node for k in links}

@@ -353,3 +353,4 @@ def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLi
                         phases=tuple(phases), conflicts=conflicts, permissive=permissive,
                         cycle_min_s=30.0, cycle_max_s=max(180.0, cycle_s), sumo=program,
                         notes=tuple(notes))
+

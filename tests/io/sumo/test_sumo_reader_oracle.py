@@ -103,3 +103,26 @@ def test_large_grid_reads_as_with_sumolib(make_net: Callable[..., Path]) -> None
     path = make_net("oracle_grid12", "--grid.number", "12", "--grid.length", "200", "-L", "2",
                     "-j", "traffic_light", "--no-turnarounds", "true")
     _check_equal(read_sumo_net(path), read_sumo_net_sumolib(path))
+
+
+def test_repeated_layouts_share_one_model(make_net: Callable[..., Path],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Traffic lights with the same layout are modelled once and renamed (the import of large
+    grids depends on it); the result is still the sumolib reader's."""
+    import signalbrain.io.sumo_net as sumo_net
+    from signalbrain.io._sumo_templates import IntersectionBuilder
+
+    builders: list[IntersectionBuilder] = []
+
+    def recording() -> IntersectionBuilder:
+        builders.append(IntersectionBuilder())
+        return builders[-1]
+
+    monkeypatch.setattr(sumo_net, "IntersectionBuilder", recording)
+    path = make_net("oracle_grid5", "--grid.number", "5", "--grid.length", "150", "-L", "2",
+                    "-j", "traffic_light", "--no-turnarounds", "true")
+    net = read_sumo_net(path)
+    assert net.signal_count == 25
+    layouts = len(builders[0]._templates)
+    assert 1 < layouts < 25
+    _check_equal(net, read_sumo_net_sumolib(path))
