@@ -40,6 +40,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.io._fields import Fields, load_yaml
@@ -252,6 +254,56 @@ def _iter_xml(path: Path) -> Iterator[tuple[str, ET.Element]]:
         yield from ET.iterparse(fh, events=("start", "end"))
 
 
+def _count_pairs(
+    routes: list[tuple[list[str], float, bool]], by_links: Mapping[tuple[str, str], str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Vehicles per movement, and heavy vehicles per movement, from ``(edges, vehicles, heavy)``
+    per route: every pair of consecutive edges that ``by_links`` knows counts the route's
+    vehicles for that movement.
+
+    The same sums, added in the same order, as a loop over routes and pairs (``np.bincount``
+    adds its weights in input order), with the pair lookups vectorised: the hot part of reading
+    9,000 routes on a 1,300-signal grid. Movements appear in order of their first count.
+    """
+    edge_ids: dict[str, int] = {}
+    for a, b in by_links:
+        edge_ids.setdefault(a, len(edge_ids))
+        edge_ids.setdefault(b, len(edge_ids))
+    names = list(dict.fromkeys(by_links.values()))
+    index = {m: k for k, m in enumerate(names)}
+    n_edges = max(len(edge_ids), 1)
+    keys = np.array([edge_ids[a] * n_edges + edge_ids[b] for a, b in by_links], dtype=np.int64)
+    target = np.array([index[m] for m in by_links.values()], dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, target = keys[order], target[order]
+    flat: list[int] = []
+    lengths: list[int] = []
+    for edges, _, _ in routes:
+        flat.extend(map(edge_ids.get, edges, itertools.repeat(-1)))
+        lengths.append(len(edges))
+    if not keys.size or len(flat) < 2:
+        return {}, {}
+    ids = np.array(flat, dtype=np.int64)
+    route_of = np.repeat(np.arange(len(routes)), lengths)
+    head, tail = ids[:-1], ids[1:]
+    ok = (route_of[:-1] == route_of[1:]) & (head >= 0) & (tail >= 0)
+    code = head[ok] * n_edges + tail[ok]
+    at = np.minimum(np.searchsorted(keys, code), keys.size - 1)
+    hit = keys[at] == code
+    movement = target[at[hit]]
+    pair_route = route_of[:-1][ok][hit]
+    vehicles = np.array([n for _, n, _ in routes], dtype=np.float64)[pair_route]
+    is_heavy = np.array([h for _, _, h in routes], dtype=bool)[pair_route]
+
+    def totals(mask: np.ndarray) -> dict[str, float]:
+        moves, weights = movement[mask], vehicles[mask]
+        sums = np.bincount(moves, weights=weights, minlength=len(names))
+        seen, first = np.unique(moves, return_index=True)
+        return {names[k]: float(sums[k]) for k in seen[np.argsort(first, kind="stable")]}
+
+    return totals(np.ones(movement.size, dtype=bool)), totals(is_heavy)
+
+
 def read_sumo_routes(
     paths: str | Path | list[str | Path],
     network: Network,
@@ -275,19 +327,14 @@ def read_sumo_routes(
     routes: dict[str, list[str]] = {}
     dists: dict[str, list[tuple[list[str], float]]] = {}
     vtype_heavy: dict[str, bool] = {}
-    counts: dict[str, float] = defaultdict(float)
-    heavy: dict[str, float] = defaultdict(float)
     t_first, t_last = math.inf, -math.inf
     graph: Any = None  # networkx.DiGraph, built on the first trip without a route
 
+    pending: list[tuple[list[str], float, bool]] = []
+
     def add(edges: list[str], n: float, vtype: str | None) -> None:
-        is_heavy = vtype_heavy.get(vtype or "", False)
-        # the lookups of consecutive edge pairs run in C (map over pairwise), the hot loop here
-        for mid in map(by_links.get, itertools.pairwise(edges)):
-            if mid is not None:
-                counts[mid] += n
-                if is_heavy:
-                    heavy[mid] += n
+        # counted all at once at the end (_count_pairs), in this order
+        pending.append((edges, n, vtype_heavy.get(vtype or "", False)))
 
     def route_of(elem: ET.Element) -> list[tuple[list[str], float]]:
         ref = elem.get("route")
@@ -410,6 +457,7 @@ def read_sumo_routes(
             raise InputError(f"malformed XML: {exc}", str(path)) from None
         except ValueError as exc:
             raise InputError(f"bad number in routes: {exc}", str(path)) from None
+    counts, heavy = _count_pairs(pending, by_links)
     lo = begin_s if begin_s is not None else (t_first if math.isfinite(t_first) else 0.0)
     hi = end_s if end_s is not None else (t_last if math.isfinite(t_last) else 3600.0)
     hours = max(hi - lo, 60.0) / 3600.0
