@@ -16,6 +16,7 @@ into a plan with :mod:`signalbrain.timing` (Webster, equisaturation splits).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from signalbrain.errors import SignalbrainError
 from signalbrain.network.model import Intersection, Network
 from signalbrain.timing.plan import TimingPlan
 
-__all__ = ["SignalController", "Unit", "plans_from_flows"]
+__all__ = ["SignalController", "Unit", "coordinated_plans", "plans_from_flows"]
 
 log = logging.getLogger("signalbrain.control")
 
@@ -72,6 +73,36 @@ def plans_from_flows(network: Network, flows_vph: Mapping[str, float], *,
         log.warning("could not compute plans from measured flows: %s", exc)
         return {}
     return plans
+
+
+def coordinated_plans(network: Network, flows_vph: Mapping[str, float], *,
+                      design_factor: float = 1.0) -> dict[str, TimingPlan]:
+    """signalbrain's optimised fixed plans for movement flows [veh/h]: what
+    ``signalbrain optimize`` writes, i.e. :func:`signalbrain.timing.optimize_network` with
+    ``method="transyt"`` (common cycles per coordination group, equisaturation splits, offsets by
+    the platoon-progression model) and phase selection, in whole seconds. Empty when the timing
+    engine cannot produce them (each signal then keeps its plan).
+
+    Movements without a flow count as 0 veh/h; flows are multiplied by ``design_factor``.
+
+    References
+    ----------
+    Robertson, D. I. (1969). TRANSYT: a traffic network study tool. RRL Report LR 253.
+    """
+    try:
+        from signalbrain.demand.model import Demand
+        from signalbrain.timing.optimize import optimize_network
+    except ImportError:  # pragma: no cover - the timing engine is part of the package
+        return {}
+    known = {m.id for isec in network.intersections for m in isec.movements}
+    flows = {k: max(0.0, float(v)) * design_factor for k, v in flows_vph.items() if k in known}
+    try:
+        demand = Demand({k: v for k, v in flows.items() if math.isfinite(v)})
+        return dict(optimize_network(network, demand, method="transyt",
+                                     phase_selection=True).plans)
+    except (SignalbrainError, ValueError, ArithmeticError) as exc:
+        log.warning("could not compute coordinated plans from flows: %s", exc)
+        return {}
 
 
 class SignalController:
