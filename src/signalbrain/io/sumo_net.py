@@ -84,7 +84,7 @@ from typing import Literal
 
 from signalbrain.errors import InputError
 from signalbrain.io._sumo_templates import IntersectionBuilder
-from signalbrain.io._sumo_xml import Conn, RawNet, junction_indices, request_bits, scan_net
+from signalbrain.io._sumo_xml import Conn, RawNet, junction_indices, scan_net
 from signalbrain.io.sumo_state import signal_state
 from signalbrain.io.sumo_tls import SumoLink
 from signalbrain.network.geometry import classify_turn, heading_deg
@@ -155,15 +155,6 @@ def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> 
                          + "; ".join(problems), source=source)
 
 
-def _mask(row: str) -> int:
-    """A request row as a bit mask: bit k set = link k (SUMO writes link 0 as the last
-    character, as in binary notation)."""
-    try:
-        return int(row, 2)
-    except ValueError:
-        return sum(1 << k for k in request_bits(row))
-
-
 def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
                   edge_ok: set[str], builder: IntersectionBuilder) -> Intersection | None:
     program, notes = _program(tls_id, program_id, raw)
@@ -198,29 +189,14 @@ def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
             junction_of[conn.link_index] = (node, jidx)
             by_junction_index[(node, jidx)] = conn.link_index
         links.append(link)
-    foes: set[tuple[int, int]] = set()
-    yields: set[tuple[int, int]] = set()
-    link_at: dict[str, dict[int, int]] = {}  # node -> junction index -> TLS link index
-    for (node, jj), index in by_junction_index.items():
-        link_at.setdefault(node, {})[jj] = index
+    requests = []
     for i, (node, ji) in junction_of.items():
         row = raw.requests.get(node, {}).get(ji)
-        if row is None:
-            continue
-        at = link_at[node]
-        response = _mask(row[1])
-        rest = _mask(row[0]) | response
-        while rest:
-            low = rest & -rest
-            rest ^= low
-            j = at.get(low.bit_length() - 1)
-            if j is None or j == i:
-                continue
-            foes.add((i, j))
-            if response & low:
-                yields.add((i, j))
+        if row is not None:
+            requests.append((i, node, ji, row[0], row[1]))
+    junction_links = [(node, jj, index) for (node, jj), index in by_junction_index.items()]
     nodes = list(dict.fromkeys(k.junction for k in links if k.turn != "P"))
-    isec = builder.build(tls_id, nodes, links, foes, yields, program)
+    isec = builder.build(tls_id, nodes, links, requests, junction_links, program)
     if notes:
         isec = replace(isec, notes=tuple(notes) + isec.notes)
     return isec
