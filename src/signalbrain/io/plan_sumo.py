@@ -15,6 +15,7 @@ programs with :func:`~signalbrain.io.sumo_programs.write_sumo_programs`, so SUMO
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 from signalbrain.errors import InputError
@@ -74,14 +75,45 @@ def plan_program(
     )
 
 
+def _program_key(intersection: Intersection, plan: TimingPlan) -> tuple[object, ...]:
+    """Everything :func:`plan_program`'s phases depend on, with movements as their SUMO link
+    indices: the plan without its offset, each phase's protected and permitted link indices and
+    the all-red state (links outside the model included). Two intersections with the same key
+    get the same phases."""
+    links = {m.id: m.sumo_link_indices for m in intersection.movements}
+    phases = tuple(
+        (p.number, tuple(links.get(m, ()) for m in p.protected),
+         tuple(links.get(m, ()) for m in p.permitted))
+        for p in intersection.phases
+    )
+    return (plan.cycle_s, plan.phases, plan.rings, plan.barriers, phases,
+            StateWriter(intersection)())
+
+
 def plan_programs(
     network: Network, plan: NetworkPlan, program_id: str = DEFAULT_PROGRAM_ID
 ) -> dict[str, SumoProgram]:
-    """Programs for every planned intersection of ``network``."""
+    """Programs for every planned intersection of ``network``.
+
+    Intersections of one layout running the same plan (offsets aside) share the work: the
+    program is built once and copied with each one's id and offset.
+    """
     out = {}
+    built: dict[tuple[object, ...], SumoProgram] = {}
     for isec in network.intersections:
-        if isec.id in plan.plans:
-            out[isec.id] = plan_program(isec, plan.plans[isec.id], program_id)
+        if isec.id not in plan.plans:
+            continue
+        timing = plan.plans[isec.id]
+        if not any(m.sumo_link_indices for m in isec.movements):
+            out[isec.id] = plan_program(isec, timing, program_id)  # raises the usual error
+            continue
+        key = _program_key(isec, timing)
+        done = built.get(key)
+        if done is None:
+            done = built[key] = plan_program(isec, timing, program_id)
+            out[isec.id] = done
+        else:
+            out[isec.id] = replace(done, tls_id=isec.id, offset_s=timing.offset_s)
     return out
 
 
