@@ -61,6 +61,8 @@ def _scaled_tracker_config(cfg: TrackerConfig, fps: float) -> TrackerConfig:
                          tentative_age=cfg.tentative_age, gate=cfg.gate,
                          fragment_inside=cfg.fragment_inside,
                          fragment_grow=cfg.fragment_grow,
+                         fragment_area=cfg.fragment_area,
+                         fragment_extent=cfg.fragment_extent,
                          size_smoothing=cfg.size_smoothing,
                          size_memory=cfg.size_memory ** (25.0 / fps),
                          accel_noise=cfg.accel_noise / max(k, 0.2),

@@ -46,6 +46,10 @@ class TrackerConfig:
         fragment of that vehicle (see :meth:`Tracker.merge_fragments`).
     fragment_grow
         Growth of the remembered box, each side, as a share of its size, for fragment tests.
+    fragment_area, fragment_extent
+        Pieces are joined only if together their area is at most ``fragment_area`` times the
+        track's blob area, and their joint box at most ``fragment_extent`` times the track's
+        remembered size (a neighbouring vehicle is not a piece).
     size_smoothing
         Weight of a new detection in the track's box size (exponential smoothing).
     size_memory
@@ -63,6 +67,8 @@ class TrackerConfig:
     gate: float = 1.5
     fragment_inside: float = 0.6
     fragment_grow: float = 0.25
+    fragment_area: float = 2.0
+    fragment_extent: float = 1.5
     size_smoothing: float = 0.35
     size_memory: float = 0.97
     accel_noise: float = 0.3
@@ -264,9 +270,18 @@ class Tracker:
         drop: set[int] = set()
         xyxy = d.copy()
         area_px = det.area.copy()
-        for g in groups:
+        for k, g in enumerate(groups):
             if len(g) < 2:
                 continue
+            if det.area[g].sum() > self.config.fragment_area * self.tracks[conf[k]].area_px2:
+                continue  # more than one vehicle's worth: a neighbour, not a piece
+            union = np.array([d[g, 2].max() - d[g, 0].min(), d[g, 3].max() - d[g, 1].min()])
+            if np.any(union > self.config.fragment_extent * size[k]):
+                continue  # longer or wider than the vehicle ever was
+            axis = int(np.argmax(union))
+            gap = union[axis] - float((d[g, axis + 2] - d[g, axis]).sum())
+            if gap > 0.4 * float(size[k].max()):
+                continue  # pieces far apart along the vehicle: two vehicles
             keep = int(g[0])
             xyxy[keep] = (d[g, 0].min(), d[g, 1].min(), d[g, 2].max(), d[g, 3].max())
             area_px[keep] = det.area[g].sum()

@@ -155,6 +155,7 @@ def scene_camera(geo: Geometry, *, camera: str = "synthetic", interval_s: float 
     """
     lines = []
     zones = []
+    half_w, half_h = geo.half_extent_m
     for a in APPROACHES:
         d = direction(a)
         r = _right(d)
@@ -166,12 +167,13 @@ def scene_camera(geo: Geometry, *, camera: str = "synthetic", interval_s: float 
         px = geo.to_px(np.array([p0, p1]))
         lines.append(CountLine(a, ((float(px[0, 0]), float(px[0, 1])),
                                    (float(px[1, 0]), float(px[1, 1]))), None))
-        zones.append(Zone(f"{a}_in", "entry", None,
-                          _rect(geo, a, 1.0, geo.zone_near_m, geo.zone_far_m)))
-        zones.append(Zone(f"{a}_out", "exit", None,
-                          _rect(geo, a, -1.0, geo.zone_near_m, geo.zone_far_m)))
-    zones.extend(Zone(f"{a}_queue", "queue", None,
-                      _rect(geo, a, 1.0, geo.stop_m, geo.stop_m + geo.queue_m))
-                 for a in APPROACHES)
+        visible = (half_h if d[0] == 0 else half_w) - 0.25  # zones stay inside the frame
+        far = min(geo.zone_far_m, visible)
+        zones.append(Zone(f"{a}_in", "entry", None, _rect(geo, a, 1.0, geo.zone_near_m, far)))
+        zones.append(Zone(f"{a}_out", "exit", None, _rect(geo, a, -1.0, geo.zone_near_m, far)))
+    for a in APPROACHES:
+        visible = (half_h if direction(a)[0] == 0 else half_w) - 0.25
+        zones.append(Zone(f"{a}_queue", "queue", None,
+                          _rect(geo, a, 1.0, geo.stop_m, min(geo.stop_m + geo.queue_m, visible))))
     return CameraSpec(camera=camera, intersection=None, resize_width=resize_width,
                       interval_s=interval_s, lines=tuple(lines), zones=tuple(zones))
