@@ -10,7 +10,7 @@ read transparently.
 Why not sumolib: building sumolib's full object graph (shapes, lanes, connections objects) and
 then a second pass for what sumolib drops took 2.7 s of the 4.9 s ``signalbrain optimize`` spent
 on a 1,296-signal netgenerate grid (15 MB); this single pass with :mod:`xml.parsers.expat` and a
-start-element handler only (no element tree is built) takes about 0.5 s on the same file
+start-element handler only (no element tree is built) takes about 0.4 s on the same file
 (expat alone: 0.15 s; ``ElementTree.iterparse`` with no work per element: 0.7 s).
 
 The element handler relies on the structure SUMO writes: ``lane`` elements follow their
