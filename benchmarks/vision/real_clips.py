@@ -34,8 +34,10 @@ CLIPS = [
 
 
 def _line_text(counts: dict[str, dict[str, int]], classes: dict[str, dict[str, int]]) -> str:
-    return "; ".join(f"{k}: {v['total']} (+{v['positive']}/-{v['negative']}, "
-                     f"heavy {classes[k]['heavy']})" for k, v in counts.items())
+    return "; ".join(
+        f"{k}: {v['total']} (+{v['positive']}/-{v['negative']}, heavy {classes[k]['heavy']})"
+        for k, v in counts.items()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(os.environ.get("SIGNALBRAIN_SHARED", ROOT.parent / "shared")) / "data"
     parser.add_argument("--data", type=Path, default=default)
-    parser.add_argument("--width", type=int, default=None,
-                        help="processing width (default: the camera file's, else 480)")
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=None,
+        help="processing width (default: the camera file's, else 480)",
+    )
     args = parser.parse_args(argv)
     video_dir = args.data / "video"
     if not video_dir.is_dir():
@@ -74,10 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         cpu = time.process_time() - cpu0
         total_frames += c.frames
         total_cpu += cpu
-        print(f"m6_trucks/{name:25s} {c.frames:6d} {c.frames / cpu:9.0f}  "
-              f"{_line_text(c.lines, c.classes)}")
-        heavy_rows.append((name, c.classes["away"]["heavy"], c.classes["towards"]["heavy"],
-                           truth[name]))
+        print(
+            f"m6_trucks/{name:25s} {c.frames:6d} {c.frames / cpu:9.0f}  "
+            f"{_line_text(c.lines, c.classes)}"
+        )
+        heavy_rows.append(
+            (name, c.classes["away"]["heavy"], c.classes["towards"]["heavy"], truth[name])
+        )
     for rel, cam in CLIPS:
         path = video_dir / rel
         if not path.is_file():

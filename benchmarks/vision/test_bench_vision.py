@@ -57,16 +57,23 @@ def _decode(path: Path) -> tuple[int, float, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("width", "height", "proc_width"), SIZES,
-                         ids=[f"{w}x{h}" for w, h, _ in SIZES])
-def test_counter_fps_vs_decode(benchmark: pytest.FixtureRequest, clips: dict[tuple[int, int], Path],
-                               width: int, height: int, proc_width: int) -> None:
+@pytest.mark.parametrize(
+    ("width", "height", "proc_width"), SIZES, ids=[f"{w}x{h}" for w, h, _ in SIZES]
+)
+def test_counter_fps_vs_decode(
+    benchmark: pytest.FixtureRequest,
+    clips: dict[tuple[int, int], Path],
+    width: int,
+    height: int,
+    proc_width: int,
+) -> None:
     """Counter and plain-decode frames per second at one source resolution."""
     from signalbrain.io.camera import read_camera
 
     video = clips[(width, height)]
-    camera = replace(read_camera(video.with_name(video.stem + ".camera.yaml")),
-                     resize_width=proc_width)
+    camera = replace(
+        read_camera(video.with_name(video.stem + ".camera.yaml")), resize_width=proc_width
+    )
     n, dec_cpu, dec_wall = _decode(video)
     cpu: list[float] = []
 
@@ -88,10 +95,12 @@ def test_counter_fps_vs_decode(benchmark: pytest.FixtureRequest, clips: dict[tup
         "ratio_cpu": (frames / count_cpu) / (n / dec_cpu),
     }
     benchmark.extra_info.update(info)  # type: ignore[attr-defined]
-    print(f"\n{width}x{height} (processed at {proc_width} px): decode {info['decode_fps_cpu']:.0f}"
-          f" fps/core, counter {info['count_fps_cpu']:.0f} fps/core, ratio "
-          f"{info['ratio_cpu']:.2f} (wall: {info['decode_fps_wall']:.0f} / "
-          f"{info['count_fps_wall']:.0f})")
+    print(
+        f"\n{width}x{height} (processed at {proc_width} px): decode {info['decode_fps_cpu']:.0f}"
+        f" fps/core, counter {info['count_fps_cpu']:.0f} fps/core, ratio "
+        f"{info['ratio_cpu']:.2f} (wall: {info['decode_fps_wall']:.0f} / "
+        f"{info['count_fps_wall']:.0f})"
+    )
     assert frames == n
 
 
@@ -101,14 +110,26 @@ def test_synthetic_accuracy(benchmark: pytest.FixtureRequest, tmp_path: Path, se
     """Line, movement and queue-occupancy error on a 90 s synthetic clip (640x480, 15 fps)."""
     cfg = SynthConfig(traffic=TrafficConfig(duration_s=90.0), resize_width=320)
     clip = render_clip(tmp_path / "acc.avi", seed=seed, config=cfg)
-    counts = benchmark.pedantic(count_video, args=(clip.video, clip.camera),  # type: ignore[attr-defined]
-                                rounds=1, iterations=1)
+    counts = benchmark.pedantic(
+        count_video,
+        args=(clip.video, clip.camera),  # type: ignore[attr-defined]
+        rounds=1,
+        iterations=1,
+    )
     s = score(counts, clip.truth)
-    benchmark.extra_info.update({  # type: ignore[attr-defined]
-        "true_crossings": s.true_crossings, "true_movements": s.true_movements,
-        "line_error": s.line_error, "movement_error": s.movement_error,
-        "occupancy_error": s.occupancy_error, "occupancy_mae": s.occupancy_mae,
-        "heavy_error": s.heavy_error})
-    print(f"\nseed {seed}: {s.true_crossings} crossings, line error {s.line_error:.3f}; "
-          f"{s.true_movements} movements, error {s.movement_error:.3f}; occupancy error "
-          f"{s.occupancy_error:.3f} (MAE {s.occupancy_mae:.3f}); heavy error {s.heavy_error:.2f}")
+    benchmark.extra_info.update(
+        {  # type: ignore[attr-defined]
+            "true_crossings": s.true_crossings,
+            "true_movements": s.true_movements,
+            "line_error": s.line_error,
+            "movement_error": s.movement_error,
+            "occupancy_error": s.occupancy_error,
+            "occupancy_mae": s.occupancy_mae,
+            "heavy_error": s.heavy_error,
+        }
+    )
+    print(
+        f"\nseed {seed}: {s.true_crossings} crossings, line error {s.line_error:.3f}; "
+        f"{s.true_movements} movements, error {s.movement_error:.3f}; occupancy error "
+        f"{s.occupancy_error:.3f} (MAE {s.occupancy_mae:.3f}); heavy error {s.heavy_error:.2f}"
+    )

@@ -29,12 +29,19 @@ def make_doc(**changes: Any) -> dict[str, Any]:
         "interval_s": 60,
         "lines": [{"id": "northbound", "points": [[40, 150], [300, 150]], "approach": "S_A"}],
         "zones": [
-            {"id": "A_S_in", "kind": "entry", "approach": "S_A",
-             "polygon": [[0, 0], [100, 0], [100, 80], [0, 80]]},
-            {"id": "A_N_out", "kind": "exit", "approach": "A_N",
-             "polygon": [[200, 0], [300, 0], [300, 80], [200, 80]]},
-            {"id": "A_S_queue", "kind": "queue",
-             "polygon": [[0, 100], [100, 100], [100, 200]]},
+            {
+                "id": "A_S_in",
+                "kind": "entry",
+                "approach": "S_A",
+                "polygon": [[0, 0], [100, 0], [100, 80], [0, 80]],
+            },
+            {
+                "id": "A_N_out",
+                "kind": "exit",
+                "approach": "A_N",
+                "polygon": [[200, 0], [300, 0], [300, 80], [200, 80]],
+            },
+            {"id": "A_S_queue", "kind": "queue", "polygon": [[0, 100], [100, 100], [100, 200]]},
         ],
     }
     doc.update(changes)
@@ -44,8 +51,9 @@ def make_doc(**changes: Any) -> dict[str, Any]:
 def make_network() -> Network:
     nodes = (Node("A"), Node("S", 0.0, -100.0), Node("N", 0.0, 100.0))
     links = (Link("S_A", "S", "A", 1, 100.0, 13.9), Link("A_N", "A", "N", 1, 100.0, 13.9))
-    isec = Intersection("A", ("A",), (Movement("S_A_T", "S_A", "A_N", "T"),),
-                        (Phase(2, ("S_A_T",)),), frozenset())
+    isec = Intersection(
+        "A", ("A",), (Movement("S_A_T", "S_A", "A_N", "T"),), (Phase(2, ("S_A_T",)),), frozenset()
+    )
     return Network("tiny", nodes, links, (isec,))
 
 
@@ -79,8 +87,9 @@ def test_round_trip_through_file(tmp_path: Path) -> None:
     path = tmp_path / "cam.yaml"
     write_camera(spec, path)
     again = read_camera(path)
-    assert again == CameraSpec(**{**{k: getattr(spec, k) for k in spec.__slots__},
-                                  "source": str(path)})
+    assert again == CameraSpec(
+        **{**{k: getattr(spec, k) for k in spec.__slots__}, "source": str(path)}
+    )
     assert camera_to_dict(again) == camera_to_dict(spec)
 
 
@@ -99,44 +108,90 @@ def _set(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, An
 
 
 BAD_CASES = [
-    ("unknown top field", _set(make_doc(), ("colour",), "red"),
-     "colour: unknown field; valid fields: camera"),
-    ("missing camera id", {k: v for k, v in make_doc().items() if k != "camera"},
-     "camera: missing; expected a string"),
+    (
+        "unknown top field",
+        _set(make_doc(), ("colour",), "red"),
+        "colour: unknown field; valid fields: camera",
+    ),
+    (
+        "missing camera id",
+        {k: v for k, v in make_doc().items() if k != "camera"},
+        "camera: missing; expected a string",
+    ),
     ("interval not positive", _set(make_doc(), ("interval_s",), 0), "interval_s = 0: must be > 0"),
-    ("resize width too small", _set(make_doc(), ("resize_width",), 8),
-     "resize_width = 8: must be >= 32"),
-    ("resize width not integer", _set(make_doc(), ("resize_width",), "wide"),
-     "resize_width = 'wide': expected an integer"),
-    ("unknown line field", _set(make_doc(), ("lines", 0, "direction"), "in"),
-     "lines[0].direction: unknown field; valid fields: id, points, approach"),
-    ("degenerate line", _set(make_doc(), ("lines", 0, "points"), [[10, 10], [10, 10.5]]),
-     "lines[0].points: is degenerate: the two points are 0.5 px apart"),
-    ("line with three points", _set(make_doc(), ("lines", 0, "points"), [[0, 0], [5, 5], [9, 9]]),
-     "lines[0].points: has 3 points; expected exactly 2"),
-    ("bad point", _set(make_doc(), ("lines", 0, "points"), [[0, 0], [5, "y"]]),
-     "lines[0].points[1] = [5, 'y']: expected a point [x, y] of two numbers"),
-    ("duplicate line id", _set(make_doc(), ("lines",), make_doc()["lines"] * 2),
-     "lines[1].id = 'northbound': duplicate id (also lines[0])"),
-    ("unknown zone kind", _set(make_doc(), ("zones", 2, "kind"), "parking"),
-     "zones[2].kind = 'parking': must be one of entry, exit, queue"),
-    ("polygon with two points", _set(make_doc(), ("zones", 2, "polygon"), [[0, 0], [5, 5]]),
-     "zones[2].polygon: has 2 points; a polygon needs at least 3"),
-    ("collinear polygon", _set(make_doc(), ("zones", 2, "polygon"), [[0, 0], [5, 5], [10, 10]]),
-     "zones[2].polygon: is degenerate: area 0 px^2"),
-    ("arrow in zone id", _set(make_doc(), ("zones", 0, "id"), "a->b"),
-     "zones[0].id = 'a->b': must not contain '->'"),
-    ("entry without exit", _set(make_doc(), ("zones",), [make_doc()["zones"][0]]),
-     "zones: has entry zones but no exit zone"),
-    ("nothing to count", _set(_set(make_doc(), ("lines",), []), ("zones",), []),
-     "nothing to count: give at least one entry in lines or zones"),
+    (
+        "resize width too small",
+        _set(make_doc(), ("resize_width",), 8),
+        "resize_width = 8: must be >= 32",
+    ),
+    (
+        "resize width not integer",
+        _set(make_doc(), ("resize_width",), "wide"),
+        "resize_width = 'wide': expected an integer",
+    ),
+    (
+        "unknown line field",
+        _set(make_doc(), ("lines", 0, "direction"), "in"),
+        "lines[0].direction: unknown field; valid fields: id, points, approach",
+    ),
+    (
+        "degenerate line",
+        _set(make_doc(), ("lines", 0, "points"), [[10, 10], [10, 10.5]]),
+        "lines[0].points: is degenerate: the two points are 0.5 px apart",
+    ),
+    (
+        "line with three points",
+        _set(make_doc(), ("lines", 0, "points"), [[0, 0], [5, 5], [9, 9]]),
+        "lines[0].points: has 3 points; expected exactly 2",
+    ),
+    (
+        "bad point",
+        _set(make_doc(), ("lines", 0, "points"), [[0, 0], [5, "y"]]),
+        "lines[0].points[1] = [5, 'y']: expected a point [x, y] of two numbers",
+    ),
+    (
+        "duplicate line id",
+        _set(make_doc(), ("lines",), make_doc()["lines"] * 2),
+        "lines[1].id = 'northbound': duplicate id (also lines[0])",
+    ),
+    (
+        "unknown zone kind",
+        _set(make_doc(), ("zones", 2, "kind"), "parking"),
+        "zones[2].kind = 'parking': must be one of entry, exit, queue",
+    ),
+    (
+        "polygon with two points",
+        _set(make_doc(), ("zones", 2, "polygon"), [[0, 0], [5, 5]]),
+        "zones[2].polygon: has 2 points; a polygon needs at least 3",
+    ),
+    (
+        "collinear polygon",
+        _set(make_doc(), ("zones", 2, "polygon"), [[0, 0], [5, 5], [10, 10]]),
+        "zones[2].polygon: is degenerate: area 0 px^2",
+    ),
+    (
+        "arrow in zone id",
+        _set(make_doc(), ("zones", 0, "id"), "a->b"),
+        "zones[0].id = 'a->b': must not contain '->'",
+    ),
+    (
+        "entry without exit",
+        _set(make_doc(), ("zones",), [make_doc()["zones"][0]]),
+        "zones: has entry zones but no exit zone",
+    ),
+    (
+        "nothing to count",
+        _set(_set(make_doc(), ("lines",), []), ("zones",), []),
+        "nothing to count: give at least one entry in lines or zones",
+    ),
     ("not a mapping", ["camera"], "expected a mapping, got list"),
     ("empty file", None, "the camera file is empty"),
 ]
 
 
-@pytest.mark.parametrize(("doc", "expected"), [c[1:] for c in BAD_CASES],
-                         ids=[c[0] for c in BAD_CASES])
+@pytest.mark.parametrize(
+    ("doc", "expected"), [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES]
+)
 def test_bad_input_names_file_path_and_fix(doc: Any, expected: str) -> None:
     with pytest.raises(InputError) as info:
         parse_camera(doc, "cams/a.yaml")
@@ -148,8 +203,11 @@ def test_bad_input_names_file_path_and_fix(doc: Any, expected: str) -> None:
 def test_out_of_frame_only_checked_with_frame_size() -> None:
     doc = _set(make_doc(), ("lines", 0, "points"), [[40, 150], [700, 150]])
     parse_camera(doc)  # no frame size: nothing to check against
-    with pytest.raises(InputError, match=r"lines\[0\]\.points\[1\] = \[700, 150\] is outside the "
-                       r"640x360 frame; x must be in \[0, 640\]"):
+    with pytest.raises(
+        InputError,
+        match=r"lines\[0\]\.points\[1\] = \[700, 150\] is outside the "
+        r"640x360 frame; x must be in \[0, 640\]",
+    ):
         parse_camera(doc, "a.yaml", frame_size=(640, 360))
     zdoc = _set(make_doc(), ("zones", 1, "polygon"), [[200, 0], [300, -5], [300, 80]])
     with pytest.raises(InputError, match=r"zones\[1\]\.polygon\[1\] = \[300, -5\] is outside"):
@@ -163,8 +221,9 @@ def test_unknown_approach_and_intersection_with_network() -> None:
         parse_camera(doc, "a.yaml", network=net)
     text = str(info.value)
     assert "2 problems" in text
-    assert "lines[0].approach = 'S_B': unknown approach; expected a link id of network 'tiny'" \
-        in text
+    assert (
+        "lines[0].approach = 'S_B': unknown approach; expected a link id of network 'tiny'" in text
+    )
     assert "A_N, S_A" in text
     assert "zones[1].approach = 'X'" in text
     with pytest.raises(InputError, match="intersection = 'Q': unknown intersection"):
@@ -172,8 +231,11 @@ def test_unknown_approach_and_intersection_with_network() -> None:
 
 
 def test_every_problem_reported_at_once() -> None:
-    doc = _set(_set(make_doc(interval_s=-1), ("lines", 0, "points"), [[1, 1], [1, 1]]),
-               ("zones", 2, "kind"), "lane")
+    doc = _set(
+        _set(make_doc(interval_s=-1), ("lines", 0, "points"), [[1, 1], [1, 1]]),
+        ("zones", 2, "kind"),
+        "lane",
+    )
     with pytest.raises(InputError) as info:
         parse_camera(doc, "a.yaml")
     assert len(info.value.problems) == 3

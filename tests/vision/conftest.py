@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 
 
-def write_moving_boxes(path: Path, *, frames: int = 90, fps: float = 15.0, size: tuple[int, int]
-                       = (320, 240), boxes: int = 3, speed_px: float = 6.0) -> Path:
+def write_moving_boxes(
+    path: Path,
+    *,
+    frames: int = 90,
+    fps: float = 15.0,
+    size: tuple[int, int] = (320, 240),
+    boxes: int = 3,
+    speed_px: float = 6.0,
+) -> Path:
     """A grey textured road with ``boxes`` dark rectangles driving left to right one after
     another (each enters once the previous one has gone half way)."""
     w, h = size
@@ -33,8 +40,10 @@ def write_moving_boxes(path: Path, *, frames: int = 90, fps: float = 15.0, size:
 @pytest.fixture
 def moving_boxes(tmp_path: Path) -> Callable[..., Path]:
     """Factory: ``moving_boxes(name, **kw)`` writes a small MJPG video and returns its path."""
+
     def make(name: str = "boxes.avi", **kw: object) -> Path:
         return write_moving_boxes(tmp_path / name, **kw)  # type: ignore[arg-type]
+
     return make
 
 
@@ -44,6 +53,11 @@ def synthetic_clips(tmp_path_factory: pytest.TempPathFactory) -> list[object]:
     from signalbrain.vision.synth import SynthConfig, TrafficConfig, render_clip
 
     folder = tmp_path_factory.mktemp("synthetic")
-    return [render_clip(folder / f"s{seed}.avi", seed=seed,
-                        config=SynthConfig(traffic=TrafficConfig(duration_s=dur)))
-            for seed, dur in ((1, 90.0), (2, 90.0), (3, 90.0))]
+    return [
+        render_clip(
+            folder / f"s{seed}.avi",
+            seed=seed,
+            config=SynthConfig(traffic=TrafficConfig(duration_s=dur)),
+        )
+        for seed, dur in ((1, 90.0), (2, 90.0), (3, 90.0))
+    ]

@@ -24,7 +24,8 @@ def counted(synthetic_clips: list[Any]) -> list[tuple[Any, VideoCounts]]:
 
 @pytest.mark.slow
 def test_line_and_movement_counts_within_three_percent(
-        counted: list[tuple[Any, VideoCounts]]) -> None:
+    counted: list[tuple[Any, VideoCounts]],
+) -> None:
     line_abs = line_true = mov_abs = mov_true = 0.0
     for clip, counts in counted:
         s = score(counts, clip.truth)
@@ -60,8 +61,10 @@ def test_heavy_vehicles_classified(counted: list[tuple[Any, VideoCounts]]) -> No
 def test_bins_add_up_and_survive_json(counted: list[tuple[Any, VideoCounts]]) -> None:
     _clip, counts = counted[0]
     for lid, total in counts.lines.items():
-        assert sum(r.vehicles for r in counts.bins if r.kind == "line" and r.id == lid) \
+        assert (
+            sum(r.vehicles for r in counts.bins if r.kind == "line" and r.id == lid)
             == total["total"]
+        )
     for mid, n in counts.movements.items():
         assert sum(r.vehicles for r in counts.bins if r.kind == "movement" and r.id == mid) == n
     assert {r.t_start_s for r in counts.bins} == {0.0, 30.0, 60.0}

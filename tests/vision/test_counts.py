@@ -9,13 +9,21 @@ from signalbrain.vision.counts import CountRow, QueueSeries, VideoCounts
 
 def make_counts() -> VideoCounts:
     return VideoCounts(
-        video="a.avi", camera="cam", frames=10, corrupt_frames=1, seconds=0.1 + 0.2,
+        video="a.avi",
+        camera="cam",
+        frames=10,
+        corrupt_frames=1,
+        seconds=0.1 + 0.2,
         processing_s=1.0 / 3.0,
         bins=(CountRow(0.0, 60.0, "line", "L", 3), CountRow(0.0, 60.0, "movement", "a->b", 1)),
-        lines={"L": {"total": 3, "positive": 2, "negative": 1}}, movements={"a->b": 1},
+        lines={"L": {"total": 3, "positive": 2, "negative": 1}},
+        movements={"a->b": 1},
         queues={"q": QueueSeries("q", 1.0, (0.0, 1.0), (0.25, 1 / 3), (1.0, 2.5), (0.0, 2.0))},
-        classes={"L": {"car": 2, "heavy": 1}}, movement_classes={"a->b": {"car": 1, "heavy": 0}},
-        video_fps=15.0, frame_size=(320, 240))
+        classes={"L": {"car": 2, "heavy": 1}},
+        movement_classes={"a->b": {"car": 1, "heavy": 0}},
+        video_fps=15.0,
+        frame_size=(320, 240),
+    )
 
 
 def test_round_trip_through_json_is_exact() -> None:

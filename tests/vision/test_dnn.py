@@ -14,20 +14,24 @@ from signalbrain.vision import count_video
 from signalbrain.vision.dnn import OnnxDetector, decode_yolo
 
 
-def v5_row(cx: float, cy: float, w: float, h: float, obj: float, cls: int, p: float,
-           n_cls: int = 80) -> list[float]:
+def v5_row(
+    cx: float, cy: float, w: float, h: float, obj: float, cls: int, p: float, n_cls: int = 80
+) -> list[float]:
     scores = [0.0] * n_cls
     scores[cls] = p
     return [cx, cy, w, h, obj, *scores]
 
 
 def test_decode_v5_rows_keeps_vehicles_and_scales_to_frame() -> None:
-    rows = [v5_row(320, 320, 64, 32, 0.9, 2, 0.9),   # car
-            v5_row(100, 100, 80, 40, 0.9, 7, 0.8),   # truck -> heavy
-            v5_row(500, 500, 20, 40, 0.9, 0, 0.95),  # person: ignored
-            v5_row(200, 500, 30, 30, 0.2, 2, 0.9)]   # low objectness: ignored
-    det = decode_yolo(np.array([rows]), frame_size=(1280, 720), input_size=(640, 640),
-                      layout="rows")
+    rows = [
+        v5_row(320, 320, 64, 32, 0.9, 2, 0.9),  # car
+        v5_row(100, 100, 80, 40, 0.9, 7, 0.8),  # truck -> heavy
+        v5_row(500, 500, 20, 40, 0.9, 0, 0.95),  # person: ignored
+        v5_row(200, 500, 30, 30, 0.2, 2, 0.9),
+    ]  # low objectness: ignored
+    det = decode_yolo(
+        np.array([rows]), frame_size=(1280, 720), input_size=(640, 640), layout="rows"
+    )
     assert len(det) == 2
     order = np.argsort(det.class_id)
     np.testing.assert_allclose(det.xyxy[order[0]], [576, 342, 704, 378])
@@ -60,8 +64,9 @@ def test_decode_custom_classes_and_empty() -> None:
 
 
 def test_auto_layout_follows_the_longer_axis() -> None:
-    rows = np.array([v5_row(35 + 70 * (i % 10), 20 + 70 * (i // 10), 64, 32, 0.9, 2, 0.9)
-                     for i in range(100)])  # (100, 85), boxes apart: NMS keeps them all
+    rows = np.array(
+        [v5_row(35 + 70 * (i % 10), 20 + 70 * (i // 10), 64, 32, 0.9, 2, 0.9) for i in range(100)]
+    )  # (100, 85), boxes apart: NMS keeps them all
     assert len(decode_yolo(rows[None], (704, 704), (704, 704))) == 100
     channels = np.concatenate([rows[:, :4], rows[:, 5:] * 0.9], axis=1).T  # (84, 100)
     assert len(decode_yolo(channels[None], (704, 704), (704, 704))) == 100
@@ -76,8 +81,7 @@ def test_missing_or_invalid_model_is_bad_input(tmp_path: Path) -> None:
         OnnxDetector(bad)
 
 
-def test_count_video_with_missing_model(tmp_path: Path,
-                                        moving_boxes: Callable[..., Path]) -> None:
+def test_count_video_with_missing_model(tmp_path: Path, moving_boxes: Callable[..., Path]) -> None:
     video = moving_boxes(frames=10)
     cam = parse_camera({"camera": "c", "lines": [{"id": "l", "points": [[0, 0], [9, 9]]}]})
     with pytest.raises(InputError, match="file not found"):

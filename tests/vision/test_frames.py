@@ -43,8 +43,9 @@ def test_reads_every_frame(moving_boxes: Callable[..., Path]) -> None:
     assert reader.corrupt_frames == 0
 
 
-def test_truncated_file_keeps_decodable_frames(moving_boxes: Callable[..., Path],
-                                               tmp_path: Path) -> None:
+def test_truncated_file_keeps_decodable_frames(
+    moving_boxes: Callable[..., Path], tmp_path: Path
+) -> None:
     path = moving_boxes(frames=60)
     data = path.read_bytes()
     cut = tmp_path / "cut.avi"
@@ -55,12 +56,13 @@ def test_truncated_file_keeps_decodable_frames(moving_boxes: Callable[..., Path]
 
 
 def test_corrupt_frames_inside_a_file_are_skipped_and_counted(
-        moving_boxes: Callable[..., Path], tmp_path: Path) -> None:
+    moving_boxes: Callable[..., Path], tmp_path: Path
+) -> None:
     data = bytearray(moving_boxes(frames=60).read_bytes())
     starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
     assert len(starts) == 60  # one JPEG per frame
     for k in (20, 21, 40):
-        data[starts[k]:starts[k] + 400] = b"\x00" * 400
+        data[starts[k] : starts[k] + 400] = b"\x00" * 400
     path = tmp_path / "corrupt.avi"
     path.write_bytes(bytes(data))
     with FrameReader(path) as reader:

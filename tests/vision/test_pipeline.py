@@ -15,9 +15,14 @@ from signalbrain.vision.counting import segments_cross
 
 
 def camera(**extra: object) -> object:
-    doc = {"camera": "test", "interval_s": 2,
-           "lines": [{"id": "down", "points": [[160, 0], [160, 240]]},
-                     {"id": "up", "points": [[200, 240], [200, 0]]}]}
+    doc = {
+        "camera": "test",
+        "interval_s": 2,
+        "lines": [
+            {"id": "down", "points": [[160, 0], [160, 240]]},
+            {"id": "up", "points": [[200, 240], [200, 0]]},
+        ],
+    }
     doc.update(extra)
     return parse_camera(doc)
 
@@ -52,10 +57,14 @@ def test_counts_each_vehicle_once_per_line(moving_boxes: Callable[..., Path]) ->
 
 def test_camera_outside_the_frame_is_bad_input(moving_boxes: Callable[..., Path]) -> None:
     path = moving_boxes(frames=10)
-    cam = parse_camera({"camera": "big", "lines": [{"id": "l", "points": [[0, 0], [1280, 10]]}]},
-                       "big.yaml")
-    with pytest.raises(InputError, match=r"big.yaml: lines\[0\]\.points\[1\] = \[1280, 10\] "
-                       r"is outside the 320x240 frame.*of video .*boxes.avi"):
+    cam = parse_camera(
+        {"camera": "big", "lines": [{"id": "l", "points": [[0, 0], [1280, 10]]}]}, "big.yaml"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"big.yaml: lines\[0\]\.points\[1\] = \[1280, 10\] "
+        r"is outside the 320x240 frame.*of video .*boxes.avi",
+    ):
         count_video(path, cam)
 
 

@@ -14,10 +14,18 @@ from signalbrain.vision.synth.scene import Geometry, exit_arm, movement_path
 from signalbrain.vision.synth.traffic import simulate
 
 
-@pytest.mark.parametrize(("approach", "turn", "arm"), [
-    ("N", "T", "S"), ("N", "R", "W"), ("N", "L", "E"),
-    ("E", "T", "W"), ("E", "R", "N"), ("S", "L", "W"), ("W", "R", "S"),
-])
+@pytest.mark.parametrize(
+    ("approach", "turn", "arm"),
+    [
+        ("N", "T", "S"),
+        ("N", "R", "W"),
+        ("N", "L", "E"),
+        ("E", "T", "W"),
+        ("E", "R", "N"),
+        ("S", "L", "W"),
+        ("W", "R", "S"),
+    ],
+)
 def test_right_hand_turns(approach: str, turn: str, arm: str) -> None:
     assert exit_arm(approach, turn) == arm
 

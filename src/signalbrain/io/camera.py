@@ -108,8 +108,9 @@ class CameraSpec:
     @property
     def movement_ids(self) -> tuple[str, ...]:
         """Every possible turning movement ``FROM->TO`` (entry zone to exit zone), file order."""
-        return tuple(f"{a.id}->{b.id}" for a in self.zones_of("entry")
-                     for b in self.zones_of("exit"))
+        return tuple(
+            f"{a.id}->{b.id}" for a in self.zones_of("entry") for b in self.zones_of("exit")
+        )
 
 
 def _signed_area(polygon: Sequence[Point]) -> float:
@@ -126,15 +127,22 @@ def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int
     """A list of ``[x, y]`` pairs of finite numbers; problems are recorded in ``f``."""
     items = f.sequence(value, path)
     if not items and value is not MISSING and value is not None and isinstance(value, list):
-        f.add(path, "is empty; expected " + (f"{exact} points" if exact else
-                                             f"at least {minimum} points") + " [[x, y], ...]")
+        f.add(
+            path,
+            "is empty; expected "
+            + (f"{exact} points" if exact else f"at least {minimum} points")
+            + " [[x, y], ...]",
+        )
         return []
     out: list[Point] = []
     ok = True
     for i, item in enumerate(items):
         p = format_path(path, i)
-        if (not isinstance(item, list | tuple) or len(item) != 2
-                or any(isinstance(v, bool) or not isinstance(v, int | float) for v in item)):
+        if (
+            not isinstance(item, list | tuple)
+            or len(item) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in item)
+        ):
             f.add(p, f"= {item!r}: expected a point [x, y] of two numbers (source pixels)")
             ok = False
             continue
@@ -154,19 +162,24 @@ def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int
     return out if ok else []
 
 
-def _check_in_frame(f: Fields, pts: Sequence[Point], path: str,
-                    frame_size: tuple[int, int] | None) -> None:
+def _check_in_frame(
+    f: Fields, pts: Sequence[Point], path: str, frame_size: tuple[int, int] | None
+) -> None:
     if frame_size is None:
         return
     w, h = frame_size
     for i, (x, y) in enumerate(pts):
         if not (0.0 <= x <= w and 0.0 <= y <= h):
-            f.add(format_path(path, i), f"= [{x:g}, {y:g}] is outside the {w}x{h} frame; "
-                  f"x must be in [0, {w}] and y in [0, {h}] (source pixels)")
+            f.add(
+                format_path(path, i),
+                f"= [{x:g}, {y:g}] is outside the {w}x{h} frame; "
+                f"x must be in [0, {w}] and y in [0, {h}] (source pixels)",
+            )
 
 
-def _approach(f: Fields, doc: Mapping[str, Any], path: str, network: Network | None,
-              intersection: str | None) -> str | None:
+def _approach(
+    f: Fields, doc: Mapping[str, Any], path: str, network: Network | None, intersection: str | None
+) -> str | None:
     if doc.get("approach") is None:
         return None
     value = f.string(doc, "approach", path)
@@ -177,11 +190,19 @@ def _approach(f: Fields, doc: Mapping[str, Any], path: str, network: Network | N
         known = sorted(k.id for k in network.links)
         if intersection and any(s.id == intersection for s in network.intersections):
             isec = network.intersection(intersection)
-            known = sorted({k.id for k in network.links
-                            if k.to_node in isec.nodes or k.from_node in isec.nodes})
+            known = sorted(
+                {
+                    k.id
+                    for k in network.links
+                    if k.to_node in isec.nodes or k.from_node in isec.nodes
+                }
+            )
         shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
-        f.add(p, f"= {value!r}: unknown approach; expected a link id of network "
-              f"{network.name!r}: {shown}")
+        f.add(
+            p,
+            f"= {value!r}: unknown approach; expected a link id of network "
+            f"{network.name!r}: {shown}",
+        )
         return value
     if intersection and any(s.id == intersection for s in network.intersections):
         isec = network.intersection(intersection)
@@ -191,9 +212,13 @@ def _approach(f: Fields, doc: Mapping[str, Any], path: str, network: Network | N
     return value
 
 
-def parse_camera(doc: Any, source: str | None = None, *,
-                 frame_size: tuple[int, int] | None = None,
-                 network: Network | None = None) -> CameraSpec:
+def parse_camera(
+    doc: Any,
+    source: str | None = None,
+    *,
+    frame_size: tuple[int, int] | None = None,
+    network: Network | None = None,
+) -> CameraSpec:
     """Build a :class:`CameraSpec` from a parsed YAML document.
 
     Parameters
@@ -215,9 +240,15 @@ def parse_camera(doc: Any, source: str | None = None, *,
     """
     f = Fields(source)
     if not isinstance(doc, Mapping):
-        f.add("", ("the camera file is empty" if doc is None else
-                   f"expected a mapping, got {type(doc).__name__}")
-              + "; expected a mapping with camera, interval_s, lines and zones")
+        f.add(
+            "",
+            (
+                "the camera file is empty"
+                if doc is None
+                else f"expected a mapping, got {type(doc).__name__}"
+            )
+            + "; expected a mapping with camera, interval_s, lines and zones",
+        )
         f.raise_if_any()
     top = f.mapping(doc, "")
     f.unknown_keys(top, "", _TOP_KEYS)
@@ -227,11 +258,17 @@ def parse_camera(doc: Any, source: str | None = None, *,
     intersection: str | None = None
     if top.get("intersection") is not None:
         intersection = f.string(top, "intersection", "") or None
-        if intersection and network is not None and not any(
-                s.id == intersection for s in network.intersections):
+        if (
+            intersection
+            and network is not None
+            and not any(s.id == intersection for s in network.intersections)
+        ):
             known = ", ".join(sorted(s.id for s in network.intersections)[:20])
-            f.add("intersection", f"= {intersection!r}: unknown intersection of network "
-                  f"{network.name!r}; expected one of {known}")
+            f.add(
+                "intersection",
+                f"= {intersection!r}: unknown intersection of network "
+                f"{network.name!r}; expected one of {known}",
+            )
     resize_width: int | None = None
     if top.get("resize_width") is not None:
         resize_width = f.integer(top, "resize_width", "", minimum=MIN_RESIZE_WIDTH_PX)
@@ -256,9 +293,12 @@ def parse_camera(doc: Any, source: str | None = None, *,
         if len(pts) == 2:
             line = CountLine(lid, (pts[0], pts[1]), approach)
             if line.length_px < MIN_LINE_LENGTH_PX:
-                f.add(ppath, f"is degenerate: the two points are {line.length_px:.3g} px apart; "
-                      f"a count line needs two distinct points at least "
-                      f"{MIN_LINE_LENGTH_PX:g} px apart")
+                f.add(
+                    ppath,
+                    f"is degenerate: the two points are {line.length_px:.3g} px apart; "
+                    f"a count line needs two distinct points at least "
+                    f"{MIN_LINE_LENGTH_PX:g} px apart",
+                )
             _check_in_frame(f, pts, ppath, frame_size)
             lines.append(line)
 
@@ -272,8 +312,10 @@ def parse_camera(doc: Any, source: str | None = None, *,
         f.unknown_keys(zdoc, path, _ZONE_KEYS)
         zid = f.string(zdoc, "id", path)
         if zid and "->" in zid:
-            f.add(format_path(path, "id"), f"= {zid!r}: must not contain '->' "
-                  "(movement ids are FROM->TO)")
+            f.add(
+                format_path(path, "id"),
+                f"= {zid!r}: must not contain '->' (movement ids are FROM->TO)",
+            )
         if zid and zid in seen_z:
             f.add(format_path(path, "id"), f"= {zid!r}: duplicate id (also {seen_z[zid]})")
         elif zid:
@@ -285,21 +327,28 @@ def parse_camera(doc: Any, source: str | None = None, *,
         if len(pts) >= 3:
             zone = Zone(zid, kind, approach, tuple(pts))
             if zone.area_px2 < MIN_POLYGON_AREA_PX2:
-                f.add(ppath, f"is degenerate: area {zone.area_px2:.3g} px^2; a zone needs at "
-                      f"least 3 points enclosing {MIN_POLYGON_AREA_PX2:g} px^2 or more")
+                f.add(
+                    ppath,
+                    f"is degenerate: area {zone.area_px2:.3g} px^2; a zone needs at "
+                    f"least 3 points enclosing {MIN_POLYGON_AREA_PX2:g} px^2 or more",
+                )
             _check_in_frame(f, pts, ppath, frame_size)
             zones.append(zone)
 
     if not top.get("lines") and not top.get("zones") and not f.problems:
         f.add("", "nothing to count: give at least one entry in lines or zones")
-    if (zones and any(z.kind == "entry" for z in zones)
-            and not any(z.kind == "exit" for z in zones)):
-        f.add("zones", "has entry zones but no exit zone; turning movements need both "
-              "(kind: exit)")
+    if zones and any(z.kind == "entry" for z in zones) and not any(z.kind == "exit" for z in zones):
+        f.add("zones", "has entry zones but no exit zone; turning movements need both (kind: exit)")
     f.raise_if_any()
-    return CameraSpec(camera=camera, intersection=intersection, resize_width=resize_width,
-                      interval_s=interval_s, lines=tuple(lines), zones=tuple(zones),
-                      source=source)
+    return CameraSpec(
+        camera=camera,
+        intersection=intersection,
+        resize_width=resize_width,
+        interval_s=interval_s,
+        lines=tuple(lines),
+        zones=tuple(zones),
+        source=source,
+    )
 
 
 def check_frame(spec: CameraSpec, frame_size: tuple[int, int], video: str | None = None) -> None:
@@ -311,13 +360,15 @@ def check_frame(spec: CameraSpec, frame_size: tuple[int, int], video: str | None
     for i, zone in enumerate(spec.zones):
         _check_in_frame(f, zone.polygon, format_path("zones", i, "polygon"), frame_size)
     if video is not None:
-        f.problems = [Problem(p.path, f"{p.message} of video {video}", p.source)
-                      for p in f.problems]
+        f.problems = [
+            Problem(p.path, f"{p.message} of video {video}", p.source) for p in f.problems
+        ]
     f.raise_if_any()
 
 
-def read_camera(path: str | Path, *, frame_size: tuple[int, int] | None = None,
-                network: Network | None = None) -> CameraSpec:
+def read_camera(
+    path: str | Path, *, frame_size: tuple[int, int] | None = None, network: Network | None = None
+) -> CameraSpec:
     """Read and validate a camera file (see :func:`parse_camera`)."""
     return parse_camera(load_yaml(path), str(path), frame_size=frame_size, network=network)
 
@@ -336,8 +387,10 @@ def camera_to_dict(spec: CameraSpec) -> dict[str, Any]:
     doc["interval_s"] = _num(spec.interval_s)
     doc["lines"] = []
     for line in spec.lines:
-        item: dict[str, Any] = {"id": line.id,
-                                "points": [[_num(x), _num(y)] for x, y in line.points]}
+        item: dict[str, Any] = {
+            "id": line.id,
+            "points": [[_num(x), _num(y)] for x, y in line.points],
+        }
         if line.approach is not None:
             item["approach"] = line.approach
         doc["lines"].append(item)

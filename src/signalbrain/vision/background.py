@@ -109,17 +109,22 @@ class BackgroundDetector:
         self.width = width
         self.height = height
         self._mog = cv2.createBackgroundSubtractorMOG2(
-            history=cfg.history_frames, varThreshold=cfg.var_threshold, detectShadows=True)
+            history=cfg.history_frames, varThreshold=cfg.var_threshold, detectShadows=True
+        )
         self._mog.setShadowThreshold(cfg.shadow_tau)
-        self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                               (_odd(width * cfg.open_frac),) * 2)
-        self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                                (_odd(width * cfg.close_frac),) * 2)
+        self._open = cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (_odd(width * cfg.open_frac),) * 2
+        )
+        self._close = cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (_odd(width * cfg.close_frac),) * 2
+        )
         self.min_area_px = max(4.0, cfg.min_area_frac * width * height)
-        self._mark_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                                      (_odd(width * cfg.mark_frac),) * 2)
-        self._grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                               (_odd(width * cfg.close_frac) + 2,) * 2)
+        self._mark_kernel = cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (_odd(width * cfg.mark_frac),) * 2
+        )
+        self._grow = cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (_odd(width * cfg.close_frac) + 2,) * 2
+        )
         self.mask: Frame = np.zeros((height, width), np.uint8)
         self._fg_age = np.zeros((height, width), np.int32)
         self._free_sub = np.ones(((height + 3) // 4, (width + 3) // 4), np.uint8)
@@ -148,8 +153,10 @@ class BackgroundDetector:
             # markings are thin and brighter than their surroundings: a white top-hat finds
             # them and not a wide bright road surface
             tophat = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, self._mark_kernel)
-            self._marks = np.asarray(cv2.threshold(tophat, self.config.mark_contrast, 255,
-                                                   cv2.THRESH_BINARY)[1], dtype=np.uint8)
+            self._marks = np.asarray(
+                cv2.threshold(tophat, self.config.mark_contrast, 255, cv2.THRESH_BINARY)[1],
+                dtype=np.uint8,
+            )
 
     def is_ghost(self, frame: Frame, box: FloatArray) -> bool:
         """Whether the foreground in ``box`` is a *ghost*: background uncovered by a vehicle
@@ -171,8 +178,7 @@ class BackgroundDetector:
             return False
 
         def edges(img: Frame) -> float:
-            grey = cv2.GaussianBlur(cv2.cvtColor(img[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY),
-                                    (3, 3), 0)
+            grey = cv2.GaussianBlur(cv2.cvtColor(img[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY), (3, 3), 0)
             gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
             gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
             return float((np.abs(gx) + np.abs(gy))[outline].sum())
@@ -205,8 +211,9 @@ class BackgroundDetector:
             return frame
         return np.asarray(cv2.convertScaleAbs(frame, alpha=gain), dtype=np.uint8)
 
-    def detect(self, frame: Frame, centers: FloatArray | None = None,
-               sizes: FloatArray | None = None) -> Detections:
+    def detect(
+        self, frame: Frame, centers: FloatArray | None = None, sizes: FloatArray | None = None
+    ) -> Detections:
         """Foreground blobs of ``frame`` (processing size, BGR, normalised with
         :meth:`normalise`), split at tracked centres."""
         raw = self._mog.apply(frame, learningRate=0.0)
@@ -247,8 +254,13 @@ class BackgroundDetector:
         frozen[self._fg_age > cfg.ghost_s * fps] = 0
         pad = 2
         for x0, y0, x1, y1 in frozen_boxes:
-            cv2.rectangle(frozen, (int(x0) - pad, int(y0) - pad), (int(x1) + pad, int(y1) + pad),
-                          255, thickness=-1)
+            cv2.rectangle(
+                frozen,
+                (int(x0) - pad, int(y0) - pad),
+                (int(x1) + pad, int(y1) + pad),
+                255,
+                thickness=-1,
+            )
         self._free_sub = np.ascontiguousarray((frozen[::4, ::4] == 0).astype(np.uint8))
         if not frozen.any():
             self._mog.apply(frame, learningRate=cfg.learning_rate)

@@ -63,8 +63,9 @@ class CounterConfig:
     min_for_median: int = 8
 
 
-def segments_cross(p0: FloatArray, p1: FloatArray, a: FloatArray, b: FloatArray
-                   ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int8]]:
+def segments_cross(
+    p0: FloatArray, p1: FloatArray, a: FloatArray, b: FloatArray
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int8]]:
     """Which moves ``p0[i] -> p1[i]`` cross segment ``a[j] -> b[j]``, and in which direction.
 
     Parameters
@@ -83,15 +84,19 @@ def segments_cross(p0: FloatArray, p1: FloatArray, a: FloatArray, b: FloatArray
     """
     d = b - a  # (k, 2)
     side0 = d[None, :, 0] * (p0[:, None, 1] - a[None, :, 1]) - d[None, :, 1] * (
-        p0[:, None, 0] - a[None, :, 0])
+        p0[:, None, 0] - a[None, :, 0]
+    )
     side1 = d[None, :, 0] * (p1[:, None, 1] - a[None, :, 1]) - d[None, :, 1] * (
-        p1[:, None, 0] - a[None, :, 0])
+        p1[:, None, 0] - a[None, :, 0]
+    )
     straddle = ((side0 < 0) & (side1 >= 0)) | ((side0 > 0) & (side1 <= 0))
     m = p1 - p0  # (n, 2)
     s_a = m[:, None, 0] * (a[None, :, 1] - p0[:, None, 1]) - m[:, None, 1] * (
-        a[None, :, 0] - p0[:, None, 0])
+        a[None, :, 0] - p0[:, None, 0]
+    )
     s_b = m[:, None, 0] * (b[None, :, 1] - p0[:, None, 1]) - m[:, None, 1] * (
-        b[None, :, 0] - p0[:, None, 0])
+        b[None, :, 0] - p0[:, None, 0]
+    )
     within = (s_a * s_b) <= 0
     crossed = straddle & within
     sign = np.where(side0 < 0, 1, -1).astype(np.int8)
@@ -135,8 +140,14 @@ class Counter:
         Video frame rate [1/s].
     """
 
-    def __init__(self, camera: CameraSpec, scale: float, proc_size: tuple[int, int],
-                 fps: float, config: CounterConfig | None = None) -> None:
+    def __init__(
+        self,
+        camera: CameraSpec,
+        scale: float,
+        proc_size: tuple[int, int],
+        fps: float,
+        config: CounterConfig | None = None,
+    ) -> None:
         self.camera = camera
         self.config = config or CounterConfig()
         self.scale = scale
@@ -190,22 +201,26 @@ class Counter:
             prev[i] = st.pos
             states.append(st)
         lengths = self._lengths(tracks, tracker.velocities) / self.scale
-        hints = [max(tr.class_votes, key=tr.class_votes.__getitem__) if tr.class_votes else -1
-                 for tr in tracks]
+        hints = [
+            max(tr.class_votes, key=tr.class_votes.__getitem__) if tr.class_votes else -1
+            for tr in tracks
+        ]
         if len(self._a):
             crossed, sign = segments_cross(prev, cur, self._a, self._b)
             d = self._b - self._a
             # velocity towards each line's right-hand side [processing px/frame]
-            v_right = tracker.velocities @ np.array([-d[:, 1], d[:, 0]]) / np.hypot(
-                d[:, 0], d[:, 1])
+            v_right = (
+                tracker.velocities @ np.array([-d[:, 1], d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])
+            )
             for i, j in zip(*np.nonzero(crossed), strict=True):
                 st = states[i]
                 if abs(v_right[i, j]) > 0.05 and np.sign(v_right[i, j]) != sign[i, j]:
                     continue  # the centre jumped back (blobs merging or splitting), no move
                 if j not in st.crossed:
                     st.crossed.add(int(j))
-                    st.pending.append(("line", int(j), int(sign[i, j]), t_s, float(lengths[i]),
-                                       hints[i]))
+                    st.pending.append(
+                        ("line", int(j), int(sign[i, j]), t_s, float(lengths[i]), hints[i])
+                    )
         h, w = self._entry_map.shape
         px = np.clip((cur[:, 0] * self.scale).astype(np.int64), 0, w - 1)
         py = np.clip((cur[:, 1] * self.scale).astype(np.int64), 0, h - 1)
@@ -219,8 +234,16 @@ class Counter:
                 st.entry = int(ent[i]) - 1
             if st.entry >= 0 and not st.moved and ext[i] > 0:
                 st.moved = True
-                st.pending.append(("movement", st.entry * n_exit + int(ext[i]) - 1, 0, t_s,
-                                   float(lengths[i]), hints[i]))
+                st.pending.append(
+                    (
+                        "movement",
+                        st.entry * n_exit + int(ext[i]) - 1,
+                        0,
+                        t_s,
+                        float(lengths[i]),
+                        hints[i],
+                    )
+                )
             if tr.confirmed and st.pending:
                 self.events.extend(_Event(tr.id, *e) for e in st.pending)
                 st.pending.clear()
@@ -271,13 +294,22 @@ class Counter:
         drop_move = st.moved and heir.moved
         heir.moved |= st.moved
         if dup or drop_move:
-            heir.pending = [e for e in heir.pending
-                            if not ((e[0] == "line" and e[1] in dup)
-                                    or (e[0] == "movement" and drop_move))]
-            self.events = [e for e in self.events
-                           if not (e.track == heir_track.id
-                                   and ((e.kind == "line" and e.index in dup)
-                                        or (e.kind == "movement" and drop_move)))]
+            heir.pending = [
+                e
+                for e in heir.pending
+                if not ((e[0] == "line" and e[1] in dup) or (e[0] == "movement" and drop_move))
+            ]
+            self.events = [
+                e
+                for e in self.events
+                if not (
+                    e.track == heir_track.id
+                    and (
+                        (e.kind == "line" and e.index in dup)
+                        or (e.kind == "movement" and drop_move)
+                    )
+                )
+            ]
 
     @staticmethod
     def _lengths(tracks: list[Track], velocities: FloatArray) -> FloatArray:
@@ -315,11 +347,17 @@ class Counter:
             px = np.clip(c[:, 0].astype(np.int64), 0, w - 1)
             py = np.clip(c[:, 1].astype(np.int64), 0, h - 1)
         for q, idx in enumerate(self._queue_idx):
-            occ = 0.5 * float(np.count_nonzero(flat[idx]) + np.count_nonzero(inner[idx])) / (
-                self._queue_area[q])
+            occ = (
+                0.5
+                * float(np.count_nonzero(flat[idx]) + np.count_nonzero(inner[idx]))
+                / (self._queue_area[q])
+            )
             inside = self._queue_masks[q][py, px] if conf else np.zeros(0, bool)
-            self._q_sum[q] += (occ, float(inside.sum()),
-                               float((inside & stopped).sum()) if conf else 0.0)
+            self._q_sum[q] += (
+                occ,
+                float(inside.sum()),
+                float((inside & stopped).sum()) if conf else 0.0,
+            )
         self._q_n += 1
 
     def _flush_queue_sample(self) -> None:
@@ -357,9 +395,16 @@ class Counter:
             out.append(e.length_px > cfg.heavy_ratio * ref)
         return out
 
-    def results(self, seconds: float) -> tuple[
-            tuple[CountRow, ...], dict[str, dict[str, int]], dict[str, int],
-            dict[str, QueueSeries], dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    def results(
+        self, seconds: float
+    ) -> tuple[
+        tuple[CountRow, ...],
+        dict[str, dict[str, int]],
+        dict[str, int],
+        dict[str, QueueSeries],
+        dict[str, dict[str, int]],
+        dict[str, dict[str, int]],
+    ]:
         """Bins, line totals, movement totals, queue series, line classes, movement classes."""
         if self._q_n:
             self._flush_queue_sample()
@@ -392,14 +437,22 @@ class Counter:
         for b in range(n_bins):
             t0 = b * interval
             t1 = min((b + 1) * interval, seconds) if b == n_bins - 1 else (b + 1) * interval
-            rows.extend(CountRow(t0, t1, "line", ln.id, int(line_bins[j, b]))
-                        for j, ln in enumerate(self.camera.lines))
-            rows.extend(CountRow(t0, t1, "movement", m, int(mov_bins[k, b]))
-                        for k, m in enumerate(mov_ids))
+            rows.extend(
+                CountRow(t0, t1, "line", ln.id, int(line_bins[j, b]))
+                for j, ln in enumerate(self.camera.lines)
+            )
+            rows.extend(
+                CountRow(t0, t1, "movement", m, int(mov_bins[k, b])) for k, m in enumerate(mov_ids)
+            )
         queues = {}
         for q, zone in enumerate(self._queues):
             r = self._q_rows[q]
-            queues[zone.id] = QueueSeries(zone.id, self.config.sample_s,
-                                          tuple(x[0] for x in r), tuple(x[1] for x in r),
-                                          tuple(x[2] for x in r), tuple(x[3] for x in r))
+            queues[zone.id] = QueueSeries(
+                zone.id,
+                self.config.sample_s,
+                tuple(x[0] for x in r),
+                tuple(x[1] for x in r),
+                tuple(x[2] for x in r),
+                tuple(x[3] for x in r),
+            )
         return tuple(rows), lines, movements, queues, classes, mclasses

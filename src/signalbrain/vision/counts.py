@@ -56,17 +56,26 @@ class QueueSeries:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"zone": self.zone, "sample_s": self.sample_s, "t_s": list(self.t_s),
-                "occupancy": list(self.occupancy), "vehicles": list(self.vehicles),
-                "stopped": list(self.stopped)}
+        return {
+            "zone": self.zone,
+            "sample_s": self.sample_s,
+            "t_s": list(self.t_s),
+            "occupancy": list(self.occupancy),
+            "vehicles": list(self.vehicles),
+            "stopped": list(self.stopped),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> QueueSeries:
         """Inverse of :meth:`to_dict`."""
-        return cls(str(d["zone"]), float(d["sample_s"]), tuple(float(v) for v in d["t_s"]),
-                   tuple(float(v) for v in d["occupancy"]),
-                   tuple(float(v) for v in d["vehicles"]),
-                   tuple(float(v) for v in d["stopped"]))
+        return cls(
+            str(d["zone"]),
+            float(d["sample_s"]),
+            tuple(float(v) for v in d["t_s"]),
+            tuple(float(v) for v in d["occupancy"]),
+            tuple(float(v) for v in d["vehicles"]),
+            tuple(float(v) for v in d["stopped"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,8 +135,11 @@ class VideoCounts:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict; :meth:`from_dict` gives back an equal object."""
         return {
-            "video": self.video, "camera": self.camera, "frames": self.frames,
-            "corrupt_frames": self.corrupt_frames, "seconds": self.seconds,
+            "video": self.video,
+            "camera": self.camera,
+            "frames": self.frames,
+            "corrupt_frames": self.corrupt_frames,
+            "seconds": self.seconds,
             "processing_s": self.processing_s,
             "bins": [[r.t_start_s, r.t_end_s, r.kind, r.id, r.vehicles] for r in self.bins],
             "lines": {k: dict(v) for k, v in self.lines.items()},
@@ -144,18 +156,26 @@ class VideoCounts:
         """Inverse of :meth:`to_dict`."""
         w, h = d.get("frame_size", (0, 0))
         return cls(
-            video=str(d["video"]), camera=str(d["camera"]), frames=int(d["frames"]),
-            corrupt_frames=int(d["corrupt_frames"]), seconds=float(d["seconds"]),
+            video=str(d["video"]),
+            camera=str(d["camera"]),
+            frames=int(d["frames"]),
+            corrupt_frames=int(d["corrupt_frames"]),
+            seconds=float(d["seconds"]),
             processing_s=float(d["processing_s"]),
-            bins=tuple(CountRow(float(a), float(b), str(k), str(i), int(n))
-                       for a, b, k, i, n in d["bins"]),
+            bins=tuple(
+                CountRow(float(a), float(b), str(k), str(i), int(n)) for a, b, k, i, n in d["bins"]
+            ),
             lines={str(k): {str(a): int(b) for a, b in v.items()} for k, v in d["lines"].items()},
             movements={str(k): int(v) for k, v in d["movements"].items()},
             queues={str(k): QueueSeries.from_dict(v) for k, v in d.get("queues", {}).items()},
-            classes={str(k): {str(a): int(b) for a, b in v.items()}
-                     for k, v in d.get("classes", {}).items()},
-            movement_classes={str(k): {str(a): int(b) for a, b in v.items()}
-                              for k, v in d.get("movement_classes", {}).items()},
+            classes={
+                str(k): {str(a): int(b) for a, b in v.items()}
+                for k, v in d.get("classes", {}).items()
+            },
+            movement_classes={
+                str(k): {str(a): int(b) for a, b in v.items()}
+                for k, v in d.get("movement_classes", {}).items()
+            },
             video_fps=float(d.get("video_fps", 0.0)),
             frame_size=(int(w), int(h)),
         )

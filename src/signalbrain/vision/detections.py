@@ -50,29 +50,44 @@ class Detections:
         return cls(np.zeros((0, 4)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
 
     @classmethod
-    def from_boxes(cls, xyxy: Sequence[Sequence[float]] | FloatArray,
-                   area: Sequence[float] | FloatArray | None = None,
-                   score: Sequence[float] | FloatArray | None = None,
-                   class_id: Sequence[int] | IntArray | None = None) -> Detections:
+    def from_boxes(
+        cls,
+        xyxy: Sequence[Sequence[float]] | FloatArray,
+        area: Sequence[float] | FloatArray | None = None,
+        score: Sequence[float] | FloatArray | None = None,
+        class_id: Sequence[int] | IntArray | None = None,
+    ) -> Detections:
         """Build from boxes; ``area`` defaults to the box area, ``score`` to 1, class to -1."""
         box = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
         n = box.shape[0]
-        a = (np.asarray(area, dtype=np.float64) if area is not None
-             else (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]))
+        a = (
+            np.asarray(area, dtype=np.float64)
+            if area is not None
+            else (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+        )
         s = np.asarray(score, dtype=np.float64) if score is not None else np.ones(n)
-        c = (np.asarray(class_id, dtype=np.int64) if class_id is not None
-             else np.full(n, -1, dtype=np.int64))
+        c = (
+            np.asarray(class_id, dtype=np.int64)
+            if class_id is not None
+            else np.full(n, -1, dtype=np.int64)
+        )
         return cls(box, a, s, c)
 
     @property
     def centers(self) -> FloatArray:
         """Box centres ``(n, 2)``."""
-        return np.column_stack(((self.xyxy[:, 0] + self.xyxy[:, 2]) * 0.5,
-                                (self.xyxy[:, 1] + self.xyxy[:, 3]) * 0.5))
+        return np.column_stack(
+            ((self.xyxy[:, 0] + self.xyxy[:, 2]) * 0.5, (self.xyxy[:, 1] + self.xyxy[:, 3]) * 0.5)
+        )
 
 
-def split_blobs(labels: npt.NDArray[np.int32], stats: npt.NDArray[np.int32], keep: IntArray,
-                centers: FloatArray, sizes: FloatArray) -> Detections:
+def split_blobs(
+    labels: npt.NDArray[np.int32],
+    stats: npt.NDArray[np.int32],
+    keep: IntArray,
+    centers: FloatArray,
+    sizes: FloatArray,
+) -> Detections:
     """Turn connected components into detections, splitting those that hold several vehicles.
 
     Parameters
@@ -109,20 +124,22 @@ def split_blobs(labels: npt.NDArray[np.int32], stats: npt.NDArray[np.int32], kee
             boxes.append((x, y, x + w, y + h))
             areas.append(float(area))
             continue
-        ys, xs = np.nonzero(labels[y:y + h, x:x + w] == lab)
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == lab)
         xs = xs + x
         ys = ys + y
         scale = np.maximum(sizes[inside], 1.0)
-        d = (((xs[:, None] - centers[inside, 0][None, :]) / scale[None, :, 0]) ** 2
-             + ((ys[:, None] - centers[inside, 1][None, :]) / scale[None, :, 1]) ** 2)
+        d = ((xs[:, None] - centers[inside, 0][None, :]) / scale[None, :, 0]) ** 2 + (
+            (ys[:, None] - centers[inside, 1][None, :]) / scale[None, :, 1]
+        ) ** 2
         owner = np.argmin(d, axis=1)
         for k in range(len(inside)):
             sel = owner == k
             if not np.any(sel):
                 continue
             px, py = xs[sel], ys[sel]
-            boxes.append((float(px.min()), float(py.min()), float(px.max() + 1),
-                          float(py.max() + 1)))
+            boxes.append(
+                (float(px.min()), float(py.min()), float(px.max() + 1), float(py.max() + 1))
+            )
             areas.append(float(sel.sum()))
     if not boxes:
         return Detections.empty()

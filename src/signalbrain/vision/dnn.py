@@ -31,10 +31,16 @@ COCO_VEHICLES: dict[int, int] = {2: 0, 3: 0, 5: 1, 7: 1}
 FloatArray = npt.NDArray[np.float64]
 
 
-def decode_yolo(output: npt.NDArray[np.floating], frame_size: tuple[int, int],
-                input_size: tuple[int, int], *, score_threshold: float = 0.35,
-                nms_threshold: float = 0.5, classes: Mapping[int, int] | None = None,
-                layout: str = "auto") -> Detections:
+def decode_yolo(
+    output: npt.NDArray[np.floating],
+    frame_size: tuple[int, int],
+    input_size: tuple[int, int],
+    *,
+    score_threshold: float = 0.35,
+    nms_threshold: float = 0.5,
+    classes: Mapping[int, int] | None = None,
+    layout: str = "auto",
+) -> Detections:
     """Decode one YOLO output tensor into :class:`Detections` in frame pixels.
 
     Parameters
@@ -57,8 +63,9 @@ def decode_yolo(output: npt.NDArray[np.floating], frame_size: tuple[int, int],
     if out.ndim == 3:
         out = out[0]
     if out.ndim != 2:
-        raise ValueError(f"YOLO output must have shape (1, N, A) or (1, A, N), got "
-                         f"{np.shape(output)}")
+        raise ValueError(
+            f"YOLO output must have shape (1, N, A) or (1, A, N), got {np.shape(output)}"
+        )
     if layout not in ("auto", "rows", "channels"):
         raise ValueError(f"layout = {layout!r}: must be one of auto, rows, channels")
     channels = out.shape[0] < out.shape[1] if layout == "auto" else layout == "channels"
@@ -84,14 +91,19 @@ def decode_yolo(output: npt.NDArray[np.floating], frame_size: tuple[int, int],
     x0 = (cx - w / 2) * sx
     y0 = (cy - h / 2) * sy
     ww, hh = w * sx, h * sy
-    boxes_xywh = [[float(a), float(b), float(c), float(d)]
-                  for a, b, c, d in zip(x0, y0, ww, hh, strict=True)]
-    keep = np.asarray(cv2.dnn.NMSBoxes(boxes_xywh, [float(s) for s in score[sel]],
-                                       score_threshold, nms_threshold),
-                      dtype=np.int64).reshape(-1)
+    boxes_xywh = [
+        [float(a), float(b), float(c), float(d)] for a, b, c, d in zip(x0, y0, ww, hh, strict=True)
+    ]
+    keep = np.asarray(
+        cv2.dnn.NMSBoxes(
+            boxes_xywh, [float(s) for s in score[sel]], score_threshold, nms_threshold
+        ),
+        dtype=np.int64,
+    ).reshape(-1)
     xyxy = np.column_stack((x0, y0, x0 + ww, y0 + hh))[keep]
-    return Detections.from_boxes(xyxy, (ww * hh)[keep], score[sel][keep],
-                                 np.array([classes[int(c)] for c in cls[sel][keep]]))
+    return Detections.from_boxes(
+        xyxy, (ww * hh)[keep], score[sel][keep], np.array([classes[int(c)] for c in cls[sel][keep]])
+    )
 
 
 class OnnxDetector:
@@ -103,17 +115,25 @@ class OnnxDetector:
         When the model file is missing or OpenCV cannot load it.
     """
 
-    def __init__(self, model: str | Path, input_size: tuple[int, int] = (640, 640), *,
-                 score_threshold: float = 0.35, nms_threshold: float = 0.5,
-                 classes: Mapping[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        model: str | Path,
+        input_size: tuple[int, int] = (640, 640),
+        *,
+        score_threshold: float = 0.35,
+        nms_threshold: float = 0.5,
+        classes: Mapping[int, int] | None = None,
+    ) -> None:
         path = Path(model)
         if not path.is_file():
             raise InputError(f"--model {model}: file not found; expected an ONNX detector")
         try:
             self._net = cv2.dnn.readNetFromONNX(str(path))
         except cv2.error as exc:
-            raise InputError(f"--model {model}: OpenCV cannot load it as ONNX: "
-                             f"{str(exc).strip().splitlines()[-1]}") from None
+            raise InputError(
+                f"--model {model}: OpenCV cannot load it as ONNX: "
+                f"{str(exc).strip().splitlines()[-1]}"
+            ) from None
         self.input_size = input_size
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
@@ -125,5 +145,11 @@ class OnnxDetector:
         self._net.setInput(blob)
         out = np.asarray(self._net.forward(), dtype=np.float32)
         h, w = frame.shape[:2]
-        return decode_yolo(out, (w, h), self.input_size, score_threshold=self.score_threshold,
-                           nms_threshold=self.nms_threshold, classes=self.classes)
+        return decode_yolo(
+            out,
+            (w, h),
+            self.input_size,
+            score_threshold=self.score_threshold,
+            nms_threshold=self.nms_threshold,
+            classes=self.classes,
+        )

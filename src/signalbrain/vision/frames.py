@@ -61,8 +61,9 @@ def _open(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     cap = cv2.VideoCapture(source)
     if not cap.isOpened():
         cap.release()
-        raise VideoError("cannot open as a video (unreadable, unsupported codec or not a "
-                         "video file)", source)
+        raise VideoError(
+            "cannot open as a video (unreadable, unsupported codec or not a video file)", source
+        )
     width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
     height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     fps = float(cap.get(cv2.CAP_PROP_FPS))
@@ -84,8 +85,9 @@ def probe_video(path: str | Path) -> VideoInfo:
     try:
         ok, frame = cap.read()
         if not ok or frame is None:
-            raise VideoError("the video has no decodable frame (empty or truncated file)",
-                             info.path)
+            raise VideoError(
+                "the video has no decodable frame (empty or truncated file)", info.path
+            )
         h, w = frame.shape[:2]
         return VideoInfo(info.path, w, h, info.fps, info.frame_count)
     finally:
@@ -111,8 +113,12 @@ class FrameReader:
     def __enter__(self) -> FrameReader:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -128,8 +134,13 @@ class FrameReader:
             if ok and frame is not None and (shape is None or frame.shape == shape):
                 if shape is None:
                     shape = frame.shape
-                    self.info = VideoInfo(self.info.path, frame.shape[1], frame.shape[0],
-                                          self.info.fps, self.info.frame_count)
+                    self.info = VideoInfo(
+                        self.info.path,
+                        frame.shape[1],
+                        frame.shape[0],
+                        self.info.fps,
+                        self.info.frame_count,
+                    )
                 self.frames += 1
                 self.slots = index + 1
                 yield index, np.asarray(frame, dtype=np.uint8)
@@ -158,5 +169,6 @@ class FrameReader:
             yield index, np.asarray(frame, dtype=np.uint8)
             index += 1
         if self.frames == 0:
-            raise VideoError("the video has no decodable frame (empty or truncated file)",
-                             self.info.path)
+            raise VideoError(
+                "the video has no decodable frame (empty or truncated file)", self.info.path
+            )

@@ -44,8 +44,9 @@ class CountConfig:
     max_width: int = DEFAULT_MAX_WIDTH
 
 
-def processing_size(width: int, height: int, resize_width: int | None,
-                    max_width: int = DEFAULT_MAX_WIDTH) -> tuple[int, int]:
+def processing_size(
+    width: int, height: int, resize_width: int | None, max_width: int = DEFAULT_MAX_WIDTH
+) -> tuple[int, int]:
     """Processing ``(width, height)``: ``resize_width`` if given (never upscaling), else the
     source width capped at ``max_width``; the aspect ratio is kept."""
     target = min(width, resize_width) if resize_width else min(width, max_width)
@@ -56,22 +57,30 @@ def processing_size(width: int, height: int, resize_width: int | None,
 def _scaled_tracker_config(cfg: TrackerConfig, fps: float) -> TrackerConfig:
     """Frame-count limits scaled from the 25 fps defaults to ``fps``."""
     k = fps / 25.0
-    return TrackerConfig(min_hits=max(2, round(cfg.min_hits * min(1.0, k))),
-                         max_age=max(3, round(cfg.max_age * k)),
-                         tentative_age=cfg.tentative_age, gate=cfg.gate,
-                         fragment_inside=cfg.fragment_inside,
-                         fragment_grow=cfg.fragment_grow,
-                         fragment_area=cfg.fragment_area,
-                         fragment_extent=cfg.fragment_extent,
-                         size_smoothing=cfg.size_smoothing,
-                         size_memory=cfg.size_memory ** (25.0 / fps),
-                         accel_noise=cfg.accel_noise / max(k, 0.2),
-                         measure_noise=cfg.measure_noise)
+    return TrackerConfig(
+        min_hits=max(2, round(cfg.min_hits * min(1.0, k))),
+        max_age=max(3, round(cfg.max_age * k)),
+        tentative_age=cfg.tentative_age,
+        gate=cfg.gate,
+        fragment_inside=cfg.fragment_inside,
+        fragment_grow=cfg.fragment_grow,
+        fragment_area=cfg.fragment_area,
+        fragment_extent=cfg.fragment_extent,
+        size_smoothing=cfg.size_smoothing,
+        size_memory=cfg.size_memory ** (25.0 / fps),
+        accel_noise=cfg.accel_noise / max(k, 0.2),
+        measure_noise=cfg.measure_noise,
+    )
 
 
-def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | None = None,
-                model: str | Path | None = None, config: CountConfig | None = None
-                ) -> VideoCounts:
+def count_video(
+    path: str | Path,
+    camera: CameraSpec,
+    *,
+    progress: Progress | None = None,
+    model: str | Path | None = None,
+    config: CountConfig | None = None,
+) -> VideoCounts:
     """Count vehicles in one video.
 
     Parameters
@@ -125,8 +134,9 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
                 return frame
             # bilinear: six times faster than area averaging at 1080p -> 480 px, and the
             # background model learns the remaining noise anyway
-            return np.asarray(cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_LINEAR),
-                              dtype=np.uint8)
+            return np.asarray(
+                cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_LINEAR), dtype=np.uint8
+            )
 
         def stream() -> Iterator[tuple[int, Frame]]:
             yield first[0], shrink(first[1])
@@ -177,18 +187,29 @@ def count_video(path: str | Path, camera: CameraSpec, *, progress: Progress | No
         seconds = reader.slots / fps
         bins, lines, movements, queues, classes, mclasses = counter.results(seconds)
         return VideoCounts(
-            video=str(path), camera=camera.camera, frames=reader.frames,
-            corrupt_frames=reader.corrupt_frames, seconds=seconds,
-            processing_s=time.perf_counter() - started, bins=bins, lines=lines,
-            movements=movements, queues=queues, classes=classes, movement_classes=mclasses,
-            video_fps=fps, frame_size=(src_w, src_h))
+            video=str(path),
+            camera=camera.camera,
+            frames=reader.frames,
+            corrupt_frames=reader.corrupt_frames,
+            seconds=seconds,
+            processing_s=time.perf_counter() - started,
+            bins=bins,
+            lines=lines,
+            movements=movements,
+            queues=queues,
+            classes=classes,
+            movement_classes=mclasses,
+            video_fps=fps,
+            frame_size=(src_w, src_h),
+        )
     finally:
         cv2.setNumThreads(threads)
         reader.close()
 
 
-def _frozen_boxes(tracker: Tracker, max_freeze: float, fps: float,
-                  detector: BackgroundDetector, frame: Frame) -> npt.NDArray[np.float64]:
+def _frozen_boxes(
+    tracker: Tracker, max_freeze: float, fps: float, detector: BackgroundDetector, frame: Frame
+) -> npt.NDArray[np.float64]:
     """Boxes of live tracks whose pixels must not be learnt as background: vehicles that have
     been seen moving (a track that never moved may be a ghost) and have not stood still for
     longer than ``max_freeze`` frames. Once a second, a track standing still is checked for
@@ -209,8 +230,12 @@ def _frozen_boxes(tracker: Tracker, max_freeze: float, fps: float,
                 t.origin = centers[i].copy()
             elif float(np.hypot(*(centers[i] - t.origin))) > 0.5 * size:
                 t.moved = True
-        if (t.moved and t.stationary_frames > 0 and t.stationary_frames % check == 0
-                and detector.is_ghost(frame, t.box)):
+        if (
+            t.moved
+            and t.stationary_frames > 0
+            and t.stationary_frames % check == 0
+            and detector.is_ghost(frame, t.box)
+        ):
             t.moved = False
             t.origin = centers[i].copy()
             detector.release(t.box, fps)

@@ -116,10 +116,10 @@ class Tracker:
         self._p = np.zeros((0, 4, 4))
         self._next_id = 1
         self._f = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]], float)
-        q = cfg.accel_noise ** 2
+        q = cfg.accel_noise**2
         g = np.array([[0.5, 0], [0, 0.5], [1, 0], [0, 1]])
         self._q = g @ g.T * q
-        self._r = np.eye(2) * cfg.measure_noise ** 2
+        self._r = np.eye(2) * cfg.measure_noise**2
         self.removed: list[Track] = []
 
     @property
@@ -146,8 +146,9 @@ class Tracker:
         if not conf:
             return np.zeros((0, 2)), np.zeros((0, 2))
         boxes = np.array([self.tracks[i].box for i in conf])
-        return self._x[conf, :2].copy(), np.column_stack((boxes[:, 2] - boxes[:, 0],
-                                                          boxes[:, 3] - boxes[:, 1]))
+        return self._x[conf, :2].copy(), np.column_stack(
+            (boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        )
 
     def _cost(self, det: Detections) -> FloatArray:
         boxes = np.array([t.box for t in self.tracks])
@@ -207,8 +208,9 @@ class Tracker:
         new_x: list[FloatArray] = []
         for c in np.nonzero(det_track < 0)[0]:
             cx, cy = det.centers[c]
-            if len(live) and np.any((cx >= live[:, 0]) & (cx <= live[:, 2])
-                                    & (cy >= live[:, 1]) & (cy <= live[:, 3])):
+            if len(live) and np.any(
+                (cx >= live[:, 0]) & (cx <= live[:, 2]) & (cy >= live[:, 1]) & (cy <= live[:, 3])
+            ):
                 continue
             t = Track(self._next_id, det.xyxy[c].copy(), float(det.area[c]))
             t.ref_size = det.xyxy[c, 2:] - det.xyxy[c, :2]
@@ -221,12 +223,15 @@ class Tracker:
             new_x.append(np.array([cx, cy, 0.0, 0.0]))
             det_track[c] = len(self.tracks) - 1
         if new_x:
-            p0 = np.diag([cfg.measure_noise ** 2, cfg.measure_noise ** 2, 25.0, 25.0])
+            p0 = np.diag([cfg.measure_noise**2, cfg.measure_noise**2, 25.0, 25.0])
             self._x = np.vstack([self._x, np.array(new_x)])
             self._p = np.concatenate([self._p, np.repeat(p0[None], len(new_x), axis=0)])
         # deletion
-        keep = [i for i, t in enumerate(self.tracks)
-                if t.misses <= (cfg.max_age if t.confirmed else cfg.tentative_age)]
+        keep = [
+            i
+            for i, t in enumerate(self.tracks)
+            if t.misses <= (cfg.max_age if t.confirmed else cfg.tentative_age)
+        ]
         if len(keep) < len(self.tracks):
             remap = np.full(len(self.tracks), -1, dtype=np.int64)
             remap[keep] = np.arange(len(keep))
@@ -252,15 +257,27 @@ class Tracker:
         if len(det) < 2 or not conf:
             return det
         c = self._x[conf, :2]
-        size = np.array([np.maximum(self.tracks[i].ref_size, self.tracks[i].box[2:] -
-                                    self.tracks[i].box[:2]) for i in conf])
+        size = np.array(
+            [
+                np.maximum(self.tracks[i].ref_size, self.tracks[i].box[2:] - self.tracks[i].box[:2])
+                for i in conf
+            ]
+        )
         half = size * (0.5 + self.config.fragment_grow)
         grown = np.column_stack((c - half, c + half))
         d = det.xyxy
-        ix = np.clip(np.minimum(grown[:, None, 2], d[None, :, 2])
-                     - np.maximum(grown[:, None, 0], d[None, :, 0]), 0, None)
-        iy = np.clip(np.minimum(grown[:, None, 3], d[None, :, 3])
-                     - np.maximum(grown[:, None, 1], d[None, :, 1]), 0, None)
+        ix = np.clip(
+            np.minimum(grown[:, None, 2], d[None, :, 2])
+            - np.maximum(grown[:, None, 0], d[None, :, 0]),
+            0,
+            None,
+        )
+        iy = np.clip(
+            np.minimum(grown[:, None, 3], d[None, :, 3])
+            - np.maximum(grown[:, None, 1], d[None, :, 1]),
+            0,
+            None,
+        )
         area = np.maximum((d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1]), 1e-9)
         inside = (ix * iy) / area[None, :] >= self.config.fragment_inside  # (tracks, dets)
         owners = inside.sum(axis=0)

@@ -17,8 +17,15 @@ from signalbrain.vision.synth.render import Effects, GroundTruth, ground_truth, 
 from signalbrain.vision.synth.scene import Geometry, scene_camera
 from signalbrain.vision.synth.traffic import TrafficConfig, Trajectory, simulate
 
-__all__ = ["Effects", "Geometry", "GroundTruth", "SynthConfig", "SyntheticClip",
-           "TrafficConfig", "render_clip"]
+__all__ = [
+    "Effects",
+    "Geometry",
+    "GroundTruth",
+    "SynthConfig",
+    "SyntheticClip",
+    "TrafficConfig",
+    "render_clip",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +51,9 @@ class SyntheticClip:
     fps: float
 
 
-def render_clip(path: str | Path, seed: int = 0, config: SynthConfig | None = None
-                ) -> SyntheticClip:
+def render_clip(
+    path: str | Path, seed: int = 0, config: SynthConfig | None = None
+) -> SyntheticClip:
     """Render a synthetic clip to ``path`` (``.avi``: MJPG, ``.mp4``: mp4v).
 
     The camera file is written next to it as ``<stem>.camera.yaml``.
@@ -56,8 +64,9 @@ def render_clip(path: str | Path, seed: int = 0, config: SynthConfig | None = No
     fps = cfg.traffic.fps
     n_frames = round(cfg.traffic.duration_s * fps)
     trajectories = simulate(geo, cfg.traffic, seed)
-    camera = scene_camera(geo, camera=f"synthetic-{seed}", interval_s=cfg.interval_s,
-                          resize_width=cfg.resize_width)
+    camera = scene_camera(
+        geo, camera=f"synthetic-{seed}", interval_s=cfg.interval_s, resize_width=cfg.resize_width
+    )
     render_video(video, geo, trajectories, n_frames, fps, cfg.effects, seed)
     camera_file = video.with_name(video.stem + ".camera.yaml")
     write_camera(camera, camera_file)

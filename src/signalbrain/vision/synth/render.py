@@ -97,8 +97,11 @@ def _background(geo: Geometry, rng: np.random.Generator) -> Frame:
         d = direction(a)
         r = np.array([-d[1], d[0]])
         far = 200.0
-        poly = geo.to_px(np.array([-d * far + r * half, d * far + r * half,
-                                   d * far - r * half, -d * far - r * half]))
+        poly = geo.to_px(
+            np.array(
+                [-d * far + r * half, d * far + r * half, d * far - r * half, -d * far - r * half]
+            )
+        )
         cv2.fillPoly(road, [np.round(poly).astype(np.int32)], 255)
     asphalt = 105 + cv2.GaussianBlur(rng.normal(0, 6, (h, w)).astype(np.float32), (0, 0), 1.2)
     img = np.where(road[:, :, None] > 0, asphalt[:, :, None] * np.array([1.0, 1.0, 1.03]), img)
@@ -110,16 +113,35 @@ def _background(geo: Geometry, rng: np.random.Generator) -> Frame:
         r = np.array([-d[1], d[0]])
         for k in np.arange(geo.stop_m + 1.0, 200.0, 6.0):
             p = geo.to_px(np.array([-d * k, -d * (k + 3.0)]))
-            cv2.line(out, tuple(np.round(p[0]).astype(int)), tuple(np.round(p[1]).astype(int)),
-                     (225, 225, 225), max(1, round(0.15 * ppm)), cv2.LINE_AA)
+            cv2.line(
+                out,
+                tuple(np.round(p[0]).astype(int)),
+                tuple(np.round(p[1]).astype(int)),
+                (225, 225, 225),
+                max(1, round(0.15 * ppm)),
+                cv2.LINE_AA,
+            )
         p = geo.to_px(np.array([-d * geo.stop_m, -d * geo.stop_m + r * geo.lane_m]))
-        cv2.line(out, tuple(np.round(p[0]).astype(int)), tuple(np.round(p[1]).astype(int)),
-                 (235, 235, 235), max(1, round(0.4 * ppm)), cv2.LINE_AA)
+        cv2.line(
+            out,
+            tuple(np.round(p[0]).astype(int)),
+            tuple(np.round(p[1]).astype(int)),
+            (235, 235, 235),
+            max(1, round(0.4 * ppm)),
+            cv2.LINE_AA,
+        )
     return out
 
 
-def render_video(path: Path, geo: Geometry, trajectories: list[Trajectory], n_frames: int,
-                 fps: float, effects: Effects, seed: int) -> None:
+def render_video(
+    path: Path,
+    geo: Geometry,
+    trajectories: list[Trajectory],
+    n_frames: int,
+    fps: float,
+    effects: Effects,
+    seed: int,
+) -> None:
     """Write the clip to ``path`` (MJPG for ``.avi``, mp4v otherwise)."""
     rng = np.random.default_rng(seed + 7919)
     base = _background(geo, rng)
@@ -128,8 +150,7 @@ def render_video(path: Path, geo: Geometry, trajectories: list[Trajectory], n_fr
     writer = cv2.VideoWriter(str(path), fourcc, fps, (w, h))
     if not writer.isOpened():
         raise OSError(f"cannot write video {path}")
-    noise_bank = [rng.normal(0, effects.noise_sigma, (h, w, 3)).astype(np.int16)
-                  for _ in range(6)]
+    noise_bank = [rng.normal(0, effects.noise_sigma, (h, w, 3)).astype(np.int16) for _ in range(6)]
     by_frame: list[list[tuple[Trajectory, int]]] = [[] for _ in range(n_frames)]
     for tr in trajectories:
         for k in range(len(tr.xy_m)):
@@ -154,35 +175,50 @@ def render_video(path: Path, geo: Geometry, trajectories: list[Trajectory], n_fr
         for tr, k, box in bodies:
             poly = np.round(geo.to_px(box) * sub).astype(np.int32)
             cv2.fillPoly(frame, [poly], tr.color, cv2.LINE_AA, shift=4)
-            roof = _box(tr.xy_m[k] - 0.1 * tr.length_m * np.array(
-                [np.cos(tr.heading[k]), np.sin(tr.heading[k])]), float(tr.heading[k]),
-                tr.length_m * (0.45 if not tr.heavy else 0.8), tr.width_m * 0.75)
+            roof = _box(
+                tr.xy_m[k]
+                - 0.1 * tr.length_m * np.array([np.cos(tr.heading[k]), np.sin(tr.heading[k])]),
+                float(tr.heading[k]),
+                tr.length_m * (0.45 if not tr.heavy else 0.8),
+                tr.width_m * 0.75,
+            )
             shade = tuple(int(c * 0.75 + 20) for c in tr.color)
-            cv2.fillPoly(frame, [np.round(geo.to_px(roof) * sub).astype(np.int32)], shade,
-                         cv2.LINE_AA, shift=4)
+            cv2.fillPoly(
+                frame,
+                [np.round(geo.to_px(roof) * sub).astype(np.int32)],
+                shade,
+                cv2.LINE_AA,
+                shift=4,
+            )
         t = f / fps
         gain = 1.0 + effects.drift_amplitude * np.sin(2 * np.pi * t / effects.drift_period_s)
         frame = np.asarray(cv2.convertScaleAbs(frame, alpha=float(gain)), dtype=np.uint8)
         if effects.shake_px > 0:
             shake = np.clip(shake + rng.normal(0, 0.3, 2), -effects.shake_px, effects.shake_px)
             m = np.array([[1.0, 0.0, shake[0]], [0.0, 1.0, shake[1]]])
-            frame = np.asarray(cv2.warpAffine(frame, m, (w, h), borderMode=cv2.BORDER_REFLECT),
-                               dtype=np.uint8)
+            frame = np.asarray(
+                cv2.warpAffine(frame, m, (w, h), borderMode=cv2.BORDER_REFLECT), dtype=np.uint8
+            )
         noisy = frame.astype(np.int16) + noise_bank[int(rng.integers(len(noise_bank)))]
         writer.write(np.clip(noisy, 0, 255).astype(np.uint8))
     writer.release()
 
 
-def _zone_map(geo: Geometry, polys: list[tuple[tuple[float, float], ...]]
-              ) -> npt.NDArray[np.int16]:
+def _zone_map(geo: Geometry, polys: list[tuple[tuple[float, float], ...]]) -> npt.NDArray[np.int16]:
     out = np.zeros((geo.height_px, geo.width_px), np.int16)
     for i in reversed(range(len(polys))):
         cv2.fillPoly(out, [np.round(np.array(polys[i])).astype(np.int32)], i + 1)
     return out
 
 
-def ground_truth(geo: Geometry, camera: CameraSpec, trajectories: list[Trajectory],
-                 n_frames: int, fps: float, sample_s: float = 1.0) -> GroundTruth:
+def ground_truth(
+    geo: Geometry,
+    camera: CameraSpec,
+    trajectories: list[Trajectory],
+    n_frames: int,
+    fps: float,
+    sample_s: float = 1.0,
+) -> GroundTruth:
     """Exact counts, movements, classes and queue series of a clip (see module docstring)."""
     a = np.array([ln.points[0] for ln in camera.lines], float)
     b = np.array([ln.points[1] for ln in camera.lines], float)
@@ -205,8 +241,9 @@ def ground_truth(geo: Geometry, camera: CameraSpec, trajectories: list[Trajector
                 classes[ln.id]["heavy" if tr.heavy else "car"] += 1
         ix = np.clip(p[:, 0].astype(int), 0, geo.width_px - 1)
         iy = np.clip(p[:, 1].astype(int), 0, geo.height_px - 1)
-        inside = (p[:, 0] >= 0) & (p[:, 0] < geo.width_px) & (p[:, 1] >= 0) & (
-            p[:, 1] < geo.height_px)
+        inside = (
+            (p[:, 0] >= 0) & (p[:, 0] < geo.width_px) & (p[:, 1] >= 0) & (p[:, 1] < geo.height_px)
+        )
         e = np.where(inside, emap[iy, ix], 0)
         x = np.where(inside, xmap[iy, ix], 0)
         first_e = np.nonzero(e)[0]
@@ -220,8 +257,14 @@ def ground_truth(geo: Geometry, camera: CameraSpec, trajectories: list[Trajector
     return GroundTruth(lines, movements, classes, queues, len(trajectories), n_frames)
 
 
-def _queue_truth(geo: Geometry, camera: CameraSpec, trajectories: list[Trajectory],
-                 n_frames: int, fps: float, sample_s: float) -> dict[str, QueueSeries]:
+def _queue_truth(
+    geo: Geometry,
+    camera: CameraSpec,
+    trajectories: list[Trajectory],
+    n_frames: int,
+    fps: float,
+    sample_s: float,
+) -> dict[str, QueueSeries]:
     zones = camera.zones_of("queue")
     if not zones:
         return {}
@@ -245,8 +288,13 @@ def _queue_truth(geo: Geometry, camera: CameraSpec, trajectories: list[Trajector
             box = _box(tr.xy_m[k], float(tr.heading[k]), tr.length_m, tr.width_m)
             cv2.fillPoly(body, [np.round(geo.to_px(box) * 16).astype(np.int32)], 1, shift=4)
             c = geo.to_px(tr.xy_m[k])
-            centres.append((int(np.clip(c[0], 0, w - 1)), int(np.clip(c[1], 0, h - 1)),
-                            tr.speed_mps[k] < STOP_SPEED_MPS))
+            centres.append(
+                (
+                    int(np.clip(c[0], 0, w - 1)),
+                    int(np.clip(c[1], 0, h - 1)),
+                    tr.speed_mps[k] < STOP_SPEED_MPS,
+                )
+            )
         b = body.astype(bool)
         for q, m in enumerate(masks):
             occ = float(np.count_nonzero(b & m)) / float(max(int(np.count_nonzero(m)), 1))
@@ -261,11 +309,12 @@ def _queue_truth(geo: Geometry, camera: CameraSpec, trajectories: list[Trajector
         veh_s: list[float] = []
         stop_s: list[float] = []
         for s in range(n_samples):
-            chunk = per_frame[s * per:(s + 1) * per, q]
+            chunk = per_frame[s * per : (s + 1) * per, q]
             t_s.append(s * sample_s)
             occ_s.append(float(chunk[:, 0].mean()))
             veh_s.append(float(chunk[:, 1].mean()))
             stop_s.append(float(chunk[:, 2].mean()))
-        out[z.id] = QueueSeries(z.id, sample_s, tuple(t_s), tuple(occ_s), tuple(veh_s),
-                                tuple(stop_s))
+        out[z.id] = QueueSeries(
+            z.id, sample_s, tuple(t_s), tuple(occ_s), tuple(veh_s), tuple(stop_s)
+        )
     return out

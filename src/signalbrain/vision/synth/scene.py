@@ -97,8 +97,9 @@ def exit_arm(approach: str, turn: str) -> str:
     return _EXIT_ARM[(float(e[0]) + 0.0, float(e[1]) + 0.0)]
 
 
-def movement_path(geo: Geometry, approach: str, turn: str, *, margin_m: float = 12.0
-                  ) -> tuple[FloatArray, FloatArray, float]:
+def movement_path(
+    geo: Geometry, approach: str, turn: str, *, margin_m: float = 12.0
+) -> tuple[FloatArray, FloatArray, float]:
     """Centre line of one movement.
 
     Returns
@@ -123,8 +124,10 @@ def movement_path(geo: Geometry, approach: str, turn: str, *, margin_m: float = 
         pts.append(exit0)
     else:
         corner = stop + d * float(np.dot(exit0 - stop, d))
-        pts.extend((1 - u) ** 2 * stop + 2 * (1 - u) * u * corner + u ** 2 * exit0
-                   for u in np.linspace(0.0, 1.0, 24)[1:])
+        pts.extend(
+            (1 - u) ** 2 * stop + 2 * (1 - u) * u * corner + u**2 * exit0
+            for u in np.linspace(0.0, 1.0, 24)[1:]
+        )
     pts.append(end)
     points = np.array(pts)
     seg = np.hypot(*np.diff(points, axis=0).T)
@@ -132,8 +135,9 @@ def movement_path(geo: Geometry, approach: str, turn: str, *, margin_m: float = 
     return points, s, float(s[1])
 
 
-def _rect(geo: Geometry, approach: str, lane_sign: float, near_m: float, far_m: float
-          ) -> tuple[tuple[float, float], ...]:
+def _rect(
+    geo: Geometry, approach: str, lane_sign: float, near_m: float, far_m: float
+) -> tuple[tuple[float, float], ...]:
     """Polygon [px] of one lane of an arm between two distances from the centre."""
     d = direction(approach)
     r = _right(d)
@@ -144,8 +148,13 @@ def _rect(geo: Geometry, approach: str, lane_sign: float, near_m: float, far_m: 
     return tuple((round(float(x), 1), round(float(y), 1)) for x, y in px)
 
 
-def scene_camera(geo: Geometry, *, camera: str = "synthetic", interval_s: float = 30.0,
-                 resize_width: int | None = None) -> CameraSpec:
+def scene_camera(
+    geo: Geometry,
+    *,
+    camera: str = "synthetic",
+    interval_s: float = 30.0,
+    resize_width: int | None = None,
+) -> CameraSpec:
     """The camera file of the scene.
 
     One count line across each arm at ``line_m`` (both lanes, directed so that inbound vehicles
@@ -165,15 +174,30 @@ def scene_camera(geo: Geometry, *, camera: str = "synthetic", interval_s: float 
         p0 = base + r * (geo.lane_m + 0.5)
         p1 = base - r * (geo.lane_m + 0.5)
         px = geo.to_px(np.array([p0, p1]))
-        lines.append(CountLine(a, ((float(px[0, 0]), float(px[0, 1])),
-                                   (float(px[1, 0]), float(px[1, 1]))), None))
+        lines.append(
+            CountLine(
+                a, ((float(px[0, 0]), float(px[0, 1])), (float(px[1, 0]), float(px[1, 1]))), None
+            )
+        )
         visible = (half_h if d[0] == 0 else half_w) - 0.25  # zones stay inside the frame
         far = min(geo.zone_far_m, visible)
         zones.append(Zone(f"{a}_in", "entry", None, _rect(geo, a, 1.0, geo.zone_near_m, far)))
         zones.append(Zone(f"{a}_out", "exit", None, _rect(geo, a, -1.0, geo.zone_near_m, far)))
     for a in APPROACHES:
         visible = (half_h if direction(a)[0] == 0 else half_w) - 0.25
-        zones.append(Zone(f"{a}_queue", "queue", None,
-                          _rect(geo, a, 1.0, geo.stop_m, min(geo.stop_m + geo.queue_m, visible))))
-    return CameraSpec(camera=camera, intersection=None, resize_width=resize_width,
-                      interval_s=interval_s, lines=tuple(lines), zones=tuple(zones))
+        zones.append(
+            Zone(
+                f"{a}_queue",
+                "queue",
+                None,
+                _rect(geo, a, 1.0, geo.stop_m, min(geo.stop_m + geo.queue_m, visible)),
+            )
+        )
+    return CameraSpec(
+        camera=camera,
+        intersection=None,
+        resize_width=resize_width,
+        interval_s=interval_s,
+        lines=tuple(lines),
+        zones=tuple(zones),
+    )

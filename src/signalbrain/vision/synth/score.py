@@ -50,8 +50,11 @@ class Score:
 def score(counts: VideoCounts, truth: GroundTruth) -> Score:
     """Compare ``counts`` with ``truth`` (see :class:`Score`)."""
     n_lines = sum(v["total"] for v in truth.lines.values())
-    line_abs = sum(abs(counts.lines[k][d] - v[d]) for k, v in truth.lines.items()
-                   for d in ("positive", "negative"))
+    line_abs = sum(
+        abs(counts.lines[k][d] - v[d])
+        for k, v in truth.lines.items()
+        for d in ("positive", "negative")
+    )
     n_mov = sum(truth.movements.values())
     mov_abs = sum(abs(counts.movements.get(k, 0) - v) for k, v in truth.movements.items())
     occ_true = 0.0
@@ -66,6 +69,12 @@ def score(counts: VideoCounts, truth: GroundTruth) -> Score:
             maes.append(float(np.mean(np.abs(np.subtract(est.occupancy[:n], q.occupancy[:n])))))
     heavy_true = sum(v["heavy"] for v in truth.classes.values())
     heavy_abs = sum(abs(counts.classes[k]["heavy"] - v["heavy"]) for k, v in truth.classes.items())
-    return Score(n_lines, n_mov, line_abs / max(n_lines, 1), mov_abs / max(n_mov, 1),
-                 occ_abs / occ_true if occ_true > 0 else 0.0,
-                 float(np.mean(maes)) if maes else 0.0, heavy_abs / max(heavy_true, 1))
+    return Score(
+        n_lines,
+        n_mov,
+        line_abs / max(n_lines, 1),
+        mov_abs / max(n_mov, 1),
+        occ_abs / occ_true if occ_true > 0 else 0.0,
+        float(np.mean(maes)) if maes else 0.0,
+        heavy_abs / max(heavy_true, 1),
+    )

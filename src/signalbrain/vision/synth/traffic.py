@@ -83,8 +83,16 @@ class Trajectory:
 
 
 _COLORS: tuple[tuple[int, int, int], ...] = (
-    (40, 40, 190), (190, 60, 40), (230, 230, 230), (25, 25, 25), (60, 140, 60),
-    (30, 170, 220), (150, 150, 160), (90, 60, 130), (200, 200, 60), (20, 90, 200),
+    (40, 40, 190),
+    (190, 60, 40),
+    (230, 230, 230),
+    (25, 25, 25),
+    (60, 140, 60),
+    (30, 170, 220),
+    (150, 150, 160),
+    (90, 60, 130),
+    (200, 200, 60),
+    (20, 90, 200),
 )
 
 
@@ -151,11 +159,25 @@ def simulate(geo: Geometry, cfg: TrafficConfig, seed: int) -> list[Trajectory]:
                     waiting[a] -= 1
                     turn = str(rng.choice(list(_TURN_P), p=list(_TURN_P.values())))
                     lead_v = min((v.v for v in last), default=v0)
-                    vehicles.append(_Veh(
-                        next_id, kind, a, turn, length, float(rng.uniform(*wr)),
-                        v0 * float(rng.uniform(0.9, 1.1)),
-                        _COLORS[int(rng.integers(len(_COLORS)))], frame, 0.0,
-                        min(v0, lead_v), keys.index((a, turn)), [], [], []))
+                    vehicles.append(
+                        _Veh(
+                            next_id,
+                            kind,
+                            a,
+                            turn,
+                            length,
+                            float(rng.uniform(*wr)),
+                            v0 * float(rng.uniform(0.9, 1.1)),
+                            _COLORS[int(rng.integers(len(_COLORS)))],
+                            frame,
+                            0.0,
+                            min(v0, lead_v),
+                            keys.index((a, turn)),
+                            [],
+                            [],
+                            [],
+                        )
+                    )
                     next_id += 1
         # accelerations (IDM) for every vehicle, then move
         acc = np.zeros(len(vehicles))
@@ -173,7 +195,7 @@ def simulate(geo: Geometry, cfg: TrafficConfig, seed: int) -> list[Trajectory]:
             if front <= stop_s + 0.5 and not _signal_green(t, v.approach, cfg):
                 d_stop = stop_s - front
                 # stop unless already too close to stop comfortably (then go through)
-                if d_stop > v.v ** 2 / (2 * 4.0) - 0.5 and d_stop < gap:
+                if d_stop > v.v**2 / (2 * 4.0) - 0.5 and d_stop < gap:
                     gap, dv = max(d_stop, 0.01), v.v
             s_star = cfg.min_gap_m + max(0.0, v.v * cfg.time_gap_s + v.v * dv / (2 * sqrt_ab))
             inter = (s_star / max(gap, 0.01)) ** 2 if np.isfinite(gap) else 0.0
@@ -198,7 +220,20 @@ def simulate(geo: Geometry, cfg: TrafficConfig, seed: int) -> list[Trajectory]:
     for v in sorted(finished + vehicles, key=lambda x: x.id):
         if not v.xy:
             continue
-        out.append(Trajectory(v.id, v.kind, KINDS[v.kind][4], v.approach, v.turn, v.length_m,
-                              v.width_m, v.color, v.first_frame, np.array(v.xy),
-                              np.array(v.hd), np.array(v.sp)))
+        out.append(
+            Trajectory(
+                v.id,
+                v.kind,
+                KINDS[v.kind][4],
+                v.approach,
+                v.turn,
+                v.length_m,
+                v.width_m,
+                v.color,
+                v.first_frame,
+                np.array(v.xy),
+                np.array(v.hd),
+                np.array(v.sp),
+            )
+        )
     return out
