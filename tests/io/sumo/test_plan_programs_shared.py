@@ -13,8 +13,10 @@ import signalbrain.io.plan_sumo as plan_sumo
 from signalbrain.io.demand import read_sumo_routes
 from signalbrain.io.plan_sumo import plan_program, plan_programs
 from signalbrain.io.sumo_net import read_sumo_net
+from signalbrain.io.sumo_programs import DEFAULT_PROGRAM_ID
+from signalbrain.network import Intersection, SumoProgram
 from signalbrain.timing.optimize import optimize_network
-from signalbrain.timing.plan import NetworkPlan
+from signalbrain.timing.plan import NetworkPlan, TimingPlan
 
 pytest.importorskip("sumolib")
 
@@ -46,9 +48,10 @@ def test_one_plan_at_many_offsets_is_built_once(make_net: Callable[..., Path],
     calls: list[str] = []
     real = plan_sumo.plan_program
 
-    def counting(*args: object, **kwargs: object) -> object:
-        calls.append("x")
-        return real(*args, **kwargs)
+    def counting(intersection: Intersection, timing: TimingPlan,
+                 program_id: str = DEFAULT_PROGRAM_ID) -> SumoProgram:
+        calls.append(intersection.id)
+        return real(intersection, timing, program_id)
 
     monkeypatch.setattr(plan_sumo, "plan_program", counting)
     got = plan_programs(net, plan)
