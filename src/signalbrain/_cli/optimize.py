@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -182,30 +180,9 @@ def _write(
         write_plan_utdf(net, plan, out)
 
 
-def _numba_without_blas() -> None:
-    """Start numba's CPU target without its BLAS probe.
-
-    The first kernel call makes numba import ``numba.np.arraymath``, which probes for BLAS by
-    importing ``scipy.linalg.cython_blas``: 0.22 s of CPU, a tenth of the whole command on a
-    1,300-signal SUMO grid. The timing kernels use no BLAS (no ``np.dot``, ``np.linalg``), so
-    this command imports ``arraymath`` with that one scipy module hidden; numba then uses its
-    plain inner-product loop for ``np.dot`` in this process. scipy itself stays importable
-    (``--method maxband`` imports ``scipy.optimize`` later as usual).
-    """
-    blocked = "scipy.linalg.cython_blas"
-    if "numba.np.arraymath" in sys.modules or blocked in sys.modules:
-        return
-    sys.modules[blocked] = None  # type: ignore[assignment]
-    try:
-        importlib.import_module("numba.np.arraymath")
-    finally:
-        del sys.modules[blocked]
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``signalbrain optimize``."""
     kind = _out_kind(args.output)
-    _numba_without_blas()
     t0 = time.perf_counter()
     # reading builds a large, acyclic object graph (one object per junction, link, movement and
     # phase): the cyclic garbage collector would walk it again and again for nothing (about 10 %
