@@ -92,7 +92,9 @@ def test_recovery_reaches_the_plan_within_two_cycles(net, plans_for, exit_s, pha
     depart_s=st.floats(0.0, 400.0),
     queue_veh=st.floats(0.0, 25.0),
     max_cycles=st.sampled_from([1, 2, 3]),
-    methods=st.sampled_from([("dwell", "shortway"), ("shortway",), ("dwell",)]),
+    methods=st.sampled_from(
+        [("resume", "dwell", "shortway"), ("dwell", "shortway"), ("shortway",), ("dwell",)]
+    ),
 )
 def test_recovery_ends_within_the_cycle_limit_for_any_offset_and_window(
     net, plans_for, offset_frac, greens, depart_s, queue_veh, max_cycles, methods
@@ -114,11 +116,28 @@ def test_recovery_ends_within_the_cycle_limit_for_any_offset_and_window(
         plan = plans[rec.intersection]
         assert rec.exit_s == w.close_s
         assert rec.exit_s <= rec.sync_s <= rec.exit_s + max_cycles * plan.cycle_s + 1e-6
-        if rec.method != "none":
+        if rec.method not in ("none", "resume"):
             assert _yellow_start_of(plan, rec.phase, rec.sync_s)
             assert rec.segments[-1].end_s == pytest.approx(rec.sync_s)
         if rec.method == "add":
             assert rec.cycles < max_cycles  # n lengthened cycles end after n + 1 plain ones
+        if "resume" in methods:  # the shortest: the plan takes over after the clearance
+            assert rec.method in ("none", "resume")
+            assert rec.sync_s - rec.exit_s <= isec_clearance(net, rec) + 1e-9
+
+
+def isec_clearance(net, rec):
+    return net.intersection(rec.intersection).phase(rec.phase).clearance_s
+
+
+def test_resume_rejoins_the_plan_after_the_clearance(net, plans_for):
+    plan = plans_for(net)["S3"]
+    isec = net.intersection("S3")
+    rec = plan_recovery(isec, plan, 2, 431.7)
+    assert rec.method == "resume"
+    assert rec.sync_s == pytest.approx(431.7 + isec.phase(2).clearance_s)
+    assert rec.segments == ()
+    assert rec.phase_at(431.7) is None  # no request: the plan's controller drives the signal
 
 
 def test_lengthening_over_two_cycles_gives_way_to_a_dwell(net, plans_for):
@@ -133,11 +152,14 @@ def test_lengthening_over_two_cycles_gives_way_to_a_dwell(net, plans_for):
     ):
         t += 0.25
     exit_s = plan_status(plan, t, ring)[0].start_s + 0.65 * plan.cycle_s
-    rec = plan_recovery(isec, plan, 2, exit_s)
+    smooth = EscortConfig(recovery=("dwell", "shortway"))
+    rec = plan_recovery(isec, plan, 2, exit_s, smooth)
     assert rec.offset_error_s == pytest.approx(0.65 * plan.cycle_s)
     assert rec.method == "dwell"
     assert rec.sync_s == pytest.approx(exit_s + 0.35 * plan.cycle_s)
-    lengthen = plan_recovery(isec, plan, 2, exit_s, EscortConfig(max_recovery_cycles=3))
+    lengthen = plan_recovery(
+        isec, plan, 2, exit_s, EscortConfig(recovery=("dwell", "shortway"), max_recovery_cycles=3)
+    )
     assert lengthen.method == "add"
     assert lengthen.cycles == 2
     assert lengthen.sync_s - exit_s == pytest.approx(2.35 * plan.cycle_s)

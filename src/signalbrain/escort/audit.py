@@ -55,8 +55,9 @@ _LABELS = {
     EventCode.COORD_CYCLE_STATE: "Coord Cycle State Change",
 }
 
-COORD_STATE = {"in_step": 1, "add": 2, "subtract": 3, "dwell": 4}
-"""Parameter of code 150 per coordination state (Indiana enumerations)."""
+COORD_STATE = {"in_step": 1, "add": 2, "subtract": 3, "dwell": 4, "resume": 1}
+"""Parameter of code 150 per coordination state (Indiana enumerations; ``resume`` rejoins the
+plan at once, so it is logged as in step)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,8 @@ class EscortConfig:
     lookahead_s
         Signals whose ETA is further ahead than this are planned but not yet called [s].
     recovery
-        Transition methods allowed to return to coordination: ``dwell``, ``shortway``.
+        Transition methods allowed to return to coordination: ``resume`` (rejoin the plan at
+        once; the shortest, taken whenever allowed), ``dwell``, ``shortway``.
     max_adjust_fraction
         Largest change of one cycle by ``shortway`` (add or subtract), as a fraction of the cycle.
     max_dwell_fraction
@@ -165,7 +166,7 @@ class EscortConfig:
     speed_blend: float = 0.5
     max_presence_s: float = 180.0
     lookahead_s: float = 600.0
-    recovery: tuple[str, ...] = ("dwell", "shortway")
+    recovery: tuple[str, ...] = ("resume", "dwell", "shortway")
     max_adjust_fraction: float = 0.2
     max_dwell_fraction: float = 0.3
     max_recovery_cycles: int = 2
@@ -206,12 +207,12 @@ class EscortConfig:
             problems.append(
                 Problem("max_recovery_cycles", f"= {self.max_recovery_cycles}: must be >= 1")
             )
-        bad = [m for m in self.recovery if m not in ("dwell", "shortway")]
+        bad = [m for m in self.recovery if m not in ("resume", "dwell", "shortway")]
         if bad or not self.recovery:
             problems.append(
                 Problem(
                     "recovery",
-                    f"= {self.recovery!r}: must be a non-empty subset of dwell, shortway",
+                    f"= {self.recovery!r}: must be a non-empty subset of resume, dwell, shortway",
                 )
             )
         if problems:
