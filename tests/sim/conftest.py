@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from signalbrain.sim.scenario import GridSpec, generate_scenario
 
 Scenario = Callable[..., Path]
 
@@ -15,65 +15,14 @@ Scenario = Callable[..., Path]
 def _build(
     folder: Path, sumo_home: Path, *, grid: int, period_s: float, end_s: int, seed: int = 42
 ) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    net = folder / "net.net.xml"
-    subprocess.run(
-        [
-            str(sumo_home / "bin" / "netgenerate"),
-            "--grid",
-            "--grid.number",
-            str(grid),
-            "--grid.length",
-            "200",
-            "--grid.attach-length",
-            "150",
-            "--default.lanenumber",
-            "2",
-            "--tls.guess",
-            "true",
-            "--no-turnarounds",
-            "true",
-            "--seed",
-            str(seed),
-            "-o",
-            str(net),
-        ],
-        check=True,
-        capture_output=True,
+    return generate_scenario(
+        folder,
+        GridSpec(x=grid, y=grid, block_m=200.0, attach_m=150.0),
+        end_s=end_s,
+        period_s=period_s,
+        seed=seed,
+        name="net",
     )
-    routes = folder / "routes.rou.xml"
-    subprocess.run(
-        [
-            sys.executable,
-            str(sumo_home / "tools" / "randomTrips.py"),
-            "-n",
-            str(net),
-            "-o",
-            str(folder / "trips.xml"),
-            "-r",
-            str(routes),
-            "-e",
-            str(end_s),
-            "-p",
-            str(period_s),
-            "--seed",
-            str(seed),
-            "--fringe-factor",
-            "100",
-            "--validate",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    cfg = folder / "run.sumocfg"
-    cfg.write_text(
-        '<configuration>\n  <input>\n    <net-file value="net.net.xml"/>\n'
-        '    <route-files value="routes.rou.xml"/>\n  </input>\n'
-        f'  <time>\n    <begin value="0"/>\n    <end value="{end_s}"/>\n'
-        "  </time>\n</configuration>\n",
-        encoding="utf-8",
-    )
-    return cfg
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,7 @@ def _with_outputs(cfg: Path, folder: Path) -> tuple[Path, Path]:
     text = cfg.read_text(encoding="utf-8")
     base = cfg.parent
     text = text.replace('value="net.net.xml"', f'value="{base / "net.net.xml"}"')
-    text = text.replace('value="routes.rou.xml"', f'value="{base / "routes.rou.xml"}"')
+    text = text.replace('value="net.rou.xml"', f'value="{base / "net.rou.xml"}"')
     text = text.replace(
         "</configuration>", '<output><summary-output value="summary.xml"/></output></configuration>'
     )
