@@ -35,6 +35,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from signalbrain.sim.scenario import GridSpec, generate_scenario
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SIGNALBRAIN_SHARED", ROOT.parent / "shared")) / "data" / "scenarios"
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -57,9 +59,9 @@ RESCO_BEST = {
     "ingolstadt7": (31.2, 91.3),
 }
 # Generated scenarios: name -> (netgenerate grid arguments, randomTrips period [s]).
-GENERATED: dict[str, tuple[tuple[str, ...], float]] = {
-    "grid3x3": (("--grid.number", "3"), 1.4),
-    "corridor1x5": (("--grid.x-number", "5", "--grid.y-number", "1"), 1.6),
+GENERATED: dict[str, tuple[GridSpec, float]] = {
+    "grid3x3": (GridSpec(x=3, y=3), 1.4),
+    "corridor1x5": (GridSpec(x=5, y=1), 1.6),
 }
 GENERATED_END_S = 3600
 
@@ -73,69 +75,12 @@ def shared_scenarios() -> dict[str, Path]:
 
 def generated_scenarios(work: Path) -> dict[str, Path]:
     """Build (once) the generated grid and corridor scenarios under ``work``."""
-    import sumo  # type: ignore[import-not-found]
-
-    home = Path(sumo.SUMO_HOME)
     out: dict[str, Path] = {}
-    for name, (grid_args, period_s) in GENERATED.items():
-        folder = work / name
-        cfg = folder / f"{name}.sumocfg"
+    for name, (grid, period_s) in GENERATED.items():
+        cfg = work / name / f"{name}.sumocfg"
         if not cfg.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            net = folder / f"{name}.net.xml"
-            subprocess.run(
-                [
-                    str(home / "bin" / "netgenerate"),
-                    "--grid",
-                    *grid_args,
-                    "--grid.length",
-                    "250",
-                    "--grid.attach-length",
-                    "200",
-                    "--default.lanenumber",
-                    "2",
-                    "--tls.guess",
-                    "true",
-                    "--no-turnarounds",
-                    "true",
-                    "--seed",
-                    "42",
-                    "-o",
-                    str(net),
-                ],
-                check=True,
-                capture_output=True,
-            )
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(home / "tools" / "randomTrips.py"),
-                    "-n",
-                    str(net),
-                    "-o",
-                    str(folder / "trips.xml"),
-                    "-r",
-                    str(folder / f"{name}.rou.xml"),
-                    "-e",
-                    str(GENERATED_END_S),
-                    "-p",
-                    str(period_s),
-                    "--seed",
-                    "42",
-                    "--fringe-factor",
-                    "100",
-                    "--validate",
-                ],
-                check=True,
-                capture_output=True,
-            )
-            cfg.write_text(
-                "<configuration>\n  <input>\n"
-                f'    <net-file value="{name}.net.xml"/>\n'
-                f'    <route-files value="{name}.rou.xml"/>\n  </input>\n'
-                f'  <time>\n    <begin value="0"/>\n    <end value="{GENERATED_END_S}"/>\n'
-                "  </time>\n</configuration>\n",
-                encoding="utf-8",
+            cfg = generate_scenario(
+                work / name, grid, end_s=GENERATED_END_S, period_s=period_s, seed=42, name=name
             )
         out[name] = cfg
     return out
