@@ -118,7 +118,8 @@ def test_conditions_are_smoothed_over_time(art):
 def test_moving_vehicles_in_reach_can_join_the_flush(art):
     cond = {"S1_S2": LinkCondition(queue_veh=4.0, moving_veh=6.0)}
     k = art.link_position("S1_S2")
-    assert TravelTimes(art, conditions=cond).to_flush_veh(k) == 4.0  # default: queue only
+    assert TravelTimes(art, conditions=cond).to_flush_veh(k) == 10.0  # default: all join
+    assert TravelTimes(art, EscortConfig(moving_weight=0.0), cond).to_flush_veh(k) == 4.0
     half = TravelTimes(art, EscortConfig(moving_weight=0.5), cond)
     assert half.to_flush_veh(k) == 7.0
     assert half.queue_veh(k) == 4.0
