@@ -26,6 +26,7 @@ Every run is ``signalbrain sumo run CONFIG --controller C [--escort MODE] --json
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import statistics
@@ -93,10 +94,14 @@ def shared_scenarios() -> dict[str, Path]:
 
 def longest_signal_route(config: Path) -> tuple[str, ...]:
     """The route between an entry and an exit link (at dead-end nodes: one neighbour) that
-    crosses the most signals (then the longest), by signalbrain's own routing graph."""
+    crosses the most signals (then the longest) without a U-turn, by signalbrain's routing graph,
+    then checked with SUMO's own network for vClass ``emergency`` (``sumolib``)."""
+    import sumolib
+
     from signalbrain.errors import InputError
     from signalbrain.escort.routing import RoutingGraph, TravelTimes
     from signalbrain.io import load_network
+    from signalbrain.sim.config import read_sumocfg
 
     net = load_network(config)
     neighbours: dict[str, set[str]] = {}
@@ -107,18 +112,28 @@ def longest_signal_route(config: Path) -> tuple[str, ...]:
     sources = [k.id for k in net.links if k.from_node in fringe]
     sinks = [k.id for k in net.links if k.to_node in fringe]
     graph, times = RoutingGraph(net), TravelTimes(net)
-    best: tuple[int, float, tuple[str, ...]] = (-1, 0.0, ())
+    candidates: list[tuple[int, float, tuple[str, ...]]] = []
     for o in sources:
         for d in sinks:
             try:
                 route = graph.shortest(o, d, times)
             except InputError:
                 continue
-            signals = sum(1 for i in route.intersections if i is not None)
+            ends = [(net.link(k).from_node, net.link(k).to_node) for k in route.links]
+            if any(b == (a[1], a[0]) for a, b in itertools.pairwise(ends)):
+                continue  # a U-turn
+            signals = len({i for i in route.intersections if i is not None})
             length = sum(net.link(k).length_m for k in route.links)
-            if (signals, length) > best[:2]:
-                best = (signals, length, route.links)
-    return best[2]
+            candidates.append((signals, length, route.links))
+    candidates.sort(key=lambda c: (-c[0], -c[1]))
+    sumo_net = sumolib.net.readNet(str(read_sumocfg(config).net_file))
+    for _signals, _length, links in candidates[:200]:
+        path, _cost = sumo_net.getShortestPath(
+            sumo_net.getEdge(links[0]), sumo_net.getEdge(links[-1]), vClass="emergency"
+        )
+        if path and [e.getID() for e in path] == list(links):
+            return links
+    return ()
 
 
 def injected_vehicles(config: Path, folder: Path) -> tuple[Path, int]:
@@ -330,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run every job, print and store the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", type=Path, default=Path("/tmp/signalbrain-escort-bench"))
-    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    p.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3], help="none: shared only")
     p.add_argument("--controllers", nargs="+", default=["fixed", "adaptive"])
     p.add_argument("--shared-controllers", nargs="+", default=["fixed"])
     p.add_argument("--end", type=int, default=1800, help="generated scenario length [s]")

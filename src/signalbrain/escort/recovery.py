@@ -18,9 +18,10 @@ the plan last started ``p``'s yellow: the signal lags the plan by ``tau`` (or le
     that fraction per cycle), whichever gets in step sooner.
 
 ``resume`` is always the shortest way back, so it is taken whenever allowed (the default:
-in SUMO on a congested generated grid, the smooth transitions kept five signals per escort out
-of step with their neighbours for up to two cycles and cost everyone else about 4 % more delay,
-resuming 0.3 %; see ``benchmarks/README.md``, Escort). Otherwise recovery must be over within
+in one 1800 s SUMO run of a congested generated 5 x 3 grid with nine escorts under the
+``fixed`` controller, dwell/shortway kept five signals per escort out of step with their
+neighbours for up to two cycles and cost everyone else 4.3 % more delay, resuming 0.3 %).
+Otherwise recovery must be over within
 ``max_recovery_cycles`` plain cycle lengths of the window's end
 (``sync_s - exit_s <= max_recovery_cycles * C``): ``subtract`` over ``n`` cycles ends at
 ``n C - tau`` and ``add`` at ``n C + (C - tau)``, so ``add`` fits only in fewer cycles than the
