@@ -28,7 +28,7 @@ def test_given_demand_gives_the_plans_signalbrain_optimize_writes() -> None:
     ctrl = make_controller("fixed", net, demand=flows)
     ctrl.start(net, 0.0)
     want = optimize_network(net, Demand(flows), method="transyt", phase_selection=True).plans
-    got = {k: u.fallback for k, u in ctrl.units.items()}  # type: ignore[attr-defined]
+    got = {k: u.fallback for k, u in ctrl.units.items()}
     assert got == dict(want)
 
 
@@ -39,7 +39,7 @@ def test_measured_flows_replace_the_default_plans_after_warmup(
     before = {i.id: default_plan(i) for i in net.intersections}
     r = run_toy(net, ctrl, _flows(net), duration_s=600.0)
     assert r.served_veh > 0
-    after = {k: u.fallback for k, u in ctrl.units.items()}  # type: ignore[attr-defined]
+    after = {k: u.fallback for k, u in ctrl.units.items()}
     assert after != before
     for k, plan in after.items():
         assert not plan.check(net.intersection(k))
@@ -57,7 +57,37 @@ def test_isolated_method_is_kept_and_bad_methods_are_input_errors() -> None:
     net = corridor(2)
     ctrl = make_controller("fixed", net, demand=_flows(net), method="isolated")
     ctrl.start(net, 0.0)
-    offsets = {u.fallback.offset_s for u in ctrl.units.values()}  # type: ignore[attr-defined]
+    offsets = {u.fallback.offset_s for u in ctrl.units.values()}
     assert offsets == {0.0}
     with pytest.raises(InputError, match="coordinated"):
         make_controller("fixed", net, method="green-wave")
+
+
+def test_each_replan_uses_only_the_flows_counted_since_the_last_one() -> None:
+    net = corridor(1)
+    ctrl = make_controller("fixed", net, warmup_s=600.0, replan_s=600.0)
+    ctrl.start(net, 0.0)
+    unit = next(iter(ctrl.units.values()))
+    unit.counted_veh[:] = [10.0] * len(unit.counted_veh)
+    unit.counted_s = 600.0
+    first, counted = ctrl._window_flows_vph()
+    assert counted == {unit.intersection.id}
+    assert set(first.values()) == {60.0}
+    unit.counted_veh[:] = [40.0] * len(unit.counted_veh)  # 30 more in the next 600 s
+    unit.counted_s = 1200.0
+    second, _ = ctrl._window_flows_vph()
+    assert set(second.values()) == {180.0}
+
+
+def test_warmup_runs_max_pressure_then_the_plan(run_toy: Callable[..., ToyResult]) -> None:
+    net = corridor(1)
+    warm = make_controller("fixed", net, warmup_s=300.0)
+    plain = make_controller("fixed", net, warmup_s=300.0, warmup_control="plan")
+    r_warm = run_toy(net, warm, _flows(net), duration_s=290.0)
+    r_plain = run_toy(net, plain, _flows(net), duration_s=290.0)
+    isec = net.intersections[0].id
+    shown = [tuple(sorted(s.movements.items())) for s in r_warm.states[isec]]
+    shown_plain = [tuple(sorted(s.movements.items())) for s in r_plain.states[isec]]
+    assert shown != shown_plain  # the warm-up answers the detectors, the plan does not
+    assert warm._warm is not None
+    assert plain._warm is None
