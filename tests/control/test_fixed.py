@@ -8,6 +8,7 @@ import pytest
 
 from signalbrain.control import make_controller
 from signalbrain.control.core import coordinated_plans
+from signalbrain.control.fixed import FixedTime
 from signalbrain.control.plans import default_plan
 from signalbrain.demand.model import Demand
 from signalbrain.errors import InputError
@@ -25,7 +26,7 @@ def _flows(net: Network) -> dict[str, float]:
 def test_given_demand_gives_the_plans_signalbrain_optimize_writes() -> None:
     net = corridor(3)
     flows = _flows(net)
-    ctrl = make_controller("fixed", net, demand=flows)
+    ctrl = FixedTime(net, demand=flows)
     ctrl.start(net, 0.0)
     want = optimize_network(net, Demand(flows), method="transyt", phase_selection=True).plans
     got = {k: u.fallback for k, u in ctrl.units.items()}
@@ -35,7 +36,7 @@ def test_given_demand_gives_the_plans_signalbrain_optimize_writes() -> None:
 def test_measured_flows_replace_the_default_plans_after_warmup(
         run_toy: Callable[..., ToyResult]) -> None:
     net = corridor(2)
-    ctrl = make_controller("fixed", net, warmup_s=300.0)
+    ctrl = FixedTime(net, warmup_s=300.0)
     before = {i.id: default_plan(i) for i in net.intersections}
     r = run_toy(net, ctrl, _flows(net), duration_s=600.0)
     assert r.served_veh > 0
@@ -55,7 +56,7 @@ def test_coordinated_plans_ignore_unknown_and_bad_flows() -> None:
 
 def test_isolated_method_is_kept_and_bad_methods_are_input_errors() -> None:
     net = corridor(2)
-    ctrl = make_controller("fixed", net, demand=_flows(net), method="isolated")
+    ctrl = FixedTime(net, demand=_flows(net), method="isolated")
     ctrl.start(net, 0.0)
     offsets = {u.fallback.offset_s for u in ctrl.units.values()}
     assert offsets == {0.0}
@@ -65,7 +66,7 @@ def test_isolated_method_is_kept_and_bad_methods_are_input_errors() -> None:
 
 def test_each_replan_uses_only_the_flows_counted_since_the_last_one() -> None:
     net = corridor(1)
-    ctrl = make_controller("fixed", net, warmup_s=600.0, replan_s=600.0)
+    ctrl = FixedTime(net, warmup_s=600.0, replan_s=600.0)
     ctrl.start(net, 0.0)
     unit = next(iter(ctrl.units.values()))
     unit.counted_veh[:] = [10.0] * len(unit.counted_veh)
@@ -81,8 +82,8 @@ def test_each_replan_uses_only_the_flows_counted_since_the_last_one() -> None:
 
 def test_warmup_runs_max_pressure_then_the_plan(run_toy: Callable[..., ToyResult]) -> None:
     net = corridor(1)
-    warm = make_controller("fixed", net, warmup_s=300.0)
-    plain = make_controller("fixed", net, warmup_s=300.0, warmup_control="plan")
+    warm = FixedTime(net, warmup_s=300.0)
+    plain = FixedTime(net, warmup_s=300.0, warmup_control="plan")
     r_warm = run_toy(net, warm, _flows(net), duration_s=290.0)
     r_plain = run_toy(net, plain, _flows(net), duration_s=290.0)
     isec = net.intersections[0].id
