@@ -34,8 +34,9 @@ def _mask(row: str) -> int:
         return sum(1 << k for k in request_bits(row))
 
 
-def link_foes(requests: Iterable[Request], junction_links: Iterable[JunctionLink]
-              ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+def link_foes(
+    requests: Iterable[Request], junction_links: Iterable[JunctionLink]
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """Foe pairs and yield pairs ``(i, j)`` (link ``i`` yields to ``j``) of TLS link indices
     from the junctions' request rows: a set ``foes`` or ``response`` bit makes a foe pair, a
     ``response`` bit also a yield pair (SUMO docs, "Networks/PlainXML", junction logic)."""
@@ -82,9 +83,15 @@ class IntersectionBuilder:
     def __init__(self) -> None:
         self._templates: dict[tuple[object, ...], Intersection] = {}
 
-    def build(self, tls_id: str, nodes: Sequence[str], links: Sequence[SumoLink],
-              requests: Sequence[Request], junction_links: Sequence[JunctionLink],
-              program: SumoProgram) -> Intersection:
+    def build(
+        self,
+        tls_id: str,
+        nodes: Sequence[str],
+        links: Sequence[SumoLink],
+        requests: Sequence[Request],
+        junction_links: Sequence[JunctionLink],
+        program: SumoProgram,
+    ) -> Intersection:
         """:func:`build_intersection` with the foes and yields of :func:`link_foes`."""
         names: dict[str, str] = {}
 
@@ -94,8 +101,12 @@ class IntersectionBuilder:
                 token = names[name] = f"\x00{len(names)}\x00"
             return token
 
-        marked = tuple(SumoLink(k.index, mark(k.from_edge), mark(k.to_edge), k.from_lane, k.turn,
-                                mark(k.junction)) for k in links)
+        marked = tuple(
+            SumoLink(
+                k.index, mark(k.from_edge), mark(k.to_edge), k.from_lane, k.turn, mark(k.junction)
+            )
+            for k in links
+        )
         marked_nodes = tuple(mark(n) for n in nodes)
         marked_requests = tuple((i, mark(node), ji, f, r) for i, node, ji, f, r in requests)
         marked_junction_links = tuple((mark(node), jj, i) for node, jj, i in junction_links)
@@ -111,13 +122,28 @@ class IntersectionBuilder:
             return _PLACEHOLDER.sub(lambda m: back[m.group()], text) if "\x00" in text else text
 
         ids = {m.id: unmark(m.id) for m in template.movements}
-        movements = tuple(Movement(ids[m.id], back[m.from_link], back[m.to_link], m.turn, m.lanes,
-                                   m.sumo_link_indices) for m in template.movements)
-        phases = tuple(replace(ph, protected=tuple(ids[x] for x in ph.protected),
-                               permitted=tuple(ids[x] for x in ph.permitted))
-                       for ph in template.phases)
-        return replace(template, id=tls_id, nodes=tuple(back[n] for n in template.nodes),
-                       movements=movements, phases=phases,
-                       conflicts=frozenset(pair(ids[a], ids[b]) for a, b in template.conflicts),
-                       permissive=frozenset(pair(ids[a], ids[b]) for a, b in template.permissive),
-                       sumo=program, notes=tuple(unmark(n) for n in template.notes))
+        movements = tuple(
+            Movement(
+                ids[m.id], back[m.from_link], back[m.to_link], m.turn, m.lanes, m.sumo_link_indices
+            )
+            for m in template.movements
+        )
+        phases = tuple(
+            replace(
+                ph,
+                protected=tuple(ids[x] for x in ph.protected),
+                permitted=tuple(ids[x] for x in ph.permitted),
+            )
+            for ph in template.phases
+        )
+        return replace(
+            template,
+            id=tls_id,
+            nodes=tuple(back[n] for n in template.nodes),
+            movements=movements,
+            phases=phases,
+            conflicts=frozenset(pair(ids[a], ids[b]) for a, b in template.conflicts),
+            permissive=frozenset(pair(ids[a], ids[b]) for a, b in template.permissive),
+            sumo=program,
+            notes=tuple(unmark(n) for n in template.notes),
+        )

@@ -29,16 +29,61 @@ from typing import Any
 
 from signalbrain.errors import InputError
 
-__all__ = ["Conn", "RawEdge", "RawNet", "RawProgram", "junction_indices", "request_bits",
-           "scan_net"]
+__all__ = [
+    "Conn",
+    "RawEdge",
+    "RawNet",
+    "RawProgram",
+    "junction_indices",
+    "request_bits",
+    "scan_net",
+]
 
-VEHICLE_CLASSES = frozenset((
-    "aircraft", "army", "authority", "bicycle", "bus", "cable_car", "cityrail", "coach",
-    "container", "custom1", "custom2", "delivery", "drone", "emergency", "evehicle", "hov",
-    "lightrail", "moped", "motorcycle", "passenger", "pedestrian", "private", "public_army",
-    "public_authority", "public_emergency", "public_transport", "rail", "rail_electric",
-    "rail_fast", "rail_slow", "rail_urban", "scooter", "ship", "subway", "taxi", "trailer", "tram",
-    "transport", "truck", "vip", "wheelchair"))
+VEHICLE_CLASSES = frozenset(
+    (
+        "aircraft",
+        "army",
+        "authority",
+        "bicycle",
+        "bus",
+        "cable_car",
+        "cityrail",
+        "coach",
+        "container",
+        "custom1",
+        "custom2",
+        "delivery",
+        "drone",
+        "emergency",
+        "evehicle",
+        "hov",
+        "lightrail",
+        "moped",
+        "motorcycle",
+        "passenger",
+        "pedestrian",
+        "private",
+        "public_army",
+        "public_authority",
+        "public_emergency",
+        "public_transport",
+        "rail",
+        "rail_electric",
+        "rail_fast",
+        "rail_slow",
+        "rail_urban",
+        "scooter",
+        "ship",
+        "subway",
+        "taxi",
+        "trailer",
+        "tram",
+        "transport",
+        "truck",
+        "vip",
+        "wheelchair",
+    )
+)
 """SUMO vehicle classes (SUMO docs, "Vehicle Type Parameter Defaults"; the set sumolib uses for
 lanes without ``allow``), deprecated names included: what ``disallow`` is taken from."""
 
@@ -51,8 +96,15 @@ class Conn:
 
     __slots__ = ("direction", "from_edge", "from_lane", "link_index", "tl", "to_edge")
 
-    def __init__(self, from_edge: str, to_edge: str, from_lane: int, direction: str,
-                 tl: str | None, link_index: int | None) -> None:
+    def __init__(
+        self,
+        from_edge: str,
+        to_edge: str,
+        from_lane: int,
+        direction: str,
+        tl: str | None,
+        link_index: int | None,
+    ) -> None:
         self.from_edge = from_edge
         self.to_edge = to_edge
         self.from_lane = from_lane
@@ -156,8 +208,14 @@ class _Scanner:
                 return  # via connections: not in any junction's request numbering
             tl = a.get("tl")
             link = a.get("linkIndex")
-            conn = Conn(from_edge, a["to"], int(a["fromLane"]), a.get("dir", "s"), tl,
-                        None if link is None else int(link))
+            conn = Conn(
+                from_edge,
+                a["to"],
+                int(a["fromLane"]),
+                a.get("dir", "s"),
+                tl,
+                None if link is None else int(link),
+            )
             lane = f"{from_edge}_{conn.from_lane}"
             by_lane = raw.conns_by_lane.get(lane)
             if by_lane is None:
@@ -210,8 +268,15 @@ class _Scanner:
             self.junction = raw.requests.setdefault(node, {})
         elif tag == "phase":
             if self.program is not None:
-                self.program.phases.append((float(a["duration"]), a["state"], _dur(a, "minDur"),
-                                            _dur(a, "maxDur"), a.get("name", "")))
+                self.program.phases.append(
+                    (
+                        float(a["duration"]),
+                        a["state"],
+                        _dur(a, "minDur"),
+                        _dur(a, "maxDur"),
+                        a.get("name", ""),
+                    )
+                )
         elif tag == "param":
             if self.params is not None:
                 self.params.append((a["key"], a.get("value", "")))
@@ -228,8 +293,10 @@ class _Scanner:
             self.program = None
         if not self.root_seen:
             if tag != "net":
-                raise InputError(f"not a SUMO network: the root element is <{tag}>, expected "
-                                 "<net>", source=self.source)
+                raise InputError(
+                    f"not a SUMO network: the root element is <{tag}>, expected <net>",
+                    source=self.source,
+                )
             self.root_seen = True
 
 

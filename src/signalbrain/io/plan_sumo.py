@@ -82,12 +82,21 @@ def _program_key(intersection: Intersection, plan: TimingPlan) -> tuple[object, 
     get the same phases."""
     links = {m.id: m.sumo_link_indices for m in intersection.movements}
     phases = tuple(
-        (p.number, tuple(links.get(m, ()) for m in p.protected),
-         tuple(links.get(m, ()) for m in p.permitted))
+        (
+            p.number,
+            tuple(links.get(m, ()) for m in p.protected),
+            tuple(links.get(m, ()) for m in p.permitted),
+        )
         for p in intersection.phases
     )
-    return (plan.cycle_s, plan.phases, plan.rings, plan.barriers, phases,
-            StateWriter(intersection)())
+    return (
+        plan.cycle_s,
+        plan.phases,
+        plan.rings,
+        plan.barriers,
+        phases,
+        StateWriter(intersection)(),
+    )
 
 
 def plan_programs(

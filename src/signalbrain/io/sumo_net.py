@@ -116,8 +116,9 @@ def _turn(conn: Conn, raw: RawNet) -> Turn:
     return classify_turn(heading_deg(x0, y0, x1, y1), heading_deg(u0, v0, u1, v1))
 
 
-def _program(tls_id: str, program_id: str | None, raw: RawNet
-             ) -> tuple[SumoProgram | None, list[str]]:
+def _program(
+    tls_id: str, program_id: str | None, raw: RawNet
+) -> tuple[SumoProgram | None, list[str]]:
     programs = raw.programs.get(tls_id, {})
     if not programs:
         return None, []
@@ -129,14 +130,24 @@ def _program(tls_id: str, program_id: str | None, raw: RawNet
         if program_id is not None:
             notes.append(f"has no program {program_id!r}: imported {chosen!r}, the one SUMO runs")
     if len(programs) > 1:
-        notes.append(f"program {chosen!r} imported; the file also has "
-                     f"{', '.join(p for p in programs if p != chosen)}")
+        notes.append(
+            f"program {chosen!r} imported; the file also has "
+            f"{', '.join(p for p in programs if p != chosen)}"
+        )
     prog = programs[chosen]
-    phases = tuple(SumoPhase(duration, state, min_dur, max_dur, name)
-                   for duration, state, min_dur, max_dur, name in prog.phases)
-    return SumoProgram(tls_id, chosen, prog.type, prog.offset_s, phases,
-                       len(phases[0].state) if phases else 0,
-                       tuple(raw.tls_params.get((tls_id, chosen), ()))), notes
+    phases = tuple(
+        SumoPhase(duration, state, min_dur, max_dur, name)
+        for duration, state, min_dur, max_dur, name in prog.phases
+    )
+    return SumoProgram(
+        tls_id,
+        chosen,
+        prog.type,
+        prog.offset_s,
+        phases,
+        len(phases[0].state) if phases else 0,
+        tuple(raw.tls_params.get((tls_id, chosen), ())),
+    ), notes
 
 
 def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> None:
@@ -148,15 +159,25 @@ def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> 
         problems.append(f"phases have states of different lengths {sorted(lengths)}")
     top = max((c.link_index for c in tls_conns if c.link_index is not None), default=-1)
     if program.phases and top >= min(lengths):
-        problems.append(f"a connection uses link index {top} but states have "
-                        f"{min(lengths)} characters")
+        problems.append(
+            f"a connection uses link index {top} but states have {min(lengths)} characters"
+        )
     if problems:
-        raise InputError(f"traffic light {program.tls_id!r} program {program.program_id!r}: "
-                         + "; ".join(problems), source=source)
+        raise InputError(
+            f"traffic light {program.tls_id!r} program {program.program_id!r}: "
+            + "; ".join(problems),
+            source=source,
+        )
 
 
-def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
-                  edge_ok: set[str], builder: IntersectionBuilder) -> Intersection | None:
+def _intersection(
+    tls_id: str,
+    raw: RawNet,
+    program_id: str | None,
+    source: str,
+    edge_ok: set[str],
+    builder: IntersectionBuilder,
+) -> Intersection | None:
     program, notes = _program(tls_id, program_id, raw)
     if program is None:
         return None
@@ -170,15 +191,23 @@ def _intersection(tls_id: str, raw: RawNet, program_id: str | None, source: str,
     for conn in conns:
         if conn.link_index is None:
             continue
-        if (functions.get(conn.from_edge, "") == "walkingarea"
-                and functions.get(conn.to_edge, "") == "crossing"):
+        if (
+            functions.get(conn.from_edge, "") == "walkingarea"
+            and functions.get(conn.to_edge, "") == "crossing"
+        ):
             crossing = conn.to_edge.lstrip(":")
             node = crossing.rsplit("_", 1)[0]
             link = SumoLink(conn.link_index, crossing, crossing, 0, "P", node)
         elif conn.from_edge in edge_ok and conn.to_edge in edge_ok:
             node = raw.edges[conn.from_edge].to_node
-            link = SumoLink(conn.link_index, conn.from_edge, conn.to_edge, conn.from_lane,
-                            _turn(conn, raw), node)
+            link = SumoLink(
+                conn.link_index,
+                conn.from_edge,
+                conn.to_edge,
+                conn.from_lane,
+                _turn(conn, raw),
+                node,
+            )
         else:
             continue
         indices = junctions.get(node)
@@ -210,8 +239,9 @@ def _need_sumo_extra(source: str) -> None:
     except (ImportError, ValueError):
         found = False
     if not found:
-        raise InputError("reading SUMO networks needs sumolib: install signalbrain[sumo]",
-                         source=source)
+        raise InputError(
+            "reading SUMO networks needs sumolib: install signalbrain[sumo]", source=source
+        )
 
 
 def _vehicle_lanes(car_lanes: int, vehicle_lanes: int) -> int:
@@ -265,14 +295,26 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
     for edge in raw.edges.values():
         lanes = _vehicle_lanes(edge.car_lanes, edge.vehicle_lanes)
         if lanes:
-            links.append(Link(edge.id, edge.from_node, edge.to_node, lanes,
-                              max(edge.length_m, 0.1), edge.speed_mps, SAT_FLOW_VPHPL))
+            links.append(
+                Link(
+                    edge.id,
+                    edge.from_node,
+                    edge.to_node,
+                    lanes,
+                    max(edge.length_m, 0.1),
+                    edge.speed_mps,
+                    SAT_FLOW_VPHPL,
+                )
+            )
     edge_ok = {k.id for k in links}
     if program_id is not None:
         known = sorted({p for programs in raw.programs.values() for p in programs})
         if program_id not in known:
-            raise InputError(f"no traffic light has a program {program_id!r}; programs: "
-                             f"{', '.join(known) or 'none'}", source=source)
+            raise InputError(
+                f"no traffic light has a program {program_id!r}; programs: "
+                f"{', '.join(known) or 'none'}",
+                source=source,
+            )
     try:
         intersections = []
         builder = IntersectionBuilder()
@@ -284,8 +326,9 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
         used |= {n for s in intersections for n in s.nodes}
         nodes = [Node(n, *raw.coords[n]) for n in raw.node_order if n in used]
     except KeyError as exc:
-        raise InputError(f"cannot read SUMO network: {exc!r} is referenced but not defined",
-                         source=source) from None
+        raise InputError(
+            f"cannot read SUMO network: {exc!r} is referenced but not defined", source=source
+        ) from None
     name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
     side: Literal["right", "left"] = "left" if raw.lefthand else "right"
     network = Network(name, tuple(nodes), tuple(links), tuple(intersections), side, source)

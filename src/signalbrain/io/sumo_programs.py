@@ -47,24 +47,36 @@ def _check(programs: Mapping[str, SumoProgram], net: Network) -> None:
         for k, ph in enumerate(prog.phases):
             q = format_path(p, "phases", k)
             if len(ph.state) != expected:
-                problems.append(Problem(format_path(q, "state"),
-                                        f"{ph.state!r} has {len(ph.state)} characters; the "
-                                        f"traffic light controls {expected} links"))
+                problems.append(
+                    Problem(
+                        format_path(q, "state"),
+                        f"{ph.state!r} has {len(ph.state)} characters; the "
+                        f"traffic light controls {expected} links",
+                    )
+                )
             bad = sorted(set(ph.state) - STATE_CHARS)
             if bad:
-                problems.append(Problem(format_path(q, "state"),
-                                        f"invalid characters {''.join(bad)!r}; valid: "
-                                        f"{''.join(sorted(STATE_CHARS))}"))
+                problems.append(
+                    Problem(
+                        format_path(q, "state"),
+                        f"invalid characters {''.join(bad)!r}; valid: "
+                        f"{''.join(sorted(STATE_CHARS))}",
+                    )
+                )
             if not ph.duration_s > 0:
-                problems.append(Problem(format_path(q, "duration_s"),
-                                        f"= {ph.duration_s}: must be > 0"))
+                problems.append(
+                    Problem(format_path(q, "duration_s"), f"= {ph.duration_s}: must be > 0")
+                )
     if problems:
         raise InputError(problems)
 
 
-def sumo_programs_xml(network: Network, *,
-                      programs: Mapping[str, SumoProgram] | None = None,
-                      program_id: str = DEFAULT_PROGRAM_ID) -> ET.Element:
+def sumo_programs_xml(
+    network: Network,
+    *,
+    programs: Mapping[str, SumoProgram] | None = None,
+    program_id: str = DEFAULT_PROGRAM_ID,
+) -> ET.Element:
     """The ``<additional>`` element with one ``tlLogic`` per program (see
     :func:`write_sumo_programs`)."""
     if programs is None:
@@ -72,9 +84,16 @@ def sumo_programs_xml(network: Network, *,
     _check(programs, network)
     root = ET.Element("additional")
     for tls_id, prog in programs.items():
-        tl = ET.SubElement(root, "tlLogic", {"id": tls_id, "type": prog.type,
-                                             "programID": program_id,
-                                             "offset": _num(prog.offset_s)})
+        tl = ET.SubElement(
+            root,
+            "tlLogic",
+            {
+                "id": tls_id,
+                "type": prog.type,
+                "programID": program_id,
+                "offset": _num(prog.offset_s),
+            },
+        )
         for ph in prog.phases:
             attrs = {"duration": _num(ph.duration_s), "state": ph.state}
             if ph.min_dur_s is not None:
@@ -90,9 +109,13 @@ def sumo_programs_xml(network: Network, *,
     return root
 
 
-def write_sumo_programs(network: Network, path: str | Path, *,
-                        programs: Mapping[str, SumoProgram] | None = None,
-                        program_id: str = DEFAULT_PROGRAM_ID) -> Path:
+def write_sumo_programs(
+    network: Network,
+    path: str | Path,
+    *,
+    programs: Mapping[str, SumoProgram] | None = None,
+    program_id: str = DEFAULT_PROGRAM_ID,
+) -> Path:
     """Write traffic-light programs as a SUMO additional file.
 
     Parameters
@@ -120,11 +143,18 @@ def write_sumo_programs(network: Network, path: str | Path, *,
         A program for an unknown traffic light, a state of the wrong length or with characters
         SUMO does not know, a non-positive duration, or a ``program_id`` equal to an imported one.
     """
-    taken = sorted({s.id for s in network.intersections
-                    if s.sumo is not None and s.sumo.program_id == program_id})
+    taken = sorted(
+        {
+            s.id
+            for s in network.intersections
+            if s.sumo is not None and s.sumo.program_id == program_id
+        }
+    )
     if taken:
-        raise InputError(f"program_id {program_id!r} is the network's own program id at "
-                         f"{', '.join(taken[:5])}; SUMO refuses a duplicate: choose another")
+        raise InputError(
+            f"program_id {program_id!r} is the network's own program id at "
+            f"{', '.join(taken[:5])}; SUMO refuses a duplicate: choose another"
+        )
     root = sumo_programs_xml(network, programs=programs, program_id=program_id)
     out = Path(path)
     try:

@@ -64,8 +64,12 @@ def _base_state(intersection: Intersection, n: int) -> list[str]:
     return [("r" if i in modelled else fixed.get(i, "r")) for i in range(n)]
 
 
-def signal_state(intersection: Intersection, protected: Iterable[str] = (),
-                 permitted: Iterable[str] = (), yellow: Iterable[str] = ()) -> str:
+def signal_state(
+    intersection: Intersection,
+    protected: Iterable[str] = (),
+    permitted: Iterable[str] = (),
+    yellow: Iterable[str] = (),
+) -> str:
     """The SUMO state string that shows the given movements green or yellow and all others red.
 
     Parameters
@@ -117,13 +121,20 @@ class StateWriter:
         self._links = {m.id: m.sumo_link_indices for m in intersection.movements}
         self._beyond = {mid for mid, idx in self._links.items() if any(i >= n for i in idx)}
 
-    def __call__(self, protected: Iterable[str] = (), permitted: Iterable[str] = (),
-                 yellow: Iterable[str] = ()) -> str:
+    def __call__(
+        self,
+        protected: Iterable[str] = (),
+        permitted: Iterable[str] = (),
+        yellow: Iterable[str] = (),
+    ) -> str:
         """The state string; same arguments, result and errors as :func:`signal_state`."""
         intersection = self._intersection
         links = self._links
-        groups = {"G": list(dict.fromkeys(protected)), "g": list(dict.fromkeys(permitted)),
-                  "y": list(dict.fromkeys(yellow))}
+        groups = {
+            "G": list(dict.fromkeys(protected)),
+            "g": list(dict.fromkeys(permitted)),
+            "y": list(dict.fromkeys(yellow)),
+        }
         problems: list[str] = []
         seen: dict[str, str] = {}
         for char, ids in groups.items():
@@ -134,13 +145,18 @@ class StateWriter:
                 indices = links.get(mid)
                 if indices is None:
                     known = ", ".join(m.id for m in intersection.movements[:20])
-                    problems.append(f"{mid!r}: unknown movement of intersection "
-                                    f"{intersection.id!r}; known: {known}")
+                    problems.append(
+                        f"{mid!r}: unknown movement of intersection "
+                        f"{intersection.id!r}; known: {known}"
+                    )
                 elif not indices:
                     problems.append(f"movement {mid!r} has no SUMO link indices")
         if self._beyond:
-            problems += [f"movement {mid!r} has a link index beyond the {self._n} links of the "
-                         "SUMO program" for mid in seen if mid in self._beyond]
+            problems += [
+                f"movement {mid!r} has a link index beyond the {self._n} links of the SUMO program"
+                for mid in seen
+                if mid in self._beyond
+            ]
         if problems:
             raise InputError("; ".join(problems), source=f"intersection {intersection.id}")
         state = list(self._base)

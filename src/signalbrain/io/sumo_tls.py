@@ -89,8 +89,9 @@ def _ids(items: Iterable[object], limit: int = 8) -> str:
     return text + (f", ... ({len(seq)} in all)" if len(seq) > limit else "")
 
 
-def _link_relations(foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]],
-                    program: SumoProgram) -> dict[tuple[int, int], int]:
+def _link_relations(
+    foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]], program: SumoProgram
+) -> dict[tuple[int, int], int]:
     """PERMISSIVE or CONFLICT for every foe pair of link indices (sorted pairs)."""
     green, yield_green = _phase_masks([ph.state for ph in program.phases])
     out: dict[tuple[int, int], int] = {}
@@ -99,14 +100,19 @@ def _link_relations(foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]
         if (i, j) in out:
             continue
         # some phase shows one green while the other, which yields to it, shows yielding green
-        ok = (((i, j) in yields and yield_green.get(i, 0) & green.get(j, 0))
-              or ((j, i) in yields and yield_green.get(j, 0) & green.get(i, 0)))
+        ok = ((i, j) in yields and yield_green.get(i, 0) & green.get(j, 0)) or (
+            (j, i) in yields and yield_green.get(j, 0) & green.get(i, 0)
+        )
         out[(i, j)] = PERMISSIVE if ok else CONFLICT
     return out
 
 
-def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
-                    yields: set[tuple[int, int]], links: Sequence[SumoLink]) -> list[str]:
+def _original_notes(
+    program: SumoProgram,
+    foes: Iterable[tuple[int, int]],
+    yields: set[tuple[int, int]],
+    links: Sequence[SumoLink],
+) -> list[str]:
     """Human-readable notes on what is unsafe in the original program. Lanes of one stream
     (same from and to edge) merging are no signal conflict; pedestrian links have no yellow in
     SUMO (their clearance is a phase with vehicles still green), so the yellow checks skip them."""
@@ -130,8 +136,10 @@ def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
             clash[(i, j)] = (both & -both).bit_length() - 1
     if clash:
         items = [f"{i}+{j} (phase {k})" for (i, j), k in sorted(clash.items())]
-        notes.append("unsafe original program: conflicting links green together with neither "
-                     f"yielding: {_ids(items)}")
+        notes.append(
+            "unsafe original program: conflicting links green together with neither "
+            f"yielding: {_ids(items)}"
+        )
     no_yellow: dict[int, list[int]] = {}
     short: dict[int, float] = {}
     for k in range(n):
@@ -152,17 +160,23 @@ def _original_notes(program: SumoProgram, foes: Iterable[tuple[int, int]],
                     short[i] = min(total, short.get(i, total))
     if no_yellow:
         items = [f"links {_ids(v, 6)} after phase {k}" for k, v in sorted(no_yellow.items())]
-        notes.append("unsafe original program: green switches straight to red with no yellow: "
-                     + "; ".join(items[:6]) + (" ..." if len(items) > 6 else ""))
+        notes.append(
+            "unsafe original program: green switches straight to red with no yellow: "
+            + "; ".join(items[:6])
+            + (" ..." if len(items) > 6 else "")
+        )
     if short:
         items = [f"{i} ({t:g} s)" for i, t in sorted(short.items())]
-        notes.append(f"unsafe original program: yellow shorter than {MIN_YELLOW_S:g} s on links "
-                     f"{_ids(items)}")
+        notes.append(
+            f"unsafe original program: yellow shorter than {MIN_YELLOW_S:g} s on links "
+            f"{_ids(items)}"
+        )
     return notes
 
 
-def _group_movements(links: Sequence[SumoLink], program: SumoProgram,
-                     constant: set[int]) -> list[Movement]:
+def _group_movements(
+    links: Sequence[SumoLink], program: SumoProgram, constant: set[int]
+) -> list[Movement]:
     """Modelled links grouped by (from edge, to edge), split where their states differ."""
     groups: dict[tuple[str, str, tuple[str, ...]], list[SumoLink]] = {}
     columns = _columns(program)
@@ -180,15 +194,15 @@ def _group_movements(links: Sequence[SumoLink], program: SumoProgram,
         count = used[(from_edge, turn)]
         mid = f"{from_edge}.{turn}" + ("" if count == 1 else str(count))
         lanes = len({k.from_lane for k in members})
-        out.append(Movement(mid, from_edge, to_edge, turn, lanes,
-                            tuple(k.index for k in members)))
+        out.append(Movement(mid, from_edge, to_edge, turn, lanes, tuple(k.index for k in members)))
     return out
 
 
-def _movement_relations(movements: Sequence[Movement],
-                        link_rel: Mapping[tuple[int, int], int],
-                        yields: set[tuple[int, int]]
-                        ) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]]]:
+def _movement_relations(
+    movements: Sequence[Movement],
+    link_rel: Mapping[tuple[int, int], int],
+    yields: set[tuple[int, int]],
+) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]]]:
     """Movement-pair relation (max over their link pairs) and which movement yields to which."""
     rel: dict[tuple[str, str], int] = {}
     myield: set[tuple[str, str]] = set()
@@ -210,9 +224,12 @@ def _movement_relations(movements: Sequence[Movement],
     return rel, myield
 
 
-def _safe_groups(protected: list[str], permitted: list[str],
-                 rel: Mapping[tuple[str, str], int], myield: set[tuple[str, str]]
-                 ) -> tuple[list[tuple[list[str], list[str]]], list[str]]:
+def _safe_groups(
+    protected: list[str],
+    permitted: list[str],
+    rel: Mapping[tuple[str, str], int],
+    myield: set[tuple[str, str]],
+) -> tuple[list[tuple[list[str], list[str]]], list[str]]:
     """Make one phase's green safe: demote yielding movements of protected permissive pairs to
     permitted, then split hard conflicts greedily into several groups (first group keeps the
     phase). Returns the groups and what was changed."""
@@ -255,8 +272,9 @@ class _Clearance:
     all_red_s: float
 
 
-def _clearance(program: SumoProgram, k: int, green_phases: Sequence[int],
-               modelled: Sequence[int]) -> _Clearance:
+def _clearance(
+    program: SumoProgram, k: int, green_phases: Sequence[int], modelled: Sequence[int]
+) -> _Clearance:
     """Original yellow and all-red after green phase ``k``: the phases until the next green one."""
     n = len(program.phases)
     yellow = red = 0.0
@@ -271,9 +289,14 @@ def _clearance(program: SumoProgram, k: int, green_phases: Sequence[int],
     return _Clearance(yellow, red)
 
 
-def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLink],
-                       foes: Iterable[tuple[int, int]], yields: set[tuple[int, int]],
-                       program: SumoProgram) -> Intersection:
+def build_intersection(
+    tls_id: str,
+    nodes: Sequence[str],
+    links: Sequence[SumoLink],
+    foes: Iterable[tuple[int, int]],
+    yields: set[tuple[int, int]],
+    program: SumoProgram,
+) -> Intersection:
     """The signal model of one SUMO traffic light.
 
     Parameters
@@ -300,26 +323,35 @@ def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLi
     notes = _original_notes(program, foes, yields, links)
     link_rel = _link_relations(foes, yields, program)
     columns = _columns(program)
-    constant = {k.index for k in links
-                if len(set(columns[k.index] if columns is not None
-                           else _chars(program, k.index))) <= 1}
+    constant = {
+        k.index
+        for k in links
+        if len(set(columns[k.index] if columns is not None else _chars(program, k.index))) <= 1
+    }
     movements = _group_movements(links, program, constant)
     modelled = [i for m in movements for i in m.sumo_link_indices]
     states = [ph.state for ph in program.phases]
-    green_phases = [k for k, s in enumerate(states)
-                    if any(s[i] in GREEN for i in modelled)
-                    and not any(s[i] in YELLOW for i in modelled)]
-    served = {m.id for m in movements for k in green_phases
-              if states[k][m.sumo_link_indices[0]] in GREEN}
+    green_phases = [
+        k
+        for k, s in enumerate(states)
+        if any(s[i] in GREEN for i in modelled) and not any(s[i] in YELLOW for i in modelled)
+    ]
+    served = {
+        m.id for m in movements for k in green_phases if states[k][m.sumo_link_indices[0]] in GREEN
+    }
     dropped = [m for m in movements if m.id not in served]
     if dropped:
-        notes.append("movements green in no green phase of the original program, left out of the "
-                     f"model (they show red in signalbrain states): {_ids(m.id for m in dropped)}")
+        notes.append(
+            "movements green in no green phase of the original program, left out of the "
+            f"model (they show red in signalbrain states): {_ids(m.id for m in dropped)}"
+        )
         movements = [m for m in movements if m.id in served]
     if constant:
         kept = {i: states[0][i] for i in sorted(constant)} if states else {}
-        notes.append("links the original program never changes, left out of the model and kept "
-                     "as they are: " + _ids(f"{i}={c}" for i, c in kept.items()))
+        notes.append(
+            "links the original program never changes, left out of the model and kept "
+            "as they are: " + _ids(f"{i}={c}" for i, c in kept.items())
+        )
     rel, myield = _movement_relations(movements, link_rel, yields)
     phases: list[Phase] = []
     for k in green_phases:
@@ -337,20 +369,40 @@ def build_intersection(tls_id: str, nodes: Sequence[str], links: Sequence[SumoLi
             yellow_s, all_red_s = clear.yellow_s, clear.all_red_s
         sp = program.phases[k]
         min_g = sp.min_dur_s if sp.min_dur_s is not None else DEFAULT_MIN_GREEN_S
-        max_g = (sp.max_dur_s if sp.max_dur_s is not None
-                 else max(2.0 * sp.duration_s, DEFAULT_MAX_GREEN_S))
+        max_g = (
+            sp.max_dur_s
+            if sp.max_dur_s is not None
+            else max(2.0 * sp.duration_s, DEFAULT_MAX_GREEN_S)
+        )
         max_g = max(max_g, min_g)
         base = f"sumo phase {k}" + (f" {sp.name}" if sp.name else "")
         for part, (gp, gq) in enumerate(groups):
-            phases.append(Phase(len(phases) + 1, tuple(gp), tuple(gq), min_g, max_g, yellow_s,
-                                all_red_s, name=base if part == 0 else f"{base} part {part + 1}"))
+            phases.append(
+                Phase(
+                    len(phases) + 1,
+                    tuple(gp),
+                    tuple(gq),
+                    min_g,
+                    max_g,
+                    yellow_s,
+                    all_red_s,
+                    name=base if part == 0 else f"{base} part {part + 1}",
+                )
+            )
     if movements and not phases:
         notes.append("the original program has no green phase")
     conflicts = frozenset(k for k, r in rel.items() if r in (PERMISSIVE, CONFLICT))
     permissive = frozenset(k for k, r in rel.items() if r == PERMISSIVE)
     cycle_s = sum(ph.duration_s for ph in program.phases)
-    return Intersection(id=tls_id, nodes=tuple(nodes), movements=tuple(movements),
-                        phases=tuple(phases), conflicts=conflicts, permissive=permissive,
-                        cycle_min_s=30.0, cycle_max_s=max(180.0, cycle_s), sumo=program,
-                        notes=tuple(notes))
-
+    return Intersection(
+        id=tls_id,
+        nodes=tuple(nodes),
+        movements=tuple(movements),
+        phases=tuple(phases),
+        conflicts=conflicts,
+        permissive=permissive,
+        cycle_min_s=30.0,
+        cycle_max_s=max(180.0, cycle_s),
+        sumo=program,
+        notes=tuple(notes),
+    )

@@ -26,8 +26,9 @@ def _env(sumo_home: Path) -> dict[str, str]:
 
 def run_tool(sumo_home: Path, args: list[str], cwd: Path) -> None:
     """Run a SUMO binary or tool; fail the test with its output when it fails."""
-    proc = subprocess.run(args, cwd=cwd, env=_env(sumo_home), capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        args, cwd=cwd, env=_env(sumo_home), capture_output=True, text=True, timeout=120, check=False
+    )
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
 
@@ -36,9 +37,21 @@ def netgenerate(sumo_home: Path, folder: Path, name: str, *options: str) -> Path
     """A grid network from ``netgenerate --grid`` with extra options, in ``folder``."""
     out = folder / f"{name}.net.xml"
     if not out.exists():
-        run_tool(sumo_home, [str(sumo_home / "bin" / "netgenerate"), "--grid",
-                             "--grid.attach-length", "100", "--seed", "1", *options,
-                             "-o", str(out)], folder)
+        run_tool(
+            sumo_home,
+            [
+                str(sumo_home / "bin" / "netgenerate"),
+                "--grid",
+                "--grid.attach-length",
+                "100",
+                "--seed",
+                "1",
+                *options,
+                "-o",
+                str(out),
+            ],
+            folder,
+        )
     return out
 
 
@@ -46,10 +59,27 @@ def random_trips(sumo_home: Path, net: Path, end_s: int = 300, period_s: float =
     """Routes for ``net`` from ``randomTrips.py`` (fixed seed), next to the network."""
     routes = net.with_name(net.name.replace(".net.xml", ".rou.xml"))
     if not routes.exists():
-        run_tool(sumo_home, [sys.executable, str(sumo_home / "tools" / "randomTrips.py"),
-                             "-n", str(net), "-o", str(routes.with_suffix(".trips.xml")),
-                             "-r", str(routes), "-e", str(end_s), "-p", str(period_s),
-                             "--seed", "42", "--validate"], net.parent)
+        run_tool(
+            sumo_home,
+            [
+                sys.executable,
+                str(sumo_home / "tools" / "randomTrips.py"),
+                "-n",
+                str(net),
+                "-o",
+                str(routes.with_suffix(".trips.xml")),
+                "-r",
+                str(routes),
+                "-e",
+                str(end_s),
+                "-p",
+                str(period_s),
+                "--seed",
+                "42",
+                "--validate",
+            ],
+            net.parent,
+        )
     return routes
 
 
@@ -63,41 +93,106 @@ def sumo_nets(sumo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def grid_net(sumo_home: Path, sumo_nets: Path) -> Path:
     """3x3 grid, two lanes plus a left-turn lane, traffic lights guessed (netconvert's default
     program: opposites layout with permitted lefts and short protected left phases)."""
-    return netgenerate(sumo_home, sumo_nets, "grid", "--grid.number", "3", "--grid.length",
-                       "200", "-L", "2", "--turn-lanes", "1", "--turn-lanes.length", "40",
-                       "--tls.guess", "true")
+    return netgenerate(
+        sumo_home,
+        sumo_nets,
+        "grid",
+        "--grid.number",
+        "3",
+        "--grid.length",
+        "200",
+        "-L",
+        "2",
+        "--turn-lanes",
+        "1",
+        "--turn-lanes.length",
+        "40",
+        "--tls.guess",
+        "true",
+    )
 
 
 @pytest.fixture(scope="session")
 def incoming_net(sumo_home: Path, sumo_nets: Path) -> Path:
     """3x3 grid whose programs give each approach its own phase (``--tls.layout incoming``)."""
-    return netgenerate(sumo_home, sumo_nets, "incoming", "--grid.number", "3",
-                       "--grid.length", "150", "-L", "1", "--tls.guess", "true",
-                       "--tls.layout", "incoming")
+    return netgenerate(
+        sumo_home,
+        sumo_nets,
+        "incoming",
+        "--grid.number",
+        "3",
+        "--grid.length",
+        "150",
+        "-L",
+        "1",
+        "--tls.guess",
+        "true",
+        "--tls.layout",
+        "incoming",
+    )
 
 
 @pytest.fixture(scope="session")
 def joined_net(sumo_home: Path, sumo_nets: Path) -> Path:
     """2x2 grid of close junctions joined into one traffic light (TLS link indices differ from
     each junction's own link numbering)."""
-    return netgenerate(sumo_home, sumo_nets, "joined", "--grid.number", "2", "--grid.length",
-                       "30", "-L", "1", "-j", "traffic_light", "--tls.join", "true",
-                       "--tls.join-dist", "50", "--junctions.join", "false")
+    return netgenerate(
+        sumo_home,
+        sumo_nets,
+        "joined",
+        "--grid.number",
+        "2",
+        "--grid.length",
+        "30",
+        "-L",
+        "1",
+        "-j",
+        "traffic_light",
+        "--tls.join",
+        "true",
+        "--tls.join-dist",
+        "50",
+        "--junctions.join",
+        "false",
+    )
 
 
 @pytest.fixture(scope="session")
 def pedestrian_net(sumo_home: Path, sumo_nets: Path) -> Path:
     """2x2 grid with sidewalks and signalled pedestrian crossings."""
-    return netgenerate(sumo_home, sumo_nets, "pedestrian", "--grid.number", "2", "--grid.length",
-                       "100", "-L", "2", "--tls.guess", "true", "--sidewalks.guess", "true",
-                       "--crossings.guess", "true")
+    return netgenerate(
+        sumo_home,
+        sumo_nets,
+        "pedestrian",
+        "--grid.number",
+        "2",
+        "--grid.length",
+        "100",
+        "-L",
+        "2",
+        "--tls.guess",
+        "true",
+        "--sidewalks.guess",
+        "true",
+        "--crossings.guess",
+        "true",
+    )
 
 
 @pytest.fixture(scope="session")
 def plain_net(sumo_home: Path, sumo_nets: Path) -> Path:
     """2x2 grid with priority junctions only (no traffic light)."""
-    return netgenerate(sumo_home, sumo_nets, "plain", "--grid.number", "2", "--grid.length",
-                       "100", "-j", "priority")
+    return netgenerate(
+        sumo_home,
+        sumo_nets,
+        "plain",
+        "--grid.number",
+        "2",
+        "--grid.length",
+        "100",
+        "-j",
+        "priority",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -117,17 +212,33 @@ def _config_times(cfg: Path) -> tuple[float, float]:
     root = ET.parse(cfg).getroot()
     begin = root.find("./time/begin")
     end = root.find("./time/end")
-    return (float(begin.get("value", "0")) if begin is not None else 0.0,
-            float(end.get("value", "inf")) if end is not None else float("inf"))
+    return (
+        float(begin.get("value", "0")) if begin is not None else 0.0,
+        float(end.get("value", "inf")) if end is not None else float("inf"),
+    )
 
 
-def run_sumo(sumo_home: Path, out_dir: Path, *, config: Path | None = None,
-             net: Path | None = None, routes: Path | None = None, duration_s: float = 600.0,
-             additional: tuple[Path, ...] = (), tag: str = "run") -> list[dict[str, str]]:
+def run_sumo(
+    sumo_home: Path,
+    out_dir: Path,
+    *,
+    config: Path | None = None,
+    net: Path | None = None,
+    routes: Path | None = None,
+    duration_s: float = 600.0,
+    additional: tuple[Path, ...] = (),
+    tag: str = "run",
+) -> list[dict[str, str]]:
     """Run ``sumo`` (seed 42) for ``duration_s`` from the scenario's begin and return its
     tripinfo records. ``additional`` files are added to the config's own."""
-    args = [str(sumo_home / "bin" / "sumo"), "--seed", "42", "--no-step-log", "--no-warnings",
-            "--duration-log.disable"]
+    args = [
+        str(sumo_home / "bin" / "sumo"),
+        "--seed",
+        "42",
+        "--no-step-log",
+        "--no-warnings",
+        "--duration-log.disable",
+    ]
     begin = 0.0
     extra = list(additional)
     if config is not None:
@@ -141,8 +252,14 @@ def run_sumo(sumo_home: Path, out_dir: Path, *, config: Path | None = None,
     if extra:
         args += ["-a", ",".join(str(p) for p in extra)]
     trips = out_dir / f"{tag}.tripinfo.xml"
-    args += ["--begin", f"{begin:g}", "--end", f"{begin + duration_s:g}",
-             "--tripinfo-output", str(trips)]
+    args += [
+        "--begin",
+        f"{begin:g}",
+        "--end",
+        f"{begin + duration_s:g}",
+        "--tripinfo-output",
+        str(trips),
+    ]
     run_tool(sumo_home, args, out_dir)
     return [dict(e.attrib) for e in ET.parse(trips).getroot().iter("tripinfo")]
 

@@ -82,8 +82,10 @@ def scan_net(path: Path) -> RawNet:
             tag, a = elem.tag, elem.attrib
             if depth == 1:
                 if tag != "net":
-                    raise InputError(f"not a SUMO network: the root element is <{tag}>, "
-                                     "expected <net>", source=str(path))
+                    raise InputError(
+                        f"not a SUMO network: the root element is <{tag}>, expected <net>",
+                        source=str(path),
+                    )
                 raw.lefthand = a.get("lefthand", "false").lower() == "true"
             elif tag == "edge" and depth == 2:
                 raw.functions[a["id"]] = a.get("function", "")
@@ -91,12 +93,17 @@ def scan_net(path: Path) -> RawNet:
                 junction = a["id"]
                 raw.inc_lanes[junction] = a.get("incLanes", "").split()
             elif tag == "request" and junction is not None:
-                raw.requests.setdefault(junction, {})[int(a["index"])] = (a["foes"],
-                                                                          a["response"])
+                raw.requests.setdefault(junction, {})[int(a["index"])] = (a["foes"], a["response"])
             elif tag == "connection" and depth == 2:
-                conn = Conn(a["from"], a["to"], int(a["fromLane"]), int(a["toLane"]),
-                             a.get("dir", "s"), a.get("tl"),
-                             int(a["linkIndex"]) if "linkIndex" in a else None)
+                conn = Conn(
+                    a["from"],
+                    a["to"],
+                    int(a["fromLane"]),
+                    int(a["toLane"]),
+                    a.get("dir", "s"),
+                    a.get("tl"),
+                    int(a["linkIndex"]) if "linkIndex" in a else None,
+                )
                 raw.conns_by_lane.setdefault(f"{conn.from_edge}_{conn.from_lane}", []).append(conn)
                 if conn.tl is not None and conn.link_index is not None:
                     raw.tl_conns.setdefault(conn.tl, []).append(conn)
@@ -155,8 +162,9 @@ def _turn(conn: Conn, net: Any) -> Turn:
     return classify_turn(heading_deg(x0, y0, x1, y1), heading_deg(u0, v0, u1, v1))
 
 
-def _program(tls: Any, program_id: str | None, raw: RawNet, source: str
-             ) -> tuple[SumoProgram | None, list[str]]:
+def _program(
+    tls: Any, program_id: str | None, raw: RawNet, source: str
+) -> tuple[SumoProgram | None, list[str]]:
     programs = tls.getPrograms()
     tls_id = tls.getID()
     if not programs:
@@ -169,17 +177,30 @@ def _program(tls: Any, program_id: str | None, raw: RawNet, source: str
         if program_id is not None:
             notes.append(f"has no program {program_id!r}: imported {chosen!r}, the one SUMO runs")
     if len(programs) > 1:
-        notes.append(f"program {chosen!r} imported; the file also has "
-                     f"{', '.join(p for p in programs if p != chosen)}")
+        notes.append(
+            f"program {chosen!r} imported; the file also has "
+            f"{', '.join(p for p in programs if p != chosen)}"
+        )
     prog = programs[chosen]
-    phases = tuple(SumoPhase(float(p.duration), p.state,
-                             float(p.minDur) if p.minDur is not None and p.minDur >= 0 else None,
-                             float(p.maxDur) if p.maxDur is not None and p.maxDur >= 0 else None,
-                             p.name or "")
-                   for p in prog.getPhases())
-    return SumoProgram(tls_id, str(chosen), str(prog.getType()), float(prog.getOffset()),
-                       phases, len(phases[0].state) if phases else 0,
-                       tuple(raw.tls_params.get((tls_id, str(chosen)), ()))), notes
+    phases = tuple(
+        SumoPhase(
+            float(p.duration),
+            p.state,
+            float(p.minDur) if p.minDur is not None and p.minDur >= 0 else None,
+            float(p.maxDur) if p.maxDur is not None and p.maxDur >= 0 else None,
+            p.name or "",
+        )
+        for p in prog.getPhases()
+    )
+    return SumoProgram(
+        tls_id,
+        str(chosen),
+        str(prog.getType()),
+        float(prog.getOffset()),
+        phases,
+        len(phases[0].state) if phases else 0,
+        tuple(raw.tls_params.get((tls_id, str(chosen)), ())),
+    ), notes
 
 
 def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> None:
@@ -191,15 +212,20 @@ def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> 
         problems.append(f"phases have states of different lengths {sorted(lengths)}")
     top = max((c.link_index for c in tls_conns if c.link_index is not None), default=-1)
     if program.phases and top >= min(lengths):
-        problems.append(f"a connection uses link index {top} but states have "
-                        f"{min(lengths)} characters")
+        problems.append(
+            f"a connection uses link index {top} but states have {min(lengths)} characters"
+        )
     if problems:
-        raise InputError(f"traffic light {program.tls_id!r} program {program.program_id!r}: "
-                         + "; ".join(problems), source=source)
+        raise InputError(
+            f"traffic light {program.tls_id!r} program {program.program_id!r}: "
+            + "; ".join(problems),
+            source=source,
+        )
 
 
-def _intersection(tls: Any, net: Any, raw: RawNet, program_id: str | None, source: str,
-                  edge_ok: set[str]) -> Intersection | None:
+def _intersection(
+    tls: Any, net: Any, raw: RawNet, program_id: str | None, source: str, edge_ok: set[str]
+) -> Intersection | None:
     program, notes = _program(tls, program_id, raw, source)
     if program is None:
         return None
@@ -221,8 +247,14 @@ def _intersection(tls: Any, net: Any, raw: RawNet, program_id: str | None, sourc
             link = SumoLink(conn.link_index, crossing, crossing, 0, "P", node)
         elif conn.from_edge in edge_ok and conn.to_edge in edge_ok:
             node = net.getEdge(conn.from_edge).getToNode().getID()
-            link = SumoLink(conn.link_index, conn.from_edge, conn.to_edge, conn.from_lane,
-                            _turn(conn, net), node)
+            link = SumoLink(
+                conn.link_index,
+                conn.from_edge,
+                conn.to_edge,
+                conn.from_lane,
+                _turn(conn, net),
+                node,
+            )
         else:
             continue
         if node not in junctions:
@@ -260,8 +292,9 @@ def _read(path: Path) -> Any:
     try:
         import sumolib  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:
-        raise InputError("reading SUMO networks needs sumolib: install signalbrain[sumo]",
-                         source=str(path)) from None
+        raise InputError(
+            "reading SUMO networks needs sumolib: install signalbrain[sumo]", source=str(path)
+        ) from None
     return sumolib.net.readNet(str(path), withPrograms=True, withConnections=True)
 
 
@@ -323,15 +356,26 @@ def read_sumo_net_sumolib(path: str | Path, *, program_id: str | None = None) ->
         raise InputError(f"cannot read SUMO network: {exc!r}", source=source) from None
     links: list[Link] = []
     for edge, lanes in _edges(net):
-        links.append(Link(edge.getID(), edge.getFromNode().getID(), edge.getToNode().getID(),
-                          lanes, max(float(edge.getLength()), 0.1), float(edge.getSpeed()),
-                          SAT_FLOW_VPHPL))
+        links.append(
+            Link(
+                edge.getID(),
+                edge.getFromNode().getID(),
+                edge.getToNode().getID(),
+                lanes,
+                max(float(edge.getLength()), 0.1),
+                float(edge.getSpeed()),
+                SAT_FLOW_VPHPL,
+            )
+        )
     edge_ok = {k.id for k in links}
     if program_id is not None:
         known = sorted({str(p) for t in net.getTrafficLights() for p in t.getPrograms()})
         if program_id not in known:
-            raise InputError(f"no traffic light has a program {program_id!r}; programs: "
-                             f"{', '.join(known) or 'none'}", source=source)
+            raise InputError(
+                f"no traffic light has a program {program_id!r}; programs: "
+                f"{', '.join(known) or 'none'}",
+                source=source,
+            )
     intersections = []
     for tls in sorted(net.getTrafficLights(), key=lambda t: t.getID()):
         isec = _intersection(tls, net, raw, program_id, source, edge_ok)

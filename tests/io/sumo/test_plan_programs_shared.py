@@ -23,33 +23,50 @@ pytest.importorskip("sumolib")
 
 def _one_by_one(net_path: Path, plan: NetworkPlan) -> None:
     net = read_sumo_net(net_path)
-    want = {s.id: plan_program(s, plan.plans[s.id]) for s in net.intersections
-            if s.id in plan.plans}
+    want = {
+        s.id: plan_program(s, plan.plans[s.id]) for s in net.intersections if s.id in plan.plans
+    }
     assert plan_programs(net, plan) == want
 
 
-def test_optimised_plans_equal_one_by_one(grid_net: Path,
-                                          trips_for: Callable[[Path], Path]) -> None:
+def test_optimised_plans_equal_one_by_one(
+    grid_net: Path, trips_for: Callable[[Path], Path]
+) -> None:
     net = read_sumo_net(grid_net)
     plan = optimize_network(net, read_sumo_routes(trips_for(grid_net), net))
     _one_by_one(grid_net, plan)
 
 
-def test_one_plan_at_many_offsets_is_built_once(make_net: Callable[..., Path],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    path = make_net("shared_programs", "--grid.number", "3", "--grid.length", "150", "-L", "2",
-                    "--tls.guess", "true", "--no-turnarounds", "true")
+def test_one_plan_at_many_offsets_is_built_once(
+    make_net: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_net(
+        "shared_programs",
+        "--grid.number",
+        "3",
+        "--grid.length",
+        "150",
+        "-L",
+        "2",
+        "--tls.guess",
+        "true",
+        "--no-turnarounds",
+        "true",
+    )
     net = read_sumo_net(path)
     isolated = optimize_network(net, read_sumo_routes(_routes(path), net), method="webster")
     first = isolated.plans[net.intersections[0].id]
-    same = {s.id: replace(first, intersection=s.id, offset_s=float(k % int(first.cycle_s)))
-            for k, s in enumerate(net.intersections)}
+    same = {
+        s.id: replace(first, intersection=s.id, offset_s=float(k % int(first.cycle_s)))
+        for k, s in enumerate(net.intersections)
+    }
     plan = NetworkPlan(same)
     calls: list[str] = []
     real = plan_sumo.plan_program
 
-    def counting(intersection: Intersection, timing: TimingPlan,
-                 program_id: str = DEFAULT_PROGRAM_ID) -> SumoProgram:
+    def counting(
+        intersection: Intersection, timing: TimingPlan, program_id: str = DEFAULT_PROGRAM_ID
+    ) -> SumoProgram:
         calls.append(intersection.id)
         return real(intersection, timing, program_id)
 
@@ -58,8 +75,9 @@ def test_one_plan_at_many_offsets_is_built_once(make_net: Callable[..., Path],
     assert len(calls) < len(net.intersections)
     monkeypatch.undo()
     assert got == {s.id: plan_program(s, same[s.id]) for s in net.intersections}
-    assert {p.offset_s for p in got.values()} == {float(k % int(first.cycle_s))
-                                                 for k in range(len(net.intersections))}
+    assert {p.offset_s for p in got.values()} == {
+        float(k % int(first.cycle_s)) for k in range(len(net.intersections))
+    }
 
 
 def _routes(net: Path) -> Path:

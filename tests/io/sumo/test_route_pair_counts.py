@@ -14,8 +14,9 @@ from signalbrain.io.demand import _count_pairs
 EDGES = [f"e{k}" for k in range(7)] + ["unknown"]
 
 
-def _loop(routes: list[tuple[list[str], float, bool]], by_links: dict[tuple[str, str], str]
-          ) -> tuple[dict[str, float], dict[str, float]]:
+def _loop(
+    routes: list[tuple[list[str], float, bool]], by_links: dict[tuple[str, str], str]
+) -> tuple[dict[str, float], dict[str, float]]:
     counts: dict[str, float] = defaultdict(float)
     heavy: dict[str, float] = defaultdict(float)
     for edges, n, is_heavy in routes:
@@ -28,16 +29,26 @@ def _loop(routes: list[tuple[list[str], float, bool]], by_links: dict[tuple[str,
     return dict(counts), dict(heavy)
 
 
-links = st.dictionaries(st.tuples(st.sampled_from(EDGES[:-1]), st.sampled_from(EDGES[:-1])),
-                        st.sampled_from(["m1", "m2", "m3", "m4", "m5"]), max_size=20)
-routes = st.lists(st.tuples(st.lists(st.sampled_from(EDGES), max_size=9),
-                            st.floats(0.0, 50.0, allow_nan=False), st.booleans()), max_size=30)
+links = st.dictionaries(
+    st.tuples(st.sampled_from(EDGES[:-1]), st.sampled_from(EDGES[:-1])),
+    st.sampled_from(["m1", "m2", "m3", "m4", "m5"]),
+    max_size=20,
+)
+routes = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(EDGES), max_size=9),
+        st.floats(0.0, 50.0, allow_nan=False),
+        st.booleans(),
+    ),
+    max_size=30,
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(links, routes)
-def test_counts_equal_the_plain_loop(by_links: dict[tuple[str, str], str],
-                                     batch: list[tuple[list[str], float, bool]]) -> None:
+def test_counts_equal_the_plain_loop(
+    by_links: dict[tuple[str, str], str], batch: list[tuple[list[str], float, bool]]
+) -> None:
     counts, heavy = _count_pairs(batch, by_links)
     want_counts, want_heavy = _loop(batch, by_links)
     assert list(counts.items()) == list(want_counts.items())

@@ -105,8 +105,17 @@ def test_timing_limits_follow_documented_defaults(grid_net: Path) -> None:
 
 
 def test_min_and_max_duration_are_read(make_net: Callable[..., Path]) -> None:
-    net_file = make_net("actuated", "--grid.number", "2", "--grid.length", "100",
-                        "--tls.guess", "true", "--tls.default-type", "actuated")
+    net_file = make_net(
+        "actuated",
+        "--grid.number",
+        "2",
+        "--grid.length",
+        "100",
+        "--tls.guess",
+        "true",
+        "--tls.default-type",
+        "actuated",
+    )
     for isec in read_sumo_net(net_file).intersections:
         assert isec.sumo is not None
         assert isec.sumo.type == "actuated"
@@ -120,17 +129,21 @@ def test_min_and_max_duration_are_read(make_net: Callable[..., Path]) -> None:
 # --- conflicts ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("a", "b", "expected"), [
-    (("A1", "T"), ("C1", "T"), NONE),        # opposing throughs
-    (("A1", "T"), ("B0", "T"), CONFLICT),    # crossing throughs
-    (("B2", "T"), ("A1", "T"), CONFLICT),
-    (("A1", "L"), ("C1", "T"), PERMISSIVE),  # left turn against the opposing through
-    (("B0", "L"), ("B2", "T"), PERMISSIVE),
-    (("A1", "L"), ("B0", "T"), CONFLICT),    # left turn across a crossing through
-    (("A1", "T"), ("A1", "L"), NONE),        # same approach
-])
-def test_conflicts_from_junction_requests(grid_net: Path, a: tuple[str, str],
-                                          b: tuple[str, str], expected: int) -> None:
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (("A1", "T"), ("C1", "T"), NONE),  # opposing throughs
+        (("A1", "T"), ("B0", "T"), CONFLICT),  # crossing throughs
+        (("B2", "T"), ("A1", "T"), CONFLICT),
+        (("A1", "L"), ("C1", "T"), PERMISSIVE),  # left turn against the opposing through
+        (("B0", "L"), ("B2", "T"), PERMISSIVE),
+        (("A1", "L"), ("B0", "T"), CONFLICT),  # left turn across a crossing through
+        (("A1", "T"), ("A1", "L"), NONE),  # same approach
+    ],
+)
+def test_conflicts_from_junction_requests(
+    grid_net: Path, a: tuple[str, str], b: tuple[str, str], expected: int
+) -> None:
     isec = read_sumo_net(grid_net).intersection("B1")
     assert isec.relation(_movement(isec, *a), _movement(isec, *b)) == expected
 
@@ -151,16 +164,18 @@ def test_joined_traffic_light_has_all_its_junctions(joined_net: Path) -> None:
 
 
 @pytest.mark.parametrize("fixture", ["joined_net", "pedestrian_net", "grid_net"])
-def test_conflicts_agree_with_sumolib_junction_lookup(fixture: str,
-                                                      request: pytest.FixtureRequest) -> None:
+def test_conflicts_agree_with_sumolib_junction_lookup(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
     """Junction request rows are numbered per junction (incoming lanes, then connections, with
     pedestrian crossings last); a joined traffic light numbers its links 0..63 over four
     junctions. Every movement pair must be a foe pair exactly when sumolib says so."""
     import sumolib
 
     path = request.getfixturevalue(fixture)
-    snet = sumolib.net.readNet(str(path), withConnections=True, withInternal=True,
-                               withPedestrianConnections=True)
+    snet = sumolib.net.readNet(
+        str(path), withConnections=True, withInternal=True, withPedestrianConnections=True
+    )
     checked = 0
     for isec in read_sumo_net(path).intersections:
         by_index = {}
@@ -170,7 +185,7 @@ def test_conflicts_agree_with_sumolib_junction_lookup(fixture: str,
                     if c.getTLSID() == isec.id:
                         by_index[c.getTLLinkIndex()] = c
         for i, ma in enumerate(isec.movements):
-            for mb in isec.movements[i + 1:]:
+            for mb in isec.movements[i + 1 :]:
                 ca, cb = by_index[ma.sumo_link_indices[0]], by_index[mb.sumo_link_indices[0]]
                 node = ca.getJunction()
                 if node.getID() != cb.getJunction().getID():
@@ -198,8 +213,7 @@ def test_pedestrian_crossings_are_movements(pedestrian_net: Path) -> None:
 
 
 @pytest.mark.parametrize("fixture", ["grid_net", "incoming_net", "joined_net", "pedestrian_net"])
-def test_signal_state_reproduces_green_phases(fixture: str,
-                                              request: pytest.FixtureRequest) -> None:
+def test_signal_state_reproduces_green_phases(fixture: str, request: pytest.FixtureRequest) -> None:
     net = read_sumo_net(request.getfixturevalue(fixture))
     for isec in net.intersections:
         assert isec.phases
@@ -222,12 +236,16 @@ def test_signal_state_yellow_and_red(grid_net: Path) -> None:
     assert signal_state(isec) == "r" * isec.sumo.link_count
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"protected": ["nope.T"]}, "unknown movement"),
-    ({"protected": ["A1B1.160.00.T"], "permitted": ["A1B1.160.00.T"]}, "both"),
-])
-def test_signal_state_rejects_bad_requests(grid_net: Path, kwargs: dict[str, list[str]],
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"protected": ["nope.T"]}, "unknown movement"),
+        ({"protected": ["A1B1.160.00.T"], "permitted": ["A1B1.160.00.T"]}, "both"),
+    ],
+)
+def test_signal_state_rejects_bad_requests(
+    grid_net: Path, kwargs: dict[str, list[str]], message: str
+) -> None:
     isec = read_sumo_net(grid_net).intersection("B1")
     with pytest.raises(InputError, match=message):
         signal_state(isec, **kwargs)
@@ -248,12 +266,15 @@ def test_missing_file(tmp_path: Path) -> None:
         read_sumo_net(tmp_path / "missing.net.xml")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("<net><edge id='a' ", "malformed XML"),
-    ("this is not xml at all", "malformed XML"),
-    ("<routes><vehicle id='v' depart='0'/></routes>", r"not a SUMO network.*<routes>"),
-    ("", "malformed XML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("<net><edge id='a' ", "malformed XML"),
+        ("this is not xml at all", "malformed XML"),
+        ("<routes><vehicle id='v' depart='0'/></routes>", r"not a SUMO network.*<routes>"),
+        ("", "malformed XML"),
+    ],
+)
 def test_garbage_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.net.xml"
     path.write_text(text)
@@ -262,19 +283,34 @@ def test_garbage_is_one_clear_error(tmp_path: Path, text: str, message: str) -> 
     assert str(path) in str(info.value)
 
 
-def test_gzipped_and_left_hand_networks(grid_net: Path, make_net: Callable[..., Path],
-                                        tmp_path: Path) -> None:
+def test_gzipped_and_left_hand_networks(
+    grid_net: Path, make_net: Callable[..., Path], tmp_path: Path
+) -> None:
     packed = tmp_path / "grid.net.xml.gz"
     with grid_net.open("rb") as src, gzip.open(packed, "wb") as dst:
         shutil.copyfileobj(src, dst)
     net = read_sumo_net(packed)
     assert net.name == "grid"
     plain = read_sumo_net(grid_net)
-    assert (net.nodes, net.links, net.intersections) == (plain.nodes, plain.links,
-                                                         plain.intersections)
+    assert (net.nodes, net.links, net.intersections) == (
+        plain.nodes,
+        plain.links,
+        plain.intersections,
+    )
     assert net.driving_side == "right"
-    left = read_sumo_net(make_net("lefthand", "--grid.number", "2", "--grid.length", "100",
-                                  "-j", "traffic_light", "--lefthand", "true"))
+    left = read_sumo_net(
+        make_net(
+            "lefthand",
+            "--grid.number",
+            "2",
+            "--grid.length",
+            "100",
+            "-j",
+            "traffic_light",
+            "--lefthand",
+            "true",
+        )
+    )
     assert left.driving_side == "left"
     assert left.signal_count == 12  # -j traffic_light: the fringe nodes too
     validate_network(left)
@@ -317,8 +353,9 @@ def test_unknown_program_id(grid_net: Path) -> None:
     assert read_sumo_net(grid_net, program_id="0").signal_count == 9
 
 
-def test_missing_sumolib_asks_for_the_extra(grid_net: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_sumolib_asks_for_the_extra(
+    grid_net: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "sumolib", None)
     with pytest.raises(InputError, match=r"signalbrain\[sumo\]"):
         read_sumo_net(grid_net)

@@ -28,20 +28,82 @@ SHARED_NETS = (
 )
 
 GENERATED = {  # name -> netgenerate options (other than --grid, the seed and the output)
-    "oracle_priority_mix": ("--grid.number", "4", "--grid.length", "120", "-L", "2",
-                            "--tls.guess", "true", "--rand.iterations", "0"),
-    "oracle_left_lanes": ("--grid.x-number", "3", "--grid.y-number", "2", "--grid.length", "180",
-                          "-L", "3", "--turn-lanes", "1", "--turn-lanes.length", "50",
-                          "-j", "traffic_light", "--tls.layout", "incoming"),
-    "oracle_lefthand_ped": ("--grid.number", "2", "--grid.length", "90", "-L", "2",
-                            "--lefthand", "true", "-j", "traffic_light",
-                            "--sidewalks.guess", "true", "--crossings.guess", "true"),
-    "oracle_bike": ("--grid.number", "2", "--grid.length", "100", "-L", "2",
-                    "--bikelanes.guess", "true", "--tls.guess", "true", "--no-turnarounds",
-                    "true"),
-    "oracle_actuated": ("--grid.number", "3", "--grid.length", "150", "-L", "1",
-                        "-j", "traffic_light", "--tls.default-type", "actuated",
-                        "--tls.join", "true", "--tls.join-dist", "160"),
+    "oracle_priority_mix": (
+        "--grid.number",
+        "4",
+        "--grid.length",
+        "120",
+        "-L",
+        "2",
+        "--tls.guess",
+        "true",
+        "--rand.iterations",
+        "0",
+    ),
+    "oracle_left_lanes": (
+        "--grid.x-number",
+        "3",
+        "--grid.y-number",
+        "2",
+        "--grid.length",
+        "180",
+        "-L",
+        "3",
+        "--turn-lanes",
+        "1",
+        "--turn-lanes.length",
+        "50",
+        "-j",
+        "traffic_light",
+        "--tls.layout",
+        "incoming",
+    ),
+    "oracle_lefthand_ped": (
+        "--grid.number",
+        "2",
+        "--grid.length",
+        "90",
+        "-L",
+        "2",
+        "--lefthand",
+        "true",
+        "-j",
+        "traffic_light",
+        "--sidewalks.guess",
+        "true",
+        "--crossings.guess",
+        "true",
+    ),
+    "oracle_bike": (
+        "--grid.number",
+        "2",
+        "--grid.length",
+        "100",
+        "-L",
+        "2",
+        "--bikelanes.guess",
+        "true",
+        "--tls.guess",
+        "true",
+        "--no-turnarounds",
+        "true",
+    ),
+    "oracle_actuated": (
+        "--grid.number",
+        "3",
+        "--grid.length",
+        "150",
+        "-L",
+        "1",
+        "-j",
+        "traffic_light",
+        "--tls.default-type",
+        "actuated",
+        "--tls.join",
+        "true",
+        "--tls.join-dist",
+        "160",
+    ),
 }
 
 
@@ -66,8 +128,9 @@ def test_shared_scenarios_read_as_with_sumolib(scenario: str, shared_data: Path)
         _check_equal(read_sumo_net(path), read_sumo_net_sumolib(path))
 
 
-@pytest.mark.parametrize("fixture", ["grid_net", "incoming_net", "joined_net", "pedestrian_net",
-                                     "plain_net"])
+@pytest.mark.parametrize(
+    "fixture", ["grid_net", "incoming_net", "joined_net", "pedestrian_net", "plain_net"]
+)
 def test_fixture_nets_read_as_with_sumolib(fixture: str, request: pytest.FixtureRequest) -> None:
     path: Path = request.getfixturevalue(fixture)
     _check_equal(read_sumo_net(path), read_sumo_net_sumolib(path))
@@ -80,13 +143,17 @@ def test_generated_nets_read_as_with_sumolib(name: str, make_net: Callable[..., 
 
 
 @pytest.mark.parametrize("program_id", [None, "0", "evening"])
-def test_program_choice_and_gzip_as_with_sumolib(grid_net: Path, tmp_path: Path,
-                                                 program_id: str | None) -> None:
+def test_program_choice_and_gzip_as_with_sumolib(
+    grid_net: Path, tmp_path: Path, program_id: str | None
+) -> None:
     text = grid_net.read_text()
     head, tail = text.split('<tlLogic id="B1"', 1)
     body = tail.split("</tlLogic>", 1)[0]
-    extra = ('<tlLogic id="B1"' + body.replace('programID="0"', 'programID="evening"')
-             + '<param key="note" value="added"/></tlLogic>\n    ')
+    extra = (
+        '<tlLogic id="B1"'
+        + body.replace('programID="0"', 'programID="evening"')
+        + '<param key="note" value="added"/></tlLogic>\n    '
+    )
     path = tmp_path / "two.net.xml.gz"
     with gzip.open(path, "wt") as fh:
         fh.write(head + extra + '<tlLogic id="B1"' + tail)
@@ -94,19 +161,32 @@ def test_program_choice_and_gzip_as_with_sumolib(grid_net: Path, tmp_path: Path,
     with gzip.open(path, "rb") as src, plain.open("wb") as dst:
         shutil.copyfileobj(src, dst)
     for p in (path, plain):
-        _check_equal(read_sumo_net(p, program_id=program_id),
-                     read_sumo_net_sumolib(p, program_id=program_id))
+        _check_equal(
+            read_sumo_net(p, program_id=program_id), read_sumo_net_sumolib(p, program_id=program_id)
+        )
 
 
 @pytest.mark.slow
 def test_large_grid_reads_as_with_sumolib(make_net: Callable[..., Path]) -> None:
-    path = make_net("oracle_grid12", "--grid.number", "12", "--grid.length", "200", "-L", "2",
-                    "-j", "traffic_light", "--no-turnarounds", "true")
+    path = make_net(
+        "oracle_grid12",
+        "--grid.number",
+        "12",
+        "--grid.length",
+        "200",
+        "-L",
+        "2",
+        "-j",
+        "traffic_light",
+        "--no-turnarounds",
+        "true",
+    )
     _check_equal(read_sumo_net(path), read_sumo_net_sumolib(path))
 
 
-def test_repeated_layouts_share_one_model(make_net: Callable[..., Path],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_repeated_layouts_share_one_model(
+    make_net: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Traffic lights with the same layout are modelled once and renamed (the import of large
     grids depends on it); the result is still the sumolib reader's."""
     import signalbrain.io.sumo_net as sumo_net
@@ -119,8 +199,19 @@ def test_repeated_layouts_share_one_model(make_net: Callable[..., Path],
         return builders[-1]
 
     monkeypatch.setattr(sumo_net, "IntersectionBuilder", recording)
-    path = make_net("oracle_grid5", "--grid.number", "5", "--grid.length", "150", "-L", "2",
-                    "-j", "traffic_light", "--no-turnarounds", "true")
+    path = make_net(
+        "oracle_grid5",
+        "--grid.number",
+        "5",
+        "--grid.length",
+        "150",
+        "-L",
+        "2",
+        "-j",
+        "traffic_light",
+        "--no-turnarounds",
+        "true",
+    )
     net = read_sumo_net(path)
     assert net.signal_count == 25
     layouts = len(builders[0]._templates)

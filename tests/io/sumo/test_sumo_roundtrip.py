@@ -42,8 +42,9 @@ def model_program(isec: Intersection, green_scale: float = 1.5) -> SumoProgram:
     phases: list[SumoPhase] = []
     for ph in isec.phases:
         k = int(ph.name.split()[2])
-        green = min(max(isec.sumo.phases[k].duration_s * green_scale, ph.min_green_s),
-                    ph.max_green_s)
+        green = min(
+            max(isec.sumo.phases[k].duration_s * green_scale, ph.min_green_s), ph.max_green_s
+        )
         phases.append(SumoPhase(green, signal_state(isec, ph.protected, ph.permitted)))
         phases.append(SumoPhase(ph.yellow_s, signal_state(isec, yellow=ph.movements)))
         if ph.all_red_s > 0:
@@ -54,8 +55,15 @@ def model_program(isec: Intersection, green_scale: float = 1.5) -> SumoProgram:
 def _tls_state_events(net: Network, folder: Path) -> Path:
     root = ET.Element("additional")
     for isec in net.intersections:
-        ET.SubElement(root, "timedEvent", {"type": "SaveTLSSwitchStates", "source": isec.id,
-                                           "dest": str(folder / f"tls_{isec.id[:40]}.xml")})
+        ET.SubElement(
+            root,
+            "timedEvent",
+            {
+                "type": "SaveTLSSwitchStates",
+                "source": isec.id,
+                "dest": str(folder / f"tls_{isec.id[:40]}.xml"),
+            },
+        )
     path = folder / "tls_states.add.xml"
     ET.ElementTree(root).write(path)
     return path
@@ -85,8 +93,9 @@ def _check_model_is_sane(net: Network, signals: int) -> None:
 @pytest.mark.slow
 @pytest.mark.shared
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_shared_scenario_round_trip(scenario: str, shared_data: Path, sumo_runner: Runner,
-                                    tmp_path: Path) -> None:
+def test_shared_scenario_round_trip(
+    scenario: str, shared_data: Path, sumo_runner: Runner, tmp_path: Path
+) -> None:
     folder = shared_data / "scenarios" / scenario
     config = next(folder.glob("*.sumocfg"))
     net_file = sumocfg_files(config)["net-file"][0]
@@ -109,26 +118,38 @@ def test_shared_scenario_round_trip(scenario: str, shared_data: Path, sumo_runne
 
 
 @pytest.mark.slow
-def test_generated_grid_round_trip(grid_net: Path, trips_for: Callable[[Path], Path],
-                                   sumo_runner: Runner, tmp_path: Path) -> None:
+def test_generated_grid_round_trip(
+    grid_net: Path, trips_for: Callable[[Path], Path], sumo_runner: Runner, tmp_path: Path
+) -> None:
     routes = trips_for(grid_net)
     net = read_sumo_net(grid_net)
     own = sumo_runner(tmp_path, net=grid_net, routes=routes, duration_s=400, tag="own")
     programs = write_sumo_programs(net, tmp_path / "original.add.xml")
     events = _tls_state_events(net, tmp_path)
-    back = sumo_runner(tmp_path, net=grid_net, routes=routes, duration_s=400,
-                       additional=(programs, events), tag="back")
+    back = sumo_runner(
+        tmp_path,
+        net=grid_net,
+        routes=routes,
+        duration_s=400,
+        additional=(programs, events),
+        tag="back",
+    )
     assert len(own) > 50
     assert back == own
     assert _program_ids(net, tmp_path) == {DEFAULT_PROGRAM_ID}
 
     # all-red everywhere: if SUMO ran the written program, nobody crosses a signal
-    stop = {s.id: SumoProgram(s.id, "x", "static", 0.0, (SumoPhase(60.0, signal_state(s)),),
-                              s.sumo.link_count)
-            for s in net.intersections if s.sumo is not None}
+    stop = {
+        s.id: SumoProgram(
+            s.id, "x", "static", 0.0, (SumoPhase(60.0, signal_state(s)),), s.sumo.link_count
+        )
+        for s in net.intersections
+        if s.sumo is not None
+    }
     red = write_sumo_programs(net, tmp_path / "red.add.xml", programs=stop)
-    blocked = sumo_runner(tmp_path, net=grid_net, routes=routes, duration_s=400,
-                          additional=(red,), tag="red")
+    blocked = sumo_runner(
+        tmp_path, net=grid_net, routes=routes, duration_s=400, additional=(red,), tag="red"
+    )
     assert len(blocked) < len(own) / 2
 
 
@@ -144,21 +165,38 @@ def test_written_file_is_verbatim(grid_net: Path, tmp_path: Path) -> None:
         assert elem.get("programID") == "mine"
         assert elem.get("type") == isec.sumo.type
         assert [(float(p.get("duration", "nan")), p.get("state")) for p in elem] == [
-            (p.duration_s, p.state) for p in isec.sumo.phases]
+            (p.duration_s, p.state) for p in isec.sumo.phases
+        ]
 
 
-@pytest.mark.parametrize(("programs", "kwargs", "message"), [
-    ({"nope": SumoProgram("nope", "p", "static", 0, (SumoPhase(5, "G"),), 1)}, {},
-     "unknown traffic light"),
-    ({"B1": SumoProgram("B1", "p", "static", 0, (SumoPhase(5, "GG"),), 2)}, {},
-     "has 2 characters"),
-    ({"B1": SumoProgram("B1", "p", "static", 0, (SumoPhase(0, "X" * 20),), 20)}, {},
-     "invalid characters 'X'"),
-    (None, {"program_id": "0"}, "SUMO refuses a duplicate"),
-])
-def test_write_rejects_bad_programs(grid_net: Path, tmp_path: Path,
-                                    programs: dict[str, SumoProgram] | None,
-                                    kwargs: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("programs", "kwargs", "message"),
+    [
+        (
+            {"nope": SumoProgram("nope", "p", "static", 0, (SumoPhase(5, "G"),), 1)},
+            {},
+            "unknown traffic light",
+        ),
+        (
+            {"B1": SumoProgram("B1", "p", "static", 0, (SumoPhase(5, "GG"),), 2)},
+            {},
+            "has 2 characters",
+        ),
+        (
+            {"B1": SumoProgram("B1", "p", "static", 0, (SumoPhase(0, "X" * 20),), 20)},
+            {},
+            "invalid characters 'X'",
+        ),
+        (None, {"program_id": "0"}, "SUMO refuses a duplicate"),
+    ],
+)
+def test_write_rejects_bad_programs(
+    grid_net: Path,
+    tmp_path: Path,
+    programs: dict[str, SumoProgram] | None,
+    kwargs: dict[str, str],
+    message: str,
+) -> None:
     net = read_sumo_net(grid_net)
     with pytest.raises(InputError, match=message):
         write_sumo_programs(net, tmp_path / "x.add.xml", programs=programs, **kwargs)

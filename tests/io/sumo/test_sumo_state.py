@@ -16,16 +16,20 @@ def _isec(sumo: SumoProgram | None = None) -> Intersection:
         Movement("S.T", "S", "N", "T", 1, (4,)),
         Movement("X.T", "X", "Y", "T", 1, ()),
     )
-    return Intersection("A", ("A",), movements, (Phase(1, ("W.T",), ("W.L",)),),
-                        frozenset(), sumo=sumo)
+    return Intersection(
+        "A", ("A",), movements, (Phase(1, ("W.T",), ("W.L",)),), frozenset(), sumo=sumo
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "expected"), [
-    ({}, "rrrrr"),
-    ({"protected": ["W.T"]}, "GGrrr"),
-    ({"protected": ["W.T"], "permitted": ["W.L"]}, "GGgrr"),
-    ({"yellow": ["W.T", "W.L"], "protected": ["S.T"]}, "yyyrG"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, "rrrrr"),
+        ({"protected": ["W.T"]}, "GGrrr"),
+        ({"protected": ["W.T"], "permitted": ["W.L"]}, "GGgrr"),
+        ({"yellow": ["W.T", "W.L"], "protected": ["S.T"]}, "yyyrG"),
+    ],
+)
 def test_state_without_sumo_program(kwargs: dict[str, list[str]], expected: str) -> None:
     isec = _isec()
     assert link_count(isec) == 5
@@ -33,9 +37,19 @@ def test_state_without_sumo_program(kwargs: dict[str, list[str]], expected: str)
 
 
 def test_unmodelled_links_keep_their_constant_state() -> None:
-    program = SumoProgram("A", "0", "static", 0.0, (
-        SumoPhase(30, "GGgrsO"), SumoPhase(3, "yyyrsO"), SumoPhase(30, "rrrGGO"),
-        SumoPhase(3, "rrryyO")), 6)
+    program = SumoProgram(
+        "A",
+        "0",
+        "static",
+        0.0,
+        (
+            SumoPhase(30, "GGgrsO"),
+            SumoPhase(3, "yyyrsO"),
+            SumoPhase(30, "rrrGGO"),
+            SumoPhase(3, "rrryyO"),
+        ),
+        6,
+    )
     assert constant_link_states(program) == {5: "O"}
     isec = _isec(program)
     assert link_count(isec) == 6
@@ -44,11 +58,14 @@ def test_unmodelled_links_keep_their_constant_state() -> None:
     assert signal_state(isec, protected=["W.T"]) == "GGrrrO"
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"protected": ["Q.T"]}, "unknown movement"),
-    ({"protected": ["W.T"], "yellow": ["W.T"]}, "both 'G' and 'y'"),
-    ({"permitted": ["X.T"]}, "no SUMO link indices"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"protected": ["Q.T"]}, "unknown movement"),
+        ({"protected": ["W.T"], "yellow": ["W.T"]}, "both 'G' and 'y'"),
+        ({"permitted": ["X.T"]}, "no SUMO link indices"),
+    ],
+)
 def test_bad_requests(kwargs: dict[str, list[str]], message: str) -> None:
     with pytest.raises(InputError, match=message):
         signal_state(_isec(), **kwargs)

@@ -16,8 +16,9 @@ from signalbrain.io.sumo_state import signal_state
 pytest.importorskip("sumolib")
 
 
-def _replace_program(net_file: Path, out: Path, tls_id: str, phases: list[tuple[float, str]]
-                     ) -> Path:
+def _replace_program(
+    net_file: Path, out: Path, tls_id: str, phases: list[tuple[float, str]]
+) -> Path:
     tree = ET.parse(net_file)
     tl = next(e for e in tree.getroot().iter("tlLogic") if e.get("id") == tls_id)
     for ph in list(tl):
@@ -32,17 +33,29 @@ def test_unsafe_program_is_flagged_and_model_made_safe(grid_net: Path, tmp_path:
     """Green straight to red (no yellow) and crossing throughs green together."""
     isec0 = read_sumo_net(grid_net).intersection("B1")
     assert isec0.sumo is not None
-    ns_t = [i for m in isec0.movements if m.turn == "T" and m.from_link[:2] in ("B0", "B2")
-            for i in m.sumo_link_indices]
-    ew_t = [i for m in isec0.movements if m.turn == "T" and m.from_link[:2] in ("A1", "C1")
-            for i in m.sumo_link_indices]
+    ns_t = [
+        i
+        for m in isec0.movements
+        if m.turn == "T" and m.from_link[:2] in ("B0", "B2")
+        for i in m.sumo_link_indices
+    ]
+    ew_t = [
+        i
+        for m in isec0.movements
+        if m.turn == "T" and m.from_link[:2] in ("A1", "C1")
+        for i in m.sumo_link_indices
+    ]
     n = isec0.sumo.link_count
 
     def state(green: list[int]) -> str:
         return "".join("G" if i in green else "r" for i in range(n))
 
-    bad = _replace_program(grid_net, tmp_path / "bad.net.xml", "B1",
-                           [(30, state(ns_t)), (30, state(ew_t)), (20, state(ns_t + ew_t))])
+    bad = _replace_program(
+        grid_net,
+        tmp_path / "bad.net.xml",
+        "B1",
+        [(30, state(ns_t)), (30, state(ew_t)), (20, state(ns_t + ew_t))],
+    )
     isec = read_sumo_net(bad).intersection("B1")
     text = "\n".join(isec.notes)
     assert "no yellow" in text
@@ -63,8 +76,10 @@ def test_short_yellow_and_constant_links(grid_net: Path, tmp_path: Path) -> None
     right = [i for m in isec0.movements if m.turn == "R" for i in m.sumo_link_indices]
     prog = [(p.duration_s, p.state) for p in isec0.sumo.phases]
     # right turns always green; yellow phases cut to 2 s
-    prog = [(2.0 if "y" in s else d, "".join("G" if i in right else c for i, c in enumerate(s)))
-            for d, s in prog]
+    prog = [
+        (2.0 if "y" in s else d, "".join("G" if i in right else c for i, c in enumerate(s)))
+        for d, s in prog
+    ]
     bad = _replace_program(grid_net, tmp_path / "short.net.xml", "B1", prog)
     isec = read_sumo_net(bad).intersection("B1")
     text = "\n".join(isec.notes)
@@ -82,8 +97,12 @@ def test_protected_permissive_pair_is_demoted(grid_net: Path, tmp_path: Path) ->
     in another phase 'G' together with it: the model demotes the left there."""
     isec0 = read_sumo_net(grid_net).intersection("B1")
     assert isec0.sumo is not None
-    ns_t = {i for m in isec0.movements if m.turn == "T" and m.from_link[:2] in ("B0", "B2")
-            for i in m.sumo_link_indices}
+    ns_t = {
+        i
+        for m in isec0.movements
+        if m.turn == "T" and m.from_link[:2] in ("B0", "B2")
+        for i in m.sumo_link_indices
+    }
     prog = [(p.duration_s, p.state) for p in isec0.sumo.phases]
     d, s = prog[2]  # the protected left phase of the first street
     prog[2] = (d, "".join("G" if i in ns_t else c for i, c in enumerate(s)))
