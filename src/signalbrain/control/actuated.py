@@ -41,7 +41,7 @@ class Actuated(SignalController):
         See :class:`~signalbrain.control.core.SignalController`.
     """
 
-    name = "actuated"
+    name = "vehicle-actuated"
 
     def __init__(self, network: Network | None = None, *, passage_s: float = 2.5,
                  plans: Mapping[str, TimingPlan] | None = None,
