@@ -24,8 +24,7 @@ CONTROLLERS = ["fixed", "max-pressure", "vehicle-actuated", "adaptive"]
 BUDGET_S = 1e-3  # per signal per simulated second
 
 
-def _observations(net: Network, seed: int, n_variants: int = 8
-                  ) -> list[dict[str, Observation]]:
+def _observations(net: Network, seed: int, n_variants: int = 8) -> list[dict[str, Observation]]:
     rng = random.Random(seed)
     out = []
     for _ in range(n_variants):
@@ -36,9 +35,15 @@ def _observations(net: Network, seed: int, n_variants: int = 8
                 q = float(rng.randint(0, 12))
                 arrivals = tuple(sorted(rng.uniform(5.0, 120.0) for _ in range(rng.randint(0, 6))))
                 approaches[link] = ApproachObservation(
-                    link, count_veh=float(rng.random() < 0.4), occupancy=min(1.0, q / 16.0),
-                    queue_veh=q, vehicles_veh=q + len(arrivals), speed_mps=8.0, reach_m=120.0,
-                    arrivals_m=arrivals)
+                    link,
+                    count_veh=float(rng.random() < 0.4),
+                    occupancy=min(1.0, q / 16.0),
+                    queue_veh=q,
+                    vehicles_veh=q + len(arrivals),
+                    speed_mps=8.0,
+                    reach_m=120.0,
+                    arrivals_m=arrivals,
+                )
             obs[isec.id] = Observation(0.0, approaches)
         out.append(obs)
     return out
@@ -46,8 +51,9 @@ def _observations(net: Network, seed: int, n_variants: int = 8
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0] * s[1]}signals")
 @pytest.mark.parametrize("name", CONTROLLERS)
-def test_decision_time_per_signal(benchmark: Callable[..., object], name: str,
-                                  size: tuple[int, int]) -> None:
+def test_decision_time_per_signal(
+    benchmark: Callable[..., object], name: str, size: tuple[int, int]
+) -> None:
     net = grid(*size)
     controller = make_controller(name, net)
     controller.start(net, 0.0)

@@ -27,23 +27,28 @@ from signalbrain.network import Intersection, Link, Movement, Network, Node, Pha
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 
 
-def _legs(center: str, angles_deg: Sequence[float], length_m: float, lanes: int,
-          x0: float = 0.0) -> tuple[list[Node], list[Link], dict[str, str]]:
+def _legs(
+    center: str, angles_deg: Sequence[float], length_m: float, lanes: int, x0: float = 0.0
+) -> tuple[list[Node], list[Link], dict[str, str]]:
     nodes = [Node(center, x0, 0.0)]
     links: list[Link] = []
     names: dict[str, str] = {}
     for k, a in enumerate(angles_deg):
         leg = f"{center}{k}"
         names[leg] = f"{a:.0f}"
-        nodes.append(Node(leg, x0 + length_m * math.cos(math.radians(a)),
-                          length_m * math.sin(math.radians(a))))
+        nodes.append(
+            Node(
+                leg, x0 + length_m * math.cos(math.radians(a)), length_m * math.sin(math.radians(a))
+            )
+        )
         links.append(Link(f"{leg}_{center}", leg, center, lanes, length_m, 13.9))
         links.append(Link(f"{center}_{leg}", center, leg, lanes, length_m, 13.9))
     return nodes, links, names
 
 
-def _movements(center: str, nodes: list[Node], links: list[Link]
-               ) -> tuple[list[Movement], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+def _movements(
+    center: str, nodes: list[Node], links: list[Link]
+) -> tuple[list[Movement], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
     node_map = {n.id: n for n in nodes}
     link_map = {k.id: k for k in links}
     movements = infer_movements([center], link_map, node_map)
@@ -52,9 +57,16 @@ def _movements(center: str, nodes: list[Node], links: list[Link]
     return movements, conflicts, permissive
 
 
-def nema_intersection(center: str = "A", *, min_green_s: float = 7.0, left_min_s: float = 5.0,
-                      yellow_s: float = 4.0, all_red_s: float = 1.5, ped_min_s: float = 0.0,
-                      x0: float = 0.0) -> tuple[Intersection, list[Node], list[Link]]:
+def nema_intersection(
+    center: str = "A",
+    *,
+    min_green_s: float = 7.0,
+    left_min_s: float = 5.0,
+    yellow_s: float = 4.0,
+    all_red_s: float = 1.5,
+    ped_min_s: float = 0.0,
+    x0: float = 0.0,
+) -> tuple[Intersection, list[Node], list[Link]]:
     """A four-leg intersection with eight NEMA phases in a dual ring (2/6 east-west)."""
     nodes, links, _ = _legs(center, (0.0, 90.0, 180.0, 270.0), 300.0, 2, x0)
     movements, conflicts, permissive = _movements(center, nodes, links)
@@ -62,21 +74,44 @@ def nema_intersection(center: str = "A", *, min_green_s: float = 7.0, left_min_s
     e, n, w, s = (f"{center}{k}_{center}" for k in range(4))
 
     def through(num: int, leg: str) -> Phase:
-        return Phase(num, (by[leg, "T"], by[leg, "R"]), (by[leg, "L"],), min_green_s, 55.0,
-                     yellow_s, all_red_s, ped_min_s)
+        return Phase(
+            num,
+            (by[leg, "T"], by[leg, "R"]),
+            (by[leg, "L"],),
+            min_green_s,
+            55.0,
+            yellow_s,
+            all_red_s,
+            ped_min_s,
+        )
 
     def left(num: int, leg: str) -> Phase:
         return Phase(num, (by[leg, "L"],), (), left_min_s, 30.0, yellow_s, all_red_s)
 
-    phases = (left(1, e), through(2, w), left(3, n), through(4, s),
-              left(5, w), through(6, e), left(7, s), through(8, n))
-    isec = Intersection(center, (center,), tuple(movements), phases, conflicts, permissive,
-                        rings=((1, 2, 3, 4), (5, 6, 7, 8)), barriers=((1, 2, 5, 6), (3, 4, 7, 8)))
+    phases = (
+        left(1, e),
+        through(2, w),
+        left(3, n),
+        through(4, s),
+        left(5, w),
+        through(6, e),
+        left(7, s),
+        through(8, n),
+    )
+    isec = Intersection(
+        center,
+        (center,),
+        tuple(movements),
+        phases,
+        conflicts,
+        permissive,
+        rings=((1, 2, 3, 4), (5, 6, 7, 8)),
+        barriers=((1, 2, 5, 6), (3, 4, 7, 8)),
+    )
     return isec, nodes, links
 
 
-def greedy_intersection(angles_deg: Sequence[float], seed: int, center: str = "A"
-                        ) -> Intersection:
+def greedy_intersection(angles_deg: Sequence[float], seed: int, center: str = "A") -> Intersection:
     """An intersection of any geometry with single-ring phases packed from compatible movements,
     random permitted movements and random timing limits."""
     rng = random.Random(seed)
@@ -95,15 +130,27 @@ def greedy_intersection(angles_deg: Sequence[float], seed: int, center: str = "A
             groups.append([m.id])
     phases = []
     for k, g in enumerate(groups):
-        permitted = [m.id for m in movements if m.id not in g and rng.random() < 0.5
-                     and not probe.unsafe_pairs(g, [m.id])]
+        permitted = [
+            m.id
+            for m in movements
+            if m.id not in g and rng.random() < 0.5 and not probe.unsafe_pairs(g, [m.id])
+        ]
         chosen: list[str] = []
         for p in permitted:
             if not probe.unsafe_pairs(g, [*chosen, p]):
                 chosen.append(p)
-        phases.append(Phase(k + 1, tuple(g), tuple(chosen), rng.choice((0.0, 2.0, 5.0, 7.5)),
-                            60.0, rng.choice((3.0, 3.5, 4.0)), rng.choice((0.0, 1.0, 2.5)),
-                            rng.choice((0.0, 0.0, 9.0))))
+        phases.append(
+            Phase(
+                k + 1,
+                tuple(g),
+                tuple(chosen),
+                rng.choice((0.0, 2.0, 5.0, 7.5)),
+                60.0,
+                rng.choice((3.0, 3.5, 4.0)),
+                rng.choice((0.0, 1.0, 2.5)),
+                rng.choice((0.0, 0.0, 9.0)),
+            )
+        )
     return Intersection(center, (center,), tuple(movements), tuple(phases), conflicts, permissive)
 
 
@@ -149,10 +196,17 @@ class ToyResult:
     served_by_movement: dict[str, float]
 
 
-def toy_run(network: Network, controller: Controller, flows_vph: dict[str, float], *,
-            duration_s: float = 900.0, dt_s: float = 1.0, seed: int = 0, reach_m: float = 120.0,
-            hook: Callable[[float, dict[str, Observation]], dict[str, Observation]] | None = None
-            ) -> ToyResult:
+def toy_run(
+    network: Network,
+    controller: Controller,
+    flows_vph: dict[str, float],
+    *,
+    duration_s: float = 900.0,
+    dt_s: float = 1.0,
+    seed: int = 0,
+    reach_m: float = 120.0,
+    hook: Callable[[float, dict[str, Observation]], dict[str, Observation]] | None = None,
+) -> ToyResult:
     """Run ``controller`` on a point-queue model of ``network`` (each intersection isolated).
 
     Vehicles of each movement arrive at random (Bernoulli per step at the movement's flow),
@@ -185,12 +239,19 @@ def toy_run(network: Network, controller: Controller, flows_vph: dict[str, float
                     fits = m.lanes * reach_m / 7.5  # a detector sees only its zone
                     seen_q = float(min(int(queue[m.id]), int(fits)))
                     seen_moving = len(moving[m.id]) if seen_q < fits else 0
-                    lanes.append(LaneObservation(
-                        f"{m.id}_0", (m.id,), count_veh=last_count[m.id],
-                        occupancy=min(1.0, seen_q * 7.5 / (m.lanes * reach_m)),
-                        queue_veh=seen_q, vehicles_veh=seen_q + seen_moving,
-                        speed_mps=links[link].free_speed_mps if moving[m.id] else math.nan,
-                        reach_m=reach_m, arrivals_m=tuple(sorted(moving[m.id]))))
+                    lanes.append(
+                        LaneObservation(
+                            f"{m.id}_0",
+                            (m.id,),
+                            count_veh=last_count[m.id],
+                            occupancy=min(1.0, seen_q * 7.5 / (m.lanes * reach_m)),
+                            queue_veh=seen_q,
+                            vehicles_veh=seen_q + seen_moving,
+                            speed_mps=links[link].free_speed_mps if moving[m.id] else math.nan,
+                            reach_m=reach_m,
+                            arrivals_m=tuple(sorted(moving[m.id])),
+                        )
+                    )
                 approaches[link] = ApproachObservation.from_lanes(link, tuple(lanes))
             obs[s.id] = Observation(t, approaches)
         if hook is not None:

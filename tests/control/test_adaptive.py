@@ -11,8 +11,9 @@ from hypothesis.extra import numpy as hnp
 from signalbrain.control._rollout import arrival_slots, rollout_costs
 
 
-def _problem(seed: int, n_stage: int = 4, n_mov: int = 8, n_slot: int = 40
-             ) -> tuple[np.ndarray, ...]:
+def _problem(
+    seed: int, n_stage: int = 4, n_mov: int = 8, n_slot: int = 40
+) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
     level = np.zeros((n_stage, n_mov))
     for m in range(n_mov):
@@ -26,14 +27,32 @@ def _problem(seed: int, n_stage: int = 4, n_mov: int = 8, n_slot: int = 40
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10_000), current=st.integers(-1, 3), base=st.sampled_from([0, 1]),
-       elapsed=st.floats(0, 60))
-def test_rollout_kernel_matches_its_python_twin(seed: int, current: int, base: int,
-                                                elapsed: float) -> None:
+@given(
+    seed=st.integers(0, 10_000),
+    current=st.integers(-1, 3),
+    base=st.sampled_from([0, 1]),
+    elapsed=st.floats(0, 60),
+)
+def test_rollout_kernel_matches_its_python_twin(
+    seed: int, current: int, base: int, elapsed: float
+) -> None:
     level, sat, queue, arrivals = _problem(seed)
     n_stage = level.shape[0]
-    args = (level, sat, queue, arrivals, current, elapsed, np.full(n_stage, 5.0),
-            np.full(n_stage, 45.0), np.full(n_stage, 5.0), 2.0, 30.0, base, 6.0)
+    args = (
+        level,
+        sat,
+        queue,
+        arrivals,
+        current,
+        elapsed,
+        np.full(n_stage, 5.0),
+        np.full(n_stage, 45.0),
+        np.full(n_stage, 5.0),
+        2.0,
+        30.0,
+        base,
+        6.0,
+    )
     fast = rollout_costs(*args)
     slow = getattr(rollout_costs, "py_func", rollout_costs)(*args)  # NUMBA_DISABLE_JIT safe
     np.testing.assert_allclose(fast, slow)
@@ -42,17 +61,41 @@ def test_rollout_kernel_matches_its_python_twin(seed: int, current: int, base: i
 
 def test_keeping_the_only_busy_stage_is_cheapest() -> None:
     level = np.eye(2)
-    costs = rollout_costs(level, np.array([0.5, 0.5]), np.array([10.0, 0.0]), np.zeros((2, 30)),
-                          0, 10.0, np.full(2, 5.0), np.full(2, 60.0), np.full(2, 5.0), 2.0,
-                          30.0, 1, 6.0)
+    costs = rollout_costs(
+        level,
+        np.array([0.5, 0.5]),
+        np.array([10.0, 0.0]),
+        np.zeros((2, 30)),
+        0,
+        10.0,
+        np.full(2, 5.0),
+        np.full(2, 60.0),
+        np.full(2, 5.0),
+        2.0,
+        30.0,
+        1,
+        6.0,
+    )
     assert costs[0] < costs[1]
 
 
 def test_a_long_queue_elsewhere_makes_switching_cheaper() -> None:
     level = np.eye(2)
-    costs = rollout_costs(level, np.array([0.5, 0.5]), np.array([0.0, 20.0]), np.zeros((2, 30)),
-                          0, 10.0, np.full(2, 5.0), np.full(2, 60.0), np.full(2, 5.0), 2.0,
-                          30.0, 0, 6.0)
+    costs = rollout_costs(
+        level,
+        np.array([0.5, 0.5]),
+        np.array([0.0, 20.0]),
+        np.zeros((2, 30)),
+        0,
+        10.0,
+        np.full(2, 5.0),
+        np.full(2, 60.0),
+        np.full(2, 5.0),
+        2.0,
+        30.0,
+        0,
+        6.0,
+    )
     assert costs[1] < costs[0]
 
 
@@ -67,14 +110,28 @@ def test_arrival_slots_kernel_matches_its_python_twin(n_mov: int, data: st.DataO
     first = data.draw(hnp.arrays(np.int64, n_mov, elements=st.integers(0, n_slot)))
     until = data.draw(hnp.arrays(np.int64, n_mov, elements=st.integers(0, n_slot)))
     rate = data.draw(hnp.arrays(np.float64, n_mov, elements=st.floats(0, 1)))
-    args = (n_mov, n_slot, seen_mov, seen_eta, seen_w, first, rate, until, seen_mov,
-            seen_eta - 5.0, seen_w)
+    args = (
+        n_mov,
+        n_slot,
+        seen_mov,
+        seen_eta,
+        seen_w,
+        first,
+        rate,
+        until,
+        seen_mov,
+        seen_eta - 5.0,
+        seen_w,
+    )
     fast = arrival_slots(*args)
     np.testing.assert_allclose(fast, getattr(arrival_slots, "py_func", arrival_slots)(*args))
     # every vehicle seen within the horizon is counted once, plus the average flow
     inside = seen_eta < n_slot
-    fed = sum(float(seen_w[j]) for j in range(k)
-              if seen_eta[j] - 5.0 >= 0 and first[seen_mov[j]] <= int(seen_eta[j] - 5.0)
-              < until[seen_mov[j]])
+    fed = sum(
+        float(seen_w[j])
+        for j in range(k)
+        if seen_eta[j] - 5.0 >= 0
+        and first[seen_mov[j]] <= int(seen_eta[j] - 5.0) < until[seen_mov[j]]
+    )
     fluid = sum(float(rate[i]) * (n_slot - max(first[i], until[i])) for i in range(n_mov))
     assert fast.sum() == pytest.approx(float(seen_w[inside].sum()) + fed + fluid)

@@ -31,8 +31,9 @@ from .conftest import ToyResult, corridor, nema_intersection
 NAMES = ["fixed", "max-pressure", "vehicle-actuated", "adaptive"]
 
 
-def _flows(net: Network, through_vph: float = 500.0, turn_vph: float = 150.0,
-           main_factor: float = 1.5) -> dict[str, float]:
+def _flows(
+    net: Network, through_vph: float = 500.0, turn_vph: float = 150.0, main_factor: float = 1.5
+) -> dict[str, float]:
     out = {}
     for isec in net.intersections:
         for m in isec.movements:
@@ -60,13 +61,22 @@ def test_unknown_option_names_the_valid_ones() -> None:
 
 def test_stages_of_a_nema_intersection_are_the_eight_dual_ring_pairs() -> None:
     isec = nema_intersection()[0]
-    assert [s.phases for s in stages(isec)] == [(1, 5), (1, 6), (2, 5), (2, 6),
-                                                (3, 7), (3, 8), (4, 7), (4, 8)]
+    assert [s.phases for s in stages(isec)] == [
+        (1, 5),
+        (1, 6),
+        (2, 5),
+        (2, 6),
+        (3, 7),
+        (3, 8),
+        (4, 7),
+        (4, 8),
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_controller_serves_every_movement_safely(name: str,
-                                                       run_toy: Callable[..., ToyResult]) -> None:
+def test_every_controller_serves_every_movement_safely(
+    name: str, run_toy: Callable[..., ToyResult]
+) -> None:
     net = corridor(2)
     result = run_toy(net, make_controller(name, net), _flows(net), duration_s=900.0)
     for isec in net.intersections:
@@ -90,8 +100,7 @@ def test_adaptive_beats_fixed_time_on_the_toy_model(run_toy: Callable[..., ToyRe
 def test_the_busier_street_gets_more_green(name: str, run_toy: Callable[..., ToyResult]) -> None:
     net = corridor(1)
     isec = net.intersections[0]
-    r = run_toy(net, make_controller(name, net), _flows(net, main_factor=3.0),
-                duration_s=1200.0)
+    r = run_toy(net, make_controller(name, net), _flows(net, main_factor=3.0), duration_s=1200.0)
     main = isec.phase(2).protected[0]
     side = isec.phase(4).protected[0]
     states = r.states[isec.id]
@@ -116,8 +125,9 @@ def test_discharge_clears_a_queue_then_bridges_small_gaps() -> None:
 
 
 # ------------------------------------------------------------------------------- faults
-def _break(kind: str, link: str, t_from: float, t_to: float
-           ) -> Callable[[float, dict[str, Observation]], dict[str, Observation]]:
+def _break(
+    kind: str, link: str, t_from: float, t_to: float
+) -> Callable[[float, dict[str, Observation]], dict[str, Observation]]:
     def hook(t: float, obs: dict[str, Observation]) -> dict[str, Observation]:
         if not t_from <= t < t_to:
             return obs
@@ -131,8 +141,9 @@ def _break(kind: str, link: str, t_from: float, t_to: float
                 elif kind == "invalid":
                     approaches[link] = ApproachObservation(link, valid=False)
                 elif kind == "nan":
-                    approaches[link] = ApproachObservation(link, queue_veh=math.nan,
-                                                           vehicles_veh=3.0)
+                    approaches[link] = ApproachObservation(
+                        link, queue_veh=math.nan, vehicles_veh=3.0
+                    )
                 elif kind == "negative":
                     approaches[link] = ApproachObservation(link, count_veh=-4.0)
                 elif kind == "occupancy":
@@ -144,22 +155,25 @@ def _break(kind: str, link: str, t_from: float, t_to: float
                     approaches[link] = ApproachObservation.from_lanes(link, (bad, *a.lanes))
             out[isec_id] = Observation(o.t_s, approaches, o.exits, o.movement_counts_veh)
         return out
+
     return hook
 
 
-@pytest.mark.parametrize("kind", ["missing", "invalid", "nan", "negative", "occupancy", "count",
-                                  "lane"])
+@pytest.mark.parametrize(
+    "kind", ["missing", "invalid", "nan", "negative", "occupancy", "count", "lane"]
+)
 @pytest.mark.parametrize("name", ["adaptive", "max-pressure"])
 def test_a_failed_detector_falls_back_to_the_plan_and_logs_once(
-        kind: str, name: str, run_toy: Callable[..., ToyResult],
-        caplog: pytest.LogCaptureFixture) -> None:
+    kind: str, name: str, run_toy: Callable[..., ToyResult], caplog: pytest.LogCaptureFixture
+) -> None:
     net = corridor(1)
     isec = net.intersections[0]
     link = isec.approach_links[0]
     controller = make_controller(name, net)
     with caplog.at_level(logging.INFO, logger="signalbrain.control"):
-        r = run_toy(net, controller, _flows(net), duration_s=600.0,
-                    hook=_break(kind, link, 200.0, 400.0))
+        r = run_toy(
+            net, controller, _flows(net), duration_s=600.0, hook=_break(kind, link, 200.0, 400.0)
+        )
     assert audit(isec, r.states[isec.id]).ok
     messages = [rec.getMessage() for rec in caplog.records if rec.name == "signalbrain.control"]
     falls = [m for m in messages if "falling back" in m]
@@ -174,7 +188,8 @@ def test_a_failed_detector_falls_back_to_the_plan_and_logs_once(
 
 
 def test_a_signal_without_any_observation_runs_its_plan_quietly(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     net = corridor(1)
     controller = make_controller("adaptive", net)
     controller.start(net, 0.0)
@@ -189,11 +204,21 @@ _garbage = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(NAMES), seed=st.integers(0, 1000),
-       noise=st.lists(st.tuples(st.integers(0, 199), st.sampled_from(
-           ["drop", "invalid", "garbage", "none", "noise"]), _garbage), max_size=60))
+@given(
+    name=st.sampled_from(NAMES),
+    seed=st.integers(0, 1000),
+    noise=st.lists(
+        st.tuples(
+            st.integers(0, 199),
+            st.sampled_from(["drop", "invalid", "garbage", "none", "noise"]),
+            _garbage,
+        ),
+        max_size=60,
+    ),
+)
 def test_noise_dropouts_and_garbage_never_crash_or_pass_unsafe(
-        name: str, seed: int, noise: list[tuple[int, str, float]]) -> None:
+    name: str, seed: int, noise: list[tuple[int, str, float]]
+) -> None:
     net = corridor(1)
     isec = net.intersections[0]
     by_step: dict[int, list[tuple[str, float]]] = {}
@@ -213,22 +238,32 @@ def test_noise_dropouts_and_garbage_never_crash_or_pass_unsafe(
             elif kind == "invalid":
                 approaches[link] = ApproachObservation(link, valid=False)
             elif kind == "garbage":
-                approaches[link] = ApproachObservation(link, value, value, value, value, value,
-                                                       value, (value,))
+                approaches[link] = ApproachObservation(
+                    link, value, value, value, value, value, value, (value,)
+                )
             elif kind == "none":
                 return {}
             else:
                 a = approaches.get(link, ApproachObservation(link))
                 approaches[link] = ApproachObservation(
-                    link, a.count_veh, a.occupancy, max(0.0, a.queue_veh + value % 3),
-                    max(0.0, a.vehicles_veh + value % 5), a.speed_mps, a.reach_m, a.arrivals_m)
+                    link,
+                    a.count_veh,
+                    a.occupancy,
+                    max(0.0, a.queue_veh + value % 3),
+                    max(0.0, a.vehicles_veh + value % 5),
+                    a.speed_mps,
+                    a.reach_m,
+                    a.arrivals_m,
+                )
         return {"I0": Observation(t, approaches)}
 
     from .conftest import toy_run
+
     logging.getLogger("signalbrain.control").setLevel(logging.ERROR)
     try:
-        r = toy_run(net, make_controller(name, net), _flows(net), duration_s=200.0, seed=seed,
-                    hook=hook)
+        r = toy_run(
+            net, make_controller(name, net), _flows(net), duration_s=200.0, seed=seed, hook=hook
+        )
     finally:
         logging.getLogger("signalbrain.control").setLevel(logging.NOTSET)
     assert audit(isec, r.states["I0"]).ok

@@ -19,8 +19,11 @@ from .conftest import ToyResult, corridor
 
 
 def _flows(net: Network) -> dict[str, float]:
-    return {m.id: (500.0 if m.turn == "T" else 120.0) * (1.6 if m.from_link[-1] in "02" else 1.0)
-            for isec in net.intersections for m in isec.movements}
+    return {
+        m.id: (500.0 if m.turn == "T" else 120.0) * (1.6 if m.from_link[-1] in "02" else 1.0)
+        for isec in net.intersections
+        for m in isec.movements
+    }
 
 
 def test_given_demand_gives_the_plans_signalbrain_optimize_writes() -> None:
@@ -34,7 +37,8 @@ def test_given_demand_gives_the_plans_signalbrain_optimize_writes() -> None:
 
 
 def test_measured_flows_replace_the_default_plans_after_warmup(
-        run_toy: Callable[..., ToyResult]) -> None:
+    run_toy: Callable[..., ToyResult],
+) -> None:
     net = corridor(2)
     ctrl = FixedTime(net, warmup_s=300.0)
     before = {i.id: default_plan(i) for i in net.intersections}

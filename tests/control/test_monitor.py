@@ -26,8 +26,10 @@ GEOMETRIES = [
 
 
 def _intersections() -> list[Intersection]:
-    out = [nema_intersection()[0],
-           nema_intersection(min_green_s=10.0, yellow_s=3.0, all_red_s=0.0, ped_min_s=15.0)[0]]
+    out = [
+        nema_intersection()[0],
+        nema_intersection(min_green_s=10.0, yellow_s=3.0, all_red_s=0.0, ped_min_s=15.0)[0],
+    ]
     out += [greedy_intersection(g, seed) for g in GEOMETRIES for seed in (0, 1)]
     return out
 
@@ -40,13 +42,20 @@ def _request() -> st.SearchStrategy[Request | None]:
     return st.one_of(
         st.none(),
         st.builds(Request, phase=phase, hold=st.booleans(), force=st.booleans()),
-        st.builds(Request, phases=st.lists(st.integers(0, 9), min_size=1, max_size=3)
-                  .map(tuple), force=st.booleans()),
+        st.builds(
+            Request,
+            phases=st.lists(st.integers(0, 9), min_size=1, max_size=3).map(tuple),
+            force=st.booleans(),
+        ),
     )
 
 
-def _run(isec: Intersection, requests: Sequence[Request | None], dts: Sequence[float],
-         start_phase: int | None = None) -> list[SignalState]:
+def _run(
+    isec: Intersection,
+    requests: Sequence[Request | None],
+    dts: Sequence[float],
+    start_phase: int | None = None,
+) -> list[SignalState]:
     mon = ConflictMonitor(isec, start_phase=start_phase)
     t = 0.0
     out = []
@@ -70,18 +79,24 @@ def _direct_conflicts(isec: Intersection, state: SignalState) -> list[tuple[str,
 def test_factories_build_valid_intersections() -> None:
     for isec in INTERSECTIONS:
         net = Network("t", (), (), (isec,))
-        problems = [p for p in check_network(net, require_connected=False)
-                    if "unknown link" not in p.message and "unknown node" not in p.message]
+        problems = [
+            p
+            for p in check_network(net, require_connected=False)
+            if "unknown link" not in p.message and "unknown node" not in p.message
+        ]
         assert problems == [], isec.id
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(which=st.integers(0, len(INTERSECTIONS) - 1),
-       requests=st.lists(_request(), min_size=1, max_size=120),
-       dts=st.lists(st.sampled_from([0.1, 0.5, 1.0, 1.3, 2.0, 4.0]), min_size=1, max_size=4),
-       start=st.one_of(st.none(), st.integers(1, 8)))
-def test_monitor_output_is_safe_under_any_requests(which: int, requests: list[Request | None],
-                                                   dts: list[float], start: int | None) -> None:
+@given(
+    which=st.integers(0, len(INTERSECTIONS) - 1),
+    requests=st.lists(_request(), min_size=1, max_size=120),
+    dts=st.lists(st.sampled_from([0.1, 0.5, 1.0, 1.3, 2.0, 4.0]), min_size=1, max_size=4),
+    start=st.one_of(st.none(), st.integers(1, 8)),
+)
+def test_monitor_output_is_safe_under_any_requests(
+    which: int, requests: list[Request | None], dts: list[float], start: int | None
+) -> None:
     isec = INTERSECTIONS[which]
     states = _run(isec, requests, dts, start)
     for s in states:
@@ -93,11 +108,14 @@ def test_monitor_output_is_safe_under_any_requests(which: int, requests: list[Re
 
 
 @settings(max_examples=60, deadline=None)
-@given(which=st.integers(0, len(INTERSECTIONS) - 1),
-       prefix=st.lists(_request(), max_size=40),
-       target_index=st.integers(0, 7))
-def test_a_steady_request_is_served(which: int, prefix: list[Request | None],
-                                    target_index: int) -> None:
+@given(
+    which=st.integers(0, len(INTERSECTIONS) - 1),
+    prefix=st.lists(_request(), max_size=40),
+    target_index=st.integers(0, 7),
+)
+def test_a_steady_request_is_served(
+    which: int, prefix: list[Request | None], target_index: int
+) -> None:
     """Liveness: after any history, asking for one phase long enough makes it fully green."""
     isec = INTERSECTIONS[which]
     target = isec.phases[target_index % len(isec.phases)].number
@@ -114,8 +132,9 @@ def test_a_steady_request_is_served(which: int, prefix: list[Request | None],
 
 def test_flapping_every_step_still_honours_minimum_green() -> None:
     isec = INTERSECTIONS[0]
-    seq = [Request(phases=(2, 6)) if k % 2 else Request(phases=(4, 8), force=True)
-           for k in range(300)]
+    seq = [
+        Request(phases=(2, 6)) if k % 2 else Request(phases=(4, 8), force=True) for k in range(300)
+    ]
     states = _run(isec, seq, [0.5])
     assert audit(isec, states).ok
     shown = [s.movements[isec.phase(4).protected[0]] for s in states]
@@ -167,8 +186,9 @@ def test_conflicting_phases_in_one_request_are_not_both_served() -> None:
 
 
 # ------------------------------------------------------------------ the auditor can fail
-def _state(t: float, isec: Intersection, shown: dict[str, str],
-           phases: tuple[int, ...] = ()) -> SignalState:
+def _state(
+    t: float, isec: Intersection, shown: dict[str, str], phases: tuple[int, ...] = ()
+) -> SignalState:
     movements = {m.id: shown.get(m.id, "r") for m in isec.movements}
     return SignalState(t, movements, phases[0] if phases else None, phases)
 
@@ -184,40 +204,76 @@ def _seq(*frames: tuple[float, dict[str, str]]) -> list[SignalState]:
     return [_state(t, NEMA, shown, (2,)) for t, shown in frames]
 
 
-@pytest.mark.parametrize(("name", "states", "field", "expected"), [
-    ("crossing throughs green together 3 s",
-     _seq((0, {EB_T: "G"}), (10, {EB_T: "G", NB_T: "G"}), (13, {EB_T: "y"}), (17, {})),
-     "conflicting_green_s", 3.0),
-    ("yellow crossing a green 2 s",
-     _seq((0, {EB_T: "G"}), (10, {EB_T: "y", NB_T: "G"}), (12, {NB_T: "G"}), (20, {})),
-     "conflicting_green_s", 2.0),
-    ("both lefts-vs-through protected 1 s",
-     _seq((0, {EB_L: "G"}), (8, {EB_L: "G", WB_T: "G"}), (9, {WB_T: "G"}), (20, {})),
-     "conflicting_green_s", 1.0),
-    ("green straight to red", _seq((0, {EB_T: "G"}), (10, {}), (20, {})), "short_yellow", 1),
-    ("yellow 2 s of 4", _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (12, {}), (20, {})),
-     "short_yellow", 1),
-    ("yellow cut by green", _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (11, {EB_T: "G"}),
-                                 (30, {EB_T: "G"})), "short_yellow", 1),
-    ("all red 0.5 s of 1.5",
-     _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (14, {}), (14.5, {NB_T: "G"}), (30, {NB_T: "G"})),
-     "short_all_red", 1),
-    ("protected left dropped to permitted, opposing through at once",
-     _seq((0, {EB_L: "G"}), (8, {EB_L: "g", WB_T: "G"}), (30, {EB_L: "g", WB_T: "G"})),
-     "short_all_red", 1),
-    ("green of 3 s of 7", _seq((0, {EB_T: "G"}), (3, {EB_T: "y"}), (7, {}), (20, {})),
-     "short_green", 1),
-])
-def test_audit_catches(name: str, states: list[SignalState], field: str,
-                       expected: float) -> None:
+@pytest.mark.parametrize(
+    ("name", "states", "field", "expected"),
+    [
+        (
+            "crossing throughs green together 3 s",
+            _seq((0, {EB_T: "G"}), (10, {EB_T: "G", NB_T: "G"}), (13, {EB_T: "y"}), (17, {})),
+            "conflicting_green_s",
+            3.0,
+        ),
+        (
+            "yellow crossing a green 2 s",
+            _seq((0, {EB_T: "G"}), (10, {EB_T: "y", NB_T: "G"}), (12, {NB_T: "G"}), (20, {})),
+            "conflicting_green_s",
+            2.0,
+        ),
+        (
+            "both lefts-vs-through protected 1 s",
+            _seq((0, {EB_L: "G"}), (8, {EB_L: "G", WB_T: "G"}), (9, {WB_T: "G"}), (20, {})),
+            "conflicting_green_s",
+            1.0,
+        ),
+        ("green straight to red", _seq((0, {EB_T: "G"}), (10, {}), (20, {})), "short_yellow", 1),
+        (
+            "yellow 2 s of 4",
+            _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (12, {}), (20, {})),
+            "short_yellow",
+            1,
+        ),
+        (
+            "yellow cut by green",
+            _seq((0, {EB_T: "G"}), (10, {EB_T: "y"}), (11, {EB_T: "G"}), (30, {EB_T: "G"})),
+            "short_yellow",
+            1,
+        ),
+        (
+            "all red 0.5 s of 1.5",
+            _seq(
+                (0, {EB_T: "G"}),
+                (10, {EB_T: "y"}),
+                (14, {}),
+                (14.5, {NB_T: "G"}),
+                (30, {NB_T: "G"}),
+            ),
+            "short_all_red",
+            1,
+        ),
+        (
+            "protected left dropped to permitted, opposing through at once",
+            _seq((0, {EB_L: "G"}), (8, {EB_L: "g", WB_T: "G"}), (30, {EB_L: "g", WB_T: "G"})),
+            "short_all_red",
+            1,
+        ),
+        (
+            "green of 3 s of 7",
+            _seq((0, {EB_T: "G"}), (3, {EB_T: "y"}), (7, {}), (20, {})),
+            "short_green",
+            1,
+        ),
+    ],
+)
+def test_audit_catches(name: str, states: list[SignalState], field: str, expected: float) -> None:
     counts = audit(NEMA, states)
     assert getattr(counts, field) == pytest.approx(expected), (name, counts)
     assert not counts.ok
 
 
 def test_audit_passes_a_correct_hand_made_sequence() -> None:
-    states = _seq((0, {EB_T: "G"}), (7, {EB_T: "y"}), (11, {}), (12.5, {NB_T: "G"}),
-                  (40, {NB_T: "G"}))
+    states = _seq(
+        (0, {EB_T: "G"}), (7, {EB_T: "y"}), (11, {}), (12.5, {NB_T: "G"}), (40, {NB_T: "G"})
+    )
     assert audit(NEMA, states).ok
 
 

@@ -36,10 +36,21 @@ F64 = npt.NDArray[np.float64]
 
 
 @njit(cache=True)
-def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current: int,
-                  elapsed_s: float, min_green: F64, max_green: F64, clear_s: F64,
-                  lost_s: float, terminal_s: float, base: int, stop_s: float
-                  ) -> F64:  # pragma: no cover - jitted
+def rollout_costs(
+    level: F64,
+    sat_vps: F64,
+    queue0: F64,
+    arrivals: F64,
+    current: int,
+    elapsed_s: float,
+    min_green: F64,
+    max_green: F64,
+    clear_s: F64,
+    lost_s: float,
+    terminal_s: float,
+    base: int,
+    stop_s: float,
+) -> F64:  # pragma: no cover - jitted
     """Cost [veh s] of each first decision.
 
     Parameters
@@ -96,8 +107,13 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
                     # a vehicle that meets red or a standing queue stops: it pays the stop
                     moving = q[m] < 1.0 and (
                         (wait <= 0.0 and level[stage, m] > 0.0)
-                        or (wait > 0.0 and prev >= 0 and level[prev, m] > 0.0
-                            and level[stage, m] > 0.0))
+                        or (
+                            wait > 0.0
+                            and prev >= 0
+                            and level[prev, m] > 0.0
+                            and level[stage, m] > 0.0
+                        )
+                    )
                     if not moving:
                         cost += stop_s * a
                     q[m] += a
@@ -166,10 +182,19 @@ def rollout_costs(level: F64, sat_vps: F64, queue0: F64, arrivals: F64, current:
 
 
 @njit(cache=True)
-def arrival_slots(n_mov: int, n_slot: int, seen_mov: npt.NDArray[np.int64], seen_eta: F64,
-                  seen_w: F64, first: npt.NDArray[np.int64], rate_vps: F64,
-                  until: npt.NDArray[np.int64], fed_mov: npt.NDArray[np.int64], fed_eta: F64,
-                  fed_w: F64) -> F64:  # pragma: no cover - jitted
+def arrival_slots(
+    n_mov: int,
+    n_slot: int,
+    seen_mov: npt.NDArray[np.int64],
+    seen_eta: F64,
+    seen_w: F64,
+    first: npt.NDArray[np.int64],
+    rate_vps: F64,
+    until: npt.NDArray[np.int64],
+    fed_mov: npt.NDArray[np.int64],
+    fed_eta: F64,
+    fed_w: F64,
+) -> F64:  # pragma: no cover - jitted
     """Vehicles reaching each movement's stop line per 1 s slot.
 
     Seen vehicles (``seen_*``: movement, seconds from now, weight) fill their slots; vehicles sent

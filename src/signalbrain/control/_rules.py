@@ -14,6 +14,7 @@ __all__ = ["EPS_S", "MovementClearances", "phase_min_green_s"]
 EPS_S = 1e-6
 """Tolerance for comparing times [s]."""
 
+
 def phase_min_green_s(phase: Phase) -> float:
     """Shortest green a phase may show [s]: the larger of its minimum green and its pedestrian
     minimum."""
@@ -48,8 +49,11 @@ class MovementClearances:
 
     def min_green_s(self, isec: Intersection, movement: str, phases: Sequence[int]) -> float:
         """Minimum green owed by ``movement`` turning green while ``phases`` are served [s]."""
-        owed = [phase_min_green_s(isec.phase(n)) for n in phases
-                if _has_phase(isec, n) and movement in isec.phase(n).movements]
+        owed = [
+            phase_min_green_s(isec.phase(n))
+            for n in phases
+            if _has_phase(isec, n) and movement in isec.phase(n).movements
+        ]
         if owed:
             return max(owed)
         value = self.fallback_min_green_s.get(movement, 0.0)

@@ -43,9 +43,14 @@ class Actuated(SignalController):
 
     name = "vehicle-actuated"
 
-    def __init__(self, network: Network | None = None, *, passage_s: float = 2.5,
-                 plans: Mapping[str, TimingPlan] | None = None,
-                 plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
+    def __init__(
+        self,
+        network: Network | None = None,
+        *,
+        passage_s: float = 2.5,
+        plans: Mapping[str, TimingPlan] | None = None,
+        plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
+    ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
         self.passage_s = float(passage_s)
 
@@ -54,8 +59,9 @@ class Actuated(SignalController):
             pos = {m.id: i for i, m in enumerate(unit.intersection.movements)}
             unit.memory = {
                 "last_cross": [-1e9] * len(pos),
-                "protected": [[pos[m] for m, lv in s.levels.items() if lv == 2]
-                              for s in unit.shadow.stages],
+                "protected": [
+                    [pos[m] for m, lv in s.levels.items() if lv == 2] for s in unit.shadow.stages
+                ],
                 "all": [[pos[m] for m in s.levels] for s in unit.shadow.stages],
             }
 
@@ -68,8 +74,9 @@ class Actuated(SignalController):
         shadow = unit.shadow
         stages = shadow.stages
         current = shadow.current
-        waiting = [readings.vehicles_veh[i] > 0.5 or bool(readings.arrivals_s[i])
-                   for i in range(len(last))]
+        waiting = [
+            readings.vehicles_veh[i] > 0.5 or bool(readings.arrivals_s[i]) for i in range(len(last))
+        ]
         if current is None:
             for k, s in enumerate(stages):
                 if any(waiting[i] for i in mem["all"][k]):
@@ -81,17 +88,22 @@ class Actuated(SignalController):
         elapsed = shadow.green_elapsed_s(t_s) or 0.0
         if elapsed < current.max_green_s:
             for i in mem["protected"][k_cur]:
-                if (readings.queue_veh[i] > 0.5 or t_s - last[i] <= self.passage_s
-                        or (readings.arrivals_s[i]
-                            and readings.arrivals_s[i][0][0] <= self.passage_s)):
+                if (
+                    readings.queue_veh[i] > 0.5
+                    or t_s - last[i] <= self.passage_s
+                    or (readings.arrivals_s[i] and readings.arrivals_s[i][0][0] <= self.passage_s)
+                ):
                     return current.request
         served = set(mem["all"][k_cur])
         n = len(stages)
         best, best_calls = k_cur, 0.0
         for step in range(1, n):  # in ring sequence; the stage answering most calls wins
             k = (k_cur + step) % n
-            calls = sum(readings.vehicles_veh[i] + 0.5 for i in mem["all"][k]
-                        if waiting[i] and i not in served)
+            calls = sum(
+                readings.vehicles_veh[i] + 0.5
+                for i in mem["all"][k]
+                if waiting[i] and i not in served
+            )
             if calls > best_calls:
                 best, best_calls = k, calls
         return stages[best].request

@@ -56,8 +56,14 @@ __all__ = ["Adaptive", "discharge"]
 F64 = npt.NDArray[np.float64]
 
 
-def discharge(queue_veh: float, arrivals: list[tuple[float, float]], headway_s: float,
-              start_s: float, gap_s: float, limit_s: float) -> tuple[float, float]:
+def discharge(
+    queue_veh: float,
+    arrivals: list[tuple[float, float]],
+    headway_s: float,
+    start_s: float,
+    gap_s: float,
+    limit_s: float,
+) -> tuple[float, float]:
     """Vehicles served and the time service ends for one movement.
 
     Parameters
@@ -152,15 +158,26 @@ class Adaptive(SignalController):
 
     name = "adaptive"
 
-    def __init__(self, network: Network | None = None, *, gap_s: float = 2.5,
-                 lost_s: float = 2.0, max_red_s: float = 90.0, switch_ratio: float = 1.2,
-                 horizon_s: float = 60.0, permitted_factor: float = 0.4,
-                 coordinate: bool = True, method: Literal["rollout", "priority"] = "rollout",
-                 terminal_s: float = 10.0, switch_margin: float = 0.02, rate_tau_s: float = 90.0,
-                 base: Literal["clearing", "pressure", "both"] = "clearing",
-                 stop_s: float = 2.5,
-                 plans: Mapping[str, TimingPlan] | None = None,
-                 plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
+    def __init__(
+        self,
+        network: Network | None = None,
+        *,
+        gap_s: float = 2.5,
+        lost_s: float = 2.0,
+        max_red_s: float = 90.0,
+        switch_ratio: float = 1.2,
+        horizon_s: float = 60.0,
+        permitted_factor: float = 0.4,
+        coordinate: bool = True,
+        method: Literal["rollout", "priority"] = "rollout",
+        terminal_s: float = 10.0,
+        switch_margin: float = 0.02,
+        rate_tau_s: float = 90.0,
+        base: Literal["clearing", "pressure", "both"] = "clearing",
+        stop_s: float = 2.5,
+        plans: Mapping[str, TimingPlan] | None = None,
+        plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
+    ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
         self.method = method
         self.base = base
@@ -199,22 +216,36 @@ class Adaptive(SignalController):
                     row.append((pos[mid], 3600.0 / max(sat_vph, 1.0)))
                 rows.append(row)
                 prot.append([pos[m] for m, lv in stage.levels.items() if lv == 2])
-            mem = _Memory(rows, prot, [t_s] * len(isec.movements),
-                          to_links=[m.to_link for m in isec.movements])
+            mem = _Memory(
+                rows,
+                prot,
+                [t_s] * len(isec.movements),
+                to_links=[m.to_link for m in isec.movements],
+            )
             n_mov = len(isec.movements)
             mem.level = np.zeros((len(unit.shadow.stages), n_mov))
             for k, stage in enumerate(unit.shadow.stages):
                 for mid, lv in stage.levels.items():
                     if isec.movement(mid).turn != "P":
                         mem.level[k, pos[mid]] = 1.0 if lv == 2 else self.permitted_factor
-            mem.sat_vps = np.array([(links[m.from_link].sat_flow_vphpl if m.from_link in links
-                                     else 1800.0) * m.lanes / 3600.0 for m in isec.movements])
-            mem.storage_veh = np.array([min(links[m.to_link].length_m, 120.0) / 7.5
-                                        if m.to_link in links else 1e9
-                                        for m in isec.movements])
+            mem.sat_vps = np.array(
+                [
+                    (links[m.from_link].sat_flow_vphpl if m.from_link in links else 1800.0)
+                    * m.lanes
+                    / 3600.0
+                    for m in isec.movements
+                ]
+            )
+            mem.storage_veh = np.array(
+                [
+                    min(links[m.to_link].length_m, 120.0) / 7.5 if m.to_link in links else 1e9
+                    for m in isec.movements
+                ]
+            )
             mem.rate_vps = np.zeros(n_mov)
-            mem.has_protected = [any(s.levels.get(m.id) == 2 for s in unit.shadow.stages)
-                                 for m in isec.movements]
+            mem.has_protected = [
+                any(s.levels.get(m.id) == 2 for s in unit.shadow.stages) for m in isec.movements
+            ]
             for i, m in enumerate(isec.movements):
                 if m.turn != "P":
                     mem.by_link.setdefault(m.from_link, []).append(i)
@@ -233,15 +264,19 @@ class Adaptive(SignalController):
                 if target is None or out_link is None or target == unit.intersection.id:
                     continue
                 self._feeds.setdefault(target, [])
-                entry = (unit.intersection.id, m.to_link,
-                         out_link.length_m / out_link.free_speed_mps)
+                entry = (
+                    unit.intersection.id,
+                    m.to_link,
+                    out_link.length_m / out_link.free_speed_mps,
+                )
                 if entry not in self._feeds[target]:
                     self._feeds[target].append(entry)
                 self._travel_s[m.to_link] = entry[2]
 
     # ------------------------------------------------------------------ forecasting
-    def _projected(self, unit: Unit, t_s: float
-                   ) -> dict[str, tuple[float, list[tuple[float, float]]]]:
+    def _projected(
+        self, unit: Unit, t_s: float
+    ) -> dict[str, tuple[float, list[tuple[float, float]]]]:
         """Vehicles upstream signals sent towards this one and not yet at its stop line:
         approach link -> (link travel time [s], [(seconds from now, vehicles)])."""
         out: dict[str, tuple[float, list[tuple[float, float]]]] = {}
@@ -270,9 +305,13 @@ class Adaptive(SignalController):
             while q and q[0][0] < oldest:
                 q.popleft()
 
-    def priorities(self, unit: Unit, t_s: float, readings: Readings,
-                   extra: Mapping[str, tuple[float, list[tuple[float, float]]]] | None = None
-                   ) -> list[tuple[float, float, float]]:
+    def priorities(
+        self,
+        unit: Unit,
+        t_s: float,
+        readings: Readings,
+        extra: Mapping[str, tuple[float, list[tuple[float, float]]]] | None = None,
+    ) -> list[tuple[float, float, float]]:
         """(priority [veh/s], vehicles served, service end [s from now]) of every stage."""
         mem: _Memory = unit.memory  # type: ignore[assignment]
         shadow = unit.shadow
@@ -286,8 +325,12 @@ class Adaptive(SignalController):
             end_max = 0.0
             limit = min(self.horizon_s, stage.max_green_s + switch_s)
             for i, headway in mem.rows[k]:
-                green_now = state is not None and state.movements.get(movements[i].id) in (
-                    "G", "g") and current is not None and stage is current
+                green_now = (
+                    state is not None
+                    and state.movements.get(movements[i].id) in ("G", "g")
+                    and current is not None
+                    and stage is current
+                )
                 start = 0.0 if green_now else switch_s
                 arrivals = readings.arrivals_s[i]
                 more = extra.get(movements[i].from_link) if extra else None
@@ -295,8 +338,9 @@ class Adaptive(SignalController):
                     share = 1.0 / len(mem.by_link.get(movements[i].from_link, [i]))
                     seen = readings.reach_s[i]
                     arrivals = sorted(arrivals + [(e, w * share) for e, w in more[1] if e > seen])
-                served, end = discharge(readings.queue_veh[i], arrivals, headway, start,
-                                        self.gap_s, limit)
+                served, end = discharge(
+                    readings.queue_veh[i], arrivals, headway, start, self.gap_s, limit
+                )
                 served_total += served
                 end_max = max(end_max, end)
             rate = served_total / end_max if end_max > 0 else 0.0
@@ -331,8 +375,13 @@ class Adaptive(SignalController):
             return stages[best].request
         k_cur = stages.index(current)
         # stability: a stage with a movement waiting too long goes next
-        starving = [(t_s - mem.waiting_since[i], k) for k, row in enumerate(mem.rows)
-                    if k != k_cur for i, _ in row if t_s - mem.waiting_since[i] >= self.max_red_s]
+        starving = [
+            (t_s - mem.waiting_since[i], k)
+            for k, row in enumerate(mem.rows)
+            if k != k_cur
+            for i, _ in row
+            if t_s - mem.waiting_since[i] >= self.max_red_s
+        ]
         if starving:
             return stages[max(starving)[1]].request
         others = [k for k in range(len(stages)) if k != k_cur and pri[k][1] >= 0.5]
@@ -384,9 +433,19 @@ class Adaptive(SignalController):
                     fed_mov.append(np.full(len(sent), i, dtype=np.int64))
                     fed_eta.append(sent[:, 0])
                     fed_w.append(sent[:, 1] * share)
-        return arrival_slots(n_mov, n_slot, seen_a[:, 0].astype(np.int64), seen_a[:, 1],
-                             seen_a[:, 2], first, mem.rate_vps, until, np.concatenate(fed_mov),
-                             np.concatenate(fed_eta), np.concatenate(fed_w))
+        return arrival_slots(
+            n_mov,
+            n_slot,
+            seen_a[:, 0].astype(np.int64),
+            seen_a[:, 1],
+            seen_a[:, 2],
+            first,
+            mem.rate_vps,
+            until,
+            np.concatenate(fed_mov),
+            np.concatenate(fed_eta),
+            np.concatenate(fed_w),
+        )
 
     def _decide_rollout(self, unit: Unit, t_s: float, readings: Readings) -> Request:
         mem: _Memory = unit.memory  # type: ignore[assignment]
@@ -395,20 +454,34 @@ class Adaptive(SignalController):
         current = shadow.current
         k_cur = stages.index(current) if current is not None else -1
         if k_cur >= 0:
-            starving = [(t_s - mem.waiting_since[i], k) for k, row in enumerate(mem.rows)
-                        if k != k_cur for i, _ in row
-                        if t_s - mem.waiting_since[i] >= self.max_red_s]
+            starving = [
+                (t_s - mem.waiting_since[i], k)
+                for k, row in enumerate(mem.rows)
+                if k != k_cur
+                for i, _ in row
+                if t_s - mem.waiting_since[i] >= self.max_red_s
+            ]
             if starving:
                 return stages[max(starving)[1]].request
         down = np.asarray(readings.down_veh_per_lane)
         free = np.clip(1.0 - down / mem.storage_veh, 0.05, 1.0)
-        args = (mem.level, mem.sat_vps * free, np.asarray(readings.queue_veh),
-                self._arrival_slots(unit, t_s, readings), k_cur,
-                float(shadow.green_elapsed_s(t_s) or 0.0), mem.min_green, mem.max_green,
-                mem.clear_s, self.lost_s, self.terminal_s)
+        args = (
+            mem.level,
+            mem.sat_vps * free,
+            np.asarray(readings.queue_veh),
+            self._arrival_slots(unit, t_s, readings),
+            k_cur,
+            float(shadow.green_elapsed_s(t_s) or 0.0),
+            mem.min_green,
+            mem.max_green,
+            mem.clear_s,
+            self.lost_s,
+            self.terminal_s,
+        )
         if self.base == "both":  # each choice followed by the better of the two base policies
-            costs = np.minimum(rollout_costs(*args, 0, self.stop_s),
-                               rollout_costs(*args, 1, self.stop_s))
+            costs = np.minimum(
+                rollout_costs(*args, 0, self.stop_s), rollout_costs(*args, 1, self.stop_s)
+            )
         else:
             costs = rollout_costs(*args, 1 if self.base == "pressure" else 0, self.stop_s)
         if k_cur >= 0:
@@ -416,7 +489,10 @@ class Adaptive(SignalController):
             if elapsed >= stages[k_cur].max_green_s:
                 costs[k_cur] = np.inf
         best = int(np.argmin(costs))
-        if k_cur >= 0 and best != k_cur and \
-                costs[best] >= costs[k_cur] * (1.0 - self.switch_margin) - 1e-9:
+        if (
+            k_cur >= 0
+            and best != k_cur
+            and costs[best] >= costs[k_cur] * (1.0 - self.switch_margin) - 1e-9
+        ):
             best = k_cur
         return stages[best].request

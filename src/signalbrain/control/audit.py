@@ -112,7 +112,8 @@ def audit(intersection: Intersection, states: Sequence[SignalState]) -> SafetyCo
                     continue
                 shown = level[j] if disp[j] != "r" else 0
                 if not _unsafe(isec, m, lv, j, shown) and _unsafe(
-                        isec, m, lv, j, max(shown, holds(j, t))):
+                    isec, m, lv, j, max(shown, holds(j, t))
+                ):
                     short_all_red += 1
                     break
         if k + 1 < len(states):

@@ -96,8 +96,11 @@ class ApproachObservation:
         vehicle-weighted mean speed; valid only if every lane is valid."""
         if not lanes:
             return cls(link, valid=False)
-        speeds = [(ln.speed_mps, ln.vehicles_veh) for ln in lanes
-                  if ln.vehicles_veh > 0 and math.isfinite(ln.speed_mps)]
+        speeds = [
+            (ln.speed_mps, ln.vehicles_veh)
+            for ln in lanes
+            if ln.vehicles_veh > 0 and math.isfinite(ln.speed_mps)
+        ]
         weight = sum(w for _, w in speeds)
         speed = sum(s * w for s, w in speeds) / weight if weight > 0 else math.nan
         return cls(
@@ -224,23 +227,31 @@ class SafetyCounts:
     short_green: int = 0
 
     def __add__(self, other: SafetyCounts) -> SafetyCounts:
-        return SafetyCounts(self.conflicting_green_s + other.conflicting_green_s,
-                            self.short_yellow + other.short_yellow,
-                            self.short_all_red + other.short_all_red,
-                            self.short_green + other.short_green)
+        return SafetyCounts(
+            self.conflicting_green_s + other.conflicting_green_s,
+            self.short_yellow + other.short_yellow,
+            self.short_all_red + other.short_all_red,
+            self.short_green + other.short_green,
+        )
 
     @property
     def ok(self) -> bool:
         """True when no violation was found."""
-        return (self.conflicting_green_s == 0 and self.short_yellow == 0
-                and self.short_all_red == 0 and self.short_green == 0)
+        return (
+            self.conflicting_green_s == 0
+            and self.short_yellow == 0
+            and self.short_all_red == 0
+            and self.short_green == 0
+        )
 
     def as_dict(self) -> dict[str, float | int]:
         """The counters under the names of the ``sumo run`` JSON ``safety`` block."""
-        return {"conflicting_green_s": self.conflicting_green_s,
-                "short_yellow": self.short_yellow,
-                "short_all_red": self.short_all_red,
-                "short_green": self.short_green}
+        return {
+            "conflicting_green_s": self.conflicting_green_s,
+            "short_yellow": self.short_yellow,
+            "short_all_red": self.short_all_red,
+            "short_green": self.short_green,
+        }
 
 
 @runtime_checkable
@@ -259,7 +270,8 @@ class Controller(Protocol):
         """Prepare for a run on ``network`` starting at ``t_s``."""
         ...
 
-    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
-             ) -> Mapping[str, Request]:
+    def step(
+        self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+    ) -> Mapping[str, Request]:
         """Requests for the step from ``t_s`` to ``t_s + dt_s``."""
         ...

@@ -46,9 +46,13 @@ class Unit:
     memory: object = None
 
 
-def plans_from_flows(network: Network, flows_vph: Mapping[str, float], *,
-                     design_factor: float = 1.15, min_cycle_s: float = 60.0
-                     ) -> dict[str, TimingPlan]:
+def plans_from_flows(
+    network: Network,
+    flows_vph: Mapping[str, float],
+    *,
+    design_factor: float = 1.15,
+    min_cycle_s: float = 60.0,
+) -> dict[str, TimingPlan]:
     """Webster/equisaturation plans of every intersection for movement flows [veh/h], or an
     empty dict when the timing engine cannot produce them (each signal then keeps its plan).
 
@@ -64,19 +68,28 @@ def plans_from_flows(network: Network, flows_vph: Mapping[str, float], *,
     demand = Demand({k: v * design_factor for k, v in flows_vph.items()})
     try:
         plans = dict(isolated_plans(network, demand).plans)
-        short = {k: max(min_cycle_s, network.intersection(k).cycle_min_s)
-                 for k, p in plans.items() if p.cycle_s < min_cycle_s}
+        short = {
+            k: max(min_cycle_s, network.intersection(k).cycle_min_s)
+            for k, p in plans.items()
+            if p.cycle_s < min_cycle_s
+        }
         if short:
-            plans.update({k: p for k, p in isolated_plans(network, demand, cycle_s=short)
-                          .plans.items() if k in short})
+            plans.update(
+                {
+                    k: p
+                    for k, p in isolated_plans(network, demand, cycle_s=short).plans.items()
+                    if k in short
+                }
+            )
     except (SignalbrainError, ValueError, ArithmeticError) as exc:
         log.warning("could not compute plans from measured flows: %s", exc)
         return {}
     return plans
 
 
-def coordinated_plans(network: Network, flows_vph: Mapping[str, float], *,
-                      design_factor: float = 1.0) -> dict[str, TimingPlan]:
+def coordinated_plans(
+    network: Network, flows_vph: Mapping[str, float], *, design_factor: float = 1.0
+) -> dict[str, TimingPlan]:
     """signalbrain's optimised fixed plans for movement flows [veh/h]: what
     ``signalbrain optimize`` writes, i.e. :func:`signalbrain.timing.optimize_network` with
     ``method="transyt"`` (common cycles per coordination group, equisaturation splits, offsets by
@@ -98,8 +111,7 @@ def coordinated_plans(network: Network, flows_vph: Mapping[str, float], *,
     flows = {k: max(0.0, float(v)) * design_factor for k, v in flows_vph.items() if k in known}
     try:
         demand = Demand({k: v for k, v in flows.items() if math.isfinite(v)})
-        return dict(optimize_network(network, demand, method="transyt",
-                                     phase_selection=True).plans)
+        return dict(optimize_network(network, demand, method="transyt", phase_selection=True).plans)
     except (SignalbrainError, ValueError, ArithmeticError) as exc:
         log.warning("could not compute coordinated plans from flows: %s", exc)
         return {}
@@ -120,9 +132,13 @@ class SignalController:
 
     name = "base"
 
-    def __init__(self, network: Network | None = None, *,
-                 plans: Mapping[str, TimingPlan] | None = None,
-                 plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
+    def __init__(
+        self,
+        network: Network | None = None,
+        *,
+        plans: Mapping[str, TimingPlan] | None = None,
+        plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
+    ) -> None:
         self.network = network
         self.plans: dict[str, TimingPlan] = dict(plans or {})
         self.plausibility = plausibility
@@ -137,12 +153,16 @@ class SignalController:
             plan = self.plans.get(isec.id)
             if plan is None or plan.check(isec):
                 plan = default_plan(isec)
-            self.units[isec.id] = Unit(isec, Sensor(network, isec, self.plausibility),
-                                       Shadow(isec), plan, [0.0] * len(isec.movements))
+            self.units[isec.id] = Unit(
+                isec,
+                Sensor(network, isec, self.plausibility),
+                Shadow(isec),
+                plan,
+                [0.0] * len(isec.movements),
+            )
         self.on_start(t_s)
 
-    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
-             ) -> dict[str, Request]:
+    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]) -> dict[str, Request]:
         """One request per intersection for the step from ``t_s`` to ``t_s + dt_s``."""
         out: dict[str, Request] = {}
         for isec_id, unit in self.units.items():

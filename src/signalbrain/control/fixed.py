@@ -80,30 +80,53 @@ class FixedTime(SignalController):
 
     name = "fixed"
 
-    def __init__(self, network: Network | None = None, *,
-                 plans: Mapping[str, TimingPlan] | None = None,
-                 demand: Demand | Mapping[str, float] | None = None,
-                 warmup_s: float = 600.0, replan_s: float | None = 600.0,
-                 warmup_control: Literal["max-pressure", "plan"] = "max-pressure",
-                 design_factor: float = 1.15,
-                 method: Literal["coordinated", "isolated"] = "coordinated",
-                 plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
+    def __init__(
+        self,
+        network: Network | None = None,
+        *,
+        plans: Mapping[str, TimingPlan] | None = None,
+        demand: Demand | Mapping[str, float] | None = None,
+        warmup_s: float = 600.0,
+        replan_s: float | None = 600.0,
+        warmup_control: Literal["max-pressure", "plan"] = "max-pressure",
+        design_factor: float = 1.15,
+        method: Literal["coordinated", "isolated"] = "coordinated",
+        plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
+    ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
-        self.demand = demand if demand is None or isinstance(demand, Demand) \
-            else Demand(dict(demand))
+        self.demand = (
+            demand if demand is None or isinstance(demand, Demand) else Demand(dict(demand))
+        )
         self.warmup_s = float(warmup_s)
         self.replan_s = replan_s
         if method not in ("coordinated", "isolated"):
-            raise InputError([Problem("controller.fixed.method",
-                                      f"{method!r}: must be 'coordinated' or 'isolated'")])
+            raise InputError(
+                [
+                    Problem(
+                        "controller.fixed.method",
+                        f"{method!r}: must be 'coordinated' or 'isolated'",
+                    )
+                ]
+            )
         self.method = method
         if warmup_control not in ("max-pressure", "plan"):
-            raise InputError([Problem("controller.fixed.warmup_control",
-                                      f"{warmup_control!r}: must be 'max-pressure' or 'plan'")])
+            raise InputError(
+                [
+                    Problem(
+                        "controller.fixed.warmup_control",
+                        f"{warmup_control!r}: must be 'max-pressure' or 'plan'",
+                    )
+                ]
+            )
         self.warmup_control = warmup_control
         if not (design_factor > 0 and design_factor < 10):
-            raise InputError([Problem("controller.fixed.design_factor",
-                                      f"= {design_factor!r}: must be in (0, 10)")])
+            raise InputError(
+                [
+                    Problem(
+                        "controller.fixed.design_factor", f"= {design_factor!r}: must be in (0, 10)"
+                    )
+                ]
+            )
         self.design_factor = float(design_factor)
         self._warm: MaxPressure | None = None
         self._snap: dict[str, tuple[list[float], float]] = {}
@@ -116,8 +139,11 @@ class FixedTime(SignalController):
         if self.demand is not None and self.network is not None:
             for isec_id, plan in self._plans(self.demand.flows_vph, 1.0).items():
                 unit = self.units.get(isec_id)
-                if unit is not None and isec_id not in self._given and \
-                        not plan.check(unit.intersection):
+                if (
+                    unit is not None
+                    and isec_id not in self._given
+                    and not plan.check(unit.intersection)
+                ):
                     unit.fallback = plan
             self._next_plan_s = None
         else:
@@ -127,14 +153,14 @@ class FixedTime(SignalController):
                 self._warm.units = self.units  # same sensors, shadows and fallbacks
                 self._warm.on_start(t_s)
 
-    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
-             ) -> dict[str, Request]:
+    def step(self, t_s: float, dt_s: float, obs: Mapping[str, Observation]) -> dict[str, Request]:
         out = super().step(t_s, dt_s, obs)
         if self._next_plan_s is not None and t_s + dt_s >= self._next_plan_s:
             n = self._replan()
             self._warm = None
-            log.info("fixed: %d plans computed from flows measured over %.0f s", n,
-                     t_s + dt_s - self._t0)
+            log.info(
+                "fixed: %d plans computed from flows measured over %.0f s", n, t_s + dt_s - self._t0
+            )
             self._next_plan_s = None if self.replan_s is None else t_s + float(self.replan_s)
         return out
 
@@ -160,8 +186,12 @@ class FixedTime(SignalController):
         replaced = 0
         for isec_id, plan in self._plans(flows, self.design_factor).items():
             unit = self.units.get(isec_id)
-            if unit is None or isec_id in self._given or isec_id not in counted \
-                    or plan.check(unit.intersection):
+            if (
+                unit is None
+                or isec_id in self._given
+                or isec_id not in counted
+                or plan.check(unit.intersection)
+            ):
                 continue
             unit.fallback = plan
             replaced += 1

@@ -55,11 +55,16 @@ class MaxPressure(SignalController):
 
     name = "max-pressure"
 
-    def __init__(self, network: Network | None = None, *,
-                 measure: Literal["vehicles", "queue"] = "vehicles",
-                 permitted_weight: float = 0.5, use_max_green: bool = True,
-                 plans: Mapping[str, TimingPlan] | None = None,
-                 plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
+    def __init__(
+        self,
+        network: Network | None = None,
+        *,
+        measure: Literal["vehicles", "queue"] = "vehicles",
+        permitted_weight: float = 0.5,
+        use_max_green: bool = True,
+        plans: Mapping[str, TimingPlan] | None = None,
+        plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
+    ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
         self.measure = measure
         self.permitted_weight = float(permitted_weight)

@@ -35,8 +35,14 @@ from signalbrain.control.base import Request, SignalState
 from signalbrain.errors import SignalbrainError
 from signalbrain.network.model import CONFLICT, Intersection, Network
 
-__all__ = ["EPS_S", "ConflictMonitor", "MovementClearances", "audit", "make_monitors",
-           "phase_min_green_s"]
+__all__ = [
+    "EPS_S",
+    "ConflictMonitor",
+    "MovementClearances",
+    "audit",
+    "make_monitors",
+    "phase_min_green_s",
+]
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +122,15 @@ class ConflictMonitor:
 
     def may_end_green(self, t_s: float) -> bool:
         """Whether every green movement has met its minimum green at ``t_s``."""
-        return all(self._level[i] == 0 or t_s >= self._min_until[i] - EPS_S
-                   for i in range(len(self._ids)))
+        return all(
+            self._level[i] == 0 or t_s >= self._min_until[i] - EPS_S for i in range(len(self._ids))
+        )
 
     def clearing(self, t_s: float) -> bool:
         """Whether a yellow or all-red interval is running at ``t_s``."""
-        return any(self._yellow[i] or self._clear_until[i] > t_s + EPS_S
-                   for i in range(len(self._ids)))
+        return any(
+            self._yellow[i] or self._clear_until[i] > t_s + EPS_S for i in range(len(self._ids))
+        )
 
     # ---------------------------------------------------------------- the rules
     def _eff(self, j: int, t: float) -> int:
@@ -170,8 +178,11 @@ class ConflictMonitor:
             if levels is None:
                 if repr(number) not in self._warned:
                     self._warned.add(repr(number))
-                    log.warning("intersection %s: request for unknown phase %r; ignored",
-                                self.intersection.id, number)
+                    log.warning(
+                        "intersection %s: request for unknown phase %r; ignored",
+                        self.intersection.id,
+                        number,
+                    )
                 continue
             trial = dict(desired)
             for i, lv in levels:
@@ -201,8 +212,9 @@ class ConflictMonitor:
             self._level[i] = lv
             self._green_start[i] = t
             # the first state may already serve other phases: owe the longest minimum green
-            self._min_until[i] = t + max(phase_min_green_s(p) for p in isec.phases
-                                         if self._ids[i] in p.movements)
+            self._min_until[i] = t + max(
+                phase_min_green_s(p) for p in isec.phases if self._ids[i] in p.movements
+            )
         self._served = served
 
     def step(self, t_s: float, dt_s: float, request: Request | None) -> SignalState:
@@ -219,13 +231,16 @@ class ConflictMonitor:
         """
         t = float(t_s)
         if not math.isfinite(t):
-            raise SignalbrainError(f"intersection {self.intersection.id}: time {t_s!r} is not "
-                                   "finite")
+            raise SignalbrainError(
+                f"intersection {self.intersection.id}: time {t_s!r} is not finite"
+            )
         if self._t_last is None:
             self._begin(t)
         elif t < self._t_last - EPS_S:
-            raise SignalbrainError(f"intersection {self.intersection.id}: time went backwards "
-                                   f"from {self._t_last} to {t}")
+            raise SignalbrainError(
+                f"intersection {self.intersection.id}: time went backwards "
+                f"from {self._t_last} to {t}"
+            )
         self._t_last = t
         served, desired = self._desired(request)
         n = len(self._ids)
@@ -235,8 +250,11 @@ class ConflictMonitor:
             lv = level[i]
             if lv:
                 want = desired.get(i, 0)
-                if (want >= lv or t < self._min_until[i] - EPS_S
-                        or t <= self._green_start[i] + EPS_S):  # a green shows for one step
+                if (
+                    want >= lv
+                    or t < self._min_until[i] - EPS_S
+                    or t <= self._green_start[i] + EPS_S
+                ):  # a green shows for one step
                     continue
                 if want == 0:
                     self._clear_level[i] = self._eff(i, t)
@@ -259,7 +277,8 @@ class ConflictMonitor:
                 if lv == 0:
                     self._green_start[i] = t
                     self._min_until[i] = t + self.rules.min_green_s(
-                        self.intersection, self._ids[i], served)
+                        self.intersection, self._ids[i], served
+                    )
         # 3. The state.
         shown = tuple(3 if yellow[i] else level[i] for i in range(n))
         if shown != self._shown:  # states share the display mapping while nothing changes
@@ -281,4 +300,3 @@ class ConflictMonitor:
 def make_monitors(network: Network) -> dict[str, ConflictMonitor]:
     """One monitor per intersection of ``network``, all starting all red."""
     return {isec.id: ConflictMonitor(isec) for isec in network.intersections}
-

@@ -27,9 +27,12 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
     shorter rings padded in their last phase of each barrier group so that rings cross barriers
     together; the cycle is raised to the intersection's minimum cycle if needed."""
     field_greens = _program_greens(isec)
-    green = {p.number: min(max(field_greens.get(p.number, default_green_s),
-                               phase_min_green_s(p)), p.max_green_s)
-             for p in isec.phases}
+    green = {
+        p.number: min(
+            max(field_greens.get(p.number, default_green_s), phase_min_green_s(p)), p.max_green_s
+        )
+        for p in isec.phases
+    }
     split = {p.number: green[p.number] + p.yellow_s + p.all_red_s for p in isec.phases}
     known = set(green)
     rings = tuple(tuple(n for n in ring if n in known) for ring in isec.rings)
@@ -46,8 +49,7 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
                 pad = top - sum(split[n] for n in r)
                 green[r[-1]] += pad
                 split[r[-1]] += pad
-    cycle = sum(max(sum(split[n] for n in ring if n in set(g)) for ring in rings)
-                for g in barriers)
+    cycle = sum(max(sum(split[n] for n in ring if n in set(g)) for ring in rings) for g in barriers)
     if cycle < isec.cycle_min_s:  # stretch the greens of the first ring's phases evenly
         extra = isec.cycle_min_s - cycle
         for group in barriers:
@@ -59,10 +61,14 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
                 if r:
                     green[r[-1]] += share
         cycle = isec.cycle_min_s
-    phases = tuple(PhaseTiming(p.number, green[p.number], p.yellow_s, p.all_red_s)
-                   for p in isec.phases)
-    note = ("default plan: the imported program's greens within the limits" if field_greens
-            else f"default plan: {default_green_s:g} s greens within the limits")
+    phases = tuple(
+        PhaseTiming(p.number, green[p.number], p.yellow_s, p.all_red_s) for p in isec.phases
+    )
+    note = (
+        "default plan: the imported program's greens within the limits"
+        if field_greens
+        else f"default plan: {default_green_s:g} s greens within the limits"
+    )
     return TimingPlan(isec.id, cycle, 0.0, phases, rings, barriers, (note,))
 
 
@@ -71,12 +77,17 @@ def _program_greens(isec: Intersection) -> dict[int, float]:
     to one onto the intersection's single-ring phases (numbered in program order)."""
     if isec.sumo is None or len(isec.rings) != 1:
         return {}
-    greens = [ph.duration_s for ph in isec.sumo.phases
-              if "y" not in ph.state.lower() and any(c in "Gg" for c in ph.state)]
+    greens = [
+        ph.duration_s
+        for ph in isec.sumo.phases
+        if "y" not in ph.state.lower() and any(c in "Gg" for c in ph.state)
+    ]
     if len(greens) != len(isec.phases):
         return {}
-    return {p.number: g for p, g in zip(sorted(isec.phases, key=lambda p: p.number), greens,
-                                        strict=True)}
+    return {
+        p.number: g
+        for p, g in zip(sorted(isec.phases, key=lambda p: p.number), greens, strict=True)
+    }
 
 
 def plan_request(plan: TimingPlan, t_s: float) -> Request:
@@ -85,6 +96,7 @@ def plan_request(plan: TimingPlan, t_s: float) -> Request:
     for interval in plan.phase_at(t_s):
         if interval.phase == 0:
             continue
-        wanted.append(interval.phase if interval.kind == "green"
-                      else plan.next_phase(interval.phase))
+        wanted.append(
+            interval.phase if interval.kind == "green" else plan.next_phase(interval.phase)
+        )
     return Request(phases=tuple(dict.fromkeys(wanted)))

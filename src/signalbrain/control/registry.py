@@ -47,8 +47,13 @@ def make_controller(name: str, network: Network | None = None, **options: Any) -
     accepted = [p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise InputError([Problem(f"controller.{name}",
-                                  f"unknown option(s) {', '.join(unknown)}; valid: "
-                                  f"{', '.join(accepted) or 'none'}")])
+        raise InputError(
+            [
+                Problem(
+                    f"controller.{name}",
+                    f"unknown option(s) {', '.join(unknown)}; valid: "
+                    f"{', '.join(accepted) or 'none'}",
+                )
+            ]
+        )
     return factory(network, **options)
-

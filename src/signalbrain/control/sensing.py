@@ -96,8 +96,12 @@ class Sensor:
         Bounds for the fault checks.
     """
 
-    def __init__(self, network: Network, intersection: Intersection,
-                 plausibility: Plausibility = DEFAULT_PLAUSIBILITY) -> None:
+    def __init__(
+        self,
+        network: Network,
+        intersection: Intersection,
+        plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
+    ) -> None:
         self.intersection = intersection
         self.plausibility = plausibility
         self.ids = [m.id for m in intersection.movements]
@@ -106,16 +110,24 @@ class Sensor:
         self._approach_share: dict[str, list[tuple[int, float]]] = {}
         self._movement_lanes: dict[str, int] = {}
         for link in intersection.approach_links:
-            ms = [(i, m.lanes) for i, m in enumerate(intersection.movements)
-                  if m.from_link == link and m.turn != "P"]
+            ms = [
+                (i, m.lanes)
+                for i, m in enumerate(intersection.movements)
+                if m.from_link == link and m.turn != "P"
+            ]
             total = float(sum(w for _, w in ms)) or 1.0
             self._approach_share[link] = [(i, w / total) for i, w in ms]
             self._movement_lanes[link] = int(total)
-        self._speed = [self._links[m.from_link].free_speed_mps
-                       if m.from_link in self._links else 13.9
-                       for m in intersection.movements]
-        self._observer = {link: s.id for s in network.intersections
-                          for link in s.approach_links if s.id != intersection.id}
+        self._speed = [
+            self._links[m.from_link].free_speed_mps if m.from_link in self._links else 13.9
+            for m in intersection.movements
+        ]
+        self._observer = {
+            link: s.id
+            for s in network.intersections
+            for link in s.approach_links
+            if s.id != intersection.id
+        }
         self._to_link = [m.to_link for m in intersection.movements]
         self._turn_weight = [TURN_SHARE.get(m.turn, 1.0) for m in intersection.movements]
         self._seen: set[str] = set()
@@ -126,8 +138,11 @@ class Sensor:
 
     # ------------------------------------------------------------------ fault checks
     def _problem(self, a: ApproachObservation, dt_s: float) -> str:
-        lanes = max(self._links[a.link].lanes if a.link in self._links else 1, len(a.lanes),
-                    self._movement_lanes.get(a.link, 0))
+        lanes = max(
+            self._links[a.link].lanes if a.link in self._links else 1,
+            len(a.lanes),
+            self._movement_lanes.get(a.link, 0),
+        )
         if not a.valid or any(not ln.valid for ln in a.lanes):
             return "reports invalid"
         if not _finite_nonneg(a.count_veh, a.occupancy, a.queue_veh, a.vehicles_veh):
@@ -148,8 +163,11 @@ class Sensor:
         if any(not (math.isfinite(d) and d >= -1.0) for d in a.arrivals_m):
             return "reports impossible vehicle positions"
         for ln in a.lanes:
-            if not _finite_nonneg(ln.count_veh, ln.occupancy, ln.queue_veh, ln.vehicles_veh) \
-                    or ln.occupancy > 1.0 or ln.queue_veh > ln.vehicles_veh + 0.5:
+            if (
+                not _finite_nonneg(ln.count_veh, ln.occupancy, ln.queue_veh, ln.vehicles_veh)
+                or ln.occupancy > 1.0
+                or ln.queue_veh > ln.vehicles_veh + 0.5
+            ):
                 return f"lane {ln.lane} reports impossible values"
         return ""
 
@@ -179,15 +197,24 @@ class Sensor:
             if not self.faulty:
                 self.faulty = True
                 self.reason = reason
-                log.warning("intersection %s: %s at t=%.1f s; falling back to its fixed plan",
-                            self.intersection.id, reason, t_s)
+                log.warning(
+                    "intersection %s: %s at t=%.1f s; falling back to its fixed plan",
+                    self.intersection.id,
+                    reason,
+                    t_s,
+                )
             return False
         if self.faulty:
             if self._clean_since is None:
                 self._clean_since = t_s
             if t_s - self._clean_since >= self.plausibility.recover_s:
-                log.info("intersection %s: detectors plausible again at t=%.1f s (fault was: "
-                         "%s); resuming control", self.intersection.id, t_s, self.reason)
+                log.info(
+                    "intersection %s: detectors plausible again at t=%.1f s (fault was: "
+                    "%s); resuming control",
+                    self.intersection.id,
+                    t_s,
+                    self.reason,
+                )
                 self.faulty = False
                 self.reason = ""
         return not self.faulty

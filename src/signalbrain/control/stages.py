@@ -56,8 +56,13 @@ def _stage(isec: Intersection, phases: tuple[int, ...]) -> Stage | None:
     if isec.unsafe_pairs(prot, perm):
         return None
     ps = [isec.phase(n) for n in phases]
-    return Stage(phases, levels, max(phase_min_green_s(p) for p in ps),
-                 max(p.max_green_s for p in ps), max(p.yellow_s + p.all_red_s for p in ps))
+    return Stage(
+        phases,
+        levels,
+        max(phase_min_green_s(p) for p in ps),
+        max(p.max_green_s for p in ps),
+        max(p.yellow_s + p.all_red_s for p in ps),
+    )
 
 
 def stages(isec: Intersection) -> tuple[Stage, ...]:
@@ -67,8 +72,9 @@ def stages(isec: Intersection) -> tuple[Stage, ...]:
     has phases in the group, kept when the combination gives no unsafe pair.
     """
     known = {p.number for p in isec.phases}
-    rings = [tuple(n for n in ring if n in known) for ring in isec.rings] or \
-        [tuple(p.number for p in isec.phases)]
+    rings = [tuple(n for n in ring if n in known) for ring in isec.rings] or [
+        tuple(p.number for p in isec.phases)
+    ]
     out: list[Stage] = []
     if len(rings) == 1:
         for n in rings[0]:
@@ -122,8 +128,7 @@ class Shadow:
 
     def settled(self, t_s: float) -> bool:
         """Whether the current stage shows full green and its minimum green has run out."""
-        return (self.monitor.served_green_since_s() is not None
-                and self.monitor.may_end_green(t_s))
+        return self.monitor.served_green_since_s() is not None and self.monitor.may_end_green(t_s)
 
     def is_green(self, movement: str) -> bool:
         """Whether a movement shows green now."""
