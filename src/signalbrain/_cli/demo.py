@@ -69,18 +69,20 @@ def _networks() -> None:
 
 def _timing(out: Path) -> Path:
     plan = out / "arterial.plan.yaml"
-    for target in (plan, out / "arterial.utdf.csv"):
-        code, text = _cli(
-            ["optimize", str(bundled_network("arterial")), "--demand",
-             str(bundled_demand("arterial")), "-o", str(target),
-             "--timespace", str(out / "arterial.timespace.png")]
-        )  # fmt: skip
-        if code:
-            raise SystemExit(code)
+    code, text = _cli(
+        ["optimize", str(bundled_network("arterial")), "--demand",
+         str(bundled_demand("arterial")), "-o", str(plan),
+         "--timespace", str(out / "arterial.timespace.png")]
+    )  # fmt: skip
+    if code:
+        raise SystemExit(code)
     print("   " + text.strip().splitlines()[0])
     from signalbrain.io.plan import read_plan
+    from signalbrain.io.plan_utdf import write_plan_utdf
 
     plans = read_plan(plan)
+    # The same plan in Synchro's format: no second optimisation.
+    write_plan_utdf(read_network(bundled_network("arterial")), plans, out / "arterial.utdf.csv")
     print(f"   {'signal':6} {'cycle_s':>7} {'offset_s':>8}  greens (phase: s)")
     for sid, p in plans.plans.items():
         greens = " ".join(f"{ph.number}:{ph.green_s:g}" for ph in p.phases)

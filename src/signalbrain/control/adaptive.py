@@ -375,15 +375,9 @@ class Adaptive(SignalController):
             return stages[best].request
         k_cur = stages.index(current)
         # stability: a stage with a movement waiting too long goes next
-        starving = [
-            (t_s - mem.waiting_since[i], k)
-            for k, row in enumerate(mem.rows)
-            if k != k_cur
-            for i, _ in row
-            if t_s - mem.waiting_since[i] >= self.max_red_s
-        ]
-        if starving:
-            return stages[max(starving)[1]].request
+        k_starving = self._starving_stage(mem, k_cur, t_s)
+        if k_starving is not None:
+            return stages[k_starving].request
         others = [k for k in range(len(stages)) if k != k_cur and pri[k][1] >= 0.5]
         if not others:
             return current.request
@@ -447,6 +441,17 @@ class Adaptive(SignalController):
             np.concatenate(fed_w),
         )
 
+    def _starving_stage(self, mem: _Memory, k_cur: int, t_s: float) -> int | None:
+        """The other stage whose movement has waited longest beyond ``max_red_s``, if any."""
+        starving = [
+            (t_s - mem.waiting_since[i], k)
+            for k, row in enumerate(mem.rows)
+            if k != k_cur
+            for i, _ in row
+            if t_s - mem.waiting_since[i] >= self.max_red_s
+        ]
+        return max(starving)[1] if starving else None
+
     def _decide_rollout(self, unit: Unit, t_s: float, readings: Readings) -> Request:
         mem: _Memory = unit.memory  # type: ignore[assignment]
         shadow = unit.shadow
@@ -454,15 +459,9 @@ class Adaptive(SignalController):
         current = shadow.current
         k_cur = stages.index(current) if current is not None else -1
         if k_cur >= 0:
-            starving = [
-                (t_s - mem.waiting_since[i], k)
-                for k, row in enumerate(mem.rows)
-                if k != k_cur
-                for i, _ in row
-                if t_s - mem.waiting_since[i] >= self.max_red_s
-            ]
-            if starving:
-                return stages[max(starving)[1]].request
+            k_starving = self._starving_stage(mem, k_cur, t_s)
+            if k_starving is not None:
+                return stages[k_starving].request
         down = np.asarray(readings.down_veh_per_lane)
         free = np.clip(1.0 - down / mem.storage_veh, 0.05, 1.0)
         args = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import networkx as nx
 
 from signalbrain.errors import InputError, Problem, format_path
+from signalbrain.network.graph import to_graph
 from signalbrain.network.model import Intersection, Network
 
 __all__ = ["MIN_YELLOW_S", "check_network", "validate_network"]
@@ -233,9 +234,7 @@ def check_network(net: Network, *, require_connected: bool = True) -> list[Probl
         _check_phases(isec, base, out)
         _check_rings(isec, base, out)
     if require_connected and net.nodes and not out:
-        graph = nx.MultiDiGraph()
-        graph.add_nodes_from(n.id for n in net.nodes)
-        graph.add_edges_from((k.from_node, k.to_node) for k in net.links)
+        graph = to_graph(net)
         parts = list(nx.weakly_connected_components(graph))
         if len(parts) > 1:
             parts.sort(key=len, reverse=True)
