@@ -92,9 +92,18 @@ def shared_scenarios() -> dict[str, Path]:
     return {p.parent.name: p for p in sorted(SHARED.glob("*/*/*.sumocfg"))}
 
 
+def _turn(net: Any, a: str, b: str) -> str | None:
+    """The turn type of the movement from link ``a`` to link ``b`` at a signal (None elsewhere)."""
+    isec = net.intersection_at(net.link(a).to_node)
+    if isec is None:
+        return None
+    return next((m.turn for m in isec.movements if m.from_link == a and m.to_link == b), None)
+
+
 def longest_signal_route(config: Path) -> tuple[str, ...]:
     """The route between an entry and an exit link (at dead-end nodes: one neighbour) that
-    crosses the most signals (then the longest) without a U-turn, by signalbrain's routing graph,
+    crosses the most signals (then the longest) without a U-turn (an ambulance on a U-turn route
+    is no test of an escort: cologne1's longest was one), by signalbrain's routing graph,
     then checked with SUMO's own network for vClass ``emergency`` (``sumolib``)."""
     import sumolib
 
@@ -121,7 +130,9 @@ def longest_signal_route(config: Path) -> tuple[str, ...]:
                 continue
             ends = [(net.link(k).from_node, net.link(k).to_node) for k in route.links]
             if any(b == (a[1], a[0]) for a, b in itertools.pairwise(ends)):
-                continue  # a U-turn
+                continue  # a U-turn between two nodes
+            if any(_turn(net, a, b) == "U" for a, b in itertools.pairwise(route.links)):
+                continue  # a U-turn inside a junction cluster (nodes differ, the turn does not)
             signals = len({i for i in route.intersections if i is not None})
             length = sum(net.link(k).length_m for k in route.links)
             candidates.append((signals, length, route.links))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +22,7 @@ from signalbrain.escort import (
     transition_s,
 )
 from signalbrain.escort.signal import plan_status
+from signalbrain.network import pair
 from signalbrain.network.generate import arterial
 
 
@@ -59,6 +61,15 @@ def test_flush_time_per_lane():
 def test_config_rejects_bad_values():
     with pytest.raises(InputError, match="3 problems"):
         EscortConfig(headway_s=-1.0, speed_blend=2.0, recovery=("teleport",))
+
+
+def test_phase_for_serves_every_movement_of_a_shared_lane(isec):
+    # a left turn from the lane the through traffic uses too: the protected-left phase would hold
+    # the escort behind through vehicles facing red, so the phase serving both is chosen
+    shared = replace(isec, shared_lanes=frozenset({pair("W_S1.L", "W_S1.T")}))
+    assert phase_for(shared, "W_S1.L") == 2
+    assert phase_for(shared, "W_S1.T") == 2
+    assert phase_for(shared, "S2_S1.L") == phase_for(isec, "S2_S1.L")  # its own lane
 
 
 def test_phase_for_prefers_protected(isec):

@@ -59,6 +59,19 @@ def test_bundled_networks_load_and_round_trip(name: str, tmp_path: Path) -> None
         assert read_network(out) == net
 
 
+def test_shared_lanes_are_read_and_written(tmp_path: Path) -> None:
+    text = edit(
+        SINGLE, "  A:\n    phases:", "  A:\n    shared_lanes: [[W_A.T, W_A.L]]\n    phases:"
+    )
+    net = read_network(write(tmp_path, text))
+    isec = net.intersection("A")
+    assert isec.shared_lanes == frozenset({("W_A.L", "W_A.T")})
+    assert isec.lane_sharers("W_A.T") == frozenset({"W_A.L"})
+    assert isec.lane_sharers("E_A.T") == frozenset()
+    for compact in (False, True):
+        assert read_network(write_network(net, tmp_path / "out.yaml", compact=compact)) == net
+
+
 def test_bundled_names() -> None:
     assert {"single", "arterial", "grid3x3"} <= set(bundled_names())
 
@@ -128,6 +141,24 @@ BAD_CASES = [
         "phases[0].yellow_s = 0.0: missing or short yellow",
     ),
     ("unknown field", "name: t", "name: t\nlinkz: {}", "linkz: unknown field; valid fields:"),
+    (
+        "shared lane, unknown movement",
+        "  A:\n    phases:",
+        "  A:\n    shared_lanes: [[W_A.T, W_A.Q]]\n    phases:",
+        "intersections.A.shared_lanes: 'W_A.Q': unknown movement",
+    ),
+    (
+        "shared lane across approaches",
+        "  A:\n    phases:",
+        "  A:\n    shared_lanes: [[W_A.T, E_A.L]]\n    phases:",
+        "movements from different approaches ('E_A', 'W_A') cannot share a lane",
+    ),
+    (
+        "shared lane, not a pair",
+        "  A:\n    phases:",
+        "  A:\n    shared_lanes: [[W_A.T]]\n    phases:",
+        "intersections.A.shared_lanes[0] = ['W_A.T']: expected a pair of movement ids",
+    ),
     (
         "disconnected",
         "A_S: {from: A, to: S}",

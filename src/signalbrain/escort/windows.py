@@ -83,14 +83,29 @@ class PreemptionWindow:
 
 
 def phase_for(isec: Intersection, movement: str) -> int:
-    """The phase to serve ``movement`` with: the first that protects it, else the first that
-    permits it.
+    """The phase to serve ``movement`` with.
+
+    Where the movement's lane is shared with other movements of its approach
+    (:attr:`~signalbrain.network.Intersection.shared_lanes`, e.g. a left turn from a lane the
+    through traffic uses too), the vehicles standing ahead of the escort may belong to any of
+    them: a phase that gives green to the movement and to all of them is preferred (protecting
+    the movement where one does), because a protected-left phase would hold the escort behind
+    through vehicles facing red. Otherwise, or when no phase serves them all: the first phase
+    that protects the movement, else the first that permits it.
 
     Raises
     ------
     InputError
         When no phase gives the movement green.
     """
+    sharers = isec.lane_sharers(movement)
+    if sharers:
+        whole = [ph for ph in isec.phases if sharers | {movement} <= set(ph.movements)]
+        for ph in whole:
+            if movement in ph.protected:
+                return ph.number
+        if whole:
+            return whole[0].number
     for ph in isec.phases:
         if movement in ph.protected:
             return ph.number

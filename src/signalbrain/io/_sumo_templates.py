@@ -144,6 +144,7 @@ class IntersectionBuilder:
             phases=phases,
             conflicts=frozenset(pair(ids[a], ids[b]) for a, b in template.conflicts),
             permissive=frozenset(pair(ids[a], ids[b]) for a, b in template.permissive),
+            shared_lanes=frozenset(pair(ids[a], ids[b]) for a, b in template.shared_lanes),
             sumo=program,
             notes=tuple(unmark(n) for n in template.notes),
         )

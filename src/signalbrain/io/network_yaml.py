@@ -54,6 +54,7 @@ _ISEC = (
     "nodes",
     "movements",
     "conflicts",
+    "shared_lanes",
     "phases",
     "rings",
     "barriers",
@@ -194,18 +195,24 @@ def _parse_conflicts(
     doc = f.mapping(raw, p0)
     f.unknown_keys(doc, p0, ("conflict", "permissive"))
     for kind, target in (("conflict", conflicts), ("permissive", permissive)):
-        for i, item in enumerate(f.sequence(doc.get(kind), format_path(p0, kind), required=False)):
-            p = format_path(p0, kind, i)
-            if (
-                not isinstance(item, list)
-                or len(item) != 2
-                or not all(isinstance(x, str) for x in item)
-            ):
-                f.add(p, f"= {item!r}: expected a pair of movement ids [A, B]")
-                continue
-            target.add(pair(item[0], item[1]))
+        target |= _parse_pairs(f, doc.get(kind), format_path(p0, kind))
     conflicts |= permissive
     return frozenset(conflicts), frozenset(permissive)
+
+
+def _parse_pairs(f: Fields, raw: Any, path: str) -> frozenset[tuple[str, str]]:
+    """An optional list of movement-id pairs ``[[A, B], ...]`` (sorted pairs)."""
+    out: set[tuple[str, str]] = set()
+    for i, item in enumerate(f.sequence(raw, path, required=False)):
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not all(isinstance(x, str) for x in item)
+        ):
+            f.add(format_path(path, i), f"= {item!r}: expected a pair of movement ids [A, B]")
+            continue
+        out.add(pair(item[0], item[1]))
+    return frozenset(out)
 
 
 def _parse_phases(f: Fields, raw: Any, base: str, limits: Mapping[str, Any]) -> list[Phase]:
@@ -323,6 +330,9 @@ def parse_network(
                 cycle_max_s=f.number(d, "cycle_max_s", base, defaults["cycle_max_s"], minimum=0),
                 sumo=_parse_sumo(f, d.get("sumo", MISSING), base),
                 notes=tuple(f.string_list(d, "notes", base, [])),
+                shared_lanes=_parse_pairs(
+                    f, d.get("shared_lanes"), format_path(base, "shared_lanes")
+                ),
             )
         )
     name = f.string(top, "name", "", Path(source).stem if source else "network")
@@ -410,6 +420,8 @@ def network_to_dict(net: Network, *, compact: bool = False) -> dict[str, Any]:
             moves.append(mv)
         if moves:
             d["movements"] = moves
+        if s.shared_lanes:
+            d["shared_lanes"] = [list(p) for p in sorted(s.shared_lanes)]
         if not same_conflicts:
             d["conflicts"] = {
                 "conflict": [list(p) for p in sorted(s.conflicts - s.permissive)],

@@ -394,6 +394,7 @@ def build_intersection(
     conflicts = frozenset(k for k, r in rel.items() if r in (PERMISSIVE, CONFLICT))
     permissive = frozenset(k for k, r in rel.items() if r == PERMISSIVE)
     cycle_s = sum(ph.duration_s for ph in program.phases)
+    shared_lanes = _shared_lanes(movements, links)
     return Intersection(
         id=tls_id,
         nodes=tuple(nodes),
@@ -405,4 +406,22 @@ def build_intersection(
         cycle_max_s=max(180.0, cycle_s),
         sumo=program,
         notes=tuple(notes),
+        shared_lanes=shared_lanes,
     )
+
+
+def _shared_lanes(
+    movements: Sequence[Movement], links: Sequence[SumoLink]
+) -> frozenset[tuple[str, str]]:
+    """Pairs of modelled movements with a connection from the same approach lane."""
+    owner = {i: m.id for m in movements for i in m.sumo_link_indices}
+    by_lane: dict[tuple[str, int], set[str]] = {}
+    for k in links:
+        mid = owner.get(k.index)
+        if mid is not None and k.turn != "P":
+            by_lane.setdefault((k.from_edge, k.from_lane), set()).add(mid)
+    out: set[tuple[str, str]] = set()
+    for ids in by_lane.values():
+        ordered = sorted(ids)
+        out.update(pair(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+    return frozenset(out)

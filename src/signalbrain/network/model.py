@@ -177,6 +177,11 @@ class Intersection:
 
     ``conflicts`` holds every conflicting pair of movement ids (sorted pairs, see :func:`pair`);
     ``permissive`` the subset that may be green together when one of them yields.
+
+    ``shared_lanes`` holds the pairs of movements (sorted, of one approach) whose traffic queues in
+    a common lane, e.g. a through and a left turn from a shared left lane: a vehicle of one cannot
+    pass the vehicles of the other standing ahead of it. Empty means every movement has lanes of
+    its own (or nothing is known); SUMO import fills it from the connections' lanes.
     """
 
     id: str
@@ -191,6 +196,7 @@ class Intersection:
     cycle_max_s: float = 180.0
     sumo: SumoProgram | None = None
     notes: tuple[str, ...] = ()
+    shared_lanes: frozenset[tuple[str, str]] = frozenset()
     _movement_index: dict[str, int] = field(init=False, repr=False, compare=False)
     _phase_index: dict[int, int] = field(init=False, repr=False, compare=False)
 
@@ -235,6 +241,12 @@ class Intersection:
                 value = PERMISSIVE if (a, b) in self.permissive else CONFLICT
                 out[i, j] = out[j, i] = value
         return out
+
+    def lane_sharers(self, movement_id: str) -> frozenset[str]:
+        """Movements whose traffic shares a lane with ``movement_id`` (see ``shared_lanes``)."""
+        return frozenset(
+            b if a == movement_id else a for a, b in self.shared_lanes if movement_id in (a, b)
+        )
 
     def unsafe_pairs(
         self, protected: Iterable[str], permitted: Iterable[str] = ()

@@ -204,6 +204,23 @@ def _check_conflicts(isec: Intersection, base: str, out: list[Problem]) -> None:
                 f"permissive pairs that are not conflicts: {_fmt(extra)}",
             )
         )
+    by_id = {m.id: m for m in isec.movements}
+    for a, b in sorted(isec.shared_lanes):
+        ma, mb = by_id.get(a), by_id.get(b)
+        if ma is None or mb is None:
+            out.extend(
+                Problem(format_path(base, "shared_lanes"), f"{mid!r}: unknown movement")
+                for mid in (a, b)
+                if mid not in by_id
+            )
+        elif ma.from_link != mb.from_link:
+            out.append(
+                Problem(
+                    format_path(base, "shared_lanes"),
+                    f"[{a}, {b}]: movements from different approaches "
+                    f"({ma.from_link!r}, {mb.from_link!r}) cannot share a lane",
+                )
+            )
 
 
 def check_network(net: Network, *, require_connected: bool = True) -> list[Problem]:

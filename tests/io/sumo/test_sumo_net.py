@@ -91,6 +91,21 @@ def test_through_movement_groups_its_lanes(grid_net: Path) -> None:
     assert isec.movement(_movement(isec, "A1", "L")).lanes == 1
 
 
+def test_shared_lanes_follow_the_connections_lanes(grid_net: Path) -> None:
+    # two lanes and a left-turn lane: right and through share the right lane, the left-turn lane
+    # carries the left turn and the U-turn only
+    isec = read_sumo_net(grid_net).intersection("B1")
+    right, through, left, u_turn = (_movement(isec, "A1", t) for t in ("R", "T", "L", "U"))
+    assert isec.lane_sharers(right) == {through}
+    assert isec.lane_sharers(left) == {u_turn}
+    # every signal: pairs stay within one approach, and every multi-connection lane is a pair
+    net = read_sumo_net(grid_net)
+    for one in net.intersections:
+        assert one.shared_lanes
+        for a, b in one.shared_lanes:
+            assert one.movement(a).from_link == one.movement(b).from_link
+
+
 def test_timing_limits_follow_documented_defaults(grid_net: Path) -> None:
     isec = read_sumo_net(grid_net).intersection("B1")
     assert isec.sumo is not None
