@@ -1,13 +1,19 @@
-"""Run the counter on the real clips in ``../shared/data/video`` and print the counts.
+"""Run the counter on the real clips in ``../shared/data/video`` and compare with the truth.
 
 Camera files for the clips live in ``benchmarks/vision/cameras/`` (the videos are never
-committed). For the M6 clips the heavy-vehicle counts are printed next to the published truck
-counts (``m6_trucks/counts.csv``; it does not say which direction was counted, so both
-directions and their sum are shown).
+committed). The truth is ``benchmarks/vision/truth/hand_counts.yaml``: vehicles per line counted
+by eye on slit-scan images (``benchmarks/vision/slitscan.py``). For every line the script prints
+the counter's count (by direction), the hand count and the difference; per clip and overall the
+count error ``sum |counter - hand| / sum hand`` over the lines marked separable (the target is
+at most 5 %), and over all lines for information. Heavy vehicles are compared with the hand
+counts (a count within ``[heavy, heavy + heavy_doubtful]`` is right) and, for the M6 clips, with
+the published truck counts (``m6_trucks/counts.csv``), which count trucks seen anywhere in a
+clip in both directions, also those that never cross a count line.
 
 Usage::
 
     .venv/bin/python benchmarks/vision/real_clips.py [--data ../shared/data] [--width 480]
+        [--clip m6_trucks/video1.mp4 ...]
 """
 
 from __future__ import annotations
@@ -17,97 +23,196 @@ import csv
 import os
 import sys
 import time
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from signalbrain.io.camera import read_camera
-from signalbrain.vision import VideoError, count_video
+import yaml
+
+from signalbrain.io.camera import CameraSpec, read_camera
+from signalbrain.vision import VideoCounts, count_video
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-CLIPS = [
-    ("cdnet_highway/highway.avi", "cdnet_highway.yaml"),
-    ("misc/highway_cctv.avi", "highway_cctv.yaml"),
-    ("misc/topdown_road.avi", "topdown_road.yaml"),
-    ("misc/residential_street.mp4", "residential_street.yaml"),
-]
+TRUTH = HERE / "truth" / "hand_counts.yaml"
+CAMERAS = HERE / "cameras"
 
 
-def _line_text(counts: dict[str, dict[str, int]], classes: dict[str, dict[str, int]]) -> str:
-    return "; ".join(
-        f"{k}: {v['total']} (+{v['positive']}/-{v['negative']}, heavy {classes[k]['heavy']})"
-        for k, v in counts.items()
+@dataclass(frozen=True, slots=True)
+class LineTruth:
+    """One line's hand count (see ``truth/hand_counts.yaml``)."""
+
+    clip: str
+    camera: str
+    line: str
+    direction: str
+    vehicles: int
+    heavy: int
+    heavy_doubtful: int
+    separable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The counter's count at one line next to the hand count."""
+
+    truth: LineTruth
+    total: int
+    positive: int
+    negative: int
+    heavy: int
+
+    @property
+    def error(self) -> int:
+        """``|counter - hand|`` [vehicles]."""
+        return abs(self.total - self.truth.vehicles)
+
+    @property
+    def heavy_error(self) -> int:
+        """Distance of the counter's heavy count from ``[heavy, heavy + heavy_doubtful]``."""
+        lo = self.truth.heavy
+        hi = lo + self.truth.heavy_doubtful
+        return max(lo - self.heavy, self.heavy - hi, 0)
+
+
+def load_truth(path: Path = TRUTH) -> list[LineTruth]:
+    """The hand counts, one entry per clip and line."""
+    with open(path, encoding="utf-8") as fh:
+        doc: dict[str, Any] = yaml.safe_load(fh)
+    return [
+        LineTruth(
+            str(c["clip"]),
+            str(c["camera"]),
+            str(c["line"]),
+            str(c["direction"]),
+            int(c["vehicles"]),
+            int(c["heavy"]),
+            int(c.get("heavy_doubtful", 0)),
+            bool(c["separable"]),
+        )
+        for c in doc["counts"]
+    ]
+
+
+def compare(truth: Iterable[LineTruth], counts: VideoCounts) -> list[LineResult]:
+    """Line results of one clip's counts against its hand counts."""
+    out = []
+    for t in truth:
+        c = counts.lines[t.line]
+        out.append(
+            LineResult(t, c["total"], c["positive"], c["negative"], counts.classes[t.line]["heavy"])
+        )
+    return out
+
+
+def error_rate(results: Iterable[LineResult]) -> float:
+    """``sum |counter - hand| / sum hand`` (0 when there is nothing to count)."""
+    rs = list(results)
+    true = sum(r.truth.vehicles for r in rs)
+    return sum(r.error for r in rs) / true if true else 0.0
+
+
+def run(
+    data: Path, clips: list[str] | None = None, width: int | None = None
+) -> tuple[list[LineResult], float, int]:
+    """Count every clip of the truth file (or ``clips``): results, CPU seconds, frames."""
+    truth = load_truth()
+    by_clip: dict[str, list[LineTruth]] = {}
+    for t in truth:
+        if clips is None or t.clip in clips:
+            by_clip.setdefault(t.clip, []).append(t)
+    results: list[LineResult] = []
+    cpu = 0.0
+    frames = 0
+    for clip, lines in by_clip.items():
+        cam: CameraSpec = read_camera(CAMERAS / lines[0].camera)
+        if width:
+            cam = replace(cam, resize_width=width)
+        cpu0 = time.process_time()
+        counts = count_video(data / "video" / clip, cam)
+        cpu += time.process_time() - cpu0
+        frames += counts.frames
+        results.extend(compare(lines, counts))
+    return results, cpu, frames
+
+
+def _published(data: Path) -> dict[str, int]:
+    path = data / "video" / "m6_trucks" / "counts.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {f"m6_trucks/{row['file']}": int(row["count"]) for row in csv.DictReader(fh)}
+
+
+def report(results: list[LineResult], data: Path) -> str:
+    """The comparison table as text."""
+    lines = [
+        f"{'clip':30s} {'line':18s} {'sep':3s} {'counter (+/-)':>15s} {'hand':>5s} {'diff':>5s}"
+        f" {'heavy':>6s} {'hand heavy':>10s}"
+    ]
+    for r in results:
+        t = r.truth
+        hh = f"{t.heavy}" + (f"-{t.heavy + t.heavy_doubtful}" if t.heavy_doubtful else "")
+        got = f"{r.total} (+{r.positive}/-{r.negative})"
+        lines.append(
+            f"{t.clip:30s} {t.line:18s} {'yes' if t.separable else 'no':3s} {got:>15s}"
+            f" {t.vehicles:5d} {r.total - t.vehicles:+5d} {r.heavy:6d} {hh:>10s}"
+        )
+    lines.append("")
+    lines.append("count error (sum |diff| / sum hand) per clip, separable lines")
+    clips = list(dict.fromkeys(r.truth.clip for r in results))
+    for clip in clips:
+        sep = [r for r in results if r.truth.clip == clip and r.truth.separable]
+        if sep:
+            n = sum(r.truth.vehicles for r in sep)
+            e = sum(r.error for r in sep)
+            lines.append(f"  {clip:30s} {e:3d} / {n:3d} = {100 * e / n:5.1f} %")
+    sep = [r for r in results if r.truth.separable]
+    n_sep = sum(r.truth.vehicles for r in sep)
+    lines.append(
+        f"overall, separable lines: {sum(r.error for r in sep)} / {n_sep} = "
+        f"{100 * error_rate(sep):.1f} %   (all lines: {100 * error_rate(results):.1f} %)"
     )
+    lines.append(
+        f"heavy vehicles outside the hand range, separable lines: "
+        f"{sum(r.heavy_error for r in sep)} (counter {sum(r.heavy for r in sep)}, hand "
+        f"{sum(r.truth.heavy for r in sep)}-"
+        f"{sum(r.truth.heavy + r.truth.heavy_doubtful for r in sep)})"
+    )
+    published = _published(data)
+    m6 = [c for c in clips if c in published]
+    if m6:
+        lines.append("")
+        lines.append("M6 heavy vehicles, both lines: counter, by eye (line crossings), published")
+        tot = [0, 0, 0, 0]
+        for clip in m6:
+            rs = [r for r in results if r.truth.clip == clip]
+            c = sum(r.heavy for r in rs)
+            lo = sum(r.truth.heavy for r in rs)
+            hi = lo + sum(r.truth.heavy_doubtful for r in rs)
+            lines.append(f"  {clip:30s} {c:3d} {lo:3d}-{hi:<3d} {published[clip]:3d}")
+            for k, v in enumerate((c, lo, hi, published[clip])):
+                tot[k] += v
+        lines.append(f"  {'all':30s} {tot[0]:3d} {tot[1]:3d}-{tot[2]:<3d} {tot[3]:3d}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Count every clip and print a table."""
+    """Count the clips and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(os.environ.get("SIGNALBRAIN_SHARED", ROOT.parent / "shared")) / "data"
     parser.add_argument("--data", type=Path, default=default)
-    parser.add_argument(
-        "--width",
-        type=int,
-        default=None,
-        help="processing width (default: the camera file's, else 480)",
-    )
+    parser.add_argument("--width", type=int, default=None, help="processing width override")
+    parser.add_argument("--clip", action="append", help="only this clip (repeatable)")
     args = parser.parse_args(argv)
-    video_dir = args.data / "video"
-    if not video_dir.is_dir():
-        print(f"no clips at {video_dir}", file=sys.stderr)
+    if not (args.data / "video").is_dir():
+        print(f"no clips at {args.data / 'video'}", file=sys.stderr)
         return 2
-
-    def camera(name: str):  # type: ignore[no-untyped-def]
-        cam = read_camera(HERE / "cameras" / name)
-        return replace(cam, resize_width=args.width) if args.width else cam
-
-    total_frames = 0
-    total_cpu = 0.0
-    print("clip                               frames  fps/core  lines")
-    m6 = video_dir / "m6_trucks"
-    truth = {}
-    if (m6 / "counts.csv").is_file():
-        with open(m6 / "counts.csv", newline="", encoding="utf-8") as fh:
-            truth = {row["file"]: int(row["count"]) for row in csv.DictReader(fh)}
-    heavy_rows = []
-    for name in sorted(truth, key=lambda s: int("".join(c for c in s if c.isdigit()) or 0)):
-        cpu0 = time.process_time()
-        try:
-            c = count_video(m6 / name, camera("m6_trucks.yaml"))
-        except VideoError as exc:
-            print(f"m6_trucks/{name:25s} skipped: {exc}")
-            continue
-        cpu = time.process_time() - cpu0
-        total_frames += c.frames
-        total_cpu += cpu
-        print(
-            f"m6_trucks/{name:25s} {c.frames:6d} {c.frames / cpu:9.0f}  "
-            f"{_line_text(c.lines, c.classes)}"
-        )
-        heavy_rows.append(
-            (name, c.classes["away"]["heavy"], c.classes["towards"]["heavy"], truth[name])
-        )
-    for rel, cam in CLIPS:
-        path = video_dir / rel
-        if not path.is_file():
-            continue
-        cpu0 = time.process_time()
-        c = count_video(path, camera(cam))
-        cpu = time.process_time() - cpu0
-        total_frames += c.frames
-        total_cpu += cpu
-        print(f"{rel:34s} {c.frames:6d} {c.frames / cpu:9.0f}  {_line_text(c.lines, c.classes)}")
-    if heavy_rows:
-        print("\nM6 heavy vehicles (counter) vs published truck counts")
-        print("clip             away  towards  sum  published")
-        for name, a, b, t in heavy_rows:
-            print(f"{name:12s} {a:8d} {b:7d} {a + b:4d} {t:10d}")
-        s_t = sum(r[1] for r in heavy_rows)
-        s_a = sum(r[2] for r in heavy_rows)
-        s_p = sum(r[3] for r in heavy_rows)
-        print(f"{'all':12s} {s_t:8d} {s_a:7d} {s_t + s_a:4d} {s_p:10d}")
-    if total_cpu > 0:
-        print(f"\n{total_frames} frames, {total_frames / total_cpu:.0f} frames per CPU second")
+    results, cpu, frames = run(args.data, args.clip, args.width)
+    print(report(results, args.data))
+    if cpu > 0:
+        print(f"\n{frames} frames, {frames / cpu:.0f} frames per CPU second")
     return 0
 
 

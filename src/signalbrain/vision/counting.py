@@ -375,7 +375,8 @@ class Counter:
         n_exit = len(self._exits)
         return f"{self._entries[index // n_exit].id}->{self._exits[index % n_exit].id}"
 
-    def _heavy(self) -> list[bool]:
+    def heavy_flags(self) -> list[bool]:
+        """Whether each of :attr:`events` is a heavy vehicle (see the module docstring)."""
         cfg = self.config
         areas_all = [e.length_px for e in self.events if e.kind == "line"]
         if not areas_all:
@@ -408,7 +409,7 @@ class Counter:
         """Bins, line totals, movement totals, queue series, line classes, movement classes."""
         if self._q_n:
             self._flush_queue_sample()
-        heavy = self._heavy()
+        heavy = self.heavy_flags()
         lines = {ln.id: {"total": 0, "positive": 0, "negative": 0} for ln in self.camera.lines}
         mov_ids = list(self.camera.movement_ids)
         movements = dict.fromkeys(mov_ids, 0)
