@@ -30,6 +30,7 @@ from signalbrain.escort.audit import AuditEvent, EventCode
 from signalbrain.escort.controller import NaivePreemption, conditions_from
 from signalbrain.escort.manager import EscortManager
 from signalbrain.escort.model import EscortConfig, EscortRequest, PositionUpdate
+from signalbrain.escort.phases import escort_network
 from signalbrain.escort.signal import PlanLike
 from signalbrain.network import Network
 
@@ -308,7 +309,8 @@ def prepare_escort(
     Returns
     -------
     hook, options
-        ``options`` holds ``controller``, ``network`` and ``request_hooks`` for ``run_sumo``.
+        ``options`` holds ``controller``, ``network``, ``monitor_network`` (the network with
+        the escort's approach phases) and ``request_hooks`` for ``run_sumo``.
 
     Raises
     ------
@@ -335,7 +337,15 @@ def prepare_escort(
     net = load_network(config)
     ctrl = make_controller(controller, net)
     plans = ControllerPlans(ctrl) if controller == "fixed" else None
+    # the controller runs the imported intersections; the escort and the monitors also know each
+    # approach's own phase (see signalbrain.escort.phases)
+    monitored = escort_network(net)
     hook = SumoEscort(
-        mode, net, backend=backend, plans=plans, config=config_escort, distance_m=distance_m
+        mode, monitored, backend=backend, plans=plans, config=config_escort, distance_m=distance_m
     )
-    return hook, {"controller": ctrl, "network": net, "request_hooks": [hook]}
+    return hook, {
+        "controller": ctrl,
+        "network": net,
+        "monitor_network": monitored,
+        "request_hooks": [hook],
+    }

@@ -88,10 +88,14 @@ def phase_for(isec: Intersection, movement: str) -> int:
     Where the movement's lane is shared with other movements of its approach
     (:attr:`~signalbrain.network.Intersection.shared_lanes`, e.g. a left turn from a lane the
     through traffic uses too), the vehicles standing ahead of the escort may belong to any of
-    them: a phase that gives green to the movement and to all of them is preferred (protecting
-    the movement where one does), because a protected-left phase would hold the escort behind
-    through vehicles facing red. Otherwise, or when no phase serves them all: the first phase
-    that protects the movement, else the first that permits it.
+    them, so a protected-left stage would hold the escort behind through vehicles facing red.
+    The choice, in this order:
+
+    1. a phase protecting the movement and giving green to all its lane sharers (an escort
+       phase of :mod:`signalbrain.escort.phases` does, where the intersection has them);
+    2. with lane sharers, a phase giving green to all of them and permitting the movement (the
+       escort yields to oncoming traffic, but is not held behind a queue facing red);
+    3. a phase protecting the movement, else one permitting it.
 
     Raises
     ------
@@ -99,19 +103,17 @@ def phase_for(isec: Intersection, movement: str) -> int:
         When no phase gives the movement green.
     """
     sharers = isec.lane_sharers(movement)
+    together = sharers | {movement}
+    protecting = [ph for ph in isec.phases if movement in ph.protected]
+    permitting = [ph for ph in isec.phases if movement in ph.permitted]
     if sharers:
-        whole = [ph for ph in isec.phases if sharers | {movement} <= set(ph.movements)]
-        for ph in whole:
-            if movement in ph.protected:
+        for ph in protecting + permitting:
+            if together <= set(ph.movements):
                 return ph.number
-        if whole:
-            return whole[0].number
-    for ph in isec.phases:
-        if movement in ph.protected:
-            return ph.number
-    for ph in isec.phases:
-        if movement in ph.permitted:
-            return ph.number
+    if protecting:
+        return protecting[0].number
+    if permitting:
+        return permitting[0].number
     raise InputError(f"intersection {isec.id!r}: no phase serves movement {movement!r}")
 
 

@@ -117,6 +117,7 @@ def run_sumo(
     observation_hooks: Sequence[ObservationHook] = (),
     request_hooks: Sequence[RequestHook] = (),
     network: Network | None = None,
+    monitor_network: Network | None = None,
 ) -> RunResult:
     """Run a SUMO configuration with the lights driven by ``controller`` and measure it.
 
@@ -142,6 +143,11 @@ def run_sumo(
         Called each step, see :data:`ObservationHook` and :data:`RequestHook`.
     network
         The network model; read from the configuration's ``net-file`` when not given.
+    monitor_network
+        The model the conflict monitors and the safety audit use, when it differs from
+        ``network``: the same intersections, movements and conflicts with phases added that only
+        a request hook asks for (the escort's approach phases,
+        :func:`signalbrain.escort.phases.escort_network`). Default ``network``.
 
     Returns
     -------
@@ -206,8 +212,9 @@ def run_sumo(
                 else _make_controller(controller, net, controller_options or {})
             )
             tls = set(index.tls_ids)
+            monitored = net if monitor_network is None else monitor_network
             isecs = tuple(
-                s for s in net.intersections if s.sumo is not None and s.sumo.tls_id in tls
+                s for s in monitored.intersections if s.sumo is not None and s.sumo.tls_id in tls
             )
             skipped = sorted(tls - {s.sumo.tls_id for s in isecs if s.sumo is not None})
             if skipped:
