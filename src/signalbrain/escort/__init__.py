@@ -8,13 +8,16 @@ like any other request, so no preemption can produce an unsafe display.
 
 Offline planning: :func:`plan_escort` (what ``signalbrain escort`` prints and draws). Live
 operation: :class:`EscortManager`, wrapped as a controller by :class:`EscortController`;
-:class:`NaivePreemption` is the distance-triggered baseline.
+:class:`NaivePreemption` is the distance-triggered baseline. :func:`escort_network` adds each
+approach's own protected phase for the escort to ask for; the monitors that serve the escort's
+requests must be built on that network (``signalbrain sumo run --escort`` does).
 """
 
 from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt_number
 from signalbrain.escort.controller import EscortController, NaivePreemption, conditions_from
 from signalbrain.escort.manager import EscortManager
 from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition, PositionUpdate
+from signalbrain.escort.phases import escort_network, with_escort_phases
 from signalbrain.escort.plan import EscortPlan, plan_escort, plan_escorts, predicted_events
 from signalbrain.escort.recovery import Recovery, RecoverySegment, plan_recovery
 from signalbrain.escort.routing import Route, RoutingGraph, SignalCrossing, TravelTimes, crossings
@@ -43,6 +46,7 @@ __all__ = [
     "TravelTimes",
     "conditions_from",
     "crossings",
+    "escort_network",
     "latest_call_s",
     "phase_for",
     "plan_escort",
@@ -53,4 +57,5 @@ __all__ = [
     "preempt_number",
     "resolve_windows",
     "transition_s",
+    "with_escort_phases",
 ]
