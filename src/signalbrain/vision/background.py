@@ -9,8 +9,8 @@ darker than the background by a bounded ratio, with the same chromaticity, is sh
   frame 0;
 * **detection** runs with learning switched off, so a frame never teaches the model itself;
 * **selective update** (Cucchiara et al. 2003; Toyama et al. 1999): every few frames the model
-  learns from a copy of the frame in which pixels under tracked vehicles are replaced by the
-  current background, corrected for global lighting drift. A vehicle waiting at a red light is
+  learns from the frame, corrected for global lighting drift, except at the pixels under
+  tracked vehicles, which keep their background. A vehicle waiting at a red light is
   therefore never absorbed into the background and stays visible for queue occupancy, while the
   rest of the scene keeps adapting to light changes. Only vehicles seen moving are protected, for
   up to ``max_freeze_s`` of standstill (then they are parked); other foreground (a *ghost* left
@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain.vision._mog2 import Mog2, Mog2Params, fg_age, frozen_mask, median_background
 from signalbrain.vision.detections import Detections, split_blobs
 
 __all__ = ["BackgroundDetector", "DetectorConfig"]
@@ -36,6 +37,9 @@ __all__ = ["BackgroundDetector", "DetectorConfig"]
 Frame = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+# median over mean of the chi-square distribution with 3 degrees of freedom
+_CHI2_3_MEDIAN_OVER_MEAN = 2.366 / 3.0
+_GAIN_STEP = 4  # the lighting gain is measured on every 4th pixel of every 4th row
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +48,6 @@ class DetectorConfig:
 
     Attributes
     ----------
-    history_frames
-        MOG2 history (frames).
     var_threshold
         MOG2 squared Mahalanobis distance threshold for foreground.
     shadow_tau
@@ -75,7 +77,6 @@ class DetectorConfig:
         there is a ghost (see :meth:`BackgroundDetector.is_ghost`).
     """
 
-    history_frames: int = 500
     var_threshold: float = 25.0
     shadow_tau: float = 0.5
     learning_rate: float = 0.02
@@ -101,17 +102,18 @@ class BackgroundDetector:
     """Background-subtraction detector at a fixed processing size.
 
     Call :meth:`seed` once with warm-up frames, then per frame :meth:`detect` and
-    :meth:`learn`.
+    :meth:`learn`. Frames are BGR ``uint8`` of the processing size.
     """
 
     def __init__(self, width: int, height: int, config: DetectorConfig | None = None) -> None:
         self.config = cfg = config or DetectorConfig()
         self.width = width
         self.height = height
-        self._mog = cv2.createBackgroundSubtractorMOG2(
-            history=cfg.history_frames, varThreshold=cfg.var_threshold, detectShadows=True
+        self._model = Mog2(
+            width,
+            height,
+            Mog2Params(var_threshold=cfg.var_threshold, shadow_tau=cfg.shadow_tau),
         )
-        self._mog.setShadowThreshold(cfg.shadow_tau)
         self._open = cv2.getStructuringElement(
             cv2.MORPH_ELLIPSE, (_odd(width * cfg.open_frac),) * 2
         )
@@ -126,34 +128,46 @@ class BackgroundDetector:
             cv2.MORPH_ELLIPSE, (_odd(width * cfg.close_frac) + 2,) * 2
         )
         self.mask: Frame = np.zeros((height, width), np.uint8)
+        self.gain = 1.0  # brightness gain of the last frame given to detect
+        self._raw: Frame = np.zeros((height, width), np.uint8)
+        self._boxes: Frame = np.zeros((height, width), np.uint8)
         self._fg_age = np.zeros((height, width), np.int32)
-        self._free_sub = np.ones(((height + 3) // 4, (width + 3) // 4), np.uint8)
-        self._bg_ref: Frame | None = None
+        # pixels of the 4-px grid that were free (not frozen) at the last update: the gain
+        # reference
+        self._free: Frame = np.zeros((height, width), np.uint8)
+        self._free[::_GAIN_STEP, ::_GAIN_STEP] = 1
         self._marks: Frame | None = None
+        self._seeded = False
         self._frames = 0
 
+    @property
+    def background(self) -> Frame:
+        """The current background image (BGR)."""
+        return self._model.background
+
     def seed(self, frames: list[Frame]) -> None:
-        """Initialise the background with the per-pixel median of ``frames``."""
+        """Initialise the background with the per-pixel median of ``frames``.
+
+        Each pixel starts with one mode: the median, with the variance of the frames around it
+        (the median of their squared distances, scaled to a mean for Gaussian noise in three
+        channels), so that sensor noise is background from the first frame on and moving
+        vehicles in the warm-up frames do not inflate it.
+        """
         if not frames:
             return
-        stack = np.stack(frames)
-        median = np.median(stack, axis=0).astype(np.uint8)
-        for i in range(30):
-            self._mog.apply(median, learningRate=1.0 / (i + 1))
-        # a little of the real frames' noise, so the model's variances are realistic
-        for f in frames[:: max(1, len(frames) // 10)]:
-            self._mog.apply(f, learningRate=0.05)
-        self._mog.apply(median, learningRate=0.05)
+        median, d2 = median_background(frames)
+        var = d2 / _CHI2_3_MEDIAN_OVER_MEAN
+        self._model.init(median, var.astype(np.float32))
+        self._seeded = True
         self._set_reference()
 
     def _set_reference(self) -> None:
-        self._bg_ref = ref = np.asarray(self._mog.getBackgroundImage(), dtype=np.uint8)
         if self._frames % (8 * self.config.update_every) == 0 or self._marks is None:
-            grey = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY)
+            grey = cv2.cvtColor(self._model.background, cv2.COLOR_BGR2GRAY)
             # markings are thin and brighter than their surroundings: a white top-hat finds
             # them and not a wide bright road surface
             tophat = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, self._mark_kernel)
-            self._marks = np.asarray(
+            self._marks = np.ascontiguousarray(
                 cv2.threshold(tophat, self.config.mark_contrast, 255, cv2.THRESH_BINARY)[1],
                 dtype=np.uint8,
             )
@@ -164,9 +178,9 @@ class BackgroundDetector:
 
         A real object brings its own edges along the blob's outline; a ghost shows the edges of
         the departed object in the background model there but not in the frame (Cucchiara et
-        al. 2003).
+        al. 2003). ``frame`` is the frame last given to :meth:`detect`.
         """
-        if self._bg_ref is None:
+        if not self._seeded:
             return False
         x0, y0 = max(0, int(box[0]) - 2), max(0, int(box[1]) - 2)
         x1, y1 = min(self.width, int(box[2]) + 3), min(self.height, int(box[3]) + 3)
@@ -183,7 +197,8 @@ class BackgroundDetector:
             gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
             return float((np.abs(gx) + np.abs(gy))[outline].sum())
 
-        return edges(frame) < self.config.ghost_edges * edges(self._bg_ref)
+        # edges are linear in brightness: the gain applies to them as to the frame
+        return self.gain * edges(frame) < self.config.ghost_edges * edges(self._model.background)
 
     def release(self, box: FloatArray, fps: float) -> None:
         """Let the background learn the pixels in ``box`` from now on (a ghost)."""
@@ -192,44 +207,32 @@ class BackgroundDetector:
         region = self._fg_age[y0:y1, x0:x1]
         np.maximum(region, int(self.config.ghost_s * fps) + 1, out=region)
 
-    def normalise(self, frame: Frame) -> Frame:
-        """``frame`` scaled so that its background pixels match the background's brightness.
-
-        Global illumination changes (clouds, sun, camera gain) then never reach the model, and
-        frozen regions stay consistent with the rest of the background.
-        """
-        ref = self._bg_ref
-        if ref is None:
-            return frame
-        free = self._free_sub
-        if not free.any():
-            return frame
-        f_mean = sum(cv2.mean(frame[::4, ::4], mask=free)[:3])
-        b_mean = sum(cv2.mean(ref[::4, ::4], mask=free)[:3])
-        gain = b_mean / f_mean if f_mean > 1.0 else 1.0
-        if abs(gain - 1.0) < 0.005:
-            return frame
-        return np.asarray(cv2.convertScaleAbs(frame, alpha=gain), dtype=np.uint8)
-
     def detect(
         self, frame: Frame, centers: FloatArray | None = None, sizes: FloatArray | None = None
     ) -> Detections:
-        """Foreground blobs of ``frame`` (processing size, BGR, normalised with
-        :meth:`normalise`), split at tracked centres."""
-        raw = self._mog.apply(frame, learningRate=0.0)
-        mask = cv2.threshold(raw, 200, 255, cv2.THRESH_BINARY)[1]
-        if self._marks is not None:
-            # a vehicle over a bright marking passes the shadow test (a darker, neutral version
-            # of the white paint); there it is a vehicle
-            mask = cv2.bitwise_or(mask, cv2.bitwise_and(cv2.inRange(raw, 100, 150), self._marks))
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._open)
+        """Foreground blobs of ``frame`` (processing size, BGR), split at tracked centres.
+
+        The frame is first scaled so that its background pixels match the background's
+        brightness (global illumination changes, clouds, sun, camera gain, then never reach
+        the model, and frozen regions stay consistent with the rest of the background).
+        """
+        gain = self._model.gain(frame, self._free) if self._seeded else 1.0
+        self.gain = 1.0 if abs(gain - 1.0) < 0.005 else gain
+        # a vehicle over a bright marking passes the shadow test (a darker, neutral version
+        # of the white paint); there it is a vehicle
+        if not self._model.detect(frame, self._raw, gain=self.gain, marks=self._marks):
+            self.mask = self._raw
+            return Detections.empty()
+        mask = cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
         self.mask = np.asarray(mask, dtype=np.uint8)
-        n, lab_img, stat_arr, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        labels = np.asarray(lab_img, dtype=np.int32)
-        stats = np.asarray(stat_arr, dtype=np.int32)
+        n, lab_img, stat_arr, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+            mask, 8, cv2.CV_32S, cv2.CCL_GRANA
+        )
         if n <= 1:
             return Detections.empty()
+        labels = np.asarray(lab_img, dtype=np.int32)
+        stats = np.asarray(stat_arr, dtype=np.int32)
         keep = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= self.min_area_px)[0] + 1
         if centers is None or sizes is None:
             centers = np.zeros((0, 2))
@@ -239,34 +242,27 @@ class BackgroundDetector:
     def learn(self, frame: Frame, frozen_boxes: FloatArray, fps: float = 25.0) -> None:
         """Update the background from ``frame`` except under vehicles.
 
-        ``frame`` is the normalised frame given to :meth:`detect`. Pixels under ``frozen_boxes``
-        (xyxy, px: the tracked vehicles) and pixels that are foreground now (slightly dilated)
-        and have been for less than ``ghost_s`` are replaced by the current background
-        before the model learns from the frame.
+        ``frame`` is the frame given to :meth:`detect` (its gain applies). Pixels under
+        ``frozen_boxes`` (xyxy, px: the tracked vehicles) and pixels that are foreground now
+        (slightly dilated) and have been for at most ``ghost_s`` keep their background.
         """
         cfg = self.config
-        fg = self.mask > 0
-        self._fg_age = np.where(fg, self._fg_age + 1, 0).astype(np.int32)
+        fg_age(self.mask, self._fg_age)
         self._frames += 1
         if self._frames % cfg.update_every:
             return
-        frozen = cv2.dilate(self.mask, self._grow)
-        frozen[self._fg_age > cfg.ghost_s * fps] = 0
+        frozen = np.ascontiguousarray(cv2.dilate(self.mask, self._grow), dtype=np.uint8)
+        boxes = self._boxes
+        boxes.fill(0)
         pad = 2
         for x0, y0, x1, y1 in frozen_boxes:
             cv2.rectangle(
-                frozen,
+                boxes,
                 (int(x0) - pad, int(y0) - pad),
                 (int(x1) + pad, int(y1) + pad),
                 255,
                 thickness=-1,
             )
-        self._free_sub = np.ascontiguousarray((frozen[::4, ::4] == 0).astype(np.uint8))
-        if not frozen.any():
-            self._mog.apply(frame, learningRate=cfg.learning_rate)
-        else:
-            composite = frame.copy()
-            if self._bg_ref is not None:
-                cv2.copyTo(self._bg_ref, frozen, composite)
-            self._mog.apply(composite, learningRate=cfg.learning_rate)
+        frozen_mask(frozen, self._fg_age, int(cfg.ghost_s * fps), boxes, self._free, _GAIN_STEP)
+        self._model.learn(frame, cfg.learning_rate, gain=self.gain, frozen=frozen)
         self._set_reference()

@@ -173,7 +173,6 @@ def count_video(
 
             for done, (idx, small) in enumerate(replay(), start=1):
                 centers, sizes = tracker.predict()
-                small = detector.normalise(small)
                 det = detector.detect(small, centers, sizes)
                 tracker.update(det)
                 counter.update(idx, tracker, detector.mask)

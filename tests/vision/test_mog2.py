@@ -1,0 +1,167 @@
+"""The numba MOG2 kernels against OpenCV's BackgroundSubtractorMOG2 (the oracle) and their
+plain-Python twins."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from signalbrain.vision._mog2 import (
+    Mog2,
+    Mog2Params,
+    median_background,
+    mog2_detect,
+    mog2_learn,
+)
+
+Frame = npt.NDArray[np.uint8]
+
+
+def _scene(n: int, seed: int = 0, size: tuple[int, int] = (64, 48)) -> list[Frame]:
+    """A noisy textured background with a red box driving across, casting a shadow."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    bg = np.clip(rng.normal(120, 20, (h, w, 3)), 0, 255)
+    frames = []
+    for i in range(n):
+        f = bg + rng.normal(0, 2.5, bg.shape)
+        x = (3 * i) % (w + 20) - 20
+        f[10:22, max(0, x) : max(0, x + 16)] = (40, 50, 190)
+        f[24:32, max(0, x) : max(0, x + 16)] *= 0.6  # its shadow: darker, same colour
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+    return frames
+
+
+def _opencv(params: Mog2Params) -> cv2.BackgroundSubtractorMOG2:
+    mog = cv2.createBackgroundSubtractorMOG2(
+        history=500, varThreshold=params.var_threshold, detectShadows=True
+    )
+    mog.setShadowThreshold(params.shadow_tau)
+    mog.setNMixtures(params.mixtures)
+    return mog
+
+
+@pytest.mark.parametrize("var_threshold", [16.0, 25.0])
+def test_learning_and_detection_match_opencv(var_threshold: float) -> None:
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        params = Mog2Params(var_threshold=var_threshold)
+        frames = _scene(160)
+        ours = Mog2(64, 48, params)
+        ref = _opencv(params)
+        out = np.zeros((48, 64), np.uint8)
+        agree = []
+        bg_close = []
+        for i, f in enumerate(frames):
+            rate = 1.0 if i == 0 else 0.05
+            ref.apply(f, learningRate=rate)
+            ours.learn(f, rate)
+            test = frames[(i * 7) % len(frames)]
+            raw = ref.apply(test, learningRate=0.0)
+            ours.detect(test, out)
+            agree.append(float(np.mean((raw > 200) == (out > 0))))
+            diff = np.abs(ref.getBackgroundImage().astype(int) - ours.background.astype(int))
+            bg_close.append(float(np.mean(diff <= 1)))
+        assert np.mean(agree) > 0.999
+        assert min(agree) > 0.99
+        assert np.mean(bg_close) > 0.999
+        # the scene has foreground and shadow: the comparison is not trivial
+        assert np.count_nonzero(ref.apply(frames[20], learningRate=0.0) == 127) > 20
+        assert ours.detect(frames[20], out) > 20
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def test_shadow_on_a_marking_is_vehicle() -> None:
+    frames = _scene(40)
+    model = Mog2(64, 48)
+    model.learn(frames[0], 1.0)
+    for f in frames:
+        model.learn(f, 0.05)
+    shadowed = frames[0].copy()
+    shadowed[0:8, 40:60] = (shadowed[0:8, 40:60] * 0.7).astype(np.uint8)
+    out = np.zeros((48, 64), np.uint8)
+    model.detect(shadowed, out)
+    assert not out[0:8, 40:60].any()  # a shadow is background
+    marks = np.zeros((48, 64), np.uint8)
+    marks[0:8, 40:60] = 255
+    model.detect(shadowed, out, marks=marks)
+    assert out[0:8, 40:60].all()  # ... except on a marking
+
+
+def test_frozen_pixels_keep_their_model_and_gain_scales_the_frame() -> None:
+    frames = _scene(30)
+    model = Mog2(64, 48)
+    model.learn(frames[0], 1.0)
+    before = model.background.copy()
+    frozen = np.zeros((48, 64), np.uint8)
+    frozen[:, :32] = 255
+    bright = np.clip(frames[0].astype(int) + 60, 0, 255).astype(np.uint8)
+    for _ in range(200):
+        model.learn(bright, 0.05, frozen=frozen)
+    assert np.array_equal(model.background[:, :32], before[:, :32])
+    assert np.abs(model.background[:, 32:].astype(int) - bright[:, 32:]).max() <= 3
+    # a frame darker by 20 % everywhere is background once the gain corrects it
+    out = np.zeros((48, 64), np.uint8)
+    dark = (frames[0] * 0.8).astype(np.uint8)
+    free = np.zeros((48, 64), np.uint8)
+    free[::4, :32:4] = 1
+    gain = model.gain(dark, free)
+    assert gain == pytest.approx(1.25, rel=0.02)
+    model.detect(dark, out, gain=gain)
+    assert np.mean(out[:, :32] > 0) < 0.01
+
+
+def test_kernels_match_their_python_twins() -> None:
+    frames = _scene(12, size=(12, 10))
+    n = 120
+    k = 5
+    jit: list[npt.NDArray[np.float32] | npt.NDArray[np.uint8]] = [
+        np.zeros(k * n, np.float32),  # weight
+        np.zeros(3 * k * n, np.float32),  # mean
+        np.zeros(k * n, np.float32),  # variance
+        np.zeros(n, np.uint8),  # modes
+        np.zeros(3 * n, np.uint8),  # background
+    ]
+    py = [a.copy() for a in jit]
+    frozen = np.zeros(n, np.uint8)
+    frozen[::7] = 1
+    for i, f in enumerate(frames):
+        rate = 0.5 if i == 0 else 0.1
+        flat = f.reshape(-1)
+        mog2_learn(flat, 1.0, frozen, *jit, rate, 9.0, 0.9, 15.0, 4.0, 75.0, 0.05)
+        mog2_learn.py_func(flat, 1.0, frozen, *py, rate, 9.0, 0.9, 15.0, 4.0, 75.0, 0.05)
+        for a, b in zip(jit, py, strict=True):
+            np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-5, atol=1e-4)
+    out_jit = np.zeros(n, np.uint8)
+    out_py = np.zeros(n, np.uint8)
+    marks = np.zeros(n, np.uint8)
+    for f in frames:
+        a = mog2_detect(f.reshape(-1), 1.1, *jit[:4], marks, 25.0, 0.9, 0.5, out_jit)
+        b = mog2_detect.py_func(f.reshape(-1), 1.1, *py[:4], marks, 25.0, 0.9, 0.5, out_py)
+        assert a == b
+        assert np.array_equal(out_jit, out_py)
+
+
+@pytest.mark.parametrize("k", [1, 2, 24, 25])
+def test_median_background(k: int) -> None:
+    rng = np.random.default_rng(k)
+    frames = [rng.integers(0, 256, (9, 11, 3)).astype(np.uint8) for _ in range(k)]
+    median, d2 = median_background(frames)
+    stack = np.stack(frames)
+    expected = np.median(stack, axis=0).astype(np.uint8)
+    assert np.array_equal(median, expected)
+    dist = ((stack.astype(float) - expected.astype(float)) ** 2).sum(axis=-1)
+    np.testing.assert_allclose(d2, np.median(dist, axis=0), rtol=1e-6)
+
+
+def test_params_are_checked() -> None:
+    with pytest.raises(ValueError, match="var_threshold"):
+        Mog2(8, 8, Mog2Params(var_threshold=4.0))
+    with pytest.raises(ValueError, match="mixtures"):
+        Mog2(8, 8, Mog2Params(mixtures=0))
+    with pytest.raises(ValueError, match="shape"):
+        Mog2(8, 8).learn(np.zeros((8, 9, 3), np.uint8), 0.5)
