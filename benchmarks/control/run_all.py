@@ -43,7 +43,8 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 README = ROOT / "benchmarks" / "README.md"
 BEGIN_MARK = "<!-- control:begin -->"
 END_MARK = "<!-- control:end -->"
-SUMO_ARGS = ("--seed", "42", "--time-to-teleport", "-1", "--no-warnings", "true")
+SEED = 42
+SUMO_ARGS = ("--seed", str(SEED), "--time-to-teleport", "-1", "--no-warnings", "true")
 BASELINES = ("sumo", "actuated", "delay_based", "sumo-tools")
 # "sumo-tools": SUMO's tlsCycleAdaptation.py then tlsCoordinator.py on the scenario's routes,
 # loaded as additional programs (harness only; `signalbrain sumo run` has no such controller).
@@ -99,7 +100,7 @@ def _tools_programs(config: str) -> list[Path]:
     (offsets), written into a fresh temporary folder (the scenario folder stays untouched)."""
     import tempfile
 
-    import sumo  # type: ignore[import-not-found]
+    import sumo  # type: ignore[import-not-found,unused-ignore]
 
     from signalbrain.sim import read_sumocfg
 
@@ -146,21 +147,31 @@ def _tools_programs(config: str) -> list[Path]:
     return [cycle, coord]
 
 
-def _run_one(scenario: str, config: str, controller: str, end_s: float | None) -> dict[str, Any]:
+def sumo_args(seed: int = SEED) -> tuple[str, ...]:
+    """The SUMO options of every run, with SUMO's random seed ``seed``."""
+    return ("--seed", str(seed), *SUMO_ARGS[2:])
+
+
+def _run_one(
+    scenario: str, config: str, controller: str, end_s: float | None, seed: int = SEED
+) -> dict[str, Any]:
     """One run in a worker process; errors are reported, not raised."""
     t0 = time.perf_counter()
+    args = sumo_args(seed)
+    data: dict[str, Any]
     try:
         from signalbrain.sim import run_sumo
 
         if controller == TOOLS:
             extra = ["--additional-files", ",".join(str(p) for p in _tools_programs(config))]
-            data = run_sumo(config, "sumo", end_s=end_s, sumo_args=[*SUMO_ARGS, *extra]).to_json()
+            data = run_sumo(config, "sumo", end_s=end_s, sumo_args=[*args, *extra]).to_json()
             data["controller"] = TOOLS
         else:
-            data = run_sumo(config, controller, end_s=end_s, sumo_args=SUMO_ARGS).to_json()
+            data = run_sumo(config, controller, end_s=end_s, sumo_args=args).to_json()
     except Exception as exc:  # a failing run must not sink the others
         data = {"controller": controller, "config": config, "error": f"{type(exc).__name__}: {exc}"}
     data["scenario"] = scenario
+    data["seed"] = seed
     data["harness_wall_s"] = round(time.perf_counter() - t0, 2)
     return data
 
@@ -181,7 +192,8 @@ def make_table(results: Sequence[Mapping[str, Any]]) -> str:
     ]
     by_scenario: dict[str, list[Mapping[str, Any]]] = {}
     for r in results:
-        by_scenario.setdefault(str(r["scenario"]), []).append(r)
+        if _seed(r) == SEED:
+            by_scenario.setdefault(str(r["scenario"]), []).append(r)
     verdicts: list[str] = []
     order = {c: i for i, c in enumerate((*BASELINES, *SIGNALBRAIN))}
     for scenario in sorted(by_scenario):
@@ -207,7 +219,47 @@ def make_table(results: Sequence[Mapping[str, Any]]) -> str:
                 f"| {_fmt(cpu, 3)} | {_fmt(per_signal, 3)} | {safety} |"
             )
         verdicts.append(_verdict(scenario, runs))
-    return "\n".join(lines) + "\n\n" + "\n".join(verdicts) + "\n"
+    seeded = _seed_verdicts(results)
+    out = "\n".join(lines) + "\n\n" + "\n".join(verdicts) + "\n"
+    if seeded:
+        out += "\n" + "\n".join(seeded) + "\n"
+    return out
+
+
+def _seed(r: Mapping[str, Any]) -> int:
+    """SUMO seed of a run (runs recorded before seeds were varied used 42)."""
+    return int(r.get("seed", SEED))
+
+
+def _seed_verdicts(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per scenario run with several SUMO seeds: adaptive against max-pressure seed by seed
+    (all-vehicle delay), with the mean of the per-seed ratios and the worst one."""
+    runs: dict[tuple[str, str, int], float] = {}
+    for r in results:
+        if "error" not in r and r.get("mean_delay_all_s") is not None:
+            runs[(str(r["scenario"]), str(r["controller"]), _seed(r))] = r["mean_delay_all_s"]
+    out: list[str] = []
+    for scenario in sorted({k[0] for k in runs}):
+        seeds = sorted(
+            sd
+            for (sc, c, sd) in runs
+            if sc == scenario and c == "adaptive" and (sc, "max-pressure", sd) in runs
+        )
+        if len(seeds) < 2:
+            continue
+        pairs = [
+            (runs[(scenario, "adaptive", sd)], runs[(scenario, "max-pressure", sd)]) for sd in seeds
+        ]
+        ratios = [a / m for a, m in pairs]
+        detail = ", ".join(
+            f"{sd}: {a:.1f} / {m:.1f}" for sd, (a, m) in zip(seeds, pairs, strict=True)
+        )
+        out.append(
+            f"- **{scenario}**, seeds {', '.join(map(str, seeds))}: adaptive / max-pressure "
+            f"all-vehicle delay {detail} s; mean ratio {sum(ratios) / len(ratios):.2f}, "
+            f"worst {max(ratios):.2f}"
+        )
+    return out
 
 
 def _safety(counts: Mapping[str, float]) -> str:
@@ -301,6 +353,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--controllers", nargs="*", default=None, help="default all available")
     parser.add_argument("--end", type=float, default=None, help="override every run's end [s]")
     parser.add_argument(
+        "--seeds",
+        nargs="*",
+        type=int,
+        default=[SEED],
+        help=f"SUMO seeds (default {SEED}); the table shows seed {SEED}, other seeds add a "
+        "seed-by-seed comparison of adaptive and max-pressure",
+    )
+    parser.add_argument(
         "--work",
         type=Path,
         default=Path("/tmp/signalbrain-bench"),
@@ -326,17 +386,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scenarios:
         scenarios = {k: v for k, v in scenarios.items() if k in args.scenarios}
     controllers = tuple(args.controllers) if args.controllers else available_controllers()
-    tasks = [(s, str(cfg), c) for s, cfg in scenarios.items() for c in controllers]
+    tasks = [
+        (s, str(cfg), c, sd)
+        for s, cfg in scenarios.items()
+        for c in controllers
+        for sd in dict.fromkeys(args.seeds or [SEED])
+    ]
     results: list[dict[str, Any]] = []
     if args.reuse is not None and args.reuse.is_file():
         keep = set(args.reuse_controllers)
         old = {
-            (r["scenario"], r["controller"]): r
+            (r["scenario"], r["controller"], _seed(r)): r
             for r in json.loads(args.reuse.read_text(encoding="utf-8"))
             if "error" not in r and r["controller"] in keep
         }
-        results = [old[(s, c)] for s, _, c in tasks if (s, c) in old]
-        tasks = [t for t in tasks if (t[0], t[2]) not in old]
+        results = [old[(s, c, sd)] for s, _, c, sd in tasks if (s, c, sd) in old]
+        tasks = [t for t in tasks if (t[0], t[2], t[3]) not in old]
         print(f"reusing {len(results)} runs from {args.reuse}", flush=True)
     reused = len(results)
     # Long scenarios first so the two workers finish together.
@@ -345,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ProcessPoolExecutor(
         max_workers=args.workers, mp_context=get_context("spawn"), max_tasks_per_child=1
     ) as pool:
-        futures = [pool.submit(_run_one, s, cfg, c, args.end) for s, cfg, c in tasks]
+        futures = [pool.submit(_run_one, s, cfg, c, args.end, sd) for s, cfg, c, sd in tasks]
         for fut in as_completed(futures):
             r = fut.result()
             results.append(r)
@@ -353,13 +418,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"delay {r['mean_delay_s']} s, all {r['mean_delay_all_s']} s"
             )
             print(
-                f"[{len(results) - reused}/{len(tasks)}] {r['scenario']} {r['controller']}: "
+                f"[{len(results) - reused}/{len(tasks)}] {r['scenario']} {r['controller']} "
+                f"seed {r['seed']}: "
                 f"{status} ({r['harness_wall_s']} s)",
                 flush=True,
             )
             args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"{len(tasks)} runs in {time.perf_counter() - t0:.0f} s wall", flush=True)
-    results.sort(key=lambda r: (r["scenario"], r["controller"]))
+    results.sort(key=lambda r: (r["scenario"], r["controller"], _seed(r)))
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     table = make_table(results)
     print(table)
