@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from signalbrain.errors import InputError
 from signalbrain.network.generate import arterial, grid
+from signalbrain.network.model import Link, Network, Node
+from signalbrain.timing._coord_pack import cruise_time_s
 from signalbrain.timing._kernels_coord import (
     arc_profile_kernel,
     arc_table_kernel,
@@ -234,3 +236,49 @@ def test_joint_split_tuning_never_raises_the_index() -> None:
         assert [x for x in plan[isec.id].check(isec) if not x.path.endswith("cycle_s")] == []
         assert plan[isec.id].cycle_s == pytest.approx(res.split.cycle_s[0])
     assert tune_splits(co, res, flows, max_signals=2) is res  # too big: unchanged
+
+
+@pytest.mark.parametrize(
+    ("length_m", "node_gap_m", "ratio", "expected_s"),
+    [
+        (229.2, 250.0, 1.0, 250.0 / 12.5),  # junction crossing: the node distance counts
+        (300.0, 250.0, 1.0, 300.0 / 12.5),  # curved link: its own length counts
+        (250.0, 250.0, 0.8, 250.0 / 10.0),  # cruise below the limit
+        (120.0, 0.0, 1.0, 120.0 / 12.5),  # nodes without coordinates
+    ],
+)
+def test_cruise_time_from_stop_line_to_stop_line(
+    length_m: float, node_gap_m: float, ratio: float, expected_s: float
+) -> None:
+    net = Network(
+        "two-nodes",
+        (Node("a", 0.0, 0.0), Node("b", node_gap_m, 0.0)),
+        (Link("ab", "a", "b", 2, length_m, 12.5),),
+        (),
+    )
+    assert cruise_time_s(net, net.link("ab"), ratio) == pytest.approx(expected_s)
+
+
+@pytest.mark.parametrize("travel_steps", [6.0, 15.0, 33.0, 57.0])
+def test_dispersion_keeps_the_mean_travel_time(travel_steps: float) -> None:
+    """With ``BETA = 1 / (1 + ALPHA)`` a dispersed pulse arrives on average one cruise time
+    later (Seddon 1972), whatever the travel time; only the rounding of the lag to whole steps
+    is off."""
+    n = 200
+    dep = np.zeros((1, n))
+    dep[0, 10] = 1.0
+    prof = np.zeros((1, n))
+    arc_profile_kernel(
+        dep,
+        np.array([0, 1], dtype=np.int32),
+        np.array([0], dtype=np.int32),
+        np.array([travel_steps]),
+        ALPHA,
+        BETA,
+        prof,
+    )
+    steps = np.arange(n)
+    mean_lag = float(np.sum(prof[0] * (steps - 10))) / float(np.sum(prof[0]))
+    assert np.sum(prof[0]) == pytest.approx(1.0)
+    assert mean_lag == pytest.approx(travel_steps, abs=0.5 + 1e-9)
+    assert int(np.argmax(prof[0] > 1e-12)) - 10 < travel_steps  # the head arrives early

@@ -33,9 +33,11 @@ def test_ideal_spacing_gives_full_two_way_band() -> None:
     assert corridor.signals == ("S1", "S2", "S3", "S4", "S5")
     assert corridor.out_travel_s == pytest.approx((40.0,) * 4)
     new, band = maxband_plan(net, plan, corridor)
+    assert None not in corridor.out_movements
     green = min(
         b - a
         for s, m in zip(corridor.signals, corridor.out_movements, strict=True)
+        if m is not None
         for a, b in movement_green_windows(net.intersection(s), plan[s], m)
     )
     assert band.outbound_s == pytest.approx(green, abs=1e-6)
@@ -57,10 +59,13 @@ def test_band_is_real_in_the_plan() -> None:
         for i, sid in enumerate(ids):
             isec = net.intersection(sid)
             t = band.outbound_start_s + t_out[i] + frac * band.outbound_s
-            assert movement_states(isec, new[sid], t)[corridor.out_movements[i]] in "Gg"
+            out_m, in_m = corridor.out_movements[i], corridor.in_movements[i]
+            assert out_m is not None
+            assert in_m is not None
+            assert movement_states(isec, new[sid], t)[out_m] in "Gg"
             if band.inbound_s > 1.0:
                 t = band.inbound_start_s - t_in[i] + frac * band.inbound_s
-                assert movement_states(isec, new[sid], t)[corridor.in_movements[i]] in "Gg"
+                assert movement_states(isec, new[sid], t)[in_m] in "Gg"
 
 
 def test_corridor_errors() -> None:

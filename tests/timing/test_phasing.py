@@ -8,12 +8,12 @@ import pytest
 
 from signalbrain.demand import Demand
 from signalbrain.errors import InputError
-from signalbrain.network import Phase
+from signalbrain.network import Network, Phase
 from signalbrain.network.generate import grid
 from signalbrain.timing import optimize_network, select_phases
 
 
-def _with_left_phase():  # type: ignore[no-untyped-def]
+def _with_left_phase() -> tuple[Network, tuple[str, ...]]:
     """A two-phase signal plus a protected east-west left phase (3 phases, one ring)."""
     net = grid(1, 1, phasing="two-phase")
     isec = net.intersections[0]
@@ -24,7 +24,7 @@ def _with_left_phase():  # type: ignore[no-untyped-def]
     return replace(net, intersections=(isec,)), lefts
 
 
-def _demand(net, left_vph: float) -> Demand:  # type: ignore[no-untyped-def]
+def _demand(net: Network, left_vph: float) -> Demand:
     isec = net.intersections[0]
     return Demand(
         {

@@ -11,7 +11,8 @@ Model (Robertson 1969; TRANSYT, Vincent, Mitchell & Robertson 1980):
   otherwise it passes its arrivals (cyclic steady state: one warm-up cycle, one measured);
 * platoons leaving a signal disperse on the way to the next one:
   ``q_d(i) = F q_u(i - T) + (1 - F) q_d(i - 1)`` with ``T = beta t`` and
-  ``F = 1 / (1 + alpha beta t)``, ``t`` the travel time in steps, ``alpha = 0.35``, ``beta = 0.8``;
+  ``F = 1 / (1 + alpha beta t)``, ``t`` the travel time in steps (``alpha`` and ``beta`` are
+  given; :mod:`signalbrain.timing.coordination` explains its values);
 * performance index ``PI = delay + K x stops`` with delay in vehicle-seconds per cycle and ``K``
   the delay equivalent of one stop [s]; a vehicle is stopped when it arrives to a queue or a red.
 """
