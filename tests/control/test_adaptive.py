@@ -9,6 +9,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from signalbrain.control._rollout import arrival_slots, rollout_costs
+from signalbrain.control.adaptive import Adaptive, _Memory
+from signalbrain.control.sensing import Readings
+from signalbrain.network import Network
+
+from .conftest import corridor
 
 
 def _problem(
@@ -135,3 +140,55 @@ def test_arrival_slots_kernel_matches_its_python_twin(n_mov: int, data: st.DataO
     )
     fluid = sum(float(rate[i]) * (n_slot - max(first[i], until[i])) for i in range(n_mov))
     assert fast.sum() == pytest.approx(float(seen_w[inside].sum()) + fed + fluid)
+
+
+def test_cover_cycle_is_one_round_of_the_other_stages_at_maximum_green() -> None:
+    from signalbrain.control.adaptive import _cover_cycle_s
+    from signalbrain.control.stages import Stage
+
+    split = tuple(
+        Stage((k + 1,), {f"m{k}": 2}, 5.0, 40.0 + 10.0 * k, 4.0) for k in range(4)
+    )  # four split phases: a movement waits while the three others run 44, 54, 64 or 74 s
+    assert _cover_cycle_s(split) == pytest.approx(54.0 + 64.0 + 74.0)
+    # a stage serving everything alone: nobody waits for another stage
+    both = (Stage((1,), {"a": 2, "b": 2}, 5.0, 50.0, 4.0), Stage((2,), {"a": 2}, 5.0, 50.0, 4.0))
+    assert _cover_cycle_s(both) == 0.0
+
+
+def _jam_readings(net: Network, isec_id: str, link: str, queue_per_lane: float) -> Readings:
+    isec = net.intersection(isec_id)
+    links = {k.id: k for k in net.links}
+    n = len(isec.movements)
+    queue = [0.0] * n
+    idx = [i for i, m in enumerate(isec.movements) if m.from_link == link and m.turn != "P"]
+    lanes = links[link].lanes
+    for i in idx:
+        queue[i] = queue_per_lane * lanes / len(idx)
+    reach_s = [120.0 / links[m.from_link].free_speed_mps for m in isec.movements]
+    return Readings(queue, list(queue), [[] for _ in range(n)], [0.0] * n, [0.0] * n, reach_s)
+
+
+@pytest.mark.parametrize(
+    ("queue_per_lane", "factor", "hidden"),
+    [(16.0, 1.0, True), (16.0, 0.0, False), (6.0, 1.0, False)],
+)
+def test_a_full_zone_hides_a_queue_beyond_it(
+    queue_per_lane: float, factor: float, hidden: bool
+) -> None:
+    net = corridor(1)
+    ctrl = Adaptive(net, hidden_factor=factor)
+    ctrl.start(net, 0.0)
+    isec = net.intersections[0]
+    link = isec.approach_links[0]
+    readings = _jam_readings(net, isec.id, link, queue_per_lane)
+    unit = ctrl.units[isec.id]
+    queue = np.asarray(readings.queue_veh)
+    mem = unit.memory
+    assert isinstance(mem, _Memory)
+    got = ctrl._hidden_queue(mem, queue, readings)
+    on_link = np.array([m.from_link == link for m in isec.movements])
+    assert np.all(got[~on_link] == 0.0)
+    if hidden:
+        np.testing.assert_allclose(got[on_link], factor * queue[on_link])
+    else:
+        assert np.all(got == 0.0)
