@@ -73,9 +73,10 @@ def test_queue_kernel_vs_numpy(benchmark: pytest.FixtureDef, impl: str) -> None:
     _c, _co, _res, model, arrivals, _prof = _model(100)
     if impl == "kernel":
         dep = np.zeros_like(arrivals)
+        dep_q = np.zeros_like(arrivals)
         qs = np.zeros(arrivals.shape[0])
         st = np.zeros(arrivals.shape[0])
-        benchmark(queue_kernel, arrivals, model.cap, model.red_start, dep, qs, st)
+        benchmark(queue_kernel, arrivals, model.cap, model.red_start, dep, dep_q, qs, st)
     else:
         benchmark.pedantic(queue_reference, args=(arrivals, model.cap, model.red_start), rounds=3)
 

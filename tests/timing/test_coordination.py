@@ -84,18 +84,26 @@ def test_kernels_match_reference(seed: int, rows: int, cols: int) -> None:
     rng = np.random.default_rng(seed)
     arrivals = rng.uniform(0, 1, mask.shape) * (flows * dt_mov / 1800.0)[:, None]
     dep = np.zeros_like(arrivals)
+    dep_q = np.zeros_like(arrivals)
     qs = np.zeros(mask.shape[0])
     sts = np.zeros(mask.shape[0])
-    queue_kernel(arrivals, cap, red, dep, qs, sts)
-    r_dep, r_qs, r_st = queue_reference(arrivals, cap, red)
+    queue_kernel(arrivals, cap, red, dep, dep_q, qs, sts)
+    r_dep, r_dep_q, r_qs, r_st = queue_reference(arrivals, cap, red)
     np.testing.assert_allclose(dep, r_dep, atol=1e-12)
+    np.testing.assert_allclose(dep_q, r_dep_q, atol=1e-12)
+    assert np.all(dep_q <= dep + 1e-12)
     np.testing.assert_allclose(qs, r_qs, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(sts, r_st, rtol=1e-9, atol=1e-12)
     travel = np.ascontiguousarray(arcs.arc_travel_s / (gc / STEPS)[arcs.arc_v])
+    lag = np.ascontiguousarray(rng.uniform(0.0, 3.0, arcs.n_arcs))
     prof = np.zeros((arcs.n_arcs, STEPS))
-    arc_profile_kernel(dep, arcs.arc_feed_indptr, arcs.arc_feed, travel, ALPHA, BETA, prof)
+    arc_profile_kernel(
+        dep, dep_q, arcs.arc_feed_indptr, arcs.arc_feed, travel, lag, ALPHA, BETA, prof
+    )
     np.testing.assert_allclose(
-        prof, arc_profile_reference(dep, arcs, travel, ALPHA, BETA), atol=1e-12
+        prof,
+        arc_profile_reference(dep, dep_q, arcs, travel, lag, ALPHA, BETA),
+        atol=1e-12,
     )
     table = np.zeros((arcs.n_arcs, STEPS))
     arc_table_kernel(
@@ -259,20 +267,28 @@ def test_cruise_time_from_stop_line_to_stop_line(
     assert cruise_time_s(net, net.link("ab"), ratio) == pytest.approx(expected_s)
 
 
-@pytest.mark.parametrize("travel_steps", [6.0, 15.0, 33.0, 57.0])
-def test_dispersion_keeps_the_mean_travel_time(travel_steps: float) -> None:
+@pytest.mark.parametrize(
+    ("travel_steps", "queued_share", "lag_steps"),
+    [(6.0, 0.0, 0.0), (15.0, 0.0, 0.0), (33.0, 0.5, 4.0), (57.0, 1.0, 2.0), (20.0, 0.3, 7.5)],
+)
+def test_dispersion_keeps_the_mean_travel_time(
+    travel_steps: float, queued_share: float, lag_steps: float
+) -> None:
     """With ``BETA = 1 / (1 + ALPHA)`` a dispersed pulse arrives on average one cruise time
-    later (Seddon 1972), whatever the travel time; only the rounding of the lag to whole steps
-    is off."""
+    later (Seddon 1972), whatever the travel time, and its queued part a start-up lag later still;
+    only the rounding of the lags to whole steps is off."""
     n = 200
     dep = np.zeros((1, n))
     dep[0, 10] = 1.0
+    dep_q = dep * queued_share
     prof = np.zeros((1, n))
     arc_profile_kernel(
         dep,
+        dep_q,
         np.array([0, 1], dtype=np.int32),
         np.array([0], dtype=np.int32),
         np.array([travel_steps]),
+        np.array([lag_steps]),
         ALPHA,
         BETA,
         prof,
@@ -280,5 +296,21 @@ def test_dispersion_keeps_the_mean_travel_time(travel_steps: float) -> None:
     steps = np.arange(n)
     mean_lag = float(np.sum(prof[0] * (steps - 10))) / float(np.sum(prof[0]))
     assert np.sum(prof[0]) == pytest.approx(1.0)
-    assert mean_lag == pytest.approx(travel_steps, abs=0.5 + 1e-9)
+    expected = travel_steps + queued_share * lag_steps
+    assert mean_lag == pytest.approx(expected, abs=0.5 + 1e-9)
     assert int(np.argmax(prof[0] > 1e-12)) - 10 < travel_steps  # the head arrives early
+
+
+def test_queued_departures_are_the_standing_queue() -> None:
+    """Red for 4 steps, then green at 1 veh/step with 0.5 veh/step arriving: the queue of 2
+    (and those joining it) leaves at capacity until it clears in step 7; later arrivals pass
+    moving."""
+    arrivals = np.full((1, 10), 0.5)
+    cap = np.array([[0.0] * 4 + [1.0] * 6])
+    dep = np.zeros((1, 10))
+    dep_q = np.zeros((1, 10))
+    qs = np.zeros(1)
+    stops = np.zeros(1)
+    queue_kernel(arrivals, cap, np.zeros(1, dtype=np.int64), dep, dep_q, qs, stops)
+    np.testing.assert_allclose(dep[0], [0, 0, 0, 0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5])
+    np.testing.assert_allclose(dep_q[0], [0, 0, 0, 0, 1.0, 1.0, 1.0, 0.5, 0, 0])

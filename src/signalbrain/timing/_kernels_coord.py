@@ -9,6 +9,8 @@ Model (Robertson 1969; TRANSYT, Vincent, Mitchell & Robertson 1980):
 
 * a movement discharges at its saturation flow while its effective green shows and it has a queue,
   otherwise it passes its arrivals (cyclic steady state: one warm-up cycle, one measured);
+* vehicles that left a standing queue start from rest and reach the next signal a start-up lag
+  later than those that passed without stopping;
 * platoons leaving a signal disperse on the way to the next one:
   ``q_d(i) = F q_u(i - T) + (1 - F) q_d(i - 1)`` with ``T = beta t`` and
   ``F = 1 / (1 + alpha beta t)``, ``t`` the travel time in steps (``alpha`` and ``beta`` are
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+FULL_GREEN_TOL = 1e-9
 
 __all__ = [
     "arc_profile_kernel",
@@ -114,15 +118,17 @@ def green_mask_kernel(
 
 @njit(cache=True)
 def _red_start(mask):  # pragma: no cover
-    """First step of the longest stretch without full green (where a queue starts to form)."""
+    """First step of the longest stretch without full green (where a queue starts to form);
+    shares within ``FULL_GREEN_TOL`` of 1 are full (sums of window pieces carry round-off)."""
     n = mask.size
+    full = 1.0 - FULL_GREEN_TOL
     best = 0
     best_len = -1
     for i in range(n):
-        if mask[i] >= 1.0 or (mask[(i - 1) % n] < 1.0 and i != 0):
+        if mask[i] >= full or (mask[(i - 1) % n] < full and i != 0):
             continue
         j = 0
-        while j < n and mask[(i + j) % n] < 1.0:
+        while j < n and mask[(i + j) % n] < full:
             j += 1
         if j > best_len:
             best_len = j
@@ -131,12 +137,13 @@ def _red_start(mask):  # pragma: no cover
 
 
 @njit(cache=True)
-def _queue(arr, cap, start, dep, record):  # pragma: no cover
+def _queue(arr, cap, start, dep, dep_queued, record):  # pragma: no cover
     """Cyclic point queue from ``start`` (the red start, queue taken as empty there); a second
     cycle runs only if the queue does not clear. Returns (queue-steps, stops) of the last cycle.
 
     ``cap`` is the discharge capacity of each step [veh]; a vehicle that arrives to a queue, or in
-    the red part of a step, stops."""
+    the red part of a step, stops. With ``record``, ``dep`` gets the departures of each step and
+    ``dep_queued`` the part of them that stood in the queue at the start of the step."""
     n = arr.size
     q = 0.0
     qsum = 0.0
@@ -152,10 +159,11 @@ def _queue(arr, cap, start, dep, record):  # pragma: no cover
                 stops += a
             avail = q + a
             d = avail if avail < c else c
-            q = avail - d
-            qsum += q
             if record:
                 dep[i] = d
+                dep_queued[i] = q if q < d else d
+            q = avail - d
+            qsum += q
             i += 1
             if i == n:
                 i = 0
@@ -172,49 +180,69 @@ def red_start_kernel(mask, out_start):  # pragma: no cover
 
 
 @njit(cache=True)
-def queue_kernel(arrivals, cap, red_start, out_dep, out_delay_steps, out_stops):  # pragma: no cover
-    """Departures (veh/step), queue-steps and stops per cycle of every movement; ``cap`` is
-    the discharge capacity per step [veh] (saturation flow x effective green share)."""
+def queue_kernel(
+    arrivals, cap, red_start, out_dep, out_dep_queued, out_delay_steps, out_stops
+):  # pragma: no cover
+    """Departures (veh/step), the part of them that left a standing queue, queue-steps and stops
+    per cycle of every movement; ``cap`` is the discharge capacity per step [veh] (saturation
+    flow x effective green share)."""
     for m in range(arrivals.shape[0]):
-        qs, st = _queue(arrivals[m], cap[m], red_start[m], out_dep[m], True)
+        qs, st = _queue(arrivals[m], cap[m], red_start[m], out_dep[m], out_dep_queued[m], True)
         out_delay_steps[m] = qs
         out_stops[m] = st
 
 
 @njit(cache=True)
+def _disperse(up, t, alpha, beta, out, add):  # pragma: no cover
+    """Robertson's recurrence on the cyclic profile ``up`` over ``t`` steps, into ``out``
+    (added to it when ``add``)."""
+    n = up.size
+    big_t = beta * t
+    f = 1.0 / (1.0 + alpha * big_t)
+    shift = int(big_t + 0.5)
+    mean = 0.0
+    for i in range(n):
+        mean += up[i]
+    prev = mean / n
+    for rep in range(4):
+        for i in range(n):
+            x = f * up[(i - shift) % n] + (1.0 - f) * prev
+            if rep == 3:
+                out[i] = out[i] + x if add else x
+            prev = x
+
+
+@njit(cache=True)
 def arc_profile_kernel(
     dep,
+    dep_queued,
     arc_feed_indptr,
     arc_feed,
     arc_travel_steps,
+    arc_lag_steps,
     alpha,
     beta,
     out_prof,
 ):  # pragma: no cover
-    """Dispersed platoon arriving at each arc's downstream stop line (upstream local time)."""
+    """Dispersed platoon arriving at each arc's downstream stop line (upstream local time).
+
+    Vehicles that left a standing queue (``dep_queued``, part of ``dep``) start from rest and
+    arrive ``arc_lag_steps`` later than the others."""
     n_arc, n = out_prof.shape
     up = np.zeros(n)
+    upq = np.zeros(n)
     for a in range(n_arc):
         for i in range(n):
             up[i] = 0.0
+            upq[i] = 0.0
         for k in range(arc_feed_indptr[a], arc_feed_indptr[a + 1]):
             m = arc_feed[k]
             for i in range(n):
-                up[i] += dep[m, i]
+                up[i] += dep[m, i] - dep_queued[m, i]
+                upq[i] += dep_queued[m, i]
         t = arc_travel_steps[a]
-        big_t = beta * t
-        f = 1.0 / (1.0 + alpha * big_t)
-        shift = int(big_t + 0.5)
-        mean = 0.0
-        for i in range(n):
-            mean += up[i]
-        prev = mean / n
-        for rep in range(4):
-            for i in range(n):
-                x = f * up[(i - shift) % n] + (1.0 - f) * prev
-                if rep == 3:
-                    out_prof[a, i] = x
-                prev = x
+        _disperse(up, t, alpha, beta, out_prof[a], False)
+        _disperse(upq, t + arc_lag_steps[a], alpha, beta, out_prof[a], True)
 
 
 @njit(cache=True)
@@ -277,7 +305,7 @@ def arc_table_kernel(
                         continue
                     for i in range(n):
                         arr[i] = share * base[i + delta]
-                    qs, st = _queue(arr, cap[m], red_start[m], dummy, False)
+                    qs, st = _queue(arr, cap[m], red_start[m], dummy, dummy, False)
                     cost += qs * dt_mov[m] + stop_penalty_s * st
             out_table[a, delta] = cost
 

@@ -88,7 +88,7 @@ def red_start_reference(mask: F64) -> I64:
     out = np.zeros(mask.shape[0], dtype=np.int64)
     n = mask.shape[1]
     for m in range(mask.shape[0]):
-        red = mask[m] < 1.0
+        red = mask[m] < 1.0 - 1e-9  # round-off in a full green share
         best, best_len = 0, -1
         for i in range(n):
             if not red[i] or (i != 0 and red[i - 1]):
@@ -102,10 +102,12 @@ def red_start_reference(mask: F64) -> I64:
     return out
 
 
-def queue_reference(arrivals: F64, cap: F64, red_start: I64) -> tuple[F64, F64, F64]:
-    """Departures, queue-steps and stops per cycle (see the kernel)."""
+def queue_reference(arrivals: F64, cap: F64, red_start: I64) -> tuple[F64, F64, F64, F64]:
+    """Departures, departures from a standing queue, queue-steps and stops per cycle (see the
+    kernel)."""
     n_mov, n = arrivals.shape
     dep = np.zeros_like(arrivals)
+    dep_q = np.zeros_like(arrivals)
     qsum = np.zeros(n_mov)
     stops = np.zeros(n_mov)
     for m in range(n_mov):
@@ -117,33 +119,50 @@ def queue_reference(arrivals: F64, cap: F64, red_start: I64) -> tuple[F64, F64, 
                 a, c = arrivals[m, i], cap[m, i]
                 st += a if (q > 1e-9 or c <= 0.0) else 0.0
                 d = min(q + a, c)
+                dep[m, i] = d
+                dep_q[m, i] = min(q, d)
                 q = q + a - d
                 qs += q
-                dep[m, i] = d
             if q <= 1e-9:
                 break
         qsum[m], stops[m] = qs, st
-    return dep, qsum, stops
+    return dep, dep_q, qsum, stops
+
+
+def _robertson(up: F64, t: float, alpha: float, beta: float) -> F64:
+    n = up.size
+    big_t = beta * t
+    f = 1.0 / (1.0 + alpha * big_t)
+    shifted = np.roll(up, int(big_t + 0.5))
+    out = np.zeros(n)
+    prev = up.mean()
+    for rep in range(4):
+        for i in range(n):
+            prev = f * shifted[i] + (1.0 - f) * prev
+            if rep == 3:
+                out[i] = prev
+    return out
 
 
 def arc_profile_reference(
-    dep: F64, arcs: ArcArrays, travel_steps: F64, alpha: float, beta: float
+    dep: F64,
+    dep_queued: F64,
+    arcs: ArcArrays,
+    travel_steps: F64,
+    lag_steps: F64,
+    alpha: float,
+    beta: float,
 ) -> F64:
-    """Robertson-dispersed platoon of every arc."""
+    """Robertson-dispersed platoon of every arc; queued departures ``lag_steps`` later."""
     n = dep.shape[1]
     out = np.zeros((arcs.n_arcs, n))
     for a in range(arcs.n_arcs):
         feed = arcs.arc_feed[arcs.arc_feed_indptr[a] : arcs.arc_feed_indptr[a + 1]]
-        up = dep[feed].sum(axis=0)
-        big_t = beta * travel_steps[a]
-        f = 1.0 / (1.0 + alpha * big_t)
-        shifted = np.roll(up, int(big_t + 0.5))
-        prev = up.mean()
-        for rep in range(4):
-            for i in range(n):
-                prev = f * shifted[i] + (1.0 - f) * prev
-                if rep == 3:
-                    out[a, i] = prev
+        queued = dep_queued[feed].sum(axis=0)
+        moving = dep[feed].sum(axis=0) - queued
+        out[a] = _robertson(moving, travel_steps[a], alpha, beta) + _robertson(
+            queued, travel_steps[a] + lag_steps[a], alpha, beta
+        )
     return out
 
 
@@ -187,7 +206,7 @@ def arc_table_reference(
                 share = flows[m] / q_v
                 if share <= 0:
                     continue
-                _, qs, st = queue_reference(
+                _, _, qs, st = queue_reference(
                     (share * shifted)[None, :], cap[m][None, :], red_start[m : m + 1]
                 )
                 table[a, delta] += qs[0] * dt_mov[m] + stop_penalty_s * st[0]

@@ -9,7 +9,8 @@ Steps of :meth:`Coordinator.solve`:
    longest Webster cycle of its members (or the one requested). A member whose own cycle fits in
    half of it, minimum greens included, runs the half cycle (double cycling).
 3. **Splits** at the common cycle by equisaturation.
-4. **Offsets**: cyclic flow profiles, platoon dispersion along arcs and point-queue delay and stops
+4. **Offsets**: cyclic flow profiles, platoon dispersion along arcs (vehicles that waited in a
+   queue start from rest and arrive ``START_UP_LAG_S`` later) and point-queue delay and stops
    at each stop line give, for every arc, the performance index of its downstream movements as a
    function of the relative offset of its two signals (a table over the ``N`` steps of the cycle).
    The network PI is the sum over arcs plus the (offset-independent) uniform approaches, so the
@@ -70,6 +71,12 @@ BETA = 1.0 / (1.0 + ALPHA)
 of a dispersed platoon equals the cruise time (Seddon 1972)."""
 START_LOST_S = 2.0
 EXTENSION_S = 2.0
+START_UP_LAG_S = 1.5
+"""How much later a vehicle that waited in a queue reaches the next stop line than one that
+passed at speed: it starts from rest (``v / 2a`` = 2.7 s for the first car of a queue at 50 km/h
+and 2.6 m/s2, less for those behind it, which cross the stop line already moving). In SUMO on a
+generated grid (250 m blocks, 20 s cycle) vehicles that had stopped took 22.0 s on average from
+stop line to stop line, those that had not 20.5 s."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +84,8 @@ class _Model:
     cap: F64  # discharge capacity per movement and step [veh]
     red_start: I64  # where each movement's longest red begins [step]
     dt_mov: F64  # step length of each movement's signal [s]
-    travel_steps: F64  # free-flow travel time of each arc [steps]
+    travel_steps: F64  # cruise time of each arc [steps]
+    lag_steps: F64  # start-up lag of queued vehicles on each arc [steps]
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,23 +212,32 @@ class Coordinator:
         cap = np.ascontiguousarray(mask * (split.sat_vph * dt_mov / 3600.0)[:, None])
         red = np.zeros(mask.shape[0], dtype=np.int64)
         red_start_kernel(mask, red)
-        travel_steps = (
-            self.arcs.arc_travel_s / dt_sig[self.arcs.arc_v] if self.arcs.n_arcs else np.zeros(0)
+        dt_arc = dt_sig[self.arcs.arc_v] if self.arcs.n_arcs else np.ones(0)
+        travel_steps = self.arcs.arc_travel_s / dt_arc
+        lag_steps = START_UP_LAG_S / dt_arc
+        return _Model(
+            cap,
+            red,
+            dt_mov,
+            np.ascontiguousarray(travel_steps),
+            np.ascontiguousarray(lag_steps),
         )
-        return _Model(cap, red, dt_mov, np.ascontiguousarray(travel_steps))
 
     def _profiles(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64]:
         n_mov = arrivals.shape[0]
         dep = np.zeros_like(arrivals)
+        dep_queued = np.zeros_like(arrivals)
         qs = np.zeros(n_mov)
         st = np.zeros(n_mov)
-        queue_kernel(arrivals, model.cap, model.red_start, dep, qs, st)
+        queue_kernel(arrivals, model.cap, model.red_start, dep, dep_queued, qs, st)
         prof = np.zeros((self.arcs.n_arcs, self.steps))
         arc_profile_kernel(
             dep,
+            dep_queued,
             self.arcs.arc_feed_indptr,
             self.arcs.arc_feed,
             model.travel_steps,
+            model.lag_steps,
             ALPHA,
             BETA,
             prof,
