@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from signalbrain.io.camera import CameraSpec, read_camera
-from signalbrain.vision import VideoCounts, count_video
+from signalbrain.vision import CountConfig, VideoCounts, count_video
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -114,7 +114,10 @@ def error_rate(results: Iterable[LineResult]) -> float:
 
 
 def run(
-    data: Path, clips: list[str] | None = None, width: int | None = None
+    data: Path,
+    clips: list[str] | None = None,
+    width: int | None = None,
+    config: CountConfig | None = None,
 ) -> tuple[list[LineResult], float, int]:
     """Count every clip of the truth file (or ``clips``): results, CPU seconds, frames."""
     truth = load_truth()
@@ -130,7 +133,7 @@ def run(
         if width:
             cam = replace(cam, resize_width=width)
         cpu0 = time.process_time()
-        counts = count_video(data / "video" / clip, cam)
+        counts = count_video(data / "video" / clip, cam, config=config)
         cpu += time.process_time() - cpu0
         frames += counts.frames
         results.extend(compare(lines, counts))

@@ -9,7 +9,8 @@ Stopped vehicles show as vertical bands.
 
 With ``--tracks`` the counter runs on the video too and its line crossings are drawn onto the
 slit-scan (a circle at the crossing's place and time, ``+`` / ``-`` for the direction, the track
-id and ``H`` when classed heavy), and the still frames get the tracks' boxes, which shows at a
+id and ``H`` when classed heavy; a magenta cross ``ID<OTHER`` for a crossing not counted as a
+piece of track OTHER's vehicle), and the still frames get the tracks' boxes, which shows at a
 glance which vehicles were missed or counted twice.
 
 Usage::
@@ -56,6 +57,7 @@ class Crossing:
     frame: int
     u: float  # position along the line, 0 at its first point, 1 at its second
     heavy: bool
+    piece_of: int = 0  # > 0: not counted, a piece of the vehicle of this track
 
 
 @dataclass(slots=True)
@@ -102,6 +104,11 @@ def recording_counter(rec: Recording) -> Iterator[None]:
                 cx, cy = pos.get((frame, e.track), (np.nan, np.nan))
                 u = _along(self.camera.lines[e.index], cx, cy)
                 rec.crossings.append(Crossing(e.track, e.index, e.sign, frame, u, hv))
+            for tid, j, sign, t_s, whole in self.pieces:
+                frame = round(t_s * self.fps)
+                cx, cy = pos.get((frame, tid), (np.nan, np.nan))
+                u = _along(self.camera.lines[j], cx, cy)
+                rec.crossings.append(Crossing(tid, j, sign, frame, u, False, whole))
             return super().results(seconds)
 
     saved = _pipeline.Counter
@@ -183,6 +190,11 @@ def render_slit(
                 continue
             x = x_off + round(np.clip(c.u, 0, 1) * (w - 1))
             y = 24 + (c.frame - a) * px_per_frame
+            if c.piece_of:
+                cv2.drawMarker(out, (x, y), (255, 0, 255), cv2.MARKER_TILTED_CROSS, 9, 2)
+                label = f"{c.track}<{c.piece_of}"
+                cv2.putText(out, label, (x + 6, y + 4), FONT, 0.35, (255, 0, 255), 1, cv2.LINE_AA)
+                continue
             colour = (0, 0, 255) if c.heavy else (0, 160, 0)
             cv2.circle(out, (x, y), 5, colour, 2)
             label = f"{'+' if c.sign > 0 else '-'}{c.track}{'H' if c.heavy else ''}"

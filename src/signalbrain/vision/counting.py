@@ -8,6 +8,15 @@
   line (the first crossing), and only once it is confirmed, so short-lived false tracks never
   count (the pattern of supervision's ``LineZone``); a crossing against the track's filtered
   velocity is a jump of the blob centre (vehicles merging or splitting) and is ignored;
+* background subtraction can cut one vehicle in two blobs (a dark body taken for shadow, a
+  bright roof, a cab and its trailer), each followed by a track of its own, which cross the line
+  one shortly after the other. A crossing is a **piece** of a vehicle counted a moment ago, and
+  is not counted, when a confirmed track crossed the same line the same way at most
+  ``piece_window_s`` before and now runs with it as one vehicle: moving alike, in the same lane
+  (overlapping across the motion) and one right behind the other (a gap along the motion of at
+  most ``piece_gap`` of the longer box). Distinct vehicles in one lane keep a gap of about a
+  vehicle length or more at speed; below ``piece_min_speed`` (a queue moving off, bumper to
+  bumper) the test is not made;
 * a **movement** ``FROM->TO`` is counted when a confirmed track that was first seen in entry zone
   ``FROM`` reaches exit zone ``TO``;
 * a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
@@ -55,12 +64,22 @@ class CounterConfig:
         Length ratio to the median vehicle above which a vehicle is ``heavy``.
     min_for_median
         Crossings at one line needed to use that line's own median length.
+    piece_window_s
+        Longest time between the crossings of two pieces of one vehicle [s].
+    piece_gap
+        Largest gap along the motion between two pieces of one vehicle, as a share of the longer
+        piece's box.
+    piece_min_speed
+        Slowest speed at which crossings are tested for pieces, in box lengths per second.
     """
 
     sample_s: float = 1.0
     stop_speed: float = 0.3
     heavy_ratio: float = 1.75
     min_for_median: int = 8
+    piece_window_s: float = 0.6
+    piece_gap: float = 0.3
+    piece_min_speed: float = 0.5
 
 
 def segments_cross(
@@ -101,6 +120,13 @@ def segments_cross(
     crossed = straddle & within
     sign = np.where(side0 < 0, 1, -1).astype(np.int8)
     return crossed, sign
+
+
+def _extent(box: FloatArray, axis: FloatArray) -> tuple[float, float]:
+    """Interval covered by an xyxy box projected on a unit ``axis``."""
+    c = 0.5 * float((box[0] + box[2]) * axis[0] + (box[1] + box[3]) * axis[1])
+    h = 0.5 * float((box[2] - box[0]) * abs(axis[0]) + (box[3] - box[1]) * abs(axis[1]))
+    return c - h, c + h
 
 
 @dataclass(slots=True)
@@ -164,7 +190,10 @@ class Counter:
         self._queue_area = [max(int(m.sum()), 1) for m in self._queue_masks]
         self._queue_idx = [np.nonzero(m.ravel())[0] for m in self._queue_masks]
         self._states: dict[int, _TrackState] = {}
+        self._recent: list[list[tuple[int, int, int]]] = [[] for _ in camera.lines]
         self.events: list[_Event] = []
+        # crossings not counted as pieces: (track, line, sign, t_s, track counted instead)
+        self.pieces: list[tuple[int, int, int, float, int]] = []
         nq = len(self._queues)
         self._q_sum = np.zeros((nq, 3))
         self._q_n = 0
@@ -212,15 +241,34 @@ class Counter:
             v_right = (
                 tracker.velocities @ np.array([-d[:, 1], d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])
             )
+            window = round(self.config.piece_window_s * self.fps)
+            for recent in self._recent:
+                recent[:] = [r for r in recent if frame_index - r[1] <= window]
+            index = {tr.id: k for k, tr in enumerate(tracks)}
             for i, j in zip(*np.nonzero(crossed), strict=True):
                 st = states[i]
                 if abs(v_right[i, j]) > 0.05 and np.sign(v_right[i, j]) != sign[i, j]:
                     continue  # the centre jumped back (blobs merging or splitting), no move
                 if j not in st.crossed:
                     st.crossed.add(int(j))
-                    st.pending.append(
-                        ("line", int(j), int(sign[i, j]), t_s, float(lengths[i]), hints[i])
+                    s_ij = int(sign[i, j])
+                    whole = next(
+                        (
+                            tid
+                            for tid, _, sg in self._recent[j]
+                            if tid != tracks[i].id
+                            and sg == s_ij
+                            and tid in index
+                            and tracks[index[tid]].confirmed
+                            and self._pieces(tracks, tracker.velocities, index[tid], int(i))
+                        ),
+                        None,
                     )
+                    if whole is not None:  # a piece of a vehicle counted a moment ago
+                        self.pieces.append((tracks[i].id, int(j), s_ij, t_s, whole))
+                        continue
+                    self._recent[j].append((tracks[i].id, frame_index, s_ij))
+                    st.pending.append(("line", int(j), s_ij, t_s, float(lengths[i]), hints[i]))
         h, w = self._entry_map.shape
         px = np.clip((cur[:, 0] * self.scale).astype(np.int64), 0, w - 1)
         py = np.clip((cur[:, 1] * self.scale).astype(np.int64), 0, h - 1)
@@ -247,6 +295,25 @@ class Counter:
             if tr.confirmed and st.pending:
                 self.events.extend(_Event(tr.id, *e) for e in st.pending)
                 st.pending.clear()
+
+    def _pieces(self, tracks: list[Track], velocities: FloatArray, a: int, b: int) -> bool:
+        """Whether tracks ``a`` and ``b`` run as two pieces of one vehicle (module docstring)."""
+        cfg = self.config
+        va, vb = velocities[a], velocities[b]
+        sa, sb = float(np.hypot(*va)), float(np.hypot(*vb))
+        if float(np.hypot(*(va - vb))) > 0.3 * max(sa, sb) + 0.3:
+            return False
+        u = (va + vb) / max(float(np.hypot(*(va + vb))), 1e-9)
+        n = np.array([-u[1], u[0]])
+        box_a, box_b = tracks[a].box, tracks[b].box
+        (a0, a1), (b0, b1) = _extent(box_a, u), _extent(box_b, u)
+        longer = max(a1 - a0, b1 - b0)
+        if min(sa, sb) * self.fps < cfg.piece_min_speed * longer:
+            return False
+        if max(b0 - a1, a0 - b1) > cfg.piece_gap * longer + 1.0:
+            return False
+        (a0, a1), (b0, b1) = _extent(box_a, n), _extent(box_b, n)
+        return min(a1, b1) - max(a0, b0) >= 0.5 * min(a1 - a0, b1 - b0)
 
     def _stitch(self, lost: Track, st: _TrackState, frame_index: int, tracker: Tracker) -> None:
         """Hand a lost track's counting state to the track that took over its vehicle.
@@ -285,8 +352,14 @@ class Counter:
                 best, best_d = i, d
         if best is None or best_d > 0.8 * size:
             return
-        heir_track = tracker.tracks[best]
-        heir = self._states[heir_track.id]
+        self._hand_over(st, tracker.tracks[best].id)
+
+    def _hand_over(self, st: _TrackState, heir_id: int) -> None:
+        """Give a track's counting state to the live track ``heir_id`` (same vehicle): the heir
+        inherits the entry zone, and what both counted is counted once."""
+        heir = self._states.get(heir_id)
+        if heir is None:
+            return
         if heir.entry < 0:
             heir.entry = st.entry
         dup = st.crossed & heir.crossed
@@ -303,7 +376,7 @@ class Counter:
                 e
                 for e in self.events
                 if not (
-                    e.track == heir_track.id
+                    e.track == heir_id
                     and (
                         (e.kind == "line" and e.index in dup)
                         or (e.kind == "movement" and drop_move)
