@@ -382,6 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for ctrl in args.controllers
             for mode in MODES
         )
+    crossed: dict[str, int] = {}
     if not args.no_shared:
         for name, cfg in shared_scenarios().items():
             try:
@@ -389,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except Exception as exc:  # reported in the README, not fatal
                 notes.append(f"{name}: no ambulance injected ({exc})")
                 continue
-            notes.append(f"{name}: ambulances cross {signals} signals")
+            crossed[name] = signals
             jobs.extend(
                 {
                     "scenario": name,
@@ -433,9 +434,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, SUMO "
             f"{version('eclipse-sumo')}, {len(runs)} runs in "
             f"{(time.perf_counter() - t0) / 60:.0f} min "
-            f"({args.jobs} processes); generated grid: seeds {', '.join(map(str, args.seeds))}, "
-            f"{args.end} s. " + "; ".join(notes) + "."
+            f"({args.jobs} processes)"
         )
+        if args.seeds:
+            evs = len(emergency_trips(float(args.end)))
+            meta += (
+                f"; generated grid: seeds {', '.join(map(str, args.seeds))}, {args.end} s, "
+                f"{evs} ambulances per run"
+            )
+        if crossed:
+            meta += "; shared scenarios: seed 42, their own hour, 4 ambulances each (" + (
+                "; ".join(f"{k}: {v}" for k, v in crossed.items()) + " signals crossed)"
+            )
+        meta += "." + "".join(f" {n}." for n in notes)
         update_readme(table, meta)
     return 0
 
