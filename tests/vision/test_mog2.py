@@ -3,6 +3,8 @@ plain-Python twins."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -109,7 +111,7 @@ def test_frozen_pixels_keep_their_model_and_gain_scales_the_frame() -> None:
     dark = (frames[0] * 0.8).astype(np.uint8)
     free = np.zeros((48, 64), np.uint8)
     free[::4, :32:4] = 1
-    gain = model.gain(dark, free)
+    gain = model.gain(dark, free, 4)
     assert gain == pytest.approx(1.25, rel=0.02)
     model.detect(dark, out, gain=gain)
     assert np.mean(out[:, :32] > 0) < 0.01
@@ -119,14 +121,8 @@ def test_kernels_match_their_python_twins() -> None:
     frames = _scene(12, size=(12, 10))
     n = 120
     k = 5
-    jit: list[npt.NDArray[np.float32] | npt.NDArray[np.uint8]] = [
-        np.zeros(k * n, np.float32),  # weight
-        np.zeros(3 * k * n, np.float32),  # mean
-        np.zeros(k * n, np.float32),  # variance
-        np.zeros(n, np.uint8),  # modes
-        np.zeros(3 * n, np.uint8),  # background
-    ]
-    py = [a.copy() for a in jit]
+    jit = _model_arrays(n, k)
+    py = _model_arrays(n, k)
     frozen = np.zeros(n, np.uint8)
     frozen[::7] = 1
     for i, f in enumerate(frames):
@@ -140,10 +136,22 @@ def test_kernels_match_their_python_twins() -> None:
     out_py = np.zeros(n, np.uint8)
     marks = np.zeros(n, np.uint8)
     for f in frames:
-        a = mog2_detect(f.reshape(-1), 1.1, *jit[:4], marks, 25.0, 0.9, 0.5, out_jit)
-        b = mog2_detect.py_func(f.reshape(-1), 1.1, *py[:4], marks, 25.0, 0.9, 0.5, out_py)
+        flat = f.reshape(-1)
+        a = mog2_detect(flat, 1.1, *jit[:4], marks, 25.0, 0.9, 0.5, out_jit)
+        b = mog2_detect.py_func(flat, 1.1, *py[:4], marks, 25.0, 0.9, 0.5, out_py)
         assert a == b
         assert np.array_equal(out_jit, out_py)
+
+
+def _model_arrays(n: int, k: int) -> tuple[Any, Any, Any, Any, Any]:
+    """Weight, mean, variance, modes and background of an empty flat model."""
+    return (
+        np.zeros(k * n, np.float32),
+        np.zeros(3 * k * n, np.float32),
+        np.zeros(k * n, np.float32),
+        np.zeros(n, np.uint8),
+        np.zeros(3 * n, np.uint8),
+    )
 
 
 @pytest.mark.parametrize("k", [1, 2, 24, 25])

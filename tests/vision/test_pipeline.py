@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from signalbrain.errors import InputError
-from signalbrain.io.camera import parse_camera
+from signalbrain.io.camera import CameraSpec, parse_camera
 from signalbrain.vision import VideoError, count_video
 from signalbrain.vision.counting import segments_cross
+from signalbrain.vision.pipeline import CountConfig, region_of_interest
 
 
-def camera(**extra: object) -> object:
+def camera(**extra: object) -> CameraSpec:
     doc = {
         "camera": "test",
         "interval_s": 2,
@@ -73,3 +74,40 @@ def test_unreadable_video_raises(tmp_path: Path) -> None:
     bad.write_bytes(b"\x00" * 1000)
     with pytest.raises(VideoError):
         count_video(bad, camera())
+
+
+def test_region_of_interest_is_the_grown_bounding_box_of_lines_and_zones() -> None:
+    cam = camera(zones=[{"id": "q", "kind": "queue", "polygon": [[100, 50], [150, 50], [150, 90]]}])
+    assert region_of_interest(cam, 320, 240, 0.0) == (100, 0, 201, 240)
+    narrow = parse_camera(
+        {"camera": "n", "lines": [{"id": "l", "points": [[100, 100], [140, 120]]}]}
+    )
+    assert region_of_interest(narrow, 320, 240, 10.0) == (90, 90, 151, 131)
+    assert region_of_interest(narrow, 320, 240, 500.0) == (0, 0, 320, 240)
+
+
+@pytest.mark.parametrize("margin", [None, 0.05, 0.0])
+def test_cropping_to_the_region_of_interest_counts_the_same(
+    moving_boxes: Callable[..., Path], margin: float | None
+) -> None:
+    """Boxes drive across at y = 110..126 and 140..156; the camera only looks at x = 140..220,
+    y = 100..170 (a line and a queue zone), so the crop is a small part of the frame."""
+    path = moving_boxes(frames=110, boxes=3)
+    cam = parse_camera(
+        {
+            "camera": "part",
+            "interval_s": 2,
+            "lines": [{"id": "l", "points": [[180, 100], [180, 170]]}],
+            "zones": [
+                {"id": "q", "kind": "queue", "polygon": [[140, 100], [220, 100], [220, 170]]}
+            ],
+        }
+    )
+    counts = count_video(path, cam, config=CountConfig(roi_margin_frac=margin))
+    assert counts.lines["l"] == {"total": 3, "positive": 0, "negative": 3}
+    whole = count_video(path, cam, config=CountConfig(roi_margin_frac=None))
+    assert counts.lines == whole.lines
+    occ = np.array(counts.queues["q"].occupancy)
+    occ_whole = np.array(whole.queues["q"].occupancy)
+    assert occ.max() > 0.05  # the boxes pass through the zone
+    assert np.abs(occ - occ_whole).max() < 0.02

@@ -10,8 +10,9 @@ two things OpenCV's ``apply`` does not offer and that otherwise cost several ful
   loop then), stops at the first background mode of a pixel, applies a global brightness gain
   to the frame on the fly and writes the final vehicle mask directly (foreground, plus shadow on
   road markings, where the shadow test mistakes a vehicle for darker paint);
-* :func:`mog2_learn` updates the model only where ``frozen`` is zero (no copy of the frame with
-  vehicles painted over by the background) and keeps the background image up to date.
+* :func:`mog2_learn` updates the model from the frame where ``frozen`` is zero and from the
+  background image where it is set (without building that composite frame) and keeps the
+  background image up to date.
 
 :class:`Mog2` owns the model arrays and mirrors OpenCV's ``apply`` semantics (a learning rate
 >= 1 or the first frame restarts the model). The kernels' plain-Python twins are
@@ -84,17 +85,19 @@ class Mog2Params:
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _gain(frame: U8, bg: U8, free: U8) -> float:  # pragma: no cover - jitted
-    """Background over frame brightness, summed over the pixels where ``free`` (flat ``(n,)``;
-    frames flat ``(3 n,)``) is set; 1 when there are none or the frame is black."""
+def _gain(frame: U8, bg: U8, free: U8, width: int, step: int) -> float:  # pragma: no cover
+    """Background over frame brightness, summed over the pixels of the ``step`` grid where
+    ``free`` is set (flat arrays, rows ``width`` long; frames ``(3 n,)``); 1 when there are
+    none or the frame is black."""
     f_sum = 0.0
     b_sum = 0.0
     n = 0
-    for p in range(free.shape[0]):
-        if free[p]:
-            f_sum += float(frame[3 * p]) + float(frame[3 * p + 1]) + float(frame[3 * p + 2])
-            b_sum += float(bg[3 * p]) + float(bg[3 * p + 1]) + float(bg[3 * p + 2])
-            n += 1
+    for row in range(0, free.shape[0], step * width):
+        for p in range(row, row + width, step):
+            if free[p]:
+                f_sum += float(frame[3 * p]) + float(frame[3 * p + 1]) + float(frame[3 * p + 2])
+                b_sum += float(bg[3 * p]) + float(bg[3 * p + 1]) + float(bg[3 * p + 2])
+                n += 1
     if n == 0 or f_sum <= n:
         return 1.0
     return b_sum / f_sum
@@ -216,7 +219,10 @@ def mog2_learn(
     var_max: float,
     ct: float,
 ) -> None:  # pragma: no cover - jitted
-    """One MOG2 update with learning rate ``rate`` of every pixel where ``frozen`` is 0.
+    """One MOG2 update with learning rate ``rate`` from ``frame`` (scaled by ``gain``), except
+    that pixels where ``frozen`` is set learn the background image ``bg`` itself (as if what
+    covers them were painted over with the background: their means stay, their variances
+    settle and their weaker modes fade).
 
     Flat arrays as in :func:`mog2_detect`; ``bg`` ``(3 n,)``. The update is OpenCV's (weights
     decay by ``1 - rate`` and are pruned below ``rate * ct``, the first mode within ``tg``
@@ -229,11 +235,14 @@ def mog2_learn(
     alpha1 = 1.0 - rate
     prune = -rate * ct
     for p in range(n):
-        if frozen[p]:
-            continue
-        d0 = min(float(frame[3 * p]) * gain, 255.0)
-        d1 = min(float(frame[3 * p + 1]) * gain, 255.0)
-        d2 = min(float(frame[3 * p + 2]) * gain, 255.0)
+        if frozen[p]:  # the background itself, as if the vehicle were painted over
+            d0 = float(bg[3 * p])
+            d1 = float(bg[3 * p + 1])
+            d2 = float(bg[3 * p + 2])
+        else:
+            d0 = min(float(frame[3 * p]) * gain, 255.0)
+            d1 = min(float(frame[3 * p + 1]) * gain, 255.0)
+            d2 = min(float(frame[3 * p + 2]) * gain, 255.0)
         nm = int(modes[p])
         if nm == 1:
             # one mode (most pixels): if the pixel fits, its weight renormalises to 1
@@ -350,15 +359,16 @@ def _frozen(
     grown: U8, age: I32, max_age: int, boxes: U8, free: U8, width: int, step: int
 ) -> int:  # pragma: no cover - jitted
     """``grown`` becomes the frozen mask: grown foreground younger than ``max_age`` frames, or
-    inside ``boxes``; ``free`` is set at the unfrozen pixels of the ``step`` grid and cleared
-    elsewhere. Flat arrays of rows ``width`` long. Returns the number of frozen pixels."""
+    inside ``boxes``; ``free`` is set at the unfrozen pixels of the ``step`` grid. Flat arrays
+    of rows ``width`` long. Returns the number of frozen pixels."""
     n = 0
     for p in range(grown.shape[0]):
         f = boxes[p] != 0 or (grown[p] != 0 and age[p] <= max_age)
         grown[p] = 255 if f else 0
         n += f
-        y = p // width
-        free[p] = 1 if (not f and y % step == 0 and (p - y * width) % step == 0) else 0
+    for row in range(0, grown.shape[0], step * width):
+        for p in range(row, row + width, step):
+            free[p] = 0 if grown[p] else 1
     return n
 
 
@@ -521,9 +531,18 @@ class Mog2:
             p.complexity_reduction,
         )
 
-    def gain(self, frame: U8, free: U8) -> float:
-        """Brightness gain that maps ``frame`` onto the background on the ``free`` pixels."""
-        return float(_gain(self._flat(frame, 3), self.background.reshape(-1), self._flat(free, 1)))
+    def gain(self, frame: U8, free: U8, step: int) -> float:
+        """Brightness gain that maps ``frame`` onto the background on the ``free`` pixels of
+        the ``step`` grid (every ``step``-th pixel of every ``step``-th row)."""
+        return float(
+            _gain(
+                self._flat(frame, 3),
+                self.background.reshape(-1),
+                self._flat(free, 1),
+                self.width,
+                step,
+            )
+        )
 
 
 def fg_age(mask: U8, age: I32) -> None:

@@ -9,8 +9,8 @@ darker than the background by a bounded ratio, with the same chromaticity, is sh
   frame 0;
 * **detection** runs with learning switched off, so a frame never teaches the model itself;
 * **selective update** (Cucchiara et al. 2003; Toyama et al. 1999): every few frames the model
-  learns from the frame, corrected for global lighting drift, except at the pixels under
-  tracked vehicles, which keep their background. A vehicle waiting at a red light is
+  learns from the frame, corrected for global lighting drift, in which pixels under tracked
+  vehicles are replaced by the current background. A vehicle waiting at a red light is
   therefore never absorbed into the background and stays visible for queue occupancy, while the
   rest of the scene keeps adapting to light changes. Only vehicles seen moving are protected, for
   up to ``max_freeze_s`` of standstill (then they are parked); other foreground (a *ghost* left
@@ -37,8 +37,12 @@ __all__ = ["BackgroundDetector", "DetectorConfig"]
 Frame = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-# median over mean of the chi-square distribution with 3 degrees of freedom
-_CHI2_3_MEDIAN_OVER_MEAN = 2.366 / 3.0
+# seed variance per median squared distance of the warm-up frames to their median: what MOG2
+# reaches when it learns the median 30 times (the variance drops to its floor) and then the
+# sampled frames at rate 0.05 (half way back up to the noise variance, which for Gaussian noise
+# in three channels is the median squared distance / 0.79); on the synthetic clips this gives
+# the counts and occupancies of OpenCV's MOG2 seeded that way
+_SEED_VAR_PER_MEDIAN_D2 = 0.63
 _GAIN_STEP = 4  # the lighting gain is measured on every 4th pixel of every 4th row
 
 
@@ -102,30 +106,40 @@ class BackgroundDetector:
     """Background-subtraction detector at a fixed processing size.
 
     Call :meth:`seed` once with warm-up frames, then per frame :meth:`detect` and
-    :meth:`learn`. Frames are BGR ``uint8`` of the processing size.
+    :meth:`learn`. Frames are BGR ``uint8``, ``width`` x ``height``: the processing frame or a
+    crop of it; ``frame_size`` is then the whole processing frame's ``(width, height)``, which
+    kernel sizes and the smallest blob area are fractions of.
     """
 
-    def __init__(self, width: int, height: int, config: DetectorConfig | None = None) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        config: DetectorConfig | None = None,
+        frame_size: tuple[int, int] | None = None,
+    ) -> None:
         self.config = cfg = config or DetectorConfig()
         self.width = width
         self.height = height
+        # sizes scale with the whole processing frame, also when only a crop of it is seen
+        full_w, full_h = frame_size or (width, height)
         self._model = Mog2(
             width,
             height,
             Mog2Params(var_threshold=cfg.var_threshold, shadow_tau=cfg.shadow_tau),
         )
         self._open = cv2.getStructuringElement(
-            cv2.MORPH_ELLIPSE, (_odd(width * cfg.open_frac),) * 2
+            cv2.MORPH_ELLIPSE, (_odd(full_w * cfg.open_frac),) * 2
         )
         self._close = cv2.getStructuringElement(
-            cv2.MORPH_ELLIPSE, (_odd(width * cfg.close_frac),) * 2
+            cv2.MORPH_ELLIPSE, (_odd(full_w * cfg.close_frac),) * 2
         )
-        self.min_area_px = max(4.0, cfg.min_area_frac * width * height)
+        self.min_area_px = max(4.0, cfg.min_area_frac * full_w * full_h)
         self._mark_kernel = cv2.getStructuringElement(
-            cv2.MORPH_ELLIPSE, (_odd(width * cfg.mark_frac),) * 2
+            cv2.MORPH_ELLIPSE, (_odd(full_w * cfg.mark_frac),) * 2
         )
         self._grow = cv2.getStructuringElement(
-            cv2.MORPH_ELLIPSE, (_odd(width * cfg.close_frac) + 2,) * 2
+            cv2.MORPH_ELLIPSE, (_odd(full_w * cfg.close_frac) + 2,) * 2
         )
         self.mask: Frame = np.zeros((height, width), np.uint8)
         self.gain = 1.0  # brightness gain of the last frame given to detect
@@ -148,15 +162,14 @@ class BackgroundDetector:
     def seed(self, frames: list[Frame]) -> None:
         """Initialise the background with the per-pixel median of ``frames``.
 
-        Each pixel starts with one mode: the median, with the variance of the frames around it
-        (the median of their squared distances, scaled to a mean for Gaussian noise in three
-        channels), so that sensor noise is background from the first frame on and moving
-        vehicles in the warm-up frames do not inflate it.
+        Each pixel starts with one mode: the median, with a variance from the frames' spread
+        around it (the median of their squared distances, so that vehicles passing in the
+        warm-up frames do not inflate it).
         """
         if not frames:
             return
         median, d2 = median_background(frames)
-        var = d2 / _CHI2_3_MEDIAN_OVER_MEAN
+        var = _SEED_VAR_PER_MEDIAN_D2 * d2
         self._model.init(median, var.astype(np.float32))
         self._seeded = True
         self._set_reference()
@@ -216,7 +229,7 @@ class BackgroundDetector:
         brightness (global illumination changes, clouds, sun, camera gain, then never reach
         the model, and frozen regions stay consistent with the rest of the background).
         """
-        gain = self._model.gain(frame, self._free) if self._seeded else 1.0
+        gain = self._model.gain(frame, self._free, _GAIN_STEP) if self._seeded else 1.0
         self.gain = 1.0 if abs(gain - 1.0) < 0.005 else gain
         # a vehicle over a bright marking passes the shadow test (a darker, neutral version
         # of the white paint); there it is a vehicle
@@ -226,18 +239,31 @@ class BackgroundDetector:
         mask = cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
         self.mask = np.asarray(mask, dtype=np.uint8)
-        n, lab_img, stat_arr, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-            mask, 8, cv2.CV_32S, cv2.CCL_GRANA
+        # components within the foreground's bounding box (most of a frame is background),
+        # its corner on even coordinates so that labels come in the same order as on the
+        # whole frame (the labelling works on 2 x 2 blocks)
+        bx, by, bw, bh = cv2.boundingRect(self.mask)
+        if bw == 0:
+            return Detections.empty()
+        bw, bh, bx, by = bw + (bx & 1), bh + (by & 1), bx & ~1, by & ~1
+        ltype = cv2.CV_16U if bw * bh < 4 * 65535 else cv2.CV_32S
+        n, lab_img, stat_arr, _ = cv2.connectedComponentsWithStats(
+            self.mask[by : by + bh, bx : bx + bw], connectivity=8, ltype=ltype
         )
         if n <= 1:
             return Detections.empty()
-        labels = np.asarray(lab_img, dtype=np.int32)
         stats = np.asarray(stat_arr, dtype=np.int32)
         keep = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= self.min_area_px)[0] + 1
+        offset = np.array([bx, by], dtype=np.float64)
         if centers is None or sizes is None:
             centers = np.zeros((0, 2))
             sizes = np.zeros((0, 2))
-        return split_blobs(labels, stats, keep.astype(np.int64), centers, sizes)
+        det = split_blobs(
+            np.asarray(lab_img), stats, keep.astype(np.int64), centers - offset, sizes
+        )
+        if not len(det):
+            return det
+        return Detections(det.xyxy + np.tile(offset, 2), det.area, det.score, det.class_id)
 
     def learn(self, frame: Frame, frozen_boxes: FloatArray, fps: float = 25.0) -> None:
         """Update the background from ``frame`` except under vehicles.

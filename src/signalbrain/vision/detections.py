@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -82,7 +84,7 @@ class Detections:
 
 
 def split_blobs(
-    labels: npt.NDArray[np.int32],
+    labels: npt.NDArray[np.integer[Any]],
     stats: npt.NDArray[np.int32],
     keep: IntArray,
     centers: FloatArray,
@@ -107,23 +109,32 @@ def split_blobs(
         One detection per component, or one per predicted centre inside a component that holds
         two or more of them (each pixel goes to the centre nearest in size-normalised distance).
     """
-    boxes: list[tuple[float, float, float, float]] = []
-    areas: list[float] = []
-    for lab in keep:
-        x, y, w, h, area = (int(v) for v in stats[lab])
-        inside = np.zeros(0, dtype=np.int64)
-        if len(centers):
-            cx, cy = centers[:, 0], centers[:, 1]
-            in_box = (cx >= x) & (cx < x + w) & (cy >= y) & (cy < y + h)
-            cand = np.nonzero(in_box)[0]
-            if len(cand) >= 2:
-                ix = np.clip(cx[cand].astype(np.int64), x, x + w - 1)
-                iy = np.clip(cy[cand].astype(np.int64), y, y + h - 1)
-                inside = cand[labels[iy, ix] == lab]
-        if len(inside) < 2:
-            boxes.append((x, y, x + w, y + h))
-            areas.append(float(area))
+    if len(keep) == 0:
+        return Detections.empty()
+    kept = stats[keep].astype(np.float64)
+    xyxy = np.column_stack(
+        (kept[:, 0], kept[:, 1], kept[:, 0] + kept[:, 2], kept[:, 1] + kept[:, 3])
+    )
+    area = kept[:, cv2.CC_STAT_AREA]
+    if len(centers) < 2:
+        return Detections.from_boxes(xyxy, area)
+    # the component under each predicted centre
+    height, width = labels.shape
+    cx, cy = centers[:, 0], centers[:, 1]
+    seen = np.nonzero((cx >= 0) & (cx < width) & (cy >= 0) & (cy < height))[0]
+    under = labels[cy[seen].astype(np.int64), cx[seen].astype(np.int64)]
+    crowded = np.bincount(under, minlength=len(stats))[keep] >= 2
+    if not crowded.any():
+        return Detections.from_boxes(xyxy, area)
+    boxes: list[FloatArray] = []
+    areas: list[FloatArray] = []
+    for k, lab in enumerate(keep):
+        if not crowded[k]:
+            boxes.append(xyxy[k : k + 1])
+            areas.append(area[k : k + 1])
             continue
+        inside = seen[under == lab]
+        x, y, w, h = (int(v) for v in stats[lab, :4])
         ys, xs = np.nonzero(labels[y : y + h, x : x + w] == lab)
         xs = xs + x
         ys = ys + y
@@ -132,15 +143,13 @@ def split_blobs(
             (ys[:, None] - centers[inside, 1][None, :]) / scale[None, :, 1]
         ) ** 2
         owner = np.argmin(d, axis=1)
-        for k in range(len(inside)):
-            sel = owner == k
+        for j in range(len(inside)):
+            sel = owner == j
             if not np.any(sel):
                 continue
             px, py = xs[sel], ys[sel]
             boxes.append(
-                (float(px.min()), float(py.min()), float(px.max() + 1), float(py.max() + 1))
+                np.array([[px.min(), py.min(), px.max() + 1, py.max() + 1]], dtype=np.float64)
             )
-            areas.append(float(sel.sum()))
-    if not boxes:
-        return Detections.empty()
-    return Detections.from_boxes(boxes, areas)
+            areas.append(np.array([float(sel.sum())]))
+    return Detections.from_boxes(np.concatenate(boxes), np.concatenate(areas))
