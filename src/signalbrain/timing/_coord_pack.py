@@ -38,8 +38,9 @@ MAX_CHAIN_LINKS = 20
 CRUISE_SPEED_RATIO = 0.94
 """Mean cruise speed over the speed limit of vehicles that are not held up. Drivers keep a little
 below the limit on average; in SUMO (Krauss driver with its default imperfection ``sigma = 0.5``
-and speed factors of mean 1) vehicles that did not stop took 19.5 s for the 250 m between the
-stop lines of a generated grid and 22.5 s for 300 m (0.92 and 0.96 of the limit)."""
+and speed factors of mean 1) the 10th to 25th percentiles of the stop-line-to-stop-line times
+of all vehicles were 19 to 20 s over the 250 m of a generated grid and 22 to 24 s over the 300 m
+of a generated corridor, 0.90 to 0.95 of the limit."""
 
 
 @dataclass(frozen=True, eq=False)
