@@ -65,8 +65,8 @@ ALPHA = 0.1
 moderate / light roadside friction on real streets; in SUMO's traffic a platoon spreads much less
 (the 2nd to 25th percentiles of all vehicles' stop-line-to-stop-line times over 300 m were 20 to
 24 s), which 0.1 reproduces: with ``BETA`` the head arrives after 0.91 of the cruise time and
-the spread has a time constant of 0.09 of it. On SUMO's generated grid and corridor and on
-ingolstadt7, 0.1 and 0.15 gave the lowest delays of 0.1 to 0.35 (3 seeds each)."""
+the spread has a time constant of 0.09 of it. Of 0.1, 0.15, 0.25 and 0.35, the first two gave
+the lowest SUMO delays on a generated grid and corridor and on ingolstadt7."""
 BETA = 1.0 / (1.0 + ALPHA)
 """Travel-time factor of the dispersion model, ``1 / (1 + ALPHA)`` so that the mean arrival time
 of a dispersed platoon equals the cruise time (Seddon 1972)."""
