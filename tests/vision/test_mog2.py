@@ -13,6 +13,8 @@ import pytest
 from signalbrain.vision._mog2 import (
     Mog2,
     Mog2Params,
+    _sort_columns,
+    _sorting_network,
     median_background,
     mog2_detect,
     mog2_learn,
@@ -173,3 +175,11 @@ def test_params_are_checked() -> None:
         Mog2(8, 8, Mog2Params(mixtures=0))
     with pytest.raises(ValueError, match="shape"):
         Mog2(8, 8).learn(np.zeros((8, 9, 3), np.uint8), 0.5)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 16, 25, 33])
+def test_sorting_network_sorts_columns(k: int) -> None:
+    rows = np.random.default_rng(k).integers(0, 256, (k, 500)).astype(np.uint8)
+    expected = np.sort(rows, axis=0)
+    _sort_columns(rows, _sorting_network(k))
+    assert np.array_equal(rows, expected)

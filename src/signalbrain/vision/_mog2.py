@@ -30,6 +30,7 @@ and evaluation. IEEE PAMI 25(7).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -372,49 +373,67 @@ def _frozen(
     return n
 
 
+def _sorting_network(k: int) -> npt.NDArray[np.int64]:
+    """Comparators ``(i, j)``, ``i < j``, of Batcher's odd-even merge sort of ``k`` values
+    (the network for the next power of two without the comparators that would only meet the
+    missing, infinitely large values)."""
+    n = 1
+    while n < k:
+        n *= 2
+    pairs: list[tuple[int, int]] = []
+    p = 1
+    while p < n:
+        q = p
+        while q >= 1:
+            for j in range(q % p, n - q, 2 * q):
+                for i in range(min(q, n - j - q)):
+                    a, b = i + j, i + j + q
+                    if a // (2 * p) == b // (2 * p) and b < k:
+                        pairs.append((a, b))
+            q //= 2
+        p *= 2
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def _sort_columns(rows: Any, net: npt.NDArray[np.int64]) -> None:
+    """Sort every column of ``rows`` ``(k, m)`` in place with the comparator network ``net``
+    (numpy's SIMD minimum and maximum over whole rows)."""
+    low = np.empty_like(rows[0])
+    for i, j in net:
+        a, b = rows[i], rows[j]
+        np.minimum(a, b, out=low)
+        np.maximum(a, b, out=b)
+        a[...] = low
+
+
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _median_init(stack: U8, median: U8, var: F32) -> None:  # pragma: no cover - jitted
-    """Per pixel of ``stack`` ``(k, 3 n)``: the per-channel median (lower middle for even
-    ``k``, rounded down halfway) into ``median`` ``(3 n,)``, and the median over the frames of
-    the squared distance to it into ``var`` ``(n,)``."""
-    k = stack.shape[0]
-    n = var.shape[0]
-    buf = np.empty(k, np.int64)
-    dist = np.empty(k, np.float64)
-    lo = (k - 1) // 2
-    hi = k // 2
-    for p in range(n):
-        for c in range(3):
-            for j in range(k):  # insertion sort: k is small
-                v = np.int64(stack[j, 3 * p + c])
-                i = j
-                while i > 0 and buf[i - 1] > v:
-                    buf[i] = buf[i - 1]
-                    i -= 1
-                buf[i] = v
-            median[3 * p + c] = (buf[lo] + buf[hi]) // 2
-        for j in range(k):
-            e0 = float(stack[j, 3 * p]) - float(median[3 * p])
-            e1 = float(stack[j, 3 * p + 1]) - float(median[3 * p + 1])
-            e2 = float(stack[j, 3 * p + 2]) - float(median[3 * p + 2])
-            d = e0 * e0 + e1 * e1 + e2 * e2
-            i = j
-            while i > 0 and dist[i - 1] > d:
-                dist[i] = dist[i - 1]
-                i -= 1
-            dist[i] = d
-        var[p] = 0.5 * (dist[lo] + dist[hi])
+def _sq_dist(stack: U8, median: U8, out: I32) -> None:  # pragma: no cover - jitted
+    """``out[j, p]``: squared distance of pixel ``p`` of frame ``j`` to ``median``."""
+    for j in range(stack.shape[0]):
+        for p in range(out.shape[1]):
+            e0 = np.int32(stack[j, 3 * p]) - np.int32(median[3 * p])
+            e1 = np.int32(stack[j, 3 * p + 1]) - np.int32(median[3 * p + 1])
+            e2 = np.int32(stack[j, 3 * p + 2]) - np.int32(median[3 * p + 2])
+            out[j, p] = e0 * e0 + e1 * e1 + e2 * e2
 
 
 def median_background(frames: list[U8]) -> tuple[U8, F32]:
-    """Per-pixel median of BGR ``frames`` (one shape) and, per pixel, the median squared
-    distance of the frames to it (summed over the channels)."""
+    """Per-pixel median of BGR ``frames`` (one shape; for an even count the mean of the middle
+    two, rounded down) and, per pixel, the median squared distance of the frames to it (summed
+    over the channels). Columns are sorted by a sorting network, many pixels at a time."""
+    k = len(frames)
     h, w = frames[0].shape[:2]
-    stack = np.stack(frames).reshape(len(frames), -1)
-    median = np.empty((h, w, 3), np.uint8)
-    var = np.empty((h, w), np.float32)
-    _median_init(stack, median.reshape(-1), var.reshape(-1))
-    return median, var
+    net = _sorting_network(k)
+    stack = np.stack(frames).reshape(k, -1)
+    rows = stack.copy()
+    _sort_columns(rows, net)
+    lo, hi = rows[(k - 1) // 2], rows[k // 2]
+    median = ((lo.astype(np.uint16) + hi) // 2).astype(np.uint8)
+    d2 = np.empty((k, h * w), np.int32)
+    _sq_dist(stack, median, d2)
+    _sort_columns(d2, net)
+    var = 0.5 * (d2[(k - 1) // 2].astype(np.float32) + d2[k // 2])
+    return median.reshape(h, w, 3), var.reshape(h, w)
 
 
 class Mog2:
