@@ -314,3 +314,26 @@ def test_queued_departures_are_the_standing_queue() -> None:
     queue_kernel(arrivals, cap, np.zeros(1, dtype=np.int64), dep, dep_q, qs, stops)
     np.testing.assert_allclose(dep[0], [0, 0, 0, 0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5])
     np.testing.assert_allclose(dep_q[0], [0, 0, 0, 0, 1.0, 1.0, 1.0, 0.5, 0, 0])
+
+
+@pytest.mark.parametrize(("spacing_m", "capped"), [(120.0, True), (900.0, False)])
+def test_storage_cycle_keeps_red_queues_on_their_links(spacing_m: float, capped: bool) -> None:
+    """Near capacity Webster's cycle runs to the maximum; on short links the common cycle stops
+    where the queue that arrives during a red would reach the upstream junction."""
+    net = arterial(3, spacing_m=spacing_m)
+    co = Coordinator(net, steps=STEPS, max_travel_s=200.0)
+    flows = uniform_demand(net, 820.0, 150.0).flows_array(co.solver.arrays.movement_ids)
+    free = co.solver.solve(flows)
+    assert np.max(free.cycle_s) == pytest.approx(net.intersections[0].cycle_max_s)
+    storage = co.storage_cycle_s(free, flows)
+    _own, gc = co.cycles(free, None, flows)
+    _own, gc_free = co.cycles(free)
+    assert gc_free[0] == pytest.approx(np.max(free.cycle_s))
+    if capped:
+        assert storage[0] < gc_free[0]
+        assert gc[0] == pytest.approx(max(storage[0], net.intersections[0].cycle_min_s))
+    else:
+        assert storage[0] > gc_free[0]
+        assert gc[0] == pytest.approx(gc_free[0])
+    res = co.solve(flows)
+    assert np.all(res.group_cycle_s <= gc_free[0] + 1e-9)

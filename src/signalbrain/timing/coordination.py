@@ -4,10 +4,16 @@ Steps of :meth:`Coordinator.solve`:
 
 1. **Isolated plans** for every signal (:mod:`signalbrain.timing.isolated`).
 2. **Coordination groups**: signals joined by arcs (a link, or a chain of links through
-   unsignalized nodes, of at most ``max_travel_s`` free-flow time, see
+   unsignalized nodes, of at most ``max_travel_s`` cruise time, see
    :mod:`signalbrain.timing._coord_pack`) form one group; a group runs one common cycle, the
-   longest Webster cycle of its members (or the one requested). A member whose own cycle fits in
-   half of it, minimum greens included, runs the half cycle (double cycling).
+   longest Webster cycle of its members (or the one requested), but no longer than the
+   *storage cycle*: the longest cycle at which the vehicles arriving on each arc during its
+   movements' reds (at the members' own splits) queue within the approach link, at
+   ``JAM_SPACING_M`` per vehicle and lane. A longer red spills the queue back into the upstream
+   junction, which then loses green to a blocked exit; this matters when demand nears
+   capacity and Webster's cycle runs to the maximum. The storage cycle never goes below the
+   members' minimum cycle. A member whose own cycle fits in half of the common one, minimum
+   greens included, runs the half cycle (double cycling).
 3. **Splits** at the common cycle by equisaturation.
 4. **Offsets**: cyclic flow profiles, platoon dispersion along arcs (vehicles that waited in a
    queue start from rest and arrive ``START_UP_LAG_S`` later) and point-queue delay and stops
@@ -72,6 +78,9 @@ BETA = 1.0 / (1.0 + ALPHA)
 of a dispersed platoon equals the cruise time (Seddon 1972)."""
 START_LOST_S = 2.0
 EXTENSION_S = 2.0
+JAM_SPACING_M = 7.5
+"""Road length a queued vehicle takes [m] (a 5 m car and its 2.5 m gap, as in SUMO's default
+passenger type; HCM uses 7.6 m)."""
 START_UP_LAG_S = 1.5
 """How much later a vehicle that waited in a queue reaches the next stop line than one that
 passed at speed: it starts from rest (``v / 2a`` = 2.7 s for the first car of a queue at 50 km/h
@@ -146,6 +155,14 @@ class Coordinator:
         self.arcs = arcs or pack_arcs(network, max_travel_s)
         n_sig = network.signal_count
         self.group, self.order = self._groups(n_sig)
+        links = network.links
+        self._storage_veh = np.array(
+            [
+                links[k].length_m * links[k].lanes / JAM_SPACING_M
+                for k in self.arcs.arc_link.tolist()
+            ],
+            dtype=np.float64,
+        )
         self.n_groups = int(self.group.max()) + 1 if n_sig else 0
 
     def _groups(self, n_sig: int) -> tuple[I64, npt.NDArray[np.int32]]:
@@ -172,13 +189,63 @@ class Coordinator:
         return group, np.array(order, dtype=np.int32)
 
     # -- cycles ---------------------------------------------------------------------------------
-    def cycles(self, free: SplitResult, cycle_s: float | None = None) -> tuple[F64, F64]:
-        """Per signal: its own cycle and its group's common cycle [s]."""
+    def storage_cycle_s(self, free: SplitResult, flows_vph: F64) -> F64:
+        """Per group, the longest cycle [s] whose red-time arrivals on every arc fit the approach
+        link (``inf`` where no arc carries traffic); red shares are those of ``free``."""
+        ta = self.solver.arrays
+        arr = ta.net
+        out = np.full(max(self.n_groups, 1), np.inf)
+        if not self.arcs.n_arcs:
+            return out
+        mask = np.zeros((len(ta.movement_ids), self.steps))
+        green_mask_kernel(
+            free.split_s,
+            free.green_s,
+            ta.phase_clear_s,
+            ta.isec_group_indptr,
+            ta.group_seg_indptr,
+            ta.seg_slot_indptr,
+            ta.slot_phase,
+            ta.mp_indptr,
+            ta.mp_phase,
+            ta.mp_carry,
+            arr.movement_intersection,
+            free.cycle_s,
+            free.cycle_s,
+            START_LOST_S,
+            EXTENSION_S,
+            mask,
+        )
+        red_share = 1.0 - mask.mean(axis=1)
+        from_link = arr.movement_from_link
+        arc_of = np.where(from_link >= 0, self.arcs.link_arc[np.maximum(from_link, 0)], -1)
+        on_arc = arc_of >= 0
+        rate = np.bincount(
+            arc_of[on_arc],
+            weights=(flows_vph * red_share)[on_arc] / 3600.0,
+            minlength=self.arcs.n_arcs,
+        )
+        cap = np.full(self.arcs.n_arcs, np.inf)
+        busy = rate > 0.0
+        cap[busy] = self._storage_veh[busy] / rate[busy]
+        np.minimum.at(out, self.group[self.arcs.arc_v], cap)
+        return out
+
+    def cycles(
+        self, free: SplitResult, cycle_s: float | None = None, flows_vph: F64 | None = None
+    ) -> tuple[F64, F64]:
+        """Per signal: its own cycle and its group's common cycle [s]; with ``flows_vph`` the
+        common cycle is held to the storage cycle (:meth:`storage_cycle_s`)."""
         n_sig = self.network.signal_count
         group_cycle = np.zeros(max(self.n_groups, 1))
         np.maximum.at(group_cycle, self.group, free.cycle_s)
         if cycle_s is not None:
             group_cycle[:] = cycle_s
+        elif flows_vph is not None and n_sig:
+            lowest = np.zeros_like(group_cycle)
+            np.maximum.at(lowest, self.group, self.solver.arrays.isec_cycle_min_s)
+            storage = self.storage_cycle_s(free, flows_vph)
+            group_cycle = np.minimum(group_cycle, np.maximum(storage, lowest))
         gc = group_cycle[self.group] if n_sig else np.zeros(0)
         own = gc.copy()
         half = free.cycle_s <= 0.5 * gc
@@ -306,7 +373,7 @@ class Coordinator:
     ) -> CoordinationResult:
         """Common cycles, splits and offsets for flows in movement order."""
         free = self.solver.solve(flows_vph, heavy)
-        own, group_cycle = self.cycles(free, cycle_s)
+        own, group_cycle = self.cycles(free, cycle_s, np.asarray(flows_vph, dtype=np.float64))
         split = self.solver.solve(flows_vph, heavy, own)
         # a half cycle that cannot hold the minimum greens goes back to the full cycle
         bad = (split.flags & FLAG_MIN_EXCEEDS_MAX_CYCLE).astype(bool) & (own < group_cycle)
