@@ -78,16 +78,24 @@ def _along(line: CountLine, x: float, y: float) -> float:
 
 
 @contextmanager
-def recording_counter(rec: Recording) -> Iterator[None]:
-    """Patch the pipeline's counter with one that records tracks and crossings into ``rec``."""
+def recording_counter(rec: Recording, camera: CameraSpec) -> Iterator[None]:
+    """Patch the pipeline's counter with one that records tracks and crossings into ``rec``
+    (in the source pixels of ``camera``, also when the pipeline counts in a cropped region)."""
 
     class _Recorder(Counter):
         def update(self, frame_index: int, tracker: Tracker, mask: Any) -> None:
             super().update(frame_index, tracker, mask)
             s = self.scale
+            # the pipeline may hand over the camera shifted into a crop of the frame
+            dx, dy = (
+                np.array(camera.lines[0].points[0]) - np.array(self.camera.lines[0].points[0])
+                if camera.lines
+                else (0.0, 0.0)
+            )
+            shift = np.array([dx, dy, dx, dy])
             rec.fps = self.fps
             rec.tracks[frame_index] = [
-                (t.id, *(c / s), *(t.box / s), t.confirmed)
+                (t.id, *(c / s + shift[:2]), *(t.box / s + shift), t.confirmed)
                 for t, c in zip(tracker.tracks, tracker.centers, strict=True)
             ]
 
@@ -102,12 +110,12 @@ def recording_counter(rec: Recording) -> Iterator[None]:
                     continue
                 frame = round(e.t_s * self.fps)
                 cx, cy = pos.get((frame, e.track), (np.nan, np.nan))
-                u = _along(self.camera.lines[e.index], cx, cy)
+                u = _along(camera.lines[e.index], cx, cy)
                 rec.crossings.append(Crossing(e.track, e.index, e.sign, frame, u, hv))
             for tid, j, sign, t_s, whole in self.pieces:
                 frame = round(t_s * self.fps)
                 cx, cy = pos.get((frame, tid), (np.nan, np.nan))
-                u = _along(self.camera.lines[j], cx, cy)
+                u = _along(camera.lines[j], cx, cy)
                 rec.crossings.append(Crossing(tid, j, sign, frame, u, False, whole))
             return super().results(seconds)
 
@@ -243,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     slits, fps, frames = read_slits(args.video, camera, args.width)
     rec = Recording(fps=fps)
     if args.tracks:
-        with recording_counter(rec):
+        with recording_counter(rec, camera):
             counts = count_video(args.video, camera)
         for lid, v in counts.lines.items():
             print(f"{stem} {lid}: {v} heavy {counts.classes[lid]['heavy']}")

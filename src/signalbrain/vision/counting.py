@@ -14,9 +14,10 @@
   is not counted, when a confirmed track crossed the same line the same way at most
   ``piece_window_s`` before and now runs with it as one vehicle: moving alike, in the same lane
   (overlapping across the motion) and one right behind the other (a gap along the motion of at
-  most ``piece_gap`` of the longer box). Distinct vehicles in one lane keep a gap of about a
-  vehicle length or more at speed; below ``piece_min_speed`` (a queue moving off, bumper to
-  bumper) the test is not made;
+  most ``piece_gap`` of the longer box). Distinct vehicles in one lane keep a time headway of
+  half a second and more even in dense traffic (saturation headways are about 2 s, HCM 7th ed.)
+  and a gap of about a vehicle length or more at speed; below ``piece_min_speed`` (a queue
+  moving off, bumper to bumper) the test is not made;
 * a **movement** ``FROM->TO`` is counted when a confirmed track that was first seen in entry zone
   ``FROM`` reaches exit zone ``TO``;
 * a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
@@ -71,15 +72,19 @@ class CounterConfig:
         piece's box.
     piece_min_speed
         Slowest speed at which crossings are tested for pieces, in box lengths per second.
+    piece_overlap
+        Smallest overlap across the motion of two pieces of one vehicle, as a share of the
+        narrower one (less is two vehicles side by side or in neighbouring lanes).
     """
 
     sample_s: float = 1.0
     stop_speed: float = 0.3
     heavy_ratio: float = 1.75
     min_for_median: int = 8
-    piece_window_s: float = 0.6
+    piece_window_s: float = 0.4
     piece_gap: float = 0.3
     piece_min_speed: float = 0.5
+    piece_overlap: float = 0.5
 
 
 def segments_cross(
@@ -313,7 +318,7 @@ class Counter:
         if max(b0 - a1, a0 - b1) > cfg.piece_gap * longer + 1.0:
             return False
         (a0, a1), (b0, b1) = _extent(box_a, n), _extent(box_b, n)
-        return min(a1, b1) - max(a0, b0) >= 0.5 * min(a1 - a0, b1 - b0)
+        return min(a1, b1) - max(a0, b0) >= cfg.piece_overlap * min(a1 - a0, b1 - b0)
 
     def _stitch(self, lost: Track, st: _TrackState, frame_index: int, tracker: Tracker) -> None:
         """Hand a lost track's counting state to the track that took over its vehicle.
