@@ -3,19 +3,26 @@
 Each step, once the served stage has run its minimum green, the controller forecasts per
 movement the vehicles reaching the stop line in each second of the next ``horizon_s``: those its
 detectors see approaching (a camera or radar within reach), then, beyond their view, the vehicles
-the upstream signals have just sent down the link (coordination, below) and after that the
-movement's average arrival rate (stop-line counts, exponentially averaged over ``rate_tau_s``).
+the upstream signals have just sent down the link (coordination, below), and after that only a
+trace (``rate_weight``, 1 %) of the movement's average arrival rate (stop-line counts,
+exponentially averaged over ``rate_tau_s``): like Surtrac, it plans for the vehicles it knows of,
+and the trace only breaks ties towards the busier movements. An approach whose detection zone is
+full of halting vehicles is taken to queue beyond it (``hidden_factor``), so the model does not
+expect a queue longer than the zone to clear within one zone's worth of green.
 For every stage it then runs a point-queue model of the intersection with that stage chosen now
 (kept, for the current one) and a base policy afterwards (``base``: clear the green's queues,
 then serve the longest; or max pressure), and adds up the time vehicles spend queued, a
 ``stop_s`` penalty for each vehicle that meets a red or a queue, and ``terminal_s`` for each
-vehicle still queued at the horizon (:mod:`signalbrain.control._rollout`, numba). The cheapest
-choice is requested; the current stage is kept unless another is cheaper by ``switch_margin``,
-and leaves at its maximum green. This is a rollout (one step of policy iteration, Bertsekas
-2005) over a clearing policy, with the arrival forecasts of schedule-driven control (Xie et al.
-2012). A stage whose vehicles have waited ``max_red_s`` is served next whatever the costs
-(every demand is served within a bounded time), and exits whose detectors report a queue reduce
-the saturation flow of the movements feeding them (no green into a blocked link).
+vehicle still queued at the horizon (:mod:`signalbrain.control._rollout`, numba); every change
+costs its real lost time in the model (yellow and all-red, during which only movements green in
+both stages move, then ``lost_s`` of start-up). The cheapest choice is requested (the current
+stage is kept unless another is cheaper by ``switch_margin``, ``jam_margin`` while an approach
+queues beyond its detectors) and a stage leaves at its maximum green. This is a rollout (one
+step of policy iteration, Bertsekas 2005) over a clearing policy, with the arrival forecasts of
+schedule-driven control (Xie et al. 2012). A stage whose vehicles have waited longer than one
+cycle of maximum greens (at least ``max_red_s``) is served next whatever the costs (every demand
+is served within a bounded time), and exits whose detectors report a queue reduce the
+saturation flow of the movements feeding them (no green into a blocked link).
 
 Coordination: each signal remembers the vehicles it sent down each exit link (stop-line counts
 per movement) for the link's free-flow travel time, and the signal downstream adds them to its
@@ -164,6 +171,9 @@ class Adaptive(SignalController):
         Cost of a vehicle still queued at the end of the horizon [s].
     switch_margin
         Relative cost advantage another stage needs to take over the green.
+    jam_margin
+        ``switch_margin`` while an approach of the signal queues beyond its detectors (the
+        model then knows the queues least and a needless change costs the most).
     rate_tau_s
         Time constant of the average arrival rates [s].
     base
@@ -200,11 +210,12 @@ class Adaptive(SignalController):
         coordinate: bool = True,
         method: Literal["rollout", "priority"] = "rollout",
         terminal_s: float = 10.0,
-        switch_margin: float = 0.02,
+        switch_margin: float = 0.0,
+        jam_margin: float = 0.05,
         rate_tau_s: float = 90.0,
         base: Literal["clearing", "pressure", "both"] = "clearing",
         stop_s: float = 2.5,
-        rate_weight: float = 0.0,
+        rate_weight: float = 0.01,
         jam_ratio: float = 0.8,
         hidden_factor: float = 1.0,
         spacing_m: float = 7.5,
@@ -221,6 +232,7 @@ class Adaptive(SignalController):
         self.spacing_m = float(spacing_m)
         self.terminal_s = float(terminal_s)
         self.switch_margin = float(switch_margin)
+        self.jam_margin = float(jam_margin)
         self.rate_tau_s = float(rate_tau_s)
         self.gap_s = float(gap_s)
         self.lost_s = float(lost_s)
@@ -532,10 +544,11 @@ class Adaptive(SignalController):
         down = np.asarray(readings.down_veh_per_lane)
         free = np.clip(1.0 - down / mem.storage_veh, 0.05, 1.0)
         queue = np.asarray(readings.queue_veh, dtype=np.float64)
+        hidden = self._hidden_queue(mem, queue, readings)
         args = (
             mem.level,
             mem.sat_vps * free,
-            queue + self._hidden_queue(mem, queue, readings),
+            queue + hidden,
             self._arrival_slots(unit, t_s, readings),
             k_cur,
             float(shadow.green_elapsed_s(t_s) or 0.0),
@@ -556,10 +569,7 @@ class Adaptive(SignalController):
             if elapsed >= stages[k_cur].max_green_s:
                 costs[k_cur] = np.inf
         best = int(np.argmin(costs))
-        if (
-            k_cur >= 0
-            and best != k_cur
-            and costs[best] >= costs[k_cur] * (1.0 - self.switch_margin) - 1e-9
-        ):
+        margin = self.jam_margin if hidden.any() else self.switch_margin
+        if k_cur >= 0 and best != k_cur and costs[best] >= costs[k_cur] * (1.0 - margin) - 1e-9:
             best = k_cur
         return stages[best].request
