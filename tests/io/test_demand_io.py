@@ -117,6 +117,10 @@ def test_sumo_routes(tmp_path: Path) -> None:
     assert d.flows_vph[t2.id] == pytest.approx(206.0)
     assert d.heavy(t.id) == pytest.approx(1 / 103)
     assert read_demand(rou, net, begin_s=0.0, end_s=3600.0).flows_vph[t.id] == pytest.approx(103.0)
+    # a window: vehicles departing outside it are not counted, flows only their share inside it
+    # (900..1800 s: 50 of the flow's vehicles, the trip at 1800 s is outside, v0 and v1 before)
+    window = read_sumo_routes(rou, net, begin_s=900.0, end_s=1800.0)
+    assert window.flows_vph[t.id] == pytest.approx(50 / 0.25)
     broken = tmp_path / "broken.rou.xml"
     broken.write_text("<routes><vehicle")
     with pytest.raises(InputError, match="malformed XML"):

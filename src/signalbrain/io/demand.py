@@ -320,7 +320,8 @@ def read_sumo_routes(
     network
         The network (normally imported from the SUMO ``.net.xml`` the routes drive on).
     begin_s, end_s
-        The demand period [s]; by default first and last departure.
+        The demand period [s]; by default first and last departure. Vehicles departing outside
+        it are not counted, and flows count only their share inside it.
     """
     files = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
     by_links = _movement_by_links(network)
@@ -411,6 +412,9 @@ def read_sumo_routes(
                         if elem.get("depart") not in ("triggered", "containerTriggered", "begin")
                         else 0.0
                     )
+                    if (begin_s is not None and t < begin_s) or (end_s is not None and t >= end_s):
+                        elem.clear()  # departs outside the demand period
+                        continue
                     items = (
                         route_of(elem)
                         if tag == "vehicle" or elem.find("route") is not None
@@ -442,6 +446,12 @@ def read_sumo_routes(
                         n = float(elem.get("probability", "0")) * span
                     else:
                         n = 0.0
+                    # the part of the flow inside the demand period
+                    lo_f = b if begin_s is None else max(b, begin_s)
+                    hi_f = e if end_s is None else min(e, end_s)
+                    if span > 0.0:
+                        n *= max(hi_f - lo_f, 0.0) / span
+                    b, e = lo_f, max(hi_f, lo_f)
                     items = (
                         route_of(elem)
                         if elem.get("route")
