@@ -37,12 +37,12 @@ __all__ = ["BackgroundDetector", "DetectorConfig"]
 Frame = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-# seed variance per median squared distance of the warm-up frames to their median: what MOG2
-# reaches when it learns the median 30 times (the variance drops to its floor) and then the
-# sampled frames at rate 0.05 (half way back up to the noise variance, which for Gaussian noise
-# in three channels is the median squared distance / 0.79); on the synthetic clips this gives
-# the counts and occupancies of OpenCV's MOG2 seeded that way
-_SEED_VAR_PER_MEDIAN_D2 = 0.63
+# seed variance per median squared distance of the warm-up frames to their median: the mean over
+# the median of the chi-square distribution with 3 degrees of freedom (Gaussian noise in three
+# channels), so the seed variance is the frames' noise variance. (OpenCV's MOG2 seeded by
+# learning the median reached about half of it; on the synthetic clips both count alike, on
+# the real clips the full noise variance counts better.)
+_SEED_VAR_PER_MEDIAN_D2 = 3.0 / 2.366
 _GAIN_STEP = 4  # the lighting gain is measured on every 4th pixel of every 4th row
 
 

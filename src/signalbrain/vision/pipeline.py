@@ -55,7 +55,7 @@ class CountConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     counter: CounterConfig = field(default_factory=CounterConfig)
     max_width: int = DEFAULT_MAX_WIDTH
-    roi_margin_frac: float | None = 0.1
+    roi_margin_frac: float | None = 0.25
 
 
 def processing_size(
