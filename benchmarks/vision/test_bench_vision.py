@@ -8,16 +8,17 @@ machine, and per wall second; ``ratio`` is counter fps over decode fps on the sa
 counter's best of three rounds counts (the first one also loads the numba kernels). Targets
 (issue 4): >= 100 fps at 640x360, >= 25 fps at 1080p, ratio >= 0.3.
 
-Measured (CPU fps and ratio; a 2-core machine shared with other jobs, so decode rates vary by
-+-20 % between runs, the ratios less):
+Measured (CPU fps and ratio; a 2-core machine shared with other jobs, so rates vary by +-20 %
+between runs; over three runs of the final code the ratios were 0.07-0.11, 0.21-0.25,
+0.46-0.51 and 0.60-0.75):
 
 ==========  ========================  ========================
 source      before: decode/counter    now: decode/counter
 ==========  ========================  ========================
-320x240     5706 / 235 (0.04)         5692 / 594 (0.10)
-640x360     2722 / 286 (0.11)         2361 / 593 (0.25)
-1280x720    793 / 215 (0.27)          749 / 342 (0.46)
-1920x1080   288 / 140 (0.49)          268 / 196 (0.73)
+320x240     5706 / 235 (0.04)         5224 / 579 (0.11)
+640x360     2722 / 286 (0.11)         2493 / 525 (0.21)
+1280x720    793 / 215 (0.27)          654 / 321 (0.49)
+1920x1080   288 / 140 (0.49)          278 / 167 (0.60)
 ==========  ========================  ========================
 
 ("before": OpenCV's MOG2 on the whole frame; "now": MOG2 as numba kernels on the camera's region
