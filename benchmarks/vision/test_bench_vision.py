@@ -9,8 +9,8 @@ counter's best of three rounds counts (the first one also loads the numba kernel
 (issue 4): >= 100 fps at 640x360, >= 25 fps at 1080p, ratio >= 0.3.
 
 Measured (CPU fps and ratio; a 2-core machine shared with other jobs, so rates vary by +-20 %
-between runs; over three runs of the final code the ratios were 0.07-0.11, 0.21-0.25,
-0.46-0.51 and 0.60-0.75):
+between runs; two runs of the final code gave ratios 0.07-0.11, 0.21-0.22, 0.49-0.51 and
+0.60-0.73):
 
 ==========  ========================  ========================
 source      before: decode/counter    now: decode/counter
