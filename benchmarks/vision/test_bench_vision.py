@@ -21,10 +21,10 @@ source      before: decode/counter    now: decode/counter
 1920x1080   288 / 140 (0.49)          278 / 167 (0.60)
 ==========  ========================  ========================
 
-("before": OpenCV's MOG2 on the whole frame; "now": MOG2 as numba kernels on the camera's region
-of interest, see :mod:`signalbrain.vision._mog2`.) At 640x360 a frame now costs about 0.4 ms
-decoding, 0.1 ms cropping and shrinking, 0.7 ms detection and background learning
-and 0.7 ms tracking and counting (Python per track and per queue zone), so below 720p the ratio
+("before": OpenCV's MOG2; "now": MOG2 as numba kernels, :mod:`signalbrain.vision._mog2`; both on
+the whole frame, which the synthetic camera's lines and zones nearly span.) At 640x360 a frame
+now costs about 0.4 ms decoding, 0.1 ms shrinking, 0.7 ms detection and background learning and
+0.7 ms tracking and counting (Python per track and per queue zone), so below 720p the ratio
 target is out of reach of the detector alone.
 
 Accuracy: synthetic intersection clips with shadows, noise, lighting drift and shake; line and
