@@ -197,25 +197,7 @@ class Coordinator:
         out = np.full(max(self.n_groups, 1), np.inf)
         if not self.arcs.n_arcs:
             return out
-        mask = np.zeros((len(ta.movement_ids), self.steps))
-        green_mask_kernel(
-            free.split_s,
-            free.green_s,
-            ta.phase_clear_s,
-            ta.isec_group_indptr,
-            ta.group_seg_indptr,
-            ta.seg_slot_indptr,
-            ta.slot_phase,
-            ta.mp_indptr,
-            ta.mp_phase,
-            ta.mp_carry,
-            arr.movement_intersection,
-            free.cycle_s,
-            free.cycle_s,
-            START_LOST_S,
-            EXTENSION_S,
-            mask,
-        )
+        mask = self.green_mask(free, free.cycle_s)
         red_share = 1.0 - mask.mean(axis=1)
         from_link = arr.movement_from_link
         arc_of = np.where(from_link >= 0, self.arcs.link_arc[np.maximum(from_link, 0)], -1)
@@ -230,6 +212,31 @@ class Coordinator:
         cap[busy] = self._storage_veh[busy] / rate[busy]
         np.minimum.at(out, self.group[self.arcs.arc_v], cap)
         return out
+
+    def green_mask(self, split: SplitResult, group_cycle: F64) -> F64:
+        """Green share of every movement in each of the cycle's ``steps`` time steps, with each
+        signal's phases laid out on its group's common cycle (:func:`green_mask_kernel`)."""
+        ta = self.solver.arrays
+        mask = np.zeros((len(ta.movement_ids), self.steps))
+        green_mask_kernel(
+            split.split_s,
+            split.green_s,
+            ta.phase_clear_s,
+            ta.isec_group_indptr,
+            ta.group_seg_indptr,
+            ta.seg_slot_indptr,
+            ta.slot_phase,
+            ta.mp_indptr,
+            ta.mp_phase,
+            ta.mp_carry,
+            ta.net.movement_intersection,
+            split.cycle_s,
+            group_cycle,
+            START_LOST_S,
+            EXTENSION_S,
+            mask,
+        )
+        return mask
 
     def cycles(
         self, free: SplitResult, cycle_s: float | None = None, flows_vph: F64 | None = None
@@ -257,25 +264,7 @@ class Coordinator:
         ta = self.solver.arrays
         arr = ta.net
         n = self.steps
-        mask = np.zeros((len(ta.movement_ids), n))
-        green_mask_kernel(
-            split.split_s,
-            split.green_s,
-            ta.phase_clear_s,
-            ta.isec_group_indptr,
-            ta.group_seg_indptr,
-            ta.seg_slot_indptr,
-            ta.slot_phase,
-            ta.mp_indptr,
-            ta.mp_phase,
-            ta.mp_carry,
-            arr.movement_intersection,
-            split.cycle_s,
-            group_cycle,
-            START_LOST_S,
-            EXTENSION_S,
-            mask,
-        )
+        mask = self.green_mask(split, group_cycle)
         dt_sig = group_cycle / n
         dt_mov = np.ascontiguousarray(dt_sig[arr.movement_intersection])
         cap = np.ascontiguousarray(mask * (split.sat_vph * dt_mov / 3600.0)[:, None])
