@@ -79,9 +79,7 @@ def with_escort_phases(isec: Intersection) -> Intersection:
         number += 1
     if not added:
         return isec
-    rings = isec.rings or (tuple(p.number for p in isec.phases),)
-    barriers = isec.barriers or (tuple(p.number for p in isec.phases),)
-    return replace(isec, phases=isec.phases + tuple(added), rings=rings, barriers=barriers)
+    return replace(isec, phases=isec.phases + tuple(added))  # rings and barriers unchanged
 
 
 def escort_network(network: Network) -> Network:
