@@ -41,13 +41,13 @@ import numpy as np
 import numpy.typing as npt
 
 from signalbrain.io.camera import CameraSpec, Zone
+from signalbrain.vision._track_kernels import zone_cover, zone_pixels
 from signalbrain.vision.counts import CountRow, QueueSeries
 from signalbrain.vision.tracking import Track, Tracker
 
 __all__ = ["Counter", "CounterConfig", "segments_cross"]
 
 FloatArray = npt.NDArray[np.float64]
-_PEEL = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +193,12 @@ class Counter:
         self._exit_map = self._label_map(self._exits, w, h)
         self._queue_masks = [self._label_map((z,), w, h) > 0 for z in self._queues]
         self._queue_area = [max(int(m.sum()), 1) for m in self._queue_masks]
-        self._queue_idx = [np.nonzero(m.ravel())[0] for m in self._queue_masks]
+        self._queue_stack = (
+            np.stack(self._queue_masks) if self._queue_masks else np.zeros((0, h, w), bool)
+        )
+        self._queue_area_arr = np.array(self._queue_area, float)
+        self._queue_ys, self._queue_xs, self._queue_starts = zone_pixels(self._queue_masks)
+        self._queue_counts = np.zeros((len(self._queues), 2), np.int64)
         self._states: dict[int, _TrackState] = {}
         self._recent: list[list[tuple[int, int, int]]] = [[] for _ in camera.lines]
         self.events: list[_Event] = []
@@ -412,9 +417,10 @@ class Counter:
             self._flush_queue_sample()
         self._q_sample = sample
         # blob borders are mixed pixels (vehicle edge, shadow edge, compression), on average
-        # half covered: border pixels count one half
-        flat = mask.ravel()
-        inner = cv2.erode(mask, _PEEL).ravel()
+        # half covered: border pixels count one half (fg + eroded fg, over two)
+        counts = self._queue_counts
+        zone_cover(mask, self._queue_ys, self._queue_xs, self._queue_starts, counts)
+        occ = 0.5 * (counts[:, 0] + counts[:, 1]).astype(np.float64) / self._queue_area_arr
         conf = [i for i, t in enumerate(tracker.tracks) if t.confirmed]
         if conf:
             c = tracker.centers[conf]
@@ -424,18 +430,12 @@ class Counter:
             h, w = mask.shape
             px = np.clip(c[:, 0].astype(np.int64), 0, w - 1)
             py = np.clip(c[:, 1].astype(np.int64), 0, h - 1)
-        for q, idx in enumerate(self._queue_idx):
-            occ = (
-                0.5
-                * float(np.count_nonzero(flat[idx]) + np.count_nonzero(inner[idx]))
-                / (self._queue_area[q])
-            )
-            inside = self._queue_masks[q][py, px] if conf else np.zeros(0, bool)
-            self._q_sum[q] += (
-                occ,
-                float(inside.sum()),
-                float((inside & stopped).sum()) if conf else 0.0,
-            )
+            inside = self._queue_stack[:, py, px]  # (zones, tracks)
+            veh = inside.sum(axis=1).astype(np.float64)
+            stop = (inside & stopped[None, :]).sum(axis=1).astype(np.float64)
+            self._q_sum += np.column_stack((occ, veh, stop))
+        else:
+            self._q_sum[:, 0] += occ
         self._q_n += 1
 
     def _flush_queue_sample(self) -> None:
