@@ -401,13 +401,15 @@ class Counter:
         Along the motion, not the area: two cars side by side merge into one wide blob, a
         truck is long; a stationary vehicle gives its longer box side.
         """
-        out = np.empty(len(tracks))
-        for i, tr in enumerate(tracks):
-            w, h = tr.box[2:] - tr.box[:2]
-            vx, vy = np.abs(velocities[i])
-            speed = float(np.hypot(vx, vy))
-            out[i] = (vx * w + vy * h) / speed if speed > 0.2 else max(w, h)
-        return out
+        boxes = np.array([tr.box for tr in tracks]).reshape(-1, 4)
+        w = boxes[:, 2] - boxes[:, 0]
+        h = boxes[:, 3] - boxes[:, 1]
+        vx = np.abs(velocities[:, 0])
+        vy = np.abs(velocities[:, 1])
+        speed = np.hypot(vx, vy)
+        moving = speed > 0.2
+        along = (vx * w + vy * h) / np.where(moving, speed, 1.0)
+        return np.asarray(np.where(moving, along, np.maximum(w, h)), np.float64)
 
     def _sample_queues(self, t_s: float, tracker: Tracker, mask: npt.NDArray[np.uint8]) -> None:
         if not self._queues:

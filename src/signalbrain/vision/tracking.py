@@ -135,17 +135,25 @@ class Tracker:
     def predict(self) -> tuple[FloatArray, FloatArray]:
         """Advance every filter one frame; returns predicted centres and box sizes of
         confirmed tracks (for blob splitting)."""
-        if self.tracks:
-            self._x = self._x @ self._f.T
-            self._p = self._f @ self._p @ self._f.T + self._q
-            for t, x in zip(self.tracks, self._x, strict=True):
-                w = t.box[2] - t.box[0]
-                h = t.box[3] - t.box[1]
-                t.box = np.array([x[0] - w / 2, x[1] - h / 2, x[0] + w / 2, x[1] + h / 2])
+        if not self.tracks:
+            return np.zeros((0, 2)), np.zeros((0, 2))
+        # x F^T with F the constant-velocity matrix: the position gains the velocity
+        x = self._x.copy()
+        x[:, :2] += x[:, 2:]
+        self._x = x
+        self._p = self._f @ self._p @ self._f.T + self._q
+        old = np.array([t.box for t in self.tracks])
+        half_w = (old[:, 2] - old[:, 0]) / 2
+        half_h = (old[:, 3] - old[:, 1]) / 2
+        moved = np.column_stack(
+            (x[:, 0] - half_w, x[:, 1] - half_h, x[:, 0] + half_w, x[:, 1] + half_h)
+        )
+        for t, box in zip(self.tracks, moved, strict=True):
+            t.box = box  # rows of one array, replaced (never written in place) on update
         conf = [i for i, t in enumerate(self.tracks) if t.confirmed]
         if not conf:
             return np.zeros((0, 2)), np.zeros((0, 2))
-        boxes = np.array([self.tracks[i].box for i in conf])
+        boxes = moved[conf]
         return self._x[conf, :2].copy(), np.column_stack(
             (boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         )
@@ -257,12 +265,9 @@ class Tracker:
         if len(det) < 2 or not conf:
             return det
         c = self._x[conf, :2]
-        size = np.array(
-            [
-                np.maximum(self.tracks[i].ref_size, self.tracks[i].box[2:] - self.tracks[i].box[:2])
-                for i in conf
-            ]
-        )
+        ref = np.array([self.tracks[i].ref_size for i in conf])
+        box = np.array([self.tracks[i].box for i in conf])
+        size = np.maximum(ref, box[:, 2:] - box[:, :2])
         half = size * (0.5 + self.config.fragment_grow)
         grown = np.column_stack((c - half, c + half))
         d = det.xyxy
@@ -281,9 +286,10 @@ class Tracker:
         area = np.maximum((d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1]), 1e-9)
         inside = (ix * iy) / area[None, :] >= self.config.fragment_inside  # (tracks, dets)
         owners = inside.sum(axis=0)
-        groups = [np.nonzero(inside[k] & (owners == 1))[0] for k in range(len(conf))]
-        if not any(len(g) >= 2 for g in groups):
+        own = inside & (owners == 1)[None, :]
+        if not np.any(own.sum(axis=1) >= 2):
             return det
+        groups = [np.nonzero(own[k])[0] for k in range(len(conf))]
         drop: set[int] = set()
         xyxy = d.copy()
         area_px = det.area.copy()
