@@ -188,24 +188,7 @@ class Tracker:
             det_track[cols] = rows
             if len(rows):
                 self._correct(rows, det.centers[cols])
-            for r, c in zip(rows, cols, strict=True):
-                t = self.tracks[r]
-                w = det.xyxy[c, 2] - det.xyxy[c, 0]
-                h = det.xyxy[c, 3] - det.xyxy[c, 1]
-                ow, oh = t.box[2] - t.box[0], t.box[3] - t.box[1]
-                k_s = cfg.size_smoothing
-                w, h = k_s * w + (1 - k_s) * ow, k_s * h + (1 - k_s) * oh
-                cx, cy = self._x[r, 0], self._x[r, 1]
-                t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
-                t.ref_size = np.maximum(t.ref_size * cfg.size_memory, (w, h))
-                t.area_px2 = 0.7 * float(det.area[c]) + 0.3 * t.area_px2
-                t.hits += 1
-                t.misses = 0
-                if det.class_id[c] >= 0:
-                    k = int(det.class_id[c])
-                    t.class_votes[k] = t.class_votes.get(k, 0) + 1
-                if t.hits >= cfg.min_hits:
-                    t.confirmed = True
+                self._resize(rows, cols, det)
         matched = set(det_track[det_track >= 0].tolist())
         for i, t in enumerate(self.tracks):
             t.age += 1
@@ -252,6 +235,36 @@ class Tracker:
             self._p = self._p[keep]
             det_track = np.where(det_track >= 0, remap[np.maximum(det_track, 0)], -1)
         return det_track.tolist()
+
+    def _resize(
+        self, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], det: Detections
+    ) -> None:
+        """Matched tracks ``rows`` take the sizes of detections ``cols`` (smoothed) around their
+        corrected centres, and count the match."""
+        cfg = self.config
+        k_s = cfg.size_smoothing
+        d = det.xyxy[cols]
+        old = np.array([self.tracks[r].box for r in rows])
+        w = k_s * (d[:, 2] - d[:, 0]) + (1 - k_s) * (old[:, 2] - old[:, 0])
+        h = k_s * (d[:, 3] - d[:, 1]) + (1 - k_s) * (old[:, 3] - old[:, 1])
+        cx, cy = self._x[rows, 0], self._x[rows, 1]
+        boxes = np.column_stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+        ref = np.array([self.tracks[r].ref_size for r in rows]) * cfg.size_memory
+        refs = np.maximum(ref, np.column_stack((w, h)))
+        areas = det.area[cols].tolist()
+        classes = det.class_id[cols].tolist()
+        for k, r in enumerate(rows.tolist()):
+            t = self.tracks[r]
+            t.box = boxes[k]  # rows of new arrays, replaced (never written in place) later
+            t.ref_size = refs[k]
+            t.area_px2 = 0.7 * float(areas[k]) + 0.3 * t.area_px2
+            t.hits += 1
+            t.misses = 0
+            if classes[k] >= 0:
+                c = int(classes[k])
+                t.class_votes[c] = t.class_votes.get(c, 0) + 1
+            if t.hits >= cfg.min_hits:
+                t.confirmed = True
 
     def merge_fragments(self, det: Detections) -> Detections:
         """Join detections that lie inside the predicted box of one confirmed track.
