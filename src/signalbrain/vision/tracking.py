@@ -137,23 +137,18 @@ class Tracker:
         confirmed tracks (for blob splitting)."""
         if not self.tracks:
             return np.zeros((0, 2)), np.zeros((0, 2))
-        # x F^T with F the constant-velocity matrix: the position gains the velocity
-        x = self._x.copy()
-        x[:, :2] += x[:, 2:]
-        self._x = x
+        self._x = self._x @ self._f.T
         self._p = self._f @ self._p @ self._f.T + self._q
-        old = np.array([t.box for t in self.tracks])
-        half_w = (old[:, 2] - old[:, 0]) / 2
-        half_h = (old[:, 3] - old[:, 1]) / 2
-        moved = np.column_stack(
-            (x[:, 0] - half_w, x[:, 1] - half_h, x[:, 0] + half_w, x[:, 1] + half_h)
-        )
-        for t, box in zip(self.tracks, moved, strict=True):
-            t.box = box  # rows of one array, replaced (never written in place) on update
+        # plain floats per track: cheaper than numpy calls for the few tracks of a frame
+        for t, (cx, cy, _, _) in zip(self.tracks, self._x.tolist(), strict=True):
+            x0, y0, x1, y1 = t.box.tolist()
+            w = x1 - x0
+            h = y1 - y0
+            t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
         conf = [i for i, t in enumerate(self.tracks) if t.confirmed]
         if not conf:
             return np.zeros((0, 2)), np.zeros((0, 2))
-        boxes = moved[conf]
+        boxes = np.array([self.tracks[i].box for i in conf])
         return self._x[conf, :2].copy(), np.column_stack(
             (boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         )
