@@ -238,20 +238,23 @@ class Tracker:
         corrected centres, and count the match."""
         cfg = self.config
         k_s = cfg.size_smoothing
-        d = det.xyxy[cols]
-        old = np.array([self.tracks[r].box for r in rows])
-        w = k_s * (d[:, 2] - d[:, 0]) + (1 - k_s) * (old[:, 2] - old[:, 0])
-        h = k_s * (d[:, 3] - d[:, 1]) + (1 - k_s) * (old[:, 3] - old[:, 1])
-        cx, cy = self._x[rows, 0], self._x[rows, 1]
-        boxes = np.column_stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-        ref = np.array([self.tracks[r].ref_size for r in rows]) * cfg.size_memory
-        refs = np.maximum(ref, np.column_stack((w, h)))
+        k_o = 1 - k_s
+        mem = cfg.size_memory
+        # plain floats per track: cheaper than numpy calls for the few matches of a frame
+        centres = self._x[rows, :2].tolist()
+        found = det.xyxy[cols].tolist()
         areas = det.area[cols].tolist()
         classes = det.class_id[cols].tolist()
         for k, r in enumerate(rows.tolist()):
             t = self.tracks[r]
-            t.box = boxes[k]  # rows of new arrays, replaced (never written in place) later
-            t.ref_size = refs[k]
+            d0, d1, d2, d3 = found[k]
+            b0, b1, b2, b3 = t.box.tolist()
+            w = k_s * (d2 - d0) + k_o * (b2 - b0)
+            h = k_s * (d3 - d1) + k_o * (b3 - b1)
+            cx, cy = centres[k]
+            t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+            rw, rh = t.ref_size.tolist()
+            t.ref_size = np.array([max(rw * mem, w), max(rh * mem, h)])
             t.area_px2 = 0.7 * float(areas[k]) + 0.3 * t.area_px2
             t.hits += 1
             t.misses = 0
