@@ -38,6 +38,9 @@ from typing import Any
 from signalbrain.sim.scenario import GridSpec, generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from readme_section import replace_block  # noqa: E402  (benchmarks/ is not a package)
+
 SHARED = Path(os.environ.get("SIGNALBRAIN_SHARED", ROOT.parent / "shared")) / "data" / "scenarios"
 RESULTS = Path(__file__).resolve().parent / "results.json"
 README = ROOT / "benchmarks" / "README.md"
@@ -307,44 +310,36 @@ def _verdict(scenario: str, runs: Sequence[Mapping[str, Any]]) -> str:
 
 def update_readme(table: str, meta: str, path: Path = README) -> None:
     """Replace the Control section's table (between its markers), creating what is missing."""
-    block = f"{BEGIN_MARK}\n{meta}\n\n{table}{END_MARK}"
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# signalbrain benchmarks\n"
-    if BEGIN_MARK in text and END_MARK in text:
-        head, rest = text.split(BEGIN_MARK, 1)
-        _, tail = rest.split(END_MARK, 1)
-        text = head + block + tail
-    else:
-        section = (
-            "\n## Control\n\n"
-            "Closed-loop runs in SUMO 1.28 (`benchmarks/control/run_all.py`; full JSON in "
-            "`benchmarks/control/results.json`). Seed 42, `--time-to-teleport -1`, each "
-            "scenario's own hour. *delay* is the `sumo run` contract's `mean_delay_s` (mean "
-            "timeLoss of arrived vehicles); *delay, all vehicles* is RESCO's definition (timeLoss"
-            " + departDelay over every vehicle due, including those still driving at the end and "
-            "those never let in: `mean_delay_all_s`), the one the targets use. Baselines run by "
-            "SUMO: `sumo` (the network's own programs), `actuated` and `delay_based` (those "
-            "programs converted: green phases get minDur = min(duration, 5 s), maxDur = "
-            "max(duration, 50 s)), `sumo-tools` (`tlsCycleAdaptation.py` then `tlsCoordinator.py`"
-            " on the routes; on the RESCO maps they read no vehicles and leave the programs as "
-            "they are). signalbrain's controllers see only the detectors signalbrain places (120 "
-            "m lane-area zones upstream of each stop line, continued over short feeding edges; "
-            "stop-line loops; 50 m exit zones where no other signal watches the link) and every "
-            "state they ask for passes the conflict monitor. *safety* is the independent audit "
-            "(conflicts, minimum green, yellow and all-red of signalbrain's imported model) of "
-            "every display shown: signalbrain's states, and for the baselines SUMO's displays "
-            "read back each step. SUMO's own programs break these rules where they have no all-"
-            "red (Ingolstadt) and, on atlanta_1x5 and the two Hangzhou intersections, show "
-            "movements green together that the imported conflict model says must not run together"
-            " (neither yielding), so those baselines buy capacity signalbrain's controllers do "
-            "not take; `sumo-tools` plans also cut greens below the phases' minimum. Controller "
-            "CPU counts the controller and the conflict monitor, not SUMO nor detector reading. "
-            "Set-up against RESCO's published numbers: same maps and hour, but SUMO 1.28 instead "
-            "of RESCO's version, the networks' own yellow times (RESCO uses 3 s), and delay over "
-            "all vehicles (RESCO reports timeLoss), so ours is the stricter figure."
-            "\n\n"
-        )
-        text = text.rstrip("\n") + "\n" + section + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    replace_block(path, BEGIN_MARK, END_MARK, f"{meta}\n\n{table}", heading="Control", intro=INTRO)
+
+
+INTRO = (
+    "Closed-loop runs in SUMO 1.28 (`benchmarks/control/run_all.py`; full JSON in "
+    "`benchmarks/control/results.json`). Seed 42, `--time-to-teleport -1`, each "
+    "scenario's own hour. *delay* is the `sumo run` contract's `mean_delay_s` (mean "
+    "timeLoss of arrived vehicles); *delay, all vehicles* is RESCO's definition (timeLoss"
+    " + departDelay over every vehicle due, including those still driving at the end and "
+    "those never let in: `mean_delay_all_s`), the one the targets use. Baselines run by "
+    "SUMO: `sumo` (the network's own programs), `actuated` and `delay_based` (those "
+    "programs converted: green phases get minDur = min(duration, 5 s), maxDur = "
+    "max(duration, 50 s)), `sumo-tools` (`tlsCycleAdaptation.py` then `tlsCoordinator.py`"
+    " on the routes; on the RESCO maps they read no vehicles and leave the programs as "
+    "they are). signalbrain's controllers see only the detectors signalbrain places (120 "
+    "m lane-area zones upstream of each stop line, continued over short feeding edges; "
+    "stop-line loops; 50 m exit zones where no other signal watches the link) and every "
+    "state they ask for passes the conflict monitor. *safety* is the independent audit "
+    "(conflicts, minimum green, yellow and all-red of signalbrain's imported model) of "
+    "every display shown: signalbrain's states, and for the baselines SUMO's displays "
+    "read back each step. SUMO's own programs break these rules where they have no all-"
+    "red (Ingolstadt) and, on atlanta_1x5 and the two Hangzhou intersections, show "
+    "movements green together that the imported conflict model says must not run together"
+    " (neither yielding), so those baselines buy capacity signalbrain's controllers do "
+    "not take; `sumo-tools` plans also cut greens below the phases' minimum. Controller "
+    "CPU counts the controller and the conflict monitor, not SUMO nor detector reading. "
+    "Set-up against RESCO's published numbers: same maps and hour, but SUMO 1.28 instead "
+    "of RESCO's version, the networks' own yellow times (RESCO uses 3 s), and delay over "
+    "all vehicles (RESCO reports timeLoss), so ours is the stricter figure."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

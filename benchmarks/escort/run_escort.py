@@ -40,6 +40,9 @@ from typing import Any
 from signalbrain.sim.scenario import EmergencyTrip, GridSpec, generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from readme_section import replace_block  # noqa: E402  (benchmarks/ is not a package)
+
 SHARED = ROOT.parent / "shared" / "data" / "scenarios"
 README = ROOT / "benchmarks" / "README.md"
 BEGIN_MARK = "<!-- escort:begin -->"
@@ -322,16 +325,9 @@ def make_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def update_readme(table: str, meta: str, path: Path = README) -> None:
     """Replace the Escort section's table (between its markers), creating the section if missing."""
-    block = f"{BEGIN_MARK}\n{meta}\n\n{table}{END_MARK}"
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# signalbrain benchmarks\n"
-    if BEGIN_MARK in text and END_MARK in text:
-        head, rest = text.split(BEGIN_MARK, 1)
-        _, tail = rest.split(END_MARK, 1)
-        text = head + block + tail
-    else:
-        section = "\n## Escort\n\n" + SECTION_TEXT + "\n\n"
-        text = text.rstrip("\n") + "\n" + section + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    replace_block(
+        path, BEGIN_MARK, END_MARK, f"{meta}\n\n{table}", heading="Escort", intro=SECTION_TEXT
+    )
 
 
 SECTION_TEXT = (
