@@ -1,6 +1,10 @@
 # mypy: allow-untyped-defs
-"""numba kernels of the timing engine (``@njit(cache=True)``), on the arrays of
-:mod:`signalbrain.timing._pack` and :mod:`signalbrain.timing._coord_pack`.
+"""numba kernels of the timing engine, on the arrays of :mod:`signalbrain.timing._pack` and
+:mod:`signalbrain.timing._coord_pack`.
+
+The functions are plain Python marked ``@kernel``; the last line compiles them in place
+(:func:`signalbrain.timing._compiled.compile_kernels`): the ahead-of-time extension when it was
+built from this source, else ``numba.njit(cache=True)``.
 
 Each kernel has a plain-numpy twin in :mod:`signalbrain.timing._reference` that the tests use as
 the oracle. Kernels take contiguous typed arrays only and write into preallocated outputs; the
@@ -19,7 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from signalbrain.timing._compiled import compile_kernels, kernel
 
 __all__ = [
     "FLAG_MAX_GREEN",
@@ -37,7 +42,7 @@ WEIGHT_EPS = 1e-3  # smallest weight of a flow ratio, so empty phases still shar
 Y_WEBSTER_MAX = 0.95  # above this critical flow ratio Webster's cycle is taken as infinite
 
 
-@njit(cache=True)
+@kernel
 def _perm_left_sat(opposing_vph: float, protected_sat_vph: float) -> float:  # pragma: no cover
     if opposing_vph < 1e-6:
         return protected_sat_vph
@@ -46,7 +51,7 @@ def _perm_left_sat(opposing_vph: float, protected_sat_vph: float) -> float:  # p
     return min(protected_sat_vph, s)
 
 
-@njit(cache=True)
+@kernel
 def _fill(lost, w, lo, hi, total, out):  # pragma: no cover
     """Equisaturation with bounds: out_i = clip(lost_i + w_i lam, lo_i, hi_i), sum = total.
 
@@ -113,7 +118,7 @@ def _fill(lost, w, lo, hi, total, out):  # pragma: no cover
     return 0
 
 
-@njit(cache=True)
+@kernel
 def movement_sat_kernel(
     flows,
     heavy,
@@ -135,7 +140,7 @@ def movement_sat_kernel(
         out_sat[m] = s
 
 
-@njit(cache=True)
+@kernel
 def phase_ratio_kernel(
     flows,
     heavy,
@@ -171,7 +176,7 @@ def phase_ratio_kernel(
         out_y[p] = y
 
 
-@njit(cache=True)
+@kernel
 def isolated_kernel(
     y_phase,
     isec_group_indptr,
@@ -304,3 +309,7 @@ def isolated_kernel(
         out_cycle[s] = cyc
         out_xc[s] = xc
         out_flags[s] = flags
+
+
+MODE = compile_kernels(globals())
+"""``"aot"`` or ``"jit"``: how the functions above were compiled."""

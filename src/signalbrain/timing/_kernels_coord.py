@@ -1,6 +1,9 @@
 # mypy: allow-untyped-defs
 """numba kernels of the platoon-progression (TRANSYT-style) model, on CSR arrays.
 
+Plain Python marked ``@kernel``, compiled in place by the last line, as in
+:mod:`signalbrain.timing._kernels` (:func:`signalbrain.timing._compiled.compile_kernels`).
+
 Time is discretised into ``N`` steps per coordination-group cycle (``dt = C_group / N`` per
 signal). Flows are vehicles per step. Plain-numpy twins are in
 :mod:`signalbrain.timing._reference_coord`.
@@ -22,7 +25,8 @@ Model (Robertson 1969; TRANSYT, Vincent, Mitchell & Robertson 1980):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from signalbrain.timing._compiled import compile_kernels, kernel
 
 FULL_GREEN_TOL = 1e-9
 
@@ -37,7 +41,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True)
+@kernel
 def _add_window(row, a, b, dt, n):  # pragma: no cover
     """Add the coverage of the cyclic window [a, b) [s] to the steps of ``row``."""
     period = dt * n
@@ -60,7 +64,7 @@ def _add_window(row, a, b, dt, n):  # pragma: no cover
                 row[i] += (hi - lo) / dt
 
 
-@njit(cache=True)
+@kernel
 def green_mask_kernel(
     split,
     green,
@@ -116,7 +120,7 @@ def green_mask_kernel(
                 out_mask[m, i] = 1.0
 
 
-@njit(cache=True)
+@kernel
 def _red_start(mask):  # pragma: no cover
     """First step of the longest stretch without full green (where a queue starts to form);
     shares within ``FULL_GREEN_TOL`` of 1 are full (sums of window pieces carry round-off)."""
@@ -136,7 +140,7 @@ def _red_start(mask):  # pragma: no cover
     return best
 
 
-@njit(cache=True)
+@kernel
 def _queue(arr, cap, start, dep, dep_queued, record):  # pragma: no cover
     """Cyclic point queue from ``start`` (the red start, queue taken as empty there); a second
     cycle runs only if the queue does not clear. Returns (queue-steps, stops) of the last cycle.
@@ -172,14 +176,14 @@ def _queue(arr, cap, start, dep, dep_queued, record):  # pragma: no cover
     return qsum, stops
 
 
-@njit(cache=True)
+@kernel
 def red_start_kernel(mask, out_start):  # pragma: no cover
     """Per movement, the step where its longest red (not fully green) stretch begins."""
     for m in range(mask.shape[0]):
         out_start[m] = _red_start(mask[m])
 
 
-@njit(cache=True)
+@kernel
 def queue_kernel(
     arrivals, cap, red_start, out_dep, out_dep_queued, out_delay_steps, out_stops
 ):  # pragma: no cover
@@ -192,7 +196,7 @@ def queue_kernel(
         out_stops[m] = st
 
 
-@njit(cache=True)
+@kernel
 def _disperse(up, t, alpha, beta, out, add):  # pragma: no cover
     """Robertson's recurrence on the cyclic profile ``up`` over ``t`` steps, into ``out``
     (added to it when ``add``)."""
@@ -212,7 +216,7 @@ def _disperse(up, t, alpha, beta, out, add):  # pragma: no cover
             prev = x
 
 
-@njit(cache=True)
+@kernel
 def arc_profile_kernel(
     dep,
     dep_queued,
@@ -245,7 +249,7 @@ def arc_profile_kernel(
         _disperse(upq, t + arc_lag_steps[a], alpha, beta, out_prof[a], True)
 
 
-@njit(cache=True)
+@kernel
 def _approach(
     a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov
 ):  # pragma: no cover
@@ -269,7 +273,7 @@ def _approach(
     return q_v, scale, extra
 
 
-@njit(cache=True)
+@kernel
 def arc_table_kernel(
     prof,
     arc_link,
@@ -310,7 +314,7 @@ def arc_table_kernel(
             out_table[a, delta] = cost
 
 
-@njit(cache=True)
+@kernel
 def arrivals_kernel(
     prof,
     offsets,
@@ -344,7 +348,7 @@ def arrivals_kernel(
             out_arr[m, i] = share * (scale * prof[a, (i + delta) % n] + extra)
 
 
-@njit(cache=True)
+@kernel
 def _signal_cost(
     s,
     o,
@@ -373,7 +377,7 @@ def _signal_cost(
     return c
 
 
-@njit(cache=True)
+@kernel
 def offset_search_kernel(
     table,
     arc_u,
@@ -470,3 +474,7 @@ def offset_search_kernel(
         if not changed:
             break
     return sweeps
+
+
+MODE = compile_kernels(globals())
+"""``"aot"`` or ``"jit"``: how the functions above were compiled."""
