@@ -1,12 +1,21 @@
-"""The queue-zone sampling kernel agrees with the numpy/OpenCV computation it replaces."""
+"""The counting and tracking kernels agree with the numpy/OpenCV/scipy computations they
+replace."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from scipy.optimize import linear_sum_assignment
 
-from signalbrain.vision._track_kernels import zone_cover, zone_pixels
+from signalbrain.vision._track_kernels import (
+    kalman_correct,
+    kalman_predict,
+    match_cost,
+    unique_matches,
+    zone_cover,
+    zone_pixels,
+)
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
@@ -54,3 +63,110 @@ def test_zone_pixels_without_zones() -> None:
     assert starts.tolist() == [0]
     out = np.zeros((0, 2), np.int64)
     zone_cover(np.zeros((4, 4), np.uint8), ys, xs, starts, out)
+
+
+_F = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]], float)
+
+
+def _filters(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.normal(0, 50, (n, 4))
+    a = rng.normal(0, 2, (n, 4, 4))
+    p = a @ a.transpose(0, 2, 1) + np.eye(4)  # symmetric positive definite
+    return x, p
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kalman_predict_is_the_matrix_product_to_the_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, p = _filters(rng, 7)
+    q = rng.random((4, 4))
+    box = np.column_stack((x[:, :2] - 5.0, x[:, :2] + rng.random((7, 2)) * 20))
+    size = box[:, 2:] - box[:, :2]
+    want_x, want_p = x @ _F.T, _F @ p @ _F.T + q
+    kalman_predict(x, p, q, box)
+    np.testing.assert_array_equal(x, want_x)
+    np.testing.assert_array_equal(p, want_p)
+    np.testing.assert_allclose(0.5 * (box[:, :2] + box[:, 2:]), x[:, :2], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(box[:, 2:] - box[:, :2], size, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kalman_correct_matches_the_textbook_update(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, p = _filters(rng, 6)
+    r = np.eye(2) * 2.25
+    rows = np.array([0, 2, 5], np.int64)
+    z = rng.normal(0, 50, (3, 2))
+    # K = P H' (H P H' + R)^-1, x += K (z - H x), P -= K H P
+    s = p[rows, :2, :2] + r
+    k = p[rows, :, :2] @ np.linalg.inv(s)
+    want_x, want_p = x.copy(), p.copy()
+    want_x[rows] += np.einsum("nij,nj->ni", k, z - x[rows, :2])
+    want_p[rows] -= k @ p[rows, :2, :]
+    kalman_correct(x, p, rows, z, r)
+    np.testing.assert_allclose(x, want_x, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(p, want_p, rtol=1e-12, atol=1e-9)
+
+
+def _cost_reference(
+    box: np.ndarray, centre: np.ndarray, det: np.ndarray, gate: float
+) -> np.ndarray:
+    ix = np.clip(
+        np.minimum(box[:, None, 2], det[None, :, 2]) - np.maximum(box[:, None, 0], det[None, :, 0]),
+        0,
+        None,
+    )
+    iy = np.clip(
+        np.minimum(box[:, None, 3], det[None, :, 3]) - np.maximum(box[:, None, 1], det[None, :, 1]),
+        0,
+        None,
+    )
+    inter = ix * iy
+    area_a = (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+    area_b = (det[:, 2] - det[:, 0]) * (det[:, 3] - det[:, 1])
+    iou = inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    dc = 0.5 * (det[:, :2] + det[:, 2:])
+    half = 0.5 * np.hypot(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+    dist = np.hypot(centre[:, None, 0] - dc[None, :, 0], centre[:, None, 1] - dc[None, :, 1])
+    rel = dist / np.maximum(half[:, None], 1.0)
+    cost = np.where(iou > 0, 1.0 - iou, 1.0 + rel)
+    cost[(iou <= 0) & (rel > gate)] = 1e6
+    return np.asarray(cost, dtype=np.float64)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_match_cost_and_unique_matches_agree_with_the_hungarian_method(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = rng.integers(1, 9, 2)
+    centre = rng.random((n, 2)) * 100
+    half = rng.random((n, 2)) * 8 + 0.2
+    box = np.column_stack((centre - half, centre + half))
+    dc = rng.random((m, 2)) * 100
+    if seed % 2:  # detections near the tracks: mostly one admissible match each
+        dc[: min(n, m)] = centre[: min(n, m)] + rng.normal(0, 2, (min(n, m), 2))
+    dh = rng.random((m, 2)) * 8 + 0.2
+    det = np.column_stack((dc - dh, dc + dh))
+    cost = np.empty((n, m))
+    match_cost(box, centre, det, 1.5, 1e6, cost)
+    np.testing.assert_allclose(cost, _cost_reference(box, centre, det, 1.5), rtol=1e-14, atol=0)
+    r, c = linear_sum_assignment(cost)
+    ok = cost[r, c] < 1e6
+    rows = np.empty(min(n, m), np.int64)
+    cols = np.empty(min(n, m), np.int64)
+    k = unique_matches(cost, 1e6, rows, cols)
+    valid = cost < 1e6
+    unique = (valid.sum(axis=1) <= 1).all() and (valid.sum(axis=0) <= 1).all()
+    assert (k >= 0) == unique
+    if unique:
+        assert rows[:k].tolist() == r[ok].tolist()
+        assert cols[:k].tolist() == c[ok].tolist()
+
+
+def test_unique_matches_refuses_ambiguity() -> None:
+    rows = np.empty(2, np.int64)
+    cols = np.empty(2, np.int64)
+    two_per_track = np.array([[0.2, 0.3], [1e6, 1e6]])
+    two_per_detection = np.array([[0.2, 1e6], [0.3, 1e6]])
+    assert unique_matches(two_per_track, 1e6, rows, cols) == -1
+    assert unique_matches(two_per_detection, 1e6, rows, cols) == -1
+    assert unique_matches(np.full((2, 2), 1e6), 1e6, rows, cols) == 0

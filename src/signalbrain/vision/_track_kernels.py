@@ -6,14 +6,24 @@ own pixels, instead of eroding the whole mask and gathering each zone's pixels w
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["zone_cover", "zone_pixels"]
+__all__ = [
+    "kalman_correct",
+    "kalman_predict",
+    "match_cost",
+    "unique_matches",
+    "zone_cover",
+    "zone_pixels",
+]
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
 
 
 def zone_pixels(masks: list[npt.NDArray[np.bool_]]) -> tuple[I64, I64, I64]:
@@ -55,3 +65,126 @@ def zone_cover(mask: U8, ys: I64, xs: I64, starts: I64, out: I64) -> None:  # pr
                     inner += 1
         out[q, 0] = fg
         out[q, 1] = inner
+
+
+@njit(cache=True, nogil=True)
+def kalman_predict(x: F64, p: F64, q: F64, box: F64) -> None:  # pragma: no cover - jitted
+    """Advance every constant-velocity filter one frame, in place: ``x (n, 4)`` = (cx, cy, vx,
+    vy) becomes ``F x``, ``p (n, 4, 4)`` becomes ``F p F' + q``, and each box ``(n, 4)`` (xyxy)
+    keeps its size around the new centre. ``F`` adds the velocity to the position; its entries
+    are 0 and 1, so every sum has two non-zero terms and the result equals ``x @ F.T`` and
+    ``F @ p @ F.T`` to the bit."""
+    for i in range(x.shape[0]):
+        x[i, 0] = x[i, 0] + x[i, 2]
+        x[i, 1] = x[i, 1] + x[i, 3]
+        # F p: rows 0 and 1 gain rows 2 and 3
+        for j in range(4):
+            p[i, 0, j] = p[i, 0, j] + p[i, 2, j]
+            p[i, 1, j] = p[i, 1, j] + p[i, 3, j]
+        # (F p) F': columns 0 and 1 gain columns 2 and 3
+        for j in range(4):
+            p[i, j, 0] = p[i, j, 0] + p[i, j, 2]
+            p[i, j, 1] = p[i, j, 1] + p[i, j, 3]
+        for j in range(4):
+            for k in range(4):
+                p[i, j, k] = p[i, j, k] + q[j, k]
+        w = box[i, 2] - box[i, 0]
+        h = box[i, 3] - box[i, 1]
+        cx = x[i, 0]
+        cy = x[i, 1]
+        box[i, 0] = cx - w / 2
+        box[i, 1] = cy - h / 2
+        box[i, 2] = cx + w / 2
+        box[i, 3] = cy + h / 2
+
+
+@njit(cache=True, nogil=True)
+def kalman_correct(x: F64, p: F64, rows: I64, z: F64, r: F64) -> None:  # pragma: no cover
+    """Kalman correction of filters ``rows`` with measured centres ``z (k, 2)``, in place
+    (measurement matrix: the position; ``r (2, 2)`` the measurement noise covariance)."""
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        s00 = p[i, 0, 0] + r[0, 0]
+        s01 = p[i, 0, 1] + r[0, 1]
+        s10 = p[i, 1, 0] + r[1, 0]
+        s11 = p[i, 1, 1] + r[1, 1]
+        det = s00 * s11 - s01 * s10
+        i00 = s11 / det
+        i01 = -s01 / det
+        i10 = -s10 / det
+        i11 = s00 / det
+        y0 = z[k, 0] - x[i, 0]
+        y1 = z[k, 1] - x[i, 1]
+        g = np.empty((4, 2))
+        for a in range(4):
+            g[a, 0] = p[i, a, 0] * i00 + p[i, a, 1] * i10
+            g[a, 1] = p[i, a, 0] * i01 + p[i, a, 1] * i11
+        for a in range(4):
+            x[i, a] = x[i, a] + (g[a, 0] * y0 + g[a, 1] * y1)
+        old = np.empty((2, 4))
+        for b in range(4):
+            old[0, b] = p[i, 0, b]
+            old[1, b] = p[i, 1, b]
+        for a in range(4):
+            for b in range(4):
+                p[i, a, b] = p[i, a, b] - (g[a, 0] * old[0, b] + g[a, 1] * old[1, b])
+
+
+@njit(cache=True, nogil=True)
+def match_cost(
+    box: F64, centre: F64, det: F64, gate: float, invalid: float, cost: F64
+) -> None:  # pragma: no cover - jitted
+    """Assignment cost of tracks (predicted boxes ``box (n, 4)``, centres ``centre (n, 2)``) to
+    detections ``det (m, 4)`` into ``cost (n, m)``: ``1 - IoU`` for overlapping boxes, else
+    ``1 +`` the centre distance over the track's half diagonal (at least 1 px), ``invalid``
+    beyond ``gate`` half diagonals."""
+    for i in range(box.shape[0]):
+        a0 = box[i, 0]
+        a1 = box[i, 1]
+        a2 = box[i, 2]
+        a3 = box[i, 3]
+        area_a = (a2 - a0) * (a3 - a1)
+        half = max(0.5 * math.hypot(a2 - a0, a3 - a1), 1.0)
+        for j in range(det.shape[0]):
+            b0 = det[j, 0]
+            b1 = det[j, 1]
+            b2 = det[j, 2]
+            b3 = det[j, 3]
+            iw = max(min(a2, b2) - max(a0, b0), 0.0)
+            ih = max(min(a3, b3) - max(a1, b1), 0.0)
+            inter = iw * ih
+            area_b = (b2 - b0) * (b3 - b1)
+            iou = inter / max(area_a + area_b - inter, 1e-9)
+            if iou > 0:
+                cost[i, j] = 1.0 - iou
+                continue
+            dcx = (b0 + b2) * 0.5
+            dcy = (b1 + b3) * 0.5
+            rel = math.hypot(centre[i, 0] - dcx, centre[i, 1] - dcy) / half
+            cost[i, j] = invalid if rel > gate else 1.0 + rel
+
+
+@njit(cache=True, nogil=True)
+def unique_matches(cost: F64, invalid: float, rows: I64, cols: I64) -> int:  # pragma: no cover
+    """If every track has at most one admissible detection (cost below ``invalid``) and every
+    detection at most one admissible track, write those pairs to ``rows`` and ``cols`` (track
+    order) and return their number: the minimum-cost assignment then holds exactly them.
+    Otherwise return -1 (a real assignment problem)."""
+    n, m = cost.shape
+    used = np.zeros(m, np.bool_)
+    k = 0
+    for i in range(n):
+        found = -1
+        for j in range(m):
+            if cost[i, j] < invalid:
+                if found >= 0:
+                    return -1
+                found = j
+        if found >= 0:
+            if used[found]:
+                return -1
+            used[found] = True
+            rows[k] = i
+            cols[k] = found
+            k += 1
+    return k

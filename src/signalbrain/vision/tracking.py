@@ -6,8 +6,14 @@ detections by minimum total cost with the Hungarian method (Kuhn 1955; ``scipy.o
 linear_sum_assignment``). The cost is ``1 - IoU`` for overlapping boxes and grows with the centre
 distance, scaled by the vehicle size, otherwise; matches beyond a gate are refused. A track is
 *confirmed* after ``min_hits`` matches and deleted after ``max_age`` frames without one
-(``tentative_age`` while tentative). The filters of all tracks are advanced together as stacked
-arrays.
+(``tentative_age`` while tentative).
+
+The per-frame arithmetic runs as numba kernels over the stacked state of all tracks
+(:mod:`signalbrain.vision._track_kernels`): the filters' prediction and correction, the boxes
+(every :attr:`Track.box` of a live track is a view into the tracker's box array) and the cost
+matrix. The Hungarian method is called only when the assignment is ambiguous: when every track
+has at most one admissible detection and every detection at most one admissible track, those
+pairs are the minimum-cost assignment.
 """
 
 from __future__ import annotations
@@ -18,6 +24,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
+from signalbrain.vision._track_kernels import (
+    kalman_correct,
+    kalman_predict,
+    match_cost,
+    unique_matches,
+)
 from signalbrain.vision.detections import Detections
 
 __all__ = ["Track", "Tracker", "TrackerConfig"]
@@ -77,7 +89,8 @@ class TrackerConfig:
 
 @dataclass(slots=True)
 class Track:
-    """A tracked object; ``box`` is the last smoothed box (xyxy, processing px)."""
+    """A tracked object; ``box`` is the last smoothed box (xyxy, processing px; while the track
+    lives, a view into its tracker's box array, updated in place)."""
 
     id: int
     box: FloatArray
@@ -94,18 +107,6 @@ class Track:
     class_votes: dict[int, int] = field(default_factory=dict)
 
 
-def _iou(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Pairwise IoU of boxes ``a (n, 4)`` and ``b (m, 4)``."""
-    ix0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    iy0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    ix1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    iy1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return np.asarray(inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9))
-
-
 class Tracker:
     """SORT-style tracker over :class:`~signalbrain.vision.detections.Detections`."""
 
@@ -114,8 +115,8 @@ class Tracker:
         self.tracks: list[Track] = []
         self._x = np.zeros((0, 4))  # state: cx, cy, vx, vy
         self._p = np.zeros((0, 4, 4))
+        self._box = np.zeros((0, 4))  # xyxy of every track; Track.box views its row
         self._next_id = 1
-        self._f = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]], float)
         q = cfg.accel_noise**2
         g = np.array([[0.5, 0], [0, 0.5], [1, 0], [0, 1]])
         self._q = g @ g.T * q
@@ -137,33 +138,38 @@ class Tracker:
         confirmed tracks (for blob splitting)."""
         if not self.tracks:
             return np.zeros((0, 2)), np.zeros((0, 2))
-        self._x = self._x @ self._f.T
-        self._p = self._f @ self._p @ self._f.T + self._q
-        # plain floats per track: cheaper than numpy calls for the few tracks of a frame
-        for t, (cx, cy, _, _) in zip(self.tracks, self._x.tolist(), strict=True):
-            x0, y0, x1, y1 = t.box.tolist()
-            w = x1 - x0
-            h = y1 - y0
-            t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+        kalman_predict(self._x, self._p, self._q, self._box)
         conf = [i for i, t in enumerate(self.tracks) if t.confirmed]
         if not conf:
             return np.zeros((0, 2)), np.zeros((0, 2))
-        boxes = np.array([self.tracks[i].box for i in conf])
-        return self._x[conf, :2].copy(), np.column_stack(
+        boxes = self._box[conf]
+        return self._x[conf, :2], np.column_stack(
             (boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         )
 
     def _cost(self, det: Detections) -> FloatArray:
-        boxes = np.array([t.box for t in self.tracks])
-        iou = _iou(boxes, det.xyxy)
-        pc = self._x[:, :2]
-        dc = det.centers
-        half = 0.5 * np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        dist = np.hypot(pc[:, None, 0] - dc[None, :, 0], pc[:, None, 1] - dc[None, :, 1])
-        rel = dist / np.maximum(half[:, None], 1.0)
-        cost = np.where(iou > 0, 1.0 - iou, 1.0 + rel)
-        cost[(iou <= 0) & (rel > self.config.gate)] = _INVALID
-        return np.asarray(cost)
+        cost = np.empty((len(self.tracks), len(det)))
+        match_cost(self._box, self._x[:, :2], det.xyxy, self.config.gate, _INVALID, cost)
+        return cost
+
+    def _assign(self, det: Detections) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Minimum-cost matches ``(rows, cols)`` (tracks, detections) within the gate."""
+        cost = self._cost(det)
+        k = min(cost.shape)
+        rows = np.empty(k, np.intp)
+        cols = np.empty(k, np.intp)
+        found = unique_matches(cost, _INVALID, rows, cols)
+        if found >= 0:
+            return rows[:found], cols[:found]
+        rows, cols = linear_sum_assignment(cost)
+        ok = cost[rows, cols] < _INVALID
+        return rows[ok], cols[ok]
+
+    def _rebind(self) -> None:
+        """Point every live track's ``box`` at its row of the (reallocated) box array."""
+        box = self._box
+        for i, t in enumerate(self.tracks):
+            t.box = box[i]
 
     def update(self, det: Detections) -> list[int]:
         """Match ``det`` to the predicted tracks, update, create and delete tracks.
@@ -176,10 +182,7 @@ class Tracker:
         n, m = len(self.tracks), len(det)
         det_track = np.full(m, -1, dtype=np.int64)
         if n and m:
-            cost = self._cost(det)
-            rows, cols = linear_sum_assignment(cost)
-            ok = cost[rows, cols] < _INVALID
-            rows, cols = rows[ok], cols[ok]
+            rows, cols = self._assign(det)
             det_track[cols] = rows
             if len(rows):
                 self._correct(rows, det.centers[cols])
@@ -190,8 +193,9 @@ class Tracker:
             if i not in matched:
                 t.misses += 1
         # new tracks from unmatched detections not lying inside a live track
-        live = np.array([t.box for t in self.tracks]) if self.tracks else np.zeros((0, 4))
+        live = self._box
         new_x: list[FloatArray] = []
+        new_box: list[FloatArray] = []
         for c in np.nonzero(det_track < 0)[0]:
             cx, cy = det.centers[c]
             if len(live) and np.any(
@@ -199,6 +203,7 @@ class Tracker:
             ):
                 continue
             t = Track(self._next_id, det.xyxy[c].copy(), float(det.area[c]))
+            new_box.append(t.box)
             t.ref_size = det.xyxy[c, 2:] - det.xyxy[c, :2]
             if det.class_id[c] >= 0:
                 t.class_votes[int(det.class_id[c])] = 1
@@ -212,6 +217,7 @@ class Tracker:
             p0 = np.diag([cfg.measure_noise**2, cfg.measure_noise**2, 25.0, 25.0])
             self._x = np.vstack([self._x, np.array(new_x)])
             self._p = np.concatenate([self._p, np.repeat(p0[None], len(new_x), axis=0)])
+            self._box = np.vstack([self._box, np.array(new_box)])
         # deletion
         keep = [
             i
@@ -228,7 +234,10 @@ class Tracker:
             self.tracks = [self.tracks[i] for i in keep]
             self._x = self._x[keep]
             self._p = self._p[keep]
+            self._box = self._box[keep]
             det_track = np.where(det_track >= 0, remap[np.maximum(det_track, 0)], -1)
+        if new_x or len(keep) < n + len(new_x):
+            self._rebind()  # the removed tracks keep their last box in the old array
         return det_track.tolist()
 
     def _resize(
@@ -245,14 +254,15 @@ class Tracker:
         found = det.xyxy[cols].tolist()
         areas = det.area[cols].tolist()
         classes = det.class_id[cols].tolist()
+        box = self._box
         for k, r in enumerate(rows.tolist()):
             t = self.tracks[r]
             d0, d1, d2, d3 = found[k]
-            b0, b1, b2, b3 = t.box.tolist()
+            b0, b1, b2, b3 = box[r].tolist()
             w = k_s * (d2 - d0) + k_o * (b2 - b0)
             h = k_s * (d3 - d1) + k_o * (b3 - b1)
             cx, cy = centres[k]
-            t.box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+            box[r] = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             rw, rh = t.ref_size.tolist()
             t.ref_size = np.array([max(rw * mem, w), max(rh * mem, h)])
             t.area_px2 = 0.7 * float(areas[k]) + 0.3 * t.area_px2
@@ -277,7 +287,7 @@ class Tracker:
             return det
         c = self._x[conf, :2]
         ref = np.array([self.tracks[i].ref_size for i in conf])
-        box = np.array([self.tracks[i].box for i in conf])
+        box = self._box[conf]
         size = np.maximum(ref, box[:, 2:] - box[:, :2])
         half = size * (0.5 + self.config.fragment_grow)
         grown = np.column_stack((c - half, c + half))
@@ -324,12 +334,7 @@ class Tracker:
         return Detections(xyxy[sel], area_px[sel], det.score[sel], det.class_id[sel])
 
     def _correct(self, rows: npt.NDArray[np.intp], z: FloatArray) -> None:
-        p = self._p[rows]
-        s = p[:, :2, :2] + self._r
-        k = p[:, :, :2] @ np.linalg.inv(s)
-        y = z - self._x[rows, :2]
-        self._x[rows] = self._x[rows] + np.einsum("nij,nj->ni", k, y)
-        self._p[rows] = p - k @ p[:, :2, :]
+        kalman_correct(self._x, self._p, rows.astype(np.int64), z, self._r)
 
     def take_removed(self) -> list[Track]:
         """Tracks deleted since the last call."""
