@@ -43,6 +43,7 @@ import numpy.typing as npt
 from signalbrain.io.camera import CameraSpec, Zone
 from signalbrain.vision._track_kernels import zone_cover, zone_pixels
 from signalbrain.vision.counts import CountRow, QueueSeries
+from signalbrain.vision.streaks import LineSlits, SlitCrossing, StreakConfig, unclaimed_streaks
 from signalbrain.vision.tracking import Track, Tracker
 
 __all__ = ["Counter", "CounterConfig", "segments_cross"]
@@ -75,6 +76,9 @@ class CounterConfig:
     piece_overlap
         Smallest overlap across the motion of two pieces of one vehicle, as a share of the
         narrower one (less is two vehicles side by side or in neighbouring lanes).
+    streaks
+        Tuning of the time-spatial check of the line counts (vehicles a merged track carried
+        over a line uncounted, :mod:`signalbrain.vision.streaks`); ``None`` switches it off.
     """
 
     sample_s: float = 1.0
@@ -85,6 +89,7 @@ class CounterConfig:
     piece_gap: float = 0.3
     piece_min_speed: float = 0.5
     piece_overlap: float = 0.5
+    streaks: StreakConfig | None = field(default_factory=StreakConfig)
 
 
 def segments_cross(
@@ -134,13 +139,18 @@ def _extent(box: FloatArray, axis: FloatArray) -> tuple[float, float]:
     return c - h, c + h
 
 
+# a crossing or movement waiting for its track's confirmation: kind, index, sign, t_s,
+# length_px, class_hint, time-spatial row, u0, u1 (see _Event)
+_Pending = tuple[str, int, int, float, float, int, int, float, float]
+
+
 @dataclass(slots=True)
 class _TrackState:
     pos: FloatArray
     born: int = 0
     confirmed: bool = False
     crossed: set[int] = field(default_factory=set)
-    pending: list[tuple[str, int, int, float, float, int]] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
     entry: int = -1
     moved: bool = False
 
@@ -154,6 +164,9 @@ class _Event:
     t_s: float
     length_px: float  # vehicle length along its motion at the event [source px]
     class_hint: int = -1  # 0 car, 1 heavy when the detector classifies, else -1
+    row: int = -1  # line crossings: row of the line's time-spatial image
+    u0: float = math.nan  # stretch of the line under the track's box [samples]
+    u1: float = math.nan
 
 
 class Counter:
@@ -204,6 +217,14 @@ class Counter:
         self.events: list[_Event] = []
         # crossings not counted as pieces: (track, line, sign, t_s, track counted instead)
         self.pieces: list[tuple[int, int, int, float, int]] = []
+        self._piece_slits: list[SlitCrossing] = []
+        # line crossings found in the time-spatial images by results() (no track counted them)
+        self.added: list[_Event] = []
+        self._slits = (
+            LineSlits(self._a * scale, self._b * scale, proc_size)
+            if len(self._a) and self.config.streaks is not None
+            else None
+        )
         nq = len(self._queues)
         self._q_sum = np.zeros((nq, 3))
         self._q_n = 0
@@ -227,6 +248,16 @@ class Counter:
             if st is not None and tr.confirmed:
                 self._stitch(tr, st, frame_index, tracker)
         self._sample_queues(t_s, tracker, mask)
+        vel = tracker.velocities
+        v_right = np.zeros((len(tracks), len(self._a)))
+        if len(self._a) and tracks:
+            d = self._b - self._a
+            # velocity towards each line's right-hand side [processing px/frame]
+            v_right = vel @ np.array([-d[:, 1], d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])
+        if self._slits is not None:
+            conf = [i for i, tr in enumerate(tracks) if tr.confirmed]
+            boxes = np.array([tracks[i].box for i in conf]).reshape(-1, 4)
+            self._slits.add(frame_index, mask, boxes, v_right[conf], [tracks[i].id for i in conf])
         if not tracks:
             return
         cur = tracker.centers / self.scale
@@ -239,18 +270,13 @@ class Counter:
                 self._states[tr.id] = st
             prev[i] = st.pos
             states.append(st)
-        lengths = self._lengths(tracks, tracker.velocities) / self.scale
+        lengths = self._lengths(tracks, vel) / self.scale
         hints = [
             max(tr.class_votes, key=tr.class_votes.__getitem__) if tr.class_votes else -1
             for tr in tracks
         ]
         if len(self._a):
             crossed, sign = segments_cross(prev, cur, self._a, self._b)
-            d = self._b - self._a
-            # velocity towards each line's right-hand side [processing px/frame]
-            v_right = (
-                tracker.velocities @ np.array([-d[:, 1], d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])
-            )
             window = round(self.config.piece_window_s * self.fps)
             for recent in self._recent:
                 recent[:] = [r for r in recent if frame_index - r[1] <= window]
@@ -270,15 +296,19 @@ class Counter:
                             and sg == s_ij
                             and tid in index
                             and tracks[index[tid]].confirmed
-                            and self._pieces(tracks, tracker.velocities, index[tid], int(i))
+                            and self._pieces(tracks, vel, index[tid], int(i))
                         ),
                         None,
                     )
+                    row, u0, u1 = self._slit_extent(tracks[i].box, int(j))
                     if whole is not None:  # a piece of a vehicle counted a moment ago
                         self.pieces.append((tracks[i].id, int(j), s_ij, t_s, whole))
+                        self._piece_slits.append(SlitCrossing(int(j), tracks[i].id, row, u0, u1))
                         continue
                     self._recent[j].append((tracks[i].id, frame_index, s_ij))
-                    st.pending.append(("line", int(j), s_ij, t_s, float(lengths[i]), hints[i]))
+                    st.pending.append(
+                        ("line", int(j), s_ij, t_s, float(lengths[i]), hints[i], row, u0, u1)
+                    )
         h, w = self._entry_map.shape
         px = np.clip((cur[:, 0] * self.scale).astype(np.int64), 0, w - 1)
         py = np.clip((cur[:, 1] * self.scale).astype(np.int64), 0, h - 1)
@@ -300,11 +330,43 @@ class Counter:
                         t_s,
                         float(lengths[i]),
                         hints[i],
+                        -1,
+                        math.nan,
+                        math.nan,
                     )
                 )
             if tr.confirmed and st.pending:
                 self.events.extend(_Event(tr.id, *e) for e in st.pending)
                 st.pending.clear()
+
+    def _slit_extent(self, box: FloatArray, j: int) -> tuple[int, float, float]:
+        """Row of the current frame in the time-spatial images and the stretch of line ``j``
+        under ``box`` (``-1``, nan, nan without them)."""
+        if self._slits is None:
+            return -1, math.nan, math.nan
+        ext = self._slits.extent(box, j)
+        if ext is None:
+            return -1, math.nan, math.nan
+        return len(self._slits) - 1, ext[0], ext[1]
+
+    def _streak_events(self) -> list[_Event]:
+        """Crossings of vehicles no track counted, from the lines' time-spatial images
+        (:func:`~signalbrain.vision.streaks.unclaimed_streaks`)."""
+        slits, cfg = self._slits, self.config.streaks
+        if slits is None or cfg is None:
+            return []
+        crossings = [
+            SlitCrossing(e.index, e.track, e.row, e.u0, e.u1)
+            for e in self.events
+            if e.kind == "line" and e.row >= 0
+        ]
+        crossings += self._piece_slits
+        out: list[_Event] = []
+        for j in range(len(self.camera.lines)):
+            for row, sign, _u in unclaimed_streaks(slits, j, crossings, round(self.fps), cfg):
+                t_s = slits.frames[row] / self.fps
+                out.append(_Event(-1 - len(out), "line", j, sign, t_s, 0.0, -1, row))
+        return out
 
     def _pieces(self, tracks: list[Track], velocities: FloatArray, a: int, b: int) -> bool:
         """Whether tracks ``a`` and ``b`` run as two pieces of one vehicle (module docstring)."""
@@ -490,6 +552,9 @@ class Counter:
         if self._q_n:
             self._flush_queue_sample()
         heavy = self.heavy_flags()
+        self.added = self._streak_events()
+        events = self.events + self.added
+        heavy += [False] * len(self.added)  # no length measured: the typical vehicle, a car
         lines = {ln.id: {"total": 0, "positive": 0, "negative": 0} for ln in self.camera.lines}
         mov_ids = list(self.camera.movement_ids)
         movements = dict.fromkeys(mov_ids, 0)
@@ -500,7 +565,7 @@ class Counter:
         line_bins = np.zeros((len(self.camera.lines), n_bins), np.int64)
         mov_bins = np.zeros((len(mov_ids), n_bins), np.int64)
         mov_pos = {m: i for i, m in enumerate(mov_ids)}
-        for e, hv in zip(self.events, heavy, strict=True):
+        for e, hv in zip(events, heavy, strict=True):
             b = min(int(e.t_s // interval), n_bins - 1)
             cls = "heavy" if hv else "car"
             if e.kind == "line":
