@@ -33,6 +33,7 @@ __all__ = [
     "Conn",
     "RawEdge",
     "RawNet",
+    "RawPhase",
     "RawProgram",
     "junction_indices",
     "request_bits",
@@ -131,6 +132,10 @@ class RawEdge:
     lane_count: int = 0
 
 
+RawPhase = tuple[float, str, float | None, float | None, str]
+"""A ``phase``: (duration [s], state, minDur, maxDur, name)."""
+
+
 @dataclass(slots=True)
 class RawProgram:
     """A ``tlLogic``: type, offset [s] and phases ``(duration_s, state, min_dur, max_dur, name)``;
@@ -138,7 +143,7 @@ class RawProgram:
 
     type: str
     offset_s: float
-    phases: list[tuple[float, str, float | None, float | None, str]] = field(default_factory=list)
+    phases: list[RawPhase] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -83,10 +83,9 @@ from pathlib import Path
 from typing import Literal
 
 from signalbrain.errors import InputError
-from signalbrain.io._sumo_templates import IntersectionBuilder
-from signalbrain.io._sumo_xml import Conn, RawNet, junction_indices, scan_net
+from signalbrain.io._sumo_templates import IntersectionBuilder, LinkRow
+from signalbrain.io._sumo_xml import Conn, RawNet, RawPhase, junction_indices, scan_net
 from signalbrain.io.sumo_state import signal_state
-from signalbrain.io.sumo_tls import SumoLink
 from signalbrain.network.geometry import classify_turn, heading_deg
 from signalbrain.network.model import (
     Intersection,
@@ -117,7 +116,10 @@ def _turn(conn: Conn, raw: RawNet) -> Turn:
 
 
 def _program(
-    tls_id: str, program_id: str | None, raw: RawNet
+    tls_id: str,
+    program_id: str | None,
+    raw: RawNet,
+    phase_cache: dict[tuple[RawPhase, ...], tuple[SumoPhase, ...]],
 ) -> tuple[SumoProgram | None, list[str]]:
     programs = raw.programs.get(tls_id, {})
     if not programs:
@@ -135,10 +137,13 @@ def _program(
             f"{', '.join(p for p in programs if p != chosen)}"
         )
     prog = programs[chosen]
-    phases = tuple(
-        SumoPhase(duration, state, min_dur, max_dur, name)
-        for duration, state, min_dur, max_dur, name in prog.phases
-    )
+    key = tuple(prog.phases)
+    phases = phase_cache.get(key)
+    if phases is None:  # programs repeat (generated grids): equal phases, shared frozen objects
+        phases = phase_cache[key] = tuple(
+            SumoPhase(duration, state, min_dur, max_dur, name)
+            for duration, state, min_dur, max_dur, name in prog.phases
+        )
     return SumoProgram(
         tls_id,
         chosen,
@@ -178,36 +183,35 @@ def _intersection(
     edge_ok: set[str],
     builder: IntersectionBuilder,
 ) -> Intersection | None:
-    program, notes = _program(tls_id, program_id, raw)
+    program, notes = _program(tls_id, program_id, raw, builder.phase_cache)
     if program is None:
         return None
     conns = raw.tl_conns.get(tls_id, [])
     _check_program(program, conns, source)
-    links: list[SumoLink] = []
+    links: list[LinkRow] = []
     junction_of: dict[int, tuple[str, int]] = {}
     junctions: dict[str, dict[int, int]] = {}
     by_junction_index: dict[tuple[str, int], int] = {}
     functions = raw.functions
+    edges = raw.edges
     for conn in conns:
-        if conn.link_index is None:
+        index = conn.link_index
+        if index is None:
             continue
-        if (
-            functions.get(conn.from_edge, "") == "walkingarea"
-            and functions.get(conn.to_edge, "") == "crossing"
+        from_edge, to_edge = conn.from_edge, conn.to_edge
+        # normal edges (edge_ok) are never walking areas or crossings: the order of the tests
+        # does not matter, the common case goes first
+        if from_edge in edge_ok and to_edge in edge_ok:
+            node = edges[from_edge].to_node
+            turn = _DIR_TURN.get(conn.direction) or _turn(conn, raw)
+            links.append((index, from_edge, to_edge, conn.from_lane, turn, node))
+        elif (
+            functions.get(from_edge, "") == "walkingarea"
+            and functions.get(to_edge, "") == "crossing"
         ):
-            crossing = conn.to_edge.lstrip(":")
+            crossing = to_edge.lstrip(":")
             node = crossing.rsplit("_", 1)[0]
-            link = SumoLink(conn.link_index, crossing, crossing, 0, "P", node)
-        elif conn.from_edge in edge_ok and conn.to_edge in edge_ok:
-            node = raw.edges[conn.from_edge].to_node
-            link = SumoLink(
-                conn.link_index,
-                conn.from_edge,
-                conn.to_edge,
-                conn.from_lane,
-                _turn(conn, raw),
-                node,
-            )
+            links.append((index, crossing, crossing, 0, "P", node))
         else:
             continue
         indices = junctions.get(node)
@@ -215,16 +219,15 @@ def _intersection(
             indices = junctions[node] = junction_indices(raw, node)
         jidx = indices.get(id(conn))
         if jidx is not None:
-            junction_of[conn.link_index] = (node, jidx)
-            by_junction_index[(node, jidx)] = conn.link_index
-        links.append(link)
+            junction_of[index] = (node, jidx)
+            by_junction_index[(node, jidx)] = index
     requests = []
     for i, (node, ji) in junction_of.items():
         row = raw.requests.get(node, {}).get(ji)
         if row is not None:
             requests.append((i, node, ji, row[0], row[1]))
     junction_links = [(node, jj, index) for (node, jj), index in by_junction_index.items()]
-    nodes = list(dict.fromkeys(k.junction for k in links if k.turn != "P"))
+    nodes = list(dict.fromkeys(k[5] for k in links if k[4] != "P"))
     isec = builder.build(tls_id, nodes, links, requests, junction_links, program)
     if notes:
         isec = replace(isec, notes=tuple(notes) + isec.notes)

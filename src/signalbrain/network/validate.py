@@ -7,11 +7,8 @@ network was read from YAML, imported from SUMO or built in code.
 
 from __future__ import annotations
 
-import networkx as nx
-
 from signalbrain.errors import InputError, Problem, format_path
-from signalbrain.network.graph import to_graph
-from signalbrain.network.model import Intersection, Network
+from signalbrain.network.model import Intersection, Link, Movement, Network, Phase
 
 __all__ = ["MIN_YELLOW_S", "check_network", "validate_network"]
 
@@ -25,9 +22,26 @@ def _fmt(ids: object, limit: int = 12) -> str:
     return text + (f", ... ({len(items)} in all)" if len(items) > limit else "")
 
 
+def _link_ok(net: Network, link: Link, seen: set[str]) -> bool:
+    """The common case of :func:`_check_links` in one expression: nothing to report."""
+    return (
+        link.id not in seen
+        and net.has_node(link.from_node)
+        and net.has_node(link.to_node)
+        and link.from_node != link.to_node
+        and link.lanes >= 1
+        and link.length_m > 0
+        and link.free_speed_mps > 0
+        and link.sat_flow_vphpl > 0
+    )
+
+
 def _check_links(net: Network, out: list[Problem]) -> None:
     seen: set[str] = set()
     for link in net.links:
+        if _link_ok(net, link, seen):
+            seen.add(link.id)
+            continue
         p = format_path("links", link.id)
         if link.id in seen:
             out.append(Problem(p, "duplicate link id"))
@@ -56,10 +70,24 @@ def _check_links(net: Network, out: list[Problem]) -> None:
             )
 
 
+def _movement_ok(net: Network, mv: Movement, nodes: set[str], seen: set[str]) -> bool:
+    """The common case of :func:`_check_movements` in one expression: nothing to report."""
+    if mv.id in seen or mv.lanes < 1:
+        return False
+    if mv.turn == "P":
+        return True
+    if not (net.has_link(mv.from_link) and net.has_link(mv.to_link)):
+        return False
+    return net.link(mv.from_link).to_node in nodes and net.link(mv.to_link).from_node in nodes
+
+
 def _check_movements(net: Network, isec: Intersection, base: str, out: list[Problem]) -> None:
     nodes = set(isec.nodes)
     seen: set[str] = set()
     for i, mv in enumerate(isec.movements):
+        if _movement_ok(net, mv, nodes, seen):
+            seen.add(mv.id)
+            continue
         p = format_path(base, "movements", i)
         if mv.id in seen:
             out.append(Problem(format_path(p, "id"), f"{mv.id!r}: duplicate movement id"))
@@ -84,11 +112,57 @@ def _check_movements(net: Network, isec: Intersection, base: str, out: list[Prob
                 )
 
 
+def _green_safe(isec: Intersection, protected: tuple[str, ...], permitted: tuple[str, ...]) -> bool:
+    """Whether :meth:`Intersection.unsafe_pairs` of this green is empty, by the same rule (a
+    pair of green movements is unsafe when it conflicts and does not merely yield, or when
+    both are protected), without building the list."""
+    conflicts = isec.conflicts
+    if not conflicts:
+        return True
+    permissive = isec.permissive
+    prot = list(dict.fromkeys(protected))
+    in_prot = set(prot)
+    green = prot + [m for m in dict.fromkeys(permitted) if m not in in_prot]
+    n_prot = len(prot)
+    for i in range(len(green) - 1):
+        a = green[i]
+        for j in range(i + 1, len(green)):
+            b = green[j]
+            key = (a, b) if a <= b else (b, a)
+            if key in conflicts and (j < n_prot or key not in permissive):
+                return False
+    return True
+
+
+def _phase_ok(isec: Intersection, ph: Phase, known: set[str], numbers: set[int]) -> bool:
+    """The common case of one phase in :func:`_check_phases`: nothing to report."""
+    prot, perm = ph.protected, ph.permitted
+    return (
+        ph.number not in numbers
+        and bool(prot or perm)
+        and all(m in known for m in prot)
+        and all(m in known for m in perm)
+        and (not perm or set(prot).isdisjoint(perm))
+        and ph.min_green_s >= 0
+        and ph.max_green_s >= 0
+        and ph.all_red_s >= 0
+        and ph.ped_min_s >= 0
+        and ph.min_green_s <= ph.max_green_s
+        and ph.ped_min_s <= ph.max_green_s
+        and ph.yellow_s >= MIN_YELLOW_S
+        and _green_safe(isec, prot, perm)
+    )
+
+
 def _check_phases(isec: Intersection, base: str, out: list[Problem]) -> None:
     known = {m.id for m in isec.movements}
     served: set[str] = set()
     numbers: set[int] = set()
     for i, ph in enumerate(isec.phases):
+        if _phase_ok(isec, ph, known, numbers):
+            numbers.add(ph.number)
+            served.update(ph.movements)
+            continue
         p = format_path(base, "phases", i)
         if ph.number in numbers:
             out.append(Problem(format_path(p, "number"), f"= {ph.number}: duplicate phase number"))
@@ -190,12 +264,13 @@ def _check_rings(isec: Intersection, base: str, out: list[Problem]) -> None:
 
 def _check_conflicts(isec: Intersection, base: str, out: list[Problem]) -> None:
     known = {m.id for m in isec.movements}
-    for a, b in sorted(isec.conflicts):
-        out.extend(
-            Problem(format_path(base, "conflicts"), f"{mid!r}: unknown movement")
-            for mid in (a, b)
-            if mid not in known
-        )
+    if not all(a in known and b in known for a, b in isec.conflicts):
+        for a, b in sorted(isec.conflicts):
+            out.extend(
+                Problem(format_path(base, "conflicts"), f"{mid!r}: unknown movement")
+                for mid in (a, b)
+                if mid not in known
+            )
     extra = isec.permissive - isec.conflicts
     if extra:
         out.append(
@@ -251,6 +326,10 @@ def check_network(net: Network, *, require_connected: bool = True) -> list[Probl
         _check_phases(isec, base, out)
         _check_rings(isec, base, out)
     if require_connected and net.nodes and not out:
+        import networkx as nx  # slow import: only for this check
+
+        from signalbrain.network.graph import to_graph
+
         graph = to_graph(net)
         parts = list(nx.weakly_connected_components(graph))
         if len(parts) > 1:
