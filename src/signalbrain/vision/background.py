@@ -17,8 +17,10 @@ darker than the background by a bounded ratio, with the same chromaticity, is sh
   where a vehicle of the warm-up background drove off, a moved object) is protected for
   ``ghost_s`` only and then learnt;
 * **morphology** (opening against noise, closing against holes) and connected components above a
-  minimum area give the blobs, which :func:`~signalbrain.vision.detections.split_blobs` divides
-  where tracked vehicles touch.
+  minimum area give the blobs (labelled from their runs, :mod:`signalbrain.vision._blobs`, with
+  OpenCV's labels and stats), which :func:`~signalbrain.vision.detections.split_blobs` divides
+  where tracked vehicles touch; the label image is only painted for that, when two predicted
+  vehicle centres lie on one blob.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain.vision._blobs import centre_components, label_runs, paint_labels
 from signalbrain.vision._mog2 import Mog2, Mog2Params, fg_age, frozen_mask, median_background
 from signalbrain.vision.detections import Detections, split_blobs
 
@@ -142,6 +145,15 @@ class BackgroundDetector:
             cv2.MORPH_ELLIPSE, (_odd(full_w * cfg.close_frac) + 2,) * 2
         )
         self.mask: Frame = np.zeros((height, width), np.uint8)
+        self._opened: Frame = np.zeros((height, width), np.uint8)
+        self._closed: Frame = np.zeros((height, width), np.uint8)
+        # run-length labelling buffers: room for every run and component of any mask
+        cap = height * ((width + 1) // 2) + 1
+        self._runs = np.zeros((cap, 3), np.int32)
+        self._run_label = np.zeros(cap, np.int32)
+        self._stats = np.zeros((cap + 1, 5), np.int32)
+        flat = self._closed.reshape(-1)
+        self._words = flat.view(np.uint64) if flat.size % 8 == 0 else np.zeros(0, np.uint64)
         self.gain = 1.0  # brightness gain of the last frame given to detect
         self._raw: Frame = np.zeros((height, width), np.uint8)
         self._boxes: Frame = np.zeros((height, width), np.uint8)
@@ -236,34 +248,55 @@ class BackgroundDetector:
         if not self._model.detect(frame, self._raw, gain=self.gain, marks=self._marks):
             self.mask = self._raw
             return Detections.empty()
-        mask = cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
-        self.mask = np.asarray(mask, dtype=np.uint8)
-        # components within the foreground's bounding box (most of a frame is background),
-        # its corner on even coordinates so that labels come in the same order as on the
-        # whole frame (the labelling works on 2 x 2 blocks)
-        bx, by, bw, bh = cv2.boundingRect(self.mask)
-        if bw == 0:
-            return Detections.empty()
-        bw, bh, bx, by = bw + (bx & 1), bh + (by & 1), bx & ~1, by & ~1
-        ltype = cv2.CV_16U if bw * bh < 4 * 65535 else cv2.CV_32S
-        n, lab_img, stat_arr, _ = cv2.connectedComponentsWithStats(
-            self.mask[by : by + bh, bx : bx + bw], connectivity=8, ltype=ltype
-        )
+        cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open, dst=self._opened)
+        cv2.morphologyEx(self._opened, cv2.MORPH_CLOSE, self._close, dst=self._closed)
+        self.mask = self._closed
+        runs, run_label = self._runs, self._run_label
+        n_runs, n = label_runs(self.mask, self._words, runs, run_label, self._stats)
         if n <= 1:
             return Detections.empty()
-        stats = np.asarray(stat_arr, dtype=np.int32)
-        keep = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= self.min_area_px)[0] + 1
-        offset = np.array([bx, by], dtype=np.float64)
-        if centers is None or sizes is None:
-            centers = np.zeros((0, 2))
-            sizes = np.zeros((0, 2))
-        det = split_blobs(
-            np.asarray(lab_img), stats, keep.astype(np.int64), centers - offset, sizes
+        stats = self._stats[:n]
+        keep = np.nonzero(stats[1:, 4] >= self.min_area_px)[0] + 1
+        if len(keep) == 0:
+            return Detections.empty()
+        kept = stats[keep].astype(np.float64)
+        if centers is not None and sizes is not None and len(centers) >= 2:
+            # blobs are split where two predicted centres lie on one (as split_blobs decides:
+            # in the coordinates of the foreground's bounding box, with its corner on even
+            # coordinates, where OpenCV labelled before)
+            bx, by = int(stats[1:, 0].min()) & ~1, int(stats[1:, 1].min()) & ~1
+            bx1 = int((stats[1:, 0] + stats[1:, 2]).max())
+            by1 = int((stats[1:, 1] + stats[1:, 3]).max())
+            offset = np.array([bx, by], dtype=np.float64)
+            local = centers - offset
+            cx, cy = local[:, 0], local[:, 1]
+            seen = (cx >= 0) & (cx < bx1 - bx) & (cy >= 0) & (cy < by1 - by)
+            under = np.empty(int(seen.sum()), np.int64)
+            centre_components(
+                runs,
+                run_label,
+                n_runs,
+                cx[seen].astype(np.int64) + bx,
+                cy[seen].astype(np.int64) + by,
+                under,
+            )
+            if np.any(np.bincount(under, minlength=n)[keep] >= 2):
+                labels = np.empty((by1 - by, bx1 - bx), np.int32)
+                paint_labels(runs, run_label, n_runs, bx, by, labels)
+                local_stats = stats.copy()
+                local_stats[1:, 0] -= bx
+                local_stats[1:, 1] -= by
+                local_stats[0, :4] = (0, 0, bx1 - bx, by1 - by)
+                det = split_blobs(labels, local_stats, keep.astype(np.int64), local, sizes)
+                if not len(det):
+                    return det
+                return Detections(det.xyxy + np.tile(offset, 2), det.area, det.score, det.class_id)
+        xyxy = np.empty((len(keep), 4))
+        xyxy[:, :2] = kept[:, :2]
+        xyxy[:, 2:] = kept[:, :2] + kept[:, 2:4]
+        return Detections(
+            xyxy, kept[:, 4], np.ones(len(keep)), np.full(len(keep), -1, dtype=np.int64)
         )
-        if not len(det):
-            return det
-        return Detections(det.xyxy + np.tile(offset, 2), det.area, det.score, det.class_id)
 
     def learn(self, frame: Frame, frozen_boxes: FloatArray, fps: float = 25.0) -> None:
         """Update the background from ``frame`` except under vehicles.

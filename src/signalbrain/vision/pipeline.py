@@ -314,11 +314,11 @@ def _frozen_boxes(
     check = max(1, round(fps))
     boxes = []
     vel = tracker.velocities
+    speeds = np.hypot(vel[:, 0], vel[:, 1]).tolist()
     centers = tracker.centers
     for i, t in enumerate(tracker.tracks):
-        speed = float(np.hypot(*vel[i]))
-        size = max(1.0, float(np.sqrt(max(t.area_px2, 1.0))))
-        if speed * fps < 0.15 * size:
+        size = max(1.0, math.sqrt(max(t.area_px2, 1.0)))
+        if speeds[i] * fps < 0.15 * size:
             t.stationary_frames += 1
         else:
             t.stationary_frames = 0

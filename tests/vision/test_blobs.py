@@ -1,0 +1,86 @@
+"""Run-length labelling against OpenCV's connectedComponentsWithStats (the oracle)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from signalbrain.vision._blobs import centre_components, label_runs, paint_labels
+
+I32 = npt.NDArray[np.int32]
+
+
+def _label(mask: npt.NDArray[np.uint8]) -> tuple[int, I32, I32, I32, I32, int]:
+    h, w = mask.shape
+    flat = mask.reshape(-1)
+    words = flat.view(np.uint64) if flat.size % 8 == 0 else np.zeros(0, np.uint64)
+    cap = h * ((w + 1) // 2) + 1
+    runs = np.full((cap, 3), -7, np.int32)
+    run_label = np.full(cap, -7, np.int32)
+    stats = np.full((cap + 1, 5), -7, np.int32)
+    n_runs, n = label_runs(mask, words, runs, run_label, stats)
+    labels = np.full((h, w), -7, np.int32)
+    paint_labels(runs, run_label, n_runs, 0, 0, labels)
+    return n, labels, stats[:n], runs, run_label, n_runs
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_labels_and_stats_match_opencv(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        h, w = (int(v) for v in rng.integers(1, 70, 2))
+        mask = np.where(rng.random((h, w)) < rng.random(), 255, 0).astype(np.uint8)
+        if seed % 2 and min(h, w) > 1:  # blobs rather than speckle
+            mask = np.asarray(cv2.dilate(mask, np.ones((3, 2), np.uint8)), np.uint8)
+        if seed == 3:
+            mask[mask > 0] = 1  # any non-zero value is foreground
+        n, labels, stats, *_ = _label(mask)
+        n_cv, lab_cv, st_cv, _ = cv2.connectedComponentsWithStats(
+            mask, connectivity=8, ltype=cv2.CV_32S
+        )
+        assert n == n_cv
+        np.testing.assert_array_equal(labels, lab_cv)
+        # row 0 (the background) carries its area; its box is the whole image
+        np.testing.assert_array_equal(stats[1:], st_cv[1:])
+        assert stats[0, 4] == st_cv[0, 4]
+
+
+def test_empty_and_full_masks() -> None:
+    n, labels, stats, *_ = _label(np.zeros((6, 10), np.uint8))
+    assert n == 1
+    assert not labels.any()
+    assert stats[0].tolist() == [0, 0, 10, 6, 60]
+    n, labels, stats, *_ = _label(np.full((5, 9), 255, np.uint8))
+    assert n == 2
+    assert (labels == 1).all()
+    assert stats[1].tolist() == [0, 0, 9, 5, 45]
+
+
+def test_components_are_numbered_by_their_first_two_by_two_block() -> None:
+    # b starts a row above a, but a's first 2 x 2 block comes first: OpenCV numbers a first
+    mask = np.zeros((6, 12), np.uint8)
+    mask[0, 9:11] = 255  # b: row 0, block column 4
+    mask[1, 1:3] = 255  # a: row 1, block column 0 (same block row as b)
+    n, labels, *_ = _label(mask)
+    assert n == 3
+    assert labels[1, 1] == 1
+    assert labels[0, 9] == 2
+
+
+def test_centre_components_and_crop_painting() -> None:
+    mask = np.zeros((8, 16), np.uint8)
+    mask[1:4, 2:6] = 255
+    mask[5:7, 9:15] = 255
+    n, labels, _, runs, run_label, n_runs = _label(mask)
+    assert n == 3
+    px = np.array([3, 10, 0, 14], np.int64)
+    py = np.array([2, 6, 0, 5], np.int64)
+    under = np.full(4, -1, np.int64)
+    centre_components(runs, run_label, n_runs, px, py, under)
+    assert under.tolist() == [labels[y, x] for x, y in zip(px, py, strict=True)]
+    assert under.tolist() == [1, 2, 0, 2]
+    crop = np.full((6, 14), -1, np.int32)
+    paint_labels(runs, run_label, n_runs, 2, 1, crop)
+    np.testing.assert_array_equal(crop, labels[1:7, 2:16])
