@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The timing kernels compiled ahead of time (numba.pycc) so `signalbrain optimize` starts without
+# numba; rebuilt when their source changes. A failed build is not fatal: the kernels then compile
+# just in time as before (the loader checks the source hash and never runs a stale build).
+AOT_SRC := $(wildcard src/signalbrain/timing/_kernels*.py src/signalbrain/timing/_compiled.py src/signalbrain/timing/_aot.py)
+AOT_STAMP := $(VENV)/.aot
 
 .PHONY: demo test bench lint install clean
 
@@ -13,15 +18,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[all]" --group dev
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(AOT_STAMP): $(STAMP) $(AOT_SRC)
+	$(BIN)/python -m signalbrain.timing._aot || echo "ahead-of-time kernel build failed: numba compiles them at run time"
+	@touch $(AOT_STAMP)
 
-demo: $(STAMP)
+install: $(STAMP) $(AOT_STAMP)
+
+demo: install
 	$(BIN)/signalbrain demo
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python -m pytest -q benchmarks --benchmark-only --benchmark-columns=min,median,mean,rounds
 
 lint: $(STAMP)
@@ -31,3 +40,4 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .benchmarks
+	rm -f src/signalbrain/timing/_kernels_aot*.so
