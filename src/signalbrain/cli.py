@@ -17,7 +17,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from signalbrain import __version__
 from signalbrain.errors import InputError, SignalbrainError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SKIPPED", "main"]
@@ -59,6 +58,33 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
+class _Version(argparse.Action):
+    """``--version``: like argparse's ``version`` action, but the version is looked up only when
+    asked for (``signalbrain.__version__`` may read the installed package's metadata, which
+    costs start-up time that no other command needs)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings=option_strings,
+            dest=dest,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="show program's version number and exit",
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        import signalbrain
+
+        sys.stdout.write(f"signalbrain {signalbrain.__version__}\n")
+        parser.exit()
+
+
 def build_parser(modules: Sequence[str] = _COMMAND_MODULES) -> argparse.ArgumentParser:
     """Build the argument parser with the given command-group modules (default: all)."""
     parser = _Parser(
@@ -66,7 +92,7 @@ def build_parser(modules: Sequence[str] = _COMMAND_MODULES) -> argparse.Argument
         description="signalbrain: adaptive traffic-signal control engine. Exit codes: 0 ok, "
         "2 bad input, 3 batch finished with skipped inputs, 1 internal error.",
     )
-    parser.add_argument("--version", action="version", version=f"signalbrain {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in modules:

@@ -45,7 +45,6 @@ import numpy as np
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.io._fields import Fields, load_yaml
-from signalbrain.network.graph import to_link_graph
 from signalbrain.network.model import Network
 
 __all__ = [
@@ -373,6 +372,8 @@ def read_sumo_routes(
         if not a or not b or not network.has_link(a) or not network.has_link(b):
             return []
         import networkx as nx  # slow import: only for trips without a route
+
+        from signalbrain.network.graph import to_link_graph
 
         if graph is None:
             graph = to_link_graph(network)
