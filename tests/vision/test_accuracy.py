@@ -9,11 +9,13 @@ within 10 %.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from signalbrain.vision import VideoCounts, count_video
+from signalbrain.vision.synth import SynthConfig, TrafficConfig, render_clip
 from signalbrain.vision.synth.score import score
 
 
@@ -71,3 +73,16 @@ def test_bins_add_up_and_survive_json(counted: list[tuple[Any, VideoCounts]]) ->
     assert VideoCounts.from_dict(json.loads(json.dumps(counts.to_dict()))) == counts
     assert counts.frames == 1350
     assert counts.corrupt_frames == 0
+
+
+@pytest.mark.slow
+def test_vehicle_split_by_a_marking_keeps_its_movement(tmp_path: Path) -> None:
+    """Seed 21 of the accuracy benchmark: a white car waits 40 s at a white stop line and moves
+    off over it; its blob splits at the line, the front gets a track of its own while the old
+    track shrinks onto the rear and dies seconds later. The successor (born inside the old
+    track's extent) must inherit the entry zone, so every turning movement is counted."""
+    cfg = SynthConfig(traffic=TrafficConfig(duration_s=90.0), resize_width=320)
+    clip = render_clip(tmp_path / "s21.avi", seed=21, config=cfg)
+    counts = count_video(clip.video, clip.camera)
+    assert sum(clip.truth.movements.values()) >= 15
+    assert counts.movements == clip.truth.movements

@@ -153,6 +153,8 @@ class _TrackState:
     pending: list[_Pending] = field(default_factory=list)
     entry: int = -1
     moved: bool = False
+    size_px: float = 0.0  # largest box diagonal seen [processing px]
+    parent: int = -1  # confirmed track whose box held this track's birthplace
 
 
 @dataclass(slots=True)
@@ -263,13 +265,18 @@ class Counter:
         cur = tracker.centers / self.scale
         prev = np.empty_like(cur)
         states: list[_TrackState] = []
+        all_boxes = np.array([tr.box for tr in tracks])
+        diag = np.hypot(all_boxes[:, 2] - all_boxes[:, 0], all_boxes[:, 3] - all_boxes[:, 1])
         for i, tr in enumerate(tracks):
             st = self._states.get(tr.id)
             if st is None:
                 st = _TrackState(cur[i].copy(), frame_index)
+                st.parent = self._parent(tracks, all_boxes, i)
                 self._states[tr.id] = st
             prev[i] = st.pos
             states.append(st)
+            if diag[i] > st.size_px:
+                st.size_px = float(diag[i])
         lengths = self._lengths(tracks, vel) / self.scale
         hints = [
             max(tr.class_votes, key=tr.class_votes.__getitem__) if tr.class_votes else -1
@@ -387,20 +394,45 @@ class Counter:
         (a0, a1), (b0, b1) = _extent(box_a, n), _extent(box_b, n)
         return min(a1, b1) - max(a0, b0) >= cfg.piece_overlap * min(a1 - a0, b1 - b0)
 
+    @staticmethod
+    def _parent(tracks: list[Track], boxes: FloatArray, i: int) -> int:
+        """Id of the confirmed track whose box, grown by half its size on every side, holds
+        the centre of the new track ``i`` (the nearest such; -1 if none): a track born inside
+        another vehicle's extent may be a piece of it that took the vehicle over."""
+        c = 0.5 * (boxes[i, :2] + boxes[i, 2:])
+        best, best_d = -1, math.inf
+        for k, tr in enumerate(tracks):
+            if k == i or not tr.confirmed:
+                continue
+            x0, y0, x1, y1 = boxes[k].tolist()
+            gw, gh = 0.5 * (x1 - x0), 0.5 * (y1 - y0)
+            if x0 - gw <= c[0] <= x1 + gw and y0 - gh <= c[1] <= y1 + gh:
+                d = math.hypot(c[0] - 0.5 * (x0 + x1), c[1] - 0.5 * (y0 + y1))
+                if d < best_d:
+                    best, best_d = tr.id, d
+        return best
+
     def _stitch(self, lost: Track, st: _TrackState, frame_index: int, tracker: Tracker) -> None:
         """Hand a lost track's counting state to the track that took over its vehicle.
 
         A vehicle seen in pieces (over a marking of its own colour, behind an obstacle) can get
-        a new track while its old one coasts and dies. The successor is a live track born at most a
-        second before the old one was last matched, moving the same way, near where the old
-        one's motion would have taken it (a track that left the picture has no successor); it
-        inherits the entry zone, and whatever the old track already counted is not counted
-        again.
+        a new track while its old one coasts and dies. The successor is a live track born at
+        most a second before the old one was last matched, or born inside the old one's
+        extent at any time while it lived (a white car moving off over a white stop line: its
+        front, past the line, gets a track of its own while the old track shrinks onto the rear
+        and dies seconds later), moving the same way, near where the old one's motion would
+        have taken it, within 0.8 of the largest size the old track had (its last box may be
+        a sliver); a track that left the picture has no successor. The successor inherits the
+        entry zone, and whatever the old track already counted is not counted again (a
+        successor of the second kind inherits the entry zone and the movement only: in dense
+        traffic a box holds the birthplaces of its neighbours too, and their line crossings are
+        their own).
         """
         last_seen = frame_index - lost.misses - 1
         x = lost.last_state
         best: int | None = None
         best_d = np.inf
+        best_late = True
         centers = tracker.centers
         vel = tracker.velocities
         size = float(np.hypot(*lost.ref_size)) if lost.ref_size.any() else 10.0
@@ -411,7 +443,10 @@ class Counter:
             return  # it left the picture
         for i, tr in enumerate(tracker.tracks):
             other = self._states.get(tr.id)
-            if other is None or other.born < last_seen - self.fps or tr.id == lost.id:
+            if other is None or tr.id == lost.id:
+                continue
+            late = other.born < last_seen - self.fps
+            if late and other.parent != lost.id:
                 continue
             if float(np.dot(vel[i], x[2:])) < 0:
                 continue
@@ -420,22 +455,27 @@ class Counter:
             d = float(np.hypot(*(centers[i] - now)))
             if born_pos is None:
                 d = min(d, float(np.hypot(*(centers[i] - guess))))
-            if d < best_d:
-                best, best_d = i, d
-        if best is None or best_d > 0.8 * size:
+            # a vehicle that fell apart before it was lost: the size it had when whole
+            d /= max(size, st.size_px) if late else size
+            # successors of the first kind first
+            if d <= 0.8 and (late, d) < (best_late, best_d):
+                best, best_d, best_late = i, d, late
+        if best is None:
             return
-        self._hand_over(st, tracker.tracks[best].id)
+        self._hand_over(st, tracker.tracks[best].id, lines=not best_late)
 
-    def _hand_over(self, st: _TrackState, heir_id: int) -> None:
+    def _hand_over(self, st: _TrackState, heir_id: int, *, lines: bool = True) -> None:
         """Give a track's counting state to the live track ``heir_id`` (same vehicle): the heir
-        inherits the entry zone, and what both counted is counted once."""
+        inherits the entry zone, and what both counted is counted once (line crossings only
+        with ``lines``)."""
         heir = self._states.get(heir_id)
         if heir is None:
             return
         if heir.entry < 0:
             heir.entry = st.entry
-        dup = st.crossed & heir.crossed
-        heir.crossed |= st.crossed
+        dup = st.crossed & heir.crossed if lines else set()
+        if lines:
+            heir.crossed |= st.crossed
         drop_move = st.moved and heir.moved
         heir.moved |= st.moved
         if dup or drop_move:
