@@ -9,6 +9,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from signalbrain.vision._track_kernels import (
+    fragment_owners,
     kalman_correct,
     kalman_predict,
     match_cost,
@@ -170,3 +171,38 @@ def test_unique_matches_refuses_ambiguity() -> None:
     assert unique_matches(two_per_track, 1e6, rows, cols) == -1
     assert unique_matches(two_per_detection, 1e6, rows, cols) == -1
     assert unique_matches(np.full((2, 2), 1e6), 1e6, rows, cols) == 0
+
+
+def _owners_reference(centre: np.ndarray, half: np.ndarray, det: np.ndarray) -> np.ndarray:
+    grown = np.column_stack((centre - half, centre + half))
+    ix = np.clip(
+        np.minimum(grown[:, None, 2], det[None, :, 2])
+        - np.maximum(grown[:, None, 0], det[None, :, 0]),
+        0,
+        None,
+    )
+    iy = np.clip(
+        np.minimum(grown[:, None, 3], det[None, :, 3])
+        - np.maximum(grown[:, None, 1], det[None, :, 1]),
+        0,
+        None,
+    )
+    area = np.maximum((det[:, 2] - det[:, 0]) * (det[:, 3] - det[:, 1]), 1e-9)
+    inside = (ix * iy) / area[None, :] >= 0.6
+    return np.asarray(inside & (inside.sum(axis=0) == 1)[None, :])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fragment_owners_matches_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k, m = (int(v) for v in rng.integers(1, 6, 2))
+    centre = rng.random((k, 2)) * 40
+    half = rng.random((k, 2)) * 10 + 1
+    dc = centre[rng.integers(0, k, m)] + rng.normal(0, 4, (m, 2))
+    dh = rng.random((m, 2)) * 4
+    det = np.column_stack((dc - dh, dc + dh))
+    own = np.empty((k, m), np.bool_)
+    some = fragment_owners(centre, half, det, 0.6, own)
+    want = _owners_reference(centre, half, det)
+    np.testing.assert_array_equal(own, want)
+    assert some == bool((want.sum(axis=1) >= 2).any())

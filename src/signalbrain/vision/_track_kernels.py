@@ -13,6 +13,7 @@ import numpy.typing as npt
 from numba import njit
 
 __all__ = [
+    "fragment_owners",
     "kalman_correct",
     "kalman_predict",
     "match_cost",
@@ -188,3 +189,40 @@ def unique_matches(cost: F64, invalid: float, rows: I64, cols: I64) -> int:  # p
             cols[k] = found
             k += 1
     return k
+
+
+@njit(cache=True, nogil=True)
+def fragment_owners(
+    centre: F64, half: F64, det: F64, inside: float, own: npt.NDArray[np.bool_]
+) -> bool:  # pragma: no cover - jitted
+    """Which detections ``det (m, 4)`` are fragments of which track: ``own[k, j]`` is set when
+    at least ``inside`` of detection ``j``'s box lies in the box ``centre[k] +- half[k]`` and in
+    no other track's. Returns whether some track owns two or more detections."""
+    k_n = centre.shape[0]
+    m = det.shape[0]
+    for j in range(m):
+        d0 = det[j, 0]
+        d1 = det[j, 1]
+        d2 = det[j, 2]
+        d3 = det[j, 3]
+        area = max((d2 - d0) * (d3 - d1), 1e-9)
+        owners = 0
+        for k in range(k_n):
+            g0 = centre[k, 0] - half[k, 0]
+            g1 = centre[k, 1] - half[k, 1]
+            g2 = centre[k, 0] + half[k, 0]
+            g3 = centre[k, 1] + half[k, 1]
+            ix = max(min(g2, d2) - max(g0, d0), 0.0)
+            iy = max(min(g3, d3) - max(g1, d1), 0.0)
+            own[k, j] = (ix * iy) / area >= inside
+            owners += own[k, j]
+        if owners != 1:
+            for k in range(k_n):
+                own[k, j] = False
+    for k in range(k_n):
+        count = 0
+        for j in range(m):
+            count += own[k, j]
+        if count >= 2:
+            return True
+    return False

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from signalbrain.vision._track_kernels import (
+    fragment_owners,
     kalman_correct,
     kalman_predict,
     match_cost,
@@ -181,11 +182,12 @@ class Tracker:
         det = self.merge_fragments(det)
         n, m = len(self.tracks), len(det)
         det_track = np.full(m, -1, dtype=np.int64)
+        centres = det.centers
         if n and m:
             rows, cols = self._assign(det)
             det_track[cols] = rows
             if len(rows):
-                self._correct(rows, det.centers[cols])
+                self._correct(rows, centres[cols])
                 self._resize(rows, cols, det)
         matched = set(det_track[det_track >= 0].tolist())
         for i, t in enumerate(self.tracks):
@@ -196,12 +198,15 @@ class Tracker:
         live = self._box
         new_x: list[FloatArray] = []
         new_box: list[FloatArray] = []
-        for c in np.nonzero(det_track < 0)[0]:
-            cx, cy = det.centers[c]
-            if len(live) and np.any(
-                (cx >= live[:, 0]) & (cx <= live[:, 2]) & (cy >= live[:, 1]) & (cy <= live[:, 3])
-            ):
-                continue
+        free = np.nonzero(det_track < 0)[0]
+        if len(free) and len(live):
+            fx, fy = centres[free, 0, None], centres[free, 1, None]
+            covered = (
+                (fx >= live[:, 0]) & (fx <= live[:, 2]) & (fy >= live[:, 1]) & (fy <= live[:, 3])
+            ).any(axis=1)
+            free = free[~covered]
+        for c in free.tolist():
+            cx, cy = centres[c]
             t = Track(self._next_id, det.xyxy[c].copy(), float(det.area[c]))
             new_box.append(t.box)
             t.ref_size = det.xyxy[c, 2:] - det.xyxy[c, :2]
@@ -290,25 +295,9 @@ class Tracker:
         box = self._box[conf]
         size = np.maximum(ref, box[:, 2:] - box[:, :2])
         half = size * (0.5 + self.config.fragment_grow)
-        grown = np.column_stack((c - half, c + half))
         d = det.xyxy
-        ix = np.clip(
-            np.minimum(grown[:, None, 2], d[None, :, 2])
-            - np.maximum(grown[:, None, 0], d[None, :, 0]),
-            0,
-            None,
-        )
-        iy = np.clip(
-            np.minimum(grown[:, None, 3], d[None, :, 3])
-            - np.maximum(grown[:, None, 1], d[None, :, 1]),
-            0,
-            None,
-        )
-        area = np.maximum((d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1]), 1e-9)
-        inside = (ix * iy) / area[None, :] >= self.config.fragment_inside  # (tracks, dets)
-        owners = inside.sum(axis=0)
-        own = inside & (owners == 1)[None, :]
-        if not np.any(own.sum(axis=1) >= 2):
+        own = np.empty((len(conf), len(det)), np.bool_)  # (tracks, dets)
+        if not fragment_owners(c, half, d, self.config.fragment_inside, own):
             return det
         groups = [np.nonzero(own[k])[0] for k in range(len(conf))]
         drop: set[int] = set()
