@@ -275,14 +275,19 @@ def _count_pairs(
     target = np.array([index[m] for m in by_links.values()], dtype=np.int64)
     order = np.argsort(keys, kind="stable")
     keys, target = keys[order], target[order]
-    flat: list[int] = []
-    lengths: list[int] = []
-    for edges, _, _ in routes:
-        flat.extend(map(edge_ids.get, edges, itertools.repeat(-1)))
-        lengths.append(len(edges))
-    if not keys.size or len(flat) < 2:
+    lengths = [len(edges) for edges, _, _ in routes]
+    n_flat = sum(lengths)
+    if not keys.size or n_flat < 2:
         return {}, {}
-    ids = np.array(flat, dtype=np.int64)
+    ids = np.fromiter(
+        map(
+            edge_ids.get,
+            itertools.chain.from_iterable([edges for edges, _, _ in routes]),
+            itertools.repeat(-1),
+        ),
+        dtype=np.int64,
+        count=n_flat,
+    )
     route_of = np.repeat(np.arange(len(routes)), lengths)
     head, tail = ids[:-1], ids[1:]
     ok = (route_of[:-1] == route_of[1:]) & (head >= 0) & (tail >= 0)
@@ -294,13 +299,15 @@ def _count_pairs(
     vehicles = np.array([n for _, n, _ in routes], dtype=np.float64)[pair_route]
     is_heavy = np.array([h for _, _, h in routes], dtype=bool)[pair_route]
 
-    def totals(mask: np.ndarray) -> dict[str, float]:
-        moves, weights = movement[mask], vehicles[mask]
+    def totals(moves: np.ndarray, weights: np.ndarray) -> dict[str, float]:
         sums = np.bincount(moves, weights=weights, minlength=len(names))
-        seen, first = np.unique(moves, return_index=True)
-        return {names[k]: float(sums[k]) for k in seen[np.argsort(first, kind="stable")]}
+        # first position of each movement (no sort: np.minimum.at is one pass)
+        first = np.full(len(names), moves.size, dtype=np.int64)
+        np.minimum.at(first, moves, np.arange(moves.size))
+        seen = np.flatnonzero(first < moves.size)
+        return {names[k]: float(sums[k]) for k in seen[np.argsort(first[seen], kind="stable")]}
 
-    return totals(np.ones(movement.size, dtype=bool)), totals(is_heavy)
+    return totals(movement, vehicles), totals(movement[is_heavy], vehicles[is_heavy])
 
 
 def read_sumo_routes(
