@@ -22,7 +22,8 @@ def _coordinated(n: int, spacing: float, cycle: float | None):  # type: ignore[n
     net = arterial(n, spacing_m=spacing)
     co = Coordinator(net, steps=40)
     flows = uniform_demand(net, 600.0, 120.0).flows_array(co.solver.arrays.movement_ids)
-    return net, co.plans(co.solve(flows, cycle_s=cycle))
+    # as optimize_network's maxband method: the cycle from Webster and storage, not swept
+    return net, co.plans(co.solve(flows, cycle_s=cycle, cycle_search=False))
 
 
 def test_ideal_spacing_gives_full_two_way_band() -> None:

@@ -5,11 +5,14 @@ Methods (chosen by name; an unknown name raises an error listing these):
 ``webster``
     isolated plans: each signal its own Webster cycle and equisaturation splits, offsets 0.
 ``transyt``
-    coordinated plans: common cycles per coordination group, equisaturation splits, offsets by
-    the platoon-progression model (:mod:`signalbrain.timing.coordination`). The default.
+    coordinated plans: common cycles per coordination group chosen by the platoon-progression
+    model (a cycle sweep), equisaturation splits, offsets by the same model
+    (:mod:`signalbrain.timing.coordination`). The default.
 ``maxband``
-    as ``transyt``, then the offsets along one corridor (given, or the longest straight route)
-    maximise two-way green bandwidth (:mod:`signalbrain.timing.maxband`).
+    common cycles from Webster and the storage limit (no sweep: the bandwidth is maximised for
+    the cycle, not the cycle for the model), then as ``transyt``, and the offsets along one
+    corridor (given, or the longest straight route) maximise two-way green bandwidth
+    (:mod:`signalbrain.timing.maxband`).
 
 Before timing, single-ring controllers keep only the phases worth running
 (:mod:`signalbrain.timing.phasing`); after it, plans are made whole-second
@@ -120,7 +123,7 @@ def optimize_network(
         plan = solver.plans(solver.solve(flows, heavy, fixed), notes=("method: webster",))
     else:
         co = Coordinator(net, steps=steps, stop_penalty_s=stop_penalty_s, solver=solver)
-        result = co.solve(flows, heavy, cycle_s=cycle_s)
+        result = co.solve(flows, heavy, cycle_s=cycle_s, cycle_search=method == "transyt")
         if joint:
             result = tune_splits(co, result, flows)
         plan = co.plans(result, notes=(f"method: {method}",))
