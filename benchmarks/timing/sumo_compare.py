@@ -391,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         result["quality"] = quality(scenarios, args.workdir)
         print(markdown(result["quality"]))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1, default=str))
+        # sections not rerun (--skip-speed / --skip-quality) keep their last results
+        previous = json.loads(args.json.read_text()) if args.json.is_file() else {}
+        args.json.write_text(json.dumps({**previous, **result}, indent=1, default=str))
     return 0
 
 
