@@ -13,6 +13,7 @@ from signalbrain.vision._track_kernels import (
     kalman_correct,
     kalman_predict,
     match_cost,
+    queue_sample,
     unique_matches,
     zone_cover,
     zone_pixels,
@@ -206,3 +207,69 @@ def test_fragment_owners_matches_numpy(seed: int) -> None:
     want = _owners_reference(centre, half, det)
     np.testing.assert_array_equal(own, want)
     assert some == bool((want.sum(axis=1) >= 2).any())
+
+
+def _queue_reference(
+    mask: np.ndarray,
+    zones: list[np.ndarray],
+    centre: np.ndarray,
+    velocity: np.ndarray,
+    confirmed: np.ndarray,
+    size_px2: np.ndarray,
+    fps: float,
+    stop_speed: float,
+) -> np.ndarray:
+    cover = _reference(mask, zones)
+    area = np.array([max(int(z.sum()), 1) for z in zones], float)
+    occ = 0.5 * (cover[:, 0] + cover[:, 1]).astype(np.float64) / area
+    conf = np.nonzero(confirmed)[0]
+    if not len(conf):
+        return np.column_stack((occ, np.zeros_like(occ), np.zeros_like(occ)))
+    c = centre[conf]
+    v = np.hypot(*velocity[conf].T) * fps
+    stopped = v < stop_speed * np.sqrt(np.maximum(size_px2[conf], 1.0))
+    h, w = mask.shape
+    px = np.clip(c[:, 0].astype(np.int64), 0, w - 1)
+    py = np.clip(c[:, 1].astype(np.int64), 0, h - 1)
+    inside = np.stack(zones)[:, py, px]
+    veh = inside.sum(axis=1).astype(np.float64)
+    stop = (inside & stopped[None, :]).sum(axis=1).astype(np.float64)
+    return np.column_stack((occ, veh, stop))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_queue_sample_matches_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    h, w = 30, 40
+    mask = np.where(rng.random((h, w)) < 0.5, 255, 0).astype(np.uint8)
+    zones = []
+    for _ in range(3):
+        z = np.zeros((h, w), bool)
+        y0, x0 = rng.integers(0, h - 5), rng.integers(0, w - 5)
+        z[y0 : y0 + rng.integers(3, h), x0 : x0 + rng.integers(3, w)] = True
+        zones.append(z)
+    n = int(rng.integers(0, 8))
+    centre = rng.random((n, 2)) * [w + 10, h + 10] - 5  # some outside the picture
+    velocity = rng.normal(0, 0.3, (n, 2))
+    confirmed = rng.random(n) < 0.7
+    size_px2 = rng.random(n) * 200
+    ys, xs, starts = zone_pixels(zones)
+    area = np.array([max(int(z.sum()), 1) for z in zones], float)
+    out = np.full((3, 3), 0.25)
+    queue_sample(
+        mask,
+        ys,
+        xs,
+        starts,
+        area,
+        np.stack(zones),
+        centre,
+        velocity,
+        confirmed,
+        size_px2,
+        15.0,
+        0.3,
+        out,
+    )
+    want = 0.25 + _queue_reference(mask, zones, centre, velocity, confirmed, size_px2, 15.0, 0.3)
+    np.testing.assert_array_equal(out, want)

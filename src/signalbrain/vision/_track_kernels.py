@@ -17,6 +17,7 @@ __all__ = [
     "kalman_correct",
     "kalman_predict",
     "match_cost",
+    "queue_sample",
     "unique_matches",
     "zone_cover",
     "zone_pixels",
@@ -226,3 +227,45 @@ def fragment_owners(
         if count >= 2:
             return True
     return False
+
+
+@njit(cache=True, nogil=True)
+def queue_sample(
+    mask: U8,
+    ys: I64,
+    xs: I64,
+    starts: I64,
+    area: F64,
+    inside: npt.NDArray[np.bool_],
+    centre: F64,
+    velocity: F64,
+    confirmed: npt.NDArray[np.bool_],
+    size_px2: F64,
+    fps: float,
+    stop_speed: float,
+    out: F64,
+) -> None:  # pragma: no cover - jitted
+    """One queue sample added to ``out (zones, 3)``: per zone the covered share of its area
+    (border pixels of the foreground count one half: foreground plus eroded foreground, over
+    two, see :func:`zone_cover`), the confirmed tracks whose centre is in the zone and those
+    of them moving slower than ``stop_speed`` vehicle sizes (square root of ``size_px2``) per
+    second. ``inside (zones, h, w)`` are the zone masks; ``centre`` and ``velocity`` ``(n, 2)``
+    [px, px/frame] the tracks'."""
+    n_zones = starts.shape[0] - 1
+    counts = np.zeros((n_zones, 2), np.int64)
+    zone_cover(mask, ys, xs, starts, counts)
+    for q in range(n_zones):
+        out[q, 0] += 0.5 * float(counts[q, 0] + counts[q, 1]) / area[q]
+    h, w = mask.shape
+    for i in range(centre.shape[0]):
+        if not confirmed[i]:
+            continue
+        v = math.hypot(velocity[i, 0], velocity[i, 1]) * fps
+        stopped = v < stop_speed * math.sqrt(max(size_px2[i], 1.0))
+        px = min(max(int(centre[i, 0]), 0), w - 1)
+        py = min(max(int(centre[i, 1]), 0), h - 1)
+        for q in range(n_zones):
+            if inside[q, py, px]:
+                out[q, 1] += 1.0
+                if stopped:
+                    out[q, 2] += 1.0
