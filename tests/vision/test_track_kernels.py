@@ -14,6 +14,7 @@ from signalbrain.vision._track_kernels import (
     kalman_predict,
     match_cost,
     queue_sample,
+    segment_box_clip,
     unique_matches,
     zone_cover,
     zone_pixels,
@@ -273,3 +274,40 @@ def test_queue_sample_matches_numpy(seed: int) -> None:
     )
     want = 0.25 + _queue_reference(mask, zones, centre, velocity, confirmed, size_px2, 15.0, 0.3)
     np.testing.assert_array_equal(out, want)
+
+
+def _clip_reference(boxes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = b - a
+    lo = np.zeros((len(boxes), len(a)))
+    hi = np.ones((len(boxes), len(a)))
+    for ax in (0, 1):
+        p = d[None, :, ax]
+        q0 = boxes[:, None, ax] - a[None, :, ax]
+        q1 = boxes[:, None, ax + 2] - a[None, :, ax]
+        flat = np.abs(p) < 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t0 = np.where(flat, -np.inf, q0 / np.where(flat, 1.0, p))
+            t1 = np.where(flat, np.inf, q1 / np.where(flat, 1.0, p))
+        lo = np.maximum(lo, np.minimum(t0, t1))
+        hi = np.minimum(hi, np.maximum(t0, t1))
+        hi = np.where(flat & ((q0 > 0) | (q1 < 0)), -np.inf, hi)
+    out = np.stack((lo, hi), axis=-1)
+    out[hi < lo] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_segment_box_clip_matches_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = (int(v) for v in rng.integers(0, 7, 2))
+    c = rng.random((n, 2)) * 50
+    h = rng.random((n, 2)) * 12
+    boxes = np.column_stack((c - h, c + h))
+    a = rng.random((k, 2)) * 50
+    b = rng.random((k, 2)) * 50
+    if k:
+        b[0, 1] = a[0, 1]  # horizontal and vertical lines: parallel to a box side
+        b[-1, 0] = a[-1, 0]
+    out = np.empty((n, k, 2))
+    segment_box_clip(boxes, a, b, out)
+    np.testing.assert_array_equal(out, _clip_reference(boxes, a, b))

@@ -18,6 +18,7 @@ __all__ = [
     "kalman_predict",
     "match_cost",
     "queue_sample",
+    "segment_box_clip",
     "unique_matches",
     "zone_cover",
     "zone_pixels",
@@ -269,3 +270,35 @@ def queue_sample(
                 out[q, 1] += 1.0
                 if stopped:
                     out[q, 2] += 1.0
+
+
+@njit(cache=True, nogil=True)
+def segment_box_clip(box: F64, a: F64, b: F64, out: F64) -> None:  # pragma: no cover - jitted
+    """Parameter interval ``out[i, j] = (t0, t1)`` of segment ``a[j] -> b[j]`` (``a + t (b -
+    a)``, ``0 <= t <= 1``) inside box ``i`` (``box (n, 4)`` xyxy; Liang-Barsky clipping),
+    ``nan`` where the segment misses the box."""
+    for i in range(box.shape[0]):
+        for j in range(a.shape[0]):
+            lo = 0.0
+            hi = 1.0
+            for ax in range(2):
+                p = b[j, ax] - a[j, ax]
+                q0 = box[i, ax] - a[j, ax]
+                q1 = box[i, ax + 2] - a[j, ax]
+                flat = abs(p) < 1e-12
+                if flat:
+                    t0 = -np.inf
+                    t1 = np.inf
+                else:
+                    t0 = q0 / p
+                    t1 = q1 / p
+                lo = max(lo, min(t0, t1))
+                hi = min(hi, max(t0, t1))
+                if flat and (q0 > 0 or q1 < 0):  # parallel to this axis and beside the box
+                    hi = -np.inf
+            if hi < lo:
+                out[i, j, 0] = np.nan
+                out[i, j, 1] = np.nan
+            else:
+                out[i, j, 0] = lo
+                out[i, j, 1] = hi
