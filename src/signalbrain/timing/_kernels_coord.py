@@ -274,6 +274,34 @@ def _approach(
 
 
 @kernel
+def _queue_shifts(base, share, cap, start, q, qsum, stops):  # pragma: no cover
+    """The first cycle of :func:`_queue` for the arrivals ``share * base[i + d]`` of every shift
+    ``d`` at once (``q``, ``qsum``, ``stops`` per shift): the same operations in the same order
+    per shift, with the shifts in the inner loop."""
+    n = q.size
+    for d in range(n):
+        q[d] = 0.0
+        qsum[d] = 0.0
+        stops[d] = 0.0
+    i = start
+    for _j in range(n):
+        c = cap[i]
+        blocked = c <= 0.0
+        for d in range(n):
+            a = share * base[i + d]
+            qd = q[d]
+            if qd > 1e-9 or blocked:
+                stops[d] += a
+            avail = qd + a
+            qd = avail - (avail if avail < c else c)
+            q[d] = qd
+            qsum[d] += qd
+        i += 1
+        if i == n:
+            i = 0
+
+
+@kernel
 def arc_table_kernel(
     prof,
     arc_link,
@@ -286,11 +314,19 @@ def arc_table_kernel(
     stop_penalty_s,
     out_table,
 ):  # pragma: no cover
-    """PI [veh s per cycle] of each arc's downstream movements for every relative offset."""
+    """PI [veh s per cycle] of each arc's downstream movements for every relative offset.
+
+    Per movement, the queues of all offsets run together (:func:`_queue_shifts`); an offset
+    whose queue does not clear in one cycle is run again alone by :func:`_queue`, which adds
+    the second cycle: the result is :func:`_queue`'s for every offset, bit for bit."""
     n_arc, n = out_table.shape
     arr = np.zeros(n)
     dummy = np.zeros(n)
     base = np.zeros(2 * n)
+    q = np.zeros(n)
+    qsum = np.zeros(n)
+    stops = np.zeros(n)
+    cost = np.zeros(n)
     for a in range(n_arc):
         q_v, scale, extra = _approach(
             a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov
@@ -300,18 +336,24 @@ def arc_table_kernel(
             base[i + n] = base[i]
         link = arc_link[a]
         for delta in range(n):
-            cost = 0.0
-            if q_v > 0.0:
-                for k in range(link_down_indptr[link], link_down_indptr[link + 1]):
-                    m = link_down_movements[k]
-                    share = flows[m] / q_v
-                    if share <= 0.0:
-                        continue
-                    for i in range(n):
-                        arr[i] = share * base[i + delta]
-                    qs, st = _queue(arr, cap[m], red_start[m], dummy, dummy, False)
-                    cost += qs * dt_mov[m] + stop_penalty_s * st
-            out_table[a, delta] = cost
+            cost[delta] = 0.0
+        if q_v > 0.0:
+            for k in range(link_down_indptr[link], link_down_indptr[link + 1]):
+                m = link_down_movements[k]
+                share = flows[m] / q_v
+                if share <= 0.0:
+                    continue
+                _queue_shifts(base, share, cap[m], red_start[m], q, qsum, stops)
+                for delta in range(n):
+                    qs = qsum[delta]
+                    st = stops[delta]
+                    if not q[delta] <= 1e-9:  # not cleared (or NaN): _queue's second cycle
+                        for i in range(n):
+                            arr[i] = share * base[i + delta]
+                        qs, st = _queue(arr, cap[m], red_start[m], dummy, dummy, False)
+                    cost[delta] += qs * dt_mov[m] + stop_penalty_s * st
+        for delta in range(n):
+            out_table[a, delta] = cost[delta]
 
 
 @kernel
