@@ -467,14 +467,21 @@ class Coordinator:
         return self._fit(free, own, gc, flows, heavy)
 
     def group_pi(
-        self, model: _Model, flows: F64, offsets: npt.NDArray[np.int64], overflow: bool = False
+        self,
+        model: _Model,
+        flows: F64,
+        offsets: npt.NDArray[np.int64],
+        overflow: bool = False,
+        arrivals: F64 | None = None,
     ) -> F64:
         """The model's performance index [veh h/h] of each coordination group; with
         ``overflow`` plus the random and overflow delay the periodic profiles leave out
-        (:func:`overflow_delay_vehh`)."""
-        arrivals = self._uniform(flows, model)
-        prof, _qs, _st = self._profiles(arrivals, model)
-        arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
+        (:func:`overflow_delay_vehh`). ``arrivals``: the arrival profiles at ``offsets`` if
+        already known (as :meth:`search_offsets` leaves them)."""
+        if arrivals is None:
+            arrivals = self._uniform(flows, model)
+            prof, _qs, _st = self._profiles(arrivals, model)
+            arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
         _prof, qs, st = self._profiles(arrivals, model)
         cycle_mov = model.dt_mov * self.steps
         per_mov = (qs * model.dt_mov + self.stop_penalty_s * st) / cycle_mov
@@ -588,8 +595,10 @@ class Coordinator:
             own, gc, sp = self._at_cycles(free, trial, flows, heavy)
             model = coarse._model(sp, gc)
             offsets = np.zeros(n_sig, dtype=np.int64)
-            coarse.search_offsets(model, own, gc, flows, offsets, True, 1, CYCLE_SEARCH_SWEEPS)
-            pi = coarse.group_pi(model, flows, offsets, True)[: self.n_groups]
+            _sweeps, arrivals = coarse._search(
+                model, own, gc, flows, offsets, True, 1, CYCLE_SEARCH_SWEEPS
+            )
+            pi = coarse.group_pi(model, flows, offsets, True, arrivals)[: self.n_groups]
             g_eff = np.zeros(self.n_groups)
             np.maximum.at(g_eff, self.group, gc)
             if k < 0:
@@ -617,6 +626,22 @@ class Coordinator:
         max_sweeps: int,
     ) -> int:
         """Optimise ``offsets`` [steps] in place for a model; returns the sweeps run."""
+        return self._search(
+            model, own, group_cycle, flows, offsets, greedy, iterations, max_sweeps
+        )[0]
+
+    def _search(
+        self,
+        model: _Model,
+        own: F64,
+        group_cycle: F64,
+        flows: F64,
+        offsets: npt.NDArray[np.int64],
+        greedy: bool,
+        iterations: int,
+        max_sweeps: int,
+    ) -> tuple[int, F64]:
+        """:meth:`search_offsets`, also returning the arrival profiles at the final offsets."""
         period = np.where(own < group_cycle - 1e-9, self.steps // 2, self.steps).astype(np.int64)
         arrivals = self._uniform(flows, model)
         sweeps = 0
@@ -654,7 +679,7 @@ class Coordinator:
                 )
             )
             arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
-        return sweeps
+        return sweeps, arrivals
 
     def plans(self, result: CoordinationResult, notes: tuple[str, ...] = ()) -> NetworkPlan:
         """:class:`NetworkPlan` of a result, with the model's figures as ``objective``."""
