@@ -10,8 +10,9 @@ Stopped vehicles show as vertical bands.
 With ``--tracks`` the counter runs on the video too and its line crossings are drawn onto the
 slit-scan (a circle at the crossing's place and time, ``+`` / ``-`` for the direction, the track
 id and ``H`` when classed heavy; a magenta cross ``ID<OTHER`` for a crossing not counted as a
-piece of track OTHER's vehicle), and the still frames get the tracks' boxes, which shows at a
-glance which vehicles were missed or counted twice.
+piece of track OTHER's vehicle; a blue triangle at the left edge for a crossing counted from
+the line's time-spatial image, which no track counted), and the still frames get the tracks'
+boxes, which shows at a glance which vehicles were missed or counted twice.
 
 Usage::
 
@@ -58,6 +59,7 @@ class Crossing:
     u: float  # position along the line, 0 at its first point, 1 at its second
     heavy: bool
     piece_of: int = 0  # > 0: not counted, a piece of the vehicle of this track
+    streak: bool = False  # counted from the time-spatial image (no track counted it)
 
 
 @dataclass(slots=True)
@@ -112,12 +114,18 @@ def recording_counter(rec: Recording, camera: CameraSpec) -> Iterator[None]:
                 cx, cy = pos.get((frame, e.track), (np.nan, np.nan))
                 u = _along(camera.lines[e.index], cx, cy)
                 rec.crossings.append(Crossing(e.track, e.index, e.sign, frame, u, hv))
+            out = super().results(seconds)
+            for e in self.added:  # known only once results() ran
+                frame = round(e.t_s * self.fps)
+                rec.crossings.append(
+                    Crossing(e.track, e.index, e.sign, frame, np.nan, False, streak=True)
+                )
             for tid, j, sign, t_s, whole in self.pieces:
                 frame = round(t_s * self.fps)
                 cx, cy = pos.get((frame, tid), (np.nan, np.nan))
                 u = _along(camera.lines[j], cx, cy)
                 rec.crossings.append(Crossing(tid, j, sign, frame, u, False, whole))
-            return super().results(seconds)
+            return out
 
     saved = _pipeline.Counter
     _pipeline.Counter = _Recorder  # type: ignore[misc]
@@ -194,6 +202,10 @@ def render_slit(
             )
             sec += 1
         for c in crossings or ():
+            if c.streak and a <= c.frame < b:  # counted from the line's time-spatial image
+                y = 24 + (c.frame - a) * px_per_frame
+                cv2.drawMarker(out, (x_off - 4, y), (255, 0, 0), cv2.MARKER_TRIANGLE_UP, 8, 2)
+                continue
             if not (a <= c.frame < b) or not np.isfinite(c.u):
                 continue
             x = x_off + round(np.clip(c.u, 0, 1) * (w - 1))

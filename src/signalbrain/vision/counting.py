@@ -18,8 +18,15 @@
   half a second and more even in dense traffic (saturation headways are about 2 s, HCM 7th ed.)
   and a gap of about a vehicle length or more at speed; below ``piece_min_speed`` (a queue
   moving off, bumper to bumper) the test is not made;
+* vehicles side by side in neighbouring lanes, or beside a lorry, can merge into one blob and
+  one track, and cross a line counted once. At the end, every line's **time-spatial image** (the
+  foreground along the line, frame by frame) is checked: a streak there that no counted
+  crossing claims, solid and of a vehicle's size, covered by a moving track's box and no piece
+  of a claimed streak beside it, is a vehicle of its own and is counted with its tracks'
+  direction (:mod:`signalbrain.vision.streaks`; ``streaks``);
 * a **movement** ``FROM->TO`` is counted when a confirmed track that was first seen in entry zone
-  ``FROM`` reaches exit zone ``TO``;
+  ``FROM`` reaches exit zone ``TO``; when a track is lost, a live track that took its vehicle
+  over inherits its entry zone (:meth:`Counter._stitch`);
 * a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
   vehicles, shadows removed) and the number of tracked vehicles in it, moving or stopped; samples
   are averaged over ``sample_s``;
