@@ -92,3 +92,19 @@ def test_untracked_foreground_and_too_few_references_add_nothing() -> None:
     cfg = StreakConfig(min_reference=5)
     assert len(unclaimed_streaks(few, 0, crossings, window_rows=10, config=cfg)) == 1
     assert unclaimed_streaks(few, 0, crossings[:4], window_rows=10, config=cfg) == []
+
+
+def test_streak_cut_across_is_one_vehicle() -> None:
+    """A vehicle whose streak is cut by one empty frame (a dark band of its body, or a
+    vehicle moving along the line) is one vehicle: the second part continues the claimed
+    first part and is not added; an unclaimed streak cut in two is added once."""
+    cars = [(5 + 15 * k, 10, 20, 45, k + 1) for k in range(6)]
+    crossings = [SlitCrossing(0, k + 1, 5 + 15 * k + 5, 20.0, 45.0) for k in range(6)]
+    cut = _slits()
+    _drive(cut, [*cars, (91, 6, 20, 45, 6)], 120)  # car 6 (frames 80-89) goes on at 91
+    assert unclaimed_streaks(cut, 0, crossings, window_rows=10) == []
+    twice = _slits()
+    # an uncounted car beside car 6, its streak cut at frame 85
+    _drive(twice, [*cars, (80, 5, 120, 145, 6), (86, 5, 120, 145, 6)], 120)
+    found = unclaimed_streaks(twice, 0, crossings, window_rows=10)
+    assert len(found) == 1

@@ -47,6 +47,10 @@ class StreakConfig:
     pieces_span
         An unclaimed streak whose joint extent along the line with a claimed streak beside it
         (overlapping in time) is at most this many typical widths is a piece of that vehicle.
+    pieces_gap
+        An unclaimed streak at most this many typical durations before or after a claimed (or
+        already added) streak, overlapping it along the line by half the narrower, is a piece
+        of that vehicle's streak, cut across.
     min_fill
         Share of the typical streak's fill (area over bounding box) an unclaimed streak must
         reach.
@@ -60,6 +64,7 @@ class StreakConfig:
     min_rows: float = 0.5
     min_area: float = 0.4
     pieces_span: float = 1.6
+    pieces_gap: float = 0.05
     min_fill: float = 0.9
     min_cover: float = 0.8
 
@@ -220,7 +225,9 @@ def unclaimed_streaks(
     * it is at least ``min_width``, ``min_rows``, ``min_area`` and ``min_fill`` of the
       typical streak (a vehicle's streak is solid; scraps of foreground are not);
     * it is not a piece of a claimed vehicle beside it: together with any claimed streak it
-      overlaps in time, it spans more than ``pieces_span`` typical widths along the line;
+      overlaps in time, it spans more than ``pieces_span`` typical widths along the line, and
+      it does not continue a claimed or added streak along the line within ``pieces_gap``
+      typical durations;
     * confirmed tracks' boxes cover at least ``min_cover`` of it while moving across the line
       (the direction of the crossing is theirs, by majority of covered pixels).
 
@@ -280,6 +287,7 @@ def unclaimed_streaks(
     ref_f = float(np.median(fill[single]))
     claimed = np.nonzero(claims > 0)[0]
     out: list[tuple[int, int, float]] = []
+    taken: list[int] = []
     cov_rows = np.array([c[0] for c in cover], np.int64)
     for lab in range(1, n_lab):
         if claims[lab]:
@@ -293,11 +301,31 @@ def unclaimed_streaks(
             continue
         if _is_piece(stats, claimed, lab, cfg.pieces_span * ref_w):
             continue
+        gap = max(1.0, cfg.pieces_gap * ref_h)
+        if _follows(stats, claimed, lab, gap) or _follows(stats, taken, lab, gap):
+            continue
         sign = _direction(labels, lab, (x, y, w, h), area, cover, cov_rows, cfg.min_cover)
         if sign == 0:
             continue
         out.append((y + h // 2, sign, x + w / 2.0))
+        taken.append(lab)
     return out
+
+
+def _follows(
+    stats: npt.NDArray[np.int32], others: IntArray | list[int], lab: int, gap: float
+) -> bool:
+    """Whether streak ``lab`` continues one of ``others`` along the line, at most ``gap``
+    rows before or after it and overlapping it along the line by half the narrower: one
+    vehicle's streak cut across (a vehicle moving along the line, a dark band of its body)."""
+    x, y, w, h = (int(v) for v in stats[lab, :4])
+    for c in others:
+        cx, cy, cw, ch = (int(v) for v in stats[c, :4])
+        rows_apart = max(cy - (y + h), y - (cy + ch))
+        overlap = min(x + w, cx + cw) - max(x, cx)
+        if rows_apart <= gap and overlap >= 0.5 * min(w, cw):
+            return True
+    return False
 
 
 def _is_piece(stats: npt.NDArray[np.int32], claimed: IntArray, lab: int, span: float) -> bool:
