@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from signalbrain.vision._blobs import centre_components, label_runs, paint_labels
+from signalbrain.vision._blobs import centre_components, find_blobs, label_runs, paint_labels
 
 I32 = npt.NDArray[np.int32]
 
@@ -84,3 +84,63 @@ def test_centre_components_and_crop_painting() -> None:
     crop = np.full((6, 14), -1, np.int32)
     paint_labels(runs, run_label, n_runs, 2, 1, crop)
     np.testing.assert_array_equal(crop, labels[1:7, 2:16])
+
+
+def _blobs_reference(
+    mask: npt.NDArray[np.uint8], min_area: float, centres: npt.NDArray[np.float64]
+) -> tuple[list[int], npt.NDArray[np.float64], bool, tuple[int, int, int, int]]:
+    """Kept labels, their boxes and areas, and the crowded test, the way the detector made
+    them with OpenCV: labelling in the foreground's bounding box (corner on even
+    coordinates), a centre counting at its truncated position in that box."""
+    bx, by, bw, bh = cv2.boundingRect(mask)
+    bw, bh, bx, by = bw + (bx & 1), bh + (by & 1), bx & ~1, by & ~1
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask[by : by + bh, bx : bx + bw], connectivity=8, ltype=cv2.CV_32S
+    )
+    keep = np.nonzero(stats[1:, 4] >= min_area)[0] + 1
+    kept = stats[keep].astype(np.float64)
+    boxes = np.column_stack(
+        (
+            kept[:, 0] + bx,
+            kept[:, 1] + by,
+            kept[:, 0] + kept[:, 2] + bx,
+            kept[:, 1] + kept[:, 3] + by,
+        )
+    )
+    out = np.column_stack((boxes, kept[:, 4]))
+    local = centres - np.array([bx, by], dtype=np.float64)
+    cx, cy = local[:, 0], local[:, 1]
+    seen = (cx >= 0) & (cx < bw) & (cy >= 0) & (cy < bh)
+    under = labels[cy[seen].astype(np.int64), cx[seen].astype(np.int64)]
+    crowded = bool(len(keep)) and bool((np.bincount(under, minlength=n)[keep] >= 2).any())
+    return keep.tolist(), out, crowded, (bx, by, bx + bw, by + bh)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_find_blobs_matches_the_opencv_way(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    h, w = 48, 64
+    for _ in range(25):
+        mask = np.where(rng.random((h, w)) < 0.1, 255, 0).astype(np.uint8)
+        mask = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)), np.uint8)
+        if not mask.any():
+            continue
+        centres = rng.random((int(rng.integers(2, 7)), 2)) * [w + 6, h + 6] - 3
+        flat = mask.reshape(-1)
+        cap = h * ((w + 1) // 2) + 1
+        runs = np.zeros((cap, 3), np.int32)
+        run_label = np.zeros(cap, np.int32)
+        stats = np.zeros((cap + 1, 5), np.int32)
+        xyxy = np.zeros((cap, 4))
+        area = np.zeros(cap)
+        keep = np.zeros(cap, np.int64)
+        box = np.zeros(4, np.int64)
+        _, _, k, crowded = find_blobs(
+            mask, flat.view(np.uint64), runs, run_label, stats, 6.0, centres, xyxy, area, keep, box
+        )
+        want_keep, want, want_crowded, want_box = _blobs_reference(mask, 6.0, centres)
+        assert keep[:k].tolist() == want_keep
+        np.testing.assert_array_equal(np.column_stack((xyxy[:k], area[:k])), want)
+        assert crowded == want_crowded
+        if crowded:
+            assert tuple(box.tolist()) == want_box

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from signalbrain.vision._blobs import centre_components, label_runs, paint_labels
+from signalbrain.vision._blobs import find_blobs, paint_labels
 from signalbrain.vision._mog2 import Mog2, Mog2Params, fg_age, frozen_mask, median_background
 from signalbrain.vision.detections import Detections, split_blobs
 
@@ -47,6 +47,7 @@ _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 # the real clips the full noise variance counts better.)
 _SEED_VAR_PER_MEDIAN_D2 = 3.0 / 2.366
 _GAIN_STEP = 4  # the lighting gain is measured on every 4th pixel of every 4th row
+_NO_CENTRES = np.zeros((0, 2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,10 @@ class BackgroundDetector:
         self._runs = np.zeros((cap, 3), np.int32)
         self._run_label = np.zeros(cap, np.int32)
         self._stats = np.zeros((cap + 1, 5), np.int32)
+        self._xyxy = np.zeros((cap, 4))
+        self._area = np.zeros(cap)
+        self._keep = np.zeros(cap, np.int64)
+        self._box = np.zeros(4, np.int64)
         flat = self._closed.reshape(-1)
         self._words = flat.view(np.uint64) if flat.size % 8 == 0 else np.zeros(0, np.uint64)
         self.gain = 1.0  # brightness gain of the last frame given to detect
@@ -251,52 +256,45 @@ class BackgroundDetector:
         cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open, dst=self._opened)
         cv2.morphologyEx(self._opened, cv2.MORPH_CLOSE, self._close, dst=self._closed)
         self.mask = self._closed
-        runs, run_label = self._runs, self._run_label
-        n_runs, n = label_runs(self.mask, self._words, runs, run_label, self._stats)
-        if n <= 1:
-            return Detections.empty()
-        stats = self._stats[:n]
-        keep = np.nonzero(stats[1:, 4] >= self.min_area_px)[0] + 1
-        if len(keep) == 0:
-            return Detections.empty()
-        kept = stats[keep].astype(np.float64)
-        if centers is not None and sizes is not None and len(centers) >= 2:
-            # blobs are split where two predicted centres lie on one (as split_blobs decides:
-            # in the coordinates of the foreground's bounding box, with its corner on even
-            # coordinates, where OpenCV labelled before)
-            bx, by = int(stats[1:, 0].min()) & ~1, int(stats[1:, 1].min()) & ~1
-            bx1 = int((stats[1:, 0] + stats[1:, 2]).max())
-            by1 = int((stats[1:, 1] + stats[1:, 3]).max())
-            offset = np.array([bx, by], dtype=np.float64)
-            local = centers - offset
-            cx, cy = local[:, 0], local[:, 1]
-            seen = (cx >= 0) & (cx < bx1 - bx) & (cy >= 0) & (cy < by1 - by)
-            under = np.empty(int(seen.sum()), np.int64)
-            centre_components(
-                runs,
-                run_label,
-                n_runs,
-                cx[seen].astype(np.int64) + bx,
-                cy[seen].astype(np.int64) + by,
-                under,
-            )
-            if np.any(np.bincount(under, minlength=n)[keep] >= 2):
-                labels = np.empty((by1 - by, bx1 - bx), np.int32)
-                paint_labels(runs, run_label, n_runs, bx, by, labels)
-                local_stats = stats.copy()
-                local_stats[1:, 0] -= bx
-                local_stats[1:, 1] -= by
-                local_stats[0, :4] = (0, 0, bx1 - bx, by1 - by)
-                det = split_blobs(labels, local_stats, keep.astype(np.int64), local, sizes)
-                if not len(det):
-                    return det
-                return Detections(det.xyxy + np.tile(offset, 2), det.area, det.score, det.class_id)
-        xyxy = np.empty((len(keep), 4))
-        xyxy[:, :2] = kept[:, :2]
-        xyxy[:, 2:] = kept[:, :2] + kept[:, 2:4]
-        return Detections(
-            xyxy, kept[:, 4], np.ones(len(keep)), np.full(len(keep), -1, dtype=np.int64)
+        if centers is None or sizes is None or len(centers) < 2:
+            centers = sizes = _NO_CENTRES
+        runs, run_label, stats, box = self._runs, self._run_label, self._stats, self._box
+        n_runs, n, k, crowded = find_blobs(
+            self.mask,
+            self._words,
+            runs,
+            run_label,
+            stats,
+            self.min_area_px,
+            centers,
+            self._xyxy,
+            self._area,
+            self._keep,
+            box,
         )
+        if not crowded:
+            if k == 0:
+                return Detections.empty()
+            return Detections(
+                self._xyxy[:k].copy(),
+                self._area[:k].copy(),
+                np.ones(k),
+                np.full(k, -1, dtype=np.int64),
+            )
+        # two predicted vehicle centres on one blob: split_blobs divides it, in the
+        # foreground's bounding box (corner on even coordinates), where OpenCV labelled before
+        bx, by, bx1, by1 = (int(v) for v in box)
+        labels = np.empty((by1 - by, bx1 - bx), np.int32)
+        paint_labels(runs, run_label, n_runs, bx, by, labels)
+        local_stats = stats[:n].copy()
+        local_stats[1:, 0] -= bx
+        local_stats[1:, 1] -= by
+        local_stats[0, :4] = (0, 0, bx1 - bx, by1 - by)
+        offset = np.array([bx, by], dtype=np.float64)
+        det = split_blobs(labels, local_stats, self._keep[:k].copy(), centers - offset, sizes)
+        if not len(det):
+            return det
+        return Detections(det.xyxy + np.tile(offset, 2), det.area, det.score, det.class_id)
 
     def learn(self, frame: Frame, frozen_boxes: FloatArray, fps: float = 25.0) -> None:
         """Update the background from ``frame`` except under vehicles.
