@@ -588,7 +588,9 @@ class Coordinator:
         best_g = g0.copy()
         best_pi = np.full(self.n_groups, np.inf)
         base_pi = np.zeros(self.n_groups)
-        for k in range(-1, n_cand):
+        # where every group's C0 is its floor, the first candidate is C0 itself
+        first = 0 if np.array_equal(lo[active], g0[active]) else -1
+        for k in range(first, n_cand):
             trial = g0.copy()
             if k >= 0:
                 trial[active] = np.round(lo[active] + frac[k] * (hi[active] - lo[active]))
@@ -601,7 +603,7 @@ class Coordinator:
             pi = coarse.group_pi(model, flows, offsets, True, arrivals)[: self.n_groups]
             g_eff = np.zeros(self.n_groups)
             np.maximum.at(g_eff, self.group, gc)
-            if k < 0:
+            if k == first:
                 base_pi = pi
                 best_pi = pi.copy()
                 continue
