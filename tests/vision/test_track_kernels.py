@@ -9,11 +9,13 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from signalbrain.vision._track_kernels import (
+    cross_lines,
     fragment_owners,
     kalman_correct,
     kalman_predict,
     match_cost,
     queue_sample,
+    resize_matched,
     segment_box_clip,
     unique_matches,
     zone_cover,
@@ -311,3 +313,65 @@ def test_segment_box_clip_matches_numpy(seed: int) -> None:
     out = np.empty((n, k, 2))
     segment_box_clip(boxes, a, b, out)
     np.testing.assert_array_equal(out, _clip_reference(boxes, a, b))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_resize_matched_matches_the_per_track_update(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 6
+    x = rng.random((n, 4)) * 50
+    c = rng.random((n, 2)) * 50
+    box = np.column_stack((c - 3, c + rng.random((n, 2)) * 9))
+    ref = rng.random((n, 2)) * 12
+    rows = np.array([1, 4, 5], np.int64)
+    found = np.column_stack((rng.random((3, 2)) * 40, rng.random((3, 2)) * 40 + 40))
+    want_box, want_ref = box.copy(), ref.copy()
+    for k, r in enumerate(rows.tolist()):
+        d0, d1, d2, d3 = found[k].tolist()
+        b0, b1, b2, b3 = want_box[r].tolist()
+        w = 0.35 * (d2 - d0) + (1 - 0.35) * (b2 - b0)
+        h = 0.35 * (d3 - d1) + (1 - 0.35) * (b3 - b1)
+        cx, cy = x[r, :2].tolist()
+        want_box[r] = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        rw, rh = want_ref[r].tolist()
+        want_ref[r] = (max(rw * 0.97, w), max(rh * 0.97, h))
+    resize_matched(box, ref, x, rows, found, 0.35, 1 - 0.35, 0.97)
+    np.testing.assert_array_equal(box, want_box)
+    np.testing.assert_array_equal(ref, want_ref)
+
+
+def _cross_reference(
+    p0: np.ndarray, p1: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    d = b - a
+    side0 = d[None, :, 0] * (p0[:, None, 1] - a[None, :, 1]) - d[None, :, 1] * (
+        p0[:, None, 0] - a[None, :, 0]
+    )
+    side1 = d[None, :, 0] * (p1[:, None, 1] - a[None, :, 1]) - d[None, :, 1] * (
+        p1[:, None, 0] - a[None, :, 0]
+    )
+    straddle = ((side0 < 0) & (side1 >= 0)) | ((side0 > 0) & (side1 <= 0))
+    m = p1 - p0
+    s_a = m[:, None, 0] * (a[None, :, 1] - p0[:, None, 1]) - m[:, None, 1] * (
+        a[None, :, 0] - p0[:, None, 0]
+    )
+    s_b = m[:, None, 0] * (b[None, :, 1] - p0[:, None, 1]) - m[:, None, 1] * (
+        b[None, :, 0] - p0[:, None, 0]
+    )
+    return straddle & (s_a * s_b <= 0), np.where(side0 < 0, 1, -1).astype(np.int8)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cross_lines_matches_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = (int(v) for v in rng.integers(0, 9, 2))
+    p0 = rng.integers(0, 20, (n, 2)).astype(float)  # integer points: moves ending on lines
+    p1 = p0 + rng.integers(-6, 7, (n, 2))
+    a = rng.integers(0, 20, (k, 2)).astype(float)
+    b = a + rng.integers(-10, 11, (k, 2))
+    crossed = np.empty((n, k), np.bool_)
+    sign = np.empty((n, k), np.int8)
+    cross_lines(p0, p1, a, b, crossed, sign)
+    want_crossed, want_sign = _cross_reference(p0, p1, a, b)
+    np.testing.assert_array_equal(crossed, want_crossed)
+    np.testing.assert_array_equal(sign, want_sign)

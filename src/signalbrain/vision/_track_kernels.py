@@ -13,11 +13,13 @@ import numpy.typing as npt
 from numba import njit
 
 __all__ = [
+    "cross_lines",
     "fragment_owners",
     "kalman_correct",
     "kalman_predict",
     "match_cost",
     "queue_sample",
+    "resize_matched",
     "segment_box_clip",
     "unique_matches",
     "zone_cover",
@@ -302,3 +304,47 @@ def segment_box_clip(box: F64, a: F64, b: F64, out: F64) -> None:  # pragma: no 
             else:
                 out[i, j, 0] = lo
                 out[i, j, 1] = hi
+
+
+@njit(cache=True, nogil=True)
+def resize_matched(
+    box: F64, ref: F64, x: F64, rows: I64, found: F64, k_new: float, k_old: float, memory: float
+) -> None:  # pragma: no cover - jitted
+    """Matched tracks ``rows`` take the sizes of their detections ``found (k, 4)`` smoothed
+    (``k_new`` of the new size, ``k_old`` of the old) around their corrected centres ``x``;
+    their remembered largest size ``ref`` decays by ``memory`` and grows to the new size."""
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        w = k_new * (found[k, 2] - found[k, 0]) + k_old * (box[r, 2] - box[r, 0])
+        h = k_new * (found[k, 3] - found[k, 1]) + k_old * (box[r, 3] - box[r, 1])
+        cx = x[r, 0]
+        cy = x[r, 1]
+        box[r, 0] = cx - w / 2
+        box[r, 1] = cy - h / 2
+        box[r, 2] = cx + w / 2
+        box[r, 3] = cy + h / 2
+        ref[r, 0] = max(ref[r, 0] * memory, w)
+        ref[r, 1] = max(ref[r, 1] * memory, h)
+
+
+@njit(cache=True, nogil=True)
+def cross_lines(
+    p0: F64, p1: F64, a: F64, b: F64, crossed: npt.NDArray[np.bool_], sign: npt.NDArray[np.int8]
+) -> None:  # pragma: no cover - jitted
+    """Which moves ``p0[i] -> p1[i]`` cross segment ``a[j] -> b[j]`` (``crossed (n, k)``) and
+    from which side (``sign``: +1 from the left of ``a -> b`` in image coordinates, y down;
+    -1 from the right). A move that ends on the line crosses it, one that starts on it does
+    not. The same arithmetic as the numpy formulation, to the bit."""
+    for i in range(p0.shape[0]):
+        m0 = p1[i, 0] - p0[i, 0]
+        m1 = p1[i, 1] - p0[i, 1]
+        for j in range(a.shape[0]):
+            d0 = b[j, 0] - a[j, 0]
+            d1 = b[j, 1] - a[j, 1]
+            side0 = d0 * (p0[i, 1] - a[j, 1]) - d1 * (p0[i, 0] - a[j, 0])
+            side1 = d0 * (p1[i, 1] - a[j, 1]) - d1 * (p1[i, 0] - a[j, 0])
+            straddle = (side0 < 0 and side1 >= 0) or (side0 > 0 and side1 <= 0)
+            s_a = m0 * (a[j, 1] - p0[i, 1]) - m1 * (a[j, 0] - p0[i, 0])
+            s_b = m0 * (b[j, 1] - p0[i, 1]) - m1 * (b[j, 0] - p0[i, 0])
+            crossed[i, j] = straddle and s_a * s_b <= 0
+            sign[i, j] = 1 if side0 < 0 else -1

@@ -29,6 +29,7 @@ from signalbrain.vision._track_kernels import (
     kalman_correct,
     kalman_predict,
     match_cost,
+    resize_matched,
     unique_matches,
 )
 from signalbrain.vision.detections import Detections
@@ -90,8 +91,9 @@ class TrackerConfig:
 
 @dataclass(slots=True)
 class Track:
-    """A tracked object; ``box`` is the last smoothed box (xyxy, processing px; while the track
-    lives, a view into its tracker's box array, updated in place)."""
+    """A tracked object; ``box`` is the last smoothed box (xyxy, processing px) and
+    ``ref_size`` the remembered largest size (width, height); while the track lives, both are
+    views into its tracker's arrays, updated in place."""
 
     id: int
     box: FloatArray
@@ -117,6 +119,7 @@ class Tracker:
         self._x = np.zeros((0, 4))  # state: cx, cy, vx, vy
         self._p = np.zeros((0, 4, 4))
         self._box = np.zeros((0, 4))  # xyxy of every track; Track.box views its row
+        self._ref = np.zeros((0, 2))  # remembered largest sizes; Track.ref_size views its row
         self._next_id = 1
         q = cfg.accel_noise**2
         g = np.array([[0.5, 0], [0, 0.5], [1, 0], [0, 1]])
@@ -167,10 +170,12 @@ class Tracker:
         return rows[ok], cols[ok]
 
     def _rebind(self) -> None:
-        """Point every live track's ``box`` at its row of the (reallocated) box array."""
-        box = self._box
+        """Point every live track's ``box`` and ``ref_size`` at its row of the (reallocated)
+        arrays."""
+        box, ref = self._box, self._ref
         for i, t in enumerate(self.tracks):
             t.box = box[i]
+            t.ref_size = ref[i]
 
     def update(self, det: Detections) -> list[int]:
         """Match ``det`` to the predicted tracks, update, create and delete tracks.
@@ -198,6 +203,7 @@ class Tracker:
         live = self._box
         new_x: list[FloatArray] = []
         new_box: list[FloatArray] = []
+        new_ref: list[FloatArray] = []
         free = np.nonzero(det_track < 0)[0]
         if len(free) and len(live):
             fx, fy = centres[free, 0, None], centres[free, 1, None]
@@ -210,6 +216,7 @@ class Tracker:
             t = Track(self._next_id, det.xyxy[c].copy(), float(det.area[c]))
             new_box.append(t.box)
             t.ref_size = det.xyxy[c, 2:] - det.xyxy[c, :2]
+            new_ref.append(t.ref_size)
             if det.class_id[c] >= 0:
                 t.class_votes[int(det.class_id[c])] = 1
             self._next_id += 1
@@ -223,6 +230,7 @@ class Tracker:
             self._x = np.vstack([self._x, np.array(new_x)])
             self._p = np.concatenate([self._p, np.repeat(p0[None], len(new_x), axis=0)])
             self._box = np.vstack([self._box, np.array(new_box)])
+            self._ref = np.vstack([self._ref, np.array(new_ref)])
         # deletion
         keep = [
             i
@@ -240,9 +248,10 @@ class Tracker:
             self._x = self._x[keep]
             self._p = self._p[keep]
             self._box = self._box[keep]
+            self._ref = self._ref[keep]
             det_track = np.where(det_track >= 0, remap[np.maximum(det_track, 0)], -1)
         if new_x or len(keep) < n + len(new_x):
-            self._rebind()  # the removed tracks keep their last box in the old array
+            self._rebind()  # the removed tracks keep their last box and size in the old arrays
         return det_track.tolist()
 
     def _resize(
@@ -252,24 +261,20 @@ class Tracker:
         corrected centres, and count the match."""
         cfg = self.config
         k_s = cfg.size_smoothing
-        k_o = 1 - k_s
-        mem = cfg.size_memory
-        # plain floats per track: cheaper than numpy calls for the few matches of a frame
-        centres = self._x[rows, :2].tolist()
-        found = det.xyxy[cols].tolist()
+        resize_matched(
+            self._box,
+            self._ref,
+            self._x,
+            rows.astype(np.int64),
+            det.xyxy[cols],
+            k_s,
+            1 - k_s,
+            cfg.size_memory,
+        )
         areas = det.area[cols].tolist()
         classes = det.class_id[cols].tolist()
-        box = self._box
         for k, r in enumerate(rows.tolist()):
             t = self.tracks[r]
-            d0, d1, d2, d3 = found[k]
-            b0, b1, b2, b3 = box[r].tolist()
-            w = k_s * (d2 - d0) + k_o * (b2 - b0)
-            h = k_s * (d3 - d1) + k_o * (b3 - b1)
-            cx, cy = centres[k]
-            box[r] = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-            rw, rh = t.ref_size.tolist()
-            t.ref_size = np.array([max(rw * mem, w), max(rh * mem, h)])
             t.area_px2 = 0.7 * float(areas[k]) + 0.3 * t.area_px2
             t.hits += 1
             t.misses = 0
@@ -291,7 +296,7 @@ class Tracker:
         if len(det) < 2 or not conf:
             return det
         c = self._x[conf, :2]
-        ref = np.array([self.tracks[i].ref_size for i in conf])
+        ref = self._ref[conf]
         box = self._box[conf]
         size = np.maximum(ref, box[:, 2:] - box[:, :2])
         half = size * (0.5 + self.config.fragment_grow)
