@@ -365,10 +365,10 @@ def _cross_reference(
 def test_cross_lines_matches_numpy(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n, k = (int(v) for v in rng.integers(0, 9, 2))
-    p0 = rng.integers(0, 20, (n, 2)).astype(float)  # integer points: moves ending on lines
-    p1 = p0 + rng.integers(-6, 7, (n, 2))
-    a = rng.integers(0, 20, (k, 2)).astype(float)
-    b = a + rng.integers(-10, 11, (k, 2))
+    p0 = rng.integers(0, 20, (n, 2)).astype(np.float64)  # integer points: moves ending on lines
+    p1 = p0 + rng.integers(-6, 7, (n, 2)).astype(np.float64)
+    a = rng.integers(0, 20, (k, 2)).astype(np.float64)
+    b = a + rng.integers(-10, 11, (k, 2)).astype(np.float64)
     crossed = np.empty((n, k), np.bool_)
     sign = np.empty((n, k), np.int8)
     cross_lines(p0, p1, a, b, crossed, sign)
