@@ -83,6 +83,10 @@ class CounterConfig:
     piece_overlap
         Smallest overlap across the motion of two pieces of one vehicle, as a share of the
         narrower one (less is two vehicles side by side or in neighbouring lanes).
+    piece_sliver
+        A track at most this share of the other's width across the motion, running along its
+        side and touching it, is a piece of that vehicle (a shadow or outline strip: no
+        vehicle in the next lane is that narrow beside another).
     streaks
         Tuning of the time-spatial check of the line counts (vehicles a merged track carried
         over a line uncounted, :mod:`signalbrain.vision.streaks`); ``None`` switches it off.
@@ -96,6 +100,7 @@ class CounterConfig:
     piece_gap: float = 0.3
     piece_min_speed: float = 0.5
     piece_overlap: float = 0.5
+    piece_sliver: float = 0.2
     streaks: StreakConfig | None = field(default_factory=StreakConfig)
 
 
@@ -399,7 +404,10 @@ class Counter:
         if max(b0 - a1, a0 - b1) > cfg.piece_gap * longer + 1.0:
             return False
         (a0, a1), (b0, b1) = _extent(box_a, n), _extent(box_b, n)
-        return min(a1, b1) - max(a0, b0) >= cfg.piece_overlap * min(a1 - a0, b1 - b0)
+        narrow, wide = sorted((a1 - a0, b1 - b0))
+        if narrow < cfg.piece_sliver * wide and max(b0 - a1, a0 - b1) <= 0.1 * wide + 1.0:
+            return True  # a sliver running along the vehicle's side, touching it
+        return min(a1, b1) - max(a0, b0) >= cfg.piece_overlap * narrow
 
     @staticmethod
     def _parent(tracks: list[Track], boxes: FloatArray, i: int) -> int:

@@ -1,0 +1,44 @@
+"""Counter rules that need no video: which crossings are pieces of one vehicle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from signalbrain.io.camera import CameraSpec, CountLine
+from signalbrain.vision.counting import Counter
+from signalbrain.vision.tracking import Track
+
+
+def _counter() -> Counter:
+    camera = CameraSpec(
+        camera="test",
+        intersection=None,
+        resize_width=None,
+        interval_s=60.0,
+        lines=(CountLine("across", ((0.0, 100.0), (200.0, 100.0)), None),),
+        zones=(),
+    )
+    return Counter(camera, 1.0, (200, 200), 25.0)
+
+
+@pytest.mark.parametrize(
+    ("other", "pieces"),
+    [
+        # a thin strip along the car's side, touching it (a shadow or an outline)
+        ((90.0, 80.0, 92.0, 120.0), True),
+        # the same strip a lane away: not touching
+        ((110.0, 80.0, 112.0, 120.0), False),
+        # a car in the next lane, alongside
+        ((92.0, 80.0, 110.0, 120.0), False),
+        # the rear half of the same car, right behind it in its lane
+        ((72.0, 121.0, 90.0, 140.0), True),
+    ],
+)
+def test_pieces_of_one_vehicle(other: tuple[float, float, float, float], pieces: bool) -> None:
+    """A car 18 px wide and 40 long moving down the picture at 5 px per frame, and another
+    track moving with it."""
+    car = Track(1, np.array([72.0, 80.0, 90.0, 120.0]), 720.0)
+    second = Track(2, np.array(other), 100.0)
+    velocities = np.array([[0.0, 5.0], [0.0, 5.0]])
+    assert _counter()._pieces([car, second], velocities, 0, 1) is pieces
