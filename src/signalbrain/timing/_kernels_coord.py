@@ -385,9 +385,12 @@ def arrivals_kernel(
             a, prof, arc_link, link_down_indptr, link_down_movements, flows, dt_mov
         )
         share = flows[m] / q_v if q_v > 0.0 else 0.0
-        delta = (offsets[arc_v[a]] - offsets[arc_u[a]]) % n
+        j = (offsets[arc_v[a]] - offsets[arc_u[a]]) % n  # (i + delta) % n at i = 0
         for i in range(n):
-            out_arr[m, i] = share * (scale * prof[a, (i + delta) % n] + extra)
+            out_arr[m, i] = share * (scale * prof[a, j] + extra)
+            j += 1
+            if j == n:
+                j = 0
 
 
 @kernel
