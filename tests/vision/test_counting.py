@@ -42,3 +42,13 @@ def test_pieces_of_one_vehicle(other: tuple[float, float, float, float], pieces:
     second = Track(2, np.array(other), 100.0)
     velocities = np.array([[0.0, 5.0], [0.0, 5.0]])
     assert _counter()._pieces([car, second], velocities, 0, 1) is pieces
+
+
+@pytest.mark.parametrize(("age", "pieces"), [(3, True), (20, False)])
+def test_young_piece_may_not_have_settled_its_velocity(age: int, pieces: bool) -> None:
+    """The rear half of the car, its velocity estimate still 40 % off: a piece while its
+    track is a few frames old, not once its velocity should have settled."""
+    car = Track(1, np.array([72.0, 80.0, 90.0, 120.0]), 720.0, age=30)
+    rear = Track(2, np.array([72.0, 121.0, 90.0, 140.0]), 360.0, age=age)
+    velocities = np.array([[0.0, 5.0], [0.0, 3.0]])
+    assert _counter()._pieces([car, rear], velocities, 0, 1) is pieces

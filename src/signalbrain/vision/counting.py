@@ -14,10 +14,12 @@
   is not counted, when a confirmed track crossed the same line the same way at most
   ``piece_window_s`` before and now runs with it as one vehicle: moving alike, in the same lane
   (overlapping across the motion) and one right behind the other (a gap along the motion of at
-  most ``piece_gap`` of the longer box). Distinct vehicles in one lane keep a time headway of
-  half a second and more even in dense traffic (saturation headways are about 2 s, HCM 7th ed.)
-  and a gap of about a vehicle length or more at speed; below ``piece_min_speed`` (a queue
-  moving off, bumper to bumper) the test is not made;
+  most ``piece_gap`` of the longer box), or a thin strip along its side (``piece_sliver``).
+  Distinct vehicles in one lane keep a time headway of half a second and more even in dense
+  traffic (saturation headways are about 2 s, HCM 7th ed.) and a gap of about a vehicle length
+  or more at speed; below ``piece_min_speed`` (a queue moving off, bumper to bumper) the test
+  is not made. "Moving alike" allows more for a track younger than ``piece_young_s``, whose
+  filtered velocity has not settled;
 * vehicles side by side in neighbouring lanes, or beside a lorry, can merge into one blob and
   one track, and cross a line counted once. At the end, every line's **time-spatial image** (the
   foreground along the line, frame by frame) is checked: a streak there that no counted
@@ -83,6 +85,11 @@ class CounterConfig:
     piece_overlap
         Smallest overlap across the motion of two pieces of one vehicle, as a share of the
         narrower one (less is two vehicles side by side or in neighbouring lanes).
+    piece_young_s
+        Age [s] below which a track's filtered velocity is taken as unsettled: two pieces
+        whose velocities differ by up to 60 % (not 30 %) of the faster, plus 0.6 px per frame,
+        still move alike when one of them is that young (a vehicle that fell apart near the
+        line gives a new track there).
     piece_sliver
         A track at most this share of the other's width across the motion, running along its
         side and touching it, is a piece of that vehicle (a shadow or outline strip: no
@@ -101,6 +108,7 @@ class CounterConfig:
     piece_min_speed: float = 0.5
     piece_overlap: float = 0.5
     piece_sliver: float = 0.2
+    piece_young_s: float = 0.3
     streaks: StreakConfig | None = field(default_factory=StreakConfig)
 
 
@@ -392,7 +400,10 @@ class Counter:
         cfg = self.config
         va, vb = velocities[a], velocities[b]
         sa, sb = float(np.hypot(*va)), float(np.hypot(*vb))
-        if float(np.hypot(*(va - vb))) > 0.3 * max(sa, sb) + 0.3:
+        # a young track's filtered velocity has not settled yet: a wider tolerance
+        young = min(tracks[a].age, tracks[b].age) < cfg.piece_young_s * self.fps
+        tol = 0.6 if young else 0.3
+        if float(np.hypot(*(va - vb))) > tol * max(sa, sb) + tol:
             return False
         u = (va + vb) / max(float(np.hypot(*(va + vb))), 1e-9)
         n = np.array([-u[1], u[0]])
