@@ -50,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from signalbrain.io.camera import CameraSpec, Zone
-from signalbrain.vision._track_kernels import zone_cover, zone_pixels
+from signalbrain.vision._track_kernels import cross_lines, zone_cover, zone_pixels
 from signalbrain.vision.counts import CountRow, QueueSeries
 from signalbrain.vision.streaks import LineSlits, SlitCrossing, StreakConfig, unclaimed_streaks
 from signalbrain.vision.tracking import Track, Tracker
@@ -303,7 +303,10 @@ class Counter:
             for tr in tracks
         ]
         if len(self._a):
-            crossed, sign = segments_cross(prev, cur, self._a, self._b)
+            # segments_cross as a numba kernel (the same arithmetic, to the bit)
+            crossed = np.empty((len(cur), len(self._a)), np.bool_)
+            sign = np.empty((len(cur), len(self._a)), np.int8)
+            cross_lines(prev, cur, self._a, self._b, crossed, sign)
             window = round(self.config.piece_window_s * self.fps)
             for recent in self._recent:
                 recent[:] = [r for r in recent if frame_index - r[1] <= window]
