@@ -1,4 +1,5 @@
-"""Run-length labelling against OpenCV's connectedComponentsWithStats (the oracle)."""
+"""Run-length labelling against OpenCV's connectedComponentsWithStats (the oracle), and the
+foreground age kept from the runs against counting it pixel by pixel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from signalbrain.vision._blobs import centre_components, find_blobs, label_runs, paint_labels
+from signalbrain.vision._blobs import (
+    centre_components,
+    find_blobs,
+    hold_age,
+    label_runs,
+    mark_runs,
+    paint_labels,
+)
+from signalbrain.vision._mog2 import frozen_mask
 
 I32 = npt.NDArray[np.int32]
 
@@ -144,3 +153,43 @@ def test_find_blobs_matches_the_opencv_way(seed: int) -> None:
         assert crowded == want_crowded
         if crowded:
             assert tuple(box.tolist()) == want_box
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_foreground_age_from_runs_matches_counting_every_pixel(seed: int) -> None:
+    """mark_runs and hold_age keep the age the detector used to count pixel by pixel (age + 1
+    where foreground, else 0; a ghost's release raising it to at least a floor), and the
+    frozen mask built from them is the same."""
+    rng = np.random.default_rng(seed)
+    h, w = 24, 40
+    ref = np.zeros((h, w), np.int64)
+    since = np.zeros((h, w), np.int64)
+    last = np.full((h, w), -2, np.int64)
+    cap = h * ((w + 1) // 2) + 1
+    runs = np.zeros((cap, 3), np.int32)
+    run_label = np.zeros(cap, np.int32)
+    stats = np.zeros((cap + 1, 5), np.int32)
+    mask = np.where(rng.random((h, w)) < 0.3, 255, 0).astype(np.uint8)
+    for frame in range(60):
+        # masks that persist with some change, so that ages grow past the limit below
+        flip = rng.random((h, w)) < 0.08
+        mask = np.where(flip, 255 - mask, mask).astype(np.uint8)
+        if rng.random() < 0.3:  # a release before the frame's update, as in count_video
+            x0, y0 = int(rng.integers(0, w - 4)), int(rng.integers(0, h - 4))
+            x1, y1 = x0 + int(rng.integers(2, 12)), y0 + int(rng.integers(2, 10))
+            floor = int(rng.integers(1, 9))
+            np.maximum(ref[y0:y1, x0:x1], floor, out=ref[y0:y1, x0:x1])
+            hold_age(since[y0:y1, x0:x1], last[y0:y1, x0:x1], frame, floor)
+        ref = np.where(mask > 0, ref + 1, 0)
+        n_runs, _ = label_runs(mask, mask.reshape(-1).view(np.uint64), runs, run_label, stats)
+        mark_runs(runs, n_runs, w, since.reshape(-1), last.reshape(-1), frame)
+        age = np.where(last == frame, frame - since + 1, 0)
+        np.testing.assert_array_equal(age, ref)
+        grown = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)), np.uint8)
+        boxes = np.zeros((h, w), np.uint8)
+        boxes[2:6, 3:9] = 255
+        want = np.where((boxes > 0) | ((grown > 0) & (ref <= 5)), 255, 0)
+        free = np.zeros((h, w), np.uint8)
+        frozen_mask(grown, since, last, frame, 5, boxes, free, 4)
+        np.testing.assert_array_equal(grown, want)
+        np.testing.assert_array_equal(free[::4, ::4], want[::4, ::4] == 0)

@@ -26,7 +26,14 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["centre_components", "find_blobs", "label_runs", "paint_labels"]
+__all__ = [
+    "centre_components",
+    "find_blobs",
+    "hold_age",
+    "label_runs",
+    "mark_runs",
+    "paint_labels",
+]
 
 U8 = npt.NDArray[np.uint8]
 U64 = npt.NDArray[np.uint64]
@@ -239,3 +246,31 @@ def find_blobs(
         if hits[keep[k]] >= 2:
             return n_runs, n, n_keep, True
     return n_runs, n, n_keep, False
+
+
+@njit(cache=True, nogil=True)
+def mark_runs(
+    runs: I32, n_runs: int, width: int, since: I64, last: I64, frame: int
+) -> None:  # pragma: no cover - jitted
+    """Foreground timing from the runs of frame ``frame``'s mask (flat ``since``, ``last``,
+    rows ``width`` long): a pixel in a run that was not foreground in the frame before starts
+    a new stretch (``since = frame``), and every pixel in a run was last foreground now. A
+    pixel's age (frames foreground in a row) is then ``frame - since + 1`` where ``last`` is
+    the current frame and 0 elsewhere, kept without touching the background pixels."""
+    for r in range(n_runs):
+        row = runs[r, 0] * width
+        for p in range(row + runs[r, 1], row + runs[r, 2]):
+            if last[p] != frame - 1:
+                since[p] = frame
+            last[p] = frame
+
+
+def hold_age(since: I64, last: I64, frame: int, age: int) -> None:
+    """Raise the foreground age, as of the frame before ``frame``, of every pixel of ``since``
+    and ``last`` (arrays or views of one shape, see :func:`mark_runs`) to at least ``age``:
+    a stretch still running then began ``age`` frames before ``frame`` at the latest; any
+    other pixel counts as foreground for the ``age`` frames up to the one before."""
+    running = last == frame - 1
+    np.minimum(since, frame - age, out=since, where=running)
+    since[~running] = frame - age
+    last[~running] = frame - 1

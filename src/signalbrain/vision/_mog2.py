@@ -39,7 +39,6 @@ from numba import njit
 __all__ = [
     "Mog2",
     "Mog2Params",
-    "fg_age",
     "frozen_mask",
     "median_background",
     "mog2_detect",
@@ -49,6 +48,7 @@ __all__ = [
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,22 +349,26 @@ def mog2_learn(
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _age(mask: U8, age: I32) -> None:  # pragma: no cover - jitted
-    """Frames each pixel has been foreground in a row: ``age + 1`` where ``mask``, else 0."""
-    for p in range(mask.shape[0]):
-        age[p] = age[p] + 1 if mask[p] else 0
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def _frozen(
-    grown: U8, age: I32, max_age: int, boxes: U8, free: U8, width: int, step: int
+    grown: U8,
+    since: I64,
+    last: I64,
+    frame: int,
+    max_age: int,
+    boxes: U8,
+    free: U8,
+    width: int,
+    step: int,
 ) -> int:  # pragma: no cover - jitted
-    """``grown`` becomes the frozen mask: grown foreground younger than ``max_age`` frames, or
-    inside ``boxes``; ``free`` is set at the unfrozen pixels of the ``step`` grid. Flat arrays
-    of rows ``width`` long. Returns the number of frozen pixels."""
+    """``grown`` becomes the frozen mask: grown foreground that has been foreground for at
+    most ``max_age`` frames (its run began at frame ``since`` and lasts while ``last`` is the
+    current ``frame``; elsewhere it is not foreground now, age 0), or inside ``boxes``; ``free``
+    is set at the unfrozen pixels of the ``step`` grid. Flat arrays of rows ``width`` long.
+    Returns the number of frozen pixels."""
     n = 0
     for p in range(grown.shape[0]):
-        f = boxes[p] != 0 or (grown[p] != 0 and age[p] <= max_age)
+        age = frame - since[p] + 1 if last[p] == frame else 0
+        f = boxes[p] != 0 or (grown[p] != 0 and age <= max_age)
         grown[p] = 255 if f else 0
         n += f
     for row in range(0, grown.shape[0], step * width):
@@ -564,19 +568,17 @@ class Mog2:
         )
 
 
-def fg_age(mask: U8, age: I32) -> None:
-    """Count, per pixel, the frames it has been foreground in a row (in place; C-contiguous
-    arrays of one shape)."""
-    _age(mask.reshape(-1), age.reshape(-1))
-
-
-def frozen_mask(grown: U8, age: I32, max_age: int, boxes: U8, free: U8, step: int) -> int:
+def frozen_mask(
+    grown: U8, since: I64, last: I64, frame: int, max_age: int, boxes: U8, free: U8, step: int
+) -> int:
     """Turn ``grown`` (the dilated mask) into the frozen mask in place (see :func:`_frozen`);
     all C-contiguous ``(height, width)``."""
     return int(
         _frozen(
             grown.reshape(-1),
-            age.reshape(-1),
+            since.reshape(-1),
+            last.reshape(-1),
+            frame,
             max_age,
             boxes.reshape(-1),
             free.reshape(-1),

@@ -31,8 +31,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from signalbrain.vision._blobs import find_blobs, paint_labels
-from signalbrain.vision._mog2 import Mog2, Mog2Params, fg_age, frozen_mask, median_background
+from signalbrain.vision._blobs import find_blobs, hold_age, mark_runs, paint_labels
+from signalbrain.vision._mog2 import Mog2, Mog2Params, frozen_mask, median_background
 from signalbrain.vision.detections import Detections, split_blobs
 
 __all__ = ["BackgroundDetector", "DetectorConfig"]
@@ -162,7 +162,11 @@ class BackgroundDetector:
         self.gain = 1.0  # brightness gain of the last frame given to detect
         self._raw: Frame = np.zeros((height, width), np.uint8)
         self._boxes: Frame = np.zeros((height, width), np.uint8)
-        self._fg_age = np.zeros((height, width), np.int32)
+        # foreground age, kept from the runs of the masks: the frame a pixel's current stretch
+        # of foreground began and the last frame it was foreground (see _blobs.mark_runs)
+        self._fg_since = np.zeros((height, width), np.int64)
+        self._fg_last = np.full((height, width), -2, np.int64)
+        self._n_runs = 0  # runs of the current mask in self._runs
         # pixels of the 4-px grid that were free (not frozen) at the last update: the gain
         # reference
         self._free: Frame = np.zeros((height, width), np.uint8)
@@ -234,8 +238,12 @@ class BackgroundDetector:
         """Let the background learn the pixels in ``box`` from now on (a ghost)."""
         x0, y0 = max(0, int(box[0]) - 2), max(0, int(box[1]) - 2)
         x1, y1 = min(self.width, int(box[2]) + 3), min(self.height, int(box[3]) + 3)
-        region = self._fg_age[y0:y1, x0:x1]
-        np.maximum(region, int(self.config.ghost_s * fps) + 1, out=region)
+        hold_age(
+            self._fg_since[y0:y1, x0:x1],
+            self._fg_last[y0:y1, x0:x1],
+            self._frames,
+            int(self.config.ghost_s * fps) + 1,
+        )
 
     def detect(
         self, frame: Frame, centers: FloatArray | None = None, sizes: FloatArray | None = None
@@ -252,6 +260,7 @@ class BackgroundDetector:
         # of the white paint); there it is a vehicle
         if not self._model.detect(frame, self._raw, gain=self.gain, marks=self._marks):
             self.mask = self._raw
+            self._n_runs = 0
             return Detections.empty()
         cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open, dst=self._opened)
         cv2.morphologyEx(self._opened, cv2.MORPH_CLOSE, self._close, dst=self._closed)
@@ -259,7 +268,7 @@ class BackgroundDetector:
         if centers is None or sizes is None or len(centers) < 2:
             centers = sizes = _NO_CENTRES
         runs, run_label, stats, box = self._runs, self._run_label, self._stats, self._box
-        n_runs, n, k, crowded = find_blobs(
+        self._n_runs, n, k, crowded = find_blobs(
             self.mask,
             self._words,
             runs,
@@ -285,7 +294,7 @@ class BackgroundDetector:
         # foreground's bounding box (corner on even coordinates), where OpenCV labelled before
         bx, by, bx1, by1 = (int(v) for v in box)
         labels = np.empty((by1 - by, bx1 - bx), np.int32)
-        paint_labels(runs, run_label, n_runs, bx, by, labels)
+        paint_labels(runs, run_label, self._n_runs, bx, by, labels)
         local_stats = stats[:n].copy()
         local_stats[1:, 0] -= bx
         local_stats[1:, 1] -= by
@@ -304,7 +313,15 @@ class BackgroundDetector:
         (slightly dilated) and have been for at most ``ghost_s`` keep their background.
         """
         cfg = self.config
-        fg_age(self.mask, self._fg_age)
+        f = self._frames
+        mark_runs(
+            self._runs,
+            self._n_runs,
+            self.width,
+            self._fg_since.reshape(-1),
+            self._fg_last.reshape(-1),
+            f,
+        )
         self._frames += 1
         if self._frames % cfg.update_every:
             return
@@ -320,6 +337,15 @@ class BackgroundDetector:
                 255,
                 thickness=-1,
             )
-        frozen_mask(frozen, self._fg_age, int(cfg.ghost_s * fps), boxes, self._free, _GAIN_STEP)
+        frozen_mask(
+            frozen,
+            self._fg_since,
+            self._fg_last,
+            f,
+            int(cfg.ghost_s * fps),
+            boxes,
+            self._free,
+            _GAIN_STEP,
+        )
         self._model.learn(frame, cfg.learning_rate, gain=self.gain, frozen=frozen)
         self._set_reference()
