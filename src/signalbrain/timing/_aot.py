@@ -97,7 +97,8 @@ def build(out_dir: Path | None = None, *, verbose: bool = False) -> Path:
             for old in dest.glob(f"{short}.*"):  # a build for another interpreter or platform
                 if old.suffix in (".so", ".pyd") and old != target:
                     old.unlink()
-            partial = dest / f".{built[0].name}.partial"
+            # a hidden name ending in .so: never importable, ignored by git like the build
+            partial = dest / f".partial-{built[0].name}"
             shutil.copyfile(built[0], partial)
             os.replace(partial, target)
     return target
