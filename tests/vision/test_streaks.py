@@ -108,3 +108,41 @@ def test_streak_cut_across_is_one_vehicle() -> None:
     _drive(twice, [*cars, (80, 5, 120, 145, 6), (86, 5, 120, 145, 6)], 120)
     found = unclaimed_streaks(twice, 0, crossings, window_rows=10)
     assert len(found) == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kernels_match_numpy(seed: int) -> None:
+    """The packed rows are ``np.packbits`` of the mask along each line, the covered
+    stretches those of the numpy clipping (``_clip``), signs those of the velocities."""
+    from signalbrain.vision._streak_kernels import cover_row, slit_row
+    from signalbrain.vision.streaks import _clip
+
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0, 200, (3, 2))
+    b = rng.uniform(0, 200, (3, 2))
+    b[0] = (a[0, 0], a[0, 1] + 50.0)  # one vertical line
+    slits = LineSlits(a, b, (W, 200))
+    mask = (rng.random((200, W)) < 0.3).astype(np.uint8) * 255
+    starts = np.cumsum([0, *slits.samples])
+    byte_starts = np.cumsum([0, *[(n + 7) // 8 for n in slits.samples]])
+    out = np.zeros(byte_starts[-1], np.uint8)
+    xs, ys = slits._xs, slits._ys
+    slit_row(mask, ys, xs, starts, byte_starts, out)
+    for j in range(3):
+        want = np.packbits(mask[ys[starts[j] : starts[j + 1]], xs[starts[j] : starts[j + 1]]] > 0)
+        assert np.array_equal(out[byte_starts[j] : byte_starts[j + 1]], want)
+    x0 = rng.uniform(0, 180, 20)
+    y0 = rng.uniform(0, 180, 20)
+    boxes = np.column_stack((x0, y0, x0 + rng.uniform(1, 60, 20), y0 + rng.uniform(1, 60, 20)))
+    v = rng.normal(0, 1, (20, 3))
+    scales = np.array([n - 1 for n in slits.samples], float)
+    cover = np.zeros((60, 6))
+    n = cover_row(boxes, a, b, v, np.arange(20), scales, 7, cover, 0)
+    u = _clip(boxes, a, b)
+    hit = np.argwhere(np.isfinite(u[:, :, 0]))
+    assert n == len(hit) > 0
+    for row, (i, j) in zip(cover[:n], hit, strict=True):
+        assert (row[0], row[1], row[5]) == (j, 7, i)
+        assert row[2:4] == pytest.approx(u[i, j] * scales[j])
+        assert row[4] == (0 if abs(v[i, j]) <= 0.05 else np.sign(v[i, j]))
+    assert cover_row(boxes, a, b, v, np.arange(20), scales, 7, np.zeros((1, 6)), 0) == -1

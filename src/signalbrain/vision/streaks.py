@@ -18,12 +18,14 @@ vehicle of their own (see there); the counter adds those crossings.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
+
+from signalbrain.vision._streak_kernels import cover_row, slit_row
 
 __all__ = ["LineSlits", "SlitCrossing", "StreakConfig", "unclaimed_streaks"]
 
@@ -82,14 +84,6 @@ class SlitCrossing:
     u1: float
 
 
-@dataclass(slots=True)
-class _Line:
-    n: int  # samples along the line
-    rows: list[npt.NDArray[np.uint8]] = field(default_factory=list)  # packed bits per frame
-    # per frame: (row, u0, u1, sign, track id) of tracks whose box covers part of the line
-    cover: list[tuple[int, float, float, int, int]] = field(default_factory=list)
-
-
 class LineSlits:
     """Foreground along each count line, frame by frame.
 
@@ -103,22 +97,28 @@ class LineSlits:
 
     def __init__(self, a: FloatArray, b: FloatArray, size: tuple[int, int]) -> None:
         w, h = size
-        self._a = np.asarray(a, np.float64).reshape(-1, 2)
-        self._b = np.asarray(b, np.float64).reshape(-1, 2)
+        self._a = np.ascontiguousarray(np.asarray(a, np.float64).reshape(-1, 2))
+        self._b = np.ascontiguousarray(np.asarray(b, np.float64).reshape(-1, 2))
         d = self._b - self._a
-        self._lengths = np.hypot(d[:, 0], d[:, 1])
-        self.lines: list[_Line] = []
+        lengths = np.hypot(d[:, 0], d[:, 1])
+        self.samples: list[int] = []  # samples along each line
         xs: list[IntArray] = []
         ys: list[IntArray] = []
         for j in range(len(self._a)):
-            n = max(2, math.ceil(float(self._lengths[j])) + 1)
+            n = max(2, math.ceil(float(lengths[j])) + 1)
             t = np.linspace(0.0, 1.0, n)
             xs.append(np.clip(np.round(self._a[j, 0] + d[j, 0] * t), 0, w - 1).astype(np.int64))
             ys.append(np.clip(np.round(self._a[j, 1] + d[j, 1] * t), 0, h - 1).astype(np.int64))
-            self.lines.append(_Line(n))
+            self.samples.append(n)
         self._xs = np.concatenate(xs) if xs else np.zeros(0, np.int64)
         self._ys = np.concatenate(ys) if ys else np.zeros(0, np.int64)
-        self._starts = np.cumsum([0] + [ln.n for ln in self.lines])
+        self._starts = np.cumsum([0, *self.samples]).astype(np.int64)
+        nbytes = [(n + 7) // 8 for n in self.samples]
+        self._byte_starts = np.cumsum([0, *nbytes]).astype(np.int64)
+        self._scales = np.array([n - 1 for n in self.samples], np.float64)
+        self._bits = np.zeros((256, int(self._byte_starts[-1])), np.uint8)
+        self._cover = np.zeros((256, 6))  # line, row, u0, u1, sign, track id
+        self._n_cover = 0
         self.frames: list[int] = []
 
     def __len__(self) -> int:
@@ -130,7 +130,7 @@ class LineSlits:
         u = _clip(box.reshape(1, 4), self._a[j : j + 1], self._b[j : j + 1])
         if not np.isfinite(u[0, 0, 0]):
             return None
-        scale = self.lines[j].n - 1
+        scale = self.samples[j] - 1
         return float(u[0, 0, 0]) * scale, float(u[0, 0, 1]) * scale
 
     def add(
@@ -147,29 +147,41 @@ class LineSlits:
         track ``ids``."""
         row = len(self.frames)
         self.frames.append(frame_index)
-        fg = mask[self._ys, self._xs] > 0
-        for j, ln in enumerate(self.lines):
-            ln.rows.append(np.packbits(fg[self._starts[j] : self._starts[j + 1]]))
-        if not len(boxes) or not self.lines:
+        if row >= len(self._bits):
+            self._bits = np.concatenate((self._bits, np.zeros_like(self._bits)))
+        slit_row(mask, self._ys, self._xs, self._starts, self._byte_starts, self._bits[row])
+        if not len(boxes) or not self.samples:
             return
-        u = _clip(boxes, self._a, self._b)  # (n, k, 2)
-        hit = np.isfinite(u[:, :, 0])
-        if not hit.any():
-            return
-        for i, j in zip(*np.nonzero(hit), strict=True):
-            v = float(v_right[i, j])
-            sign = 0 if abs(v) <= 0.05 else (1 if v > 0 else -1)
-            scale = self.lines[j].n - 1
-            self.lines[j].cover.append(
-                (row, float(u[i, j, 0]) * scale, float(u[i, j, 1]) * scale, sign, ids[i])
-            )
+        args = (
+            np.ascontiguousarray(boxes, np.float64),
+            self._a,
+            self._b,
+            np.ascontiguousarray(v_right, np.float64),
+            np.asarray(ids, np.int64),
+            self._scales,
+            row,
+        )
+        n = cover_row(*args, self._cover, self._n_cover)
+        while n < 0:  # not enough room: twice the room, and again
+            self._cover = np.concatenate((self._cover, np.zeros_like(self._cover)))
+            n = cover_row(*args, self._cover, self._n_cover)
+        self._n_cover = n
 
     def image(self, j: int) -> npt.NDArray[np.uint8]:
         """Time-spatial image of line ``j``: ``(frames, samples)``, 1 where foreground."""
-        ln = self.lines[j]
-        if not ln.rows:
-            return np.zeros((0, ln.n), np.uint8)
-        return np.unpackbits(np.stack(ln.rows), axis=1, count=ln.n)
+        bits = self._bits[: len(self.frames), self._byte_starts[j] : self._byte_starts[j + 1]]
+        return np.unpackbits(bits, axis=1, count=self.samples[j])
+
+    def cover(self, j: int) -> list[tuple[int, float, float, int, int]]:
+        """``(row, u0, u1, sign, track id)`` of every confirmed track's box over line ``j`` in
+        every frame: the stretch covered [samples] and the sign of its velocity across the
+        line (0: hardly moving across)."""
+        c = self._cover[: self._n_cover]
+        c = c[c[:, 0] == j]
+        return [
+            (int(r), float(u0), float(u1), int(sg), int(tid))
+            for _, r, u0, u1, sg, tid in c.tolist()
+        ]
 
     def row_of(self, frame_index: int) -> int:
         """Image row of a processed frame (the last row at or before ``frame_index``)."""
@@ -245,7 +257,7 @@ def unclaimed_streaks(
     n_lab, lab_img, stat_arr, _ = cv2.connectedComponentsWithStats(img, connectivity=8)
     labels = np.asarray(lab_img, dtype=np.int32)
     stats = np.asarray(stat_arr, dtype=np.int32)
-    cover = slits.lines[j].cover
+    cover = slits.cover(j)
     by_track: dict[int, list[tuple[int, float, float]]] = {}
     for row, u0, u1, _, tid in cover:
         by_track.setdefault(tid, []).append((row, u0, u1))
