@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 
 $(AOT_STAMP): $(STAMP) $(AOT_SRC)
 	$(BIN)/python -m signalbrain.timing._aot || echo "ahead-of-time kernel build failed: numba compiles them at run time"
+	$(BIN)/python -m compileall -q src/signalbrain
 	@touch $(AOT_STAMP)
 
 install: $(STAMP) $(AOT_STAMP)

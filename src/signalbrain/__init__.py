@@ -7,13 +7,24 @@ clears the way for emergency vehicles.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from signalbrain.errors import InputError, Problem, SignalbrainError
 
-try:
-    __version__ = version("signalbrain")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    __version__: str
+
+
+def __getattr__(name: str) -> str:
+    # the version is looked up on first use: importlib.metadata costs 0.1 s of start-up
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("signalbrain")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            return "0.0.0"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["InputError", "Problem", "SignalbrainError", "__version__"]

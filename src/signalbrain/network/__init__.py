@@ -3,8 +3,9 @@
 See :mod:`signalbrain.network.model` for the vocabulary.
 """
 
+from typing import TYPE_CHECKING
+
 from signalbrain.network.arrays import NetworkArrays, to_arrays
-from signalbrain.network.graph import to_graph, to_link_graph
 from signalbrain.network.model import (
     CONFLICT,
     NONE,
@@ -20,6 +21,9 @@ from signalbrain.network.model import (
     pair,
 )
 from signalbrain.network.validate import MIN_YELLOW_S, check_network, validate_network
+
+if TYPE_CHECKING:
+    from signalbrain.network.graph import to_graph, to_link_graph
 
 __all__ = [
     "CONFLICT",
@@ -42,3 +46,13 @@ __all__ = [
     "to_link_graph",
     "validate_network",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # the networkx views load on first use: networkx costs 0.2-0.3 s of start-up that commands
+    # without routing (signalbrain optimize) do not need
+    if name in ("to_graph", "to_link_graph"):
+        from signalbrain.network import graph
+
+        return getattr(graph, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
