@@ -13,7 +13,8 @@ import pytest
 from signalbrain.vision._mog2 import (
     Mog2,
     Mog2Params,
-    _sort_columns,
+    _middle_plan,
+    _middle_rows,
     _sorting_network,
     median_background,
     mog2_detect,
@@ -178,8 +179,15 @@ def test_params_are_checked() -> None:
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 7, 16, 25, 33])
-def test_sorting_network_sorts_columns(k: int) -> None:
+def test_sorting_network_gives_the_middle_rows(k: int) -> None:
     rows = np.random.default_rng(k).integers(0, 256, (k, 500)).astype(np.uint8)
     expected = np.sort(rows, axis=0)
-    _sort_columns(rows, _sorting_network(k))
-    assert np.array_equal(rows, expected)
+    lo, hi = _middle_rows(rows.copy(), _middle_plan(_sorting_network(k), k))
+    assert np.array_equal(lo, expected[(k - 1) // 2])
+    assert np.array_equal(hi, expected[k // 2])
+    # the whole network sorts: every comparator kept as a full one
+    full = rows.copy()
+    for i, j in _sorting_network(k).tolist():
+        a, b = full[i].copy(), full[j].copy()
+        full[i], full[j] = np.minimum(a, b), np.maximum(a, b)
+    assert np.array_equal(full, expected)

@@ -399,15 +399,40 @@ def _sorting_network(k: int) -> npt.NDArray[np.int64]:
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
-def _sort_columns(rows: Any, net: npt.NDArray[np.int64]) -> None:
-    """Sort every column of ``rows`` ``(k, m)`` in place with the comparator network ``net``
-    (numpy's SIMD minimum and maximum over whole rows)."""
-    low = np.empty_like(rows[0])
-    for i, j in net:
-        a, b = rows[i], rows[j]
-        np.minimum(a, b, out=low)
-        np.maximum(a, b, out=b)
-        a[...] = low
+def _middle_plan(net: npt.NDArray[np.int64], k: int) -> list[tuple[int, int, int]]:
+    """The comparators of ``net`` that the middle two of ``k`` sorted values depend on, each
+    with what it must produce: ``0`` both outputs, ``1`` only the minimum (at ``i``), ``2``
+    only the maximum (at ``j``); found backwards from the middle outputs."""
+    needed = {(k - 1) // 2, k // 2}
+    plan: list[tuple[int, int, int]] = []
+    for i, j in reversed(net.tolist()):
+        want_i, want_j = i in needed, j in needed
+        if not (want_i or want_j):
+            continue
+        plan.append((i, j, 0 if want_i and want_j else (1 if want_i else 2)))
+        needed |= {i, j}
+    plan.reverse()
+    return plan
+
+
+def _middle_rows(rows: Any, plan: list[tuple[int, int, int]]) -> tuple[Any, Any]:
+    """The rows that would be the middle two, ``(k - 1) // 2`` and ``k // 2``, if every
+    column of ``rows`` ``(k, m)`` were sorted (see :func:`_middle_plan`). ``rows`` is
+    overwritten; a full comparator writes its minimum to a spare row and swaps it in."""
+    order = list(rows)
+    spare = np.empty_like(rows[0])
+    for i, j, kind in plan:
+        a, b = order[i], order[j]
+        if kind == 0:
+            np.minimum(a, b, out=spare)
+            np.maximum(a, b, out=b)
+            order[i], spare = spare, a
+        elif kind == 1:
+            np.minimum(a, b, out=a)
+        else:
+            np.maximum(a, b, out=b)
+    k = len(order)
+    return order[(k - 1) // 2], order[k // 2]
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
@@ -424,19 +449,18 @@ def _sq_dist(stack: U8, median: U8, out: I32) -> None:  # pragma: no cover - jit
 def median_background(frames: list[U8]) -> tuple[U8, F32]:
     """Per-pixel median of BGR ``frames`` (one shape; for an even count the mean of the middle
     two, rounded down) and, per pixel, the median squared distance of the frames to it (summed
-    over the channels). Columns are sorted by a sorting network, many pixels at a time."""
+    over the channels). The middle values come from the part of a sorting network they
+    depend on, run over many pixels at a time."""
     k = len(frames)
     h, w = frames[0].shape[:2]
-    net = _sorting_network(k)
+    plan = _middle_plan(_sorting_network(k), k)
     stack = np.stack(frames).reshape(k, -1)
-    rows = stack.copy()
-    _sort_columns(rows, net)
-    lo, hi = rows[(k - 1) // 2], rows[k // 2]
+    lo, hi = _middle_rows(stack.copy(), plan)
     median = ((lo.astype(np.uint16) + hi) // 2).astype(np.uint8)
     d2 = np.empty((k, h * w), np.int32)
     _sq_dist(stack, median, d2)
-    _sort_columns(d2, net)
-    var = 0.5 * (d2[(k - 1) // 2].astype(np.float32) + d2[k // 2])
+    d_lo, d_hi = _middle_rows(d2, plan)
+    var = 0.5 * (d_lo.astype(np.float32) + d_hi)
     return median.reshape(h, w, 3), var.reshape(h, w)
 
 
