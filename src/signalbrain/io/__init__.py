@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from signalbrain.errors import InputError, Problem
 from signalbrain.io.bundled import bundled_demand, bundled_dir, bundled_names, bundled_network
-from signalbrain.io.network_yaml import network_to_dict, parse_network, read_network, write_network
 from signalbrain.io.sumo_net import read_sumo_net
 from signalbrain.io.sumo_programs import write_sumo_programs
 from signalbrain.io.sumo_state import signal_state
 from signalbrain.network.model import Network
+
+if TYPE_CHECKING:
+    from signalbrain.io.network_yaml import (
+        network_to_dict,
+        parse_network,
+        read_network,
+        write_network,
+    )
 
 __all__ = [
     "bundled_demand",
@@ -32,6 +40,19 @@ __all__ = [
     "write_network",
     "write_sumo_programs",
 ]
+
+
+_YAML_NAMES = ("network_to_dict", "parse_network", "read_network", "write_network")
+
+
+def __getattr__(name: str) -> object:
+    # the network YAML reader and writer load on first use: PyYAML costs ~0.02-0.03 s of
+    # start-up that SUMO imports (signalbrain optimize NET.net.xml) do not need
+    if name in _YAML_NAMES:
+        from signalbrain.io import network_yaml
+
+        return getattr(network_yaml, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def sumocfg_files(path: str | Path) -> dict[str, list[Path]]:
@@ -57,6 +78,8 @@ def load_network(path: str | Path) -> Network:
     p = Path(path)
     name = p.name.lower()
     if name.endswith((".yaml", ".yml")):
+        from signalbrain.io.network_yaml import read_network
+
         return read_network(p)
     if name.endswith(".sumocfg"):
         nets = sumocfg_files(p)["net-file"]

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from signalbrain.errors import InputError, Problem, format_path
 
 __all__ = ["MISSING", "Fields", "load_yaml"]
@@ -36,6 +34,10 @@ def load_yaml(path: str | Path) -> Any:
         raise InputError(f"file not found: {source}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {source}: {exc}") from None
+    # PyYAML loads on first use: commands reading SUMO files only (signalbrain optimize
+    # NET.net.xml --routes ...) do not pay its ~0.02 s of start-up
+    import yaml
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
