@@ -50,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from signalbrain.io.camera import CameraSpec, Zone
-from signalbrain.vision._track_kernels import cross_lines, zone_cover, zone_pixels
+from signalbrain.vision._track_kernels import cross_lines, queue_sample, zone_pixels
 from signalbrain.vision.counts import CountRow, QueueSeries
 from signalbrain.vision.streaks import LineSlits, SlitCrossing, StreakConfig, unclaimed_streaks
 from signalbrain.vision.tracking import Track, Tracker
@@ -233,7 +233,6 @@ class Counter:
         )
         self._queue_area_arr = np.array(self._queue_area, float)
         self._queue_ys, self._queue_xs, self._queue_starts = zone_pixels(self._queue_masks)
-        self._queue_counts = np.zeros((len(self._queues), 2), np.int64)
         self._states: dict[int, _TrackState] = {}
         self._recent: list[list[tuple[int, int, int]]] = [[] for _ in camera.lines]
         self.events: list[_Event] = []
@@ -550,25 +549,24 @@ class Counter:
             self._flush_queue_sample()
         self._q_sample = sample
         # blob borders are mixed pixels (vehicle edge, shadow edge, compression), on average
-        # half covered: border pixels count one half (fg + eroded fg, over two)
-        counts = self._queue_counts
-        zone_cover(mask, self._queue_ys, self._queue_xs, self._queue_starts, counts)
-        occ = 0.5 * (counts[:, 0] + counts[:, 1]).astype(np.float64) / self._queue_area_arr
-        conf = [i for i, t in enumerate(tracker.tracks) if t.confirmed]
-        if conf:
-            c = tracker.centers[conf]
-            v = np.hypot(*tracker.velocities[conf].T) * self.fps  # px/s (processing)
-            size = np.sqrt([max(tracker.tracks[i].area_px2, 1.0) for i in conf])
-            stopped = v < self.config.stop_speed * size
-            h, w = mask.shape
-            px = np.clip(c[:, 0].astype(np.int64), 0, w - 1)
-            py = np.clip(c[:, 1].astype(np.int64), 0, h - 1)
-            inside = self._queue_stack[:, py, px]  # (zones, tracks)
-            veh = inside.sum(axis=1).astype(np.float64)
-            stop = (inside & stopped[None, :]).sum(axis=1).astype(np.float64)
-            self._q_sum += np.column_stack((occ, veh, stop))
-        else:
-            self._q_sum[:, 0] += occ
+        # half covered: border pixels count one half (fg + eroded fg, over two); one kernel
+        # call adds the sample (cover, vehicles, stopped vehicles) to the running sums
+        tracks = tracker.tracks
+        queue_sample(
+            mask,
+            self._queue_ys,
+            self._queue_xs,
+            self._queue_starts,
+            self._queue_area_arr,
+            self._queue_stack,
+            tracker.centers,
+            tracker.velocities,
+            np.array([t.confirmed for t in tracks], np.bool_),
+            np.array([t.area_px2 for t in tracks], np.float64),
+            self.fps,
+            self.config.stop_speed,
+            self._q_sum,
+        )
         self._q_n += 1
 
     def _flush_queue_sample(self) -> None:
