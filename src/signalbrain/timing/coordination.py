@@ -326,13 +326,18 @@ class Coordinator:
             split.sat_vph,
         )
 
-    def _profiles(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64]:
+    def _queues(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64, F64]:
+        """Departures, queued departures, queue-steps and stops of every movement."""
         n_mov = arrivals.shape[0]
         dep = np.zeros_like(arrivals)
         dep_queued = np.zeros_like(arrivals)
         qs = np.zeros(n_mov)
         st = np.zeros(n_mov)
         queue_kernel(arrivals, model.cap, model.red_start, dep, dep_queued, qs, st)
+        return dep, dep_queued, qs, st
+
+    def _profiles(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64]:
+        dep, dep_queued, qs, st = self._queues(arrivals, model)
         prof = np.zeros((self.arcs.n_arcs, self.steps))
         arc_profile_kernel(
             dep,
@@ -389,7 +394,7 @@ class Coordinator:
         for _ in range(passes):
             prof, _qs, _st = self._profiles(arrivals, model)
             arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
-        _prof, qs, st = self._profiles(arrivals, model)
+        _dep, _dep_queued, qs, st = self._queues(arrivals, model)  # no arc profiles needed
         cycle_mov = model.dt_mov * self.steps
         delay = float(np.sum(qs * model.dt_mov / cycle_mov)) if qs.size else 0.0
         stops = float(np.sum(st / cycle_mov) * 3600.0) if st.size else 0.0
@@ -482,7 +487,7 @@ class Coordinator:
             arrivals = self._uniform(flows, model)
             prof, _qs, _st = self._profiles(arrivals, model)
             arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
-        _prof, qs, st = self._profiles(arrivals, model)
+        _dep, _dep_queued, qs, st = self._queues(arrivals, model)  # no arc profiles needed
         cycle_mov = model.dt_mov * self.steps
         per_mov = (qs * model.dt_mov + self.stop_penalty_s * st) / cycle_mov
         if overflow:
