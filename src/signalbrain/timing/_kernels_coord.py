@@ -286,16 +286,24 @@ def _queue_shifts(base, share, cap, start, q, qsum, stops):  # pragma: no cover
     i = start
     for _j in range(n):
         c = cap[i]
-        blocked = c <= 0.0
-        for d in range(n):
-            a = share * base[i + d]
-            qd = q[d]
-            if qd > 1e-9 or blocked:
+        if c <= 0.0:  # a red step: every arrival stops, nothing leaves
+            for d in range(n):
+                a = share * base[i + d]
                 stops[d] += a
-            avail = qd + a
-            qd = avail - (avail if avail < c else c)
-            q[d] = qd
-            qsum[d] += qd
+                qd = q[d] + a
+                qd = qd - (qd if qd < c else c)
+                q[d] = qd
+                qsum[d] += qd
+        else:
+            for d in range(n):
+                a = share * base[i + d]
+                qd = q[d]
+                # a select, not a branch (adding 0.0 leaves a sum unchanged): the loop vectorises
+                stops[d] += a if qd > 1e-9 else 0.0
+                avail = qd + a
+                qd = avail - (avail if avail < c else c)
+                q[d] = qd
+                qsum[d] += qd
         i += 1
         if i == n:
             i = 0
