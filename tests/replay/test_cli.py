@@ -190,7 +190,12 @@ def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(
     traffic: tuple[list[Path], Path], tmp_path: Path
 ) -> None:
     _, camera = traffic
-    videos = [write_traffic_video(tmp_path / f"long{i}.avi", 4, seed=i) for i in range(4)]
+    # long enough (about 1 s of counting each) that the interrupt lands while videos remain:
+    # the counter outran a 280-frame version before the first checkpoint was seen
+    videos = [
+        write_traffic_video(tmp_path / f"long{i}.avi", 4, empty_frames=2500, seed=i)
+        for i in range(4)
+    ]
     out = tmp_path / "out"
     cmd = [
         sys.executable,
