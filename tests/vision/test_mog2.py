@@ -10,16 +10,14 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from signalbrain.vision._mog2 import (
-    Mog2,
-    Mog2Params,
+from signalbrain.vision._median import (
     _middle_plan,
     _middle_rows,
     _sorting_network,
     median_background,
-    mog2_detect,
-    mog2_learn,
+    median_background_reference,
 )
+from signalbrain.vision._mog2 import Mog2, Mog2Params, mog2_detect, mog2_learn
 
 Frame = npt.NDArray[np.uint8]
 
@@ -158,15 +156,34 @@ def _model_arrays(n: int, k: int) -> tuple[Any, Any, Any, Any, Any]:
 
 
 @pytest.mark.parametrize("k", [1, 2, 24, 25])
-def test_median_background(k: int) -> None:
+@pytest.mark.parametrize("median_of", [median_background, median_background_reference])
+def test_median_background(k: int, median_of: Any) -> None:
     rng = np.random.default_rng(k)
     frames = [rng.integers(0, 256, (9, 11, 3)).astype(np.uint8) for _ in range(k)]
-    median, d2 = median_background(frames)
+    median, d2 = median_of(frames)
     stack = np.stack(frames)
     expected = np.median(stack, axis=0).astype(np.uint8)
     assert np.array_equal(median, expected)
     dist = ((stack.astype(float) - expected.astype(float)) ** 2).sum(axis=-1)
     np.testing.assert_allclose(d2, np.median(dist, axis=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 16, 25, 33])
+@pytest.mark.parametrize("size", [(1, 1), (9, 11), (240, 320)])
+def test_median_kernel_matches_its_numpy_twin_to_the_bit(k: int, size: tuple[int, int]) -> None:
+    """Over several pixel blocks and a short last one: the same median and variance."""
+    rng = np.random.default_rng(k)
+    h, w = size
+    base = rng.integers(0, 256, (h, w, 3))
+    frames = [
+        np.clip(base + rng.normal(0, 20, (h, w, 3)), 0, 255).astype(np.uint8) for _ in range(k)
+    ]
+    median, var = median_background(frames)
+    ref_median, ref_var = median_background_reference(frames)
+    assert median.dtype == ref_median.dtype
+    assert var.dtype == ref_var.dtype
+    assert np.array_equal(median, ref_median)
+    assert np.array_equal(var, ref_var)
 
 
 def test_params_are_checked() -> None:

@@ -30,11 +30,12 @@ and evaluation. IEEE PAMI 25(7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
+
+from signalbrain.vision._median import median_background
 
 __all__ = [
     "Mog2",
@@ -47,7 +48,6 @@ __all__ = [
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
-I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
 
@@ -375,93 +375,6 @@ def _frozen(
         for p in range(row, row + width, step):
             free[p] = 0 if grown[p] else 1
     return n
-
-
-def _sorting_network(k: int) -> npt.NDArray[np.int64]:
-    """Comparators ``(i, j)``, ``i < j``, of Batcher's odd-even merge sort of ``k`` values
-    (the network for the next power of two without the comparators that would only meet the
-    missing, infinitely large values)."""
-    n = 1
-    while n < k:
-        n *= 2
-    pairs: list[tuple[int, int]] = []
-    p = 1
-    while p < n:
-        q = p
-        while q >= 1:
-            for j in range(q % p, n - q, 2 * q):
-                for i in range(min(q, n - j - q)):
-                    a, b = i + j, i + j + q
-                    if a // (2 * p) == b // (2 * p) and b < k:
-                        pairs.append((a, b))
-            q //= 2
-        p *= 2
-    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
-
-
-def _middle_plan(net: npt.NDArray[np.int64], k: int) -> list[tuple[int, int, int]]:
-    """The comparators of ``net`` that the middle two of ``k`` sorted values depend on, each
-    with what it must produce: ``0`` both outputs, ``1`` only the minimum (at ``i``), ``2``
-    only the maximum (at ``j``); found backwards from the middle outputs."""
-    needed = {(k - 1) // 2, k // 2}
-    plan: list[tuple[int, int, int]] = []
-    for i, j in reversed(net.tolist()):
-        want_i, want_j = i in needed, j in needed
-        if not (want_i or want_j):
-            continue
-        plan.append((i, j, 0 if want_i and want_j else (1 if want_i else 2)))
-        needed |= {i, j}
-    plan.reverse()
-    return plan
-
-
-def _middle_rows(rows: Any, plan: list[tuple[int, int, int]]) -> tuple[Any, Any]:
-    """The rows that would be the middle two, ``(k - 1) // 2`` and ``k // 2``, if every
-    column of ``rows`` ``(k, m)`` were sorted (see :func:`_middle_plan`). ``rows`` is
-    overwritten; a full comparator writes its minimum to a spare row and swaps it in."""
-    order = list(rows)
-    spare = np.empty_like(rows[0])
-    for i, j, kind in plan:
-        a, b = order[i], order[j]
-        if kind == 0:
-            np.minimum(a, b, out=spare)
-            np.maximum(a, b, out=b)
-            order[i], spare = spare, a
-        elif kind == 1:
-            np.minimum(a, b, out=a)
-        else:
-            np.maximum(a, b, out=b)
-    k = len(order)
-    return order[(k - 1) // 2], order[k // 2]
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _sq_dist(stack: U8, median: U8, out: I32) -> None:  # pragma: no cover - jitted
-    """``out[j, p]``: squared distance of pixel ``p`` of frame ``j`` to ``median``."""
-    for j in range(stack.shape[0]):
-        for p in range(out.shape[1]):
-            e0 = np.int32(stack[j, 3 * p]) - np.int32(median[3 * p])
-            e1 = np.int32(stack[j, 3 * p + 1]) - np.int32(median[3 * p + 1])
-            e2 = np.int32(stack[j, 3 * p + 2]) - np.int32(median[3 * p + 2])
-            out[j, p] = e0 * e0 + e1 * e1 + e2 * e2
-
-
-def median_background(frames: list[U8]) -> tuple[U8, F32]:
-    """Per-pixel median of BGR ``frames`` (one shape; for an even count the mean of the middle
-    two, rounded down) and, per pixel, the median squared distance of the frames to it (summed
-    over the channels). The middle values come from the part of a sorting network they
-    depend on, run over many pixels at a time."""
-    k = len(frames)
-    h, w = frames[0].shape[:2]
-    plan = _middle_plan(_sorting_network(k), k)
-    stack = np.stack(frames).reshape(k, -1)
-    lo, hi = _middle_rows(stack.copy(), plan)
-    median = ((lo.astype(np.uint16) + hi) // 2).astype(np.uint8)
-    d2 = np.empty((k, h * w), np.int32)
-    _sq_dist(stack, median, d2)
-    d_lo, d_hi = _middle_rows(d2, plan)
-    var = 0.5 * (d_lo.astype(np.float32) + d_hi)
-    return median.reshape(h, w, 3), var.reshape(h, w)
 
 
 class Mog2:

@@ -32,7 +32,9 @@ import numpy as np
 import numpy.typing as npt
 
 from signalbrain.vision._blobs import find_blobs, hold_age, mark_runs, paint_labels
-from signalbrain.vision._mog2 import Mog2, Mog2Params, frozen_mask, median_background
+from signalbrain.vision._median import median_background
+from signalbrain.vision._mog2 import Mog2, Mog2Params, frozen_mask
+from signalbrain.vision._morph import open_close_cross
 from signalbrain.vision.detections import Detections, split_blobs
 
 __all__ = ["BackgroundDetector", "DetectorConfig"]
@@ -138,6 +140,8 @@ class BackgroundDetector:
         self._close = cv2.getStructuringElement(
             cv2.MORPH_ELLIPSE, (_odd(full_w * cfg.close_frac),) * 2
         )
+        # both the 3 x 3 cross (frames up to 349 px wide): one kernel call, not two OpenCV calls
+        self._cross = np.array_equal(self._open, _CROSS) and np.array_equal(self._close, _CROSS)
         self.min_area_px = max(4.0, cfg.min_area_frac * full_w * full_h)
         self._mark_kernel = cv2.getStructuringElement(
             cv2.MORPH_ELLIPSE, (_odd(full_w * cfg.mark_frac),) * 2
@@ -262,8 +266,11 @@ class BackgroundDetector:
             self.mask = self._raw
             self._n_runs = 0
             return Detections.empty()
-        cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open, dst=self._opened)
-        cv2.morphologyEx(self._opened, cv2.MORPH_CLOSE, self._close, dst=self._closed)
+        if self._cross:
+            open_close_cross(self._raw, self._opened, self._closed)
+        else:
+            cv2.morphologyEx(self._raw, cv2.MORPH_OPEN, self._open, dst=self._opened)
+            cv2.morphologyEx(self._opened, cv2.MORPH_CLOSE, self._close, dst=self._closed)
         self.mask = self._closed
         if centers is None or sizes is None or len(centers) < 2:
             centers = sizes = _NO_CENTRES
