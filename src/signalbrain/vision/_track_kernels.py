@@ -330,11 +330,13 @@ def resize_matched(
 @njit(cache=True, nogil=True)
 def cross_lines(
     p0: F64, p1: F64, a: F64, b: F64, crossed: npt.NDArray[np.bool_], sign: npt.NDArray[np.int8]
-) -> None:  # pragma: no cover - jitted
+) -> int:  # pragma: no cover - jitted
     """Which moves ``p0[i] -> p1[i]`` cross segment ``a[j] -> b[j]`` (``crossed (n, k)``) and
     from which side (``sign``: +1 from the left of ``a -> b`` in image coordinates, y down;
-    -1 from the right). A move that ends on the line crosses it, one that starts on it does
-    not. The same arithmetic as the numpy formulation, to the bit."""
+    -1 from the right); returns the number of crossings. A move that ends on the line crosses
+    it, one that starts on it does not. The same arithmetic as the numpy formulation, to the
+    bit."""
+    count = 0
     for i in range(p0.shape[0]):
         m0 = p1[i, 0] - p0[i, 0]
         m1 = p1[i, 1] - p0[i, 1]
@@ -347,4 +349,6 @@ def cross_lines(
             s_a = m0 * (a[j, 1] - p0[i, 1]) - m1 * (a[j, 0] - p0[i, 0])
             s_b = m0 * (b[j, 1] - p0[i, 1]) - m1 * (b[j, 0] - p0[i, 0])
             crossed[i, j] = straddle and s_a * s_b <= 0
+            count += crossed[i, j]
             sign[i, j] = 1 if side0 < 0 else -1
+    return count

@@ -152,6 +152,12 @@ def segments_cross(
     return crossed, sign
 
 
+def _hint(track: Track) -> int:
+    """The detector's most frequent class for ``track`` (-1 when it does not classify)."""
+    votes = track.class_votes
+    return max(votes, key=votes.__getitem__) if votes else -1
+
+
 def _extent(box: FloatArray, axis: FloatArray) -> tuple[float, float]:
     """Interval covered by an xyxy box projected on a unit ``axis``."""
     c = 0.5 * float((box[0] + box[2]) * axis[0] + (box[1] + box[3]) * axis[1])
@@ -233,6 +239,10 @@ class Counter:
         )
         self._queue_area_arr = np.array(self._queue_area, float)
         self._queue_ys, self._queue_xs, self._queue_starts = zone_pixels(self._queue_masks)
+        d = self._b - self._a
+        self._normal = np.array([-d[:, 1], d[:, 0]])  # (2, lines): each line's right normal
+        self._normal_len = np.hypot(d[:, 0], d[:, 1])
+        self._piece_window = round(self.config.piece_window_s * self.fps)  # [frames]
         self._states: dict[int, _TrackState] = {}
         self._recent: list[list[tuple[int, int, int]]] = [[] for _ in camera.lines]
         self.events: list[_Event] = []
@@ -268,97 +278,74 @@ class Counter:
             st = self._states.pop(tr.id, None)
             if st is not None and tr.confirmed:
                 self._stitch(tr, st, frame_index, tracker)
-        self._sample_queues(t_s, tracker, mask)
+        centers = tracker.centers
         vel = tracker.velocities
-        v_right = np.zeros((len(tracks), len(self._a)))
-        if len(self._a) and tracks:
-            d = self._b - self._a
+        confirmed = np.array([tr.confirmed for tr in tracks], np.bool_)
+        self._sample_queues(t_s, tracker, mask, centers, vel, confirmed)
+        n_lines = len(self._a)
+        if n_lines and tracks:
             # velocity towards each line's right-hand side [processing px/frame]
-            v_right = vel @ np.array([-d[:, 1], d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])
+            v_right = vel @ self._normal / self._normal_len
+        else:
+            v_right = np.zeros((len(tracks), n_lines))
+        boxes = tracker.boxes  # every track's box, in track order
         if self._slits is not None:
-            conf = [i for i, tr in enumerate(tracks) if tr.confirmed]
-            boxes = np.array([tracks[i].box for i in conf]).reshape(-1, 4)
-            self._slits.add(frame_index, mask, boxes, v_right[conf], [tracks[i].id for i in conf])
+            conf = np.flatnonzero(confirmed)
+            ids = [tracks[i].id for i in conf.tolist()]
+            self._slits.add(frame_index, mask, boxes[conf], v_right[conf], ids)
         if not tracks:
             return
-        cur = tracker.centers / self.scale
-        prev = np.empty_like(cur)
+        cur = centers / self.scale
         states: list[_TrackState] = []
-        all_boxes = np.array([tr.box for tr in tracks])
-        diag = np.hypot(all_boxes[:, 2] - all_boxes[:, 0], all_boxes[:, 3] - all_boxes[:, 1])
+        diag = np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]).tolist()
         for i, tr in enumerate(tracks):
             st = self._states.get(tr.id)
             if st is None:
                 st = _TrackState(cur[i].copy(), frame_index)
-                st.parent = self._parent(tracks, all_boxes, i)
+                st.parent = self._parent(tracks, boxes, i)
                 self._states[tr.id] = st
-            prev[i] = st.pos
             states.append(st)
             if diag[i] > st.size_px:
-                st.size_px = float(diag[i])
-        lengths = self._lengths(tracks, vel) / self.scale
-        hints = [
-            max(tr.class_votes, key=tr.class_votes.__getitem__) if tr.class_votes else -1
-            for tr in tracks
-        ]
-        if len(self._a):
+                st.size_px = diag[i]
+        prev = np.array([st.pos for st in states])
+        lengths: list[float] = []  # vehicle lengths along the motion [source px], when needed
+        if n_lines:
             # segments_cross as a numba kernel (the same arithmetic, to the bit)
-            crossed = np.empty((len(cur), len(self._a)), np.bool_)
-            sign = np.empty((len(cur), len(self._a)), np.int8)
-            cross_lines(prev, cur, self._a, self._b, crossed, sign)
-            window = round(self.config.piece_window_s * self.fps)
+            crossed = np.empty((len(cur), n_lines), np.bool_)
+            sign = np.empty((len(cur), n_lines), np.int8)
+            n_crossed = cross_lines(prev, cur, self._a, self._b, crossed, sign)
+            window = self._piece_window
             for recent in self._recent:
-                recent[:] = [r for r in recent if frame_index - r[1] <= window]
-            index = {tr.id: k for k, tr in enumerate(tracks)}
-            for i, j in zip(*np.nonzero(crossed), strict=True):
-                st = states[i]
-                if abs(v_right[i, j]) > 0.05 and np.sign(v_right[i, j]) != sign[i, j]:
-                    continue  # the centre jumped back (blobs merging or splitting), no move
-                if j not in st.crossed:
-                    st.crossed.add(int(j))
-                    s_ij = int(sign[i, j])
-                    whole = next(
-                        (
-                            tid
-                            for tid, _, sg in self._recent[j]
-                            if tid != tracks[i].id
-                            and sg == s_ij
-                            and tid in index
-                            and tracks[index[tid]].confirmed
-                            and self._pieces(tracks, vel, index[tid], int(i))
-                        ),
-                        None,
-                    )
-                    row, u0, u1 = self._slit_extent(tracks[i].box, int(j))
-                    if whole is not None:  # a piece of a vehicle counted a moment ago
-                        self.pieces.append((tracks[i].id, int(j), s_ij, t_s, whole))
-                        self._piece_slits.append(SlitCrossing(int(j), tracks[i].id, row, u0, u1))
-                        continue
-                    self._recent[j].append((tracks[i].id, frame_index, s_ij))
-                    st.pending.append(
-                        ("line", int(j), s_ij, t_s, float(lengths[i]), hints[i], row, u0, u1)
-                    )
+                if recent:
+                    recent[:] = [r for r in recent if frame_index - r[1] <= window]
+            if n_crossed:
+                lengths = (self._lengths(boxes, vel) / self.scale).tolist()
+                self._count_crossings(
+                    frame_index, t_s, tracks, states, vel, v_right, crossed, sign, lengths
+                )
         h, w = self._entry_map.shape
-        px = np.clip((cur[:, 0] * self.scale).astype(np.int64), 0, w - 1)
-        py = np.clip((cur[:, 1] * self.scale).astype(np.int64), 0, h - 1)
-        ent = self._entry_map[py, px]
-        ext = self._exit_map[py, px]
+        px = np.minimum(np.maximum((cur[:, 0] * self.scale).astype(np.int64), 0), w - 1)
+        py = np.minimum(np.maximum((cur[:, 1] * self.scale).astype(np.int64), 0), h - 1)
+        ent = self._entry_map[py, px].tolist()
+        ext = self._exit_map[py, px].tolist()
         n_exit = len(self._exits)
         for i, tr in enumerate(tracks):
             st = states[i]
-            st.pos = cur[i].copy()
+            st.pos = cur[i]  # a row of this frame's array, which is never written again
             if st.entry < 0 and ent[i] > 0:
-                st.entry = int(ent[i]) - 1
+                st.entry = ent[i] - 1
             if st.entry >= 0 and not st.moved and ext[i] > 0:
                 st.moved = True
+                if not lengths:
+                    lengths = (self._lengths(boxes, vel) / self.scale).tolist()
                 st.pending.append(
                     (
                         "movement",
-                        st.entry * n_exit + int(ext[i]) - 1,
+                        st.entry * n_exit + ext[i] - 1,
                         0,
                         t_s,
-                        float(lengths[i]),
-                        hints[i],
+                        lengths[i],
+                        _hint(tr),
                         -1,
                         math.nan,
                         math.nan,
@@ -367,6 +354,51 @@ class Counter:
             if tr.confirmed and st.pending:
                 self.events.extend(_Event(tr.id, *e) for e in st.pending)
                 st.pending.clear()
+
+    def _count_crossings(
+        self,
+        frame_index: int,
+        t_s: float,
+        tracks: list[Track],
+        states: list[_TrackState],
+        vel: FloatArray,
+        v_right: FloatArray,
+        crossed: npt.NDArray[np.bool_],
+        sign: npt.NDArray[np.int8],
+        lengths: list[float],
+    ) -> None:
+        """Line crossings of this frame (``crossed``, ``sign`` ``(tracks, lines)``): each
+        track's first crossing of a line waits for its confirmation, unless it is a jump of
+        the blob centre or a piece of a vehicle counted a moment ago."""
+        index = {tr.id: k for k, tr in enumerate(tracks)}
+        for i, j in zip(*np.nonzero(crossed), strict=True):
+            st = states[i]
+            if abs(v_right[i, j]) > 0.05 and np.sign(v_right[i, j]) != sign[i, j]:
+                continue  # the centre jumped back (blobs merging or splitting), no move
+            if j not in st.crossed:
+                st.crossed.add(int(j))
+                s_ij = int(sign[i, j])
+                whole = next(
+                    (
+                        tid
+                        for tid, _, sg in self._recent[j]
+                        if tid != tracks[i].id
+                        and sg == s_ij
+                        and tid in index
+                        and tracks[index[tid]].confirmed
+                        and self._pieces(tracks, vel, index[tid], int(i))
+                    ),
+                    None,
+                )
+                row, u0, u1 = self._slit_extent(tracks[i].box, int(j))
+                if whole is not None:  # a piece of a vehicle counted a moment ago
+                    self.pieces.append((tracks[i].id, int(j), s_ij, t_s, whole))
+                    self._piece_slits.append(SlitCrossing(int(j), tracks[i].id, row, u0, u1))
+                    continue
+                self._recent[j].append((tracks[i].id, frame_index, s_ij))
+                st.pending.append(
+                    ("line", int(j), s_ij, t_s, lengths[i], _hint(tracks[i]), row, u0, u1)
+                )
 
     def _slit_extent(self, box: FloatArray, j: int) -> tuple[int, float, float]:
         """Row of the current frame in the time-spatial images and the stretch of line ``j``
@@ -525,13 +557,13 @@ class Counter:
             ]
 
     @staticmethod
-    def _lengths(tracks: list[Track], velocities: FloatArray) -> FloatArray:
+    def _lengths(boxes: FloatArray, velocities: FloatArray) -> FloatArray:
         """Length of each tracked box along its direction of motion [processing px].
 
         Along the motion, not the area: two cars side by side merge into one wide blob, a
-        truck is long; a stationary vehicle gives its longer box side.
+        truck is long; a stationary vehicle gives its longer box side. ``boxes`` ``(n, 4)``
+        are the tracks' (xyxy), ``velocities`` ``(n, 2)`` theirs [px/frame].
         """
-        boxes = np.array([tr.box for tr in tracks]).reshape(-1, 4)
         w = boxes[:, 2] - boxes[:, 0]
         h = boxes[:, 3] - boxes[:, 1]
         vx = np.abs(velocities[:, 0])
@@ -541,7 +573,15 @@ class Counter:
         along = (vx * w + vy * h) / np.where(moving, speed, 1.0)
         return np.asarray(np.where(moving, along, np.maximum(w, h)), np.float64)
 
-    def _sample_queues(self, t_s: float, tracker: Tracker, mask: npt.NDArray[np.uint8]) -> None:
+    def _sample_queues(
+        self,
+        t_s: float,
+        tracker: Tracker,
+        mask: npt.NDArray[np.uint8],
+        centers: FloatArray,
+        velocities: FloatArray,
+        confirmed: npt.NDArray[np.bool_],
+    ) -> None:
         if not self._queues:
             return
         sample = int(t_s // self.config.sample_s)
@@ -559,9 +599,9 @@ class Counter:
             self._queue_starts,
             self._queue_area_arr,
             self._queue_stack,
-            tracker.centers,
-            tracker.velocities,
-            np.array([t.confirmed for t in tracks], np.bool_),
+            centers,
+            velocities,
+            confirmed,
             np.array([t.area_px2 for t in tracks], np.float64),
             self.fps,
             self.config.stop_speed,

@@ -133,6 +133,13 @@ class Tracker:
         return self._x[:, :2].copy()
 
     @property
+    def boxes(self) -> FloatArray:
+        """Boxes ``(n, 4)`` (xyxy) of all tracks, in :attr:`tracks` order: the array every
+        live :attr:`Track.box` is a row of (not a copy: read only, valid until the next
+        :meth:`predict` or :meth:`update`)."""
+        return self._box
+
+    @property
     def velocities(self) -> FloatArray:
         """Filtered velocities ``(n, 2)`` [px/frame]."""
         return self._x[:, 2:].copy()
