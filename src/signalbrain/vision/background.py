@@ -166,6 +166,7 @@ class BackgroundDetector:
         self.gain = 1.0  # brightness gain of the last frame given to detect
         self._raw: Frame = np.zeros((height, width), np.uint8)
         self._boxes: Frame = np.zeros((height, width), np.uint8)
+        self._frozen: Frame = np.zeros((height, width), np.uint8)  # learn's frozen mask
         # foreground age, kept from the runs of the masks: the frame a pixel's current stretch
         # of foreground began and the last frame it was foreground (see _blobs.mark_runs)
         self._fg_since = np.zeros((height, width), np.int64)
@@ -332,7 +333,8 @@ class BackgroundDetector:
         self._frames += 1
         if self._frames % cfg.update_every:
             return
-        frozen = np.ascontiguousarray(cv2.dilate(self.mask, self._grow), dtype=np.uint8)
+        frozen = self._frozen
+        cv2.dilate(self.mask, self._grow, dst=frozen)
         boxes = self._boxes
         boxes.fill(0)
         pad = 2

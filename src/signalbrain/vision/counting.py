@@ -290,9 +290,8 @@ class Counter:
             v_right = np.zeros((len(tracks), n_lines))
         boxes = tracker.boxes  # every track's box, in track order
         if self._slits is not None:
-            conf = np.flatnonzero(confirmed)
-            ids = [tracks[i].id for i in conf.tolist()]
-            self._slits.add(frame_index, mask, boxes[conf], v_right[conf], ids)
+            ids = [tr.id for tr in tracks if tr.confirmed]
+            self._slits.add(frame_index, mask, boxes[confirmed], v_right[confirmed], ids)
         if not tracks:
             return
         cur = centers / self.scale

@@ -78,9 +78,7 @@ class Detections:
     @property
     def centers(self) -> FloatArray:
         """Box centres ``(n, 2)``."""
-        return np.column_stack(
-            ((self.xyxy[:, 0] + self.xyxy[:, 2]) * 0.5, (self.xyxy[:, 1] + self.xyxy[:, 3]) * 0.5)
-        )
+        return (self.xyxy[:, :2] + self.xyxy[:, 2:]) * 0.5
 
 
 def split_blobs(

@@ -154,9 +154,7 @@ class Tracker:
         if not conf:
             return np.zeros((0, 2)), np.zeros((0, 2))
         boxes = self._box[conf]
-        return self._x[conf, :2], np.column_stack(
-            (boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        )
+        return self._x[conf, :2], boxes[:, 2:] - boxes[:, :2]
 
     def _cost(self, det: Detections) -> FloatArray:
         cost = np.empty((len(self.tracks), len(det)))
@@ -195,13 +193,14 @@ class Tracker:
         n, m = len(self.tracks), len(det)
         det_track = np.full(m, -1, dtype=np.int64)
         centres = det.centers
+        matched: set[int] = set()
         if n and m:
             rows, cols = self._assign(det)
             det_track[cols] = rows
             if len(rows):
                 self._correct(rows, centres[cols])
                 self._resize(rows, cols, det)
-        matched = set(det_track[det_track >= 0].tolist())
+                matched = set(rows.tolist())
         for i, t in enumerate(self.tracks):
             t.age += 1
             if i not in matched:
@@ -299,8 +298,10 @@ class Tracker:
         detection is a fragment of a track when at least ``fragment_inside`` of its box lies in
         the track's predicted box (grown by 15 %) and in no other track's.
         """
+        if len(det) < 2:
+            return det
         conf = [i for i, t in enumerate(self.tracks) if t.confirmed]
-        if len(det) < 2 or not conf:
+        if not conf:
             return det
         c = self._x[conf, :2]
         ref = self._ref[conf]
