@@ -149,6 +149,7 @@ def _median_kernel(
     hi = k // 2
     vals = np.empty((k, 3 * block), np.uint8)
     mid = np.empty(3 * block, np.int32)
+    sq = np.empty(3 * block, np.int32)
     d2 = np.empty((k, block), np.int32)
     for p0 in range(0, n, block):
         nb = min(block, n - p0)
@@ -161,12 +162,12 @@ def _median_kernel(
             median[v0 + q] = mid[q]
         for j in range(k):
             row = stack[j, v0 : v0 + 3 * nb]
+            for q in range(3 * nb):  # squared differences per channel value (contiguous)
+                e = np.int32(row[q]) - mid[q]
+                sq[q] = e * e
             out = d2[j]
             for q in range(nb):
-                e0 = np.int32(row[3 * q]) - mid[3 * q]
-                e1 = np.int32(row[3 * q + 1]) - mid[3 * q + 1]
-                e2 = np.int32(row[3 * q + 2]) - mid[3 * q + 2]
-                out[q] = e0 * e0 + e1 * e1 + e2 * e2
+                out[q] = sq[3 * q] + sq[3 * q + 1] + sq[3 * q + 2]
         _network(d2, plan, nb)
         for q in range(nb):
             # the distances are integers below 2 ** 18: the sum is exact
