@@ -235,6 +235,10 @@ def mog2_learn(
     n_mix = weight.shape[0] // n
     alpha1 = 1.0 - rate
     prune = -rate * ct
+    # the pull towards the pixel of a lone mode of weight 1 (most pixels, after their first
+    # update): the same for all of them, so divided once, where it is first needed
+    k_one = 0.0
+    have_k_one = False
     for p in range(n):
         if frozen[p]:  # the background itself, as if the vehicle were painted over
             d0 = float(bg[3 * p])
@@ -252,9 +256,16 @@ def mog2_learn(
             e1 = mean[3 * p + 1] - d1
             e2 = mean[3 * p + 2] - d2
             dist2 = e0 * e0 + e1 * e1 + e2 * e2
-            wt = alpha1 * weight[p] + prune
+            w0 = weight[p]
+            wt = alpha1 * w0 + prune
             if dist2 < tg * v and wt + rate >= -prune:
-                k = rate / (wt + rate)
+                if have_k_one and w0 == 1.0:
+                    k = k_one
+                else:
+                    k = rate / (wt + rate)
+                    if w0 == 1.0:
+                        k_one = k
+                        have_k_one = True
                 m0 = mean[3 * p] - k * e0
                 m1 = mean[3 * p + 1] - k * e1
                 m2 = mean[3 * p + 2] - k * e2
