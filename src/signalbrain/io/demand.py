@@ -26,6 +26,14 @@ SUMO routes
     Vehicles of a ``vType`` with a heavy ``vClass`` (truck, trailer, bus, coach, delivery) count
     towards the movement's heavy share. ``trip`` elements (origin and destination only) are routed
     on the network's turn-aware link graph by free-flow time.
+
+Why :func:`read_sumo_routes` pauses the cyclic garbage collector: it makes a list per route and no
+reference cycles, after the network model's objects exist, so the collections it triggers scan
+the whole heap for nothing. 9,000 vehicles on a 1,296-signal netgenerate grid, read after the
+network in a fresh process: 0.169 s before, 0.137 s with the pause (CPU, median of 8). Where the
+rest goes: ``ElementTree.iterparse`` itself 0.03 s (a regular-expression reader of the same
+elements was no faster), the per-vehicle handling and edge splitting about 0.035 s, the pair
+count (:func:`_count_pairs`) 0.05 s.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import numpy as np
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.io._fields import Fields, load_yaml
+from signalbrain.io._sumo_xml import paused_gc
 from signalbrain.network.model import Network
 
 __all__ = [
@@ -310,6 +319,7 @@ def _count_pairs(
     return totals(movement, vehicles), totals(movement[is_heavy], vehicles[is_heavy])
 
 
+@paused_gc()  # thousands of routes and no cycles: see signalbrain.io._sumo_xml
 def read_sumo_routes(
     paths: str | Path | list[str | Path],
     network: Network,

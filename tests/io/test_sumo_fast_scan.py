@@ -1,0 +1,105 @@
+"""What keeps ``scan_net`` fast: the cyclic garbage collector is paused while the pass makes its
+containers (see the ``_sumo_xml`` module docstring for the measurements), and is left as it was
+found afterwards, errors included."""
+
+from __future__ import annotations
+
+import gc
+import xml.parsers.expat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from signalbrain.errors import InputError
+from signalbrain.io import _sumo_xml
+from signalbrain.io._sumo_xml import paused_gc, scan_net
+
+NET = """<?xml version="1.0" encoding="UTF-8"?>
+<net version="1.20">
+    <edge id="WC" from="W" to="C" priority="-1">
+        <lane id="WC_0" index="0" speed="13.89" length="98.00" shape="0.00,-1.60 98.00,-1.60"/>
+    </edge>
+    <junction id="C" type="priority" x="100.00" y="0.00" incLanes="WC_0" intLanes="" shape="">
+        <request index="0" response="0" foes="0" cont="0"/>
+    </junction>
+</net>
+"""
+
+BROKEN = {  # what the pass raises on, with the collector restored all the same
+    "malformed": (NET.replace("</net>", ""), xml.parsers.expat.ExpatError),
+    "not a network": (NET.replace("net", "routes"), InputError),
+    "missing attribute": (NET.replace(' speed="13.89"', ""), KeyError),
+}
+
+
+@pytest.fixture
+def collector_state() -> Iterator[None]:
+    """Restore the collector's state whatever a test leaves behind."""
+    enabled = gc.isenabled()
+    yield
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+@pytest.fixture
+def net_file(tmp_path: Path) -> Path:
+    path = tmp_path / "n.net.xml"
+    path.write_text(NET)
+    return path
+
+
+def test_the_pass_runs_with_the_collector_paused(
+    net_file: Path, monkeypatch: pytest.MonkeyPatch, collector_state: None
+) -> None:
+    seen: list[bool] = []
+    real_open = _sumo_xml._open
+
+    def spy(path: Path) -> Any:
+        seen.append(gc.isenabled())
+        return real_open(path)
+
+    monkeypatch.setattr(_sumo_xml, "_open", spy)
+    gc.enable()
+    raw = scan_net(net_file)
+    assert seen == [False]
+    assert gc.isenabled()
+    assert raw.edges["WC"].length_m == 98.0
+    assert raw.requests["C"] == {0: ("0", "0")}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_found(
+    net_file: Path, enabled: bool, collector_state: None
+) -> None:
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    scan_net(net_file)
+    assert gc.isenabled() is enabled
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_the_collector_is_restored_after_an_error(
+    tmp_path: Path, case: str, collector_state: None
+) -> None:
+    text, error = BROKEN[case]
+    path = tmp_path / "broken.net.xml"
+    path.write_text(text)
+    gc.enable()
+    with pytest.raises(error):
+        scan_net(path)
+    assert gc.isenabled()
+
+
+def test_paused_gc_nests(collector_state: None) -> None:
+    gc.enable()
+    with paused_gc():
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner pause found it paused: leaves it so
+    assert gc.isenabled()
