@@ -118,9 +118,10 @@ def test_frozen_pixels_keep_their_model_and_gain_scales_the_frame() -> None:
     assert np.mean(out[:, :32] > 0) < 0.01
 
 
-def test_kernels_match_their_python_twins() -> None:
-    frames = _scene(12, size=(12, 10))
-    n = 120
+@pytest.mark.parametrize("size", [(12, 10), (11, 9)])  # 99 pixels: not whole 8-pixel words
+def test_kernels_match_their_python_twins(size: tuple[int, int]) -> None:
+    frames = _scene(12, size=size)
+    n = size[0] * size[1]
     k = 5
     jit = _model_arrays(n, k)
     py = _model_arrays(n, k)
