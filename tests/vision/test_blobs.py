@@ -193,3 +193,22 @@ def test_foreground_age_from_runs_matches_counting_every_pixel(seed: int) -> Non
         frozen_mask(grown, since, last, frame, 5, boxes, free, 4)
         np.testing.assert_array_equal(grown, want)
         np.testing.assert_array_equal(free[::4, ::4], want[::4, ::4] == 0)
+
+
+@pytest.mark.parametrize("size", [(5, 7), (24, 40), (9, 33)], ids=str)
+def test_frozen_mask_matches_numpy(size: tuple[int, int]) -> None:
+    """Frozen: inside a box, or grown foreground at most ``max_age`` frames old; also on frames
+    that are not whole 8-pixel words."""
+    h, w = size
+    rng = np.random.default_rng(h * w)
+    frame = 50
+    grown = np.where(rng.random((h, w)) < 0.3, 255, 0).astype(np.uint8)
+    boxes = np.where(rng.random((h, w)) < 0.1, 255, 0).astype(np.uint8)
+    last = np.where(rng.random((h, w)) < 0.7, frame, frame - 3).astype(np.int64)
+    since = frame - rng.integers(0, 12, (h, w)).astype(np.int64)
+    age = np.where(last == frame, frame - since + 1, 0)
+    want = np.where((boxes > 0) | ((grown > 0) & (age <= 5)), 255, 0)
+    free = np.zeros((h, w), np.uint8)
+    assert frozen_mask(grown, since, last, frame, 5, boxes, free, 4) == int((want > 0).sum())
+    np.testing.assert_array_equal(grown, want)
+    np.testing.assert_array_equal(free[::4, ::4], want[::4, ::4] == 0)
