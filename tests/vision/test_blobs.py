@@ -1,5 +1,6 @@
-"""Run-length labelling against OpenCV's connectedComponentsWithStats (the oracle), and the
-foreground age kept from the runs against counting it pixel by pixel."""
+"""Run-length labelling against OpenCV's connectedComponentsWithStats (the oracle), the
+foreground age kept from the runs against counting it pixel by pixel, and the blob partition
+against its numpy twin."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from signalbrain.vision._blobs import (
     label_runs,
     mark_runs,
     paint_labels,
+    partition_blob,
 )
 from signalbrain.vision._mog2 import frozen_mask
+from signalbrain.vision.detections import _partition_reference
 
 I32 = npt.NDArray[np.int32]
 
@@ -212,3 +215,25 @@ def test_frozen_mask_matches_numpy(size: tuple[int, int]) -> None:
     assert frozen_mask(grown, since, last, frame, 5, boxes, free, 4) == int((want > 0).sum())
     np.testing.assert_array_equal(grown, want)
     np.testing.assert_array_equal(free[::4, ::4], want[::4, ::4] == 0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_partition_blob_matches_numpy(seed: int) -> None:
+    """Pixels of one component to the nearest scaled centre (ties to the first, as argmin):
+    the kernel and the numpy formulation agree to the pixel."""
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(4, 40, 2))
+    mask = np.where(rng.random((h, w)) < 0.7, 255, 0).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    label = int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) + 1 if n > 1 else 0
+    m = int(rng.integers(2, 5))
+    # integer centres and equal scales now and then: equally near centres
+    centres = rng.integers(0, max(w, h), (m, 2)).astype(np.float64)
+    if seed % 2:
+        centres += rng.random((m, 2))
+    scales = np.maximum(rng.integers(1, 12, (m, 2)).astype(np.float64), 1.0)
+    box = tuple(int(v) for v in stats[label, :4])
+    out = np.empty((m, 5), np.int64)
+    partition_blob(labels.astype(np.int32), label, np.array(box, np.int64), centres, scales, out)
+    want = _partition_reference(labels, label, box, centres, scales)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(out, want)

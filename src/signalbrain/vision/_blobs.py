@@ -33,6 +33,7 @@ __all__ = [
     "label_runs",
     "mark_runs",
     "paint_labels",
+    "partition_blob",
 ]
 
 U8 = npt.NDArray[np.uint8]
@@ -274,3 +275,40 @@ def hold_age(since: I64, last: I64, frame: int, age: int) -> None:
     np.minimum(since, frame - age, out=since, where=running)
     since[~running] = frame - age
     last[~running] = frame - 1
+
+
+@njit(cache=True, nogil=True)
+def partition_blob(
+    labels: I32, label: int, box: I64, centres: F64, scales: F64, out: I64
+) -> None:  # pragma: no cover - jitted
+    """Give every pixel of component ``label`` of ``labels`` inside ``box`` (``x, y, w, h``)
+    to the nearest of ``centres`` ``(m, 2)`` in distance scaled per axis by ``scales``
+    ``(m, 2)`` (the first of equally near ones), and fill ``out[j]`` (``(m, 5)``) with the
+    bounding box ``x0, y0, x1, y1`` (inclusive) and pixel count of centre ``j``'s share (count
+    0: no pixel). The arithmetic is :func:`~signalbrain.vision.detections.split_blobs`'s
+    numpy formulation, to the bit."""
+    m = centres.shape[0]
+    for j in range(m):
+        out[j, 0] = np.iinfo(np.int64).max
+        out[j, 1] = np.iinfo(np.int64).max
+        out[j, 2] = -1
+        out[j, 3] = -1
+        out[j, 4] = 0
+    x, y, w, h = box[0], box[1], box[2], box[3]
+    for py in range(y, y + h):
+        for px in range(x, x + w):
+            if labels[py, px] != label:
+                continue
+            best = 0
+            best_d = np.inf
+            for j in range(m):
+                dx = (float(px) - centres[j, 0]) / scales[j, 0]
+                dy = (float(py) - centres[j, 1]) / scales[j, 1]
+                d = dx * dx + dy * dy
+                if d < best_d:
+                    best, best_d = j, d
+            out[best, 0] = min(out[best, 0], px)
+            out[best, 1] = min(out[best, 1], py)
+            out[best, 2] = max(out[best, 2], px)
+            out[best, 3] = max(out[best, 3], py)
+            out[best, 4] += 1

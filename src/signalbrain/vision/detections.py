@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain.vision._blobs import partition_blob
+
 __all__ = ["Detections", "split_blobs"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -132,22 +134,46 @@ def split_blobs(
             areas.append(area[k : k + 1])
             continue
         inside = seen[under == lab]
-        x, y, w, h = (int(v) for v in stats[lab, :4])
-        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == lab)
-        xs = xs + x
-        ys = ys + y
-        scale = np.maximum(sizes[inside], 1.0)
-        d = ((xs[:, None] - centers[inside, 0][None, :]) / scale[None, :, 0]) ** 2 + (
-            (ys[:, None] - centers[inside, 1][None, :]) / scale[None, :, 1]
-        ) ** 2
-        owner = np.argmin(d, axis=1)
-        for j in range(len(inside)):
-            sel = owner == j
-            if not np.any(sel):
-                continue
-            px, py = xs[sel], ys[sel]
-            boxes.append(
-                np.array([[px.min(), py.min(), px.max() + 1, py.max() + 1]], dtype=np.float64)
-            )
-            areas.append(np.array([float(sel.sum())]))
+        shares = np.empty((len(inside), 5), np.int64)
+        partition_blob(
+            np.ascontiguousarray(labels, dtype=np.int32),
+            int(lab),
+            stats[lab, :4].astype(np.int64),
+            np.ascontiguousarray(centers[inside]),
+            np.maximum(sizes[inside], 1.0),
+            shares,
+        )
+        for x0, y0, x1, y1, count in shares.tolist():
+            if count:
+                boxes.append(np.array([[x0, y0, x1 + 1, y1 + 1]], dtype=np.float64))
+                areas.append(np.array([float(count)]))
     return Detections.from_boxes(np.concatenate(boxes), np.concatenate(areas))
+
+
+def _partition_reference(
+    labels: npt.NDArray[np.integer[Any]],
+    label: int,
+    box: tuple[int, int, int, int],
+    centres: FloatArray,
+    scales: FloatArray,
+) -> npt.NDArray[np.int64]:
+    """Plain-numpy twin of :func:`~signalbrain.vision._blobs.partition_blob` (the test
+    oracle): ``(m, 5)`` boxes ``x0, y0, x1, y1`` (inclusive) and pixel counts of each centre's
+    share of the component."""
+    x, y, w, h = box
+    ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+    xs = xs + x
+    ys = ys + y
+    d = ((xs[:, None] - centres[:, 0][None, :]) / scales[None, :, 0]) ** 2 + (
+        (ys[:, None] - centres[:, 1][None, :]) / scales[None, :, 1]
+    ) ** 2
+    owner = np.argmin(d, axis=1)
+    out = np.zeros((len(centres), 5), np.int64)
+    out[:, :2] = np.iinfo(np.int64).max
+    out[:, 2:4] = -1
+    for j in range(len(centres)):
+        sel = owner == j
+        if np.any(sel):
+            px, py = xs[sel], ys[sel]
+            out[j] = (px.min(), py.min(), px.max(), py.max(), sel.sum())
+    return out
