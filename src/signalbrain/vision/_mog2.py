@@ -90,18 +90,20 @@ def _gain(frame: U8, bg: U8, free: U8, width: int, step: int) -> float:  # pragm
     """Background over frame brightness, summed over the pixels of the ``step`` grid where
     ``free`` is set (flat arrays, rows ``width`` long; frames ``(3 n,)``); 1 when there are
     none or the frame is black."""
-    f_sum = 0.0
-    b_sum = 0.0
+    # integer sums (exact, as the sums of whole numbers in floating point were)
+    f_int = 0
+    b_int = 0
     n = 0
     for row in range(0, free.shape[0], step * width):
         for p in range(row, row + width, step):
             if free[p]:
-                f_sum += float(frame[3 * p]) + float(frame[3 * p + 1]) + float(frame[3 * p + 2])
-                b_sum += float(bg[3 * p]) + float(bg[3 * p + 1]) + float(bg[3 * p + 2])
+                f_int += np.int64(frame[3 * p]) + np.int64(frame[3 * p + 1]) + frame[3 * p + 2]
+                b_int += np.int64(bg[3 * p]) + np.int64(bg[3 * p + 1]) + bg[3 * p + 2]
                 n += 1
+    f_sum = float(f_int)
     if n == 0 or f_sum <= n:
         return 1.0
-    return b_sum / f_sum
+    return float(b_int) / f_sum
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
