@@ -138,8 +138,8 @@ def more_seeds(tmp_path_factory: pytest.TempPathFactory, sumo_home: Path) -> lis
 
 def test_other_traffic_barely_notices(runs, more_seeds):
     """Others' delay up by at most 3 % over no escort (the issue's bound). The issue also wants
-    it below naive's, which is not met here: measured +1.2 % over naive on these three seeds
-    (+1.7 % over no escort; naive +0.5 %), so this guards that gap against growing."""
+    it below naive's, which is not met here: measured +0.4 % over naive on these three seeds
+    (+0.8 % over no escort; naive +0.5 %), so this guards that gap against growing."""
     seeds = [{k: runs[k]["mean_delay_s"] for k in ("none", "naive", "auto")}, *more_seeds]
     none, naive, auto = (sum(d[k] for d in seeds) for k in ("none", "naive", "auto"))
     assert auto <= 1.03 * none
