@@ -2,7 +2,7 @@
 
 Reproduces the "Escort" section of ``benchmarks/README.md``::
 
-    .venv/bin/python benchmarks/escort/run_escort.py            # generated grid, 3 seeds, + shared
+    .venv/bin/python benchmarks/escort/run_escort.py            # generated grid, 8 seeds, + shared
     .venv/bin/python benchmarks/escort/run_escort.py --no-shared --seeds 1
 
 Scenarios
@@ -11,8 +11,11 @@ Scenarios
     :func:`signalbrain.sim.scenario.generate_scenario`: a 5 x 3 grid of signals, 150 m blocks,
     150 m feeders, two lanes, 13.89 m/s, random trips every 0.6 s (6000 veh/h) for
     ``--end`` seconds. Emergency vehicles cross the middle row (5 signals) every 150 s from 300 s
-    on, alternating eastbound and westbound. Without an escort they take about twice their
-    free-flow time (red waits behind queues of 10-25 vehicles).
+    on, alternating eastbound and westbound. Without an escort they take about 1.4 times their
+    free-flow time (the coordinated plans give the row a band; red waits behind queues of 10-25
+    vehicles elsewhere). Eight route seeds: one run's others' delay moves by about 1 % with any
+    change of its traffic (an injected vehicle, a green a second longer), more than the effects
+    compared.
 shared (``../shared/data/scenarios``, when present)
     each configuration unchanged; an extra file (``--additional-files``, merged by ``sumo run``
     with the configuration's own) adds four emergency vehicles, 600 s apart from 600 s after
@@ -275,7 +278,13 @@ def verdict(row: Mapping[str, Any]) -> str:
         return ""
     missed = []
     if not row["tt_change"] <= -TARGETS["travel_time_cut"]:
-        missed.append("travel time")
+        # a trip cannot beat its free-flow time: below this ratio no escort can reach the cut
+        if row["none_over_ff"] < 1.0 / (1.0 - TARGETS["travel_time_cut"]):
+            missed.append(
+                f"travel time (unreachable: no escort x{row['none_over_ff']:.2f} free flow)"
+            )
+        else:
+            missed.append("travel time")
     if not row["loss_mean"] <= TARGETS["loss_fraction"]:
         missed.append("time loss")
     if not row["stops_max"] <= TARGETS["stops"]:
@@ -352,7 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run every job, print and store the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", type=Path, default=Path("/tmp/signalbrain-escort-bench"))
-    p.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3], help="none: shared only")
+    p.add_argument(
+        "--seeds", type=int, nargs="*", default=list(range(1, 9)), help="none: shared only"
+    )
     p.add_argument("--controllers", nargs="+", default=["fixed", "adaptive"])
     p.add_argument("--shared-controllers", nargs="+", default=["fixed"])
     p.add_argument("--end", type=int, default=1800, help="generated scenario length [s]")

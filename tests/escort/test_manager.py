@@ -3,10 +3,13 @@ of requests, cancellations and crossing escorts (through the real ConflictMonito
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from signalbrain.control.base import SignalState
 from signalbrain.control.monitor import audit
 from signalbrain.errors import InputError
 from signalbrain.escort import (
@@ -15,6 +18,7 @@ from signalbrain.escort import (
     EscortManager,
     EscortRequest,
     EventCode,
+    NaivePreemption,
     PositionUpdate,
 )
 from signalbrain.network.generate import arterial, grid
@@ -165,3 +169,98 @@ def test_safety_under_random_overlapping_escorts(
         codes = [e.code for e in m.events if e.signal_id == isec_id]
         ons, offs = codes.count(EventCode.PREEMPT_CALL_ON), codes.count(EventCode.PREEMPT_CALL_OFF)
         assert ons - offs in (0, 1)  # at most the call still open at the end
+
+
+def _plan_display(isec, plan, t):
+    """The display the plan alone shows at ``t`` (what a signal in step with it shows)."""
+    shown = {m.id: "r" for m in isec.movements}
+    for iv in plan.phase_at(t):
+        if not iv.phase:
+            continue
+        ph = isec.phase(iv.phase)
+        for mid in ph.movements:
+            if iv.kind == "green":
+                shown[mid] = "G" if mid in ph.protected else max(shown[mid], "g")
+            elif iv.kind == "yellow" and shown[mid] == "r":
+                shown[mid] = "y"
+    return SignalState(t, shown)
+
+
+def _first_forced_s(net, plans, config, t0, position_m):
+    """Run the manager against displays that follow the plans; first forced request at S1."""
+    m = EscortManager(net, plans, config)
+    m.submit(EscortRequest("ev", "W", "E", route=_EAST, depart_s=t0), t0)
+    m.update(PositionUpdate("ev", t0, "W_S1", position_m, 15.0))
+    isec = net.intersection("S1")
+    t = t0
+    while t < t0 + 30.0:
+        m.observe_states({"S1": _plan_display(isec, plans["S1"], t)})
+        req = m.step(t, 0.5).get("S1")
+        if req is not None and req.force:
+            return t, req
+        t += 0.5
+    return None, None
+
+
+_EAST = ("W_S1", "S1_S2", "S2_S3", "S3_S4", "S4_E")
+
+
+@pytest.mark.parametrize("early_s", [1.0, 2.5])
+def test_call_waits_for_the_plans_own_green(net, plans_for, early_s):
+    """When the plan turns the escort's phase green within ``plan_slack_s`` after the window
+    opens, the phase in service is not cut: the call comes when the plan's green starts (and
+    holds it); without the slack the call cuts in before the plan's green."""
+    plans = plans_for(net)
+    plan = plans["S1"]
+    start = plan.green_window_s(2)[0]
+    g0 = start + math.ceil((200.0 - start) / plan.cycle_s) * plan.cycle_s  # a green start
+    t0 = g0 - 15.0  # phase 2 is red in the plan from t0 to g0
+    assert plan.phase_at(t0)[0].phase != 2
+    cfg = EscortConfig(margin_s=3.0, plan_slack_s=3.0)
+    eta = g0 + cfg.margin_s - early_s  # the window opens early_s before the plan's green
+    pos = 300.0 - 15.0 * (eta - t0)
+    t_call, req = _first_forced_s(net, plans, cfg, t0, pos)
+    assert t_call is not None
+    assert t_call >= g0 - 1e-9
+    assert req.phases[0] == 2
+    t_cut, _ = _first_forced_s(net, plans, EscortConfig(margin_s=3.0, plan_slack_s=0.0), t0, pos)
+    assert t_cut is not None
+    assert t_cut < g0 - 1.0
+
+
+def test_call_cuts_in_when_the_plans_green_comes_too_late(net, plans_for):
+    plans = plans_for(net)
+    plan = plans["S1"]
+    start = plan.green_window_s(2)[0]
+    g0 = start + math.ceil((200.0 - start) / plan.cycle_s) * plan.cycle_s
+    t0 = g0 - 15.0
+    cfg = EscortConfig(margin_s=3.0, plan_slack_s=3.0)
+    eta = g0 - 1.0  # the window opens 4 s before the plan's green: beyond the slack
+    t_call, _ = _first_forced_s(net, plans, cfg, t0, 300.0 - 15.0 * (eta - t0))
+    assert t_call is not None
+    assert t_call < g0 - 1.0
+
+
+def test_entering_the_junction_ends_the_call(net, plans_for):
+    m = EscortManager(net, plans_for(net))
+    m.submit(EscortRequest("ev", "W", "E", route=_EAST, depart_s=0.0))
+    m.update(PositionUpdate("ev", 0.0, "W_S1", 285.0, 15.0))
+    assert m.step(0.0, 1.0)["S1"].force
+    m.enter_junction("ev", "S3", 1.0)  # not the next junction: a noisy fix, ignored
+    m.enter_junction("ev", "S1", 1.0)
+    assert "S1" not in m.step(1.0, 1.0)
+    off = [e for e in m.events if e.code == EventCode.PREEMPT_CALL_OFF]
+    assert [(e.signal_id, e.note) for e in off] == [("S1", "passed")]
+    assert [w.intersection for w in m.windows("ev")] == ["S2", "S3", "S4"]
+
+
+def test_naive_call_ends_when_the_vehicle_enters_the_junction(net, plans_for, fixed_plan):
+    naive = NaivePreemption(fixed_plan(plans_for(net)), net, distance_m=250.0)
+    naive.submit(EscortRequest("ev", "W", "E"))
+    naive.update(PositionUpdate("ev", 0.0, "W_S1", 285.0, 15.0), "S1_S2")
+    assert "S1" in naive.preempt(0.0)
+    naive.enter_junction("ev", "S2", 1.0)  # another junction: ignored
+    assert "S1" in naive.preempt(1.0)
+    naive.enter_junction("ev", "S1", 1.0)
+    assert naive.preempt(1.0) == {}
+    assert naive.events[-2].code == EventCode.PREEMPT_CALL_OFF

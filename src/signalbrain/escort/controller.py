@@ -69,6 +69,10 @@ class EscortController:
         """A position fix of an escorted vehicle."""
         self.manager.update(fix)
 
+    def enter_junction(self, vehicle_id: str, node_id: str, t_s: float) -> None:
+        """The vehicle is inside a junction (see :meth:`EscortManager.enter_junction`)."""
+        self.manager.enter_junction(vehicle_id, node_id, t_s)
+
     def arrive(self, vehicle_id: str, t_s: float) -> None:
         """The vehicle has arrived (or left the network)."""
         self.manager.arrive(vehicle_id, t_s)
@@ -121,6 +125,13 @@ class NaivePreemption:
         self._slots.setdefault(fix.vehicle_id, len(self._slots))
         self._fix[fix.vehicle_id] = fix
         self._next[fix.vehicle_id] = next_link
+
+    def enter_junction(self, vehicle_id: str, node_id: str, t_s: float) -> None:
+        """The vehicle is inside a junction: it has left its approach, so the call ends."""
+        fix = self._fix.get(vehicle_id)
+        net = self.network
+        if fix is not None and net.has_link(fix.link) and net.link(fix.link).to_node == node_id:
+            del self._fix[vehicle_id]
 
     def arrive(self, vehicle_id: str, t_s: float) -> None:
         """The vehicle has arrived (or left the network)."""

@@ -69,6 +69,10 @@ class LiveSignal:
         """Whether all these movements show green now."""
         return bool(movements) and all(self._display.get(m, "r") in "Gg" for m in movements)
 
+    def green_movements(self) -> frozenset[str]:
+        """The movements showing green (protected or permitted) now."""
+        return frozenset(m for m, d in self._display.items() if d in "Gg")
+
     def _rest_s(self, mid: str, disp: str, t_s: float) -> float:
         """Time until ``mid`` has ended its green (min green left) and its clearance [s]."""
         elapsed = max(t_s - self._since.get(mid, -math.inf), 0.0)

@@ -5,8 +5,10 @@ the vehicle along its route (never backwards: a fix behind the last one is noise
 the vehicle left its route or a clearly faster route appeared on current travel times, and
 re-plans the ETA and window at every signal ahead. Each step it resolves the windows of all
 escorts (priority, then arrival order), places a call at a signal as late as still gives green in
-time (from the monitor's actual display: remaining min green, yellow, all-red), holds it until the
-vehicle has passed, then steers the signal back to its plan (:mod:`~signalbrain.escort.recovery`).
+time (from the monitor's actual display: remaining min green, yellow, all-red), or, where the
+signal runs its plan and the plan gives the phase green soon enough anyway, waits for that green
+(``EscortConfig.plan_slack_s``); it holds the call until the vehicle is inside the junction or
+beyond, then steers the signal back to its plan (:mod:`~signalbrain.escort.recovery`).
 Every call, entry, flush, dwell, exit and recovery is logged as an Indiana hi-res event.
 
 The manager only *asks*: it returns :class:`~signalbrain.control.base.Request` objects with
@@ -96,6 +98,9 @@ class EscortManager:
             s.id: {p.number: worst_transition_s(s, p.number) for p in s.phases}
             for s in network.intersections
         }
+        self._phased = {
+            s.id: frozenset(m for p in s.phases for m in p.movements) for s in network.intersections
+        }
         self._calls: dict[str, _Call] = {}
         self._recoveries: dict[str, Recovery] = {}
         self._expired: set[tuple[str, str]] = set()
@@ -149,6 +154,23 @@ class EscortManager:
         self._maybe_reroute(esc)
         self._replan(esc, fix.t_s)
         return list(esc.windows)
+
+    def enter_junction(self, vehicle_id: str, node_id: str, t_s: float) -> None:
+        """The vehicle is inside the junction ``node_id`` (past its stop line): the signal there
+        has served it, so its window closes now and the call ends into yellow and all-red, which
+        the vehicle clears the junction under, as every vehicle does that entered on green.
+        A junction not on the route ahead is ignored (a noisy fix)."""
+        esc = self._escorts.get(vehicle_id)
+        if esc is None or not math.isfinite(t_s):
+            return
+        isec = self.network.intersection_at(node_id)
+        if isec is None or isec.id in esc.passed:
+            return
+        ahead = esc.route.intersections[esc.index : esc.index + 1]
+        if isec.id not in ahead:
+            return
+        esc.passed.add(isec.id)
+        self._replan(esc, t_s)
 
     def cancel(self, vehicle_id: str, t_s: float) -> None:
         """Stop escorting a vehicle (its calls end and the signals recover)."""
@@ -291,10 +313,55 @@ class EscortManager:
         live = self._live[w.intersection]
         if not live.known:
             return t_s + dt_s >= w.call_s - 1e-9
+        if self._plan_green_soon(w, t_s, dt_s):
+            return False
         need = live.transition_s(w.phase, t_s)
         if live.may_start_green_within(w.phase, t_s, dt_s):
             need += self._worst[w.intersection][w.phase]
         return t_s + 2.0 * dt_s + need >= w.open_s - 1e-9
+
+    def _plan_green_soon(self, w: PreemptionWindow, t_s: float, dt_s: float) -> bool:
+        """Whether the signal, in step with its plan, turns ``w.phase`` green by itself no later
+        than ``plan_slack_s`` after the window opens: then the call waits for that green rather
+        than cut the phase in service short (no forced transition, nothing to recover).
+
+        In step means no call or recovery at the signal and the movements showing green are the
+        ones the plan shows green now or one step ago (the monitor times in steps). A phase the
+        plan shows green now is left to the normal call, which holds it.
+        """
+        slack = self.config.plan_slack_s
+        isec_id = w.intersection
+        if slack <= 0 or self.plans is None or isec_id in self._calls:
+            return False
+        if isec_id in self._recoveries:
+            return False
+        plan = self.plans.get(isec_id)
+        window = getattr(plan, "green_window_s", None)
+        if plan is None or window is None or plan.cycle_s <= 0:
+            return False
+        if all(pt.number != w.phase for pt in plan.phases):
+            return False  # an escort phase (signalbrain.escort.phases): the plan never runs it
+        isec = self.network.intersection(isec_id)
+        phased = self._phased[isec_id]
+        shown = self._live[isec_id].green_movements() & phased
+        in_step = False
+        for t in (t_s, t_s - dt_s):
+            planned: set[str] = set()
+            for iv in plan.phase_at(t):
+                if iv.kind != "green" or not iv.phase:
+                    continue
+                if iv.phase == w.phase and t == t_s:
+                    return False  # green now: the call holds it when due
+                planned.update(isec.phase(iv.phase).movements)
+            if planned & phased == shown:
+                in_step = True
+                break
+        if not in_step:
+            return False
+        start = float(window(w.phase)[0])
+        cycle = float(plan.cycle_s)
+        next_green = start + math.ceil((t_s - start) / cycle - 1e-9) * cycle
+        return next_green <= w.open_s + slack
 
     def _serve(self, isec_id: str, t_s: float, dt_s: float, out: dict[str, Request]) -> None:
         windows = self._resolved.get(isec_id, [])
@@ -329,7 +396,14 @@ class EscortManager:
             call = _Call(due, preempt_number(slot), t_s)
             self._calls[isec_id] = call
             self._recoveries.pop(isec_id, None)
-            self._log(t_s, isec_id, EventCode.PREEMPT_CALL_ON, call.slot, due.vehicle_id)
+            self._log(
+                t_s,
+                isec_id,
+                EventCode.PREEMPT_CALL_ON,
+                call.slot,
+                due.vehicle_id,
+                f"eta {due.eta_s:.1f} s, open {due.open_s:.1f} s",
+            )
             self._log(t_s, isec_id, EventCode.PREEMPT_ENTRY_STARTED, call.slot, due.vehicle_id)
         if call is None:
             return

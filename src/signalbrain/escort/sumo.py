@@ -240,7 +240,13 @@ class SumoEscort:
     def _fix(self, sumo: ModuleType, vid: str, t_s: float) -> None:
         road = str(sumo.vehicle.getRoadID(vid))
         if not self.network.has_link(road):
-            return  # inside a junction
+            if road.startswith(":"):  # an internal edge ":<junction>_<index>": in the junction
+                node = road[1:].rsplit("_", 1)[0]
+                if self.manager is not None:
+                    self.manager.enter_junction(vid, node, t_s)
+                elif self.naive is not None:
+                    self.naive.enter_junction(vid, node, t_s)
+            return
         fix = PositionUpdate(
             vid,
             t_s,
