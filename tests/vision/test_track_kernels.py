@@ -9,6 +9,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from signalbrain.vision._track_kernels import (
+    confirmed_fragment_owners,
     cross_lines,
     fragment_owners,
     kalman_correct,
@@ -210,6 +211,31 @@ def test_fragment_owners_matches_numpy(seed: int) -> None:
     want = _owners_reference(centre, half, det)
     np.testing.assert_array_equal(own, want)
     assert some == bool((want.sum(axis=1) >= 2).any())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_confirmed_fragment_owners_takes_centres_and_sizes_from_the_tracker_arrays(
+    seed: int,
+) -> None:
+    """The tracker's numpy formulation: centres ``x[rows, :2]``, half sizes
+    ``max(ref, box size) * grow`` for the rows given, then :func:`fragment_owners`."""
+    rng = np.random.default_rng(seed)
+    n, m = (int(v) for v in rng.integers(1, 7, 2))
+    x = np.column_stack((rng.random((n, 2)) * 40, rng.normal(0, 1, (n, 2))))
+    size = rng.random((n, 2)) * 12 + 1
+    box = np.column_stack((x[:, :2] - size / 2, x[:, :2] + size / 2))
+    ref = size * rng.uniform(0.7, 1.3, (n, 2))
+    rows = np.sort(rng.choice(n, int(rng.integers(1, n + 1)), replace=False)).astype(np.int64)
+    dc = x[rng.integers(0, n, m), :2] + rng.normal(0, 4, (m, 2))
+    dh = rng.random((m, 2)) * 4
+    det = np.column_stack((dc - dh, dc + dh))
+    own = np.empty((len(rows), m), np.bool_)
+    some = confirmed_fragment_owners(x, ref, box, rows, 0.75, det, 0.6, own)
+    half = np.maximum(ref[rows], box[rows, 2:] - box[rows, :2]) * 0.75
+    want = np.empty_like(own)
+    assert some == fragment_owners(x[rows, :2], half, det, 0.6, want)
+    np.testing.assert_array_equal(own, want)
+    np.testing.assert_array_equal(want, _owners_reference(x[rows, :2], half, det))
 
 
 def _queue_reference(

@@ -13,6 +13,7 @@ import numpy.typing as npt
 from numba import njit
 
 __all__ = [
+    "confirmed_fragment_owners",
     "cross_lines",
     "fragment_owners",
     "kalman_correct",
@@ -230,6 +231,31 @@ def fragment_owners(
         if count >= 2:
             return True
     return False
+
+
+@njit(cache=True, nogil=True)
+def confirmed_fragment_owners(
+    x: F64,
+    ref: F64,
+    box: F64,
+    rows: I64,
+    grow: float,
+    det: F64,
+    inside: float,
+    own: npt.NDArray[np.bool_],
+) -> bool:  # pragma: no cover - jitted
+    """:func:`fragment_owners` for the tracks ``rows`` of the tracker's arrays: centres
+    ``x[rows, :2]``, half sizes the larger of the remembered size ``ref`` and the box size
+    ``box`` (xyxy), times ``grow`` (the numpy formulation's arithmetic, to the bit)."""
+    k_n = rows.shape[0]
+    centre = np.empty((k_n, 2))
+    half = np.empty((k_n, 2))
+    for k in range(k_n):
+        r = rows[k]
+        for a in range(2):
+            centre[k, a] = x[r, a]
+            half[k, a] = max(ref[r, a], box[r, a + 2] - box[r, a]) * grow
+    return fragment_owners(centre, half, det, inside, own)
 
 
 @njit(cache=True, nogil=True)

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from signalbrain.vision._track_kernels import (
-    fragment_owners,
+    confirmed_fragment_owners,
     kalman_correct,
     kalman_predict,
     match_cost,
@@ -303,15 +303,21 @@ class Tracker:
         conf = [i for i, t in enumerate(self.tracks) if t.confirmed]
         if not conf:
             return det
-        c = self._x[conf, :2]
-        ref = self._ref[conf]
-        box = self._box[conf]
-        size = np.maximum(ref, box[:, 2:] - box[:, :2])
-        half = size * (0.5 + self.config.fragment_grow)
         d = det.xyxy
         own = np.empty((len(conf), len(det)), np.bool_)  # (tracks, dets)
-        if not fragment_owners(c, half, d, self.config.fragment_inside, own):
+        if not confirmed_fragment_owners(
+            self._x,
+            self._ref,
+            self._box,
+            np.array(conf, np.int64),
+            0.5 + self.config.fragment_grow,
+            d,
+            self.config.fragment_inside,
+            own,
+        ):
             return det
+        box = self._box[conf]
+        size = np.maximum(self._ref[conf], box[:, 2:] - box[:, :2])
         groups = [np.nonzero(own[k])[0] for k in range(len(conf))]
         drop: set[int] = set()
         xyxy = d.copy()
