@@ -46,3 +46,18 @@ def test_unknown_backend_name() -> None:
 
 def test_sumo_binary_is_found(sumo_home: Path) -> None:
     assert Path(backend.sumo_binary()).name == "sumo"
+
+
+def test_a_second_libsumo_run_in_one_process_is_flagged(monkeypatch, caplog):
+    """libsumo keeps SUMO's state between simulations of one process, so the second start
+    warns once that results may differ from a fresh process."""
+    from signalbrain.sim import run
+
+    monkeypatch.setattr(run, "_libsumo_runs", 0)
+    with caplog.at_level("WARNING", logger="signalbrain.sim.run"):
+        run._note_libsumo_start()
+        assert not caplog.records
+        run._note_libsumo_start()
+        run._note_libsumo_start()
+    assert len(caplog.records) == 1
+    assert "fresh process" in caplog.records[0].getMessage()
