@@ -8,38 +8,24 @@ machine, and per wall second; ``ratio`` is counter fps over decode fps on the sa
 are the best of three rounds (the counter's first round also loads the numba kernels). Targets
 (issue 4): >= 100 fps at 640x360, >= 25 fps at 1080p, ratio >= 0.3.
 
-Measured (CPU fps decode / counter (ratio), two runs each; a 2-core machine shared with other
-jobs, rates vary by +-20 % between runs, decode at 320x240 by more):
+Measured 2026-12-06 21:29 UTC on a quiet 2-core machine (CPU fps decode / counter (ratio), three
+runs; rates vary by +-20 % between runs, decoding at 320x240 most):
 
-==========  ===========================  ===========================
-source      before                       now
-==========  ===========================  ===========================
-320x240     6314 / 527 (0.08),           6336 / 677 (0.11),
-            4595 / 599 (0.13)            5041 / 640 (0.13)
-640x360     2346 / 500 (0.21),           2211 / 617 (0.28),
-            2111 / 526 (0.25)            2179 / 655 (0.30)
-1280x720    670 / 321 (0.48),            719 / 388 (0.54),
-            524 / 299 (0.57)             631 / 376 (0.60)
-1920x1080   263 / 199 (0.76),            303 / 203 (0.67),
-            259 / 168 (0.65)             262 / 203 (0.78)
-==========  ===========================  ===========================
+==========  ==========================================================
+source      decode / counter (ratio)
+==========  ==========================================================
+320x240     6259 / 1168 (0.19), 6382 / 1147 (0.18), 5356 / 1163 (0.22)
+640x360     2789 / 977 (0.35), 2673 / 968 (0.36), 2626 / 946 (0.36)
+1280x720    772 / 504 (0.65), 739 / 481 (0.65), 739 / 483 (0.65)
+1920x1080   358 / 283 (0.79), 344 / 266 (0.77), 353 / 273 (0.77)
+==========  ==========================================================
 
-("before": the code of 2026-11-21 13:30 with the same benchmark; "now" includes the counting
-work of the same afternoon (time-spatial streak checks), which about doubled the counting cost,
-to 0.4 ms per frame at 640x360.) Counts are identical to the bit between the two detector and
-tracker versions (synthetic seeds 1-3 and 21-23, the real clips). What changed: blobs labelled
-from their runs in one numba call (OpenCV's labels, label image only painted to split
-crowded blobs), foreground age kept from the runs, the Kalman filters, cost matrix, unambiguous
-matches, fragment test and box updates as kernels over the tracker's arrays (Hungarian method
-only when matches are ambiguous), and the warm-up median from only the comparators the middle
-values depend on. At 640x360 a frame now costs about 0.4 ms decoding, 0.09 ms shrinking,
-0.26 ms detection (MOG2 classification 0.13, morphology 0.06, lighting gain 0.03, blobs 0.02),
-0.2 ms background learning (MOG2 update, every 4th frame), 0.14 ms tracking and 0.4 ms
-counting; :mod:`signalbrain.vision._track_kernels` also holds kernels for the counter's queue
-sampling and line clipping (``queue_sample``, ``segment_box_clip``), which take counting to about
-0.2 ms. At 320x240 the processing frame is the source frame (76,800 pixels against 57,600 at
-640x360) and decoding takes only 0.15-0.2 ms, so the ratio target would need about 0.35 ms for
-everything else: MOG2 alone (classification and learning) takes about 0.45 ms there.
+The ratio is met from 640x360 up, not at 320x240, where the processing frame is the source frame
+and decoding takes only 0.16-0.19 ms: 0.30 would leave about 0.4 ms for everything else, and the
+two MOG2 kernels alone take 0.30 ms (classification 0.12, learning 0.175 averaged over the frames,
+every 4th frame). ``benchmarks/README.md`` has the per-stage cost and what each kernel bought;
+counts stay identical to the bit across these speed-ups (synthetic seeds 1-3 and 21-23, the real
+clips).
 
 Accuracy: synthetic intersection clips with shadows, noise, lighting drift and shake; line and
 movement errors (sum of absolute differences over true totals) and queue occupancy error.
