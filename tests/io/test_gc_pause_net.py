@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gc
 import xml.parsers.expat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +31,6 @@ BROKEN = {  # what the pass raises on, with the collector restored all the same
     "not a network": (NET.replace("net", "routes"), InputError),
     "missing attribute": (NET.replace(' speed="13.89"', ""), KeyError),
 }
-
-
-@pytest.fixture
-def collector_state() -> Iterator[None]:
-    """Restore the collector's state whatever a test leaves behind."""
-    enabled = gc.isenabled()
-    yield
-    if enabled:
-        gc.enable()
-    else:
-        gc.disable()
 
 
 @pytest.fixture

@@ -17,17 +17,6 @@ from signalbrain.io.demand import read_sumo_routes
 from signalbrain.network.generate import grid
 
 
-@pytest.fixture
-def collector_state() -> Iterator[None]:
-    """Restore the collector's state whatever a test leaves behind."""
-    enabled = gc.isenabled()
-    yield
-    if enabled:
-        gc.enable()
-    else:
-        gc.disable()
-
-
 def routes_for(tmp_path: Path, text: str | None = None) -> Path:
     """A route file over the first movement of a one-intersection grid (or ``text``)."""
     net = grid(1, 1)
