@@ -210,7 +210,14 @@ def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(
         "--workers",
         "1",
     ]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as in a terminal: a runner that starts the suite in the background (``cmd &`` in a
+    # script) passes SIGINT on ignored, and Python then never raises KeyboardInterrupt
+    proc = subprocess.Popen(
+        cmd,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 60
     while (
         time.monotonic() < deadline
