@@ -19,6 +19,8 @@ import contextlib
 import io
 import itertools
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,6 +60,17 @@ def _cli(argv: list[str], quiet: bool = True) -> tuple[int, str]:
     with contextlib.redirect_stdout(out) if quiet else contextlib.nullcontext():
         code = main(argv)
     return code, out.getvalue()
+
+
+def _cli_process(argv: list[str]) -> int:
+    """Run a signalbrain command in a fresh process (its messages go to our stderr). SUMO runs
+    need this: libsumo keeps state from one simulation to the next in a process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "signalbrain.cli", *argv],
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
+    return done.returncode
 
 
 def _networks() -> None:
@@ -148,7 +161,7 @@ def _sumo(out: Path, sim_s: int) -> None:
     for name, extra in runs:
         label = name + (" + escort" if extra else "")
         target = out / "sumo" / f"{label.replace(' + ', '_')}.json"
-        code, _ = _cli(
+        code = _cli_process(
             ["sumo", "run", str(cfg), "--controller", name, *extra, "--json", str(target),
              "--", "--seed", "42", "--no-step-log", "true"]
         )  # fmt: skip
