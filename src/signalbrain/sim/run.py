@@ -112,7 +112,9 @@ def _note_libsumo_start() -> None:
     """Warn when libsumo starts a second simulation in this process: SUMO keeps state from one
     simulation to the next in a process, so the result can differ from the same run in a fresh
     process (measured: RESCO cologne1 after a generated grid, mean delay 33.9 s instead of
-    31.2 s). Fresh processes or the traci backend give reproducible runs."""
+    31.2 s; SUMO 1.28, same config and seed; with traci, or alone, 31.2 s every time). libsumo
+    has had such leaks before (eclipse-sumo/sumo#6239: a vehicle of the previous config still
+    present). Fresh processes or the traci backend give reproducible runs."""
     global _libsumo_runs
     _libsumo_runs += 1
     if _libsumo_runs == 2:
