@@ -52,3 +52,18 @@ def test_young_piece_may_not_have_settled_its_velocity(age: int, pieces: bool) -
     rear = Track(2, np.array([72.0, 121.0, 90.0, 140.0]), 360.0, age=age)
     velocities = np.array([[0.0, 5.0], [0.0, 3.0]])
     assert _counter()._pieces([car, rear], velocities, 0, 1) is pieces
+
+
+def test_a_merged_pair_is_classed_by_its_shared_length() -> None:
+    """Nine cars 40 px long and one crossing 90 px long (> 1.75 x the median): heavy, unless
+    the time-spatial check found that its track carried a second vehicle over the line."""
+    from signalbrain.vision.counting import _Event
+
+    counter = _counter()
+    lengths = [40.0] * 9 + [90.0]
+    counter.events = [
+        _Event(k + 1, "line", 0, 1, float(k), length) for k, length in enumerate(lengths)
+    ]
+    assert counter.heavy_flags() == [False] * 9 + [True]
+    assert counter.heavy_flags({9: 1}) == [False] * 10
+    assert counter.heavy_flags({0: 1}) == [False] * 9 + [True]

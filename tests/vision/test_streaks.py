@@ -62,10 +62,11 @@ def test_vehicle_hidden_in_a_neighbours_track_is_found() -> None:
     crossings = [SlitCrossing(0, k + 1, 5 + 15 * k + 5, 20.0, 45.0) for k in range(6)]
     found = unclaimed_streaks(slits, 0, crossings, window_rows=10)
     assert len(found) == 1
-    row, sign, u = found[0]
+    row, sign, u, carrier = found[0]
     assert 80 <= row < 90
     assert sign == 1
     assert u == pytest.approx(132.0, abs=1.0)
+    assert carrier == 6  # track 6's box carried it over the line
 
 
 def test_pieces_scraps_and_cut_streaks_are_not_vehicles() -> None:

@@ -37,12 +37,15 @@
   line (cars are the majority in any traffic stream, so the median is a car; Gupte et al. 2002
   classify by blob size the same way, calibrated per scene). Length rather than area, because two
   cars side by side merge into one wide blob while a truck is long. With fewer than
-  ``min_for_median`` crossings the median over all lines is used.
+  ``min_for_median`` crossings the median over all lines is used. A crossing whose track carried
+  vehicles the time-spatial check adds (a merged pair) is classed by its length shared among
+  them: a long merged pair of cars is not a truck.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import cv2
@@ -409,12 +412,13 @@ class Counter:
             return -1, math.nan, math.nan
         return len(self._slits) - 1, ext[0], ext[1]
 
-    def _streak_events(self) -> list[_Event]:
+    def _streak_events(self) -> tuple[list[_Event], list[tuple[int, int]]]:
         """Crossings of vehicles no track counted, from the lines' time-spatial images
-        (:func:`~signalbrain.vision.streaks.unclaimed_streaks`)."""
+        (:func:`~signalbrain.vision.streaks.unclaimed_streaks`), and for each the (line, track)
+        whose box carried it over the line (track -1: none)."""
         slits, cfg = self._slits, self.config.streaks
         if slits is None or cfg is None:
-            return []
+            return [], []
         crossings = [
             SlitCrossing(e.index, e.track, e.row, e.u0, e.u1)
             for e in self.events
@@ -422,11 +426,15 @@ class Counter:
         ]
         crossings += self._piece_slits
         out: list[_Event] = []
+        carriers: list[tuple[int, int]] = []
         for j in range(len(self.camera.lines)):
-            for row, sign, _u in unclaimed_streaks(slits, j, crossings, round(self.fps), cfg):
+            for row, sign, _u, carrier in unclaimed_streaks(
+                slits, j, crossings, round(self.fps), cfg
+            ):
                 t_s = slits.frames[row] / self.fps
                 out.append(_Event(-1 - len(out), "line", j, sign, t_s, 0.0, -1, row))
-        return out
+                carriers.append((j, carrier))
+        return out, carriers
 
     def _pieces(self, tracks: list[Track], velocities: FloatArray, a: int, b: int) -> bool:
         """Whether tracks ``a`` and ``b`` run as two pieces of one vehicle (module docstring)."""
@@ -623,8 +631,14 @@ class Counter:
         n_exit = len(self._exits)
         return f"{self._entries[index // n_exit].id}->{self._exits[index % n_exit].id}"
 
-    def heavy_flags(self) -> list[bool]:
-        """Whether each of :attr:`events` is a heavy vehicle (see the module docstring)."""
+    def heavy_flags(self, carried: Mapping[int, int] | None = None) -> list[bool]:
+        """Whether each of :attr:`events` is a heavy vehicle (see the module docstring).
+
+        ``carried`` maps the index of an event to the number of other vehicles its track carried
+        over the line (merged with its own, found by the time-spatial check): the event's length
+        is shared among them.
+        """
+        carried = carried or {}
         cfg = self.config
         areas_all = [e.length_px for e in self.events if e.kind == "line"]
         if not areas_all:
@@ -636,12 +650,12 @@ class Counter:
             if len(a) >= cfg.min_for_median:
                 per_line[j] = float(np.median(a))
         out = []
-        for e in self.events:
+        for k, e in enumerate(self.events):
             if e.class_hint >= 0:
                 out.append(e.class_hint == 1)
                 continue
             ref = per_line.get(e.index, overall) if e.kind == "line" else overall
-            out.append(e.length_px > cfg.heavy_ratio * ref)
+            out.append(e.length_px / (1 + carried.get(k, 0)) > cfg.heavy_ratio * ref)
         return out
 
     def results(
@@ -657,8 +671,14 @@ class Counter:
         """Bins, line totals, movement totals, queue series, line classes, movement classes."""
         if self._q_n:
             self._flush_queue_sample()
-        heavy = self.heavy_flags()
-        self.added = self._streak_events()
+        self.added, carriers = self._streak_events()
+        line_event = {(e.index, e.track): k for k, e in enumerate(self.events) if e.kind == "line"}
+        carried: dict[int, int] = {}
+        for key in carriers:
+            k = line_event.get(key, -1)
+            if k >= 0:
+                carried[k] = carried.get(k, 0) + 1
+        heavy = self.heavy_flags(carried)
         events = self.events + self.added
         heavy += [False] * len(self.added)  # no length measured: the typical vehicle, a car
         lines = {ln.id: {"total": 0, "positive": 0, "negative": 0} for ln in self.camera.lines}

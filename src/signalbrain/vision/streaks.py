@@ -220,8 +220,11 @@ def unclaimed_streaks(
     crossings: list[SlitCrossing],
     window_rows: int,
     config: StreakConfig | None = None,
-) -> list[tuple[int, int, float]]:
-    """Vehicles at line ``j`` that no counted crossing accounts for.
+) -> list[tuple[int, int, float, int]]:
+    """Vehicles at line ``j`` that no counted crossing accounts for, as ``(row, sign, u,
+    carrier)``: the frame row and position along the line of the streak's middle, its crossing
+    direction and the track whose box covered most of it (the track that carried it merged with
+    its own vehicle; -1 if none).
 
     The streaks are the 8-connected components of the line's time-spatial image. Crossings
     and streaks are paired one to one (Hungarian method) by the pixels of each streak that the
@@ -298,7 +301,7 @@ def unclaimed_streaks(
     )
     ref_f = float(np.median(fill[single]))
     claimed = np.nonzero(claims > 0)[0]
-    out: list[tuple[int, int, float]] = []
+    out: list[tuple[int, int, float, int]] = []
     taken: list[int] = []
     cov_rows = np.array([c[0] for c in cover], np.int64)
     for lab in range(1, n_lab):
@@ -316,10 +319,10 @@ def unclaimed_streaks(
         gap = max(1.0, cfg.pieces_gap * ref_h)
         if _follows(stats, claimed, lab, gap) or _follows(stats, taken, lab, gap):
             continue
-        sign = _direction(labels, lab, (x, y, w, h), area, cover, cov_rows, cfg.min_cover)
+        sign, carrier = _direction(labels, lab, (x, y, w, h), area, cover, cov_rows, cfg.min_cover)
         if sign == 0:
             continue
-        out.append((y + h // 2, sign, x + w / 2.0))
+        out.append((y + h // 2, sign, x + w / 2.0, carrier))
         taken.append(lab)
     return out
 
@@ -359,25 +362,29 @@ def _direction(
     cover: list[tuple[int, float, float, int, int]],
     cov_rows: IntArray,
     min_cover: float,
-) -> int:
-    """Majority crossing direction of the tracks covering streak ``lab``; 0 when they cover
-    less than ``min_cover`` of it."""
+) -> tuple[int, int]:
+    """Majority crossing direction of the tracks covering streak ``lab`` (0 when they cover
+    less than ``min_cover`` of it) and the track covering most of its pixels (-1 if none)."""
     x, y, w, h = rect
     sel = np.nonzero((cov_rows >= y) & (cov_rows < y + h))[0]
     if not len(sel):
-        return 0
+        return 0, -1
     mine = labels[y : y + h, x : x + w] == lab
     votes = {1: np.zeros_like(mine), -1: np.zeros_like(mine)}
+    by_track: dict[int, npt.NDArray[np.bool_]] = {}
     for k in sel.tolist():
-        row, u0, u1, sign, _ = cover[k]
+        row, u0, u1, sign, tid = cover[k]
         if sign == 0:
             continue
         a = max(0, math.floor(u0) - x)
         b = min(w, math.ceil(u1) + 1 - x)
         if b > a:
             votes[sign][row - y, a:b] = True
+            mask = by_track.setdefault(tid, np.zeros_like(mine))
+            mask[row - y, a:b] = True
     pos = int((votes[1] & mine).sum())
     neg = int((votes[-1] & mine).sum())
     if max(pos, neg) < min_cover * area:
-        return 0
-    return 1 if pos >= neg else -1
+        return 0, -1
+    carrier = max(by_track, key=lambda t: (int((by_track[t] & mine).sum()), -t), default=-1)
+    return (1 if pos >= neg else -1), carrier
