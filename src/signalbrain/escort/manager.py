@@ -352,7 +352,10 @@ class EscortManager:
                     continue
                 if iv.phase == w.phase and t == t_s:
                     return False  # green now: the call holds it when due
-                planned.update(isec.phase(iv.phase).movements)
+                try:
+                    planned.update(isec.phase(iv.phase).movements)
+                except KeyError:
+                    return False  # a plan that does not fit the intersection: no prediction
             if planned & phased == shown:
                 in_step = True
                 break
