@@ -264,3 +264,36 @@ def test_naive_call_ends_when_the_vehicle_enters_the_junction(net, plans_for, fi
     naive.enter_junction("ev", "S1", 1.0)
     assert naive.preempt(1.0) == {}
     assert naive.events[-2].code == EventCode.PREEMPT_CALL_OFF
+
+
+class _FakeVehicleApi:
+    """The two calls :meth:`SumoEscort._fix` makes when the vehicle is inside a junction."""
+
+    def __init__(self, road: str) -> None:
+        self.road = road
+
+    def getRoadID(self, vid: str) -> str:  # noqa: N802 - SUMO's API name
+        return self.road
+
+
+def test_sumo_internal_edge_means_inside_that_junction(net, plans_for):
+    """SUMO names the lanes inside junction ``J`` ``:J_<n>_<lane>`` (edge ``:J_<n>``): a fix
+    there is the vehicle past J's stop line, so the escort's call at J ends."""
+    from types import SimpleNamespace
+
+    from signalbrain.escort.sumo import SumoEscort
+
+    esc = SumoEscort("auto", net, sumo=SimpleNamespace(), plans=plans_for(net))
+    m = esc.manager
+    m.submit(EscortRequest("ev", "W", "E", route=_EAST, depart_s=0.0))
+    m.update(PositionUpdate("ev", 0.0, "W_S1", 285.0, 15.0))
+    assert m.step(0.0, 1.0)["S1"].force
+    fake = SimpleNamespace(vehicle=_FakeVehicleApi(":S1_7"))
+    esc._fix(fake, "ev", 1.0)  # type: ignore[arg-type]
+    assert "S1" not in m.step(1.0, 1.0)
+    assert [w.intersection for w in m.windows("ev")] == ["S2", "S3", "S4"]
+    naive = SumoEscort("naive", net, sumo=SimpleNamespace())
+    naive.naive.update(PositionUpdate("ev", 0.0, "W_S1", 285.0, 15.0), "S1_S2")
+    assert "S1" in naive.naive.preempt(0.0)
+    naive._fix(fake, "ev", 1.0)  # type: ignore[arg-type]
+    assert naive.naive.preempt(1.0) == {}
