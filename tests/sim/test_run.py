@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import random
+import subprocess
+import sys
 from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
@@ -285,17 +287,33 @@ def test_stop_line_counts_match_vehicles_through(make_scenario) -> None:
     assert crossed <= 4 * result.trips.departed
 
 
-def test_traci_backend_gives_the_same_run(make_scenario) -> None:
-    runs = [
-        run_sumo(
-            make_scenario(), RoundRobin(), end_s=90, backend=backend, sumo_args=["--seed", "42"]
-        )
-        for backend in ("libsumo", "traci")
-    ]
-    a, b = (r.trips for r in runs)
-    assert (a.departed, a.arrived) == (b.departed, b.arrived)
-    assert a.mean_delay_all_s == pytest.approx(b.mean_delay_all_s)
-    assert runs[1].safety.ok
+def test_traci_backend_gives_the_same_run(make_scenario, tmp_path: Path) -> None:
+    """Each backend in a fresh process: libsumo carries state from one simulation to the next
+    in a process, so in this one (after the other tests' runs) it need not match."""
+    runs = []
+    for backend in ("libsumo", "traci"):
+        out = tmp_path / f"{backend}.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "signalbrain.cli", "sumo", "run", str(make_scenario()),
+             "--controller", "max-pressure", "--end", "90", "--backend", backend,
+             "--json", str(out), "--", "--seed", "42"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs.append(json.loads(out.read_text()))
+    a, b = runs
+    assert a["vehicles"] == b["vehicles"]
+    assert a["mean_delay_all_s"] == pytest.approx(b["mean_delay_all_s"])
+    assert (
+        b["safety"]
+        == a["safety"]
+        == {
+            "conflicting_green_s": 0.0,
+            "short_yellow": 0,
+            "short_all_red": 0,
+            "short_green": 0,
+        }
+    )
 
 
 def test_end_before_begin_is_bad_input(make_scenario) -> None:
