@@ -1,13 +1,19 @@
-"""Shared test fixtures: where ../shared lives and whether SUMO is installed.
+"""Shared test fixtures: where ../shared lives, whether SUMO is installed, the CLI in a process.
 
 Tests that read ``../shared/data`` use the ``shared_data`` fixture and skip cleanly when it is
-absent; tests that need SUMO binaries use ``sumo_home``.
+absent; tests that need SUMO binaries use ``sumo_home``; ``cli_process`` runs a ``signalbrain``
+command in a fresh process (SUMO runs whose figures are asserted need one: libsumo carries
+state from one simulation to the next in a process, so in-process runs would depend on the
+tests before them).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,3 +46,18 @@ def sumo_home() -> Path:
 def repo_root() -> Path:
     """The project's root folder (bundled networks live in ``networks/``)."""
     return ROOT
+
+
+def _cli_process(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "signalbrain.cli", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def cli_process() -> Callable[[list[str]], subprocess.CompletedProcess[str]]:
+    """``cli_process(argv)``: ``signalbrain ARGV`` in a fresh process, output captured."""
+    return _cli_process

@@ -15,9 +15,9 @@ replaces by the straight route.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,48 +34,42 @@ ALL = (("ev9", 480.0, DETOUR), *EVS)
 GRID = GridSpec(x=5, y=3, block_m=150.0, attach_m=250.0, lanes=2, speed_mps=13.89)
 
 
-def _sumo_run(argv: list[str]) -> int:
-    """``signalbrain sumo run`` in a fresh process: libsumo carries state from one simulation to
-    the next in a process, so in-process runs would depend on which tests ran before."""
-    done = subprocess.run(
-        [sys.executable, "-m", "signalbrain.cli", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.returncode
-
-
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory, sumo_home: Path) -> Path:
+def _grid(folder: Path, seed: int) -> Path:
+    """The congested grid with the ambulances, route seed ``seed``."""
     return generate_scenario(
-        tmp_path_factory.mktemp("escort_grid"),
+        folder,
         GRID,
         end_s=900,
         period_s=0.6,
-        seed=1,
+        seed=seed,
         emergency=[EmergencyTrip(v, t, r) for v, t, r in ALL],
     )
 
 
-@pytest.fixture(scope="module")
-def runs(scenario: Path) -> dict[str, dict]:
+def _run_modes(cfg: Path, seed: int, cli_process: Callable[..., Any]) -> dict[str, dict]:
+    """The ``fixed`` run of ``cfg`` without escort, with naive and with the one-key escort
+    (audit logs beside it), each in a fresh process: results by mode."""
     out = {}
     for mode in ("none", "naive", "auto"):
-        path = scenario.parent / f"{mode}.json"
-        args = ["sumo", "run", str(scenario), "--controller", "fixed", "--json", str(path)]
+        path = cfg.parent / f"{mode}.json"
+        args = ["sumo", "run", str(cfg), "--controller", "fixed", "--json", str(path)]
         if mode != "none":
             suffix = "csv" if mode == "auto" else "json"
-            args += [
-                "--escort",
-                mode,
-                "--escort-events",
-                str(scenario.parent / f"ev_{mode}.{suffix}"),
-            ]
-        assert _sumo_run([*args, "--", "--seed", "1", "--time-to-teleport", "300"]) == 0
+            args += ["--escort", mode, "--escort-events", str(cfg.parent / f"ev_{mode}.{suffix}")]
+        done = cli_process([*args, "--", "--seed", str(seed), "--time-to-teleport", "300"])
+        assert done.returncode == 0, done.stderr[-2000:]
         out[mode] = json.loads(path.read_text())
     return out
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory, sumo_home: Path) -> Path:
+    return _grid(tmp_path_factory.mktemp("escort_grid"), 1)
+
+
+@pytest.fixture(scope="module")
+def runs(scenario: Path, cli_process: Callable[..., Any]) -> dict[str, dict]:
+    return _run_modes(scenario, 1, cli_process)
 
 
 def _trips(run: dict) -> dict[str, dict]:
@@ -124,29 +118,18 @@ def test_escort_meets_the_emergency_targets(runs):
 
 
 @pytest.fixture(scope="module")
-def more_seeds(tmp_path_factory: pytest.TempPathFactory, sumo_home: Path) -> list[dict]:
+def more_seeds(
+    tmp_path_factory: pytest.TempPathFactory, sumo_home: Path, cli_process: Callable[..., Any]
+) -> list[dict]:
     """Others' mean delay per mode on two more route seeds of the same grid: one run of a
     congested grid moves by about 1 % with any change of its traffic (an injected vehicle, a
     green a second longer), more than the effect measured, so delays are compared in sum."""
     out = []
     for seed in (2, 3):
-        cfg = generate_scenario(
-            tmp_path_factory.mktemp(f"escort_grid_s{seed}"),
-            GRID,
-            end_s=900,
-            period_s=0.6,
-            seed=seed,
-            emergency=[EmergencyTrip(v, t, r) for v, t, r in ALL],
+        runs = _run_modes(
+            _grid(tmp_path_factory.mktemp(f"escort_grid_s{seed}"), seed), seed, cli_process
         )
-        delays = {}
-        for mode in ("none", "naive", "auto"):
-            path = cfg.parent / f"{mode}.json"
-            args = ["sumo", "run", str(cfg), "--controller", "fixed", "--json", str(path)]
-            if mode != "none":
-                args += ["--escort", mode]
-            assert _sumo_run([*args, "--", "--seed", str(seed), "--time-to-teleport", "300"]) == 0
-            delays[mode] = json.loads(path.read_text())["mean_delay_s"]
-        out.append(delays)
+        out.append({mode: data["mean_delay_s"] for mode, data in runs.items()})
     return out
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import subprocess
-import sys
 from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
@@ -287,17 +285,15 @@ def test_stop_line_counts_match_vehicles_through(make_scenario) -> None:
     assert crossed <= 4 * result.trips.departed
 
 
-def test_traci_backend_gives_the_same_run(make_scenario, tmp_path: Path) -> None:
+def test_traci_backend_gives_the_same_run(make_scenario, tmp_path: Path, cli_process) -> None:
     """Each backend in a fresh process: libsumo carries state from one simulation to the next
     in a process, so in this one (after the other tests' runs) it need not match."""
     runs = []
     for backend in ("libsumo", "traci"):
         out = tmp_path / f"{backend}.json"
-        done = subprocess.run(
-            [sys.executable, "-m", "signalbrain.cli", "sumo", "run", str(make_scenario()),
-             "--controller", "max-pressure", "--end", "90", "--backend", backend,
-             "--json", str(out), "--", "--seed", "42"],
-            capture_output=True, text=True, check=False,
+        done = cli_process(
+            ["sumo", "run", str(make_scenario()), "--controller", "max-pressure", "--end", "90",
+             "--backend", backend, "--json", str(out), "--", "--seed", "42"]
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
         runs.append(json.loads(out.read_text()))

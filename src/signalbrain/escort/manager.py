@@ -313,12 +313,14 @@ class EscortManager:
         live = self._live[w.intersection]
         if not live.known:
             return t_s + dt_s >= w.call_s - 1e-9
-        if self._plan_green_soon(w, t_s, dt_s):
-            return False
         need = live.transition_s(w.phase, t_s)
         if live.may_start_green_within(w.phase, t_s, dt_s):
             need += self._worst[w.intersection][w.phase]
-        return t_s + 2.0 * dt_s + need >= w.open_s - 1e-9
+        if t_s + 2.0 * dt_s + need < w.open_s - 1e-9:
+            return False
+        # due by the display; the plan's own green may still come soon enough (checked only
+        # now: this runs every step for every window ahead)
+        return not self._plan_green_soon(w, t_s, dt_s)
 
     def _plan_green_soon(self, w: PreemptionWindow, t_s: float, dt_s: float) -> bool:
         """Whether the signal, in step with its plan, turns ``w.phase`` green by itself no later

@@ -32,6 +32,7 @@ from signalbrain.escort.manager import EscortManager
 from signalbrain.escort.model import EscortConfig, EscortRequest, PositionUpdate
 from signalbrain.escort.phases import escort_network
 from signalbrain.escort.signal import PlanLike
+from signalbrain.io.sumo_net import internal_edge_junction
 from signalbrain.network import Network
 
 __all__ = ["ESCORT_MODES", "ControllerPlans", "SumoEscort", "prepare_escort"]
@@ -240,12 +241,11 @@ class SumoEscort:
     def _fix(self, sumo: ModuleType, vid: str, t_s: float) -> None:
         road = str(sumo.vehicle.getRoadID(vid))
         if not self.network.has_link(road):
-            if road.startswith(":"):  # an internal edge ":<junction>_<index>": in the junction
-                node = road[1:].rsplit("_", 1)[0]
-                if self.manager is not None:
-                    self.manager.enter_junction(vid, node, t_s)
-                elif self.naive is not None:
-                    self.naive.enter_junction(vid, node, t_s)
+            node = internal_edge_junction(road)  # inside that junction: past its stop line
+            if node is not None and self.manager is not None:
+                self.manager.enter_junction(vid, node, t_s)
+            elif node is not None and self.naive is not None:
+                self.naive.enter_junction(vid, node, t_s)
             return
         fix = PositionUpdate(
             vid,

@@ -98,12 +98,21 @@ from signalbrain.network.model import (
 )
 from signalbrain.network.validate import validate_network
 
-__all__ = ["SAT_FLOW_VPHPL", "read_sumo_net", "signal_state"]
+__all__ = ["SAT_FLOW_VPHPL", "internal_edge_junction", "read_sumo_net", "signal_state"]
 
 SAT_FLOW_VPHPL = 1800.0
 """Saturation flow given to every imported lane [veh/h/lane] (HCM 7th ed. base 1900, adjusted)."""
 
 _DIR_TURN: dict[str, Turn] = {"s": "T", "l": "L", "L": "L", "r": "R", "R": "R", "t": "U"}
+
+
+def internal_edge_junction(edge_id: str) -> str | None:
+    """The junction an internal edge of SUMO lies in (``":J_3"`` -> ``"J"``: SUMO names the
+    edges inside junction ``J`` ``:J_<index>``, crossings and walking areas included); ``None``
+    for an edge that is not internal."""
+    if not edge_id.startswith(":"):
+        return None
+    return edge_id[1:].rsplit("_", 1)[0]
 
 
 def _turn(conn: Conn, raw: RawNet) -> Turn:
@@ -210,7 +219,7 @@ def _intersection(
             and functions.get(to_edge, "") == "crossing"
         ):
             crossing = to_edge.lstrip(":")
-            node = crossing.rsplit("_", 1)[0]
+            node = internal_edge_junction(f":{crossing}") or crossing  # crossings are internal
             links.append((index, crossing, crossing, 0, "P", node))
         else:
             continue

@@ -412,13 +412,15 @@ class Counter:
             return -1, math.nan, math.nan
         return len(self._slits) - 1, ext[0], ext[1]
 
-    def _streak_events(self) -> tuple[list[_Event], list[tuple[int, int]]]:
+    def _streak_events(self) -> tuple[list[_Event], dict[int, int]]:
         """Crossings of vehicles no track counted, from the lines' time-spatial images
-        (:func:`~signalbrain.vision.streaks.unclaimed_streaks`), and for each the (line, track)
-        whose box carried it over the line (track -1: none)."""
+        (:func:`~signalbrain.vision.streaks.unclaimed_streaks`), and per index of a counted line
+        crossing in :attr:`events` how many of them its track carried over the line (the
+        ``carried`` of :meth:`heavy_flags`)."""
         slits, cfg = self._slits, self.config.streaks
         if slits is None or cfg is None:
-            return [], []
+            return [], {}
+        line_event = {(e.index, e.track): k for k, e in enumerate(self.events) if e.kind == "line"}
         crossings = [
             SlitCrossing(e.index, e.track, e.row, e.u0, e.u1)
             for e in self.events
@@ -426,15 +428,17 @@ class Counter:
         ]
         crossings += self._piece_slits
         out: list[_Event] = []
-        carriers: list[tuple[int, int]] = []
+        carried: dict[int, int] = {}
         for j in range(len(self.camera.lines)):
             for row, sign, _u, carrier in unclaimed_streaks(
                 slits, j, crossings, round(self.fps), cfg
             ):
                 t_s = slits.frames[row] / self.fps
                 out.append(_Event(-1 - len(out), "line", j, sign, t_s, 0.0, -1, row))
-                carriers.append((j, carrier))
-        return out, carriers
+                k = line_event.get((j, carrier), -1)
+                if k >= 0:
+                    carried[k] = carried.get(k, 0) + 1
+        return out, carried
 
     def _pieces(self, tracks: list[Track], velocities: FloatArray, a: int, b: int) -> bool:
         """Whether tracks ``a`` and ``b`` run as two pieces of one vehicle (module docstring)."""
@@ -671,13 +675,7 @@ class Counter:
         """Bins, line totals, movement totals, queue series, line classes, movement classes."""
         if self._q_n:
             self._flush_queue_sample()
-        self.added, carriers = self._streak_events()
-        line_event = {(e.index, e.track): k for k, e in enumerate(self.events) if e.kind == "line"}
-        carried: dict[int, int] = {}
-        for key in carriers:
-            k = line_event.get(key, -1)
-            if k >= 0:
-                carried[k] = carried.get(k, 0) + 1
+        self.added, carried = self._streak_events()
         heavy = self.heavy_flags(carried)
         events = self.events + self.added
         heavy += [False] * len(self.added)  # no length measured: the typical vehicle, a car

@@ -374,3 +374,11 @@ def test_missing_sumolib_asks_for_the_extra(
     monkeypatch.setitem(sys.modules, "sumolib", None)
     with pytest.raises(InputError, match=r"signalbrain\[sumo\]"):
         read_sumo_net(grid_net)
+
+
+def test_internal_edges_name_their_junction() -> None:
+    from signalbrain.io.sumo_net import internal_edge_junction
+
+    assert internal_edge_junction(":J_3") == "J"
+    assert internal_edge_junction(":cluster_12_34_0") == "cluster_12_34"  # ids with "_"
+    assert internal_edge_junction("J_3") is None
