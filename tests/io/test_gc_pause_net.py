@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from signalbrain.errors import InputError
-from signalbrain.io import _sumo_xml
+from signalbrain.io import _sumo_net_scan, _sumo_xml
 from signalbrain.io._sumo_xml import paused_gc, scan_net
 
 NET = """<?xml version="1.0" encoding="UTF-8"?>
@@ -52,35 +52,57 @@ def test_the_pass_runs_with_the_collector_paused(
 
     monkeypatch.setattr(_sumo_xml, "_open", spy)
     gc.enable()
-    raw = scan_net(net_file)
+    raw = scan_net(net_file, method="expat")
     assert seen == [False]
     assert gc.isenabled()
     assert raw.edges["WC"].length_m == 98.0
     assert raw.requests["C"] == {0: ("0", "0")}
 
 
+def test_the_scanner_builds_with_the_collector_paused(
+    net_file: Path, monkeypatch: pytest.MonkeyPatch, collector_state: None
+) -> None:
+    seen: list[bool] = []
+    real = _sumo_net_scan._raw_net
+
+    def spy(scanned: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(scanned)
+
+    monkeypatch.setattr(_sumo_net_scan, "_raw_net", spy)
+    gc.enable()
+    raw = _sumo_net_scan.read_raw_net(net_file, compiled_only=False)
+    assert seen == [False]
+    assert gc.isenabled()
+    assert raw is not None
+    assert raw.edges["WC"].length_m == 98.0
+    assert raw.requests["C"] == {0: ("0", "0")}
+
+
+@pytest.mark.parametrize("method", ["auto", "expat"])
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_collector_is_left_as_found(
-    net_file: Path, enabled: bool, collector_state: None
+    net_file: Path, enabled: bool, method: str, collector_state: None
 ) -> None:
     if enabled:
         gc.enable()
     else:
         gc.disable()
-    scan_net(net_file)
+    scan_net(net_file, method=method)
     assert gc.isenabled() is enabled
 
 
+@pytest.mark.parametrize("method", ["auto", "expat"])
 @pytest.mark.parametrize("case", list(BROKEN))
 def test_the_collector_is_restored_after_an_error(
-    tmp_path: Path, case: str, collector_state: None
+    tmp_path: Path, case: str, method: str, collector_state: None
 ) -> None:
     text, error = BROKEN[case]
     path = tmp_path / "broken.net.xml"
     path.write_text(text)
     gc.enable()
     with pytest.raises(error):
-        scan_net(path)
+        scan_net(path, method=method)
     assert gc.isenabled()
 
 

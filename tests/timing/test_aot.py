@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from signalbrain.io import _xml_kernels as _xml
 from signalbrain.network.generate import grid
 from signalbrain.timing import _compiled, _kernels, _kernels_coord
 from signalbrain.timing._reference import (
@@ -301,7 +302,9 @@ def test_other_argument_types_run_the_jit_version() -> None:
 
 
 def test_signatures_name_marked_kernels_with_matching_arity() -> None:
-    for name, mod in (("_kernels", _kernels), ("_kernels_coord", _kernels_coord)):
+    assert set(_compiled.SIGNATURES) == set(_compiled.KERNEL_PACKAGES)
+    modules = (("_kernels", _kernels), ("_kernels_coord", _kernels_coord), ("_xml_kernels", _xml))
+    for name, mod in modules:
         for kernel, signature in _compiled.SIGNATURES[name].items():
             func = getattr(mod, kernel).py_func
             assert getattr(func, "__signalbrain_kernel__", False)
@@ -377,6 +380,23 @@ def test_aot_path_never_imports_numba() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert run.stdout.split() == ["aot", "aot", "False"], run.stderr
+
+
+@needs_aot
+def test_xml_scanner_runs_ahead_of_time_without_numba() -> None:
+    """The SUMO readers' scanner is in the same extension: reading with it imports no numba."""
+    code = (
+        "import sys\n"
+        "from signalbrain.io._xml_scan import Schema, scan_tags\n"
+        "s = scan_tags(bytearray(b'<net><edge id=\"e\"/></net>'), Schema((('edge', ('id',)),)))\n"
+        "from signalbrain.io import _xml_kernels\n"
+        "print(_xml_kernels.MODE, s is not None and s.tag.tolist(), 'numba' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("SIGNALBRAIN_KERNELS",)}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert run.stdout.split() == ["aot", "[-1,", "0]", "False"], run.stderr
 
 
 @pytest.mark.slow

@@ -20,14 +20,14 @@ median of 8 interleaved runs on a 2-core machine shared with other jobs): ``scan
 before, 0.287 s with the collector paused; whole ``signalbrain optimize`` 1.245 s before, 1.19 s
 (median of 6) with this and the same pause in :func:`signalbrain.io.demand.read_sumo_routes`.
 
-Why no regular-expression fast path beside the expat pass: one was built and tested (the same
-``RawNet`` as this pass on netgenerate grid, spider and random networks and the shared
-scenarios; this pass wherever it could not prove SUMO's layout) and was not faster. Tokenising
-the 143,000 tags with :mod:`re` takes 0.06 s, but each tag it reads still costs a Python-level
-pattern match and branch, as in the expat handler: in a fresh process it took 0.272 s against
-0.273 s for the expat pass, the collector paused for both. Expat with a handler that does
-nothing takes 0.24 s on this file (0.12 s of it parsing, the rest building attribute dicts and
-calling the handler); the handler's own work is about 0.03 s.
+Why a compiled scanner beside this pass (:mod:`signalbrain.io._sumo_net_scan`, used when it is
+built ahead of time): expat with a handler that does nothing already takes 0.24 s on the grid
+above (0.12 s of it parsing, the rest building attribute dicts and calling the handler), and a
+regular-expression reader that assumes SUMO's attribute order was no faster (0.272 against
+0.273 s: each tag still cost a Python-level match and branch). The scanner tokenises the file
+in compiled code and decodes only the attribute values the network needs, a column at a time:
+0.18-0.20 s against 0.25-0.28 s for this pass (CPU, fresh processes, 2026-12-06). This pass
+stays the reference and reads whatever the scanner declines.
 
 The element handler relies on the structure SUMO writes: ``lane`` elements follow their
 ``edge``, ``request`` elements their ``junction``, ``phase`` elements their ``tlLogic``; a
@@ -226,8 +226,12 @@ def _car_lane(allow: str | None, disallow: str | None) -> tuple[bool, bool]:
     return "passenger" not in banned, bool(VEHICLE_CLASSES - banned - {"pedestrian"})
 
 
-def scan_net(path: Path) -> RawNet:
+def scan_net(path: Path, *, method: str = "auto") -> RawNet:
     """Read a SUMO network file in one streaming pass.
+
+    ``method``: ``"auto"`` reads with the compiled scanner when it is built ahead of time
+    (:mod:`signalbrain.io._sumo_net_scan`, the same result in under half the time) and with
+    expat where the scanner declines the file; ``"expat"`` always with expat.
 
     Raises
     ------
@@ -243,6 +247,14 @@ def scan_net(path: Path) -> RawNet:
     The element handler is a closure over local state (expat calls it 143,000 times for a
     1,296-signal grid: cell variables cost less than attributes of a handler object).
     """
+    if method == "auto":
+        from signalbrain.io._sumo_net_scan import read_raw_net
+
+        scanned = read_raw_net(path)
+        if scanned is not None:
+            return scanned
+    elif method != "expat":
+        raise ValueError(f"method {method!r}: expected 'auto' or 'expat'")
     raw = RawNet()
     functions = raw.functions
     edges = raw.edges

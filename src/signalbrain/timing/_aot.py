@@ -1,8 +1,9 @@
 """Build the timing kernels ahead of time: ``python -m signalbrain.timing._aot``.
 
-Compiles every kernel named in :data:`signalbrain.timing._compiled.SIGNATURES`, from the same
-source functions the numba JIT compiles (the modules are imported in JIT mode and each kernel's
-``py_func`` is exported), into one extension module next to them
+Compiles every kernel named in :data:`signalbrain.timing._compiled.SIGNATURES` (the timing
+kernels and the XML scanner of :mod:`signalbrain.io._xml_kernels`), from the same source
+functions the numba JIT compiles (the modules are imported in JIT mode and each kernel's
+``py_func`` is exported), into one extension module next to the timing kernels
 (:data:`~signalbrain.timing._compiled.AOT_MODULE`, e.g.
 ``_kernels_aot.cpython-311-x86_64-linux-gnu.so``) with ``numba.pycc``; the module also exports
 ``source_hash()``, the :func:`~signalbrain.timing._compiled.source_hash` of the source it was
@@ -27,24 +28,35 @@ import types
 import warnings
 from pathlib import Path
 
-from signalbrain.timing._compiled import AOT_MODULE, SIGNATURES, load_aot, source_hash
+from signalbrain.timing._compiled import (
+    AOT_MODULE,
+    KERNEL_PACKAGES,
+    SIGNATURES,
+    load_aot,
+    source_hash,
+)
 
 __all__ = ["build", "main", "target_dir"]
 
 
 def target_dir() -> Path:
-    """The folder of the kernel modules, where the extension goes."""
+    """The folder of the timing kernel modules, where the extension goes."""
     return Path(__file__).resolve().parent
+
+
+def _source(name: str) -> tuple[str, Path]:
+    """Dotted name and file of a kernel module named in ``SIGNATURES``."""
+    package = KERNEL_PACKAGES[name]
+    return f"signalbrain.{package}.{name}", target_dir().parent / package / f"{name}.py"
 
 
 def _jit_module(name: str) -> types.ModuleType:
     """A fresh copy of a kernel module compiled in JIT mode (the imported one may be in AOT
     mode: a rebuild over a current extension)."""
-    spec = importlib.util.spec_from_file_location(
-        f"signalbrain.timing.{name}", target_dir() / f"{name}.py"
-    )
+    dotted, path = _source(name)
+    spec = importlib.util.spec_from_file_location(dotted, path)
     if spec is None or spec.loader is None:  # pragma: no cover - the file is ours
-        raise RuntimeError(f"cannot load signalbrain.timing.{name}")
+        raise RuntimeError(f"cannot load {dotted}")
     module = importlib.util.module_from_spec(spec)
     saved = os.environ.get("SIGNALBRAIN_KERNELS")
     os.environ["SIGNALBRAIN_KERNELS"] = "jit"
@@ -56,7 +68,7 @@ def _jit_module(name: str) -> types.ModuleType:
         else:
             os.environ["SIGNALBRAIN_KERNELS"] = saved
     if module.MODE != "jit":  # pragma: no cover - forced above
-        raise RuntimeError(f"signalbrain.timing.{name} did not load in JIT mode")
+        raise RuntimeError(f"{dotted} did not load in JIT mode")
     return module
 
 

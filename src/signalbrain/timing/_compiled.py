@@ -49,8 +49,21 @@ __all__ = [
 AOT_MODULE = "signalbrain.timing._kernels_aot"
 """The extension module written by ``python -m signalbrain.timing._aot``."""
 
-KERNEL_FILES = ("_kernels.py", "_kernels_coord.py", "_compiled.py")
-"""Files whose bytes :func:`source_hash` covers: the kernels and the signatures (this file)."""
+KERNEL_PACKAGES: dict[str, str] = {
+    "_kernels": "timing",
+    "_kernels_coord": "timing",
+    "_xml_kernels": "io",
+}
+"""Kernel module (file stem) -> its subpackage of ``signalbrain``."""
+
+KERNEL_FILES = (
+    "timing/_kernels.py",
+    "timing/_kernels_coord.py",
+    "io/_xml_kernels.py",
+    "timing/_compiled.py",
+)
+"""Files (relative to the ``signalbrain`` package) whose bytes :func:`source_hash` covers: the
+kernels and the signatures (this file)."""
 
 SIGNATURES: dict[str, dict[str, str]] = {
     "_kernels": {
@@ -76,12 +89,22 @@ SIGNATURES: dict[str, dict[str, str]] = {
         "offset_search_kernel": "i8(f8[:, ::1], i4[::1], i4[::1], i4[::1], i4[::1], i4[::1], "
         "i4[::1], i8[::1], i4[::1], i8[::1], b1, i8)",
     },
+    "_xml_kernels": {
+        "scan_tags_kernel": "i8(u1[::1], u1[::1], i8[::1], i8[::1], i8[::1], i4[::1], i8[:, ::1])",
+    },
 }
 """Kernel module -> kernel name -> numba signature of its AOT export (arrays ``[::1]`` and
 ``[:, ::1]`` are C-contiguous)."""
 
-_DTYPES = {"f8": np.float64, "i8": np.int64, "i4": np.int32, "i1": np.int8, "b1": np.bool_}
-_ARG = re.compile(r"(f8|i8|i4|i1|b1)(\[[^\]]*\])?")
+_DTYPES = {
+    "f8": np.float64,
+    "i8": np.int64,
+    "i4": np.int32,
+    "i1": np.int8,
+    "u1": np.uint8,
+    "b1": np.bool_,
+}
+_ARG = re.compile(r"(f8|i8|i4|i1|u1|b1)(\[[^\]]*\])?")
 _SCALARS = (int, float, np.integer, np.floating, np.bool_)
 
 
@@ -98,10 +121,10 @@ def parse_signature(signature: str) -> tuple[tuple[np.dtype[Any], int], ...]:
 def source_hash() -> str:
     """SHA-256 of the kernel source files and the signatures (:data:`KERNEL_FILES`)."""
     digest = hashlib.sha256()
-    here = Path(__file__).parent
+    package = Path(__file__).parent.parent
     for name in KERNEL_FILES:
         digest.update(name.encode())
-        digest.update((here / name).read_bytes())
+        digest.update((package / name).read_bytes())
     return digest.hexdigest()
 
 

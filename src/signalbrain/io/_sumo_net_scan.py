@@ -1,0 +1,284 @@
+"""The network pass of :mod:`signalbrain.io._sumo_xml` on the compiled scanner.
+
+:func:`raw_net` builds the same :class:`~signalbrain.io._sumo_xml.RawNet` as the expat pass,
+from the start tags and attribute spans of :func:`signalbrain.io._xml_scan.scan_tags`, a tag
+kind at a time: the element handler's running state (the edge a ``lane`` belongs to, the
+junction of a ``request``, the program of a ``phase`` or ``param``) becomes "the last tag of
+such kinds before this one", found for all rows at once with :func:`numpy.searchsorted`.
+
+It relies on SUMO's layout for what the running state cannot express column-wise: all edges
+(whose functions decide which connections count) come before any junction or connection. A
+file that is laid out otherwise, that lacks a required attribute, or whose numbers do not parse
+raises :class:`ScanFallbackError`, and the caller runs the expat pass, which reads it or raises the
+error it always raised. Tests compare both passes on generated and real networks.
+
+Measured on a 1,296-signal netgenerate grid (15 MB), 2026-12-06: this pass 0.11 s against the
+expat pass's 0.24 s (CPU, fresh processes, collector paused for both).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from signalbrain.io._sumo_xml import Conn, RawEdge, RawNet, RawProgram, _car_lane, _open, paused_gc
+from signalbrain.io._xml_scan import Scanned, Schema, scan_tags
+
+__all__ = ["NET_SCHEMA", "ScanFallbackError", "raw_net", "read_raw_net"]
+
+NET_SCHEMA = Schema(
+    (
+        ("net", ("lefthand",)),
+        ("edge", ("id", "function", "from", "to")),
+        ("lane", ("allow", "disallow", "length", "speed")),
+        ("connection", ("from", "to", "fromLane", "dir", "tl", "linkIndex")),
+        ("junction", ("id", "x", "y", "incLanes")),
+        ("request", ("index", "foes", "response")),
+        ("tlLogic", ("id", "programID", "type", "offset")),
+        ("phase", ("duration", "state", "minDur", "maxDur", "name")),
+        ("param", ("key", "value")),
+        # children of a tlLogic besides phase and param: known, so that they keep its context
+        ("condition", ()),
+        ("assignment", ()),
+        ("function", ()),
+    )
+)
+"""What the network pass reads (the attributes :func:`signalbrain.io._sumo_xml.scan_net`
+uses)."""
+
+
+class ScanFallbackError(Exception):
+    """The file needs the expat pass (layout, a missing attribute, a number that does not
+    parse)."""
+
+
+def _last_before(rows: npt.NDArray[np.intp], marks: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """For each of ``rows``, the last of ``marks`` (sorted) before it, or -1."""
+    pos = np.searchsorted(marks, rows) - 1
+    out: npt.NDArray[np.intp] = np.where(pos >= 0, marks[np.maximum(pos, 0)], -1)
+    return out
+
+
+def _required(values: list[str | None]) -> list[str]:
+    if None in values:
+        raise ScanFallbackError("a required attribute is missing")
+    return values  # type: ignore[return-value]
+
+
+def _min_max(value: str | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if number >= 0 else None
+
+
+def read_raw_net(path: Path, *, compiled_only: bool = True) -> RawNet | None:
+    """The :class:`RawNet` of a SUMO network file by the scanner, or None where the expat pass
+    must read it (``compiled_only``: as in :func:`~signalbrain.io._xml_scan.scan_tags`).
+
+    Raises
+    ------
+    OSError, EOFError
+        The file (or its gzip stream) cannot be read.
+    """
+    with _open(path) as fh:
+        data = bytearray(fh.read())
+    scanned = scan_tags(data, NET_SCHEMA, compiled_only=compiled_only)
+    if scanned is None:
+        return None
+    try:
+        with paused_gc():
+            return raw_net(scanned)
+    except ScanFallbackError:
+        return None
+
+
+def raw_net(s: Scanned) -> RawNet:
+    """The :class:`RawNet` of a scanned ``.net.xml`` (:data:`NET_SCHEMA`).
+
+    Raises
+    ------
+    ScanFallbackError
+        The expat pass must read this file.
+    """
+    try:
+        return _raw_net(s)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ScanFallbackError(repr(exc)) from None
+
+
+def _raw_net(s: Scanned) -> RawNet:
+    code = NET_SCHEMA.code
+    tag = s.tag
+    if tag.size == 0 or tag[0] != code["net"]:
+        raise ScanFallbackError("the root is not <net>")
+    raw = RawNet()
+    raw.lefthand = (s.column(np.zeros(1, np.intp), "net", "lefthand", "false")[0]).lower() == (
+        "true"
+    )
+    e_rows, j_rows, c_rows = s.rows("edge"), s.rows("junction"), s.rows("connection")
+    if e_rows.size and (
+        (j_rows.size and e_rows[-1] > j_rows[0]) or (c_rows.size and e_rows[-1] > c_rows[0])
+    ):
+        raise ScanFallbackError("edges after junctions or connections")
+    functions = raw.functions
+    node_order = raw.node_order
+
+    # edges
+    ids = _required(s.column(e_rows, "edge", "id"))
+    kinds: list[str] = s.column(e_rows, "edge", "function", "")
+    functions.update(zip(ids, kinds, strict=True))
+    normal = np.array([k == "" for k in kinds], dtype=bool)
+    n_rows = e_rows[normal]
+    edge_at: dict[int, RawEdge] = {}
+    edges = raw.edges
+    for row, edge_id, frm, to in zip(
+        n_rows.tolist(),
+        [i for i, ok in zip(ids, normal.tolist(), strict=True) if ok],
+        s.column(n_rows, "edge", "from", ""),
+        s.column(n_rows, "edge", "to", ""),
+        strict=True,
+    ):
+        edge = edges[edge_id] = edge_at[row] = RawEdge(edge_id, frm, to)
+        node_order[frm] = None
+        node_order[to] = None
+
+    # lanes: of the last edge, junction or tlLogic before them, when that is a normal edge
+    l_rows = s.rows("lane")
+    context = np.flatnonzero(np.isin(tag, (code["edge"], code["junction"], code["tlLogic"])))
+    parent = _last_before(l_rows, context)
+    mine = np.isin(parent, n_rows)
+    l_rows, parent = l_rows[mine], parent[mine]
+    for row, allow, disallow, length, speed in zip(
+        parent.tolist(),
+        s.column(l_rows, "lane", "allow"),
+        s.column(l_rows, "lane", "disallow"),
+        s.column(l_rows, "lane", "length"),
+        s.column(l_rows, "lane", "speed"),
+        strict=True,
+    ):
+        edge = edge_at[row]
+        if allow is None and disallow is None:
+            edge.car_lanes += 1
+            edge.vehicle_lanes += 1
+        else:
+            car, vehicle = _car_lane(allow, disallow)
+            edge.car_lanes += car
+            edge.vehicle_lanes += vehicle
+        if edge.lane_count == 0:
+            edge.length_m = float(length)
+        edge.speed_mps = float(speed)
+        edge.lane_count += 1
+
+    # junctions and their requests
+    junction_at: dict[int, dict[int, tuple[str, str]]] = {}
+    coords, inc_lanes, requests = raw.coords, raw.inc_lanes, raw.requests
+    for row, node, x, y, inc in zip(
+        j_rows.tolist(),
+        _required(s.column(j_rows, "junction", "id")),
+        s.column(j_rows, "junction", "x"),
+        s.column(j_rows, "junction", "y"),
+        s.column(j_rows, "junction", "incLanes", ""),
+        strict=True,
+    ):
+        if node[:1] == ":":
+            continue
+        node_order[node] = None
+        coords.setdefault(node, (float(x), float(y)))
+        inc_lanes[node] = inc.split()
+        junction_at[row] = requests.setdefault(node, {})
+    r_rows = s.rows("request")
+    owner = _last_before(r_rows, j_rows)
+    mine = np.isin(owner, np.fromiter(junction_at, dtype=np.intp, count=len(junction_at)))
+    r_rows, owner = r_rows[mine], owner[mine]
+    for row, index, foes, response in zip(
+        owner.tolist(),
+        s.column(r_rows, "request", "index"),
+        _required(s.column(r_rows, "request", "foes")),
+        _required(s.column(r_rows, "request", "response")),
+        strict=True,
+    ):
+        junction_at[row][int(index)] = (foes, response)
+
+    # connections (in file order; none from internal edges)
+    froms = _required(s.column(c_rows, "connection", "from"))
+    keep = np.array([functions.get(f) != "internal" for f in froms], dtype=bool)
+    c_rows = c_rows[keep]
+    conns_by_lane, tl_conns = raw.conns_by_lane, raw.tl_conns
+    for from_edge, to_edge, lane, direction, tl, link in zip(
+        [f for f, ok in zip(froms, keep.tolist(), strict=True) if ok],
+        _required(s.column(c_rows, "connection", "to")),
+        s.column(c_rows, "connection", "fromLane"),
+        s.column(c_rows, "connection", "dir", "s"),
+        s.column(c_rows, "connection", "tl"),
+        s.column(c_rows, "connection", "linkIndex"),
+        strict=True,
+    ):
+        from_lane = int(lane)
+        conn = Conn(
+            from_edge, to_edge, from_lane, direction, tl, None if link is None else int(link)
+        )
+        key = f"{from_edge}_{from_lane}"
+        by_lane = conns_by_lane.get(key)
+        if by_lane is None:
+            conns_by_lane[key] = [conn]
+        else:
+            by_lane.append(conn)
+        if tl is not None and link is not None:
+            tl_list = tl_conns.get(tl)
+            if tl_list is None:
+                tl_conns[tl] = [conn]
+            else:
+                tl_list.append(conn)
+
+    # programs, their phases and params
+    t_rows = s.rows("tlLogic")
+    program_at: dict[int, RawProgram] = {}
+    params_at: dict[int, list[tuple[str, str]]] = {}
+    for row, tls_id, program_id, kind, offset in zip(
+        t_rows.tolist(),
+        _required(s.column(t_rows, "tlLogic", "id")),
+        _required(s.column(t_rows, "tlLogic", "programID")),
+        _required(s.column(t_rows, "tlLogic", "type")),
+        s.column(t_rows, "tlLogic", "offset"),
+        strict=True,
+    ):
+        program = program_at[row] = RawProgram(kind, float(offset))
+        raw.programs.setdefault(tls_id, {})[program_id] = program
+        params_at[row] = raw.tls_params.setdefault((tls_id, program_id), [])
+    # a phase belongs to the last tlLogic unless an unknown tag came between; a param also
+    # unless an edge, junction or connection did
+    unknown = np.flatnonzero(tag < 0)
+    p_rows = s.rows("phase")
+    owner = _last_before(p_rows, t_rows)
+    mine = owner > _last_before(p_rows, unknown)
+    p_rows, owner = p_rows[mine], owner[mine]
+    for row, duration, state, min_dur, max_dur, name in zip(
+        owner.tolist(),
+        s.column(p_rows, "phase", "duration"),
+        _required(s.column(p_rows, "phase", "state")),
+        s.column(p_rows, "phase", "minDur"),
+        s.column(p_rows, "phase", "maxDur"),
+        s.column(p_rows, "phase", "name", ""),
+        strict=True,
+    ):
+        program_at[row].phases.append(
+            (float(duration), state, _min_max(min_dur), _min_max(max_dur), name)
+        )
+    resets = np.flatnonzero(
+        (tag < 0) | np.isin(tag, (code["edge"], code["junction"], code["connection"]))
+    )
+    k_rows = s.rows("param")
+    owner = _last_before(k_rows, t_rows)
+    mine = owner > _last_before(k_rows, resets)
+    k_rows, owner = k_rows[mine], owner[mine]
+    for row, key, value in zip(
+        owner.tolist(),
+        _required(s.column(k_rows, "param", "key")),
+        s.column(k_rows, "param", "value", ""),
+        strict=True,
+    ):
+        params_at[row].append((key, value))
+    return raw
