@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
+from numba import njit
 
 from signalbrain.vision._median import (
     _middle_plan,
@@ -17,7 +18,7 @@ from signalbrain.vision._median import (
     median_background,
     median_background_reference,
 )
-from signalbrain.vision._mog2 import Mog2, Mog2Params, mog2_detect, mog2_learn
+from signalbrain.vision._mog2 import Mog2, Mog2Params, _learn_pixel, mog2_detect, mog2_learn
 
 Frame = npt.NDArray[np.uint8]
 
@@ -154,6 +155,105 @@ def _model_arrays(n: int, k: int) -> tuple[Any, Any, Any, Any, Any]:
         np.zeros(n, np.uint8),
         np.zeros(3 * n, np.uint8),
     )
+
+
+@njit(fastmath=True, error_model="numpy")
+def _learn_one_pass(
+    frame: Any,
+    gain: float,
+    frozen: Any,
+    weight: Any,
+    mean: Any,
+    var: Any,
+    modes: Any,
+    bg: Any,
+    rate: float,
+    tg: float,
+    big_tb: float,
+    var_init: float,
+    var_min: float,
+    var_max: float,
+    ct: float,
+) -> None:  # pragma: no cover - jitted
+    """The update as one loop over the pixels (the kernel before its split into a branch-free
+    pass and a pass over the rest), same layout and arithmetic: the oracle for the split."""
+    n = modes.shape[0]
+    alpha1 = 1.0 - rate
+    prune = -rate * ct
+    for p in range(n):
+        if frozen[p]:
+            d0 = float(bg[p])
+            d1 = float(bg[n + p])
+            d2 = float(bg[2 * n + p])
+        else:
+            d0 = min(float(frame[3 * p]) * gain, 255.0)
+            d1 = min(float(frame[3 * p + 1]) * gain, 255.0)
+            d2 = min(float(frame[3 * p + 2]) * gain, 255.0)
+        if modes[p] == 1:
+            v = var[p]
+            e0 = mean[p] - d0
+            e1 = mean[n + p] - d1
+            e2 = mean[2 * n + p] - d2
+            dist2 = e0 * e0 + e1 * e1 + e2 * e2
+            wt = alpha1 * weight[p] + prune
+            if dist2 < tg * v and wt + rate >= -prune:
+                k = rate / (wt + rate)
+                m0 = mean[p] - k * e0
+                m1 = mean[n + p] - k * e1
+                m2 = mean[2 * n + p] - k * e2
+                mean[p] = m0
+                mean[n + p] = m1
+                mean[2 * n + p] = m2
+                var[p] = min(max(v + k * (dist2 - v), var_min), var_max)
+                weight[p] = 1.0
+                bg[p] = min(255, int(m0 + 0.5))
+                bg[n + p] = min(255, int(m1 + 0.5))
+                bg[2 * n + p] = min(255, int(m2 + 0.5))
+                continue
+        _learn_pixel(
+            frame,
+            gain,
+            frozen,
+            weight,
+            mean,
+            var,
+            modes,
+            bg,
+            rate,
+            tg,
+            big_tb,
+            var_init,
+            var_min,
+            var_max,
+            alpha1,
+            prune,
+            n,
+            weight.shape[0] // n,
+            p,
+        )
+
+
+@pytest.mark.parametrize("size", [(64, 48), (11, 9)])
+def test_learn_passes_match_one_loop_to_the_bit(size: tuple[int, int]) -> None:
+    """The branch-free pass and the pass over the remaining pixels update the model exactly as
+    one loop over the pixels does (frozen pixels, lighting gain, new and pruned modes)."""
+    w, h = size
+    frames = _scene(60, size=size)
+    n = w * h
+    split = _model_arrays(n, 5)
+    loop = _model_arrays(n, 5)
+    frozen = np.zeros(n, np.uint8)
+    frozen[: n // 3] = 255
+    for i, f in enumerate(frames):
+        rate = 0.5 if i == 0 else 0.05
+        gain = 1.0 if i % 3 else 1.07
+        flat = f.reshape(-1)
+        mog2_learn(flat, gain, frozen, *split, rate, 9.0, 0.9, 15.0, 4.0, 75.0, 0.05)
+        _learn_one_pass(flat, gain, frozen, *loop, rate, 9.0, 0.9, 15.0, 4.0, 75.0, 0.05)
+        for a, b in zip(split, loop, strict=True):
+            assert np.array_equal(a.view(np.uint8), b.view(np.uint8))
+    assert (split[3] > 1).any()  # the rest pass had work: pixels with several modes
+    assert (split[3] == 1).any()
 
 
 @pytest.mark.parametrize("k", [1, 2, 24, 25])

@@ -1,4 +1,4 @@
-"""MOG2 background model as numba kernels: detection and selective learning in one pass each.
+"""MOG2 background model as numba kernels: detection and selective learning.
 
 The algorithm is OpenCV's ``BackgroundSubtractorMOG2`` (Zivkovic 2004; Zivkovic & van der
 Heijden 2006), per pixel a mixture of up to ``K`` Gaussians with isotropic variance over the
@@ -14,9 +14,16 @@ two things OpenCV's ``apply`` does not offer and that otherwise cost several ful
   background image where it is set (without building that composite frame) and keeps the
   background image up to date.
 
+The model's means and the background image are kept in colour planes (per mode, the blue,
+green and red planes one after the other), so that the pass of :func:`mog2_learn` over the
+pixels with one mode, most of the frame, runs branch-free on vector registers (with the
+channels interleaved as in a frame it did not vectorise) and the strongest modes' means, which
+every detection reads, lie together. Frames stay interleaved.
+
 :class:`Mog2` owns the model arrays and mirrors OpenCV's ``apply`` semantics (a learning rate
 >= 1 or the first frame restarts the model). The kernels' plain-Python twins are
-``mog2_detect.py_func`` and ``mog2_learn.py_func``; the tests check both against OpenCV.
+``mog2_detect.py_func`` and ``mog2_learn.py_func``; the tests check both against OpenCV, and
+:func:`mog2_learn` against the same update as a single loop over the pixels, to the bit.
 
 References
 ----------
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from numba import njit
@@ -88,17 +96,18 @@ class Mog2Params:
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def _gain(frame: U8, bg: U8, free: U8, width: int, step: int) -> float:  # pragma: no cover
     """Background over frame brightness, summed over the pixels of the ``step`` grid where
-    ``free`` is set (flat arrays, rows ``width`` long; frames ``(3 n,)``); 1 when there are
-    none or the frame is black."""
+    ``free`` is set (flat arrays, rows ``width`` long; ``frame`` ``(3 n,)`` BGR, ``bg`` its
+    three colour planes one after the other); 1 when there are none or the frame is black."""
     # integer sums (exact, as the sums of whole numbers in floating point were)
+    size = free.shape[0]
     f_int = 0
     b_int = 0
     n = 0
-    for row in range(0, free.shape[0], step * width):
+    for row in range(0, size, step * width):
         for p in range(row, row + width, step):
             if free[p]:
                 f_int += np.int64(frame[3 * p]) + np.int64(frame[3 * p + 1]) + frame[3 * p + 2]
-                b_int += np.int64(bg[3 * p]) + np.int64(bg[3 * p + 1]) + bg[3 * p + 2]
+                b_int += np.int64(bg[p]) + np.int64(bg[size + p]) + bg[2 * size + p]
                 n += 1
     f_sum = float(f_int)
     if n == 0 or f_sum <= n:
@@ -123,7 +132,8 @@ def mog2_detect(
     """Classify ``frame`` (scaled by ``gain``) with learning off; returns foreground pixels.
 
     Everything is flat: ``frame`` ``(3 n,)`` BGR, ``out``, ``modes``, ``marks`` ``(n,)``, the
-    model mode-major (``weight[m * n + p]``, ``var`` alike, ``mean[3 (m * n + p) + c]``).
+    model mode-major (``weight[m * n + p]``, ``var`` alike) and ``mean`` in colour planes per
+    mode (``mean[(3 m + c) n + p]``: the strongest modes' three planes come first).
     ``out[p]`` becomes 255 for foreground and for shadow where ``marks`` is set, else 0.
     A first, branch-free pass settles the pixels that match their strongest mode (always a
     background mode); only the others go through the whole test.
@@ -132,9 +142,9 @@ def mog2_detect(
     g = np.float32(gain)
     t = np.float32(tb)
     for p in range(n):
-        e0 = mean[3 * p] - min(np.float32(frame[3 * p]) * g, np.float32(255.0))
-        e1 = mean[3 * p + 1] - min(np.float32(frame[3 * p + 1]) * g, np.float32(255.0))
-        e2 = mean[3 * p + 2] - min(np.float32(frame[3 * p + 2]) * g, np.float32(255.0))
+        e0 = mean[p] - min(np.float32(frame[3 * p]) * g, np.float32(255.0))
+        e1 = mean[n + p] - min(np.float32(frame[3 * p + 1]) * g, np.float32(255.0))
+        e2 = mean[2 * n + p] - min(np.float32(frame[3 * p + 2]) * g, np.float32(255.0))
         out[p] = 0 if e0 * e0 + e1 * e1 + e2 * e2 < t * var[p] else 1
     # the others: eight pixels at a time where none is left (most of the frame)
     count = 0
@@ -160,9 +170,10 @@ def mog2_detect(
                 if total >= big_tb:
                     break
                 i = m * n + p
-                e0 = mean[3 * i] - d0
-                e1 = mean[3 * i + 1] - d1
-                e2 = mean[3 * i + 2] - d2
+                j = 3 * m * n + p
+                e0 = mean[j] - d0
+                e1 = mean[j + n] - d1
+                e2 = mean[j + 2 * n] - d2
                 if e0 * e0 + e1 * e1 + e2 * e2 < tb * var[i]:
                     background = True
                     break
@@ -175,9 +186,10 @@ def mog2_detect(
             total = 0.0
             for m in range(nm):
                 i = m * n + p
-                m0 = mean[3 * i]
-                m1 = mean[3 * i + 1]
-                m2 = mean[3 * i + 2]
+                j = 3 * m * n + p
+                m0 = mean[j]
+                m1 = mean[j + n]
+                m2 = mean[j + 2 * n]
                 num = d0 * m0 + d1 * m1 + d2 * m2
                 den = m0 * m0 + m1 * m1 + m2 * m2
                 if den == 0.0:
@@ -202,12 +214,18 @@ def mog2_detect(
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _swap(weight: F32, mean: F32, var: F32, a: int, b: int) -> None:  # pragma: no cover
-    """Swap the modes at flat indices ``a`` and ``b``."""
-    weight[a], weight[b] = weight[b], weight[a]
-    var[a], var[b] = var[b], var[a]
+def _swap(
+    weight: F32, mean: F32, var: F32, n: int, p: int, a: int, b: int
+) -> None:  # pragma: no cover
+    """Swap modes ``a`` and ``b`` of pixel ``p`` (of ``n``)."""
+    ia = a * n + p
+    ib = b * n + p
+    weight[ia], weight[ib] = weight[ib], weight[ia]
+    var[ia], var[ib] = var[ib], var[ia]
     for c in range(3):
-        mean[3 * a + c], mean[3 * b + c] = mean[3 * b + c], mean[3 * a + c]
+        ja = (3 * a + c) * n + p
+        jb = (3 * b + c) * n + p
+        mean[ja], mean[jb] = mean[jb], mean[ja]
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
@@ -233,138 +251,203 @@ def mog2_learn(
     covers them were painted over with the background: their means stay, their variances
     settle and their weaker modes fade).
 
-    Flat arrays as in :func:`mog2_detect`; ``bg`` ``(3 n,)``. The update is OpenCV's (weights
-    decay by ``1 - rate`` and are pruned below ``rate * ct``, the first mode within ``tg``
-    variances is pulled towards the pixel, otherwise a new mode replaces the weakest); ``bg``
-    (the background image: the weight-averaged means of the background modes) is refreshed at
-    the updated pixels.
+    Flat arrays as in :func:`mog2_detect`; ``bg`` ``(3 n,)`` in colour planes (``bg[c n + p]``).
+    The update is OpenCV's (weights decay by ``1 - rate`` and are pruned below ``rate * ct``,
+    the first mode within ``tg`` variances is pulled towards the pixel, otherwise a new mode
+    replaces the weakest); ``bg`` (the background image: the weight-averaged means of the
+    background modes) is refreshed at the updated pixels.
+
+    A first, branch-free pass (vectorised over the colour planes) updates the pixels with one
+    mode that the pixel fits (most of the frame); the others go through the whole update in a
+    second pass, eight pixels skipped at a time where none is left.
     """
     n = modes.shape[0]
     n_mix = weight.shape[0] // n
     alpha1 = 1.0 - rate
     prune = -rate * ct
-    # the pull towards the pixel of a lone mode of weight 1 (most pixels, after their first
-    # update): the same for all of them, so divided once, where it is first needed
-    k_one = 0.0
-    have_k_one = False
+    todo = np.empty(n, np.uint8)
     for p in range(n):
-        if frozen[p]:  # the background itself, as if the vehicle were painted over
-            d0 = float(bg[3 * p])
-            d1 = float(bg[3 * p + 1])
-            d2 = float(bg[3 * p + 2])
-        else:
-            d0 = min(float(frame[3 * p]) * gain, 255.0)
-            d1 = min(float(frame[3 * p + 1]) * gain, 255.0)
-            d2 = min(float(frame[3 * p + 2]) * gain, 255.0)
-        nm = int(modes[p])
-        if nm == 1:
-            # one mode (most pixels): if the pixel fits, its weight renormalises to 1
-            v = var[p]
-            e0 = mean[3 * p] - d0
-            e1 = mean[3 * p + 1] - d1
-            e2 = mean[3 * p + 2] - d2
-            dist2 = e0 * e0 + e1 * e1 + e2 * e2
-            w0 = weight[p]
-            wt = alpha1 * w0 + prune
-            if dist2 < tg * v and wt + rate >= -prune:
-                if have_k_one and w0 == 1.0:
-                    k = k_one
-                else:
-                    k = rate / (wt + rate)
-                    if w0 == 1.0:
-                        k_one = k
-                        have_k_one = True
-                m0 = mean[3 * p] - k * e0
-                m1 = mean[3 * p + 1] - k * e1
-                m2 = mean[3 * p + 2] - k * e2
-                mean[3 * p] = m0
-                mean[3 * p + 1] = m1
-                mean[3 * p + 2] = m2
-                var[p] = min(max(v + k * (dist2 - v), var_min), var_max)
-                weight[p] = 1.0
-                bg[3 * p] = min(255, int(m0 + 0.5))
-                bg[3 * p + 1] = min(255, int(m1 + 0.5))
-                bg[3 * p + 2] = min(255, int(m2 + 0.5))
+        fz = frozen[p] != 0
+        # the background itself where frozen, as if the vehicle were painted over
+        b0 = bg[p]
+        b1 = bg[n + p]
+        b2 = bg[2 * n + p]
+        f0 = min(float(frame[3 * p]) * gain, 255.0)
+        f1 = min(float(frame[3 * p + 1]) * gain, 255.0)
+        f2 = min(float(frame[3 * p + 2]) * gain, 255.0)
+        d0 = float(b0) if fz else f0
+        d1 = float(b1) if fz else f1
+        d2 = float(b2) if fz else f2
+        # one mode: if the pixel fits, its weight renormalises to 1
+        v = var[p]
+        mu0 = mean[p]
+        mu1 = mean[n + p]
+        mu2 = mean[2 * n + p]
+        e0 = mu0 - d0
+        e1 = mu1 - d1
+        e2 = mu2 - d2
+        dist2 = e0 * e0 + e1 * e1 + e2 * e2
+        w0 = weight[p]
+        wt = alpha1 * w0 + prune
+        ok = (modes[p] == 1) & (dist2 < tg * v) & (wt + rate >= -prune)
+        k = rate / (wt + rate)
+        m0 = mu0 - k * e0
+        m1 = mu1 - k * e1
+        m2 = mu2 - k * e2
+        mean[p] = m0 if ok else mu0
+        mean[n + p] = m1 if ok else mu1
+        mean[2 * n + p] = m2 if ok else mu2
+        var[p] = min(max(v + k * (dist2 - v), var_min), var_max) if ok else v
+        weight[p] = 1.0 if ok else w0
+        bg[p] = min(255, int(m0 + 0.5)) if ok else b0
+        bg[n + p] = min(255, int(m1 + 0.5)) if ok else b1
+        bg[2 * n + p] = min(255, int(m2 + 0.5)) if ok else b2
+        todo[p] = 0 if ok else 1
+    n8 = n - n % 8
+    words = todo[:n8].view(np.uint64)
+    for block in range((n + 7) // 8):
+        if block < n8 // 8 and words[block] == 0:
+            continue
+        for p in range(8 * block, min(8 * block + 8, n)):
+            if todo[p] == 0:
                 continue
-        n_new = nm
-        fits = False
-        total = 0.0
-        m = 0
-        while m < nm:
-            i0 = m * n + p
-            wt = alpha1 * weight[i0] + prune
-            swaps = 0
-            if not fits:
-                v = var[i0]
-                e0 = mean[3 * i0] - d0
-                e1 = mean[3 * i0 + 1] - d1
-                e2 = mean[3 * i0 + 2] - d2
-                dist2 = e0 * e0 + e1 * e1 + e2 * e2
-                if dist2 < tg * v:
-                    fits = True
-                    wt += rate
-                    k = rate / wt
-                    mean[3 * i0] -= k * e0
-                    mean[3 * i0 + 1] -= k * e1
-                    mean[3 * i0 + 2] -= k * e2
-                    var[i0] = min(max(v + k * (dist2 - v), var_min), var_max)
-                    i = m
-                    while i > 0 and wt >= weight[(i - 1) * n + p]:
-                        _swap(weight, mean, var, i * n + p, (i - 1) * n + p)
-                        swaps += 1
-                        i -= 1
-            if wt < -prune:
-                wt = 0.0
-                nm -= 1
-            weight[(m - swaps) * n + p] = wt
-            total += wt
-            m += 1
-        if total > 0.0:
-            inv = 1.0 / total
-            for m in range(nm):
-                weight[m * n + p] *= inv
-        nm = n_new
-        if not fits and rate > 0.0:
-            if nm == n_mix:
-                mode = n_mix - 1
-            else:
-                mode = nm
-                nm += 1
-            j = mode * n + p
-            if nm == 1:
-                weight[j] = 1.0
-            else:
-                weight[j] = rate
-                for i in range(nm - 1):
-                    weight[i * n + p] *= alpha1
-            mean[3 * j] = d0
-            mean[3 * j + 1] = d1
-            mean[3 * j + 2] = d2
-            var[j] = var_init
-            i = nm - 1
-            while i > 0 and rate >= weight[(i - 1) * n + p]:
-                _swap(weight, mean, var, i * n + p, (i - 1) * n + p)
-                i -= 1
-        modes[p] = nm
-        # background image: weighted mean of the modes up to the background ratio
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        total = 0.0
+            _learn_pixel(
+                frame,
+                gain,
+                frozen,
+                weight,
+                mean,
+                var,
+                modes,
+                bg,
+                rate,
+                tg,
+                big_tb,
+                var_init,
+                var_min,
+                var_max,
+                alpha1,
+                prune,
+                n,
+                n_mix,
+                p,
+            )
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def _learn_pixel(
+    frame: U8,
+    gain: float,
+    frozen: U8,
+    weight: F32,
+    mean: F32,
+    var: F32,
+    modes: U8,
+    bg: U8,
+    rate: float,
+    tg: float,
+    big_tb: float,
+    var_init: float,
+    var_min: float,
+    var_max: float,
+    alpha1: float,
+    prune: float,
+    n: int,
+    n_mix: int,
+    p: int,
+) -> None:  # pragma: no cover - jitted
+    """The whole MOG2 update of pixel ``p`` (see :func:`mog2_learn`)."""
+    if frozen[p]:
+        d0 = float(bg[p])
+        d1 = float(bg[n + p])
+        d2 = float(bg[2 * n + p])
+    else:
+        d0 = min(float(frame[3 * p]) * gain, 255.0)
+        d1 = min(float(frame[3 * p + 1]) * gain, 255.0)
+        d2 = min(float(frame[3 * p + 2]) * gain, 255.0)
+    nm = int(modes[p])
+    n_new = nm
+    fits = False
+    total = 0.0
+    m = 0
+    while m < nm:
+        i0 = m * n + p
+        j0 = 3 * m * n + p
+        wt = alpha1 * weight[i0] + prune
+        swaps = 0
+        if not fits:
+            v = var[i0]
+            e0 = mean[j0] - d0
+            e1 = mean[j0 + n] - d1
+            e2 = mean[j0 + 2 * n] - d2
+            dist2 = e0 * e0 + e1 * e1 + e2 * e2
+            if dist2 < tg * v:
+                fits = True
+                wt += rate
+                k = rate / wt
+                mean[j0] -= k * e0
+                mean[j0 + n] -= k * e1
+                mean[j0 + 2 * n] -= k * e2
+                var[i0] = min(max(v + k * (dist2 - v), var_min), var_max)
+                i = m
+                while i > 0 and wt >= weight[(i - 1) * n + p]:
+                    _swap(weight, mean, var, n, p, i, i - 1)
+                    swaps += 1
+                    i -= 1
+        if wt < -prune:
+            wt = 0.0
+            nm -= 1
+        weight[(m - swaps) * n + p] = wt
+        total += wt
+        m += 1
+    if total > 0.0:
+        inv = 1.0 / total
         for m in range(nm):
-            i0 = m * n + p
-            wt = weight[i0]
-            s0 += wt * mean[3 * i0]
-            s1 += wt * mean[3 * i0 + 1]
-            s2 += wt * mean[3 * i0 + 2]
-            total += wt
-            if total > big_tb:
-                break
-        if total > 1e-7:
-            inv = 1.0 / total
-            bg[3 * p] = min(255, int(s0 * inv + 0.5))
-            bg[3 * p + 1] = min(255, int(s1 * inv + 0.5))
-            bg[3 * p + 2] = min(255, int(s2 * inv + 0.5))
+            weight[m * n + p] *= inv
+    nm = n_new
+    if not fits and rate > 0.0:
+        if nm == n_mix:
+            mode = n_mix - 1
+        else:
+            mode = nm
+            nm += 1
+        j = mode * n + p
+        if nm == 1:
+            weight[j] = 1.0
+        else:
+            weight[j] = rate
+            for i in range(nm - 1):
+                weight[i * n + p] *= alpha1
+        jm = 3 * mode * n + p
+        mean[jm] = d0
+        mean[jm + n] = d1
+        mean[jm + 2 * n] = d2
+        var[j] = var_init
+        i = nm - 1
+        while i > 0 and rate >= weight[(i - 1) * n + p]:
+            _swap(weight, mean, var, n, p, i, i - 1)
+            i -= 1
+    modes[p] = nm
+    # background image: weighted mean of the modes up to the background ratio
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    total = 0.0
+    for m in range(nm):
+        i0 = m * n + p
+        j0 = 3 * m * n + p
+        wt = weight[i0]
+        s0 += wt * mean[j0]
+        s1 += wt * mean[j0 + n]
+        s2 += wt * mean[j0 + 2 * n]
+        total += wt
+        if total > big_tb:
+            break
+    if total > 1e-7:
+        inv = 1.0 / total
+        bg[p] = min(255, int(s0 * inv + 0.5))
+        bg[n + p] = min(255, int(s1 * inv + 0.5))
+        bg[2 * n + p] = min(255, int(s2 * inv + 0.5))
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
@@ -412,7 +495,8 @@ class Mog2:
     """A MOG2 model of ``width`` x ``height`` BGR frames (see the module docstring).
 
     Frames and masks are C-contiguous ``(height, width, 3)`` and ``(height, width)`` arrays.
-    ``background`` is the current background image (BGR ``uint8``).
+    ``background`` is the current background image (BGR ``uint8``); the kernels keep it in
+    colour planes, and the interleaved image is put together when it is asked for.
 
     Raises
     ------
@@ -439,7 +523,9 @@ class Mog2:
         self._mean: F32 = np.zeros(3 * k * n, np.float32)
         self._var: F32 = np.zeros(k * n, np.float32)
         self._modes: U8 = np.zeros(n, np.uint8)
-        self.background: U8 = np.zeros((height, width, 3), np.uint8)
+        self._bg: U8 = np.zeros(3 * n, np.uint8)  # background image, colour planes
+        self._background: U8 = np.zeros((height, width, 3), np.uint8)
+        self._background_ok = True  # whether _background is _bg interleaved
         self._no_marks: U8 = np.zeros(n, np.uint8)
         self._none_frozen: U8 = np.zeros(n, np.uint8)
         self.frames = 0
@@ -450,11 +536,22 @@ class Mog2:
             raise ValueError(f"expected an array of shape {shape}, got {a.shape}")
         return np.ascontiguousarray(a).reshape(-1)
 
+    @property
+    def background(self) -> U8:
+        """The background image ``(height, width, 3)`` (BGR ``uint8``; read only, valid until
+        the next :meth:`learn`)."""
+        if not self._background_ok:
+            planes = self._bg.reshape(3, self.height, self.width)
+            cv2.merge((planes[0], planes[1], planes[2]), self._background)
+            self._background_ok = True
+        return self._background
+
     def reset(self) -> None:
         """Forget everything learnt."""
         self._modes[:] = 0
         self._weight[:] = 0.0
-        self.background[:] = 0
+        self._bg[:] = 0
+        self._background_ok = False
         self.frames = 0
 
     def init(self, background: U8, var: F32) -> None:
@@ -465,9 +562,11 @@ class Mog2:
         self.reset()
         self._modes[:] = 1
         self._weight[:n] = 1.0
-        self._mean[: 3 * n] = self._flat(background, 3)
+        planes = self._flat(background, 3).reshape(n, 3).T
+        self._mean[: 3 * n].reshape(3, n)[:] = planes
         self._var[:n] = np.clip(np.asarray(var, np.float32).reshape(-1), p.var_min, p.var_max)
-        self.background[:] = background
+        self._bg.reshape(3, n)[:] = planes
+        self._background_ok = False
         self.frames = 1
 
     def detect(self, frame: U8, out: U8, *, gain: float = 1.0, marks: U8 | None = None) -> int:
@@ -512,7 +611,7 @@ class Mog2:
             self._mean,
             self._var,
             self._modes,
-            self.background.reshape(-1),
+            self._bg,
             rate,
             p.var_threshold_gen,
             p.background_ratio,
@@ -521,6 +620,7 @@ class Mog2:
             p.var_max,
             p.complexity_reduction,
         )
+        self._background_ok = False
 
     def gain(self, frame: U8, free: U8, step: int) -> float:
         """Brightness gain that maps ``frame`` onto the background on the ``free`` pixels of
@@ -528,7 +628,7 @@ class Mog2:
         return float(
             _gain(
                 self._flat(frame, 3),
-                self.background.reshape(-1),
+                self._bg,
                 self._flat(free, 1),
                 self.width,
                 step,
