@@ -309,3 +309,25 @@ def test_sorting_network_gives_the_middle_rows(k: int) -> None:
         a, b = full[i].copy(), full[j].copy()
         full[i], full[j] = np.minimum(a, b), np.maximum(a, b)
     assert np.array_equal(full, expected)
+
+
+def test_gain_matches_numpy_and_its_reference() -> None:
+    """The gain against numpy sums over the free grid pixels, with the background's sum given
+    (as the detector keeps it between updates) and computed on the spot."""
+    frames = _scene(20, seed=3)
+    model = Mog2(64, 48)
+    model.learn(frames[0], 1.0)
+    for f in frames[1:10]:
+        model.learn(f, 0.05)
+    free = np.zeros((48, 64), np.uint8)
+    free[::4, ::4] = 1
+    free[8:20, 8:40] = 0  # under a vehicle
+    grid = free.astype(bool)
+    for f in frames[10:]:
+        want = float(model.background[grid].astype(np.int64).sum()) / float(
+            f[grid].astype(np.int64).sum()
+        )
+        ref = model.background_sum(free, 4)
+        assert ref == (int(model.background[grid].astype(np.int64).sum()), int(grid.sum()))
+        assert model.gain(f, free, 4, ref) == model.gain(f, free, 4) == pytest.approx(want)
+    assert model.gain(np.zeros_like(frames[0]), free, 4) == 1.0  # a black frame

@@ -94,21 +94,34 @@ class Mog2Params:
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _gain(frame: U8, bg: U8, free: U8, width: int, step: int) -> float:  # pragma: no cover
-    """Background over frame brightness, summed over the pixels of the ``step`` grid where
-    ``free`` is set (flat arrays, rows ``width`` long; ``frame`` ``(3 n,)`` BGR, ``bg`` its
-    three colour planes one after the other); 1 when there are none or the frame is black."""
+def _background_sum(bg: U8, free: U8, width: int, step: int) -> tuple[int, int]:  # pragma: no cover
+    """Brightness of the background ``bg`` (three colour planes one after the other), summed
+    over the pixels of the ``step`` grid where ``free`` is set (rows ``width`` long), and the
+    number of those pixels."""
     # integer sums (exact, as the sums of whole numbers in floating point were)
     size = free.shape[0]
-    f_int = 0
     b_int = 0
     n = 0
     for row in range(0, size, step * width):
         for p in range(row, row + width, step):
             if free[p]:
-                f_int += np.int64(frame[3 * p]) + np.int64(frame[3 * p + 1]) + frame[3 * p + 2]
                 b_int += np.int64(bg[p]) + np.int64(bg[size + p]) + bg[2 * size + p]
                 n += 1
+    return b_int, n
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def _gain(
+    frame: U8, b_int: int, n: int, free: U8, width: int, step: int
+) -> float:  # pragma: no cover
+    """Background over frame brightness: ``b_int`` (see :func:`_background_sum`) over the
+    brightness of ``frame`` ``(3 n,)`` BGR summed over the same ``n`` pixels; 1 when there are
+    none or the frame is black."""
+    f_int = 0
+    for row in range(0, free.shape[0], step * width):
+        for p in range(row, row + width, step):
+            f = np.int64(frame[3 * p]) + np.int64(frame[3 * p + 1]) + frame[3 * p + 2]
+            f_int += f if free[p] else 0
     f_sum = float(f_int)
     if n == 0 or f_sum <= n:
         return 1.0
@@ -622,18 +635,21 @@ class Mog2:
         )
         self._background_ok = False
 
-    def gain(self, frame: U8, free: U8, step: int) -> float:
+    def background_sum(self, free: U8, step: int) -> tuple[int, int]:
+        """Brightness of the background summed over the ``free`` pixels of the ``step`` grid
+        (every ``step``-th pixel of every ``step``-th row), and their number: the reference of
+        :meth:`gain`, valid while neither the background nor ``free`` changes."""
+        b_int, n = _background_sum(self._bg, self._flat(free, 1), self.width, step)
+        return int(b_int), int(n)
+
+    def gain(
+        self, frame: U8, free: U8, step: int, reference: tuple[int, int] | None = None
+    ) -> float:
         """Brightness gain that maps ``frame`` onto the background on the ``free`` pixels of
-        the ``step`` grid (every ``step``-th pixel of every ``step``-th row)."""
-        return float(
-            _gain(
-                self._flat(frame, 3),
-                self._bg,
-                self._flat(free, 1),
-                self.width,
-                step,
-            )
-        )
+        the ``step`` grid; ``reference`` is :meth:`background_sum` of the same ``free`` and
+        ``step`` (computed here when not given)."""
+        b_int, n = self.background_sum(free, step) if reference is None else reference
+        return float(_gain(self._flat(frame, 3), b_int, n, self._flat(free, 1), self.width, step))
 
 
 def frozen_mask(

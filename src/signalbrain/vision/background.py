@@ -176,6 +176,9 @@ class BackgroundDetector:
         # reference
         self._free: Frame = np.zeros((height, width), np.uint8)
         self._free[::_GAIN_STEP, ::_GAIN_STEP] = 1
+        # the background's brightness over the free grid pixels: changes only when they or the
+        # background do (seed and learn), so it is summed then and not for every frame
+        self._bg_grid_sum = (0, 0)
         self._marks: Frame | None = None
         self._seeded = False
         self._frames = 0
@@ -198,6 +201,7 @@ class BackgroundDetector:
         var = _SEED_VAR_PER_MEDIAN_D2 * d2
         self._model.init(median, var.astype(np.float32))
         self._seeded = True
+        self._bg_grid_sum = self._model.background_sum(self._free, _GAIN_STEP)
         self._set_reference()
 
     def _set_reference(self) -> None:
@@ -259,7 +263,11 @@ class BackgroundDetector:
         brightness (global illumination changes, clouds, sun, camera gain, then never reach
         the model, and frozen regions stay consistent with the rest of the background).
         """
-        gain = self._model.gain(frame, self._free, _GAIN_STEP) if self._seeded else 1.0
+        gain = (
+            self._model.gain(frame, self._free, _GAIN_STEP, self._bg_grid_sum)
+            if self._seeded
+            else 1.0
+        )
         self.gain = 1.0 if abs(gain - 1.0) < 0.005 else gain
         # a vehicle over a bright marking passes the shadow test (a darker, neutral version
         # of the white paint); there it is a vehicle
@@ -357,4 +365,5 @@ class BackgroundDetector:
             _GAIN_STEP,
         )
         self._model.learn(frame, cfg.learning_rate, gain=self.gain, frozen=frozen)
+        self._bg_grid_sum = self._model.background_sum(self._free, _GAIN_STEP)
         self._set_reference()
