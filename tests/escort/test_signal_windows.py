@@ -61,6 +61,8 @@ def test_flush_time_per_lane():
 def test_config_rejects_bad_values():
     with pytest.raises(InputError, match="3 problems"):
         EscortConfig(headway_s=-1.0, speed_blend=2.0, recovery=("teleport",))
+    with pytest.raises(InputError, match="2 problems"):
+        EscortConfig(spill_fraction=-0.5, jam_spacing_m=0.0)
 
 
 def test_phase_for_serves_every_movement_of_a_shared_lane(isec):
@@ -112,6 +114,38 @@ def test_window_opens_to_flush_the_queue(net, plans_for):
     assert w.lead_s == pytest.approx(200.0 - w.call_s)
     (worst,) = plan_windows("ev", [c], net, None, cfg)
     assert worst.call_s == pytest.approx(w.open_s - (7.0 + 5.0))  # worst case over phases
+
+
+def _row(queues: tuple[float, float, float]) -> list[SignalCrossing]:
+    """The escort eastbound over S1, S2, S3 (approaches 300, 320 and 210 m, two lanes)."""
+    return [
+        SignalCrossing("S1", "W_S1.T", "W_S1", 0, 300.0, 100.0, queues[0]),
+        SignalCrossing("S2", "S1_S2.T", "S1_S2", 1, 620.0, 130.0, queues[1]),
+        SignalCrossing("S3", "S2_S3.T", "S2_S3", 2, 830.0, 160.0, queues[2]),
+    ]
+
+
+def test_a_flush_that_would_spill_back_opens_the_next_signal_with_it(net, plans_for):
+    """S1 flushes 30 vehicles towards S2, where 20 stand: 50 of S1_S2's 85 places, more than
+    half, so S2 opens with S1; S2's 20 then meet S3's 10 on S2_S3 (56 places): S3 opens too."""
+    cfg = EscortConfig()
+    w1, w2, w3 = plan_windows("ev", _row((30.0, 20.0, 10.0)), net, plans_for(net), cfg)
+    assert w1.open_s == pytest.approx(100.0 - 15 * cfg.headway_s - cfg.margin_s)
+    assert w2.open_s == pytest.approx(w1.open_s)  # not 130 - 20 - 1 s
+    assert w3.open_s == pytest.approx(w1.open_s)
+    assert w2.call_s <= w2.open_s
+    assert w3.call_s <= w3.open_s
+    assert (w2.close_s, w3.close_s) == (130.0 + cfg.pass_s, 160.0 + cfg.pass_s)
+    off = plan_windows(
+        "ev", _row((30.0, 20.0, 10.0)), net, plans_for(net), replace(cfg, spill_fraction=0.0)
+    )
+    assert [w.open_s for w in off] == pytest.approx([69.0, 109.0, 149.0])
+
+
+def test_a_flush_that_fits_leaves_the_next_window(net, plans_for):
+    cfg = EscortConfig()
+    windows = plan_windows("ev", _row((10.0, 2.0, 0.0)), net, plans_for(net), cfg)
+    assert [w.open_s for w in windows] == pytest.approx([89.0, 127.0, 159.0])
 
 
 def _w(vid, phase, open_s, close_s, priority=0):

@@ -9,7 +9,10 @@ and closes once the vehicle has crossed (``eta_s + pass_s``, or earlier when an 
 beyond the junction). The call is placed at :func:`~signalbrain.escort.signal.latest_call_s`, so
 the running phase still gets its minimum green and full yellow and all-red. Queue clearance ahead
 of the vehicle, signal after signal, is what makes the windows a "green wave" along the route
-rather than signal-by-signal preemption [1]_ [2]_.
+rather than signal-by-signal preemption [1]_ [2]_. Where the vehicles flushed at one signal
+would not fit behind the queue at the next (short, congested links), the next window opens with
+this one (:func:`plan_windows`, ``EscortConfig.spill_fraction``), so the flush is not stopped
+by the queue ahead with the escort behind it.
 
 Where windows of different vehicles at one signal would overlap with different phases,
 :func:`resolve_windows` serves them by priority, then by arrival order: the later one opens only
@@ -152,7 +155,37 @@ def plan_windows(
                 priority,
             )
         )
+    if config.spill_fraction > 0:
+        _cascade(out, network, plans, config)
     return out
+
+
+def _cascade(
+    windows: list[PreemptionWindow],
+    network: Network,
+    plans: Mapping[str, PlanLike] | None,
+    config: EscortConfig,
+) -> None:
+    """Open a window no later than the one upstream of it where the upstream flush may not fit
+    behind the downstream queue (in place, in route order).
+
+    The queue flushed at one signal drives on to the next; where that signal's standing queue
+    plus the flushed vehicles fill more than ``spill_fraction`` of its approach's storage, the
+    flush backs up into the upstream junction and stalls there (the escort behind it) until the
+    downstream queue moves. So the downstream signal starts discharging when the upstream one
+    does."""
+    for k in range(len(windows) - 1):
+        up, down = windows[k], windows[k + 1]
+        if down.open_s <= up.open_s:
+            continue
+        link = network.link(down.approach_link)
+        storage_veh = link.length_m * link.lanes / config.jam_spacing_m
+        if down.queue_veh + up.queue_veh <= config.spill_fraction * storage_veh:
+            continue
+        isec = network.intersection(down.intersection)
+        plan = plans.get(down.intersection) if plans is not None else None
+        call = latest_call_s(isec, plan, down.phase, up.open_s)
+        windows[k + 1] = replace(down, open_s=up.open_s, call_s=min(call, up.open_s))
 
 
 def _clearance_s(isec: Intersection, phase: int) -> float:
