@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from signalbrain.errors import InputError
@@ -55,8 +56,9 @@ def test_truncated_file_keeps_decodable_frames(
     assert 0 < n < 60
 
 
+@pytest.mark.parametrize("threads", [None, 1])
 def test_corrupt_frames_inside_a_file_are_skipped_and_counted(
-    moving_boxes: Callable[..., Path], tmp_path: Path
+    moving_boxes: Callable[..., Path], tmp_path: Path, threads: int | None
 ) -> None:
     data = bytearray(moving_boxes(frames=60).read_bytes())
     starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
@@ -65,9 +67,26 @@ def test_corrupt_frames_inside_a_file_are_skipped_and_counted(
         data[starts[k] : starts[k] + 400] = b"\x00" * 400
     path = tmp_path / "corrupt.avi"
     path.write_bytes(bytes(data))
-    with FrameReader(path) as reader:
+    with FrameReader(path, threads=threads) as reader:
         indices = [i for i, _ in reader]
     assert reader.corrupt_frames == 3
     assert len(indices) == 57
     assert not {20, 21, 40} & set(indices)
     assert indices[-1] == 59  # video time is kept across the gaps
+
+
+def test_one_decoding_thread_gives_the_same_frames(moving_boxes: Callable[..., Path]) -> None:
+    path = moving_boxes(frames=30)
+    with FrameReader(path) as default, FrameReader(path, threads=1) as single:
+        pairs = list(zip(default, single, strict=True))
+    assert len(pairs) == 30
+    for (i, a), (j, b) in pairs:
+        assert i == j
+        assert np.array_equal(a, b)
+
+
+def test_not_a_video_with_one_thread(tmp_path: Path) -> None:
+    path = tmp_path / "notes.avi"
+    path.write_text("this is not a video\n" * 50, encoding="utf-8")
+    with pytest.raises(VideoError):
+        list(FrameReader(path, threads=1))

@@ -201,9 +201,10 @@ def count_video(
     """
     cfg = config or CountConfig()
     started = time.perf_counter()
-    reader = FrameReader(path)
+    # one video per core (batch replay runs videos side by side): one decoding thread too
+    reader = FrameReader(path, threads=1)
     threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)  # one video per core: batch replay runs videos side by side
+    cv2.setNumThreads(1)
     try:
         info = reader.info
         fps = info.fps
