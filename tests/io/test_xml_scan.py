@@ -44,17 +44,27 @@ def scanner_tags(s: Scanned) -> list[tuple[str | None, dict[str, str]]]:
 
 
 def expat_tags(data: bytes) -> list[tuple[str | None, dict[str, str]]]:
+    return [(tag, attrs) for tag, attrs, _ in expat_tags_depths(data)]
+
+
+def expat_tags_depths(data: bytes) -> list[tuple[str | None, dict[str, str], int]]:
     wanted = dict(SCHEMA.tags)
-    out: list[tuple[str | None, dict[str, str]]] = []
+    out: list[tuple[str | None, dict[str, str], int]] = []
+    depth = [0]
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         if tag not in wanted:
-            out.append((None, {}))
+            out.append((None, {}, depth[0]))
         else:
-            out.append((tag, {a: v for a, v in attrs.items() if a in wanted[tag]}))
+            out.append((tag, {a: v for a, v in attrs.items() if a in wanted[tag]}, depth[0]))
+        depth[0] += 1
+
+    def end(tag: str) -> None:
+        depth[0] -= 1
 
     parser = xml.parsers.expat.ParserCreate()
     parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.Parse(data, True)
     return out
 
@@ -208,3 +218,4 @@ def test_scanner_agrees_with_expat_whenever_it_answers(data: bytes) -> None:
     if s is None:
         return  # declined: expat reads it, or rejects it, as before
     assert scanner_tags(s) == expat_tags(data)
+    assert s.depth.tolist() == [d for _, _, d in expat_tags_depths(data)]

@@ -103,14 +103,15 @@ def _same(buf, a, b, c, d):  # pragma: no cover
 
 @kernel
 def scan_tags_kernel(
-    buf, names, tag_ptr, attr_ptr, tag_attr_ptr, out_tag, out_span
+    buf, names, tag_ptr, attr_ptr, tag_attr_ptr, out_tag, out_depth, out_span
 ):  # pragma: no cover
     """Start tags of the document in ``buf``, in document order.
 
     ``names[tag_ptr[t]:tag_ptr[t + 1]]`` is the name of tag ``t``; tag ``t``'s attributes of
     interest are names ``attr_ptr[k]..attr_ptr[k + 1]`` for ``tag_attr_ptr[t] <= k <
     tag_attr_ptr[t + 1]``, slot ``k - tag_attr_ptr[t]``. For the ``i``-th start tag,
-    ``out_tag[i]`` is its tag index (-1: not of interest) and ``out_span[i, 2s]``,
+    ``out_tag[i]`` is its tag index (-1: not of interest), ``out_depth[i]`` its depth (the root:
+    0) and ``out_span[i, 2s]``,
     ``out_span[i, 2s + 1]`` the start and end in ``buf`` of slot ``s``'s value (-1: absent).
     Returns the number of start tags, or :data:`UNSUPPORTED`, :data:`MALFORMED`,
     :data:`OVERFLOW`."""
@@ -189,6 +190,7 @@ def scan_tags_kernel(
         if count >= out_tag.shape[0]:
             return OVERFLOW
         out_tag[count] = code
+        out_depth[count] = depth
         for k in range(width):
             out_span[count, k] = -1
         lo = 0

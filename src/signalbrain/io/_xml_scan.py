@@ -77,11 +77,13 @@ class Schema:
 @dataclass(frozen=True)
 class Scanned:
     """The start tags of a document: ``tag[i]`` is the schema code of the ``i``-th start tag
-    (-1: a tag not in the schema), ``span[i]`` its value spans (-1: absent)."""
+    (-1: a tag not in the schema), ``depth[i]`` its depth (the root: 0), ``span[i]`` its value
+    spans (-1: absent)."""
 
     schema: Schema
     data: bytearray
     tag: npt.NDArray[np.int32]
+    depth: npt.NDArray[np.int32]
     span: npt.NDArray[np.int64]
     text: str | None
     """The document as text when it is pure ASCII (byte and character offsets agree)."""
@@ -130,8 +132,9 @@ def scan_tags(data: bytearray, schema: Schema, *, compiled_only: bool = True) ->
     buf = np.frombuffer(data, dtype=np.uint8)
     n_max = data.count(b"<")
     tag = np.empty(n_max, dtype=np.int32)
+    depth = np.empty(n_max, dtype=np.int32)
     span = np.empty((n_max, schema.width), dtype=np.int64)
-    count = int(scan_tags_kernel(buf, *schema.arrays, tag, span))
+    count = int(scan_tags_kernel(buf, *schema.arrays, tag, depth, span))
     if count < 0:
         return None
     try:
@@ -142,4 +145,4 @@ def scan_tags(data: bytearray, schema: Schema, *, compiled_only: bool = True) ->
             data.decode("utf-8")
         except UnicodeDecodeError:
             return None  # not UTF-8: expat reports where
-    return Scanned(schema, data, tag[:count], span[:count], text)
+    return Scanned(schema, data, tag[:count], depth[:count], span[:count], text)

@@ -53,6 +53,7 @@ import numpy as np
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.io._fields import Fields, load_yaml
+from signalbrain.io._routes_scan import scan_routes
 from signalbrain.io._sumo_xml import paused_gc
 from signalbrain.network.model import Network
 
@@ -410,6 +411,15 @@ def read_sumo_routes(
     for path in files:
         if not path.is_file():
             raise InputError(f"file not found: {path}")
+        fast = scan_routes(path, routes, vtype_heavy, HEAVY_VCLASSES, _time, begin_s, end_s)
+        if fast is not None:
+            routes.update(fast.routes)
+            vtype_heavy.update(fast.vtype_heavy)
+            pending.extend(fast.pending)
+            if fast.departures:
+                t_first = min(t_first, *fast.departures)
+                t_last = max(t_last, *fast.departures)
+            continue
         depth = 0
         try:
             for event, elem in _iter_xml(path):

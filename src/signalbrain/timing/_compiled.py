@@ -90,7 +90,8 @@ SIGNATURES: dict[str, dict[str, str]] = {
         "i4[::1], i8[::1], i4[::1], i8[::1], b1, i8)",
     },
     "_xml_kernels": {
-        "scan_tags_kernel": "i8(u1[::1], u1[::1], i8[::1], i8[::1], i8[::1], i4[::1], i8[:, ::1])",
+        "scan_tags_kernel": "i8(u1[::1], u1[::1], i8[::1], i8[::1], i8[::1], i4[::1], i4[::1], "
+        "i8[:, ::1])",
     },
 }
 """Kernel module -> kernel name -> numba signature of its AOT export (arrays ``[::1]`` and
