@@ -300,16 +300,22 @@ def quality(scenarios: list[dict[str, Any]], workdir: Path) -> list[dict[str, An
     return rows
 
 
-def speed(sc: dict[str, Any], workdir: Path, repeats: int = 2) -> dict[str, Any]:
-    """Process-to-process time of ``signalbrain optimize`` and ``tlsCycleAdaptation.py``."""
+def speed(sc: dict[str, Any], workdir: Path, repeats: int = 3) -> dict[str, Any]:
+    """Process-to-process time of ``signalbrain optimize`` (the default coordinated method, and
+    ``--method webster``, which does ``tlsCycleAdaptation.py``'s own job: Webster cycle and
+    splits per signal, no offsets) and ``tlsCycleAdaptation.py``, interleaved; best of
+    ``repeats``."""
     out = workdir / "speed"
     out.mkdir(parents=True, exist_ok=True)
-    sb_wall, sb_cpu, ca_wall, ca_cpu = [], [], [], []
+    sb_wall, sb_cpu, ca_wall, ca_cpu, wb_wall, wb_cpu = [], [], [], [], [], []
     routes = ",".join(str(r) for r in sc["routes"])
     for _ in range(repeats):
         w, c = signalbrain_plan(sc, out / "signalbrain.add.xml")
         sb_wall.append(w)
         sb_cpu.append(c)
+        w, c = signalbrain_plan(sc, out / "signalbrain_webster.add.xml", method="webster")
+        wb_wall.append(w)
+        wb_cpu.append(c)
         w, c = run(
             [
                 sys.executable,
@@ -334,6 +340,10 @@ def speed(sc: dict[str, Any], workdir: Path, repeats: int = 2) -> dict[str, Any]
         "tlsCycleAdaptation_cpu_s": min(ca_cpu),
         "ratio_wall": min(ca_wall) / min(sb_wall),
         "ratio_cpu": min(ca_cpu) / min(sb_cpu),
+        "signalbrain_webster_wall_s": min(wb_wall),
+        "signalbrain_webster_cpu_s": min(wb_cpu),
+        "ratio_webster_wall": min(ca_wall) / min(wb_wall),
+        "ratio_webster_cpu": min(ca_cpu) / min(wb_cpu),
     }
 
 
