@@ -23,7 +23,16 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from signalbrain.io._sumo_xml import Conn, RawEdge, RawNet, RawProgram, _car_lane, _open, paused_gc
+from signalbrain.io._sumo_xml import (
+    Conn,
+    RawEdge,
+    RawNet,
+    RawProgram,
+    _open,
+    add_lane,
+    file_conn,
+    paused_gc,
+)
 from signalbrain.io._xml_scan import Scanned, Schema, scan_tags
 
 __all__ = ["NET_SCHEMA", "ScanFallbackError", "raw_net", "read_raw_net"]
@@ -141,7 +150,7 @@ def _raw_net(s: Scanned) -> RawNet:
         s.column(n_rows, "edge", "to", ""),
         strict=True,
     ):
-        edge = edges[edge_id] = edge_at[row] = RawEdge(edge_id, frm, to)
+        edges[edge_id] = edge_at[row] = RawEdge(edge_id, frm, to)
         node_order[frm] = None
         node_order[to] = None
 
@@ -159,18 +168,7 @@ def _raw_net(s: Scanned) -> RawNet:
         s.column(l_rows, "lane", "speed"),
         strict=True,
     ):
-        edge = edge_at[row]
-        if allow is None and disallow is None:
-            edge.car_lanes += 1
-            edge.vehicle_lanes += 1
-        else:
-            car, vehicle = _car_lane(allow, disallow)
-            edge.car_lanes += car
-            edge.vehicle_lanes += vehicle
-        if edge.lane_count == 0:
-            edge.length_m = float(length)
-        edge.speed_mps = float(speed)
-        edge.lane_count += 1
+        add_lane(edge_at[row], allow, disallow, length, speed)
 
     # junctions and their requests
     junction_at: dict[int, dict[int, tuple[str, str]]] = {}
@@ -216,22 +214,10 @@ def _raw_net(s: Scanned) -> RawNet:
         s.column(c_rows, "connection", "linkIndex"),
         strict=True,
     ):
-        from_lane = int(lane)
         conn = Conn(
-            from_edge, to_edge, from_lane, direction, tl, None if link is None else int(link)
+            from_edge, to_edge, int(lane), direction, tl, None if link is None else int(link)
         )
-        key = f"{from_edge}_{from_lane}"
-        by_lane = conns_by_lane.get(key)
-        if by_lane is None:
-            conns_by_lane[key] = [conn]
-        else:
-            by_lane.append(conn)
-        if tl is not None and link is not None:
-            tl_list = tl_conns.get(tl)
-            if tl_list is None:
-                tl_conns[tl] = [conn]
-            else:
-                tl_list.append(conn)
+        file_conn(conns_by_lane, tl_conns, conn)
 
     # programs, their phases and params
     t_rows = s.rows("tlLogic")

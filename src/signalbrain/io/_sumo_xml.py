@@ -54,6 +54,8 @@ __all__ = [
     "RawNet",
     "RawPhase",
     "RawProgram",
+    "add_lane",
+    "file_conn",
     "junction_indices",
     "paused_gc",
     "request_bits",
@@ -226,6 +228,44 @@ def _car_lane(allow: str | None, disallow: str | None) -> tuple[bool, bool]:
     return "passenger" not in banned, bool(VEHICLE_CLASSES - banned - {"pedestrian"})
 
 
+def file_conn(
+    conns_by_lane: dict[str, list[Conn]], tl_conns: dict[str, list[Conn]], conn: Conn
+) -> None:
+    """File a connection under its lane (``<from edge>_<lane>``) and, when it has a traffic
+    light and link index, under that traffic light (both passes use this)."""
+    key = f"{conn.from_edge}_{conn.from_lane}"
+    by_lane = conns_by_lane.get(key)
+    if by_lane is None:
+        conns_by_lane[key] = [conn]
+    else:
+        by_lane.append(conn)
+    tl = conn.tl
+    if tl is not None and conn.link_index is not None:
+        tl_list = tl_conns.get(tl)
+        if tl_list is None:
+            tl_conns[tl] = [conn]
+        else:
+            tl_list.append(conn)
+
+
+def add_lane(
+    edge: RawEdge, allow: str | None, disallow: str | None, length: str | None, speed: str | None
+) -> None:
+    """Count a lane into its edge's summary (``length`` is read for the first lane only;
+    ``TypeError``/``ValueError`` for a missing or malformed number)."""
+    if allow is None and disallow is None:
+        edge.car_lanes += 1
+        edge.vehicle_lanes += 1
+    else:
+        car, vehicle = _car_lane(allow, disallow)
+        edge.car_lanes += car
+        edge.vehicle_lanes += vehicle
+    if edge.lane_count == 0:
+        edge.length_m = float(length)  # type: ignore[arg-type]
+    edge.speed_mps = float(speed)  # type: ignore[arg-type]
+    edge.lane_count += 1
+
+
 def scan_net(path: Path, *, method: str = "auto") -> RawNet:
     """Read a SUMO network file in one streaming pass.
 
@@ -278,46 +318,25 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
             from_edge = a["from"]
             if functions.get(from_edge) == "internal":
                 return  # via connections: not in any junction's request numbering
-            tl = a.get("tl")
             link = a.get("linkIndex")
-            from_lane = int(a["fromLane"])
             conn = Conn(
                 from_edge,
                 a["to"],
-                from_lane,
+                int(a["fromLane"]),
                 a.get("dir", "s"),
-                tl,
+                a.get("tl"),
                 None if link is None else int(link),
             )
-            lane = f"{from_edge}_{from_lane}"
-            by_lane = conns_by_lane.get(lane)
-            if by_lane is None:
-                conns_by_lane[lane] = [conn]
-            else:
-                by_lane.append(conn)
-            if tl is not None and link is not None:
-                tl_list = tl_conns.get(tl)
-                if tl_list is None:
-                    tl_conns[tl] = [conn]
-                else:
-                    tl_list.append(conn)
+            file_conn(conns_by_lane, tl_conns, conn)
             params = None
         elif tag == "lane":
             if edge is None:
                 return
-            allow = a.get("allow")
-            disallow = a.get("disallow")
-            if allow is None and disallow is None:
-                edge.car_lanes += 1
-                edge.vehicle_lanes += 1
-            else:
-                car, vehicle = _car_lane(allow, disallow)
-                edge.car_lanes += car
-                edge.vehicle_lanes += vehicle
-            if edge.lane_count == 0:
-                edge.length_m = float(a["length"])
-            edge.speed_mps = float(a["speed"])
-            edge.lane_count += 1
+            if edge.lane_count == 0 and "length" not in a:
+                raise KeyError("length")
+            if "speed" not in a:
+                raise KeyError("speed")
+            add_lane(edge, a.get("allow"), a.get("disallow"), a.get("length"), a["speed"])
         elif tag == "edge":
             edge_id = a["id"]
             function = a.get("function", "")
