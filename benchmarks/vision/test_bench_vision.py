@@ -2,30 +2,37 @@
 
 Speed: a synthetic clip is rendered at 320x240, 640x360, 1280x720 and 1920x1080 (mp4v, 20 s at
 15 fps), then decoded alone (``cap.read()``) and counted, each on one core
-(``cv2.setNumThreads(1)``), processing at 320 px width. Frames per second are given per CPU
-second of this process (``time.process_time``), which is what "per core" means on a shared
-machine, and per wall second; ``ratio`` is counter fps over decode fps on the same file. Both
-are the best of three rounds (the counter's first round also loads the numba kernels). Targets
-(issue 4): >= 100 fps at 640x360, >= 25 fps at 1080p, ratio >= 0.3.
+(``cv2.setNumThreads(1)`` and one FFmpeg decoding thread, as ``count_video`` decodes; FFmpeg's
+default here is two threads, whose overhead counted in the CPU time), processing at 320 px width.
+Frames per second are given per CPU second of this process (``time.process_time``), which is what
+"per core" means on a shared machine, and per wall second; ``ratio`` is counter fps over decode
+fps on the same file. Both are the best of three rounds (the counter's first round also loads the
+numba kernels). Targets (issue 4): >= 100 fps at 640x360, >= 25 fps at 1080p, ratio >= 0.3.
 
-Measured 2026-12-06 21:29 UTC on a quiet 2-core machine (CPU fps decode / counter (ratio), three
-runs; rates vary by +-20 % between runs, decoding at 320x240 most):
+Measured 2026-12-06 23:15-23:20 UTC on the shared 2-core machine (another job running; CPU fps
+decode / counter (ratio), three runs, each next to a run of the code before that evening's MOG2
+colour planes, one-thread decoding and gain reference, 69b0b8a, measured the same way):
 
-==========  ==========================================================
-source      decode / counter (ratio)
-==========  ==========================================================
-320x240     6259 / 1168 (0.19), 6382 / 1147 (0.18), 5356 / 1163 (0.22)
-640x360     2789 / 977 (0.35), 2673 / 968 (0.36), 2626 / 946 (0.36)
-1280x720    772 / 504 (0.65), 739 / 481 (0.65), 739 / 483 (0.65)
-1920x1080   358 / 283 (0.79), 344 / 266 (0.77), 353 / 273 (0.77)
-==========  ==========================================================
+==========  =========================================  =========  =====================
+source      decode / counter CPU fps, three runs         ratio      before: counter (ratio)
+==========  =========================================  =========  =====================
+320x240     10233 / 1384, 10620 / 1486, 10639 / 1427   0.13-0.14  1171-1334 (0.11-0.12)
+640x360     3527 / 1166, 3573 / 1292, 3548 / 1222      0.33-0.36  1011-1113 (0.26-0.30)
+1280x720    860 / 552, 933 / 608, 923 / 605            0.64-0.66  509-566 (0.56-0.61)
+1920x1080   396 / 294, 422 / 326, 431 / 325            0.74-0.77  275-305 (0.71-0.78)
+==========  =========================================  =========  =====================
+
+With one thread, plain decoding ran at 10233-11130 CPU fps at 320x240 in all six runs; with
+FFmpeg's two (the method until then) it varied between 6472 and 9139 in the runs since 22:47
+(5356-6382 in those of 21:29). Measured that way (23:06-23:10), the code with the colour planes
+and the gain reference (1a9c305) ran at decode 6558-8819 / counter 1253-1314 (0.14-0.20), the code
+before at counter 1137-1295 (0.14-0.17).
 
 The ratio is met from 640x360 up, not at 320x240, where the processing frame is the source frame
-and decoding takes only 0.16-0.19 ms: 0.30 would leave about 0.4 ms for everything else, and the
-two MOG2 kernels alone take 0.30 ms (classification 0.12, learning 0.175 averaged over the frames,
-every 4th frame). ``benchmarks/README.md`` has the per-stage cost and what each kernel bought;
-counts stay identical to the bit across these speed-ups (synthetic seeds 1-3 and 21-23, the real
-clips).
+and one-thread decoding takes 0.09-0.10 ms: 0.30 would need the counter at 0.31-0.33 ms per
+frame including its decoding; it takes 0.67-0.72 ms. ``benchmarks/README.md`` has the per-stage
+cost; counts stay identical to the bit across these speed-ups (synthetic seeds 1-3 and 21-23, the
+four speed clips, the real clips).
 
 Accuracy: synthetic intersection clips with shadows, noise, lighting drift and shake; line and
 movement errors (sum of absolute differences over true totals) and queue occupancy error.
@@ -69,7 +76,8 @@ def _decode(path: Path) -> tuple[int, float, float]:
     cv2.setNumThreads(1)
     try:
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        cap = cv2.VideoCapture(str(path))
+        # one decoding thread, as the counter decodes (FFmpeg's default is two here)
+        cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
         n = 0
         while cap.read()[0]:
             n += 1
