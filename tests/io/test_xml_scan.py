@@ -102,6 +102,15 @@ def test_sumo_like_document_reads_as_expat_reads_it() -> None:
     assert got[4] == ("edge", {"id": "e2", "from": "B", "to": "C"})
 
 
+def test_windows_line_ends_and_a_byte_order_mark() -> None:
+    crlf = SUMO_LIKE.replace("\n", "\r\n").encode()
+    bom = b"\xef\xbb\xbf" + SUMO_LIKE.encode()
+    for doc in (crlf, bom):
+        s = scanned(doc)
+        assert s is not None
+        assert scanner_tags(s) == expat_tags(doc)
+
+
 def test_non_ascii_values_decode_as_utf8() -> None:
     doc = '<root a="Aachener Straße"><edge id="é1" from="Köln" to="B"/></root>'
     s = scanned(doc)

@@ -124,6 +124,8 @@ def scan_tags(data: bytearray, schema: Schema, *, compiled_only: bool = True) ->
     numba costs more than expat's pass); tests pass False to run the JIT kernel."""
     if compiled_only and not available():
         return None
+    if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 byte order mark (Windows editors write one)
+        data = data[3:]
     declared = _DECLARED.match(bytes(data[:200]))
     if declared is not None and declared.group(1).lower() not in _UTF8:
         return None
