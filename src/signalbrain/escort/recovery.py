@@ -20,7 +20,11 @@ the plan last started ``p``'s yellow: the signal lags the plan by ``tau`` (or le
 ``resume`` is always the shortest way back, so it is taken whenever allowed (the default:
 in one 1800 s SUMO run of a congested generated 5 x 3 grid with nine escorts under the
 ``fixed`` controller, dwell/shortway kept five signals per escort out of step with their
-neighbours for up to two cycles and cost everyone else 4.3 % more delay, resuming 0.3 %).
+neighbours for up to two cycles and cost everyone else 4.3 % more delay, resuming 0.3 %; with
+``benchmarks/escort`` on 2026-12-06, 8 grid seeds, 11 per shared scenario: shortway alone gave
+the grid +4.2 % against +0.8 %, but ingolstadt1 -0.7 % against +2.7 %, ingolstadt7 +2.6 % against
++4.1 %, bc-tyc -0.8 % against +0.8 %, whose multi-phase signals lose whole phases' turns when
+resuming; no rule telling the two cases apart has been found yet).
 Otherwise recovery must be over within
 ``max_recovery_cycles`` plain cycle lengths of the window's end
 (``sync_s - exit_s <= max_recovery_cycles * C``): ``subtract`` over ``n`` cycles ends at
