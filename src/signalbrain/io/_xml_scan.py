@@ -28,6 +28,8 @@ __all__ = ["Scanned", "Schema", "available", "scan_tags"]
 
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8 = frozenset((b"utf-8", b"utf8", b"us-ascii", b"ascii"))
+MAX_BYTES = 2**31 - 1
+"""Largest document the scanner reads (its spans are int32); expat reads larger ones."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Scanned:
     data: bytearray
     tag: npt.NDArray[np.int32]
     depth: npt.NDArray[np.int32]
-    span: npt.NDArray[np.int64]
+    span: npt.NDArray[np.int32]
     text: str | None
     """The document as text when it is pure ASCII (byte and character offsets agree)."""
 
@@ -126,6 +128,8 @@ def scan_tags(data: bytearray, schema: Schema, *, compiled_only: bool = True) ->
         return None
     if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 byte order mark (Windows editors write one)
         data = data[3:]
+    if len(data) >= MAX_BYTES:
+        return None  # offsets would not fit the span table's int32
     declared = _DECLARED.match(bytes(data[:200]))
     if declared is not None and declared.group(1).lower() not in _UTF8:
         return None
@@ -135,7 +139,8 @@ def scan_tags(data: bytearray, schema: Schema, *, compiled_only: bool = True) ->
     n_max = data.count(b"<")
     tag = np.empty(n_max, dtype=np.int32)
     depth = np.empty(n_max, dtype=np.int32)
-    span = np.empty((n_max, schema.width), dtype=np.int64)
+    # int32 offsets: half the memory of int64 (8 bytes per attribute slot and start tag)
+    span = np.empty((n_max, schema.width), dtype=np.int32)
     count = int(scan_tags_kernel(buf, *schema.arrays, tag, depth, span))
     if count < 0:
         return None

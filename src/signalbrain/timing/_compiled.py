@@ -91,7 +91,7 @@ SIGNATURES: dict[str, dict[str, str]] = {
     },
     "_xml_kernels": {
         "scan_tags_kernel": "i8(u1[::1], u1[::1], i8[::1], i8[::1], i8[::1], i4[::1], i4[::1], "
-        "i8[:, ::1])",
+        "i4[:, ::1])",
     },
 }
 """Kernel module -> kernel name -> numba signature of its AOT export (arrays ``[::1]`` and
