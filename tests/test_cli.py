@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,20 @@ def test_optimize_one_signal_with_timespace_writes_plan_and_notes(
     assert out.is_file()
     assert not (tmp_path / "ts.png").exists()
     assert "no time-space diagram" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("3", "3")])
+def test_the_cli_runs_one_openblas_thread_unless_told(given: str | None, expected: str) -> None:
+    """Set before numpy loads (its thread pool only costs CPU here), and only when unset."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = (
+        "import os, sys\n"
+        "import signalbrain.cli\n"
+        "print('numpy' in sys.modules, os.environ['OPENBLAS_NUM_THREADS'])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert run.stdout.split() == ["False", expected]
