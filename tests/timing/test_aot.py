@@ -361,6 +361,14 @@ def test_current_extension_is_found_only_for_its_hash(monkeypatch: pytest.Monkey
         assert found.source_hash() == _compiled.source_hash()
 
 
+def _fresh_process(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter, kernels in their automatic mode."""
+    env = {k: v for k, v in os.environ.items() if k != "SIGNALBRAIN_KERNELS"}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+
+
 @needs_aot
 def test_aot_path_never_imports_numba() -> None:
     code = (
@@ -375,10 +383,7 @@ def test_aot_path_never_imports_numba() -> None:
         "optimize_network(net, Demand(flows))\n"
         "print(_kernels.MODE, _kernels_coord.MODE, 'numba' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("SIGNALBRAIN_KERNELS",)}
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
+    run = _fresh_process(code)
     assert run.stdout.split() == ["aot", "aot", "False"], run.stderr
 
 
@@ -392,10 +397,7 @@ def test_xml_scanner_runs_ahead_of_time_without_numba() -> None:
         "from signalbrain.io import _xml_kernels\n"
         "print(_xml_kernels.MODE, s is not None and s.tag.tolist(), 'numba' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("SIGNALBRAIN_KERNELS",)}
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
+    run = _fresh_process(code)
     assert run.stdout.split() == ["aot", "[-1,", "0]", "False"], run.stderr
 
 

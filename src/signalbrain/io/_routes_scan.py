@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signalbrain.io._xml_scan import Schema, scan_tags
+from signalbrain.io._xml_scan import Schema, available, scan_tags
 
 __all__ = ["ROUTE_SCHEMA", "RouteScan", "scan_routes"]
 
@@ -82,6 +82,8 @@ def scan_routes(
     OSError, EOFError
         The file cannot be read.
     """
+    if compiled_only and not available():
+        return None  # before reading: the ElementTree pass reads the file itself
     s = scan_tags(_read(path), ROUTE_SCHEMA, compiled_only=compiled_only)
     if s is None:
         return None
@@ -101,10 +103,11 @@ def scan_routes(
     # every element the pass acts on, in document order
     kinds = np.array([code["vType"], code["route"], code["vehicle"], code["trip"]], dtype=np.int32)
     rows = np.flatnonzero(np.isin(tag, kinds) & ((depth == 1) | (tag == code["vType"])))
-    row_tag = tag[rows].tolist()
-    v_rows = rows[tag[rows] == code["vType"]]
-    r_rows = rows[tag[rows] == code["route"]]
-    x_rows = rows[(tag[rows] == code["vehicle"]) | (tag[rows] == code["trip"])]
+    kind_of = tag[rows]
+    row_tag = kind_of.tolist()
+    v_rows = rows[kind_of == code["vType"]]
+    r_rows = rows[kind_of == code["route"]]
+    x_rows = rows[(kind_of == code["vehicle"]) | (kind_of == code["trip"])]
     v_vals = iter(
         zip(
             s.column(v_rows, "vType", "id", ""),

@@ -332,11 +332,9 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
         elif tag == "lane":
             if edge is None:
                 return
-            if edge.lane_count == 0 and "length" not in a:
-                raise KeyError("length")
-            if "speed" not in a:
-                raise KeyError("speed")
-            add_lane(edge, a.get("allow"), a.get("disallow"), a.get("length"), a["speed"])
+            # the first lane's length and every lane's speed are required (KeyError)
+            length = a["length"] if edge.lane_count == 0 else None
+            add_lane(edge, a.get("allow"), a.get("disallow"), length, a["speed"])
         elif tag == "edge":
             edge_id = a["id"]
             function = a.get("function", "")
