@@ -303,11 +303,14 @@ def quality(scenarios: list[dict[str, Any]], workdir: Path) -> list[dict[str, An
 def speed(sc: dict[str, Any], workdir: Path, repeats: int = 3) -> dict[str, Any]:
     """Process-to-process time of ``signalbrain optimize`` (the default coordinated method, and
     ``--method webster``, which does ``tlsCycleAdaptation.py``'s own job: Webster cycle and
-    splits per signal, no offsets) and ``tlsCycleAdaptation.py``, interleaved; best of
-    ``repeats``."""
+    splits per signal, no offsets), ``tlsCycleAdaptation.py`` and ``tlsCoordinator.py`` on its
+    output (the tools' way to coordinated plans: cycles and splits, then offsets), interleaved;
+    best of ``repeats``."""
     out = workdir / "speed"
     out.mkdir(parents=True, exist_ok=True)
     sb_wall, sb_cpu, ca_wall, ca_cpu, wb_wall, wb_cpu = [], [], [], [], [], []
+    co_wall: list[float] = []
+    co_cpu: list[float] = []
     routes = ",".join(str(r) for r in sc["routes"])
     for _ in range(repeats):
         w, c = signalbrain_plan(sc, out / "signalbrain.add.xml")
@@ -332,6 +335,27 @@ def speed(sc: dict[str, Any], workdir: Path, repeats: int = 3) -> dict[str, Any]
         )
         ca_wall.append(w)
         ca_cpu.append(c)
+        w, c = run(
+            [
+                sys.executable,
+                _tool("tlsCoordinator.py"),
+                "-n",
+                str(sc["net"]),
+                "-r",
+                routes,
+                "-a",
+                str(out / "tlsca.add.xml"),
+                "-o",
+                str(out / "tlscoord.add.xml"),
+            ],
+            out,
+            out / "tlscoord.log",
+        )
+        co_wall.append(w)
+        co_cpu.append(c)
+    # the tools' pipeline takes both steps of the same repeat; its best repeat is compared
+    pipe_wall = min(a + b for a, b in zip(ca_wall, co_wall, strict=True))
+    pipe_cpu = min(a + b for a, b in zip(ca_cpu, co_cpu, strict=True))
     return {
         "scenario": sc["name"],
         "signalbrain_wall_s": min(sb_wall),
@@ -344,6 +368,12 @@ def speed(sc: dict[str, Any], workdir: Path, repeats: int = 3) -> dict[str, Any]
         "signalbrain_webster_cpu_s": min(wb_cpu),
         "ratio_webster_wall": min(ca_wall) / min(wb_wall),
         "ratio_webster_cpu": min(ca_cpu) / min(wb_cpu),
+        "tlsCoordinator_wall_s": min(co_wall),
+        "tlsCoordinator_cpu_s": min(co_cpu),
+        "tools_pipeline_wall_s": pipe_wall,
+        "tools_pipeline_cpu_s": pipe_cpu,
+        "ratio_pipeline_wall": pipe_wall / min(sb_wall),
+        "ratio_pipeline_cpu": pipe_cpu / min(sb_cpu),
     }
 
 
