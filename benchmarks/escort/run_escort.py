@@ -345,6 +345,7 @@ def summarize(
         )
     base = {(r["scenario"], r["controller"]): r for r in rows if r["mode"] == "none"}
     naive = {(r["scenario"], r["controller"]): r for r in rows if r["mode"] == "naive"}
+    delays = {key: {r["seed"]: float(r["mean_delay_s"]) for r in rs} for key, rs in groups.items()}
     for r in rows:
         b = base.get((r["scenario"], r["controller"]))
         r["tt_change"] = r["tt"] / b["tt"] - 1 if b else math.nan
@@ -353,7 +354,23 @@ def summarize(
         r["none_over_floor"] = b["tt"] / b["floor_tt"] if b else math.nan
         n = naive.get((r["scenario"], r["controller"]))
         r["below_naive"] = (r["others_delay_s"] < n["others_delay_s"]) if n else None
+        mine = delays[(r["scenario"], r["controller"], r["mode"])]
+        _mean, se = paired(mine, delays.get((r["scenario"], r["controller"], "none"), {}))
+        r["others_se"] = se / b["others_delay_s"] if b else math.nan
+        r["vs_naive_s"], r["vs_naive_se_s"] = paired(
+            mine, delays.get((r["scenario"], r["controller"], "naive"), {})
+        )
     return rows
+
+
+def paired(a: Mapping[Any, float], b: Mapping[Any, float]) -> tuple[float, float]:
+    """Mean and standard error of ``a - b`` over the seeds both have (``nan`` below two): one
+    run's others' delay moves by several per cent with the seed, far more than a seed moves
+    the difference between two escort modes run on it, so differences are judged per seed."""
+    d = [a[k] - b[k] for k in a if k in b]
+    if len(d) < 2:
+        return math.nan, math.nan
+    return statistics.fmean(d), statistics.stdev(d) / math.sqrt(len(d))
 
 
 def verdict(row: Mapping[str, Any]) -> str:
@@ -381,9 +398,11 @@ def verdict(row: Mapping[str, Any]) -> str:
     if not row["stops_max"] <= TARGETS["stops"]:
         missed.append("stops")
     if not row["others_change"] <= TARGETS["others_delay_rise"]:
-        missed.append("others +3 %")
+        within = row["others_change"] - TARGETS["others_delay_rise"] < 2 * row["others_se"]
+        missed.append("others +3 %" + (" (within 2 standard errors)" if within else ""))
     if row["below_naive"] is False:
-        missed.append("others < naive")
+        within = row["vs_naive_s"] < 2 * row["vs_naive_se_s"]
+        missed.append("others < naive" + (" (within 2 standard errors)" if within else ""))
     if row["violations"] != 0:
         missed.append("safety")
     return "all met" if not missed else "missed: " + ", ".join(missed)
@@ -398,13 +417,21 @@ def make_table(rows: Sequence[Mapping[str, Any]]) -> str:
     head = (
         "| scenario | controller | escort | seeds | EV trips | EV travel time (s) | vs none | "
         "EV time loss / free flow: mean, max, trips <= 10 % | EV stops: mean, max | "
-        "others' delay (s) | vs none | safety violations | targets |\n"
-        "|---|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|\n"
+        "others' delay (s) | vs none (+- s.e.) | vs naive (s, +- s.e.) | safety violations | "
+        "targets |\n"
+        "|---|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|\n"
     )
     lines = []
     for r in rows:
         vs = "-" if r["mode"] == "none" else _pct(r["tt_change"])
         others = "-" if r["mode"] == "none" else _pct(r["others_change"])
+        if r["mode"] != "none" and not math.isnan(r["others_se"]):
+            others += f" +- {100 * r['others_se']:.1f}"
+        naive = (
+            f"{r['vs_naive_s']:+.2f} +- {r['vs_naive_se_s']:.2f}"
+            if r["mode"] == "auto" and not math.isnan(r["vs_naive_s"])
+            else "-"
+        )
         if r["mode"] == "none":
             best = (
                 ""
@@ -423,7 +450,8 @@ def make_table(rows: Sequence[Mapping[str, Any]]) -> str:
         lines.append(
             f"| {r['scenario']} | {r['controller']} | {r['mode']} | {r['seeds']} | {r['n']} | "
             f"{r['tt']:.1f} | {vs} | {loss} | {r['stops_mean']:.2f}, {r['stops_max']} | "
-            f"{r['others_delay_s']:.1f} | {others} | {r['violations']:g} | {verdict(r)} |"
+            f"{r['others_delay_s']:.1f} | {others} | {naive} | {r['violations']:g} | "
+            f"{verdict(r)} |"
         )
     return head + "\n".join(lines) + "\n"
 

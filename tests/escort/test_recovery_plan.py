@@ -140,6 +140,38 @@ def test_resume_rejoins_the_plan_after_the_clearance(net, plans_for):
     assert rec.phase_at(431.7) is None  # no request: the plan's controller drives the signal
 
 
+def test_a_signal_that_runs_alone_is_brought_back_by_shortway(net, plans_for):
+    """Resuming skips the phases the window passed over; that buys nothing at a signal with no
+    neighbours to stay in step with, so there every phase keeps its turn (shortway)."""
+    plan = plans_for(net)["S3"]
+    isec = net.intersection("S3")
+    alone = plan_recovery(isec, plan, 2, 431.7, coordinated=False)
+    assert alone.method in ("subtract", "add")
+    assert alone == plan_recovery(isec, plan, 2, 431.7, EscortConfig(recovery=("shortway",)))
+    # without shortway among the allowed methods the signal still resumes
+    only = EscortConfig(recovery=("resume",))
+    assert plan_recovery(isec, plan, 2, 431.7, only, coordinated=False).method == "resume"
+
+
+def test_signals_without_signalised_neighbours_are_not_coordinated():
+    from signalbrain.escort.routing import RoutingGraph
+
+    assert RoutingGraph(arterial(4)).coordinated == {"S1", "S2", "S3", "S4"}
+    # 4 km apart at 15 m/s: beyond the platoon model's 180 s reach, every signal runs alone
+    assert RoutingGraph(arterial(3, spacing_m=4000.0)).coordinated == frozenset()
+
+
+def test_the_offline_plan_brings_lone_signals_back_by_shortway(plans_for):
+    far = arterial(3, spacing_m=4000.0)
+    escort = plan_escort(far, EscortRequest("ev0", "W", "E", depart_s=50.0), plans_for(far))
+    assert escort.recoveries
+    assert all(r.method != "resume" for r in escort.recoveries)
+    assert any(r.method != "none" for r in escort.recoveries)
+    close = arterial(3)
+    near = plan_escort(close, EscortRequest("ev0", "W", "E", depart_s=50.0), plans_for(close))
+    assert any(r.method == "resume" for r in near.recoveries)  # coordinated: resumed
+
+
 def test_lengthening_over_two_cycles_gives_way_to_a_dwell(net, plans_for):
     """A lag ``tau`` of 0.65 cycles used to be caught up by two cycles lengthened by 0.175 cycle
     each, in step 2.35 cycles after exit; within 2 cycles only the 0.35-cycle dwell fits."""

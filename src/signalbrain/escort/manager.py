@@ -441,7 +441,14 @@ class EscortManager:
         plan = self.plans.get(isec_id) if self.plans is not None else None
         if plan is None:
             return
-        rec = plan_recovery(self.network.intersection(isec_id), plan, w.phase, t_s, self.config)
+        rec = plan_recovery(
+            self.network.intersection(isec_id),
+            plan,
+            w.phase,
+            t_s,
+            self.config,
+            coordinated=isec_id in self.graph.coordinated,
+        )
         if rec.method == "none":
             self._log(t_s, isec_id, EventCode.COORD_CYCLE_STATE, COORD_STATE["in_step"])
             return

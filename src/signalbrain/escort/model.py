@@ -179,7 +179,8 @@ class EscortConfig:
         Signals whose ETA is further ahead than this are planned but not yet called [s].
     recovery
         Transition methods allowed to return to coordination: ``resume`` (rejoin the plan at
-        once; the shortest, taken whenever allowed), ``dwell``, ``shortway``.
+        once; the shortest, taken whenever allowed at a coordinated signal), ``dwell``,
+        ``shortway`` (also taken instead of ``resume`` at a signal that runs alone).
     max_adjust_fraction
         Largest change of one cycle by ``shortway`` (add or subtract), as a fraction of the cycle.
     max_dwell_fraction

@@ -179,7 +179,12 @@ def plan_escorts(
         mine = tuple(sorted(mine, key=lambda w: w.eta_s))
         recoveries = tuple(
             plan_recovery(
-                network.intersection(w.intersection), plans[w.intersection], w.phase, w.close_s, cfg
+                network.intersection(w.intersection),
+                plans[w.intersection],
+                w.phase,
+                w.close_s,
+                cfg,
+                coordinated=w.intersection in graph.coordinated,
             )
             for w in mine
             if plans is not None and w.intersection in plans

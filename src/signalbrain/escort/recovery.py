@@ -17,14 +17,19 @@ the plan last started ``p``'s yellow: the signal lags the plan by ``tau`` (or le
     green, at most ``max_adjust_fraction`` of a cycle per cycle) or longer by ``C - tau`` (at most
     that fraction per cycle), whichever gets in step sooner.
 
-``resume`` is always the shortest way back, so it is taken whenever allowed (the default:
-in one 1800 s SUMO run of a congested generated 5 x 3 grid with nine escorts under the
-``fixed`` controller, dwell/shortway kept five signals per escort out of step with their
+``resume`` is always the shortest way back, so a coordinated signal takes it whenever allowed
+(the default: in one 1800 s SUMO run of a congested generated 5 x 3 grid with nine escorts under
+the ``fixed`` controller, dwell/shortway kept five signals per escort out of step with their
 neighbours for up to two cycles and cost everyone else 4.3 % more delay, resuming 0.3 %; with
-``benchmarks/escort`` on 2026-12-06, 8 grid seeds, 11 per shared scenario: shortway alone gave
-the grid +4.2 % against +0.8 %, but ingolstadt1 -0.7 % against +2.7 %, ingolstadt7 +2.6 % against
-+4.1 %, bc-tyc -0.8 % against +0.8 %, whose multi-phase signals lose whole phases' turns when
-resuming; no rule telling the two cases apart has been found yet).
+``benchmarks/escort`` on 2026-12-06, 8 grid seeds: shortway alone +4.2 % against +0.8 %). A
+signal that runs alone (no signalised neighbour within the platoon model's reach,
+:attr:`signalbrain.escort.routing.RoutingGraph.coordinated`) has no neighbour to keep in step
+with, while resuming skips the phases the window passed over; it is brought back by
+``shortway`` where that is allowed. Measured with ``benchmarks/escort`` on 2026-12-07 (11 SUMO
+seeds, others' delay, lone-signal shortway minus resume, paired by seed, mean +- standard
+error): ingolstadt1 -0.68 +- 0.52 s, hangzhou bc-tyc -1.7 +- 3.1 s, cologne3 +0.03 +- 0.07 s,
+cologne1 and hangzhou kn-hz unchanged, ingolstadt7 (one of its seven signals alone) +0.44 +-
+0.57 s: no difference beyond the noise either way, so the rule rests on the argument above.
 Otherwise recovery must be over within
 ``max_recovery_cycles`` plain cycle lengths of the window's end
 (``sync_s - exit_s <= max_recovery_cycles * C``): ``subtract`` over ``n`` cycles ends at
@@ -170,9 +175,18 @@ def plan_recovery(
     phase: int,
     exit_s: float,
     config: EscortConfig | None = None,
+    *,
+    coordinated: bool = True,
 ) -> Recovery:
-    """The shortest transition back to ``plan`` after ``phase`` ends its green at ``exit_s``."""
+    """The shortest transition back to ``plan`` after ``phase`` ends its green at ``exit_s``.
+
+    ``coordinated``: whether the signal has signalised neighbours to keep in step with; one
+    that runs alone is not resumed but brought back by ``shortway`` where allowed (every phase
+    keeps its turn, and no neighbour loses progression while it is out of step)."""
     cfg = config or EscortConfig()
+    methods = cfg.recovery
+    if not coordinated and "shortway" in methods:
+        methods = ("shortway",)
     cycle = float(plan.cycle_s)
     ring = next((r for r, members in enumerate(plan.rings) if phase in members), 0)
     seq = [int(n) for n in plan.rings[ring]] if plan.rings else [phase]
@@ -185,14 +199,14 @@ def plan_recovery(
     tol = 0.5
     if tau < tol or cycle - tau < tol:
         return Recovery(isec.id, phase, exit_s, exit_s, "none", tau, 0, ())
-    if "resume" in cfg.recovery:
+    if "resume" in methods:
         _, yellow, all_red = _timing(plan, phase)
         sync = exit_s + yellow + all_red
         return Recovery(isec.id, phase, exit_s, sync, "resume", tau, 0, ())
     candidates: list[tuple[float, int, Recovery]] = []
     max_cycles = cfg.max_recovery_cycles
     deadline = exit_s + max_cycles * cycle + 1e-9  # in step within this many plain cycles
-    if "shortway" in cfg.recovery:
+    if "shortway" in methods:
         slack = sum(max(_timing(plan, n)[0] - _min_green(isec, n), 0.0) for n in seq)
         sub_cap = min(cfg.max_adjust_fraction * cycle, slack)
         if sub_cap > 0:
@@ -212,7 +226,7 @@ def plan_recovery(
                 (sync, 0, Recovery(isec.id, phase, exit_s, sync, "add", tau, n, segs))
             )
     short_dwell = cycle - tau <= cfg.max_dwell_fraction * cycle
-    if ("dwell" in cfg.recovery and (short_dwell or not candidates)) or not candidates:
+    if ("dwell" in methods and (short_dwell or not candidates)) or not candidates:
         sync = exit_s + cycle - tau
         candidates.append(
             (

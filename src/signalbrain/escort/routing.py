@@ -29,6 +29,7 @@ import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from signalbrain.errors import InputError, Problem
 from signalbrain.escort.model import EscortConfig, LinkCondition
@@ -180,6 +181,18 @@ class RoutingGraph:
         for i, link in enumerate(network.links):
             self._out_of.setdefault(link.from_node, []).append(i)
             self._into.setdefault(link.to_node, []).append(i)
+
+    @cached_property
+    def coordinated(self) -> frozenset[str]:
+        """Ids of the signals that have a signalised neighbour: an arc of the timing engine's
+        platoon model (:func:`signalbrain.timing._coord_pack.pack_arcs`, a cruise of at most
+        180 s through unsignalised junctions) leads to or from another signal. The rest run
+        alone: their offsets keep nothing in step (see :mod:`signalbrain.escort.recovery`)."""
+        from signalbrain.timing._coord_pack import pack_arcs
+
+        arcs = pack_arcs(self.network)
+        ids = [s.id for s in self.network.intersections]
+        return frozenset(ids[i] for i in (*arcs.arc_u.tolist(), *arcs.arc_v.tolist()))
 
     def _endpoints(self, key: str, *, start: bool, what: str) -> list[int]:
         net = self.network
