@@ -22,7 +22,7 @@ from signalbrain.escort import (
     transition_s,
 )
 from signalbrain.escort.signal import plan_status
-from signalbrain.network import pair
+from signalbrain.network import Network, pair
 from signalbrain.network.generate import arterial
 
 
@@ -146,6 +146,51 @@ def test_a_flush_that_fits_leaves_the_next_window(net, plans_for):
     cfg = EscortConfig()
     windows = plan_windows("ev", _row((10.0, 2.0, 0.0)), net, plans_for(net), cfg)
     assert [w.open_s for w in windows] == pytest.approx([89.0, 127.0, 159.0])
+
+
+def _split_s1_s2() -> Network:
+    """arterial(3) with eastbound S1_S2 cut at an unsignalised node M: S1_M (200 m, 2 lanes)
+    then M_S2 (120 m, 1 lane), the approach S2 sees."""
+    from signalbrain.io.network_yaml import network_to_dict, parse_network
+
+    d = network_to_dict(arterial(3))
+    d["nodes"]["M"] = [200.0, 0.0]
+    old = d["links"].pop("S1_S2")
+    d["links"]["S1_M"] = {**old, "to": "M", "length_m": 200.0}
+    d["links"]["M_S2"] = {**old, "from": "M", "lanes": 1, "length_m": 120.0}
+    for sig, end, new_link in (("S1", "to", "S1_M"), ("S2", "from", "M_S2")):
+        for mv in d["intersections"][sig]["movements"]:
+            if mv[end] == "S1_S2":
+                mv[end] = new_link
+                mv["lanes"] = min(mv["lanes"], 1)
+    return parse_network(d)
+
+
+def test_the_road_between_two_signals_is_the_flush_storage(plans_for):
+    """A flush that fits the whole road from S1 to S2 (200 m x 2 + 120 m x 1 = 69 places) does
+    not open S2 with S1, though S2's own 120 m approach (16 places) could not hold it."""
+    from signalbrain.escort.routing import RoutingGraph, TravelTimes, crossings
+
+    net = _split_s1_s2()
+    cfg = EscortConfig()
+    route = RoutingGraph(net).shortest("W", "E", TravelTimes(net, cfg))
+    assert route.links[:3] == ("W_S1", "S1_M", "M_S2")
+    ahead = crossings(route, TravelTimes(net, cfg), t_s=0.0)
+    assert [c.intersection for c in ahead] == ["S1", "S2", "S3"]
+    assert ahead[1].approach_link == "M_S2"
+    assert ahead[1].storage_veh == pytest.approx((200.0 * 2 + 120.0) / cfg.jam_spacing_m)
+    assert ahead[2].storage_veh == pytest.approx(210.0 * 2 / cfg.jam_spacing_m)
+    plans = plans_for(net)
+    fits = [replace(c, queue_veh=q) for c, q in zip(ahead, (15.0, 10.0, 0.0), strict=True)]
+    w1, w2, _ = plan_windows("ev", fits, net, plans, cfg)
+    assert w2.open_s > w1.open_s
+    spills = [replace(c, queue_veh=q) for c, q in zip(ahead, (25.0, 15.0, 0.0), strict=True)]
+    w1, w2, _ = plan_windows("ev", spills, net, plans, cfg)
+    assert w2.open_s == pytest.approx(w1.open_s)
+    # without the stretch (a crossing made by hand) the approach link alone is the storage
+    alone = [replace(c, storage_veh=None) for c in fits]
+    w1, w2, _ = plan_windows("ev", alone, net, plans, cfg)
+    assert w2.open_s == pytest.approx(w1.open_s)
 
 
 def _w(vid, phase, open_s, close_s, priority=0):

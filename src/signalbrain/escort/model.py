@@ -161,8 +161,9 @@ class EscortConfig:
         Longest a signal is held for one escort [s] (Indiana event 110 when exceeded).
     spill_fraction, jam_spacing_m
         Where the vehicles flushed at one signal of the route plus the queue standing at the
-        next would fill more than ``spill_fraction`` of the next approach's storage (length x
-        lanes / ``jam_spacing_m`` [m per stopped vehicle]), the next signal's window opens with
+        next would fill more than ``spill_fraction`` of the road between the two (length x
+        lanes / ``jam_spacing_m`` [m per stopped vehicle], summed over the route's links from
+        one stop line to the next), the next signal's window opens with
         this one's: the flush would otherwise back up into the junction and stall, the escort
         behind it, until the queue ahead moved (0 turns this off). The fraction stands for what
         the count misses: vehicles turning in from the cross street, arrivals before the flush

@@ -56,7 +56,9 @@ class SignalCrossing:
     ``index`` is the position of the approach link in :attr:`Route.links`; ``eta_s`` the predicted
     arrival at the stop line [s]; ``queue_veh`` the vehicles to flush on the approach (standing
     queue plus a share of those moving within detector reach, see
-    :meth:`TravelTimes.to_flush_veh`).
+    :meth:`TravelTimes.to_flush_veh`); ``storage_veh`` the vehicles that fit, standing at
+    ``EscortConfig.jam_spacing_m`` per lane, on the route's links from the signal crossed before
+    (or the vehicle) to this stop line (``None``: the approach link's alone).
     """
 
     intersection: str
@@ -66,6 +68,7 @@ class SignalCrossing:
     distance_m: float
     eta_s: float
     queue_veh: float
+    storage_veh: float | None = None
 
 
 class TravelTimes:
@@ -343,15 +346,20 @@ def crossings(
         v = v_plan
     t = t_s + remaining / v
     dist = remaining
+    stretch = remaining * net.links[i0].lanes  # lane metres since the last signal crossed
     out: list[SignalCrossing] = []
     for j in range(index, len(route.links) - 1):
         if j > index:
             k = net.link_position(route.links[j])
             t += times.drive_s[k]
             dist += net.links[k].length_m
+            stretch += net.links[k].length_m * net.links[k].lanes
         isec = route.intersections[j]
         mv = route.movements[j]
         if isec is not None and mv is not None:
             k = net.link_position(route.links[j])
-            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t, times.to_flush_veh(k)))
+            flush = times.to_flush_veh(k)
+            storage = stretch / cfg.jam_spacing_m
+            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t, flush, storage))
+            stretch = 0.0
     return out
