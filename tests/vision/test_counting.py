@@ -1,4 +1,4 @@
-"""Counter rules that need no video: which crossings are pieces of one vehicle."""
+"""Counter rules that need no video: pieces of one vehicle, size classes."""
 
 from __future__ import annotations
 
@@ -67,3 +67,28 @@ def test_a_merged_pair_is_classed_by_its_shared_length() -> None:
     assert counter.heavy_flags() == [False] * 9 + [True]
     assert counter.heavy_flags({9: 1}) == [False] * 10
     assert counter.heavy_flags({0: 1}) == [False] * 9 + [True]
+
+
+def test_size_class_over_the_life_sees_through_a_merge() -> None:
+    """Perspective: a car is 0.2 px long per row. Ten cars, one of them merged with the car
+    behind it for the last third of its life, when it crosses the line (twice as long there:
+    heavy at the crossing), and a lorry 2.5 cars long at every row: over their lives the
+    merged car is a car and the lorry heavy."""
+    from signalbrain.vision.counting import _Event
+
+    counter = _counter()
+    rows = np.linspace(20.0, 180.0, 30)
+    car = 0.2 * rows
+    merged = np.where(rows > 125.0, 2.0 * car, car)
+    lives = [car] * 9 + [merged, 2.5 * car]
+    counter.events = [
+        _Event(k + 1, "line", 0, 1, float(k), float(life[-1])) for k, life in enumerate(lives)
+    ]
+    for k, life in enumerate(lives):
+        counter._past_sizes[k + 1] = (rows, life)
+    assert counter.heavy_flags() == [False] * 10 + [True]
+    sizes = counter.relative_sizes()
+    assert sizes[9] == pytest.approx(1.0, rel=1e-3)
+    assert sizes[10] == pytest.approx(2.5, rel=1e-3)
+    counter._past_sizes.clear()  # not measured: the lengths at the crossing decide
+    assert counter.heavy_flags() == [False] * 9 + [True, True]
