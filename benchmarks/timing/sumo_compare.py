@@ -198,6 +198,14 @@ def signalbrain_plan(
 
 def sumo_tools_plan(sc: dict[str, Any], out_dir: Path) -> tuple[list[Path], float, float]:
     """``tlsCycleAdaptation.py`` then ``tlsCoordinator.py``; returns the additional files."""
+    files, (w1, c1), (w2, c2) = sumo_tools_steps(sc, out_dir)
+    return files, w1 + w2, c1 + c2
+
+
+def sumo_tools_steps(
+    sc: dict[str, Any], out_dir: Path
+) -> tuple[list[Path], tuple[float, float], tuple[float, float]]:
+    """:func:`sumo_tools_plan` with (wall, CPU) seconds of each of the two steps."""
     ca = out_dir / "tlsca.add.xml"
     co = out_dir / "tlscoord.add.xml"
     routes = ",".join(str(r) for r in sc["routes"])
@@ -233,7 +241,7 @@ def sumo_tools_plan(sc: dict[str, Any], out_dir: Path) -> tuple[list[Path], floa
         out_dir,
         out_dir / "tlscoord.log",
     )
-    return [ca, co], w1 + w2, c1 + c2
+    return [ca, co], (w1, c1), (w2, c2)
 
 
 def simulate(
@@ -311,7 +319,6 @@ def speed(sc: dict[str, Any], workdir: Path, repeats: int = 3) -> dict[str, Any]
     sb_wall, sb_cpu, ca_wall, ca_cpu, wb_wall, wb_cpu = [], [], [], [], [], []
     co_wall: list[float] = []
     co_cpu: list[float] = []
-    routes = ",".join(str(r) for r in sc["routes"])
     for _ in range(repeats):
         w, c = signalbrain_plan(sc, out / "signalbrain.add.xml")
         sb_wall.append(w)
@@ -319,40 +326,11 @@ def speed(sc: dict[str, Any], workdir: Path, repeats: int = 3) -> dict[str, Any]
         w, c = signalbrain_plan(sc, out / "signalbrain_webster.add.xml", method="webster")
         wb_wall.append(w)
         wb_cpu.append(c)
-        w, c = run(
-            [
-                sys.executable,
-                _tool("tlsCycleAdaptation.py"),
-                "-n",
-                str(sc["net"]),
-                "-r",
-                routes,
-                "-o",
-                str(out / "tlsca.add.xml"),
-            ],
-            out,
-            out / "tlsca.log",
-        )
+        _files, (w, c), (w2, c2) = sumo_tools_steps(sc, out)
         ca_wall.append(w)
         ca_cpu.append(c)
-        w, c = run(
-            [
-                sys.executable,
-                _tool("tlsCoordinator.py"),
-                "-n",
-                str(sc["net"]),
-                "-r",
-                routes,
-                "-a",
-                str(out / "tlsca.add.xml"),
-                "-o",
-                str(out / "tlscoord.add.xml"),
-            ],
-            out,
-            out / "tlscoord.log",
-        )
-        co_wall.append(w)
-        co_cpu.append(c)
+        co_wall.append(w2)
+        co_cpu.append(c2)
     # the tools' pipeline takes both steps of the same repeat; its best repeat is compared
     pipe_wall = min(a + b for a, b in zip(ca_wall, co_wall, strict=True))
     pipe_cpu = min(a + b for a, b in zip(ca_cpu, co_cpu, strict=True))
