@@ -36,6 +36,21 @@ def test_median_line_of_one_row_is_the_median() -> None:
     assert median_line(y, length) == (10.0, 0.0, 80.0)
 
 
+def test_median_line_never_falls_down_the_picture() -> None:
+    """A top-down scene (every car 10 px at every row) where long merged queues stand far up
+    the picture: the free fit falls with the row, which no camera above a road gives; the
+    line is level at the median instead, so a lorry near the bottom still measures long."""
+    rng = np.random.default_rng(5)
+    y = rng.uniform(20.0, 180.0, 300)
+    length = 10.0 * rng.uniform(0.95, 1.05, 300)
+    far = y < 70.0
+    length[far] *= rng.uniform(1.0, 3.0, int(far.sum()))  # merged queues, far up
+    a, b, y0 = median_line(y, length)
+    assert b == 0.0
+    assert a == pytest.approx(float(np.median(length)))
+    assert relative_size(np.array([150.0, 160.0, 170.0]), np.full(3, 25.0), (a, b, y0)) > 1.75
+
+
 @pytest.mark.parametrize(
     ("frames", "expected"),
     [

@@ -42,7 +42,12 @@ def median_line(y: FloatArray, value: FloatArray) -> tuple[float, float, float]:
     -------
     a, b, y0
         Intercept at ``y0`` (the median row) and slope; with all rows alike, ``b`` is 0 and
-        ``a`` the median value.
+        ``a`` the median value. The slope is never negative (the least-absolute-deviation line
+        with ``b >= 0`` is level at the median where the free fit falls): on synthetic junction
+        clips with dense queues (seeds 1-6, 600 veh/h per approach) a falling fit, pulled by
+        long merged queues far up a top-down picture, had hidden all five lorries of one
+        approach; held level, 3 of 5 were found and the heavy count's error summed over lines
+        fell from 15 to 12 of 33.
     """
     y0 = float(np.median(y))
     yc = y - y0
@@ -56,6 +61,11 @@ def median_line(y: FloatArray, value: FloatArray) -> tuple[float, float, float]:
         w = 1.0 / np.maximum(np.abs(value - x @ coef), 0.01)
         sw = np.sqrt(w)
         coef = np.linalg.lstsq(x * sw[:, None], value * sw, rcond=None)[0]
+    if coef[1] < 0.0:
+        # a camera above a flat road shows a vehicle longer the lower it is in the picture
+        # (the line above rises with y - y_h > 0): a falling fit comes from the samples (long
+        # merged queues far up, say), not the camera, and the best line that rises is level
+        return float(np.median(value)), 0.0, y0
     return float(coef[0]), float(coef[1]), y0
 
 
