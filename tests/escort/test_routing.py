@@ -123,3 +123,38 @@ def test_moving_vehicles_in_reach_can_join_the_flush(art):
     half = TravelTimes(art, EscortConfig(moving_weight=0.5), cond)
     assert half.to_flush_veh(k) == 7.0
     assert half.queue_veh(k) == 4.0
+
+
+def test_the_flush_counts_the_lanes_of_the_escorts_movement(art):
+    """A queue standing in the through lane of a two-lane approach (the other lane turns left):
+    per lane the through escort meets eight vehicles, not the link's eight over two lanes."""
+    from signalbrain.control.base import ApproachObservation, LaneObservation, Observation
+    from signalbrain.escort.controller import conditions_from
+    from signalbrain.escort.model import LaneCondition
+
+    lanes = (
+        LaneObservation("S1_S2_0", ("S1_S2.T", "S1_S2.R"), queue_veh=6.0, vehicles_veh=8.0),
+        LaneObservation("S1_S2_1", ("S1_S2.L",), queue_veh=0.0, vehicles_veh=0.0),
+    )
+    obs = {"S2": Observation(0.0, {"S1_S2": ApproachObservation.from_lanes("S1_S2", lanes)})}
+    cond = conditions_from(obs)["S1_S2"]
+    assert (cond.queue_veh, cond.moving_veh) == (6.0, 2.0)
+    assert cond.lanes == (
+        LaneCondition(("S1_S2.T", "S1_S2.R"), 6.0, 2.0),
+        LaneCondition(("S1_S2.L",), 0.0, 0.0),
+    )
+    cfg = EscortConfig()
+    times = TravelTimes(art, cfg, {"S1_S2": cond})
+    k = art.link_position("S1_S2")
+    assert times.to_flush_veh(k) == 8.0
+    assert times.to_flush_per_lane(k, "S1_S2.T") == 8.0
+    assert times.to_flush_per_lane(k, "S1_S2.L") == 0.0
+    assert times.to_flush_per_lane(k, "S1_S2.U") is None  # no lane serves it
+    assert times.to_flush_per_lane(art.link_position("S2_S3"), "S2_S3.T") is None  # no lanes
+    route = RoutingGraph(art).shortest("W", "E", times)
+    s2 = next(c for c in crossings(route, times, t_s=0.0) if c.intersection == "S2")
+    assert (s2.queue_veh, s2.per_lane_veh) == (8.0, 8.0)
+    # a lane without its movements: the link's totals only
+    blind = (LaneObservation("S1_S2_0", (), queue_veh=6.0, vehicles_veh=8.0), lanes[1])
+    obs = {"S2": Observation(0.0, {"S1_S2": ApproachObservation.from_lanes("S1_S2", blind)})}
+    assert conditions_from(obs)["S1_S2"].lanes == ()

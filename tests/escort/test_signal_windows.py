@@ -116,6 +116,20 @@ def test_window_opens_to_flush_the_queue(net, plans_for):
     assert worst.call_s == pytest.approx(w.open_s - (7.0 + 5.0))  # worst case over phases
 
 
+def test_the_window_flushes_the_lanes_of_the_escorts_movement(net, plans_for):
+    """Eight vehicles ahead per lane in the lanes the escort uses: 16 s of flush, not the 8 s
+    of the same link total spread over both lanes."""
+    cfg = EscortConfig()
+    spread = SignalCrossing("S2", "S1_S2.T", "S1_S2", 1, 620.0, 200.0, 8.0)
+    (w,) = plan_windows("ev", [spread], net, plans_for(net), cfg)
+    assert w.flush_s == pytest.approx(cfg.lost_time_s + 4 * cfg.headway_s)
+    lane = replace(spread, per_lane_veh=8.0)
+    (w,) = plan_windows("ev", [lane], net, plans_for(net), cfg)
+    assert w.flush_s == pytest.approx(cfg.lost_time_s + 8 * cfg.headway_s)
+    assert w.open_s == pytest.approx(200.0 - w.flush_s - cfg.margin_s)
+    assert w.queue_veh == 8.0  # the link's queue, for the spill-back rule
+
+
 def _row(queues: tuple[float, float, float]) -> list[SignalCrossing]:
     """The escort eastbound over S1, S2, S3 (approaches 300, 320 and 210 m, two lanes)."""
     return [

@@ -38,6 +38,11 @@ from signalbrain.network import Network, to_link_graph
 __all__ = ["Route", "RoutingGraph", "SignalCrossing", "TravelTimes", "crossings"]
 
 
+def _finite(x: float) -> float:
+    """``x`` if finite and positive, else 0."""
+    return max(float(x), 0.0) if math.isfinite(x) else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """A path of links; ``movements[i]`` and ``intersections[i]`` join ``links[i]`` to
@@ -58,7 +63,9 @@ class SignalCrossing:
     queue plus a share of those moving within detector reach, see
     :meth:`TravelTimes.to_flush_veh`); ``storage_veh`` the vehicles that fit, standing at
     ``EscortConfig.jam_spacing_m`` per lane, on the route's links from the signal crossed before
-    (or the vehicle) to this stop line (``None``: the approach link's alone).
+    (or the vehicle) to this stop line (``None``: the approach link's alone); ``per_lane_veh``
+    the vehicles to flush per lane in the lanes that serve the escort's movement
+    (:meth:`TravelTimes.to_flush_per_lane`; ``None``: ``queue_veh`` over all the lanes).
     """
 
     intersection: str
@@ -69,6 +76,7 @@ class SignalCrossing:
     eta_s: float
     queue_veh: float
     storage_veh: float | None = None
+    per_lane_veh: float | None = None
 
 
 class TravelTimes:
@@ -99,6 +107,8 @@ class TravelTimes:
         self._speed = list(self._free)
         self._queue = [0.0] * n
         self._ahead = [0.0] * n
+        # per link, the (movements served, vehicles ahead) of each lane with per-lane readings
+        self._lane_ahead: list[tuple[tuple[tuple[str, ...], float], ...]] = [()] * n
         self._queue_avg = [0.0] * n
         self._seen_s: list[float | None] = [None] * n
         self.drive_s = [k.free_flow_time_s for k in network.links]
@@ -146,6 +156,10 @@ class TravelTimes:
             self._queue[i] = queue
             moving = float(cond.moving_veh) if math.isfinite(cond.moving_veh) else 0.0
             self._ahead[i] = queue + cfg.moving_weight * max(moving, 0.0)
+            self._lane_ahead[i] = tuple(
+                (ln.movements, _finite(ln.queue_veh) + cfg.moving_weight * _finite(ln.moving_veh))
+                for ln in cond.lanes
+            )
             self.drive_s[i] = self._length[i] / self._speed[i]
             self.cost_s[i] = self.drive_s[i] + cfg.queue_weight * cfg.flush_s(
                 self._queue_avg[i], self._lanes[i]
@@ -159,6 +173,20 @@ class TravelTimes:
         """Vehicles to discharge ahead of the escort [veh]: the standing queue plus
         ``moving_weight`` of the vehicles moving within detector reach."""
         return self._ahead[link_index]
+
+    def to_flush_per_lane(self, link_index: int, movement: str) -> float | None:
+        """Vehicles per lane to discharge ahead of an escort taking ``movement`` [veh]: those
+        ahead (as :meth:`to_flush_veh`) in the lanes that serve the movement, over the number
+        of those lanes; ``None`` without per-lane readings or when no lane serves it.
+
+        A queue stands in the lanes its vehicles turn from: on atlanta_1x5 (seed 1) eight
+        vehicles stood in the through lane of a two-lane approach and at most one in the other
+        (a left-turn lane), so the through escort met a queue twice as long per lane as the
+        link's total spread over both lanes, and stopped at its tail."""
+        lanes = [ahead for served, ahead in self._lane_ahead[link_index] if movement in served]
+        if not lanes:
+            return None
+        return sum(lanes) / len(lanes)
 
     def speed_mps(self, link_index: int) -> float:
         """Planning speed of the escort on a link [m/s]."""
@@ -360,6 +388,9 @@ def crossings(
             k = net.link_position(route.links[j])
             flush = times.to_flush_veh(k)
             storage = stretch / cfg.jam_spacing_m
-            out.append(SignalCrossing(isec, mv, route.links[j], j, dist, t, flush, storage))
+            per_lane = times.to_flush_per_lane(k, mv)
+            out.append(
+                SignalCrossing(isec, mv, route.links[j], j, dist, t, flush, storage, per_lane)
+            )
             stretch = 0.0
     return out

@@ -134,8 +134,10 @@ def plan_windows(
     for c in ahead:
         isec = network.intersection(c.intersection)
         phase = phase_for(isec, c.movement)
-        lanes = network.link(c.approach_link).lanes
-        flush = config.flush_s(c.queue_veh, lanes)
+        if c.per_lane_veh is None:
+            flush = config.flush_s(c.queue_veh, network.link(c.approach_link).lanes)
+        else:  # the lanes the escort's movement uses (see TravelTimes.to_flush_per_lane)
+            flush = config.flush_s(c.per_lane_veh, 1)
         open_s = c.eta_s - flush - config.margin_s
         plan = plans.get(c.intersection) if plans is not None else None
         call = latest_call_s(isec, plan, phase, open_s)
