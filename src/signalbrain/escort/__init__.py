@@ -16,13 +16,7 @@ requests must be built on that network (``signalbrain sumo run --escort`` does).
 from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt_number
 from signalbrain.escort.controller import EscortController, NaivePreemption, conditions_from
 from signalbrain.escort.manager import EscortManager
-from signalbrain.escort.model import (
-    EscortConfig,
-    EscortRequest,
-    LaneCondition,
-    LinkCondition,
-    PositionUpdate,
-)
+from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition, PositionUpdate
 from signalbrain.escort.phases import escort_network, with_escort_phases
 from signalbrain.escort.plan import EscortPlan, plan_escort, plan_escorts, predicted_events
 from signalbrain.escort.recovery import Recovery, RecoverySegment, plan_recovery
@@ -39,7 +33,6 @@ __all__ = [
     "EscortPlan",
     "EscortRequest",
     "EventCode",
-    "LaneCondition",
     "LinkCondition",
     "NaivePreemption",
     "PhaseStatus",

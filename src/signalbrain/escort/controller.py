@@ -29,7 +29,7 @@ from signalbrain.control.base import Controller, Observation, Request, SignalSta
 from signalbrain.escort.audit import AuditEvent, EventCode, preempt_number
 from signalbrain.escort.live import companion_phases
 from signalbrain.escort.manager import EscortManager
-from signalbrain.escort.model import EscortRequest, LaneCondition, LinkCondition, PositionUpdate
+from signalbrain.escort.model import EscortRequest, LinkCondition, PositionUpdate
 from signalbrain.escort.windows import phase_for
 from signalbrain.network import Network
 
@@ -45,14 +45,7 @@ def conditions_from(obs: Mapping[str, Observation]) -> dict[str, LinkCondition]:
                 continue
             speed = a.speed_mps if math.isfinite(a.speed_mps) else None
             moving = max(a.vehicles_veh - a.queue_veh, 0.0)
-            lanes = tuple(
-                LaneCondition(ln.movements, ln.queue_veh, max(ln.vehicles_veh - ln.queue_veh, 0.0))
-                for ln in a.lanes
-                if ln.movements
-            )
-            if len(lanes) != len(a.lanes):
-                lanes = ()  # a lane without its movements: the link's totals only
-            out[link_id] = LinkCondition(a.queue_veh, speed, moving, lanes)
+            out[link_id] = LinkCondition(a.queue_veh, speed, moving, a.lanes)
     return out
 
 

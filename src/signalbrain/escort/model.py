@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from signalbrain.control.base import LaneObservation
 from signalbrain.errors import InputError, Problem
 
 __all__ = ["EscortConfig", "EscortRequest", "LinkCondition", "PositionUpdate"]
@@ -88,29 +89,20 @@ class PositionUpdate:
 
 
 @dataclass(frozen=True, slots=True)
-class LaneCondition:
-    """What sensing reports about one lane of a link: the movements it serves, its standing
-    queue [veh] and the vehicles moving towards the stop line within reach [veh]."""
-
-    movements: tuple[str, ...]
-    queue_veh: float = 0.0
-    moving_veh: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
 class LinkCondition:
     """What sensing reports about a link: standing queue [veh], space-mean speed [m/s] and the
     vehicles still moving towards the stop line within the detectors' reach [veh].
 
     ``speed_mps`` is ``None`` when no speed is measured (free speed is assumed). ``lanes``
-    holds the per-lane readings where the detectors are per lane (empty otherwise): the flush
-    then counts the vehicles in the lanes that serve the escort's movement.
+    holds the detectors' per-lane readings where they are per lane (empty otherwise): the flush
+    then counts the vehicles in the lanes that serve the escort's movement
+    (:meth:`~signalbrain.escort.routing.TravelTimes.to_flush_per_lane`).
     """
 
     queue_veh: float = 0.0
     speed_mps: float | None = None
     moving_veh: float = 0.0
-    lanes: tuple[LaneCondition, ...] = ()
+    lanes: tuple[LaneObservation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

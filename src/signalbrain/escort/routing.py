@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from signalbrain.control.base import LaneObservation
 from signalbrain.errors import InputError, Problem
 from signalbrain.escort.model import EscortConfig, LinkCondition
 from signalbrain.network import Network, to_link_graph
@@ -39,7 +40,7 @@ __all__ = ["Route", "RoutingGraph", "SignalCrossing", "TravelTimes", "crossings"
 
 
 def _finite(x: float) -> float:
-    """``x`` if finite and positive, else 0."""
+    """A reading as a count: ``x`` if finite and positive, else 0."""
     return max(float(x), 0.0) if math.isfinite(x) else 0.0
 
 
@@ -107,8 +108,8 @@ class TravelTimes:
         self._speed = list(self._free)
         self._queue = [0.0] * n
         self._ahead = [0.0] * n
-        # per link, the (movements served, vehicles ahead) of each lane with per-lane readings
-        self._lane_ahead: list[tuple[tuple[tuple[str, ...], float], ...]] = [()] * n
+        # per link, the latest per-lane readings (read only for the crossings of a route)
+        self._lanes_seen: list[tuple[LaneObservation, ...]] = [()] * n
         self._queue_avg = [0.0] * n
         self._seen_s: list[float | None] = [None] * n
         self.drive_s = [k.free_flow_time_s for k in network.links]
@@ -138,7 +139,7 @@ class TravelTimes:
                 continue
             i = self.network.link_position(link_id)
             free = self._free[i]
-            queue = max(float(cond.queue_veh), 0.0) if math.isfinite(cond.queue_veh) else 0.0
+            queue = _finite(cond.queue_veh)
             measured = cond.speed_mps
             if measured is None or not math.isfinite(measured) or queue >= self._lanes[i]:
                 speed = free  # a standing queue is flushed ahead; its speed says nothing more
@@ -154,12 +155,8 @@ class TravelTimes:
             self._speed[i] += alpha * (speed - self._speed[i])
             self._queue_avg[i] += alpha * (queue - self._queue_avg[i])
             self._queue[i] = queue
-            moving = float(cond.moving_veh) if math.isfinite(cond.moving_veh) else 0.0
-            self._ahead[i] = queue + cfg.moving_weight * max(moving, 0.0)
-            self._lane_ahead[i] = tuple(
-                (ln.movements, _finite(ln.queue_veh) + cfg.moving_weight * _finite(ln.moving_veh))
-                for ln in cond.lanes
-            )
+            self._ahead[i] = queue + cfg.moving_weight * _finite(cond.moving_veh)
+            self._lanes_seen[i] = cond.lanes
             self.drive_s[i] = self._length[i] / self._speed[i]
             self.cost_s[i] = self.drive_s[i] + cfg.queue_weight * cfg.flush_s(
                 self._queue_avg[i], self._lanes[i]
@@ -183,10 +180,18 @@ class TravelTimes:
         vehicles stood in the through lane of a two-lane approach and at most one in the other
         (a left-turn lane), so the through escort met a queue twice as long per lane as the
         link's total spread over both lanes, and stopped at its tail."""
-        lanes = [ahead for served, ahead in self._lane_ahead[link_index] if movement in served]
-        if not lanes:
+        seen = self._lanes_seen[link_index]
+        if not all(ln.movements for ln in seen):
+            return None  # a lane without its movements: the link's totals only
+        w = self.config.moving_weight
+        ahead = [
+            _finite(ln.queue_veh) + w * _finite(max(ln.vehicles_veh - ln.queue_veh, 0.0))
+            for ln in seen
+            if movement in ln.movements
+        ]
+        if not ahead:
             return None
-        return sum(lanes) / len(lanes)
+        return sum(ahead) / len(ahead)
 
     def speed_mps(self, link_index: int) -> float:
         """Planning speed of the escort on a link [m/s]."""

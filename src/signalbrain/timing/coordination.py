@@ -669,18 +669,15 @@ class Coordinator:
     ) -> tuple[int, F64]:
         """:meth:`search_offsets`, also returning the arrival profiles at the final offsets.
         ``prof0``: the arc profiles under uniform arrivals if already known (the first pass's)."""
+        if iterations < 1:
+            return 0, self._uniform(flows, model)
         period = np.where(own < group_cycle - 1e-9, self.steps // 2, self.steps).astype(np.int64)
-        given = prof0 is not None and iterations > 0
         # the first pass starts from uniform arrivals, whose profiles may be given
-        arrivals = np.empty((0, self.steps)) if given else self._uniform(flows, model)
+        prof = self._profiles(self._uniform(flows, model), model)[0] if prof0 is None else prof0
         sweeps = 0
         a = self.arcs
         net_arr = self.solver.arrays.net
         for it in range(iterations):
-            if it == 0 and prof0 is not None:
-                prof = prof0
-            else:
-                prof, _qs, _st = self._profiles(arrivals, model)
             table = np.empty((a.n_arcs, self.steps))  # the kernel writes every entry
             arc_table_kernel(
                 prof,
@@ -711,6 +708,8 @@ class Coordinator:
                 )
             )
             arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
+            if it + 1 < iterations:  # the next pass starts from these arrivals
+                prof = self._profiles(arrivals, model)[0]
         return sweeps, arrivals
 
     def plans(self, result: CoordinationResult, notes: tuple[str, ...] = ()) -> NetworkPlan:
