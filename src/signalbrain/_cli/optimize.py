@@ -60,7 +60,10 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--min-cycle",
         type=float,
-        help="replace every intersection's cycle_min_s [s] (SUMO imports: 30)",
+        help=(
+            "replace every intersection's cycle_min_s [s] (SUMO imports: 30 where a signal runs "
+            "alone, two phases' minimum splits beside another signal)"
+        ),
     )
     p.add_argument("--max-cycle", type=float, help="replace every intersection's cycle_max_s [s]")
     p.add_argument(

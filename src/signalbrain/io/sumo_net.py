@@ -51,6 +51,16 @@ phases
     the next green one. ``min_green_s``/``max_green_s`` are ``minDur``/``maxDur`` where given,
     else 5 s and max(2 x duration, 60 s). Phases are numbered 1..n in program order, one ring;
     ``cycle_max_s`` is at least the original cycle.
+cycle limits
+    ``cycle_max_s`` = max(180 s, the original cycle). ``cycle_min_s`` = 30 s
+    (:data:`~signalbrain.io.sumo_tls.LONE_CYCLE_MIN_S`) for a signal that runs alone. For one
+    with a signalised neighbour (an arc of the timing engine's platoon model,
+    :func:`~signalbrain.timing._coord_pack.pack_arcs`) it is the sum of its two shortest phase
+    minimum splits (minimum green plus clearance) where that is shorter: the shortest cycle in
+    which it can serve two phases (phase selection may leave the others out), so that the
+    network's cycle sweep may pick a short common cycle matching the platoons' travel time
+    between signals, or half of one (SUMO: grid5 with 250 m blocks 28.2-29.0 s mean time loss
+    at 18 s instead of 33.0-33.9 s at 30 s; see ``benchmarks/README.md``).
 
 Decisions where the original program does not fit the model
 ------------------------------------------------------------
@@ -97,6 +107,7 @@ from signalbrain.network.model import (
     Turn,
 )
 from signalbrain.network.validate import validate_network
+from signalbrain.timing._coord_pack import pack_arcs
 
 __all__ = ["SAT_FLOW_VPHPL", "internal_edge_junction", "read_sumo_net", "signal_state"]
 
@@ -344,4 +355,21 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
     name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
     side: Literal["right", "left"] = "left" if raw.lefthand else "right"
     network = Network(name, tuple(nodes), tuple(links), tuple(intersections), side, source)
-    return validate_network(network, require_connected=False)
+    return validate_network(_coordinated_floors(network), require_connected=False)
+
+
+def _coordinated_floors(network: Network) -> Network:
+    """``network`` with ``cycle_min_s`` of each signal that has a signalised neighbour lowered
+    to the sum of its two shortest phase minimum splits (see "cycle limits" in the module
+    docstring)."""
+    arcs = pack_arcs(network)
+    linked = set(arcs.arc_u.tolist()) | set(arcs.arc_v.tolist())
+    if not linked:
+        return network
+    isecs = list(network.intersections)
+    for i in sorted(linked):
+        s = isecs[i]
+        floor = sum(sorted(p.min_split_s for p in s.phases)[:2])
+        if 0.0 < floor < s.cycle_min_s:
+            isecs[i] = replace(s, cycle_min_s=floor)
+    return replace(network, intersections=tuple(isecs))

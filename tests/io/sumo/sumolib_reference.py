@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from signalbrain.errors import InputError
+from signalbrain.io.sumo_net import _coordinated_floors
 from signalbrain.io.sumo_tls import SumoLink, build_intersection
 from signalbrain.network.geometry import classify_turn, heading_deg
 from signalbrain.network.model import (
@@ -391,4 +392,6 @@ def read_sumo_net_sumolib(path: str | Path, *, program_id: str | None = None) ->
     name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
     side: Literal["right", "left"] = "left" if raw.lefthand else "right"
     network = Network(name, tuple(nodes), tuple(links), tuple(intersections), side, source)
-    return validate_network(network, require_connected=False)
+    # the cycle floors of coordinated signals follow the importer's own rule (tested on its own
+    # in test_sumo_net.py): this reference checks what is read from the file
+    return validate_network(_coordinated_floors(network), require_connected=False)

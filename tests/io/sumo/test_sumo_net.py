@@ -119,6 +119,26 @@ def test_timing_limits_follow_documented_defaults(grid_net: Path) -> None:
     assert isec.cycle_max_s >= sum(p.duration_s for p in isec.sumo.phases)
 
 
+def test_cycle_floor_is_30_s_alone_and_two_phases_beside_a_signal(
+    grid_net: Path, make_net: Callable[..., Path]
+) -> None:
+    """A signal with a signalised neighbour may cycle as fast as two of its phases allow (the
+    network sweep picks its group's cycle); one that runs alone keeps 30 s."""
+    from signalbrain.timing._coord_pack import pack_arcs
+
+    net = read_sumo_net(grid_net)
+    arcs = pack_arcs(net)
+    linked = set(arcs.arc_u.tolist()) | set(arcs.arc_v.tolist())
+    assert len(linked) == net.signal_count > 1
+    for isec in net.intersections:
+        two = sum(sorted(p.min_split_s for p in isec.phases)[:2])
+        assert isec.cycle_min_s == min(30.0, two) < 30.0
+    lone = read_sumo_net(
+        make_net("lone", "--grid.number", "3", "--grid.length", "200", "--tls.set", "B1")
+    )
+    assert [(s.id, s.cycle_min_s) for s in lone.intersections] == [("B1", 30.0)]
+
+
 def test_min_and_max_duration_are_read(make_net: Callable[..., Path]) -> None:
     net_file = make_net(
         "actuated",
