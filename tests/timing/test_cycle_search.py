@@ -162,3 +162,18 @@ def test_sweep_model_gives_no_yellow_back_as_green() -> None:
     lost_s = (long - short).sum(axis=1)[served] * gc2[0] / coarse.steps
     greens_per_group_cycle = gc2[0] / split2.cycle_s[0]
     assert lost_s == pytest.approx(EXTENSION_S * greens_per_group_cycle)
+
+
+def test_sweep_model_keeps_the_extension_of_a_lone_signal() -> None:
+    """A signal that runs alone keeps HCM's extension in the sweep's model: its sweep only
+    lengthens Webster's cycle, and there no extension gave mixed results in SUMO."""
+    net = grid(1, 1, phasing="two-phase", limits=LOW_FLOOR)
+    flows = uniform_demand(net, 400.0, 80.0).flows_array(
+        Coordinator(net).solver.arrays.movement_ids
+    )
+    co, _free, _gc, gc2, split2 = _search(net, flows)
+    coarse = co._coarse
+    assert coarse is not None
+    assert coarse.extension_s == 0.0
+    final = Coordinator(net, steps=coarse.steps, solver=co.solver)
+    np.testing.assert_array_equal(coarse.green_mask(split2, gc2), final.green_mask(split2, gc2))

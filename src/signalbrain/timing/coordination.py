@@ -98,12 +98,20 @@ START_LOST_S = 2.0
 EXTENSION_S = 2.0
 """Seconds of the following yellow used as green in the profile model (HCM's default ``e``)."""
 CYCLE_SEARCH_EXTENSION_S = 0.0
-"""The green extension into the yellow while sweeping cycles: none. SUMO's drivers stop at
-yellow where they can, so a short cycle loses each phase's whole yellow, and the 2 s per phase
-the model would give back flatter short cycles most. SUMO, with the floors of coordinated
-signals at two phases' minimum splits: ingolstadt7 44.0 s mean time loss with 2 s (its
-4-signal group at 34 s), 37.5 s with none (44 s, one member on half of it); grid5 28.4 s with
-either. The offset search at the chosen cycle keeps ``EXTENSION_S``."""
+"""The green extension into the yellow at coordinated signals while sweeping cycles: none.
+SUMO's drivers stop at yellow where they can, so a short cycle loses each phase's whole yellow,
+and the 2 s per phase the model would give back flatter short cycles most. SUMO, with the floors
+of coordinated signals at two phases' minimum splits: ingolstadt7 44.0 s mean time loss with
+2 s (its 4-signal group at 34 s), 37.5-39.8 s with none (44 s, one member on half of it); grid5
+28.4 s with either.
+
+Signals that run alone keep ``EXTENSION_S``: their sweep only lengthens Webster's cycle, and no
+extension there (ingolstadt1 30 -> 45 s, cologne1 38 -> 41 s, kn-hz 82 -> 76 s) was better with
+route demand (6 SUMO seeds, paired: cologne1 -1.2 +- 0.3 s, ingolstadt1 -1.3 +- 0.4 s, kn-hz
+-0.1 +- 0.3 s) but not in closed loop under the ``fixed`` controller's measured demand (11 seeds
+with ambulances, no escort: kn-hz 29.3 -> 31.0 s, ingolstadt1 20.0 -> 21.5 s, cologne1 33.7 ->
+30.8 s leaving out one seed's jam), so lone signals keep the plans they had. The offset search
+at the chosen cycle keeps ``EXTENSION_S`` everywhere."""
 JAM_SPACING_M = 7.5
 """Road length a queued vehicle takes [m] (a 5 m car and its 2.5 m gap, as in SUMO's default
 passenger type; HCM uses 7.6 m)."""
@@ -187,8 +195,10 @@ class Coordinator:
     max_travel_s
         Signals further apart than this free-flow time are not coordinated with each other.
     extension_s
-        Seconds of each yellow the profile model counts as green (:data:`EXTENSION_S`; the
-        cycle sweep's coarse model uses :data:`CYCLE_SEARCH_EXTENSION_S`).
+        Seconds of each yellow the profile model counts as green at signals of a coordination
+        group of two or more (:data:`EXTENSION_S`; the cycle sweep's coarse model uses
+        :data:`CYCLE_SEARCH_EXTENSION_S`); a signal that runs alone always gets
+        :data:`EXTENSION_S`.
     """
 
     def __init__(
@@ -221,6 +231,8 @@ class Coordinator:
             dtype=np.float64,
         )
         self.n_groups = int(self.group.max()) + 1 if n_sig else 0
+        alone = np.bincount(self.group, minlength=self.n_groups) == 1
+        self._lone_movements = alone[self.group[self.solver.arrays.net.movement_intersection]]
         self._coarse: Coordinator | None = None
         self._scratch: tuple[F64, F64] | None = None
 
@@ -274,7 +286,16 @@ class Coordinator:
 
     def green_mask(self, split: SplitResult, group_cycle: F64) -> F64:
         """Green share of every movement in each of the cycle's ``steps`` time steps, with each
-        signal's phases laid out on its group's common cycle (:func:`green_mask_kernel`)."""
+        signal's phases laid out on its group's common cycle (:func:`green_mask_kernel`); the
+        greens of coordinated signals extend ``extension_s`` into the yellow, those of signals
+        that run alone ``EXTENSION_S``."""
+        mask = self._mask(split, group_cycle, self.extension_s)
+        if self.extension_s != EXTENSION_S and self._lone_movements.any():
+            lone = self._lone_movements
+            mask[lone] = self._mask(split, group_cycle, EXTENSION_S)[lone]
+        return mask
+
+    def _mask(self, split: SplitResult, group_cycle: F64, extension_s: float) -> F64:
         ta = self.solver.arrays
         mask = np.zeros((len(ta.movement_ids), self.steps))
         green_mask_kernel(
@@ -292,7 +313,7 @@ class Coordinator:
             split.cycle_s,
             group_cycle,
             START_LOST_S,
-            self.extension_s,
+            extension_s,
             mask,
         )
         return mask
