@@ -297,3 +297,104 @@ def test_sumo_internal_edge_means_inside_that_junction(net, plans_for):
     assert "S1" in naive.naive.preempt(0.0)
     naive._fix(fake, "ev", 1.0)  # type: ignore[arg-type]
     assert naive.naive.preempt(1.0) == {}
+
+
+def test_request_ahead_of_departure_plans_from_the_departure(net, plans_for):
+    """A dispatcher's request made before the vehicle leaves plans from its departure time;
+    standing fixes at the origin before then change nothing, and once the departure time has
+    passed they move the plan along with the clock (the vehicle has not left yet)."""
+    m = EscortManager(net, plans_for(net))
+
+    def etas(windows: list) -> dict[str, float]:
+        return {w.intersection: w.eta_s for w in windows}
+
+    planned = etas(m.submit(EscortRequest("ev", "W", "E", route=_EAST, depart_s=100.0), 40.0))
+    assert set(planned) == {"S1", "S2", "S3", "S4"}
+    assert min(planned.values()) > 100.0
+    waiting = etas(m.update(PositionUpdate("ev", 70.0, "W_S1", 0.0, 0.0)))
+    assert min(waiting.values()) > 100.0
+    assert etas(m.update(PositionUpdate("ev", 100.0, "W_S1", 0.0, 0.0))) == pytest.approx(waiting)
+    late = etas(m.update(PositionUpdate("ev", 112.0, "W_S1", 0.0, 0.0)))
+    assert late == pytest.approx({k: v + 12.0 for k, v in waiting.items()})
+
+
+class _FakeSumo:
+    """The part of SUMO's API :class:`SumoEscort` reads, for one emergency vehicle ``ev``
+    loaded at 0 s with a planned departure at ``depart_s`` and inserted at ``inserted_s``."""
+
+    def __init__(self, depart_s: float, inserted_s: float) -> None:
+        self.t = 0.0
+        self.depart_s, self.inserted_s = depart_s, inserted_s
+        self.routes_set: list[tuple[str, ...]] = []
+        fake = self
+
+        class Simulation:
+            def getDeltaT(self) -> float:  # noqa: N802 - SUMO's API names
+                return 1.0
+
+            def getLoadedIDList(self) -> list[str]:  # noqa: N802
+                return ["ev"] if fake.t == 0.0 else []
+
+            def getDepartedIDList(self) -> list[str]:  # noqa: N802
+                return ["ev"] if fake.t == fake.inserted_s else []
+
+            def getArrivedIDList(self) -> list[str]:  # noqa: N802
+                return []
+
+        class Vehicle:
+            def getVehicleClass(self, vid: str) -> str:  # noqa: N802
+                return "emergency"
+
+            def getDepartDelay(self, vid: str) -> float:  # noqa: N802
+                return fake.t - fake.depart_s
+
+            def getRoute(self, vid: str) -> tuple[str, ...]:  # noqa: N802
+                return _EAST
+
+            def getRouteIndex(self, vid: str) -> int:  # noqa: N802
+                return 0
+
+            def setRoute(self, vid: str, route: list[str]) -> None:  # noqa: N802
+                fake.routes_set.append(tuple(route))
+
+            def getIDList(self) -> list[str]:  # noqa: N802
+                return ["ev"] if fake.t >= fake.inserted_s else []
+
+            def getRoadID(self, vid: str) -> str:  # noqa: N802
+                return "W_S1"
+
+            def getLanePosition(self, vid: str) -> float:  # noqa: N802
+                return 5.0
+
+            def getSpeed(self, vid: str) -> float:  # noqa: N802
+                return 10.0
+
+        class TrafficLight:
+            def getRedYellowGreenState(self, tls: str) -> str:  # noqa: N802
+                return ""
+
+        self.simulation, self.vehicle, self.trafficlight = Simulation(), Vehicle(), TrafficLight()
+
+
+@pytest.mark.parametrize("lead_s", [0.0, 30.0, 60.0])
+def test_sumo_hook_requests_the_escort_ahead_of_departure(net, plans_for, lead_s):
+    """In SUMO the key is pressed ``dispatch_lead_s`` before the planned departure (read from
+    SUMO's depart delay of the loaded vehicle); the escort follows the vehicle from its late
+    insertion on, and the route is handed over once it is in the network."""
+    from signalbrain.escort.sumo import SumoEscort
+
+    fake = _FakeSumo(depart_s=100.0, inserted_s=110.0)
+    esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net), dispatch_lead_s=lead_s)
+    asked: list[float] = []
+    for t in range(0, 121):
+        fake.t = float(t)
+        esc(fake.t, {}, {})
+        if esc.manager is not None and "ev" in esc.manager.active and not asked:
+            asked.append(fake.t)
+        if t == 105:  # planned to leave at 100 s, still standing at its origin
+            etas = {w.intersection: w.eta_s for w in esc.manager.windows("ev")}
+    assert asked == [100.0 - lead_s]
+    assert esc.escorted_ids == {"ev"}
+    assert min(etas.values()) > 105.0
+    assert "ev" in esc.escorted  # followed since its insertion
+    assert fake.routes_set in ([], [_EAST[0:]])  # the planned route is the vehicle's own

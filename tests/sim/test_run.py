@@ -215,6 +215,10 @@ def test_cli_writes_contract_json(
         (["{cfg}", "--controller", "nonsense"], "unknown controller 'nonsense'; valid: sumo"),
         (["{cfg}", "--controller", "sumo", "--", "--no-such-option", "1"], "SUMO could not start"),
         (["{cfg}", "--controller", "sumo", "--end", "10", "--", "--end", "5"], "--end"),
+        (
+            ["{cfg}", "--controller", "fixed", "--escort", "auto", "--escort-lead", "-5"],
+            "--escort-lead = -5: must be a number of seconds >= 0",
+        ),
     ],
 )
 def test_cli_bad_input_exits_2(

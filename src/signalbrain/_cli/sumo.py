@@ -93,6 +93,14 @@ def register(sub: Any) -> None:
         "to its arrival edge; naive: distance-triggered preemption within 250 m (baseline)",
     )
     p.add_argument(
+        "--escort-lead",
+        type=float,
+        default=None,
+        metavar="S",
+        help="with --escort auto: request each escort S seconds before the vehicle's departure "
+        "(the crew's turnout time; default 60; 0: when it departs)",
+    )
+    p.add_argument(
         "--escort-events",
         type=Path,
         default=None,
@@ -126,10 +134,14 @@ def _run(args: argparse.Namespace) -> int:
     escort: Any = None
     escort_options: dict[str, Any] = {}
     if getattr(args, "escort", None) is not None:
-        from signalbrain.escort.sumo import prepare_escort
+        from signalbrain.escort.sumo import DISPATCH_LEAD_S, prepare_escort
 
         escort, escort_options = prepare_escort(
-            args.escort, args.config, args.controller, backend=args.backend
+            args.escort,
+            args.config,
+            args.controller,
+            backend=args.backend,
+            dispatch_lead_s=DISPATCH_LEAD_S if args.escort_lead is None else args.escort_lead,
         )
     # --- end escort ---
     result = run_sumo(

@@ -248,6 +248,8 @@ class EscortManager:
             esc.reroutes += 1
 
     def _replan(self, esc: _Escort, t_s: float) -> None:
+        # a vehicle dispatched ahead of its departure waits at its origin until then
+        t_s = max(t_s, esc.request.depart_s)
         ahead = crossings(
             esc.route,
             self.times,

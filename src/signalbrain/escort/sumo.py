@@ -4,9 +4,13 @@
 after the controller, before the conflict monitors). It reads what a dispatcher and the vehicle's
 GPS would give from SUMO's API and nothing else:
 
-* a vehicle of vClass ``emergency`` that departs becomes a one-key escort request from its
-  departure edge to its arrival edge (``auto``); signalbrain routes it on current travel times and
-  hands the route to the vehicle (``vehicle.setRoute``, what a navigation unit would do);
+* a vehicle of vClass ``emergency`` becomes a one-key escort request from its departure edge to
+  its arrival edge with its departure time (``auto``), pressed ``dispatch_lead_s`` before it
+  departs (the dispatcher alerts the crew, the crew turns out; the request is made as soon as
+  SUMO has loaded the vehicle where that is later); signalbrain routes it on current travel times
+  and hands the route to the vehicle when it departs (``vehicle.setRoute``, what a navigation unit
+  would do). Until SUMO inserts it the vehicle stands at the start of its route, and says so each
+  step (a fix at speed 0), so the plan slips with a late insertion (a jammed entry road);
 * its edge, position on the edge and speed each step are the position fixes;
 * the displays the monitors wrote (``trafficlight.getRedYellowGreenState``, read back at the
   movements' link indices) tell the manager how far each signal is from serving a phase.
@@ -19,6 +23,7 @@ The hook only replaces requests; the monitors still decide every display.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from types import ModuleType
@@ -35,10 +40,15 @@ from signalbrain.escort.signal import PlanLike
 from signalbrain.io.sumo_net import internal_edge_junction
 from signalbrain.network import Network
 
-__all__ = ["ESCORT_MODES", "ControllerPlans", "SumoEscort", "prepare_escort"]
+__all__ = ["DISPATCH_LEAD_S", "ESCORT_MODES", "ControllerPlans", "SumoEscort", "prepare_escort"]
 
 log = logging.getLogger(__name__)
 
+DISPATCH_LEAD_S = 60.0
+"""How long before its departure an emergency vehicle's escort is requested in ``auto`` [s]:
+the turnout time, from the crew's alert to the wheels rolling, that NFPA 1710 sets for EMS
+units (60 s). The dispatcher presses the key with the call; the escort plans from the
+departure time it is given."""
 ESCORT_MODES = ("auto", "naive")
 _DISPLAY = {"G": "G", "g": "g", "y": "y", "Y": "y", "u": "y"}
 
@@ -91,6 +101,8 @@ class SumoEscort:
         Trigger distance of ``naive`` [m].
     reroute
         Whether ``auto`` hands its route to the vehicle.
+    dispatch_lead_s
+        How long before its departure an emergency vehicle's request is made (``auto``).
     """
 
     def __init__(
@@ -104,6 +116,7 @@ class SumoEscort:
         config: EscortConfig | None = None,
         distance_m: float = 250.0,
         reroute: bool = True,
+        dispatch_lead_s: float = DISPATCH_LEAD_S,
     ) -> None:
         if mode not in ESCORT_MODES:
             raise InputError(f"--escort {mode!r}: valid: {', '.join(ESCORT_MODES)}")
@@ -118,8 +131,11 @@ class SumoEscort:
             if mode == "naive"
             else None
         )
+        self.dispatch_lead_s = dispatch_lead_s
         self.escorted: dict[str, EscortRequest] = {}
         self.rerouted: list[str] = []
+        self._loaded: dict[str, float] = {}  # emergency vehicles loaded: planned departure [s]
+        self._waiting: dict[str, EscortRequest] = {}  # dispatched, not yet in the network
         self._seen: set[str] = set()
         self._tls = {s.id: s.sumo.tls_id for s in network.intersections if s.sumo is not None}
         self._dt: float | None = None
@@ -131,8 +147,14 @@ class SumoEscort:
         sumo = self._api()
         if self._dt is None:
             self._dt = float(sumo.simulation.getDeltaT())
+        if self.manager is not None:
+            self._dispatch(sumo, t_s)
         for vid in sumo.simulation.getDepartedIDList():
-            if sumo.vehicle.getVehicleClass(vid) == "emergency":
+            if vid in self._waiting:
+                self.escorted[vid] = self._waiting.pop(vid)
+                self._push_route(sumo, vid, t_s)
+            elif sumo.vehicle.getVehicleClass(vid) == "emergency":
+                self._loaded.pop(vid, None)
                 self._depart(sumo, vid, t_s)
         for vid in sumo.simulation.getArrivedIDList():
             if vid in self.escorted:
@@ -181,6 +203,44 @@ class SumoEscort:
 
             self._sumo = load_backend(self._backend)
         return self._sumo
+
+    def _dispatch(self, sumo: ModuleType, t_s: float) -> None:
+        """Requests for the emergency vehicles due within ``dispatch_lead_s``; a standing fix
+        for each dispatched one that SUMO has not inserted yet."""
+        assert self.manager is not None
+        for vid in sumo.simulation.getLoadedIDList():
+            if sumo.vehicle.getVehicleClass(vid) == "emergency":
+                # before departure SUMO's depart delay is the time since the planned departure
+                self._loaded[vid] = t_s - float(sumo.vehicle.getDepartDelay(vid))
+        for vid, depart_s in list(self._loaded.items()):
+            if t_s < depart_s - self.dispatch_lead_s - 1e-9:
+                continue
+            del self._loaded[vid]
+            request = self._request(sumo, vid, max(depart_s, t_s))
+            if request is None:
+                continue
+            try:
+                self.manager.submit(request, t_s)
+            except InputError as exc:
+                log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
+                continue
+            self._seen.add(vid)
+            self._waiting[vid] = request
+        for vid, request in self._waiting.items():
+            self.manager.update(PositionUpdate(vid, t_s, request.route[0], 0.0, 0.0))
+
+    def _request(self, sumo: ModuleType, vid: str, depart_s: float) -> EscortRequest | None:
+        """The one-key request of an emergency vehicle from its SUMO route (its own route when
+        the escort does not reroute), or None when the route leaves the network."""
+        route = [str(e) for e in sumo.vehicle.getRoute(vid)]
+        if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
+            log.warning(
+                "emergency vehicle %s: route %s is not in the network; not escorted", vid, route
+            )
+            return None
+        if self.reroute:
+            return EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=depart_s)
+        return EscortRequest(vid, route[0], route=tuple(route), depart_s=depart_s)
 
     def _depart(self, sumo: ModuleType, vid: str, t_s: float) -> None:
         route = [str(e) for e in sumo.vehicle.getRoute(vid)]
@@ -306,6 +366,7 @@ def prepare_escort(
     backend: str = "libsumo",
     config_escort: EscortConfig | None = None,
     distance_m: float = 250.0,
+    dispatch_lead_s: float = DISPATCH_LEAD_S,
 ) -> tuple[SumoEscort, dict[str, Any]]:
     """What ``sumo run --escort MODE`` adds to a run: the hook and the ``run_sumo`` keywords.
 
@@ -321,8 +382,8 @@ def prepare_escort(
     Raises
     ------
     InputError
-        Unknown mode, or a controller run by SUMO itself (its programs cannot be preempted
-        through the monitor).
+        Unknown mode, a controller run by SUMO itself (its programs cannot be preempted
+        through the monitor), or a negative or non-finite ``dispatch_lead_s``.
     """
     from signalbrain.control import make_controller
     from signalbrain.io import load_network
@@ -340,6 +401,10 @@ def prepare_escort(
                 )
             ]
         )
+    if not (math.isfinite(dispatch_lead_s) and dispatch_lead_s >= 0):
+        raise InputError(
+            [Problem("--escort-lead", f"= {dispatch_lead_s:g}: must be a number of seconds >= 0")]
+        )
     net = load_network(config)
     ctrl = make_controller(controller, net)
     plans = ControllerPlans(ctrl) if controller == "fixed" else None
@@ -347,7 +412,13 @@ def prepare_escort(
     # approach's own phase (see signalbrain.escort.phases)
     monitored = escort_network(net)
     hook = SumoEscort(
-        mode, monitored, backend=backend, plans=plans, config=config_escort, distance_m=distance_m
+        mode,
+        monitored,
+        backend=backend,
+        plans=plans,
+        config=config_escort,
+        distance_m=distance_m,
+        dispatch_lead_s=dispatch_lead_s,
     )
     return hook, {
         "controller": ctrl,
