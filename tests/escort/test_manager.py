@@ -379,22 +379,43 @@ class _FakeSumo:
 @pytest.mark.parametrize("lead_s", [0.0, 30.0, 60.0])
 def test_sumo_hook_requests_the_escort_ahead_of_departure(net, plans_for, lead_s):
     """In SUMO the key is pressed ``dispatch_lead_s`` before the planned departure (read from
-    SUMO's depart delay of the loaded vehicle); the escort follows the vehicle from its late
-    insertion on, and the route is handed over once it is in the network."""
+    SUMO's depart delay of the loaded vehicle); the windows are planned from the departure, and
+    the route is handed over once the vehicle is in the network."""
     from signalbrain.escort.sumo import SumoEscort
 
-    fake = _FakeSumo(depart_s=100.0, inserted_s=110.0)
+    fake = _FakeSumo(depart_s=100.0, inserted_s=101.0)
     esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net), dispatch_lead_s=lead_s)
-    asked: list[float] = []
+    active: list[float] = []
     for t in range(0, 121):
         fake.t = float(t)
         esc(fake.t, {}, {})
-        if esc.manager is not None and "ev" in esc.manager.active and not asked:
-            asked.append(fake.t)
-        if t == 105:  # planned to leave at 100 s, still standing at its origin
+        assert esc.manager is not None
+        if "ev" in esc.manager.active:
+            active.append(fake.t)
+        if t == 100:
             etas = {w.intersection: w.eta_s for w in esc.manager.windows("ev")}
-    assert asked == [100.0 - lead_s]
+    assert active == [float(t) for t in range(int(100.0 - lead_s), 121)]
+    assert min(etas.values()) > 100.0
     assert esc.escorted_ids == {"ev"}
-    assert min(etas.values()) > 105.0
     assert "ev" in esc.escorted  # followed since its insertion
-    assert fake.routes_set in ([], [_EAST[0:]])  # the planned route is the vehicle's own
+    assert fake.routes_set == []  # the planned route is the vehicle's own
+
+
+def test_sumo_hook_withdraws_a_late_vehicle_until_it_departs(net, plans_for):
+    """An ambulance SUMO cannot insert on time (its entry road jammed) must not hold green for
+    it: two steps after its departure time the request is withdrawn, and made again when the
+    vehicle is on the road."""
+    from signalbrain.escort.sumo import LATE_STEPS, SumoEscort
+
+    fake = _FakeSumo(depart_s=100.0, inserted_s=130.0)
+    esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net))
+    active: list[float] = []
+    for t in range(0, 141):
+        fake.t = float(t)
+        esc(fake.t, {}, {})
+        assert esc.manager is not None
+        if "ev" in esc.manager.active:
+            active.append(fake.t)
+    waiting = [float(t) for t in range(40, 101 + LATE_STEPS)]
+    assert active == waiting + [float(t) for t in range(130, 141)]
+    assert "ev" in esc.escorted
