@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -155,7 +156,7 @@ class SumoEscort:
         if self._dt is None:
             self._dt = float(sumo.simulation.getDeltaT())
         if self.manager is not None:
-            self._dispatch(sumo, t_s)
+            self._dispatch(sumo, self.manager, t_s)
         for vid in sumo.simulation.getDepartedIDList():
             if vid in self._waiting:
                 self.escorted[vid] = self._waiting.pop(vid)
@@ -211,10 +212,9 @@ class SumoEscort:
             self._sumo = load_backend(self._backend)
         return self._sumo
 
-    def _dispatch(self, sumo: ModuleType, t_s: float) -> None:
+    def _dispatch(self, sumo: ModuleType, manager: EscortManager, t_s: float) -> None:
         """Requests for the emergency vehicles due within ``dispatch_lead_s``; a standing fix
         for each dispatched one that SUMO has not inserted yet."""
-        assert self.manager is not None
         for vid in sumo.simulation.getLoadedIDList():
             if sumo.vehicle.getVehicleClass(vid) == "emergency":
                 # before departure SUMO's depart delay is the time since the planned departure
@@ -227,7 +227,7 @@ class SumoEscort:
             if request is None:
                 continue
             try:
-                self.manager.submit(request, t_s)
+                manager.submit(self._own(request), t_s)
             except InputError as exc:
                 log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
                 continue
@@ -238,32 +238,30 @@ class SumoEscort:
             if t_s > request.depart_s + LATE_STEPS * step_s + 1e-9:
                 # not on the road when it should be (e.g. its entry road is jammed): withdraw
                 # the green wave until it moves; it is requested again when it departs
-                self.manager.cancel(vid, t_s)
+                manager.cancel(vid, t_s)
                 del self._waiting[vid]
                 continue
-            self.manager.update(PositionUpdate(vid, t_s, request.route[0], 0.0, 0.0))
+            manager.update(PositionUpdate(vid, t_s, request.route[0], 0.0, 0.0))
 
     def _request(self, sumo: ModuleType, vid: str, depart_s: float) -> EscortRequest | None:
-        """The one-key request of an emergency vehicle from its SUMO route (its own route when
-        the escort does not reroute), or None when the route leaves the network."""
+        """The one-key request of an emergency vehicle from its SUMO route, or None when the
+        route leaves the network."""
         route = [str(e) for e in sumo.vehicle.getRoute(vid)]
         if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
             log.warning(
                 "emergency vehicle %s: route %s is not in the network; not escorted", vid, route
             )
             return None
-        if self.reroute:
-            return EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=depart_s)
-        return EscortRequest(vid, route[0], route=tuple(route), depart_s=depart_s)
+        return EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=depart_s)
+
+    def _own(self, request: EscortRequest) -> EscortRequest:
+        """What the manager is given: without rerouting, the vehicle's own route only."""
+        return request if self.reroute else replace(request, destination=None)
 
     def _depart(self, sumo: ModuleType, vid: str, t_s: float) -> None:
-        route = [str(e) for e in sumo.vehicle.getRoute(vid)]
-        if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
-            log.warning(
-                "emergency vehicle %s: route %s is not in the network; not escorted", vid, route
-            )
+        request = self._request(sumo, vid, t_s)
+        if request is None:
             return
-        request = EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=t_s)
         self._seen.add(vid)
         self.escorted[vid] = request
         if self.naive is not None:
@@ -271,13 +269,8 @@ class SumoEscort:
             return
         if self.manager is None:
             return
-        own = (
-            request
-            if self.reroute
-            else EscortRequest(vid, route[0], route=tuple(route), depart_s=t_s)
-        )
         try:
-            self.manager.submit(own, t_s)
+            self.manager.submit(self._own(request), t_s)
         except InputError as exc:
             log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
             self.escorted.pop(vid, None)
