@@ -376,6 +376,17 @@ class _FakeSumo:
         self.simulation, self.vehicle, self.trafficlight = Simulation(), Vehicle(), TrafficLight()
 
 
+def _drive(esc, fake: _FakeSumo, seconds: range) -> list[float]:
+    """Call the hook once a second; the times at which the vehicle was being escorted."""
+    active = []
+    for t in seconds:
+        fake.t = float(t)
+        esc(fake.t, {}, {})
+        if "ev" in esc.manager.active:
+            active.append(fake.t)
+    return active
+
+
 @pytest.mark.parametrize("lead_s", [0.0, 30.0, 60.0])
 def test_sumo_hook_requests_the_escort_ahead_of_departure(net, plans_for, lead_s):
     """In SUMO the key is pressed ``dispatch_lead_s`` before the planned departure (read from
@@ -385,15 +396,10 @@ def test_sumo_hook_requests_the_escort_ahead_of_departure(net, plans_for, lead_s
 
     fake = _FakeSumo(depart_s=100.0, inserted_s=101.0)
     esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net), dispatch_lead_s=lead_s)
-    active: list[float] = []
-    for t in range(0, 121):
-        fake.t = float(t)
-        esc(fake.t, {}, {})
-        assert esc.manager is not None
-        if "ev" in esc.manager.active:
-            active.append(fake.t)
-        if t == 100:
-            etas = {w.intersection: w.eta_s for w in esc.manager.windows("ev")}
+    active = _drive(esc, fake, range(0, 101))
+    assert esc.manager is not None
+    etas = {w.intersection: w.eta_s for w in esc.manager.windows("ev")}
+    active += _drive(esc, fake, range(101, 121))
     assert active == [float(t) for t in range(int(100.0 - lead_s), 121)]
     assert min(etas.values()) > 100.0
     assert esc.escorted_ids == {"ev"}
@@ -409,13 +415,7 @@ def test_sumo_hook_withdraws_a_late_vehicle_until_it_departs(net, plans_for):
 
     fake = _FakeSumo(depart_s=100.0, inserted_s=130.0)
     esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net))
-    active: list[float] = []
-    for t in range(0, 141):
-        fake.t = float(t)
-        esc(fake.t, {}, {})
-        assert esc.manager is not None
-        if "ev" in esc.manager.active:
-            active.append(fake.t)
+    active = _drive(esc, fake, range(0, 141))
     waiting = [float(t) for t in range(40, 101 + LATE_STEPS)]
     assert active == waiting + [float(t) for t in range(130, 141)]
     assert "ev" in esc.escorted
