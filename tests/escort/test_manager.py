@@ -376,18 +376,18 @@ class _FakeSumo:
         self.simulation, self.vehicle, self.trafficlight = Simulation(), Vehicle(), TrafficLight()
 
 
-def _drive(esc, fake: _FakeSumo, seconds: range) -> list[float]:
+def _drive(esc, fake: _FakeSumo, seconds: range, obs=None) -> list[float]:
     """Call the hook once a second; the times at which the vehicle was being escorted."""
     active = []
     for t in seconds:
         fake.t = float(t)
-        esc(fake.t, {}, {})
+        esc(fake.t, obs or {}, {})
         if "ev" in esc.manager.active:
             active.append(fake.t)
     return active
 
 
-@pytest.mark.parametrize("lead_s", [0.0, 30.0, 60.0])
+@pytest.mark.parametrize("lead_s", [30.0, 60.0])
 def test_sumo_hook_requests_the_escort_ahead_of_departure(net, plans_for, lead_s):
     """In SUMO the key is pressed ``dispatch_lead_s`` before the planned departure (read from
     SUMO's depart delay of the loaded vehicle); the windows are planned from the departure, and
@@ -419,3 +419,33 @@ def test_sumo_hook_withdraws_a_late_vehicle_until_it_departs(net, plans_for):
     waiting = [float(t) for t in range(40, 101 + LATE_STEPS)]
     assert active == waiting + [float(t) for t in range(130, 141)]
     assert "ev" in esc.escorted
+
+
+def test_sumo_hook_without_lead_requests_at_departure(net, plans_for):
+    """``dispatch_lead_s`` = 0: the request is made when SUMO inserts the vehicle."""
+    from signalbrain.escort.sumo import SumoEscort
+
+    fake = _FakeSumo(depart_s=100.0, inserted_s=104.0)
+    esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net), dispatch_lead_s=0.0)
+    assert _drive(esc, fake, range(0, 121)) == [float(t) for t in range(104, 121)]
+
+
+def test_sumo_hook_requests_at_departure_when_the_first_road_is_full(net, plans_for):
+    """An ambulance whose first road is queued full may not get in for minutes: no request
+    ahead, and it is requested when it departs."""
+    from signalbrain.control.base import ApproachObservation, LaneObservation, Observation
+    from signalbrain.escort.sumo import SumoEscort
+
+    link = net.link("W_S1")
+    full = link.length_m * link.lanes / 7.5
+    lanes = tuple(
+        LaneObservation(f"W_S1_{i}", ("W_S1.T",), queue_veh=full / link.lanes)
+        for i in range(link.lanes)
+    )
+    obs = {"S1": Observation(0.0, {"W_S1": ApproachObservation.from_lanes("W_S1", lanes)})}
+    fake = _FakeSumo(depart_s=100.0, inserted_s=101.0)
+    esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net))
+    assert _drive(esc, fake, range(0, 121), obs) == [float(t) for t in range(101, 121)]
+    fake = _FakeSumo(depart_s=100.0, inserted_s=101.0)
+    esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net))
+    assert _drive(esc, fake, range(0, 121))[0] == 40.0  # the same with room: 60 s ahead

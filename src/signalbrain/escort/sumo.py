@@ -11,8 +11,9 @@ GPS would give from SUMO's API and nothing else:
   and hands the route to the vehicle when it departs (``vehicle.setRoute``, what a navigation unit
   would do). Until its departure the vehicle stands at the start of its route and says so each
   step (a fix at speed 0); if SUMO has not inserted it :data:`LATE_STEPS` steps after its
-  departure time (a jammed entry road), the request is withdrawn, its calls end, and it is made
-  again when the vehicle departs;
+  departure time, or its first road is queued full (:data:`JAMMED_FRACTION`), the request is
+  withdrawn, its calls end, and it is made again when the vehicle departs (with
+  ``dispatch_lead_s`` = 0 it is made only then);
 * its edge, position on the edge and speed each step are the position fixes;
 * the displays the monitors wrote (``trafficlight.getRedYellowGreenState``, read back at the
   movements' link indices) tell the manager how far each signal is from serving a phase.
@@ -37,7 +38,7 @@ from signalbrain.errors import InputError, Problem
 from signalbrain.escort.audit import AuditEvent, EventCode
 from signalbrain.escort.controller import NaivePreemption, conditions_from
 from signalbrain.escort.manager import EscortManager
-from signalbrain.escort.model import EscortConfig, EscortRequest, PositionUpdate
+from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition, PositionUpdate
 from signalbrain.escort.phases import escort_network
 from signalbrain.escort.signal import PlanLike
 from signalbrain.io.sumo_net import internal_edge_junction
@@ -57,6 +58,12 @@ LATE_STEPS = 2
 road; later, its request is withdrawn until it departs. Kept waiting, an ambulance that SUMO
 could not insert into a jammed entry road held its first signals green for minutes (atlanta_1x5,
 11 seeds: ambulance 116.0 -> 152.0 s, others' delay +17.5 % over no escort)."""
+JAMMED_FRACTION = 0.9
+"""An emergency vehicle whose first road is queued to this share of what its detectors see is
+not requested ahead of its departure (and a request made is withdrawn): SUMO may not be able to
+insert it for minutes. On atlanta_1x5 the ambulances, due at 600-2400 s, entered the jammed
+arterial as late as 2064-2652 s (seed 1), and every early request opened all five signals'
+windows for nothing."""
 ESCORT_MODES = ("auto", "naive")
 _DISPLAY = {"G": "G", "g": "g", "y": "y", "Y": "y", "u": "y"}
 
@@ -155,8 +162,9 @@ class SumoEscort:
         sumo = self._api()
         if self._dt is None:
             self._dt = float(sumo.simulation.getDeltaT())
-        if self.manager is not None:
-            self._dispatch(sumo, self.manager, t_s)
+        conditions = conditions_from(obs) if self.manager is not None else {}
+        if self.manager is not None and self.dispatch_lead_s > 0:
+            self._dispatch(sumo, self.manager, conditions, t_s)
         for vid in sumo.simulation.getDepartedIDList():
             if vid in self._waiting:
                 self.escorted[vid] = self._waiting.pop(vid)
@@ -174,7 +182,7 @@ class SumoEscort:
                 continue
             self._fix(sumo, vid, t_s)
         if self.manager is not None:
-            self.manager.observe(conditions_from(obs), t_s)
+            self.manager.observe(conditions, t_s)
             self.manager.observe_states(self._states(sumo, t_s))
             requests.update(self.manager.step(t_s, self._dt))
         elif self.naive is not None:
@@ -212,9 +220,17 @@ class SumoEscort:
             self._sumo = load_backend(self._backend)
         return self._sumo
 
-    def _dispatch(self, sumo: ModuleType, manager: EscortManager, t_s: float) -> None:
-        """Requests for the emergency vehicles due within ``dispatch_lead_s``; a standing fix
-        for each dispatched one that SUMO has not inserted yet."""
+    def _dispatch(
+        self,
+        sumo: ModuleType,
+        manager: EscortManager,
+        conditions: Mapping[str, LinkCondition],
+        t_s: float,
+    ) -> None:
+        """Requests for the emergency vehicles due within ``dispatch_lead_s`` whose first road
+        has room; a standing fix for each dispatched one that SUMO has not inserted yet. A
+        request whose vehicle is late, or whose first road has filled, is withdrawn: the vehicle
+        is requested again when it departs."""
         for vid in sumo.simulation.getLoadedIDList():
             if sumo.vehicle.getVehicleClass(vid) == "emergency":
                 # before departure SUMO's depart delay is the time since the planned departure
@@ -224,8 +240,8 @@ class SumoEscort:
                 continue
             del self._loaded[vid]
             request = self._request(sumo, vid, max(depart_s, t_s))
-            if request is None:
-                continue
+            if request is None or self._jammed(request.route[0], conditions, manager):
+                continue  # requested when it departs
             try:
                 manager.submit(self._own(request), t_s)
             except InputError as exc:
@@ -235,13 +251,30 @@ class SumoEscort:
             self._waiting[vid] = request
         step_s = self._dt or 1.0
         for vid, request in list(self._waiting.items()):
-            if t_s > request.depart_s + LATE_STEPS * step_s + 1e-9:
-                # not on the road when it should be (e.g. its entry road is jammed): withdraw
-                # the green wave until it moves; it is requested again when it departs
+            late = t_s > request.depart_s + LATE_STEPS * step_s + 1e-9
+            if late or self._jammed(request.route[0], conditions, manager):
+                # not on the road when it should be, or its first road is full: withdraw the
+                # green wave until it moves; it is requested again when it departs
                 manager.cancel(vid, t_s)
                 del self._waiting[vid]
                 continue
             manager.update(PositionUpdate(vid, t_s, request.route[0], 0.0, 0.0))
+
+    def _jammed(
+        self, link_id: str, conditions: Mapping[str, LinkCondition], manager: EscortManager
+    ) -> bool:
+        """Whether the standing queue on a link fills :data:`JAMMED_FRACTION` of what its
+        detectors see (their reach, at most the link, times its lanes), at
+        ``EscortConfig.jam_spacing_m`` per vehicle; False where nothing is measured."""
+        cond = conditions.get(link_id)
+        if cond is None or not self.network.has_link(link_id):
+            return False
+        link = self.network.link(link_id)
+        reach = [ln.reach_m for ln in cond.lanes if math.isfinite(ln.reach_m) and ln.reach_m > 0]
+        seen_m = min(min(reach), link.length_m) if reach else link.length_m
+        queue = cond.queue_veh if math.isfinite(cond.queue_veh) else 0.0
+        places = seen_m * link.lanes / manager.config.jam_spacing_m
+        return queue >= JAMMED_FRACTION * places
 
     def _request(self, sumo: ModuleType, vid: str, depart_s: float) -> EscortRequest | None:
         """The one-key request of an emergency vehicle from its SUMO route, or None when the
