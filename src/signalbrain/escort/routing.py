@@ -226,9 +226,8 @@ class RoutingGraph:
         alone: their offsets keep nothing in step (see :mod:`signalbrain.escort.recovery`)."""
         from signalbrain.timing._coord_pack import pack_arcs
 
-        arcs = pack_arcs(self.network)
         ids = [s.id for s in self.network.intersections]
-        return frozenset(ids[i] for i in (*arcs.arc_u.tolist(), *arcs.arc_v.tolist()))
+        return frozenset(ids[i] for i in pack_arcs(self.network).linked_signals())
 
     def _endpoints(self, key: str, *, start: bool, what: str) -> list[int]:
         net = self.network

@@ -49,8 +49,7 @@ phases
     (right-on-red after a stop) and ``u`` count as red. ``yellow_s`` is the length of the
     following phases that show a modelled link yellow, ``all_red_s`` of the other phases up to
     the next green one. ``min_green_s``/``max_green_s`` are ``minDur``/``maxDur`` where given,
-    else 5 s and max(2 x duration, 60 s). Phases are numbered 1..n in program order, one ring;
-    ``cycle_max_s`` is at least the original cycle.
+    else 5 s and max(2 x duration, 60 s). Phases are numbered 1..n in program order, one ring.
 cycle limits
     ``cycle_max_s`` = max(180 s, the original cycle). ``cycle_min_s`` = 30 s
     (:data:`~signalbrain.io.sumo_tls.LONE_CYCLE_MIN_S`) for a signal that runs alone. For one
@@ -362,8 +361,7 @@ def _coordinated_floors(network: Network) -> Network:
     """``network`` with ``cycle_min_s`` of each signal that has a signalised neighbour lowered
     to the sum of its two shortest phase minimum splits (see "cycle limits" in the module
     docstring)."""
-    arcs = pack_arcs(network)
-    linked = set(arcs.arc_u.tolist()) | set(arcs.arc_v.tolist())
+    linked = pack_arcs(network).linked_signals()
     if not linked:
         return network
     isecs = list(network.intersections)

@@ -64,6 +64,11 @@ class ArcArrays:
         """Number of arcs."""
         return int(self.arc_u.size)
 
+    def linked_signals(self) -> frozenset[int]:
+        """Signals at either end of an arc, i.e. with a signalised neighbour; the others run
+        alone (a coordination group of one)."""
+        return frozenset((*self.arc_u.tolist(), *self.arc_v.tolist()))
+
 
 def _csr(keys: list[int], n: int) -> tuple[I32, I32]:
     k = np.asarray(keys, dtype=np.int64)
