@@ -4,7 +4,9 @@ rejects."""
 
 from __future__ import annotations
 
+import gzip
 import xml.parsers.expat
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signalbrain.io._xml_scan import Scanned, Schema, scan_tags
+from signalbrain.io._xml_scan import Scanned, Schema, read_all, scan_tags
 
 SCHEMA = Schema(
     (
@@ -228,3 +230,23 @@ def test_scanner_agrees_with_expat_whenever_it_answers(data: bytes) -> None:
         return  # declined: expat reads it, or rejects it, as before
     assert scanner_tags(s) == expat_tags(data)
     assert s.depth.tolist() == [d for _, _, d in expat_tags_depths(data)]
+
+
+def test_read_all_gives_the_rest_of_plain_and_gzip_files(tmp_path: Path) -> None:
+    body = b"<root>" + b"<edge id='e'/>" * 5000 + b"</root>"
+    plain, packed = tmp_path / "doc.xml", tmp_path / "doc.xml.gz"
+    plain.write_bytes(body)
+    packed.write_bytes(gzip.compress(body))
+    with plain.open("rb") as fh:
+        assert read_all(fh) == bytearray(body)
+    with plain.open("rb") as fh:
+        fh.read(6)  # from where the file stands, as read() would
+        assert read_all(fh) == bytearray(body[6:])
+    with plain.open("rb", buffering=0) as fh:
+        assert read_all(fh) == bytearray(body)
+    with gzip.open(packed, "rb") as fh:
+        assert read_all(fh) == bytearray(body)
+    empty = tmp_path / "empty.xml"
+    empty.write_bytes(b"")
+    with empty.open("rb") as fh:
+        assert read_all(fh) == bytearray()

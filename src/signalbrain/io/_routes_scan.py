@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signalbrain.io._xml_scan import Schema, available, scan_tags
+from signalbrain.io._xml_scan import Schema, available, read_all, scan_tags
 
 __all__ = ["ROUTE_SCHEMA", "RouteScan", "scan_routes"]
 
@@ -57,7 +57,7 @@ def _read(path: Path) -> bytearray:
         with gzip.open(path, "rb") as fh:
             return bytearray(fh.read())
     with path.open("rb") as fh:
-        return bytearray(fh.read())
+        return read_all(fh)
 
 
 def scan_routes(

@@ -34,7 +34,7 @@ from signalbrain.io._sumo_xml import (
     file_conn,
     paused_gc,
 )
-from signalbrain.io._xml_scan import Scanned, Schema, available, scan_tags
+from signalbrain.io._xml_scan import Scanned, Schema, available, read_all, scan_tags
 
 __all__ = ["NET_SCHEMA", "ScanFallbackError", "raw_net", "read_raw_net"]
 
@@ -96,7 +96,7 @@ def read_raw_net(path: Path, *, compiled_only: bool = True) -> RawNet | None:
     if compiled_only and not available():
         return None  # before reading: the expat pass reads the file itself
     with _open(path) as fh:
-        data = bytearray(fh.read())
+        data = read_all(fh)
     scanned = scan_tags(data, NET_SCHEMA, compiled_only=compiled_only)
     if scanned is None:
         return None
