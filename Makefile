@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The timing kernels compiled ahead of time (numba.pycc) so `signalbrain optimize` starts without
 # numba; rebuilt when their source changes. A failed build is not fatal: the kernels then compile
 # just in time as before (the loader checks the source hash and never runs a stale build).
-AOT_SRC := $(wildcard src/signalbrain/timing/_kernels*.py src/signalbrain/timing/_compiled.py src/signalbrain/timing/_aot.py src/signalbrain/io/_xml_kernels.py)
+AOT_SRC := $(wildcard src/signalbrain/timing/_kernels*.py src/signalbrain/timing/_compiled.py src/signalbrain/timing/_aot.py src/signalbrain/io/_xml_kernels.py src/signalbrain/io/_route_kernels.py)
 AOT_STAMP := $(VENV)/.aot
 
 .PHONY: demo test bench lint install clean

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from signalbrain.io import _route_kernels as _routes
 from signalbrain.io import _xml_kernels as _xml
 from signalbrain.network.generate import grid
 from signalbrain.timing import _compiled, _kernels, _kernels_coord
@@ -303,7 +304,12 @@ def test_other_argument_types_run_the_jit_version() -> None:
 
 def test_signatures_name_marked_kernels_with_matching_arity() -> None:
     assert set(_compiled.SIGNATURES) == set(_compiled.KERNEL_PACKAGES)
-    modules = (("_kernels", _kernels), ("_kernels_coord", _kernels_coord), ("_xml_kernels", _xml))
+    modules = (
+        ("_kernels", _kernels),
+        ("_kernels_coord", _kernels_coord),
+        ("_xml_kernels", _xml),
+        ("_route_kernels", _routes),
+    )
     for name, mod in modules:
         for kernel, signature in _compiled.SIGNATURES[name].items():
             func = getattr(mod, kernel).py_func

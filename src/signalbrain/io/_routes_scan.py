@@ -17,15 +17,17 @@ vehicles of a 1,296-signal grid (2.9 MB) the scan and the columns it reads take 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
-from signalbrain.io._xml_scan import Schema, available, read_all, scan_tags
+from signalbrain.io._xml_scan import Scanned, Schema, available, read_all, scan_tags
 
-__all__ = ["ROUTE_SCHEMA", "RouteScan", "scan_routes"]
+__all__ = ["ROUTE_SCHEMA", "RouteEdges", "RouteScan", "scan_routes"]
 
 ROUTE_SCHEMA = Schema(
     (
@@ -41,6 +43,9 @@ ROUTE_SCHEMA = Schema(
 
 _UNTIMED = ("triggered", "containerTriggered", "begin")
 
+RouteEdges = list[str] | npt.NDArray[np.int64]
+"""A route's edges: their names, or their numbers (see :func:`scan_routes`'s ``edge_ids``)."""
+
 
 @dataclass
 class RouteScan:
@@ -48,7 +53,9 @@ class RouteScan:
 
     routes: dict[str, list[str]] = field(default_factory=dict)
     vtype_heavy: dict[str, bool] = field(default_factory=dict)
-    pending: list[tuple[list[str], float, bool]] = field(default_factory=list)
+    pending: list[tuple[RouteEdges, float, bool]] = field(default_factory=list)
+    """Counted routes: edges, vehicles, heavy. The edges are names, or numbers when the scan was
+    given edge numbers."""
     departures: list[float] = field(default_factory=list)
 
 
@@ -60,6 +67,33 @@ def _read(path: Path) -> bytearray:
         return read_all(fh)
 
 
+def _numbered(
+    s: Scanned, rows: npt.NDArray[np.intp], edge_ids: Mapping[str, int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The ``edges`` of the ``route`` tags ``rows`` as edge numbers (``edge_ids``; -1 for an
+    edge it does not have), all end to end, and where each route starts (one more entry: the
+    end)."""
+    k = 2 * s.schema.slot[("route", "edges")]
+    starts = np.ascontiguousarray(s.span[rows, k], dtype=np.int64)
+    ends = np.ascontiguousarray(s.span[rows, k + 1], dtype=np.int64)
+    tokens = int(((ends - starts + 1) // 2)[starts >= 0].sum())  # at most, one in two bytes
+    by_number = [""] * len(edge_ids)
+    for name, number in edge_ids.items():
+        by_number[number] = name
+    encoded = [name.encode() for name in by_number]
+    name_ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=name_ptr[1:])
+    names = np.frombuffer(bytearray(b"".join(encoded)), dtype=np.uint8)  # writeable: AOT
+    from signalbrain.io._route_kernels import token_ids_kernel  # compiled: only when used
+
+    ids = np.empty(tokens, dtype=np.int64)
+    ptr = np.empty(rows.size + 1, dtype=np.int64)
+    n = token_ids_kernel(
+        np.frombuffer(s.data, dtype=np.uint8), starts, ends, names, name_ptr, ids, ptr
+    )
+    return ids[:n], ptr
+
+
 def scan_routes(
     path: Path,
     routes: Mapping[str, list[str]],
@@ -69,13 +103,17 @@ def scan_routes(
     begin_s: float | None,
     end_s: float | None,
     *,
+    edge_ids: Mapping[str, int] | None = None,
     compiled_only: bool = True,
 ) -> RouteScan | None:
     """One route file's named routes, vehicle types and counted vehicles, or None where the
     ElementTree pass must read it.
 
     ``routes`` and ``vtype_heavy`` are what earlier files defined; ``depart_s`` parses a time as
-    the ElementTree pass does (ValueError: None, and that pass reports it).
+    the ElementTree pass does (ValueError: None, and that pass reports it). With ``edge_ids``
+    (:func:`signalbrain.io.demand._edge_numbers`), the counted routes this file spells out are
+    numbered straight from its bytes (:func:`~signalbrain.io._route_kernels.token_ids_kernel`)
+    instead of split into names, where the file is ASCII (names and numbers count the same).
 
     Raises
     ------
@@ -92,14 +130,6 @@ def scan_routes(
     if np.any((tag == code["flow"]) | (tag == code["routeDistribution"])):
         return None
     out = RouteScan()
-    # the first <route> child of each top-level element (ElementTree's elem.find("route"))
-    top = np.flatnonzero(depth == 1)
-    children = np.flatnonzero((tag == code["route"]) & (depth == 2))
-    parents = top[np.searchsorted(top, children) - 1] if top.size else children[:0]
-    edges_of = s.column(children, "route", "edges", "")
-    child: dict[int, str] = {}
-    for parent, edges in zip(parents.tolist(), edges_of, strict=True):
-        child.setdefault(parent, edges)
     # every element the pass acts on, in document order
     kinds = np.array([code["vType"], code["route"], code["vehicle"], code["trip"]], dtype=np.int32)
     rows = np.flatnonzero(np.isin(tag, kinds) & ((depth == 1) | (tag == code["vType"])))
@@ -108,6 +138,22 @@ def scan_routes(
     v_rows = rows[kind_of == code["vType"]]
     r_rows = rows[kind_of == code["route"]]
     x_rows = rows[(kind_of == code["vehicle"]) | (kind_of == code["trip"])]
+    # the first <route> child of each top-level element (ElementTree's elem.find("route"))
+    top = np.flatnonzero(depth == 1)
+    children = np.flatnonzero((tag == code["route"]) & (depth == 2))
+    parents = top[np.searchsorted(top, children) - 1] if top.size else children[:0]
+    numbered: list[npt.NDArray[np.int64]] = []
+    edges_of: Sequence[str | npt.NDArray[np.int64]]
+    if edge_ids is not None and s.text is not None:
+        ids, ptr = _numbered(s, np.concatenate([children, r_rows]), edge_ids)
+        spans = ptr.tolist()
+        runs = [ids[a:b] for a, b in itertools.pairwise(spans)]
+        edges_of, numbered = runs[: children.size], runs[children.size :]
+    else:
+        edges_of = s.column(children, "route", "edges", "")
+    child: dict[int, str | npt.NDArray[np.int64]] = {}
+    for parent, edges in zip(parents.tolist(), edges_of, strict=True):
+        child.setdefault(parent, edges)
     v_vals = iter(
         zip(
             s.column(v_rows, "vType", "id", ""),
@@ -120,10 +166,11 @@ def scan_routes(
             s.column(r_rows, "route", "id", ""), s.column(r_rows, "route", "edges", ""), strict=True
         )
     )
+    r_numbered = iter(numbered)
     # vehicle and trip list the same attributes in the same order: one set of columns
     x_cols = [s.column(x_rows, "vehicle", a) for a in ("depart", "route", "type")]
     x_vals = iter(zip(x_rows.tolist(), *x_cols, strict=True))
-    known = {**routes}
+    known: dict[str, RouteEdges] = {**routes}
     heavy = {**vtype_heavy}
     pending, departures = out.pending, out.departures
     try:
@@ -133,8 +180,10 @@ def scan_routes(
                 heavy[vid] = out.vtype_heavy[vid] = vclass in heavy_classes
             elif kind == code["route"]:
                 rid, edges = next(r_vals)
+                as_numbers = next(r_numbered, None)
                 if rid:
-                    known[rid] = out.routes[rid] = edges.split()
+                    out.routes[rid] = edges.split()
+                    known[rid] = out.routes[rid] if as_numbers is None else as_numbers
             else:
                 row, depart, ref, vtype = next(x_vals)
                 t = 0.0 if depart in _UNTIMED else depart_s(depart, 0.0)
@@ -146,8 +195,10 @@ def scan_routes(
                 if ref is not None:
                     if ref in known:
                         pending.append((known[ref], 1.0, heavy.get(vtype or "", False)))
-                elif inner:
-                    pending.append((inner.split(), 1.0, heavy.get(vtype or "", False)))
+                elif inner is not None and len(inner):
+                    # (numbered: a route of white space only adds nothing either way)
+                    route = inner.split() if isinstance(inner, str) else inner
+                    pending.append((route, 1.0, heavy.get(vtype or "", False)))
                 departures.append(t)
     except ValueError:
         return None

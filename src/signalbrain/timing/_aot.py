@@ -1,9 +1,10 @@
 """Build the timing kernels ahead of time: ``python -m signalbrain.timing._aot``.
 
 Compiles every kernel named in :data:`signalbrain.timing._compiled.SIGNATURES` (the timing
-kernels and the XML scanner of :mod:`signalbrain.io._xml_kernels`), from the same source
-functions the numba JIT compiles (the modules are imported in JIT mode and each kernel's
-``py_func`` is exported), into one extension module next to the timing kernels
+kernels, the XML scanner of :mod:`signalbrain.io._xml_kernels` and the route reader's
+:mod:`signalbrain.io._route_kernels`), from the same source functions the numba JIT compiles
+(the modules are imported in JIT mode and each kernel's ``py_func`` is exported), into one
+extension module next to the timing kernels
 (:data:`~signalbrain.timing._compiled.AOT_MODULE`, e.g.
 ``_kernels_aot.cpython-311-x86_64-linux-gnu.so``) with ``numba.pycc``; the module also exports
 ``source_hash()``, the :func:`~signalbrain.timing._compiled.source_hash` of the source it was

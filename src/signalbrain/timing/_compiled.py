@@ -53,6 +53,7 @@ KERNEL_PACKAGES: dict[str, str] = {
     "_kernels": "timing",
     "_kernels_coord": "timing",
     "_xml_kernels": "io",
+    "_route_kernels": "io",
 }
 """Kernel module (file stem) -> its subpackage of ``signalbrain``."""
 
@@ -60,6 +61,7 @@ KERNEL_FILES = (
     "timing/_kernels.py",
     "timing/_kernels_coord.py",
     "io/_xml_kernels.py",
+    "io/_route_kernels.py",
     "timing/_compiled.py",
 )
 """Files (relative to the ``signalbrain`` package) whose bytes :func:`source_hash` covers: the
@@ -92,6 +94,11 @@ SIGNATURES: dict[str, dict[str, str]] = {
     "_xml_kernels": {
         "scan_tags_kernel": "i8(u1[::1], u1[::1], i8[::1], i8[::1], i8[::1], i4[::1], i4[::1], "
         "i4[:, ::1])",
+    },
+    "_route_kernels": {
+        "token_ids_kernel": "i8(u1[::1], i8[::1], i8[::1], u1[::1], i8[::1], i8[::1], i8[::1])",
+        "pair_count_kernel": "void(i8[::1], i8[::1], i8[::1], i8[::1], i8[::1], i8, f8[::1], "
+        "b1[::1], f8[::1], f8[::1], i8[::1], i8[::1])",
     },
 }
 """Kernel module -> kernel name -> numba signature of its AOT export (arrays ``[::1]`` and
