@@ -22,6 +22,7 @@ from signalbrain.network.model import (
     SumoProgram,
     Turn,
 )
+from signalbrain.network.validate import shape_problems
 
 __all__ = ["IntersectionBuilder", "link_foes"]
 
@@ -111,10 +112,13 @@ def _rename(how: str | int | None, text: str, back: Sequence[str]) -> str:
 class _Template:
     """A signal model with placeholder names and what it takes to rename it cheaply."""
 
-    __slots__ = ("fields", "isec", "movements", "nodes", "notes", "pairs", "phases")
+    __slots__ = ("fields", "isec", "movements", "nodes", "notes", "pairs", "phases", "shaped")
 
     def __init__(self, isec: Intersection) -> None:
         self.isec = isec
+        self.shaped = not shape_problems(isec)
+        """Whether the model's own structure is valid, and so every copy's (see
+        :func:`~signalbrain.network.validate.shape_problems`)."""
         self.nodes = [(_renamer(n), n) for n in isec.nodes]
         position = {m.id: i for i, m in enumerate(isec.movements)}
         self.movements = [
@@ -197,10 +201,14 @@ class IntersectionBuilder:
     1,296 models from 0.25 s to about 0.1 s.
     """
 
-    __slots__ = ("_templates", "phase_cache")
+    __slots__ = ("_templates", "phase_cache", "shaped")
 
     def __init__(self) -> None:
         self._templates: dict[tuple[object, ...], _Template] = {}
+        self.shaped: set[str] = set()
+        """Traffic lights built so far whose layout passed
+        :func:`~signalbrain.network.validate.shape_problems` (``shaped`` of
+        :func:`~signalbrain.network.validate.validate_network`): checked once per layout."""
         self.phase_cache: dict[tuple[RawPhase, ...], tuple[SumoPhase, ...]] = {}
         """Phases of the programs read so far (shared by equal programs)."""
 
@@ -243,4 +251,6 @@ class IntersectionBuilder:
                 program,
             )
             template = self._templates[key] = _Template(model)
+        if template.shaped:
+            self.shaped.add(tls_id)
         return template.rename(tls_id, list(names), program)

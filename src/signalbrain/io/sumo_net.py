@@ -354,7 +354,10 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
     name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
     side: Literal["right", "left"] = "left" if raw.lefthand else "right"
     network = Network(name, tuple(nodes), tuple(links), tuple(intersections), side, source)
-    return validate_network(_coordinated_floors(network), require_connected=False)
+    # the layouts' own structure was checked once each (IntersectionBuilder.shaped)
+    return validate_network(
+        _coordinated_floors(network), require_connected=False, shaped=builder.shaped
+    )
 
 
 def _coordinated_floors(network: Network) -> Network:

@@ -7,10 +7,12 @@ network was read from YAML, imported from SUMO or built in code.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network.model import Intersection, Link, Movement, Network, Phase
 
-__all__ = ["MIN_YELLOW_S", "check_network", "validate_network"]
+__all__ = ["MIN_YELLOW_S", "check_network", "shape_problems", "validate_network"]
 
 MIN_YELLOW_S = 3.0
 """Shortest yellow change interval accepted [s] (MUTCD 4D.26: 3 to 6 s)."""
@@ -253,6 +255,9 @@ def _check_rings(isec: Intersection, base: str, out: list[Problem]) -> None:
                     f"movements {x!r} and {y!r}",
                 )
             )
+
+
+def _check_cycle_limits(isec: Intersection, base: str, out: list[Problem]) -> None:
     if not 0 < isec.cycle_min_s <= isec.cycle_max_s:
         out.append(
             Problem(
@@ -260,6 +265,23 @@ def _check_rings(isec: Intersection, base: str, out: list[Problem]) -> None:
                 f"= {isec.cycle_min_s}: must be > 0 and <= cycle_max_s = {isec.cycle_max_s}",
             )
         )
+
+
+def shape_problems(isec: Intersection) -> list[Problem]:
+    """The problems of an intersection's own structure: its conflicts, permissive pairs and shared
+    lanes, its phases (movements, safety of each green, change intervals) and its rings and
+    barriers; not its links, nodes or cycle limits, which :func:`check_network` checks against
+    the network.
+
+    Renaming movements (distinct ids to distinct ids) changes none of these verdicts: they only
+    compare movement ids for equality. That is what ``shaped`` of :func:`check_network` relies
+    on."""
+    out: list[Problem] = []
+    base = format_path("intersections", isec.id)
+    _check_conflicts(isec, base, out)
+    _check_phases(isec, base, out)
+    _check_rings(isec, base, out)
+    return out
 
 
 def _check_conflicts(isec: Intersection, base: str, out: list[Problem]) -> None:
@@ -298,8 +320,18 @@ def _check_conflicts(isec: Intersection, base: str, out: list[Problem]) -> None:
             )
 
 
-def check_network(net: Network, *, require_connected: bool = True) -> list[Problem]:
-    """Every problem found in a network (empty when it is valid)."""
+def check_network(
+    net: Network, *, require_connected: bool = True, shaped: Collection[str] = ()
+) -> list[Problem]:
+    """Every problem found in a network (empty when it is valid).
+
+    ``shaped``: ids of intersections whose own structure is known to have no
+    :func:`shape_problems`, e.g. copies of one checked junction layout under other names (the
+    SUMO import, :class:`signalbrain.io._sumo_templates.IntersectionBuilder`). Only that part of
+    their checks is skipped: their movements against the network's links and nodes (which also
+    finds duplicate movement ids, so the renaming was one to one) and their cycle limits are
+    checked as every other intersection's. With a problem found, call again without ``shaped``
+    for the whole list (:func:`validate_network` does)."""
     out: list[Problem] = []
     seen_nodes: set[str] = set()
     for node in net.nodes:
@@ -322,9 +354,11 @@ def check_network(net: Network, *, require_connected: bool = True) -> list[Probl
                 )
             owner[n] = isec.id
         _check_movements(net, isec, base, out)
-        _check_conflicts(isec, base, out)
-        _check_phases(isec, base, out)
-        _check_rings(isec, base, out)
+        if isec.id not in shaped:
+            _check_conflicts(isec, base, out)
+            _check_phases(isec, base, out)
+            _check_rings(isec, base, out)
+        _check_cycle_limits(isec, base, out)
     if require_connected and net.nodes and not out:
         import networkx as nx  # slow import: only for this check
 
@@ -345,9 +379,14 @@ def check_network(net: Network, *, require_connected: bool = True) -> list[Probl
     return [p if p.source else Problem(p.path, p.message, net.source) for p in out]
 
 
-def validate_network(net: Network, *, require_connected: bool = True) -> Network:
-    """Return ``net`` if valid, else raise one :class:`InputError` listing every problem."""
-    problems = check_network(net, require_connected=require_connected)
+def validate_network(
+    net: Network, *, require_connected: bool = True, shaped: Collection[str] = ()
+) -> Network:
+    """Return ``net`` if valid, else raise one :class:`InputError` listing every problem
+    (``shaped``: as in :func:`check_network`; the list is always the whole one)."""
+    problems = check_network(net, require_connected=require_connected, shaped=shaped)
+    if problems and shaped:
+        problems = check_network(net, require_connected=require_connected)
     if problems:
         raise InputError(problems)
     return net

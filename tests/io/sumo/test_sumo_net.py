@@ -9,13 +9,21 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from signalbrain.errors import InputError
 from signalbrain.io.sumo_net import SAT_FLOW_VPHPL, read_sumo_net
 from signalbrain.io.sumo_state import constant_link_states, signal_state
-from signalbrain.network import CONFLICT, NONE, PERMISSIVE, Intersection, validate_network
+from signalbrain.network import (
+    CONFLICT,
+    NONE,
+    PERMISSIVE,
+    Intersection,
+    Network,
+    validate_network,
+)
 
 pytest.importorskip("sumolib")
 
@@ -402,3 +410,23 @@ def test_internal_edges_name_their_junction() -> None:
     assert internal_edge_junction(":J_3") == "J"
     assert internal_edge_junction(":cluster_12_34_0") == "cluster_12_34"  # ids with "_"
     assert internal_edge_junction("J_3") is None
+
+
+def test_import_checks_each_layout_once_and_stays_valid_in_full(
+    grid_net: Path, joined_net: Path, pedestrian_net: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from signalbrain.io import sumo_net
+    from signalbrain.network.validate import check_network
+
+    seen: list[set[str]] = []
+    real = sumo_net.validate_network
+
+    def spy(net: Network, **kw: Any) -> Network:
+        seen.append(set(kw["shaped"]))
+        return real(net, **kw)
+
+    monkeypatch.setattr(sumo_net, "validate_network", spy)
+    for path in (grid_net, joined_net, pedestrian_net):
+        net = read_sumo_net(path)
+        assert seen[-1] == {s.id for s in net.intersections}
+        assert check_network(net, require_connected=False) == []  # every check, no shortcut
