@@ -250,3 +250,32 @@ def test_read_all_gives_the_rest_of_plain_and_gzip_files(tmp_path: Path) -> None
     empty.write_bytes(b"")
     with empty.open("rb") as fh:
         assert read_all(fh) == bytearray()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_document(), st.sampled_from(["", "é", "ß"]))
+def test_repeated_columns_and_codes_equal_the_plain_column(data: bytes, accent: str) -> None:
+    # a value repeated, and (non-ASCII documents decode value by value) an accented one
+    data = data.replace(b'"e1"', f'"e1{accent}"'.encode())
+    s = scan_tags(bytearray(data), SCHEMA, compiled_only=False)
+    if s is None:
+        return
+    for tag, attrs in SCHEMA.tags:
+        rows = s.rows(tag)
+        for attr in attrs:
+            plain = s.column(rows, tag, attr)
+            assert s.column(rows, tag, attr, repeated=True) == plain
+            assert s.column(rows, tag, attr, "?", repeated=True) == s.column(rows, tag, attr, "?")
+            values, ids = s.codes(rows, tag, attr)
+            assert [values[i] if i >= 0 else None for i in ids.tolist()] == plain
+            # each value once, in order of first appearance
+            assert values == list(dict.fromkeys(v for v in plain if v is not None))
+
+
+def test_codes_number_equal_values_alike() -> None:
+    doc = '<root a="1"><edge id="x"/><edge id="y"/><edge/><edge id="x"/><edge id=""/></root>'
+    s = scanned(doc)
+    assert s is not None
+    values, ids = s.codes(s.rows("edge"), "edge", "id")
+    assert values == ["x", "y", ""]
+    assert ids.tolist() == [0, 1, -1, 0, 2]

@@ -1,104 +1,25 @@
 # mypy: allow-untyped-defs
-"""numba kernels of the SUMO route reader (:func:`signalbrain.io.demand.read_sumo_routes`): edge
-lists numbered straight from the file's bytes, and consecutive edge pairs counted per movement.
+"""numba kernel of the SUMO route reader (:func:`signalbrain.io.demand.read_sumo_routes`):
+consecutive edge pairs counted per movement.
 
 Plain Python marked ``@kernel``, compiled in place by the last line as the timing kernels are
 (:func:`signalbrain.timing._compiled.compile_kernels`: ahead of time into the same extension,
-numba JIT otherwise). The reader runs them only when the extension is built (in JIT mode the
-numba import would cost more than they save); their test oracles are what they replace:
-``str.split`` with a dict lookup per edge, and the numpy count of
-:func:`signalbrain.io.demand._count_pairs_numpy`.
+numba JIT otherwise). The reader runs it only when the extension is built (in JIT mode the numba
+import would cost more than it saves); its test oracles are a plain loop and the numpy count it
+replaces, :func:`signalbrain.io.demand._count_pairs_numpy`, which stays the way without the
+extension.
 
-Why: 9,000 routed vehicles on a 1,296-signal grid carry 254,000 edge names. Made into Python
-strings, looked up in a dict and counted with numpy they cost 0.065 s; numbered in the bytes by a
-hash table and counted in one compiled loop, a few ms.
+Why: 9,000 routed vehicles on a 1,296-signal grid make 245,000 pairs. Looked up with numpy's
+binary search and summed with ``np.bincount`` they cost 0.025 s; in one compiled loop that
+finds each pair among the few of its first edge, under 1 ms. The routes come numbered from the
+file's bytes (:func:`signalbrain.io._xml_kernels.token_ids_kernel`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from signalbrain.timing._compiled import compile_kernels, kernel
 
-__all__ = ["pair_count_kernel", "token_ids_kernel"]
-
-_MASK = (1 << 62) - 1
-"""Hashes are kept to 62 bits: the same values whether int64 products wrap (compiled) or not
-(plain Python, the kernels' ``py_func``)."""
-
-
-@kernel
-def _space(c):  # pragma: no cover
-    """ASCII white space as ``str.split()`` sees it (tab, line feed, vertical tab, form feed,
-    carriage return, file/group/record/unit separators, space)."""
-    return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
-
-
-@kernel
-def _hash(buf, a, b):  # pragma: no cover
-    """FNV-1a of ``buf[a:b]``, kept to 62 bits."""
-    h = 1469598103934665603 & _MASK
-    for k in range(a, b):
-        h = ((h ^ buf[k]) * 1099511628211) & _MASK
-    return h
-
-
-@kernel
-def _equal(buf, a, b, names, c, d):  # pragma: no cover
-    """Whether ``buf[a:b]`` equals ``names[c:d]``."""
-    if b - a != d - c:
-        return False
-    for k in range(b - a):  # noqa: SIM110 - a plain loop for numba
-        if buf[a + k] != names[c + k]:
-            return False
-    return True
-
-
-@kernel
-def token_ids_kernel(buf, starts, ends, names, name_ptr, out_ids, out_ptr):  # pragma: no cover
-    """Split each span ``buf[starts[i]:ends[i]]`` (none where ``starts[i] < 0``) at ASCII white
-    space, as ``str.split()`` splits ASCII text, and number each token: ``k`` where it equals
-    ``names[name_ptr[k]:name_ptr[k + 1]]`` (the first such ``k``), -1 where it equals no name.
-
-    Span ``i``'s numbers are ``out_ids[out_ptr[i]:out_ptr[i + 1]]``; ``out_ids`` must hold every
-    token (at most half a span's length, rounded up, per span). Returns the number of tokens."""
-    n_names = name_ptr.shape[0] - 1
-    size = 8
-    while size < 2 * n_names:
-        size *= 2
-    mask = size - 1
-    table = np.zeros(size, np.int64)  # open addressing: name number + 1, 0 = empty
-    for k in range(n_names):
-        h = _hash(names, name_ptr[k], name_ptr[k + 1]) & mask
-        while table[h] != 0:
-            h = (h + 1) & mask
-        table[h] = k + 1
-    count = 0
-    out_ptr[0] = 0
-    for i in range(starts.shape[0]):
-        j = starts[i]
-        end = ends[i] if j >= 0 else j
-        while j < end:
-            while j < end and _space(buf[j]):
-                j += 1
-            if j >= end:
-                break
-            a = j
-            while j < end and not _space(buf[j]):
-                j += 1
-            h = _hash(buf, a, j) & mask
-            # equal names hash alike and went in in order: the first one probed is the first
-            found = -1
-            while table[h] != 0:
-                k = table[h] - 1
-                if _equal(buf, a, j, names, name_ptr[k], name_ptr[k + 1]):
-                    found = k
-                    break
-                h = (h + 1) & mask
-            out_ids[count] = found
-            count += 1
-        out_ptr[i + 1] = count
-    return count
+__all__ = ["pair_count_kernel"]
 
 
 @kernel

@@ -84,7 +84,7 @@ def _numbered(
     name_ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=name_ptr[1:])
     names = np.frombuffer(bytearray(b"".join(encoded)), dtype=np.uint8)  # writeable: AOT
-    from signalbrain.io._route_kernels import token_ids_kernel  # compiled: only when used
+    from signalbrain.io._xml_kernels import token_ids_kernel  # compiled: only when used
 
     ids = np.empty(tokens, dtype=np.int64)
     ptr = np.empty(rows.size + 1, dtype=np.int64)
@@ -112,7 +112,7 @@ def scan_routes(
     ``routes`` and ``vtype_heavy`` are what earlier files defined; ``depart_s`` parses a time as
     the ElementTree pass does (ValueError: None, and that pass reports it). With ``edge_ids``
     (:func:`signalbrain.io.demand._edge_numbers`), the counted routes this file spells out are
-    numbered straight from its bytes (:func:`~signalbrain.io._route_kernels.token_ids_kernel`)
+    numbered straight from its bytes (:func:`~signalbrain.io._xml_kernels.token_ids_kernel`)
     instead of split into names, where the file is ASCII (names and numbers count the same).
 
     Raises

@@ -20,6 +20,7 @@ paused for both).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +60,9 @@ NET_SCHEMA = Schema(
 uses)."""
 
 
+_T = TypeVar("_T")
+
+
 class ScanFallbackError(Exception):
     """The file needs the expat pass (layout, a missing attribute, a number that does not
     parse)."""
@@ -71,10 +75,19 @@ def _last_before(rows: npt.NDArray[np.intp], marks: npt.NDArray[np.intp]) -> npt
     return out
 
 
-def _required(values: list[str | None]) -> list[str]:
+def _required(values: list[_T | None]) -> list[_T]:
     if None in values:
         raise ScanFallbackError("a required attribute is missing")
     return values  # type: ignore[return-value]
+
+
+def _ints(s: Scanned, rows: npt.NDArray[np.intp], tag: str, attr: str) -> list[int | None]:
+    """An attribute of few distinct whole numbers (indices, lane numbers) as ``int`` per row,
+    None where absent; each distinct value is parsed once (ValueError: not a number)."""
+    values, ids = s.codes(rows, tag, attr)
+    numbers: list[int | None] = [int(v) for v in values]
+    numbers.append(None)  # number -1: absent
+    return list(map(numbers.__getitem__, ids.tolist()))
 
 
 def _min_max(value: str | None) -> float | None:
@@ -140,17 +153,18 @@ def _raw_net(s: Scanned) -> RawNet:
 
     # edges
     ids = _required(s.column(e_rows, "edge", "id"))
-    kinds: list[str] = s.column(e_rows, "edge", "function", "")
-    functions.update(zip(ids, kinds, strict=True))
-    normal = np.array([k == "" for k in kinds], dtype=bool)
+    kind_values, kind_ids = s.codes(e_rows, "edge", "function")
+    kind_values.append("")  # number -1: absent
+    functions.update(zip(ids, map(kind_values.__getitem__, kind_ids.tolist()), strict=True))
+    normal = np.array([k == "" for k in kind_values], dtype=bool)[kind_ids]
     n_rows = e_rows[normal]
     edge_at: dict[int, RawEdge] = {}
     edges = raw.edges
     for row, edge_id, frm, to in zip(
         n_rows.tolist(),
         [i for i, ok in zip(ids, normal.tolist(), strict=True) if ok],
-        s.column(n_rows, "edge", "from", ""),
-        s.column(n_rows, "edge", "to", ""),
+        s.column(n_rows, "edge", "from", "", repeated=True),
+        s.column(n_rows, "edge", "to", "", repeated=True),
         strict=True,
     ):
         edges[edge_id] = edge_at[row] = RawEdge(edge_id, frm, to)
@@ -165,10 +179,10 @@ def _raw_net(s: Scanned) -> RawNet:
     l_rows, parent = l_rows[mine], parent[mine]
     for row, allow, disallow, length, speed in zip(
         parent.tolist(),
-        s.column(l_rows, "lane", "allow"),
-        s.column(l_rows, "lane", "disallow"),
-        s.column(l_rows, "lane", "length"),
-        s.column(l_rows, "lane", "speed"),
+        s.column(l_rows, "lane", "allow", repeated=True),
+        s.column(l_rows, "lane", "disallow", repeated=True),
+        s.column(l_rows, "lane", "length", repeated=True),
+        s.column(l_rows, "lane", "speed", repeated=True),
         strict=True,
     ):
         add_lane(edge_at[row], allow, disallow, length, speed)
@@ -179,8 +193,8 @@ def _raw_net(s: Scanned) -> RawNet:
     for row, node, x, y, inc in zip(
         j_rows.tolist(),
         _required(s.column(j_rows, "junction", "id")),
-        s.column(j_rows, "junction", "x"),
-        s.column(j_rows, "junction", "y"),
+        s.column(j_rows, "junction", "x", repeated=True),
+        s.column(j_rows, "junction", "y", repeated=True),
         s.column(j_rows, "junction", "incLanes", ""),
         strict=True,
     ):
@@ -196,31 +210,31 @@ def _raw_net(s: Scanned) -> RawNet:
     r_rows, owner = r_rows[mine], owner[mine]
     for row, index, foes, response in zip(
         owner.tolist(),
-        s.column(r_rows, "request", "index"),
-        _required(s.column(r_rows, "request", "foes")),
-        _required(s.column(r_rows, "request", "response")),
+        _required(_ints(s, r_rows, "request", "index")),
+        _required(s.column(r_rows, "request", "foes", repeated=True)),
+        _required(s.column(r_rows, "request", "response", repeated=True)),
         strict=True,
     ):
-        junction_at[row][int(index)] = (foes, response)
+        junction_at[row][index] = (foes, response)
 
     # connections (in file order; none from internal edges)
-    froms = _required(s.column(c_rows, "connection", "from"))
-    keep = np.array([functions.get(f) != "internal" for f in froms], dtype=bool)
+    from_values, from_ids = s.codes(c_rows, "connection", "from")
+    if from_ids.size and from_ids.min() < 0:
+        raise ScanFallbackError("a required attribute is missing")
+    external = np.array([functions.get(f) != "internal" for f in from_values], dtype=bool)
+    keep = external[from_ids]
     c_rows = c_rows[keep]
     conns_by_lane, tl_conns = raw.conns_by_lane, raw.tl_conns
     for from_edge, to_edge, lane, direction, tl, link in zip(
-        [f for f, ok in zip(froms, keep.tolist(), strict=True) if ok],
-        _required(s.column(c_rows, "connection", "to")),
-        s.column(c_rows, "connection", "fromLane"),
-        s.column(c_rows, "connection", "dir", "s"),
-        s.column(c_rows, "connection", "tl"),
-        s.column(c_rows, "connection", "linkIndex"),
+        map(from_values.__getitem__, from_ids[keep].tolist()),
+        _required(s.column(c_rows, "connection", "to", repeated=True)),
+        _required(_ints(s, c_rows, "connection", "fromLane")),
+        s.column(c_rows, "connection", "dir", "s", repeated=True),
+        s.column(c_rows, "connection", "tl", repeated=True),
+        _ints(s, c_rows, "connection", "linkIndex"),
         strict=True,
     ):
-        conn = Conn(
-            from_edge, to_edge, int(lane), direction, tl, None if link is None else int(link)
-        )
-        file_conn(conns_by_lane, tl_conns, conn)
+        file_conn(conns_by_lane, tl_conns, Conn(from_edge, to_edge, lane, direction, tl, link))
 
     # programs, their phases and params
     t_rows = s.rows("tlLogic")
@@ -229,9 +243,9 @@ def _raw_net(s: Scanned) -> RawNet:
     for row, tls_id, program_id, kind, offset in zip(
         t_rows.tolist(),
         _required(s.column(t_rows, "tlLogic", "id")),
-        _required(s.column(t_rows, "tlLogic", "programID")),
-        _required(s.column(t_rows, "tlLogic", "type")),
-        s.column(t_rows, "tlLogic", "offset"),
+        _required(s.column(t_rows, "tlLogic", "programID", repeated=True)),
+        _required(s.column(t_rows, "tlLogic", "type", repeated=True)),
+        s.column(t_rows, "tlLogic", "offset", repeated=True),
         strict=True,
     ):
         program = program_at[row] = RawProgram(kind, float(offset))
@@ -246,11 +260,11 @@ def _raw_net(s: Scanned) -> RawNet:
     p_rows, owner = p_rows[mine], owner[mine]
     for row, duration, state, min_dur, max_dur, name in zip(
         owner.tolist(),
-        s.column(p_rows, "phase", "duration"),
-        _required(s.column(p_rows, "phase", "state")),
-        s.column(p_rows, "phase", "minDur"),
-        s.column(p_rows, "phase", "maxDur"),
-        s.column(p_rows, "phase", "name", ""),
+        s.column(p_rows, "phase", "duration", repeated=True),
+        _required(s.column(p_rows, "phase", "state", repeated=True)),
+        s.column(p_rows, "phase", "minDur", repeated=True),
+        s.column(p_rows, "phase", "maxDur", repeated=True),
+        s.column(p_rows, "phase", "name", "", repeated=True),
         strict=True,
     ):
         program_at[row].phases.append(

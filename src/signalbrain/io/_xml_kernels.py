@@ -1,11 +1,16 @@
 # mypy: allow-untyped-defs
-"""numba kernel that tokenises the start tags of an XML document: the compiled half of
-:mod:`signalbrain.io._xml_scan`.
+"""numba kernels on the bytes of an XML document: the compiled half of
+:mod:`signalbrain.io._xml_scan`. :func:`scan_tags_kernel` tokenises the start tags;
+:func:`intern_spans_kernel` numbers the distinct values of an attribute (a column of SUMO's
+files repeats a handful of values thousands of times: each is decoded once);
+:func:`token_ids_kernel` numbers the names in white-space separated lists (route edges) against
+known names, without making a string of each.
 
 Plain Python marked ``@kernel``, compiled in place by the last line as the timing kernels are
 (:func:`signalbrain.timing._compiled.compile_kernels`: ahead of time into the same extension,
-numba JIT otherwise). Its test oracle is :mod:`xml.parsers.expat`: the scanner must report every
-start tag and attribute value expat reports, or give up.
+numba JIT otherwise). The scanner's test oracle is :mod:`xml.parsers.expat`: it must report every
+start tag and attribute value expat reports, or give up; the other two are tested against
+Python's strings (``str.split``, dicts).
 
 The scanner understands the XML that SUMO and other tools write: an optional declaration and
 processing instructions, comments, elements with single- or double-quoted attributes, text. It
@@ -23,7 +28,16 @@ import numpy as np
 
 from signalbrain.timing._compiled import compile_kernels, kernel
 
-__all__ = ["MALFORMED", "MAX_ATTRS", "MAX_DEPTH", "OVERFLOW", "UNSUPPORTED", "scan_tags_kernel"]
+__all__ = [
+    "MALFORMED",
+    "MAX_ATTRS",
+    "MAX_DEPTH",
+    "OVERFLOW",
+    "UNSUPPORTED",
+    "intern_spans_kernel",
+    "scan_tags_kernel",
+    "token_ids_kernel",
+]
 
 UNSUPPORTED = -1
 """Return code: a construct the scanner does not decode (references, DTD, CDATA, ...)."""
@@ -277,6 +291,120 @@ def scan_tags_kernel(
         i = j
     if depth != 0 or roots != 1:
         return MALFORMED
+    return count
+
+
+_MASK = (1 << 62) - 1
+"""Hashes are kept to 62 bits: the same values whether int64 products wrap (compiled) or not
+(plain Python, the kernels' ``py_func``)."""
+
+
+@kernel
+def _split_space(c):  # pragma: no cover
+    """ASCII white space as ``str.split()`` sees it (tab, line feed, vertical tab, form feed,
+    carriage return, file/group/record/unit separators, space)."""
+    return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
+
+
+@kernel
+def _hash(buf, a, b):  # pragma: no cover
+    """FNV-1a of ``buf[a:b]``, kept to 62 bits."""
+    h = 1469598103934665603 & _MASK
+    for k in range(a, b):
+        h = ((h ^ buf[k]) * 1099511628211) & _MASK
+    return h
+
+
+@kernel
+def _equal(buf, a, b, names, c, d):  # pragma: no cover
+    """Whether ``buf[a:b]`` equals ``names[c:d]``."""
+    if b - a != d - c:
+        return False
+    for k in range(b - a):  # noqa: SIM110 - a plain loop for numba
+        if buf[a + k] != names[c + k]:
+            return False
+    return True
+
+
+@kernel
+def token_ids_kernel(buf, starts, ends, names, name_ptr, out_ids, out_ptr):  # pragma: no cover
+    """Split each span ``buf[starts[i]:ends[i]]`` (none where ``starts[i] < 0``) at ASCII white
+    space, as ``str.split()`` splits ASCII text, and number each token: ``k`` where it equals
+    ``names[name_ptr[k]:name_ptr[k + 1]]`` (the first such ``k``), -1 where it equals no name.
+
+    Span ``i``'s numbers are ``out_ids[out_ptr[i]:out_ptr[i + 1]]``; ``out_ids`` must hold every
+    token (at most half a span's length, rounded up, per span). Returns the number of tokens."""
+    n_names = name_ptr.shape[0] - 1
+    size = 8
+    while size < 2 * n_names:
+        size *= 2
+    mask = size - 1
+    table = np.zeros(size, np.int64)  # open addressing: name number + 1, 0 = empty
+    for k in range(n_names):
+        h = _hash(names, name_ptr[k], name_ptr[k + 1]) & mask
+        while table[h] != 0:
+            h = (h + 1) & mask
+        table[h] = k + 1
+    count = 0
+    out_ptr[0] = 0
+    for i in range(starts.shape[0]):
+        j = starts[i]
+        end = ends[i] if j >= 0 else j
+        while j < end:
+            while j < end and _split_space(buf[j]):
+                j += 1
+            if j >= end:
+                break
+            a = j
+            while j < end and not _split_space(buf[j]):
+                j += 1
+            h = _hash(buf, a, j) & mask
+            # equal names hash alike and went in in order: the first one probed is the first
+            found = -1
+            while table[h] != 0:
+                k = table[h] - 1
+                if _equal(buf, a, j, names, name_ptr[k], name_ptr[k + 1]):
+                    found = k
+                    break
+                h = (h + 1) & mask
+            out_ids[count] = found
+            count += 1
+        out_ptr[i + 1] = count
+    return count
+
+
+@kernel
+def intern_spans_kernel(buf, starts, ends, out_ids, out_first):  # pragma: no cover
+    """Number the distinct byte strings ``buf[starts[i]:ends[i]]`` in order of first appearance:
+    ``out_ids[i]`` is span ``i``'s number (-1 where ``starts[i] < 0``: absent) and
+    ``out_first[k]`` the first span with number ``k``. Returns how many there are."""
+    n = starts.shape[0]
+    size = 8
+    while size < 2 * n:
+        size *= 2
+    mask = size - 1
+    table = np.zeros(size, np.int64)  # open addressing: number + 1, 0 = empty
+    count = 0
+    for i in range(n):
+        a = starts[i]
+        if a < 0:
+            out_ids[i] = -1
+            continue
+        b = ends[i]
+        h = _hash(buf, a, b) & mask
+        found = -1
+        while table[h] != 0:
+            k = table[h] - 1
+            if _equal(buf, a, b, buf, starts[out_first[k]], ends[out_first[k]]):
+                found = k
+                break
+            h = (h + 1) & mask
+        if found < 0:
+            found = count
+            out_first[count] = i
+            table[h] = count + 1
+            count += 1
+        out_ids[i] = found
     return count
 
 

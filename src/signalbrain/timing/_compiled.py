@@ -94,9 +94,10 @@ SIGNATURES: dict[str, dict[str, str]] = {
     "_xml_kernels": {
         "scan_tags_kernel": "i8(u1[::1], u1[::1], i8[::1], i8[::1], i8[::1], i4[::1], i4[::1], "
         "i4[:, ::1])",
+        "token_ids_kernel": "i8(u1[::1], i8[::1], i8[::1], u1[::1], i8[::1], i8[::1], i8[::1])",
+        "intern_spans_kernel": "i8(u1[::1], i8[::1], i8[::1], i8[::1], i8[::1])",
     },
     "_route_kernels": {
-        "token_ids_kernel": "i8(u1[::1], i8[::1], i8[::1], u1[::1], i8[::1], i8[::1], i8[::1])",
         "pair_count_kernel": "void(i8[::1], i8[::1], i8[::1], i8[::1], i8[::1], i8, f8[::1], "
         "b1[::1], f8[::1], f8[::1], i8[::1], i8[::1])",
     },

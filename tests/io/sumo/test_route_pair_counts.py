@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from signalbrain.io import demand as demand_io
-from signalbrain.io._route_kernels import token_ids_kernel
+from signalbrain.io._xml_kernels import token_ids_kernel
 from signalbrain.io._xml_scan import available
 from signalbrain.io.demand import _count_pairs, _edge_numbers
 
