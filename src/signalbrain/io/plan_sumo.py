@@ -20,7 +20,7 @@ from pathlib import Path
 
 from signalbrain.errors import InputError
 from signalbrain.io.sumo_programs import DEFAULT_PROGRAM_ID, write_sumo_programs
-from signalbrain.io.sumo_state import StateWriter
+from signalbrain.io.sumo_state import StateWriter, red_state
 from signalbrain.network.model import Intersection, Network, SumoPhase, SumoProgram
 from signalbrain.timing.plan import NetworkPlan, TimingPlan, movement_states
 
@@ -95,7 +95,7 @@ def _program_key(intersection: Intersection, plan: TimingPlan) -> tuple[object, 
         plan.rings,
         plan.barriers,
         phases,
-        StateWriter(intersection)(),
+        red_state(intersection),
     )
 
 

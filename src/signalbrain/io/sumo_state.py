@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from signalbrain.errors import InputError
 from signalbrain.network.model import Intersection, SumoProgram
 
-__all__ = ["StateWriter", "constant_link_states", "link_count", "signal_state"]
+__all__ = ["StateWriter", "constant_link_states", "link_count", "red_state", "signal_state"]
 
 
 def constant_link_states(program: SumoProgram) -> dict[int, str]:
@@ -62,6 +62,12 @@ def _base_state(intersection: Intersection, n: int) -> list[str]:
     modelled = {i for m in intersection.movements for i in m.sumo_link_indices}
     fixed = constant_link_states(intersection.sumo) if intersection.sumo is not None else {}
     return [("r" if i in modelled else fixed.get(i, "r")) for i in range(n)]
+
+
+def red_state(intersection: Intersection) -> str:
+    """The state string with every modelled movement red and the links outside the model at
+    their constant original character (:func:`signal_state` with no movement named)."""
+    return "".join(_base_state(intersection, link_count(intersection)))
 
 
 def signal_state(

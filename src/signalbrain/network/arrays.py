@@ -115,6 +115,7 @@ def to_arrays(net: Network) -> NetworkArrays:
     link_to = np.array([node_pos[k.to_node] for k in net.links], dtype=np.int32)
     out_indptr, out_links = _csr(link_from, len(net.nodes))
 
+    turn_code = {t: i for i, t in enumerate(TURNS)}
     mv_ids: list[str] = []
     mv_from: list[int] = []
     mv_to: list[int] = []
@@ -136,7 +137,8 @@ def to_arrays(net: Network) -> NetworkArrays:
             mv_from.append(link_pos.get(mv.from_link, -1))
             mv_to.append(link_pos.get(mv.to_link, -1))
             mv_isec.append(s)
-            mv_turn.append(TURNS.index(mv.turn))
+            code = turn_code.get(mv.turn)
+            mv_turn.append(TURNS.index(mv.turn) if code is None else code)  # (the usual error)
             mv_lanes.append(mv.lanes)
         isec_mv_ptr.append(len(mv_ids))
         for ph in isec.phases:

@@ -52,24 +52,27 @@ def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> Ti
         ph = intersection.phase(number)
         return math.ceil(max(ph.min_green_s, ph.ped_min_s) - 1e-9)
 
+    # per phase once: its minimum green, rounded-up yellow and all-red, split and green
+    needs = {p.number: need(p.number) for p in plan.phases}
+    clears = {
+        p.number: (math.ceil(p.yellow_s - 1e-9), math.ceil(p.all_red_s - 1e-9)) for p in plan.phases
+    }
+    clear_sum = {n: y + r for n, (y, r) in clears.items()}
+    splits = {p.number: p.split_s for p in plan.phases}
+    greens = {p.number: p.green_s for p in plan.phases}
     new: dict[int, PhaseTiming] = {}
     total = 0
     for group in plan.barriers:
         members = set(group)
         segs = [[n for n in ring if n in members] for ring in plan.rings]
         segs = [s for s in segs if s]
-        length = max(sum(plan.phase(n).split_s for n in s) for s in segs)
-        clears = {
-            n: (math.ceil(plan.phase(n).yellow_s - 1e-9), math.ceil(plan.phase(n).all_red_s - 1e-9))
-            for s in segs
-            for n in s
-        }
+        length = max(sum(splits[n] for n in s) for s in segs)
         b = round(length)
-        b = max(b, *(sum(need(n) + sum(clears[n]) for n in s) for s in segs))
+        b = max(b, *(sum(needs[n] + clear_sum[n] for n in s) for s in segs))
         for s in segs:
-            avail = b - sum(sum(clears[n]) for n in s)
-            greens = _share([plan.phase(n).green_s for n in s], [need(n) for n in s], avail)
-            for n, g in zip(s, greens, strict=True):
+            avail = b - sum(clear_sum[n] for n in s)
+            shares = _share([greens[n] for n in s], [needs[n] for n in s], avail)
+            for n, g in zip(s, shares, strict=True):
                 new[n] = PhaseTiming(n, float(g), float(clears[n][0]), float(clears[n][1]))
         total += b
     phases = tuple(new[p.number] for p in plan.phases)
