@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from signalbrain.io._xml_kernels import count_byte_kernel
 from signalbrain.io._xml_scan import Scanned, Schema, read_all, scan_tags
 
 SCHEMA = Schema(
@@ -279,3 +280,10 @@ def test_codes_number_equal_values_alike() -> None:
     values, ids = s.codes(s.rows("edge"), "edge", "id")
     assert values == ["x", "y", ""]
     assert ids.tolist() == [0, 1, -1, 0, 2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 255))
+def test_count_byte_kernel_counts_as_bytes_count(data: bytes, value: int) -> None:
+    buf = np.frombuffer(bytearray(data), dtype=np.uint8)
+    assert count_byte_kernel(buf, value) == data.count(bytes([value]))

@@ -8,6 +8,7 @@ peak hour factor. Readers for demand YAML, counts CSV and SUMO routes live in
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,20 +76,14 @@ class Demand:
 
     def flows_array(self, movement_ids: Sequence[str]) -> npt.NDArray[np.float64]:
         """Analysis flow rates [veh/h] in the order of ``movement_ids``."""
-        f = self.flows_vph
-        return (
-            np.fromiter(
-                (f.get(m, 0.0) for m in movement_ids), dtype=np.float64, count=len(movement_ids)
-            )
-            / self.peak_hour_factor
-        )
+        values = map(self.flows_vph.get, movement_ids, itertools.repeat(0.0))
+        flows = np.fromiter(values, dtype=np.float64, count=len(movement_ids))
+        return flows / self.peak_hour_factor
 
     def heavy_array(self, movement_ids: Sequence[str]) -> npt.NDArray[np.float64]:
         """Heavy-vehicle shares in the order of ``movement_ids``."""
-        h = self.heavy_share
-        return np.fromiter(
-            (h.get(m, 0.0) for m in movement_ids), dtype=np.float64, count=len(movement_ids)
-        )
+        values = map(self.heavy_share.get, movement_ids, itertools.repeat(0.0))
+        return np.fromiter(values, dtype=np.float64, count=len(movement_ids))
 
     def scaled(self, factor: float) -> Demand:
         """All flows multiplied by ``factor``."""

@@ -195,10 +195,10 @@ def scan_tags(data: bytearray, schema: Schema, *, compiled_only: bool = True) ->
     declared = _DECLARED.match(bytes(data[:200]))
     if declared is not None and declared.group(1).lower() not in _UTF8:
         return None
-    from signalbrain.io._xml_kernels import scan_tags_kernel
+    from signalbrain.io._xml_kernels import count_byte_kernel, scan_tags_kernel
 
     buf = np.frombuffer(data, dtype=np.uint8)
-    n_max = data.count(b"<")
+    n_max = int(count_byte_kernel(buf, ord("<")))
     tag = np.empty(n_max, dtype=np.int32)
     depth = np.empty(n_max, dtype=np.int32)
     # int32 offsets: half the memory of int64 (8 bytes per attribute slot and start tag)

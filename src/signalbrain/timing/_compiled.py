@@ -96,6 +96,7 @@ SIGNATURES: dict[str, dict[str, str]] = {
         "i4[:, ::1])",
         "token_ids_kernel": "i8(u1[::1], i8[::1], i8[::1], u1[::1], i8[::1], i8[::1], i8[::1])",
         "intern_spans_kernel": "i8(u1[::1], i8[::1], i8[::1], i8[::1], i8[::1])",
+        "count_byte_kernel": "i8(u1[::1], i8)",
     },
     "_route_kernels": {
         "pair_count_kernel": "void(i8[::1], i8[::1], i8[::1], i8[::1], i8[::1], i8, f8[::1], "
