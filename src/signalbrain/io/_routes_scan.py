@@ -10,8 +10,10 @@ result or the error it always gave. Tests compare both passes.
 
 Why: ElementTree builds an element per tag and the pass walks them in Python; on 9,000 routed
 vehicles of a 1,296-signal grid (2.9 MB) the scan and the columns it reads take 0.045 s against
-0.065 s for that pass, CPU, before the 0.05 s both spend counting edge pairs (measured
-2026-12-06, see ``benchmarks/README.md``).
+0.065 s for that pass, CPU, before the 0.05 s both spent counting edge pairs (measured
+2026-12-06, see ``benchmarks/README.md``). Given the edge numbers of the count, the scan also
+numbers the routes' edges in the file's bytes instead of splitting them into 254,000 strings,
+and the count runs compiled: file to demand 0.045-0.050 s (2026-12-07).
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ error it always raised. Tests compare both passes on generated and real networks
 
 Measured on a 1,296-signal netgenerate grid (15 MB), 2026-12-06: reading the file, scanning it
 and this pass 0.18-0.20 s against the expat pass's 0.25-0.28 s (CPU, fresh processes, collector
-paused for both).
+paused for both). Since each distinct value of the repetitive columns (lane speeds, turn
+directions, request rows, link indices, ...) is decoded and parsed once (``repeated=True``,
+:func:`_ints`), 0.12-0.13 s (2026-12-07).
 """
 
 from __future__ import annotations
