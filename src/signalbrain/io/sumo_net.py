@@ -93,7 +93,14 @@ from typing import Literal
 
 from signalbrain.errors import InputError
 from signalbrain.io._sumo_templates import IntersectionBuilder, LinkRow
-from signalbrain.io._sumo_xml import Conn, RawNet, RawPhase, junction_indices, scan_net
+from signalbrain.io._sumo_xml import (
+    Conn,
+    RawNet,
+    RawPhase,
+    junction_indices,
+    paused_gc,
+    scan_net,
+)
 from signalbrain.io.sumo_state import signal_state
 from signalbrain.network.geometry import classify_turn, heading_deg
 from signalbrain.network.model import (
@@ -270,6 +277,7 @@ def _vehicle_lanes(car_lanes: int, vehicle_lanes: int) -> int:
     return car_lanes if car_lanes else vehicle_lanes
 
 
+@paused_gc()  # tens of thousands of objects and no cycles: see signalbrain.io._sumo_xml
 def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network:
     """Import a SUMO network with its traffic lights.
 
