@@ -106,12 +106,12 @@ def _name_ok(buf, a, b):  # pragma: no cover
 
 
 @kernel
-def _same(buf, a, b, c, d):  # pragma: no cover
-    """Whether ``buf[a:b]`` equals ``buf[c:d]``."""
+def _equal(buf, a, b, names, c, d):  # pragma: no cover
+    """Whether ``buf[a:b]`` equals ``names[c:d]`` (``names`` may be ``buf`` itself)."""
     if b - a != d - c:
         return False
     for k in range(b - a):  # noqa: SIM110 - a plain loop for numba
-        if buf[a + k] != buf[c + k]:
+        if buf[a + k] != names[c + k]:
             return False
     return True
 
@@ -181,7 +181,7 @@ def scan_tags_kernel(
             if depth == 0:
                 return MALFORMED
             depth -= 1
-            if not _same(buf, stack_a[depth], stack_b[depth], start, j):
+            if not _equal(buf, stack_a[depth], stack_b[depth], buf, start, j):
                 return MALFORMED
             while j < n and _space(buf[j]):
                 j += 1
@@ -243,7 +243,7 @@ def scan_tags_kernel(
             if not _name_ok(buf, a, b):
                 return MALFORMED
             for k in range(n_seen):
-                if _same(buf, seen_a[k], seen_b[k], a, b):
+                if _equal(buf, seen_a[k], seen_b[k], buf, a, b):
                     return MALFORMED  # duplicate attribute
             if n_seen == MAX_ATTRS:
                 return UNSUPPORTED
@@ -314,17 +314,6 @@ def _hash(buf, a, b):  # pragma: no cover
     for k in range(a, b):
         h = ((h ^ buf[k]) * 1099511628211) & _MASK
     return h
-
-
-@kernel
-def _equal(buf, a, b, names, c, d):  # pragma: no cover
-    """Whether ``buf[a:b]`` equals ``names[c:d]``."""
-    if b - a != d - c:
-        return False
-    for k in range(b - a):  # noqa: SIM110 - a plain loop for numba
-        if buf[a + k] != names[c + k]:
-            return False
-    return True
 
 
 @kernel
