@@ -396,12 +396,17 @@ def test_sumo_hook_requests_the_escort_ahead_of_departure(net, plans_for, lead_s
 
     fake = _FakeSumo(depart_s=100.0, inserted_s=101.0)
     esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net), dispatch_lead_s=lead_s)
+    key = int(100.0 - lead_s)
     active = _drive(esc, fake, range(0, 101))
-    assert esc.manager is not None
     etas = {w.intersection: w.eta_s for w in esc.manager.windows("ev")}
     active += _drive(esc, fake, range(101, 121))
-    assert active == [float(t) for t in range(int(100.0 - lead_s), 121)]
+    assert active == [float(t) for t in range(key, 121)]
     assert min(etas.values()) > 100.0
+    # the vehicle waiting at its origin reports no speed: its ETAs stay those planned from its
+    # departure at the planning speed (a reported 0 m/s would halve it on the first road)
+    alone = EscortManager(net, plans_for(net))
+    request = EscortRequest("ev", "W", "E", route=_EAST, depart_s=100.0)
+    assert etas == pytest.approx({w.intersection: w.eta_s for w in alone.submit(request, key)})
     assert esc.escorted_ids == {"ev"}
     assert "ev" in esc.escorted  # followed since its insertion
     assert fake.routes_set == []  # the planned route is the vehicle's own

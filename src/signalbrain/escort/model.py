@@ -78,7 +78,8 @@ class PositionUpdate:
     """A GPS-like fix of an escorted vehicle.
 
     ``position_m`` is the distance from the start of ``link`` [m]; it may be noisy (beyond the
-    link's ends, or slightly behind an earlier fix). ``speed_mps`` is the reported speed [m/s].
+    link's ends, or slightly behind an earlier fix). ``speed_mps`` is the reported speed [m/s],
+    NaN where there is none (a vehicle waiting to depart): the ETA then takes the planning speed.
     """
 
     vehicle_id: str

@@ -258,7 +258,10 @@ class SumoEscort:
                 manager.cancel(vid, t_s)
                 del self._waiting[vid]
                 continue
-            manager.update(PositionUpdate(vid, t_s, request.route[0], 0.0, 0.0))
+            # no speed: it has not set off, and its ETAs are those of the planning speed from
+            # its departure (a reported 0 m/s would halve the speed planned on its first road,
+            # and every window planned ahead would open late: bc-tyc, seed 4, by 25 s)
+            manager.update(PositionUpdate(vid, t_s, request.route[0], 0.0, math.nan))
 
     def _jammed(
         self, link_id: str, conditions: Mapping[str, LinkCondition], manager: EscortManager
