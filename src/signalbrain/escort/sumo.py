@@ -10,10 +10,10 @@ GPS would give from SUMO's API and nothing else:
   SUMO has loaded the vehicle where that is later); signalbrain routes it on current travel times
   and hands the route to the vehicle when it departs (``vehicle.setRoute``, what a navigation unit
   would do). Until its departure the vehicle stands at the start of its route and says so each
-  step (a fix at speed 0); if SUMO has not inserted it :data:`LATE_STEPS` steps after its
-  departure time, or its first road is queued full (:data:`JAMMED_FRACTION`), the request is
-  withdrawn, its calls end, and it is made again when the vehicle departs (with
-  ``dispatch_lead_s`` = 0 it is made only then);
+  step (a fix with no speed: its ETAs keep the planning speed); if SUMO has not inserted it
+  :data:`LATE_STEPS` steps after its departure time, or its first road is queued full
+  (:data:`JAMMED_FRACTION`), the request is withdrawn, its calls end, and it is made again when
+  the vehicle departs (with ``dispatch_lead_s`` = 0 it is made only then);
 * its edge, position on the edge and speed each step are the position fixes;
 * the displays the monitors wrote (``trafficlight.getRedYellowGreenState``, read back at the
   movements' link indices) tell the manager how far each signal is from serving a phase.

@@ -23,6 +23,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,10 +63,8 @@ class RouteScan:
 
 
 def _read(path: Path) -> bytearray:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rb") as fh:
-            return bytearray(fh.read())
-    with path.open("rb") as fh:
+    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
         return read_all(fh)
 
 
