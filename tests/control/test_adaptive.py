@@ -35,11 +35,13 @@ def _problem(
 @given(
     seed=st.integers(0, 10_000),
     current=st.integers(-1, 3),
-    base=st.sampled_from([0, 1]),
+    base=st.sampled_from([0, 1, 2]),
     elapsed=st.floats(0, 60),
+    gap_slots=st.integers(0, 6),
+    gap_until=st.integers(0, 50),
 )
 def test_rollout_kernel_matches_its_python_twin(
-    seed: int, current: int, base: int, elapsed: float
+    seed: int, current: int, base: int, elapsed: float, gap_slots: int, gap_until: int
 ) -> None:
     level, sat, queue, arrivals = _problem(seed)
     n_stage = level.shape[0]
@@ -57,6 +59,8 @@ def test_rollout_kernel_matches_its_python_twin(
         30.0,
         base,
         6.0,
+        gap_slots,
+        gap_until,
     )
     fast = rollout_costs(*args)
     slow = getattr(rollout_costs, "py_func", rollout_costs)(*args)  # NUMBA_DISABLE_JIT safe
@@ -80,6 +84,8 @@ def test_keeping_the_only_busy_stage_is_cheapest() -> None:
         30.0,
         1,
         6.0,
+        3,
+        30,
     )
     assert costs[0] < costs[1]
 
@@ -100,8 +106,51 @@ def test_a_long_queue_elsewhere_makes_switching_cheaper() -> None:
         30.0,
         0,
         6.0,
+        3,
+        30,
     )
     assert costs[1] < costs[0]
+
+
+def _gap_case(gap_until: int, base: int) -> np.ndarray:
+    """Stage 0 green 10 s with its queue gone and one vehicle 2 s away on it; 4 vehicles queued
+    on stage 1. Costs of keeping stage 0 and of switching now, under a 0 s switch margin."""
+    arrivals = np.zeros((2, 30))
+    arrivals[0, 2] = 1.0
+    return np.asarray(
+        rollout_costs(
+            np.eye(2),
+            np.array([0.5, 0.5]),
+            np.array([0.0, 4.0]),
+            arrivals,
+            0,
+            10.0,
+            np.full(2, 5.0),
+            np.full(2, 60.0),
+            np.full(2, 4.0),
+            2.0,
+            10.0,
+            base,
+            2.5,
+            3,
+            gap_until,
+        )
+    )
+
+
+def test_gap_out_base_keeps_a_green_for_a_seen_vehicle_close_by() -> None:
+    """Under gap-out the kept green's rollout lets the close vehicle through before changing,
+    so keeping now costs the same as under clearing when the vehicle is outside the view, and
+    differs when it is inside (the base policy itself changed, not the first decision)."""
+    seen = _gap_case(gap_until=10, base=2)
+    unseen = _gap_case(gap_until=1, base=2)
+    clearing = _gap_case(gap_until=10, base=0)
+    np.testing.assert_allclose(unseen, clearing)
+    # keeping the green: under gap-out the base waits for the vehicle (no stop for it) and
+    # then changes; under clearing the base changes at once and the vehicle stops at red
+    assert seen[0] < clearing[0]
+    # switching now: the same first decision, and the base then serves stage 1's queue first
+    assert seen[1] == pytest.approx(clearing[1])
 
 
 @settings(max_examples=30, deadline=None)
@@ -192,3 +241,11 @@ def test_a_full_zone_hides_a_queue_beyond_it(
         np.testing.assert_allclose(got[on_link], factor * queue[on_link])
     else:
         assert np.all(got == 0.0)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("base", "gapout"), ("passage_s", -1), ("passage_s", 2.5)]
+)
+def test_invalid_base_policy_options_are_refused_by_name(option: str, value: object) -> None:
+    with pytest.raises(ValueError, match=option):
+        Adaptive(**{option: value})  # type: ignore[arg-type]

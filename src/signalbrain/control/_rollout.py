@@ -1,4 +1,4 @@
-"""Rollout kernel: the queueing cost of each first decision of a signal, followed by a clearing
+"""Rollout kernel: the queueing cost of each first decision of a signal, followed by a base
 policy, over a short horizon (numba; ``rollout_costs.py_func`` is the plain-Python twin).
 
 For every candidate stage ``k`` (``k`` = the current stage means: keep it), a point-queue model of
@@ -6,16 +6,17 @@ the intersection's movements is run forward in 1 s slots: the known arrivals (bi
 join the queues, the green stage discharges them at saturation flow (scaled for permitted
 movements and blocked exits), and the cost grows by the vehicles queued per slot, plus
 ``stop_s`` for every arrival that meets a red or a queue (the time lost braking and starting
-again, which a point queue does not see). After the first
-decision the *base policy* runs, either *clearing* (a green is kept until its queues clear or its
-maximum green is reached, then the stage with the most queued vehicles follows) or *max
-pressure* (after each minimum green, the stage of largest saturation-weighted queue), each change
-taking the change interval (movements green in both stages keep going). A vehicle still queued
-at the horizon costs ``terminal_s`` plus half its queue's discharge time at saturation flow (long
-leftover queues cost more than in proportion, which keeps throughput up when demand exceeds
-capacity).
+again, which a point queue does not see). After the first decision the *base policy* runs,
+either *clearing* (a green is kept until its queues clear or its maximum green is reached, then
+the stage with the most queued vehicles follows), *gap-out* (as clearing, but the green is also
+kept while a vehicle the detectors see is about to reach its stop line, as an actuated
+controller's passage time does) or *max pressure* (after each minimum green, the stage of
+largest saturation-weighted queue), each change taking the change interval (movements green in
+both stages keep going). A vehicle still queued at the horizon costs ``terminal_s`` plus half
+its queue's discharge time at saturation flow (long leftover queues cost more than in
+proportion, which keeps throughput up when demand exceeds capacity).
 
-This is one step of policy iteration over the clearing policy (a rollout, Bertsekas 2005), which
+This is one step of policy iteration over the base policy (a rollout, Bertsekas 2005), which
 never does worse than the base policy under the model.
 
 References
@@ -36,6 +37,25 @@ F64 = npt.NDArray[np.float64]
 
 
 @njit(cache=True)
+def _most_queued(level: F64, q: F64, stage: int) -> int:  # pragma: no cover - jitted
+    """The stage with the most vehicles queued on movements red now (-1: none has half a one)."""
+    n_stage, n_mov = level.shape
+    best = -1
+    best_v = 0.5
+    for j in range(n_stage):
+        if j == stage:
+            continue
+        v = 0.0
+        for m in range(n_mov):
+            if level[j, m] > 0.0 and level[stage, m] == 0.0:
+                v += q[m]
+        if v > best_v:
+            best_v = v
+            best = j
+    return best
+
+
+@njit(cache=True)
 def rollout_costs(
     level: F64,
     sat_vps: F64,
@@ -50,6 +70,8 @@ def rollout_costs(
     terminal_s: float,
     base: int,
     stop_s: float,
+    gap_slots: int,
+    gap_until: int,
 ) -> F64:  # pragma: no cover - jitted
     """Cost [veh s] of each first decision.
 
@@ -75,10 +97,14 @@ def rollout_costs(
         Flat cost of a vehicle still queued at the horizon [s] (plus half its queue's discharge
         time).
     base
-        Base policy after the first decision: 0 clearing, 1 max pressure.
+        Base policy after the first decision: 0 clearing, 1 max pressure, 2 gap-out.
     stop_s
         Extra cost of each vehicle that has to stop (arrives at red or behind a queue) [s]:
         braking and accelerating cost time that a point queue does not see.
+    gap_slots, gap_until
+        Gap-out base policy only: a green is also kept while a vehicle reaches its movements
+        within the next ``gap_slots`` slots, counting only slots before ``gap_until`` (the end of
+        what the detectors see; beyond it the arrivals are an average rate, not vehicles).
 
     Returns
     -------
@@ -133,7 +159,17 @@ def rollout_costs(
                 green_t += 1.0
                 if green_t >= min_green[stage]:
                     best = -1
-                    if base == 1:  # max pressure: the stage of largest sat-weighted queue
+                    if base == 2:  # gap-out: keep while queued or a seen vehicle is close
+                        left = 0.0
+                        last = min(t + 1 + gap_slots, n_slot, gap_until)
+                        for m in range(n_mov):
+                            if level[stage, m] > 0.0:
+                                left += q[m]
+                                for u in range(t + 1, last):
+                                    left += arrivals[m, u]
+                        if left < 0.5 or green_t >= max_green[stage]:
+                            best = _most_queued(level, q, stage)
+                    elif base == 1:  # max pressure: the stage of largest sat-weighted queue
                         best_v = 0.0
                         for m in range(n_mov):
                             best_v += level[stage, m] * sat_vps[m] * q[m]
@@ -155,17 +191,7 @@ def rollout_costs(
                             if level[stage, m] > 0.0:
                                 left += q[m]
                         if left < 0.5 or green_t >= max_green[stage]:
-                            best_v = 0.5
-                            for j in range(n_stage):
-                                if j == stage:
-                                    continue
-                                v = 0.0
-                                for m in range(n_mov):
-                                    if level[j, m] > 0.0 and level[stage, m] == 0.0:
-                                        v += q[m]
-                                if v > best_v:
-                                    best_v = v
-                                    best = j
+                            best = _most_queued(level, q, stage)
                     if best >= 0:
                         prev = stage
                         wait = lost_s + clear_s[stage]
