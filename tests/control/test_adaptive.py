@@ -68,73 +68,61 @@ def test_rollout_kernel_matches_its_python_twin(
     assert np.all(fast >= 0)
 
 
-def test_keeping_the_only_busy_stage_is_cheapest() -> None:
-    level = np.eye(2)
-    costs = rollout_costs(
-        level,
-        np.array([0.5, 0.5]),
-        np.array([10.0, 0.0]),
-        np.zeros((2, 30)),
-        0,
-        10.0,
-        np.full(2, 5.0),
-        np.full(2, 60.0),
-        np.full(2, 5.0),
-        2.0,
-        30.0,
-        1,
-        6.0,
-        3,
-        30,
-    )
-    assert costs[0] < costs[1]
-
-
-def test_a_long_queue_elsewhere_makes_switching_cheaper() -> None:
-    level = np.eye(2)
-    costs = rollout_costs(
-        level,
-        np.array([0.5, 0.5]),
-        np.array([0.0, 20.0]),
-        np.zeros((2, 30)),
-        0,
-        10.0,
-        np.full(2, 5.0),
-        np.full(2, 60.0),
-        np.full(2, 5.0),
-        2.0,
-        30.0,
-        0,
-        6.0,
-        3,
-        30,
-    )
-    assert costs[1] < costs[0]
-
-
-def _gap_case(gap_until: int, base: int) -> np.ndarray:
-    """Stage 0 green 10 s with its queue gone and one vehicle 2 s away on it; 4 vehicles queued
-    on stage 1. Costs of keeping stage 0 and of switching now, under a 0 s switch margin."""
-    arrivals = np.zeros((2, 30))
-    arrivals[0, 2] = 1.0
+def _two_stages(
+    queue: list[float],
+    base: int,
+    *,
+    arrivals: np.ndarray | None = None,
+    clear_s: float = 5.0,
+    terminal_s: float = 30.0,
+    stop_s: float = 6.0,
+    gap_until: int = 30,
+) -> np.ndarray:
+    """Costs of keeping stage 0 (green for 10 s) and of switching to stage 1, one movement each
+    at 0.5 veh/s, 5 s minimum and 60 s maximum green, 2 s lost time, a 3 s passage."""
     return np.asarray(
         rollout_costs(
             np.eye(2),
             np.array([0.5, 0.5]),
-            np.array([0.0, 4.0]),
-            arrivals,
+            np.array(queue),
+            np.zeros((2, 30)) if arrivals is None else arrivals,
             0,
             10.0,
             np.full(2, 5.0),
             np.full(2, 60.0),
-            np.full(2, 4.0),
+            np.full(2, clear_s),
             2.0,
-            10.0,
+            terminal_s,
             base,
-            2.5,
+            stop_s,
             3,
             gap_until,
         )
+    )
+
+
+def test_keeping_the_only_busy_stage_is_cheapest() -> None:
+    costs = _two_stages([10.0, 0.0], base=1)
+    assert costs[0] < costs[1]
+
+
+def test_a_long_queue_elsewhere_makes_switching_cheaper() -> None:
+    costs = _two_stages([0.0, 20.0], base=0)
+    assert costs[1] < costs[0]
+
+
+def _gap_case(gap_until: int, base: int) -> np.ndarray:
+    """Stage 0's queue gone and one vehicle 2 s away on it; 4 vehicles queued on stage 1."""
+    arrivals = np.zeros((2, 30))
+    arrivals[0, 2] = 1.0
+    return _two_stages(
+        [0.0, 4.0],
+        base,
+        arrivals=arrivals,
+        clear_s=4.0,
+        terminal_s=10.0,
+        stop_s=2.5,
+        gap_until=gap_until,
     )
 
 
