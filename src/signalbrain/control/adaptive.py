@@ -13,11 +13,11 @@ For every stage it then runs a point-queue model of the intersection with that s
 (kept, for the current one) and a base policy afterwards (``base``: by default *gap-out*, which
 keeps a green while its queues discharge or a vehicle the detectors see reaches the stop line
 within ``passage_s``, then serves the longest queue; or clear the queues only; or max
-pressure), and adds up the time vehicles spend queued, a
-``stop_s`` penalty for each vehicle that meets a red or a queue, and ``terminal_s`` for each
-vehicle still queued at the horizon (:mod:`signalbrain.control._rollout`, numba); every change
-costs its real lost time in the model (yellow and all-red, during which only movements green in
-both stages move, then ``lost_s`` of start-up). The cheapest choice is requested (the current
+pressure), and adds up the time vehicles spend queued, a ``stop_s`` penalty for each vehicle
+that meets a red or a queue, and ``terminal_s`` for each vehicle still queued at the horizon
+(:mod:`signalbrain.control._rollout`, numba); every change costs its real lost time in the model
+(yellow and all-red, during which only movements green in both stages move, then ``lost_s`` of
+start-up). The cheapest choice is requested (the current
 stage is kept unless another is cheaper by ``switch_margin``, ``jam_margin`` while an approach
 queues beyond its detectors) and a stage leaves at its maximum green. This is a rollout (one
 step of policy iteration, Bertsekas 2005) over that base policy, with the arrival forecasts of
@@ -591,11 +591,11 @@ class Adaptive(SignalController):
         # gap-out looks only at what every detector of the signal sees (slots before the end of
         # the shortest view), not at forecast vehicles
         gap_until = min(int(min(readings.reach_s, default=0.0)) + 1, int(self.horizon_s))
-        gap = (self.stop_s, self.passage_s, gap_until)
+        tail = (self.stop_s, self.passage_s, gap_until)
         if self.base == "both":  # each choice followed by the better of the two base policies
-            costs = np.minimum(rollout_costs(*args, 0, *gap), rollout_costs(*args, 1, *gap))
+            costs = np.minimum(rollout_costs(*args, 0, *tail), rollout_costs(*args, 1, *tail))
         else:
-            costs = rollout_costs(*args, _BASE_CODE[self.base], *gap)
+            costs = rollout_costs(*args, _BASE_CODE[self.base], *tail)
         if k_cur >= 0:
             elapsed = shadow.green_elapsed_s(t_s) or 0.0
             if elapsed >= stages[k_cur].max_green_s:
