@@ -26,7 +26,6 @@ import json
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -48,24 +47,13 @@ END_MARK = "<!-- control-floor:end -->"
 LOCKED_SHARE = 0.1
 
 
-def all_green_programs(net_file: Path, out: Path) -> Path:
-    """An additional file with one all-green single-phase program per traffic light."""
-    programs = [
-        f'  <tlLogic id="{tl.get("id")}" programID="sb_all_green" type="static" offset="0">'
-        f'<phase duration="1000000" state="{"G" * len(phase.get("state", ""))}"/></tlLogic>'
-        for tl in ET.parse(net_file).getroot().iter("tlLogic")
-        if (phase := tl.find("phase")) is not None
-    ]
-    out.write_text("<additional>\n" + "\n".join(programs) + "\n</additional>\n", encoding="utf-8")
-    return out
-
-
 def _run_one(scenario: str, config: str) -> dict[str, Any]:
     """One run in a fresh worker process; errors are reported, not raised."""
     t0 = time.perf_counter()
     data: dict[str, Any]
     try:
         from signalbrain.sim import read_sumocfg, run_sumo
+        from signalbrain.sim.scenario import all_green_programs
 
         folder = Path(tempfile.mkdtemp(prefix="signalbrain-all-green-"))
         green = all_green_programs(read_sumocfg(config).net_file, folder / "all_green.add.xml")
@@ -81,8 +69,10 @@ def _run_one(scenario: str, config: str) -> dict[str, Any]:
 
 def make_table(floors: Sequence[Mapping[str, Any]], results: Sequence[Mapping[str, Any]]) -> str:
     """Markdown: per scenario, all green against the best baseline and adaptive (seed 42)."""
-    seed42 = [r for r in results if int(r.get("seed", run_all.SEED)) == run_all.SEED]
-    by = {(r["scenario"], r["controller"]): r for r in seed42 if "error" not in r}
+    by: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for r in results:
+        if "error" not in r and int(r.get("seed", run_all.SEED)) == run_all.SEED:
+            by.setdefault(str(r["scenario"]), {})[str(r["controller"])] = r
     lines = [
         "| scenario | all green: delay, all vehicles (s) | arrived | unfinished | locked up "
         "| best baseline (s) | adaptive (s) | 0.85 x best baseline (s) |",
@@ -90,17 +80,11 @@ def make_table(floors: Sequence[Mapping[str, Any]], results: Sequence[Mapping[st
     ]
     for f in sorted(floors, key=lambda r: r["scenario"]):
         name = f["scenario"]
-        base = {
-            c: by[(name, c)]["mean_delay_all_s"]
-            for c in run_all.JUDGED_AGAINST
-            if (name, c) in by and by[(name, c)].get("mean_delay_all_s") is not None
-        }
-        best = min(base.values()) if base else None
-        best_text = "-"
-        if best is not None:
-            best_name = min(base, key=lambda c: base[c])
-            best_text = f"{best:.1f} ({best_name})"
-        adaptive = by.get((name, "adaptive"), {}).get("mean_delay_all_s")
+        runs = by.get(name, {})
+        found = run_all.best_baseline(runs)
+        best = found[1] if found else None
+        best_text = f"{found[1]:.1f} ({found[0]})" if found else "-"
+        adaptive = runs.get("adaptive", {}).get("mean_delay_all_s")
         if "error" in f:
             lines.append(f"| {name} | error: {f['error'][:60]} | | | | {best_text} | | |")
             continue

@@ -279,20 +279,31 @@ def _safety(counts: Mapping[str, float]) -> str:
     return ", ".join(parts) if parts else "0"
 
 
+def best_baseline(runs: Mapping[str, Mapping[str, Any]]) -> tuple[str, float] | None:
+    """Of ``runs`` (controller -> successful run of one scenario and seed), the baseline the
+    adaptive controller is judged against with the least all-vehicle delay, and that delay;
+    None when none ran."""
+    base = {
+        c: float(runs[c]["mean_delay_all_s"])
+        for c in JUDGED_AGAINST
+        if c in runs and runs[c].get("mean_delay_all_s") is not None
+    }
+    if not base:
+        return None
+    best = min(base, key=lambda c: base[c])
+    return best, base[best]
+
+
 def _verdict(scenario: str, runs: Sequence[Mapping[str, Any]]) -> str:
     ok = {str(r["controller"]): r for r in runs if "error" not in r}
-    base = {
-        c: ok[c]["mean_delay_all_s"]
-        for c in JUDGED_AGAINST
-        if c in ok and ok[c]["mean_delay_all_s"] is not None
-    }
+    found = best_baseline(ok)
     text = f"- **{scenario}**: "
-    if not base:
+    if found is None:
         return text + "no baseline ran"
-    best = min(base, key=lambda c: base[c])
-    text += f"best baseline {best} {base[best]:.1f} s (all-vehicle delay)"
+    best, best_delay = found
+    text += f"best baseline {best} {best_delay:.1f} s (all-vehicle delay)"
     if "adaptive" in ok and ok["adaptive"]["mean_delay_all_s"] is not None:
-        ratio = ok["adaptive"]["mean_delay_all_s"] / base[best]
+        ratio = ok["adaptive"]["mean_delay_all_s"] / best_delay
         arrived = ok["adaptive"]["vehicles"]["arrived"]
         best_arrived = ok[best]["vehicles"]["arrived"]
         text += (

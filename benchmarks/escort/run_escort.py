@@ -48,7 +48,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from signalbrain.sim.scenario import EmergencyTrip, GridSpec, generate_scenario
+from signalbrain.sim.scenario import EmergencyTrip, GridSpec, all_green_programs, generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -211,15 +211,7 @@ def ev_floor(config: Path, ev_file: Path, folder: Path) -> dict[str, tuple[float
 
     net = read_sumocfg(config).net_file
     folder.mkdir(parents=True, exist_ok=True)
-    green = folder / "all_green.add.xml"
-    programs = [
-        f'  <tlLogic id="{tl.get("id")}" programID="sb_all_green" type="static" offset="0">'
-        f'<phase duration="1000000" state="{"G" * len(tl.find("phase").get("state", ""))}"/>'
-        "</tlLogic>"
-        for tl in ET.parse(net).getroot().iter("tlLogic")
-        if tl.find("phase") is not None
-    ]
-    green.write_text("<additional>\n" + "\n".join(programs) + "\n</additional>\n")
+    green = all_green_programs(net, folder / "all_green.add.xml")
     tripinfo = folder / "ev_floor.tripinfo.xml"
     subprocess.run(
         [

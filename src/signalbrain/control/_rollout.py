@@ -159,17 +159,7 @@ def rollout_costs(
                 green_t += 1.0
                 if green_t >= min_green[stage]:
                     best = -1
-                    if base == 2:  # gap-out: keep while queued or a seen vehicle is close
-                        left = 0.0
-                        last = min(t + 1 + gap_slots, n_slot, gap_until)
-                        for m in range(n_mov):
-                            if level[stage, m] > 0.0:
-                                left += q[m]
-                                for u in range(t + 1, last):
-                                    left += arrivals[m, u]
-                        if left < 0.5 or green_t >= max_green[stage]:
-                            best = _most_queued(level, q, stage)
-                    elif base == 1:  # max pressure: the stage of largest sat-weighted queue
+                    if base == 1:  # max pressure: the stage of largest sat-weighted queue
                         best_v = 0.0
                         for m in range(n_mov):
                             best_v += level[stage, m] * sat_vps[m] * q[m]
@@ -185,11 +175,16 @@ def rollout_costs(
                             if v > best_v:
                                 best_v = v
                                 best = j
-                    else:  # clearing: keep the green until its queues clear
+                    else:
+                        # clearing keeps the green until its queues clear; gap-out also while a
+                        # vehicle the detectors see reaches it within gap_slots
+                        last = min(t + 1 + gap_slots, n_slot, gap_until) if base == 2 else t + 1
                         left = 0.0
                         for m in range(n_mov):
                             if level[stage, m] > 0.0:
                                 left += q[m]
+                                for u in range(t + 1, last):
+                                    left += arrivals[m, u]
                         if left < 0.5 or green_t >= max_green[stage]:
                             best = _most_queued(level, q, stage)
                     if best >= 0:

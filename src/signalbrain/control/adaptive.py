@@ -146,7 +146,7 @@ class _Memory:
 
 
 # base policy name -> the rollout kernel's code
-_BASE_CODE = {"clearing": 0, "pressure": 1, "gap": 2}
+_BASE_CODE = {"gap": 2, "clearing": 0, "pressure": 1}
 
 
 class Adaptive(SignalController):
@@ -249,10 +249,9 @@ class Adaptive(SignalController):
     ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
         self.method = method
-        if base not in ("gap", "clearing", "pressure", "both"):
-            raise ValueError(
-                f"base: {base!r} is not a base policy; valid: gap, clearing, pressure, both"
-            )
+        if base not in (*_BASE_CODE, "both"):
+            valid = ", ".join((*_BASE_CODE, "both"))
+            raise ValueError(f"base: {base!r} is not a base policy; valid: {valid}")
         if int(passage_s) != passage_s or passage_s < 0:
             raise ValueError(f"passage_s: {passage_s!r} must be a whole number of seconds >= 0")
         self.base = base

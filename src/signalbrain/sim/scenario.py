@@ -15,7 +15,7 @@ from pathlib import Path
 
 from signalbrain.errors import InputError, SignalbrainError
 
-__all__ = ["EmergencyTrip", "GridSpec", "generate_scenario", "sumo_home"]
+__all__ = ["EmergencyTrip", "GridSpec", "all_green_programs", "generate_scenario", "sumo_home"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,25 @@ def sumo_home() -> Path:
     except ImportError:
         raise InputError("Eclipse SUMO is not installed: pip install 'signalbrain[sumo]'") from None
     return Path(sumo.SUMO_HOME)
+
+
+def all_green_programs(net_file: Path, out: Path) -> Path:
+    """Write ``out``: an additional file with one single-phase program per traffic light of
+    ``net_file`` that shows every link green with priority (``G``), for ever.
+
+    Loaded after the network, these programs replace its own, so no vehicle waits for a red: the
+    benchmarks use it to measure what no signal timing can improve on (an ambulance's best trip,
+    the delay left with every signal green)."""
+    import xml.etree.ElementTree as ET
+
+    programs = [
+        f'  <tlLogic id="{tl.get("id")}" programID="sb_all_green" type="static" offset="0">'
+        f'<phase duration="1000000" state="{"G" * len(phase.get("state", ""))}"/></tlLogic>'
+        for tl in ET.parse(net_file).getroot().iter("tlLogic")
+        if (phase := tl.find("phase")) is not None
+    ]
+    out.write_text("<additional>\n" + "\n".join(programs) + "\n</additional>\n", encoding="utf-8")
+    return out
 
 
 def _run(cmd: Sequence[str]) -> None:
