@@ -205,7 +205,21 @@ def test_cli_writes_contract_json(
     assert set(data) >= _CONTRACT_KEYS
     assert data["controller"] == "sumo"
     assert data["end_s"] == 60.0
-    assert "wrote" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "wrote" in captured.out
+    # progress on stderr: the closing line says how much was simulated
+    assert "sumo run sumo: 1m00s simulated in" in captured.err
+
+
+def test_cli_quiet_prints_no_progress(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.json"
+    args = ["sumo", "run", str(make_scenario()), "--controller", "fixed", "--end", "30"]
+    assert main([*args, "-q", "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "simulated in" not in captured.err
+    assert "wrote" in captured.out
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,12 @@ def register(sub: Any) -> None:
         default="libsumo",
         help="SUMO API (the other is the fallback; default libsumo)",
     )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (simulated time, speed against real time, time left)",
+    )
     # --- one-key escort (signalbrain.escort.sumo, maintained with the escort) ---
     p.add_argument(
         "--escort",
@@ -120,6 +126,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from signalbrain.sim.detectors import DEFAULT_REACH_M
+    from signalbrain.sim.progress import SimProgress
     from signalbrain.sim.run import run_sumo
 
     extra = list(getattr(args, "sumo_args", []))
@@ -151,6 +158,7 @@ def _run(args: argparse.Namespace) -> int:
         sumo_args=extra,
         reach_m=reach,
         backend=args.backend,
+        progress=None if args.quiet else SimProgress(label=f"sumo run {args.controller}"),
         **escort_options,
     )
     data = result.to_json()

@@ -15,17 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from signalbrain._text import format_duration
+
 __all__ = ["ProgressReporter", "format_duration"]
-
-
-def format_duration(seconds: float) -> str:
-    """``75`` -> ``"1m15s"``; ``3725`` -> ``"1h02m"``; under a minute, whole seconds."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
 @dataclass(slots=True)

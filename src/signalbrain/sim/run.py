@@ -41,6 +41,7 @@ from signalbrain.sim.detectors import DEFAULT_REACH_M, place_detectors, write_de
 from signalbrain.sim.loop import ControlLoop, ObservationHook, RequestHook, StateRecorder
 from signalbrain.sim.metrics import read_tripinfo, summarize_trips
 from signalbrain.sim.netxml import read_net_index
+from signalbrain.sim.progress import SimProgress
 from signalbrain.sim.result import RunResult
 from signalbrain.sim.sensing import DetectorReader, link_map
 
@@ -138,6 +139,7 @@ def run_sumo(
     request_hooks: Sequence[RequestHook] = (),
     network: Network | None = None,
     monitor_network: Network | None = None,
+    progress: SimProgress | None = None,
 ) -> RunResult:
     """Run a SUMO configuration with the lights driven by ``controller`` and measure it.
 
@@ -168,6 +170,9 @@ def run_sumo(
         ``network``: the same intersections, movements and conflicts with phases added that only
         a request hook asks for (the escort's approach phases,
         :func:`signalbrain.escort.phases.escort_network`). Default ``network``.
+    progress
+        Reports simulated time, speed and time left while the run goes on (the CLI's stderr);
+        None reports nothing.
 
     Returns
     -------
@@ -275,6 +280,7 @@ def run_sumo(
                 observation_hooks,
                 request_hooks,
                 audited,
+                progress,
             )
         finally:
             sumo.close()
@@ -308,6 +314,7 @@ def _simulate(
     observation_hooks: Sequence[ObservationHook],
     request_hooks: Sequence[RequestHook],
     audited: tuple[Intersection, ...],
+    progress: SimProgress | None,
 ) -> dict[str, Any]:
     sim = sumo.simulation
     begin = float(sim.getTime())
@@ -343,6 +350,8 @@ def _simulate(
         loop.start(begin)
     teleports = 0
     t = begin
+    if progress is not None:
+        progress.start(begin, end)
     while t < end - 1e-9:
         if math.isinf(end) and sim.getMinExpectedNumber() <= 0:
             break
@@ -353,6 +362,10 @@ def _simulate(
         sumo.simulationStep()
         teleports += int(sim.getStartingTeleportNumber())
         t = float(sim.getTime())
+        if progress is not None:
+            progress.step(t, sumo.vehicle.getIDCount)
+    if progress is not None:
+        progress.finish(t)
     for closing in (loop, recorder):
         if closing is not None:
             closing.finish(t)
