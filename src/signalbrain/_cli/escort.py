@@ -12,6 +12,12 @@ from signalbrain.errors import InputError, Problem
 from signalbrain.escort import EscortPlan, EscortRequest, LinkCondition, plan_escort
 from signalbrain.network import Network
 
+MAX_QUEUE_VEH = 100_000
+"""Largest queue ``--queue`` takes [veh] (a city's worth; beyond, the input is a typo)."""
+MAX_DEPART_S = 1e10
+"""Latest ``--depart`` [s]: the audit log's timestamps (from 1970-01-01) stay within the calendar
+(Unix times of today fit)."""
+
 
 def register(sub: Any) -> None:
     """Add the ``escort`` command."""
@@ -127,8 +133,10 @@ def _queues(items: list[str], net: Network) -> dict[str, LinkCondition]:
             veh = float(value)
         except ValueError:
             veh = math.nan
-        if not sep or not math.isfinite(veh) or veh < 0:
-            problems.append(Problem("--queue", f"{item!r}: expected LINK=VEH with VEH >= 0"))
+        if not sep or not math.isfinite(veh) or not 0 <= veh <= MAX_QUEUE_VEH:
+            problems.append(
+                Problem("--queue", f"{item!r}: expected LINK=VEH with 0 <= VEH <= {MAX_QUEUE_VEH}")
+            )
         elif not net.has_link(link):
             problems.append(Problem("--queue", f"{link!r}: not a link of {net.name!r}"))
         else:
@@ -219,8 +227,16 @@ def _table(escort: EscortPlan) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not math.isfinite(args.depart) or args.depart < 0:
-        raise InputError([Problem("--depart", f"{args.depart:g}: must be a time >= 0 [s]")])
+    if not math.isfinite(args.depart) or not 0 <= args.depart <= MAX_DEPART_S:
+        raise InputError(
+            [
+                Problem(
+                    "--depart",
+                    f"{args.depart:g}: must be a time from 0 to {MAX_DEPART_S:g} s (the audit "
+                    "log's timestamps count from 1970-01-01)",
+                )
+            ]
+        )
     net = _network(args.network)
     plans = _plans(args.plan, net)
     conditions = _queues(args.queue, net)

@@ -170,7 +170,7 @@ class NaivePreemption:
             if not self.network.has_link(fix.link):
                 continue
             to_go = self.network.link(fix.link).length_m - fix.position_m
-            if to_go > self.distance_m:
+            if not to_go <= self.distance_m:  # also a fix without a position (NaN)
                 continue
             target = self._phase(fix.link, self._next.get(vid))
             if target is not None and target[0] not in wanted:

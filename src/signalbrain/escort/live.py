@@ -18,7 +18,10 @@ from signalbrain.control.monitor import MovementClearances, phase_min_green_s
 from signalbrain.escort.signal import worst_transition_s
 from signalbrain.network import CONFLICT, NONE, Intersection
 
-__all__ = ["LiveSignal", "companion_phases"]
+__all__ = ["MAX_GAP_STEPS", "LiveSignal", "companion_phases"]
+
+MAX_GAP_STEPS = 1.5
+"""A gap between two observed states longer than this many steps drops the display history."""
 
 
 def companion_phases(isec: Intersection) -> dict[int, tuple[int, ...]]:
@@ -52,10 +55,25 @@ class LiveSignal:
                 self._min_green[mid] = max(self._min_green.get(mid, 0.0), phase_min_green_s(ph))
         self._display: dict[str, str] = {}
         self._since: dict[str, float] = {}
+        self._last_t: float | None = None
+        self._step_s = math.inf  # shortest time between two observations so far
         self.known = False
 
     def observe(self, state: SignalState) -> None:
-        """Record the display from ``state.t_s`` on."""
+        """Record the display from ``state.t_s`` on.
+
+        After a gap longer than ``MAX_GAP_STEPS`` of the shortest time between two
+        observations so far (1 s until there is one; and over 1 s) the history is dropped first
+        (:meth:`forget`): a green seen on both sides of the gap may have ended and started
+        again in between."""
+        if self._last_t is not None:
+            gap = state.t_s - self._last_t
+            step = self._step_s if math.isfinite(self._step_s) else 1.0
+            if gap > max(1.0, MAX_GAP_STEPS * step) + 1e-9:
+                self.forget()
+            if gap > 0.0:
+                self._step_s = min(self._step_s, gap)
+        self._last_t = state.t_s
         for mid, s in state.movements.items():
             prev = self._display.get(mid)
             if prev == s:
@@ -64,6 +82,13 @@ class LiveSignal:
             if prev is None or (prev in "Gg") != (s in "Gg") or s not in "Gg":
                 self._since[mid] = state.t_s  # a green that changes G <-> g keeps its start
         self.known = True
+
+    def forget(self) -> None:
+        """Drop the display history (the signal was not watched for a while): until the next
+        :meth:`observe` the worst transition is assumed, and greens seen then count from then."""
+        self._display.clear()
+        self._since.clear()
+        self.known = False
 
     def green(self, movements: Sequence[str]) -> bool:
         """Whether all these movements show green now."""

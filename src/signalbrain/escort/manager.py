@@ -33,12 +33,25 @@ from signalbrain.escort.signal import PlanLike, worst_transition_s
 from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
 from signalbrain.network import Network
 
-__all__ = ["REROUTE_GAIN", "REROUTE_MIN_S", "EscortManager"]
+__all__ = [
+    "MAX_SPEED_FACTOR",
+    "REROUTE_GAIN",
+    "REROUTE_MIN_S",
+    "TAKEOVER_MARGIN_S",
+    "EscortManager",
+]
 
 REROUTE_GAIN = 0.85
 """Switch routes only when the new one costs at most this fraction of the current one ..."""
 REROUTE_MIN_S = 15.0
 """... and is at least this much faster [s] (no flip-flopping between near-equal routes)."""
+MAX_SPEED_FACTOR = 2.0
+"""A reported speed counts at most this multiple of the link's free speed: an emergency vehicle
+may exceed the limit, but a fix at twice it is noise (one 400 m/s fix would otherwise pull
+every call of the route ahead, and a placed call is held until the vehicle passes)."""
+TAKEOVER_MARGIN_S = 2.0
+"""An escort of equal priority takes a signal from another's running call only when it arrives
+this much earlier than the other [s] (see ``EscortManager._goes_first``)."""
 
 
 @dataclass
@@ -104,6 +117,7 @@ class EscortManager:
         self._calls: dict[str, _Call] = {}
         self._recoveries: dict[str, Recovery] = {}
         self._expired: set[tuple[str, str]] = set()
+        self._watched: set[str] = set()
         self._resolved: dict[str, list[PreemptionWindow]] = {}
         self._dirty = True
 
@@ -146,8 +160,11 @@ class EscortManager:
             except InputError:
                 return list(esc.windows)
             esc.index, esc.position_m = 0, pos
+            esc.passed.clear()  # the new route's signals are all ahead, also one crossed before
             esc.reroutes += 1
         speed = fix.speed_mps if math.isfinite(fix.speed_mps) else None
+        if speed is not None:  # a GPS spike must not pull every call ahead
+            speed = min(speed, MAX_SPEED_FACTOR * net.link(fix.link).free_speed_mps)
         esc.speed_mps = speed
         esc.fix_s = fix.t_s
         self._mark_passed(esc)
@@ -176,6 +193,8 @@ class EscortManager:
         """Stop escorting a vehicle (its calls end and the signals recover)."""
         if self._escorts.pop(vehicle_id, None) is not None:
             self._dirty = True
+        # a later trip under the same id starts with every signal's maximum presence unused
+        self._expired = {pair for pair in self._expired if pair[0] != vehicle_id}
 
     def arrive(self, vehicle_id: str, t_s: float) -> None:
         """The vehicle reached its destination."""
@@ -186,11 +205,17 @@ class EscortManager:
         self.times.update(conditions, t_s)
 
     def observe_states(self, states: Mapping[str, SignalState]) -> None:
-        """The monitor's displays of this step, by intersection id."""
-        for isec_id, state in states.items():
-            live = self._live.get(isec_id)
-            if live is not None:
-                live.observe(state)
+        """The monitor's displays of this step, by intersection id.
+
+        A signal left out of a step loses its display history: when it is seen again its
+        greens count from then (their minimum green unserved), and until then the worst
+        transition is assumed. A green seen before and after a gap may have ended and started
+        again in between, and taking it for the same green would call the escort late."""
+        for isec_id in self._watched - states.keys():
+            self._live[isec_id].forget()
+        self._watched = {i for i in states if i in self._live}
+        for isec_id in self._watched:
+            self._live[isec_id].observe(states[isec_id])
 
     # ------------------------------------------------------------------ queries
     @property
@@ -245,6 +270,7 @@ class EscortManager:
         better = best.cost_s < REROUTE_GAIN * now and now - best.cost_s > REROUTE_MIN_S
         if better and best.links != esc.route.links[esc.index :]:
             esc.route, esc.index = best, 0
+            esc.passed.clear()
             esc.reroutes += 1
 
     def _replan(self, esc: _Escort, t_s: float) -> None:
@@ -392,7 +418,7 @@ class EscortManager:
             if (
                 due is not None
                 and due.vehicle_id != current.vehicle_id
-                and (due.priority > current.priority)
+                and self._goes_first(due, current)
             ):
                 self._end_call(isec_id, call, t_s, f"pre-empted by {due.vehicle_id}")
                 call = None
@@ -434,6 +460,18 @@ class EscortManager:
         out[isec_id] = Request(
             phases=(w.phase, *self._companions[isec_id].get(w.phase, ())), force=True
         )
+
+    @staticmethod
+    def _goes_first(due: PreemptionWindow, current: PreemptionWindow) -> bool:
+        """Whether ``due`` takes the signal from the call of ``current``: a higher priority,
+        or the same priority and an arrival before ``current``'s own (as
+        :func:`~signalbrain.escort.windows.resolve_windows` orders them) by more than
+        ``TAKEOVER_MARGIN_S``, so that two nearly simultaneous arrivals with noisy ETAs do not
+        pass the signal back and forth."""
+        if due.priority != current.priority:
+            return due.priority > current.priority
+        own_eta = current.eta_s - current.delay_s  # before resolve_windows moved it
+        return due.eta_s < own_eta - TAKEOVER_MARGIN_S
 
     def _end_call(self, isec_id: str, call: _Call, t_s: float, why: str) -> None:
         w = call.window

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from signalbrain.errors import InputError, Problem
 from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt_number
 from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition
 from signalbrain.escort.recovery import Recovery, plan_recovery
@@ -155,7 +156,25 @@ def plan_escorts(
     t_s: float | None = None,
     graph: RoutingGraph | None = None,
 ) -> list[EscortPlan]:
-    """Plan several escorts together (crossing routes are served by priority, then ETA)."""
+    """Plan several escorts together (crossing routes are served by priority, then ETA).
+
+    Raises
+    ------
+    InputError
+        A vehicle requested twice, or a request that cannot be routed.
+    """
+    seen: set[str] = set()
+    for i, req in enumerate(requests):
+        if req.vehicle_id in seen:
+            raise InputError(
+                [
+                    Problem(
+                        f"requests[{i}].vehicle_id",
+                        f"{req.vehicle_id!r} is requested twice; one escort per vehicle",
+                    )
+                ]
+            )
+        seen.add(req.vehicle_id)
     cfg = config or EscortConfig()
     graph = graph or routing_graph(network)
     times = TravelTimes(network, cfg, conditions)

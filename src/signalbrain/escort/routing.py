@@ -134,6 +134,8 @@ class TravelTimes:
         the queue used to time the flush is always the latest.
         """
         cfg = self.config
+        if t_s is not None and not math.isfinite(t_s):
+            t_s = None  # no usable time: this reading is taken as it is, without smoothing
         for link_id, cond in conditions.items():
             if not self.network.has_link(link_id):
                 continue
