@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -126,7 +127,7 @@ def test_discharge_clears_a_queue_then_bridges_small_gaps() -> None:
 
 # ------------------------------------------------------------------------------- faults
 def _break(
-    kind: str, link: str, t_from: float, t_to: float
+    kind: str, link: str, t_from: float, t_to: float, turning: tuple[str, ...] = ()
 ) -> Callable[[float, dict[str, Observation]], dict[str, Observation]]:
     def hook(t: float, obs: dict[str, Observation]) -> dict[str, Observation]:
         if not t_from <= t < t_to:
@@ -153,14 +154,40 @@ def _break(
                 elif kind == "lane":
                     bad = LaneObservation("x", queue_veh=9.0, vehicles_veh=2.0)
                     approaches[link] = ApproachObservation.from_lanes(link, (bad, *a.lanes))
-            out[isec_id] = Observation(o.t_s, approaches, o.exits, o.movement_counts_veh)
+                elif kind == "reach":  # an infinite view crashed the adaptive rollout
+                    approaches[link] = replace(a, reach_m=math.inf)
+                elif kind == "lane_reach":
+                    far = LaneObservation("x", reach_m=1e30)
+                    approaches[link] = ApproachObservation.from_lanes(link, (far, *a.lanes))
+                elif kind == "far":
+                    approaches[link] = replace(a, arrivals_m=(*a.arrivals_m, 1e300))
+                elif kind == "crowd":  # no reach: the link itself bounds what fits
+                    approaches[link] = replace(a, vehicles_veh=1e12, queue_veh=1e12, reach_m=0.0)
+            counts = dict(o.movement_counts_veh)
+            if kind == "turns":  # a million vehicles a second through each movement
+                counts.update(dict.fromkeys(turning, 1e6))
+            out[isec_id] = Observation(o.t_s, approaches, o.exits, counts)
         return out
 
     return hook
 
 
 @pytest.mark.parametrize(
-    "kind", ["missing", "invalid", "nan", "negative", "occupancy", "count", "lane"]
+    "kind",
+    [
+        "missing",
+        "invalid",
+        "nan",
+        "negative",
+        "occupancy",
+        "count",
+        "lane",
+        "reach",
+        "lane_reach",
+        "far",
+        "crowd",
+        "turns",
+    ],
 )
 @pytest.mark.parametrize("name", ["adaptive", "max-pressure"])
 def test_a_failed_detector_falls_back_to_the_plan_and_logs_once(
@@ -170,10 +197,10 @@ def test_a_failed_detector_falls_back_to_the_plan_and_logs_once(
     isec = net.intersections[0]
     link = isec.approach_links[0]
     controller = make_controller(name, net)
+    turning = tuple(m.id for m in isec.movements if m.from_link == link)
+    hook = _break(kind, link, 200.0, 400.0, turning)
     with caplog.at_level(logging.INFO, logger="signalbrain.control"):
-        r = run_toy(
-            net, controller, _flows(net), duration_s=600.0, hook=_break(kind, link, 200.0, 400.0)
-        )
+        r = run_toy(net, controller, _flows(net), duration_s=600.0, hook=hook)
     assert audit(isec, r.states[isec.id]).ok
     messages = [rec.getMessage() for rec in caplog.records if rec.name == "signalbrain.control"]
     falls = [m for m in messages if "falling back" in m]
@@ -185,6 +212,28 @@ def test_a_failed_detector_falls_back_to_the_plan_and_logs_once(
     shown = [s for s in r.states[isec.id] if 260 <= s.t_s < 390]
     wanted = {plan_request(plan, s.t_s).phases for s in shown}
     assert {s.phases for s in shown} <= wanted | {()}
+
+
+def test_an_impossible_exit_queue_is_left_out() -> None:
+    """An exit detector reporting more vehicles than the link holds is ignored, as a missing
+    one is: max-pressure would otherwise see the exit blocked for good."""
+    from signalbrain.control.sensing import Sensor
+
+    net = corridor(2)
+    isec = net.intersections[0]
+    sensor = Sensor(net, isec)
+    out_link = next(m.to_link for m in isec.movements if m.to_link in {k.id for k in net.links})
+    fits = net.link(out_link).lanes * (net.link(out_link).length_m / 5.0)
+
+    def down(queue: float) -> float:
+        obs = Observation(0.0, {}, {out_link: ApproachObservation(out_link, queue_veh=queue)})
+        readings = sensor.read(obs, {isec.id: obs})
+        i = next(i for i, m in enumerate(isec.movements) if m.to_link == out_link)
+        return readings.down_veh_per_lane[i]
+
+    assert down(10.0) == pytest.approx(10.0 / net.link(out_link).lanes)
+    assert down(0.9 * fits) > 0.0
+    assert down(1e300) == 0.0
 
 
 def test_a_signal_without_any_observation_runs_its_plan_quietly(

@@ -171,6 +171,28 @@ def test_unknown_phase_holds_and_logs_once(caplog: pytest.LogCaptureFixture) -> 
     assert len([r for r in caplog.records if "42" in r.getMessage()]) == 1
 
 
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request(phases=2),  # type: ignore[arg-type]  # an int, not a tuple
+        Request(phase=[2]),  # type: ignore[arg-type]  # unhashable
+        Request(phases=([2],)),  # type: ignore[arg-type]
+    ],
+    ids=["int-phases", "list-phase", "list-in-phases"],
+)
+def test_a_malformed_request_holds_and_logs_once(
+    request_: Request, caplog: pytest.LogCaptureFixture
+) -> None:
+    isec = INTERSECTIONS[0]
+    mon = ConflictMonitor(isec, start_phase=2)
+    first = mon.step(0.0, 1.0, Request(phases=(2, 6)))
+    with caplog.at_level(logging.WARNING, logger="signalbrain.control.monitor"):
+        for k in range(1, 20):
+            s = mon.step(float(k), 1.0, request_)
+    assert s.movements == first.movements
+    assert len([r for r in caplog.records if "malformed request" in r.getMessage()]) == 1
+
+
 def test_time_must_not_run_backwards() -> None:
     mon = ConflictMonitor(INTERSECTIONS[0])
     mon.step(5.0, 1.0, Request(2))

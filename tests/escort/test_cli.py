@@ -65,7 +65,10 @@ def test_json_to_stdout(capsys):
         (["--from", "W", "--to", "nowhere"], "destination: 'nowhere'"),
         (["--from", "W", "--to", "E", "--queue", "S1_S2=lots"], "--queue"),
         (["--from", "W", "--to", "E", "--depart", "-5"], "--depart"),
-        (["--from", "W", "--to", "E", "--depart", "1e300"], "--depart: 1e+300: must be a time from 0"),
+        (
+            ["--from", "W", "--to", "E", "--depart", "1e300"],
+            "--depart: 1e+300: must be a time from 0",
+        ),
         (
             ["--from", "W", "--to", "E", "--queue", "S1_S2=1e308"],
             "expected LINK=VEH with 0 <= VEH <= 100000",

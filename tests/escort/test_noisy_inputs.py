@@ -152,7 +152,7 @@ def test_max_presence_is_per_trip(net, plans_for):
         forced |= {i for i, r in m.step(t, 0.5).items() if r.force}
         t += 0.5
     assert "S1" in forced
-    assert [w.intersection for w in m.windows("amb7")][0] == "S1"
+    assert next(w.intersection for w in m.windows("amb7")) == "S1"
 
 
 def test_plan_escorts_refuses_a_vehicle_twice(net):
@@ -183,6 +183,7 @@ def test_equal_priority_crossing_escorts_follow_arrival_order(
     res = loop(net, ctrl, [a, b], t_end_s=80.0, on_step=on_step)
     assert b.stops == 0
     offs = [e for e in m.events if e.signal_id == "S2" and e.code == EventCode.PREEMPT_CALL_OFF]
-    assert offs[0].vehicle_id == "A" and offs[0].note == "pre-empted by B"
+    assert offs[0].vehicle_id == "A"
+    assert offs[0].note == "pre-empted by B"
     for isec in net.intersections:
         assert audit(isec, res.states[isec.id]).ok

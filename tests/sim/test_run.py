@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
@@ -245,6 +246,42 @@ def test_cli_bad_input_exits_2(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("backend", ["libsumo", "traci"])
+def test_cli_bad_route_found_mid_run_exits_2(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str
+) -> None:
+    """SUMO loads routes 200 s ahead: a vehicle on an unknown edge departing at 250 s is found
+    only mid-run, and is bad input all the same (exit 2 naming the configuration)."""
+    from signalbrain.sim.config import read_sumocfg
+
+    cfg = read_sumocfg(make_scenario())
+    text = cfg.route_files[0].read_text(encoding="utf-8")
+    edges = re.search(r'edges="([^"]+)"', text)
+    assert edges is not None
+    bad = tmp_path / "bad.rou.xml"
+    bad.write_text(  # SUMO parses the first vehicle beyond its look-ahead: a good one
+        f'<routes><vehicle id="fine" depart="240"><route edges="{edges.group(1)}"/></vehicle>'
+        '<vehicle id="ghost" depart="250"><route edges="no_such_edge"/></vehicle>'
+        "</routes>\n",
+        encoding="utf-8",
+    )
+    routes = ",".join(str(p) for p in (*cfg.route_files, bad))
+    config = tmp_path / "mid.sumocfg"
+    config.write_text(
+        f'<configuration><input><net-file value="{cfg.net_file}"/>'
+        f'<route-files value="{routes}"/></input>'
+        '<time><begin value="0"/><end value="300"/></time></configuration>\n',
+        encoding="utf-8",
+    )
+    argv = ["sumo", "run", str(config), "--controller", "fixed", "-q", "--backend", backend]
+    assert main([*argv, "--json", str(tmp_path / "o.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}: SUMO stopped at t = " in err
+    assert "Traceback" not in err
+    assert "internal error" not in err
+    assert not (tmp_path / "o.json").exists()
 
 
 def _signalbrain_controllers() -> list[str]:

@@ -157,7 +157,18 @@ class ConflictMonitor:
     def _desired(self, request: Request | None) -> tuple[tuple[int, ...], dict[int, int]]:
         if request is None or not isinstance(request, Request) or request.hold:
             return self._plan(self._served)
-        wanted = tuple(request.wanted)
+        try:  # a malformed request (phases not a tuple, unhashable numbers) is held like an
+            wanted = tuple(request.wanted)  # unknown phase: the monitor never fails on input
+            hash(wanted)
+        except TypeError:
+            if "malformed" not in self._warned:
+                self._warned.add("malformed")
+                log.warning(
+                    "intersection %s: malformed request %r; holding",
+                    self.intersection.id,
+                    request,
+                )
+            return self._plan(self._served)
         served, desired = self._plan(wanted)
         if not served and wanted:  # nothing known was asked for: hold
             return self._plan(self._served)

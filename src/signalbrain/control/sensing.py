@@ -49,11 +49,15 @@ class Plausibility:
         Shortest space a stopped vehicle takes [m].
     recover_s
         Clean readings needed before a faulty intersection is trusted again [s].
+    max_reach_m
+        Longest view a detector may report upstream of its stop line [m] (a chain of advance
+        loops or a long-range radar; a camera sees 100-150 m).
     """
 
     max_flow_vphpl: float = 3600.0
     jam_spacing_m: float = 5.0
     recover_s: float = 10.0
+    max_reach_m: float = 2000.0
 
 
 DEFAULT_PLAUSIBILITY = Plausibility()
@@ -129,6 +133,8 @@ class Sensor:
             if s.id != intersection.id
         }
         self._to_link = [m.to_link for m in intersection.movements]
+        self._lanes_of = {m.id: max(m.lanes, 1) for m in intersection.movements}
+        self._length_m = {k.id: k.length_m for k in network.links}
         self._turn_weight = [TURN_SHARE.get(m.turn, 1.0) for m in intersection.movements]
         self._seen: set[str] = set()
         self._seen_obs = False
@@ -156,11 +162,17 @@ class Sensor:
         most = lanes * max(dt_s, 0.0) * self.plausibility.max_flow_vphpl / 3600.0 + 2.0
         if a.count_veh > most:
             return f"counts {a.count_veh:g} vehicles in {dt_s:g} s"
-        if a.reach_m > 0:
-            fit = lanes * (a.reach_m / self.plausibility.jam_spacing_m + 1.0) + 1.0
+        reaches = (a.reach_m, *(ln.reach_m for ln in a.lanes))
+        if not all(math.isfinite(r) and 0 <= r <= self.plausibility.max_reach_m for r in reaches):
+            return f"reports a reach outside 0-{self.plausibility.max_reach_m:g} m"
+        # without a reach, the vehicles must fit on the link itself
+        zone_m = a.reach_m if a.reach_m > 0 else self._length_m.get(a.link, 0.0)
+        if zone_m > 0:
+            fit = lanes * (zone_m / self.plausibility.jam_spacing_m + 1.0) + 1.0
             if a.vehicles_veh > fit:
-                return f"reports {a.vehicles_veh:g} vehicles in {a.reach_m:g} m"
-        if any(not (math.isfinite(d) and d >= -1.0) for d in a.arrivals_m):
+                return f"reports {a.vehicles_veh:g} vehicles in {zone_m:g} m"
+        far = max(a.reach_m, self._length_m.get(a.link, 0.0), *(ln.reach_m for ln in a.lanes))
+        if any(not (math.isfinite(d) and -1.0 <= d <= far + 1.0) for d in a.arrivals_m):
             return "reports impossible vehicle positions"
         for ln in a.lanes:
             if (
@@ -169,6 +181,20 @@ class Sensor:
                 or ln.queue_veh > ln.vehicles_veh + 0.5
             ):
                 return f"lane {ln.lane} reports impossible values"
+        return ""
+
+    def _count_problem(self, obs: Observation, dt_s: float) -> str:
+        """What is wrong with the turning-movement counts, if anything: each must be a number
+        of vehicles the movement's lanes can pass in the step."""
+        per_lane = max(dt_s, 0.0) * self.plausibility.max_flow_vphpl / 3600.0
+        for mid, c in obs.movement_counts_veh.items():
+            if mid not in self._pos:
+                continue
+            if not (isinstance(c, (int, float)) and math.isfinite(c) and c >= 0):
+                return f"movement {mid}: count {c!r} is not a number of vehicles"
+            most = self._lanes_of[mid] * per_lane + 2.0
+            if c > most:
+                return f"movement {mid}: counts {c:g} vehicles in {dt_s:g} s"
         return ""
 
     def check(self, t_s: float, dt_s: float, obs: Observation | None) -> bool:
@@ -192,6 +218,8 @@ class Sensor:
                 missing = sorted(self._seen - set(obs.approaches))
                 if missing:
                     reason = f"approach {missing[0]}: detector stopped reporting"
+                else:
+                    reason = self._count_problem(obs, dt_s)
         if reason:
             self._clean_since = None
             if not self.faulty:
@@ -256,8 +284,11 @@ class Sensor:
                 other_obs = everything.get(other) if other is not None else None
                 reading = other_obs.approaches.get(link) if other_obs is not None else None
             if reading is not None and _finite_nonneg(reading.queue_veh):
-                lanes = self._links[link].lanes if link in self._links else 1
-                down[i] = reading.queue_veh / max(lanes, 1)
+                lanes = max(self._links[link].lanes if link in self._links else 1, 1)
+                # an exit reading that cannot be true is left out, as a missing one is
+                fit = self._length_m.get(link, math.inf) / self.plausibility.jam_spacing_m + 1.0
+                if reading.queue_veh / lanes <= fit:
+                    down[i] = reading.queue_veh / lanes
         for lst in arrivals:
             lst.sort()
         return Readings(queue, vehicles, arrivals, count, down, reach)

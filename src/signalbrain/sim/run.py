@@ -359,7 +359,14 @@ def _simulate(
             loop.step(t, dt)
         elif recorder is not None:
             recorder.record(t)
-        sumo.simulationStep()
+        try:
+            sumo.simulationStep()
+        except Exception as exc:  # SUMO found bad input mid-run (a route, a vehicle type...)
+            cause = str(exc) or type(exc).__name__
+            raise InputError(
+                f"SUMO stopped at t = {t:g} s: {cause} (SUMO's own message, if any, is above)",
+                source=str(cfg_path),
+            ) from None
         teleports += int(sim.getStartingTeleportNumber())
         t = float(sim.getTime())
         if progress is not None:
