@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import re
@@ -141,6 +142,54 @@ def test_signalbrain_loop_is_safe_and_sees_detectors(make_scenario) -> None:
         for ln in a.lanes
         if ln.lane.rsplit("_", 1)[0] == a.link
     )
+
+
+class _Crashing(RoundRobin):
+    """Runs round-robin, then raises (a controller bug) from ``crash_s`` on."""
+
+    name = "crashing"
+
+    def __init__(self, crash_s: float) -> None:
+        super().__init__(green_s=10.0)
+        self.crash_s = crash_s
+
+    def step(
+        self, t_s: float, dt_s: float, obs: Mapping[str, Observation]
+    ) -> Mapping[str, Request]:
+        if t_s >= self.crash_s:
+            raise ZeroDivisionError("a bug")
+        return super().step(t_s, dt_s, obs)
+
+
+def test_a_controller_that_raises_leaves_the_signals_on_backup_plans(
+    make_scenario, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctrl = _Crashing(crash_s=60.0)
+    with caplog.at_level(logging.ERROR, logger="signalbrain.sim.loop"):
+        result = run_sumo(make_scenario(), ctrl, end_s=240, sumo_args=["--seed", "42"])
+    assert result.controller_failure == "t = 60 s: ZeroDivisionError: a bug"
+    assert any("backup plan" in n for n in result.notes)
+    assert result.to_json()["controller_failure"] == result.controller_failure
+    assert result.end_s == 240.0  # the run went on to its end
+    assert result.safety.ok
+    assert result.trips.arrived > 0
+    assert len([r for r in caplog.records if "failed at t=60.0 s" in r.getMessage()]) == 1
+
+
+def test_cli_controller_failure_writes_the_json_and_exits_1(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    import signalbrain.sim.run as run_module
+
+    monkeypatch.setattr(run_module, "_make_controller", lambda *_a: _Crashing(crash_s=30.0))
+    out = tmp_path / "out.json"
+    argv = ["sumo", "run", str(make_scenario()), "--controller", "fixed", "--end", "90", "-q"]
+    assert main([*argv, "--json", str(out)]) == 1
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["controller_failure"] == "t = 30 s: ZeroDivisionError: a bug"
+    assert data["end_s"] == 90.0
+    err = capsys.readouterr().err
+    assert "internal error: controller fixed failed at t = 30 s" in err
 
 
 def test_faults_and_adversarial_requests_never_pass_unsafe(make_scenario) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -179,4 +180,12 @@ def _run(args: argparse.Namespace) -> int:
         f"travel time {data['mean_travel_time_s']} s; safety {data['safety']}; "
         f"wrote {args.json}"
     )
+    if result.controller_failure is not None:  # a bug: the run finished, but not as asked
+        print(
+            f"signalbrain: internal error: controller {args.controller} failed at "
+            f"{result.controller_failure}; the signals ran backup plans from then on (the "
+            f"metrics in {args.json} include that part)",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -9,6 +9,7 @@ and the controller's CPU time; hooks let tests inject detector faults
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from signalbrain.network import Intersection, Network
 from signalbrain.sim.sensing import DetectorReader
 
 __all__ = ["ControlLoop", "ObservationHook", "RequestHook", "StateRecorder"]
+
+log = logging.getLogger(__name__)
 
 ObservationHook = Callable[[float, dict[str, Observation]], dict[str, Observation]]
 """``hook(t_s, observations) -> observations``: may alter what controllers see (fault injection)."""
@@ -46,6 +49,8 @@ class ControlLoop:
     cache: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
     controller_cpu_s: float = 0.0
     sensing_cpu_s: float = 0.0
+    failure: str | None = None
+    backup: dict[str, Any] = field(default_factory=dict)
 
     def start(self, t_s: float) -> None:
         monitor_cls = importlib.import_module("signalbrain.control.monitor").ConflictMonitor
@@ -65,7 +70,21 @@ class ControlLoop:
         for ohook in self.observation_hooks:
             obs = ohook(t_s, obs)
         c1 = time.process_time()
-        requests: MutableMapping[str, Request] = dict(self.controller.step(t_s, dt_s, obs))
+        requests: MutableMapping[str, Request]
+        if self.failure is None:
+            try:
+                requests = dict(self.controller.step(t_s, dt_s, obs))
+            except Exception as exc:  # the watchdog: signals never stop, a bug is reported
+                self.failure = f"t = {t_s:g} s: {type(exc).__name__}: {exc}"
+                log.exception(
+                    "controller %s failed at t=%.1f s; every signal runs its backup plan "
+                    "from now on",
+                    getattr(self.controller, "name", type(self.controller).__name__),
+                    t_s,
+                )
+                requests = self._backup_requests(t_s)
+        else:
+            requests = self._backup_requests(t_s)
         for rhook in self.request_hooks:
             rhook(t_s, obs, requests)
         hold = Request(hold=True)
@@ -83,6 +102,18 @@ class ControlLoop:
             if self.written.get(isec.id) != text:
                 self.sumo.trafficlight.setRedYellowGreenState(self.tls_of[isec.id], text)
                 self.written[isec.id] = text
+
+    def _backup_requests(self, t_s: float) -> dict[str, Request]:
+        """After a controller failure: each signal's plain fixed plan (what a field controller
+        falls back to when its adaptive system fails), through the monitors as always."""
+        plans = importlib.import_module("signalbrain.control.plans")
+        out: dict[str, Request] = {}
+        for isec in self.intersections:
+            plan = self.backup.get(isec.id)
+            if plan is None:
+                plan = self.backup[isec.id] = plans.default_plan(isec)
+            out[isec.id] = plans.plan_request(plan, t_s)
+        return out
 
     def _state_string(self, isec: Intersection, state: SignalState) -> str:
         key = (isec.id, tuple(state.movements.get(m.id, "r") for m in isec.movements))

@@ -36,6 +36,8 @@ class RunResult:
     signals: int
     detectors: int
     notes: tuple[str, ...] = ()
+    controller_failure: str | None = None
+    """When the controller raised: when and what (the signals then ran backup plans)."""
 
     @property
     def simulated_s(self) -> float:
@@ -78,4 +80,5 @@ class RunResult:
             "signals": self.signals,
             "detectors": self.detectors,
             "notes": list(self.notes),
+            "controller_failure": self.controller_failure,
         }

@@ -300,6 +300,7 @@ def run_sumo(
         signals=result["signals"],
         detectors=result["detectors"],
         notes=(*notes, *result["notes"]),
+        controller_failure=result["failure"],
     )
 
 
@@ -376,6 +377,10 @@ def _simulate(
     for closing in (loop, recorder):
         if closing is not None:
             closing.finish(t)
+    if loop is not None and loop.failure is not None:
+        notes.append(
+            f"controller failed at {loop.failure}; every signal ran its backup plan from then on"
+        )
     pending = [float(sumo.vehicle.getDepartDelay(v)) for v in sim.getPendingVehicles()]
     vclass = {vt: sumo.vehicletype.getVehicleClass(vt) for vt in sumo.vehicletype.getIDList()}
     return {
@@ -396,4 +401,5 @@ def _simulate(
         "sensing_cpu_s": loop.sensing_cpu_s if loop is not None else 0.0,
         "signals": len(loop.intersections) if loop is not None else len(index.tls_ids),
         "detectors": loop.reader.detector_count if loop is not None else 0,
+        "failure": loop.failure if loop is not None else None,
     }
