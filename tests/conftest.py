@@ -4,11 +4,13 @@ Tests that read ``../shared/data`` use the ``shared_data`` fixture and skip clea
 absent; tests that need SUMO binaries use ``sumo_home``; ``cli_process`` runs a ``signalbrain``
 command in a fresh process (SUMO runs whose figures are asserted need one: libsumo carries
 state from one simulation to the next in a process, so in-process runs would depend on the
-tests before them).
+tests before them). ``clock`` and ``terminal`` are a hand-set clock and a stream that says it
+is a terminal, for the progress reports.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -61,3 +63,32 @@ def _cli_process(argv: list[str]) -> subprocess.CompletedProcess[str]:
 def cli_process() -> Callable[[list[str]], subprocess.CompletedProcess[str]]:
     """``cli_process(argv)``: ``signalbrain ARGV`` in a fresh process, output captured."""
     return _cli_process
+
+
+class FakeClock:
+    """A monotonic clock a test sets by hand (``clock.now = 12.5``)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeTerminal(io.StringIO):
+    """A text stream that says it is a terminal (progress reports rewrite their line there)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fresh :class:`FakeClock` at 0 s."""
+    return FakeClock()
+
+
+@pytest.fixture
+def terminal() -> FakeTerminal:
+    """An empty :class:`FakeTerminal`."""
+    return FakeTerminal()

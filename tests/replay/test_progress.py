@@ -9,19 +9,6 @@ import pytest
 from signalbrain.replay.progress import ProgressReporter, format_duration
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize(
     ("seconds", "text"), [(0.4, "0s"), (59.6, "1m00s"), (75, "1m15s"), (3725, "1h02m")]
 )
@@ -29,8 +16,8 @@ def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
 
-def test_plain_lines_are_throttled_and_complete() -> None:
-    stream, clock = io.StringIO(), _Clock()
+def test_plain_lines_are_throttled_and_complete(clock) -> None:
+    stream = io.StringIO()
     rep = ProgressReporter(stream=stream, interval_s=2.0, clock=clock)
     rep.begin(videos=3, resumed=1, skipped=0, todo=2, where="2 local worker processes")
     rep.started("k1", "a.mp4")
@@ -52,9 +39,11 @@ def test_plain_lines_are_throttled_and_complete() -> None:
     assert "\r" not in stream.getvalue()
 
 
-def test_terminal_status_line_is_rewritten_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_terminal_status_line_is_rewritten_in_place(
+    monkeypatch: pytest.MonkeyPatch, clock, terminal
+) -> None:
     monkeypatch.setenv("COLUMNS", "200")
-    stream, clock = _Terminal(), _Clock()
+    stream = terminal
     rep = ProgressReporter(stream=stream, clock=clock)
     rep.begin(videos=2, resumed=0, skipped=0, todo=2, where="this process")
     clock.now = 1.0

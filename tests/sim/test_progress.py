@@ -8,25 +8,12 @@ import math
 from signalbrain.sim.progress import SimProgress
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 def _vehicles() -> int:
     return 42
 
 
-def test_plain_stream_prints_a_line_per_interval_and_a_closing_line() -> None:
-    clock, out = _Clock(), io.StringIO()
+def test_plain_stream_prints_a_line_per_interval_and_a_closing_line(clock) -> None:
+    out = io.StringIO()
     p = SimProgress(stream=out, interval_s=10.0, clock=clock, label="sumo run fixed")
     p.start(0.0, 3600.0)
     for t in range(1, 3601):
@@ -42,8 +29,8 @@ def test_plain_stream_prints_a_line_per_interval_and_a_closing_line() -> None:
     assert lines[-1] == "sumo run fixed: 1h00m simulated in 36.0 s (100 x real time)"
 
 
-def test_vehicles_are_counted_only_when_a_line_is_due() -> None:
-    clock, out = _Clock(), io.StringIO()
+def test_vehicles_are_counted_only_when_a_line_is_due(clock) -> None:
+    out = io.StringIO()
     asked: list[float] = []
 
     def count() -> int:
@@ -58,8 +45,8 @@ def test_vehicles_are_counted_only_when_a_line_is_due() -> None:
     assert asked == [5.0 * k for k in range(1, 21)]
 
 
-def test_terminal_line_is_rewritten_in_place_and_cleared_at_the_end() -> None:
-    clock, out = _Clock(), _Terminal()
+def test_terminal_line_is_rewritten_in_place_and_cleared_at_the_end(clock, terminal) -> None:
+    out = terminal
     p = SimProgress(stream=out, clock=clock)
     p.start(100.0, 200.0)
     clock.now = 0.5
@@ -72,8 +59,8 @@ def test_terminal_line_is_rewritten_in_place_and_cleared_at_the_end() -> None:
     assert out.getvalue().endswith("\r\x1b[Ksumo run: 1m40s simulated in 1.0 s (100 x real time)\n")
 
 
-def test_open_end_and_no_stream() -> None:
-    clock, out = _Clock(), io.StringIO()
+def test_open_end_and_no_stream(clock) -> None:
+    out = io.StringIO()
     p = SimProgress(stream=out, interval_s=1.0, clock=clock)
     p.start(0.0, math.inf)  # until the network is empty: no share, no time left
     clock.now = 2.0
