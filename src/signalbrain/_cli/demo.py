@@ -163,7 +163,7 @@ def _sumo(out: Path, sim_s: int) -> None:
         target = out / "sumo" / f"{label.replace(' + ', '_')}.json"
         code = _cli_process(
             ["sumo", "run", str(cfg), "--controller", name, *extra, "--json", str(target),
-             "--", "--seed", "42", "--no-step-log", "true"]
+             "-q", "--", "--seed", "42", "--no-step-log", "true"]
         )  # fmt: skip
         if code:
             raise SystemExit(code)
