@@ -4,6 +4,7 @@ Reproduces the "Escort" section of ``benchmarks/README.md``::
 
     .venv/bin/python benchmarks/escort/run_escort.py   # generated grid, 8 seeds; shared, 11 seeds
     .venv/bin/python benchmarks/escort/run_escort.py --no-shared --seeds 1
+    .venv/bin/python benchmarks/escort/run_escort.py --resume   # after an interruption
 
 Scenarios
 ---------
@@ -268,6 +269,22 @@ def _run_one(job: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _finished(job: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The run of ``job`` an earlier invocation finished (``sumo run`` writes its JSON only at
+    the end of a run), or None."""
+    out = Path(job["out"])
+    try:
+        data = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or "vehicles" not in data:
+        return None
+    data.update({k: job[k] for k in ("scenario", "controller", "mode", "seed")})
+    data["job_config"] = job["config"]
+    data.setdefault("harness_wall_s", data.get("wall_s", 0.0))
+    return data
+
+
 def _ev_stats(run: Mapping[str, Any]) -> dict[str, float]:
     trips = run.get("emergency", [])
     tts = [e["travel_time_s"] for e in trips]
@@ -499,6 +516,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-shared", action="store_true")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--no-readme", action="store_true", help="print the table only")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs an interrupted invocation finished (their JSON in --work) and run "
+        "only the rest; without it, earlier runs' JSON is deleted first",
+    )
     args = p.parse_args(argv)
 
     jobs: list[dict[str, Any]] = []
@@ -548,19 +571,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     t0 = time.perf_counter()
     runs: list[dict[str, Any]] = []
+    todo: list[dict[str, Any]] = []
+    for job in jobs:
+        done = _finished(job) if args.resume else None
+        if done is not None:
+            runs.append(done)
+        else:
+            Path(job["out"]).unlink(missing_ok=True)  # never mixed into a later --resume
+            todo.append(job)
+    if args.resume:
+        print(f"resuming: {len(runs)} of {len(jobs)} runs finished before", flush=True)
+    resumed = len(runs)
     # A fresh process per run: libsumo keeps state from one simulation to the next in a
     # process (measured: cologne1 after a grid5x3 run, others' delay 33.9 s instead of 31.2 s),
     # so reused workers made results depend on which job a worker had run before.
     with ProcessPoolExecutor(
         max_workers=args.jobs, mp_context=get_context("spawn"), max_tasks_per_child=1
     ) as pool:
-        futures = [pool.submit(_run_one, j) for j in jobs]
+        futures = [pool.submit(_run_one, j) for j in todo]
         for fut in as_completed(futures):
             r = fut.result()
             runs.append(r)
             status = r.get("error") or f"{len(r.get('emergency', []))} EVs, {r['harness_wall_s']} s"
             what = f"{r['scenario']} {r['controller']} {r['mode']} s{r['seed']}"
-            print(f"[{len(runs)}/{len(jobs)}] {what}: {status}", flush=True)
+            print(f"[{len(runs) - resumed}/{len(todo)}] {what}: {status}", flush=True)
     notes.extend(
         f"{r['scenario']} {r['controller']} {r['mode']}: {r['error']}" for r in runs if "error" in r
     )
@@ -579,9 +613,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         meta = (
             f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, SUMO "
-            f"{version('eclipse-sumo')}, {len(runs)} runs in "
+            f"{version('eclipse-sumo')}, {len(runs)} runs, {len(todo)} of them in "
             f"{(time.perf_counter() - t0) / 60:.0f} min "
             f"({args.jobs} processes)"
+            + (f", {resumed} finished before (--resume)" if resumed else "")
         )
         if args.seeds:
             evs = len(emergency_trips(float(args.end)))
