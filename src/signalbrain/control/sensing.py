@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -190,7 +191,7 @@ class Sensor:
         for mid, c in obs.movement_counts_veh.items():
             if mid not in self._pos:
                 continue
-            if not (isinstance(c, (int, float)) and math.isfinite(c) and c >= 0):
+            if not (isinstance(c, numbers.Real) and math.isfinite(c) and c >= 0):
                 return f"movement {mid}: count {c!r} is not a number of vehicles"
             most = self._lanes_of[mid] * per_lane + 2.0
             if c > most:
