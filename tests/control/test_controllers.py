@@ -236,6 +236,24 @@ def test_an_impossible_exit_queue_is_left_out() -> None:
     assert down(1e300) == 0.0
 
 
+def test_turning_counts_of_any_number_type_are_trusted() -> None:
+    import numpy as np
+
+    from signalbrain.control.sensing import Sensor
+
+    net = corridor(1)
+    isec = net.intersections[0]
+    sensor = Sensor(net, isec)
+    approaches = {k: ApproachObservation(k) for k in isec.approach_links}
+    mids = [m.id for m in isec.movements]
+    for value in (np.int64(2), np.float32(1.0), 3, 0.5):
+        obs = Observation(0.0, approaches, {}, dict.fromkeys(mids, value))
+        assert sensor.check(float(value), 1.0, obs), value
+    obs = Observation(9.0, approaches, {}, dict.fromkeys(mids, "2"))
+    assert not sensor.check(9.0, 1.0, obs)
+    assert "is not a number of vehicles" in sensor.reason
+
+
 def test_a_signal_without_any_observation_runs_its_plan_quietly(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
