@@ -176,6 +176,28 @@ def test_a_controller_that_raises_leaves_the_signals_on_backup_plans(
     assert len([r for r in caplog.records if "failed at t=60.0 s" in r.getMessage()]) == 1
 
 
+def test_a_request_hook_that_raises_is_dropped_and_the_run_goes_on(make_scenario) -> None:
+    calls: list[float] = []
+
+    def broken(
+        t_s: float, obs: Mapping[str, Observation], requests: MutableMapping[str, Request]
+    ) -> None:
+        calls.append(t_s)
+        if t_s >= 20.0:
+            for isec in list(requests):
+                requests[isec] = Request(phase=1, force=True)  # half done, then a bug
+            raise KeyError("escort state")
+
+    result = run_sumo(
+        make_scenario(), RoundRobin(), end_s=120, sumo_args=["--seed", "42"], request_hooks=[broken]
+    )
+    assert calls[-1] == 20.0  # called until it failed, not after
+    assert result.controller_failure == "t = 20 s: KeyError: 'escort state' (in a request hook)"
+    assert any("request hook 1" in n for n in result.notes)
+    assert result.end_s == 120.0
+    assert result.safety.ok
+
+
 def test_cli_controller_failure_writes_the_json_and_exits_1(
     make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
@@ -189,7 +211,7 @@ def test_cli_controller_failure_writes_the_json_and_exits_1(
     assert data["controller_failure"] == "t = 30 s: ZeroDivisionError: a bug"
     assert data["end_s"] == 90.0
     err = capsys.readouterr().err
-    assert "internal error: controller fixed failed at t = 30 s" in err
+    assert "internal error in the fixed run at t = 30 s: ZeroDivisionError: a bug" in err
 
 
 def test_faults_and_adversarial_requests_never_pass_unsafe(make_scenario) -> None:

@@ -182,9 +182,9 @@ def _run(args: argparse.Namespace) -> int:
     )
     if result.controller_failure is not None:  # a bug: the run finished, but not as asked
         print(
-            f"signalbrain: internal error: controller {args.controller} failed at "
-            f"{result.controller_failure}; the signals ran backup plans from then on (the "
-            f"metrics in {args.json} include that part)",
+            f"signalbrain: internal error in the {args.controller} run at "
+            f"{result.controller_failure}; the run went on safely (the notes in {args.json} "
+            "say how) and its metrics include that part",
             file=sys.stderr,
         )
         return 1

@@ -51,6 +51,7 @@ class ControlLoop:
     sensing_cpu_s: float = 0.0
     failure: str | None = None
     backup: dict[str, Any] = field(default_factory=dict)
+    failed_hooks: dict[int, str] = field(default_factory=dict)
 
     def start(self, t_s: float) -> None:
         monitor_cls = importlib.import_module("signalbrain.control.monitor").ConflictMonitor
@@ -85,8 +86,18 @@ class ControlLoop:
                 requests = self._backup_requests(t_s)
         else:
             requests = self._backup_requests(t_s)
-        for rhook in self.request_hooks:
-            rhook(t_s, obs, requests)
+        for k, rhook in enumerate(self.request_hooks):
+            if k in self.failed_hooks:
+                continue
+            try:
+                rhook(t_s, obs, requests)
+            except Exception as exc:  # e.g. the escort: the signals go on without it
+                self.failed_hooks[k] = f"t = {t_s:g} s: {type(exc).__name__}: {exc}"
+                log.exception(
+                    "request hook %s failed at t=%.1f s; the run goes on without it",
+                    getattr(rhook, "__qualname__", type(rhook).__name__),
+                    t_s,
+                )
         hold = Request(hold=True)
         new_states = {
             isec.id: self.monitors[isec.id].step(t_s, dt_s, requests.get(isec.id, hold))

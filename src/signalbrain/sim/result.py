@@ -37,7 +37,8 @@ class RunResult:
     detectors: int
     notes: tuple[str, ...] = ()
     controller_failure: str | None = None
-    """When the controller raised: when and what (the signals then ran backup plans)."""
+    """When the controller raised: when and what (the signals then ran backup plans); else
+    when a request hook (the escort) raised, after which the run went on without it."""
 
     @property
     def simulated_s(self) -> float:

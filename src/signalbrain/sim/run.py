@@ -381,6 +381,11 @@ def _simulate(
         notes.append(
             f"controller failed at {loop.failure}; every signal ran its backup plan from then on"
         )
+    if loop is not None:
+        notes.extend(
+            f"request hook {k + 1} (e.g. the escort) failed at {why}; the run went on without it"
+            for k, why in sorted(loop.failed_hooks.items())
+        )
     pending = [float(sumo.vehicle.getDepartDelay(v)) for v in sim.getPendingVehicles()]
     vclass = {vt: sumo.vehicletype.getVehicleClass(vt) for vt in sumo.vehicletype.getIDList()}
     return {
@@ -401,5 +406,13 @@ def _simulate(
         "sensing_cpu_s": loop.sensing_cpu_s if loop is not None else 0.0,
         "signals": len(loop.intersections) if loop is not None else len(index.tls_ids),
         "detectors": loop.reader.detector_count if loop is not None else 0,
-        "failure": loop.failure if loop is not None else None,
+        "failure": (
+            None
+            if loop is None
+            else loop.failure
+            or next(
+                (f"{why} (in a request hook)" for _, why in sorted(loop.failed_hooks.items())),
+                None,
+            )
+        ),
     }
