@@ -11,11 +11,14 @@ skipped some inputs; 1 internal error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 # One OpenBLAS thread unless the user says otherwise, set before anything imports numpy: the
 # commands multiply only small matrices (Kalman filters, 2-D geometry), and OpenBLAS's thread
@@ -115,6 +118,30 @@ def _modules_for(argv: Sequence[str]) -> Sequence[str]:
     return (owner,) if owner else _COMMAND_MODULES
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is: the clean-up of an interrupt runs (worker pools
+    are shut down, SUMO is closed, checkpoints stay valid)."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM (``kill``, ``timeout``, a job scheduler) ends it like Ctrl-C
+    does, instead of killing the process and leaving its worker processes behind. Only in the
+    main thread (where Python delivers signals); the previous handler comes back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used as the console script)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -124,7 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return int(args.func(args))
+        with _terminate_as_interrupt():
+            return int(args.func(args))
+    except _Terminated:
+        sys.stderr.write("signalbrain: terminated\n")
+        return 128 + signal.SIGTERM
     except InputError as exc:
         sys.stderr.write(f"signalbrain: {exc}\n")
         return EXIT_BAD_INPUT

@@ -118,7 +118,32 @@ BAD_CASES = [
         {k: v for k, v in make_doc().items() if k != "camera"},
         "camera: missing; expected a string",
     ),
-    ("interval not positive", _set(make_doc(), ("interval_s",), 0), "interval_s = 0: must be > 0"),
+    ("interval not positive", _set(make_doc(), ("interval_s",), 0), "interval_s = 0: must be >= 1"),
+    (
+        "interval below a second (bins without end)",
+        _set(make_doc(), ("interval_s",), 1e-300),
+        "interval_s = 1e-300: must be >= 1",
+    ),
+    (
+        "interval beyond a day",
+        _set(make_doc(), ("interval_s",), 90_000),
+        "interval_s = 90000: must be <= 86400",
+    ),
+    (
+        "integer too large for a float",
+        _set(make_doc(), ("interval_s",), 10**400),
+        "interval_s = 100000000000... (401 digits): too large; must be finite",
+    ),
+    (
+        "coordinate too large for a float",
+        _set(make_doc(), ("lines", 0, "points"), [[10**400, 1], [5, 5]]),
+        "coordinates must be finite",
+    ),
+    (
+        "bow-tie zone",
+        _set(make_doc(), ("zones", 0, "polygon"), [[0, 0], [40, 40], [40, 0], [0, 40]]),
+        "crosses itself (edge 0 from point 0 to 1 crosses edge 2)",
+    ),
     (
         "resize width too small",
         _set(make_doc(), ("resize_width",), 8),

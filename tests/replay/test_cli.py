@@ -238,6 +238,57 @@ def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(
     assert _summary(out)["lines"] == {"mid": {"total": 16, "positive": 8, "negative": 8}}
 
 
+def _session_alive(sid: int) -> list[str]:
+    """Processes of session ``sid`` still running (zombies left out)."""
+    out = subprocess.run(
+        ["ps", "-eo", "pid,sid,stat"], capture_output=True, text=True, check=False
+    ).stdout
+    return [
+        line
+        for line in out.splitlines()[1:]
+        if line.split()[1] == str(sid) and not line.split()[2].startswith("Z")
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sig", "code", "message"),
+    [(signal.SIGTERM, 128 + signal.SIGTERM, "terminated"), (signal.SIGKILL, -signal.SIGKILL, "")],
+)
+def test_terminate_or_kill_leaves_no_workers_and_rerun_resumes(
+    traffic: tuple[list[Path], Path], tmp_path: Path, sig: int, code: int, message: str
+) -> None:
+    """``kill`` (a scheduler, ``timeout``) ends a run like Ctrl-C; even ``kill -9`` of the
+    coordinator leaves no worker behind (they watch it), and the same command resumes."""
+    _, camera = traffic
+    videos = [
+        write_traffic_video(tmp_path / f"long{i}.avi", 4, empty_frames=2500, seed=i)
+        for i in range(4)
+    ]
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "signalbrain.cli", "count", *map(str, videos)]
+    cmd += ["--camera", str(camera), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and proc.poll() is None
+        and not list((out / ".checkpoints").glob("*.json"))
+    ):
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert message in err
+    deadline = time.monotonic() + 15
+    while _session_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _session_alive(proc.pid) == []
+    again = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    assert _summary(out)["lines"] == {"mid": {"total": 16, "positive": 8, "negative": 8}}
+
+
 @pytest.mark.slow
 def test_synthetic_intersection_lines_and_movements(tmp_path: Path) -> None:
     synth = pytest.importorskip("signalbrain.vision.synth")

@@ -117,7 +117,12 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.add(p, f"= {value!r}: expected a number, got {_type_name(value)}")
             return math.nan
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond any float
+            digits = len(str(abs(value)))
+            self.add(p, f"= {str(value)[:12]}... ({digits} digits): too large; must be finite")
+            return math.nan
         if not math.isfinite(value):
             self.add(p, f"= {value}: must be finite")
         elif minimum is not None and (value <= minimum if exclusive else value < minimum):

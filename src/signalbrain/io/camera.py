@@ -46,6 +46,8 @@ DEFAULT_INTERVAL_S = 60.0
 MIN_LINE_LENGTH_PX = 2.0  # shorter segments cannot tell left from right reliably
 MIN_POLYGON_AREA_PX2 = 4.0
 MIN_RESIZE_WIDTH_PX = 32
+MIN_INTERVAL_S = 1.0  # count bins shorter than a second say nothing a traffic count can use
+MAX_INTERVAL_S = 86_400.0  # one day
 
 _TOP_KEYS = ("camera", "intersection", "resize_width", "interval_s", "lines", "zones")
 _LINE_KEYS = ("id", "points", "approach")
@@ -123,6 +125,26 @@ def _signed_area(polygon: Sequence[Point]) -> float:
     return 0.5 * s
 
 
+def _self_crossing(polygon: Sequence[Point]) -> tuple[int, int] | None:
+    """The first pair of non-adjacent edges that cross (edge ``i`` runs from point ``i`` to
+    point ``i + 1``), or None for a simple polygon. A bow-tie's shoelace area is the difference
+    of its two lobes, so the area test alone would judge it wrongly."""
+
+    def orient(a: Point, b: Point, c: Point) -> float:
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    n = len(polygon)
+    for i in range(n):
+        a, b = polygon[i], polygon[(i + 1) % n]
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue  # the closing edge meets the first at point 0
+            c, d = polygon[j], polygon[(j + 1) % n]
+            if orient(a, b, c) * orient(a, b, d) < 0 and orient(c, d, a) * orient(c, d, b) < 0:
+                return i, j
+    return None
+
+
 def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int) -> list[Point]:
     """A list of ``[x, y]`` pairs of finite numbers; problems are recorded in ``f``."""
     items = f.sequence(value, path)
@@ -146,7 +168,10 @@ def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int
             f.add(p, f"= {item!r}: expected a point [x, y] of two numbers (source pixels)")
             ok = False
             continue
-        x, y = float(item[0]), float(item[1])
+        try:
+            x, y = float(item[0]), float(item[1])
+        except OverflowError:  # an integer beyond any float
+            x = y = math.inf
         if not (math.isfinite(x) and math.isfinite(y)):
             f.add(p, f"= {item!r}: coordinates must be finite")
             ok = False
@@ -272,7 +297,9 @@ def parse_camera(
     resize_width: int | None = None
     if top.get("resize_width") is not None:
         resize_width = f.integer(top, "resize_width", "", minimum=MIN_RESIZE_WIDTH_PX)
-    interval_s = f.number(top, "interval_s", "", DEFAULT_INTERVAL_S, minimum=0.0, exclusive=True)
+    interval_s = f.number(
+        top, "interval_s", "", DEFAULT_INTERVAL_S, minimum=MIN_INTERVAL_S, maximum=MAX_INTERVAL_S
+    )
 
     lines: list[CountLine] = []
     seen: dict[str, str] = {}
@@ -326,7 +353,15 @@ def parse_camera(
         pts = _points(f, zdoc.get("polygon", MISSING), ppath, exact=None, minimum=3)
         if len(pts) >= 3:
             zone = Zone(zid, kind, approach, tuple(pts))
-            if zone.area_px2 < MIN_POLYGON_AREA_PX2:
+            crossing = _self_crossing(pts)
+            if crossing is not None:
+                a, b = crossing
+                f.add(
+                    ppath,
+                    f"crosses itself (edge {a} from point {a} to {(a + 1) % len(pts)} crosses "
+                    f"edge {b}); list the corners in order around the zone",
+                )
+            elif zone.area_px2 < MIN_POLYGON_AREA_PX2:
                 f.add(
                     ppath,
                     f"is degenerate: area {zone.area_px2:.3g} px^2; a zone needs at "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 import time
 from collections import Counter, deque
 from collections.abc import Sequence
@@ -91,7 +92,7 @@ def _pool_round(
         max_workers=workers,
         mp_context=ctx,
         initializer=init_worker,
-        initargs=(events, workers > 1),
+        initargs=(events, workers > 1, os.getpid()),
     )
     inflight: dict[Future[JobResult], VideoTask] = {}
     started_at: dict[str, float] = {}

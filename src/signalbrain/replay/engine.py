@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -76,11 +77,20 @@ class TaskOutcome:
 _EVENTS: SimpleQueue[tuple[Any, ...]] | None = None
 
 
-def init_worker(events: SimpleQueue[tuple[Any, ...]] | None, single_thread: bool) -> None:
-    """Initialiser of local worker processes: progress channel, no SIGINT, one thread each."""
+def init_worker(
+    events: SimpleQueue[tuple[Any, ...]] | None,
+    single_thread: bool,
+    coordinator_pid: int | None = None,
+) -> None:
+    """Initialiser of local worker processes: progress channel, no SIGINT, one thread each, and
+    an exit of their own when the coordinator is gone."""
     global _EVENTS
     _EVENTS = events
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+    if coordinator_pid is not None:
+        threading.Thread(
+            target=_exit_without, args=(coordinator_pid,), name="coordinator-watch", daemon=True
+        ).start()
     if single_thread:  # N processes on N cores: keep native libraries from oversubscribing
         for name in (
             "OMP_NUM_THREADS",
@@ -94,6 +104,37 @@ def init_worker(events: SimpleQueue[tuple[Any, ...]] | None, single_thread: bool
         except ImportError:  # pragma: no cover - OpenCV is a core dependency
             return
         cv2.setNumThreads(1)
+
+
+COORDINATOR_CHECK_S = 1.0
+"""How often a worker looks for its coordinator [s]."""
+
+
+def _exit_without(pid: int) -> None:
+    """End this worker once process ``pid`` (the coordinator) no longer exists: killed with
+    SIGKILL it cannot shut its pool down, and its workers (children of the fork server, not of
+    the coordinator) would otherwise go on for good, holding the caller's output pipes open."""
+    while True:
+        time.sleep(COORDINATOR_CHECK_S)
+        if not _running(pid):
+            os._exit(1)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a killed coordinator stays one until
+    its parent reaps it, and ``kill(pid, 0)`` still succeeds on a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # the pid was reused by someone else's process
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (not Linux): existing is all we can tell
+        return True
+    return state not in ("Z", "X")
 
 
 def call_job(job: Job, path: str, key: str, progress: ProgressFn | None = None) -> JobResult:
