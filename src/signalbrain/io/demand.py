@@ -166,7 +166,13 @@ def read_counts_csv(
         raise InputError(f"file not found: {source}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"cannot read CSV: {exc}", source) from None
-    missing = [c for c in COUNT_COLUMNS if rows and c not in header]
+    if not rows:
+        raise InputError(
+            f"no count rows; expected the header {','.join(COUNT_COLUMNS)} and one row per "
+            "time bin, line or movement (as signalbrain count writes counts.csv)",
+            source,
+        )
+    missing = [c for c in COUNT_COLUMNS if c not in header]
     if missing:
         raise InputError(
             f"missing columns {', '.join(missing)}; expected {','.join(COUNT_COLUMNS)}", source

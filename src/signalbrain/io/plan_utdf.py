@@ -33,6 +33,10 @@ from signalbrain.timing.plan import NetworkPlan, TimingPlan
 
 __all__ = ["plan_utdf_text", "write_plan_utdf"]
 
+UTDF_MAX_PHASE = 99
+"""Highest phase number written (one D column per number up to the highest used; NEMA plans
+use 1-8, signalbrain's escort phases are never written)."""
+
 _ROWS = (
     "BRP",
     "MinGreen",
@@ -68,6 +72,18 @@ def _brp(plan: TimingPlan) -> dict[int, str]:
 def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
     """The UTDF CSV text (see the module docstring)."""
     isecs = [s for s in network.intersections if s.id in plan.plans]
+    too_high = [
+        (s.id, ph.number)
+        for s in isecs
+        for ph in plan.plans[s.id].phases
+        if not 1 <= ph.number <= UTDF_MAX_PHASE
+    ]
+    if too_high:
+        sid, number = too_high[0]
+        raise InputError(
+            f"signal {sid!r}: phase {number} cannot be written to UTDF, whose phase columns are "
+            f"D1-D{UTDF_MAX_PHASE}; renumber the phases or write .yaml or .add.xml"
+        )
     max_phase = max((ph.number for s in isecs for ph in plan.plans[s.id].phases), default=8)
     width = max(8, max_phase)
     buf = io.StringIO()

@@ -15,6 +15,9 @@ from signalbrain.network.model import Intersection, Link, Movement, Network, Pha
 __all__ = ["MIN_YELLOW_S", "check_network", "shape_problems", "validate_network"]
 
 MIN_YELLOW_S = 3.0
+MAX_YELLOW_S = 30.0  # field yellows are 3-6 s; beyond this a value is a typo
+MAX_ALL_RED_S = 60.0
+MAX_GREEN_S = 3600.0  # any green, minimum, maximum or pedestrian [s]
 """Shortest yellow change interval accepted [s] (MUTCD 4D.26: 3 to 6 s)."""
 
 
@@ -151,7 +154,9 @@ def _phase_ok(isec: Intersection, ph: Phase, known: set[str], numbers: set[int])
         and ph.ped_min_s >= 0
         and ph.min_green_s <= ph.max_green_s
         and ph.ped_min_s <= ph.max_green_s
-        and ph.yellow_s >= MIN_YELLOW_S
+        and ph.max_green_s <= MAX_GREEN_S
+        and MIN_YELLOW_S <= ph.yellow_s <= MAX_YELLOW_S
+        and ph.all_red_s <= MAX_ALL_RED_S
         and _green_safe(isec, prot, perm)
     )
 
@@ -188,10 +193,15 @@ def _check_phases(isec: Intersection, base: str, out: list[Problem]) -> None:
             [m for m in ph.protected if m in known], [m for m in ph.permitted if m in known]
         ):
             out.append(Problem(p, f"gives green to conflicting movements {a!r} and {b!r}"))
-        for name in ("min_green_s", "max_green_s", "all_red_s", "ped_min_s"):
+        for name, most in (
+            ("min_green_s", MAX_GREEN_S),
+            ("max_green_s", MAX_GREEN_S),
+            ("all_red_s", MAX_ALL_RED_S),
+            ("ped_min_s", MAX_GREEN_S),
+        ):
             value = getattr(ph, name)
-            if not value >= 0:
-                out.append(Problem(format_path(p, name), f"= {value}: must be >= 0"))
+            if not 0 <= value <= most:
+                out.append(Problem(format_path(p, name), f"= {value:g}: must be 0 to {most:g} s"))
         if ph.min_green_s > ph.max_green_s:
             out.append(
                 Problem(
@@ -211,6 +221,12 @@ def _check_phases(isec: Intersection, base: str, out: list[Problem]) -> None:
                 Problem(
                     format_path(p, "yellow_s"),
                     f"= {ph.yellow_s}: missing or short yellow; must be >= {MIN_YELLOW_S} s",
+                )
+            )
+        elif not ph.yellow_s <= MAX_YELLOW_S:
+            out.append(
+                Problem(
+                    format_path(p, "yellow_s"), f"= {ph.yellow_s:g}: must be <= {MAX_YELLOW_S:g} s"
                 )
             )
     unserved = known - served

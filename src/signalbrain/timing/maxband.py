@@ -41,7 +41,7 @@ from signalbrain.network.model import Network
 from signalbrain.timing.corridor import Corridor
 from signalbrain.timing.plan import NetworkPlan, TimingPlan, movement_green_windows
 
-__all__ = ["BandResult", "maxband", "maxband_plan", "sequence_patterns"]
+__all__ = ["BandResult", "NoBandError", "maxband", "maxband_plan", "sequence_patterns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +130,22 @@ def maxband(
     try:
         return _maxband(network, plan, corridor, inbound_weight, time_limit_s, sequences, True)
     except _InfeasibleError:
+        pass
+    try:
         return _maxband(network, plan, corridor, inbound_weight, time_limit_s, sequences, False)
+    except _InfeasibleError:
+        raise NoBandError(
+            f"maxband: no offsets give a band even one way along {' - '.join(corridor.signals)} "
+            "(check the corridor's link lengths and speeds)"
+        ) from None
 
 
 class _InfeasibleError(Exception):
     pass
+
+
+class NoBandError(SignalbrainError):
+    """Not even a one-way band fits the corridor (absurd travel times between its signals)."""
 
 
 def _maxband(

@@ -34,7 +34,7 @@ from signalbrain.timing.coordination import Coordinator
 from signalbrain.timing.corridor import find_corridor
 from signalbrain.timing.isolated import IsolatedSolver
 from signalbrain.timing.joint import tune_splits
-from signalbrain.timing.maxband import maxband_plan
+from signalbrain.timing.maxband import NoBandError, maxband_plan
 from signalbrain.timing.phasing import select_phases
 from signalbrain.timing.plan import NetworkPlan
 from signalbrain.timing.rounding import round_plan
@@ -107,8 +107,8 @@ def optimize_network(
     """
     if method not in METHODS:
         raise InputError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
-    if cycle_s is not None and not cycle_s > 0:
-        raise InputError(f"cycle_s = {cycle_s}: must be > 0")
+    if cycle_s is not None and not 0 < cycle_s <= MAX_CYCLE_S:
+        raise InputError(f"cycle_s = {cycle_s:g}: must be > 0 and <= {MAX_CYCLE_S:g} s")
     problems = check_demand(network, demand)
     if problems:
         raise InputError(problems)
@@ -129,7 +129,11 @@ def optimize_network(
         plan = co.plans(result, notes=(f"method: {method}",))
         if method == "maxband" and (route is not None or net.signal_count >= 2):
             corridor = find_corridor(net, route)
-            plan, _ = maxband_plan(net, plan, corridor)
+            try:
+                plan, _ = maxband_plan(net, plan, corridor)
+            except NoBandError as exc:
+                note = f"{exc}: offsets from transyt"
+                plan = NetworkPlan(plan.plans, (*plan.notes, note), plan.objective)
         elif method == "maxband":
             note = "maxband needs a corridor of two or more signals: offsets from transyt"
             plan = NetworkPlan(plan.plans, (*plan.notes, note), plan.objective)
@@ -140,4 +144,29 @@ def optimize_network(
     if whole_seconds:
         plans = {sid: round_plan(p, net.intersection(sid)) for sid, p in plan.plans.items()}
         plan = NetworkPlan(plans, plan.notes, plan.objective)
-    return plan
+    return _note_long_cycles(plan, net, cycle_s)
+
+
+_LONG_CYCLE = "minimum greens and clearances need a"
+MAX_CYCLE_S = 3600.0
+"""Longest cycle one may ask for [s] (field cycles are 40-240 s)."""
+
+
+def _note_long_cycles(plan: NetworkPlan, net: Network, cycle_s: float | None) -> NetworkPlan:
+    """Every plan whose cycle is longer than its signal's maximum (or the requested cycle) says
+    so: the minimums and clearances are kept and the cycle lengthened, which the engineer must
+    know. The isolated solver notes it; a coordinated group re-solved at a longer common cycle
+    would otherwise lose the note."""
+    plans = dict(plan.plans)
+    changed = False
+    for sid, p in plan.plans.items():
+        isec = net.intersection(sid)
+        limit = isec.cycle_max_s if cycle_s is None else min(isec.cycle_max_s, cycle_s)
+        if p.cycle_s > limit + 0.5 and not any(n.startswith(_LONG_CYCLE) for n in p.notes):
+            note = (
+                f"{_LONG_CYCLE} {p.cycle_s:.1f} s cycle, more than the maximum {limit:g} s "
+                "(or the requested cycle): cycle lengthened, minimums kept"
+            )
+            plans[sid] = replace(p, notes=(*p.notes, note))
+            changed = True
+    return NetworkPlan(plans, plan.notes, plan.objective) if changed else plan

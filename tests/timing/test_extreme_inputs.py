@@ -1,0 +1,103 @@
+"""Timing inputs at and beyond their limits: a clear message or a plan that says what it did,
+never a hang, a traceback or a plan that hides a broken limit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from signalbrain.cli import main
+from signalbrain.errors import InputError
+from signalbrain.io import bundled_demand, bundled_network, read_network
+from signalbrain.io.demand import read_demand
+from signalbrain.io.plan_utdf import plan_utdf_text
+from signalbrain.network import check_network
+from signalbrain.timing import optimize_network
+
+
+def _single(**changes: float):
+    net = read_network(bundled_network("single"))
+    isec = replace(net.intersections[0], **changes)
+    return replace(net, intersections=(isec,))
+
+
+def test_a_cycle_beyond_the_maximum_says_so_also_when_coordinated() -> None:
+    net = _single(cycle_max_s=60.0)
+    demand = read_demand(bundled_demand("single"), net)
+    for method in ("transyt", "webster"):
+        plan = optimize_network(net, demand, method=method)
+        p = next(iter(plan.plans.values()))
+        assert p.cycle_s > 60.0
+        assert any("more than the maximum 60 s" in n for n in p.notes), (method, p.notes)
+
+
+def test_absurd_clearances_and_cycles_are_refused() -> None:
+    net = read_network(bundled_network("single"))
+    isec = net.intersections[0]
+    phases = (replace(isec.phases[0], yellow_s=1e300), *isec.phases[1:])
+    bad = replace(net, intersections=(replace(isec, phases=phases),))
+    problems = check_network(bad)
+    assert any("yellow_s = 1e+300: must be <= 30 s" in str(p) for p in problems)
+    phases = (replace(isec.phases[0], all_red_s=1e300), *isec.phases[1:])
+    bad = replace(net, intersections=(replace(isec, phases=phases),))
+    assert any("all_red_s = 1e+300: must be 0 to 60 s" in str(p) for p in check_network(bad))
+    demand = read_demand(bundled_demand("single"), net)
+    with pytest.raises(InputError, match=r"cycle_s = 1e\+300: must be > 0 and <= 3600 s"):
+        optimize_network(net, demand, cycle_s=1e300)
+
+
+def test_utdf_refuses_a_phase_number_it_has_no_column_for() -> None:
+    net = read_network(bundled_network("single"))
+    demand = read_demand(bundled_demand("single"), net)
+    plan = optimize_network(net, demand)
+    sid, p = next(iter(plan.plans.items()))
+    old = p.phases[0].number
+
+    def renumber(groups: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(100_000_000 if n == old else n for n in g) for g in groups)
+
+    high = replace(
+        p,
+        phases=(replace(p.phases[0], number=100_000_000), *p.phases[1:]),
+        rings=renumber(p.rings),
+        barriers=renumber(p.barriers),
+    )
+    bad = replace(plan, plans={**plan.plans, sid: high})
+    with pytest.raises(InputError, match="phase 100000000 cannot be written to UTDF"):
+        plan_utdf_text(net, bad)
+
+
+def test_maxband_without_any_band_falls_back_with_a_note() -> None:
+    net = read_network(bundled_network("arterial"))
+    far = replace(net, links=tuple(replace(k, length_m=1e15) for k in net.links))
+    demand = read_demand(bundled_demand("arterial"), net)
+    plan = optimize_network(far, demand, method="maxband")
+    assert any("no offsets give a band even one way" in n for n in plan.notes)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--cycle", "1e300"], "--cycle: 1e+300: must be > 0 and <= 3600 s"),
+        (["--begin", "100", "--end", "50"], "--end: 50: must be after --begin 100"),
+        (["--begin", "nan"], "--begin: nan: must be a time >= 0 [s]"),
+    ],
+)
+def test_cli_names_bad_times(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    argv = ["optimize", str(bundled_network("single")), "--demand", str(bundled_demand("single"))]
+    assert main([*argv, *extra, "-o", str(tmp_path / "p.yaml")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_empty_counts_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "counts.csv"
+    empty.write_text("", encoding="utf-8")
+    argv = ["optimize", str(bundled_network("single")), "--demand", str(empty)]
+    assert main([*argv, "-o", str(tmp_path / "p.yaml")]) == 2
+    assert "no count rows" in capsys.readouterr().err
