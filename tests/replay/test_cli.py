@@ -185,6 +185,17 @@ def test_camera_or_video_change_recounts_only_what_changed(
     assert all(float(r.split(",")[2]) % 4 == 0 for r in rows)  # bins of the new camera
 
 
+def _wait_for_a_checkpoint(proc: subprocess.Popen[str], out: Path) -> None:
+    """Until the running ``count`` has finished a video (or stopped, or a minute passed)."""
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and proc.poll() is None
+        and not list((out / ".checkpoints").glob("*.json"))
+    ):
+        time.sleep(0.01)
+
+
 @pytest.mark.slow
 def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(
     traffic: tuple[list[Path], Path], tmp_path: Path
@@ -218,13 +229,7 @@ def test_ctrl_c_keeps_checkpoints_and_rerun_resumes(
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.monotonic() + 60
-    while (
-        time.monotonic() < deadline
-        and proc.poll() is None
-        and not list((out / ".checkpoints").glob("*.json"))
-    ):
-        time.sleep(0.01)
+    _wait_for_a_checkpoint(proc, out)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -269,13 +274,7 @@ def test_terminate_or_kill_leaves_no_workers_and_rerun_resumes(
     cmd = [sys.executable, "-m", "signalbrain.cli", "count", *map(str, videos)]
     cmd += ["--camera", str(camera), "--out", str(out), "--workers", "2"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while (
-        time.monotonic() < deadline
-        and proc.poll() is None
-        and not list((out / ".checkpoints").glob("*.json"))
-    ):
-        time.sleep(0.01)
+    _wait_for_a_checkpoint(proc, out)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
