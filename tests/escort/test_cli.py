@@ -73,6 +73,10 @@ def test_json_to_stdout(capsys):
             ["--from", "W", "--to", "E", "--queue", "S1_S2=1e308"],
             "expected LINK=VEH with 0 <= VEH <= 100000",
         ),
+        (["--from", "W", "--to", "E", "--plot", "e.txt"], "--plot: e.txt: the suffix must be"),
+        (["--from", "W", "--to", "E", "--plot", "schedule"], "--plot: schedule: the suffix"),
+        (["--from", "W", "--to", "E", "--json", "."], "--json: . is a folder"),
+        (["--from", "W", "--to", "E", "--events", "."], "--events: . is a folder"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_message(capsys, args, message):

@@ -283,6 +283,21 @@ def test_cli_writes_contract_json(
     assert "sumo run sumo: 1m00s simulated in" in captured.err
 
 
+def test_cli_json_into_a_folder_is_refused_before_the_run(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["sumo", "run", str(make_scenario()), "--controller", "fixed", "--end", "30", "-q"]
+    assert main([*argv, "--json", str(tmp_path)]) == 2
+    assert "--json: " in capsys.readouterr().err
+
+
+def test_cli_sumo_begin_as_a_clock_time(make_scenario, tmp_path: Path) -> None:
+    out = tmp_path / "o.json"
+    argv = ["sumo", "run", str(make_scenario()), "--controller", "fixed", "--end", "60", "-q"]
+    assert main([*argv, "--json", str(out), "--", "--begin", "0:00:10"]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["begin_s"] == 10.0
+
+
 def test_cli_quiet_prints_no_progress(
     make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -305,12 +320,28 @@ def test_cli_quiet_prints_no_progress(
             ["{cfg}", "--controller", "fixed", "--escort", "auto", "--escort-lead", "-5"],
             "--escort-lead = -5: must be a number of seconds >= 0",
         ),
+        (
+            ["{cfg}", "--controller", "fixed", "--escort-events", "{tmp}/ev.csv"],
+            "--escort-events: needs --escort auto or --escort naive",
+        ),
+        (
+            ["{cfg}", "--controller", "fixed", "--escort", "auto", "--escort-events", "{tmp}"],
+            "is a folder; expected a file to write",
+        ),
+        (
+            ["{cfg}", "--controller", "fixed", "--escort", "naive", "--escort-events", "{tmp}/e.x"],
+            "--escort-events: e.x: the suffix must be one of .csv, .json",
+        ),
     ],
 )
 def test_cli_bad_input_exits_2(
     make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    argv = ["sumo", "run", *[a.replace("{cfg}", str(make_scenario())) for a in args]]
+    argv = [
+        "sumo",
+        "run",
+        *[a.replace("{cfg}", str(make_scenario())).replace("{tmp}", str(tmp_path)) for a in args],
+    ]
     argv[3:3] = []
     code = main([*argv[:2], argv[2], "--json", str(tmp_path / "o.json"), *argv[3:]])
     assert code == 2

@@ -8,10 +8,13 @@ import math
 from pathlib import Path
 from typing import Any
 
+from signalbrain._cli._outputs import output_problems
 from signalbrain.errors import InputError, Problem
 from signalbrain.escort import EscortPlan, EscortRequest, LinkCondition, plan_escort
 from signalbrain.network import Network
 
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+"""Formats ``--plot`` writes (matplotlib's, by the suffix)."""
 MAX_QUEUE_VEH = 100_000
 """Largest queue ``--queue`` takes [veh] (a city's worth; beyond, the input is a typo)."""
 MAX_DEPART_S = 1e10
@@ -237,6 +240,12 @@ def _run(args: argparse.Namespace) -> int:
                 )
             ]
         )
+    targets = [] if args.json is None or str(args.json) == "-" else [args.json]
+    problems = [p for t in targets for p in output_problems("--json", t, create_folder=True)]
+    problems += output_problems("--events", args.events, create_folder=True)
+    problems += output_problems("--plot", args.plot, suffixes=PLOT_SUFFIXES, create_folder=True)
+    if problems:
+        raise InputError(problems)
     net = _network(args.network)
     plans = _plans(args.plan, net)
     conditions = _queues(args.queue, net)

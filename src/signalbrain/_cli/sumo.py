@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from signalbrain._cli._outputs import output_problems
 from signalbrain.errors import InputError, Problem
 
 
@@ -136,8 +137,12 @@ def _run(args: argparse.Namespace) -> int:
     reach = DEFAULT_REACH_M if args.reach is None else float(args.reach)
     if not (math.isfinite(reach) and reach > 0):
         raise InputError([Problem("--reach", f"{reach:g}: must be a distance > 0 [m]")])
-    if args.json.parent and not args.json.parent.exists():
-        raise InputError([Problem("--json", f"folder {args.json.parent} does not exist")])
+    problems = output_problems("--json", args.json)
+    problems += output_problems("--escort-events", args.escort_events, suffixes=(".csv", ".json"))
+    if args.escort_events is not None and args.escort is None:
+        problems.append(Problem("--escort-events", "needs --escort auto or --escort naive"))
+    if problems:
+        raise InputError(problems)
     # --- one-key escort (signalbrain.escort.sumo, maintained with the escort) ---
     escort: Any = None
     escort_options: dict[str, Any] = {}
@@ -169,7 +174,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.escort_events is not None:
             from signalbrain.io.atspm import write_events_csv, write_events_json
 
-            write = write_events_json if args.escort_events.suffix == ".json" else write_events_csv
+            json_out = args.escort_events.name.lower().endswith(".json")
+            write = write_events_json if json_out else write_events_csv
             write(escort.events, args.escort_events)
     # --- end escort ---
     args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -26,6 +26,7 @@ from signalbrain.errors import InputError, Problem
 __all__ = [
     "SumoConfig",
     "SumoOptions",
+    "parse_time",
     "read_sumocfg",
     "split_sumo_args",
     "sumo_command",
@@ -48,7 +49,7 @@ _OWN_DEFAULTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _parse_time(text: str, where: str, source: str) -> float:
+def parse_time(text: str, where: str, source: str) -> float:
     """SUMO times are seconds or ``H:M:S`` / ``D:H:M:S`` clock strings."""
     try:
         parts = [float(p) for p in text.split(":")]
@@ -152,7 +153,7 @@ def read_sumocfg(path: str | Path) -> SumoConfig:
         if name not in values:
             return None
         text, where = values[name]
-        return _parse_time(text, where, source)
+        return parse_time(text, where, source)
 
     tripinfo = files("tripinfo-output")
     return SumoConfig(

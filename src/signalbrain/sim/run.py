@@ -36,7 +36,13 @@ from signalbrain.errors import InputError, Problem
 from signalbrain.network import Intersection, Network
 from signalbrain.sim.backend import load_backend, sumo_binary
 from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
-from signalbrain.sim.config import read_sumocfg, split_sumo_args, sumo_command, tripinfo_path
+from signalbrain.sim.config import (
+    parse_time,
+    read_sumocfg,
+    split_sumo_args,
+    sumo_command,
+    tripinfo_path,
+)
 from signalbrain.sim.detectors import DEFAULT_REACH_M, place_detectors, write_detectors
 from signalbrain.sim.loop import ControlLoop, ObservationHook, RequestHook, StateRecorder
 from signalbrain.sim.metrics import read_tripinfo, summarize_trips
@@ -100,10 +106,8 @@ def _sumo_model(net_file: Path, network: Network | None) -> tuple[tuple[Intersec
 
 
 def _seconds(text: str, where: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError([Problem(where, f"{text!r} is not a time in seconds")]) from None
+    """A SUMO time option: seconds or ``H:M:S`` (as SUMO takes it)."""
+    return parse_time(text, where, "")
 
 
 _libsumo_runs = 0
