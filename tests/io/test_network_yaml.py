@@ -96,7 +96,28 @@ BAD_CASES = [
         "zero lanes",
         "W_A: {from: W, to: A, lanes: 2}",
         "W_A: {from: W, to: A, lanes: 0}",
-        "links.W_A.lanes = 0: must be >= 1",
+        "links.W_A.lanes = 0: must be 1 to 64",
+    ),
+    (
+        "node coordinate not finite",
+        "E: [300, 0]",
+        "E: [.inf, 0]",
+        "nodes.E = [inf, 0]: coordinates must be finite",
+    ),
+    (
+        "lanes beyond any road",
+        "W_A: {from: W, to: A, lanes: 2}",
+        "W_A: {from: W, to: A, lanes: 1000000000000}",
+        "must be 1 to 64",
+    ),
+    (
+        "signal without phases",
+        """    phases:
+      - {number: 2, protected: [W_A.T, W_A.R, E_A.T, E_A.R], permitted: [W_A.L, E_A.L]}
+      - {number: 4, protected: [S_A.T, S_A.R, N_A.T, N_A.R], permitted: [S_A.L, N_A.L]}
+""",
+        "    phases: []\n",
+        "intersections.A.phases: no phases; a signal needs at least one phase",
     ),
     (
         "negative length",

@@ -99,7 +99,14 @@ def _parse_nodes(f: Fields, doc: Mapping[str, Any]) -> list[Node]:
             ):
                 f.add(p, f"= {value!r}: expected [x_m, y_m] or {{x_m: .., y_m: ..}}")
                 continue
-            out.append(Node(nid, float(value[0]), float(value[1])))
+            try:
+                x, y = float(value[0]), float(value[1])
+            except OverflowError:  # an integer beyond any float
+                x = y = math.inf
+            if not (math.isfinite(x) and math.isfinite(y)):
+                f.add(p, f"= {value!r}: coordinates must be finite")
+                continue
+            out.append(Node(nid, x, y))
         else:
             node = f.mapping(value, p)
             f.unknown_keys(node, p, ("x_m", "y_m"))

@@ -18,6 +18,7 @@ MIN_YELLOW_S = 3.0
 MAX_YELLOW_S = 30.0  # field yellows are 3-6 s; beyond this a value is a typo
 MAX_ALL_RED_S = 60.0
 MAX_GREEN_S = 3600.0  # any green, minimum, maximum or pedestrian [s]
+MAX_LANES = 64  # lanes of one link (the widest roads have about 20)
 """Shortest yellow change interval accepted [s] (MUTCD 4D.26: 3 to 6 s)."""
 
 
@@ -34,7 +35,7 @@ def _link_ok(net: Network, link: Link, seen: set[str]) -> bool:
         and net.has_node(link.from_node)
         and net.has_node(link.to_node)
         and link.from_node != link.to_node
-        and link.lanes >= 1
+        and 1 <= link.lanes <= MAX_LANES
         and link.length_m > 0
         and link.free_speed_mps > 0
         and link.sat_flow_vphpl > 0
@@ -61,8 +62,10 @@ def _check_links(net: Network, out: list[Problem]) -> None:
                 )
         if link.from_node == link.to_node:
             out.append(Problem(p, f"starts and ends at the same node {link.from_node!r}"))
-        if link.lanes < 1:
-            out.append(Problem(format_path(p, "lanes"), f"= {link.lanes}: must be >= 1"))
+        if not 1 <= link.lanes <= MAX_LANES:
+            out.append(
+                Problem(format_path(p, "lanes"), f"= {link.lanes}: must be 1 to {MAX_LANES}")
+            )
         if not link.length_m > 0:
             out.append(Problem(format_path(p, "length_m"), f"= {link.length_m}: must be > 0"))
         if not link.free_speed_mps > 0:
@@ -77,7 +80,7 @@ def _check_links(net: Network, out: list[Problem]) -> None:
 
 def _movement_ok(net: Network, mv: Movement, nodes: set[str], seen: set[str]) -> bool:
     """The common case of :func:`_check_movements` in one expression: nothing to report."""
-    if mv.id in seen or mv.lanes < 1:
+    if mv.id in seen or not 1 <= mv.lanes <= MAX_LANES:
         return False
     if mv.turn == "P":
         return True
@@ -97,8 +100,8 @@ def _check_movements(net: Network, isec: Intersection, base: str, out: list[Prob
         if mv.id in seen:
             out.append(Problem(format_path(p, "id"), f"{mv.id!r}: duplicate movement id"))
         seen.add(mv.id)
-        if mv.lanes < 1:
-            out.append(Problem(format_path(p, "lanes"), f"= {mv.lanes}: must be >= 1"))
+        if not 1 <= mv.lanes <= MAX_LANES:
+            out.append(Problem(format_path(p, "lanes"), f"= {mv.lanes}: must be 1 to {MAX_LANES}"))
         if mv.turn == "P":
             continue
         for name, link_id, end in (("from", mv.from_link, "to"), ("to", mv.to_link, "from")):
@@ -162,6 +165,15 @@ def _phase_ok(isec: Intersection, ph: Phase, known: set[str], numbers: set[int])
 
 
 def _check_phases(isec: Intersection, base: str, out: list[Problem]) -> None:
+    if not isec.phases:  # a signal with nothing to time: no plan can be made for it
+        out.append(
+            Problem(
+                format_path(base, "phases"),
+                "no phases; a signal needs at least one phase serving its movements "
+                "(leave an uncontrolled junction out of intersections)",
+            )
+        )
+        return
     known = {m.id for m in isec.movements}
     served: set[str] = set()
     numbers: set[int] = set()
