@@ -15,10 +15,11 @@ A city-scale grid of 100 x 100 signals (10,000) builds in a few seconds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from signalbrain.errors import InputError
+from signalbrain.errors import InputError, Problem
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 from signalbrain.network.model import Intersection, Link, Movement, Network, Node, Phase
 
@@ -199,10 +200,29 @@ def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]
         out = [float(v) for v in values]
         if len(out) != n:
             raise InputError(f"{what}: expected {n} spacings, got {len(out)}")
-    bad = [v for v in out if not v > 0]
+    bad = [v for v in out if not (math.isfinite(v) and v > 0)]
     if bad:
-        raise InputError(f"{what}: spacings must be > 0, got {bad[0]}")
+        raise InputError(f"{what}: spacings must be finite and > 0, got {bad[0]}")
     return out
+
+
+def _check_args(**values: float) -> None:
+    """The generators' scalar arguments: counts are whole numbers >= 1 (lanes at most 64),
+    distances, speeds and flows finite and > 0; every problem named at once."""
+    problems: list[Problem] = []
+    for name, value in values.items():
+        if name in ("rows", "cols", "n") or name.endswith("lanes"):
+            most = 64 if name.endswith("lanes") else None
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            if not whole or value < 1 or (most is not None and value > most):
+                limit = f"1 to {most}" if most else ">= 1"
+                problems.append(Problem(name, f"= {value!r}: must be a whole number {limit}"))
+        elif isinstance(value, bool) or not (
+            isinstance(value, int | float) and math.isfinite(value) and value > 0
+        ):
+            problems.append(Problem(name, f"= {value!r}: must be a finite number > 0"))
+    if problems:
+        raise InputError(problems)
 
 
 def grid(
@@ -223,8 +243,17 @@ def grid(
     Signal ids are ``I{row}_{col}``; boundary nodes ``B...``; link ids ``FROM_TO``.
     ``spacing_m`` is one distance or ``max(rows, cols) - 1`` distances (uneven blocks).
     """
-    if rows < 1 or cols < 1:
-        raise InputError(f"grid size {rows}x{cols}: rows and cols must be >= 1")
+    if (
+        not all(isinstance(v, int) and not isinstance(v, bool) for v in (rows, cols))
+        or min(rows, cols) < 1
+    ):
+        raise InputError(f"grid size {rows}x{cols}: rows and cols must be whole numbers >= 1")
+    _check_args(
+        boundary_m=boundary_m,
+        lanes=lanes,
+        free_speed_mps=free_speed_mps,
+        sat_flow_vphpl=sat_flow_vphpl,
+    )
     steps = _spacings(spacing_m, max(rows, cols) - 1, "spacing_m") if max(rows, cols) > 1 else []
     xs = [0.0]
     for s in steps[: cols - 1]:
@@ -277,12 +306,22 @@ def arterial(
     Signal ids ``S1``..``Sn`` west to east; end nodes ``W`` and ``E``; side-street ends
     ``N1``/``S1_`` ... Spacing is uneven by default (the pattern repeats for long arterials).
     """
-    if n < 1:
-        raise InputError(f"arterial size {n}: must be >= 1")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise InputError(f"arterial size {n}: must be a whole number >= 1")
+    _check_args(
+        side_m=side_m,
+        main_lanes=main_lanes,
+        side_lanes=side_lanes,
+        free_speed_mps=free_speed_mps,
+        side_speed_mps=side_speed_mps,
+        sat_flow_vphpl=sat_flow_vphpl,
+    )
     if isinstance(spacing_m, int | float):
         steps = _spacings(spacing_m, n - 1, "spacing_m")
     else:
         pattern = list(spacing_m)
+        if not pattern:
+            raise InputError("spacing_m: an empty sequence; give one distance or a pattern")
         steps = _spacings([pattern[i % len(pattern)] for i in range(n - 1)], n - 1, "spacing_m")
     xs = [0.0]
     for s in steps:
