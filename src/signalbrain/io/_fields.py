@@ -14,7 +14,7 @@ from typing import Any
 
 from signalbrain.errors import InputError, Problem, format_path
 
-__all__ = ["MISSING", "Fields", "load_yaml"]
+__all__ = ["MISSING", "Fields", "finite_pair", "load_yaml"]
 
 
 class _Missing:
@@ -213,3 +213,13 @@ class Fields:
                     format_path(path, key) if path else key,
                     f"unknown field; valid fields: {', '.join(known)}",
                 )
+
+
+def finite_pair(a: float, b: float) -> tuple[float, float] | None:
+    """Two numbers as floats when both are finite (an integer beyond any float is not), else
+    None: the coordinates of a point in a network or camera file."""
+    try:
+        x, y = float(a), float(b)
+    except OverflowError:
+        return None
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else None

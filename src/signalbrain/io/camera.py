@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from signalbrain.errors import Problem, format_path
-from signalbrain.io._fields import MISSING, Fields, load_yaml
+from signalbrain.io._fields import MISSING, Fields, finite_pair, load_yaml
 
 if TYPE_CHECKING:
     from signalbrain.network import Network
@@ -168,15 +168,12 @@ def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int
             f.add(p, f"= {item!r}: expected a point [x, y] of two numbers (source pixels)")
             ok = False
             continue
-        try:
-            x, y = float(item[0]), float(item[1])
-        except OverflowError:  # an integer beyond any float
-            x = y = math.inf
-        if not (math.isfinite(x) and math.isfinite(y)):
+        point = finite_pair(item[0], item[1])
+        if point is None:
             f.add(p, f"= {item!r}: coordinates must be finite")
             ok = False
             continue
-        out.append((x, y))
+        out.append(point)
     if ok and items:
         if exact is not None and len(items) != exact:
             f.add(path, f"has {len(items)} points; expected exactly {exact} [[x0, y0], [x1, y1]]")

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from signalbrain.errors import InputError, Problem, format_path
-from signalbrain.io._fields import MISSING, Fields, load_yaml
+from signalbrain.io._fields import MISSING, Fields, finite_pair, load_yaml
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 from signalbrain.network.model import (
     TURNS,
@@ -99,14 +99,11 @@ def _parse_nodes(f: Fields, doc: Mapping[str, Any]) -> list[Node]:
             ):
                 f.add(p, f"= {value!r}: expected [x_m, y_m] or {{x_m: .., y_m: ..}}")
                 continue
-            try:
-                x, y = float(value[0]), float(value[1])
-            except OverflowError:  # an integer beyond any float
-                x = y = math.inf
-            if not (math.isfinite(x) and math.isfinite(y)):
+            point = finite_pair(value[0], value[1])
+            if point is None:
                 f.add(p, f"= {value!r}: coordinates must be finite")
                 continue
-            out.append(Node(nid, x, y))
+            out.append(Node(nid, *point))
         else:
             node = f.mapping(value, p)
             f.unknown_keys(node, p, ("x_m", "y_m"))
