@@ -172,9 +172,10 @@ class Sensor:
             fit = lanes * (zone_m / self.plausibility.jam_spacing_m + 1.0) + 1.0
             if a.vehicles_veh > fit:
                 return f"reports {a.vehicles_veh:g} vehicles in {zone_m:g} m"
-        far = max(a.reach_m, self._length_m.get(a.link, 0.0), *(ln.reach_m for ln in a.lanes))
-        if any(not (math.isfinite(d) and -1.0 <= d <= far + 1.0) for d in a.arrivals_m):
-            return "reports impossible vehicle positions"
+        if a.arrivals_m:
+            far = max(*reaches, self._length_m.get(a.link, 0.0)) + 1.0
+            if any(not (math.isfinite(d) and -1.0 <= d <= far) for d in a.arrivals_m):
+                return "reports impossible vehicle positions"
         for ln in a.lanes:
             if (
                 not _finite_nonneg(ln.count_veh, ln.occupancy, ln.queue_veh, ln.vehicles_veh)

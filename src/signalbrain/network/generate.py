@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 from signalbrain.network.model import Intersection, Link, Movement, Network, Node, Phase
+from signalbrain.network.validate import MAX_LANES
 
 __all__ = ["PHASINGS", "Limits", "arterial", "four_leg_phases", "grid"]
 
@@ -207,16 +208,16 @@ def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]
 
 
 def _check_args(**values: float) -> None:
-    """The generators' scalar arguments: counts are whole numbers >= 1 (lanes at most 64),
-    distances, speeds and flows finite and > 0; every problem named at once."""
+    """The generators' scalar arguments: lane counts are whole numbers from 1 to 64, distances,
+    speeds and flows finite and > 0; every problem named at once."""
     problems: list[Problem] = []
     for name, value in values.items():
-        if name in ("rows", "cols", "n") or name.endswith("lanes"):
-            most = 64 if name.endswith("lanes") else None
+        if name.endswith("lanes"):
             whole = isinstance(value, int) and not isinstance(value, bool)
-            if not whole or value < 1 or (most is not None and value > most):
-                limit = f"1 to {most}" if most else ">= 1"
-                problems.append(Problem(name, f"= {value!r}: must be a whole number {limit}"))
+            if not whole or not 1 <= value <= MAX_LANES:
+                problems.append(
+                    Problem(name, f"= {value!r}: must be a whole number 1 to {MAX_LANES}")
+                )
         elif isinstance(value, bool) or not (
             isinstance(value, int | float) and math.isfinite(value) and value > 0
         ):

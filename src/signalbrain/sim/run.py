@@ -105,11 +105,6 @@ def _sumo_model(net_file: Path, network: Network | None) -> tuple[tuple[Intersec
     return tuple(s for s in network.intersections if s.sumo is not None), ""
 
 
-def _seconds(text: str, where: str) -> float:
-    """A SUMO time option: seconds or ``H:M:S`` (as SUMO takes it)."""
-    return parse_time(text, where, "")
-
-
 _libsumo_runs = 0
 
 
@@ -192,7 +187,7 @@ def run_sumo(
     cfg = read_sumocfg(config)
     options = split_sumo_args(sumo_args)
     user_begin = options.get("begin")
-    begin_s = cfg.begin_s if user_begin is None else _seconds(user_begin, "SUMO_ARGS --begin")
+    begin_s = cfg.begin_s if user_begin is None else parse_time(user_begin, "SUMO_ARGS --begin", "")
     if end_s is not None and begin_s is not None and end_s <= begin_s:
         raise InputError(
             [
