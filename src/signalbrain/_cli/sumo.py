@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from signalbrain._cli._outputs import output_problems
+from signalbrain._files import atomic_write_text
 from signalbrain.errors import InputError, Problem
 
 
@@ -87,6 +88,22 @@ def register(sub: Any) -> None:
         help="SUMO API (the other is the fallback; default libsumo)",
     )
     p.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="keep a checkpoint in FILE so that a crashed or interrupted run resumes: when FILE "
+        "exists the run resumes from it (re-run the same command), with the results an "
+        "uninterrupted run gives; deleted once the results are written",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="simulated time between two checkpoints [s] (default 300)",
+    )
+    p.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -137,7 +154,11 @@ def _run(args: argparse.Namespace) -> int:
     reach = DEFAULT_REACH_M if args.reach is None else float(args.reach)
     if not (math.isfinite(reach) and reach > 0):
         raise InputError([Problem("--reach", f"{reach:g}: must be a distance > 0 [m]")])
+    every = float(args.checkpoint_every)
+    if not (math.isfinite(every) and every > 0):
+        raise InputError([Problem("--checkpoint-every", f"{every:g}: must be a time > 0 [s]")])
     problems = output_problems("--json", args.json)
+    problems += output_problems("--checkpoint", args.checkpoint)
     problems += output_problems("--escort-events", args.escort_events, suffixes=(".csv", ".json"))
     if args.escort_events is not None and args.escort is None:
         problems.append(Problem("--escort-events", "needs --escort auto or --escort naive"))
@@ -165,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
         reach_m=reach,
         backend=args.backend,
         progress=None if args.quiet else SimProgress(label=f"sumo run {args.controller}"),
+        checkpoint=args.checkpoint,
+        checkpoint_every_s=every,
         **escort_options,
     )
     data = result.to_json()
@@ -178,7 +201,9 @@ def _run(args: argparse.Namespace) -> int:
             write = write_events_json if json_out else write_events_csv
             write(escort.events, args.escort_events)
     # --- end escort ---
-    args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(args.json, json.dumps(data, indent=2) + "\n")
+    if args.checkpoint is not None:  # the results are safe: a re-run starts anew
+        args.checkpoint.unlink(missing_ok=True)
     v = data["vehicles"]
     print(
         f"{data['controller']}: {v['departed']} departed, {v['arrived']} arrived, "

@@ -155,6 +155,20 @@ class SumoEscort:
         self._tls = {s.id: s.sumo.tls_id for s in network.intersections if s.sumo is not None}
         self._dt: float | None = None
 
+    def bind_sumo(self, sumo: ModuleType) -> None:
+        """Use ``sumo`` as the run's API (``run_sumo`` passes its journaling wrapper when the
+        run keeps checkpoints, so the routes this hook sets are replayed on resume)."""
+        self._sumo = sumo
+
+    def run_settings(self) -> dict[str, Any]:
+        """What a checkpoint of a run with this hook must agree on to resume it."""
+        return {
+            "mode": self.mode,
+            "reroute": self.reroute,
+            "dispatch_lead_s": self.dispatch_lead_s,
+            "naive_distance_m": None if self.naive is None else self.naive.distance_m,
+        }
+
     # ------------------------------------------------------------------ the hook
     def __call__(
         self, t_s: float, obs: Mapping[str, Observation], requests: MutableMapping[str, Request]

@@ -56,7 +56,10 @@ def _timestamp(start: datetime, t_s: float) -> str:
 
 
 def _ordered(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    return sorted(events, key=lambda e: e.t_s)
+    """By time, then signal; a signal's events at one time stay in the order they happened.
+    (Signals are handled in an order that may differ from one process to the next, so the
+    order among them is fixed here: the same run writes the same file.)"""
+    return sorted(events, key=lambda e: (e.t_s, e.signal_id))
 
 
 def write_events_csv(

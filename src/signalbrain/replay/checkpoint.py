@@ -25,12 +25,12 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from signalbrain._files import atomic_write_text
 from signalbrain.errors import InputError
 
 __all__ = [
@@ -131,21 +131,6 @@ def checkpoint_key(path: str, size_bytes: int, mtime_ns: int, salt: str) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: temporary file in the same folder, fsync, replace."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class CheckpointStore:

@@ -80,6 +80,16 @@ class SimProgress:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def say(self, text: str) -> None:
+        """One line of its own (e.g. that the run resumes from a checkpoint)."""
+        if self.stream is None:
+            return
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self._shown = False
+        self.stream.write(f"{self.label}: {text}\n")
+        self.stream.flush()
+
     def finish(self, t_s: float) -> None:
         """The simulation stopped at ``t_s``: one closing line."""
         if self.stream is None or not self._started:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import pickle
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,7 @@ from signalbrain.errors import InputError, Problem
 from signalbrain.network import Intersection, Network
 from signalbrain.sim.backend import load_backend, sumo_binary
 from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
+from signalbrain.sim.checkpoint import Checkpoint, Journal, JournaledApi, adopt, state_digest
 from signalbrain.sim.config import (
     parse_time,
     read_sumocfg,
@@ -139,6 +141,8 @@ def run_sumo(
     network: Network | None = None,
     monitor_network: Network | None = None,
     progress: SimProgress | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every_s: float = 300.0,
 ) -> RunResult:
     """Run a SUMO configuration with the lights driven by ``controller`` and measure it.
 
@@ -172,6 +176,16 @@ def run_sumo(
     progress
         Reports simulated time, speed and time left while the run goes on (the CLI's stderr);
         None reports nothing.
+    checkpoint
+        A file to keep the run's checkpoint in (:mod:`signalbrain.sim.checkpoint`): written
+        every ``checkpoint_every_s`` simulated seconds; when it exists at the start, the run
+        resumes from it and gives the results an uninterrupted run gives. A checkpoint of
+        another run (other settings or changed input files) is refused. It is left in place
+        at the end (the CLI deletes it once the results are written). Controllers and hooks
+        must be picklable; request hooks that drive SUMO themselves take the run's API from
+        a ``bind_sumo(api)`` method, so that what they change is journaled.
+    checkpoint_every_s
+        Simulated time between two checkpoints [s].
 
     Returns
     -------
@@ -199,6 +213,10 @@ def run_sumo(
             ]
         )
     name = controller if isinstance(controller, str) else controller.name
+    if not (math.isfinite(checkpoint_every_s) and checkpoint_every_s > 0):
+        raise InputError(
+            [Problem("--checkpoint-every", f"{checkpoint_every_s:g}: must be a time > 0 [s]")]
+        )
     if isinstance(controller, str) and controller not in SUMO_CONTROLLERS:
         registry = _control_registry()
         if controller not in registry:
@@ -248,6 +266,29 @@ def run_sumo(
             )
             own.append(write_detectors(specs, Path(tmp) / "detectors.add.xml"))
             loop_spec = (net, ctrl, isecs)
+        ck: Checkpoint | None = None
+        resume: dict[str, Any] | None = None
+        if checkpoint is not None:
+            hooks = [*observation_hooks, *request_hooks]
+            ck = Checkpoint(
+                Path(checkpoint),
+                every_s=checkpoint_every_s,
+                parts={
+                    "controller": name,
+                    "controller options": sorted((controller_options or {}).items()),
+                    "SUMO arguments": list(sumo_args),
+                    "end": end_s,
+                    "reach": reach_m,
+                    "backend": backend,
+                    "hooks": [
+                        (type(h).__qualname__, getattr(h, "run_settings", dict)()) for h in hooks
+                    ],
+                },
+                files=[cfg.path, cfg.net_file, *cfg.route_files, *cfg.additional_files],
+            )
+            resume = ck.load()
+            if resume is not None and loop_spec is None and request_hooks:
+                raise InputError("a checkpoint cannot resume request hooks without a controller")
         trip_file = tripinfo_path(cfg, options, Path(tmp) / "tripinfo.xml")
         cmd = sumo_command(
             cfg,
@@ -280,6 +321,8 @@ def run_sumo(
                 request_hooks,
                 audited,
                 progress,
+                ck,
+                resume,
             )
         finally:
             sumo.close()
@@ -315,6 +358,8 @@ def _simulate(
     request_hooks: Sequence[RequestHook],
     audited: tuple[Intersection, ...],
     progress: SimProgress | None,
+    ck: Checkpoint | None = None,
+    resume: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     sim = sumo.simulation
     begin = float(sim.getTime())
@@ -342,16 +387,34 @@ def _simulate(
             "by signalbrain's rules (conflicts, minimum green, yellow, all-red of the imported "
             "model)"
         )
+    # With a checkpoint, everything the loop and the hooks change in SUMO is journaled.
+    journal = Journal()
+    api: Any = sumo if ck is None else JournaledApi(sumo, journal)
+    for hook in request_hooks:
+        bind = getattr(hook, "bind_sumo", None)
+        if bind is not None:
+            bind(api)
     loop: ControlLoop | None = None
     if loop_spec is not None:
         net, ctrl, isecs = loop_spec
         reader = DetectorReader(sumo, specs, [link_map(s, index) for s in isecs], index)
-        loop = ControlLoop(sumo, net, ctrl, isecs, reader, observation_hooks, request_hooks)
+        loop = ControlLoop(api, net, ctrl, isecs, reader, observation_hooks, request_hooks)
         loop.start(begin)
     teleports = 0
     t = begin
+    step = 0
     if progress is not None:
         progress.start(begin, end)
+    if ck is not None and resume is not None:
+        loop, recorder, teleports, step = _resume(sumo, api, journal, ck, resume, loop, progress)
+        t = float(sim.getTime())
+        notes.append(
+            f"resumed from the checkpoint at t = {resume['t_s']:g} s ({ck.path}): the "
+            "simulation was replayed to there and signalbrain's state restored"
+        )
+    elif ck is not None:
+        _save(ck, sumo, api, journal, step, t, loop, recorder, teleports)
+    next_ck = math.inf if ck is None else t + ck.every_s
     while t < end - 1e-9:
         if math.isinf(end) and sim.getMinExpectedNumber() <= 0:
             break
@@ -369,8 +432,13 @@ def _simulate(
             ) from None
         teleports += int(sim.getStartingTeleportNumber())
         t = float(sim.getTime())
+        step += 1
+        journal.step = step
         if progress is not None:
             progress.step(t, sumo.vehicle.getIDCount)
+        if t >= next_ck - 1e-9 and ck is not None:
+            _save(ck, sumo, api, journal, step, t, loop, recorder, teleports)
+            next_ck = t + ck.every_s
     if progress is not None:
         progress.finish(t)
     for closing in (loop, recorder):
@@ -385,6 +453,8 @@ def _simulate(
             f"request hook {k + 1} (e.g. the escort) failed at {why}; the run went on without it"
             for k, why in sorted(loop.failed_hooks.items())
         )
+    if ck is not None:
+        notes.append(f"checkpoints written to {ck.path}: {ck.writes}")
     pending = [float(sumo.vehicle.getDepartDelay(v)) for v in sim.getPendingVehicles()]
     vclass = {vt: sumo.vehicletype.getVehicleClass(vt) for vt in sumo.vehicletype.getIDList()}
     return {
@@ -415,3 +485,94 @@ def _simulate(
             )
         ),
     }
+
+
+def _save(
+    ck: Checkpoint,
+    sumo: ModuleType,
+    api: Any,
+    journal: Journal,
+    step: int,
+    t_s: float,
+    loop: ControlLoop | None,
+    recorder: StateRecorder | None,
+    teleports: int,
+) -> None:
+    """Write the run's checkpoint at ``step`` (before that step's sensing and control)."""
+    try:
+        ck.save(
+            step=step,
+            t_s=t_s,
+            digest=state_digest(sumo),
+            journal=journal,
+            state={"loop": loop, "recorder": recorder, "teleports": teleports},
+            api=api,
+        )
+    except OSError as exc:
+        raise InputError(
+            [Problem("--checkpoint", f"cannot write it: {exc.strerror or exc}", str(ck.path))]
+        ) from None
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise InputError(
+            [
+                Problem(
+                    "--checkpoint",
+                    f"the run's state cannot be saved ({exc}): checkpoints need a picklable "
+                    "controller and hooks",
+                    str(ck.path),
+                )
+            ]
+        ) from None
+
+
+def _resume(
+    sumo: ModuleType,
+    api: Any,
+    journal: Journal,
+    ck: Checkpoint,
+    data: Mapping[str, Any],
+    loop: ControlLoop | None,
+    progress: SimProgress | None,
+) -> tuple[ControlLoop | None, StateRecorder | None, int, int]:
+    """Replay the checkpoint's journal into the fresh SUMO up to its step, check that the
+    simulation got where it was, and restore signalbrain's side of the run."""
+    steps = int(data["step"])
+    journal.entries = list(data["journal"])
+    if progress is not None:
+        progress.say(f"resuming from {ck.path}: replaying the simulation to t = {data['t_s']:g} s")
+    k = 0
+    for i in range(steps):
+        k = journal.replay(sumo, i, k)
+        sumo.simulationStep()
+        if progress is not None:
+            progress.step(float(sumo.simulation.getTime()), sumo.vehicle.getIDCount)
+    journal.step = steps
+    if state_digest(sumo) != data["digest"]:
+        raise InputError(
+            [
+                Problem(
+                    "--checkpoint",
+                    f"replayed to t = {data['t_s']:g} s, the simulation is not where it was (a "
+                    "different SUMO, or an input file the checkpoint does not check changed); "
+                    "delete the checkpoint to start the run anew",
+                    str(ck.path),
+                )
+            ]
+        )
+    state = ck.restore(data, api)
+    restored: ControlLoop | None = state["loop"]
+    if loop is not None and restored is not None:
+        # The caller's objects (a controller object, an escort hook whose summary is read
+        # after the run) stay the caller's, with the restored state.
+        adopt(loop.controller, restored.controller)
+        restored.controller = loop.controller
+        for live, old in zip(
+            (*loop.observation_hooks, *loop.request_hooks),
+            (*restored.observation_hooks, *restored.request_hooks),
+            strict=True,
+        ):
+            adopt(live, old)
+        restored.observation_hooks = loop.observation_hooks
+        restored.request_hooks = loop.request_hooks
+        restored.reader.resubscribe()
+    return restored, state["recorder"], int(state["teleports"]), steps

@@ -160,6 +160,12 @@ class DetectorReader:
         for vid in self._sumo.vehicle.getIDList():
             self._sumo.vehicle.subscribe(vid, _TRACK_VARS)
 
+    def resubscribe(self) -> None:
+        """Track every vehicle in the network again: a reader restored from a checkpoint into
+        a replayed simulation (detectors were subscribed when the run started)."""
+        for vid in self._sumo.vehicle.getIDList():
+            self._sumo.vehicle.subscribe(vid, _TRACK_VARS)
+
     @property
     def detector_count(self) -> int:
         """Area detectors read (stop-line loops not counted)."""
