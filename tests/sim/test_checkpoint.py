@@ -35,12 +35,22 @@ def _argv(cfg: Path, controller: str, out: Path, *extra: str) -> list[str]:
     return ["sumo", "run", str(cfg), "--controller", controller, "--json", str(out), *extra]
 
 
-def _crash_after(argv: list[str], ck: Path, after_s: float) -> None:
-    """Run ``signalbrain ARGV`` and kill it (SIGKILL) once its checkpoint is past ``after_s``."""
+def _crash_after(
+    argv: list[str], ck: Path, after_s: float, sig: int = signal.SIGKILL
+) -> tuple[int, str]:
+    """Run ``signalbrain ARGV`` and send it ``sig`` (default SIGKILL: a crash) once its
+    checkpoint is past ``after_s``; returns its exit code and stderr."""
+    err = ck.with_name(ck.name + ".stderr")
+    with err.open("w") as stream:
+        code = _signal_after(argv, ck, after_s, sig, stream)
+    return code, err.read_text()
+
+
+def _signal_after(argv: list[str], ck: Path, after_s: float, sig: int, stream: Any) -> int:
     proc = subprocess.Popen(
         [sys.executable, "-m", "signalbrain.cli", *argv],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stream,
     )
     try:
         deadline = time.monotonic() + 600
@@ -52,9 +62,8 @@ def _crash_after(argv: list[str], ck: Path, after_s: float) -> None:
             except (OSError, EOFError, pickle.UnpicklingError, KeyError):
                 t_s = -1.0
             if t_s >= after_s:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                return
+                proc.send_signal(sig)
+                return proc.wait()
             time.sleep(0.02)
         pytest.fail("no checkpoint past the wanted time")
     finally:
@@ -111,7 +120,12 @@ def test_a_killed_run_resumes_to_the_uninterrupted_results(
         "--tripinfo-output",
         str(resumed_trips),
     ]
-    _crash_after(argv, ck, 1200.0)
+    # max-pressure is stopped as by a job scheduler (SIGTERM), the others crash (SIGKILL)
+    stop = signal.SIGTERM if controller == "max-pressure" else signal.SIGKILL
+    code, err = _crash_after(argv, ck, 1200.0, stop)
+    assert code == (143 if stop == signal.SIGTERM else -signal.SIGKILL)
+    if stop == signal.SIGTERM:
+        assert f"the run so far is kept in {ck}; the same command resumes it" in err
     assert ck.exists()
     assert not (tmp_path / "resumed.json").exists()
     done = cli_process(argv)

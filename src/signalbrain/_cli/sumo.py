@@ -178,18 +178,27 @@ def _run(args: argparse.Namespace) -> int:
             dispatch_lead_s=DISPATCH_LEAD_S if args.escort_lead is None else args.escort_lead,
         )
     # --- end escort ---
-    result = run_sumo(
-        args.config,
-        escort_options.pop("controller", args.controller),
-        end_s=args.end,
-        sumo_args=extra,
-        reach_m=reach,
-        backend=args.backend,
-        progress=None if args.quiet else SimProgress(label=f"sumo run {args.controller}"),
-        checkpoint=args.checkpoint,
-        checkpoint_every_s=every,
-        **escort_options,
-    )
+    try:
+        result = run_sumo(
+            args.config,
+            escort_options.pop("controller", args.controller),
+            end_s=args.end,
+            sumo_args=extra,
+            reach_m=reach,
+            backend=args.backend,
+            progress=None if args.quiet else SimProgress(label=f"sumo run {args.controller}"),
+            checkpoint=args.checkpoint,
+            checkpoint_every_s=every,
+            **escort_options,
+        )
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say how to go on, then exit as interrupted
+        if args.checkpoint is not None and args.checkpoint.exists():
+            print(
+                f"signalbrain: the run so far is kept in {args.checkpoint}; the same command "
+                "resumes it from there",
+                file=sys.stderr,
+            )
+        raise
     data = result.to_json()
     # --- one-key escort ---
     if escort is not None:
