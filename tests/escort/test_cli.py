@@ -120,3 +120,27 @@ def test_plan_file_is_used_and_checked(tmp_path, capsys, plans_for):
     partial = write_plan(NetworkPlan({"S1": plans["S1"]}), tmp_path / "partial.yaml")
     assert main(["escort", "arterial", "--plan", str(partial), "--from", "W", "--to", "E"]) == 2
     assert "no plan for signal 'S2'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # a name that is neither a file nor bundled: was "unknown network format; expected
+        # .yaml, ..." (the bundled names are what was meant)
+        (
+            ["arterail", "--from", "W", "--to", "E"],
+            "NETWORK: 'arterail': no such file and no bundled network of that name; bundled: "
+            "arterial, grid3x3, single",
+        ),
+        # a queue measured twice: the first value was dropped silently
+        (
+            ["arterial", "--from", "W", "--to", "E", "--queue", "S3_S4=5", "--queue", "S3_S4=7"],
+            "--queue: 'S3_S4' given twice (5 and 7)",
+        ),
+    ],
+)
+def test_names_and_queues_are_checked(capsys, args, message):
+    assert main(["escort", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err

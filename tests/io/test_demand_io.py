@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from signalbrain.errors import InputError
 from signalbrain.io.camera import parse_camera
@@ -125,3 +126,24 @@ def test_sumo_routes(tmp_path: Path) -> None:
     broken.write_text("<routes><vehicle")
     with pytest.raises(InputError, match="malformed XML"):
         read_sumo_routes(broken, net)
+
+
+def test_a_wrong_field_holding_a_whole_document_is_named_not_printed(tmp_path: Path) -> None:
+    net = grid(1, 1)
+    p = tmp_path / "d.yaml"
+    big = {f"n{i}": [i, i] for i in range(500)}
+    p.write_text(yaml.safe_dump({"flows_vph": {"x": big}}), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_demand(p, net)
+    message = str(exc.value)
+    assert "flows_vph.x = {'n0': [0, 0], 'n1': [1, 1]" in message
+    assert "...: expected a number, got a mapping" in message
+    assert len(message) < 300  # was the whole mapping (8 kB)
+
+
+def test_a_network_file_given_as_demand_says_so(tmp_path: Path) -> None:
+    from signalbrain.io import bundled_network
+
+    path = bundled_network("arterial")
+    with pytest.raises(InputError, match="a network file, not demand; expected flows_vph"):
+        read_demand(path, grid(1, 1))

@@ -247,3 +247,26 @@ def test_written_yaml_is_plain_yaml(tmp_path: Path) -> None:
     doc = yaml.safe_load(out.read_text())
     assert set(doc) >= {"nodes", "links", "intersections"}
     assert len(doc["intersections"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("net.json", "--output: net.json: the suffix must be one of .yaml, .yml"),  # got YAML
+        (".", "--output: . is a folder; expected a file to write"),  # was exit 1
+        ("none/net.yaml", "--output: folder none does not exist"),  # named a .tmp file
+    ],
+)
+def test_cli_import_checks_its_output_before_reading(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["import-sumo", str(bundled_network("single")), "-o", target]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "suffix must be one of .yaml, .yml" not in err or target != "."
+    assert list(tmp_path.iterdir()) == []

@@ -101,3 +101,77 @@ def test_an_empty_counts_file_is_refused(
     argv = ["optimize", str(bundled_network("single")), "--demand", str(empty)]
     assert main([*argv, "-o", str(tmp_path / "p.yaml")]) == 2
     assert "no count rows" in capsys.readouterr().err
+
+
+def test_a_cycle_limit_given_alone_wins_over_the_signals_other_limit() -> None:
+    net = read_network(bundled_network("arterial"))  # cycle limits 40-150 s
+    demand = read_demand(bundled_demand("arterial"), net)
+    plan = optimize_network(net, demand, cycle_min_s=200.0)  # was 150 s, silently
+    assert all(p.cycle_s >= 200.0 for p in plan.plans.values())
+    plan = optimize_network(net, demand, method="webster", cycle_max_s=30.0)
+    notes = [n for p in plan.plans.values() for n in p.notes]
+    assert any("more than the maximum 30 s" in n for n in notes), notes  # said 40 s
+    with pytest.raises(InputError, match=r"cycle_min_s = 1e\+300: must be > 0 and <= 3600 s"):
+        optimize_network(net, demand, cycle_min_s=1e300)
+
+
+def _routes_elsewhere(folder: Path) -> Path:
+    """SUMO routes on edges no bundled network has."""
+    path = folder / "other.rou.xml"
+    path.write_text(
+        '<routes><vehicle id="v0" depart="0"><route edges="a b c"/></vehicle>'
+        '<vehicle id="v1" depart="10"><route edges="a b c"/></vehicle></routes>\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _counts_without_cameras(folder: Path) -> Path:
+    path = folder / "counts.csv"
+    path.write_text(
+        "video,camera,t_start_s,t_end_s,kind,id,vehicles\nv.mp4,cam,0,60,line,north,12\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--min-cycle", "1e300"], "--min-cycle: 1e+300: must be > 0 and <= 3600 s"),
+        (["--max-cycle", "inf"], "--max-cycle: inf: must be > 0 and <= 3600 s"),
+        (["--min-cycle", "90", "--max-cycle", "60"], "--min-cycle: 90: must be <= --max-cycle 60"),
+        (["--route", "S1,S2"], "--route: used only by --method maxband and --timespace"),
+        (["--route", "S1,S9", "--timespace", "{tmp}/ts.png"], "unknown intersections S9"),
+        (["--joint", "--method", "webster"], "--joint: used only by the coordinated methods"),
+        (["--cameras", "cam.yaml"], "--cameras: used only with a counts CSV as --demand"),
+        (["--begin", "5"], "--begin: cuts only SUMO routes"),
+        (["--routes", "x.rou.xml"], "--routes: give either --demand or --routes, not both"),
+        (["--timespace", "{tmp}/ts.txt"], "--timespace: ts.txt: the suffix must be one of .png"),
+        (["--timespace", "{tmp}/none/ts.png"], "--timespace: folder {tmp}/none does not exist"),
+        (["-o", "{tmp}/none/p.yaml"], "--output: folder {tmp}/none does not exist"),
+        (["-o", "{tmp}/p.add.xml"], "SUMO programs need a network imported from SUMO"),
+        (["--demand", "{net}"], "a network file, not demand; expected flows_vph"),
+        (["--demand", "{routes}"], "other.rou.xml: no vehicle drives a movement of network"),
+        (["--demand", "{counts}"], "no counted vehicle maps to a movement or approach link"),
+    ],
+)
+def test_cli_refuses_what_it_would_ignore_or_get_wrong_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    """Options that would be ignored, limits that would be overridden, output targets that
+    cannot be written and demand that matches nothing: exit 2 naming the option, nothing
+    written (the plan used to be written before --timespace or --route failed)."""
+    names = {
+        "tmp": str(tmp_path),
+        "net": str(bundled_network("arterial")),
+        "routes": str(_routes_elsewhere(tmp_path)),
+        "counts": str(_counts_without_cameras(tmp_path)),
+    }
+    argv = ["optimize", names["net"], "--demand", str(bundled_demand("arterial"))]
+    argv += ["-o", str(tmp_path / "p.yaml")]
+    assert main([*argv, *(a.format(**names) for a in extra)]) == 2
+    err = capsys.readouterr().err
+    assert message.format(**names) in err
+    assert "Traceback" not in err
+    assert not any(p.name.startswith(("p.", "ts.")) for p in tmp_path.iterdir())

@@ -63,7 +63,7 @@ def test_cycle_limit_overrides_and_errors() -> None:
     assert all(90.0 <= p.cycle_s <= 120.0 for p in plan.plans.values())
     with pytest.raises(InputError, match="method"):
         optimize_network(net, d, method="magic")
-    with pytest.raises(InputError, match="cycle limits"):
+    with pytest.raises(InputError, match="cycle_min_s = 100: must be <= cycle_max_s = 50"):
         optimize_network(net, d, cycle_min_s=100.0, cycle_max_s=50.0)
     with pytest.raises(InputError, match="unknown movement ids"):
         optimize_network(net, Demand({"nope": 3.0}))

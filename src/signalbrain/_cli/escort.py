@@ -101,6 +101,17 @@ def _network(arg: str) -> Network:
     path = Path(arg)
     if not path.exists() and arg in bundled_names():
         path = bundled_network(arg)
+    elif not path.exists() and not path.suffix:
+        # a name, not a file: the bundled names are what is valid
+        raise InputError(
+            [
+                Problem(
+                    "NETWORK",
+                    f"{arg!r}: no such file and no bundled network of that name; bundled: "
+                    f"{', '.join(bundled_names())}",
+                )
+            ]
+        )
     return load_network(path)
 
 
@@ -142,6 +153,10 @@ def _queues(items: list[str], net: Network) -> dict[str, LinkCondition]:
             )
         elif not net.has_link(link):
             problems.append(Problem("--queue", f"{link!r}: not a link of {net.name!r}"))
+        elif link in out:
+            problems.append(
+                Problem("--queue", f"{link!r} given twice ({out[link].queue_veh:g} and {veh:g})")
+            )
         else:
             out[link] = LinkCondition(veh)
     if problems:

@@ -6,8 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from signalbrain._cli._outputs import output_problems
+from signalbrain.errors import InputError
 from signalbrain.io import load_network, write_network
 from signalbrain.network.summary import summarize
+
+NETWORK_SUFFIXES = (".yaml", ".yml")
+"""What ``import-sumo`` writes: network YAML (what ``validate`` and the other commands read)."""
 
 
 def register(sub: Any) -> None:
@@ -38,6 +43,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _import_sumo(args: argparse.Namespace) -> int:
+    # checked before the import: a folder or another suffix (.json got YAML, '.' exit 1)
+    suffixes = () if args.output.is_dir() else NETWORK_SUFFIXES
+    problems = output_problems("--output", args.output, suffixes=suffixes)
+    if problems:
+        raise InputError(problems)
     net = load_network(args.net)
     write_network(net, args.output)
     print(summarize(net).format())

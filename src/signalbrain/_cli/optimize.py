@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from signalbrain._cli._outputs import output_problems
 from signalbrain.demand.model import Demand
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Network
@@ -22,6 +23,8 @@ from signalbrain.timing.optimize import MAX_CYCLE_S, METHODS, optimize_network
 from signalbrain.timing.plan import NetworkPlan
 
 OUT_SUFFIXES = (".yaml", ".yml", ".json", ".add.xml", ".csv")
+TIMESPACE_SUFFIXES = (".png", ".svg")
+"""Formats ``--timespace`` draws (those of :func:`signalbrain.report.timespace.plot_timespace`)."""
 
 
 def register(sub: Any) -> None:
@@ -101,6 +104,15 @@ def _out_kind(path: Path) -> str:
     )
 
 
+def _routes_demand(args: argparse.Namespace) -> bool:
+    """Whether the demand comes from SUMO routes (the only demand ``--begin``/``--end`` cut)."""
+    if args.routes:
+        return True
+    if args.demand is None:
+        return str(args.input).lower().endswith(".sumocfg")
+    return str(args.demand).lower().endswith((".xml", ".xml.gz"))
+
+
 def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
     from signalbrain.io import load_network, sumocfg_files
     from signalbrain.io.demand import read_counts_csv, read_demand, read_sumo_routes
@@ -117,8 +129,21 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
             cfg = read_sumocfg(args.input)
             begin = cfg.begin_s if begin is None else begin
             end = cfg.end_s if end is None else end
+            if begin is not None and end is not None and not end > begin:
+                option, value = ("--begin", begin) if args.begin is not None else ("--end", end)
+                raise InputError(
+                    [
+                        Problem(
+                            option,
+                            f"{value:g}: the demand period {begin:g}-{end:g} s is empty "
+                            f"(the other end is {args.input}'s); give both --begin and --end",
+                        )
+                    ]
+                )
+    _check_output_format(args, net)
     if routes:
-        return net, read_sumo_routes([str(r) for r in routes], net, begin_s=begin, end_s=end)
+        demand = read_sumo_routes([str(r) for r in routes], net, begin_s=begin, end_s=end)
+        return net, _counted(demand, net, begin, end)
     if args.demand is None:
         raise InputError(
             f"{args.input}: no demand; give --demand FILE (demand YAML, counts CSV "
@@ -131,10 +156,57 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
         for c in args.cameras:
             spec = read_camera(c, network=net)
             cams[spec.camera] = spec
-        return net, read_counts_csv(args.demand, net, cameras=cams)
+        return net, _counted(read_counts_csv(args.demand, net, cameras=cams), net)
     if str(args.demand).lower().endswith((".xml", ".xml.gz")):
-        return net, read_sumo_routes(args.demand, net, begin_s=begin, end_s=end)
-    return net, read_demand(args.demand, net)
+        demand = read_sumo_routes(args.demand, net, begin_s=begin, end_s=end)
+        return net, _counted(demand, net, begin, end)
+    demand = read_demand(args.demand, net)
+    return net, _counted(demand, net) if str(args.demand).lower().endswith(".csv") else demand
+
+
+def _counted(
+    demand: Demand, net: Network, begin_s: float | None = None, end_s: float | None = None
+) -> Demand:
+    """``demand`` read from SUMO routes or counts, refused when not one vehicle of it drives a
+    movement of ``net``: a plan from no demand at all (routes of another network, a period
+    outside their departures, counts whose ids match nothing) would be a plan of minimum greens
+    that looks like a result."""
+    if any(v > 0 for v in demand.flows_vph.values()):
+        return demand
+    if (demand.source or "").lower().endswith(".csv"):
+        why = (
+            "no counted vehicle maps to a movement or approach link of network "
+            f"{net.name!r} (give the camera files with --cameras, or name links FROM->TO)"
+        )
+    else:
+        period = ""
+        if begin_s is not None or end_s is not None:
+            lo = "start" if begin_s is None else f"{begin_s:g} s"
+            hi = "end" if end_s is None else f"{end_s:g} s"
+            period = f" departing between {lo} and {hi}"
+        why = (
+            f"no vehicle{period} drives a movement of network {net.name!r} (routes of another "
+            "network, or a period outside their departures?)"
+        )
+    raise InputError(why, demand.source)
+
+
+def _check_output_format(args: argparse.Namespace, net: Network) -> None:
+    """SUMO programs need the SUMO link indices of an imported network: refused before the
+    optimisation rather than after it."""
+    if _out_kind(args.output) != ".add.xml":
+        return
+    bare = [s.id for s in net.intersections if not any(m.sumo_link_indices for m in s.movements)]
+    if bare:
+        raise InputError(
+            [
+                Problem(
+                    "--output",
+                    f"{args.output}: SUMO programs need a network imported from SUMO (.net.xml "
+                    f"or .sumocfg); signal {bare[0]!r} of {net.name!r} has no SUMO link indices",
+                )
+            ]
+        )
 
 
 def _performance(net: Network, plan: NetworkPlan, demand: Demand) -> dict[str, Any]:
@@ -185,16 +257,30 @@ def _write(
 
 
 def _check_times(args: argparse.Namespace) -> None:
-    """``--cycle``, ``--begin`` and ``--end`` named when they cannot be right."""
+    """``--cycle``, ``--min-cycle``, ``--max-cycle``, ``--begin`` and ``--end`` named when they
+    cannot be right."""
     problems: list[Problem] = []
-    if args.cycle is not None and not 0 < args.cycle <= MAX_CYCLE_S:
-        problems.append(Problem("--cycle", f"{args.cycle:g}: must be > 0 and <= {MAX_CYCLE_S:g} s"))
+    for name in ("cycle", "min_cycle", "max_cycle"):
+        value = getattr(args, name)
+        if value is not None and not 0 < value <= MAX_CYCLE_S:
+            option = "--" + name.replace("_", "-")
+            problems.append(Problem(option, f"{value:g}: must be > 0 and <= {MAX_CYCLE_S:g} s"))
+    if (
+        not problems
+        and args.min_cycle is not None
+        and args.max_cycle is not None
+        and args.min_cycle > args.max_cycle
+    ):
+        problems.append(
+            Problem("--min-cycle", f"{args.min_cycle:g}: must be <= --max-cycle {args.max_cycle:g}")
+        )
+    before = len(problems)
     for name in ("begin", "end"):
         value = getattr(args, name)
         if value is not None and not (math.isfinite(value) and value >= 0):
             problems.append(Problem(f"--{name}", f"{value:g}: must be a time >= 0 [s]"))
     if (
-        not problems
+        len(problems) == before
         and args.begin is not None
         and args.end is not None
         and not args.end > args.begin
@@ -204,10 +290,46 @@ def _check_times(args: argparse.Namespace) -> None:
         raise InputError(problems)
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Options that would be ignored, and output targets, refused before any work."""
+    problems = output_problems("--output", args.output)
+    if args.timespace is not None:
+        suffixes = () if args.timespace.is_dir() else TIMESPACE_SUFFIXES
+        problems += output_problems("--timespace", args.timespace, suffixes=suffixes)
+    demand = str(args.demand).lower() if args.demand is not None else None
+    if args.routes and demand is not None:
+        problems.append(Problem("--routes", "give either --demand or --routes, not both"))
+    if args.cameras and not (demand or "").endswith(".csv"):
+        problems.append(
+            Problem("--cameras", "used only with a counts CSV as --demand (signalbrain count)")
+        )
+    if not _routes_demand(args):
+        problems += [
+            Problem(
+                option,
+                "cuts only SUMO routes (--routes, a .rou.xml as --demand, or a .sumocfg's "
+                "routes); the demand given has no departure times",
+            )
+            for option, value in (("--begin", args.begin), ("--end", args.end))
+            if value is not None
+        ]
+    if args.route and args.method != "maxband" and args.timespace is None:
+        problems.append(
+            Problem("--route", "used only by --method maxband and --timespace; give one of them")
+        )
+    if args.joint and args.method == "webster":
+        problems.append(
+            Problem("--joint", "used only by the coordinated methods transyt and maxband")
+        )
+    if problems:
+        raise InputError(problems)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``signalbrain optimize``."""
     kind = _out_kind(args.output)
     _check_times(args)
+    _check_options(args)
     # The command builds large, acyclic object graphs (one object per junction, link, movement
     # and phase; then plans): the cyclic garbage collector would walk them again and again for
     # nothing (about 10 % of the import of a 1,300-signal network, 0.04 s of CPU in all), so it
@@ -226,6 +348,15 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     net, demand = _load(args)
     t_load = time.perf_counter() - t0
     route = [s.strip() for s in args.route.split(",") if s.strip()] if args.route else None
+    corridor = None
+    if args.timespace is not None and (len(net.intersections) >= 2 or route is not None):
+        from signalbrain.timing.corridor import find_corridor
+
+        corridor = find_corridor(net, route)  # a wrong --route is refused before any work
+    elif route is not None:
+        from signalbrain.timing.corridor import find_corridor
+
+        find_corridor(net, route)
     t1 = time.perf_counter()
     plan = optimize_network(
         net,
@@ -254,14 +385,13 @@ def _run(args: argparse.Namespace, kind: str) -> int:
         print(f"  note: {note}")
     if len(notes) > 8:
         print(f"  ... {len(notes) - 8} more notes in the plan")
-    if args.timespace is not None and len(plan) < 2 and route is None:
+    if args.timespace is not None and corridor is None:
         # A time-space diagram shows progression between signals; one signal has none.
         print(f"  note: no time-space diagram: {net.name} has {len(plan)} signal (needs 2+)")
-    elif args.timespace is not None:
+    elif args.timespace is not None and corridor is not None:
         from signalbrain.report.timespace import plot_timespace
-        from signalbrain.timing.corridor import find_corridor
 
-        plot_timespace(net, plan, find_corridor(net, route), args.timespace)
+        plot_timespace(net, plan, corridor, args.timespace)
         print(f"wrote {args.timespace}")
     print(f"wrote {args.output}")
     return 0

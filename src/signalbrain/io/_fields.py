@@ -47,6 +47,17 @@ def load_yaml(path: str | Path) -> Any:
         raise InputError([Problem("", f"malformed YAML at {where}: {problem}", source)]) from None
 
 
+MAX_SHOWN_CHARS = 60
+"""Longest value a message quotes: a wrong field holding a whole document (a network file given
+as demand) is named by its path and type, not printed in full."""
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut to :data:`MAX_SHOWN_CHARS` characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."
+
+
 def _type_name(value: object) -> str:
     return {
         dict: "a mapping",
@@ -82,7 +93,7 @@ class Fields:
                 self.add(path, "missing; expected a mapping")
             return {}
         if not isinstance(value, Mapping):
-            self.add(path, f"= {value!r}: expected a mapping, got {_type_name(value)}")
+            self.add(path, f"= {_shown(value)}: expected a mapping, got {_type_name(value)}")
             return {}
         return {str(k): v for k, v in value.items()}
 
@@ -93,7 +104,7 @@ class Fields:
                 self.add(path, "missing; expected a list")
             return []
         if not isinstance(value, list):
-            self.add(path, f"= {value!r}: expected a list, got {_type_name(value)}")
+            self.add(path, f"= {_shown(value)}: expected a list, got {_type_name(value)}")
             return []
         return value
 
@@ -115,7 +126,7 @@ class Fields:
             self.add(p, "missing; expected a number")
             return math.nan
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(p, f"= {value!r}: expected a number, got {_type_name(value)}")
+            self.add(p, f"= {_shown(value)}: expected a number, got {_type_name(value)}")
             return math.nan
         try:
             value = float(value)
@@ -149,7 +160,7 @@ class Fields:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(p, f"= {value!r}: expected an integer, got {_type_name(value)}")
+            self.add(p, f"= {_shown(value)}: expected an integer, got {_type_name(value)}")
             return 0
         if minimum is not None and value < minimum:
             self.add(p, f"= {value}: must be >= {minimum}")
@@ -177,10 +188,10 @@ class Fields:
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
-            self.add(p, f"= {value!r}: expected a string, got {_type_name(value)}")
+            self.add(p, f"= {_shown(value)}: expected a string, got {_type_name(value)}")
             return ""
         if choices is not None and value not in choices:
-            self.add(p, f"= {value!r}: must be one of {', '.join(choices)}")
+            self.add(p, f"= {_shown(value)}: must be one of {', '.join(choices)}")
         return value
 
     def string_list(
@@ -195,14 +206,16 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.add(p, f"= {value!r}: expected a list of ids, got {_type_name(value)}")
+            self.add(p, f"= {_shown(value)}: expected a list of ids, got {_type_name(value)}")
             return []
         out: list[str] = []
         for i, item in enumerate(value):
             if isinstance(item, str | int) and not isinstance(item, bool):
                 out.append(str(item))
             else:
-                self.add(format_path(p, i), f"= {item!r}: expected an id, got {_type_name(item)}")
+                self.add(
+                    format_path(p, i), f"= {_shown(item)}: expected an id, got {_type_name(item)}"
+                )
         return out
 
     def unknown_keys(self, doc: Mapping[str, Any], path: str, known: tuple[str, ...]) -> None:

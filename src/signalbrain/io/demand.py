@@ -86,6 +86,12 @@ def parse_demand(doc: Any, source: str | None = None, network: Network | None = 
     """A :class:`Demand` from plain data (see the module docstring)."""
     f = Fields(source)
     top = f.mapping(doc, "(document)")
+    if "flows_vph" not in top and "intersections" in top and "links" in top:
+        raise InputError(
+            "a network file, not demand; expected flows_vph: {MOVEMENT_ID: veh/h, ...} "
+            "(see networks/*.demand.yaml)",
+            source,
+        )
     if "flows_vph" not in top:
         top = {"flows_vph": top}
     f.unknown_keys(top, "", ("flows_vph", "heavy_share", "peak_hour_factor"))

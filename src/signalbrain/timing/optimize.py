@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from signalbrain.demand.model import Demand, check_demand
-from signalbrain.errors import InputError
+from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Network
 from signalbrain.timing.coordination import Coordinator
 from signalbrain.timing.corridor import find_corridor
@@ -45,19 +45,29 @@ METHODS: tuple[str, ...] = ("transyt", "webster", "maxband")
 
 
 def _with_cycle_limits(network: Network, lo: float | None, hi: float | None) -> Network:
+    """Every intersection with the cycle limits asked for. A limit given alone wins over the
+    intersection's other one: a minimum above its maximum raises the maximum to it, a maximum
+    below its minimum lowers the minimum to it (so the plan never hides the request)."""
     if lo is None and hi is None:
         return network
-    if (
-        (lo is not None and not lo > 0)
-        or (hi is not None and not hi > 0)
-        or (lo is not None and hi is not None and lo > hi)
-    ):
-        raise InputError(f"cycle limits [{lo}, {hi}]: need 0 < min <= max")
+    problems = [
+        Problem(name, f"= {v:g}: must be > 0 and <= {MAX_CYCLE_S:g} s")
+        for name, v in (("cycle_min_s", lo), ("cycle_max_s", hi))
+        if v is not None and not 0 < v <= MAX_CYCLE_S
+    ]
+    if not problems and lo is not None and hi is not None and lo > hi:
+        problems.append(Problem("cycle_min_s", f"= {lo:g}: must be <= cycle_max_s = {hi:g}"))
+    if problems:
+        raise InputError(problems)
     out = []
     for isec in network.intersections:
         new_lo = isec.cycle_min_s if lo is None else lo
         new_hi = isec.cycle_max_s if hi is None else hi
-        out.append(replace(isec, cycle_min_s=min(new_lo, new_hi), cycle_max_s=max(new_lo, new_hi)))
+        if hi is None:
+            new_hi = max(new_hi, new_lo)
+        if lo is None:
+            new_lo = min(new_lo, new_hi)
+        out.append(replace(isec, cycle_min_s=new_lo, cycle_max_s=new_hi))
     return replace(network, intersections=tuple(out))
 
 

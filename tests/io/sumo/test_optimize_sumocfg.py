@@ -1,0 +1,45 @@
+"""``signalbrain optimize CONFIG.sumocfg``: the demand period merges the command line with the
+configuration, and a period with no departures is refused instead of planned as no demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from signalbrain.cli import main
+
+
+def _config(folder: Path, net: Path, routes: Path) -> Path:
+    cfg = folder / "grid.sumocfg"
+    cfg.write_text(
+        "<configuration><input>"
+        f'<net-file value="{net}"/><route-files value="{routes}"/>'
+        '</input><time><begin value="0"/><end value="300"/></time></configuration>\n',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_a_begin_after_the_configurations_end_is_named(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    grid_net: Path,
+    trips_for: Callable[[Path], Path],
+) -> None:
+    cfg = _config(tmp_path, grid_net, trips_for(grid_net))
+    out = tmp_path / "plan.yaml"
+    # was: exit 0 and a plan of minimum greens from no demand at all
+    assert main(["optimize", str(cfg), "--begin", "700", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--begin: 700: the demand period 700-300 s is empty" in err
+    assert f"the other end is {cfg}'s" in err
+    # a period past the last departure, both ends given: refused naming the routes and period
+    assert main(["optimize", str(cfg), "--begin", "1000", "--end", "2000", "-o", str(out)]) == 2
+    assert "no vehicle departing between 1000 s and 2000 s drives a movement" in (
+        capsys.readouterr().err
+    )
+    assert not out.exists()
+    assert main(["optimize", str(cfg), "--begin", "100", "-o", str(out)]) == 0
+    assert out.is_file()
