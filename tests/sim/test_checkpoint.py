@@ -7,9 +7,12 @@ process); the crash is a real ``kill -9`` once a checkpoint past the wanted time
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -315,3 +318,190 @@ def test_unpicklable_hooks_are_refused_at_the_start(make_scenario, tmp_path: Pat
             checkpoint=tmp_path / "ck",
         )
     assert os.listdir(tmp_path) == []
+
+
+# --- resumed in this process: over traci (a SUMO process per run), as libsumo keeps state ---
+
+_CRASH_AT_S: list[float] = []  # set: the hook below "crashes" the run (Ctrl-C) at that time
+
+
+class _RefusedCall:
+    """A request hook that asks SUMO, once, for a change SUMO refuses, and goes on."""
+
+    def __init__(self) -> None:
+        self.sumo: Any = None
+        self.refusals = 0
+
+    def bind_sumo(self, sumo: Any) -> None:
+        self.sumo = sumo
+
+    def __call__(self, t_s: float, obs: Any, requests: Any) -> None:
+        if _CRASH_AT_S and t_s >= _CRASH_AT_S[0]:
+            raise KeyboardInterrupt
+        if t_s == 20.0:
+            try:
+                self.sumo.vehicle.setRoute("no such vehicle", ["nowhere"])
+            except Exception:
+                self.refusals += 1
+
+
+def _json(result: Any) -> dict[str, Any]:
+    data: dict[str, Any] = result.to_json()
+    for key in _VOLATILE:
+        data.pop(key, None)
+    return data
+
+
+def test_a_refused_call_is_not_replayed_and_progress_tells_replay_from_run(
+    make_scenario, tmp_path: Path
+) -> None:
+    """SUMO refused a call the hook made (and caught): the resume replayed it and failed with
+    an internal error. The progress of the replay is reported against the checkpoint's time,
+    then the run's against its end (was: the run's time left from the replay's speed)."""
+    from signalbrain.sim import run_sumo
+    from signalbrain.sim.progress import SimProgress
+
+    cfg, ck = make_scenario(), tmp_path / "ck"
+    run = {"end_s": 120, "backend": "traci", "sumo_args": ["--seed", "7"]}
+    plain = run_sumo(cfg, "fixed", request_hooks=[_RefusedCall()], **run)
+    _CRASH_AT_S.append(75.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_sumo(
+                cfg,
+                "fixed",
+                request_hooks=[_RefusedCall()],
+                checkpoint=ck,
+                **run,
+                checkpoint_every_s=30,
+            )
+    finally:
+        _CRASH_AT_S.clear()
+    assert pickle.loads(ck.read_bytes())["t_s"] == 60.0
+    hook, stream = _RefusedCall(), io.StringIO()
+    resumed = run_sumo(
+        cfg,
+        "fixed",
+        request_hooks=[hook],
+        checkpoint=ck,
+        progress=SimProgress(stream=stream, interval_s=0.0),
+        **run,
+    )
+    assert _json(resumed) == _json(plain)
+    assert hook.refusals == 1  # the caller's hook, with the restored state
+    lines = stream.getvalue().splitlines()
+    assert "replaying the simulation to t = 60 s" in lines[0]
+    status = [re.match(r".*: t = (\d+) s of (\d+) ", line) for line in lines[1:-1]]
+    ends = {(int(m[1]) <= 60, m[2]) for m in status if m is not None}
+    assert ends == {(True, "60"), (False, "120")}
+
+
+def test_a_changed_route_file_given_after_the_dashes_is_refused(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Route files given to SUMO after '--' replace the configuration's: their content is
+    checked too (was: resumed with the changed file). An API run's ``end_s=60`` and the
+    CLI's ``--end 60`` are the same end (was: refused, "end: 60 then, 60.0 now")."""
+    from signalbrain.sim import run_sumo
+
+    cfg, ck, routes = make_scenario(), tmp_path / "ck", tmp_path / "mine.rou.xml"
+    routes.write_text((cfg.parent / "net.rou.xml").read_text())
+    run_sumo(cfg, "fixed", end_s=60, sumo_args=["-r", str(routes)], checkpoint=ck)
+    routes.write_text(routes.read_text().replace('depart="299.00"', 'depart="298.00"'))
+    argv = [*_argv(cfg, "fixed", tmp_path / "a.json", "-q"), "--end", "60"]
+    code, err = _cli([*argv, "--checkpoint", str(ck), "--", "-r", str(routes)], capsys)
+    assert code == 2
+    assert f"--checkpoint: written by another run ({routes.resolve()} changed)" in err
+    assert ck.exists()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--checkpoint", "a.json"],
+        ["--checkpoint", "ck", "--", "--fcd-output", "ck"],
+        ["--checkpoint", "./ck", "--", "--tripinfo-output=ck"],
+    ],
+)
+def test_a_checkpoint_named_as_an_output_too_is_refused(
+    make_scenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+) -> None:
+    """Was: the results written to the checkpoint's file, then deleted with it."""
+    monkeypatch.chdir(tmp_path)
+    code, err = _cli([*_argv(make_scenario(), "fixed", Path("a.json"), "-q"), *extra], capsys)
+    assert code == 2
+    assert "names the checkpoint's file" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_results_that_cannot_be_written_keep_the_checkpoint(
+    make_scenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Was: "internal error: OSError" (exit 1); now exit 2 naming --json, the run kept, and
+    the same command finishes it from the checkpoint."""
+    import signalbrain._cli.sumo as cli_sumo
+
+    cfg, ck, out = make_scenario(), tmp_path / "ck", tmp_path / "a.json"
+    argv = [*_argv(cfg, "fixed", out, "-q"), "--end", "60", "--backend", "traci"]
+    argv += ["--checkpoint", str(ck), "--checkpoint-every", "40"]
+
+    def full(path: Path, text: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cli_sumo, "atomic_write_text", full)
+        code, err = _cli(argv, capsys)
+    assert code == 2
+    assert f"--json: cannot write {out}: No space left on device; the run is kept in {ck}" in err
+    assert ck.exists()
+    code, err = _cli(argv, capsys)
+    assert code == 0, err
+    assert any(n.startswith("resumed from") for n in json.loads(out.read_text())["notes"])
+    assert not ck.exists()
+
+
+def _state(data: dict[str, Any]) -> None:
+    data["state"] = b"not a pickle"
+
+
+def _journal(data: dict[str, Any]) -> None:
+    data["journal"].insert(0, (0, "vehicle", "setRoute", ("no such vehicle", ["x"]), {}))
+
+
+def _version(data: dict[str, Any]) -> None:
+    data["fingerprint"]["signalbrain"] = "'0.0.1'"
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_state, "the run's state cannot be restored (UnpicklingError"),
+        (_journal, "SUMO said: Vehicle 'no such vehicle' is not known"),
+        (_version, "written by another run (signalbrain: '0.0.1' then, "),
+    ],
+)
+def test_a_checkpoint_this_run_cannot_resume_is_refused_and_kept(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage, message
+) -> None:
+    """Was: an internal error (a traceback with --debug) for the first two; a checkpoint of
+    another signalbrain version was restored into changed classes."""
+    from signalbrain.sim import run_sumo
+
+    cfg, ck = make_scenario(), tmp_path / "ck"
+    run_sumo(cfg, "fixed", end_s=30, backend="traci", checkpoint=ck, checkpoint_every_s=15)
+    data = pickle.loads(ck.read_bytes())
+    damage(data)
+    ck.write_bytes(pickle.dumps(data))
+    argv = [*_argv(cfg, "fixed", tmp_path / "a.json", "-q"), "--end", "30", "--backend", "traci"]
+    code, err = _cli([*argv, "--checkpoint", str(ck)], capsys)
+    assert code == 2
+    assert f"{ck}: --checkpoint: " in err
+    assert message in err
+    assert ck.read_bytes() == pickle.dumps(data)

@@ -143,6 +143,24 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _checkpoint_clashes(
+    checkpoint: Path | None, args: argparse.Namespace, sumo_args: list[str]
+) -> list[Problem]:
+    """The options that name the checkpoint's file as an output: one would destroy the other
+    (and the checkpoint is deleted at the end)."""
+    if checkpoint is None:
+        return []
+    mine = checkpoint.resolve()
+    named = [("--json", args.json), ("--escort-events", args.escort_events)]
+    # SUMO's outputs: --tripinfo-output FILE, --fcd-output=FILE...
+    named += [("SUMO_ARGS", Path(a.partition("=")[2] if "=" in a else a)) for a in sumo_args]
+    return [
+        Problem(option, f"names the checkpoint's file {checkpoint}; give them different files")
+        for option, path in named
+        if path is not None and path.resolve() == mine
+    ]
+
+
 def _run(args: argparse.Namespace) -> int:
     from signalbrain.sim.detectors import DEFAULT_REACH_M
     from signalbrain.sim.progress import SimProgress
@@ -162,6 +180,7 @@ def _run(args: argparse.Namespace) -> int:
     problems += output_problems("--escort-events", args.escort_events, suffixes=(".csv", ".json"))
     if args.escort_events is not None and args.escort is None:
         problems.append(Problem("--escort-events", "needs --escort auto or --escort naive"))
+    problems += _checkpoint_clashes(args.checkpoint, args, extra)
     if problems:
         raise InputError(problems)
     # --- one-key escort (signalbrain.escort.sumo, maintained with the escort) ---
@@ -200,17 +219,31 @@ def _run(args: argparse.Namespace) -> int:
             )
         raise
     data = result.to_json()
-    # --- one-key escort ---
-    if escort is not None:
-        data["escort"] = escort.summary()
-        if args.escort_events is not None:
-            from signalbrain.io.atspm import write_events_csv, write_events_json
+    option = "--escort-events"
+    try:
+        # --- one-key escort ---
+        if escort is not None:
+            data["escort"] = escort.summary()
+            if args.escort_events is not None:
+                from signalbrain.io.atspm import write_events_csv, write_events_json
 
-            json_out = args.escort_events.name.lower().endswith(".json")
-            write = write_events_json if json_out else write_events_csv
-            write(escort.events, args.escort_events)
-    # --- end escort ---
-    atomic_write_text(args.json, json.dumps(data, indent=2) + "\n")
+                json_out = args.escort_events.name.lower().endswith(".json")
+                write = write_events_json if json_out else write_events_csv
+                write(escort.events, args.escort_events)
+        # --- end escort ---
+        option = "--json"
+        atomic_write_text(args.json, json.dumps(data, indent=2) + "\n")
+    except OSError as exc:  # disk full, folder gone...: the checkpoint still holds the run
+        kept = (
+            f"; the run is kept in {args.checkpoint}: the same command (with another {option} "
+            "if need be) finishes it from there"
+            if args.checkpoint is not None and args.checkpoint.exists()
+            else ""
+        )
+        target = args.json if option == "--json" else args.escort_events
+        raise InputError(
+            [Problem(option, f"cannot write {target}: {exc.strerror or exc}{kept}")]
+        ) from None
     if args.checkpoint is not None:  # the results are safe: a re-run starts anew
         args.checkpoint.unlink(missing_ok=True)
     v = data["vehicles"]

@@ -96,8 +96,11 @@ class _JournaledDomain:
         journal, domain = self._journal, self._name
 
         def journaled(*args: Any, **kwargs: Any) -> Any:
+            # journaled once made: a call SUMO refuses (the caller goes on) changed nothing,
+            # and made again on resume it would raise where nobody catches it
+            out = attr(*args, **kwargs)
             journal.entries.append((journal.step, domain, method, args, dict(kwargs)))
-            return attr(*args, **kwargs)
+            return out
 
         object.__setattr__(self, method, journaled)
         return journaled
@@ -299,8 +302,21 @@ class Checkpoint:
         return out
 
     def restore(self, data: Mapping[str, Any], api: object) -> Any:
-        """The run's objects stored in ``data``, with SUMO API references bound to ``api``."""
-        return _loads(data["state"], api)
+        """The run's objects stored in ``data``, with SUMO API references bound to ``api``;
+        state this signalbrain cannot rebuild is refused naming the file."""
+        try:
+            return _loads(data["state"], api)
+        except Exception as exc:  # classes changed since it was written, or damage
+            raise InputError(
+                [
+                    Problem(
+                        "--checkpoint",
+                        f"the run's state cannot be restored ({type(exc).__name__}: {exc}); "
+                        "delete it to start the run anew",
+                        str(self.path),
+                    )
+                ]
+            ) from None
 
     def save(
         self,

@@ -274,17 +274,24 @@ def run_sumo(
                 Path(checkpoint),
                 every_s=checkpoint_every_s,
                 parts={
+                    "signalbrain": importlib.import_module("signalbrain").__version__,
                     "controller": name,
                     "controller options": sorted((controller_options or {}).items()),
                     "SUMO arguments": list(sumo_args),
-                    "end": end_s,
-                    "reach": reach_m,
+                    "end": None if end_s is None else float(end_s),  # 120 and 120.0 agree
+                    "reach": float(reach_m),
                     "backend": backend,
                     "hooks": [
                         (type(h).__qualname__, getattr(h, "run_settings", dict)()) for h in hooks
                     ],
                 },
-                files=[cfg.path, cfg.net_file, *cfg.route_files, *cfg.additional_files],
+                files=[
+                    cfg.path,
+                    cfg.net_file,
+                    *cfg.route_files,
+                    *cfg.additional_files,
+                    *_input_files(sumo_args),
+                ],
             )
             resume = ck.load()
             if resume is not None and loop_spec is None and request_hooks:
@@ -344,6 +351,20 @@ def run_sumo(
         notes=(*notes, *result["notes"]),
         controller_failure=result["failure"],
     )
+
+
+def _input_files(sumo_args: Sequence[str]) -> list[Path]:
+    """The route and additional files named in the user's SUMO arguments (they replace or
+    add to the configuration's; a checkpoint checks their content too)."""
+    out: list[Path] = []
+    names = ("-r", "--route-files", "-a", "--additional-files")
+    for k, arg in enumerate(sumo_args):
+        key, eq, inline = arg.partition("=")
+        if key not in names:
+            continue
+        value = inline if eq else (sumo_args[k + 1] if k + 1 < len(sumo_args) else "")
+        out += [Path(p.strip()).resolve() for p in value.replace(";", ",").split(",") if p.strip()]
+    return out
 
 
 def _simulate(
@@ -406,7 +427,9 @@ def _simulate(
     if progress is not None:
         progress.start(begin, end)
     if ck is not None and resume is not None:
-        loop, recorder, teleports, step = _resume(sumo, api, journal, ck, resume, loop, progress)
+        loop, recorder, teleports, step = _resume(
+            sumo, api, journal, ck, resume, loop, progress, end
+        )
         t = float(sim.getTime())
         notes.append(
             f"resumed from the checkpoint at t = {resume['t_s']:g} s ({ck.path}): the "
@@ -533,32 +556,44 @@ def _resume(
     data: Mapping[str, Any],
     loop: ControlLoop | None,
     progress: SimProgress | None,
+    end_s: float,
 ) -> tuple[ControlLoop | None, StateRecorder | None, int, int]:
     """Replay the checkpoint's journal into the fresh SUMO up to its step, check that the
     simulation got where it was, and restore signalbrain's side of the run."""
     steps = int(data["step"])
+    t_ck = float(data["t_s"])
     journal.entries = list(data["journal"])
     if progress is not None:
-        progress.say(f"resuming from {ck.path}: replaying the simulation to t = {data['t_s']:g} s")
+        progress.say(f"resuming from {ck.path}: replaying the simulation to t = {t_ck:g} s")
+        # the replay reports its own progress, then the run its own (speed, time left)
+        progress.start(float(sumo.simulation.getTime()), t_ck)
     k = 0
-    for i in range(steps):
-        k = journal.replay(sumo, i, k)
-        sumo.simulationStep()
-        if progress is not None:
-            progress.step(float(sumo.simulation.getTime()), sumo.vehicle.getIDCount)
+    try:
+        for i in range(steps):
+            k = journal.replay(sumo, i, k)
+            sumo.simulationStep()
+            if progress is not None:
+                progress.step(float(sumo.simulation.getTime()), sumo.vehicle.getIDCount)
+        diverged = state_digest(sumo) != data["digest"]
+    except Exception as exc:  # SUMO refused a recorded call or stopped: not the same run
+        diverged, why = True, f"; SUMO said: {str(exc) or type(exc).__name__}"
+    else:
+        why = ""
     journal.step = steps
-    if state_digest(sumo) != data["digest"]:
+    if diverged:
         raise InputError(
             [
                 Problem(
                     "--checkpoint",
-                    f"replayed to t = {data['t_s']:g} s, the simulation is not where it was (a "
-                    "different SUMO, or an input file the checkpoint does not check changed); "
-                    "delete the checkpoint to start the run anew",
+                    f"replayed to t = {t_ck:g} s, the simulation is not where it was (a "
+                    "different SUMO, or an input file the checkpoint does not check changed"
+                    f"{why}); delete the checkpoint to start the run anew",
                     str(ck.path),
                 )
             ]
         )
+    if progress is not None:
+        progress.start(t_ck, end_s)
     state = ck.restore(data, api)
     restored: ControlLoop | None = state["loop"]
     if loop is not None and restored is not None:
