@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from signalbrain.control import ConflictMonitor, Request, SignalState, audit
+from signalbrain.control.audit import record
 from signalbrain.control.monitor import MovementClearances
 from signalbrain.errors import SignalbrainError
 from signalbrain.network import CONFLICT, Intersection, Network, check_network
@@ -306,3 +307,40 @@ def test_clearances_are_the_largest_over_serving_phases() -> None:
     assert rules.min_green_s(NEMA, EB_L, (2,)) == 7.0  # permitted in phase 2
     assert rules.min_green_s(NEMA, EB_L, (5,)) == 5.0
     assert rules.min_green_s(NEMA, EB_L, ()) == 5.0  # the smallest over its phases
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(0, len(INTERSECTIONS) - 1),
+    frames=st.lists(
+        st.tuples(
+            st.sampled_from([0.5, 1.0, 2.0, 3.0]),
+            st.integers(0, 2**16 - 1),
+            st.lists(st.integers(0, 9), max_size=2).map(tuple),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+)
+def test_a_history_of_display_changes_audits_as_every_step_does(
+    which: int, frames: list[tuple[float, int, tuple[int, ...]]]
+) -> None:
+    """The closed loop keeps only states that change a display (``audit.record``): on any
+    sequence, safe or not, repeats included, the audit counts the same as over every step."""
+    isec = INTERSECTIONS[which]
+    ids = [m.id for m in isec.movements]
+    every: list[SignalState] = []
+    kept: list[SignalState] = []
+    t = 0.0
+    for dt, bits, phases in frames:
+        # a few displays only, so that repeats are common: two bits per movement
+        shown = {m: "rGgy"[(bits >> (2 * (k % 8))) & 3] for k, m in enumerate(ids)}
+        state = SignalState(t, shown, phases[0] if phases else None, phases)
+        every.append(state)
+        record(kept, state)
+        t += dt
+    # the run's end closes the last display in both (ControlLoop.finish)
+    every.append(SignalState(t, every[-1].movements))
+    kept.append(SignalState(t, kept[-1].movements))
+    assert audit(isec, every) == audit(isec, kept)
+    assert len(kept) <= len(every)

@@ -1,7 +1,7 @@
 """One closed-loop step: sense, decide, override, check, write (see :mod:`signalbrain.sim.run`).
 
-:class:`ControlLoop` holds a run's conflict monitors, the states they produced (for the audit)
-and the controller's CPU time; hooks let tests inject detector faults
+:class:`ControlLoop` holds a run's conflict monitors, the display changes they produced (for the
+audit) and the controller's CPU time; hooks let tests inject detector faults
 (:data:`ObservationHook`) and the escort replace requests before the monitors
 (:data:`RequestHook`).
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from signalbrain.control.audit import record as record_state
 from signalbrain.control.base import Controller, Observation, Request, SafetyCounts, SignalState
 from signalbrain.network import Intersection, Network
 from signalbrain.sim.sensing import DetectorReader
@@ -108,7 +109,7 @@ class ControlLoop:
         self.controller_cpu_s += c2 - c1
         for isec in self.intersections:
             state = new_states[isec.id]
-            self.states[isec.id].append(state)
+            record_state(self.states[isec.id], state)
             text = self._state_string(isec, state)
             if self.written.get(isec.id) != text:
                 self.sumo.trafficlight.setRedYellowGreenState(self.tls_of[isec.id], text)
