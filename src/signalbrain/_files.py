@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "replacement_mode"]
 
 
 def _file_mode() -> int:
@@ -21,17 +21,23 @@ def _file_mode() -> int:
 _MODE = _file_mode()
 
 
+def replacement_mode(path: Path) -> int:
+    """The mode a file written in place of ``path`` should get: that of the file it replaces, or
+    for a new file the one an ordinary write gives. A temporary file from :mod:`tempfile` is
+    private (0o600) and needs it before it is moved into place."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return _MODE
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, replace.
     The file gets the mode an ordinary write would give it (the temporary file is made private,
     0o600), or keeps the mode of the file it replaces."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except OSError:
-            mode = _MODE
-        os.fchmod(fd, mode)
+        os.fchmod(fd, replacement_mode(path))
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -142,6 +143,30 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _debug(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "debug", False) or os.environ.get("SIGNALBRAIN_DEBUG"))
+
+
+@contextlib.contextmanager
+def _debug_logging(on: bool) -> Iterator[None]:
+    """With ``--debug``, signalbrain's debug log (tracebacks of a failed controller or hook
+    among it) goes to stderr while the command runs."""
+    if not on:
+        yield
+        return
+    logger = logging.getLogger("signalbrain")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used as the console script)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -151,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        with _terminate_as_interrupt():
+        with _terminate_as_interrupt(), _debug_logging(_debug(args)):
             return int(args.func(args))
     except _Terminated:
         sys.stderr.write("signalbrain: terminated\n")
@@ -170,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("signalbrain: interrupted\n")
         return 130
     except Exception as exc:  # the last guard: never a bare traceback for users
-        if args.debug or os.environ.get("SIGNALBRAIN_DEBUG"):
+        if _debug(args):
             traceback.print_exc()
         sys.stderr.write(
             f"signalbrain: internal error: {type(exc).__name__}: {exc}\n"

@@ -97,6 +97,40 @@ def test_counts_csv_with_camera_zones(tmp_path: Path) -> None:
         read_counts_csv(bad, net)
 
 
+def test_counts_csv_passes_over_empty_rows_of_unmodelled_movements(tmp_path: Path) -> None:
+    """``signalbrain count`` writes every entry-exit pair, U turns included; a network without
+    U-turn movements still takes the file when nobody made one, and refuses it when some did."""
+    net = grid(1, 1)
+    isec = net.intersections[0]
+    m = next(x for x in isec.movements if x.turn == "T")
+    entry = net.link(m.from_link)
+    back = next(
+        k for k in net.links if (k.from_node, k.to_node) == (entry.to_node, entry.from_node)
+    )
+    assert not any(x.to_link == back.id for x in isec.movements if x.from_link == entry.id)
+    square = [[0, 0], [10, 0], [10, 10], [0, 10]]
+    cam = parse_camera(
+        {
+            "camera": "c1",
+            "intersection": isec.id,
+            "zones": [
+                {"id": "in", "kind": "entry", "approach": entry.id, "polygon": square},
+                {"id": "out", "kind": "exit", "approach": m.to_link, "polygon": square},
+                {"id": "back", "kind": "exit", "approach": back.id, "polygon": square},
+            ],
+        },
+        network=net,
+    )
+    head = "video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
+    csv = tmp_path / "counts.csv"
+    csv.write_text(head + "v.mp4,c1,0,60,movement,in->out,10\nv.mp4,c1,0,60,movement,in->back,0\n")
+    d = read_counts_csv(csv, net, cameras={"c1": cam})
+    assert d.flows_vph == {m.id: pytest.approx(600.0)}
+    csv.write_text(head + "v.mp4,c1,0,60,movement,in->out,10\nv.mp4,c1,0,60,movement,in->back,2\n")
+    with pytest.raises(InputError, match=r"row 3: movement 'in->back' .* matches no network"):
+        read_counts_csv(csv, net, cameras={"c1": cam})
+
+
 def test_sumo_routes(tmp_path: Path) -> None:
     net = grid(1, 2)
     a, b = net.intersections

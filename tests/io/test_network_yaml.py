@@ -163,6 +163,18 @@ BAD_CASES = [
     ),
     ("unknown field", "name: t", "name: t\nlinkz: {}", "linkz: unknown field; valid fields:"),
     (
+        "unknown field in the sumo program",
+        "  A:\n    phases:",
+        "  A:\n    sumo: {tls_id: A, ofset_s: 3, phases: [{duration_s: 9, state: G}]}\n    phases:",
+        "intersections.A.sumo.ofset_s: unknown field; valid fields: tls_id,",
+    ),
+    (
+        "unknown field in a sumo phase",
+        "  A:\n    phases:",
+        "  A:\n    sumo: {tls_id: A, phases: [{duration_s: 30, state: G, minDur: 5}]}\n    phases:",
+        "intersections.A.sumo.phases[0].minDur: unknown field; valid fields: duration_s,",
+    ),
+    (
         "shared lane, unknown movement",
         "  A:\n    phases:",
         "  A:\n    shared_lanes: [[W_A.T, W_A.Q]]\n    phases:",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,20 @@ def test_failure_keeps_previous_outputs(tmp_path: Path) -> None:
         interrupted_build()
     assert [p.name for p in tmp_path.iterdir()] == ["counts.csv"]
     assert (tmp_path / "counts.csv").read_text() == "old\n"
+
+
+def test_counts_csv_gets_the_mode_of_an_ordinary_write(tmp_path: Path) -> None:
+    """Like summary.json: not the private 0o600 of its temporary file; a rerun keeps the mode
+    the user gave it."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    out = tmp_path / "out"
+    out.mkdir()
+    with CountsWriter(out) as writer:
+        writer.add("a.mp4", _counts((1, 0), 1, 10), resumed=False)
+        writer.commit(skipped=[], wall_s=1.0)
+    assert stat.S_IMODE((out / "counts.csv").stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    (out / "counts.csv").chmod(0o640)
+    with CountsWriter(out) as writer:
+        writer.commit(skipped=[], wall_s=1.0)
+    assert stat.S_IMODE((out / "counts.csv").stat().st_mode) == 0o640

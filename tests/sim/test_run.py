@@ -165,7 +165,7 @@ def test_a_controller_that_raises_leaves_the_signals_on_backup_plans(
     make_scenario, caplog: pytest.LogCaptureFixture
 ) -> None:
     ctrl = _Crashing(crash_s=60.0)
-    with caplog.at_level(logging.ERROR, logger="signalbrain.sim.loop"):
+    with caplog.at_level(logging.DEBUG, logger="signalbrain.sim.loop"):
         result = run_sumo(make_scenario(), ctrl, end_s=240, sumo_args=["--seed", "42"])
     assert result.controller_failure == "t = 60 s: ZeroDivisionError: a bug"
     assert any("backup plan" in n for n in result.notes)
@@ -173,7 +173,13 @@ def test_a_controller_that_raises_leaves_the_signals_on_backup_plans(
     assert result.end_s == 240.0  # the run went on to its end
     assert result.safety.ok
     assert result.trips.arrived > 0
-    assert len([r for r in caplog.records if "failed at t=60.0 s" in r.getMessage()]) == 1
+    failed = [r for r in caplog.records if "failed at t=60.0 s" in r.getMessage()]
+    assert len(failed) == 1
+    # the message names the error; the traceback is only in the debug log (shown by --debug)
+    assert "(ZeroDivisionError: a bug)" in failed[0].getMessage()
+    assert failed[0].levelno == logging.ERROR
+    assert failed[0].exc_info is None
+    assert any(r.levelno == logging.DEBUG and r.exc_info for r in caplog.records)
 
 
 def test_a_request_hook_that_raises_is_dropped_and_the_run_goes_on(make_scenario) -> None:
@@ -212,6 +218,12 @@ def test_cli_controller_failure_writes_the_json_and_exits_1(
     assert data["end_s"] == 90.0
     err = capsys.readouterr().err
     assert "internal error in the fixed run at t = 30 s: ZeroDivisionError: a bug" in err
+    assert "Traceback" not in err
+    # --debug shows the controller's traceback
+    assert main(["--debug", *argv, "--json", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert 'raise ZeroDivisionError("a bug")' in err
 
 
 def test_faults_and_adversarial_requests_never_pass_unsafe(make_scenario) -> None:

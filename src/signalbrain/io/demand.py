@@ -17,7 +17,9 @@ counts CSV
     camera files the two names are taken as link ids, or the id as a movement id. Flow rate =
     vehicles / seconds covered x 3600. ``line`` rows give approach totals; they are split over the
     approach's movements with :data:`DEFAULT_TURN_SHARES` only for approaches no movement row
-    covers.
+    covers. ``signalbrain count`` writes a row for every entry-exit pair of zones, U turns
+    included: a row with no vehicles for a movement the network lacks carries no demand and is
+    passed over; one with vehicles is an error.
 SUMO routes
     A ``.rou.xml``: every ``vehicle`` with a ``route`` (inline or by reference), every ``flow`` with
     ``vehsPerHour``, ``period``, ``probability`` or ``number``, and route distributions. Each pair
@@ -216,6 +218,8 @@ def read_counts_csv(
                 mid = by_links.get((zone_link.get((cam, a), a), zone_link.get((cam, b), b)))
             elif rid in known_mv:
                 mid = rid
+            if mid is None and veh == 0:
+                continue  # e.g. a U turn the network does not model, and nobody made it
             if mid is None:
                 problems.append(
                     Problem(

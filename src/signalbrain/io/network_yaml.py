@@ -76,6 +76,8 @@ _PHASE = (
     "ped_min_s",
 )
 _PHASE_LIMITS = ("min_green_s", "max_green_s", "yellow_s", "all_red_s", "ped_min_s")
+_SUMO = ("tls_id", "program_id", "type", "offset_s", "link_count", "phases", "params")
+_SUMO_PHASE = ("duration_s", "state", "min_dur_s", "max_dur_s", "name")
 
 
 def read_network(path: str | Path, *, require_connected: bool = True) -> Network:
@@ -252,10 +254,12 @@ def _parse_sumo(f: Fields, raw: Any, base: str) -> SumoProgram | None:
         return None
     p = format_path(base, "sumo")
     doc = f.mapping(raw, p)
+    f.unknown_keys(doc, p, _SUMO)
     phases = []
     for i, item in enumerate(f.sequence(doc.get("phases"), format_path(p, "phases"))):
         q = format_path(p, "phases", i)
         ph = f.mapping(item, q)
+        f.unknown_keys(ph, q, _SUMO_PHASE)
         phases.append(
             SumoPhase(
                 f.number(ph, "duration_s", q, minimum=0),

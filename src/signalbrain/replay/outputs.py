@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from signalbrain._files import replacement_mode
 from signalbrain.replay.checkpoint import atomic_write_text
 from signalbrain.vision.counts import VideoCounts
 
@@ -207,6 +208,7 @@ class CountsWriter:
     def commit(self, *, skipped: Sequence[SkippedVideo], wall_s: float) -> ReplaySummary:
         """Publish ``counts.csv`` and ``summary.json``; returns the batch summary."""
         self._stream.flush()
+        os.fchmod(self._stream.fileno(), replacement_mode(self.out_dir / COUNTS_CSV))
         os.fsync(self._stream.fileno())
         self._stream.close()
         summary = ReplaySummary(

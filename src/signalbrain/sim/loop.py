@@ -78,12 +78,16 @@ class ControlLoop:
                 requests = dict(self.controller.step(t_s, dt_s, obs))
             except Exception as exc:  # the watchdog: signals never stop, a bug is reported
                 self.failure = f"t = {t_s:g} s: {type(exc).__name__}: {exc}"
-                log.exception(
-                    "controller %s failed at t=%.1f s; every signal runs its backup plan "
-                    "from now on",
+                # the message always, the traceback with --debug (as for any internal error)
+                log.error(
+                    "controller %s failed at t=%.1f s (%s: %s); every signal runs its backup "
+                    "plan from now on",
                     getattr(self.controller, "name", type(self.controller).__name__),
                     t_s,
+                    type(exc).__name__,
+                    exc,
                 )
+                log.debug("the controller's traceback", exc_info=True)
                 requests = self._backup_requests(t_s)
         else:
             requests = self._backup_requests(t_s)
@@ -94,11 +98,14 @@ class ControlLoop:
                 rhook(t_s, obs, requests)
             except Exception as exc:  # e.g. the escort: the signals go on without it
                 self.failed_hooks[k] = f"t = {t_s:g} s: {type(exc).__name__}: {exc}"
-                log.exception(
-                    "request hook %s failed at t=%.1f s; the run goes on without it",
+                log.error(
+                    "request hook %s failed at t=%.1f s (%s: %s); the run goes on without it",
                     getattr(rhook, "__qualname__", type(rhook).__name__),
                     t_s,
+                    type(exc).__name__,
+                    exc,
                 )
+                log.debug("the request hook's traceback", exc_info=True)
         hold = Request(hold=True)
         new_states = {
             isec.id: self.monitors[isec.id].step(t_s, dt_s, requests.get(isec.id, hold))
