@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from signalbrain.control._options import check_number
 from signalbrain.control.base import Request
 from signalbrain.control.core import SignalController, Unit
 from signalbrain.control.sensing import DEFAULT_PLAUSIBILITY, Plausibility, Readings
@@ -52,7 +53,7 @@ class Actuated(SignalController):
         plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
     ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
-        self.passage_s = float(passage_s)
+        self.passage_s = check_number(self.name, "passage_s", passage_s)
 
     def on_start(self, t_s: float) -> None:
         for unit in self.units.values():

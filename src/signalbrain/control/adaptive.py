@@ -52,11 +52,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain.control._options import check_choice, check_number
 from signalbrain.control._rollout import arrival_slots, rollout_costs
 from signalbrain.control.base import Request
 from signalbrain.control.core import SignalController, Unit
 from signalbrain.control.sensing import DEFAULT_PLAUSIBILITY, Plausibility, Readings
 from signalbrain.control.stages import Stage
+from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Network
 from signalbrain.timing.plan import TimingPlan
 
@@ -248,29 +250,30 @@ class Adaptive(SignalController):
         plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
     ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
+        check_choice(self.name, "method", method, ("rollout", "priority"))
         self.method = method
-        if base not in (*_BASE_CODE, "both"):
-            valid = ", ".join((*_BASE_CODE, "both"))
-            raise ValueError(f"base: {base!r} is not a base policy; valid: {valid}")
-        if int(passage_s) != passage_s or passage_s < 0:
-            raise ValueError(f"passage_s: {passage_s!r} must be a whole number of seconds >= 0")
+        check_choice(self.name, "base", base, (*_BASE_CODE, "both"))
+        if check_number(self.name, "passage_s", passage_s) != int(passage_s):
+            raise InputError(
+                [Problem("controller.adaptive.passage_s", f"= {passage_s!r}: not whole seconds")]
+            )
         self.base = base
         self.passage_s = int(passage_s)
-        self.stop_s = float(stop_s)
-        self.rate_weight = float(rate_weight)
-        self.jam_ratio = float(jam_ratio)
-        self.hidden_factor = float(hidden_factor)
-        self.spacing_m = float(spacing_m)
-        self.terminal_s = float(terminal_s)
-        self.switch_margin = float(switch_margin)
-        self.jam_margin = float(jam_margin)
-        self.rate_tau_s = float(rate_tau_s)
-        self.gap_s = float(gap_s)
-        self.lost_s = float(lost_s)
-        self.max_red_s = float(max_red_s)
-        self.switch_ratio = float(switch_ratio)
-        self.horizon_s = float(horizon_s)
-        self.permitted_factor = float(permitted_factor)
+        self.stop_s = check_number(self.name, "stop_s", stop_s)
+        self.rate_weight = check_number(self.name, "rate_weight", rate_weight)
+        self.jam_ratio = check_number(self.name, "jam_ratio", jam_ratio)
+        self.hidden_factor = check_number(self.name, "hidden_factor", hidden_factor)
+        self.spacing_m = check_number(self.name, "spacing_m", spacing_m, positive=True)
+        self.terminal_s = check_number(self.name, "terminal_s", terminal_s)
+        self.switch_margin = check_number(self.name, "switch_margin", switch_margin)
+        self.jam_margin = check_number(self.name, "jam_margin", jam_margin)
+        self.rate_tau_s = check_number(self.name, "rate_tau_s", rate_tau_s, positive=True)
+        self.gap_s = check_number(self.name, "gap_s", gap_s)
+        self.lost_s = check_number(self.name, "lost_s", lost_s)
+        self.max_red_s = check_number(self.name, "max_red_s", max_red_s)
+        self.switch_ratio = check_number(self.name, "switch_ratio", switch_ratio)
+        self.horizon_s = check_number(self.name, "horizon_s", horizon_s, positive=True)
+        self.permitted_factor = check_number(self.name, "permitted_factor", permitted_factor)
         self.coordinate = bool(coordinate)
         self._feeds: dict[str, list[tuple[str, str, float]]] = {}
         self._travel_s: dict[str, float] = {}

@@ -24,7 +24,7 @@ from signalbrain.control.base import Observation, Request
 from signalbrain.control.plans import default_plan, plan_request
 from signalbrain.control.sensing import DEFAULT_PLAUSIBILITY, Plausibility, Readings, Sensor
 from signalbrain.control.stages import Shadow
-from signalbrain.errors import SignalbrainError
+from signalbrain.errors import InputError, Problem, SignalbrainError
 from signalbrain.network.model import Intersection, Network
 from signalbrain.timing.plan import TimingPlan
 
@@ -139,6 +139,25 @@ class SignalController:
         plans: Mapping[str, TimingPlan] | None = None,
         plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
     ) -> None:
+        bad = (
+            [
+                Problem(
+                    f"controller.{self.name}.plans", "expected a mapping of intersection id to plan"
+                )
+            ]
+            if not isinstance(plans, Mapping | None)
+            else [
+                Problem(
+                    f"controller.{self.name}.plans.{k}", f"a {type(p).__name__}: not a TimingPlan"
+                )
+                for k, p in (plans or {}).items()
+                if not isinstance(p, TimingPlan)
+            ]
+        )
+        if not isinstance(plausibility, Plausibility):
+            bad.append(Problem(f"controller.{self.name}.plausibility", "expected a Plausibility"))
+        if bad:
+            raise InputError(bad)
         self.network = network
         self.plans: dict[str, TimingPlan] = dict(plans or {})
         self.plausibility = plausibility

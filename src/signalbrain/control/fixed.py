@@ -31,6 +31,7 @@ import logging
 from collections.abc import Mapping
 from typing import Literal
 
+from signalbrain.control._options import check_number
 from signalbrain.control.base import Observation, Request
 from signalbrain.control.core import (
     SignalController,
@@ -94,11 +95,25 @@ class FixedTime(SignalController):
         plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
     ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
+        if not (demand is None or isinstance(demand, Demand | Mapping)):
+            raise InputError(
+                [
+                    Problem(
+                        "controller.fixed.demand",
+                        f"a {type(demand).__name__}: expected a Demand or a mapping of "
+                        "movement id to flow [veh/h]",
+                    )
+                ]
+            )
         self.demand = (
             demand if demand is None or isinstance(demand, Demand) else Demand(dict(demand))
         )
-        self.warmup_s = float(warmup_s)
-        self.replan_s = replan_s
+        self.warmup_s = check_number(self.name, "warmup_s", warmup_s)
+        self.replan_s = (
+            None
+            if replan_s is None
+            else check_number(self.name, "replan_s", replan_s, positive=True)
+        )
         if method not in ("coordinated", "isolated"):
             raise InputError(
                 [
@@ -119,7 +134,7 @@ class FixedTime(SignalController):
                 ]
             )
         self.warmup_control = warmup_control
-        if not (design_factor > 0 and design_factor < 10):
+        if check_number(self.name, "design_factor", design_factor, positive=True) >= 10:
             raise InputError(
                 [
                     Problem(

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from signalbrain.control._options import check_choice, check_number
 from signalbrain.control.base import Request
 from signalbrain.control.core import SignalController, Unit
 from signalbrain.control.sensing import DEFAULT_PLAUSIBILITY, Plausibility, Readings
@@ -66,8 +67,9 @@ class MaxPressure(SignalController):
         plausibility: Plausibility = DEFAULT_PLAUSIBILITY,
     ) -> None:
         super().__init__(network, plans=plans, plausibility=plausibility)
+        check_choice(self.name, "measure", measure, ("vehicles", "queue"))
         self.measure = measure
-        self.permitted_weight = float(permitted_weight)
+        self.permitted_weight = check_number(self.name, "permitted_weight", permitted_weight)
         self.use_max_green = bool(use_max_green)
 
     def on_start(self, t_s: float) -> None:

@@ -39,7 +39,7 @@ def make_controller(name: str, network: Network | None = None, **options: Any) -
         Unknown name (the message lists the valid ones) or an option the controller does not
         take (the message lists those it takes).
     """
-    factory = CONTROLLERS.get(name)
+    factory = CONTROLLERS.get(name) if isinstance(name, str) else None
     if factory is None:
         valid = ", ".join(sorted(CONTROLLERS))
         raise InputError([Problem("controller", f"{name!r}: unknown controller; valid: {valid}")])

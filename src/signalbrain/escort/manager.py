@@ -97,6 +97,8 @@ class EscortManager:
         plans: Mapping[str, PlanLike] | None = None,
         config: EscortConfig | None = None,
     ) -> None:
+        if config is not None and not isinstance(config, EscortConfig):
+            raise InputError(f"config: a {type(config).__name__}; expected an EscortConfig")
         self.network = network
         self.plans = plans
         self.config = config or EscortConfig()

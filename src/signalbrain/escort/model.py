@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 from signalbrain.control.base import LaneObservation
 from signalbrain.errors import InputError, Problem
 
 __all__ = ["EscortConfig", "EscortRequest", "LinkCondition", "PositionUpdate"]
+
+
+def _real(value: object) -> bool:
+    """Whether ``value`` is a real number (not a bool, a string or None)."""
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +67,12 @@ class EscortRequest:
             out.append(Problem("origin", "empty; expected a link or node id"))
         if self.destination is None and not self.route:
             out.append(Problem("destination", "missing; give a destination or a route"))
-        if not math.isfinite(self.depart_s) or self.depart_s < 0:
-            out.append(Problem("depart_s", f"= {self.depart_s}: must be finite and >= 0"))
+        if isinstance(self.route, str) or not all(isinstance(k, str) for k in self.route):
+            out.append(Problem("route", f"= {self.route!r}: expected a sequence of link ids"))
+        if not (_real(self.depart_s) and math.isfinite(self.depart_s) and self.depart_s >= 0):
+            out.append(Problem("depart_s", f"= {self.depart_s!r}: must be finite and >= 0"))
+        if not isinstance(self.priority, Integral) or isinstance(self.priority, bool):
+            out.append(Problem("priority", f"= {self.priority!r}: must be a whole number"))
         return out
 
     def validate(self) -> EscortRequest:
@@ -221,7 +231,13 @@ class EscortConfig:
     max_recovery_cycles: int = 2
 
     def __post_init__(self) -> None:
-        problems: list[Problem] = []
+        problems = [
+            Problem(name, f"= {getattr(self, name)!r}: must be a number")
+            for name in self.__dataclass_fields__
+            if name != "recovery" and not _real(getattr(self, name))
+        ]
+        if problems:
+            raise InputError(problems, source="EscortConfig")
         for name in (
             "headway_s",
             "lost_time_s",
@@ -254,12 +270,18 @@ class EscortConfig:
             problems.append(
                 Problem("max_dwell_fraction", f"= {self.max_dwell_fraction}: must be in [0, 1]")
             )
-        if self.max_recovery_cycles < 1:
+        if self.max_recovery_cycles < 1 or self.max_recovery_cycles != int(
+            self.max_recovery_cycles
+        ):
             problems.append(
-                Problem("max_recovery_cycles", f"= {self.max_recovery_cycles}: must be >= 1")
+                Problem(
+                    "max_recovery_cycles",
+                    f"= {self.max_recovery_cycles}: must be a whole number >= 1",
+                )
             )
-        bad = [m for m in self.recovery if m not in ("resume", "dwell", "shortway")]
-        if bad or not self.recovery:
+        given = self.recovery if isinstance(self.recovery, tuple | list) else ("?",)
+        bad = [m for m in given if m not in ("resume", "dwell", "shortway")]
+        if bad or not given:
             problems.append(
                 Problem(
                     "recovery",

@@ -11,8 +11,10 @@ position update.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 
 from signalbrain.errors import InputError, Problem
 from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt_number
@@ -146,6 +148,38 @@ def predicted_events(
     return out
 
 
+def _check_arguments(requests: object, conditions: object, config: object, t_s: object) -> None:
+    """The types of :func:`plan_escorts`' arguments, every problem at once."""
+    out: list[Problem] = []
+    if not isinstance(requests, Sequence) or isinstance(requests, str):
+        out.append(
+            Problem("requests", f"a {type(requests).__name__}: expected a list of EscortRequest")
+        )
+    else:
+        out += [
+            Problem(f"requests[{i}]", f"a {type(r).__name__}: expected an EscortRequest")
+            for i, r in enumerate(requests)
+            if not isinstance(r, EscortRequest)
+        ]
+    if conditions is not None:
+        if not isinstance(conditions, Mapping):
+            out.append(Problem("conditions", "expected a mapping of link id to LinkCondition"))
+        else:
+            out += [
+                Problem(f"conditions.{k}", f"a {type(c).__name__}: expected a LinkCondition")
+                for k, c in conditions.items()
+                if not isinstance(c, LinkCondition)
+            ]
+    if config is not None and not isinstance(config, EscortConfig):
+        out.append(Problem("config", f"a {type(config).__name__}: expected an EscortConfig"))
+    if t_s is not None and not (
+        isinstance(t_s, Real) and not isinstance(t_s, bool) and math.isfinite(t_s)
+    ):
+        out.append(Problem("t_s", f"= {t_s!r}: must be a finite time [s] or None"))
+    if out:
+        raise InputError(out)
+
+
 def plan_escorts(
     network: Network,
     requests: Sequence[EscortRequest],
@@ -163,6 +197,7 @@ def plan_escorts(
     InputError
         A vehicle requested twice, or a request that cannot be routed.
     """
+    _check_arguments(requests, conditions, config, t_s)
     seen: set[str] = set()
     for i, req in enumerate(requests):
         if req.vehicle_id in seen:

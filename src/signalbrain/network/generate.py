@@ -16,8 +16,9 @@ A city-scale grid of 100 x 100 signals (10,000) builds in a few seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from numbers import Integral, Real
 
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
@@ -152,8 +153,9 @@ def _build(
     phasing: str,
     limits: Limits,
 ) -> Network:
-    if phasing not in PHASINGS:
+    if not isinstance(phasing, str) or phasing not in PHASINGS:
         raise InputError(f"phasing = {phasing!r}: must be one of {', '.join(PHASINGS)}")
+    _check_limits(limits)
     node_map = {n.id: n for n in nodes}
     link_map = {k.id: k for k in links}
     incoming: dict[str, list[Link]] = {}
@@ -194,17 +196,41 @@ def _two_way(links: list[Link], a: Node, b: Node, lanes: int, speed: float, sat:
     links.append(Link(f"{b.id}_{a.id}", b.id, a.id, lanes, length, speed, sat))
 
 
+def _real(value: object) -> float:
+    """``value`` as a float, NaN when it is not a real number (and so refused as a distance)."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return float(value)
+    return math.nan
+
+
 def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]:
-    if isinstance(values, int | float):
-        out = [float(values)] * n
+    if isinstance(values, Real):
+        raw: list[object] = [values] * n
     else:
-        out = [float(v) for v in values]
-        if len(out) != n:
-            raise InputError(f"{what}: expected {n} spacings, got {len(out)}")
-    bad = [v for v in out if not (math.isfinite(v) and v > 0)]
+        if isinstance(values, str) or not isinstance(values, Iterable):
+            raise InputError(f"{what} = {values!r}: give one distance [m] or a sequence of them")
+        raw = list(values)
+        if len(raw) != n:
+            raise InputError(f"{what}: expected {n} spacings, got {len(raw)}")
+    out = [_real(v) for v in raw]
+    bad = [r for r, v in zip(raw, out, strict=True) if not (math.isfinite(v) and v > 0)]
     if bad:
-        raise InputError(f"{what}: spacings must be finite and > 0, got {bad[0]}")
+        raise InputError(f"{what}: spacings must be finite numbers > 0, got {bad[0]!r}")
     return out
+
+
+def _check_limits(limits: Limits) -> None:
+    """Every timing limit a finite number >= 0 [s] (whether they make valid phases is
+    :func:`~signalbrain.network.validate.validate_network`'s to say); all problems at once."""
+    if not isinstance(limits, Limits):
+        raise InputError(f"limits = {limits!r}: expected a signalbrain.network.generate.Limits")
+    problems = [
+        Problem(f"limits.{f.name}", f"= {raw!r}: must be a finite number >= 0 [s]")
+        for f in fields(limits)
+        if not ((value := _real(raw := getattr(limits, f.name))) >= 0 and math.isfinite(value))
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def _check_args(**values: float) -> None:
@@ -245,10 +271,13 @@ def grid(
     ``spacing_m`` is one distance or ``max(rows, cols) - 1`` distances (uneven blocks).
     """
     if (
-        not all(isinstance(v, int) and not isinstance(v, bool) for v in (rows, cols))
+        not all(isinstance(v, Integral) and not isinstance(v, bool) for v in (rows, cols))
         or min(rows, cols) < 1
     ):
-        raise InputError(f"grid size {rows}x{cols}: rows and cols must be whole numbers >= 1")
+        raise InputError(
+            f"grid size rows={rows!r}, cols={cols!r}: rows and cols must be whole numbers >= 1"
+        )
+    rows, cols = int(rows), int(cols)
     _check_args(
         boundary_m=boundary_m,
         lanes=lanes,
@@ -305,10 +334,11 @@ def arterial(
     """An east-west arterial of ``n`` signals with a north and a south side street at each.
 
     Signal ids ``S1``..``Sn`` west to east; end nodes ``W`` and ``E``; side-street ends
-    ``N1``/``S1_`` ... Spacing is uneven by default (the pattern repeats for long arterials).
+    ``N1``/``X1`` ... Spacing is uneven by default (the pattern repeats for long arterials).
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise InputError(f"arterial size {n}: must be a whole number >= 1")
+    if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
+        raise InputError(f"arterial size {n!r}: must be a whole number >= 1")
+    n = int(n)
     _check_args(
         side_m=side_m,
         main_lanes=main_lanes,
@@ -317,9 +347,13 @@ def arterial(
         side_speed_mps=side_speed_mps,
         sat_flow_vphpl=sat_flow_vphpl,
     )
-    if isinstance(spacing_m, int | float):
+    if isinstance(spacing_m, Real):
         steps = _spacings(spacing_m, n - 1, "spacing_m")
     else:
+        if isinstance(spacing_m, str) or not isinstance(spacing_m, Iterable):
+            raise InputError(
+                f"spacing_m = {spacing_m!r}: give one distance [m] or a sequence of them"
+            )
         pattern = list(spacing_m)
         if not pattern:
             raise InputError("spacing_m: an empty sequence; give one distance or a pattern")

@@ -1,0 +1,39 @@
+"""The generators refuse bad arguments with an InputError that names them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from signalbrain.errors import InputError
+from signalbrain.network import Network
+from signalbrain.network.generate import Limits, arterial, grid
+
+BAD: list[tuple[Callable[..., Network], dict[str, Any], str]] = [
+    (grid, {"spacing_m": "abc"}, r"spacing_m = 'abc'"),
+    (grid, {"spacing_m": None}, r"spacing_m = None"),
+    (grid, {"spacing_m": ["a"]}, r"spacing_m: .* got 'a'"),
+    (arterial, {"spacing_m": ["a", 100.0]}, r"spacing_m: .* got 'a'"),
+    (arterial, {"spacing_m": None}, r"spacing_m = None"),
+    (grid, {"limits": None}, r"limits = None"),
+    (arterial, {"limits": Limits(yellow_s=float("nan"))}, r"limits\.yellow_s = nan"),
+    (grid, {"limits": Limits(min_green_s="7")}, r"limits\.min_green_s = '7'"),  # type: ignore[arg-type]
+    (grid, {"limits": Limits(all_red_s=-1.0)}, r"limits\.all_red_s = -1\.0"),
+]
+
+
+@pytest.mark.parametrize(("make", "kwargs", "message"), BAD)
+def test_bad_arguments_are_refused_by_name(
+    make: Callable[..., Network], kwargs: dict[str, Any], message: str
+) -> None:
+    size = (2, 2) if make is grid else (3,)
+    with pytest.raises(InputError, match=message):
+        make(*size, **kwargs)
+
+
+def test_numpy_sizes_and_spacings_build_the_same_networks() -> None:
+    assert grid(np.int64(2), np.int64(3), spacing_m=np.int64(250)) == grid(2, 3)
+    assert arterial(np.int64(3), spacing_m=np.array([320.0, 210.0])) == arterial(3)
