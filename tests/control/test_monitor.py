@@ -178,8 +178,10 @@ def test_unknown_phase_holds_and_logs_once(caplog: pytest.LogCaptureFixture) -> 
         Request(phases=2),  # type: ignore[arg-type]  # an int, not a tuple
         Request(phase=[2]),  # type: ignore[arg-type]  # unhashable
         Request(phases=([2],)),  # type: ignore[arg-type]
+        Request(phase=True),  # type: ignore[arg-type]  # True == 1, but not a phase number
+        Request(phases=(2, False)),  # type: ignore[arg-type]
     ],
-    ids=["int-phases", "list-phase", "list-in-phases"],
+    ids=["int-phases", "list-phase", "list-in-phases", "bool-phase", "bool-in-phases"],
 )
 def test_a_malformed_request_holds_and_logs_once(
     request_: Request, caplog: pytest.LogCaptureFixture

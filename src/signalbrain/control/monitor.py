@@ -157,9 +157,11 @@ class ConflictMonitor:
     def _desired(self, request: Request | None) -> tuple[tuple[int, ...], dict[int, int]]:
         if request is None or not isinstance(request, Request) or request.hold:
             return self._plan(self._served)
-        try:  # a malformed request (phases not a tuple, unhashable numbers) is held like an
-            wanted = tuple(request.wanted)  # unknown phase: the monitor never fails on input
-            hash(wanted)
+        try:  # a malformed request (phases not a tuple, unhashable numbers, True for phase
+            wanted = tuple(request.wanted)  # 1) is held like an unknown phase: the monitor
+            hash(wanted)  # never fails on input
+            if any(isinstance(p, bool) for p in wanted):
+                raise TypeError("a bool is not a phase number")
         except TypeError:
             if "malformed" not in self._warned:
                 self._warned.add("malformed")
