@@ -22,6 +22,7 @@ BAD: list[tuple[Callable[..., Network], dict[str, Any], str]] = [
     (arterial, {"limits": Limits(yellow_s=float("nan"))}, r"limits\.yellow_s = nan"),
     (grid, {"limits": Limits(min_green_s="7")}, r"limits\.min_green_s = '7'"),  # type: ignore[arg-type]
     (grid, {"limits": Limits(all_red_s=-1.0)}, r"limits\.all_red_s = -1\.0"),
+    (grid, {"spacing_m": 1e300}, r"at most 100000 m, got 1e\+300"),  # overflowed the lengths
 ]
 
 

@@ -203,6 +203,9 @@ def _real(value: object) -> float:
     return math.nan
 
 
+_MAX_SPACING_M = 100_000.0  # 100 km between signals: beyond it a value is a typo (1e300 overflowed)
+
+
 def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]:
     if isinstance(values, Real):
         raw: list[object] = [values] * n
@@ -213,9 +216,16 @@ def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]
         if len(raw) != n:
             raise InputError(f"{what}: expected {n} spacings, got {len(raw)}")
     out = [_real(v) for v in raw]
-    bad = [r for r, v in zip(raw, out, strict=True) if not (math.isfinite(v) and v > 0)]
+    bad = [
+        r
+        for r, v in zip(raw, out, strict=True)
+        if not (math.isfinite(v) and 0 < v <= _MAX_SPACING_M)
+    ]
     if bad:
-        raise InputError(f"{what}: spacings must be finite numbers > 0, got {bad[0]!r}")
+        raise InputError(
+            f"{what}: spacings must be finite numbers > 0 and at most {_MAX_SPACING_M:g} m, "
+            f"got {bad[0]!r}"
+        )
     return out
 
 
