@@ -38,3 +38,30 @@ def test_bad_arguments_are_refused_by_name(
 def test_numpy_sizes_and_spacings_build_the_same_networks() -> None:
     assert grid(np.int64(2), np.int64(3), spacing_m=np.int64(250)) == grid(2, 3)
     assert arterial(np.int64(3), spacing_m=np.array([320.0, 210.0])) == arterial(3)
+
+
+def test_validate_names_fields_of_a_network_built_in_code_that_are_not_numbers() -> None:
+    """A network assembled in code (no YAML reader in between) with a string or None where a
+    number belongs: an InputError naming each field, not a TypeError from a comparison."""
+    from dataclasses import replace
+
+    from signalbrain.network import validate_network
+
+    net = grid(2, 2)
+    link = net.links[0]
+    isec = net.intersections[0]
+    phase = isec.phases[0]
+    bad = replace(
+        net,
+        links=(replace(link, lanes="2"), *net.links[1:]),  # type: ignore[arg-type]
+        intersections=(
+            replace(isec, phases=(replace(phase, min_green_s=None), *isec.phases[1:])),  # type: ignore[arg-type]
+            *net.intersections[1:],
+        ),
+    )
+    with pytest.raises(InputError) as err:
+        validate_network(bad)
+    text = str(err.value)
+    assert f"links.{link.id}.lanes = '2': expected an integer" in text
+    assert f"phases[{phase.number}].min_green_s = None: expected a number" in text
+    validate_network(net)  # the untouched network is still valid

@@ -8,6 +8,7 @@ network was read from YAML, imported from SUMO or built in code.
 from __future__ import annotations
 
 from collections.abc import Collection
+from numbers import Integral, Real
 
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network.model import Intersection, Link, Movement, Network, Phase
@@ -348,6 +349,48 @@ def _check_conflicts(isec: Intersection, base: str, out: list[Problem]) -> None:
             )
 
 
+_NUMBERS: dict[str, tuple[str, ...]] = {
+    "nodes": ("x_m", "y_m"),
+    "links": ("length_m", "free_speed_mps", "sat_flow_vphpl"),
+    "phases": ("min_green_s", "max_green_s", "yellow_s", "all_red_s", "ped_min_s"),
+    "intersections": ("cycle_min_s", "cycle_max_s"),
+}
+_INTEGERS: dict[str, tuple[str, ...]] = {
+    "links": ("lanes",),
+    "movements": ("lanes",),
+    "phases": ("number",),
+}
+
+
+def _type_problems(net: Network) -> list[Problem]:
+    """Fields of a network built in code that hold something other than a number (the YAML
+    reader checks its own); only looked for when the checks proper meet a TypeError."""
+    out: list[Problem] = []
+
+    def check(kind: str, path: str, obj: object) -> None:
+        for name in _NUMBERS.get(kind, ()):
+            v = getattr(obj, name)
+            if isinstance(v, bool) or not isinstance(v, Real):
+                out.append(Problem(format_path(path, name), f"= {v!r}: expected a number"))
+        for name in _INTEGERS.get(kind, ()):
+            v = getattr(obj, name)
+            if isinstance(v, bool) or not isinstance(v, Integral):
+                out.append(Problem(format_path(path, name), f"= {v!r}: expected an integer"))
+
+    for node in net.nodes:
+        check("nodes", format_path("nodes", node.id), node)
+    for link in net.links:
+        check("links", format_path("links", link.id), link)
+    for isec in net.intersections:
+        base = format_path("intersections", isec.id)
+        check("intersections", base, isec)
+        for mv in isec.movements:
+            check("movements", format_path(base, "movements", mv.id), mv)
+        for ph in isec.phases:
+            check("phases", format_path(base, "phases", ph.number), ph)
+    return out
+
+
 def check_network(
     net: Network, *, require_connected: bool = True, shaped: Collection[str] = ()
 ) -> list[Problem]:
@@ -360,6 +403,18 @@ def check_network(
     finds duplicate movement ids, so the renaming was one to one) and their cycle limits are
     checked as every other intersection's. With a problem found, call again without ``shaped``
     for the whole list (:func:`validate_network` does)."""
+    try:
+        return _check_network(net, require_connected=require_connected, shaped=shaped)
+    except TypeError:  # a field of a network built in code that is not a number
+        problems = _type_problems(net)
+        if not problems:
+            raise
+        return problems
+
+
+def _check_network(
+    net: Network, *, require_connected: bool, shaped: Collection[str]
+) -> list[Problem]:
     out: list[Problem] = []
     seen_nodes: set[str] = set()
     for node in net.nodes:
