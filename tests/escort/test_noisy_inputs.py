@@ -187,3 +187,27 @@ def test_equal_priority_crossing_escorts_follow_arrival_order(
     assert offs[0].note == "pre-empted by B"
     for isec in net.intersections:
         assert audit(isec, res.states[isec.id]).ok
+
+
+def test_garbage_fixes_are_ignored_like_lost_ones(net, plans_for):
+    """A live feed's garbage (a time or position given as text, a link that is not an id) never
+    stops the escort: such a fix is passed over, or its position taken as unknown, and the
+    calls come as with the clean fixes alone. Not a fix at all is refused by name."""
+    plans = plans_for(net)
+    clean = _first_forced(net, plans, None)
+    m = EscortManager(net, plans)
+    m.submit(EscortRequest("ev", "W", "E", depart_s=0.0), 0.0)
+    forced = []
+    t = 0.0
+    while t < 20.0:
+        m.update(PositionUpdate("ev", str(t), "W_S1", 15.0 * t, 15.0))  # type: ignore[arg-type]
+        m.update(PositionUpdate("ev", t, ["W_S1"], 15.0 * t, 15.0))  # type: ignore[arg-type]
+        m.update(PositionUpdate("ev", t, "W_S1", 15.0 * t, 15.0))
+        m.update(PositionUpdate("ev", t, "W_S1", "far", "fast"))  # type: ignore[arg-type]
+        out = m.step(t, 0.5)
+        if "S1" in out and out["S1"].force:
+            forced.append(t)
+        t += 0.5
+    assert (forced[0], 0.5 * len(forced)) == clean
+    with pytest.raises(InputError, match="expected a PositionUpdate"):
+        m.update(("ev", 1.0, "W_S1", 0.0, 15.0))  # type: ignore[arg-type]

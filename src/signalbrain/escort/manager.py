@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from numbers import Real
 
 from signalbrain.control.base import Request, SignalState
 from signalbrain.errors import InputError
@@ -136,10 +137,19 @@ class EscortManager:
         return list(esc.windows)
 
     def update(self, fix: PositionUpdate) -> list[PreemptionWindow]:
-        """Move an escorted vehicle to a new fix and re-plan; returns its windows ahead."""
-        esc = self._escorts.get(fix.vehicle_id)
-        if esc is None or not math.isfinite(fix.t_s):
+        """Move an escorted vehicle to a new fix and re-plan; returns its windows ahead. A fix
+        whose time is not a finite number, or whose link is not an id, is ignored like a lost
+        one (a live feed's garbage never stops the escort); a position or speed that is not a
+        number counts as unknown."""
+        if not isinstance(fix, PositionUpdate):
+            raise InputError(f"update: expected a PositionUpdate, got {type(fix).__name__}")
+        esc = self._escorts.get(fix.vehicle_id) if isinstance(fix.vehicle_id, str) else None
+        t_s = _number(fix.t_s)
+        if esc is None or not math.isfinite(t_s) or not isinstance(fix.link, str):
             return []
+        fix = replace(
+            fix, t_s=t_s, position_m=_number(fix.position_m), speed_mps=_number(fix.speed_mps)
+        )
         if esc.fix_s is not None and fix.t_s < esc.fix_s:
             return list(esc.windows)  # stale fix, out of order
         net = self.network
@@ -508,3 +518,10 @@ class EscortManager:
         self, t_s: float, isec_id: str, code: int, param: int, vehicle_id: str = "", note: str = ""
     ) -> None:
         self.events.append(AuditEvent(t_s, isec_id, int(code), param, vehicle_id, note))
+
+
+def _number(value: object) -> float:
+    """``value`` as a float; NaN for anything that is not a real number (bools included)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return math.nan
+    return float(value)
