@@ -95,3 +95,40 @@ def test_the_cli_runs_one_openblas_thread_unless_told(given: str | None, expecte
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert run.stdout.split() == ["False", expected]
+
+
+_TWO_PHASE_YAML = """
+name: two-phase
+defaults: {lanes: 1, min_green_s: 5, max_green_s: 60, yellow_s: 3, all_red_s: 1}
+nodes: {A: [0, 0], N: [0, 200], S: [0, -200], E: [200, 0], W: [-200, 0]}
+links:
+  W_A: {from: W, to: A}
+  A_E: {from: A, to: E}
+  E_A: {from: E, to: A}
+  A_W: {from: A, to: W}
+  N_A: {from: N, to: A}
+  A_S: {from: A, to: S}
+  S_A: {from: S, to: A}
+  A_N: {from: A, to: N}
+intersections:
+  A:
+    phases:
+      - {number: 1, protected: [W_A.T, W_A.R, E_A.T, E_A.R], permitted: [W_A.L, E_A.L]}
+      - {number: 2, protected: [N_A.T, N_A.R, S_A.T, S_A.R], permitted: [N_A.L, S_A.L]}
+"""
+
+
+def test_escort_serves_a_permitted_only_left_in_its_approach_phase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two phases with permitted lefts (SUMO's default programs): the escort turning left gets
+    its approach's own phase, as in live runs (escort_network), not the phase where it must yield
+    to the opposing through."""
+    import json
+
+    net = tmp_path / "two.yaml"
+    net.write_text(_TWO_PHASE_YAML, encoding="utf-8")
+    assert main(["escort", str(net), "--from", "W", "--to", "N", "--json", "-"]) == 0
+    (signal,) = json.loads(capsys.readouterr().out)["signals"]
+    assert signal["movement"] == "W_A.L"
+    assert signal["phase"] >= 100  # an escort phase: the approach protected, all else red

@@ -93,6 +93,27 @@ def test_utdf_sections() -> None:
     assert brp.split(",")[2:6] == ["111", "112", "211", "212"]
 
 
+def test_utdf_min_split_holds_the_plans_clearance() -> None:
+    """Whole-second plans round yellow 3.5 s up to 4 s and all-red 1.5 s up to 2 s: MinSplit must
+    cover MinGreen + Yellow + AllRed as written (it was the network's 3.5 + 1.5, one second short,
+    which Synchro refuses)."""
+    net = read_network(Path(__file__).parents[2] / "networks" / "arterial.yaml")
+    plan = optimize_network(net, _demand(net))
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in (line.split(",") for line in plan_utdf_text(net, plan).splitlines())
+        if len(r) > 2
+    }
+    checked = 0
+    for k in range(1, len(plan.plans) + 1):
+        for col, split in enumerate(rows[("MinSplit", str(k))]):
+            if split:
+                need = sum(float(rows[(r, str(k))][col]) for r in ("MinGreen", "Yellow", "AllRed"))
+                assert float(split) >= need - 1e-9
+                checked += 1
+    assert checked == 6 * 8
+
+
 def test_optimize_cli_yaml_network(
     tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,7 +10,13 @@ from typing import Any
 
 from signalbrain._cli._outputs import output_problems
 from signalbrain.errors import InputError, Problem
-from signalbrain.escort import EscortPlan, EscortRequest, LinkCondition, plan_escort
+from signalbrain.escort import (
+    EscortPlan,
+    EscortRequest,
+    LinkCondition,
+    escort_network,
+    plan_escort,
+)
 from signalbrain.network import Network
 
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
@@ -265,7 +271,8 @@ def _run(args: argparse.Namespace) -> int:
     plans = _plans(args.plan, net)
     conditions = _queues(args.queue, net)
     request = EscortRequest(args.vehicle, args.origin, args.destination, depart_s=args.depart)
-    escort = plan_escort(net, request, plans, conditions=conditions)
+    # As in live runs: an approach no phase serves whole and protected gets its preempt phase.
+    escort = plan_escort(escort_network(net), request, plans, conditions=conditions)
     doc = schedule_dict(escort)
     if args.json is not None and str(args.json) == "-":
         print(json.dumps(doc, indent=1))

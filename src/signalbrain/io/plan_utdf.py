@@ -16,8 +16,10 @@ carry timing, which is what Synchro's "Merge data from UTDF" and controller data
 ``[Phases]``
     one column per phase number ``D1``...: ``BRP`` (barrier, ring, position digits),
     ``MinGreen``, ``MaxGreen`` (= the pretimed green), ``VehExt`` 0, ``Yellow``, ``AllRed``,
-    ``Recall`` 3 (max recall, as pretimed), ``MinSplit``, ``Start``/``End`` (split start and end in
-    the cycle, offset applied), ``LocalStart`` (from the cycle start) and ``ActGreen``.
+    ``Recall`` 3 (max recall, as pretimed), ``MinSplit`` (``MinGreen`` plus the plan's
+    ``Yellow`` and ``AllRed``, which may be rounded up from the network's), ``Start``/``End``
+    (split start and end in the cycle, offset applied), ``LocalStart`` (from the cycle start) and
+    ``ActGreen``.
 Phases a signal does not have are left empty.
 """
 
@@ -138,16 +140,17 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
             i = pt.number - 1
             ph = s.phase(pt.number)
             local = p.phase_start_s(pt.number)
+            min_green = max(ph.min_green_s, ph.ped_min_s)
             start = (p.offset_s + local) % p.cycle_s
             values = {
                 "BRP": brp.get(pt.number, ""),
-                "MinGreen": _n(max(ph.min_green_s, ph.ped_min_s)),
+                "MinGreen": _n(min_green),
                 "MaxGreen": _n(pt.green_s),
                 "VehExt": "0",
                 "Yellow": _n(pt.yellow_s),
                 "AllRed": _n(pt.all_red_s),
                 "Recall": "3",
-                "MinSplit": _n(ph.min_split_s),
+                "MinSplit": _n(min_green + pt.yellow_s + pt.all_red_s),
                 "Start": _n(start),
                 "End": _n((start + pt.split_s) % p.cycle_s),
                 "LocalStart": _n(local),

@@ -48,8 +48,10 @@ phases
     ``O`` (signal off: the junction's right of way applies, so they yield); ``r``, ``s``
     (right-on-red after a stop) and ``u`` count as red. ``yellow_s`` is the length of the
     following phases that show a modelled link yellow, ``all_red_s`` of the other phases up to
-    the next green one. ``min_green_s``/``max_green_s`` are ``minDur``/``maxDur`` where given,
-    else 5 s and max(2 x duration, 60 s). Phases are numbered 1..n in program order, one ring.
+    the next green one (a green phase running straight into one that keeps all its green links
+    takes that one's clearance: its movements end there). ``min_green_s``/``max_green_s`` are
+    ``minDur``/``maxDur`` where given, else 5 s and max(2 x duration, 60 s). Phases are numbered
+    1..n in program order, one ring.
 cycle limits
     ``cycle_max_s`` = max(180 s, the original cycle). ``cycle_min_s`` = 30 s
     (:data:`~signalbrain.io.sumo_tls.LONE_CYCLE_MIN_S`) for a signal that runs alone. For one

@@ -283,17 +283,32 @@ class _Clearance:
 def _clearance(
     program: SumoProgram, k: int, green_phases: Sequence[int], modelled: Sequence[int]
 ) -> _Clearance:
-    """Original yellow and all-red after green phase ``k``: the phases until the next green one."""
+    """Original yellow and all-red after green phase ``k``: the phases until the next green one.
+
+    A green phase running straight into a green phase that keeps every modelled link of it green
+    ends nothing there: its movements clear when that phase's do, so it takes that clearance.
+    """
     n = len(program.phases)
     yellow = red = 0.0
-    m = (k + 1) % n
-    while m != k and m not in green_phases:
-        ph = program.phases[m]
-        if any(ph.state[i] in YELLOW for i in modelled):
-            yellow += ph.duration_s
-        else:
-            red += ph.duration_s
-        m = (m + 1) % n
+    for _ in range(n):
+        yellow = red = 0.0
+        m = (k + 1) % n
+        while m != k and m not in green_phases:
+            ph = program.phases[m]
+            if any(ph.state[i] in YELLOW for i in modelled):
+                yellow += ph.duration_s
+            else:
+                red += ph.duration_s
+            m = (m + 1) % n
+        cur, nxt = program.phases[k].state, program.phases[m].state
+        if (
+            yellow
+            or red
+            or m == k
+            or any(cur[i] in GREEN and nxt[i] not in GREEN for i in modelled)
+        ):
+            break
+        k = m
     return _Clearance(yellow, red)
 
 

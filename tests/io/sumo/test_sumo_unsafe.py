@@ -116,3 +116,45 @@ def test_protected_permissive_pair_is_demoted(grid_net: Path, tmp_path: Path) ->
     assert lefts <= set(ph.permitted)
     assert {m.id for m in isec.movements if set(m.sumo_link_indices) <= ns_t} <= set(ph.protected)
     assert isec.unsafe_pairs(ph.protected, ph.permitted) == []
+
+
+def test_green_into_a_green_that_keeps_it_takes_the_later_clearance(
+    grid_net: Path, tmp_path: Path
+) -> None:
+    """A green phase running straight into one that keeps all its greens ends nothing: it is no
+    missing yellow, and its movements clear with the later phase's yellow and all-red (as in
+    RESCO ingolstadt7, where the model's 1 s all-red made the audit count a short all-red in
+    every cycle of the original program)."""
+    isec0 = read_sumo_net(grid_net).intersection("B1")
+    assert isec0.sumo is not None
+    n = isec0.sumo.link_count
+
+    def links(street: tuple[str, ...], turns: str) -> list[int]:
+        return [
+            i
+            for m in isec0.movements
+            if m.turn in turns and m.from_link[:2] in street
+            for i in m.sumo_link_indices
+        ]
+
+    ns_t, ns_tr = links(("B0", "B2"), "T"), links(("B0", "B2"), "TR")
+    ew_tr = links(("A1", "C1"), "TR")
+
+    def state(green: list[int], yellow: list[int] = ()) -> str:  # type: ignore[assignment]
+        return "".join("G" if i in green else "y" if i in yellow else "r" for i in range(n))
+
+    prog = [
+        (20, state(ns_t)),
+        (10, state(ns_tr)),  # green on: nothing ends
+        (4, state([], ns_tr)),
+        (2, state([])),
+        (30, state(ew_tr)),
+        (4, state([], ew_tr)),
+        (2, state([])),
+    ]
+    isec = read_sumo_net(
+        _replace_program(grid_net, tmp_path / "on.net.xml", "B1", prog)
+    ).intersection("B1")
+    assert not any("unsafe" in note for note in isec.notes)
+    assert len(isec.phases) == 3
+    assert [(ph.yellow_s, ph.all_red_s) for ph in isec.phases] == [(4, 2), (4, 2), (4, 2)]
