@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,11 +12,15 @@ from hypothesis import strategies as st
 
 from signalbrain.control import ConflictMonitor, Request, SignalState, audit
 from signalbrain.control.audit import record
+from signalbrain.control.base import SafetyCounts
 from signalbrain.control.monitor import MovementClearances
 from signalbrain.errors import SignalbrainError
+from signalbrain.io import read_network
 from signalbrain.network import CONFLICT, Intersection, Network, check_network
 
 from .conftest import greedy_intersection, nema_intersection
+
+ROOT = Path(__file__).resolve().parents[2]
 
 GEOMETRIES = [
     (0.0, 90.0, 180.0, 270.0),
@@ -346,3 +351,32 @@ def test_a_history_of_display_changes_audits_as_every_step_does(
     kept.append(SignalState(t, kept[-1].movements))
     assert audit(isec, every) == audit(isec, kept)
     assert len(kept) <= len(every)
+
+
+def test_displays_recorded_from_mid_program_are_not_judged_as_starting_there() -> None:
+    """SUMO's programs (offsets) recorded from the simulation's begin: the first state's yellow
+    and greens began before it, so they are neither short greens nor (a permitted left and the
+    opposing through both in yellow) a protected conflict; from the start of the displays
+    (signalbrain's monitors) the same states are violations."""
+    single = read_network(ROOT / "networks" / "single.yaml").intersection("A")
+    yellow = dict.fromkeys(("W_A.T", "W_A.R", "W_A.L", "E_A.T", "E_A.R", "E_A.L"), "y")
+    states = [SignalState(0.0, yellow), SignalState(4.0, {}), SignalState(5.5, {})]
+    assert audit(single, states) == SafetyCounts(4.0, 0, 0, 6)
+    assert audit(single, states, from_start=False).ok
+
+
+@pytest.mark.parametrize(
+    ("states", "field", "expected"),
+    [
+        (_seq((0, {EB_T: "G", NB_T: "G"}), (3, {EB_T: "G"}), (9, {})), "conflicting_green_s", 3.0),
+        (_seq((0, {EB_T: "G"}), (10, {}), (20, {})), "short_yellow", 1),  # no yellow at all
+        (_seq((0, {EB_T: "y"}), (2, {NB_T: "G"}), (20, {})), "short_all_red", 1),
+        (_seq((0, {EB_T: "G"}), (5, {NB_T: "G"}), (7, {})), "conflicting_green_s", 0.0),
+    ],
+    ids=["conflict-at-first", "cut-yellow-after", "no-all-red-after", "green-after-change"],
+)
+def test_mid_program_recording_still_catches_what_it_sees(
+    states: list[SignalState], field: str, expected: float
+) -> None:
+    counts = audit(NEMA, states, from_start=False)
+    assert getattr(counts, field) == pytest.approx(expected), counts

@@ -38,7 +38,9 @@ def _unsafe(isec: Intersection, a: str, la: int, b: str, lb: int) -> bool:
     return (rel == CONFLICT and la > 0 and lb > 0) or (rel == PERMISSIVE and la == 2 and lb == 2)
 
 
-def audit(intersection: Intersection, states: Sequence[SignalState]) -> SafetyCounts:
+def audit(
+    intersection: Intersection, states: Sequence[SignalState], *, from_start: bool = True
+) -> SafetyCounts:
     """Count safety violations in a sequence of states of one intersection.
 
     Each state holds from its ``t_s`` until the next state's; the last one's duration is unknown,
@@ -52,6 +54,13 @@ def audit(intersection: Intersection, states: Sequence[SignalState]) -> SafetyCo
         Movements, conflicts and phase timing limits.
     states
         States in time order.
+    from_start
+        The first state is where the displays began (signalbrain's monitors start so). False
+        for displays recorded from the middle of a program (SUMO's, with offsets, at the
+        simulation's begin): what the first state shows began at an unknown time, so its
+        greens and yellows are not judged short, its greens count from then as on (a yellow
+        as the lesser, permitted level, its earlier green unknown), and only what follows is
+        checked in full. Conflicting displays in the first state are counted either way.
 
     Returns
     -------
@@ -81,6 +90,12 @@ def audit(intersection: Intersection, states: Sequence[SignalState]) -> SafetyCo
             lv = 2
         return lv
 
+    if not from_start and states:
+        for m in ids:
+            first = states[0].movements.get(m, "r")
+            if first in ("G", "g", "y"):
+                disp[m] = first
+                level[m] = _LEVEL.get(first, 1)  # yellow: its green's level unknown
     for k, st in enumerate(states):
         t = st.t_s
         onsets: list[tuple[str, int]] = []

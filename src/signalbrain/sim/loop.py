@@ -211,11 +211,13 @@ class StateRecorder:
                 states.append(SignalState(t_s, states[-1].movements))
 
     def audit(self) -> SafetyCounts:
-        """Violations of signalbrain's safety rules in the recorded displays."""
+        """Violations of signalbrain's safety rules in the recorded displays (recorded from the
+        simulation's begin, which may fall in the middle of a program's phase: what shows
+        then is not judged as starting there)."""
         audit = importlib.import_module("signalbrain.control.monitor").audit
         total = SafetyCounts()
         for isec in self.intersections:
-            total = total + audit(isec, self.states[isec.id])
+            total = total + audit(isec, self.states[isec.id], from_start=False)
         return total
 
 
