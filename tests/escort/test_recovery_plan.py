@@ -261,3 +261,23 @@ def test_green_intervals_follow_the_plan(net, plans_for):
         pytest.approx((start + plan.cycle_s, end + plan.cycle_s), abs=1e-6),
         pytest.approx((start + 2 * plan.cycle_s, start + 2 * plan.cycle_s + 1.0), abs=1e-6),
     ]
+
+
+def test_the_plot_shows_the_plan_green_of_an_escort_only_phase(net, plans_for):
+    """A window in an escort-only approach phase (not in the coordination plan): the diagram's
+    plan green is that of the plan's phases serving the movement (it drew none before)."""
+    from signalbrain.report.escort_plot import plan_phases
+
+    plans = plans_for(net)
+    escort = plan_escort(net, EscortRequest("ev", "W", "E", depart_s=50.0), plans)
+    w = escort.windows[0]
+    plan = plans[w.intersection]
+    assert plan_phases(plan, net, w.intersection, w.movement, w.phase) == [w.phase]
+    serving = [
+        p.number
+        for p in net.intersection(w.intersection).phases
+        if w.movement in p.protected or w.movement in p.permitted
+    ]
+    assert serving
+    assert plan_phases(plan, net, w.intersection, w.movement, 103) == serving
+    assert plan_phases(plan, net, "nowhere", w.movement, 103) == []

@@ -20,7 +20,7 @@ from signalbrain.escort.plan import EscortPlan
 from signalbrain.escort.signal import PlanLike, plan_status
 from signalbrain.network import Network
 
-__all__ = ["green_intervals", "plot_escort"]
+__all__ = ["green_intervals", "plan_phases", "plot_escort"]
 
 
 def green_intervals(
@@ -39,6 +39,26 @@ def green_intervals(
             out.append((max(iv.start_s, t0_s), min(iv.end_s, t1_s)))
         t = max(iv.end_s, t + 1e-3) + 1e-6
     return out
+
+
+def plan_phases(
+    plan: PlanLike, network: Network, intersection: str, movement: str, phase: int
+) -> list[int]:
+    """The phases of ``plan`` whose green is the escort's movement's: the window's ``phase`` when
+    the plan runs it, else (an escort-only approach phase of
+    :func:`signalbrain.escort.phases.escort_network`) every phase of the plan that serves
+    ``movement``, protected or permitted."""
+    in_plan = {p for ring in plan.rings for p in ring}
+    if phase in in_plan:
+        return [phase]
+    isec = next((i for i in network.intersections if i.id == intersection), None)
+    if isec is None:
+        return []
+    return [
+        p.number
+        for p in isec.phases
+        if p.number in in_plan and (movement in p.protected or movement in p.permitted)
+    ]
 
 
 def _green_at(plan: PlanLike, phase: int, t_s: float) -> bool:
@@ -77,11 +97,16 @@ def plot_escort(
         y = distance[c.index]
         w = windows.get(c.intersection)
         plan = plans.get(c.intersection) if plans is not None else None
-        if plan is not None and w is not None:
-            for a, b in green_intervals(plan, w.phase, t0, t1):
+        phases = (
+            plan_phases(plan, network, c.intersection, w.movement, w.phase)
+            if plan is not None and w is not None
+            else []
+        )
+        for phase in phases:
+            for a, b in green_intervals(plan, phase, t0, t1):  # type: ignore[arg-type]
                 ax.plot([a, b], [y, y], color="#7fc97f", lw=2.0, solid_capstyle="butt")
         if w is not None:
-            held = plan is not None and _green_at(plan, w.phase, w.call_s)
+            held = plan is not None and any(_green_at(plan, p, w.call_s) for p in phases)
             if w.open_s > w.call_s:
                 ax.plot(
                     [w.call_s, w.open_s],
