@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from replay_jobs import TRAFFIC_CAMERA_YAML, write_traffic_video
 
 from signalbrain.cli import main
@@ -117,6 +118,9 @@ def test_skipped_inputs_give_exit_3(traffic: tuple[list[Path], Path], tmp_path: 
         (["--camera", "{camera}", "--scheduler", "tcp://127.0.0.1:1"], "cannot connect"),
         (["--camera", "{camera}", "--model", "{tmp}/absent.onnx"], "--model"),
         (["--camera", "{camera}", "--video-timeout", "0"], "expected seconds > 0"),
+        (["--camera", "{camera}", "--out", ""], "--out: empty"),
+        (["--camera", "", "--out", "{tmp}/out"], "--camera: empty"),
+        (["--camera", "{tmp}/exit.yaml"], "zones: has exit zones but no entry zone"),
     ],
     ids=[
         "camera-missing",
@@ -126,6 +130,9 @@ def test_skipped_inputs_give_exit_3(traffic: tuple[list[Path], Path], tmp_path: 
         "scheduler-down",
         "model-missing",
         "timeout-0",
+        "out-empty",  # wrote into the working directory
+        "camera-empty",
+        "exit-zones-only",  # counted nothing, exit 0
     ],
 )
 def test_bad_input_gives_exit_2(
@@ -138,6 +145,9 @@ def test_bad_input_gives_exit_2(
     videos, camera = traffic
     (tmp_path / "bad.yaml").write_text("camera: x\ninterval_s: -5\nlines: []\n")
     (tmp_path / "file").write_text("")
+    (tmp_path / "exit.yaml").write_text(
+        "camera: x\nzones:\n  - {id: o, kind: exit, polygon: [[0, 0], [9, 0], [9, 9]]}\n"
+    )
     args = [a.format(tmp=tmp_path, camera=camera) for a in args]
     if "--out" not in args:
         args += ["--out", str(tmp_path / "out")]
@@ -337,3 +347,28 @@ def test_camera_outside_a_videos_frame_skips_that_video(
     assert _count(videos[2], "--camera", wide, "--out", out, "--workers", "1") == 3
     (skip,) = _summary(out)["skipped"]  # type: ignore[misc]
     assert "outside the 160x120 frame" in skip["reason"]
+
+
+def test_camera_for_another_resolution_is_named_briefly(
+    traffic: tuple[list[Path], Path], tmp_path: Path
+) -> None:
+    # every point outside the frame was listed, in summary.json and on stderr for each video
+    videos, camera = traffic
+    big = tmp_path / "big.yaml"  # the same camera file at twenty times the resolution
+    doc = yaml.safe_load(camera.read_text())
+    for item in doc.get("lines", []):
+        item["points"] = [[20 * x, 20 * y] for x, y in item["points"]]
+    for item in doc.get("zones", []):
+        item["polygon"] = [[20 * x, 20 * y] for x, y in item["polygon"]]
+    doc["zones"] = [
+        {"id": f"q{i}", "kind": "queue", "polygon": [[3000, 2000], [3100, 2000], [3100, 2100]]}
+        for i in range(4)
+    ]
+    big.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out"
+    assert _count(videos[2], "--camera", big, "--out", out, "--workers", "1") == 3
+    (skip,) = _summary(out)["skipped"]  # type: ignore[misc]
+    lines = skip["reason"].splitlines()
+    assert len(lines) == 6  # "5 problems:" and five of them
+    assert "more points outside the 160x120 frame of video" in lines[-1]
+    assert "another camera or resolution" in lines[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,3 +111,57 @@ def test_bad_arguments(
         count_videos(videos, camera_file, tmp_path / "out", workers=-1, job=JOB)
     with pytest.raises(InputError, match="scheduler"):
         count_videos(videos, camera_file, tmp_path / "out", scheduler=42, job=JOB, progress=False)
+
+
+def test_corrupt_frames_are_reported(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
+    # the real counter: undecodable frames inside a file are skipped, and the run says so
+    (video,) = make_videos("c.avi")
+    data = bytearray(video.read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    for k in (5, 6, 12):
+        data[starts[k] : starts[k] + 200] = b"\x00" * 200
+    video.write_bytes(bytes(data))
+    stream = io.StringIO()
+    summary = count_videos([video], camera_file, tmp_path / "out", workers=0, progress=stream)
+    assert not summary.skipped
+    assert summary.corrupt_frames == 3
+    text = stream.getvalue()
+    assert "(3 corrupt frames skipped)" in text
+    assert "3 corrupt frames skipped inside the videos" in text.splitlines()[-1]
+    resumed = io.StringIO()
+    again = count_videos([video], camera_file, tmp_path / "out", workers=0, progress=resumed)
+    assert again.resumed == 1
+    assert again.corrupt_frames == 3
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux file names are bytes")
+def test_file_name_that_is_not_utf8(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
+    # OpenCV's binding segfaults on such a name (the worker died, the video was never
+    # counted) and counts.csv could not be written (UnicodeEncodeError, exit 1)
+    (video,) = make_videos("a.avi")
+    odd = video.with_name(os.fsdecode(b"caf\xe9 cam.avi"))
+    video.rename(odd)
+    summary = count_videos([odd], camera_file, tmp_path / "out", workers=1, progress=False)
+    assert not summary.skipped
+    assert summary.videos == 1
+    assert summary.frames == len(PATTERNS["a.avi"])
+    rows = summary.counts_csv.read_text(encoding="utf-8").splitlines()[1:]
+    assert rows
+    assert all(r.startswith(f"{odd.parent}/caf\\udce9 cam.avi,") for r in rows)
+
+
+def test_queue_zones_only_are_noted(tmp_path: Path, make_videos: Callable[..., list[Path]]) -> None:
+    # the outputs stayed empty without a word, exit 0
+    videos = make_videos("a.avi")
+    camera = tmp_path / "queue.yaml"
+    camera.write_text(
+        "camera: q\nzones:\n  - {id: z, kind: queue, polygon: [[0, 0], [20, 0], [20, 20]]}\n"
+    )
+    stream = io.StringIO()
+    summary = count_videos(videos, camera, tmp_path / "out", workers=0, progress=stream)
+    assert not summary.skipped
+    assert "has queue zones only" in stream.getvalue()

@@ -57,3 +57,17 @@ def test_key_follows_content_identity_and_salt(
     st = video.stat()
     os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
     assert collect_videos([video], "s").tasks[0].key != key
+
+
+def test_broken_link_in_a_directory_is_reported(tmp_path: Path) -> None:
+    # it was passed over in silence: the recording it stood for was lost without a word
+    _touch(tmp_path / "day" / "a.mp4")
+    os.symlink(tmp_path / "moved" / "b.mp4", tmp_path / "day" / "b.mp4")
+    _touch(tmp_path / "only" / "notes.txt")  # a folder whose only video is a broken link
+    os.symlink(tmp_path / "gone.mp4", tmp_path / "only" / "c.mp4")
+    got = collect_videos([tmp_path / "day", tmp_path / "only"], "s")
+    assert [Path(t.label).name for t in got.tasks] == ["a.mp4"]
+    assert dict(got.missing) == {
+        str(tmp_path / "day" / "b.mp4"): "broken symbolic link: its target does not exist",
+        str(tmp_path / "only" / "c.mp4"): "broken symbolic link: its target does not exist",
+    }

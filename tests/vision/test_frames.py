@@ -90,3 +90,22 @@ def test_not_a_video_with_one_thread(tmp_path: Path) -> None:
     path.write_text("this is not a video\n" * 50, encoding="utf-8")
     with pytest.raises(VideoError):
         list(FrameReader(path, threads=1))
+
+
+def test_a_long_damaged_stretch_does_not_end_the_video(
+    moving_boxes: Callable[..., Path], tmp_path: Path
+) -> None:
+    # 60 undecodable frames in a row (more than MAX_GAP_FRAMES) inside a file whose header
+    # counts every frame: the frames after the damage are read, and the damage is reported
+    data = bytearray(moving_boxes(frames=120).read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    assert len(starts) == 120
+    for k in range(30, 90):
+        data[starts[k] : starts[k] + 400] = b"\x00" * 400
+    path = tmp_path / "damaged.avi"
+    path.write_bytes(bytes(data))
+    with FrameReader(path) as reader:
+        indices = [i for i, _ in reader]
+    assert indices == list(range(30)) + list(range(90, 120))
+    assert reader.corrupt_frames == 60
+    assert reader.slots == 120

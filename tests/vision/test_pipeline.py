@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from signalbrain.errors import InputError
-from signalbrain.io.camera import CameraSpec, parse_camera
+from signalbrain.io.camera import CameraSpec, parse_camera, write_camera
 from signalbrain.vision import VideoError, count_video
 from signalbrain.vision.counting import segments_cross
 from signalbrain.vision.pipeline import CountConfig, region_of_interest
@@ -111,3 +112,15 @@ def test_cropping_to_the_region_of_interest_counts_the_same(
     occ_whole = np.array(whole.queues["q"].occupancy)
     assert occ.max() > 0.05  # the boxes pass through the zone
     assert np.abs(occ - occ_whole).max() < 0.02
+
+
+def test_camera_file_path_is_read(moving_boxes: Callable[..., Path], tmp_path: Path) -> None:
+    # a path was taken for a CameraSpec: AttributeError 'str' object has no attribute 'source'
+    path = moving_boxes(frames=110, boxes=3)
+    cam = tmp_path / "cam.yaml"
+    write_camera(camera(), cam)
+    counts = count_video(path, str(cam))
+    assert counts == replace(count_video(path, camera()), processing_s=counts.processing_s)
+    (tmp_path / "bad.yaml").write_text("camera: x\ninterval_s: 0\nlines: []\n")
+    with pytest.raises(InputError, match=r"bad\.yaml: interval_s = 0: must be >= 1"):
+        count_video(path, tmp_path / "bad.yaml")

@@ -38,6 +38,12 @@ def _workers(text: str) -> int:
     return value
 
 
+def _path(text: str) -> Path:
+    if not text:  # Path("") is the working directory
+        raise argparse.ArgumentTypeError("empty; expected a path")
+    return Path(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -61,14 +67,14 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--camera",
         required=True,
-        type=Path,
+        type=_path,
         metavar="CAMERA.yaml",
         help="camera file (lines and zones) used for every video",
     )
     p.add_argument(
         "--out",
         required=True,
-        type=Path,
+        type=_path,
         metavar="DIR",
         help="output directory (created if missing; reused to resume)",
     )

@@ -46,6 +46,7 @@ DEFAULT_INTERVAL_S = 60.0
 MIN_LINE_LENGTH_PX = 2.0  # shorter segments cannot tell left from right reliably
 MIN_POLYGON_AREA_PX2 = 4.0
 MIN_RESIZE_WIDTH_PX = 32
+MAX_FRAME_PROBLEMS = 5  # points outside a video's frame listed one by one, then summarised
 MIN_INTERVAL_S = 1.0  # count bins shorter than a second say nothing a traffic count can use
 MAX_INTERVAL_S = 86_400.0  # one day
 
@@ -369,8 +370,13 @@ def parse_camera(
 
     if not top.get("lines") and not top.get("zones") and not f.problems:
         f.add("", "nothing to count: give at least one entry in lines or zones")
-    if zones and any(z.kind == "entry" for z in zones) and not any(z.kind == "exit" for z in zones):
+    kinds = {z.kind for z in zones}
+    if "entry" in kinds and "exit" not in kinds:
         f.add("zones", "has entry zones but no exit zone; turning movements need both (kind: exit)")
+    if "exit" in kinds and "entry" not in kinds:
+        f.add(
+            "zones", "has exit zones but no entry zone; turning movements need both (kind: entry)"
+        )
     f.raise_if_any()
     return CameraSpec(
         camera=camera,
@@ -391,9 +397,23 @@ def check_frame(spec: CameraSpec, frame_size: tuple[int, int], video: str | None
         _check_in_frame(f, line.points, format_path("lines", i, "points"), frame_size)
     for i, zone in enumerate(spec.zones):
         _check_in_frame(f, zone.polygon, format_path("zones", i, "polygon"), frame_size)
-    if video is not None:
+    of_video = "" if video is None else f" of video {video}"
+    found = len(f.problems)
+    f.problems = [Problem(p.path, p.message + of_video, p.source) for p in f.problems]
+    if found > MAX_FRAME_PROBLEMS:  # a file drawn for another resolution: not every point
+        pts = [p for ln in spec.lines for p in ln.points]
+        pts += [p for z in spec.zones for p in z.polygon]
+        xs, ys = [x for x, _ in pts], [y for _, y in pts]
         f.problems = [
-            Problem(p.path, f"{p.message} of video {video}", p.source) for p in f.problems
+            *f.problems[: MAX_FRAME_PROBLEMS - 1],
+            Problem(
+                "",
+                f"and {found - MAX_FRAME_PROBLEMS + 1} more points outside the "
+                f"{frame_size[0]}x{frame_size[1]} frame{of_video}: the lines and zones span "
+                f"x {min(xs):g}..{max(xs):g}, y {min(ys):g}..{max(ys):g} (source pixels); "
+                "is the camera file drawn for another camera or resolution?",
+                spec.source,
+            ),
         ]
     f.raise_if_any()
 

@@ -170,6 +170,12 @@ def count_videos(
     for label, first in inputs.duplicates:
         same = "given twice" if label == first else f"the same file as {first}"
         reporter.end(f"count: {label} is {same}; counted once")
+    if not spec.lines and not spec.movement_ids:  # a camera with queue zones only
+        reporter.end(
+            f"count: camera {spec.camera!r} has queue zones only: counts.csv and summary.json "
+            "hold lines and turning movements, so they stay empty; queue occupancy is in "
+            "signalbrain.vision.count_video(...).queues"
+        )
     n_workers = default_workers() if workers is None else workers
     if scheduler is not None and workers not in (None, 1):
         reporter.end("count: workers are ignored with a scheduler; the cluster decides")
@@ -238,6 +244,8 @@ def _closing_line(s: ReplaySummary) -> str:
     parts.append(
         f"{s.frames} frames, {format_duration(s.seconds)} of video, {s.fps:.0f} fps per worker"
     )
+    if s.corrupt_frames:
+        parts.append(f"{s.corrupt_frames} corrupt frames skipped inside the videos")
     if s.counted_frames:
         parts.append(f"{s.wall_fps:.0f} fps overall in {format_duration(s.wall_s)}")
     return "; ".join(parts) + f" -> {s.out_dir / COUNTS_CSV}"

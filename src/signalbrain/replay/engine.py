@@ -282,12 +282,14 @@ def run_tasks(
             )
             rec = result.record
             frames, video_s = rec.get("frames"), rec.get("seconds")
+            corrupt = rec.get("corrupt_frames")
             reporter.finished(
                 task.key,
                 task.label,
                 frames=int(frames) if isinstance(frames, int | float) else None,
                 video_s=float(video_s) if isinstance(video_s, int | float) else None,
                 processing_s=result.elapsed_s,
+                corrupt_frames=int(corrupt) if isinstance(corrupt, int | float) else 0,
             )
             return
         reason = result.reason or "failed"

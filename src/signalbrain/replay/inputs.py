@@ -1,7 +1,8 @@
 """The inputs of a batch: video paths as given, expanded, de-duplicated and keyed for checkpoints.
 
 A path that is a directory stands for every video file under it (recursively, sorted by path),
-so a day of recordings in dated folders is one argument. The same file given twice (also through
+so a day of recordings in dated folders is one argument; a symbolic link there whose target is
+gone is reported like a missing file. The same file given twice (also through
 a symbolic or hard link) is counted once. A path that does not exist is reported as skipped, not
 as an error, so one typo does not stop a batch of thousands.
 """
@@ -54,7 +55,8 @@ class BatchInputs:
         Videos to count (or resume), in the order given, each once.
     missing
         ``(label, reason)`` of paths that cannot be counted at all (absent, not a file, a
-        directory without videos); reported as skipped.
+        directory without videos, a broken link to a video in a directory); reported as
+        skipped.
     duplicates
         ``(label, first_label)`` of paths dropped because they are the same file as an earlier one.
     """
@@ -64,26 +66,31 @@ class BatchInputs:
     duplicates: tuple[tuple[str, str], ...]
 
 
-def _expand(arg: str) -> tuple[list[tuple[str, Path]], str | None]:
-    """``(label, path)`` pairs an argument stands for, or the reason it stands for none."""
+def _expand(arg: str) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
+    """``(label, path)`` pairs an argument stands for, and ``(label, reason)`` of what it
+    names that cannot be counted (the argument itself, or broken links in a directory)."""
     path = Path(arg)
     if path.is_dir():
-        found = sorted(
-            p
-            for p in path.rglob("*")
-            if p.suffix.lower() in VIDEO_SUFFIXES
-            and p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
-        if not found:
+        found: list[Path] = []
+        broken: list[tuple[str, str]] = []
+        for p in sorted(path.rglob("*")):
+            if p.suffix.lower() not in VIDEO_SUFFIXES or any(
+                part.startswith(".") for part in p.relative_to(path).parts
+            ):
+                continue
+            if p.is_file():
+                found.append(p)
+            elif p.is_symlink() and not p.exists():  # a recording moved or not yet copied
+                broken.append((str(p), "broken symbolic link: its target does not exist"))
+        if not found and not broken:
             suffixes = " ".join(sorted(VIDEO_SUFFIXES))
-            return [], f"directory holds no video files ({suffixes})"
-        return [(str(p), p) for p in found], None
+            return [], [(arg, f"directory holds no video files ({suffixes})")]
+        return [(str(p), p) for p in found], broken
     if not path.exists():
-        return [], "file not found"
+        return [], [(arg, "file not found")]
     if not path.is_file():
-        return [], "not a regular file"
-    return [(arg, path)], None
+        return [], [(arg, "not a regular file")]
+    return [(arg, path)], []
 
 
 def collect_videos(videos: Iterable[str | Path], salt: str) -> BatchInputs:
@@ -106,9 +113,8 @@ def collect_videos(videos: Iterable[str | Path], salt: str) -> BatchInputs:
     duplicates: list[tuple[str, str]] = []
     seen: dict[tuple[int, int], str] = {}
     for arg in videos:
-        pairs, reason = _expand(os.fspath(arg))
-        if reason is not None:
-            missing.append((os.fspath(arg), reason))
+        pairs, problems = _expand(os.fspath(arg))
+        missing += problems
         for label, path in pairs:
             try:
                 st = path.stat()

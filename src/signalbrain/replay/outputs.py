@@ -87,6 +87,9 @@ class ReplaySummary:
         Videos not counted, in input order.
     counted_frames
         Frames processed in this run (not resumed).
+    corrupt_frames
+        Undecodable frames skipped inside the counted videos (not in ``summary.json``, whose
+        keys are a contract; the progress lines name them per video).
     """
 
     out_dir: Path
@@ -100,6 +103,7 @@ class ReplaySummary:
     movements: dict[str, int] = field(default_factory=dict)
     skipped: tuple[SkippedVideo, ...] = ()
     counted_frames: int = 0
+    corrupt_frames: int = 0
 
     @property
     def fps(self) -> float:
@@ -163,13 +167,15 @@ class CountsWriter:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         fd, self._tmp = tempfile.mkstemp(prefix=f".{COUNTS_CSV}.", suffix=".tmp", dir=out_dir)
-        self._stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        # a file name with undecodable bytes (held as surrogates) is written as \udcXX, as in
+        # summary.json, so the file stays valid UTF-8
+        self._stream = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
         self._stream.write(",".join(COUNTS_HEADER) + "\n")
         self._nums: dict[float, str] = {}
         self._ids: dict[str, str] = {}
         self.lines: dict[str, dict[str, int]] = {}
         self.movements: dict[str, int] = {}
-        self.videos = self.resumed = self.frames = self.counted_frames = 0
+        self.videos = self.resumed = self.frames = self.counted_frames = self.corrupt_frames = 0
         self.seconds = self.processing_s = 0.0
 
     def __enter__(self) -> CountsWriter:
@@ -201,6 +207,7 @@ class CountsWriter:
         self.videos += 1
         self.resumed += resumed
         self.frames += vc.frames
+        self.corrupt_frames += vc.corrupt_frames
         self.counted_frames += 0 if resumed else vc.frames
         self.seconds += vc.seconds
         self.processing_s += vc.processing_s
@@ -223,6 +230,7 @@ class CountsWriter:
             movements=self.movements,
             skipped=tuple(skipped),
             counted_frames=self.counted_frames,
+            corrupt_frames=self.corrupt_frames,
         )
         os.replace(self._tmp, summary.counts_csv)
         atomic_write_text(summary.summary_json, json.dumps(summary.to_dict(), indent=2) + "\n")

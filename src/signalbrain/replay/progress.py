@@ -95,8 +95,10 @@ class ProgressReporter:
         video_s: float | None = None,
         processing_s: float | None = None,
         reason: str | None = None,
+        corrupt_frames: int = 0,
     ) -> None:
-        """A video is done (``reason`` None) or skipped (``reason`` says why)."""
+        """A video is done (``reason`` None) or skipped (``reason`` says why); a done video's
+        ``corrupt_frames`` (undecodable frames skipped inside it) are named."""
         self._running.pop(key, None)
         self._finished += 1
         head = f"[{self._finished}/{self._total}]"
@@ -110,6 +112,10 @@ class ProgressReporter:
             if processing_s:
                 rate = f", {frames / processing_s:.0f} fps" if frames else ""
                 parts.append(f"in {processing_s:.1f} s{rate}")
+            if corrupt_frames:
+                parts.append(
+                    f"({corrupt_frames} corrupt frame{'s' * (corrupt_frames != 1)} skipped)"
+                )
             self._line(f"{head} done {label}: {' '.join(parts)}")
         self._status(self.clock())
 

@@ -10,6 +10,7 @@ skips.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = ["DEFAULT_FPS", "FrameReader", "VideoError", "VideoInfo", "probe_video
 
 DEFAULT_FPS = 25.0  # used when the container does not state a usable frame rate
 MAX_GAP_FRAMES = 50  # consecutive failed reads after which the rest counts as truncated
+MAX_GAP_S = 600.0  # with a header frame count, damage up to this long [s] is looked past
 
 Frame = npt.NDArray[np.uint8]
 
@@ -51,6 +53,32 @@ class VideoInfo:
     frame_count: int | None
 
 
+def _decoder_name(p: Path, source: str) -> tuple[str, int | None]:
+    """The name to give OpenCV for file ``p``, and a descriptor to close once it is open.
+
+    OpenCV's Python binding crashes the process (a segmentation fault) on a name that is not
+    valid UTF-8: a file name with undecodable bytes, which Python holds as surrogates. Such a
+    file is handed over as ``/proc/self/fd/N`` where that exists (Linux).
+    """
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return source, None
+    if not os.path.isdir("/proc/self/fd"):
+        raise VideoError(
+            "the file name is not valid UTF-8, which OpenCV cannot open on this system; "
+            "rename the file",
+            source,
+        )
+    try:
+        fd = os.open(p, os.O_RDONLY)
+    except OSError as exc:
+        raise VideoError(f"cannot read the file: {exc.strerror or exc}", source) from None
+    return f"/proc/self/fd/{fd}", fd
+
+
 def _open(path: str | Path, threads: int | None = None) -> tuple[cv2.VideoCapture, VideoInfo]:
     source = str(path)
     p = Path(path)
@@ -58,13 +86,18 @@ def _open(path: str | Path, threads: int | None = None) -> tuple[cv2.VideoCaptur
         raise VideoError(f"video file not found: {source}")
     if not p.is_file():
         raise VideoError(f"not a file: {source}")
-    if threads is None:
-        cap = cv2.VideoCapture(source)
-    else:
-        cap = cv2.VideoCapture(source, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads])
-        if not cap.isOpened():  # a backend without the option: its own threading
-            cap.release()
-            cap = cv2.VideoCapture(source)
+    name, fd = _decoder_name(p, source)
+    try:
+        if threads is None:
+            cap = cv2.VideoCapture(name)
+        else:
+            cap = cv2.VideoCapture(name, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads])
+            if not cap.isOpened():  # a backend without the option: its own threading
+                cap.release()
+                cap = cv2.VideoCapture(name)
+    finally:
+        if fd is not None:  # the decoder opened the file itself
+            os.close(fd)
     if not cap.isOpened():
         cap.release()
         raise VideoError(
@@ -105,8 +138,9 @@ class FrameReader:
 
     Iterating yields ``(index, frame)`` (BGR ``uint8``); ``index`` counts corrupt frames too, so
     ``index / info.fps`` is the video time. A failed decode followed by a good frame is counted in
-    :attr:`corrupt_frames`; failures that never end (after ``MAX_GAP_FRAMES`` tries, or past the
-    header's frame count) mark the end of the file.
+    :attr:`corrupt_frames`; failures that never end mark the end of the file: past the header's
+    frame count, after ``MAX_GAP_S`` of video when the header gives a count (damage inside a file
+    can be long), or after ``MAX_GAP_FRAMES`` tries when it does not.
 
     ``threads`` is the number of decoding threads (FFmpeg's choice when ``None``; it decodes
     with two on this project's machines, which costs CPU time when videos are decoded side
@@ -160,10 +194,17 @@ class FrameReader:
                 index += 1
                 self.corrupt_frames += 1
                 continue
-            # a failed read: look ahead for a good frame before calling it the end
+            # a failed read: look ahead for a good frame before calling it the end; when the
+            # header promises more frames, up to MAX_GAP_S of damage (a failed read at the true
+            # end of a file costs microseconds, so an overstated count costs little)
             gap = 1
             total = self.info.frame_count
-            while gap <= MAX_GAP_FRAMES and (total is None or index + gap < total):
+            limit = MAX_GAP_FRAMES
+            if total is not None:
+                limit = min(
+                    total - index - 1, max(MAX_GAP_FRAMES, round(MAX_GAP_S * self.info.fps))
+                )
+            while gap <= limit:
                 ok, frame = cap.read()
                 if ok and frame is not None and (shape is None or frame.shape == shape):
                     break

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from signalbrain.io.camera import CameraSpec, check_frame
+from signalbrain.io.camera import CameraSpec, check_frame, read_camera
 from signalbrain.vision.background import BackgroundDetector, DetectorConfig
 from signalbrain.vision.counting import Counter, CounterConfig
 from signalbrain.vision.counts import VideoCounts
@@ -165,7 +165,7 @@ def _scaled_tracker_config(cfg: TrackerConfig, fps: float) -> TrackerConfig:
 
 def count_video(
     path: str | Path,
-    camera: CameraSpec,
+    camera: CameraSpec | str | Path,
     *,
     progress: Progress | None = None,
     model: str | Path | None = None,
@@ -178,7 +178,9 @@ def count_video(
     path
         The video file (anything OpenCV's FFmpeg backend decodes).
     camera
-        The camera file: lines, zones, processing width, bin length.
+        The camera file (a path, read with :func:`~signalbrain.io.camera.read_camera`, or a
+        parsed :class:`~signalbrain.io.camera.CameraSpec`): lines, zones, processing width,
+        bin length.
     progress
         Called as ``progress(frames_done, frames_total_or_None)`` every ``PROGRESS_EVERY``
         frames and once at the end.
@@ -197,8 +199,11 @@ def count_video(
         The file is missing, not a video or has no decodable frame (corrupt frames inside a
         readable file are skipped and counted in ``corrupt_frames``).
     InputError
-        ``model`` cannot be loaded, or a line or zone lies outside the video's frame.
+        ``model`` cannot be loaded, the camera file is not valid, or a line or zone lies
+        outside the video's frame.
     """
+    if not isinstance(camera, CameraSpec):
+        camera = read_camera(camera)
     cfg = config or CountConfig()
     started = time.perf_counter()
     # one video per core (batch replay runs videos side by side): one decoding thread too
