@@ -175,3 +175,20 @@ def test_cli_refuses_what_it_would_ignore_or_get_wrong_before_writing(
     assert message.format(**names) in err
     assert "Traceback" not in err
     assert not any(p.name.startswith(("p.", "ts.")) for p in tmp_path.iterdir())
+
+
+@pytest.mark.shared
+def test_maxband_without_a_corridor_falls_back_with_a_note(shared_data: Path) -> None:
+    """cologne3's three signals lie on no straight route of two or more: ``optimize --method
+    maxband`` exited 2 ("a corridor needs at least two signals") instead of giving the transyt
+    offsets with a note, as it does for a lone signal."""
+    from signalbrain.io import load_network
+    from signalbrain.io.demand import read_sumo_routes
+
+    cfg = shared_data / "scenarios" / "resco" / "cologne3" / "cologne3.sumocfg"
+    net = load_network(cfg)
+    demand = read_sumo_routes(next(cfg.parent.glob("*.rou.xml")), net)
+    plan = optimize_network(net, demand, method="maxband")
+    assert any("maxband found no corridor" in n for n in plan.notes)
+    with pytest.raises(InputError):
+        optimize_network(net, demand, method="maxband", route=[s.id for s in net.intersections])

@@ -28,11 +28,14 @@ __all__ = ["plan_program", "plan_programs", "write_plan_sumo"]
 
 
 def _cuts(plan: TimingPlan) -> list[float]:
+    """Where some ring changes interval, on SUMO's millisecond grid (a program's durations are
+    whole milliseconds; rounding the durations one by one instead drifted the cycle and gave
+    changes less than 0.5 ms apart a duration of 0, which the writer refused)."""
     cuts = {0.0, plan.cycle_s}
     for ph in plan.phases:
         s = plan.phase_start_s(ph.number)
         cuts.update((s, s + ph.green_s, s + ph.green_s + ph.yellow_s, s + ph.split_s))
-    return sorted(c for c in cuts if 0.0 <= c <= plan.cycle_s)
+    return sorted({round(c, 3) for c in cuts if 0.0 <= c <= plan.cycle_s})
 
 
 def plan_program(
@@ -50,8 +53,6 @@ def plan_program(
     write_state = StateWriter(intersection)
     linked = {m.id for m in intersection.movements if m.sumo_link_indices}
     for a, b in itertools.pairwise(cuts):
-        if b - a < 1e-6:
-            continue
         states = movement_states(intersection, base, 0.5 * (a + b))
         with_links = [(m, s) for m, s in states.items() if m in linked]
         state = write_state(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 from signalbrain.errors import InputError
@@ -58,6 +59,12 @@ _ROWS = (
 def _n(x: float) -> str:
     r = round(float(x), 1)
     return str(int(r)) if r.is_integer() else f"{r:.1f}"
+
+
+def _up(x: float) -> str:
+    """``x`` [s] rounded up to UTDF's tenth of a second: minimums and clearances are never
+    written shorter than the plan's (3.14 s was written 3.1)."""
+    return _n(math.ceil(round(float(x) * 10.0, 6)) / 10.0)
 
 
 def _brp(plan: TimingPlan) -> dict[int, str]:
@@ -142,19 +149,23 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
             local = p.phase_start_s(pt.number)
             min_green = max(ph.min_green_s, ph.ped_min_s)
             start = (p.offset_s + local) % p.cycle_s
+            # a green at its minimum is not written below the written minimum
+            green = _n(max(float(_n(pt.green_s)), float(_up(min_green))))
+            if pt.green_s < min_green - 1e-6:
+                green = _n(pt.green_s)
             values = {
                 "BRP": brp.get(pt.number, ""),
-                "MinGreen": _n(min_green),
-                "MaxGreen": _n(pt.green_s),
+                "MinGreen": _up(min_green),
+                "MaxGreen": green,
                 "VehExt": "0",
-                "Yellow": _n(pt.yellow_s),
-                "AllRed": _n(pt.all_red_s),
+                "Yellow": _up(pt.yellow_s),
+                "AllRed": _up(pt.all_red_s),
                 "Recall": "3",
-                "MinSplit": _n(min_green + pt.yellow_s + pt.all_red_s),
+                "MinSplit": _n(sum(float(_up(v)) for v in (min_green, pt.yellow_s, pt.all_red_s))),
                 "Start": _n(start),
                 "End": _n((start + pt.split_s) % p.cycle_s),
                 "LocalStart": _n(local),
-                "ActGreen": _n(pt.green_s),
+                "ActGreen": green,
             }
             for r in _ROWS:
                 cols[r][i] = values[r]

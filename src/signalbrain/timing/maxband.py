@@ -41,7 +41,15 @@ from signalbrain.network.model import Network
 from signalbrain.timing.corridor import Corridor
 from signalbrain.timing.plan import NetworkPlan, TimingPlan, movement_green_windows
 
-__all__ = ["BandResult", "NoBandError", "maxband", "maxband_plan", "sequence_patterns"]
+__all__ = [
+    "BandResult",
+    "MilpError",
+    "MixedCyclesError",
+    "NoBandError",
+    "maxband",
+    "maxband_plan",
+    "sequence_patterns",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,15 @@ class NoBandError(SignalbrainError):
     """Not even a one-way band fits the corridor (absurd travel times between its signals)."""
 
 
+class MixedCyclesError(InputError):
+    """The corridor's signals do not run one common cycle (or half of it)."""
+
+
+class MilpError(SignalbrainError):
+    """The MILP solver stopped without a solution (a time limit, or HiGHS' "Solve error" on
+    some corridors of very short links)."""
+
+
 def _maxband(
     network: Network,
     plan: NetworkPlan,
@@ -163,7 +180,7 @@ def _maxband(
     if len(cycles) > 1 and any(
         abs(2 * plan[s].cycle_s - cycle) > 1e-6 and abs(plan[s].cycle_s - cycle) > 1e-6 for s in ids
     ):
-        raise InputError(
+        raise MixedCyclesError(
             "maxband: the corridor signals run different cycles; coordinate them "
             "on a common cycle first"
         )
@@ -257,7 +274,7 @@ def _maxband(
     if res.x is None and res.status == 2:
         raise _InfeasibleError
     if res.x is None:
-        raise SignalbrainError(f"maxband: the MILP solver found no solution ({res.message})")
+        raise MilpError(f"maxband: the MILP solver found no solution ({res.message})")
     x = res.x
     offsets = {s: float(x[phi(i)] % plan[s].cycle_s) for i, s in enumerate(ids)}
     chosen = {

@@ -22,6 +22,7 @@ greens, yellows and all-reds; notes say where a request could not be met.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -34,7 +35,7 @@ from signalbrain.timing.coordination import Coordinator
 from signalbrain.timing.corridor import find_corridor
 from signalbrain.timing.isolated import IsolatedSolver
 from signalbrain.timing.joint import tune_splits
-from signalbrain.timing.maxband import NoBandError, maxband_plan
+from signalbrain.timing.maxband import MilpError, MixedCyclesError, NoBandError, maxband_plan
 from signalbrain.timing.phasing import select_phases
 from signalbrain.timing.plan import NetworkPlan
 from signalbrain.timing.rounding import round_plan
@@ -138,10 +139,18 @@ def optimize_network(
             result = tune_splits(co, result, flows)
         plan = co.plans(result, notes=(f"method: {method}",))
         if method == "maxband" and (route is not None or net.signal_count >= 2):
-            corridor = find_corridor(net, route)
             try:
-                plan, _ = maxband_plan(net, plan, corridor)
-            except NoBandError as exc:
+                corridor = find_corridor(net, route)
+            except InputError as exc:
+                if route is not None:  # the route asked for is wrong: say so
+                    raise
+                corridor = None  # no straight route of two signals: as for a lone signal
+                note = f"maxband found no corridor ({exc}): offsets from transyt"
+                plan = NetworkPlan(plan.plans, (*plan.notes, note), plan.objective)
+            try:
+                if corridor is not None:
+                    plan, _ = maxband_plan(net, plan, corridor)
+            except (NoBandError, MilpError, MixedCyclesError) as exc:
                 note = f"{exc}: offsets from transyt"
                 plan = NetworkPlan(plan.plans, (*plan.notes, note), plan.objective)
         elif method == "maxband":
@@ -154,29 +163,61 @@ def optimize_network(
     if whole_seconds:
         plans = {sid: round_plan(p, net.intersection(sid)) for sid, p in plan.plans.items()}
         plan = NetworkPlan(plans, plan.notes, plan.objective)
-    return _note_long_cycles(plan, net, cycle_s)
+    return _note_long_cycles(plan, net, cycle_s, whole_seconds)
 
 
 _LONG_CYCLE = "minimum greens and clearances need a"
+_SHORT_CYCLE = "below cycle_min_s"
 MAX_CYCLE_S = 3600.0
 """Longest cycle one may ask for [s] (field cycles are 40-240 s)."""
 
 
-def _note_long_cycles(plan: NetworkPlan, net: Network, cycle_s: float | None) -> NetworkPlan:
+def _note_long_cycles(
+    plan: NetworkPlan, net: Network, cycle_s: float | None, whole_seconds: bool
+) -> NetworkPlan:
     """Every plan whose cycle is longer than its signal's maximum (or the requested cycle) says
     so: the minimums and clearances are kept and the cycle lengthened, which the engineer must
     know. The isolated solver notes it; a coordinated group re-solved at a longer common cycle
-    would otherwise lose the note."""
+    would otherwise lose the note. Likewise a requested cycle (or its half) beyond the signal's
+    limits, and a cycle below the signal's minimum because every green is at its maximum (the
+    isolated solver's note, which a coordinated group solved at its common cycle would lose).
+    Whole-second plans of a fractional requested cycle may run the next whole second."""
     plans = dict(plan.plans)
     changed = False
     for sid, p in plan.plans.items():
         isec = net.intersection(sid)
-        limit = isec.cycle_max_s if cycle_s is None else min(isec.cycle_max_s, cycle_s)
-        if p.cycle_s > limit + 0.5 and not any(n.startswith(_LONG_CYCLE) for n in p.notes):
-            note = (
+        notes = p.notes
+        over_max = p.cycle_s > isec.cycle_max_s + 1e-6
+        over_request = False
+        if cycle_s is not None:
+            allowed = math.ceil(cycle_s - 1e-9) if whole_seconds else cycle_s
+            over_request = p.cycle_s > allowed + 1e-6
+        if (over_request or (over_max and cycle_s is None)) and not any(
+            n.startswith(_LONG_CYCLE) for n in notes
+        ):
+            limit = isec.cycle_max_s if cycle_s is None else min(isec.cycle_max_s, cycle_s)
+            notes = (
+                *notes,
                 f"{_LONG_CYCLE} {p.cycle_s:.1f} s cycle, more than the maximum {limit:g} s "
-                "(or the requested cycle): cycle lengthened, minimums kept"
+                "(or the requested cycle): cycle lengthened, minimums kept",
             )
-            plans[sid] = replace(p, notes=(*p.notes, note))
+        elif cycle_s is not None and over_max and not over_request:  # as asked
+            notes = (
+                *notes,
+                f"runs a {p.cycle_s:.1f} s cycle for the requested {cycle_s:g} s cycle, longer "
+                f"than cycle_max_s = {isec.cycle_max_s:g} s",
+            )
+        if p.cycle_s < isec.cycle_min_s - 1e-6 and not any(_SHORT_CYCLE in n for n in notes):
+            why = (
+                f"the requested {cycle_s:g} s cycle"
+                if cycle_s is not None
+                else "every phase at its maximum"
+            )
+            notes = (
+                *notes,
+                f"{why} gives only {p.cycle_s:.1f} s, {_SHORT_CYCLE} = {isec.cycle_min_s:g} s",
+            )
+        if notes is not p.notes:
+            plans[sid] = replace(p, notes=notes)
             changed = True
     return NetworkPlan(plans, plan.notes, plan.objective) if changed else plan

@@ -483,6 +483,15 @@ class TimingPlan:
         )
 
 
+def _carried(intersection: Intersection, plan: TimingPlan, number: int) -> set[str]:
+    """Movements of the phase after ``number`` in its ring (green through ``number``'s
+    clearance when ``number`` served them too)."""
+    nxt_n = plan.next_phase(number)
+    if nxt_n == number or not any(p.number == nxt_n for p in intersection.phases):
+        return set()
+    return set(intersection.phase(nxt_n).movements)
+
+
 def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) -> dict[str, str]:
     """Signal state of every movement at absolute time ``t_s``.
 
@@ -491,7 +500,10 @@ def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) ->
     dict
         Movement id -> ``"G"`` (protected green), ``"g"`` (permitted green), ``"y"`` (yellow) or
         ``"r"`` (red). A movement green in the ending phase and in the next phase of the same ring
-        keeps its green state through the clearance.
+        keeps its green state through the clearance. A movement whose yellow begins while no
+        phase of another ring serves it shows its whole yellow even if such a phase turns green
+        during it (a protected left ending in one ring while the other ring's through phase that
+        permits it starts: green, yellow, then the permitted green once the yellow is over).
     """
     states = dict.fromkeys((m.id for m in intersection.movements), "r")
 
@@ -499,23 +511,31 @@ def movement_states(intersection: Intersection, plan: TimingPlan, t_s: float) ->
         if mid in states and _RANK[s] > _RANK[states[mid]]:
             states[mid] = s
 
-    for iv in plan.phase_at(t_s):
-        if iv.phase == 0 or not any(p.number == iv.phase for p in intersection.phases):
-            continue
+    intervals = [
+        iv
+        for iv in plan.phase_at(t_s)
+        if iv.phase != 0 and any(p.number == iv.phase for p in intersection.phases)
+    ]
+    # a movement whose yellow began before another ring's phase serving it turned green keeps
+    # its yellow to the end: green, a moment of yellow, green again would cut the yellow short
+    yellow_since: dict[str, float] = {}
+    for iv in intervals:
+        if iv.kind == "yellow":
+            carried = _carried(intersection, plan, iv.phase)
+            for mid in intersection.phase(iv.phase).movements:
+                if mid not in carried:
+                    yellow_since[mid] = min(yellow_since.get(mid, math.inf), iv.start_s)
+    for iv in intervals:
         ph = intersection.phase(iv.phase)
         if iv.kind == "green":
             for mid in ph.protected:
-                put(mid, "G")
+                if iv.start_s <= yellow_since.get(mid, math.inf) + _TOL_S:
+                    put(mid, "G")
             for mid in ph.permitted:
-                put(mid, "g")
+                if iv.start_s <= yellow_since.get(mid, math.inf) + _TOL_S:
+                    put(mid, "g")
             continue
-        nxt_n = plan.next_phase(iv.phase)
-        nxt = (
-            intersection.phase(nxt_n)
-            if any(p.number == nxt_n for p in intersection.phases)
-            else None
-        )
-        carried = set(nxt.movements) if nxt is not None and nxt_n != iv.phase else set()
+        carried = _carried(intersection, plan, iv.phase)
         for mid in ph.protected:
             put(mid, "G" if mid in carried else ("y" if iv.kind == "yellow" else "r"))
         for mid in ph.permitted:

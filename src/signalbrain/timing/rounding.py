@@ -5,6 +5,12 @@ yellow and all-red are rounded *up* (never shorter than asked), each barrier gro
 rounded to the nearest second, and the greens of each ring in the group share what is left by the
 largest-remainder rule, never below the phase's minimum (the larger of ``min_green_s`` and
 ``ped_min_s``, rounded up). The offset is rounded to the nearest second.
+
+The rounded cycle is one of the whole seconds next to the plan's cycle (the cycle itself when it
+is whole) and within the intersection's cycle limits when the plan's cycle is; longer only where
+the rounded minimums need it. Where the groups' own roundings add up to another cycle (two
+groups of 37.5 s of a requested 75 s cycle gave 76 s; a 40.4 s cycle at cycle_min_s 40.4 gave
+40 s), the group lengths share the cycle by the largest-remainder rule instead.
 """
 
 from __future__ import annotations
@@ -60,23 +66,44 @@ def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> Ti
     clear_sum = {n: y + r for n, (y, r) in clears.items()}
     splits = {p.number: p.split_s for p in plan.phases}
     greens = {p.number: p.green_s for p in plan.phases}
-    new: dict[int, PhaseTiming] = {}
-    total = 0
+    layout: list[tuple[list[list[int]], float, int]] = []
     for group in plan.barriers:
         members = set(group)
         segs = [[n for n in ring if n in members] for ring in plan.rings]
         segs = [s for s in segs if s]
         length = max(sum(splits[n] for n in s) for s in segs)
-        b = round(length)
-        b = max(b, *(sum(needs[n] + clear_sum[n] for n in s) for s in segs))
+        floor = max(sum(needs[n] + clear_sum[n] for n in s) for s in segs)
+        layout.append((segs, length, floor))
+    lengths = [max(round(length), floor) for _, length, floor in layout]
+    least = sum(f for _, _, f in layout)
+    lo, hi = _cycle_window(plan.cycle_s, intersection)
+    target = min(max(sum(lengths), lo, least), max(hi, least))
+    if sum(lengths) != target:  # the groups' roundings add up to a cycle the plan must not run
+        lengths = _share([x for _, x, _ in layout], [f for _, _, f in layout], target)
+    new: dict[int, PhaseTiming] = {}
+    for (segs, _, _), b in zip(layout, lengths, strict=True):
         for s in segs:
             avail = b - sum(clear_sum[n] for n in s)
             shares = _share([greens[n] for n in s], [needs[n] for n in s], avail)
             for n, g in zip(s, shares, strict=True):
                 new[n] = PhaseTiming(n, float(g), float(clears[n][0]), float(clears[n][1]))
-        total += b
+    total = sum(lengths)
     phases = tuple(new[p.number] for p in plan.phases)
     offset = float(round(plan.offset_s) % total)
     return TimingPlan(
         plan.intersection, float(total), offset, phases, plan.rings, plan.barriers, plan.notes
     )
+
+
+def _cycle_window(cycle_s: float, intersection: Intersection | None) -> tuple[int, int]:
+    """Whole-second cycles a rounded plan of ``cycle_s`` may run: the whole seconds next to
+    ``cycle_s`` (just ``cycle_s`` when it is one: a requested or swept cycle, the common cycle of
+    coordinated signals), of those the ones within the intersection's cycle limits if
+    ``cycle_s`` is within them."""
+    lo, hi = math.floor(cycle_s + 1e-9), math.ceil(cycle_s - 1e-9)
+    if intersection is not None:
+        c_lo, c_hi = intersection.cycle_min_s, intersection.cycle_max_s
+        whole_lo, whole_hi = max(lo, math.ceil(c_lo - 1e-9)), min(hi, math.floor(c_hi + 1e-9))
+        if c_lo - 1e-6 <= cycle_s <= c_hi + 1e-6 and whole_lo <= whole_hi:
+            return whole_lo, whole_hi
+    return lo, hi
