@@ -380,3 +380,24 @@ def test_mid_program_recording_still_catches_what_it_sees(
 ) -> None:
     counts = audit(NEMA, states, from_start=False)
     assert getattr(counts, field) == pytest.approx(expected), counts
+
+
+def test_a_protected_clearance_is_held_only_until_it_ends() -> None:
+    """Lead-lag: the eastbound left goes protected -> permitted at 8 s (its protected clearance
+    runs to 8 + 4 + 1.5 = 13.5 s), its permitted green ends in yellow at 9 s and red at 13 s. The
+    opposing through, which only a protected left conflicts with, may start at 13.5 s; the audit
+    held the protected level through the left's whole all-red (to 14.5 s) and called it a short
+    all-red. Starting at 13 s is still one."""
+    safe = _seq(
+        (0, {EB_L: "G"}),
+        (8, {EB_L: "g"}),
+        (9, {EB_L: "y"}),
+        (13, {}),
+        (13.5, {WB_T: "G"}),
+        (30, {WB_T: "G"}),
+    )
+    assert audit(NEMA, safe).ok
+    early = _seq(
+        (0, {EB_L: "G"}), (8, {EB_L: "g"}), (9, {EB_L: "y"}), (13, {WB_T: "G"}), (30, {WB_T: "G"})
+    )
+    assert audit(NEMA, early).short_all_red == 1

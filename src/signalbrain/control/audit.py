@@ -125,7 +125,10 @@ def audit(
             if old in "Gg" or old == "y":  # into red, or a yellow cut short by a new green
                 if old != "y" or t - yellow_start[m] < rules.yellow_s.get(m, 0.0) - EPS_S:
                     short_yellow += 1
-                clear_level[m] = max(level[m], 2 if prot_until[m] > t + EPS_S else 0)
+                # the level of the green that ended; a protected clearance still running from
+                # an earlier protected-to-permitted change is held by prot_until, only until it
+                # ends (holding it through the whole all-red flagged safe lead-lag plans)
+                clear_level[m] = level[m]
                 clear_until[m] = t + rules.all_red_s.get(m, 0.0)
             if new in "Gg":
                 green_start[m] = t
