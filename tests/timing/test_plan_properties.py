@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -32,6 +31,7 @@ from signalbrain.timing import (
     optimize_network,
     round_plan,
 )
+from signalbrain.timing.optimize import _with_cycle_limits  # the limits optimize applies
 
 TOL_S = 1e-6
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -327,21 +327,6 @@ def all_problems(
             probs += whole_second_problems(p)
         out += [f"{isec.id}: {m}" for m in probs]
     return out
-
-
-def _with_cycle_limits(net: Network, lo: float | None, hi: float | None) -> Network:
-    """The limits optimize_network applies for ``cycle_min_s``/``cycle_max_s`` (a limit given
-    alone wins over the other)."""
-    out = []
-    for s in net.intersections:
-        new_lo = s.cycle_min_s if lo is None else lo
-        new_hi = s.cycle_max_s if hi is None else hi
-        if hi is None:
-            new_hi = max(new_hi, new_lo)
-        if lo is None:
-            new_lo = min(new_lo, new_hi)
-        out.append(replace(s, cycle_min_s=new_lo, cycle_max_s=new_hi))
-    return replace(net, intersections=tuple(out))
 
 
 # -- the properties -----------------------------------------------------------------------------
