@@ -192,3 +192,24 @@ def test_maxband_without_a_corridor_falls_back_with_a_note(shared_data: Path) ->
     assert any("maxband found no corridor" in n for n in plan.notes)
     with pytest.raises(InputError):
         optimize_network(net, demand, method="maxband", route=[s.id for s in net.intersections])
+
+
+def test_a_half_cycle_lengthened_by_whole_second_clearances_says_so() -> None:
+    """Found by the plan properties: a lone signal whose greens are fixed runs half of a
+    requested 104 s cycle, 52 s, lengthened to 54 s by whole-second yellows (3.5 -> 4 s); the
+    note names the request and the half cycles."""
+    from signalbrain.demand.model import Demand
+    from signalbrain.network.generate import Limits, grid
+    from signalbrain.timing import optimize_network
+
+    limits = Limits(
+        min_green_s=5, max_green_s=5, left_min_green_s=12, left_max_green_s=12,
+        yellow_s=3.5, all_red_s=1, cycle_min_s=15, cycle_max_s=15,
+    )  # fmt: skip
+    net = grid(1, 1, limits=limits)
+    ids = [m.id for i in net.intersections for m in i.movements]
+    plan = optimize_network(
+        net, Demand(dict.fromkeys(ids, 0.0)), method="maxband", cycle_s=104, whole_seconds=True
+    ).plans["I0_0"]
+    assert plan.cycle_s == 54.0
+    assert any("requested 104 s cycle (half cycles)" in n for n in plan.notes), plan.notes

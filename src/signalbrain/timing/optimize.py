@@ -202,10 +202,12 @@ def _note_long_cycles(
                 "(or the requested cycle): cycle lengthened, minimums kept",
             )
         elif cycle_s is not None and over_max and not over_request:  # as asked
+            half = abs(p.cycle_s - cycle_s / 2) < abs(p.cycle_s - cycle_s)
             notes = (
                 *notes,
-                f"runs a {p.cycle_s:.1f} s cycle for the requested {cycle_s:g} s cycle, longer "
-                f"than cycle_max_s = {isec.cycle_max_s:g} s",
+                f"runs a {p.cycle_s:.1f} s cycle for the requested {cycle_s:g} s cycle"
+                f"{' (half cycles)' if half else ''}, longer than cycle_max_s = "
+                f"{isec.cycle_max_s:g} s",
             )
         if p.cycle_s < isec.cycle_min_s - 1e-6 and not any(_SHORT_CYCLE in n for n in notes):
             why = (
