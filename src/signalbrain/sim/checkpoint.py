@@ -231,14 +231,14 @@ class Checkpoint:
     parts: Mapping[str, Any] = field(default_factory=dict)
     files: Sequence[Path] = ()
     writes: int = 0
-    _print: dict[str, str] | None = None
+    _identity: dict[str, str] | None = None
 
     @property
-    def print(self) -> dict[str, str]:
+    def identity(self) -> dict[str, str]:
         """The run's fingerprint (computed once)."""
-        if self._print is None:
-            self._print = fingerprint(self.parts, self.files)
-        return self._print
+        if self._identity is None:
+            self._identity = fingerprint(self.parts, self.files)
+        return self._identity
 
     def load(self) -> dict[str, Any] | None:
         """The stored checkpoint, None when there is none; a checkpoint of another run, or a
@@ -279,7 +279,7 @@ class Checkpoint:
                 ]
             )
         stored: dict[str, str] = data["fingerprint"]
-        mine = self.print
+        mine = self.identity
         differ = sorted(k for k in set(stored) | set(mine) if stored.get(k) != mine.get(k))
         if differ:
             what = "; ".join(
@@ -333,7 +333,7 @@ class Checkpoint:
         data = {
             "magic": _MAGIC,
             "format": FORMAT,
-            "fingerprint": self.print,
+            "fingerprint": self.identity,
             "step": step,
             "t_s": t_s,
             "digest": digest,

@@ -157,12 +157,12 @@ class DetectorReader:
         ] = {}
         # Vehicles are tracked once each (speed, lane, position) so zone readings need no
         # per-vehicle calls; only vehicles inside a zone are ever looked at.
-        for vid in self._sumo.vehicle.getIDList():
-            self._sumo.vehicle.subscribe(vid, _TRACK_VARS)
+        self.resubscribe()
 
     def resubscribe(self) -> None:
-        """Track every vehicle in the network again: a reader restored from a checkpoint into
-        a replayed simulation (detectors were subscribed when the run started)."""
+        """Track every vehicle in the network: when the reader starts, and again when it is
+        restored from a checkpoint into a replayed simulation (detectors were subscribed when
+        the run started)."""
         for vid in self._sumo.vehicle.getIDList():
             self._sumo.vehicle.subscribe(vid, _TRACK_VARS)
 
