@@ -109,3 +109,38 @@ def test_a_long_damaged_stretch_does_not_end_the_video(
     assert indices == list(range(30)) + list(range(90, 120))
     assert reader.corrupt_frames == 60
     assert reader.slots == 120
+
+
+def _without_frame_count(data: bytearray) -> bytearray:
+    """The AVI with its frame counts (``avih`` total frames, ``strh`` length) and its index
+    removed, as a stream cut from a recorder has none: OpenCV then reports no count."""
+    import struct
+
+    avih = data.find(b"avih")
+    strh = data.find(b"strh")
+    struct.pack_into("<I", data, avih + 8 + 16, 0)
+    struct.pack_into("<I", data, strh + 8 + 32, 0)
+    idx1 = data.find(b"idx1")
+    if idx1 >= 0:
+        data[idx1 : idx1 + 4] = b"JUNK"
+    return data
+
+
+def test_a_long_damaged_stretch_without_a_frame_count_does_not_end_the_video(
+    moving_boxes: Callable[..., Path], tmp_path: Path
+) -> None:
+    # the same 60-frame damage in a file whose header counts no frames: the reader cannot know
+    # more frames follow, and looks past up to MAX_GAP_S of failed reads (cheap at a true end)
+    data = bytearray(moving_boxes(frames=120).read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    assert len(starts) == 120
+    for k in range(30, 90):
+        data[starts[k] : starts[k] + 400] = b"\x00" * 400
+    path = tmp_path / "damaged-nocount.avi"
+    path.write_bytes(bytes(_without_frame_count(data)))
+    with FrameReader(path) as reader:
+        assert reader.info.frame_count is None
+        indices = [i for i, _ in reader]
+    assert indices == list(range(30)) + list(range(90, 120))
+    assert reader.corrupt_frames == 60
+    assert reader.slots == 120
