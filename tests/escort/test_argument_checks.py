@@ -27,6 +27,13 @@ NET = arterial(3)
         ({"depart_s": None}, r"depart_s = None"),
         ({"priority": "high"}, r"priority = 'high'"),
         ({"route": "W_S1", "destination": None}, r"route = 'W_S1'"),
+        # were TypeError: 'NoneType' / 'int' object is not iterable
+        ({"route": None}, r"route = None: expected a sequence of link ids"),
+        ({"route": 5, "destination": None}, r"route = 5"),
+        # was accepted: fixes (named by text) never reached the escort, its calls held green
+        ({"vehicle_id": 7}, r"vehicle_id = 7: expected a vehicle id"),
+        ({"origin": None}, r"origin = None: expected a link or node id"),
+        ({"destination": 5}, r"destination = 5: expected a link or node id"),
     ],
 )
 def test_a_malformed_request_is_refused_by_field(fields: dict[str, Any], message: str) -> None:
@@ -85,3 +92,84 @@ def test_valid_arguments_still_plan() -> None:
         t_s=5,
     )
     assert [w.intersection for w in plan.windows] == ["S1", "S2", "S3"]
+
+
+@pytest.mark.parametrize(
+    ("plans", "message"),
+    [
+        # was AttributeError: 'str' object has no attribute 'rings'
+        ({"S1": "fixed"}, r"plans\.S1: a str: expected a TimingPlan \(missing cycle_s"),
+        ({"S2": 5}, r"plans\.S2: a int: expected a TimingPlan"),
+        ({"S1": None}, r"plans\.S1: a NoneType: expected a TimingPlan"),
+        # was AttributeError: 'list' object has no attribute 'get'
+        ([1, 2], r"plans: a list: expected a mapping of intersection id to TimingPlan"),
+        ("fixed", r"plans: a str: expected a mapping"),
+    ],
+)
+def test_plans_that_are_not_plans_are_refused_by_name(plans: Any, message: str) -> None:
+    request = EscortRequest("ev", "W", "E")
+    with pytest.raises(InputError, match=message):
+        plan_escort(NET, request, plans)
+    with pytest.raises(InputError, match=message):
+        EscortManager(NET, plans)
+
+
+def test_a_network_plan_and_a_misfiled_plan_are_refused(plans_for: Any) -> None:
+    from signalbrain.timing import NetworkPlan
+
+    plans = plans_for(NET)
+    with pytest.raises(InputError, match=r"plans: a NetworkPlan \(pass its \.plans\)"):
+        plan_escort(NET, EscortRequest("ev", "W", "E"), NetworkPlan(plans))  # type: ignore[arg-type]
+    swapped = {**plans, "S1": plans["S2"]}
+    with pytest.raises(InputError, match=r"plans\.S1: is the plan of intersection 'S2'"):
+        EscortManager(NET, swapped)
+    assert plan_escort(NET, EscortRequest("ev", "W", "E"), NetworkPlan(plans).plans).windows
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # was planned along the route to S1_S2, while re-routing headed for E
+        ({"route": ("W_S1", "S1_S2")}, r"destination: 'E': the route ends at link 'S1_S2'"),
+        ({"origin": "N1", "route": ("W_S1", "S1_S2", "S2_S3", "S3_E")}, r"origin: 'N1'"),
+        # was "no route from 'W' to 'W'", as if the network were at fault
+        ({"destination": "W"}, r"destination: 'W' is the origin node"),
+    ],
+)
+def test_a_request_that_contradicts_itself_is_refused(fields: dict[str, Any], message: str) -> None:
+    request = EscortRequest(**{"vehicle_id": "ev", "origin": "W", "destination": "E", **fields})
+    with pytest.raises(InputError, match=message):
+        plan_escort(NET, request)
+    with pytest.raises(InputError, match=message):
+        EscortManager(NET).submit(request)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"route": ("W_S1", "S1_S2", "S2_S3", "S3_E")},  # origin node, destination node
+        {"origin": "W_S1", "destination": "S3_E", "route": ("W_S1", "S1_S2", "S2_S3", "S3_E")},
+        {"origin": "", "destination": None, "route": ("W_S1", "S1_S2")},
+        {"origin": "W_S1", "destination": "W_S1"},  # to the end of the first link
+    ],
+)
+def test_consistent_requests_still_plan(fields: dict[str, Any]) -> None:
+    request = EscortRequest(**{"vehicle_id": "ev", "origin": "W", "destination": "E", **fields})
+    assert plan_escort(NET, request).route.links[0] == "W_S1"
+    EscortManager(NET).submit(request)
+
+
+@pytest.mark.parametrize("t_s", [float("nan"), float("inf"), "10", True])
+def test_manager_refuses_a_time_that_is_not_one(t_s: Any) -> None:
+    manager = EscortManager(NET)
+    # submit at NaN was accepted with no window at all: the ambulance got no green
+    with pytest.raises(InputError, match=r"t_s = .*: must be a finite time"):
+        manager.submit(EscortRequest("ev", "W", "E"), t_s)
+    assert manager.active == ()
+    manager.submit(EscortRequest("ev", "W", "E"), 0.0)
+    # a NaN step time was logged into the audit log and stalled the call's timing
+    with pytest.raises(InputError, match=r"step: t_s = "):
+        manager.step(t_s, 1.0)
+    with pytest.raises(InputError, match=r"dt_s = -1"):
+        manager.step(0.0, -1.0)
+    assert manager.step(0.0, 1.0) is not None

@@ -144,3 +144,35 @@ def test_names_and_queues_are_checked(capsys, args, message):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_json_on_stdout_stays_json_with_other_outputs(tmp_path, capsys):
+    """``--json -`` with ``--events``/``--plot``: the "wrote ..." lines went to stdout after
+    the document, which then no longer parsed."""
+    events = tmp_path / "events.csv"
+    code = main(
+        ["escort", "arterial", "--from", "W", "--to", "E", "--json", "-", "--events", str(events)]
+    )
+    assert code == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["vehicle_id"] == "ev0"
+    assert f"wrote {events}" in captured.err
+    assert events.exists()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (("--json", "out.json"), ("--events", "out.json"), "--events: "),
+        (("--events", "out.png"), ("--plot", "out.png"), "--plot: "),
+    ],
+)
+def test_two_outputs_to_one_file_are_refused(tmp_path, capsys, first, second, message):
+    """One file for two outputs: the later writer overwrote the earlier without a word."""
+    args = [first[0], str(tmp_path / first[1]), second[0], str(tmp_path / second[1])]
+    assert main(["escort", "arterial", "--from", "W", "--to", "E", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert f"is also the {first[0]} file" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / first[1]).exists()

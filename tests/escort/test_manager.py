@@ -18,8 +18,10 @@ from signalbrain.escort import (
     EscortManager,
     EscortRequest,
     EventCode,
+    LinkCondition,
     NaivePreemption,
     PositionUpdate,
+    escort_network,
 )
 from signalbrain.network.generate import arterial, grid
 
@@ -454,3 +456,77 @@ def test_sumo_hook_requests_at_departure_when_the_first_road_is_full(net, plans_
     fake = _FakeSumo(depart_s=100.0, inserted_s=101.0)
     esc = SumoEscort("auto", net, sumo=fake, plans=plans_for(net))
     assert _drive(esc, fake, range(0, 121))[0] == 40.0  # the same with room: 60 s ahead
+
+
+ARTERIAL = arterial(3)
+ARTERIAL_ESCORT = escort_network(ARTERIAL)  # with each approach's own (escort) phase
+_ARTERIAL_ENDS = ["W", "E", "N1", "X1", "N2", "X2", "N3", "X3", "W_S1", "E_S3", "N2_S2"]
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    trips=st.lists(
+        st.tuples(
+            st.sampled_from(_ARTERIAL_ENDS),
+            st.sampled_from(_ARTERIAL_ENDS),
+            st.integers(0, 40),  # departure [s]
+            st.integers(0, 2),  # priority
+            st.one_of(st.none(), st.integers(2, 150)),  # cancel time [s]
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+    queue_veh=st.floats(0.0, 25.0),
+    greens=st.sampled_from([(7.0, 25.0), (5.0, 12.0), (10.0, 40.0)]),
+    recovery=st.sampled_from([("resume", "dwell", "shortway"), ("dwell",), ("shortway",)]),
+)
+def test_safety_with_escort_phases_crossing_escorts_cancels_and_recovery(
+    plans_for, loop, fixed_plan, vehicle, trips, queue_veh, greens, recovery
+):
+    """What the monitors show while escorts cross at one signal (by priority or arrival), are
+    cancelled mid-call and their signals recover by every method, on the intersections with
+    the escorts' approach phases: no conflicting greens, no short yellow, all-red or minimum
+    green; every call on is followed by its call off, and every logged time is finite."""
+    net = ARTERIAL_ESCORT
+    plans = plans_for(ARTERIAL, green_s=greens)  # the controller runs the original phases
+    m = EscortManager(net, plans, EscortConfig(recovery=recovery))
+    m.observe({k.id: LinkCondition(queue_veh=queue_veh) for k in net.links}, 0.0)
+    ctrl = EscortController(fixed_plan(plans), m)
+    vehicles = []
+    cancels: dict[float, list[str]] = {}
+    for i, (a, b, depart, prio, cancel_at) in enumerate(trips):
+        vid = f"ev{i}"
+        try:
+            ctrl.submit(EscortRequest(vid, a, b, depart_s=float(depart), priority=prio))
+        except InputError:
+            continue  # no route (an exit-only end, or the origin itself)
+        vehicles.append(vehicle(vid, m.route(vid).links, float(depart)))
+        if cancel_at is not None:
+            cancels.setdefault(float(cancel_at), []).append(vid)
+    res = loop(
+        net,
+        ctrl,
+        vehicles,
+        t_end_s=200.0,
+        on_step=lambda t: [m.cancel(v, t) for v in cancels.get(t, [])],
+    )
+    for isec in net.intersections:
+        counts = audit(isec, res.states[isec.id])
+        assert counts.ok, (isec.id, counts)
+    assert all(math.isfinite(e.t_s) for e in m.events)
+    assert [e.t_s for e in m.events] == sorted(e.t_s for e in m.events)
+    for isec_id in {e.signal_id for e in m.events}:
+        mine = [e for e in m.events if e.signal_id == isec_id]
+        open_calls = 0
+        for e in mine:
+            if e.code == EventCode.PREEMPT_CALL_ON:
+                assert open_calls == 0, (isec_id, e)  # one call at a time per signal
+                open_calls += 1
+            elif e.code == EventCode.PREEMPT_CALL_OFF:
+                assert open_calls == 1, (isec_id, e)
+                open_calls -= 1

@@ -4,6 +4,7 @@ escorts of equal priority at one signal."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -211,3 +212,75 @@ def test_garbage_fixes_are_ignored_like_lost_ones(net, plans_for):
     assert (forced[0], 0.5 * len(forced)) == clean
     with pytest.raises(InputError, match="expected a PositionUpdate"):
         m.update(("ev", 1.0, "W_S1", 0.0, 15.0))  # type: ignore[arg-type]
+
+
+def test_a_call_taken_over_logs_no_recovery(net, plans_for, loop, vehicle, fixed_plan):
+    """Where another escort takes the signal from a running call, the signal goes straight into
+    the next call: the log showed a recovery (code 150) that was dropped at once and never
+    ended in step."""
+    plans = plans_for(net)
+    m = EscortManager(net, plans)
+    ctrl = EscortController(fixed_plan(plans), m)
+    m.observe({"S1_S2": LinkCondition(queue_veh=20.0)}, 0.0)
+    route_a = ("S1_S2", "S2_S3", "S3_S4", "S4_E")
+    route_b = ("N2_S2", "S2_X2")
+    ctrl.submit(EscortRequest("A", route_a[0], route=route_a, depart_s=0.0), 0.0)
+    a, b = vehicle("A", route_a, 0.0), vehicle("B", route_b, 6.0)
+    b.position_m = 120.0
+
+    def on_step(t):
+        if t == 6.0:
+            ctrl.submit(EscortRequest("B", route_b[0], route=route_b, depart_s=6.0), 6.0)
+
+    loop(net, ctrl, [a, b], t_end_s=80.0, on_step=on_step)
+    s2 = [e for e in m.events if e.signal_id == "S2"]
+    k = next(i for i, e in enumerate(s2) if e.note == "pre-empted by B")
+    assert [(e.code, e.vehicle_id) for e in s2[k : k + 3]] == [
+        (EventCode.PREEMPT_CALL_OFF, "A"),
+        (EventCode.PREEMPT_EXIT, "A"),
+        (EventCode.PREEMPT_CALL_ON, "B"),
+    ]
+
+
+@pytest.mark.parametrize(("end", "note"), [("cancel", "cancelled"), ("arrive", "arrived")])
+def test_a_call_ended_by_cancel_or_arrival_says_so(net, plans_for, end, note):
+    """The call off of an escort cancelled (or arrived) mid-call read "passed"."""
+    m = EscortManager(net, plans_for(net))
+    m.submit(EscortRequest("ev", "W", "E", depart_s=0.0))
+    m.update(PositionUpdate("ev", 0.0, "W_S1", 285.0, 15.0))
+    assert m.step(0.0, 1.0)["S1"].force
+    getattr(m, end)("ev", 1.0)
+    assert not m.step(1.0, 1.0).get("S1", Request(())).force
+    off = [e for e in m.events if e.code == EventCode.PREEMPT_CALL_OFF]
+    assert [(e.signal_id, e.vehicle_id, e.note) for e in off] == [("S1", "ev", note)]
+    # the same id escorted again: its calls end as passed once more
+    m.submit(EscortRequest("ev", "W", "E", depart_s=2.0), 2.0)
+    m.update(PositionUpdate("ev", 2.0, "W_S1", 285.0, 15.0))
+    assert m.step(2.0, 1.0)["S1"].force
+    m.enter_junction("ev", "S1", 3.0)
+    m.step(3.0, 1.0)
+    assert [e.note for e in m.events if e.code == EventCode.PREEMPT_CALL_OFF][-1] == "passed"
+
+
+def test_a_call_handed_to_the_escort_behind_logs_no_recovery(
+    net, plans_for, loop, vehicle, fixed_plan
+):
+    """Two escorts on one approach, two seconds apart: when the first has passed, the call
+    goes to the second in the same step. The log showed a recovery (code 150) between the two
+    calls that never ran."""
+    plans = plans_for(net)
+    m = EscortManager(net, plans)
+    ctrl = EscortController(fixed_plan(plans), m)
+    route = ("W_S1", "S1_S2", "S2_S3", "S3_S4", "S4_E")
+    ctrl.submit(EscortRequest("A", "W", "E", depart_s=0.0), 0.0)
+    ctrl.submit(EscortRequest("B", "W", "E", depart_s=2.0), 0.0)
+    res = loop(net, ctrl, [vehicle("A", route, 0.0), vehicle("B", route, 2.0)], t_end_s=120.0)
+    handovers = 0
+    for isec in net.intersections:
+        mine = [e for e in m.events if e.signal_id == isec.id]
+        for before, after in itertools.pairwise(mine):
+            if after.code == EventCode.PREEMPT_CALL_ON and before.t_s == after.t_s:
+                assert before.code == EventCode.PREEMPT_EXIT, (isec.id, before, after)
+                handovers += 1
+        assert audit(isec, res.states[isec.id]).ok
+    assert handovers >= 1

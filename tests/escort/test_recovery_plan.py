@@ -281,3 +281,67 @@ def test_the_plot_shows_the_plan_green_of_an_escort_only_phase(net, plans_for):
     assert serving
     assert plan_phases(plan, net, w.intersection, w.movement, 103) == serving
     assert plan_phases(plan, net, "nowhere", w.movement, 103) == []
+
+
+_ORDER = [
+    EventCode.PREEMPT_CALL_ON,
+    EventCode.PREEMPT_ENTRY_STARTED,
+    EventCode.PREEMPT_TRACK_CLEARANCE,
+    EventCode.PREEMPT_DWELL,
+    EventCode.PREEMPT_CALL_OFF,
+    EventCode.PREEMPT_EXIT,
+]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    queue_veh=st.floats(0.0, 60.0),
+    depart_s=st.floats(0.0, 400.0),
+    late_s=st.one_of(st.none(), st.floats(0.0, 100.0)),
+    with_plans=st.booleans(),
+)
+def test_schedule_calls_nothing_before_the_key_press(
+    net, plans_for, queue_veh, depart_s, late_s, with_plans
+):
+    """A long queue close to the first signal asked for a call before the planning time (at
+    -16 s for a trip planned at 0 s: 1969 in the ATSPM log). No call or event precedes the
+    planning time, a window opens no earlier than a call then can give green, and each
+    signal's events come in the order they happen (the dwell, when the flush fits, before the
+    call off)."""
+    plans = plans_for(net) if with_plans else None
+    t_s = None if late_s is None else depart_s + late_s
+    escort = plan_escort(
+        net,
+        EscortRequest("ev", "W", "E", depart_s=depart_s),
+        plans,
+        conditions={"W_S1": LinkCondition(queue_veh=queue_veh)},
+        t_s=t_s,
+    )
+    start = escort.t_s
+    assert [e.t_s for e in escort.events] == sorted(e.t_s for e in escort.events)
+    assert min(e.t_s for e in escort.events) >= start - 1e-9
+    for w in escort.windows:
+        assert start - 1e-9 <= w.call_s <= w.open_s < w.close_s
+        codes = [
+            e.code for e in escort.events if e.signal_id == w.intersection and e.code in _ORDER
+        ]
+        assert codes == [c for c in _ORDER if c in codes]
+        assert codes[:3] == _ORDER[:3]
+        assert codes[-2:] == _ORDER[-2:]
+
+
+def test_a_late_call_opens_the_window_when_the_signal_can_turn_green(net, plans_for):
+    plans = plans_for(net)
+    queued = {"W_S1": LinkCondition(queue_veh=30.0)}
+    escort = plan_escort(net, EscortRequest("ev", "W", "E"), plans, conditions=queued)
+    s1 = escort.windows[0]
+    assert s1.call_s == 0.0
+    free = plan_escort(net, EscortRequest("ev", "W", "E"), plans).windows[0]
+    assert s1.eta_s == free.eta_s
+    # the flush needs 30 s before the arrival at 20 s: the green comes as soon as the plan's
+    # running phase has had its minimum green, yellow and all-red
+    from signalbrain.escort.signal import earliest_green_s
+
+    assert s1.open_s == pytest.approx(earliest_green_s(net.intersection("S1"), plans["S1"], 2, 0))
+    dwell = [e for e in escort.events if e.code == EventCode.PREEMPT_DWELL]
+    assert "S1" not in {e.signal_id for e in dwell}  # the flush does not fit before the arrival

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -261,10 +262,14 @@ def _run(args: argparse.Namespace) -> int:
                 )
             ]
         )
-    targets = [] if args.json is None or str(args.json) == "-" else [args.json]
+    to_stdout = args.json is not None and str(args.json) == "-"
+    targets = [] if args.json is None or to_stdout else [args.json]
     problems = [p for t in targets for p in output_problems("--json", t, create_folder=True)]
     problems += output_problems("--events", args.events, create_folder=True)
     problems += output_problems("--plot", args.plot, suffixes=PLOT_SUFFIXES, create_folder=True)
+    problems += _same_file_problems(
+        {"--json": None if to_stdout else args.json, "--events": args.events, "--plot": args.plot}
+    )
     if problems:
         raise InputError(problems)
     net = _network(args.network)
@@ -274,20 +279,39 @@ def _run(args: argparse.Namespace) -> int:
     # As in live runs: an approach no phase serves whole and protected gets its preempt phase.
     escort = plan_escort(escort_network(net), request, plans, conditions=conditions)
     doc = schedule_dict(escort)
-    if args.json is not None and str(args.json) == "-":
+    # with the JSON on stdout, the messages go to stderr: stdout stays one JSON document
+    say = sys.stderr if to_stdout else sys.stdout
+    if to_stdout:
         print(json.dumps(doc, indent=1))
     else:
         print(_table(escort))
-    if args.json is not None and str(args.json) != "-":
+    if args.json is not None and not to_stdout:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
+        print(f"wrote {args.json}", file=say)
     if args.events is not None:
         from signalbrain.io.atspm import write_events_csv
 
-        print(f"wrote {write_events_csv(escort.events, args.events)}")
+        print(f"wrote {write_events_csv(escort.events, args.events)}", file=say)
     if args.plot is not None:
         from signalbrain.report.escort_plot import plot_escort
 
-        print(f"wrote {plot_escort(escort, net, args.plot, plans=plans)}")
+        print(f"wrote {plot_escort(escort, net, args.plot, plans=plans)}", file=say)
     return 0
+
+
+def _same_file_problems(outputs: dict[str, Path | None]) -> list[Problem]:
+    """Two output options naming one file (the later writer would overwrite the earlier)."""
+    seen: dict[Path, str] = {}
+    out: list[Problem] = []
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        key = path.resolve()
+        if key in seen:
+            out.append(
+                Problem(option, f"{path} is also the {seen[key]} file; expected another file")
+            )
+        else:
+            seen[key] = option
+    return out

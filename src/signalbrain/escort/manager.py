@@ -23,14 +23,14 @@ from dataclasses import dataclass, field, replace
 from numbers import Real
 
 from signalbrain.control.base import Request, SignalState
-from signalbrain.errors import InputError
+from signalbrain.errors import InputError, Problem
 from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt_number
 from signalbrain.escort.live import LiveSignal, companion_phases
 from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition, PositionUpdate
 from signalbrain.escort.plan import route_for
 from signalbrain.escort.recovery import Recovery, plan_recovery
 from signalbrain.escort.routing import Route, RoutingGraph, TravelTimes, crossings
-from signalbrain.escort.signal import PlanLike, worst_transition_s
+from signalbrain.escort.signal import PlanLike, plans_problems, worst_transition_s
 from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
 from signalbrain.network import Network
 
@@ -98,8 +98,13 @@ class EscortManager:
         plans: Mapping[str, PlanLike] | None = None,
         config: EscortConfig | None = None,
     ) -> None:
+        problems = plans_problems(plans)
         if config is not None and not isinstance(config, EscortConfig):
-            raise InputError(f"config: a {type(config).__name__}; expected an EscortConfig")
+            problems.append(
+                Problem("config", f"a {type(config).__name__}: expected an EscortConfig")
+            )
+        if problems:
+            raise InputError(problems)
         self.network = network
         self.plans = plans
         self.config = config or EscortConfig()
@@ -122,14 +127,32 @@ class EscortManager:
         self._expired: set[tuple[str, str]] = set()
         self._watched: set[str] = set()
         self._resolved: dict[str, list[PreemptionWindow]] = {}
+        self._gone: dict[str, str] = {}  # why a vehicle's escort ended (note of its call off)
         self._dirty = True
 
     # ------------------------------------------------------------------ inputs
     def submit(self, request: EscortRequest, t_s: float | None = None) -> list[PreemptionWindow]:
-        """Start escorting a vehicle (the one key); returns its windows in route order."""
+        """Start escorting a vehicle (the one key); returns its windows in route order.
+
+        ``t_s`` is the time of the key press [s] (default: the request's departure).
+
+        Raises
+        ------
+        InputError
+            A request that is malformed or cannot be routed, a vehicle already escorted, or a
+            ``t_s`` that is not a finite time.
+        """
+        if not isinstance(request, EscortRequest):
+            raise InputError(
+                [Problem("request", f"a {type(request).__name__}: expected an EscortRequest")]
+            )
+        if t_s is not None and not math.isfinite(_number(t_s)):
+            # a NaN time planned no window at all: the escort was accepted and never served
+            raise InputError([Problem("t_s", f"= {t_s!r}: must be a finite time [s] or None")])
         if request.vehicle_id in self._escorts:
             raise InputError(f"vehicle {request.vehicle_id!r} is already escorted")
         route = route_for(request, self.graph, self.times)
+        self._gone.pop(request.vehicle_id, None)
         esc = _Escort(request, self._slots, route)
         self._slots += 1
         self._escorts[request.vehicle_id] = esc
@@ -203,14 +226,18 @@ class EscortManager:
 
     def cancel(self, vehicle_id: str, t_s: float) -> None:
         """Stop escorting a vehicle (its calls end and the signals recover)."""
+        self._end_escort(vehicle_id, "cancelled")
+
+    def _end_escort(self, vehicle_id: str, why: str) -> None:
         if self._escorts.pop(vehicle_id, None) is not None:
             self._dirty = True
+            self._gone[vehicle_id] = why
         # a later trip under the same id starts with every signal's maximum presence unused
         self._expired = {pair for pair in self._expired if pair[0] != vehicle_id}
 
     def arrive(self, vehicle_id: str, t_s: float) -> None:
         """The vehicle reached its destination."""
-        self.cancel(vehicle_id, t_s)
+        self._end_escort(vehicle_id, "arrived")
 
     def observe(self, conditions: Mapping[str, LinkCondition], t_s: float | None = None) -> None:
         """New measured queues and speeds per link at ``t_s`` (used at the next re-plan)."""
@@ -329,7 +356,24 @@ class EscortManager:
 
     # ------------------------------------------------------------------ output
     def step(self, t_s: float, dt_s: float) -> dict[str, Request]:
-        """The requests the escorts need from ``t_s`` to ``t_s + dt_s``, by intersection id."""
+        """The requests the escorts need from ``t_s`` to ``t_s + dt_s``, by intersection id.
+
+        Raises
+        ------
+        InputError
+            ``t_s`` not a finite time, or ``dt_s`` not a finite step >= 0 [s] (a NaN time
+            would be written into the audit log and stall every call's timing).
+        """
+        if not math.isfinite(_number(t_s)) or not (_number(dt_s) >= 0 and math.isfinite(dt_s)):
+            raise InputError(
+                [
+                    Problem(
+                        "step",
+                        f"t_s = {t_s!r}, dt_s = {dt_s!r}: expected a finite time and a "
+                        "finite step >= 0 [s]",
+                    )
+                ]
+            )
         self._resolve()
         out: dict[str, Request] = {}
         for isec_id in set(self._calls) | set(self._resolved):
@@ -412,10 +456,15 @@ class EscortManager:
         windows = self._resolved.get(isec_id, [])
         call = self._calls.get(isec_id)
         current = None
+        recovery_event: AuditEvent | None = None
         if call is not None:
             current = next((w for w in windows if w.vehicle_id == call.window.vehicle_id), None)
             if current is None:
-                self._end_call(isec_id, call, t_s, "passed")
+                vid = call.window.vehicle_id
+                why = "passed" if vid in self._escorts else self._gone.get(vid, "passed")
+                # logged below unless another escort's call follows at once (then the
+                # recovery never runs)
+                recovery_event = self._end_call(isec_id, call, t_s, why)
                 call = None
             elif t_s - call.called_s > self.config.max_presence_s:
                 self._log(
@@ -423,7 +472,9 @@ class EscortManager:
                 )
                 self._expired.add((call.window.vehicle_id, isec_id))
                 self._dirty = True
-                self._end_call(isec_id, call, t_s, "max presence")
+                event = self._end_call(isec_id, call, t_s, "max presence")
+                if event is not None:
+                    self.events.append(event)
                 return
         due = next((w for w in windows if self._due(w, t_s, dt_s)), None)
         if call is not None and current is not None:
@@ -432,7 +483,8 @@ class EscortManager:
                 and due.vehicle_id != current.vehicle_id
                 and self._goes_first(due, current)
             ):
-                self._end_call(isec_id, call, t_s, f"pre-empted by {due.vehicle_id}")
+                # straight into the next call: no recovery to log (it would never run)
+                self._end_call(isec_id, call, t_s, f"pre-empted by {due.vehicle_id}", recover=False)
                 call = None
             else:
                 call.window = current
@@ -450,6 +502,8 @@ class EscortManager:
                 f"eta {due.eta_s:.1f} s, open {due.open_s:.1f} s",
             )
             self._log(t_s, isec_id, EventCode.PREEMPT_ENTRY_STARTED, call.slot, due.vehicle_id)
+        elif recovery_event is not None:
+            self.events.append(recovery_event)
         if call is None:
             return
         w = call.window
@@ -485,14 +539,18 @@ class EscortManager:
         own_eta = current.eta_s - current.delay_s  # before resolve_windows moved it
         return due.eta_s < own_eta - TAKEOVER_MARGIN_S
 
-    def _end_call(self, isec_id: str, call: _Call, t_s: float, why: str) -> None:
+    def _end_call(
+        self, isec_id: str, call: _Call, t_s: float, why: str, *, recover: bool = True
+    ) -> AuditEvent | None:
+        """Log the call's end and start the signal's recovery to its plan (``recover``);
+        returns the recovery's event (code 150) for the caller to log."""
         w = call.window
         self._log(t_s, isec_id, EventCode.PREEMPT_CALL_OFF, call.slot, w.vehicle_id, why)
         self._log(t_s, isec_id, EventCode.PREEMPT_EXIT, call.slot, w.vehicle_id)
         del self._calls[isec_id]
         plan = self.plans.get(isec_id) if self.plans is not None else None
-        if plan is None:
-            return
+        if plan is None or not recover:
+            return None
         rec = plan_recovery(
             self.network.intersection(isec_id),
             plan,
@@ -502,13 +560,14 @@ class EscortManager:
             coordinated=isec_id in self.graph.coordinated,
         )
         if rec.method == "none":
-            self._log(t_s, isec_id, EventCode.COORD_CYCLE_STATE, COORD_STATE["in_step"])
-            return
+            return AuditEvent(
+                t_s, isec_id, int(EventCode.COORD_CYCLE_STATE), COORD_STATE["in_step"]
+            )
         self._recoveries[isec_id] = rec
-        self._log(
+        return AuditEvent(
             t_s,
             isec_id,
-            EventCode.COORD_CYCLE_STATE,
+            int(EventCode.COORD_CYCLE_STATE),
             COORD_STATE[rec.method],
             "",
             f"{rec.method}: offset error {rec.offset_error_s:.1f} s",

@@ -61,14 +61,29 @@ class EscortRequest:
     def problems(self) -> list[Problem]:
         """What is wrong with the request itself (network references are checked by routing)."""
         out: list[Problem] = []
-        if not self.vehicle_id:
+        if not isinstance(self.vehicle_id, str):
+            # position fixes name the vehicle by a string: any other id would never be followed
+            out.append(
+                Problem("vehicle_id", f"= {self.vehicle_id!r}: expected a vehicle id (text)")
+            )
+        elif not self.vehicle_id:
             out.append(Problem("vehicle_id", "empty; expected a vehicle id"))
-        if not self.origin and not self.route:
-            out.append(Problem("origin", "empty; expected a link or node id"))
-        if self.destination is None and not self.route:
-            out.append(Problem("destination", "missing; give a destination or a route"))
-        if isinstance(self.route, str) or not all(isinstance(k, str) for k in self.route):
+        route_ok = isinstance(self.route, tuple | list) and all(
+            isinstance(k, str) for k in self.route
+        )
+        if not route_ok:
             out.append(Problem("route", f"= {self.route!r}: expected a sequence of link ids"))
+        given_route = route_ok and bool(self.route)
+        if not isinstance(self.origin, str):
+            out.append(Problem("origin", f"= {self.origin!r}: expected a link or node id"))
+        elif not self.origin and not given_route:
+            out.append(Problem("origin", "empty; expected a link or node id"))
+        if self.destination is not None and not isinstance(self.destination, str):
+            out.append(
+                Problem("destination", f"= {self.destination!r}: expected a link or node id")
+            )
+        elif self.destination is None and not given_route and route_ok:
+            out.append(Problem("destination", "missing; give a destination or a route"))
         if not (_real(self.depart_s) and math.isfinite(self.depart_s) and self.depart_s >= 0):
             out.append(Problem("depart_s", f"= {self.depart_s!r}: must be finite and >= 0"))
         if not isinstance(self.priority, Integral) or isinstance(self.priority, bool):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Real
 
 from signalbrain.errors import InputError, Problem
@@ -21,7 +21,7 @@ from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt
 from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition
 from signalbrain.escort.recovery import Recovery, plan_recovery
 from signalbrain.escort.routing import Route, RoutingGraph, SignalCrossing, TravelTimes, crossings
-from signalbrain.escort.signal import PlanLike
+from signalbrain.escort.signal import PlanLike, earliest_green_s, plans_problems
 from signalbrain.escort.windows import PreemptionWindow, plan_windows, resolve_windows
 from signalbrain.network import Network
 
@@ -93,8 +93,69 @@ def route_for(request: EscortRequest, graph: RoutingGraph, times: TravelTimes) -
     """The request's explicit route, or the least-cost route from origin to destination."""
     request.validate()
     if request.route:
-        return graph.follow(request.route, times)
+        route = graph.follow(request.route, times)
+        _check_route_ends(request, graph.network)
+        return route
+    net = graph.network
+    if (
+        request.destination == request.origin
+        and net.has_node(request.origin)
+        and not net.has_link(request.origin)
+    ):
+        raise InputError(
+            [
+                Problem(
+                    "destination",
+                    f"{request.destination!r} is the origin node; expected another node or "
+                    "a link to end the trip at",
+                )
+            ],
+            source=f"escort request {request.vehicle_id!r}",
+        )
     return graph.shortest(request.origin, request.destination or "", times)
+
+
+def _check_route_ends(request: EscortRequest, network: Network) -> None:
+    """A request giving both a route and an origin or destination must agree: the route starts
+    at the origin (its first link, or that link's start node) and ends at the destination (its
+    last link, or that link's end node). Re-routing heads for the destination, so a route
+    ending elsewhere would be abandoned at the first fix off it."""
+    first, last = network.link(request.route[0]), network.link(request.route[-1])
+    out: list[Problem] = []
+    if request.origin and request.origin not in (first.id, first.from_node):
+        out.append(
+            Problem(
+                "origin",
+                f"{request.origin!r}: the route starts at link {first.id!r} (node "
+                f"{first.from_node!r}); give that, or leave the origin out",
+            )
+        )
+    if request.destination is not None and request.destination not in (last.id, last.to_node):
+        out.append(
+            Problem(
+                "destination",
+                f"{request.destination!r}: the route ends at link {last.id!r} (node "
+                f"{last.to_node!r}); give that, or leave the destination out",
+            )
+        )
+    if out:
+        raise InputError(out, source=f"escort request {request.vehicle_id!r}")
+
+
+def _not_before(
+    w: PreemptionWindow, start_s: float, network: Network, plans: Mapping[str, PlanLike] | None
+) -> PreemptionWindow:
+    """``w`` with its call no earlier than the planning time ``start_s`` and its green no
+    earlier than a call then can give it (the running phase's minimum green, yellow and
+    all-red, predicted from the plan). A vehicle close to a signal with a long queue ahead of
+    it needs a call in the past: it gets the call now and as much of the flush as is left
+    (the schedule and the audit log showed calls before the key press, before 1970 in the
+    ATSPM log when planned at 0 s)."""
+    if w.call_s >= start_s:
+        return w
+    plan = plans.get(w.intersection) if plans is not None else None
+    green_s = earliest_green_s(network.intersection(w.intersection), plan, w.phase, start_s)
+    return replace(w, call_s=start_s, open_s=max(w.open_s, green_s))
 
 
 def predicted_events(
@@ -116,7 +177,12 @@ def predicted_events(
                 v,
                 f"flush {w.queue_veh:g} veh in {w.flush_s:g} s",
             ),
-            AuditEvent(w.open_s + w.flush_s, w.intersection, EventCode.PREEMPT_DWELL, n, v),
+        ]
+        if w.open_s + w.flush_s <= w.close_s:  # no dwell when the flush outlasts the window
+            out.append(
+                AuditEvent(w.open_s + w.flush_s, w.intersection, EventCode.PREEMPT_DWELL, n, v)
+            )
+        out += [
             AuditEvent(w.close_s, w.intersection, EventCode.PREEMPT_CALL_OFF, n, v),
             AuditEvent(w.close_s, w.intersection, EventCode.PREEMPT_EXIT, n, v),
         ]
@@ -144,11 +210,15 @@ def predicted_events(
                 r.sync_s, r.intersection, EventCode.COORD_CYCLE_STATE, COORD_STATE["in_step"]
             ),
         ]
-    out.sort(key=lambda e: (e.t_s, e.signal_id, e.code))
+    # stable: a signal's events at one time keep the order they happen in (call off before
+    # exit before the recovery; a dwell due as the call ends before the call off)
+    out.sort(key=lambda e: (e.t_s, e.signal_id))
     return out
 
 
-def _check_arguments(requests: object, conditions: object, config: object, t_s: object) -> None:
+def _check_arguments(
+    requests: object, plans: object, conditions: object, config: object, t_s: object
+) -> None:
     """The types of :func:`plan_escorts`' arguments, every problem at once."""
     out: list[Problem] = []
     if not isinstance(requests, Sequence) or isinstance(requests, str):
@@ -161,6 +231,7 @@ def _check_arguments(requests: object, conditions: object, config: object, t_s: 
             for i, r in enumerate(requests)
             if not isinstance(r, EscortRequest)
         ]
+    out += plans_problems(plans)
     if conditions is not None:
         if not isinstance(conditions, Mapping):
             out.append(Problem("conditions", "expected a mapping of link id to LinkCondition"))
@@ -197,7 +268,7 @@ def plan_escorts(
     InputError
         A vehicle requested twice, or a request that cannot be routed.
     """
-    _check_arguments(requests, conditions, config, t_s)
+    _check_arguments(requests, plans, conditions, config, t_s)
     seen: set[str] = set()
     for i, req in enumerate(requests):
         if req.vehicle_id in seen:
@@ -221,8 +292,8 @@ def plan_escorts(
         first = times.network.link(route.links[0])
         routed.append((req, route, ahead, start, first))
     windows = [
-        w
-        for req, _, ahead, _, _ in routed
+        _not_before(w, start, network, plans)
+        for req, _, ahead, start, _ in routed
         for w in plan_windows(req.vehicle_id, ahead, network, plans, cfg, priority=req.priority)
     ]
     resolved = resolve_windows(windows, network)

@@ -16,17 +16,20 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from signalbrain.errors import Problem, format_path
 from signalbrain.network import Intersection, Phase
 
 __all__ = [
     "PhaseStatus",
     "PlanLike",
+    "earliest_green_s",
     "latest_call_s",
     "plan_status",
+    "plans_problems",
     "transition_s",
     "worst_transition_s",
 ]
@@ -68,6 +71,57 @@ class PlanLike(Protocol):
     @property
     def rings(self) -> Sequence[Sequence[int]]: ...
     def phase_at(self, t_s: float) -> Sequence[_Interval]: ...
+
+
+_PLAN_ATTRIBUTES = ("cycle_s", "offset_s", "phases", "rings")
+
+
+def plans_problems(plans: object, option: str = "plans") -> list[Problem]:
+    """What is wrong with a ``plans`` argument: a mapping of intersection id to timing plan
+    (``NetworkPlan.plans``) or ``None``. Every problem is listed, each under ``option``.
+
+    A plan is anything with ``cycle_s``, ``offset_s``, ``phases``, ``rings`` and a
+    ``phase_at`` method (:class:`PlanLike`, e.g. ``signalbrain.timing.TimingPlan``); a plan that
+    names its intersection must be filed under that id.
+    """
+    if plans is None:
+        return []
+    if not isinstance(plans, Mapping):
+        hint = " (pass its .plans)" if hasattr(plans, "plans") else ""
+        return [
+            Problem(
+                option,
+                f"a {type(plans).__name__}{hint}: expected a mapping of intersection id to "
+                "TimingPlan, or None",
+            )
+        ]
+    out: list[Problem] = []
+    for key, plan in plans.items():
+        if not isinstance(key, str):
+            out.append(
+                Problem(
+                    f"{option}[{key!r}]",
+                    f"a {type(key).__name__} key: expected an intersection id",
+                )
+            )
+            continue
+        path = format_path(option, key)
+        missing = [a for a in _PLAN_ATTRIBUTES if not hasattr(plan, a)]
+        if not callable(getattr(plan, "phase_at", None)):
+            missing.append("phase_at()")
+        if missing:
+            out.append(
+                Problem(
+                    path,
+                    f"a {type(plan).__name__}: expected a TimingPlan "
+                    f"(missing {', '.join(missing)})",
+                )
+            )
+            continue
+        named = getattr(plan, "intersection", key)
+        if isinstance(named, str) and named != key:
+            out.append(Problem(path, f"is the plan of intersection {named!r}, not of {key!r}"))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,3 +226,20 @@ def latest_call_s(
             break
         c = status.start_s - eps
     return green_by_s - worst_transition_s(isec, target)
+
+
+def earliest_green_s(
+    isec: Intersection,
+    plan: PlanLike | None,
+    target: int,
+    call_s: float,
+) -> float:
+    """Earliest time ``target`` can be green when called at ``call_s`` [s].
+
+    The state at call time is the plan's (the worst case over all phases without a plan): the
+    remaining minimum green of the phase in service, then its full yellow and all-red.
+    """
+    if plan is None:
+        return call_s + worst_transition_s(isec, target)
+    status, _end = plan_status(plan, call_s, _ring_of(plan, target))
+    return call_s + transition_s(isec, status, target, call_s)
