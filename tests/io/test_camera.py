@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from signalbrain.errors import InputError
 from signalbrain.io.camera import (
@@ -211,6 +212,42 @@ BAD_CASES = [
     ),
     ("not a mapping", ["camera"], "expected a mapping, got list"),
     ("empty file", None, "the camera file is empty"),
+    # found in review: each of these was accepted
+    (
+        "figure-eight zone meeting at a corner",  # no strict crossing, so not seen
+        _set(
+            make_doc(),
+            ("zones", 2, "polygon"),
+            [[0, 0], [20, 0], [20, 20], [10, 20], [10, 0], [10, -10], [0, -10]],
+        ),
+        "zones[2].polygon: touches itself (edge 0 from point 0 to 1 meets edge 3 other than at "
+        "a shared corner)",
+    ),
+    (
+        "zone traced around twice",  # its area counted double
+        _set(
+            make_doc(),
+            ("zones", 2, "polygon"),
+            [[0, 0], [10, 0], [10, 10], [0, 10]] * 2,
+        ),
+        "zones[2].polygon: touches itself",
+    ),
+    (
+        "zone doubling back along an edge",
+        _set(make_doc(), ("zones", 2, "polygon"), [[0, 0], [20, 0], [10, 0], [10, 10]]),
+        "zones[2].polygon: touches itself (edge 0 from point 0 to 1 meets edge 1",
+    ),
+    (
+        "coordinate beyond any frame",  # 1e308 made lengths and areas inf
+        _set(make_doc(), ("lines", 0, "points"), [[-1e308, 0], [1e308, 0]]),
+        "lines[0].points[0] = [-1e+308, 0]: beyond any video frame; source-pixel coordinates "
+        "must be within -1e+06 to 1e+06",
+    ),
+    (
+        "resize width beyond any video",
+        _set(make_doc(), ("resize_width",), 10**30),
+        "resize_width = 1000000000000000000000000000000: must be <= 16384",
+    ),
 ]
 
 
@@ -275,4 +312,27 @@ def test_read_camera_malformed_yaml(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("camera: [unclosed\n", encoding="utf-8")
     with pytest.raises(InputError, match="malformed YAML"):
+        read_camera(path)
+
+
+@pytest.mark.parametrize(
+    "polygon",
+    [
+        [[0, 0], [100, 0], [100, 80], [0, 80], [0, 0]],  # closed by repeating the first point
+        [[0, 0], [100, 0], [100, 0], [100, 80], [0, 80]],  # a corner given twice
+        [[0, 0], [50, 0], [100, 0], [100, 80], [0, 80]],  # a corner on a straight edge
+        [[0, 0], [100, 0], [50, 40], [100, 80], [0, 80]],  # concave
+    ],
+)
+def test_simple_zones_stay_valid(polygon: list[list[int]]) -> None:
+    spec = parse_camera(_set(make_doc(), ("zones", 0, "polygon"), polygon))
+    assert spec.zones[0].polygon[0] == (0.0, 0.0)
+
+
+def test_duplicate_key_in_camera_file(tmp_path: Path) -> None:
+    """The second `zones:` replaced the first without a word."""
+    path = tmp_path / "cam.yaml"
+    text = yaml.safe_dump(make_doc(), sort_keys=False)
+    path.write_text(text + "zones: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"cam.yaml: zones: given twice \(line \d+, column 1"):
         read_camera(path)

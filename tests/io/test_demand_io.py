@@ -15,6 +15,7 @@ from signalbrain.io.demand import (
     read_demand_yaml,
     read_sumo_routes,
 )
+from signalbrain.network import Network
 from signalbrain.network.generate import grid
 
 
@@ -181,3 +182,157 @@ def test_a_network_file_given_as_demand_says_so(tmp_path: Path) -> None:
     path = bundled_network("arterial")
     with pytest.raises(InputError, match="a network file, not demand; expected flows_vph"):
         read_demand(path, grid(1, 1))
+
+
+# -- found in review: each of these was accepted, or refused with a message that misled ------
+HEAD = "video,camera,t_start_s,t_end_s,kind,id,vehicles\n"
+
+
+def _through(net: Network) -> tuple[str, str, str]:
+    """(movement id, from link, to link) of a through movement of a 1x1 grid."""
+    m = next(x for x in net.intersections[0].movements if x.turn == "T")
+    return m.id, m.from_link, m.to_link
+
+
+@pytest.mark.parametrize(
+    ("what", "rows", "message"),
+    [
+        (
+            "a row given twice",  # its vehicles were counted twice
+            "v,c,0,900,movement,{a}->{b},50\nv,c,0,900,movement,{a}->{b},50\n",
+            "row 3: repeats row 2 (same video, camera, time bin, kind and id): its vehicles "
+            "would be counted twice",
+        ),
+        (
+            "overlapping bins",  # the overlap was counted twice
+            "v,c,450,1350,movement,{a}->{b},50\nv,c,0,900,movement,{a}->{b},50\n",
+            "row 2: time bin from 450 s overlaps the bin of row 3 ending at 900 s",
+        ),
+        (
+            "an end time that is not finite",  # flow 0, then 'no counted vehicle maps ...'
+            "v,c,0,inf,movement,{a}->{b},50\n",
+            "row 2: t_end_s = inf: must be finite",
+        ),
+        (
+            "a row with a value too many",  # the extra value was dropped
+            "v,c,0,900,movement,{a}->{b},5,0\n",
+            "row 2: has 8 values; the header has 7 columns",
+        ),
+        (
+            "a row with values missing",
+            "v,c,0,900,movement\n",
+            "row 2: has 5 values; the header has 7 columns",
+        ),
+        (
+            "a count that is not a number",  # said 't_start_s, t_end_s and vehicles ...'
+            "v,c,0,900,movement,{a}->{b},lots\n",
+            "row 2: vehicles = 'lots': expected a number",
+        ),
+        (
+            "times reversed",
+            "v,c,900,0,movement,{a}->{b},5\n",
+            "row 2: t_end_s = 0 must be after t_start_s = 900",
+        ),
+        (
+            "a negative count",
+            "v,c,0,900,movement,{a}->{b},-5\n",
+            "row 2: vehicles = -5: must be >= 0",
+        ),
+    ],
+)
+def test_counts_csv_rows(tmp_path: Path, what: str, rows: str, message: str) -> None:
+    net = grid(1, 1)
+    _, a, b = _through(net)
+    path = tmp_path / "counts.csv"
+    path.write_text(HEAD + rows.format(a=a, b=b), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_counts_csv(path, net)
+    assert f"{path}: {message}" in str(info.value)
+
+
+def test_counts_csv_header(tmp_path: Path) -> None:
+    net = grid(1, 1)
+    mid, a, b = _through(net)
+    path = tmp_path / "counts.csv"
+    row = f"v,c,0,900,movement,{a}->{b},50\n"
+    # a spreadsheet's byte-order mark: was 'missing columns video'
+    path.write_bytes(b"\xef\xbb\xbf" + (HEAD + row).encode())
+    assert read_counts_csv(path, net).flows_vph == {mid: pytest.approx(200.0)}
+    # a column twice: the last one was used
+    path.write_text(HEAD.strip() + ",vehicles\n" + row.strip() + ",70\n")
+    with pytest.raises(InputError, match="row 1: column 'vehicles' appears 2 times"):
+        read_counts_csv(path, net)
+    # semicolons, as some locales' spreadsheets write
+    path.write_text(HEAD.replace(",", ";") + row.replace(",", ";"))
+    with pytest.raises(InputError, match="; columns must be separated by commas"):
+        read_counts_csv(path, net)
+    path.write_bytes((HEAD + row.replace("v,c", "v,caf\xe9")).encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8 text: byte 0xe9 at line 2, column 6"):
+        read_counts_csv(path, net)
+
+
+def test_counts_csv_line_and_zone_of_one_id(tmp_path: Path) -> None:
+    """A line named like a zone took over the zone's approach: movement rows then mapped to
+    the wrong link (or to none)."""
+    net = grid(1, 1)
+    mid, a, b = _through(net)
+    other = next(k.id for k in net.links if k.id not in (a, b) and k.to_node == net.link(a).to_node)
+    square = [[0, 0], [10, 0], [10, 10], [0, 10]]
+    cam = parse_camera(
+        {
+            "camera": "c1",
+            "lines": [{"id": "in", "points": [[0, 50], [99, 50]], "approach": other}],
+            "zones": [
+                {"id": "in", "kind": "entry", "approach": a, "polygon": square},
+                {"id": "out", "kind": "exit", "approach": b, "polygon": square},
+            ],
+        },
+        network=net,
+    )
+    path = tmp_path / "counts.csv"
+    path.write_text(HEAD + "v,c1,0,900,movement,in->out,50\n")
+    assert read_counts_csv(path, net, cameras={"c1": cam}).flows_vph == {mid: pytest.approx(200)}
+
+
+@pytest.mark.parametrize(
+    ("what", "text", "message"),
+    [
+        (
+            "a key given twice",  # the last flow was used
+            "flows_vph: {M: 5, M: 500}\n",
+            "flows_vph.M: given twice (line 1, column",
+        ),
+        (
+            "a typo of flows_vph",  # read as a movement 'flow_vph' holding a mapping
+            "flow_vph: {M: 5}\n",
+            "flow_vph: unknown field; valid fields: flows_vph, heavy_share, peak_hour_factor; "
+            "did you mean 'flows_vph'?",
+        ),
+        (
+            "no flows at all",  # an all-zero plan
+            "flows_vph: {}\n",
+            "flows_vph: has no flows; expected flows_vph: {MOVEMENT_ID: veh/h, ...}",
+        ),
+        (
+            "a heavy share of an unknown movement",  # dropped without a word
+            "flows_vph: {M: 5}\nheavy_share: {W_A.Q: 0.1}\n",
+            "heavy_share: unknown movement ids: W_A.Q; movement ids look like",
+        ),
+        (
+            "exponent notation",  # 'expected a number, got a string' and nothing more
+            "flows_vph: {M: 1e3}\n",
+            "flows_vph.M = '1e3': expected a number, got a string (YAML reads 1e3 as text; "
+            "write 1.0e+3",
+        ),
+        ("an empty file", "", "the file is empty; expected flows_vph: {MOVEMENT_ID: veh/h"),
+        ("a list", "- 5\n", "= [5]: got a list; expected flows_vph:"),
+    ],
+)
+def test_demand_yaml_problems(tmp_path: Path, what: str, text: str, message: str) -> None:
+    net = grid(1, 1)
+    mid, _, _ = _through(net)
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("M:", f"{mid}:"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_demand_yaml(path, net)
+    assert f"{path}: {message.replace('M:', f'{mid}:').replace('.M', f'.{mid}')}" in str(info.value)

@@ -198,6 +198,97 @@ BAD_CASES = [
         "A_S: {from: A, to: S}\n  X_Y: {from: X, to: Y}",
         "X_Y.from: 'X': unknown node",
     ),
+    # found in review: each of these was an internal error, a wrong path or silently accepted
+    (
+        "intersection with an empty node list",  # was ZeroDivisionError (exit 1)
+        "  A:\n    phases:",
+        "  A:\n    nodes: []\n    phases:",
+        "intersections.A.nodes: is empty; expected the ids of the junction nodes",
+    ),
+    (
+        "intersection nodes not a list",  # was ZeroDivisionError (exit 1)
+        "  A:\n    phases:",
+        "  A:\n    nodes: A\n    phases:",
+        "intersections.A.nodes = 'A': expected a list of ids",
+    ),
+    (
+        "node given twice",  # YAML kept the second silently
+        "E: [300, 0],",
+        "E: [300, 0], E: [900, 0],",
+        "nodes.E: given twice (line 3, column",
+    ),
+    (
+        "link given twice",  # the first link was dropped silently
+        "A_E: {from: A, to: E}",
+        "A_E: {from: A, to: E}\n  A_E: {from: A, to: E, lanes: 3}",
+        "links.A_E: given twice (line 7, column 3; first on line 6)",
+    ),
+    (
+        "sumo link index not a list",  # path was intersections.A.movements[0]
+        "  A:\n    phases:",
+        "  A:\n    movements:\n      - {from: W_A, to: A_E, turn: T, sumo_link_indices: 4}\n"
+        "    phases:",
+        "intersections.A.movements[0].sumo_link_indices = 4: expected a list",
+    ),
+    (
+        "negative sumo link index",  # path ended in a made-up '.i'
+        "  A:\n    phases:",
+        "  A:\n    movements:\n      - {from: W_A, to: A_E, turn: T, sumo_link_indices: [-1]}\n"
+        "    phases:",
+        "intersections.A.movements[0].sumo_link_indices[0] = -1: must be >= 0",
+    ),
+    (
+        "ring entry not a phase number",  # path ended in a made-up '.n'
+        "  A:\n    phases:",
+        "  A:\n    rings: [[2, true]]\n    phases:",
+        "intersections.A.rings[0][1] = True: expected an integer, got a boolean",
+    ),
+    (
+        "empty ring",  # silently ran every phase in the other ring
+        "  A:\n    phases:",
+        "  A:\n    rings: [[], [2, 4]]\n    barriers: [[2], [4]]\n    phases:",
+        "intersections.A.rings[0]: is empty",
+    ),
+    (
+        "movement in conflict with itself",  # silently accepted
+        "  A:\n    phases:",
+        "  A:\n    conflicts: {conflict: [[W_A.T, W_A.T]]}\n    phases:",
+        "intersections.A.conflicts.conflict[0] = [W_A.T, W_A.T]: pairs a movement with itself",
+    ),
+    (
+        "sumo params not a mapping",  # path was intersections.A.sumo
+        "  A:\n    phases:",
+        "  A:\n    sumo: {tls_id: A, phases: [{duration_s: 9, state: G}], params: [1]}\n"
+        "    phases:",
+        "intersections.A.sumo.params = [1]: expected a mapping",
+    ),
+    (
+        "typo named with the field meant",
+        "  A:\n    phases:",
+        "  A:\n    phase: []\n    phases:",
+        "intersections.A.phase: unknown field; valid fields: nodes, movements, conflicts, "
+        "shared_lanes, phases, rings, barriers, cycle_min_s, cycle_max_s, sumo, notes; did you "
+        "mean 'phases'?",
+    ),
+    (
+        "number in exponent notation",  # YAML 1.1 reads 1e3 as text
+        "A_E: {from: A, to: E}",
+        "A_E: {from: A, to: E, length_m: 1e3}",
+        "links.A_E.length_m = '1e3': expected a number, got a string (YAML reads 1e3 as text; "
+        "write 1.0e+3",
+    ),
+    (
+        "huge coordinate shown short",  # the message held all 400 digits
+        "E: [300, 0]",
+        "E: [1" + "0" * 400 + ", 0]",
+        "nodes.E = [10000000000000000000000000000000000000000000000000000000...: coordinates",
+    ),
+    (
+        "node id written two ways",  # 1 and '1' became one node silently
+        "W: [-300, 0]}",
+        "W: [-300, 0], 1: [5, 5], '1': [6, 6]}",
+        "nodes.1: given twice, written 1 and '1'; ids must be unique",
+    ),
 ]
 
 
@@ -282,3 +373,87 @@ def test_cli_import_checks_its_output_before_reading(
     assert message in err
     assert "suffix must be one of .yaml, .yml" not in err or target != "."
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("what", "text", "message"),
+    [
+        ("a list", "- nodes\n- links\n", ": = ['nodes', 'links']: got a list; expected a mapping"),
+        ("a string", "nodes\n", ": = 'nodes': got a string; expected a mapping with nodes"),
+        ("empty", "# nothing yet\n", ": the file is empty; expected a mapping with nodes"),
+    ],
+)
+def test_a_document_that_is_not_a_mapping_is_one_problem(
+    tmp_path: Path, what: str, text: str, message: str
+) -> None:
+    """It used to come with 'nodes/links/intersections: missing' besides."""
+    with pytest.raises(InputError) as info:
+        read_network(write(tmp_path, text))
+    assert len(info.value.problems) == 1
+    assert message in str(info.value)
+
+
+def test_every_duplicate_key_is_named_with_its_lines(tmp_path: Path) -> None:
+    text = edit(SINGLE, "name: t", "name: t\nname: u")
+    text = edit(text, "lanes: 2}", "lanes: 2, lanes: 3}")
+    with pytest.raises(InputError) as info:
+        read_network(write(tmp_path, text))
+    assert [p.path for p in info.value.problems] == ["name", "links.W_A.lanes"]
+    assert "name: given twice (line 3, column 1; first on line 2)" in str(info.value)
+
+
+def test_merge_keys_and_aliases_are_not_duplicates(tmp_path: Path) -> None:
+    text = edit(SINGLE, "  W_A: {from: W, to: A, lanes: 2}", "  W_A: &w {from: W, to: A, lanes: 2}")
+    text = edit(text, "  E_A: {from: E, to: A, lanes: 2}", "  E_A: {<<: *w, from: E}")
+    net = read_network(write(tmp_path, text))
+    assert net.link("E_A").from_node == "E"
+    assert net.link("E_A").lanes == 2
+
+
+@pytest.mark.parametrize(
+    ("encoding", "ok"), [("utf-8-sig", True), ("utf-16", True), ("latin-1", False)]
+)
+def test_text_encodings(tmp_path: Path, encoding: str, ok: bool) -> None:
+    """A BOM (UTF-8 or UTF-16, as Windows editors save) is read; other bytes are named."""
+    path = tmp_path / "net.yaml"
+    path.write_bytes(edit(SINGLE, "name: t", "name: caf\u00e9").encode(encoding))
+    if ok:
+        assert read_network(path).name == "caf\u00e9"
+        return
+    with pytest.raises(InputError) as info:
+        read_network(path)
+    assert str(info.value) == (
+        f"{path}: not UTF-8 text: byte 0xe9 at line 2, column 10 cannot be read; "
+        "save the file as UTF-8"
+    )
+
+
+def test_nul_byte_is_named_with_its_line(tmp_path: Path) -> None:
+    """It was an internal error (yaml.reader.ReaderError raised outside the try)."""
+    path = write(tmp_path, edit(SINGLE, "name: t", "name: t\x00"))
+    with pytest.raises(InputError, match=r"line 2, column 8: character U\+0000 is not allowed"):
+        read_network(path)
+
+
+def test_a_malformed_node_is_reported_once(tmp_path: Path) -> None:
+    """Not again as unknown at every link it ends, nor as a missing length of those links."""
+    text = edit(SINGLE, "E: [300, 0]", "E: [300, 0, 0]")
+    with pytest.raises(InputError) as info:
+        read_network(write(tmp_path, text))
+    assert [p.path for p in info.value.problems] == ["nodes.E"]
+
+
+def test_a_malformed_default_is_reported_once(tmp_path: Path) -> None:
+    """Not again as 'nan: must be finite' at every phase that uses it."""
+    text = edit(SINGLE, "name: t", "name: t\ndefaults: {yellow_s: x}")
+    with pytest.raises(InputError) as info:
+        read_network(write(tmp_path, text))
+    assert [p.path for p in info.value.problems] == ["defaults.yellow_s"]
+
+
+def test_cli_empty_node_list_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, edit(SINGLE, "  A:\n    phases:", "  A:\n    nodes: []\n    phases:"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "intersections.A.nodes: is empty" in err
+    assert "internal error" not in err

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pytest
 
 from signalbrain.errors import InputError
-from signalbrain.network import to_arrays, to_graph, to_link_graph, validate_network
+from signalbrain.network import Network, to_arrays, to_graph, to_link_graph, validate_network
 from signalbrain.network.generate import arterial, grid
 
 from .factories import corridor, single, small_grid
@@ -120,3 +123,37 @@ def test_signal_groups_bundle_movements_with_identical_indications() -> None:
     assert len(groups) == 8
     through_right = [ids for ids in groups.values() if len(ids) == 2]
     assert all({i.split(".")[1] for i in ids} == {"T", "R"} for ids in through_right)
+
+
+def _edited(**changes: Any) -> Network:
+    """The single signal with its intersection's fields replaced."""
+    net = single()
+    isec = dataclasses.replace(net.intersections[0], **changes)
+    return dataclasses.replace(net, intersections=(isec,))
+
+
+@pytest.mark.parametrize(
+    ("what", "changes", "message"),
+    [
+        ("no nodes", {"nodes": ()}, ".nodes: is empty; expected the ids of the junction nodes"),
+        (
+            "an empty ring",
+            {"rings": ((),)},
+            ".rings[0]: is empty; a ring lists the phases it runs in turn",
+        ),
+    ],
+)
+def test_validation_of_networks_built_in_code(
+    what: str, changes: dict[str, Any], message: str
+) -> None:
+    """Found in review: these passed validation."""
+    with pytest.raises(InputError, match=re.escape(message)):
+        validate_network(_edited(**changes))
+
+
+def test_a_movement_in_conflict_with_itself_is_refused() -> None:
+    isec = single().intersections[0]
+    mid = isec.movements[0].id
+    net = _edited(conflicts=isec.conflicts | {(mid, mid)})
+    with pytest.raises(InputError, match=re.escape(f"[{mid}, {mid}]: pairs a movement with")):
+        validate_network(net)

@@ -7,14 +7,16 @@ document, so one pass reports every wrong field with its YAML path. Parsers call
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from signalbrain.errors import InputError, Problem, format_path
 
-__all__ = ["MISSING", "Fields", "finite_pair", "load_yaml"]
+__all__ = ["MISSING", "Fields", "decode_text", "finite_pair", "load_yaml", "unknown_field"]
 
 
 class _Missing:
@@ -25,27 +27,126 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+def decode_text(data: bytes, source: str) -> str:
+    """The text of a file: UTF-8 (a byte-order mark is dropped), or UTF-16 when it starts with
+    a UTF-16 byte-order mark (as Windows editors save "Unicode" text); anything else is one
+    :class:`InputError` naming the line and column of the first byte that is not UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: report it as not UTF-8
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        head = data[: exc.start]
+        line = head.count(b"\n") + 1
+        column = exc.start - (head.rfind(b"\n") + 1) + 1
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, column "
+                    f"{column} cannot be read; save the file as UTF-8",
+                    source,
+                )
+            ]
+        ) from None
+
+
+def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int]]:
+    """``(yaml path, line, first line)`` of every key given twice in one mapping of a composed
+    YAML node tree (PyYAML would keep the last value and drop the first without a word)."""
+    import yaml
+
+    out: list[tuple[str, int, int, int]] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if node is None or id(node) in seen:  # an alias: already walked
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    stack.append((value, path))
+                    continue
+                name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+                child = format_path(path, name) if path else name
+                if isinstance(key, yaml.ScalarNode):
+                    ident = (key.tag, key.value)
+                    if ident in first:
+                        line = key.start_mark.line + 1
+                        out.append((child, line, key.start_mark.column + 1, first[ident]))
+                    else:
+                        first[ident] = key.start_mark.line + 1
+                stack.append((value, child))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, format_path(path, i)) for i, item in enumerate(node.value))
+    return sorted(out, key=lambda d: (d[1], d[2]))
+
+
 def load_yaml(path: str | Path) -> Any:
-    """Read a YAML file; unreadable files and syntax errors become one :class:`InputError`."""
+    """Read a YAML file; unreadable files, text that is not UTF-8, syntax errors and keys given
+    twice in one mapping become one :class:`InputError`."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(f"file not found: {source}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise InputError([Problem("", "is a folder; expected a YAML file", source)]) from None
+    except OSError as exc:
         raise InputError(f"cannot read {source}: {exc}") from None
+    text = decode_text(data, source)
     # PyYAML loads on first use: commands reading SUMO files only (signalbrain optimize
     # NET.net.xml --routes ...) do not pay its ~0.02 s of start-up
     import yaml
 
+    loader: yaml.SafeLoader | None = None
     try:
-        return yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)  # checks the characters: may raise
+        node = loader.get_single_node()
+        duplicates = _duplicate_keys(node)
+        if duplicates:
+            raise InputError(
+                [
+                    Problem(
+                        where,
+                        f"given twice (line {line}, column {column}; first on line {first}); "
+                        "YAML keeps only the last value: remove one or rename it",
+                        source,
+                    )
+                    for where, line, column, first in duplicates
+                ]
+            )
+        return None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        problem = getattr(exc, "problem", None) or str(exc)
+        if mark is None and isinstance(exc, yaml.reader.ReaderError):
+            line = text.count("\n", 0, exc.position) + 1
+            column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+            where = f"line {line}, column {column}"
+            char = exc.character
+            shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+            problem = f"character {shown} is not allowed in YAML (a binary file?)"
+        else:
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+            problem = getattr(exc, "problem", None) or str(exc)
         raise InputError([Problem("", f"malformed YAML at {where}: {problem}", source)]) from None
+    except RecursionError:  # an alias inside itself, nested beyond Python's stack
+        raise InputError(
+            [Problem("", "malformed YAML: nested too deeply (an alias inside itself?)", source)]
+        ) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
+
+_EXPONENT = re.compile(r"([-+]?)(\d+\.?\d*|\.\d+)[eE]([-+]?\d+)")
+"""A number in exponent notation that YAML 1.1 (PyYAML) reads as a string, e.g. ``1e3``."""
 
 MAX_SHOWN_CHARS = 60
 """Longest value a message quotes: a wrong field holding a whole document (a network file given
@@ -95,7 +196,16 @@ class Fields:
         if not isinstance(value, Mapping):
             self.add(path, f"= {_shown(value)}: expected a mapping, got {_type_name(value)}")
             return {}
-        return {str(k): v for k, v in value.items()}
+        out = {str(k): v for k, v in value.items()}
+        if len(out) < len(value):  # e.g. 1 and '1': one id twice, written two ways
+            names = [str(k) for k in value]
+            for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+                self.add(
+                    format_path(path, name) if path else name,
+                    f"given twice, written {' and '.join(repr(k) for k in value if str(k) == name)}"
+                    "; ids must be unique",
+                )
+        return out
 
     def sequence(self, value: Any, path: str, *, required: bool = True) -> list[Any]:
         """``value`` as a list (empty on error or when absent)."""
@@ -127,6 +237,19 @@ class Fields:
             return math.nan
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.add(p, f"= {_shown(value)}: expected a number, got {_type_name(value)}")
+            text = value.strip() if isinstance(value, str) else ""
+            match = _EXPONENT.fullmatch(text)
+            if match:  # PyYAML reads YAML 1.1, where 1e3 is text: a float needs 1.0e+3
+                sign, digits, exponent = match.groups()
+                mantissa = digits if "." in digits else digits + ".0"
+                if exponent[0] not in "+-":
+                    exponent = "+" + exponent
+                self.problems[-1] = Problem(
+                    p,
+                    self.problems[-1].message + f" (YAML reads {text} as text; "
+                    f"write {sign}{mantissa}e{exponent}, with a dot and a signed exponent)",
+                    self.source,
+                )
             return math.nan
         try:
             value = float(value)
@@ -144,16 +267,18 @@ class Fields:
 
     def integer(
         self,
-        doc: Mapping[str, Any],
-        key: str,
+        doc: Mapping[Any, Any],
+        key: str | int,
         path: str,
         default: Any = MISSING,
         *,
         minimum: int | None = None,
+        maximum: int | None = None,
     ) -> int:
-        """An integer field (a float with an integral value is accepted)."""
+        """An integer field (a float with an integral value is accepted); an int ``key`` reads
+        item ``key`` of a list given as ``dict(enumerate(items))``, path ``path[key]``."""
         value = doc.get(key, default)
-        p = format_path(path, key) if path else key
+        p = format_path(path, key) if path else str(key)
         if value is MISSING:
             self.add(p, "missing; expected an integer")
             return 0
@@ -163,7 +288,9 @@ class Fields:
             self.add(p, f"= {_shown(value)}: expected an integer, got {_type_name(value)}")
             return 0
         if minimum is not None and value < minimum:
-            self.add(p, f"= {value}: must be >= {minimum}")
+            self.add(p, f"= {_shown(value)}: must be >= {minimum}")
+        elif maximum is not None and value > maximum:
+            self.add(p, f"= {_shown(value)}: must be <= {maximum}")
         return value
 
     def string(
@@ -222,10 +349,15 @@ class Fields:
         """Report keys that the schema does not define (typos would otherwise be ignored)."""
         for key in doc:
             if key not in known:
-                self.add(
-                    format_path(path, key) if path else key,
-                    f"unknown field; valid fields: {', '.join(known)}",
-                )
+                self.add(format_path(path, key) if path else key, unknown_field(key, known))
+
+
+def unknown_field(key: str, known: tuple[str, ...]) -> str:
+    """The message for a field the schema does not define: the closest valid name, if one is
+    close (a typo), and every valid name."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown field; valid fields: {', '.join(known)}{hint}"
 
 
 def finite_pair(a: float, b: float) -> tuple[float, float] | None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from signalbrain.errors import Problem, format_path
-from signalbrain.io._fields import MISSING, Fields, finite_pair, load_yaml
+from signalbrain.io._fields import MISSING, Fields, _shown, finite_pair, load_yaml
 
 if TYPE_CHECKING:
     from signalbrain.network import Network
@@ -46,6 +46,8 @@ DEFAULT_INTERVAL_S = 60.0
 MIN_LINE_LENGTH_PX = 2.0  # shorter segments cannot tell left from right reliably
 MIN_POLYGON_AREA_PX2 = 4.0
 MIN_RESIZE_WIDTH_PX = 32
+MAX_RESIZE_WIDTH_PX = 16_384  # twice 8K video; wider processing only burns memory
+MAX_COORD_PX = 1_000_000.0  # beyond any video frame: a typo or a unit mix-up
 MAX_FRAME_PROBLEMS = 5  # points outside a video's frame listed one by one, then summarised
 MIN_INTERVAL_S = 1.0  # count bins shorter than a second say nothing a traffic count can use
 MAX_INTERVAL_S = 86_400.0  # one day
@@ -126,24 +128,67 @@ def _signed_area(polygon: Sequence[Point]) -> float:
     return 0.5 * s
 
 
-def _self_crossing(polygon: Sequence[Point]) -> tuple[int, int] | None:
-    """The first pair of non-adjacent edges that cross (edge ``i`` runs from point ``i`` to
-    point ``i + 1``), or None for a simple polygon. A bow-tie's shoelace area is the difference
-    of its two lobes, so the area test alone would judge it wrongly."""
+def _self_crossing(polygon: Sequence[Point]) -> tuple[int, int, bool] | None:
+    """The first pair of edges that cross or touch other than at their shared corner (edge ``i``
+    runs from point ``i`` to point ``i + 1``, numbered as given) and whether they cross, or None
+    for a simple polygon.
+
+    A bow-tie's shoelace area is the difference of its two lobes, so the area test alone would
+    judge it wrongly; a figure eight whose edges meet at a corner (a corner on another edge, an
+    edge doubling back on itself) is as wrong, though no two edges cross strictly. A point
+    repeated in a row, or the first point repeated at the end, adds no edge."""
 
     def orient(a: Point, b: Point, c: Point) -> float:
         return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 
-    n = len(polygon)
+    def on_segment(a: Point, b: Point, c: Point) -> bool:  # c, collinear with a-b, lies on it
+        return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(
+            a[1], b[1]
+        )
+
+    def meet(a: Point, b: Point, c: Point, d: Point) -> bool | None:  # True: they cross
+        o1, o2, o3, o4 = orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)
+        if o1 * o2 < 0 and o3 * o4 < 0:
+            return True
+        touch = (
+            (o1 == 0 and on_segment(a, b, c))
+            or (o2 == 0 and on_segment(a, b, d))
+            or (o3 == 0 and on_segment(c, d, a))
+            or (o4 == 0 and on_segment(c, d, b))
+        )
+        return False if touch else None
+
+    # corners without repeats, with their numbers in the file
+    keep = [i for i in range(len(polygon)) if polygon[i] != polygon[i - 1]] or [0]
+    pts = [polygon[i] for i in keep]
+    n = len(pts)
+    if n < 3:
+        return None  # all on one or two points: the area test reports it
     for i in range(n):
-        a, b = polygon[i], polygon[(i + 1) % n]
+        a, b = pts[i], pts[(i + 1) % n]
+        # adjacent edges share corner b: they meet elsewhere only by doubling back along a line
+        c = pts[(i + 2) % n]
+        if (
+            orient(a, b, c) == 0
+            and (b[0] - a[0]) * (c[0] - b[0]) + (b[1] - a[1]) * (c[1] - b[1]) < 0
+        ):
+            return keep[i], keep[(i + 1) % n], False
         for j in range(i + 2, n):
             if i == 0 and j == n - 1:
                 continue  # the closing edge meets the first at point 0
-            c, d = polygon[j], polygon[(j + 1) % n]
-            if orient(a, b, c) * orient(a, b, d) < 0 and orient(c, d, a) * orient(c, d, b) < 0:
-                return i, j
+            cross = meet(a, b, pts[j], pts[(j + 1) % n])
+            if cross is not None:
+                return keep[i], keep[j], cross
     return None
+
+
+def _corner_after(polygon: Sequence[Point], i: int) -> int:
+    """The number of the point where edge ``i`` of a polygon ends (repeats skipped)."""
+    n = len(polygon)
+    for k in range(1, n):
+        if polygon[(i + k) % n] != polygon[i]:
+            return (i + k) % n
+    return (i + 1) % n
 
 
 def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int) -> list[Point]:
@@ -166,12 +211,20 @@ def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int
             or len(item) != 2
             or any(isinstance(v, bool) or not isinstance(v, int | float) for v in item)
         ):
-            f.add(p, f"= {item!r}: expected a point [x, y] of two numbers (source pixels)")
+            f.add(p, f"= {_shown(item)}: expected a point [x, y] of two numbers (source pixels)")
             ok = False
             continue
         point = finite_pair(item[0], item[1])
         if point is None:
-            f.add(p, f"= {item!r}: coordinates must be finite")
+            f.add(p, f"= {_shown(item)}: coordinates must be finite")
+            ok = False
+            continue
+        if not (abs(point[0]) <= MAX_COORD_PX and abs(point[1]) <= MAX_COORD_PX):
+            f.add(
+                p,
+                f"= [{point[0]:g}, {point[1]:g}]: beyond any video frame; source-pixel "
+                f"coordinates must be within -{MAX_COORD_PX:g} to {MAX_COORD_PX:g}",
+            )
             ok = False
             continue
         out.append(point)
@@ -294,7 +347,9 @@ def parse_camera(
             )
     resize_width: int | None = None
     if top.get("resize_width") is not None:
-        resize_width = f.integer(top, "resize_width", "", minimum=MIN_RESIZE_WIDTH_PX)
+        resize_width = f.integer(
+            top, "resize_width", "", minimum=MIN_RESIZE_WIDTH_PX, maximum=MAX_RESIZE_WIDTH_PX
+        )
     interval_s = f.number(
         top, "interval_s", "", DEFAULT_INTERVAL_S, minimum=MIN_INTERVAL_S, maximum=MAX_INTERVAL_S
     )
@@ -352,18 +407,26 @@ def parse_camera(
         if len(pts) >= 3:
             zone = Zone(zid, kind, approach, tuple(pts))
             crossing = _self_crossing(pts)
-            if crossing is not None:
-                a, b = crossing
+            if crossing is not None and crossing[2]:
+                a, b, _ = crossing
                 f.add(
                     ppath,
-                    f"crosses itself (edge {a} from point {a} to {(a + 1) % len(pts)} crosses "
-                    f"edge {b}); list the corners in order around the zone",
+                    f"crosses itself (edge {a} from point {a} to {_corner_after(pts, a)} "
+                    f"crosses edge {b}); list the corners in order around the zone",
                 )
             elif zone.area_px2 < MIN_POLYGON_AREA_PX2:
                 f.add(
                     ppath,
                     f"is degenerate: area {zone.area_px2:.3g} px^2; a zone needs at "
                     f"least 3 points enclosing {MIN_POLYGON_AREA_PX2:g} px^2 or more",
+                )
+            elif crossing is not None:
+                a, b, _ = crossing
+                f.add(
+                    ppath,
+                    f"touches itself (edge {a} from point {a} to {_corner_after(pts, a)} meets "
+                    f"edge {b} other than at a shared corner); list the corners in order once "
+                    "around the zone",
                 )
             _check_in_frame(f, pts, ppath, frame_size)
             zones.append(zone)

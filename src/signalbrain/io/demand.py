@@ -45,7 +45,9 @@ demand in 0.057-0.062 s, fresh process, against 0.087-0.093 s with names and the
 from __future__ import annotations
 
 import csv
+import difflib
 import gzip
+import io
 import itertools
 import math
 import xml.etree.ElementTree as ET
@@ -59,7 +61,14 @@ import numpy.typing as npt
 
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem, format_path
-from signalbrain.io._fields import Fields, load_yaml
+from signalbrain.io._fields import (
+    Fields,
+    _shown,
+    _type_name,
+    decode_text,
+    load_yaml,
+    unknown_field,
+)
 from signalbrain.io._routes_scan import RouteEdges, scan_routes
 from signalbrain.io._sumo_xml import paused_gc
 from signalbrain.io._xml_scan import available
@@ -84,26 +93,47 @@ COUNT_COLUMNS = ("video", "camera", "t_start_s", "t_end_s", "kind", "id", "vehic
 
 
 # -- YAML --------------------------------------------------------------------------------------
+_DEMAND_KEYS = ("flows_vph", "heavy_share", "peak_hour_factor")
+_DEMAND_LAYOUT = "flows_vph: {MOVEMENT_ID: veh/h, ...} (see networks/*.demand.yaml)"
+
+
 def parse_demand(doc: Any, source: str | None = None, network: Network | None = None) -> Demand:
     """A :class:`Demand` from plain data (see the module docstring)."""
     f = Fields(source)
-    top = f.mapping(doc, "(document)")
+    if not isinstance(doc, Mapping):
+        what = "the file is empty" if doc is None else f"= {_shown(doc)}: got {_type_name(doc)}"
+        raise InputError([Problem("", f"{what}; expected {_DEMAND_LAYOUT}", source)])
+    top = f.mapping(doc, "")
     if "flows_vph" not in top and "intersections" in top and "links" in top:
-        raise InputError(
-            "a network file, not demand; expected flows_vph: {MOVEMENT_ID: veh/h, ...} "
-            "(see networks/*.demand.yaml)",
-            source,
-        )
+        raise InputError(f"a network file, not demand; expected {_DEMAND_LAYOUT}", source)
     if "flows_vph" not in top:
+        # a bare mapping of movement ids to flows; a key close to a field name is a typo of it
+        typos = {
+            k: unknown_field(k, _DEMAND_KEYS)
+            for k, v in top.items()
+            if isinstance(v, Mapping) or difflib.get_close_matches(k, _DEMAND_KEYS, cutoff=0.75)
+        }
+        if typos:
+            raise InputError([Problem(k, m, source) for k, m in typos.items()])
         top = {"flows_vph": top}
-    f.unknown_keys(top, "", ("flows_vph", "heavy_share", "peak_hour_factor"))
-    flows = {
-        k: f.number(f.mapping(top["flows_vph"], "flows_vph"), k, "flows_vph", minimum=0.0)
-        for k in f.mapping(top["flows_vph"], "flows_vph")
-    }
+    f.unknown_keys(top, "", _DEMAND_KEYS)
+    flows_doc = f.mapping(top["flows_vph"], "flows_vph")
+    flows = {k: f.number(flows_doc, k, "flows_vph", minimum=0.0) for k in flows_doc}
+    if not flows_doc and not f.problems:
+        f.add("flows_vph", f"has no flows; expected {_DEMAND_LAYOUT}")
     heavy_doc = f.mapping(top.get("heavy_share"), "heavy_share", required=False)
     heavy = {k: f.number(heavy_doc, k, "heavy_share", minimum=0.0, maximum=1.0) for k in heavy_doc}
     phf = f.number(top, "peak_hour_factor", "", 1.0, minimum=0.0, exclusive=True, maximum=1.0)
+    if network is not None:
+        known = {m.id for s in network.intersections for m in s.movements}
+        unknown = sorted(set(heavy) - known)
+        if unknown:
+            f.add(
+                "heavy_share",
+                f"unknown movement ids: {', '.join(unknown[:8])}"
+                + (f", ... ({len(unknown)} in all)" if len(unknown) > 8 else "")
+                + f"; movement ids look like {', '.join(sorted(known)[:6])}",
+            )
     f.raise_if_any()
     demand = Demand(flows, heavy, phf, source)
     if network is not None:
@@ -151,6 +181,65 @@ def _movement_by_links(network: Network) -> dict[tuple[str, str], str]:
     return out
 
 
+def _read_count_rows(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a counts CSV as ``{column: text}``, after checking the file's shape: UTF-8
+    text (a byte-order mark, as spreadsheets write, is fine), every column of
+    :data:`COUNT_COLUMNS` once, and as many cells in each row as the header has."""
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"file not found: {source}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read CSV: {exc}", source) from None
+    text = decode_text(data, source)
+    try:
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise InputError(f"cannot read CSV: {exc}", source) from None
+    layout = (
+        f"expected the header {','.join(COUNT_COLUMNS)} and one row per time bin, line or "
+        "movement (as signalbrain count writes counts.csv)"
+    )
+    header = [c.strip() for c in table[0]] if table else []
+    body = [(n, row) for n, row in enumerate(table[1:], start=2) if any(c.strip() for c in row)]
+    if not body:
+        raise InputError(f"no count rows; {layout}", source)
+    missing = [c for c in COUNT_COLUMNS if c not in header]
+    if missing:
+        found = f"; the header reads {_shown(','.join(header))}"
+        hint = (
+            "; columns must be separated by commas"
+            if len(header) == 1 and any(d in header[0] for d in ";\t|")
+            else ""
+        )
+        raise InputError(
+            f"missing columns {', '.join(missing)}{found}{hint}; expected "
+            f"{','.join(COUNT_COLUMNS)}",
+            source,
+        )
+    twice = sorted({c for c in header if c in COUNT_COLUMNS and header.count(c) > 1})
+    problems = [
+        Problem("row 1", f"column {c!r} appears {header.count(c)} times; expected once")
+        for c in twice
+    ]
+    rows: list[dict[str, str]] = []
+    for n, row in body:
+        if len(row) != len(header):
+            problems.append(
+                Problem(
+                    f"row {n}",
+                    f"has {len(row)} values; the header has {len(header)} columns "
+                    f"({','.join(header)})",
+                )
+            )
+            continue
+        rows.append({"row": str(n), **dict(zip(header, row, strict=True))})
+    if problems:
+        raise InputError(problems, source)
+    return rows
+
+
 def read_counts_csv(
     path: str | Path, network: Network, *, cameras: Mapping[str, Any] | None = None
 ) -> Demand:
@@ -164,53 +253,69 @@ def read_counts_csv(
         The network whose movements the counts belong to.
     cameras
         Camera id -> :class:`~signalbrain.io.camera.CameraSpec`, to map zone ids to links.
+
+    Raises
+    ------
+    InputError
+        Listing every problem: columns missing or given twice, rows of the wrong length, values
+        that are not numbers, time bins that are empty, reversed or not finite, negative counts,
+        a row given twice, bins of one count that overlap (their vehicles would be counted
+        twice) and movements that match no network movement.
     """
     source = str(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-            header = rows[0].keys() if rows else ()
-    except FileNotFoundError:
-        raise InputError(f"file not found: {source}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"cannot read CSV: {exc}", source) from None
-    if not rows:
-        raise InputError(
-            f"no count rows; expected the header {','.join(COUNT_COLUMNS)} and one row per "
-            "time bin, line or movement (as signalbrain count writes counts.csv)",
-            source,
-        )
-    missing = [c for c in COUNT_COLUMNS if c not in header]
-    if missing:
-        raise InputError(
-            f"missing columns {', '.join(missing)}; expected {','.join(COUNT_COLUMNS)}", source
-        )
+    rows = _read_count_rows(path)
     by_links = _movement_by_links(network)
     known_mv = {m.id for s in network.intersections for m in s.movements}
-    zone_link: dict[tuple[str, str], str] = {}
+    zone_link: dict[tuple[str, str], str] = {}  # movement rows name zones
+    line_link: dict[tuple[str, str], str] = {}  # line rows name lines (ids may repeat a zone's)
     for cam_id, spec in (cameras or {}).items():
         for zone in getattr(spec, "zones", ()):
             if zone.approach:
                 zone_link[(cam_id, zone.id)] = zone.approach
         for line in getattr(spec, "lines", ()):
             if line.approach:
-                zone_link[(cam_id, line.id)] = line.approach
+                line_link[(cam_id, line.id)] = line.approach
     problems: list[Problem] = []
     mv_veh: dict[str, float] = defaultdict(float)
     line_veh: dict[str, float] = defaultdict(float)
     bins: dict[str, set[tuple[str, float, float]]] = defaultdict(set)
-    for i, row in enumerate(rows):
-        where = f"row {i + 2}"
-        try:
-            t0, t1 = float(row["t_start_s"]), float(row["t_end_s"])
-            veh = float(row["vehicles"])
-        except (TypeError, ValueError):
-            problems.append(Problem(where, "t_start_s, t_end_s and vehicles must be numbers"))
+    first_row: dict[tuple[str, ...], str] = {}
+    spans: dict[tuple[str, ...], list[tuple[float, float, str]]] = defaultdict(list)
+    for row in rows:
+        where = f"row {row['row']}"
+        values: dict[str, float] = {}
+        for col in ("t_start_s", "t_end_s", "vehicles"):
+            text = row[col].strip()
+            try:
+                values[col] = float(text)
+            except ValueError:
+                problems.append(Problem(where, f"{col} = {_shown(text)}: expected a number"))
+                continue
+            if not math.isfinite(values[col]):
+                problems.append(Problem(where, f"{col} = {text}: must be finite"))
+                del values[col]
+        if len(values) < 3:
             continue
-        if not (t1 > t0 and veh >= 0 and math.isfinite(veh)):
-            problems.append(Problem(where, "needs t_end_s > t_start_s and vehicles >= 0"))
+        t0, t1, veh = values["t_start_s"], values["t_end_s"], values["vehicles"]
+        if not t1 > t0:
+            problems.append(Problem(where, f"t_end_s = {t1:g} must be after t_start_s = {t0:g}"))
             continue
-        cam, kind, rid = row["camera"], row["kind"], row["id"]
+        if veh < 0:
+            problems.append(Problem(where, f"vehicles = {veh:g}: must be >= 0"))
+            continue
+        video, cam, kind, rid = row["video"], row["camera"], row["kind"].strip(), row["id"]
+        key = (video, cam, kind, rid)
+        if (*key, str(t0), str(t1)) in first_row:
+            problems.append(
+                Problem(
+                    where,
+                    f"repeats row {first_row[(*key, str(t0), str(t1))]} (same video, camera, "
+                    "time bin, kind and id): its vehicles would be counted twice",
+                )
+            )
+            continue
+        first_row[(*key, str(t0), str(t1))] = row["row"]
+        spans[key].append((t0, t1, row["row"]))
         if kind == "movement":
             mid = None
             if "->" in rid:
@@ -231,17 +336,29 @@ def read_counts_csv(
                 )
                 continue
             mv_veh[mid] += veh
-            bins[mid].add((row["video"], t0, t1))
+            bins[mid].add((video, t0, t1))
         elif kind == "line":
-            link = zone_link.get((cam, rid), rid)
+            link = line_link.get((cam, rid), rid)
             if not network.has_link(link):
                 continue  # a line without an approach counts nothing for the network
             line_veh[link] += veh
-            bins["line:" + link].add((row["video"], t0, t1))
+            bins["line:" + link].add((video, t0, t1))
         else:
             problems.append(
                 Problem(format_path(where, "kind"), f"= {kind!r}: must be line or movement")
             )
+    for (video, cam, kind, rid), items in spans.items():
+        items.sort()
+        for (_, end, before), (start, _, later) in itertools.pairwise(items):
+            if start < end:
+                problems.append(
+                    Problem(
+                        f"row {later}",
+                        f"time bin from {start:g} s overlaps the bin of row {before} ending at "
+                        f"{end:g} s ({kind} {rid!r} of camera {cam!r}, video {video!r}): "
+                        "vehicles in the overlap would be counted twice",
+                    )
+                )
     if problems:
         raise InputError(problems, source)
     flows: dict[str, float] = {}

@@ -15,7 +15,14 @@ from typing import Any
 import yaml
 
 from signalbrain.errors import InputError, Problem, format_path
-from signalbrain.io._fields import MISSING, Fields, finite_pair, load_yaml
+from signalbrain.io._fields import (
+    MISSING,
+    Fields,
+    _shown,
+    _type_name,
+    finite_pair,
+    load_yaml,
+)
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 from signalbrain.network.model import (
     TURNS,
@@ -91,26 +98,33 @@ def read_network(path: str | Path, *, require_connected: bool = True) -> Network
     return parse_network(load_yaml(path), source=str(path), require_connected=require_connected)
 
 
-def _parse_nodes(f: Fields, doc: Mapping[str, Any]) -> list[Node]:
+def _parse_nodes(f: Fields, doc: Mapping[str, Any]) -> tuple[list[Node], set[str]]:
+    """The nodes, and the ids of those whose coordinates are malformed (already reported; they
+    stand in the list at (0, 0) so that links naming them are not reported again)."""
     out: list[Node] = []
+    bad: set[str] = set()
     for nid, value in f.mapping(doc.get("nodes", MISSING), "nodes").items():
         p = format_path("nodes", nid)
+        found = len(f.problems)
         if isinstance(value, list):
+            point = None
             if len(value) != 2 or not all(
                 isinstance(v, int | float) and not isinstance(v, bool) for v in value
             ):
-                f.add(p, f"= {value!r}: expected [x_m, y_m] or {{x_m: .., y_m: ..}}")
-                continue
-            point = finite_pair(value[0], value[1])
-            if point is None:
-                f.add(p, f"= {value!r}: coordinates must be finite")
-                continue
-            out.append(Node(nid, *point))
+                f.add(p, f"= {_shown(value)}: expected [x_m, y_m] or {{x_m: .., y_m: ..}}")
+            else:
+                point = finite_pair(value[0], value[1])
+                if point is None:
+                    f.add(p, f"= {_shown(value)}: coordinates must be finite")
+            out.append(Node(nid, *(point or (0.0, 0.0))))
         else:
             node = f.mapping(value, p)
             f.unknown_keys(node, p, ("x_m", "y_m"))
             out.append(Node(nid, f.number(node, "x_m", p, 0.0), f.number(node, "y_m", p, 0.0)))
-    return out
+        if len(f.problems) > found:
+            bad.add(nid)
+            out[-1] = Node(nid, 0.0, 0.0)
+    return out, bad
 
 
 def _parse_links(
@@ -126,6 +140,10 @@ def _parse_links(
         length: Any = link.get("length_m", MISSING)
         if length is MISSING and a in nodes and b in nodes:
             length = math.hypot(nodes[a].x_m - nodes[b].x_m, nodes[a].y_m - nodes[b].y_m)
+        elif length is MISSING:
+            # no length from the geometry: the unknown or malformed node is reported (here or
+            # by check_network) and the network is refused, so this stand-in is never used
+            length = 1.0
         out.append(
             Link(
                 lid,
@@ -150,7 +168,7 @@ def _parse_movements(
     side: str,
 ) -> list[Movement]:
     if raw is MISSING or raw == "auto":
-        if all(n in nodes for n in node_ids):
+        if node_ids and all(n in nodes for n in node_ids):
             return infer_movements(node_ids, links, nodes, side)
         return []
     out: list[Movement] = []
@@ -162,9 +180,11 @@ def _parse_movements(
         b = f.string(mv, "to", p)
         turn = f.string(mv, "turn", p, choices=TURNS)
         mid = f.string(mv, "id", p, f"{a}.{turn}")
+        q = format_path(p, "sumo_link_indices")
+        raw_indices = f.sequence(mv.get("sumo_link_indices"), q, required=False)
         indices = [
-            f.integer({"i": v}, "i", format_path(p, "sumo_link_indices", j), minimum=0)
-            for j, v in enumerate(f.sequence(mv.get("sumo_link_indices"), p, required=False))
+            f.integer(dict(enumerate(raw_indices)), j, q, minimum=0)
+            for j in range(len(raw_indices))
         ]
         turn_value: Turn = turn if turn in TURNS else "T"  # type: ignore[assignment]
         out.append(
@@ -192,7 +212,7 @@ def _parse_conflicts(
             )
             for m in movements
         )
-        if not ok or not all(n in nodes for n in node_ids):
+        if not ok or not node_ids or not all(n in nodes for n in node_ids):
             return frozenset(), frozenset()
         return infer_conflicts(movements, movement_legs(movements, links, nodes, node_ids), side)
     conflicts: set[tuple[str, str]] = set()
@@ -213,11 +233,18 @@ def _parse_pairs(f: Fields, raw: Any, path: str) -> frozenset[tuple[str, str]]:
         if (
             not isinstance(item, list)
             or len(item) != 2
-            or not all(isinstance(x, str) for x in item)
+            or not all(isinstance(x, str | int) and not isinstance(x, bool) for x in item)
         ):
-            f.add(format_path(path, i), f"= {item!r}: expected a pair of movement ids [A, B]")
+            f.add(format_path(path, i), f"= {_shown(item)}: expected a pair of movement ids [A, B]")
             continue
-        out.add(pair(item[0], item[1]))
+        a, b = str(item[0]), str(item[1])
+        if a == b:
+            f.add(
+                format_path(path, i),
+                f"= [{a}, {a}]: pairs a movement with itself; expected two different movements",
+            )
+            continue
+        out.add(pair(a, b))
     return frozenset(out)
 
 
@@ -244,7 +271,8 @@ def _parse_int_groups(f: Fields, raw: Any, path: str) -> tuple[tuple[int, ...], 
     groups: list[tuple[int, ...]] = []
     for i, group in enumerate(f.sequence(raw, path, required=False)):
         items = f.sequence(group, format_path(path, i))
-        nums = [f.integer({"n": v}, "n", format_path(path, i, j)) for j, v in enumerate(items)]
+        q = format_path(path, i)
+        nums = [f.integer(dict(enumerate(items)), j, q) for j in range(len(items))]
         groups.append(tuple(nums))
     return tuple(groups)
 
@@ -270,7 +298,8 @@ def _parse_sumo(f: Fields, raw: Any, base: str) -> SumoProgram | None:
             )
         )
     params = tuple(
-        (str(k), str(v)) for k, v in f.mapping(doc.get("params"), p, required=False).items()
+        (str(k), str(v))
+        for k, v in f.mapping(doc.get("params"), format_path(p, "params"), required=False).items()
     )
     return SumoProgram(
         f.string(doc, "tls_id", p),
@@ -288,10 +317,14 @@ def parse_network(
 ) -> Network:
     """Build and validate a :class:`Network` from a parsed YAML document."""
     f = Fields(source)
-    top = f.mapping(doc, "", required=True) if doc is not None else {}
-    if doc is None:
-        f.add("", "the file is empty; expected a mapping with nodes, links and intersections")
+    if not isinstance(doc, Mapping):
+        f.add(
+            "",
+            ("the file is empty" if doc is None else f"= {_shown(doc)}: got {_type_name(doc)}")
+            + "; expected a mapping with nodes, links and intersections",
+        )
         f.raise_if_any()
+    top = f.mapping(doc, "")
     f.unknown_keys(top, "", _TOP)
     side = f.string(top, "driving_side", "", "right", choices=("right", "left"))
     user_defaults = f.mapping(top.get("defaults"), "defaults", required=False)
@@ -299,13 +332,23 @@ def parse_network(
     defaults: dict[str, Any] = dict(DEFAULTS)
     for key in DEFAULTS:
         if key in user_defaults:
-            defaults[key] = (
+            found = len(f.problems)
+            value = (
                 f.integer(user_defaults, key, "defaults", minimum=1)
                 if key == "lanes"
                 else f.number(user_defaults, key, "defaults", minimum=0)
             )
-    nodes = _parse_nodes(f, top)
-    node_map = {n.id: n for n in nodes}
+            # a malformed default is reported once, here, not again at every element using it
+            if len(f.problems) == found:
+                defaults[key] = value
+    nodes, bad_nodes = _parse_nodes(f, top)
+    node_map = {n.id: n for n in nodes if n.id not in bad_nodes}
+    # paths whose semantic problems follow from one already reported (see the end)
+    quiet: list[str] = []
+    if "nodes" in top and not isinstance(top["nodes"], Mapping):
+        quiet += ["links", "intersections", "nodes"]  # every reference would be unknown
+    if "links" in top and not isinstance(top["links"], Mapping):
+        quiet += ["intersections"]
     links = _parse_links(f, top, node_map, defaults)
     link_map = {k.id: k for k in links}
     intersections: list[Intersection] = []
@@ -313,14 +356,26 @@ def parse_network(
         base = format_path("intersections", iid)
         d = f.mapping(value, base)
         f.unknown_keys(d, base, _ISEC)
+        found = len(f.problems)
         node_ids = f.string_list(d, "nodes", base, [iid])
+        if not node_ids and len(f.problems) == found:
+            f.add(
+                format_path(base, "nodes"),
+                f"is empty; expected the ids of the junction nodes it controls (default [{iid}])",
+            )
+        if not node_ids or any(
+            k.from_node in bad_nodes or k.to_node in bad_nodes
+            for k in links
+            if k.from_node in node_ids or k.to_node in node_ids
+        ):
+            quiet.append(base)  # no geometry to infer movements from or check them against
         movements = _parse_movements(
             f, d.get("movements", MISSING), base, node_ids, link_map, node_map, side
         )
         conflicts, permissive = _parse_conflicts(
             f, d.get("conflicts", MISSING), base, movements, node_ids, link_map, node_map, side
         )
-        limits = {k: d.get(k, defaults[k]) for k in _PHASE_LIMITS}
+        limits = {k: defaults[k] for k in _PHASE_LIMITS}
         phases = _parse_phases(f, d.get("phases", MISSING), base, limits)
         rings = _parse_int_groups(f, d.get("rings"), format_path(base, "rings"))
         barriers = _parse_int_groups(f, d.get("barriers"), format_path(base, "barriers"))
@@ -355,7 +410,7 @@ def parse_network(
     )
     # Semantic checks run even when some fields were malformed, so one pass reports everything;
     # a field already reported as malformed is not reported again.
-    reported = [p.path for p in f.problems]
+    reported = [p.path for p in f.problems] + quiet
     for problem in check_network(net, require_connected=require_connected and not reported):
         if not any(
             problem.path == r or problem.path.startswith((r + ".", r + "[")) for r in reported
@@ -373,7 +428,7 @@ def _inferred(net: Network, s: Intersection) -> tuple[bool, bool]:
     """Whether an intersection's movements and conflicts equal those the geometry implies."""
     links = {k.id: k for k in net.links}
     nodes = {n.id: n for n in net.nodes}
-    if not all(n in nodes for n in s.nodes):
+    if not s.nodes or not all(n in nodes for n in s.nodes):
         return False, False
     auto = infer_movements(list(s.nodes), links, nodes, net.driving_side)
     same_movements = sorted(auto, key=lambda m: m.id) == sorted(s.movements, key=lambda m: m.id)

@@ -251,6 +251,11 @@ def _check_phases(isec: Intersection, base: str, out: list[Problem]) -> None:
 
 def _check_rings(isec: Intersection, base: str, out: list[Problem]) -> None:
     numbers = {ph.number for ph in isec.phases}
+    out.extend(
+        Problem(format_path(base, "rings", i), "is empty; a ring lists the phases it runs in turn")
+        for i, ring in enumerate(isec.rings)
+        if not ring
+    )
     in_rings = [n for ring in isec.rings for n in ring]
     out.extend(
         Problem(format_path(base, "rings"), f"phase {n} is not defined")
@@ -315,6 +320,14 @@ def shape_problems(isec: Intersection) -> list[Problem]:
 
 def _check_conflicts(isec: Intersection, base: str, out: list[Problem]) -> None:
     known = {m.id for m in isec.movements}
+    selfish = sorted({a for a, b in isec.conflicts | isec.shared_lanes if a == b})
+    out.extend(
+        Problem(
+            format_path(base, "conflicts" if (mid, mid) in isec.conflicts else "shared_lanes"),
+            f"[{mid}, {mid}]: pairs a movement with itself; expected two different movements",
+        )
+        for mid in selfish
+    )
     if not all(a in known and b in known for a, b in isec.conflicts):
         for a, b in sorted(isec.conflicts):
             out.extend(
@@ -425,6 +438,13 @@ def _check_network(
     owner: dict[str, str] = {}
     for isec in net.intersections:
         base = format_path("intersections", isec.id)
+        if not isec.nodes:
+            out.append(
+                Problem(
+                    format_path(base, "nodes"),
+                    "is empty; expected the ids of the junction nodes it controls",
+                )
+            )
         for n in isec.nodes:
             if not net.has_node(n):
                 out.append(Problem(format_path(base, "nodes"), f"{n!r}: unknown node"))
