@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,10 @@ from hypothesis import strategies as st
 from signalbrain.control import ConflictMonitor, Request, SignalState, audit
 from signalbrain.control.audit import record
 from signalbrain.control.base import SafetyCounts
-from signalbrain.control.monitor import MovementClearances
+from signalbrain.control.monitor import EPS_S, MovementClearances
 from signalbrain.errors import SignalbrainError
 from signalbrain.io import read_network
-from signalbrain.network import CONFLICT, Intersection, Network, check_network
+from signalbrain.network import CONFLICT, Intersection, Network, Phase, check_network
 
 from .conftest import greedy_intersection, nema_intersection
 
@@ -93,7 +95,9 @@ def test_factories_build_valid_intersections() -> None:
         assert problems == [], isec.id
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     which=st.integers(0, len(INTERSECTIONS) - 1),
     requests=st.lists(_request(), min_size=1, max_size=120),
@@ -113,7 +117,7 @@ def test_monitor_output_is_safe_under_any_requests(
     assert counts.ok, counts
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     which=st.integers(0, len(INTERSECTIONS) - 1),
     prefix=st.lists(_request(), max_size=40),
@@ -316,7 +320,9 @@ def test_clearances_are_the_largest_over_serving_phases() -> None:
     assert rules.min_green_s(NEMA, EB_L, ()) == 5.0  # the smallest over its phases
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     which=st.integers(0, len(INTERSECTIONS) - 1),
     frames=st.lists(
@@ -401,3 +407,204 @@ def test_a_protected_clearance_is_held_only_until_it_ends() -> None:
         (0, {EB_L: "G"}), (8, {EB_L: "g"}), (9, {EB_L: "y"}), (13, {WB_T: "G"}), (30, {WB_T: "G"})
     )
     assert audit(NEMA, early).short_all_red == 1
+
+
+def test_time_cannot_creep_backwards_within_the_tolerance() -> None:
+    """A step less than EPS_S before the last is the same time (rounding noise); its state
+    carries the last step's time. Taken as given, steps each 0.9 us earlier ran the clock back
+    without limit (0.18 s in 200,000 steps) and the states went out of time order."""
+    mon = ConflictMonitor(INTERSECTIONS[0])
+    t = 10.0
+    times = [mon.step(t, 1.0, Request(2)).t_s]
+    t -= 0.9e-6
+    times.append(mon.step(t, 1.0, Request(2)).t_s)
+    assert times == [10.0, 10.0]
+    with pytest.raises(SignalbrainError, match="backwards"):  # 1.8 us before 10 s
+        mon.step(t - 0.9e-6, 1.0, Request(2))
+
+
+@pytest.mark.parametrize("t_s", [math.nan, math.inf, -math.inf])
+def test_a_time_that_is_not_finite_is_an_error(t_s: float) -> None:
+    mon = ConflictMonitor(INTERSECTIONS[0])
+    mon.step(0.0, 1.0, Request(2))
+    with pytest.raises(SignalbrainError, match="not finite"):
+        mon.step(t_s, 1.0, Request(2))
+
+
+def _odd_intersections() -> list[Intersection]:
+    """Zero clearances and minimum greens, unequal clearances, a lone phase."""
+    base = nema_intersection()[0]
+
+    def variant(name: str, phases: Sequence[Phase], rings: bool = True) -> Intersection:
+        return Intersection(
+            name,
+            (name,),
+            base.movements,
+            tuple(phases),
+            base.conflicts,
+            base.permissive,
+            rings=base.rings if rings else (),
+            barriers=base.barriers if rings else (),
+        )
+
+    zero = [replace(p, min_green_s=0.0, yellow_s=0.0, all_red_s=0.0) for p in base.phases]
+    uneven = [
+        replace(p, min_green_s=0.0, all_red_s=0.0, yellow_s=3.0 + 1.5 * (p.number % 2))
+        for p in base.phases
+    ]
+    lone = base.phase(2)
+    return [
+        variant("Z", zero),
+        variant("U", uneven, rings=False),
+        variant("S", [lone], rings=False),
+        variant("S0", [replace(lone, min_green_s=0.0, yellow_s=0.0, all_red_s=0.0)], False),
+    ]
+
+
+ODD = INTERSECTIONS + _odd_intersections()
+
+
+def _adversarial_request() -> st.SearchStrategy[Request | None]:
+    odd_number = st.one_of(st.integers(-3, 12), st.sampled_from([math.nan, 2.0, 10**30, -(2**63)]))
+    return st.one_of(
+        _request(),
+        st.builds(Request, phase=odd_number, hold=st.booleans(), force=st.booleans()),
+        st.builds(Request, phases=st.lists(odd_number, max_size=3).map(tuple), force=st.booleans()),
+    )
+
+
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    which=st.integers(0, len(ODD) - 1),
+    steps=st.lists(
+        st.tuples(_adversarial_request(), st.sampled_from([1e-7, 0.1, 0.5, 1.0, 1.3, 9.0])),
+        min_size=1,
+        max_size=120,
+    ),
+    start=st.one_of(st.none(), st.integers(-1, 9)),
+)
+def test_monitor_output_passes_the_audit_under_adversarial_requests(
+    which: int, steps: list[tuple[Request | None, float]], start: int | None
+) -> None:
+    """Unknown, NaN and huge phase numbers, requests mid-yellow and every step, steps shorter
+    than the time tolerance, zero clearances and a lone phase: every state is safe."""
+    isec = ODD[which]
+    logging.getLogger("signalbrain.control.monitor").setLevel(logging.ERROR)
+    try:
+        mon = ConflictMonitor(isec, start_phase=start)
+        t = 0.0
+        states = []
+        for request, dt in steps:
+            states.append(mon.step(t, dt, request))
+            t += dt
+    finally:
+        logging.getLogger("signalbrain.control.monitor").setLevel(logging.NOTSET)
+    states.append(SignalState(t, states[-1].movements, None, states[-1].phases))
+    for s in states:
+        assert _direct_conflicts(isec, s) == []
+    assert audit(isec, states).ok
+
+
+# ------------------------------------------------------------- mutations the audit must catch
+_STEP_S = 0.5  # every factory time is a multiple of it: the monitor's intervals are exact
+
+
+def _history(isec: Intersection, plan: Sequence[tuple[int, int]]) -> list[SignalState]:
+    """Every state of a monitor asked for phase ``plan[k][0]`` (an index) for ``plan[k][1]``
+    steps in turn, closed at the end."""
+    numbers = [p.number for p in isec.phases]
+    requests = [Request(numbers[i % len(numbers)]) for i, n in plan for _ in range(n)]
+    states = _run(isec, requests, [_STEP_S])
+    return [*states, SignalState(len(states) * _STEP_S, states[-1].movements, None, ())]
+
+
+def _shown(states: list[SignalState], k: int, changes: dict[str, str]) -> None:
+    s = states[k]
+    states[k] = SignalState(s.t_s, {**s.movements, **changes}, s.phase, s.phases, s.forced)
+
+
+def _mutants(isec: Intersection, states: list[SignalState]) -> list[tuple[str, list[SignalState]]]:
+    """Copies of a safe history, each with one violation an auditor must see."""
+    rules = MovementClearances.of(isec)
+    ids = [m.id for m in isec.movements]
+    out: list[tuple[str, list[SignalState]]] = []
+
+    def disp(k: int, m: str) -> str:
+        return states[k].movements[m]
+
+    last = len(states) - 1
+    red_since: dict[str, float] = {}  # end of each movement's last yellow
+    for k in range(1, last):
+        for m in ids:
+            if disp(k - 1, m) == "y" and disp(k, m) == "r":
+                red_since[m] = states[k].t_s
+        for m in ids:
+            old, new = disp(k - 1, m), disp(k, m)
+            if old == "y" and new == "r":  # one step less of yellow
+                bad = list(states)
+                _shown(bad, k - 1, {m: "r"})
+                out.append(("short_yellow", bad))
+            if old == "r" and new in "Gg":
+                # one step earlier while a conflicting movement is lit or in its all-red
+                busy = [
+                    j
+                    for j in ids
+                    if j != m
+                    and isec.relation(m, j) == CONFLICT
+                    and (
+                        disp(k - 1, j) != "r"
+                        or states[k - 1].t_s
+                        < red_since.get(j, -math.inf) + rules.all_red_s[j] - EPS_S
+                    )
+                ]
+                if busy:
+                    bad = list(states)
+                    _shown(bad, k - 1, {m: new})
+                    out.append(("short_all_red", bad))
+                # a later start, so that the green ends before its minimum
+                end = next((e for e in range(k + 1, last + 1) if disp(e, m) not in "Gg"), None)
+                if end is not None and disp(end, m) in "yr":
+                    for s in range(k + 1, end):
+                        owed = rules.min_green_s(isec, m, states[s].phases)
+                        if states[end].t_s - states[s].t_s < owed - EPS_S:
+                            bad = list(states)
+                            for r in range(k, s):
+                                _shown(bad, r, {m: "r"})
+                            out.append(("short_green", bad))
+                            break
+            if new in "Gg":  # a conflicting movement turned green beside it for a step
+                j = next(
+                    (j for j in ids if isec.relation(m, j) == CONFLICT and disp(k, j) == "r"),
+                    None,
+                )
+                if j is not None and k % 7 == 0:  # a sample: every step would be slow
+                    bad = list(states)
+                    _shown(bad, k, {j: "G"})
+                    out.append(("conflicting_green_s", bad))
+    return out
+
+
+@settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    which=st.integers(0, len(INTERSECTIONS) - 1),
+    plan=st.lists(st.tuples(st.integers(0, 7), st.integers(1, 40)), min_size=2, max_size=8),
+)
+def test_the_audit_catches_each_violation_cut_into_a_safe_history(
+    which: int, plan: list[tuple[int, int]]
+) -> None:
+    """Mutation test of the auditor: one step less of a yellow, a green one step early into a
+    running clearance, a green started so late it ends before its minimum, a conflicting green
+    for one step; each is counted in its own counter."""
+    isec = INTERSECTIONS[which]
+    states = _history(isec, plan)
+    assert audit(isec, states).ok
+    for field, bad in _mutants(isec, states):
+        counts = audit(isec, bad)
+        if field == "short_all_red":  # into a yellow or green it is a conflict instead
+            assert counts.short_all_red >= 1 or counts.conflicting_green_s > 0, counts
+        else:
+            assert getattr(counts, field) > 0, (field, counts)

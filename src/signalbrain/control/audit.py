@@ -14,11 +14,13 @@ from collections.abc import Sequence
 
 from signalbrain.control._rules import EPS_S, MovementClearances
 from signalbrain.control.base import SafetyCounts, SignalState
+from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network.model import CONFLICT, PERMISSIVE, Intersection
 
 __all__ = ["audit", "record"]
 
 _LEVEL = {"G": 2, "g": 1}
+_MAX_LISTED = 10  # problems listed in one error; the rest are counted
 
 
 def record(history: list[SignalState], state: SignalState) -> None:
@@ -31,6 +33,55 @@ def record(history: list[SignalState], state: SignalState) -> None:
         if state.movements is last or state.movements == last:
             return
     history.append(state)
+
+
+def _time_s(state: object) -> float | None:
+    """A state's ``t_s`` as a finite float, or ``None`` when it is not one."""
+    try:
+        t = float(getattr(state, "t_s", math.nan))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return t if math.isfinite(t) else None
+
+
+def _check_order(intersection: Intersection, states: Sequence[SignalState]) -> None:
+    """Raise :class:`InputError` unless the states' times are finite and strictly increasing.
+
+    A state holds from its ``t_s`` until the next state's, so a history out of time order gives
+    negative durations (conflicting time subtracted, intervals judged against the wrong clock)
+    and two states at the same time leave it unknown which display was in force: either way
+    the counts would be wrong without a sign, so the history is refused instead.
+    """
+    problems: list[Problem] = []
+    extra = 0
+    prev: float | None = None
+    for k, st in enumerate(states):
+        t = _time_s(st)
+        message = ""
+        if t is None:
+            message = f"= {getattr(st, 't_s', None)!r}: not a finite time [s]"
+        elif prev is not None and t <= prev:
+            when = "the same time as" if t == prev else "earlier than"
+            message = f"= {t:g}: {when} states[{k - 1}].t_s = {prev:g}"
+        if message:
+            if len(problems) < _MAX_LISTED:
+                problems.append(Problem(format_path("states", k, "t_s"), message))
+            else:
+                extra += 1
+        if t is not None:
+            prev = t
+    if not problems:
+        return
+    if extra:
+        problems.append(Problem("states", f"and {extra} more states out of time order"))
+    problems.append(
+        Problem(
+            "states",
+            "the audit needs states in strictly increasing time order (each holds from its "
+            "t_s until the next state's)",
+        )
+    )
+    raise InputError(problems, source=f"intersection {intersection.id}")
 
 
 def _unsafe(isec: Intersection, a: str, la: int, b: str, lb: int) -> bool:
@@ -53,7 +104,7 @@ def audit(
     intersection
         Movements, conflicts and phase timing limits.
     states
-        States in time order.
+        States in strictly increasing time order (finite ``t_s``); anything else raises.
     from_start
         The first state is where the displays began (signalbrain's monitors start so). False
         for displays recorded from the middle of a program (SUMO's, with offsets, at the
@@ -67,7 +118,15 @@ def audit(
     SafetyCounts
         ``conflicting_green_s`` counts time (not pairs) with at least one unsafe pair green or
         yellow; the other counters count events.
+
+    Raises
+    ------
+    InputError
+        When a state's time is not finite, or is not later than the state before it (out of
+        order or duplicated): such a history cannot be judged, and judging it anyway would
+        miscount (a negative duration subtracts conflicting time).
     """
+    _check_order(intersection, states)
     isec = intersection
     rules = MovementClearances.of(isec)
     ids = [m.id for m in isec.movements]

@@ -25,7 +25,7 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from signalbrain.control.base import ApproachObservation, Observation
+from signalbrain.control.base import ApproachObservation, LaneObservation, Observation
 from signalbrain.network.model import Intersection, Network
 
 __all__ = ["DEFAULT_PLAUSIBILITY", "TURN_SHARE", "Plausibility", "Readings", "Sensor"]
@@ -84,8 +84,45 @@ class Readings:
     reach_s: list[float]
 
 
-def _finite_nonneg(*values: float) -> bool:
-    return all(math.isfinite(v) and v >= 0 for v in values)
+def _real(value: object) -> float | None:
+    """``value`` as a float if it is a real number a float can hold (NaN and infinities
+    included), else ``None``: a string, ``None``, a complex or an array is not a reading."""
+    if type(value) is float:
+        return value
+    if not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (OverflowError, ValueError, TypeError):  # an int too large for a float
+        return None
+
+
+def _finite_nonneg(*values: object) -> bool:
+    for v in values:
+        f = _real(v)
+        if f is None or not (math.isfinite(f) and f >= 0):
+            return False
+    return True
+
+
+def _says_valid(flag: object) -> bool:
+    """Whether a detector's ``valid`` flag is true (``True``, numpy's, 1); anything else, a
+    string or an array included, is not."""
+    try:
+        return bool(flag == True)  # noqa: E712 - numpy's bool_ is not ``True``
+    except (TypeError, ValueError):
+        return False
+
+
+def _positions_ok(positions: object, far_m: float) -> bool:
+    """Whether vehicle positions are a sequence of distances in [-1, ``far_m``] [m]."""
+    if not isinstance(positions, tuple | list):
+        return False
+    for d in positions:
+        f = _real(d)
+        if f is None or not (math.isfinite(f) and -1.0 <= f <= far_m):
+            return False
+    return True
 
 
 class Sensor:
@@ -145,26 +182,31 @@ class Sensor:
 
     # ------------------------------------------------------------------ fault checks
     def _problem(self, a: ApproachObservation, dt_s: float) -> str:
+        if not isinstance(a.lanes, tuple | list) or not all(
+            isinstance(ln, LaneObservation) for ln in a.lanes
+        ):
+            return "reports unreadable lanes"
         lanes = max(
             self._links[a.link].lanes if a.link in self._links else 1,
             len(a.lanes),
             self._movement_lanes.get(a.link, 0),
         )
-        if not a.valid or any(not ln.valid for ln in a.lanes):
+        if not _says_valid(a.valid) or any(not _says_valid(ln.valid) for ln in a.lanes):
             return "reports invalid"
         if not _finite_nonneg(a.count_veh, a.occupancy, a.queue_veh, a.vehicles_veh):
-            return "reports NaN, infinite or negative values"
+            return "reports NaN, infinite, negative or unreadable values"
         if a.occupancy > 1.0:
             return f"reports occupancy {a.occupancy:g} > 1"
         if a.queue_veh > a.vehicles_veh + 0.5:
             return f"reports {a.queue_veh:g} halting of {a.vehicles_veh:g} vehicles"
-        if not (math.isnan(a.speed_mps) or 0 <= a.speed_mps < 100):
-            return f"reports speed {a.speed_mps:g} m/s"
+        speed = _real(a.speed_mps)
+        if speed is None or not (math.isnan(speed) or 0 <= speed < 100):
+            return f"reports speed {a.speed_mps!r} m/s"
         most = lanes * max(dt_s, 0.0) * self.plausibility.max_flow_vphpl / 3600.0 + 2.0
         if a.count_veh > most:
             return f"counts {a.count_veh:g} vehicles in {dt_s:g} s"
         reaches = (a.reach_m, *(ln.reach_m for ln in a.lanes))
-        if not all(math.isfinite(r) and 0 <= r <= self.plausibility.max_reach_m for r in reaches):
+        if not all(_finite_nonneg(r) and r <= self.plausibility.max_reach_m for r in reaches):
             return f"reports a reach outside 0-{self.plausibility.max_reach_m:g} m"
         # without a reach, the vehicles must fit on the link itself
         zone_m = a.reach_m if a.reach_m > 0 else self._length_m.get(a.link, 0.0)
@@ -172,56 +214,73 @@ class Sensor:
             fit = lanes * (zone_m / self.plausibility.jam_spacing_m + 1.0) + 1.0
             if a.vehicles_veh > fit:
                 return f"reports {a.vehicles_veh:g} vehicles in {zone_m:g} m"
-        if a.arrivals_m:
-            far = max(*reaches, self._length_m.get(a.link, 0.0)) + 1.0
-            if any(not (math.isfinite(d) and -1.0 <= d <= far) for d in a.arrivals_m):
-                return "reports impossible vehicle positions"
+        # the controller reads each lane's positions (or the approach's, without lanes): all
+        # are checked, not only the approach's summary
+        far = max(*reaches, self._length_m.get(a.link, 0.0)) + 1.0
+        sources: tuple[ApproachObservation | LaneObservation, ...] = (a, *a.lanes)
+        if not all(_positions_ok(x.arrivals_m, far) for x in sources):
+            return "reports impossible vehicle positions"
         for ln in a.lanes:
             if (
                 not _finite_nonneg(ln.count_veh, ln.occupancy, ln.queue_veh, ln.vehicles_veh)
                 or ln.occupancy > 1.0
                 or ln.queue_veh > ln.vehicles_veh + 0.5
+                or not isinstance(ln.movements, tuple | list)
+                or not all(isinstance(m, str) for m in ln.movements)
             ):
-                return f"lane {ln.lane} reports impossible values"
+                return f"lane {ln.lane!r} reports impossible values"
         return ""
 
     def _count_problem(self, obs: Observation, dt_s: float) -> str:
         """What is wrong with the turning-movement counts, if anything: each must be a number
         of vehicles the movement's lanes can pass in the step."""
         per_lane = max(dt_s, 0.0) * self.plausibility.max_flow_vphpl / 3600.0
+        if not isinstance(obs.movement_counts_veh, Mapping):
+            return "turning-movement counts are unreadable"
         for mid, c in obs.movement_counts_veh.items():
             if mid not in self._pos:
                 continue
-            if not (isinstance(c, numbers.Real) and math.isfinite(c) and c >= 0):
+            if not _finite_nonneg(c):
                 return f"movement {mid}: count {c!r} is not a number of vehicles"
             most = self._lanes_of[mid] * per_lane + 2.0
             if c > most:
                 return f"movement {mid}: counts {c:g} vehicles in {dt_s:g} s"
         return ""
 
-    def check(self, t_s: float, dt_s: float, obs: Observation | None) -> bool:
-        """Update the fault state with this step's observation; True when it can be trusted."""
-        reason = ""
-        if obs is None or not isinstance(obs, Observation):
-            if self._seen_obs:
-                reason = "no observation"
-        else:
-            self._seen_obs = True
+    def _approach_problem(self, obs: Observation, dt_s: float) -> str:
+        """What is wrong with an observation's approaches and counts, if anything."""
+        where = "detectors"
+        try:
             for link, a in obs.approaches.items():
+                where = f"approach {link}: detector"
                 if not isinstance(a, ApproachObservation):
-                    reason = f"approach {link}: unreadable observation"
-                    break
+                    return f"approach {link}: unreadable observation"
                 self._seen.add(link)
                 problem = self._problem(a, dt_s)
                 if problem:
-                    reason = f"approach {link}: detector {problem}"
-                    break
-            else:
-                missing = sorted(self._seen - set(obs.approaches))
-                if missing:
-                    reason = f"approach {missing[0]}: detector stopped reporting"
-                else:
-                    reason = self._count_problem(obs, dt_s)
+                    return f"{where} {problem}"
+            where = "detectors"
+            missing = sorted(self._seen - set(obs.approaches))
+            if missing:
+                return f"approach {missing[0]}: detector stopped reporting"
+            return self._count_problem(obs, dt_s)
+        except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            # readings of a kind no check foresaw: a fault, never a crash
+            return f"{where} reports unreadable values ({type(exc).__name__}: {exc})"
+
+    def check(self, t_s: float, dt_s: float, obs: Observation | None) -> bool:
+        """Update the fault state with this step's observation; True when it can be trusted."""
+        reason = ""
+        if obs is None:
+            if self._seen_obs:
+                reason = "no observation"
+        elif not isinstance(obs, Observation) or not isinstance(obs.approaches, Mapping):
+            # garbage is a fault even from a signal that never reported (absence is not)
+            self._seen_obs = True
+            reason = "unreadable observation"
+        else:
+            self._seen_obs = True
+            reason = self._approach_problem(obs, dt_s)
         if reason:
             self._clean_since = None
             if not self.faulty:
@@ -279,15 +338,22 @@ class Sensor:
             if mid in pos and math.isfinite(c) and c >= 0:
                 count[pos[mid]] = float(c)
         down = [0.0] * n
+        exits = obs.exits if isinstance(obs.exits, Mapping) else {}
         for i, link in enumerate(self._to_link):
-            reading = obs.exits.get(link)
+            reading = exits.get(link)
             if reading is None:
                 other = self._observer.get(link)
                 other_obs = everything.get(other) if other is not None else None
-                reading = other_obs.approaches.get(link) if other_obs is not None else None
-            if reading is not None and _finite_nonneg(reading.queue_veh):
+                if isinstance(other_obs, Observation) and isinstance(other_obs.approaches, Mapping):
+                    reading = other_obs.approaches.get(link)
+            # an exit reading that is garbage, marked invalid or cannot be true is left out, as a
+            # missing one is
+            if (
+                isinstance(reading, ApproachObservation)
+                and _says_valid(reading.valid)
+                and _finite_nonneg(reading.queue_veh)
+            ):
                 lanes = max(self._links[link].lanes if link in self._links else 1, 1)
-                # an exit reading that cannot be true is left out, as a missing one is
                 fit = self._length_m.get(link, math.inf) / self.plausibility.jam_spacing_m + 1.0
                 if reading.queue_veh / lanes <= fit:
                     down[i] = reading.queue_veh / lanes
