@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from signalbrain.demand import Demand
 from signalbrain.errors import InputError
 from signalbrain.network.generate import arterial, grid
 from signalbrain.network.model import Link, Network, Node
@@ -30,6 +33,7 @@ from signalbrain.timing._reference_coord import (
     red_start_reference,
 )
 from signalbrain.timing.coordination import ALPHA, BETA, Coordinator
+from signalbrain.timing.optimize import optimize_network
 
 from .conftest import uniform_demand
 
@@ -337,3 +341,43 @@ def test_storage_cycle_keeps_red_queues_on_their_links(spacing_m: float, capped:
         assert gc[0] == pytest.approx(gc_free[0])
     res = co.solve(flows)
     assert np.all(res.group_cycle_s <= gc_free[0] + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("method", "cycle_s"),
+    [("transyt", None), ("maxband", None), ("transyt", 75.0), ("transyt", 80.4)],
+)
+def test_whole_second_members_of_a_group_run_one_cycle(method: str, cycle_s: float | None) -> None:
+    # Each member's plan was rounded to whole seconds on its own: members of one group ran 81 s
+    # and 80 s of an 80.4 s common cycle, or 47 s and 48 s halves of a 95 s one, so their
+    # offsets drifted apart every cycle (158 of 240 random cases before). Every member now runs
+    # the group's whole-second cycle, or exactly half of it.
+    rng = np.random.default_rng(7)
+    halves = 0
+    for trial in range(16):
+        net = arterial(4, spacing_m=250.0) if trial % 2 else grid(2, 3, spacing_m=200.0)
+        busy = int(rng.integers(0, len(net.intersections)))
+        flows: dict[str, float] = {}
+        for i, isec in enumerate(net.intersections):
+            scale = rng.uniform(0.8, 1.6) if i == busy else rng.uniform(0.05, 0.5)
+            for m in isec.movements:
+                if m.turn != "P":
+                    base = rng.uniform(300, 700) if m.turn == "T" else rng.uniform(20, 150)
+                    flows[m.id] = float(base * scale)
+        plan = optimize_network(net, Demand(flows), method=method, cycle_s=cycle_s)
+        assert any("1 coordination groups of 2 or more signals; 0 signals" in n for n in plan.notes)
+        cycles = {p.cycle_s for p in plan.plans.values()}
+        full = max(cycles)
+        assert full == round(full)
+        assert cycles <= {full, full / 2}, cycles
+        assert all(c == round(c) for c in cycles)
+        halves += len(cycles) == 2
+        if cycle_s is not None:
+            assert full == math.ceil(cycle_s)
+            assert halves == 0 or full % 2 == 0
+        for isec in net.intersections:
+            p = plan.plans[isec.id]
+            assert 0 <= p.offset_s < p.cycle_s
+            assert [x for x in p.check(isec) if not x.path.endswith("cycle_s")] == []
+    if cycle_s is None:
+        assert halves > 0  # the case of half cycles is met

@@ -43,6 +43,7 @@ Traffic Engineering and Control 13(10), 442-444.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -64,6 +65,7 @@ from signalbrain.timing._kernels_coord import (
 )
 from signalbrain.timing.isolated import IsolatedSolver, SplitResult
 from signalbrain.timing.plan import NetworkPlan
+from signalbrain.timing.rounding import least_whole_cycle
 
 __all__ = ["CoordinationResult", "Coordinator"]
 
@@ -456,12 +458,15 @@ class Coordinator:
         iterations: int = 1,
         max_sweeps: int = 30,
         cycle_search: bool = True,
+        whole_seconds: bool = False,
     ) -> CoordinationResult:
         """Common cycles, splits and offsets for flows in movement order.
 
         With ``cycle_search`` (and no ``cycle_s``) each coordination group's common cycle is
         chosen by the model (:meth:`search_cycles`), else it is the longest Webster cycle of its
-        members held to the storage cycle (:meth:`cycles`).
+        members held to the storage cycle (:meth:`cycles`). With ``whole_seconds`` the common
+        cycle of every group of two or more signals is made one its members can all run in
+        whole seconds before the offsets are searched (:meth:`whole_cycles`).
         """
         flows = np.ascontiguousarray(flows_vph, dtype=np.float64)
         free = self.solver.solve(flows, heavy)
@@ -469,6 +474,10 @@ class Coordinator:
         own, group_cycle, split = self._fit(free, own, group_cycle, flows, heavy)
         if cycle_s is None and cycle_search:
             own, group_cycle, split = self.search_cycles(free, group_cycle, split, flows, heavy)
+        if whole_seconds:
+            own, group_cycle, split = self.whole_cycles(
+                free, own, group_cycle, split, flows, heavy, requested=cycle_s is not None
+            )
         model = self._model(split, group_cycle)
         n_sig = self.network.signal_count
         offsets = np.zeros(n_sig, dtype=np.int64)
@@ -513,6 +522,69 @@ class Coordinator:
             own = np.where(half, 0.5 * group_cycle, group_cycle)
             split = self.solver.solve(flows, heavy, own)
         return own, group_cycle, split
+
+    def whole_cycles(
+        self,
+        free: SplitResult,
+        own: F64,
+        group_cycle: F64,
+        split: SplitResult,
+        flows: F64,
+        heavy: F64 | None = None,
+        *,
+        requested: bool = False,
+    ) -> tuple[F64, F64, SplitResult]:
+        """Own cycles, group cycles and splits where every group of two or more signals runs
+        one whole-second common cycle that each member can keep in whole seconds.
+
+        Rounding each member's plan on its own (:func:`~signalbrain.timing.rounding.round_plan`)
+        lets members of one group run different cycles, and then their offsets drift apart by
+        the difference every cycle: a fractional common cycle (80.4 s) whose members' barrier
+        groups round to 80 s at one signal and 81 s at the next, or a half cycle of an odd
+        common cycle (52.5 s of 105 s, run as 52 or 53 s). So the group's cycle is fixed first:
+        the whole second nearest its cycle within every member's cycle limits (the next whole
+        second of a requested fractional cycle, as lone signals get); where a member runs half
+        cycles, the nearest even second instead (a requested odd cycle is kept, and its half
+        cycle members run the full cycle). The splits follow by equisaturation at those cycles.
+        """
+        n_sig = self.network.signal_count
+        if not n_sig:
+            return own, group_cycle, split
+        ta = self.solver.arrays
+        own = own.copy()
+        gc = group_cycle.copy()
+        sizes = np.bincount(self.group, minlength=self.n_groups)
+        changed = False
+        least = np.array(
+            [least_whole_cycle(isec) for isec in self.network.intersections], dtype=np.float64
+        )
+        for g in np.flatnonzero(sizes >= 2):
+            members = self.group == g
+            cycle = float(np.max(gc[members]))
+            half = members & (own < gc - 1e-9)
+            lo = max(
+                math.ceil(float(np.max(ta.isec_cycle_min_s[members])) - 1e-9),
+                int(np.max(least[members])),
+            )
+            hi = max(math.floor(float(np.min(ta.isec_cycle_max_s[members])) + 1e-9), lo)
+            nearest = round(cycle)
+            if abs(cycle - nearest) > 1e-9:  # fractional
+                nearest = math.ceil(cycle - 1e-9) if requested else min(max(nearest, lo), hi)
+            whole = nearest
+            if np.any(half) and whole % 2:
+                evens = [c for c in (whole - 1, whole + 1) if lo <= c <= hi and not requested]
+                # the nearer even second (the longer one on a tie); none: no half cycles
+                whole = min(evens, key=lambda c: (abs(c - cycle), -c)) if evens else 0
+            keep = half & (2.0 * least <= whole)  # half cycles that hold their minimums
+            if not np.any(keep):
+                whole = nearest
+            if whole != cycle or not np.array_equal(keep, half):
+                changed = True
+            gc[members] = whole
+            own[members] = np.where(keep, 0.5 * whole, float(whole))[members]
+        if not changed:
+            return own, group_cycle, split
+        return self._fit(free, own, gc, flows, heavy)
 
     def _at_cycles(
         self, free: SplitResult, g_cycle: F64, flows: F64, heavy: F64 | None

@@ -134,7 +134,13 @@ def optimize_network(
         plan = solver.plans(solver.solve(flows, heavy, fixed), notes=("method: webster",))
     else:
         co = Coordinator(net, steps=steps, stop_penalty_s=stop_penalty_s, solver=solver)
-        result = co.solve(flows, heavy, cycle_s=cycle_s, cycle_search=method == "transyt")
+        result = co.solve(
+            flows,
+            heavy,
+            cycle_s=cycle_s,
+            cycle_search=method == "transyt",
+            whole_seconds=whole_seconds,
+        )
         if joint:
             result = tune_splits(co, result, flows)
         plan = co.plans(result, notes=(f"method: {method}",))

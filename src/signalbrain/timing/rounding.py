@@ -11,6 +11,10 @@ is whole) and within the intersection's cycle limits when the plan's cycle is; l
 the rounded minimums need it. Where the groups' own roundings add up to another cycle (two
 groups of 37.5 s of a requested 75 s cycle gave 76 s; a 40.4 s cycle at cycle_min_s 40.4 gave
 40 s), the group lengths share the cycle by the largest-remainder rule instead.
+
+Coordinated signals get their whole-second cycles before this (the coordinator's
+``whole_cycles``, with :func:`least_whole_cycle`), so every member of a group rounds to the
+group's cycle or exactly half of it and no offset drifts.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import math
 from signalbrain.network.model import Intersection
 from signalbrain.timing.plan import PhaseTiming, TimingPlan
 
-__all__ = ["round_plan"]
+__all__ = ["least_whole_cycle", "round_plan"]
 
 
 def _share(targets: list[float], floors: list[int], total: int) -> list[int]:
@@ -43,6 +47,26 @@ def _share(targets: list[float], floors: list[int], total: int) -> list[int]:
         out[j] -= 1
         diff += 1
     return out
+
+
+def least_whole_cycle(intersection: Intersection) -> int:
+    """The shortest cycle [s] a whole-second plan of ``intersection`` can run: per barrier group
+    its longest ring of minimum greens (the larger of ``min_green_s`` and ``ped_min_s``),
+    yellows and all-reds, each rounded up to whole seconds as :func:`round_plan` does."""
+    need = {
+        ph.number: math.ceil(max(ph.min_green_s, ph.ped_min_s) - 1e-9)
+        + math.ceil(ph.yellow_s - 1e-9)
+        + math.ceil(ph.all_red_s - 1e-9)
+        for ph in intersection.phases
+    }
+    total = 0
+    for group in intersection.barriers:
+        members = set(group)
+        total += max(
+            (sum(need[n] for n in ring if n in members) for ring in intersection.rings),
+            default=0,
+        )
+    return total
 
 
 def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> TimingPlan:
