@@ -9,7 +9,8 @@ rings and preemption are all handled by the same rules:
 * a movement that turned green stays green for the minimum green of the phase(s) served when it
   turned green (the larger of ``min_green_s`` and ``ped_min_s``);
 * a green ends with its full yellow, then its full all-red before any movement that conflicts with
-  it may turn green; a protected movement that drops to permitted (``G`` -> ``g``) keeps the
+  it, or the movement itself, may turn green (a yellow is always followed by red, for one step
+  at least: MUTCD 4D.26); a protected movement that drops to permitted (``G`` -> ``g``) keeps the
   movements it is permissive with from protected green for its yellow plus all-red.
 
 Clearances of a movement are the largest ``yellow_s`` and ``all_red_s`` over the phases serving it.
@@ -101,6 +102,7 @@ class ConflictMonitor:
         self._min_until = [-math.inf] * n
         self._yellow_until = [-math.inf] * n
         self._clear_until = [-math.inf] * n  # end of the all-red after the yellow
+        self._red_from = [-math.inf] * n  # when the last yellow ended
         self._clear_level = [0] * n  # green level held before the yellow
         self._prot_until = [-math.inf] * n  # protected clearance after G -> g
         self._served: tuple[int, ...] = ()
@@ -285,11 +287,16 @@ class ConflictMonitor:
                     self._prot_until[i] = t + self._yellow_s[i] + self._all_red_s[i]
             elif yellow[i] and t >= self._yellow_until[i] - EPS_S:
                 yellow[i] = False
+                self._red_from[i] = t
                 self._clear_until[i] = t + self._all_red_s[i]
         # 2. Start greens and raise permitted to protected where nothing forbids it.
         for i, want in desired.items():
             lv = level[i]
             if yellow[i] or lv >= want:
+                continue
+            if lv == 0 and (
+                t <= self._red_from[i] + EPS_S or t < self._clear_until[i] - EPS_S
+            ):  # a yellow is followed by red: for one step at least, and the full all-red
                 continue
             if self._may_turn(i, want, t):
                 level[i] = want
