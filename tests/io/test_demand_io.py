@@ -319,10 +319,10 @@ def test_counts_csv_line_and_zone_of_one_id(tmp_path: Path) -> None:
             "heavy_share: unknown movement ids: W_A.Q; movement ids look like",
         ),
         (
-            "exponent notation",  # 'expected a number, got a string' and nothing more
-            "flows_vph: {M: 1e3}\n",
-            "flows_vph.M = '1e3': expected a number, got a string (YAML reads 1e3 as text; "
-            "write 1.0e+3",
+            "a number with a leading zero",  # YAML 1.1 read 0500 as the octal 320
+            "flows_vph: {M: 0500}\n",
+            "flows_vph.M = '0500': expected a number, got a string (YAML reads 0500, with a "
+            "leading zero, as text; write 500)",
         ),
         ("an empty file", "", "the file is empty; expected flows_vph: {MOVEMENT_ID: veh/h"),
         ("a list", "- 5\n", "= [5]: got a list; expected flows_vph:"),

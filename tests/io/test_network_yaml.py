@@ -271,11 +271,11 @@ BAD_CASES = [
         "mean 'phases'?",
     ),
     (
-        "number in exponent notation",  # YAML 1.1 reads 1e3 as text
+        "number with a leading zero",  # text, so that ids keep their zeros; YAML 1.1 made it 192
         "A_E: {from: A, to: E}",
-        "A_E: {from: A, to: E, length_m: 1e3}",
-        "links.A_E.length_m = '1e3': expected a number, got a string (YAML reads 1e3 as text; "
-        "write 1.0e+3",
+        "A_E: {from: A, to: E, length_m: 0300}",
+        "links.A_E.length_m = '0300': expected a number, got a string (YAML reads 0300, with a "
+        "leading zero, as text; write 300)",
     ),
     (
         "huge coordinate shown short",  # the message held all 400 digits

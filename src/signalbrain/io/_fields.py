@@ -89,8 +89,10 @@ def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int]]:
 
 
 def load_yaml(path: str | Path) -> Any:
-    """Read a YAML file; unreadable files, text that is not UTF-8, syntax errors and keys given
-    twice in one mapping become one :class:`InputError`."""
+    """Read a YAML file with YAML 1.2 core schema scalars (:mod:`signalbrain.io._yaml`: ``yes``,
+    ``1:30``, ``010`` and ``2024-01-01`` stay text, ``1e3`` is a number); unreadable files, text
+    that is not UTF-8, syntax errors and keys given twice in one mapping become one
+    :class:`InputError`."""
     source = str(path)
     try:
         data = Path(path).read_bytes()
@@ -105,9 +107,11 @@ def load_yaml(path: str | Path) -> Any:
     # NET.net.xml --routes ...) do not pay its ~0.02 s of start-up
     import yaml
 
-    loader: yaml.SafeLoader | None = None
+    from signalbrain.io._yaml import Loader
+
+    loader: Loader | None = None
     try:
-        loader = yaml.SafeLoader(text)  # checks the characters: may raise
+        loader = Loader(text)  # YAML 1.2 core scalars; checks the characters: may raise
         node = loader.get_single_node()
         duplicates = _duplicate_keys(node)
         if duplicates:
@@ -145,8 +149,21 @@ def load_yaml(path: str | Path) -> Any:
             loader.dispose()
 
 
-_EXPONENT = re.compile(r"([-+]?)(\d+\.?\d*|\.\d+)[eE]([-+]?\d+)")
-"""A number in exponent notation that YAML 1.1 (PyYAML) reads as a string, e.g. ``1e3``."""
+_LEADING_ZERO = re.compile(r"([-+]?)0+(\d+)")
+"""A decimal integer with a leading zero, e.g. ``010``: text in signalbrain's YAML
+(:mod:`signalbrain.io._yaml`), so that zero-padded ids keep their name."""
+
+
+def _leading_zero_hint(value: object) -> str:
+    """How to write ``value`` as a number when it is an integer with a leading zero (``010``,
+    which signalbrain's YAML reads as text), else nothing."""
+    text = value.strip() if isinstance(value, str) else ""
+    match = _LEADING_ZERO.fullmatch(text)
+    if not match:
+        return ""
+    sign, digits = match.groups()
+    return f" (YAML reads {text}, with a leading zero, as text; write {sign.lstrip('+')}{digits})"
+
 
 MAX_SHOWN_CHARS = 60
 """Longest value a message quotes: a wrong field holding a whole document (a network file given
@@ -236,20 +253,11 @@ class Fields:
             self.add(p, "missing; expected a number")
             return math.nan
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(p, f"= {_shown(value)}: expected a number, got {_type_name(value)}")
-            text = value.strip() if isinstance(value, str) else ""
-            match = _EXPONENT.fullmatch(text)
-            if match:  # PyYAML reads YAML 1.1, where 1e3 is text: a float needs 1.0e+3
-                sign, digits, exponent = match.groups()
-                mantissa = digits if "." in digits else digits + ".0"
-                if exponent[0] not in "+-":
-                    exponent = "+" + exponent
-                self.problems[-1] = Problem(
-                    p,
-                    self.problems[-1].message + f" (YAML reads {text} as text; "
-                    f"write {sign}{mantissa}e{exponent}, with a dot and a signed exponent)",
-                    self.source,
-                )
+            self.add(
+                p,
+                f"= {_shown(value)}: expected a number, got {_type_name(value)}"
+                + _leading_zero_hint(value),
+            )
             return math.nan
         try:
             value = float(value)
@@ -285,7 +293,11 @@ class Fields:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(p, f"= {_shown(value)}: expected an integer, got {_type_name(value)}")
+            self.add(
+                p,
+                f"= {_shown(value)}: expected an integer, got {_type_name(value)}"
+                + _leading_zero_hint(value),
+            )
             return 0
         if minimum is not None and value < minimum:
             self.add(p, f"= {_shown(value)}: must be >= {minimum}")

@@ -25,6 +25,7 @@ import yaml
 
 from signalbrain.errors import Problem, format_path
 from signalbrain.io._fields import MISSING, Fields, _shown, finite_pair, load_yaml
+from signalbrain.io._yaml import Dumper
 
 if TYPE_CHECKING:
     from signalbrain.network import Network
@@ -521,5 +522,5 @@ def camera_to_dict(spec: CameraSpec) -> dict[str, Any]:
 
 def write_camera(spec: CameraSpec, path: str | Path) -> None:
     """Write ``spec`` as a camera YAML file."""
-    text = yaml.safe_dump(camera_to_dict(spec), sort_keys=False, default_flow_style=None)
+    text = yaml.dump(camera_to_dict(spec), Dumper=Dumper, sort_keys=False, default_flow_style=None)
     Path(path).write_text(text, encoding="utf-8")

@@ -163,9 +163,13 @@ def write_demand(demand: Demand, path: str | Path) -> Path:
     """Write a demand YAML file."""
     import yaml
 
+    from signalbrain.io._yaml import Dumper
+
     p = Path(path)
     try:
-        p.write_text(yaml.safe_dump(demand_to_dict(demand), sort_keys=False), encoding="utf-8")
+        p.write_text(
+            yaml.dump(demand_to_dict(demand), Dumper=Dumper, sort_keys=False), encoding="utf-8"
+        )
     except OSError as exc:
         raise InputError(f"cannot write {p}: {exc}") from None
     return p

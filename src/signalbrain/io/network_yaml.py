@@ -23,6 +23,7 @@ from signalbrain.io._fields import (
     finite_pair,
     load_yaml,
 )
+from signalbrain.io._yaml import Dumper
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 from signalbrain.network.model import (
     TURNS,
@@ -527,7 +528,7 @@ def network_to_dict(net: Network, *, compact: bool = False) -> dict[str, Any]:
     return doc
 
 
-class _FlowListDumper(yaml.SafeDumper):
+class _FlowListDumper(Dumper):
     """Dumps short lists of scalars in flow style ([a, b]) to keep files readable."""
 
 

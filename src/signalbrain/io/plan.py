@@ -35,6 +35,7 @@ import yaml
 
 from signalbrain.errors import InputError, format_path
 from signalbrain.io._fields import Fields, load_yaml
+from signalbrain.io._yaml import Dumper
 from signalbrain.timing.plan import NetworkPlan, PhaseTiming, TimingPlan
 
 __all__ = ["PLAN_FORMAT", "parse_plan", "plan_to_dict", "read_plan", "write_plan"]
@@ -190,7 +191,9 @@ def write_plan(
         if suffix == ".json":
             p.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         else:
-            text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+            text = yaml.dump(
+                doc, Dumper=Dumper, sort_keys=False, default_flow_style=None, width=100
+            )
             p.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {p}: {exc}") from None

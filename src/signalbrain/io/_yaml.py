@@ -1,0 +1,105 @@
+"""The YAML dialect signalbrain reads and writes: YAML 1.2 core schema scalars.
+
+PyYAML's ``SafeLoader`` resolves plain scalars by YAML 1.1, which silently changes values: ``010``
+is the octal int 8 (a node ``010`` became node ``8``), ``1:30`` the sexagesimal int 90,
+``yes``/``no``/``on``/``off`` booleans, ``2024-01-01`` a date, while ``1e3`` stays text.
+:class:`Loader` resolves them by the YAML 1.2 core schema instead [1]_:
+
+- null: ``null``, ``Null``, ``NULL``, ``~`` and the empty scalar;
+- booleans: ``true``, ``True``, ``TRUE``, ``false``, ``False``, ``FALSE`` only;
+- integers: decimal (``-12``, ``+3``), ``0o17`` (octal), ``0x1F`` (hexadecimal); no ``_``
+  separators, no sexagesimal;
+- floats: ``1.5``, ``.5``, ``1.``, ``1e3``, ``-2.5E-3``, ``.inf``, ``-.inf``, ``.nan``;
+- everything else is a string: ``yes``, ``off``, ``1:30``, ``2024-01-01``, ``1_000``.
+
+One deliberate departure: a decimal integer written with a leading zero (``010``, ``-007``) is a
+string, not the int 10, so that a zero-padded id keeps its name; the number readers say how to
+write it as a number (:class:`signalbrain.io._fields.Fields`).
+
+:class:`Dumper` quotes every string that either YAML 1.1 or this schema would read as something
+else, so what signalbrain writes reads back the same here and in YAML 1.1 tools.
+
+This module imports PyYAML: import it where YAML is read or written, not at package import.
+
+References
+----------
+.. [1] YAML Ain't Markup Language version 1.2.2, section 10.3 "Core Schema", 2021.
+   https://yaml.org/spec/1.2.2/#103-core-schema
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+__all__ = ["Dumper", "Loader"]
+
+_DIGITS = tuple("-+0123456789")
+
+_RESOLVERS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+    # (tag, pattern, the characters a match may start with; "" for the empty scalar)
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ("~", "n", "N", "")),
+    (
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        tuple("tTfF"),
+    ),
+    (
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        _DIGITS,
+    ),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?[0-9]+[eE][-+]?[0-9]+"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        (*_DIGITS, "."),
+    ),
+    # kept from PyYAML: the merge key of anchors (<<: *defaults) is no scalar value
+    ("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ("<",)),
+)
+
+
+class Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` resolving plain scalars by the YAML 1.2 core schema (see the module
+    docstring); explicit tags (``!!timestamp``) still construct what they name."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = str(loader.construct_scalar(node)).lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+# its own table: SafeLoader's YAML 1.1 resolvers are not inherited
+Loader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in _RESOLVERS:
+    Loader.add_implicit_resolver(_tag, _regexp, list(_first))
+Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+class Dumper(yaml.SafeDumper):
+    """``yaml.SafeDumper`` that quotes a string whenever YAML 1.1 or the YAML 1.2 core schema of
+    :class:`Loader` would read it unquoted as something else (``'010'``, ``'1e3'``, ``'yes'``,
+    ``'0o17'``), so files written here read back unchanged by both."""
+
+
+for _tag, _regexp, _first in _RESOLVERS:
+    Dumper.add_implicit_resolver(_tag, _regexp, list(_first))
