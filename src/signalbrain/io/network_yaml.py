@@ -308,7 +308,8 @@ def _parse_sumo(f: Fields, raw: Any, base: str) -> SumoProgram | None:
         f.string(doc, "type", p, "static"),
         f.number(doc, "offset_s", p, 0.0),
         tuple(phases),
-        f.integer(doc, "link_count", p, 0, minimum=0),
+        # default: the length of the states (check_network refuses states of other lengths)
+        f.integer(doc, "link_count", p, len(phases[0].state) if phases else 0, minimum=0),
         params,
     )
 

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network.model import Network, SumoProgram
+from signalbrain.network.validate import SUMO_STATE_CHARS
 
 __all__ = ["DEFAULT_PROGRAM_ID", "STATE_CHARS", "sumo_programs_xml", "write_sumo_programs"]
 
 DEFAULT_PROGRAM_ID = "signalbrain"
 """``programID`` of written programs: it must differ from the network's own program id."""
-STATE_CHARS = frozenset("rRyYgGsuoO")
+STATE_CHARS = frozenset(SUMO_STATE_CHARS)
 """Characters SUMO accepts in a phase state."""
 
 

@@ -11,9 +11,16 @@ from collections.abc import Collection
 from numbers import Integral, Real
 
 from signalbrain.errors import InputError, Problem, format_path
+from signalbrain.network._sumo_checks import SUMO_STATE_CHARS, check_sumo
 from signalbrain.network.model import Intersection, Link, Movement, Network, Phase
 
-__all__ = ["MIN_YELLOW_S", "check_network", "shape_problems", "validate_network"]
+__all__ = [
+    "MIN_YELLOW_S",
+    "SUMO_STATE_CHARS",
+    "check_network",
+    "shape_problems",
+    "validate_network",
+]
 
 MIN_YELLOW_S = 3.0
 MAX_YELLOW_S = 30.0  # field yellows are 3-6 s; beyond this a value is a typo
@@ -462,6 +469,7 @@ def _check_network(
             _check_phases(isec, base, out)
             _check_rings(isec, base, out)
         _check_cycle_limits(isec, base, out)
+        check_sumo(isec, base, out)
     if require_connected and net.nodes and not out:
         import networkx as nx  # slow import: only for this check
 
