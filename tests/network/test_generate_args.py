@@ -23,6 +23,12 @@ BAD: list[tuple[Callable[..., Network], dict[str, Any], str]] = [
     (grid, {"limits": Limits(min_green_s="7")}, r"limits\.min_green_s = '7'"),  # type: ignore[arg-type]
     (grid, {"limits": Limits(all_red_s=-1.0)}, r"limits\.all_red_s = -1\.0"),
     (grid, {"spacing_m": 1e300}, r"at most 100000 m, got 1e\+300"),  # overflowed the lengths
+    # accepted, and refused only when the network was validated (or silently planned with)
+    (grid, {"sat_flow_vphpl": 1e300}, r"sat_flow_vphpl = 1e\+300: must be <= 4000 veh/h/lane"),
+    (grid, {"free_speed_mps": 500.0}, r"free_speed_mps = 500\.0: must be <= 100 m/s"),
+    (arterial, {"side_speed_mps": 1e9}, r"side_speed_mps = 1000000000\.0: must be <= 100 m/s"),
+    (grid, {"boundary_m": 1e7}, r"boundary_m = 10000000\.0: must be <= 100000 m"),
+    (arterial, {"side_m": 2e5}, r"side_m = 200000\.0: must be <= 100000 m"),
 ]
 
 

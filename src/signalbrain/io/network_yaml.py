@@ -38,7 +38,16 @@ from signalbrain.network.model import (
     Turn,
     pair,
 )
-from signalbrain.network.validate import check_network
+from signalbrain.network.validate import (
+    MAX_ALL_RED_S,
+    MAX_CYCLE_S,
+    MAX_GREEN_S,
+    MAX_LANES,
+    MAX_SAT_FLOW_VPHPL,
+    MAX_SPEED_MPS,
+    MAX_YELLOW_S,
+    check_network,
+)
 
 __all__ = ["DEFAULTS", "network_to_dict", "parse_network", "read_network", "write_network"]
 
@@ -55,6 +64,21 @@ DEFAULTS: dict[str, float] = {
     "cycle_max_s": 150.0,
 }
 """Values used where neither the file's ``defaults`` nor the element gives one."""
+
+_DEFAULT_MAXIMA: dict[str, float] = {
+    "lanes": MAX_LANES,
+    "free_speed_mps": MAX_SPEED_MPS,
+    "sat_flow_vphpl": MAX_SAT_FLOW_VPHPL,
+    "min_green_s": MAX_GREEN_S,
+    "max_green_s": MAX_GREEN_S,
+    "yellow_s": MAX_YELLOW_S,
+    "all_red_s": MAX_ALL_RED_S,
+    "ped_min_s": MAX_GREEN_S,
+    "cycle_min_s": MAX_CYCLE_S,
+    "cycle_max_s": MAX_CYCLE_S,
+}
+"""Largest value of each default (as :mod:`signalbrain.network.validate` bounds the elements),
+so that a wrong default is reported once, not at every element using it."""
 
 _TOP = ("name", "driving_side", "defaults", "nodes", "links", "intersections", "notes")
 _LINK = ("from", "to", "lanes", "length_m", "free_speed_mps", "sat_flow_vphpl")
@@ -335,10 +359,11 @@ def parse_network(
     for key in DEFAULTS:
         if key in user_defaults:
             found = len(f.problems)
+            most = _DEFAULT_MAXIMA[key]
             value = (
-                f.integer(user_defaults, key, "defaults", minimum=1)
+                f.integer(user_defaults, key, "defaults", minimum=1, maximum=int(most))
                 if key == "lanes"
-                else f.number(user_defaults, key, "defaults", minimum=0)
+                else f.number(user_defaults, key, "defaults", minimum=0, maximum=most)
             )
             # a malformed default is reported once, here, not again at every element using it
             if len(f.problems) == found:

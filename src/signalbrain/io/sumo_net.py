@@ -53,7 +53,8 @@ phases
     ``minDur``/``maxDur`` where given, else 5 s and max(2 x duration, 60 s). Phases are numbered
     1..n in program order, one ring.
 cycle limits
-    ``cycle_max_s`` = max(180 s, the original cycle). ``cycle_min_s`` = 30 s
+    ``cycle_max_s`` = max(180 s, the original cycle), at most 3,600 s
+    (:data:`~signalbrain.network.validate.MAX_CYCLE_S`, with a note). ``cycle_min_s`` = 30 s
     (:data:`~signalbrain.io.sumo_tls.LONE_CYCLE_MIN_S`) for a signal that runs alone. For one
     with a signalised neighbour (an arc of the timing engine's platoon model,
     :func:`~signalbrain.timing._coord_pack.pack_arcs`) it is the sum of its two shortest phase

@@ -24,7 +24,7 @@ from signalbrain.network.model import (
     Turn,
     pair,
 )
-from signalbrain.network.validate import MIN_YELLOW_S
+from signalbrain.network.validate import MAX_CYCLE_S, MIN_YELLOW_S
 
 __all__ = ["GREEN", "RED", "YIELD_GREEN", "SumoLink", "build_intersection"]
 
@@ -417,6 +417,11 @@ def build_intersection(
     conflicts = frozenset(k for k, r in rel.items() if r in (PERMISSIVE, CONFLICT))
     permissive = frozenset(k for k, r in rel.items() if r == PERMISSIVE)
     cycle_s = sum(ph.duration_s for ph in program.phases)
+    if cycle_s > MAX_CYCLE_S:
+        notes.append(
+            f"the original cycle of {cycle_s:g} s is beyond any timing plan: cycle_max_s set to "
+            f"{MAX_CYCLE_S:g} s"
+        )
     shared_lanes = _shared_lanes(movements, links)
     return Intersection(
         id=tls_id,
@@ -426,7 +431,7 @@ def build_intersection(
         conflicts=conflicts,
         permissive=permissive,
         cycle_min_s=LONE_CYCLE_MIN_S,
-        cycle_max_s=max(180.0, cycle_s),
+        cycle_max_s=min(max(180.0, cycle_s), MAX_CYCLE_S),
         sumo=program,
         notes=tuple(notes),
         shared_lanes=shared_lanes,

@@ -23,7 +23,12 @@ from numbers import Integral, Real
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 from signalbrain.network.model import Intersection, Link, Movement, Network, Node, Phase
-from signalbrain.network.validate import MAX_LANES
+from signalbrain.network.validate import (
+    MAX_LANES,
+    MAX_LENGTH_M,
+    MAX_SAT_FLOW_VPHPL,
+    MAX_SPEED_MPS,
+)
 
 __all__ = ["PHASINGS", "Limits", "arterial", "four_leg_phases", "grid"]
 
@@ -203,7 +208,7 @@ def _real(value: object) -> float:
     return math.nan
 
 
-_MAX_SPACING_M = 100_000.0  # 100 km between signals: beyond it a value is a typo (1e300 overflowed)
+_MAX_SPACING_M = MAX_LENGTH_M  # 100 km between signals: beyond it a typo (1e300 overflowed)
 
 
 def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]:
@@ -245,7 +250,8 @@ def _check_limits(limits: Limits) -> None:
 
 def _check_args(**values: float) -> None:
     """The generators' scalar arguments: lane counts are whole numbers from 1 to 64, distances,
-    speeds and flows finite and > 0; every problem named at once."""
+    speeds and flows finite, > 0 and within the bounds validation sets (100 km, 100 m/s,
+    4,000 veh/h/lane); every problem named at once."""
     problems: list[Problem] = []
     for name, value in values.items():
         if name.endswith("lanes"):
@@ -258,6 +264,16 @@ def _check_args(**values: float) -> None:
             isinstance(value, int | float) and math.isfinite(value) and value > 0
         ):
             problems.append(Problem(name, f"= {value!r}: must be a finite number > 0"))
+        else:
+            most, unit = (
+                (MAX_SPEED_MPS, "m/s")
+                if name.endswith("_mps")
+                else (MAX_SAT_FLOW_VPHPL, "veh/h/lane")
+                if name.endswith("_vphpl")
+                else (MAX_LENGTH_M, "m")
+            )
+            if value > most:
+                problems.append(Problem(name, f"= {value!r}: must be <= {most:g} {unit}"))
     if problems:
         raise InputError(problems)
 

@@ -15,6 +15,10 @@ from signalbrain.network._sumo_checks import SUMO_STATE_CHARS, check_sumo
 from signalbrain.network.model import Intersection, Link, Movement, Network, Phase
 
 __all__ = [
+    "MAX_CYCLE_S",
+    "MAX_LENGTH_M",
+    "MAX_SAT_FLOW_VPHPL",
+    "MAX_SPEED_MPS",
     "MIN_YELLOW_S",
     "SUMO_STATE_CHARS",
     "check_network",
@@ -28,6 +32,12 @@ MAX_ALL_RED_S = 60.0
 MAX_GREEN_S = 3600.0  # any green, minimum, maximum or pedestrian [s]
 MAX_LANES = 64  # lanes of one link (the widest roads have about 20)
 """Shortest yellow change interval accepted [s] (MUTCD 4D.26: 3 to 6 s)."""
+# Upper bounds of link and cycle values, generous to any real road: beyond them a value is a typo
+# or a unit slip (1e300 saturation flow silently reshaped every plan)
+MAX_SAT_FLOW_VPHPL = 4000.0  # HCM: 1,900 veh/h/ln at signals, 2,400 pc/h/ln on freeways
+MAX_SPEED_MPS = 100.0  # 360 km/h
+MAX_LENGTH_M = 100_000.0  # 100 km, as for generated spacings
+MAX_CYCLE_S = 3600.0  # field cycles are 40-240 s; as timing.optimize accepts
 
 
 def _fmt(ids: object, limit: int = 12) -> str:
@@ -44,9 +54,9 @@ def _link_ok(net: Network, link: Link, seen: set[str]) -> bool:
         and net.has_node(link.to_node)
         and link.from_node != link.to_node
         and 1 <= link.lanes <= MAX_LANES
-        and link.length_m > 0
-        and link.free_speed_mps > 0
-        and link.sat_flow_vphpl > 0
+        and 0 < link.length_m <= MAX_LENGTH_M
+        and 0 < link.free_speed_mps <= MAX_SPEED_MPS
+        and 0 < link.sat_flow_vphpl <= MAX_SAT_FLOW_VPHPL
     )
 
 
@@ -74,16 +84,18 @@ def _check_links(net: Network, out: list[Problem]) -> None:
             out.append(
                 Problem(format_path(p, "lanes"), f"= {link.lanes}: must be 1 to {MAX_LANES}")
             )
-        if not link.length_m > 0:
-            out.append(Problem(format_path(p, "length_m"), f"= {link.length_m}: must be > 0"))
-        if not link.free_speed_mps > 0:
-            out.append(
-                Problem(format_path(p, "free_speed_mps"), f"= {link.free_speed_mps}: must be > 0")
-            )
-        if not link.sat_flow_vphpl > 0:
-            out.append(
-                Problem(format_path(p, "sat_flow_vphpl"), f"= {link.sat_flow_vphpl}: must be > 0")
-            )
+        for name, most, unit in (
+            ("length_m", MAX_LENGTH_M, "m"),
+            ("free_speed_mps", MAX_SPEED_MPS, "m/s"),
+            ("sat_flow_vphpl", MAX_SAT_FLOW_VPHPL, "veh/h/lane"),
+        ):
+            value = getattr(link, name)
+            if not value > 0:
+                out.append(Problem(format_path(p, name), f"= {value}: must be > 0"))
+            elif not value <= most:
+                out.append(
+                    Problem(format_path(p, name), f"= {value:g}: must be <= {most:g} {unit}")
+                )
 
 
 def _movement_ok(net: Network, mv: Movement, nodes: set[str], seen: set[str]) -> bool:
@@ -299,6 +311,13 @@ def _check_rings(isec: Intersection, base: str, out: list[Problem]) -> None:
 
 
 def _check_cycle_limits(isec: Intersection, base: str, out: list[Problem]) -> None:
+    if not isec.cycle_max_s <= MAX_CYCLE_S:
+        out.append(
+            Problem(
+                format_path(base, "cycle_max_s"),
+                f"= {isec.cycle_max_s:g}: must be <= {MAX_CYCLE_S:g} s",
+            )
+        )
     if not 0 < isec.cycle_min_s <= isec.cycle_max_s:
         out.append(
             Problem(

@@ -430,3 +430,30 @@ def test_import_checks_each_layout_once_and_stays_valid_in_full(
         net = read_sumo_net(path)
         assert seen[-1] == {s.id for s in net.intersections}
         assert check_network(net, require_connected=False) == []  # every check, no shortcut
+
+
+def test_a_cycle_beyond_any_plan_caps_cycle_max(grid_net: Path, tmp_path: Path) -> None:
+    """A program of 4,000 s and more imported with cycle_max_s = its cycle, which validation
+    now refuses (> 3,600 s): the import caps it and says so."""
+    text = grid_net.read_text()
+    first = re.search(r"<tlLogic [^>]*>.*?</tlLogic>", text, re.S)
+    assert first is not None
+    tls_id = re.search(r'id="([^"]+)"', first.group(0))
+    assert tls_id is not None
+
+    def green_1000(m: re.Match[str]) -> str:  # greens of 1,000 s: max greens within 3,600 s
+        phase = m.group(0)
+        state = re.search(r'state="([^"]+)"', phase)
+        assert state is not None
+        if "y" in state.group(1).lower() or not set("Gg") & set(state.group(1)):
+            return phase
+        return re.sub(r'duration="[^"]+"', 'duration="1000"', phase)
+
+    longer = re.sub(r"<phase [^>]*/>", green_1000, first.group(0))
+    path = tmp_path / "long.net.xml"
+    path.write_text(text.replace(first.group(0), longer, 1))
+    isec = read_sumo_net(path).intersection(tls_id.group(1))
+    assert isec.sumo is not None
+    assert sum(ph.duration_s for ph in isec.sumo.phases) > 3600
+    assert isec.cycle_max_s == 3600
+    assert any("cycle_max_s set to 3600 s" in note for note in isec.notes)
