@@ -19,7 +19,8 @@ from signalbrain._cli._outputs import output_problems
 from signalbrain.demand.model import Demand
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Network
-from signalbrain.timing.optimize import MAX_CYCLE_S, METHODS, optimize_network
+from signalbrain.network.validate import MAX_CYCLE_S
+from signalbrain.timing.optimize import METHODS, optimize_network
 from signalbrain.timing.plan import NetworkPlan
 
 OUT_SUFFIXES = (".yaml", ".yml", ".json", ".add.xml", ".csv")

@@ -31,6 +31,7 @@ import numpy as np
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Network
+from signalbrain.network.validate import MAX_CYCLE_S  # longest cycle one may ask for [s]
 from signalbrain.timing.coordination import Coordinator
 from signalbrain.timing.corridor import find_corridor
 from signalbrain.timing.isolated import IsolatedSolver
@@ -174,8 +175,6 @@ def optimize_network(
 
 _LONG_CYCLE = "minimum greens and clearances need a"
 _SHORT_CYCLE = "below cycle_min_s"
-MAX_CYCLE_S = 3600.0
-"""Longest cycle one may ask for [s] (field cycles are 40-240 s)."""
 
 
 def _note_long_cycles(
