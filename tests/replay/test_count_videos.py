@@ -6,6 +6,8 @@ import functools
 import io
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -165,3 +167,22 @@ def test_queue_zones_only_are_noted(tmp_path: Path, make_videos: Callable[..., l
     summary = count_videos(videos, camera, tmp_path / "out", workers=0, progress=stream)
     assert not summary.skipped
     assert "has queue zones only" in stream.getvalue()
+
+
+def test_script_without_main_guard_is_told_to_add_one(tmp_path: Path, camera_file: Path) -> None:
+    # The README's count_videos example saved as a script: worker processes start by importing
+    # the script, which starts another batch in each of them and dies.
+    (tmp_path / "bad.avi").write_bytes(b"junk")
+    script = tmp_path / "count_script.py"
+    script.write_text(
+        "from signalbrain.replay import count_videos\n"
+        f"count_videos([{str(tmp_path / 'bad.avi')!r}], {str(camera_file)!r}, "
+        f"{str(tmp_path / 'out')!r}, workers=2, progress=False)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "worker processes die before they start a job" in last
+    assert 'if __name__ == "__main__":' in last

@@ -186,6 +186,8 @@ def run_pool(
                     raise SignalbrainError(
                         "worker processes die before they start a job: the job cannot be "
                         "unpickled or the main module cannot be imported in a new process "
-                        "(run with workers=0 to see the error in this process)"
+                        "(a script must start the batch under "
+                        'if __name__ == "__main__":, as each worker imports it; '
+                        "run with workers=0 to see the error in this process)"
                     )
                 finish(suspect, JobResult("error", reason=CRASH_REASON))
