@@ -6,8 +6,10 @@ import functools
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,3 +188,57 @@ def test_script_without_main_guard_is_told_to_add_one(tmp_path: Path, camera_fil
     last = done.stderr.strip().splitlines()[-1]
     assert "worker processes die before they start a job" in last
     assert 'if __name__ == "__main__":' in last
+
+
+def _live_grandchildren(pid: int) -> list[int]:
+    """Processes (not zombies) whose parent is a child of ``pid`` (fork-server workers)."""
+    stats: dict[int, tuple[str, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (fields[0], int(fields[1]))
+    children = {p for p, (_, ppid) in stats.items() if ppid == pid}
+    return [p for p, (state, ppid) in stats.items() if ppid in children and state != "Z"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_interrupt_while_a_worker_starts_leaves_no_worker_behind(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
+    # Ctrl-C while the pool waits for the fork server to fork its first worker: the worker was
+    # forked anyway but never registered, so it outlived the clean-up (and printed a traceback
+    # when it unpickled its start-up data after the coordinator had gone).
+    (video,) = make_videos("a.avi")
+    script = tmp_path / "interrupted.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from signalbrain.replay import count_videos\n"
+        "from slow_import_jobs import slow_import_job\n"
+        "if __name__ == '__main__':\n"
+        "    print('start', flush=True)\n"
+        "    try:\n"
+        f"        count_videos([{str(video)!r}], {str(camera_file)!r}, {str(tmp_path / 'out')!r},"
+        " workers=1, job=slow_import_job, progress=False)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted', flush=True)\n"
+        "        time.sleep(8.0)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "start"
+        time.sleep(1.0)  # the fork server is importing the job's module (3 s)
+        proc.send_signal(signal.SIGINT)
+        assert proc.stdout.readline().strip() == "interrupted"
+        time.sleep(4.0)  # the fork server has forked the worker by now
+        left = _live_grandchildren(proc.pid)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert left == []

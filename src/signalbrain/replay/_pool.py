@@ -10,12 +10,15 @@ to the coordinator through a pipe (:class:`multiprocessing.SimpleQueue`), one pe
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
@@ -57,6 +60,35 @@ def _mp_context(job: Job) -> BaseContext:
     preload = ["signalbrain.replay.engine"] + ([job_module] if job_module else [])
     ctx.set_forkserver_preload(preload)  # no effect once this process's fork server runs
     return ctx
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while worker processes start; they are raised right after.
+
+    ``Process.start`` sends the worker its start-up data, then waits for its pid while the fork
+    server imports the job's module (seconds, the first time). An interrupt in that wait left a
+    worker that was forked anyway but never registered, so the clean-up could not stop it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: h for sig, h in previous.items() if h is not None}  # None: set outside Python
+    for sig in previous:
+        signal.signal(sig, hold)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
@@ -114,9 +146,10 @@ def _pool_round(
     late: list[VideoTask] = []
     try:
         while (pending or inflight) and not broken and not late:
-            while pending and len(inflight) < 2 * workers:
-                task = pending.popleft()
-                inflight[pool.submit(call_job, job, task.path, task.key)] = task
+            with _interrupts_held():  # a submit may start a worker process
+                while pending and len(inflight) < 2 * workers:
+                    task = pending.popleft()
+                    inflight[pool.submit(call_job, job, task.path, task.key)] = task
             done, _ = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
             drain()
             for fut in done:
