@@ -106,3 +106,24 @@ def test_lead_lag_never_narrows_the_bands() -> None:
     new, _ = maxband_plan(net, plan, corridor)
     for isec in net.intersections:
         assert [x for x in new[isec.id].check(isec) if not x.path.endswith("cycle_s")] == []
+
+
+def test_the_corridor_found_runs_both_ways() -> None:
+    # S4 -> S3 made one-way (its westbound link removed): the longest straight route one way
+    # is S1..S4, but no road joins S3 and S4 back, so it is no corridor; find_corridor's own
+    # search took it and then refused it ("no road joins ... both ways"), as on ingolstadt7
+    from dataclasses import replace
+
+    net = arterial(4)
+    gone = "S4_S3"
+    isecs = tuple(
+        replace(
+            s,
+            movements=tuple(m for m in s.movements if gone not in (m.from_link, m.to_link)),
+        )
+        for s in net.intersections
+    )
+    one_way = replace(net, links=tuple(k for k in net.links if k.id != gone), intersections=isecs)
+    corridor = find_corridor(one_way)
+    assert corridor.signals in (("S1", "S2", "S3"), ("S3", "S2", "S1"))
+    assert find_corridor(net).signals in (("S1", "S2", "S3", "S4"), ("S4", "S3", "S2", "S1"))

@@ -6,7 +6,8 @@ signals the corridor follows the link that joins them, also through unsignalized
 road has a single way on. At each signal the *outbound* movement continues along the corridor in
 the direction of the listed order, the *inbound* movement in the opposite direction.
 :func:`find_corridor` builds one from a list of signals, or finds the longest straight route of
-the network when none is given.
+the network when none is given (one whose consecutive signals a road joins both ways, as a
+corridor needs).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _straight_next(
         if chain is None:
             continue
         nxt = net.intersection_at(chain[-1].to_node)
-        if nxt is not None and nxt.id not in seen:
+        if nxt is not None and nxt.id not in seen and _join(net, out_links, nxt, isec) is not None:
             return nxt, chain
     return None
 
@@ -128,6 +129,8 @@ def _auto(net: Network, out_links: dict[str, list[Link]]) -> list[str]:
                 route = [start.id]
                 seen = {start.id}
                 cur = net.intersection_at(chain[-1].to_node)
+                if cur is None or _join(net, out_links, cur, start) is None:
+                    continue  # a corridor runs both ways: no road back, no corridor
                 arriving: str | None = chain[-1].id
                 while cur is not None and cur.id not in seen:
                     route.append(cur.id)
