@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from signalbrain.io.camera import CameraSpec, CountLine
+from signalbrain.io.camera import CameraSpec, CountLine, Zone
 from signalbrain.vision.counting import Counter
 from signalbrain.vision.tracking import Track
 
@@ -92,3 +92,74 @@ def test_size_class_over_the_life_sees_through_a_merge() -> None:
     assert sizes[10] == pytest.approx(2.5, rel=1e-3)
     counter._past_sizes.clear()  # not measured: the lengths at the crossing decide
     assert counter.heavy_flags() == [False] * 9 + [True, True]
+
+
+class _ScriptedTracker:
+    """Stands in for :class:`~signalbrain.vision.tracking.Tracker`: the tracks of each frame
+    are given as ``(track, centre, velocity)``; boxes keep their size around the centre."""
+
+    def __init__(self) -> None:
+        self.tracks: list[Track] = []
+        self.removed: list[Track] = []
+        self.centers = np.zeros((0, 2))
+        self.velocities = np.zeros((0, 2))
+        self.boxes = np.zeros((0, 4))
+
+    def show(
+        self,
+        items: list[tuple[Track, tuple[float, float], tuple[float, float]]],
+        removed: tuple[Track, ...] = (),
+    ) -> None:
+        self.tracks = [t for t, _, _ in items]
+        self.centers = np.array([c for _, c, _ in items], float).reshape(-1, 2)
+        self.velocities = np.array([v for _, _, v in items], float).reshape(-1, 2)
+        for t, (x, y), _ in items:
+            w, h = t.box[2] - t.box[0], t.box[3] - t.box[1]
+            t.box[:] = [x - w / 2, y - h / 2, x + w / 2, y + h / 2]
+        self.boxes = np.array([t.box for t in self.tracks]).reshape(-1, 4)
+        self.removed = list(removed)
+
+    def take_removed(self) -> list[Track]:
+        out, self.removed = self.removed, []
+        return out
+
+
+def _drive(
+    counter: Counter,
+    path: list[tuple[float, float]],
+    *,
+    first_frame: int = 0,
+    track_id: int = 1,
+) -> None:
+    """One confirmed 10 x 20 px track along ``path`` (one centre a frame)."""
+    tracker = _ScriptedTracker()
+    car = Track(track_id, np.array([0.0, 0.0, 10.0, 20.0]), 200.0, hits=5, age=10, confirmed=True)
+    mask = np.zeros((200, 200), np.uint8)
+    for k, c in enumerate(path):
+        prev = path[max(k - 1, 0)]
+        tracker.show([(car, c, (c[0] - prev[0], c[1] - prev[1]))])
+        counter.update(first_frame + k, tracker, mask)
+
+
+def test_entry_and_exit_zones_drawn_over_each_other() -> None:
+    """Each arm drawn once and used as both its entry and its exit zone: a vehicle from the
+    north arm to the south arm makes N->S, not a U-turn N->N the moment it is first seen."""
+    north = ((80.0, 0.0), (120.0, 0.0), (120.0, 60.0), (80.0, 60.0))
+    south = ((80.0, 140.0), (120.0, 140.0), (120.0, 200.0), (80.0, 200.0))
+    camera = CameraSpec(
+        camera="test",
+        intersection=None,
+        resize_width=None,
+        interval_s=60.0,
+        lines=(),
+        zones=(
+            Zone("N_in", "entry", None, north),
+            Zone("N_out", "exit", None, north),
+            Zone("S_in", "entry", None, south),
+            Zone("S_out", "exit", None, south),
+        ),
+    )
+    counter = Counter(camera, 1.0, (200, 200), 25.0)
+    _drive(counter, [(100.0, 5.0 + 4.0 * k) for k in range(48)])
+    movements = counter.results(48 / 25.0)[2]
+    assert movements == {"N_in->N_out": 0, "N_in->S_out": 1, "S_in->N_out": 0, "S_in->S_out": 0}

@@ -27,8 +27,9 @@
   of a claimed streak beside it, is a vehicle of its own and is counted with its tracks'
   direction (:mod:`signalbrain.vision.streaks`; ``streaks``);
 * a **movement** ``FROM->TO`` is counted when a confirmed track that was first seen in entry zone
-  ``FROM`` reaches exit zone ``TO``; when a track is lost, a live track that took its vehicle
-  over inherits its entry zone (:meth:`Counter._stitch`);
+  ``FROM`` reaches exit zone ``TO`` outside ``FROM`` (an arm drawn once as both its entry and its
+  exit zone is no U-turn the moment a vehicle appears in it); when a track is lost, a live
+  track that took its vehicle over inherits its entry zone (:meth:`Counter._stitch`);
 * a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
   vehicles, shadows removed) and the number of tracked vehicles in it, moving or stopped; samples
   are averaged over ``sample_s``;
@@ -249,6 +250,8 @@ class Counter:
         self._queues = camera.zones_of("queue")
         self._entry_map = self._label_map(self._entries, w, h)
         self._exit_map = self._label_map(self._exits, w, h)
+        # each entry zone on its own: an exit zone drawn over it counts only outside it
+        self._entry_masks = [self._label_map((z,), w, h) > 0 for z in self._entries]
         self._queue_masks = [self._label_map((z,), w, h) > 0 for z in self._queues]
         self._queue_area = [max(int(m.sum()), 1) for m in self._queue_masks]
         self._queue_stack = (
@@ -354,13 +357,19 @@ class Counter:
         py = np.minimum(np.maximum((cur[:, 1] * self.scale).astype(np.int64), 0), h - 1)
         ent = self._entry_map[py, px].tolist()
         ext = self._exit_map[py, px].tolist()
+        pys, pxs = py.tolist(), px.tolist()
         n_exit = len(self._exits)
         for i, tr in enumerate(tracks):
             st = states[i]
             st.pos = cur[i]  # a row of this frame's array, which is never written again
             if st.entry < 0 and ent[i] > 0:
                 st.entry = ent[i] - 1
-            if st.entry >= 0 and not st.moved and ext[i] > 0:
+            if (
+                st.entry >= 0
+                and not st.moved
+                and ext[i] > 0
+                and not self._entry_masks[st.entry][pys[i], pxs[i]]
+            ):
                 st.moved = True
                 if not lengths:
                     lengths = (along / self.scale).tolist()
