@@ -86,3 +86,43 @@ def test_count_video_with_missing_model(tmp_path: Path, moving_boxes: Callable[.
     cam = parse_camera({"camera": "c", "lines": [{"id": "l", "points": [[0, 0], [9, 9]]}]})
     with pytest.raises(InputError, match="file not found"):
         count_video(video, cam, model=tmp_path / "none.onnx")
+
+
+def test_queue_occupancy_with_a_detector_model(
+    tmp_path: Path, moving_boxes: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model that sees one vehicle standing over the whole queue zone: the zone is covered,
+    not empty (a detector gives no foreground mask; its boxes are what it covers)."""
+    from signalbrain.vision import dnn
+    from signalbrain.vision.detections import Detections
+
+    class StandingVehicle:
+        def __init__(self, path: object) -> None:
+            pass
+
+        def detect(self, frame: np.ndarray) -> Detections:
+            return Detections(
+                xyxy=np.array([[40.0, 40.0, 120.0, 100.0]]),
+                area=np.array([4800.0]),
+                score=np.array([0.9]),
+                class_id=np.array([0]),
+            )
+
+    monkeypatch.setattr(dnn, "OnnxDetector", StandingVehicle)
+    video = moving_boxes(frames=30)
+    cam = parse_camera(
+        {
+            "camera": "c",
+            "zones": [
+                {
+                    "id": "q",
+                    "kind": "queue",
+                    "polygon": [[40, 40], [120, 40], [120, 100], [40, 100]],
+                }
+            ],
+        }
+    )
+    counts = count_video(video, cam, model=tmp_path / "fake.onnx")
+    queue = counts.queues["q"]
+    assert queue.mean_occupancy > 0.9
+    assert queue.vehicles[-1] == pytest.approx(1.0)

@@ -4,7 +4,9 @@ The orchestrator of :mod:`signalbrain.vision`: frames are decoded (:mod:`.frames
 processing width, turned into detections (background subtraction, :mod:`.background`, or an
 ONNX detector, :mod:`.dnn`), tracked (:mod:`.tracking`) and counted (:mod:`.counting`). The first
 ``warmup_s`` of frames are held in memory to seed the background with their median and are then
-processed like every other frame, so nothing at the start of a video goes uncounted.
+processed like every other frame, so nothing at the start of a video goes uncounted. An ONNX
+detector gives no foreground mask: its boxes stand for it (queue occupancy), and the lines'
+time-spatial check, which needs a real mask, is off.
 
 With background subtraction, ``CountConfig.roi_margin_frac`` can restrict the work to the part of
 the frame the camera file looks at: the bounding box of its lines and zones, grown by that
@@ -228,7 +230,10 @@ def count_video(
             (x0, y0, x1, y1), (pw, ph) = _crop(camera, (src_w, src_h), full, cfg.roi_margin_frac)
         else:
             x0, y0, x1, y1 = 0, 0, src_w, src_h
-        counter = Counter(_shifted(camera, -x0, -y0), scale, (pw, ph), fps, cfg.counter)
+        counter_cfg = cfg.counter
+        if model is not None:  # no foreground mask: no time-spatial images of the lines
+            counter_cfg = replace(counter_cfg, streaks=None)
+        counter = Counter(_shifted(camera, -x0, -y0), scale, (pw, ph), fps, counter_cfg)
         whole = (x0, y0, x1, y1) == (0, 0, src_w, src_h)
 
         def shrink(frame: Frame) -> Frame:
@@ -254,8 +259,9 @@ def count_video(
             source: Iterator[tuple[int, Frame]] = stream()
             for done, (idx, small) in enumerate(source, start=1):
                 tracker.predict()
-                tracker.update(onnx.detect(small))
-                counter.update(idx, tracker, np.zeros((ph, pw), np.uint8))
+                found = onnx.detect(small)
+                tracker.update(found)
+                counter.update(idx, tracker, _box_mask(found.xyxy, pw, ph))
                 if progress is not None and done % PROGRESS_EVERY == 0:
                     progress(done, total)
         else:
@@ -308,6 +314,15 @@ def count_video(
     finally:
         cv2.setNumThreads(threads)
         reader.close()
+
+
+def _box_mask(xyxy: npt.NDArray[np.float64], width: int, height: int) -> Frame:
+    """A foreground mask (255 inside) of the detected boxes ``xyxy (n, 4)`` [processing px]:
+    what a detector without a mask covers, for queue occupancy."""
+    mask = np.zeros((height, width), np.uint8)
+    for x0, y0, x1, y1 in np.round(xyxy).astype(np.int64).tolist():
+        mask[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = 255
+    return mask
 
 
 def _frozen_boxes(
