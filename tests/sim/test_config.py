@@ -147,3 +147,34 @@ def test_end_given_twice_is_bad_input(tmp_path: Path) -> None:
     cfg = read_sumocfg(_cfg(tmp_path, '<input><net-file value="a.net.xml"/></input>'))
     with pytest.raises(InputError, match="--end"):
         sumo_command(cfg, split_sumo_args(["--end", "100"]), end_s=50)
+
+
+@pytest.mark.parametrize(
+    ("config_prefix", "args", "expected"),
+    [
+        (None, ["--output-prefix", "run1_"], "run1_ti.xml"),
+        ("cfg_", [], "cfg_ti.xml"),
+        ("cfg_", ["--output-prefix=user_"], "user_ti.xml"),
+    ],
+)
+def test_tripinfo_path_has_the_output_prefix_sumo_prepends(
+    tmp_path: Path, config_prefix: str | None, args: list[str], expected: str
+) -> None:
+    prefix = "" if config_prefix is None else f'<output-prefix value="{config_prefix}"/>'
+    cfg = read_sumocfg(
+        _cfg(
+            tmp_path,
+            '<input><net-file value="a.net.xml"/></input>'
+            f'<output><tripinfo-output value="out/ti.xml"/>{prefix}</output>',
+        )
+    )
+    found = tripinfo_path(cfg, split_sumo_args(args), Path("/tmp/other.xml"))
+    assert found == tmp_path.resolve() / "out" / expected
+
+
+def test_tripinfo_path_finds_the_file_of_a_time_prefix(tmp_path: Path) -> None:
+    cfg = read_sumocfg(_cfg(tmp_path, '<input><net-file value="a.net.xml"/></input>'))
+    written = tmp_path / "r_2026-12-07-21-10-04_ti.xml"  # what SUMO makes of "r_TIME_"
+    written.write_text("<tripinfos/>", encoding="utf-8")
+    found = tripinfo_path(cfg, split_sumo_args(["--output-prefix", "r_TIME_"]), tmp_path / "ti.xml")
+    assert found == written

@@ -68,7 +68,8 @@ class SumoConfig:
     """What signalbrain reads from a ``.sumocfg``; every path is absolute.
 
     ``begin_s``/``end_s`` are ``None`` when the configuration leaves them to SUMO's defaults
-    (begin 0, no end); ``tripinfo_output`` is the configuration's own trip-info file, if any.
+    (begin 0, no end); ``tripinfo_output`` is the configuration's own trip-info file, if any;
+    ``output_prefix`` its ``output-prefix`` (SUMO prepends it to every output file's name).
     """
 
     path: Path
@@ -79,6 +80,7 @@ class SumoConfig:
     end_s: float | None = None
     step_length_s: float | None = None
     tripinfo_output: Path | None = None
+    output_prefix: str | None = None
 
 
 def read_sumocfg(path: str | Path) -> SumoConfig:
@@ -165,6 +167,7 @@ def read_sumocfg(path: str | Path) -> SumoConfig:
         end_s=time("end"),
         step_length_s=time("step-length"),
         tripinfo_output=tripinfo[0] if tripinfo else None,
+        output_prefix=values["output-prefix"][0] if "output-prefix" in values else None,
     )
 
 
@@ -201,6 +204,7 @@ _WATCHED = frozenset(
         "time-to-teleport",
         "seed",
         "step-length",
+        "output-prefix",
     }
 )
 _FLAGS = frozenset({"tripinfo-output.write-unfinished", "no-step-log"})
@@ -330,11 +334,27 @@ def sumo_command(
 
 
 def tripinfo_path(config: SumoConfig, options: SumoOptions, fallback: Path) -> Path:
-    """Where SUMO will write trip information: the user's ``--tripinfo-output`` (relative to the
-    working folder), else the configuration's own (relative to its folder), else ``fallback``."""
+    """Where SUMO wrote trip information: the user's ``--tripinfo-output`` (relative to the
+    working folder), else the configuration's own (relative to its folder), else ``fallback``;
+    in each case with the ``output-prefix`` in force (the user's, else the configuration's)
+    prepended to the file's name, as SUMO does. SUMO replaces ``TIME`` in the prefix by the time
+    it started: call this after the run, when the file is there to be found.
+    """
     user = options.get("tripinfo-output")
     if user:
-        return Path(user).resolve()
-    if config.tripinfo_output is not None:
-        return config.tripinfo_output
-    return fallback
+        path = Path(user).resolve()
+    elif config.tripinfo_output is not None:
+        path = config.tripinfo_output
+    else:
+        path = fallback
+    prefix = options.get("output-prefix")
+    if prefix is None:
+        prefix = config.output_prefix
+    if not prefix:
+        return path
+    if "TIME" not in prefix:
+        return path.with_name(prefix + path.name)
+    # TIME: SUMO's start time as YYYY-MM-DD-HH-MM-SS; the newest such file is this run's
+    pattern = prefix.replace("TIME", "????-??-??-??-??-??") + path.name
+    found = sorted(path.parent.glob(pattern), key=lambda f: f.stat().st_mtime)
+    return found[-1] if found else path.with_name(prefix + path.name)

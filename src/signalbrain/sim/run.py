@@ -296,7 +296,6 @@ def run_sumo(
             resume = ck.load()
             if resume is not None and loop_spec is None and request_hooks:
                 raise InputError("a checkpoint cannot resume request hooks without a controller")
-        trip_file = tripinfo_path(cfg, options, Path(tmp) / "tripinfo.xml")
         cmd = sumo_command(
             cfg,
             options,
@@ -333,7 +332,7 @@ def run_sumo(
             )
         finally:
             sumo.close()
-        trips = read_tripinfo(trip_file)
+        trips = read_tripinfo(tripinfo_path(cfg, options, Path(tmp) / "tripinfo.xml"))
     summary = summarize_trips(trips, result["pending_delay_s"], result["vclass"])
     return RunResult(
         controller=name,
