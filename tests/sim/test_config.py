@@ -178,3 +178,18 @@ def test_tripinfo_path_finds_the_file_of_a_time_prefix(tmp_path: Path) -> None:
     written.write_text("<tripinfos/>", encoding="utf-8")
     found = tripinfo_path(cfg, split_sumo_args(["--output-prefix", "r_TIME_"]), tmp_path / "ti.xml")
     assert found == written
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--tripinfo-output.write-unfinished", "false"],
+        ["--tripinfo-output.write-unfinished=false"],
+        ["--seed", "1", "--tripinfo-output.write-unfinished=0"],
+    ],
+)
+def test_turning_off_unfinished_trips_is_refused(args: list[str]) -> None:
+    """Without them the departed count is the arrived count and mean_delay_all_s forgets the
+    vehicles still driving."""
+    with pytest.raises(InputError, match=r"write-unfinished .*: signalbrain needs the trips"):
+        split_sumo_args(args)

@@ -23,3 +23,15 @@ def test_output_prefix_after_dashes_still_finds_the_trips(
     )
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["vehicles"]["departed"] > 50
+
+
+def test_cli_refuses_to_drop_unfinished_trips(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It counted 31 vehicles departed of 100 (only the arrived ones): exit 2 instead."""
+    out = tmp_path / "o.json"
+    argv = ["sumo", "run", str(make_scenario()), "--controller", "fixed", "--end", "100", "-q"]
+    code = main([*argv, "--json", str(out), "--", "--tripinfo-output.write-unfinished", "false"])
+    assert code == 2
+    assert "signalbrain needs the trips" in capsys.readouterr().err
+    assert not out.exists()

@@ -216,8 +216,9 @@ def split_sumo_args(args: Sequence[str]) -> SumoOptions:
     Raises
     ------
     InputError
-        A watched option is given twice, lacks its value, or is one signalbrain owns
-        (``--net-file``, ``-c``: the configuration decides them).
+        A watched option is given twice, lacks its value, is one signalbrain owns
+        (``--net-file``, ``-c``: the configuration decides them), or turns off what the
+        metrics need (``--tripinfo-output.write-unfinished false``).
     """
     values: list[tuple[str, str]] = []
     rest: list[str] = []
@@ -261,6 +262,19 @@ def split_sumo_args(args: Sequence[str]) -> SumoOptions:
             problems.append(Problem("SUMO_ARGS", f"--{name} needs a value"))
             i += 1
             continue
+        if name == "tripinfo-output.write-unfinished" and value.lower() in (
+            "false",
+            "0",
+            "off",
+            "no",
+        ):
+            problems.append(
+                Problem(
+                    "SUMO_ARGS",
+                    f"--{name} {value}: signalbrain needs the trips of the vehicles still "
+                    "driving at the end (the departed count, mean_delay_all_s); leave it out",
+                )
+            )
         values.append((name, value))
     if problems:
         raise InputError(problems)
