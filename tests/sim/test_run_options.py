@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from signalbrain.cli import main
+from signalbrain.sim import run_sumo
 
 pytestmark = pytest.mark.slow
 
@@ -35,3 +37,44 @@ def test_cli_refuses_to_drop_unfinished_trips(
     assert code == 2
     assert "signalbrain needs the trips" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _with_unreadable_light(cfg: Path, folder: Path, state: str) -> Path:
+    """A copy of ``cfg`` whose traffic light A0 runs one phase showing ``state`` on every link
+    (SUMO runs it; signalbrain has no phase to make of it)."""
+    from signalbrain.sim.config import read_sumocfg
+
+    sumo_cfg = read_sumocfg(cfg)
+    net = sumo_cfg.net_file.read_text(encoding="utf-8")
+    block = re.search(r'<tlLogic id="A0".*?</tlLogic>', net, re.S)
+    assert block is not None
+    links = len(re.findall(r'state="([^"]+)"', block.group(0))[0])
+    one = (
+        '<tlLogic id="A0" type="static" programID="0" offset="0">'
+        f'<phase duration="90" state="{state * links}"/></tlLogic>'
+    )
+    (folder / "odd.net.xml").write_text(net.replace(block.group(0), one), encoding="utf-8")
+    routes = ",".join(str(p) for p in sumo_cfg.route_files)
+    out = folder / "odd.sumocfg"
+    out.write_text(
+        f'<configuration><input><net-file value="odd.net.xml"/><route-files value="{routes}"/>'
+        "</input></configuration>\n",
+        encoding="utf-8",
+    )
+    return out
+
+
+@pytest.mark.parametrize(("controller", "state"), [("fixed", "r"), ("adaptive", "G")])
+def test_a_light_signalbrain_cannot_import_is_left_to_sumo(
+    make_scenario, tmp_path: Path, controller: str, state: str
+) -> None:
+    """It refused the whole run (exit 2); the contract: signalbrain drives every light it
+    understands."""
+    cfg = _with_unreadable_light(make_scenario(), tmp_path, state)
+    result = run_sumo(cfg, controller, end_s=60)
+    assert result.signals == 3
+    assert any("traffic light A0 left to SUMO's own program" in n for n in result.notes)
+    assert result.trips.departed > 0
+    # the sumo controller still audits the lights signalbrain can import
+    own = run_sumo(cfg, "sumo", end_s=60)
+    assert any("displays at 3 traffic lights audited" in n for n in own.notes)

@@ -90,6 +90,7 @@ from __future__ import annotations
 
 import importlib.util
 import xml.parsers.expat
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -281,7 +282,9 @@ def _vehicle_lanes(car_lanes: int, vehicle_lanes: int) -> int:
 
 
 @paused_gc()  # tens of thousands of objects and no cycles: see signalbrain.io._sumo_xml
-def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network:
+def read_sumo_net(
+    path: str | Path, *, program_id: str | None = None, skip_tls: Collection[str] = ()
+) -> Network:
     """Import a SUMO network with its traffic lights.
 
     Parameters
@@ -291,6 +294,9 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
     program_id
         Import this ``tlLogic`` program of every traffic light that has it (the others keep the
         default, with a note); by default the one SUMO runs (the last in the file).
+    skip_tls
+        Traffic lights to leave out of the model (their junctions stay, as uncontrolled nodes):
+        those a closed-loop run leaves to SUMO because their import fails.
 
     Returns
     -------
@@ -352,6 +358,8 @@ def read_sumo_net(path: str | Path, *, program_id: str | None = None) -> Network
         intersections = []
         builder = IntersectionBuilder()
         for tls_id in sorted(raw.programs):
+            if tls_id in skip_tls:
+                continue
             isec = _intersection(tls_id, raw, program_id, source, edge_ok, builder)
             if isec is not None:
                 intersections.append(isec)

@@ -33,7 +33,7 @@ from types import ModuleType
 from typing import Any
 
 from signalbrain.control.base import Controller, SafetyCounts
-from signalbrain.errors import InputError, Problem
+from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network import Intersection, Network
 from signalbrain.sim.backend import load_backend, sumo_binary
 from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
@@ -96,15 +96,56 @@ def _make_controller(name: str, network: Network, options: Mapping[str, Any]) ->
     return controller
 
 
-def _sumo_model(net_file: Path, network: Network | None) -> tuple[tuple[Intersection, ...], str]:
+def _import_network(net_file: Path, tls_ids: Sequence[str]) -> tuple[Network, dict[str, str]]:
+    """signalbrain's model of the network without the traffic lights whose import fails (SUMO
+    accepts programs signalbrain has no phases for: all red, off, one all-green phase...): the
+    model, and why each light was left out. Those lights run SUMO's own programs.
+
+    Raises
+    ------
+    InputError
+        The import fails for a reason that no single traffic light explains.
+    """
+    read_sumo_net = importlib.import_module("signalbrain.io.sumo_net").read_sumo_net
+    left: dict[str, str] = {}
+    while True:
+        try:
+            network: Network = read_sumo_net(net_file, skip_tls=frozenset(left))
+        except InputError as exc:
+            bad: dict[str, str] = {}
+            for problem in exc.problems:
+                for tls in tls_ids:
+                    base = format_path("intersections", tls)
+                    if problem.path == base or problem.path.startswith((f"{base}.", f"{base}[")):
+                        where = problem.path.removeprefix(base).lstrip(".")
+                        bad.setdefault(tls, f"{where}: {problem.message}".lstrip(": "))
+            if not bad or bad.keys() <= left.keys():
+                raise
+            left.update(bad)
+        else:
+            return network, left
+
+
+def _unimported_notes(left: Mapping[str, str]) -> list[str]:
+    return [
+        f"traffic light {tls} left to SUMO's own program: signalbrain cannot import it ({why})"
+        for tls, why in sorted(left.items())
+    ]
+
+
+def _sumo_model(
+    net_file: Path, network: Network | None, tls_ids: Sequence[str]
+) -> tuple[tuple[Intersection, ...], str]:
     """The imported intersections whose SUMO displays can be audited, or why none can."""
+    why = ""
     try:
         if network is None:
-            read_sumo_net = importlib.import_module("signalbrain.io.sumo_net").read_sumo_net
-            network = read_sumo_net(net_file)
+            network, left = _import_network(net_file, tls_ids)
+            if left:
+                why = f"{', '.join(sorted(left))} (signalbrain cannot import them)"
     except InputError as exc:
         return (), f"the network could not be imported ({exc})"
-    return tuple(s for s in network.intersections if s.sumo is not None), ""
+    return tuple(s for s in network.intersections if s.sumo is not None), why
 
 
 _libsumo_runs = 0
@@ -240,14 +281,15 @@ def run_sumo(
             if name in BASELINE_TYPES:
                 programs = [convert_program(p, name) for p in index.programs]
                 own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
-            audited, why = _sumo_model(cfg.net_file, network)
+            audited, why = _sumo_model(cfg.net_file, network, index.tls_ids)
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
         else:
             net = network
+            unimported: dict[str, str] = {}
             if net is None:
-                read_sumo_net = importlib.import_module("signalbrain.io.sumo_net").read_sumo_net
-                net = read_sumo_net(cfg.net_file)
+                net, unimported = _import_network(cfg.net_file, index.tls_ids)
+                notes += _unimported_notes(unimported)
             ctrl = (
                 controller
                 if not isinstance(controller, str)
@@ -258,7 +300,9 @@ def run_sumo(
             isecs = tuple(
                 s for s in monitored.intersections if s.sumo is not None and s.sumo.tls_id in tls
             )
-            skipped = sorted(tls - {s.sumo.tls_id for s in isecs if s.sumo is not None})
+            skipped = sorted(
+                tls - {s.sumo.tls_id for s in isecs if s.sumo is not None} - unimported.keys()
+            )
             if skipped:
                 notes.append(f"left to SUMO's own program (not understood): {', '.join(skipped)}")
             specs = place_detectors(
