@@ -123,3 +123,26 @@ def test_write_programs_round_trip(tmp_path: Path) -> None:
         ("31", "5", "50"),
         ("4", "4", "4"),
     ]
+
+
+def test_vehicles_sumo_removed_did_not_arrive(tmp_path: Path) -> None:
+    """With --time-to-teleport.remove SUMO writes a jammed vehicle's removal as an arrival
+    (vaporized="teleport"): it was counted as arrived and its cut-short trip in the means."""
+    path = tmp_path / "ti.xml"
+    path.write_text(
+        """<tripinfos>
+  <tripinfo id="a" departDelay="0" arrival="100" duration="100" timeLoss="30"
+            waitingTime="10" waitingCount="1" vType="car" vaporized=""/>
+  <tripinfo id="j" departDelay="2" arrival="28" duration="20" timeLoss="9"
+            waitingTime="6" waitingCount="1" vType="car" vaporized="teleport"/>
+  <tripinfo id="r" departDelay="1" arrival="-1" duration="50" timeLoss="40"
+            waitingTime="20" waitingCount="3" vType="car" vaporized="end"/>
+</tripinfos>
+""",
+        encoding="utf-8",
+    )
+    s = summarize_trips(read_tripinfo(path))
+    assert (s.departed, s.arrived, s.running, s.removed) == (3, 1, 1, 1)
+    assert s.mean_delay_s == pytest.approx(30.0)
+    assert s.mean_travel_time_s == pytest.approx(100.0)
+    assert s.mean_delay_all_s == pytest.approx((30 + 11 + 41) / 3)

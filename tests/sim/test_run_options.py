@@ -78,3 +78,16 @@ def test_a_light_signalbrain_cannot_import_is_left_to_sumo(
     # the sumo controller still audits the lights signalbrain can import
     own = run_sumo(cfg, "sumo", end_s=60)
     assert any("displays at 3 traffic lights audited" in n for n in own.notes)
+
+
+def test_vehicles_removed_by_jam_teleports_are_not_arrivals(make_scenario) -> None:
+    result = run_sumo(
+        make_scenario(),
+        "fixed",
+        end_s=300,
+        sumo_args=["--time-to-teleport", "5", "--time-to-teleport.remove", "true"],
+    )
+    t = result.trips
+    assert t.removed > 0
+    assert t.arrived + t.running + t.removed == t.departed
+    assert result.to_json()["vehicles"]["removed"] == t.removed

@@ -249,7 +249,8 @@ def _run(args: argparse.Namespace) -> int:
     v = data["vehicles"]
     print(
         f"{data['controller']}: {v['departed']} departed, {v['arrived']} arrived, "
-        f"mean delay {data['mean_delay_s']} s (all vehicles {data['mean_delay_all_s']} s), "
+        + (f"{v['removed']} removed by SUMO, " if v["removed"] else "")
+        + f"mean delay {data['mean_delay_s']} s (all vehicles {data['mean_delay_all_s']} s), "
         f"travel time {data['mean_travel_time_s']} s; safety {data['safety']}; "
         f"wrote {args.json}"
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,9 @@ __all__ = ["EmergencyTrip", "TripSummary", "TripTable", "read_tripinfo", "summar
 class TripTable:
     """Parallel arrays, one entry per vehicle in a trip-info file.
 
-    ``arrived`` is False for vehicles still driving at the end of the run.
+    ``arrived`` is False for vehicles still driving at the end of the run and for those SUMO
+    removed on the way (``removed``: ``vaporized`` by a jam teleport with
+    ``--time-to-teleport.remove``, a collision, TraCI...; SUMO gives them an arrival time).
     """
 
     ids: tuple[str, ...]
@@ -49,9 +51,12 @@ class TripTable:
     depart_delay_s: npt.NDArray[np.float64]
     waiting_s: npt.NDArray[np.float64]
     waiting_count: npt.NDArray[np.int64]
+    removed: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __post_init__(self) -> None:
         n = len(self.ids)
+        if n and self.removed.shape == (0,):  # not given: no vehicle was removed
+            object.__setattr__(self, "removed", np.zeros(n, dtype=np.bool_))
         for name in (
             "arrived",
             "duration_s",
@@ -59,6 +64,7 @@ class TripTable:
             "depart_delay_s",
             "waiting_s",
             "waiting_count",
+            "removed",
         ):
             shape = getattr(self, name).shape
             if shape != (n,):
@@ -81,12 +87,15 @@ def read_tripinfo(path: str | Path) -> TripTable:
     source = str(path)
     ids: list[str] = []
     vtypes: list[str] = []
+    removed: list[bool] = []
     rows: list[tuple[float, float, float, float, float, float]] = []
     try:
         for _, elem in ET.iterparse(path, events=("end",)):
             if elem.tag != "tripinfo":
                 continue
             get = elem.get
+            # vaporized: "" arrived, "end" still driving at the end, else removed on the way
+            removed.append(get("vaporized", "") not in ("", "end"))
             ids.append(get("id", ""))
             vtypes.append(get("vType", ""))
             rows.append(
@@ -105,15 +114,17 @@ def read_tripinfo(path: str | Path) -> TripTable:
     except (ET.ParseError, ValueError) as exc:
         raise InputError(f"{source}: malformed trip-info output: {exc}") from None
     arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+    gone = np.asarray(removed, dtype=np.bool_).reshape(-1)
     return TripTable(
         ids=tuple(ids),
         vtypes=tuple(vtypes),
-        arrived=arr[:, 0] >= 0,
+        arrived=(arr[:, 0] >= 0) & ~gone,
         duration_s=arr[:, 1].copy(),
         time_loss_s=arr[:, 2].copy(),
         depart_delay_s=arr[:, 3].copy(),
         waiting_s=arr[:, 4].copy(),
         waiting_count=arr[:, 5].astype(np.int64),
+        removed=gone,
     )
 
 
@@ -130,7 +141,11 @@ class EmergencyTrip:
 
 @dataclass(frozen=True, slots=True)
 class TripSummary:
-    """Means over the trips of a run (emergency vehicles excluded) [s]; NaN when no vehicle."""
+    """Means over the trips of a run (emergency vehicles excluded) [s]; NaN when no vehicle.
+
+    ``removed`` vehicles (SUMO took them out on the way) neither arrived nor are running; their
+    trips count in ``mean_delay_all_s`` only.
+    """
 
     departed: int
     arrived: int
@@ -141,6 +156,7 @@ class TripSummary:
     mean_waiting_s: float
     mean_delay_all_s: float
     emergency: tuple[EmergencyTrip, ...]
+    removed: int = 0
 
 
 def _mean(values: npt.NDArray[np.float64]) -> float:
@@ -185,11 +201,12 @@ def summarize_trips(
     return TripSummary(
         departed=len(trips),
         arrived=int(trips.arrived.sum()),
-        running=int((~trips.arrived).sum()),
+        running=int((~trips.arrived & ~trips.removed).sum()),
         waiting_to_enter=int(pending.size),
         mean_travel_time_s=_mean(trips.duration_s[done]),
         mean_delay_s=_mean(trips.time_loss_s[done]),
         mean_waiting_s=_mean(trips.waiting_s[done]),
         mean_delay_all_s=_mean(all_delay),
         emergency=emergency,
+        removed=int(trips.removed.sum()),
     )

@@ -58,7 +58,12 @@ class RunResult:
             "config": self.config,
             "begin_s": self.begin_s,
             "end_s": self.end_s,
-            "vehicles": {"departed": t.departed, "arrived": t.arrived, "teleports": self.teleports},
+            "vehicles": {
+                "departed": t.departed,
+                "arrived": t.arrived,
+                "teleports": self.teleports,
+                "removed": t.removed,
+            },
             "mean_travel_time_s": num(t.mean_travel_time_s),
             "mean_delay_s": num(t.mean_delay_s),
             "mean_waiting_s": num(t.mean_waiting_s),
