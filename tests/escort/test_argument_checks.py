@@ -20,6 +20,16 @@ from signalbrain.network.generate import arterial
 NET = arterial(3)
 
 
+def _refused_by_planner_and_manager(fields: dict[str, Any], message: str) -> None:
+    """A request W -> E with ``fields`` changed is refused alike by the planner and the live
+    manager, with ``message``."""
+    request = EscortRequest(**{"vehicle_id": "ev", "origin": "W", "destination": "E", **fields})
+    with pytest.raises(InputError, match=message):
+        plan_escort(NET, request)
+    with pytest.raises(InputError, match=message):
+        EscortManager(NET).submit(request)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -37,11 +47,7 @@ NET = arterial(3)
     ],
 )
 def test_a_malformed_request_is_refused_by_field(fields: dict[str, Any], message: str) -> None:
-    request = EscortRequest(**{"vehicle_id": "ev", "origin": "W", "destination": "E", **fields})
-    with pytest.raises(InputError, match=message):
-        plan_escort(NET, request)
-    with pytest.raises(InputError, match=message):
-        EscortManager(NET).submit(request)
+    _refused_by_planner_and_manager(fields, message)
 
 
 @pytest.mark.parametrize(
@@ -137,11 +143,7 @@ def test_a_network_plan_and_a_misfiled_plan_are_refused(plans_for: Any) -> None:
     ],
 )
 def test_a_request_that_contradicts_itself_is_refused(fields: dict[str, Any], message: str) -> None:
-    request = EscortRequest(**{"vehicle_id": "ev", "origin": "W", "destination": "E", **fields})
-    with pytest.raises(InputError, match=message):
-        plan_escort(NET, request)
-    with pytest.raises(InputError, match=message):
-        EscortManager(NET).submit(request)
+    _refused_by_planner_and_manager(fields, message)
 
 
 @pytest.mark.parametrize(
