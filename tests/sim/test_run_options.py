@@ -91,3 +91,47 @@ def test_vehicles_removed_by_jam_teleports_are_not_arrivals(make_scenario) -> No
     assert t.removed > 0
     assert t.arrived + t.running + t.removed == t.departed
     assert result.to_json()["vehicles"]["removed"] == t.removed
+
+
+def test_a_network_without_traffic_lights_says_so(tmp_path: Path, sumo_home: Path) -> None:
+    """The run went through with nothing to drive and said nothing about it."""
+    import subprocess
+
+    from signalbrain.sim.scenario import GridSpec, generate_scenario
+
+    cfg = generate_scenario(
+        tmp_path, GridSpec(x=2, y=2, block_m=200.0, attach_m=150.0), end_s=60, period_s=2.0
+    )
+    (net,) = cfg.parent.glob("*.net.xml")
+    plain = cfg.parent / "plain.xml"
+    netconvert = str(sumo_home / "bin" / "netconvert")
+    subprocess.run(
+        [netconvert, "-s", str(net), "--tls.discard-loaded", "true", "-o", str(plain)],
+        check=True,
+        capture_output=True,
+    )
+    plain.replace(net)
+    result = run_sumo(cfg, "adaptive", end_s=30)
+    assert result.to_json()["signals"] == 0
+    assert any("no traffic lights" in n for n in result.notes), result.notes
+
+
+def test_a_run_over_the_fallback_backend_says_so(
+    make_scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With libsumo missing the run went over traci and nothing in the result said so."""
+    import importlib
+    from types import ModuleType
+
+    from signalbrain.sim import backend
+
+    real = importlib.import_module
+
+    def without_libsumo(name: str, package: str | None = None) -> ModuleType:
+        if name == "libsumo":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(backend.importlib, "import_module", without_libsumo)
+    result = run_sumo(make_scenario(), "fixed", end_s=30)
+    assert "libsumo is not installed: the run went over traci" in result.notes

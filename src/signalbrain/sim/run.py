@@ -272,6 +272,8 @@ def run_sumo(
             )
     index = read_net_index(cfg.net_file)
     notes: list[str] = []
+    if not index.tls_ids:
+        notes.append("the network has no traffic lights: nothing for the controller to drive")
     with tempfile.TemporaryDirectory(prefix="signalbrain-sumo-") as tmp:
         own: list[Path] = []
         loop_spec: tuple[Network, Controller, tuple[Intersection, ...]] | None = None
@@ -348,6 +350,8 @@ def run_sumo(
             end_s=end_s,
         )
         sumo = load_backend(backend)
+        if sumo.__name__ != backend:
+            notes.append(f"{backend} is not installed: the run went over {sumo.__name__}")
         if sumo.__name__ == "traci":
             cmd[0] = sumo_binary()
         else:
