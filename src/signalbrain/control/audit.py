@@ -10,14 +10,39 @@ a run's JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from signalbrain.control._rules import EPS_S, MovementClearances
 from signalbrain.control.base import SafetyCounts, SignalState
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network.model import CONFLICT, PERMISSIVE, Intersection
 
-__all__ = ["audit", "record"]
+__all__ = ["DISPLAYS", "audit", "record"]
+
+DISPLAYS: Mapping[str, str] = MappingProxyType(
+    {
+        # signalbrain's own displays (SignalState.movements)
+        "G": "G",
+        "g": "g",
+        "y": "y",
+        "r": "r",
+        # SUMO's tlLogic / TraCI letters, read as the SUMO import reads them
+        # (signalbrain.io.sumo_tls: GREEN, YIELD_GREEN, YELLOW, RED)
+        "Y": "y",  # yellow, major stream
+        "u": "r",  # red-yellow: still stop
+        "s": "r",  # right turn on red after a full stop, yielding to every foe
+        "o": "g",  # light off, blinking: the junction's rules, i.e. uncontrolled
+        "O": "g",  # light off: uncontrolled
+    }
+)
+"""How :func:`audit` reads each display letter it accepts, as one of ``G``, ``g``, ``y``, ``r``.
+
+A light that is off (``o``, ``O``) lets the movement enter under the junction's own rules, so
+it counts as a permitted green: two conflicting movements uncontrolled at once are a conflict.
+SUMO's ``s`` lets a right turn go only after a stop, yielding to every foe, and is a red in the
+SUMO import's model, so it is one here too. Any other letter is refused: read as red, it could
+hide a conflict."""
 
 _LEVEL = {"G": 2, "g": 1}
 _MAX_LISTED = 10  # problems listed in one error; the rest are counted
@@ -84,6 +109,46 @@ def _check_order(intersection: Intersection, states: Sequence[SignalState]) -> N
     raise InputError(problems, source=f"intersection {intersection.id}")
 
 
+def _check_displays(intersection: Intersection, states: Sequence[SignalState]) -> None:
+    """Raise :class:`InputError` unless every display is a letter of :data:`DISPLAYS`."""
+    known = DISPLAYS.keys()
+    problems: list[Problem] = []
+    extra = 0
+    for k, st in enumerate(states):
+        shown = getattr(st, "movements", None)
+        if not isinstance(shown, Mapping):
+            bad: list[tuple[str, object]] = [("", shown)]
+        else:
+            try:
+                if known >= set(shown.values()):
+                    continue
+            except TypeError:  # an unhashable display
+                pass
+            bad = [(str(m), d) for m, d in shown.items() if not (isinstance(d, str) and d in known)]
+        for m, d in bad:
+            if len(problems) >= _MAX_LISTED:
+                extra += 1
+                continue
+            if m:
+                path = format_path("states", k, "movements", m)
+                problems.append(Problem(path, f"= {d!r}: not a signal display"))
+            else:
+                path = format_path("states", k, "movements")
+                problems.append(Problem(path, f"a {type(d).__name__}: expected a mapping"))
+    if not problems:
+        return
+    if extra:
+        problems.append(Problem("states", f"and {extra} more displays not known"))
+    letters = ", ".join(DISPLAYS)
+    problems.append(
+        Problem(
+            "states",
+            f"a display is one of {letters} (signalbrain's G, g, y, r, or a SUMO state letter)",
+        )
+    )
+    raise InputError(problems, source=f"intersection {intersection.id}")
+
+
 def _unsafe(isec: Intersection, a: str, la: int, b: str, lb: int) -> bool:
     rel = isec.relation(a, b)
     return (rel == CONFLICT and la > 0 and lb > 0) or (rel == PERMISSIVE and la == 2 and lb == 2)
@@ -124,9 +189,16 @@ def audit(
     InputError
         When a state's time is not finite, or is not later than the state before it (out of
         order or duplicated): such a history cannot be judged, and judging it anyway would
-        miscount (a negative duration subtracts conflicting time).
+        miscount (a negative duration subtracts conflicting time). When a display is not one
+        of :data:`DISPLAYS` (read as red, it could hide a conflict).
+
+    Notes
+    -----
+    A movement a state does not name shows red. SUMO's letters are read as
+    :data:`DISPLAYS` says (a light off is an uncontrolled movement: a permitted green).
     """
     _check_order(intersection, states)
+    _check_displays(intersection, states)
     isec = intersection
     rules = MovementClearances.of(isec)
     ids = [m.id for m in isec.movements]
@@ -151,7 +223,7 @@ def audit(
 
     if not from_start and states:
         for m in ids:
-            first = states[0].movements.get(m, "r")
+            first = DISPLAYS[states[0].movements.get(m, "r")]
             if first in ("G", "g", "y"):
                 disp[m] = first
                 level[m] = _LEVEL.get(first, 1)  # yellow: its green's level unknown
@@ -160,8 +232,7 @@ def audit(
         onsets: list[tuple[str, int]] = []
         new_disp: dict[str, str] = {}
         for m in ids:
-            new = st.movements.get(m, "r")
-            new = new if new in ("G", "g", "y") else "r"
+            new = DISPLAYS[st.movements.get(m, "r")]
             new_disp[m] = new
             old = disp[m]
             if new == old:

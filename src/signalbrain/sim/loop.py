@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from signalbrain.control.audit import DISPLAYS
 from signalbrain.control.audit import record as record_state
 from signalbrain.control.base import Controller, Observation, Request, SafetyCounts, SignalState
 from signalbrain.network import Intersection, Network
@@ -174,8 +175,12 @@ class StateRecorder:
     """Reads back the displays SUMO shows at an intersection's link indices (SUMO's own or
     converted programs) so they can be audited by the same rules as signalbrain's states.
 
-    A movement shows ``G`` when all its links show ``G``, ``g`` when any shows green, ``y`` when
-    any shows yellow, else ``r`` (``s``, ``u``, ``r`` and off count as red).
+    A movement shows ``G`` when all its links show ``G``, ``g`` when any shows green or is off
+    (``g``, ``o``, ``O``: the movement enters uncontrolled), ``y`` when any shows yellow
+    (``y``, ``Y``), else ``r`` (``r``, ``u`` red-yellow, ``s`` right on red after a stop): each
+    letter read as :data:`~signalbrain.control.audit.DISPLAYS` says, as the SUMO import reads it.
+    A letter SUMO does not document is kept, so the audit refuses it by name instead of
+    reading it as red.
     """
 
     def __init__(self, sumo: ModuleType, intersections: Sequence[Intersection]) -> None:
@@ -223,10 +228,14 @@ class StateRecorder:
 
 def _movement_display(state: str, indices: Sequence[int]) -> str:
     chars = [state[i] for i in indices if i < len(state)]
+    unknown = [c for c in chars if c not in DISPLAYS]
+    if unknown:
+        return unknown[0]
     if chars and all(c == "G" for c in chars):
         return "G"
-    if any(c in "GgoO" for c in chars):
+    read = {DISPLAYS[c] for c in chars}
+    if read & {"G", "g"}:
         return "g"
-    if any(c in "yY" for c in chars):
+    if "y" in read:
         return "y"
     return "r"
