@@ -60,13 +60,18 @@ def record(history: list[SignalState], state: SignalState) -> None:
     history.append(state)
 
 
-def _time_s(state: object) -> float | None:
-    """A state's ``t_s`` as a finite float, or ``None`` when it is not one."""
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` when it is not one."""
     try:
-        t = float(getattr(state, "t_s", math.nan))
+        t = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return None
     return t if math.isfinite(t) else None
+
+
+def _time_s(state: object) -> float | None:
+    """A state's ``t_s`` as a finite float, or ``None`` when it is not one."""
+    return _finite(getattr(state, "t_s", math.nan))
 
 
 def _check_order(intersection: Intersection, states: Sequence[SignalState]) -> None:
@@ -154,15 +159,38 @@ def _unsafe(isec: Intersection, a: str, la: int, b: str, lb: int) -> bool:
     return (rel == CONFLICT and la > 0 and lb > 0) or (rel == PERMISSIVE and la == 2 and lb == 2)
 
 
+def _check_end(
+    intersection: Intersection, states: Sequence[SignalState], end_s: object
+) -> float | None:
+    """``end_s`` as a float; raise :class:`InputError` unless it is ``None`` or a finite time
+    [s] no earlier than the last state's."""
+    if end_s is None:
+        return None
+    t = None if isinstance(end_s, bool | str) else _finite(end_s)
+    if t is None:
+        message = f"= {end_s!r}: must be a finite time [s] or None"
+    elif states and t < states[-1].t_s:
+        message = f"= {t:g}: earlier than the last state's t_s = {states[-1].t_s:g}"
+    else:
+        return t
+    raise InputError([Problem("end_s", message)], source=f"intersection {intersection.id}")
+
+
 def audit(
-    intersection: Intersection, states: Sequence[SignalState], *, from_start: bool = True
+    intersection: Intersection,
+    states: Sequence[SignalState],
+    *,
+    from_start: bool = True,
+    end_s: float | None = None,
 ) -> SafetyCounts:
     """Count safety violations in a sequence of states of one intersection.
 
-    Each state holds from its ``t_s`` until the next state's; the last one's duration is unknown,
-    so it adds no conflicting time and ends no interval. The checker knows only the intersection
-    and the states (not the monitor), so it catches a faulty monitor as well as a faulty
-    controller.
+    Each state holds from its ``t_s`` until the next state's, and the last one until
+    ``end_s``. Without ``end_s`` the last state's duration is unknown, so it adds no
+    conflicting time: a history whose last state shows a conflict audits as safe unless it is
+    closed (pass ``end_s``, or append a copy of the last state at the end time, as the run
+    loops' ``finish`` does). The checker knows only the intersection and the states (not the
+    monitor), so it catches a faulty monitor as well as a faulty controller.
 
     Parameters
     ----------
@@ -177,6 +205,10 @@ def audit(
         greens and yellows are not judged short, its greens count from then as on (a yellow
         as the lesser, permitted level, its earlier green unknown), and only what follows is
         checked in full. Conflicting displays in the first state are counted either way.
+    end_s
+        When the last state ended [s] (the end of the run or recording), no earlier than its
+        ``t_s``; ``None`` when unknown. The end closes the last state's conflicting time but
+        judges no interval: a green or yellow cut by the end of the recording is not short.
 
     Returns
     -------
@@ -189,7 +221,8 @@ def audit(
     InputError
         When a state's time is not finite, or is not later than the state before it (out of
         order or duplicated): such a history cannot be judged, and judging it anyway would
-        miscount (a negative duration subtracts conflicting time). When a display is not one
+        miscount (a negative duration subtracts conflicting time). When ``end_s`` is not
+        ``None`` or a finite time no earlier than the last state's. When a display is not one
         of :data:`DISPLAYS` (read as red, it could hide a conflict).
 
     Notes
@@ -199,6 +232,7 @@ def audit(
     """
     _check_order(intersection, states)
     _check_displays(intersection, states)
+    end = _check_end(intersection, states, end_s)
     isec = intersection
     rules = MovementClearances.of(isec)
     ids = [m.id for m in isec.movements]
@@ -276,8 +310,9 @@ def audit(
                 ):
                     short_all_red += 1
                     break
-        if k + 1 < len(states):
-            dt = states[k + 1].t_s - t
+        until = states[k + 1].t_s if k + 1 < len(states) else end
+        if until is not None:
+            dt = until - t
             for a, b in pairs:
                 la = level[a] if disp[a] != "r" else 0
                 lb = level[b] if disp[b] != "r" else 0
