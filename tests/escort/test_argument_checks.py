@@ -175,3 +175,35 @@ def test_manager_refuses_a_time_that_is_not_one(t_s: Any) -> None:
     with pytest.raises(InputError, match=r"dt_s = -1"):
         manager.step(0.0, -1.0)
     assert manager.step(0.0, 1.0) is not None
+
+
+@pytest.mark.parametrize(
+    ("call", "args", "message"),
+    [
+        # was TypeError: '<' not supported / must be real number, not str
+        ("enter_junction", ("ev", "S1", "3"), r"enter_junction: t_s = '3': must be a finite time"),
+        # was TypeError: unhashable type: 'list'
+        ("enter_junction", (["ev"], "S1", 3.0), r"enter_junction: vehicle_id = \['ev'\]"),
+        ("enter_junction", ("ev", ["S1"], 3.0), r"enter_junction: node_id = \['S1'\]"),
+        # was ignored without a word: the call held green for a vehicle already through
+        ("enter_junction", ("ev", "S1", float("nan")), r"enter_junction: t_s = nan"),
+        ("enter_junction", ("ev", "S1", True), r"enter_junction: t_s = True"),
+        ("cancel", (["ev"], 3.0), r"cancel: vehicle_id = \['ev'\]: expected an id \(str\)"),
+        ("cancel", ("ev", "3"), r"cancel: t_s = '3': must be a finite time"),
+        ("cancel", (7, 3.0), r"cancel: vehicle_id = 7"),
+        ("arrive", ({"ev"}, 3.0), r"arrive: vehicle_id = \{'ev'\}"),
+        ("arrive", ("ev", None), r"arrive: t_s = None"),
+    ],
+)
+def test_manager_events_refuse_arguments_by_name(
+    call: str, args: tuple[Any, ...], message: str
+) -> None:
+    manager = EscortManager(NET)
+    manager.submit(EscortRequest("ev", "W", "E"), 0.0)
+    with pytest.raises(InputError, match=message):
+        getattr(manager, call)(*args)
+    assert manager.active == ("ev",)  # the refused event changed nothing
+    manager.enter_junction("ev", "S1", 3.0)
+    manager.cancel("nobody", 3.0)  # a vehicle not escorted is still ignored
+    manager.cancel("ev", 3.0)
+    assert manager.active == ()

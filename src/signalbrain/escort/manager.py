@@ -211,9 +211,17 @@ class EscortManager:
         """The vehicle is inside the junction ``node_id`` (past its stop line): the signal there
         has served it, so its window closes now and the call ends into yellow and all-red, which
         the vehicle clears the junction under, as every vehicle does that entered on green.
-        A junction not on the route ahead is ignored (a noisy fix)."""
+        A junction not on the route ahead, or a vehicle not escorted, is ignored (a noisy fix).
+
+        Raises
+        ------
+        InputError
+            An id that is not a string, or a ``t_s`` that is not a finite time [s] (a NaN time
+            was ignored without a word: the call held green for a vehicle already through).
+        """
+        _check_event("enter_junction", vehicle_id, t_s, node_id=node_id)
         esc = self._escorts.get(vehicle_id)
-        if esc is None or not math.isfinite(t_s):
+        if esc is None:
             return
         isec = self.network.intersection_at(node_id)
         if isec is None or isec.id in esc.passed:
@@ -225,7 +233,15 @@ class EscortManager:
         self._replan(esc, t_s)
 
     def cancel(self, vehicle_id: str, t_s: float) -> None:
-        """Stop escorting a vehicle (its calls end and the signals recover)."""
+        """Stop escorting a vehicle (its calls end and the signals recover); a vehicle not
+        escorted is ignored.
+
+        Raises
+        ------
+        InputError
+            A ``vehicle_id`` that is not a string or a ``t_s`` that is not a finite time [s].
+        """
+        _check_event("cancel", vehicle_id, t_s)
         self._end_escort(vehicle_id, "cancelled")
 
     def _end_escort(self, vehicle_id: str, why: str) -> None:
@@ -236,7 +252,14 @@ class EscortManager:
         self._expired = {pair for pair in self._expired if pair[0] != vehicle_id}
 
     def arrive(self, vehicle_id: str, t_s: float) -> None:
-        """The vehicle reached its destination."""
+        """The vehicle reached its destination; a vehicle not escorted is ignored.
+
+        Raises
+        ------
+        InputError
+            A ``vehicle_id`` that is not a string or a ``t_s`` that is not a finite time [s].
+        """
+        _check_event("arrive", vehicle_id, t_s)
         self._end_escort(vehicle_id, "arrived")
 
     def observe(self, conditions: Mapping[str, LinkCondition], t_s: float | None = None) -> None:
@@ -577,6 +600,20 @@ class EscortManager:
         self, t_s: float, isec_id: str, code: int, param: int, vehicle_id: str = "", note: str = ""
     ) -> None:
         self.events.append(AuditEvent(t_s, isec_id, int(code), param, vehicle_id, note))
+
+
+def _check_event(method: str, vehicle_id: object, t_s: object, **ids: object) -> None:
+    """Raise :class:`InputError` naming each argument of ``method`` that is not what it must
+    be: ``vehicle_id`` and every one of ``ids`` a string, ``t_s`` a finite time [s]."""
+    problems = [
+        Problem(name, f"= {value!r}: expected an id (str)")
+        for name, value in (("vehicle_id", vehicle_id), *ids.items())
+        if not isinstance(value, str)
+    ]
+    if not math.isfinite(_number(t_s)):
+        problems.append(Problem("t_s", f"= {t_s!r}: must be a finite time [s]"))
+    if problems:
+        raise InputError(problems, source=method)
 
 
 def _number(value: object) -> float:
