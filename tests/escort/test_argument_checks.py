@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -207,3 +209,39 @@ def test_manager_events_refuse_arguments_by_name(
     manager.cancel("nobody", 3.0)  # a vehicle not escorted is still ignored
     manager.cancel("ev", 3.0)
     assert manager.active == ()
+
+
+def test_plans_whose_keys_name_no_signal_are_refused(plans_for: Any) -> None:
+    """``{"S9": plan}`` on a network of S1-S3 was ignored without a word: no signal got a plan
+    (no prediction before a display is seen, no recovery target)."""
+    typo = {"S9": replace(plans_for(NET)["S1"], intersection="S9")}
+    message = r"plans: no key names a signal of the network \('S9'\): expected intersection ids"
+    with pytest.raises(InputError, match=message + r" \(S1, S2, S3\)"):
+        EscortManager(NET, typo)
+    with pytest.raises(InputError, match=message):
+        plan_escort(NET, EscortRequest("ev", "W", "E"), typo)
+
+
+def test_plans_of_a_larger_network_are_used_and_the_extra_keys_logged(
+    plans_for: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Plans for a larger network (or with one key misspelt) still serve the signals they name;
+    the keys that name none are logged with the signals left without a plan."""
+    plans = plans_for(arterial(5))
+    with caplog.at_level(logging.WARNING, logger="signalbrain.escort"):
+        manager = EscortManager(NET, plans)
+    assert manager.plans is plans
+    assert "plans: 'S4', 'S5' name no signal of the network and are ignored" in caplog.text
+    assert "without a plan" not in caplog.text
+    caplog.clear()
+    own = plans_for(NET)
+    misspelt = {"S1": own["S1"], "S2": own["S2"], "S 3": replace(own["S3"], intersection="S 3")}
+    with caplog.at_level(logging.WARNING, logger="signalbrain.escort"):
+        plan_escort(NET, EscortRequest("ev", "W", "E"), misspelt)
+    assert "'S 3' name no signal of the network and are ignored" in caplog.text
+    assert "signals without a plan: S3" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="signalbrain.escort"):
+        EscortManager(NET, own)
+        EscortManager(NET, {})
+    assert caplog.text == ""

@@ -88,6 +88,8 @@ class EscortManager:
     plans
         Timing plan per intersection id: predicts signal states before any is observed and is
         the target of recovery (without a plan the normal controller takes over at exit).
+        Keys that name no signal of ``network`` are refused when none names one, else logged
+        as a warning and ignored (see :func:`~signalbrain.escort.signal.plans_problems`).
     config
         Planner constants.
     """
@@ -98,7 +100,7 @@ class EscortManager:
         plans: Mapping[str, PlanLike] | None = None,
         config: EscortConfig | None = None,
     ) -> None:
-        problems = plans_problems(plans)
+        problems = plans_problems(plans, network=network)
         if config is not None and not isinstance(config, EscortConfig):
             problems.append(
                 Problem("config", f"a {type(config).__name__}: expected an EscortConfig")

@@ -217,7 +217,12 @@ def predicted_events(
 
 
 def _check_arguments(
-    requests: object, plans: object, conditions: object, config: object, t_s: object
+    network: Network,
+    requests: object,
+    plans: object,
+    conditions: object,
+    config: object,
+    t_s: object,
 ) -> None:
     """The types of :func:`plan_escorts`' arguments, every problem at once."""
     out: list[Problem] = []
@@ -231,7 +236,7 @@ def _check_arguments(
             for i, r in enumerate(requests)
             if not isinstance(r, EscortRequest)
         ]
-    out += plans_problems(plans)
+    out += plans_problems(plans, network=network)
     if conditions is not None:
         if not isinstance(conditions, Mapping):
             out.append(Problem("conditions", "expected a mapping of link id to LinkCondition"))
@@ -266,9 +271,11 @@ def plan_escorts(
     Raises
     ------
     InputError
-        A vehicle requested twice, or a request that cannot be routed.
+        A vehicle requested twice, a request that cannot be routed, or ``plans`` whose keys
+        name no signal of ``network`` (when only some do, the others are logged as a warning:
+        see :func:`~signalbrain.escort.signal.plans_problems`).
     """
-    _check_arguments(requests, plans, conditions, config, t_s)
+    _check_arguments(network, requests, plans, conditions, config, t_s)
     seen: set[str] = set()
     for i, req in enumerate(requests):
         if req.vehicle_id in seen:

@@ -15,13 +15,14 @@ References
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from signalbrain.errors import Problem, format_path
-from signalbrain.network import Intersection, Phase
+from signalbrain.network import Intersection, Network, Phase
 
 __all__ = [
     "PhaseStatus",
@@ -74,15 +75,26 @@ class PlanLike(Protocol):
 
 
 _PLAN_ATTRIBUTES = ("cycle_s", "offset_s", "phases", "rings")
+_MAX_NAMED = 10  # ids named in one message; the rest are counted
+
+log = logging.getLogger(__name__)
 
 
-def plans_problems(plans: object, option: str = "plans") -> list[Problem]:
+def plans_problems(
+    plans: object, option: str = "plans", network: Network | None = None
+) -> list[Problem]:
     """What is wrong with a ``plans`` argument: a mapping of intersection id to timing plan
     (``NetworkPlan.plans``) or ``None``. Every problem is listed, each under ``option``.
 
     A plan is anything with ``cycle_s``, ``offset_s``, ``phases``, ``rings`` and a
     ``phase_at`` method (:class:`PlanLike`, e.g. ``signalbrain.timing.TimingPlan``); a plan that
     names its intersection must be filed under that id.
+
+    With ``network``, the keys are checked against its signals (a key that names none is
+    otherwise ignored, and the signal meant gets no plan). Plans for a larger network are
+    fine, so keys that name no signal are a problem only when no key names one (a mapping for
+    another network, or every key misspelt); when some do, the others are logged as a
+    warning that names them and the signals left without a plan.
     """
     if plans is None:
         return []
@@ -121,7 +133,40 @@ def plans_problems(plans: object, option: str = "plans") -> list[Problem]:
         named = getattr(plan, "intersection", key)
         if isinstance(named, str) and named != key:
             out.append(Problem(path, f"is the plan of intersection {named!r}, not of {key!r}"))
+    if network is not None:
+        out += _unknown_keys(plans, option, network)
     return out
+
+
+def _unknown_keys(plans: Mapping[object, object], option: str, network: Network) -> list[Problem]:
+    """See :func:`plans_problems`: refuse keys that name no signal when none names one, warn
+    about them otherwise."""
+    signals = [s.id for s in network.intersections]
+    known = set(signals)
+    unknown = [k for k in plans if isinstance(k, str) and k not in known]
+    if not unknown:
+        return []
+    names = ", ".join(repr(k) for k in unknown[:_MAX_NAMED])
+    more = f" and {len(unknown) - _MAX_NAMED} more" if len(unknown) > _MAX_NAMED else ""
+    valid = ", ".join(signals[:_MAX_NAMED]) + (", ..." if len(signals) > _MAX_NAMED else "")
+    if len(unknown) == len(plans):
+        return [
+            Problem(
+                option,
+                f"no key names a signal of the network ({names}{more}): expected intersection "
+                f"ids ({valid or 'the network has no signals'})",
+            )
+        ]
+    planless = [i for i in signals if i not in plans]
+    without = ", ".join(planless[:_MAX_NAMED]) + (", ..." if len(planless) > _MAX_NAMED else "")
+    log.warning(
+        "%s: %s%s name no signal of the network and are ignored%s",
+        option,
+        names,
+        more,
+        f"; signals without a plan: {without}" if planless else "",
+    )
+    return []
 
 
 @dataclass(frozen=True, slots=True)
