@@ -488,6 +488,16 @@ def test_end_before_begin_is_bad_input(make_scenario) -> None:
         run_sumo(make_scenario(), "sumo", end_s=50, sumo_args=["--begin", "100"])
 
 
+@pytest.mark.parametrize("args", [["--end", "0"], ["--begin", "100", "--end", "100"]])
+def test_an_end_after_dashes_not_after_the_begin_is_bad_input(make_scenario, args) -> None:
+    """SUMO ran an empty simulation for '-- --end 0' and the run reported 0 departed, exit 0,
+    while signalbrain's own --end 0 was refused."""
+    from signalbrain.errors import InputError
+
+    with pytest.raises(InputError, match=r"SUMO_ARGS --end.*nothing would be simulated"):
+        run_sumo(make_scenario(), "fixed", sumo_args=args)
+
+
 def test_sumo_displays_are_audited_by_the_same_rules(make_scenario, tmp_path: Path) -> None:
     from signalbrain.sim import read_net_index
 

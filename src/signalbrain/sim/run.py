@@ -243,12 +243,23 @@ def run_sumo(
     options = split_sumo_args(sumo_args)
     user_begin = options.get("begin")
     begin_s = cfg.begin_s if user_begin is None else parse_time(user_begin, "SUMO_ARGS --begin", "")
-    if end_s is not None and begin_s is not None and end_s <= begin_s:
+    # the end in force: signalbrain's --end, else SUMO's --end after '--', else the config's
+    # (a negative end is SUMO's "no end")
+    user_end = options.get("end")
+    end_in_force, end_where = end_s, "--end"
+    if end_s is None and user_end is not None:
+        end_in_force, end_where = parse_time(user_end, "SUMO_ARGS --end", ""), "SUMO_ARGS --end"
+    elif end_s is None:
+        end_in_force, end_where = cfg.end_s, "end"
+    begin_in_force = 0.0 if begin_s is None else begin_s
+    no_end = end_in_force is None or (end_s is None and end_in_force < 0)
+    if not no_end and end_in_force is not None and end_in_force <= begin_in_force:
         raise InputError(
             [
                 Problem(
-                    "--end",
-                    f"{end_s:g} s is not after the simulation's begin {begin_s:g} s",
+                    end_where,
+                    f"{end_in_force:g} s is not after the simulation's begin "
+                    f"{begin_in_force:g} s: nothing would be simulated",
                     str(cfg.path),
                 )
             ]
