@@ -163,3 +163,105 @@ def test_entry_and_exit_zones_drawn_over_each_other() -> None:
     _drive(counter, [(100.0, 5.0 + 4.0 * k) for k in range(48)])
     movements = counter.results(48 / 25.0)[2]
     assert movements == {"N_in->N_out": 0, "N_in->S_out": 1, "S_in->N_out": 0, "S_in->S_out": 0}
+
+
+def _car(track_id: int, *, confirmed: bool = True) -> Track:
+    """A 10 x 20 px track; its remembered size is its box's."""
+    car = Track(track_id, np.array([0.0, 0.0, 10.0, 20.0]), 200.0, hits=5, age=10)
+    car.confirmed = confirmed
+    car.ref_size = np.array([10.0, 20.0])
+    return car
+
+
+def _hand_over_at_the_line(
+    old_path: list[float], new_path: list[float], *, lost_after: int
+) -> Counter:
+    """A vehicle at x = 100 followed by track 1 along ``old_path`` (y, one a frame), matched
+    for the first ``lost_after`` frames and coasting still after that (a stopped car whose
+    blob split or merged), until the tracker drops it 21 missed frames later; track 2 is
+    born at ``new_path[0]`` in the frame the old one was last matched and follows
+    ``new_path``. The count line runs across the picture at y = 100."""
+    counter = _counter()
+    tracker = _ScriptedTracker()
+    mask = np.zeros((200, 200), np.uint8)
+    old, new = _car(1), _car(2)
+    last = old_path[lost_after - 1]
+    drop = lost_after + 21
+    for k in range(max(drop + 1, lost_after - 1 + len(new_path))):
+        items: list[tuple[Track, tuple[float, float], tuple[float, float]]] = []
+        removed: tuple[Track, ...] = ()
+        if k < lost_after:
+            y, v = old_path[k], old_path[k] - old_path[max(k - 1, 0)]
+            items.append((old, (100.0, y), (0.0, v)))
+        elif k < drop:
+            old.misses = k - lost_after + 1
+            items.append((old, (100.0, last), (0.0, 0.0)))
+        elif k == drop:
+            old.misses = 21
+            old.last_state = np.array([100.0, last, 0.0, 0.0])
+            removed = (old,)
+        j = k - (lost_after - 1)
+        if 0 <= j < len(new_path):
+            new.age = j + 1
+            new.confirmed = j >= 2
+            v = new_path[j] - new_path[max(j - 1, 0)]
+            items.append((new, (100.0, new_path[j]), (0.0, v)))
+        tracker.show(items, removed)
+        counter.update(k, tracker, mask)
+    return counter
+
+
+def _line_counts(counter: Counter, frames: int) -> dict[str, int]:
+    return counter.results(frames / 25.0)[1]["across"]
+
+
+_APPROACH = [60.0 + 1.5 * k for k in range(20)] + [90.0] * 20  # stops 10 px before the line
+
+
+@pytest.mark.parametrize(
+    ("case", "old_path", "new_path"),
+    [
+        # stopped before the line; the successor is born just past it, waits and moves off:
+        # by the time the old track is dropped it is far from where the old one stood
+        (
+            "born past the line, moved off",
+            _APPROACH,
+            [106.0] * 6 + [106.0 + 3 * k for k in range(40)],
+        ),
+        # the same, but once the old track is dropped the successor's centre jitters back
+        # over the line and forward again (a blob merging and splitting)
+        (
+            "born past the line, jitters",
+            _APPROACH,
+            [106.0] * 25 + [98.0, 104.0] + [104.0 + 3 * k for k in range(40)],
+        ),
+        # born before the line: the successor crosses it itself
+        ("born before the line", _APPROACH, [92.0] * 6 + [92.0 + 3 * k for k in range(40)]),
+        # the old track crossed the line itself; the successor is born past it
+        (
+            "old track crossed",
+            [60.0 + 3 * k for k in range(20)],
+            [120.0 + 3 * k for k in range(25)],
+        ),
+    ],
+)
+def test_vehicle_re_acquired_across_the_line_counts_once(
+    case: str, old_path: list[float], new_path: list[float]
+) -> None:
+    """A vehicle lost on one side of the count line and re-acquired as a new track on the
+    other crossed the line once, down the picture, whichever track saw it cross."""
+    counter = _hand_over_at_the_line(old_path, new_path, lost_after=len(old_path))
+    frames = len(old_path) + len(new_path) + 21
+    assert _line_counts(counter, frames) == {"total": 1, "positive": 1, "negative": 0}, case
+
+
+def test_a_successor_crossing_dropped_as_counted_keeps_its_streak_claimed() -> None:
+    """The old track crossed the line, the successor (born before it) crossed it too: the
+    successor's crossing is not counted again, but its stretch of the line's time-spatial
+    image stays claimed (the end-of-video streak check must not add the vehicle back)."""
+    old_path = [60.0 + 2 * k for k in range(22)]  # reaches y = 100 at frame 20
+    counter = _hand_over_at_the_line(
+        old_path, [96.0 + 2 * k for k in range(40)], lost_after=len(old_path)
+    )
+    assert _line_counts(counter, 80)["total"] == 1
+    assert [(s.index, s.track) for s in counter._piece_slits] == [(0, 2)]

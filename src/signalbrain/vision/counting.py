@@ -29,7 +29,10 @@
 * a **movement** ``FROM->TO`` is counted when a confirmed track that was first seen in entry zone
   ``FROM`` reaches exit zone ``TO`` outside ``FROM`` (an arm drawn once as both its entry and its
   exit zone is no U-turn the moment a vehicle appears in it); when a track is lost, a live
-  track that took its vehicle over inherits its entry zone (:meth:`Counter._stitch`);
+  track that took its vehicle over inherits its entry zone (:meth:`Counter._stitch`), and a
+  count line between where the lost track was last and where its successor was born was
+  crossed by the vehicle unseen (a stopped car at a stop line whose blob split or merged) and
+  is counted once;
 * a **queue zone** is sampled every frame: the fraction of its area covered by foreground (the
   vehicles, shadows removed) and the number of tracked vehicles in it, moving or stopped; samples
   are averaged over ``sample_s``;
@@ -199,6 +202,7 @@ class _TrackState:
     moved: bool = False
     size_px: float = 0.0  # largest box diagonal seen [processing px]
     parent: int = -1  # confirmed track whose box held this track's birthplace
+    origin: FloatArray | None = None  # birthplace [source px]
 
 
 @dataclass(slots=True)
@@ -329,6 +333,7 @@ class Counter:
             st = self._states.get(tr.id)
             if st is None:
                 st = _TrackState(cur[i].copy(), frame_index)
+                st.origin = st.pos  # st.pos is replaced, never written in place
                 st.parent = self._parent(tracks, boxes, i)
                 self._states[tr.id] = st
             states.append(st)
@@ -526,11 +531,15 @@ class Counter:
         front, past the line, gets a track of its own while the old track shrinks onto the rear
         and dies seconds later), moving the same way, near where the old one's motion would
         have taken it, within 0.8 of the largest size the old track had (its last box may be
-        a sliver); a track that left the picture has no successor. The successor inherits the
-        entry zone, and whatever the old track already counted is not counted again (a
-        successor of the second kind inherits the entry zone and the movement only: in dense
-        traffic a box holds the birthplaces of its neighbours too, and their line crossings are
-        their own).
+        a sliver); a track that left the picture has no successor. "Near" is either the
+        successor now, or its birthplace, near where the old track was then: a successor that
+        has moved off since (a car stopped at a stop line, its blob split or merged) is found
+        by its birthplace. The successor inherits the entry zone, and whatever the old track
+        already counted is not counted again (a successor of the second kind inherits the
+        entry zone and the movement only: in dense traffic a box holds the birthplaces of its
+        neighbours too, and their line crossings are their own). A successor of the first kind
+        born on the other side of a count line than the old track was last seen crossed that
+        line in between, once (:meth:`_cross_over`).
         """
         last_seen = frame_index - lost.misses - 1
         x = lost.last_state
@@ -555,10 +564,14 @@ class Counter:
             if float(np.dot(vel[i], x[2:])) < 0:
                 continue
             guess = x[:2] + x[2:] * (other.born - last_seen)
-            born_pos = other.pos if other.born == frame_index else None
-            d = float(np.hypot(*(centers[i] - now)))
-            if born_pos is None:
-                d = min(d, float(np.hypot(*(centers[i] - guess))))
+            # the old track's state is the one it coasted to by this frame
+            at_birth = x[:2] + x[2:] * (other.born - frame_index)
+            born_at = (other.origin if other.origin is not None else other.pos) * self.scale
+            d = min(
+                float(np.hypot(*(centers[i] - now))),
+                float(np.hypot(*(centers[i] - guess))),
+                float(np.hypot(*(born_at - at_birth))),
+            )
             # a vehicle that fell apart before it was lost: the size it had when whole
             d /= max(size, st.size_px) if late else size
             # successors of the first kind first
@@ -566,7 +579,44 @@ class Counter:
                 best, best_d, best_late = i, d, late
         if best is None:
             return
+        if not best_late:
+            self._cross_over(lost, st, tracker, best, frame_index)
         self._hand_over(st, tracker.tracks[best].id, lines=not best_late)
+
+    def _cross_over(
+        self, lost: Track, st: _TrackState, tracker: Tracker, i: int, frame_index: int
+    ) -> None:
+        """Count the lines crossed between where the lost track (state ``st``) was last and
+        where its successor, live track ``i``, was born: the vehicle crossed them while neither
+        track followed it (a slow or stopped car at a stop line whose blob split or merged).
+        Only lines neither track counted, each once, not against the successor's velocity (a
+        jump of the blob centre), at the successor's birth."""
+        heir = tracker.tracks[i]
+        other = self._states.get(heir.id)
+        if other is None or other.origin is None or not len(self._a):
+            return
+        crossed, sign = segments_cross(st.pos[None], other.origin[None], self._a, self._b)
+        if not crossed.any():
+            return
+        vel = tracker.velocities[i]
+        v_right = vel @ self._normal / self._normal_len
+        length = float(self._lengths(heir.box[None], vel[None])[0]) / self.scale
+        for j in np.flatnonzero(crossed[0]).tolist():
+            s = int(sign[0, j])
+            if j in st.crossed or j in other.crossed:
+                continue
+            if abs(v_right[j]) > 0.05 and np.sign(v_right[j]) != s:
+                continue
+            other.crossed.add(j)
+            row, u0, u1 = self._slit_extent(heir.box, j)
+            if row < 0:
+                row, u0, u1 = self._slit_extent(lost.box, j)
+            if row >= 0 and self._slits is not None:
+                row = self._slits.row_of(other.born)
+            self._recent[j].append((heir.id, frame_index, s))
+            other.pending.append(
+                ("line", j, s, other.born / self.fps, length, _hint(heir), row, u0, u1)
+            )
 
     def _hand_over(self, st: _TrackState, heir_id: int, *, lines: bool = True) -> None:
         """Give a track's counting state to the live track ``heir_id`` (same vehicle): the heir
@@ -582,6 +632,19 @@ class Counter:
             heir.crossed |= st.crossed
         drop_move = st.moved and heir.moved
         heir.moved |= st.moved
+        if dup:
+            # the heir's own crossing is not counted, but its streak in the line's time-spatial
+            # image is this vehicle's: still claimed (not added back by the streak check)
+            self._piece_slits.extend(
+                SlitCrossing(e[1], heir_id, e[6], e[7], e[8])
+                for e in heir.pending
+                if e[0] == "line" and e[1] in dup and e[6] >= 0
+            )
+            self._piece_slits.extend(
+                SlitCrossing(e.index, heir_id, e.row, e.u0, e.u1)
+                for e in self.events
+                if e.track == heir_id and e.kind == "line" and e.index in dup and e.row >= 0
+            )
         if dup or drop_move:
             heir.pending = [
                 e
