@@ -265,3 +265,16 @@ def test_a_successor_crossing_dropped_as_counted_keeps_its_streak_claimed() -> N
     )
     assert _line_counts(counter, 80)["total"] == 1
     assert [(s.index, s.track) for s in counter._piece_slits] == [(0, 2)]
+
+
+def test_a_successor_crossing_long_after_the_old_track_counts_on_its_own() -> None:
+    """The old track crossed the line, matched, and stood just past it until dropped; the
+    track taken for its successor (a car one length behind in the lane) crossed 0.84 s later,
+    beyond ``piece_window_s``: a second vehicle, counted (it used to be dropped as a
+    duplicate of the first)."""
+    old_path = [60.0 + 2 * k for k in range(22)]  # reaches y = 100 at frame 20
+    counter = _hand_over_at_the_line(
+        old_path, [80.0 + k for k in range(40)], lost_after=len(old_path)
+    )  # the successor reaches y = 100 at frame 41
+    assert _line_counts(counter, 80)["total"] == 2
+    assert counter._piece_slits == []

@@ -197,6 +197,8 @@ class _TrackState:
     born: int = 0
     confirmed: bool = False
     crossed: set[int] = field(default_factory=set)
+    crossed_at: dict[int, int] = field(default_factory=dict)  # frame of each crossing
+    unseen: set[int] = field(default_factory=set)  # crossed on the prediction, not matched
     pending: list[_Pending] = field(default_factory=list)
     entry: int = -1
     moved: bool = False
@@ -417,6 +419,9 @@ class Counter:
                 continue  # the centre jumped back (blobs merging or splitting), no move
             if j not in st.crossed:
                 st.crossed.add(int(j))
+                st.crossed_at[int(j)] = frame_index
+                if tracks[i].misses:
+                    st.unseen.add(int(j))
                 s_ij = int(sign[i, j])
                 whole = next(
                     (
@@ -537,9 +542,11 @@ class Counter:
         by its birthplace. The successor inherits the entry zone, and whatever the old track
         already counted is not counted again (a successor of the second kind inherits the
         entry zone and the movement only: in dense traffic a box holds the birthplaces of its
-        neighbours too, and their line crossings are their own). A successor of the first kind
-        born on the other side of a count line than the old track was last seen crossed that
-        line in between, once (:meth:`_cross_over`).
+        neighbours too, and their line crossings are their own), unless the old track crossed
+        a line matched and the successor more than ``piece_window_s`` apart from it (two
+        vehicles in one lane, the second taken for the first's successor: :meth:`_same_crossing`).
+        A successor of the first kind born on the other side of a count line than the old track
+        was last seen crossed that line in between, once (:meth:`_cross_over`).
         """
         last_seen = frame_index - lost.misses - 1
         x = lost.last_state
@@ -608,6 +615,8 @@ class Counter:
             if abs(v_right[j]) > 0.05 and np.sign(v_right[j]) != s:
                 continue
             other.crossed.add(j)
+            other.crossed_at[j] = other.born
+            other.unseen.add(j)
             row, u0, u1 = self._slit_extent(heir.box, j)
             if row < 0:
                 row, u0, u1 = self._slit_extent(lost.box, j)
@@ -621,15 +630,21 @@ class Counter:
     def _hand_over(self, st: _TrackState, heir_id: int, *, lines: bool = True) -> None:
         """Give a track's counting state to the live track ``heir_id`` (same vehicle): the heir
         inherits the entry zone, and what both counted is counted once (line crossings only
-        with ``lines``)."""
+        with ``lines``, and only when they were one crossing, :meth:`_same_crossing`)."""
         heir = self._states.get(heir_id)
         if heir is None:
             return
         if heir.entry < 0:
             heir.entry = st.entry
-        dup = st.crossed & heir.crossed if lines else set()
+        both = st.crossed & heir.crossed if lines else set()
+        dup = {j for j in both if self._same_crossing(st, heir, j)}
         if lines:
             heir.crossed |= st.crossed
+            for j, f in st.crossed_at.items():
+                if j not in heir.crossed_at:
+                    heir.crossed_at[j] = f
+                    if j in st.unseen:
+                        heir.unseen.add(j)
         drop_move = st.moved and heir.moved
         heir.moved |= st.moved
         if dup:
@@ -662,6 +677,17 @@ class Counter:
                     )
                 )
             ]
+
+    def _same_crossing(self, st: _TrackState, heir: _TrackState, j: int) -> bool:
+        """Whether the crossings of line ``j`` by a lost track (state ``st``) and by its
+        successor ``heir`` are one vehicle's: unless the old track crossed on its prediction
+        (a ghost running ahead of the vehicle), the two crossed at most ``piece_window_s``
+        apart (a matched crossing and one further apart are two vehicles, one behind the other
+        in the lane, the second taken for the first's successor)."""
+        old, new = st.crossed_at.get(j), heir.crossed_at.get(j)
+        if j in st.unseen or old is None or new is None:
+            return True
+        return abs(old - new) <= self._piece_window
 
     @staticmethod
     def _lengths(boxes: FloatArray, velocities: FloatArray) -> FloatArray:
