@@ -208,6 +208,7 @@ _WATCHED = frozenset(
     }
 )
 _FLAGS = frozenset({"tripinfo-output.write-unfinished", "no-step-log"})
+_FALSE = frozenset({"false", "0", "off", "no"})  # how SUMO options say no
 
 
 def split_sumo_args(args: Sequence[str]) -> SumoOptions:
@@ -262,12 +263,7 @@ def split_sumo_args(args: Sequence[str]) -> SumoOptions:
             problems.append(Problem("SUMO_ARGS", f"--{name} needs a value"))
             i += 1
             continue
-        if name == "tripinfo-output.write-unfinished" and value.lower() in (
-            "false",
-            "0",
-            "off",
-            "no",
-        ):
+        if name == "tripinfo-output.write-unfinished" and value.lower() in _FALSE:
             problems.append(
                 Problem(
                     "SUMO_ARGS",

@@ -244,16 +244,21 @@ def run_sumo(
     user_begin = options.get("begin")
     begin_s = cfg.begin_s if user_begin is None else parse_time(user_begin, "SUMO_ARGS --begin", "")
     # the end in force: signalbrain's --end, else SUMO's --end after '--', else the config's
-    # (a negative end is SUMO's "no end")
+    # (a negative end of SUMO's is its "no end")
     user_end = options.get("end")
-    end_in_force, end_where = end_s, "--end"
-    if end_s is None and user_end is not None:
+    end_in_force: float | None
+    if end_s is not None:
+        end_in_force, end_where = end_s, "--end"
+    elif user_end is not None:
         end_in_force, end_where = parse_time(user_end, "SUMO_ARGS --end", ""), "SUMO_ARGS --end"
-    elif end_s is None:
+    else:
         end_in_force, end_where = cfg.end_s, "end"
     begin_in_force = 0.0 if begin_s is None else begin_s
-    no_end = end_in_force is None or (end_s is None and end_in_force < 0)
-    if not no_end and end_in_force is not None and end_in_force <= begin_in_force:
+    if (
+        end_in_force is not None
+        and (end_s is not None or end_in_force >= 0)
+        and end_in_force <= begin_in_force
+    ):
         raise InputError(
             [
                 Problem(

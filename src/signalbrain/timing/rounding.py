@@ -49,24 +49,30 @@ def _share(targets: list[float], floors: list[int], total: int) -> list[int]:
     return out
 
 
+def _up(seconds: float) -> int:
+    """``seconds`` rounded up to whole seconds (rounding noise below 1e-9 s ignored)."""
+    return math.ceil(seconds - 1e-9)
+
+
+def _segments(rings: tuple[tuple[int, ...], ...], group: tuple[int, ...]) -> list[list[int]]:
+    """The phases of barrier group ``group`` in each ring, in ring order (empty rings left out)."""
+    members = set(group)
+    segs = [[n for n in ring if n in members] for ring in rings]
+    return [seg for seg in segs if seg]
+
+
 def least_whole_cycle(intersection: Intersection) -> int:
     """The shortest cycle [s] a whole-second plan of ``intersection`` can run: per barrier group
     its longest ring of minimum greens (the larger of ``min_green_s`` and ``ped_min_s``),
     yellows and all-reds, each rounded up to whole seconds as :func:`round_plan` does."""
     need = {
-        ph.number: math.ceil(max(ph.min_green_s, ph.ped_min_s) - 1e-9)
-        + math.ceil(ph.yellow_s - 1e-9)
-        + math.ceil(ph.all_red_s - 1e-9)
+        ph.number: _up(max(ph.min_green_s, ph.ped_min_s)) + _up(ph.yellow_s) + _up(ph.all_red_s)
         for ph in intersection.phases
     }
-    total = 0
-    for group in intersection.barriers:
-        members = set(group)
-        total += max(
-            (sum(need[n] for n in ring if n in members) for ring in intersection.rings),
-            default=0,
-        )
-    return total
+    return sum(
+        max((sum(need[n] for n in seg) for seg in _segments(intersection.rings, group)), default=0)
+        for group in intersection.barriers
+    )
 
 
 def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> TimingPlan:
@@ -80,21 +86,17 @@ def round_plan(plan: TimingPlan, intersection: Intersection | None = None) -> Ti
         if intersection is None:
             return 0
         ph = intersection.phase(number)
-        return math.ceil(max(ph.min_green_s, ph.ped_min_s) - 1e-9)
+        return _up(max(ph.min_green_s, ph.ped_min_s))
 
     # per phase once: its minimum green, rounded-up yellow and all-red, split and green
     needs = {p.number: need(p.number) for p in plan.phases}
-    clears = {
-        p.number: (math.ceil(p.yellow_s - 1e-9), math.ceil(p.all_red_s - 1e-9)) for p in plan.phases
-    }
+    clears = {p.number: (_up(p.yellow_s), _up(p.all_red_s)) for p in plan.phases}
     clear_sum = {n: y + r for n, (y, r) in clears.items()}
     splits = {p.number: p.split_s for p in plan.phases}
     greens = {p.number: p.green_s for p in plan.phases}
     layout: list[tuple[list[list[int]], float, int]] = []
     for group in plan.barriers:
-        members = set(group)
-        segs = [[n for n in ring if n in members] for ring in plan.rings]
-        segs = [s for s in segs if s]
+        segs = _segments(plan.rings, group)
         length = max(sum(splits[n] for n in s) for s in segs)
         floor = max(sum(needs[n] + clear_sum[n] for n in s) for s in segs)
         layout.append((segs, length, floor))

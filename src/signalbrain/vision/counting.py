@@ -196,8 +196,7 @@ class _TrackState:
     pos: FloatArray
     born: int = 0
     confirmed: bool = False
-    crossed: set[int] = field(default_factory=set)
-    crossed_at: dict[int, int] = field(default_factory=dict)  # frame of each crossing
+    crossed: dict[int, int] = field(default_factory=dict)  # line -> frame it was crossed
     unseen: set[int] = field(default_factory=set)  # crossed on the prediction, not matched
     pending: list[_Pending] = field(default_factory=list)
     entry: int = -1
@@ -418,8 +417,7 @@ class Counter:
             if abs(v_right[i, j]) > 0.05 and np.sign(v_right[i, j]) != sign[i, j]:
                 continue  # the centre jumped back (blobs merging or splitting), no move
             if j not in st.crossed:
-                st.crossed.add(int(j))
-                st.crossed_at[int(j)] = frame_index
+                st.crossed[int(j)] = frame_index
                 if tracks[i].misses:
                     st.unseen.add(int(j))
                 s_ij = int(sign[i, j])
@@ -614,8 +612,7 @@ class Counter:
                 continue
             if abs(v_right[j]) > 0.05 and np.sign(v_right[j]) != s:
                 continue
-            other.crossed.add(j)
-            other.crossed_at[j] = other.born
+            other.crossed[j] = other.born
             other.unseen.add(j)
             row, u0, u1 = self._slit_extent(heir.box, j)
             if row < 0:
@@ -636,13 +633,12 @@ class Counter:
             return
         if heir.entry < 0:
             heir.entry = st.entry
-        both = st.crossed & heir.crossed if lines else set()
+        both = st.crossed.keys() & heir.crossed.keys() if lines else set()
         dup = {j for j in both if self._same_crossing(st, heir, j)}
         if lines:
-            heir.crossed |= st.crossed
-            for j, f in st.crossed_at.items():
-                if j not in heir.crossed_at:
-                    heir.crossed_at[j] = f
+            for j, f in st.crossed.items():
+                if j not in heir.crossed:
+                    heir.crossed[j] = f
                     if j in st.unseen:
                         heir.unseen.add(j)
         drop_move = st.moved and heir.moved
@@ -684,7 +680,7 @@ class Counter:
         (a ghost running ahead of the vehicle), the two crossed at most ``piece_window_s``
         apart (a matched crossing and one further apart are two vehicles, one behind the other
         in the lane, the second taken for the first's successor)."""
-        old, new = st.crossed_at.get(j), heir.crossed_at.get(j)
+        old, new = st.crossed.get(j), heir.crossed.get(j)
         if j in st.unseen or old is None or new is None:
             return True
         return abs(old - new) <= self._piece_window
