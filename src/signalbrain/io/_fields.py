@@ -16,7 +16,15 @@ from typing import Any
 
 from signalbrain.errors import InputError, Problem, format_path
 
-__all__ = ["MISSING", "Fields", "decode_text", "finite_pair", "load_yaml", "unknown_field"]
+__all__ = [
+    "MISSING",
+    "Fields",
+    "decode_text",
+    "finite_pair",
+    "load_yaml",
+    "not_a_mapping",
+    "unknown_field",
+]
 
 
 class _Missing:
@@ -55,8 +63,9 @@ def decode_text(data: bytes, source: str) -> str:
 
 
 def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int]]:
-    """``(yaml path, line, first line)`` of every key given twice in one mapping of a composed
-    YAML node tree (PyYAML would keep the last value and drop the first without a word)."""
+    """``(yaml path, line, column, first line)`` of every key given twice in one mapping of a
+    composed YAML node tree (PyYAML would keep the last value and drop the first without a
+    word), in file order."""
     import yaml
 
     out: list[tuple[str, int, int, int]] = []
@@ -73,9 +82,10 @@ def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int]]:
                 if key.tag == "tag:yaml.org,2002:merge":
                     stack.append((value, path))
                     continue
-                name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+                scalar = isinstance(key, yaml.ScalarNode)
+                name = str(key.value) if scalar else "?"
                 child = format_path(path, name) if path else name
-                if isinstance(key, yaml.ScalarNode):
+                if scalar:
                     ident = (key.tag, key.value)
                     if ident in first:
                         line = key.start_mark.line + 1
@@ -370,6 +380,12 @@ def unknown_field(key: str, known: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown field; valid fields: {', '.join(known)}{hint}"
+
+
+def not_a_mapping(doc: object) -> str:
+    """The start of the message for a whole document that is not a mapping: empty, or what it
+    is instead; the caller adds what it expected."""
+    return "the file is empty" if doc is None else f"= {_shown(doc)}: got {_type_name(doc)}"
 
 
 def finite_pair(a: float, b: float) -> tuple[float, float] | None:

@@ -64,9 +64,9 @@ from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.io._fields import (
     Fields,
     _shown,
-    _type_name,
     decode_text,
     load_yaml,
+    not_a_mapping,
     unknown_field,
 )
 from signalbrain.io._routes_scan import RouteEdges, scan_routes
@@ -101,8 +101,7 @@ def parse_demand(doc: Any, source: str | None = None, network: Network | None = 
     """A :class:`Demand` from plain data (see the module docstring)."""
     f = Fields(source)
     if not isinstance(doc, Mapping):
-        what = "the file is empty" if doc is None else f"= {_shown(doc)}: got {_type_name(doc)}"
-        raise InputError([Problem("", f"{what}; expected {_DEMAND_LAYOUT}", source)])
+        raise InputError([Problem("", f"{not_a_mapping(doc)}; expected {_DEMAND_LAYOUT}", source)])
     top = f.mapping(doc, "")
     if "flows_vph" not in top and "intersections" in top and "links" in top:
         raise InputError(f"a network file, not demand; expected {_DEMAND_LAYOUT}", source)
@@ -309,16 +308,17 @@ def read_counts_csv(
             continue
         video, cam, kind, rid = row["video"], row["camera"], row["kind"].strip(), row["id"]
         key = (video, cam, kind, rid)
-        if (*key, str(t0), str(t1)) in first_row:
+        same = (*key, str(t0), str(t1))
+        if same in first_row:
             problems.append(
                 Problem(
                     where,
-                    f"repeats row {first_row[(*key, str(t0), str(t1))]} (same video, camera, "
+                    f"repeats row {first_row[same]} (same video, camera, "
                     "time bin, kind and id): its vehicles would be counted twice",
                 )
             )
             continue
-        first_row[(*key, str(t0), str(t1))] = row["row"]
+        first_row[same] = row["row"]
         spans[key].append((t0, t1, row["row"]))
         if kind == "movement":
             mid = None

@@ -19,9 +19,9 @@ from signalbrain.io._fields import (
     MISSING,
     Fields,
     _shown,
-    _type_name,
     finite_pair,
     load_yaml,
+    not_a_mapping,
 )
 from signalbrain.io._yaml import Dumper
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
@@ -206,11 +206,8 @@ def _parse_movements(
         turn = f.string(mv, "turn", p, choices=TURNS)
         mid = f.string(mv, "id", p, f"{a}.{turn}")
         q = format_path(p, "sumo_link_indices")
-        raw_indices = f.sequence(mv.get("sumo_link_indices"), q, required=False)
-        indices = [
-            f.integer(dict(enumerate(raw_indices)), j, q, minimum=0)
-            for j in range(len(raw_indices))
-        ]
+        raw_indices = dict(enumerate(f.sequence(mv.get("sumo_link_indices"), q, required=False)))
+        indices = [f.integer(raw_indices, j, q, minimum=0) for j in raw_indices]
         turn_value: Turn = turn if turn in TURNS else "T"  # type: ignore[assignment]
         out.append(
             Movement(mid, a, b, turn_value, f.integer(mv, "lanes", p, 1, minimum=1), tuple(indices))
@@ -295,9 +292,9 @@ def _parse_phases(f: Fields, raw: Any, base: str, limits: Mapping[str, Any]) -> 
 def _parse_int_groups(f: Fields, raw: Any, path: str) -> tuple[tuple[int, ...], ...]:
     groups: list[tuple[int, ...]] = []
     for i, group in enumerate(f.sequence(raw, path, required=False)):
-        items = f.sequence(group, format_path(path, i))
         q = format_path(path, i)
-        nums = [f.integer(dict(enumerate(items)), j, q) for j in range(len(items))]
+        items = dict(enumerate(f.sequence(group, q)))
+        nums = [f.integer(items, j, q) for j in items]
         groups.append(tuple(nums))
     return tuple(groups)
 
@@ -346,8 +343,7 @@ def parse_network(
     if not isinstance(doc, Mapping):
         f.add(
             "",
-            ("the file is empty" if doc is None else f"= {_shown(doc)}: got {_type_name(doc)}")
-            + "; expected a mapping with nodes, links and intersections",
+            f"{not_a_mapping(doc)}; expected a mapping with nodes, links and intersections",
         )
         f.raise_if_any()
     top = f.mapping(doc, "")

@@ -248,6 +248,11 @@ def _check_limits(limits: Limits) -> None:
         raise InputError(problems)
 
 
+_ARG_MAXIMA = {"mps": (MAX_SPEED_MPS, "m/s"), "vphpl": (MAX_SAT_FLOW_VPHPL, "veh/h/lane")}
+"""Upper bound and unit of a generator argument by the unit suffix of its name; distances
+(``_m``) are bounded by :data:`MAX_LENGTH_M`."""
+
+
 def _check_args(**values: float) -> None:
     """The generators' scalar arguments: lane counts are whole numbers from 1 to 64, distances,
     speeds and flows finite, > 0 and within the bounds validation sets (100 km, 100 m/s,
@@ -265,13 +270,7 @@ def _check_args(**values: float) -> None:
         ):
             problems.append(Problem(name, f"= {value!r}: must be a finite number > 0"))
         else:
-            most, unit = (
-                (MAX_SPEED_MPS, "m/s")
-                if name.endswith("_mps")
-                else (MAX_SAT_FLOW_VPHPL, "veh/h/lane")
-                if name.endswith("_vphpl")
-                else (MAX_LENGTH_M, "m")
-            )
+            most, unit = _ARG_MAXIMA.get(name.rsplit("_", 1)[-1], (MAX_LENGTH_M, "m"))
             if value > most:
                 problems.append(Problem(name, f"= {value!r}: must be <= {most:g} {unit}"))
     if problems:
