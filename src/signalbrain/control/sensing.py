@@ -98,9 +98,11 @@ def _real(value: object) -> float | None:
 
 
 def _finite_nonneg(*values: object) -> bool:
+    # runs for every reading of every signal every step: a float skips the call to _real, and
+    # 0 <= f < inf is isfinite(f) and f >= 0 (NaN fails both)
     for v in values:
-        f = _real(v)
-        if f is None or not (math.isfinite(f) and f >= 0):
+        f = v if type(v) is float else _real(v)
+        if f is None or not 0.0 <= f < math.inf:
             return False
     return True
 
@@ -108,6 +110,8 @@ def _finite_nonneg(*values: object) -> bool:
 def _says_valid(flag: object) -> bool:
     """Whether a detector's ``valid`` flag is true (``True``, numpy's, 1); anything else, a
     string or an array included, is not."""
+    if flag is True:
+        return True
     try:
         return bool(flag == True)  # noqa: E712 - numpy's bool_ is not ``True``
     except (TypeError, ValueError):
@@ -119,7 +123,7 @@ def _positions_ok(positions: object, far_m: float) -> bool:
     if not isinstance(positions, tuple | list):
         return False
     for d in positions:
-        f = _real(d)
+        f = d if type(d) is float else _real(d)
         if f is None or not (math.isfinite(f) and -1.0 <= f <= far_m):
             return False
     return True
@@ -206,7 +210,7 @@ class Sensor:
         if a.count_veh > most:
             return f"counts {a.count_veh:g} vehicles in {dt_s:g} s"
         reaches = (a.reach_m, *(ln.reach_m for ln in a.lanes))
-        if not all(_finite_nonneg(r) and r <= self.plausibility.max_reach_m for r in reaches):
+        if not (_finite_nonneg(*reaches) and max(reaches) <= self.plausibility.max_reach_m):
             return f"reports a reach outside 0-{self.plausibility.max_reach_m:g} m"
         # without a reach, the vehicles must fit on the link itself
         zone_m = a.reach_m if a.reach_m > 0 else self._length_m.get(a.link, 0.0)
