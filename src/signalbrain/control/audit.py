@@ -11,38 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 
 from signalbrain.control._rules import EPS_S, MovementClearances
 from signalbrain.control.base import SafetyCounts, SignalState
 from signalbrain.errors import InputError, Problem, format_path
+from signalbrain.network.displays import DISPLAYS
 from signalbrain.network.model import CONFLICT, PERMISSIVE, Intersection
 
 __all__ = ["DISPLAYS", "audit", "record"]
 
-DISPLAYS: Mapping[str, str] = MappingProxyType(
-    {
-        # signalbrain's own displays (SignalState.movements)
-        "G": "G",
-        "g": "g",
-        "y": "y",
-        "r": "r",
-        # SUMO's tlLogic / TraCI letters, read as the SUMO import reads them
-        # (signalbrain.io.sumo_tls: GREEN, YIELD_GREEN, YELLOW, RED)
-        "Y": "y",  # yellow, major stream
-        "u": "r",  # red-yellow: still stop
-        "s": "r",  # right turn on red after a full stop, yielding to every foe
-        "o": "g",  # light off, blinking: the junction's rules, i.e. uncontrolled
-        "O": "g",  # light off: uncontrolled
-    }
-)
-"""How :func:`audit` reads each display letter it accepts, as one of ``G``, ``g``, ``y``, ``r``.
-
-A light that is off (``o``, ``O``) lets the movement enter under the junction's own rules, so
-it counts as a permitted green: two conflicting movements uncontrolled at once are a conflict.
-SUMO's ``s`` lets a right turn go only after a stop, yielding to every foe, and is a red in the
-SUMO import's model, so it is one here too. Any other letter is refused: read as red, it could
-hide a conflict."""
 
 _LEVEL = {"G": 2, "g": 1}
 _MAX_LISTED = 10  # problems listed in one error; the rest are counted

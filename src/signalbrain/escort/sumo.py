@@ -43,6 +43,7 @@ from signalbrain.escort.phases import escort_network
 from signalbrain.escort.signal import PlanLike
 from signalbrain.io.sumo_net import internal_edge_junction
 from signalbrain.network import Network
+from signalbrain.network.displays import movement_display
 
 __all__ = ["DISPATCH_LEAD_S", "ESCORT_MODES", "ControllerPlans", "SumoEscort", "prepare_escort"]
 
@@ -65,7 +66,12 @@ insert it for minutes. On atlanta_1x5 the ambulances, due at 600-2400 s, entered
 arterial as late as 2064-2652 s (seed 1), and every early request opened all five signals'
 windows for nothing."""
 ESCORT_MODES = ("auto", "naive")
-_DISPLAY = {"G": "G", "g": "g", "y": "y", "Y": "y", "u": "y"}
+
+
+def _read(display: str) -> str:
+    """A movement's display as the escort manager takes it: a letter SUMO does not document
+    (only a light left to SUMO could show one) reads as red, so no green is taken as running."""
+    return display if display in ("G", "g", "y", "r") else "r"
 
 
 class ControllerPlans(Mapping[str, PlanLike]):
@@ -392,9 +398,9 @@ class SumoEscort:
             text = str(sumo.trafficlight.getRedYellowGreenState(tls))
             isec = self.network.intersection(isec_id)
             moves = {
-                m.id: _DISPLAY.get(text[m.sumo_link_indices[0]], "r")
+                m.id: _read(movement_display(text, m.sumo_link_indices))
                 for m in isec.movements
-                if m.sumo_link_indices and m.sumo_link_indices[0] < len(text)
+                if any(i < len(text) for i in m.sumo_link_indices)
             }
             out[isec_id] = SignalState(t_s, moves)
         return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from signalbrain.network.displays import GREEN, RED, YELLOW, YIELD_GREEN
 from signalbrain.network.model import (
     CONFLICT,
     NONE,
@@ -28,13 +29,6 @@ from signalbrain.network.validate import MAX_CYCLE_S, MIN_YELLOW_S
 
 __all__ = ["GREEN", "RED", "YIELD_GREEN", "SumoLink", "build_intersection"]
 
-GREEN = frozenset("GgoO")
-"""State characters that let vehicles enter (``o``/``O``: signal off, junction rules apply)."""
-YIELD_GREEN = frozenset("goO")
-"""Green characters under which a link yields to its foes as the junction's ``response`` says."""
-YELLOW = frozenset("yY")
-RED = frozenset("rsu")
-"""``s`` (right on red after a stop) and ``u`` (red-yellow) count as red for the model."""
 
 DEFAULT_MIN_GREEN_S = 5.0
 """Minimum green when the SUMO phase has no ``minDur`` [s]."""

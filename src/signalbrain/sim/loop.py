@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from signalbrain.control.audit import DISPLAYS
 from signalbrain.control.audit import record as record_state
 from signalbrain.control.base import Controller, Observation, Request, SafetyCounts, SignalState
 from signalbrain.network import Intersection, Network
+from signalbrain.network.displays import movement_display
 from signalbrain.sim.sensing import DetectorReader
 
 __all__ = ["ControlLoop", "ObservationHook", "RequestHook", "StateRecorder"]
@@ -178,7 +178,7 @@ class StateRecorder:
     A movement shows ``G`` when all its links show ``G``, ``g`` when any shows green or is off
     (``g``, ``o``, ``O``: the movement enters uncontrolled), ``y`` when any shows yellow
     (``y``, ``Y``), else ``r`` (``r``, ``u`` red-yellow, ``s`` right on red after a stop): each
-    letter read as :data:`~signalbrain.control.audit.DISPLAYS` says, as the SUMO import reads it.
+    letter read as :data:`~signalbrain.network.displays.DISPLAYS` says, as the SUMO import reads it.
     A letter SUMO does not document is kept, so the audit refuses it by name instead of
     reading it as red.
     """
@@ -201,7 +201,7 @@ class StateRecorder:
             shown = self._cache.get((isec.id, text))
             if shown is None:
                 shown = {
-                    m.id: _movement_display(text, m.sumo_link_indices)
+                    m.id: movement_display(text, m.sumo_link_indices)
                     for m in isec.movements
                     if m.sumo_link_indices
                 }
@@ -224,18 +224,3 @@ class StateRecorder:
         for isec in self.intersections:
             total = total + audit(isec, self.states[isec.id], from_start=False)
         return total
-
-
-def _movement_display(state: str, indices: Sequence[int]) -> str:
-    chars = [state[i] for i in indices if i < len(state)]
-    unknown = [c for c in chars if c not in DISPLAYS]
-    if unknown:
-        return unknown[0]
-    if chars and all(c == "G" for c in chars):
-        return "G"
-    read = {DISPLAYS[c] for c in chars}
-    if read & {"G", "g"}:
-        return "g"
-    if "y" in read:
-        return "y"
-    return "r"
