@@ -61,8 +61,13 @@ CROSSING = {EB_T: "G", NB_T: "G"}
             "states[1].t_s",
             "= inf: not a finite time",
         ),
+        (  # was read as 5 s by float(): a time must be a number
+            _states((0, {EB_T: "G"}), ("5", {EB_T: "G"})),
+            "states[1].t_s",
+            "= '5': not a finite time",
+        ),
     ],
-    ids=["stale-state", "backwards", "duplicate-time", "nan-time", "infinite-time"],
+    ids=["stale-state", "backwards", "duplicate-time", "nan-time", "infinite-time", "text-time"],
 )
 def test_a_history_out_of_time_order_is_refused(
     states: list[SignalState], where: str, what: str

@@ -23,6 +23,10 @@ BAD: list[tuple[Callable[..., Network], dict[str, Any], str]] = [
     (grid, {"limits": Limits(min_green_s="7")}, r"limits\.min_green_s = '7'"),  # type: ignore[arg-type]
     (grid, {"limits": Limits(all_red_s=-1.0)}, r"limits\.all_red_s = -1\.0"),
     (grid, {"spacing_m": 1e300}, r"at most 100000 m, got 1e\+300"),  # overflowed the lengths
+    # an int too large for a float: was an OverflowError traceback
+    (arterial, {"spacing_m": [100.0, 10**400]}, r"spacing_m: .* got 1000000"),
+    (grid, {"limits": Limits(yellow_s=10**400)}, r"limits\.yellow_s = 1000000"),
+    (grid, {"limits": Limits(yellow_s=True)}, r"limits\.yellow_s = True"),
     # accepted, and refused only when the network was validated (or silently planned with)
     (grid, {"sat_flow_vphpl": 1e300}, r"sat_flow_vphpl = 1e\+300: must be <= 4000 veh/h/lane"),
     (grid, {"free_speed_mps": 500.0}, r"free_speed_mps = 500\.0: must be <= 100 m/s"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from signalbrain._numbers import finite_or_none
 from signalbrain.control._rules import EPS_S, MovementClearances
 from signalbrain.control.base import SafetyCounts, SignalState
 from signalbrain.errors import InputError, Problem, format_path
@@ -37,18 +38,9 @@ def record(history: list[SignalState], state: SignalState) -> None:
     history.append(state)
 
 
-def _finite(value: object) -> float | None:
-    """``value`` as a finite float, or ``None`` when it is not one."""
-    try:
-        t = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return t if math.isfinite(t) else None
-
-
 def _time_s(state: object) -> float | None:
     """A state's ``t_s`` as a finite float, or ``None`` when it is not one."""
-    return _finite(getattr(state, "t_s", math.nan))
+    return finite_or_none(getattr(state, "t_s", math.nan))
 
 
 def _check_order(intersection: Intersection, states: Sequence[SignalState]) -> None:
@@ -143,7 +135,7 @@ def _check_end(
     [s] no earlier than the last state's."""
     if end_s is None:
         return None
-    t = None if isinstance(end_s, bool | str) else _finite(end_s)
+    t = finite_or_none(end_s)
     if t is None:
         message = f"= {end_s!r}: must be a finite time [s] or None"
     elif states and t < states[-1].t_s:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
+from signalbrain._numbers import real_or_nan
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
 from signalbrain.network.model import Intersection, Link, Movement, Network, Node, Phase
@@ -201,13 +202,6 @@ def _two_way(links: list[Link], a: Node, b: Node, lanes: int, speed: float, sat:
     links.append(Link(f"{b.id}_{a.id}", b.id, a.id, lanes, length, speed, sat))
 
 
-def _real(value: object) -> float:
-    """``value`` as a float, NaN when it is not a real number (and so refused as a distance)."""
-    if isinstance(value, Real) and not isinstance(value, bool):
-        return float(value)
-    return math.nan
-
-
 _MAX_SPACING_M = MAX_LENGTH_M  # 100 km between signals: beyond it a typo (1e300 overflowed)
 
 
@@ -220,7 +214,7 @@ def _spacings(values: float | Sequence[float], n: int, what: str) -> list[float]
         raw = list(values)
         if len(raw) != n:
             raise InputError(f"{what}: expected {n} spacings, got {len(raw)}")
-    out = [_real(v) for v in raw]
+    out = [real_or_nan(v) for v in raw]
     bad = [
         r
         for r, v in zip(raw, out, strict=True)
@@ -242,7 +236,9 @@ def _check_limits(limits: Limits) -> None:
     problems = [
         Problem(f"limits.{f.name}", f"= {raw!r}: must be a finite number >= 0 [s]")
         for f in fields(limits)
-        if not ((value := _real(raw := getattr(limits, f.name))) >= 0 and math.isfinite(value))
+        if not (
+            (value := real_or_nan(raw := getattr(limits, f.name))) >= 0 and math.isfinite(value)
+        )
     ]
     if problems:
         raise InputError(problems)
