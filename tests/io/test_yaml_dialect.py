@@ -69,7 +69,7 @@ def test_plain_scalars_read_by_yaml_1_2_core(tmp_path: Path, text: str, value: A
     path = tmp_path / "x.yaml"
     path.write_text(f"v: {text}\n", encoding="utf-8")
     got = load_yaml(path)["v"]
-    assert type(got) is type(value)
+    assert type(got) is type(value) or type(got).__base__ is type(value)  # WrittenFloat
     assert got == value
 
 
@@ -177,4 +177,61 @@ def test_leading_zero_integer_is_named(tmp_path: Path) -> None:
         match=r"links\.b\.lanes = '02': expected an integer, got a "
         r"string \(YAML reads 02, with a leading zero, as text; write 2\)",
     ):
+        read_network(path)
+
+
+NUMBER_IDS = """
+nodes:
+  1.1: [0, 0]
+  "1.10": [0, 300]
+  0x1F: [300, 0]
+  1e3: [300, 300]
+links:
+  a: {from: 1.1, to: 1.10}
+  b: {from: 1.10, to: 0x1F}
+  c: {from: 0x1F, to: 1e3}
+intersections: {}
+"""
+
+
+def test_number_ids_keep_their_spelling(tmp_path: Path) -> None:
+    """An id written as a number is the id as written: ``1.10`` was renamed ``1.1`` (so a link
+    to node 1.10 went to node 1.1), ``0x1F`` became ``31`` and ``1e3`` ``1000.0``."""
+    path = tmp_path / "net.yaml"
+    path.write_text(NUMBER_IDS, encoding="utf-8")
+    net = read_network(path)
+    assert [n.id for n in net.nodes] == ["1.1", "1.10", "0x1F", "1e3"]
+    assert (net.link("a").from_node, net.link("a").to_node) == ("1.1", "1.10")
+    assert (net.link("c").from_node, net.link("c").to_node) == ("0x1F", "1e3")
+    back = read_network(write_network(net, tmp_path / "out.yaml"))
+    assert [n.id for n in back.nodes] == [n.id for n in net.nodes]
+    ends = [(k.from_node, k.to_node) for k in net.links]
+    assert [(k.from_node, k.to_node) for k in back.links] == ends
+
+
+@pytest.mark.parametrize(("first", "second"), [("1.1", "1.10"), ("31", "0x1F"), ("1", "1.0")])
+def test_number_keys_equal_as_numbers_are_named_not_merged(
+    tmp_path: Path, first: str, second: str
+) -> None:
+    """PyYAML kept only the second of two keys that are one number written two ways."""
+    path = tmp_path / "net.yaml"
+    path.write_text(f"nodes:\n  {first}: [0, 0]\n  {second}: [0, 300]\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_yaml(path)
+    text = str(info.value)
+    assert f"nodes.{second}: given twice (line 3, column 3; first on line 2)" in text, text
+    assert f"{first} and {second} are the same number to YAML: quote ids that differ" in text
+
+
+def test_numbers_read_keep_their_value_and_spelling() -> None:
+    doc = yaml.load("a: 1.10\nb: 0x1F\nc: 1.5\nd: 7\ne: .Inf\n", Loader=Loader)
+    assert doc == {"a": 1.1, "b": 31, "c": 1.5, "d": 7, "e": math.inf}
+    assert [type(v) for v in doc.values()][2:4] == [float, int]  # plain where str() agrees
+    assert (doc["a"].text, doc["b"].text, doc["e"].text) == ("1.10", "0x1F", ".Inf")
+
+
+def test_a_number_in_the_wrong_place_is_shown_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text("nodes: {A: [0, 0], B: [0, 300]}\nlinks: 1e3\nintersections: {}\n")
+    with pytest.raises(InputError, match=r"links = 1e3: expected a mapping, got a number"):
         read_network(path)

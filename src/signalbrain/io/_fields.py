@@ -62,13 +62,19 @@ def decode_text(data: bytes, source: str) -> str:
         ) from None
 
 
-def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int]]:
-    """``(yaml path, line, column, first line)`` of every key given twice in one mapping of a
-    composed YAML node tree (PyYAML would keep the last value and drop the first without a
-    word), in file order."""
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int, str]]:
+    """``(yaml path, line, column, first line, how)`` of every key given twice in one mapping of
+    a composed YAML node tree (PyYAML would keep the last value and drop the first without a
+    word), in file order. Number keys are the same key when their values are equal (``1.1`` and
+    ``1.10``, ``31`` and ``0x1F``, ``1`` and ``1.0``): ``how`` then names both spellings."""
     import yaml
 
-    out: list[tuple[str, int, int, int]] = []
+    from signalbrain.io._yaml import number
+
+    out: list[tuple[str, int, int, int, str]] = []
     seen: set[int] = set()
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
@@ -77,7 +83,7 @@ def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int]]:
             continue
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            first: dict[tuple[str, str], int] = {}
+            first: dict[tuple[str, object], tuple[int, str]] = {}
             for key, value in node.value:
                 if key.tag == "tag:yaml.org,2002:merge":
                     stack.append((value, path))
@@ -86,12 +92,24 @@ def _duplicate_keys(root: Any) -> list[tuple[str, int, int, int]]:
                 name = str(key.value) if scalar else "?"
                 child = format_path(path, name) if path else name
                 if scalar:
-                    ident = (key.tag, key.value)
-                    if ident in first:
-                        line = key.start_mark.line + 1
-                        out.append((child, line, key.start_mark.column + 1, first[ident]))
+                    if key.tag in _NUMBER_TAGS:
+                        v = number(key.tag, key.value)
+                        ident: tuple[str, object] = ("number", "nan" if v != v else v)
                     else:
-                        first[ident] = key.start_mark.line + 1
+                        ident = (key.tag, key.value)
+                    if ident in first:
+                        line, spelled = first[ident]
+                        how = (
+                            ""
+                            if spelled == key.value
+                            else f"; {spelled} and {key.value} are the same number to YAML: "
+                            f"quote ids that differ ('{key.value}')"
+                        )
+                        out.append(
+                            (child, key.start_mark.line + 1, key.start_mark.column + 1, line, how)
+                        )
+                    else:
+                        first[ident] = (key.start_mark.line + 1, key.value)
                 stack.append((value, child))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, format_path(path, i)) for i, item in enumerate(node.value))
@@ -129,11 +147,15 @@ def load_yaml(path: str | Path) -> Any:
                 [
                     Problem(
                         where,
-                        f"given twice (line {line}, column {column}; first on line {first}); "
-                        "YAML keeps only the last value: remove one or rename it",
+                        f"given twice (line {line}, column {column}; first on line {first}){how}"
+                        + (
+                            ""
+                            if how
+                            else "; YAML keeps only the last value: remove one or rename it"
+                        ),
                         source,
                     )
-                    for where, line, column, first in duplicates
+                    for where, line, column, first, how in duplicates
                 ]
             )
         return None if node is None else loader.construct_document(node)
@@ -181,12 +203,16 @@ as demand) is named by its path and type, not printed in full."""
 
 
 def _shown(value: object) -> str:
-    """``repr(value)``, cut to :data:`MAX_SHOWN_CHARS` characters."""
-    text = repr(value)
+    """``repr(value)`` (a number as the file wrote it), cut to :data:`MAX_SHOWN_CHARS`
+    characters."""
+    text = written(value) if hasattr(value, "text") else repr(value)
     return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."
 
 
 def _type_name(value: object) -> str:
+    kind = type(value)
+    if hasattr(value, "text") and isinstance(value, int | float):  # WrittenInt, WrittenFloat
+        kind = int if isinstance(value, int) else float
     return {
         dict: "a mapping",
         list: "a list",
@@ -195,7 +221,7 @@ def _type_name(value: object) -> str:
         int: "an integer",
         float: "a number",
         type(None): "empty",
-    }.get(type(value), type(value).__name__)
+    }.get(kind, kind.__name__)
 
 
 class Fields:
@@ -223,14 +249,18 @@ class Fields:
         if not isinstance(value, Mapping):
             self.add(path, f"= {_shown(value)}: expected a mapping, got {_type_name(value)}")
             return {}
-        out = {str(k): v for k, v in value.items()}
+        out = {written(k): v for k, v in value.items()}
         if len(out) < len(value):  # e.g. 1 and '1': one id twice, written two ways
-            names = [str(k) for k in value]
+            names = [written(k) for k in value]
             for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+                ways = [
+                    repr(k) if isinstance(k, str) else written(k)
+                    for k, n in zip(value, names, strict=True)
+                    if n == name
+                ]
                 self.add(
                     format_path(path, name) if path else name,
-                    f"given twice, written {' and '.join(repr(k) for k in value if str(k) == name)}"
-                    "; ids must be unique",
+                    f"given twice, written {' and '.join(ways)}; ids must be unique",
                 )
         return out
 
@@ -313,7 +343,7 @@ class Fields:
             self.add(p, f"= {_shown(value)}: must be >= {minimum}")
         elif maximum is not None and value > maximum:
             self.add(p, f"= {_shown(value)}: must be <= {maximum}")
-        return value
+        return int(value)  # plain, as written in hex or octal too
 
     def string(
         self,
@@ -335,7 +365,7 @@ class Fields:
             )
             return ""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
+            value = written(value)
         if not isinstance(value, str):
             self.add(p, f"= {_shown(value)}: expected a string, got {_type_name(value)}")
             return ""
@@ -359,8 +389,8 @@ class Fields:
             return []
         out: list[str] = []
         for i, item in enumerate(value):
-            if isinstance(item, str | int) and not isinstance(item, bool):
-                out.append(str(item))
+            if isinstance(item, str | int | float) and not isinstance(item, bool):
+                out.append(written(item))
             else:
                 self.add(
                     format_path(p, i), f"= {_shown(item)}: expected an id, got {_type_name(item)}"
@@ -372,6 +402,14 @@ class Fields:
         for key in doc:
             if key not in known:
                 self.add(format_path(path, key) if path else key, unknown_field(key, known))
+
+
+def written(value: object) -> str:
+    """``value`` as an id, spelled as the file wrote it: a number whose ``str()`` is another
+    spelling keeps the scalar's own (``1.10``, not ``1.1``; ``0x1F``, not ``31``: see
+    :class:`signalbrain.io._yaml.WrittenFloat`), anything else is ``str(value)``."""
+    text = getattr(value, "text", None)
+    return text if isinstance(text, str) and isinstance(value, int | float) else str(value)
 
 
 def unknown_field(key: str, known: tuple[str, ...]) -> str:

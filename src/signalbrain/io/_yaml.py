@@ -33,7 +33,7 @@ import re
 
 import yaml
 
-__all__ = ["Dumper", "Loader"]
+__all__ = ["Dumper", "Loader", "WrittenFloat", "WrittenInt", "number"]
 
 _DIGITS = tuple("-+0123456789")
 
@@ -69,22 +69,56 @@ class Loader(yaml.SafeLoader):
     docstring); explicit tags (``!!timestamp``) still construct what they name."""
 
 
+class WrittenInt(int):
+    """An int read from a scalar its ``str()`` does not give back (``0x1F``, ``+3``): ``text``
+    is the scalar as written, so a number used as an id keeps its name
+    (:func:`signalbrain.io._fields.written`)."""
+
+    text: str
+
+
+class WrittenFloat(float):
+    """A float read from a scalar its ``str()`` does not give back (``1.10``, ``1e3``, ``.5``):
+    ``text`` is the scalar as written, so ``1.10`` used as an id is not renamed ``1.1``."""
+
+    text: str
+
+
+def number(tag: str, text: str) -> int | float:
+    """The value of a plain scalar ``text`` resolved as ``tag`` (the core schema's int or float
+    tag): ``0o17`` and ``0x1F`` in base 8 and 16, ``.inf`` and ``.nan`` in any of their cases."""
+    if tag == "tag:yaml.org,2002:int":
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text)
+    low = text.lower()
+    if low.endswith(".inf"):
+        return float("-inf") if low.startswith("-") else float("inf")
+    if low == ".nan":
+        return float("nan")
+    return float(low)
+
+
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     text = str(loader.construct_scalar(node))
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text)
+    value = int(number("tag:yaml.org,2002:int", text))
+    if str(value) == text:
+        return value
+    out = WrittenInt(value)
+    out.text = text
+    return out
 
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
-    text = str(loader.construct_scalar(node)).lower()
-    if text.endswith(".inf"):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if text == ".nan":
-        return float("nan")
-    return float(text)
+    text = str(loader.construct_scalar(node))
+    value = float(number("tag:yaml.org,2002:float", text))
+    if str(value) == text:
+        return value
+    out = WrittenFloat(value)
+    out.text = text
+    return out
 
 
 # its own table: SafeLoader's YAML 1.1 resolvers are not inherited
