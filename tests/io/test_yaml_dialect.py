@@ -235,3 +235,23 @@ def test_a_number_in_the_wrong_place_is_shown_as_written(tmp_path: Path) -> None
     path.write_text("nodes: {A: [0, 0], B: [0, 300]}\nlinks: 1e3\nintersections: {}\n")
     with pytest.raises(InputError, match=r"links = 1e3: expected a mapping, got a number"):
         read_network(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("!!int 1.5", "'1.5' is not a valid !!int"),
+        ("!!float abc", "'abc' is not a valid !!float"),
+        ("!!bool maybe", "'maybe' is not a valid !!bool"),
+        ("!!timestamp abc", "'abc' is not a valid !!timestamp"),
+        ("9" * 5000, "a number of 5000 digits is too long to read"),
+    ],
+)
+def test_a_value_its_tag_cannot_hold_is_named_by_line(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    """PyYAML let these escape as ValueError, KeyError or AttributeError: an internal error."""
+    path = tmp_path / "x.yaml"
+    path.write_text(f"nodes:\n  A: [0, {value}]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=f"malformed YAML at line 2, column 10: {problem}"):
+        load_yaml(path)

@@ -30,6 +30,7 @@ References
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -101,22 +102,14 @@ def number(tag: str, text: str) -> int | float:
     return float(low)
 
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+def _construct_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | float:
+    """A core-schema int or float; one whose ``str()`` is not the scalar keeps the scalar's
+    text (:class:`WrittenInt`, :class:`WrittenFloat`)."""
     text = str(loader.construct_scalar(node))
-    value = int(number("tag:yaml.org,2002:int", text))
+    value = number(node.tag, text)
     if str(value) == text:
         return value
-    out = WrittenInt(value)
-    out.text = text
-    return out
-
-
-def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
-    text = str(loader.construct_scalar(node))
-    value = float(number("tag:yaml.org,2002:float", text))
-    if str(value) == text:
-        return value
-    out = WrittenFloat(value)
+    out = WrittenInt(value) if isinstance(value, int) else WrittenFloat(value)
     out.text = text
     return out
 
@@ -125,8 +118,34 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
 Loader.yaml_implicit_resolvers = {}
 for _tag, _regexp, _first in _RESOLVERS:
     Loader.add_implicit_resolver(_tag, _regexp, list(_first))
-Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def _refusing(kind: str, construct: Any) -> Any:
+    """``construct`` raising a YAML error at the node for a value its tag cannot hold (an
+    explicit ``!!int 1.5``, ``!!bool maybe``, ``!!timestamp abc``; an int of more digits than
+    Python converts), which PyYAML lets escape as ``ValueError``, ``KeyError`` or
+    ``AttributeError``, so the reader names the line instead of failing."""
+
+    def wrapped(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            text = node.value if isinstance(node.value, str) else "this value"
+            problem = (
+                f"a number of {len(text)} digits is too long to read"
+                if len(text) > 1000
+                else f"{text!r} is not a valid !!{kind}"
+            )
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+    return wrapped
+
+
+Loader.add_constructor("tag:yaml.org,2002:int", _refusing("int", _construct_number))
+Loader.add_constructor("tag:yaml.org,2002:float", _refusing("float", _construct_number))
+for _kind in ("bool", "timestamp", "binary"):
+    _tag = f"tag:yaml.org,2002:{_kind}"
+    Loader.add_constructor(_tag, _refusing(_kind, yaml.SafeLoader.yaml_constructors[_tag]))
 
 
 class Dumper(yaml.SafeDumper):
