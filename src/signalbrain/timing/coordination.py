@@ -29,7 +29,11 @@ Steps of :meth:`Coordinator.solve`:
    upstream departure profiles that build the tables are then recomputed with the arrivals of the
    new offsets and the search repeats (``iterations``).
 
-The kernels are in :mod:`signalbrain.timing._kernels_coord` with numpy twins in
+This module holds the steps' driver, the offset search and the result; the platoon model is in
+:mod:`signalbrain.timing._coord_model` (:class:`~signalbrain.timing._coord_model.PlatoonModel`,
+which :class:`Coordinator` extends) and the choice of common cycles in
+:mod:`signalbrain.timing._coord_cycles`. The kernels are in
+:mod:`signalbrain.timing._kernels_coord` with numpy twins in
 :mod:`signalbrain.timing._reference_coord`.
 
 References
@@ -43,122 +47,36 @@ Traffic Engineering and Control 13(10), 442-444.
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from signalbrain.errors import InputError
-from signalbrain.network.model import Network
-from signalbrain.timing._coord_pack import ArcArrays, pack_arcs
-from signalbrain.timing._kernels import FLAG_MIN_EXCEEDS_MAX_CYCLE
-from signalbrain.timing._kernels_coord import (
-    arc_profile_kernel,
-    arc_table_kernel,
-    arrivals_kernel,
-    green_mask_kernel,
-    offset_search_kernel,
-    queue_kernel,
-    red_start_kernel,
-)
-from signalbrain.timing.isolated import IsolatedSolver, SplitResult
+from signalbrain.timing import _coord_cycles
+
+# the model's and the cycle sweep's constants stay importable from here (explicit re-exports)
+from signalbrain.timing._coord_cycles import CYCLE_CANDIDATES as CYCLE_CANDIDATES
+from signalbrain.timing._coord_cycles import CYCLE_GAIN as CYCLE_GAIN
+from signalbrain.timing._coord_cycles import CYCLE_SEARCH_EXTENSION_S, CYCLE_SEARCH_STEPS
+from signalbrain.timing._coord_cycles import CYCLE_SEARCH_SWEEPS as CYCLE_SEARCH_SWEEPS
+from signalbrain.timing._coord_cycles import CYCLE_SPAN as CYCLE_SPAN
+from signalbrain.timing._coord_model import ALPHA as ALPHA
+from signalbrain.timing._coord_model import BETA as BETA
+from signalbrain.timing._coord_model import EXTENSION_S as EXTENSION_S
+from signalbrain.timing._coord_model import JAM_SPACING_M as JAM_SPACING_M
+from signalbrain.timing._coord_model import OVERFLOW_PERIOD_H as OVERFLOW_PERIOD_H
+from signalbrain.timing._coord_model import START_LOST_S as START_LOST_S
+from signalbrain.timing._coord_model import START_UP_LAG_S as START_UP_LAG_S
+from signalbrain.timing._coord_model import PlatoonModel, _Model
+from signalbrain.timing._coord_model import overflow_delay_vehh as overflow_delay_vehh
+from signalbrain.timing._kernels_coord import arc_table_kernel, offset_search_kernel
+from signalbrain.timing.isolated import SplitResult
 from signalbrain.timing.plan import NetworkPlan
-from signalbrain.timing.rounding import least_whole_cycle
 
 __all__ = ["CoordinationResult", "Coordinator"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-ALPHA = 0.1
-"""Robertson's platoon dispersion factor. TRANSYT's defaults are 0.5 / 0.35 / 0.25 for heavy /
-moderate / light roadside friction on real streets; in SUMO's traffic a platoon spreads much less
-(the 2nd to 25th percentiles of all vehicles' stop-line-to-stop-line times over 300 m were 20 to
-24 s), which 0.1 reproduces: with ``BETA`` the head arrives after 0.91 of the cruise time and
-the spread has a time constant of 0.09 of it. Of 0.1, 0.15, 0.25 and 0.35, the first two gave
-the lowest SUMO delays on a generated grid and corridor and on ingolstadt7."""
-BETA = 1.0 / (1.0 + ALPHA)
-"""Travel-time factor of the dispersion model, ``1 / (1 + ALPHA)`` so that the mean arrival time
-of a dispersed platoon equals the cruise time (Seddon 1972)."""
-CYCLE_CANDIDATES = 6
-"""Most common cycles tried per coordination group by :meth:`Coordinator.search_cycles`."""
-CYCLE_SPAN = 1.5
-"""Longest cycle tried, as a multiple of the group's Webster/storage cycle."""
-CYCLE_GAIN = 0.02
-"""Share by which a tried cycle must lower a group's performance index to replace the
-Webster/storage cycle (the model's ranking of nearby cycles is not finer than that)."""
-CYCLE_SEARCH_STEPS = 24
-"""Profile steps per cycle while sweeping cycles (coarser than the final offset search)."""
-CYCLE_SEARCH_SWEEPS = 4
-"""Offset-search sweeps per tried cycle."""
-OVERFLOW_PERIOD_H = 0.25
-"""Analysis period ``T`` [h] of the overflow delay in the cycle sweep (HCM's default)."""
-START_LOST_S = 2.0
-"""Seconds of each green lost to start-up in the profile model (HCM's default ``l1``)."""
-EXTENSION_S = 2.0
-"""Seconds of the following yellow used as green in the profile model (HCM's default ``e``)."""
-CYCLE_SEARCH_EXTENSION_S = 0.0
-"""The green extension into the yellow at coordinated signals while sweeping cycles: none.
-SUMO's drivers stop at yellow where they can, so a short cycle loses each phase's whole yellow,
-and the 2 s per phase the model would give back flatter short cycles most. SUMO, with the floors
-of coordinated signals at two phases' minimum splits: ingolstadt7 44.0 s mean time loss with
-2 s (its 4-signal group at 34 s), 37.5-39.8 s with none (44 s, one member on half of it); grid5
-28.4 s with either.
-
-Signals that run alone keep ``EXTENSION_S``: their sweep only lengthens Webster's cycle, and no
-extension there (ingolstadt1 30 -> 45 s, cologne1 38 -> 41 s, kn-hz 82 -> 76 s) was better with
-route demand (6 SUMO seeds, paired: cologne1 -1.2 +- 0.3 s, ingolstadt1 -1.3 +- 0.4 s, kn-hz
--0.1 +- 0.3 s) but not in closed loop under the ``fixed`` controller's measured demand (11 seeds
-with ambulances, no escort: kn-hz 29.3 -> 31.0 s, ingolstadt1 20.0 -> 21.5 s, cologne1 33.7 ->
-30.8 s leaving out one seed's jam), so lone signals keep the plans they had. The offset search
-at the chosen cycle keeps ``EXTENSION_S`` everywhere."""
-JAM_SPACING_M = 7.5
-"""Road length a queued vehicle takes [m] (a 5 m car and its 2.5 m gap, as in SUMO's default
-passenger type; HCM uses 7.6 m)."""
-START_UP_LAG_S = 1.5
-"""How much later a vehicle that waited in a queue reaches the next stop line than one that
-passed at speed: it starts from rest (``v / 2a`` = 2.7 s for the first car of a queue at 50 km/h
-and 2.6 m/s2, less for those behind it, which cross the stop line already moving). In SUMO on a
-generated grid (250 m blocks, 20 s cycle, zero offsets) vehicles that had stopped took 22.0 s on
-average from stop line to stop line, those that had not 20.5 s (1,588 and 2,219 passages that
-did not stop at the next signal)."""
-
-
-def overflow_delay_vehh(
-    flow_vph: F64, capacity_vph: F64, period_h: float = OVERFLOW_PERIOD_H
-) -> F64:
-    """Random and overflow delay [veh h/h] of each movement: HCM's incremental delay
-
-    ``d2 = 900 T [(X - 1) + sqrt((X - 1)^2 + 4 X / (c T))]`` [s/veh] (pretimed, isolated:
-    ``k = 0.5``, ``I = 1``; HCM 7th ed., eq. 19-20) times the flow. It is what a deterministic
-    profile model misses: queues left over by cycles with more arrivals than average, growing
-    steeply as the degree of saturation ``X`` nears 1 and linearly beyond it (TRANSYT adds the
-    same kind of term, Vincent et al. 1980). Movements without capacity count as a queue that
-    grows over the whole period.
-    """
-    flow = np.asarray(flow_vph, dtype=np.float64)
-    cap = np.asarray(capacity_vph, dtype=np.float64)
-    out = np.zeros(flow.shape)
-    has = flow > 0.0
-    ok = has & (cap > 1e-9)
-    x = flow[ok] / cap[ok]
-    t = period_h
-    d2_s = 900.0 * t * ((x - 1.0) + np.sqrt((x - 1.0) ** 2 + 4.0 * x / (cap[ok] * t)))
-    out[ok] = d2_s * flow[ok] / 3600.0
-    out[has & ~ok] = 0.5 * flow[has & ~ok] * t
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class _Model:
-    cap: F64  # discharge capacity per movement and step [veh]
-    red_start: I64  # where each movement's longest red begins [step]
-    dt_mov: F64  # step length of each movement's signal [s]
-    travel_steps: F64  # cruise time of each arc [steps]
-    lag_steps: F64  # start-up lag of queued vehicles on each arc [steps]
-    sat_vph: F64  # adjusted saturation flow of each movement [veh/h]
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,7 +101,7 @@ class CoordinationResult:
     offset_steps: I64
 
 
-class Coordinator:
+class Coordinator(PlatoonModel):
     """Coordinated re-planning of a network; packs the network once.
 
     Parameters
@@ -203,250 +121,72 @@ class Coordinator:
         :data:`EXTENSION_S`.
     """
 
-    def __init__(
-        self,
-        network: Network,
-        *,
-        steps: int = 50,
-        stop_penalty_s: float = 10.0,
-        max_travel_s: float = 180.0,
-        solver: IsolatedSolver | None = None,
-        arcs: ArcArrays | None = None,
-        extension_s: float = EXTENSION_S,
-    ) -> None:
-        if steps < 4 or steps % 2:
-            raise InputError(f"steps = {steps}: must be an even number >= 4")
-        self.network = network
-        self.steps = steps
-        self.stop_penalty_s = stop_penalty_s
-        self.extension_s = extension_s
-        self.solver = solver or IsolatedSolver(network)
-        self.arcs = arcs or pack_arcs(network, max_travel_s)
-        n_sig = network.signal_count
-        self.group, self.order = self._groups(n_sig)
-        links = network.links
-        self._storage_veh = np.array(
-            [
-                links[k].length_m * links[k].lanes / JAM_SPACING_M
-                for k in self.arcs.arc_link.tolist()
-            ],
-            dtype=np.float64,
-        )
-        self.n_groups = int(self.group.max()) + 1 if n_sig else 0
-        alone = np.bincount(self.group, minlength=self.n_groups) == 1
-        self._lone_movements = alone[self.group[self.solver.arrays.net.movement_intersection]]
-        self._coarse: Coordinator | None = None
-        self._scratch: tuple[F64, F64] | None = None
+    # the model the cycle sweep tries candidate cycles on (:meth:`_coarse_coordinator`)
+    _coarse: Coordinator | None = None
 
-    def _groups(self, n_sig: int) -> tuple[I64, npt.NDArray[np.int32]]:
-        adj: list[list[int]] = [[] for _ in range(n_sig)]
-        for u, v in zip(self.arcs.arc_u.tolist(), self.arcs.arc_v.tolist(), strict=True):
-            adj[u].append(v)
-            adj[v].append(u)
-        group = np.full(n_sig, -1, dtype=np.int64)
-        order: list[int] = []
-        g = 0
-        for root in sorted(range(n_sig), key=lambda s: -len(adj[s])):
-            if group[root] >= 0:
-                continue
-            group[root] = g
-            queue = deque([root])
-            while queue:
-                s = queue.popleft()
-                order.append(s)
-                for t in adj[s]:
-                    if group[t] < 0:
-                        group[t] = g
-                        queue.append(t)
-            g += 1
-        return group, np.array(order, dtype=np.int32)
-
-    # -- cycles ---------------------------------------------------------------------------------
+    # -- cycles (:mod:`signalbrain.timing._coord_cycles`) ------------------------------------
     def storage_cycle_s(self, free: SplitResult, flows_vph: F64) -> F64:
         """Per group, the longest cycle [s] whose red-time arrivals on every arc fit the approach
         link (``inf`` where no arc carries traffic); red shares are those of ``free``."""
-        ta = self.solver.arrays
-        arr = ta.net
-        out = np.full(max(self.n_groups, 1), np.inf)
-        if not self.arcs.n_arcs:
-            return out
-        mask = self.green_mask(free, free.cycle_s)
-        red_share = 1.0 - mask.mean(axis=1)
-        from_link = arr.movement_from_link
-        arc_of = np.where(from_link >= 0, self.arcs.link_arc[np.maximum(from_link, 0)], -1)
-        on_arc = arc_of >= 0
-        rate = np.bincount(
-            arc_of[on_arc],
-            weights=(flows_vph * red_share)[on_arc] / 3600.0,
-            minlength=self.arcs.n_arcs,
-        )
-        cap = np.full(self.arcs.n_arcs, np.inf)
-        busy = rate > 0.0
-        cap[busy] = self._storage_veh[busy] / rate[busy]
-        np.minimum.at(out, self.group[self.arcs.arc_v], cap)
-        return out
-
-    def green_mask(self, split: SplitResult, group_cycle: F64) -> F64:
-        """Green share of every movement in each of the cycle's ``steps`` time steps, with each
-        signal's phases laid out on its group's common cycle (:func:`green_mask_kernel`); the
-        greens of coordinated signals extend ``extension_s`` into the yellow, those of signals
-        that run alone ``EXTENSION_S``."""
-        mask = self._mask(split, group_cycle, self.extension_s)
-        if self.extension_s != EXTENSION_S and self._lone_movements.any():
-            lone = self._lone_movements
-            mask[lone] = self._mask(split, group_cycle, EXTENSION_S)[lone]
-        return mask
-
-    def _mask(self, split: SplitResult, group_cycle: F64, extension_s: float) -> F64:
-        ta = self.solver.arrays
-        mask = np.zeros((len(ta.movement_ids), self.steps))
-        green_mask_kernel(
-            split.split_s,
-            split.green_s,
-            ta.phase_clear_s,
-            ta.isec_group_indptr,
-            ta.group_seg_indptr,
-            ta.seg_slot_indptr,
-            ta.slot_phase,
-            ta.mp_indptr,
-            ta.mp_phase,
-            ta.mp_carry,
-            ta.net.movement_intersection,
-            split.cycle_s,
-            group_cycle,
-            START_LOST_S,
-            extension_s,
-            mask,
-        )
-        return mask
+        return _coord_cycles.storage_cycle_s(self, free, flows_vph)
 
     def cycles(
         self, free: SplitResult, cycle_s: float | None = None, flows_vph: F64 | None = None
     ) -> tuple[F64, F64]:
         """Per signal: its own cycle and its group's common cycle [s]; with ``flows_vph`` the
         common cycle is held to the storage cycle (:meth:`storage_cycle_s`)."""
-        n_sig = self.network.signal_count
-        group_cycle = np.zeros(max(self.n_groups, 1))
-        np.maximum.at(group_cycle, self.group, free.cycle_s)
-        if cycle_s is not None:
-            group_cycle[:] = cycle_s
-        elif flows_vph is not None and n_sig:
-            lowest = np.zeros_like(group_cycle)
-            np.maximum.at(lowest, self.group, self.solver.arrays.isec_cycle_min_s)
-            storage = self.storage_cycle_s(free, flows_vph)
-            group_cycle = np.minimum(group_cycle, np.maximum(storage, lowest))
-        gc = group_cycle[self.group] if n_sig else np.zeros(0)
-        own = gc.copy()
-        half = free.cycle_s <= 0.5 * gc
-        own[half] = 0.5 * gc[half]
-        return own, gc
+        return _coord_cycles.common_cycles(self, free, cycle_s, flows_vph)
 
-    # -- model ----------------------------------------------------------------------------------
-    def _model(self, split: SplitResult, group_cycle: F64) -> _Model:
-        ta = self.solver.arrays
-        arr = ta.net
-        n = self.steps
-        mask = self.green_mask(split, group_cycle)
-        dt_sig = group_cycle / n
-        dt_mov = np.ascontiguousarray(dt_sig[arr.movement_intersection])
-        cap = np.ascontiguousarray(mask * (split.sat_vph * dt_mov / 3600.0)[:, None])
-        red = np.zeros(mask.shape[0], dtype=np.int64)
-        red_start_kernel(mask, red)
-        dt_arc = dt_sig[self.arcs.arc_v] if self.arcs.n_arcs else np.ones(0)
-        travel_steps = self.arcs.arc_travel_s / dt_arc
-        lag_steps = START_UP_LAG_S / dt_arc
-        return _Model(
-            cap,
-            red,
-            dt_mov,
-            np.ascontiguousarray(travel_steps),
-            np.ascontiguousarray(lag_steps),
-            split.sat_vph,
-        )
+    def _fit(
+        self, free: SplitResult, own: F64, group_cycle: F64, flows: F64, heavy: F64 | None
+    ) -> tuple[F64, F64, SplitResult]:
+        """Splits at the signals' cycles ``own`` (:func:`~signalbrain.timing._coord_cycles.fit`)."""
+        return _coord_cycles.fit(self, free, own, group_cycle, flows, heavy)
 
-    def _queues(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64, F64]:
-        """Departures, queued departures, queue-steps and stops of every movement.
-
-        The departure arrays are scratch space of this coordinator, overwritten by the next
-        call: callers use them at once (:meth:`_profiles`) or not at all. (Fresh arrays of a
-        1,300-signal network, 6 MB each, cost their page faults on every call: 0.01 s of a
-        coordinated plan.)"""
-        n_mov = arrivals.shape[0]
-        if self._scratch is None or self._scratch[0].shape != arrivals.shape:
-            self._scratch = (np.empty_like(arrivals), np.empty_like(arrivals))
-        dep, dep_queued = self._scratch  # the kernel writes every step of every movement
-        qs = np.zeros(n_mov)
-        st = np.zeros(n_mov)
-        queue_kernel(arrivals, model.cap, model.red_start, dep, dep_queued, qs, st)
-        return dep, dep_queued, qs, st
-
-    def _profiles(self, arrivals: F64, model: _Model) -> tuple[F64, F64, F64]:
-        dep, dep_queued, qs, st = self._queues(arrivals, model)
-        prof = np.zeros((self.arcs.n_arcs, self.steps))
-        arc_profile_kernel(
-            dep,
-            dep_queued,
-            self.arcs.arc_feed_indptr,
-            self.arcs.arc_feed,
-            model.travel_steps,
-            model.lag_steps,
-            ALPHA,
-            BETA,
-            prof,
-        )
-        return prof, qs, st
-
-    def _arrivals(self, prof: F64, offsets: npt.NDArray[np.int64], flows: F64, dt_mov: F64) -> F64:
-        arr = self.solver.arrays.net
-        out = np.zeros((flows.size, self.steps))
-        arrivals_kernel(
-            prof,
-            offsets,
-            self.arcs.arc_u,
-            self.arcs.arc_v,
-            self.arcs.link_arc,
-            self.arcs.arc_link,
-            arr.link_down_indptr,
-            arr.link_down_movements,
-            arr.movement_from_link,
-            flows,
-            dt_mov,
-            out,
-        )
-        return out
-
-    def evaluate(
+    def whole_cycles(
         self,
-        split: SplitResult,
+        free: SplitResult,
+        own: F64,
         group_cycle: F64,
+        split: SplitResult,
         flows: F64,
-        offsets_steps: npt.NDArray[np.int64],
-        passes: int = 2,
-    ) -> tuple[float, float, float]:
-        """Model PI, delay [veh h/h] and stops [1/h] of a plan with offsets in steps."""
-        return self._evaluate(self._model(split, group_cycle), flows, offsets_steps, passes)
-
-    def _uniform(self, flows: F64, model: _Model) -> F64:
-        return np.ascontiguousarray(
-            np.repeat((flows * model.dt_mov / 3600.0)[:, None], self.steps, axis=1)
+        heavy: F64 | None = None,
+        *,
+        requested: bool = False,
+    ) -> tuple[F64, F64, SplitResult]:
+        """Own cycles, group cycles and splits where every group of two or more signals runs
+        one whole-second common cycle that each member can keep in whole seconds
+        (:func:`~signalbrain.timing._coord_cycles.whole_cycles`)."""
+        return _coord_cycles.whole_cycles(
+            self, free, own, group_cycle, split, flows, heavy, requested=requested
         )
 
-    def _evaluate(
-        self, model: _Model, flows: F64, offsets: npt.NDArray[np.int64], passes: int
-    ) -> tuple[float, float, float]:
-        arrivals = self._uniform(flows, model)
-        for _ in range(passes):
-            prof, _qs, _st = self._profiles(arrivals, model)
-            arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
-        return self._pi(arrivals, model)
+    def search_cycles(
+        self,
+        free: SplitResult,
+        group_cycle: F64,
+        split: SplitResult,
+        flows: F64,
+        heavy: F64 | None = None,
+    ) -> tuple[F64, F64, SplitResult]:
+        """Each coordination group's common cycle by the model, TRANSYT's cycle sweep
+        (:func:`~signalbrain.timing._coord_cycles.search_cycles`). Returns own cycles, group
+        cycles (per signal) and splits."""
+        return _coord_cycles.search_cycles(self, free, group_cycle, split, flows, heavy)
 
-    def _pi(self, arrivals: F64, model: _Model) -> tuple[float, float, float]:
-        """Model PI, delay [veh h/h] and stops [1/h] of arrival profiles."""
-        _dep, _dep_queued, qs, st = self._queues(arrivals, model)  # no arc profiles needed
-        cycle_mov = model.dt_mov * self.steps
-        delay = float(np.sum(qs * model.dt_mov / cycle_mov)) if qs.size else 0.0
-        stops = float(np.sum(st / cycle_mov) * 3600.0) if st.size else 0.0
-        return delay + self.stop_penalty_s * stops / 3600.0, delay, stops
+    def _coarse_coordinator(self) -> Coordinator:
+        """The coordinator on the cycle sweep's coarser profile (``CYCLE_SEARCH_STEPS``, green
+        extension ``CYCLE_SEARCH_EXTENSION_S``), built on first use and kept."""
+        if self._coarse is None:
+            self._coarse = Coordinator(
+                self.network,
+                steps=CYCLE_SEARCH_STEPS,
+                stop_penalty_s=self.stop_penalty_s,
+                solver=self.solver,
+                arcs=self.arcs,
+                extension_s=CYCLE_SEARCH_EXTENSION_S,
+            )
+        return self._coarse
 
     # -- solve ----------------------------------------------------------------------------------
     def solve(
@@ -500,252 +240,6 @@ class Coordinator:
         return CoordinationResult(
             split, self.group, group_cycle, offset_s, pi_start, pi, delay, stops, sweeps, offsets
         )
-
-    def _fit(
-        self, free: SplitResult, own: F64, group_cycle: F64, flows: F64, heavy: F64 | None
-    ) -> tuple[F64, F64, SplitResult]:
-        """Splits at the signals' cycles ``own``; a half cycle that cannot hold its minimum greens
-        goes back to the full cycle, and a group whose minimum greens need a longer cycle than
-        asked follows its most demanding member."""
-        own = own.copy()
-        split = self.solver.solve(flows, heavy, own)
-        bad = (split.flags & FLAG_MIN_EXCEEDS_MAX_CYCLE).astype(bool) & (own < group_cycle)
-        if np.any(bad):
-            own[bad] = group_cycle[bad]
-            split = self.solver.solve(flows, heavy, own)
-        if np.any(split.cycle_s > own + 1e-9):
-            half = own < group_cycle - 1e-9
-            need = np.where(half, 2.0 * split.cycle_s, split.cycle_s)
-            g_cycle = np.zeros(self.n_groups)
-            np.maximum.at(g_cycle, self.group, need)
-            group_cycle = g_cycle[self.group]
-            own = np.where(half, 0.5 * group_cycle, group_cycle)
-            split = self.solver.solve(flows, heavy, own)
-        return own, group_cycle, split
-
-    def whole_cycles(
-        self,
-        free: SplitResult,
-        own: F64,
-        group_cycle: F64,
-        split: SplitResult,
-        flows: F64,
-        heavy: F64 | None = None,
-        *,
-        requested: bool = False,
-    ) -> tuple[F64, F64, SplitResult]:
-        """Own cycles, group cycles and splits where every group of two or more signals runs
-        one whole-second common cycle that each member can keep in whole seconds.
-
-        Rounding each member's plan on its own (:func:`~signalbrain.timing.rounding.round_plan`)
-        lets members of one group run different cycles, and then their offsets drift apart by
-        the difference every cycle: a fractional common cycle (80.4 s) whose members' barrier
-        groups round to 80 s at one signal and 81 s at the next, or a half cycle of an odd
-        common cycle (52.5 s of 105 s, run as 52 or 53 s). So the group's cycle is fixed first:
-        the whole second nearest its cycle within every member's cycle limits (the next whole
-        second of a requested fractional cycle, as lone signals get); where a member runs half
-        cycles, the nearest even second instead (a requested odd cycle is kept, and its half
-        cycle members run the full cycle). The splits follow by equisaturation at those cycles.
-        """
-        n_sig = self.network.signal_count
-        if not n_sig:
-            return own, group_cycle, split
-        ta = self.solver.arrays
-        own = own.copy()
-        gc = group_cycle.copy()
-        sizes = np.bincount(self.group, minlength=self.n_groups)
-        changed = False
-        least = np.array(
-            [least_whole_cycle(isec) for isec in self.network.intersections], dtype=np.float64
-        )
-        for g in np.flatnonzero(sizes >= 2):
-            members = self.group == g
-            cycle = float(np.max(gc[members]))
-            half = members & (own < gc - 1e-9)
-            lo = max(
-                math.ceil(float(np.max(ta.isec_cycle_min_s[members])) - 1e-9),
-                int(np.max(least[members])),
-            )
-            hi = max(math.floor(float(np.min(ta.isec_cycle_max_s[members])) + 1e-9), lo)
-            nearest = round(cycle)
-            if abs(cycle - nearest) > 1e-9:  # fractional
-                nearest = math.ceil(cycle - 1e-9) if requested else min(max(nearest, lo), hi)
-            whole = nearest
-            if np.any(half) and whole % 2:
-                evens = [c for c in (whole - 1, whole + 1) if lo <= c <= hi and not requested]
-                # the nearer even second (the longer one on a tie); none: no half cycles
-                whole = min(evens, key=lambda c: (abs(c - cycle), -c)) if evens else 0
-            keep = half & (2.0 * least <= whole)  # half cycles that hold their minimums
-            if not np.any(keep):
-                whole = nearest
-            if whole != cycle or not np.array_equal(keep, half):
-                changed = True
-            gc[members] = whole
-            own[members] = np.where(keep, 0.5 * whole, float(whole))[members]
-        if not changed:
-            return own, group_cycle, split
-        return self._fit(free, own, gc, flows, heavy)
-
-    def _at_cycles(
-        self, free: SplitResult, g_cycle: F64, flows: F64, heavy: F64 | None
-    ) -> tuple[F64, F64, SplitResult]:
-        """Own cycles, group cycles and splits with each group on the cycle ``g_cycle[g]``."""
-        gc = g_cycle[self.group]
-        own = gc.copy()
-        half = free.cycle_s <= 0.5 * gc
-        own[half] = 0.5 * gc[half]
-        return self._fit(free, own, gc, flows, heavy)
-
-    def group_pi(
-        self,
-        model: _Model,
-        flows: F64,
-        offsets: npt.NDArray[np.int64],
-        overflow: bool = False,
-        arrivals: F64 | None = None,
-    ) -> F64:
-        """The model's performance index [veh h/h] of each coordination group; with
-        ``overflow`` plus the random and overflow delay the periodic profiles leave out
-        (:func:`overflow_delay_vehh`). ``arrivals``: the arrival profiles at ``offsets`` if
-        already known (as :meth:`search_offsets` leaves them)."""
-        if arrivals is None:
-            arrivals = self._uniform(flows, model)
-            prof, _qs, _st = self._profiles(arrivals, model)
-            arrivals = self._arrivals(prof, offsets, flows, model.dt_mov)
-        _dep, _dep_queued, qs, st = self._queues(arrivals, model)  # no arc profiles needed
-        cycle_mov = model.dt_mov * self.steps
-        per_mov = (qs * model.dt_mov + self.stop_penalty_s * st) / cycle_mov
-        if overflow:
-            per_mov = per_mov + overflow_delay_vehh(flows, self.capacity_vph(model, flows))
-        g_mov = self.group[self.solver.arrays.net.movement_intersection]
-        out: F64 = np.bincount(g_mov, weights=per_mov, minlength=max(self.n_groups, 1)).astype(
-            np.float64
-        )
-        return out
-
-    def capacity_vph(self, model: _Model, flows: F64) -> F64:
-        """Capacity [veh/h] of each movement at a model's greens.
-
-        A movement that yields to opposing traffic (a permitted left) can only go once the
-        opposing queue that formed during the red has cleared: of its effective green ``g`` it
-        uses ``g - g_q`` with ``g_q = v_o r / (s_o - v_o)`` (opposing flow ``v_o``, saturation
-        flow ``s_o``, red ``r = C - g``; HCM 7th ed., ch. 31, permitted left-turn model). In
-        short cycles ``g_q`` takes much of a short green; the profile model, which spreads the
-        gap-acceptance saturation flow over the whole green, does not see that.
-        """
-        ta = self.solver.arrays
-        n_mov = flows.size
-        cycle_mov = model.dt_mov * self.steps
-        sat = np.maximum(model.sat_vph, 1e-9)
-        green_s = model.cap.sum(axis=1) * 3600.0 / sat
-        cap: F64 = model.cap.sum(axis=1) / cycle_mov * 3600.0
-        count = np.diff(ta.opp_indptr)
-        if not count.any():
-            return cap
-        owner = np.repeat(np.arange(n_mov), count)
-        v_o = np.bincount(owner, weights=flows[ta.opp_movements], minlength=n_mov)
-        s_o = np.bincount(owner, weights=model.sat_vph[ta.opp_movements], minlength=n_mov)
-        red_s = np.maximum(cycle_mov - green_s, 0.0)
-        g_q = np.where(s_o > v_o, v_o * red_s / np.maximum(s_o - v_o, 1e-9), green_s)
-        usable = np.clip(green_s - g_q, 0.0, None) / np.maximum(green_s, 1e-9)
-        out: F64 = np.where(count > 0, cap * usable, cap)
-        return out
-
-    def search_cycles(
-        self,
-        free: SplitResult,
-        group_cycle: F64,
-        split: SplitResult,
-        flows: F64,
-        heavy: F64 | None = None,
-    ) -> tuple[F64, F64, SplitResult]:
-        """Each coordination group's common cycle by the model (TRANSYT's cycle sweep).
-
-        Candidates run in whole seconds from the group's floor (the largest ``cycle_min_s`` of
-        its members) to ``CYCLE_SPAN`` times its Webster/storage cycle ``C0`` (no further than
-        the storage cycle or the members' ``cycle_max_s``), at most ``CYCLE_CANDIDATES`` of them
-        evenly spaced, on a coarser profile (``CYCLE_SEARCH_STEPS``). At each the splits follow
-        by equisaturation (members that fit in half the cycle run half cycles) and the offsets
-        are optimised with a short search; the objective is the performance index plus the
-        random and overflow delay (:func:`overflow_delay_vehh`) at capacities that charge
-        permitted movements for the opposing queue (:meth:`capacity_vph`): the deterministic
-        profiles alone would always prefer the shortest cycle. A group takes the candidate with
-        the lowest objective if it beats ``C0`` by more than ``CYCLE_GAIN``.
-
-        Why: a common cycle that matches the platoons' travel time between signals lets every
-        direction of a grid progress at once (SUMO, grid5 with 250 m blocks and an 18 s floor:
-        18 s cycle 29.0 s mean time loss, 20 s 31.3 s, 30 s 33.8 s), which no formula of the
-        isolated signals sees; and a permitted left that must wait for the opposing queue gets
-        little of a short green (cologne1: Webster's 32 s -> 37 s, 30.5 -> 26.3 s).
-
-        A group of one signal is not tried below its Webster cycle: without progression to gain,
-        shorter cycles only trade the model's lost time, which SUMO's drivers (who stop at
-        yellow) exceed (cologne3 at 20 s instead of 30 s: 20.5 -> 26.3 s).
-
-        Returns own cycles, group cycles (per signal) and splits.
-        """
-        n_sig = self.network.signal_count
-        if not n_sig:
-            return split.cycle_s, group_cycle, split
-        ta = self.solver.arrays
-        own0 = split.cycle_s
-        g0 = np.zeros(self.n_groups)
-        np.maximum.at(g0, self.group, group_cycle)
-        lo = np.zeros(self.n_groups)
-        np.maximum.at(lo, self.group, ta.isec_cycle_min_s)
-        hi = np.full(self.n_groups, np.inf)
-        np.minimum.at(hi, self.group, ta.isec_cycle_max_s)
-        storage = self.storage_cycle_s(free, flows)[: self.n_groups]
-        hi = np.minimum(hi, np.minimum(np.maximum(storage, g0), CYCLE_SPAN * g0))
-        alone = np.bincount(self.group, minlength=self.n_groups) == 1
-        lo[alone] = g0[alone]
-        lo = np.ceil(lo - 1e-9)
-        hi = np.floor(hi + 1e-9)
-        active = hi > lo
-        if not np.any(active):
-            return own0, group_cycle, split
-        if self._coarse is None:
-            self._coarse = Coordinator(
-                self.network,
-                steps=CYCLE_SEARCH_STEPS,
-                stop_penalty_s=self.stop_penalty_s,
-                solver=self.solver,
-                arcs=self.arcs,
-                extension_s=CYCLE_SEARCH_EXTENSION_S,
-            )
-        coarse = self._coarse
-        n_cand = int(min(CYCLE_CANDIDATES, np.max(hi[active] - lo[active]) + 1))
-        frac = np.linspace(0.0, 1.0, n_cand)
-        best_g = g0.copy()
-        best_pi = np.full(self.n_groups, np.inf)
-        base_pi = np.zeros(self.n_groups)
-        # where every group's C0 is its floor, the first candidate is C0 itself
-        first = 0 if np.array_equal(lo[active], g0[active]) else -1
-        for k in range(first, n_cand):
-            trial = g0.copy()
-            if k >= 0:
-                trial[active] = np.round(lo[active] + frac[k] * (hi[active] - lo[active]))
-            own, gc, sp = self._at_cycles(free, trial, flows, heavy)
-            model = coarse._model(sp, gc)
-            offsets = np.zeros(n_sig, dtype=np.int64)
-            _sweeps, arrivals = coarse._search(
-                model, own, gc, flows, offsets, True, 1, CYCLE_SEARCH_SWEEPS
-            )
-            pi = coarse.group_pi(model, flows, offsets, True, arrivals)[: self.n_groups]
-            g_eff = np.zeros(self.n_groups)
-            np.maximum.at(g_eff, self.group, gc)
-            if k == first:
-                base_pi = pi
-                best_pi = pi.copy()
-                continue
-            better = active & (pi < best_pi - 1e-12)
-            best_pi[better] = pi[better]
-            best_g[better] = g_eff[better]
-        keep = ~(best_pi < (1.0 - CYCLE_GAIN) * base_pi)
-        best_g[keep] = g0[keep]
-        if np.allclose(best_g, g0):
-            return own0, group_cycle, split
-        return self._at_cycles(free, best_g, flows, heavy)
 
     def search_offsets(
         self,
