@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from signalbrain.io import _sumo_xml, demand, sumo_net
+from signalbrain.io import _route_pairs, _sumo_xml, demand, sumo_net
 from signalbrain.io._xml_scan import available
 from signalbrain.network.model import Network
 
@@ -70,7 +70,7 @@ def test_read_sumo_routes(
     want = demand.read_sumo_routes([routes], net, begin_s=0.0)
     if method == "elementtree":
         monkeypatch.setattr(demand, "scan_routes", lambda *a, **k: None)
-        monkeypatch.setattr(demand, "available", lambda: False)  # the numpy pair count
+        monkeypatch.setattr(_route_pairs, "available", lambda: False)  # the numpy pair count
     got = benchmark.pedantic(
         demand.read_sumo_routes, args=([routes], net), kwargs={"begin_s": 0.0}, rounds=5
     )

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signalbrain.io import demand as demand_io
+from signalbrain.io import _route_pairs
 from signalbrain.io._xml_kernels import token_ids_kernel
 from signalbrain.io._xml_scan import available
 from signalbrain.io.demand import _count_pairs, _edge_numbers
@@ -56,7 +56,8 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     if request.param == "compiled" and not available():
         pytest.skip("the kernels are not built ahead of time here")
     if request.param == "numpy":
-        monkeypatch.setattr(demand_io, "available", lambda: False)
+        # the pair count lives in _route_pairs (moved out of demand): patch it where it is used
+        monkeypatch.setattr(_route_pairs, "available", lambda: False)
     return str(request.param)
 
 
