@@ -40,24 +40,30 @@ Xie, X.-F., Smith, S. F., Lu, L., Barlow, G. J. (2012). Schedule-driven intersec
 Transportation Research Part C 24, 168-189.
 Lämmer, S., Helbing, D. (2008). Self-control of traffic lights and vehicle flows in urban road
 networks. Journal of Statistical Mechanics P04019.
+
+This module holds the controller's options and its per-step decision; what it knows of each
+signal is built in :mod:`._adaptive_model`, the arrival forecasts and hidden queues are made in
+:mod:`._adaptive_forecast`, and the priority rule is in :mod:`._adaptive_priority`.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain.control import _adaptive_forecast as _forecast
+from signalbrain.control._adaptive_model import _cover_cycle_s as _cover_cycle_s
+from signalbrain.control._adaptive_model import _Memory as _Memory
+from signalbrain.control._adaptive_model import build_feeds, build_memory
+from signalbrain.control._adaptive_priority import discharge, stage_priorities
 from signalbrain.control._options import check_choice, check_number
-from signalbrain.control._rollout import arrival_slots, rollout_costs
+from signalbrain.control._rollout import rollout_costs
 from signalbrain.control.base import Request
 from signalbrain.control.core import SignalController, Unit
 from signalbrain.control.sensing import DEFAULT_PLAUSIBILITY, Plausibility, Readings
-from signalbrain.control.stages import Stage
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Network
 from signalbrain.timing.plan import TimingPlan
@@ -65,86 +71,6 @@ from signalbrain.timing.plan import TimingPlan
 __all__ = ["Adaptive", "discharge"]
 
 F64 = npt.NDArray[np.float64]
-
-
-def discharge(
-    queue_veh: float,
-    arrivals: list[tuple[float, float]],
-    headway_s: float,
-    start_s: float,
-    gap_s: float,
-    limit_s: float,
-) -> tuple[float, float]:
-    """Vehicles served and the time service ends for one movement.
-
-    Parameters
-    ----------
-    queue_veh
-        Vehicles waiting at the stop line.
-    arrivals
-        (seconds from now, weight) of approaching vehicles, sorted.
-    headway_s
-        Saturation headway of the movement (1 / saturation flow) [s/veh].
-    start_s
-        When the movement starts discharging, from now [s].
-    gap_s
-        An arrival later than this after the discharge ends does not extend it [s].
-    limit_s
-        Service never runs past this time from now [s].
-
-    Returns
-    -------
-    served_veh, end_s
-    """
-    end = start_s + queue_veh * headway_s
-    served = queue_veh
-    if end > limit_s:
-        return queue_veh * (limit_s - start_s) / max(end - start_s, 1e-9), limit_s
-    for eta, w in arrivals:
-        if eta > end + gap_s or eta > limit_s:
-            break
-        end = max(end, eta) + w * headway_s
-        served += w
-        if end >= limit_s:
-            return served, limit_s
-    return served, end
-
-
-def _cover_cycle_s(stages: tuple[Stage, ...]) -> float:
-    """Longest a movement may have to wait when every other stage runs its maximum green: the
-    maximum greens and change intervals of the stages of a small set that serves every movement
-    (greedy set cover), all but the shortest [s]."""
-    left = {m for s in stages for m in s.levels}
-    chosen: list[Stage] = []
-    while left:
-        best = max(stages, key=lambda s: len(left & set(s.levels)))
-        if not left & set(best.levels):
-            break
-        chosen.append(best)
-        left -= set(best.levels)
-    spans = [s.max_green_s + s.clearance_s for s in chosen]
-    return float(sum(spans) - min(spans)) if len(spans) > 1 else 0.0
-
-
-@dataclass(slots=True)
-class _Memory:
-    rows: list[list[tuple[int, float]]]  # per stage: (movement position, headway_s)
-    protected: list[list[int]]
-    waiting_since: list[float]
-    outflow: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
-    to_links: list[str] = field(default_factory=list)
-    by_link: dict[str, list[int]] = field(default_factory=dict)
-    has_protected: list[bool] = field(default_factory=list)
-    level: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
-    sat_vps: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    storage_veh: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    rate_vps: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    min_green: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    max_green: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    clear_s: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    speed_mps: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    link_lanes: dict[str, float] = field(default_factory=dict)
-    max_red_s: float = 90.0
 
 
 # base policy name -> the rollout kernel's code
@@ -282,90 +208,11 @@ class Adaptive(SignalController):
         links = {k.id: k for k in (self.network.links if self.network else ())}
         owner: dict[str, str] = {}
         for unit in self.units.values():
-            isec = unit.intersection
-            pos = {m.id: i for i, m in enumerate(isec.movements)}
-            rows: list[list[tuple[int, float]]] = []
-            prot: list[list[int]] = []
-            for stage in unit.shadow.stages:
-                row = []
-                for mid, lv in stage.levels.items():
-                    m = isec.movement(mid)
-                    if m.turn == "P":
-                        continue
-                    link = links.get(m.from_link)
-                    sat_vph = (link.sat_flow_vphpl if link else 1800.0) * m.lanes
-                    if lv == 1:
-                        sat_vph *= self.permitted_factor
-                    row.append((pos[mid], 3600.0 / max(sat_vph, 1.0)))
-                rows.append(row)
-                prot.append([pos[m] for m, lv in stage.levels.items() if lv == 2])
-            mem = _Memory(
-                rows,
-                prot,
-                [t_s] * len(isec.movements),
-                to_links=[m.to_link for m in isec.movements],
-            )
-            n_mov = len(isec.movements)
-            mem.level = np.zeros((len(unit.shadow.stages), n_mov))
-            for k, stage in enumerate(unit.shadow.stages):
-                for mid, lv in stage.levels.items():
-                    if isec.movement(mid).turn != "P":
-                        mem.level[k, pos[mid]] = 1.0 if lv == 2 else self.permitted_factor
-            mem.sat_vps = np.array(
-                [
-                    (links[m.from_link].sat_flow_vphpl if m.from_link in links else 1800.0)
-                    * m.lanes
-                    / 3600.0
-                    for m in isec.movements
-                ]
-            )
-            mem.storage_veh = np.array(
-                [
-                    min(links[m.to_link].length_m, 120.0) / 7.5 if m.to_link in links else 1e9
-                    for m in isec.movements
-                ]
-            )
-            mem.rate_vps = np.zeros(n_mov)
-            mem.has_protected = [
-                any(s.levels.get(m.id) == 2 for s in unit.shadow.stages) for m in isec.movements
-            ]
-            for i, m in enumerate(isec.movements):
-                if m.turn != "P":
-                    mem.by_link.setdefault(m.from_link, []).append(i)
-            mem.min_green = np.array([s.min_green_s for s in unit.shadow.stages])
-            mem.max_green = np.array([s.max_green_s for s in unit.shadow.stages])
-            mem.clear_s = np.array([s.clearance_s for s in unit.shadow.stages])
-            mem.speed_mps = np.array(
-                [
-                    links[m.from_link].free_speed_mps if m.from_link in links else 13.9
-                    for m in isec.movements
-                ]
-            )
-            mem.link_lanes = {
-                link: float(links[link].lanes if link in links else len(idx))
-                for link, idx in mem.by_link.items()
-            }
-            mem.max_red_s = max(self.max_red_s, _cover_cycle_s(unit.shadow.stages))
-            unit.memory = mem
-            for approach in isec.approach_links:
-                owner[approach] = isec.id
-        # feeds: for each signal, the links it sends vehicles down that another signal observes
-        self._feeds = {}
-        for unit in self.units.values():
-            for m in unit.intersection.movements:
-                target = owner.get(m.to_link)
-                out_link = links.get(m.to_link)
-                if target is None or out_link is None or target == unit.intersection.id:
-                    continue
-                self._feeds.setdefault(target, [])
-                entry = (
-                    unit.intersection.id,
-                    m.to_link,
-                    out_link.length_m / out_link.free_speed_mps,
-                )
-                if entry not in self._feeds[target]:
-                    self._feeds[target].append(entry)
-                self._travel_s[m.to_link] = entry[2]
+            unit.memory = build_memory(unit, links, t_s, self.permitted_factor, self.max_red_s)
+            for approach in unit.intersection.approach_links:
+                owner[approach] = unit.intersection.id
+        self._feeds, travel_s = build_feeds(self.units.values(), links, owner)
+        self._travel_s.update(travel_s)
 
     # ------------------------------------------------------------------ forecasting
     def _projected(
@@ -373,31 +220,13 @@ class Adaptive(SignalController):
     ) -> dict[str, tuple[float, list[tuple[float, float]]]]:
         """Vehicles upstream signals sent towards this one and not yet at its stop line:
         approach link -> (link travel time [s], [(seconds from now, vehicles)])."""
-        out: dict[str, tuple[float, list[tuple[float, float]]]] = {}
-        for source, link, travel_s in self._feeds.get(unit.intersection.id, ()):
-            mem: _Memory = self.units[source].memory  # type: ignore[assignment]
-            sent = mem.outflow.get(link)
-            if not sent:
-                continue
-            lst = out.setdefault(link, (travel_s, []))[1]
-            lst.extend((t_sent + travel_s - t_s, w) for t_sent, w in sent)
-        return out
+        return _forecast.projected(self._feeds, self.units, unit, t_s)
 
     def _record_outflow(self, unit: Unit, t_s: float, readings: Readings) -> None:
         """Remember what this signal sent down each exit link, one entry per step and link,
         for as long as the link's travel time."""
         mem: _Memory = unit.memory  # type: ignore[assignment]
-        sent: dict[str, float] = {}
-        for i, c in enumerate(readings.count_veh):
-            if c > 0:
-                link = mem.to_links[i]
-                sent[link] = sent.get(link, 0.0) + c
-        for link, c in sent.items():
-            mem.outflow.setdefault(link, deque()).append((t_s, c))
-        for link, q in mem.outflow.items():
-            oldest = t_s - self._travel_s.get(link, 0.0)
-            while q and q[0][0] < oldest:
-                q.popleft()
+        _forecast.record_outflow(mem, self._travel_s, t_s, readings)
 
     def priorities(
         self,
@@ -407,39 +236,7 @@ class Adaptive(SignalController):
         extra: Mapping[str, tuple[float, list[tuple[float, float]]]] | None = None,
     ) -> list[tuple[float, float, float]]:
         """(priority [veh/s], vehicles served, service end [s from now]) of every stage."""
-        mem: _Memory = unit.memory  # type: ignore[assignment]
-        shadow = unit.shadow
-        current: Stage | None = shadow.current
-        state = shadow.state
-        movements = unit.intersection.movements
-        switch_s = (current.clearance_s if current is not None else 0.0) + self.lost_s
-        out = []
-        for k, stage in enumerate(shadow.stages):
-            served_total = 0.0
-            end_max = 0.0
-            limit = min(self.horizon_s, stage.max_green_s + switch_s)
-            for i, headway in mem.rows[k]:
-                green_now = (
-                    state is not None
-                    and state.movements.get(movements[i].id) in ("G", "g")
-                    and current is not None
-                    and stage is current
-                )
-                start = 0.0 if green_now else switch_s
-                arrivals = readings.arrivals_s[i]
-                more = extra.get(movements[i].from_link) if extra else None
-                if more:
-                    share = 1.0 / len(mem.by_link.get(movements[i].from_link, [i]))
-                    seen = readings.reach_s[i]
-                    arrivals = sorted(arrivals + [(e, w * share) for e, w in more[1] if e > seen])
-                served, end = discharge(
-                    readings.queue_veh[i], arrivals, headway, start, self.gap_s, limit
-                )
-                served_total += served
-                end_max = max(end_max, end)
-            rate = served_total / end_max if end_max > 0 else 0.0
-            out.append((rate, served_total, end_max))
-        return out
+        return stage_priorities(unit, readings, extra, self.lost_s, self.horizon_s, self.gap_s)
 
     # ------------------------------------------------------------------ the decision
     def decide(self, unit: Unit, t_s: float, dt_s: float, readings: Readings) -> Request:
@@ -488,70 +285,22 @@ class Adaptive(SignalController):
     def _learn_rates(self, unit: Unit, readings: Readings, dt_s: float) -> None:
         """Arrival rates per movement [veh/s]: exponential average of stop-line counts."""
         mem: _Memory = unit.memory  # type: ignore[assignment]
-        alpha = min(1.0, dt_s / self.rate_tau_s)
-        counts = np.asarray(readings.count_veh)
-        if dt_s > 0:
-            mem.rate_vps += alpha * (counts / dt_s - mem.rate_vps)
+        _forecast.learn_rates(mem, readings, dt_s, self.rate_tau_s)
 
     def _arrival_slots(self, unit: Unit, t_s: float, readings: Readings) -> F64:
         """Vehicles reaching each movement's stop line per 1 s slot over the horizon: those seen
         approaching; beyond the detectors' view, the vehicles upstream signals sent (when
         coordinating, until the link's travel time) and the average arrival rate after that."""
         mem: _Memory = unit.memory  # type: ignore[assignment]
-        n_mov = len(mem.to_links)
-        n_slot = int(self.horizon_s)
-        seen = [(i, e, w) for i, arr in enumerate(readings.arrivals_s) for e, w in arr]
-        seen_a = np.array(seen, dtype=np.float64).reshape(-1, 3)
-        first = np.minimum(np.asarray(readings.reach_s, dtype=np.int64) + 1, n_slot)
-        until = np.zeros(n_mov, dtype=np.int64)
-        fed_mov: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
-        fed_eta: list[F64] = [np.zeros(0)]
-        fed_w: list[F64] = [np.zeros(0)]
-        if self.coordinate:
-            for link, (travel_s, vehicles) in self._projected(unit, t_s).items():
-                idx = mem.by_link.get(link)
-                if not idx:
-                    continue
-                sent = np.array(vehicles, dtype=np.float64).reshape(-1, 2)
-                rates = mem.rate_vps[idx]
-                total = float(rates.sum())
-                for i, r in zip(idx, rates, strict=True):
-                    share = r / total if total > 0 else 1.0 / len(idx)
-                    until[i] = min(int(travel_s), n_slot)
-                    fed_mov.append(np.full(len(sent), i, dtype=np.int64))
-                    fed_eta.append(sent[:, 0])
-                    fed_w.append(sent[:, 1] * share)
-        return arrival_slots(
-            n_mov,
-            n_slot,
-            seen_a[:, 0].astype(np.int64),
-            seen_a[:, 1],
-            seen_a[:, 2],
-            first,
-            mem.rate_vps * self.rate_weight,
-            until,
-            np.concatenate(fed_mov),
-            np.concatenate(fed_eta),
-            np.concatenate(fed_w),
-        )
+        sent = self._projected(unit, t_s) if self.coordinate else None
+        return _forecast.forecast_slots(mem, readings, sent, self.horizon_s, self.rate_weight)
 
     def _hidden_queue(self, mem: _Memory, queue: F64, readings: Readings) -> F64:
-        """Vehicles queued beyond the detectors' reach [veh], per movement.
-
-        An approach whose zone holds halting vehicles over ``jam_ratio`` of what fits in it (at
-        ``spacing_m`` per vehicle and lane) has a queue that goes on beyond the zone, out of
-        sight; it is taken to be ``hidden_factor`` times the part that is seen, shared among the
-        approach's movements as their seen queues are. Without it the rollout expects a long
-        queue to clear within one zone's worth of green and leaves it early."""
-        hidden = np.zeros(len(queue))
-        if self.hidden_factor <= 0.0:
-            return hidden
-        for link, idx in mem.by_link.items():
-            reach_m = max(readings.reach_s[i] * mem.speed_mps[i] for i in idx)
-            fits_veh = reach_m * mem.link_lanes[link] / self.spacing_m
-            if fits_veh > 0.0 and float(queue[idx].sum()) >= self.jam_ratio * fits_veh:
-                hidden[idx] = self.hidden_factor * queue[idx]
-        return hidden
+        """Vehicles queued beyond the detectors' reach [veh], per movement: see
+        :func:`signalbrain.control._adaptive_forecast.hidden_queue`."""
+        return _forecast.hidden_queue(
+            mem, queue, readings, self.hidden_factor, self.jam_ratio, self.spacing_m
+        )
 
     def _starving_stage(self, mem: _Memory, k_cur: int, t_s: float) -> int | None:
         """The other stage whose movement has waited longest beyond the signal's longest red
