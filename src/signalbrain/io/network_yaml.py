@@ -3,6 +3,11 @@
 ``read_network`` gathers every problem of a file - YAML syntax, wrong types, unknown fields,
 dangling references, conflicting phases, unserved movements, disconnected parts - and raises one
 :class:`~signalbrain.errors.InputError` naming the file and the YAML path of each.
+
+This module holds the defaults, the nodes and links, and the assembly of the network and its
+intersections; the parts of an intersection (movements, conflicts, phases, rings and barriers,
+SUMO program) are read in :mod:`._intersection_yaml`, and :func:`network_to_dict` and
+:func:`write_network` live in :mod:`._network_write`.
 """
 
 from __future__ import annotations
@@ -12,9 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from signalbrain.errors import InputError, Problem, format_path
+from signalbrain.errors import format_path
 from signalbrain.io._fields import (
     MISSING,
     Fields,
@@ -23,21 +26,26 @@ from signalbrain.io._fields import (
     load_yaml,
     not_a_mapping,
 )
-from signalbrain.io._yaml import Dumper
-from signalbrain.network.geometry import infer_conflicts, infer_movements, movement_legs
-from signalbrain.network.model import (
-    TURNS,
-    Intersection,
-    Link,
-    Movement,
-    Network,
-    Node,
-    Phase,
-    SumoPhase,
-    SumoProgram,
-    Turn,
-    pair,
+from signalbrain.io._intersection_yaml import _MOVE as _MOVE
+from signalbrain.io._intersection_yaml import _PHASE as _PHASE
+from signalbrain.io._intersection_yaml import _PHASE_LIMITS as _PHASE_LIMITS
+from signalbrain.io._intersection_yaml import _SUMO as _SUMO
+from signalbrain.io._intersection_yaml import _SUMO_PHASE as _SUMO_PHASE
+from signalbrain.io._intersection_yaml import (
+    _parse_conflicts,
+    _parse_int_groups,
+    _parse_movements,
+    _parse_pairs,
+    _parse_phases,
+    _parse_sumo,
 )
+from signalbrain.io._network_write import _FlowListDumper as _FlowListDumper
+from signalbrain.io._network_write import _inferred as _inferred
+from signalbrain.io._network_write import _num as _num
+from signalbrain.io._network_write import _repr_dict as _repr_dict
+from signalbrain.io._network_write import _repr_list as _repr_list
+from signalbrain.io._network_write import network_to_dict, write_network
+from signalbrain.network.model import Intersection, Link, Network, Node
 from signalbrain.network.validate import (
     MAX_ALL_RED_S,
     MAX_CYCLE_S,
@@ -95,21 +103,6 @@ _ISEC = (
     "sumo",
     "notes",
 )
-_MOVE = ("id", "from", "to", "turn", "lanes", "sumo_link_indices")
-_PHASE = (
-    "number",
-    "name",
-    "protected",
-    "permitted",
-    "min_green_s",
-    "max_green_s",
-    "yellow_s",
-    "all_red_s",
-    "ped_min_s",
-)
-_PHASE_LIMITS = ("min_green_s", "max_green_s", "yellow_s", "all_red_s", "ped_min_s")
-_SUMO = ("tls_id", "program_id", "type", "offset_s", "link_count", "phases", "params")
-_SUMO_PHASE = ("duration_s", "state", "min_dur_s", "max_dur_s", "name")
 
 
 def read_network(path: str | Path, *, require_connected: bool = True) -> Network:
@@ -181,158 +174,6 @@ def _parse_links(
             )
         )
     return out
-
-
-def _parse_movements(
-    f: Fields,
-    raw: Any,
-    base: str,
-    node_ids: list[str],
-    links: dict[str, Link],
-    nodes: dict[str, Node],
-    side: str,
-) -> list[Movement]:
-    if raw is MISSING or raw == "auto":
-        if node_ids and all(n in nodes for n in node_ids):
-            return infer_movements(node_ids, links, nodes, side)
-        return []
-    out: list[Movement] = []
-    for i, item in enumerate(f.sequence(raw, format_path(base, "movements"))):
-        p = format_path(base, "movements", i)
-        mv = f.mapping(item, p)
-        f.unknown_keys(mv, p, _MOVE)
-        a = f.string(mv, "from", p)
-        b = f.string(mv, "to", p)
-        turn = f.string(mv, "turn", p, choices=TURNS)
-        mid = f.string(mv, "id", p, f"{a}.{turn}")
-        q = format_path(p, "sumo_link_indices")
-        raw_indices = dict(enumerate(f.sequence(mv.get("sumo_link_indices"), q, required=False)))
-        indices = [f.integer(raw_indices, j, q, minimum=0) for j in raw_indices]
-        turn_value: Turn = turn if turn in TURNS else "T"  # type: ignore[assignment]
-        out.append(
-            Movement(mid, a, b, turn_value, f.integer(mv, "lanes", p, 1, minimum=1), tuple(indices))
-        )
-    return out
-
-
-def _parse_conflicts(
-    f: Fields,
-    raw: Any,
-    base: str,
-    movements: list[Movement],
-    node_ids: list[str],
-    links: dict[str, Link],
-    nodes: dict[str, Node],
-    side: str,
-) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
-    if raw is MISSING or raw == "auto":
-        ok = all(
-            m.turn == "P"
-            or all(
-                k in links and links[k].from_node in nodes and links[k].to_node in nodes
-                for k in (m.from_link, m.to_link)
-            )
-            for m in movements
-        )
-        if not ok or not node_ids or not all(n in nodes for n in node_ids):
-            return frozenset(), frozenset()
-        return infer_conflicts(movements, movement_legs(movements, links, nodes, node_ids), side)
-    conflicts: set[tuple[str, str]] = set()
-    permissive: set[tuple[str, str]] = set()
-    p0 = format_path(base, "conflicts")
-    doc = f.mapping(raw, p0)
-    f.unknown_keys(doc, p0, ("conflict", "permissive"))
-    for kind, target in (("conflict", conflicts), ("permissive", permissive)):
-        target |= _parse_pairs(f, doc.get(kind), format_path(p0, kind))
-    conflicts |= permissive
-    return frozenset(conflicts), frozenset(permissive)
-
-
-def _parse_pairs(f: Fields, raw: Any, path: str) -> frozenset[tuple[str, str]]:
-    """An optional list of movement-id pairs ``[[A, B], ...]`` (sorted pairs)."""
-    out: set[tuple[str, str]] = set()
-    for i, item in enumerate(f.sequence(raw, path, required=False)):
-        if (
-            not isinstance(item, list)
-            or len(item) != 2
-            or not all(isinstance(x, str | int) and not isinstance(x, bool) for x in item)
-        ):
-            f.add(format_path(path, i), f"= {_shown(item)}: expected a pair of movement ids [A, B]")
-            continue
-        a, b = str(item[0]), str(item[1])
-        if a == b:
-            f.add(
-                format_path(path, i),
-                f"= [{a}, {a}]: pairs a movement with itself; expected two different movements",
-            )
-            continue
-        out.add(pair(a, b))
-    return frozenset(out)
-
-
-def _parse_phases(f: Fields, raw: Any, base: str, limits: Mapping[str, Any]) -> list[Phase]:
-    out: list[Phase] = []
-    for i, item in enumerate(f.sequence(raw, format_path(base, "phases"))):
-        p = format_path(base, "phases", i)
-        ph = f.mapping(item, p)
-        f.unknown_keys(ph, p, _PHASE)
-        values = {k: f.number(ph, k, p, limits[k]) for k in _PHASE_LIMITS}
-        out.append(
-            Phase(
-                number=f.integer(ph, "number", p, i + 1, minimum=1),
-                protected=tuple(f.string_list(ph, "protected", p, [])),
-                permitted=tuple(f.string_list(ph, "permitted", p, [])),
-                name=f.string(ph, "name", p, ""),
-                **values,
-            )
-        )
-    return out
-
-
-def _parse_int_groups(f: Fields, raw: Any, path: str) -> tuple[tuple[int, ...], ...]:
-    groups: list[tuple[int, ...]] = []
-    for i, group in enumerate(f.sequence(raw, path, required=False)):
-        q = format_path(path, i)
-        items = dict(enumerate(f.sequence(group, q)))
-        nums = [f.integer(items, j, q) for j in items]
-        groups.append(tuple(nums))
-    return tuple(groups)
-
-
-def _parse_sumo(f: Fields, raw: Any, base: str) -> SumoProgram | None:
-    if raw is MISSING or raw is None:
-        return None
-    p = format_path(base, "sumo")
-    doc = f.mapping(raw, p)
-    f.unknown_keys(doc, p, _SUMO)
-    phases = []
-    for i, item in enumerate(f.sequence(doc.get("phases"), format_path(p, "phases"))):
-        q = format_path(p, "phases", i)
-        ph = f.mapping(item, q)
-        f.unknown_keys(ph, q, _SUMO_PHASE)
-        phases.append(
-            SumoPhase(
-                f.number(ph, "duration_s", q, minimum=0),
-                f.string(ph, "state", q),
-                None if ph.get("min_dur_s") is None else f.number(ph, "min_dur_s", q),
-                None if ph.get("max_dur_s") is None else f.number(ph, "max_dur_s", q),
-                f.string(ph, "name", q, ""),
-            )
-        )
-    params = tuple(
-        (str(k), str(v))
-        for k, v in f.mapping(doc.get("params"), format_path(p, "params"), required=False).items()
-    )
-    return SumoProgram(
-        f.string(doc, "tls_id", p),
-        f.string(doc, "program_id", p, "0"),
-        f.string(doc, "type", p, "static"),
-        f.number(doc, "offset_s", p, 0.0),
-        tuple(phases),
-        # default: the length of the states (check_network refuses states of other lengths)
-        f.integer(doc, "link_count", p, len(phases[0].state) if phases else 0, minimum=0),
-        params,
-    )
 
 
 def parse_network(
@@ -441,152 +282,3 @@ def parse_network(
             f.problems.append(problem)
     f.raise_if_any()
     return net
-
-
-def _num(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else round(float(x), 3)
-
-
-def _inferred(net: Network, s: Intersection) -> tuple[bool, bool]:
-    """Whether an intersection's movements and conflicts equal those the geometry implies."""
-    links = {k.id: k for k in net.links}
-    nodes = {n.id: n for n in net.nodes}
-    if not s.nodes or not all(n in nodes for n in s.nodes):
-        return False, False
-    auto = infer_movements(list(s.nodes), links, nodes, net.driving_side)
-    same_movements = sorted(auto, key=lambda m: m.id) == sorted(s.movements, key=lambda m: m.id)
-    if not all(m.turn == "P" or (m.from_link in links and m.to_link in links) for m in s.movements):
-        return same_movements, False
-    conflicts, permissive = infer_conflicts(
-        s.movements, movement_legs(s.movements, links, nodes, s.nodes), net.driving_side
-    )
-    return same_movements, (conflicts, permissive) == (s.conflicts, s.permissive)
-
-
-def network_to_dict(net: Network, *, compact: bool = False) -> dict[str, Any]:
-    """The YAML document of a network.
-
-    Every movement, conflict and limit is written out, except with ``compact=True``, where
-    movements and conflicts that equal those inferred from the geometry are left out (``auto``).
-    """
-    doc: dict[str, Any] = {"name": net.name, "driving_side": net.driving_side}
-    if net.notes:
-        doc["notes"] = list(net.notes)
-    doc["nodes"] = {n.id: [_num(n.x_m), _num(n.y_m)] for n in net.nodes}
-    doc["links"] = {
-        k.id: {
-            "from": k.from_node,
-            "to": k.to_node,
-            "lanes": k.lanes,
-            "length_m": _num(k.length_m),
-            "free_speed_mps": _num(k.free_speed_mps),
-            "sat_flow_vphpl": _num(k.sat_flow_vphpl),
-        }
-        for k in net.links
-    }
-    isecs: dict[str, Any] = {}
-    for s in net.intersections:
-        d: dict[str, Any] = {"nodes": list(s.nodes)}
-        if s.notes:
-            d["notes"] = list(s.notes)
-        d["cycle_min_s"] = _num(s.cycle_min_s)
-        d["cycle_max_s"] = _num(s.cycle_max_s)
-        same_movements, same_conflicts = _inferred(net, s) if compact else (False, False)
-        moves = []
-        for m in () if same_movements else s.movements:
-            mv: dict[str, Any] = {
-                "id": m.id,
-                "from": m.from_link,
-                "to": m.to_link,
-                "turn": m.turn,
-                "lanes": m.lanes,
-            }
-            if m.sumo_link_indices:
-                mv["sumo_link_indices"] = list(m.sumo_link_indices)
-            moves.append(mv)
-        if moves:
-            d["movements"] = moves
-        if s.shared_lanes:
-            d["shared_lanes"] = [list(p) for p in sorted(s.shared_lanes)]
-        if not same_conflicts:
-            d["conflicts"] = {
-                "conflict": [list(p) for p in sorted(s.conflicts - s.permissive)],
-                "permissive": [list(p) for p in sorted(s.permissive)],
-            }
-        d["phases"] = [
-            {
-                "number": p.number,
-                **({"name": p.name} if p.name else {}),
-                "protected": list(p.protected),
-                "permitted": list(p.permitted),
-                **{k: _num(getattr(p, k)) for k in _PHASE_LIMITS},
-            }
-            for p in s.phases
-        ]
-        d["rings"] = [list(r) for r in s.rings]
-        d["barriers"] = [list(b) for b in s.barriers]
-        if s.sumo is not None:
-            prog = s.sumo
-            d["sumo"] = {
-                "tls_id": prog.tls_id,
-                "program_id": prog.program_id,
-                "type": prog.type,
-                "offset_s": _num(prog.offset_s),
-                "link_count": prog.link_count,
-                "phases": [
-                    {
-                        "duration_s": _num(ph.duration_s),
-                        "state": ph.state,
-                        **({"min_dur_s": _num(ph.min_dur_s)} if ph.min_dur_s is not None else {}),
-                        **({"max_dur_s": _num(ph.max_dur_s)} if ph.max_dur_s is not None else {}),
-                        **({"name": ph.name} if ph.name else {}),
-                    }
-                    for ph in prog.phases
-                ],
-                **({"params": dict(prog.params)} if prog.params else {}),
-            }
-        isecs[s.id] = d
-    doc["intersections"] = isecs
-    return doc
-
-
-class _FlowListDumper(Dumper):
-    """Dumps short lists of scalars in flow style ([a, b]) to keep files readable."""
-
-
-def _repr_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = all(not isinstance(x, dict | list) for x in data) or all(
-        isinstance(x, list) and all(not isinstance(y, dict | list) for y in x) for x in data
-    )
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _repr_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
-    flow = len(data) <= 10 and all(
-        not isinstance(v, dict)
-        and not (isinstance(v, list) and any(isinstance(x, dict | list) for x in v))
-        for v in data.values()
-    )
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
-
-
-_FlowListDumper.add_representer(list, _repr_list)
-_FlowListDumper.add_representer(dict, _repr_dict)
-
-
-def write_network(net: Network, path: str | Path, *, compact: bool = False) -> Path:
-    """Write a network as YAML (atomically); returns the path written.
-
-    ``compact`` leaves out movements and conflicts that the geometry implies (see
-    :func:`network_to_dict`)."""
-    target = Path(path)
-    text = yaml.dump(
-        network_to_dict(net, compact=compact), Dumper=_FlowListDumper, sort_keys=False, width=100
-    )
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    except OSError as exc:
-        raise InputError([Problem("", f"cannot write: {exc}", str(target))]) from None
-    return target
