@@ -11,12 +11,15 @@ whatever ``resize_width`` the counter processes at.
 and polygons, duplicate ids, geometry outside the frame when the frame size is known, approaches
 unknown to a given network) and raise one :class:`~signalbrain.errors.InputError`.
 :func:`camera_to_dict` and :func:`write_camera` are the inverse.
+
+This module holds the records, the parser and the writer; reading point lists and the frame and
+polygon-shape checks are in :mod:`._camera_geometry`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +27,16 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from signalbrain.errors import Problem, format_path
-from signalbrain.io._fields import MISSING, Fields, _shown, finite_pair, load_yaml
+from signalbrain.io._camera_geometry import MAX_COORD_PX as MAX_COORD_PX
+from signalbrain.io._camera_geometry import Point as Point
+from signalbrain.io._camera_geometry import (
+    _check_in_frame,
+    _corner_after,
+    _points,
+    _self_crossing,
+    _signed_area,
+)
+from signalbrain.io._fields import MISSING, Fields, load_yaml
 from signalbrain.io._yaml import Dumper
 
 if TYPE_CHECKING:
@@ -48,7 +60,6 @@ MIN_LINE_LENGTH_PX = 2.0  # shorter segments cannot tell left from right reliabl
 MIN_POLYGON_AREA_PX2 = 4.0
 MIN_RESIZE_WIDTH_PX = 32
 MAX_RESIZE_WIDTH_PX = 16_384  # twice 8K video; wider processing only burns memory
-MAX_COORD_PX = 1_000_000.0  # beyond any video frame: a typo or a unit mix-up
 MAX_FRAME_PROBLEMS = 5  # points outside a video's frame listed one by one, then summarised
 MIN_INTERVAL_S = 1.0  # count bins shorter than a second say nothing a traffic count can use
 MAX_INTERVAL_S = 86_400.0  # one day
@@ -56,8 +67,6 @@ MAX_INTERVAL_S = 86_400.0  # one day
 _TOP_KEYS = ("camera", "intersection", "resize_width", "interval_s", "lines", "zones")
 _LINE_KEYS = ("id", "points", "approach")
 _ZONE_KEYS = ("id", "kind", "approach", "polygon")
-
-Point = tuple[float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,141 +126,6 @@ class CameraSpec:
         return tuple(
             f"{a.id}->{b.id}" for a in self.zones_of("entry") for b in self.zones_of("exit")
         )
-
-
-def _signed_area(polygon: Sequence[Point]) -> float:
-    s = 0.0
-    n = len(polygon)
-    for i in range(n):
-        x0, y0 = polygon[i]
-        x1, y1 = polygon[(i + 1) % n]
-        s += x0 * y1 - x1 * y0
-    return 0.5 * s
-
-
-def _self_crossing(polygon: Sequence[Point]) -> tuple[int, int, bool] | None:
-    """The first pair of edges that cross or touch other than at their shared corner (edge ``i``
-    runs from point ``i`` to point ``i + 1``, numbered as given) and whether they cross, or None
-    for a simple polygon.
-
-    A bow-tie's shoelace area is the difference of its two lobes, so the area test alone would
-    judge it wrongly; a figure eight whose edges meet at a corner (a corner on another edge, an
-    edge doubling back on itself) is as wrong, though no two edges cross strictly. A point
-    repeated in a row, or the first point repeated at the end, adds no edge."""
-
-    def orient(a: Point, b: Point, c: Point) -> float:
-        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-
-    def on_segment(a: Point, b: Point, c: Point) -> bool:  # c, collinear with a-b, lies on it
-        return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(
-            a[1], b[1]
-        )
-
-    def meet(a: Point, b: Point, c: Point, d: Point) -> bool | None:  # True: they cross
-        o1, o2, o3, o4 = orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)
-        if o1 * o2 < 0 and o3 * o4 < 0:
-            return True
-        touch = (
-            (o1 == 0 and on_segment(a, b, c))
-            or (o2 == 0 and on_segment(a, b, d))
-            or (o3 == 0 and on_segment(c, d, a))
-            or (o4 == 0 and on_segment(c, d, b))
-        )
-        return False if touch else None
-
-    # corners without repeats, with their numbers in the file
-    keep = [i for i in range(len(polygon)) if polygon[i] != polygon[i - 1]] or [0]
-    pts = [polygon[i] for i in keep]
-    n = len(pts)
-    if n < 3:
-        return None  # all on one or two points: the area test reports it
-    for i in range(n):
-        a, b = pts[i], pts[(i + 1) % n]
-        # adjacent edges share corner b: they meet elsewhere only by doubling back along a line
-        c = pts[(i + 2) % n]
-        if (
-            orient(a, b, c) == 0
-            and (b[0] - a[0]) * (c[0] - b[0]) + (b[1] - a[1]) * (c[1] - b[1]) < 0
-        ):
-            return keep[i], keep[(i + 1) % n], False
-        for j in range(i + 2, n):
-            if i == 0 and j == n - 1:
-                continue  # the closing edge meets the first at point 0
-            cross = meet(a, b, pts[j], pts[(j + 1) % n])
-            if cross is not None:
-                return keep[i], keep[j], cross
-    return None
-
-
-def _corner_after(polygon: Sequence[Point], i: int) -> int:
-    """The number of the point where edge ``i`` of a polygon ends (repeats skipped)."""
-    n = len(polygon)
-    for k in range(1, n):
-        if polygon[(i + k) % n] != polygon[i]:
-            return (i + k) % n
-    return (i + 1) % n
-
-
-def _points(f: Fields, value: Any, path: str, *, exact: int | None, minimum: int) -> list[Point]:
-    """A list of ``[x, y]`` pairs of finite numbers; problems are recorded in ``f``."""
-    items = f.sequence(value, path)
-    if not items and value is not MISSING and value is not None and isinstance(value, list):
-        f.add(
-            path,
-            "is empty; expected "
-            + (f"{exact} points" if exact else f"at least {minimum} points")
-            + " [[x, y], ...]",
-        )
-        return []
-    out: list[Point] = []
-    ok = True
-    for i, item in enumerate(items):
-        p = format_path(path, i)
-        if (
-            not isinstance(item, list | tuple)
-            or len(item) != 2
-            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in item)
-        ):
-            f.add(p, f"= {_shown(item)}: expected a point [x, y] of two numbers (source pixels)")
-            ok = False
-            continue
-        point = finite_pair(item[0], item[1])
-        if point is None:
-            f.add(p, f"= {_shown(item)}: coordinates must be finite")
-            ok = False
-            continue
-        if not (abs(point[0]) <= MAX_COORD_PX and abs(point[1]) <= MAX_COORD_PX):
-            f.add(
-                p,
-                f"= [{point[0]:g}, {point[1]:g}]: beyond any video frame; source-pixel "
-                f"coordinates must be within -{MAX_COORD_PX:g} to {MAX_COORD_PX:g}",
-            )
-            ok = False
-            continue
-        out.append(point)
-    if ok and items:
-        if exact is not None and len(items) != exact:
-            f.add(path, f"has {len(items)} points; expected exactly {exact} [[x0, y0], [x1, y1]]")
-            return []
-        if len(items) < minimum:
-            f.add(path, f"has {len(items)} points; a polygon needs at least {minimum}")
-            return []
-    return out if ok else []
-
-
-def _check_in_frame(
-    f: Fields, pts: Sequence[Point], path: str, frame_size: tuple[int, int] | None
-) -> None:
-    if frame_size is None:
-        return
-    w, h = frame_size
-    for i, (x, y) in enumerate(pts):
-        if not (0.0 <= x <= w and 0.0 <= y <= h):
-            f.add(
-                format_path(path, i),
-                f"= [{x:g}, {y:g}] is outside the {w}x{h} frame; "
-                f"x must be in [0, {w}] and y in [0, {h}] (source pixels)",
-            )
 
 
 def _approach(
