@@ -233,3 +233,25 @@ def test_optimize_cli_sumo_add_xml_loads_in_sumo(
                         assert state[i] == want[mv.id], (isec.id, mv.id, now)
     finally:
         libsumo.close()
+
+
+@pytest.mark.parametrize("target", ["network", "demand"])
+def test_optimize_refuses_an_output_that_is_one_of_its_inputs(
+    tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    """``-o`` naming the network or demand file replaced it with the plan (exit 0): the
+    engineer's input was gone. It is refused with exit 2 naming the option, the file kept."""
+    files = {
+        "network": tmp_path / "single.yaml",
+        "demand": tmp_path / "single.demand.yaml",
+    }
+    for name, path in files.items():
+        source = "single.yaml" if name == "network" else "single.demand.yaml"
+        path.write_bytes((repo_root / "networks" / source).read_bytes())
+    before = files[target].read_bytes()
+    argv = ["optimize", str(files["network"]), "--demand", str(files["demand"])]
+    assert main([*argv, "--method", "webster", "-o", str(files[target])]) == 2
+    err = capsys.readouterr().err
+    assert "--output" in err
+    assert f"is the {'network (INPUT)' if target == 'network' else '--demand'} file" in err
+    assert files[target].read_bytes() == before

@@ -322,8 +322,38 @@ def _check_options(args: argparse.Namespace) -> None:
         problems.append(
             Problem("--joint", "used only by the coordinated methods transyt and maxband")
         )
+    problems += _overwrite_problems(args)
     if problems:
         raise InputError(problems)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (links and ``..`` resolved; ``b`` exists)."""
+    try:
+        return a.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _overwrite_problems(args: argparse.Namespace) -> list[Problem]:
+    """``--output`` or ``--timespace`` naming a file the command reads (the network, demand,
+    routes or cameras): the plan would silently replace the input."""
+    inputs = [
+        ("network (INPUT)", args.input),
+        ("--demand", args.demand),
+        *(("--routes", r) for r in args.routes or ()),
+        *(("--cameras", c) for c in args.cameras),
+    ]
+    targets = [("--output", args.output), ("--timespace", args.timespace)]
+    out: list[Problem] = []
+    for option, target in targets:
+        if target is None:
+            continue
+        for name, source in inputs:
+            if source is not None and _same_file(target, source):
+                out.append(Problem(option, f"{target} is the {name} file; write to another file"))
+                break
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
