@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import resource
+import signal
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,8 @@ from signalbrain.errors import InputError
 from signalbrain.io import read_network
 from signalbrain.io.demand import write_demand
 from signalbrain.io.plan import read_plan, write_plan
-from signalbrain.io.plan_utdf import plan_utdf_text
+from signalbrain.io.plan_sumo import write_plan_sumo
+from signalbrain.io.plan_utdf import plan_utdf_text, write_plan_utdf
 from signalbrain.network.generate import arterial
 from signalbrain.timing import movement_states, optimize_network
 
@@ -255,3 +261,51 @@ def test_optimize_refuses_an_output_that_is_one_of_its_inputs(
     assert "--output" in err
     assert f"is the {'network (INPUT)' if target == 'network' else '--demand'} file" in err
     assert files[target].read_bytes() == before
+
+
+@contextmanager
+def _files_cut_at(size: int) -> Iterator[None]:
+    """Writes beyond ``size`` bytes of a file fail (EFBIG), as on a full disk or quota."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+
+
+@pytest.mark.parametrize("name", ["plan.yaml", "plan.json", "plan.csv", "plan.add.xml"])
+def test_a_plan_write_that_fails_keeps_the_previous_file(tmp_path: Path, name: str) -> None:
+    """The plan writers opened the target and wrote into it: a write that failed half way (a
+    full disk) left the part of the new plan written so far in place of the previous one, a file
+    that no longer parses. They now write a temporary file and move it into place."""
+    net = arterial(3)
+    net = replace(
+        net,
+        intersections=tuple(
+            replace(
+                s,
+                movements=tuple(
+                    replace(m, sumo_link_indices=(k,)) for k, m in enumerate(s.movements)
+                ),
+            )
+            for s in net.intersections
+        ),
+    )
+    plan = optimize_network(net, _demand(net), method="webster")
+    writers = {
+        "plan.yaml": lambda p: write_plan(plan, p),
+        "plan.json": lambda p: write_plan(plan, p),
+        "plan.csv": lambda p: write_plan_utdf(net, plan, p),
+        "plan.add.xml": lambda p: write_plan_sumo(net, plan, p),
+    }
+    target = tmp_path / name
+    target.write_text("the previous plan\n")
+    with _files_cut_at(200), pytest.raises(InputError, match="cannot write"):
+        writers[name](target)
+    assert target.read_text() == "the previous plan\n"
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+    writers[name](target)
+    assert len(target.read_text()) > 200

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from signalbrain._files import atomic_write_text
 from signalbrain.errors import InputError, format_path
 from signalbrain.io._fields import Fields, load_yaml
 from signalbrain.io._yaml import Dumper
@@ -179,7 +180,7 @@ def write_plan(
     method: str | None = None,
     performance: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a plan as YAML or JSON (the suffix decides)."""
+    """Write a plan as YAML or JSON (the suffix decides), atomically."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
@@ -187,14 +188,12 @@ def write_plan(
             f"plan file suffix {p.suffix!r}: expected one of {', '.join(SUFFIXES)}", str(p)
         )
     doc = plan_to_dict(plan, network=network, method=method, performance=performance)
+    if suffix == ".json":
+        text = json.dumps(doc, indent=1) + "\n"
+    else:
+        text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, default_flow_style=None, width=100)
     try:
-        if suffix == ".json":
-            p.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-        else:
-            text = yaml.dump(
-                doc, Dumper=Dumper, sort_keys=False, default_flow_style=None, width=100
-            )
-            p.write_text(text, encoding="utf-8")
+        atomic_write_text(p, text)  # a failed write keeps the previous plan whole
     except OSError as exc:
         raise InputError(f"cannot write {p}: {exc}") from None
     return p

@@ -30,6 +30,7 @@ import io
 import math
 from pathlib import Path
 
+from signalbrain._files import atomic_write_text
 from signalbrain.errors import InputError
 from signalbrain.network.model import Network
 from signalbrain.timing.plan import NetworkPlan, TimingPlan
@@ -175,12 +176,13 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
 
 
 def write_plan_utdf(network: Network, plan: NetworkPlan, path: str | Path) -> Path:
-    """Write the plan as a Synchro UTDF combined CSV file."""
+    """Write the plan as a Synchro UTDF combined CSV file, atomically."""
     if any(ph.number < 1 for p in plan.plans.values() for ph in p.phases):
         raise InputError("UTDF numbers phases from 1: a plan has a phase number < 1")
     p = Path(path)
+    text = plan_utdf_text(network, plan)
     try:
-        p.write_text(plan_utdf_text(network, plan), encoding="utf-8")
+        atomic_write_text(p, text)  # a failed write keeps the previous file whole
     except OSError as exc:
         raise InputError(f"cannot write {p}: {exc}") from None
     return p

@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 
+from signalbrain._files import atomic_write_bytes
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network.model import Network, SumoProgram
 from signalbrain.network.validate import SUMO_STATE_CHARS
@@ -215,10 +216,11 @@ def write_sumo_programs(
     _check(programs, network)
     text = _programs_text(programs, program_id)
     out = Path(path)
+    # encoded as ElementTree.write(out, encoding="UTF-8") does; written atomically, so a
+    # failed write keeps the previous file whole
+    data = text.encode("UTF-8", errors="xmlcharrefreplace")
     try:
-        # as ElementTree.write(out, encoding="UTF-8") opens its file
-        with open(out, "w", encoding="UTF-8", errors="xmlcharrefreplace") as fh:
-            fh.write(text)
+        atomic_write_bytes(out, data)
     except OSError as exc:
         raise InputError(f"cannot write {out}: {exc}") from None
     return out
