@@ -120,8 +120,21 @@ def _utdf_problems(net: Network, plans: NetworkPlan) -> list[str]:
         k = nodes[isec.id]
         cycle = float(by_key[("Cycle Length", k)][0])
         offset = float(by_key[("Offset", k)][0])
-        if abs(cycle - p.cycle_s) > 0.05 + 1e-9 or not 0 <= offset < cycle:
+        # tenths: the nearest, or longer where minimums, yellows and all-reds rounded up need it
+        longest = max(len(ring) for ring in p.rings)
+        if (
+            not p.cycle_s - 0.05 - 1e-9 <= cycle <= p.cycle_s + 0.3 * longest + 1e-9
+            or not 0 <= offset < cycle
+        ):
             out.append(f"{isec.id}: cycle {cycle}, offset {offset} for {p.cycle_s}, {p.offset_s}")
+        for ring in p.rings:
+            total = sum(
+                float(by_key[(row, k)][n - 1])
+                for n in ring
+                for row in ("MaxGreen", "Yellow", "AllRed")
+            )
+            if not math.isclose(total, cycle, abs_tol=1e-9):
+                out.append(f"{isec.id}: ring {ring} splits add up to {total} for a {cycle} s cycle")
         for pt in p.phases:
             ph = isec.phase(pt.number)
 
@@ -139,10 +152,15 @@ def _utdf_problems(net: Network, plans: NetworkPlan) -> list[str]:
             if value("MinSplit") > split + 1e-9 or value("MinGreen") > value("MaxGreen") + 1e-9:
                 out.append(f"{isec.id}: phase {pt.number} MinSplit/MinGreen above the split")
             span = (value("End") - value("Start")) % cycle
-            # Start, End and the cycle are written to a tenth of a second
-            slack = 0.1 + abs(cycle - p.cycle_s) + 1e-9
-            if not math.isclose(span, pt.split_s % p.cycle_s, abs_tol=slack):
+            if not math.isclose(span, split % cycle, abs_tol=1e-9):
                 out.append(f"{isec.id}: phase {pt.number} Start/End do not span its split")
+            # a tenth for the group, and its greens give way to the other phases' clearances
+            # rounded up to the tenth
+            slack = 0.1 + 0.2 * longest + abs(cycle - p.cycle_s) + 1e-9
+            if not math.isclose(split, pt.split_s, abs_tol=slack):
+                out.append(
+                    f"{isec.id}: phase {pt.number} split {split} for the plan's {pt.split_s}"
+                )
     return out
 
 

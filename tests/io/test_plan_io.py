@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import resource
 import signal
@@ -23,7 +25,13 @@ from signalbrain.io.plan import read_plan, write_plan
 from signalbrain.io.plan_sumo import write_plan_sumo
 from signalbrain.io.plan_utdf import plan_utdf_text, write_plan_utdf
 from signalbrain.network.generate import arterial
-from signalbrain.timing import movement_states, optimize_network
+from signalbrain.timing import (
+    NetworkPlan,
+    PhaseTiming,
+    TimingPlan,
+    movement_states,
+    optimize_network,
+)
 
 
 def _demand(net) -> Demand:  # type: ignore[no-untyped-def]
@@ -118,6 +126,39 @@ def test_utdf_min_split_holds_the_plans_clearance() -> None:
                 assert float(split) >= need - 1e-9
                 checked += 1
     assert checked == 6 * 8
+
+
+def test_utdf_of_a_fractional_plan_adds_up_to_its_cycle() -> None:
+    """Each value was rounded to the tenth alone: the 72.16 s plan of bundled single (greens
+    0.04 s above their minimums) was written with a 72.2 s cycle whose rings' splits added up
+    to 72 s, the offset 72.155 s as 72.2 (= the cycle), and Start/End that did not match the
+    splits. Now every ring adds up to the written cycle, offset and starts lie in [0, cycle)
+    and no green is below its minimum."""
+    net = read_network(Path(__file__).parents[2] / "networks" / "single.yaml")
+    isec = net.intersections[0]
+    phases = tuple(
+        PhaseTiming(ph.number, max(ph.min_green_s, ph.ped_min_s) + 0.04, 4.0, 1.5)
+        for ph in isec.phases
+    )
+    plan = TimingPlan("A", 72.16, 72.155, phases, isec.rings, isec.barriers)
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in csv.reader(io.StringIO(plan_utdf_text(net, NetworkPlan({"A": plan}))))
+        if len(r) > 2
+    }
+
+    def value(row: str, number: int) -> float:
+        return float(rows[(row, "1")][number - 1])
+
+    cycle = float(rows[("Cycle Length", "1")][0])
+    assert 0 <= float(rows[("Offset", "1")][0]) < cycle
+    for ring in isec.rings:
+        splits = [sum(value(r, n) for r in ("MaxGreen", "Yellow", "AllRed")) for n in ring]
+        assert sum(splits) == pytest.approx(cycle, abs=1e-9)
+        for n, split in zip(ring, splits, strict=True):
+            assert 0 <= value("Start", n) < cycle
+            assert (value("End", n) - value("Start", n)) % cycle == pytest.approx(split, abs=1e-9)
+            assert value("MaxGreen", n) >= value("MinGreen", n)
 
 
 def test_optimize_cli_yaml_network(

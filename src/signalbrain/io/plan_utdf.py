@@ -20,7 +20,9 @@ carry timing, which is what Synchro's "Merge data from UTDF" and controller data
     ``Yellow`` and ``AllRed``, which may be rounded up from the network's), ``Start``/``End``
     (split start and end in the cycle, offset applied), ``LocalStart`` (from the cycle start) and
     ``ActGreen``.
-Phases a signal does not have are left empty.
+Phases a signal does not have are left empty. Times are tenths of a second: the plan is rounded
+to them as a whole (clearances and minimums up), so every ring's splits add up to the written
+cycle and the offset and starts stay below it.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from signalbrain._files import atomic_write_text
 from signalbrain.errors import InputError
-from signalbrain.network.model import Network
-from signalbrain.timing.plan import NetworkPlan, TimingPlan
+from signalbrain.network.model import Intersection, Network
+from signalbrain.timing.plan import NetworkPlan, PhaseTiming, TimingPlan
+from signalbrain.timing.rounding import round_plan
 
 __all__ = ["plan_utdf_text", "write_plan_utdf"]
 
@@ -66,6 +70,44 @@ def _up(x: float) -> str:
     """``x`` [s] rounded up to UTDF's tenth of a second: minimums and clearances are never
     written shorter than the plan's (3.14 s was written 3.1)."""
     return _n(math.ceil(round(float(x) * 10.0, 6)) / 10.0)
+
+
+def _tenths(isec: Intersection, plan: TimingPlan) -> TimingPlan:
+    """``plan`` on UTDF's tenth-of-a-second grid: :func:`~signalbrain.timing.round_plan` in
+    tenths (clearances rounded up, each barrier group to the nearest tenth, greens sharing it by
+    the largest remainder, never below the minimum or the plan's own green if shorter, the
+    offset modulo the rounded cycle). Rounding each value alone wrote a ring whose splits did
+    not add up to the written cycle (4 x 25.5 s for a 51.1 s cycle) and an offset equal to it."""
+    k = 10.0
+    phases = tuple(
+        PhaseTiming(p.number, p.green_s * k, p.yellow_s * k, p.all_red_s * k) for p in plan.phases
+    )
+    scaled = TimingPlan(
+        plan.intersection, plan.cycle_s * k, plan.offset_s * k, phases, plan.rings, plan.barriers
+    )
+    floors = tuple(
+        replace(
+            ph,
+            min_green_s=k * min(max(ph.min_green_s, ph.ped_min_s), plan.phase(ph.number).green_s),
+            ped_min_s=0.0,
+        )
+        for ph in isec.phases
+        if plan.has_phase(ph.number)
+    )
+    limits = replace(
+        isec, phases=floors, cycle_min_s=isec.cycle_min_s * k, cycle_max_s=isec.cycle_max_s * k
+    )
+    r = round_plan(scaled, limits)
+    return TimingPlan(
+        plan.intersection,
+        r.cycle_s / k,
+        r.offset_s / k,
+        tuple(
+            PhaseTiming(p.number, p.green_s / k, p.yellow_s / k, p.all_red_s / k) for p in r.phases
+        ),
+        plan.rings,
+        plan.barriers,
+    )
 
 
 def _brp(plan: TimingPlan) -> dict[int, str]:
@@ -117,8 +159,9 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
         y = sum(ys) / len(ys) if ys else 0.0
         w.writerow([k, 0, _n(x), _n(y), 0, s.id])
     w.writerows([[], ["[Timeplans]"], ["Timing Plan Settings"], ["RECORDNAME", "INTID", "DATA"]])
+    tenths = {s.id: _tenths(s, plan.plans[s.id]) for s in isecs}
     for k, s in enumerate(isecs, start=1):
-        p = plan.plans[s.id]
+        p = tenths[s.id]
         ref = p.rings[0][0] if p.rings and p.rings[0] else p.phases[0].number
         for name, value in (
             ("Control Type", "0"),
@@ -141,19 +184,17 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
         ]
     )
     for k, s in enumerate(isecs, start=1):
-        p = plan.plans[s.id]
+        p = tenths[s.id]
         brp = _brp(p)
         cols: dict[str, list[str]] = {r: [""] * width for r in _ROWS}
+        cycle = round(p.cycle_s * 10.0)  # in tenths, so that no time is written as the cycle
         for pt in p.phases:
             i = pt.number - 1
             ph = s.phase(pt.number)
             local = p.phase_start_s(pt.number)
             min_green = max(ph.min_green_s, ph.ped_min_s)
-            start = (p.offset_s + local) % p.cycle_s
-            # a green at its minimum is not written below the written minimum
-            green = _n(max(float(_n(pt.green_s)), float(_up(min_green))))
-            if pt.green_s < min_green - 1e-6:
-                green = _n(pt.green_s)
+            start = round((p.offset_s + local) * 10.0) % cycle / 10.0
+            green = _n(pt.green_s)
             values = {
                 "BRP": brp.get(pt.number, ""),
                 "MinGreen": _up(min_green),
@@ -164,7 +205,7 @@ def plan_utdf_text(network: Network, plan: NetworkPlan) -> str:
                 "Recall": "3",
                 "MinSplit": _n(sum(float(_up(v)) for v in (min_green, pt.yellow_s, pt.all_red_s))),
                 "Start": _n(start),
-                "End": _n((start + pt.split_s) % p.cycle_s),
+                "End": _n(round((start + pt.split_s) * 10.0) % cycle / 10.0),
                 "LocalStart": _n(local),
                 "ActGreen": green,
             }
