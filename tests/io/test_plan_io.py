@@ -350,3 +350,48 @@ def test_a_plan_write_that_fails_keeps_the_previous_file(tmp_path: Path, name: s
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
     writers[name](target)
     assert len(target.read_text()) > 200
+
+
+_PERMITTED_ONLY_LEFT = """\
+name: two
+defaults: {min_green_s: 7, max_green_s: 55, yellow_s: 4, all_red_s: 1.5}
+nodes: {A: [0, 0], N: [0, 300], S: [0, -300], E: [300, 0], W: [-300, 0]}
+links:
+  W_A: {from: W, to: A, lanes: 2}
+  A_E: {from: A, to: E, lanes: 2}
+  E_A: {from: E, to: A, lanes: 2}
+  A_W: {from: A, to: W, lanes: 2}
+  S_A: {from: S, to: A}
+  A_N: {from: A, to: N}
+intersections:
+  A:
+    movements:
+      - {from: W_A, to: A_N, turn: L}
+      - {from: W_A, to: A_E, turn: T}
+      - {from: E_A, to: A_W, turn: T}
+      - {from: S_A, to: A_N, turn: T}
+    phases:
+      - {number: 2, protected: [W_A.T, E_A.T], permitted: [W_A.L]}
+      - {number: 4, protected: [S_A.T]}
+"""
+
+
+def test_plan_json_stays_json_when_a_movement_has_no_capacity(tmp_path: Path) -> None:
+    """A permitted left facing an opposing flow that leaves it no gap has capacity 0 and an
+    infinite delay: the movement's figures were written null, but the intersection's delay
+    was written as the bare word Infinity, which JSON parsers (and jq) refuse. It is null."""
+    net = tmp_path / "two.yaml"
+    net.write_text(_PERMITTED_ONLY_LEFT)
+    demand = tmp_path / "demand.yaml"
+    demand.write_text("flows_vph: {W_A.L: 100, E_A.T: 3000000}\n")
+    out = tmp_path / "plan.json"
+    argv = ["optimize", str(net), "--demand", str(demand), "--method", "webster", "-o", str(out)]
+    assert main(argv) == 0
+
+    def refuse(word: str) -> None:
+        raise ValueError(f"not JSON: {word}")
+
+    perf = json.loads(out.read_text(), parse_constant=refuse)["performance"]["A"]
+    assert perf["delay_s"] is None
+    assert perf["los"] == "F"
+    assert perf["movements"]["W_A.L"]["delay_s"] is None

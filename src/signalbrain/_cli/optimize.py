@@ -222,7 +222,7 @@ def _performance(net: Network, plan: NetworkPlan, demand: Demand) -> dict[str, A
             continue
         d, los = intersection_delay_s(rows, ids)
         out[isec.id] = {
-            "delay_s": round(d, 1),
+            "delay_s": round(d, 1) if d < 1e9 else None,
             "los": los,
             "movements": {
                 m: {
