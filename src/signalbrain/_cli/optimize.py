@@ -119,6 +119,12 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
     from signalbrain.io.demand import read_counts_csv, read_demand, read_sumo_routes
 
     net = load_network(args.input)
+    if not net.intersections:  # a SUMO net without tlLogic (a YAML network must have some)
+        raise InputError(
+            f"network {net.name!r} has no traffic lights: nothing to time (a SUMO network "
+            "needs tlLogic programs, e.g. netconvert --tls.guess)",
+            str(args.input),
+        )
     name = args.input.name.lower()
     routes: list[Path] = list(args.routes or [])
     begin, end = args.begin, args.end

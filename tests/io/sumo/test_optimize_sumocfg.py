@@ -43,3 +43,21 @@ def test_a_begin_after_the_configurations_end_is_named(
     assert not out.exists()
     assert main(["optimize", str(cfg), "--begin", "100", "-o", str(out)]) == 0
     assert out.is_file()
+
+
+def test_a_network_without_traffic_lights_is_named_as_such(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    plain_net: Path,
+    trips_for: Callable[[Path], Path],
+) -> None:
+    """A SUMO network with no tlLogic was refused blaming its routes ("no vehicle drives a
+    movement of network ... routes of another network?"), which sent the engineer to check the
+    wrong file. It is refused naming the network and what it lacks."""
+    out = tmp_path / "plan.yaml"
+    argv = ["optimize", str(plain_net), "--routes", str(trips_for(plain_net)), "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{plain_net}: network 'plain' has no traffic lights: nothing to time" in err
+    assert "no vehicle" not in err
+    assert not out.exists()
