@@ -377,13 +377,14 @@ intersections:
 
 
 def test_plan_json_stays_json_when_a_movement_has_no_capacity(tmp_path: Path) -> None:
-    """A permitted left facing an opposing flow that leaves it no gap has capacity 0 and an
-    infinite delay: the movement's figures were written null, but the intersection's delay
-    was written as the bare word Infinity, which JSON parsers (and jq) refuse. It is null."""
+    """A permitted left facing an opposing flow that leaves it no gap has (next to) no
+    capacity and an infinite or absurd delay: the movement's figures were written null, but
+    the intersection's delay was written as the bare word Infinity (3,000,000 veh/h opposing,
+    which JSON parsers and jq refuse) or as 1e138 s (250,000 veh/h). It is null."""
     net = tmp_path / "two.yaml"
     net.write_text(_PERMITTED_ONLY_LEFT)
     demand = tmp_path / "demand.yaml"
-    demand.write_text("flows_vph: {W_A.L: 100, E_A.T: 3000000}\n")
+    demand.write_text("flows_vph: {W_A.L: 100, E_A.T: 250000}\n")
     out = tmp_path / "plan.json"
     argv = ["optimize", str(net), "--demand", str(demand), "--method", "webster", "-o", str(out)]
     assert main(argv) == 0

@@ -213,3 +213,30 @@ def test_a_half_cycle_lengthened_by_whole_second_clearances_says_so() -> None:
     ).plans["I0_0"]
     assert plan.cycle_s == 54.0
     assert any("requested 104 s cycle (half cycles)" in n for n in plan.notes), plan.notes
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("flows_vph: {W_A.T: 1e308}\n", "flows_vph.W_A.T = 1e+308: analysis flow 1e+308 veh/h"),
+        (
+            "peak_hour_factor: 1e-300\nflows_vph: {W_A.T: 100}\n",
+            "flows_vph.W_A.T = 100: analysis flow 1e+302 veh/h",
+        ),
+    ],
+)
+def test_a_flow_no_movement_can_carry_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, shown: str
+) -> None:
+    """1e308 veh/h (or 100 veh/h over a peak hour factor of 1e-300) gave exit 0, a numpy
+    overflow warning, a performance index of inf and a 309-digit v/c in the notes. A movement
+    flow above what 64 lanes at 4,000 veh/h/lane carry is refused naming the field."""
+    demand = tmp_path / "demand.yaml"
+    demand.write_text(text)
+    out = tmp_path / "p.yaml"
+    argv = ["optimize", str(bundled_network("single")), "--demand", str(demand), "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"demand.yaml: {shown}" in err
+    assert "must be <= 256,000 veh/h" in err
+    assert not out.exists()

@@ -100,18 +100,37 @@ class Demand:
         return float(sum(self.flows_vph.values()))
 
 
+MAX_FLOW_VPH = 256_000.0
+"""Largest analysis flow of one movement [veh/h]: what the widest link a network may have
+carries (64 lanes at 4,000 veh/h/lane, the validation's bounds). More is a typo (extra zeros,
+a count in veh/day); at 1e308 veh/h the plans' figures of merit overflowed to inf."""
+
+
 def check_demand(net: Network, demand: Demand) -> list[Problem]:
-    """Problems with a demand for a network: movement ids the network does not have."""
+    """Problems with a demand for a network: movement ids the network does not have, and
+    analysis flows (peak hour factor applied) above :data:`MAX_FLOW_VPH`."""
     known = {m.id for s in net.intersections for m in s.movements}
     unknown = sorted(set(demand.flows_vph) - known)
+    out = [
+        Problem(
+            format_path("flows_vph", mid),
+            f"= {demand.flows_vph[mid]:g}: analysis flow {demand.flow_vph(mid):g} veh/h "
+            f"(peak hour factor applied) is more than any movement carries; "
+            f"must be <= {MAX_FLOW_VPH:,.0f} veh/h",
+            demand.source,
+        )
+        for mid in demand.flows_vph
+        if demand.flow_vph(mid) > MAX_FLOW_VPH
+    ][:8]
     if not unknown:
-        return []
+        return out
     shown = ", ".join(unknown[:8]) + (f", ... ({len(unknown)} in all)" if len(unknown) > 8 else "")
     hint = ", ".join(sorted(known)[:6])
     return [
         Problem(
             "flows", f"unknown movement ids: {shown}; movement ids look like {hint}", demand.source
-        )
+        ),
+        *out,
     ]
 
 
