@@ -29,3 +29,17 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
     atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
     assert _mode(target) == 0o640
+
+
+def test_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
+    """The replace swapped a link (plan.yaml -> plans/current.yaml) for a regular file and left
+    the file it pointed to unchanged; an ordinary write goes through the link."""
+    (tmp_path / "plans").mkdir()
+    real = tmp_path / "plans" / "current.yaml"
+    real.write_text("old")
+    link = tmp_path / "plan.yaml"
+    link.symlink_to(Path("plans") / "current.yaml")
+    atomic_write_text(link, "new")
+    assert link.is_symlink()
+    assert real.read_text() == "new"
+    assert sorted(os.listdir(tmp_path / "plans")) == ["current.yaml"]

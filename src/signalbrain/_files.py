@@ -34,7 +34,10 @@ def replacement_mode(path: Path) -> int:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, replace.
     The file gets the mode an ordinary write would give it (the temporary file is made private,
-    0o600), or keeps the mode of the file it replaces."""
+    0o600), or keeps the mode of the file it replaces. A symbolic link is written through, as
+    an ordinary write does: the file it points to is replaced, the link kept."""
+    if os.path.islink(path):
+        path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, replacement_mode(path))
