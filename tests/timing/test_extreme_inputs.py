@@ -240,3 +240,19 @@ def test_a_flow_no_movement_can_carry_is_refused(
     assert f"demand.yaml: {shown}" in err
     assert "must be <= 256,000 veh/h" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("method", ["transyt", "webster"])
+def test_cycle_limits_with_no_whole_second_between_say_so(method: str) -> None:
+    """Cycle limits [90.5, 90.5] s hold no whole second: the whole-second plan runs 91 s, and
+    its note blamed the minimum greens ('minimum greens and clearances need a 91.0 s cycle'),
+    which fit in 74 s. The note now names the limits and the rounding."""
+    net = _single(cycle_min_s=90.5, cycle_max_s=90.5)
+    demand = read_demand(bundled_demand("single"), net)
+    p = optimize_network(net, demand, method=method).plans["A"]
+    assert p.cycle_s in (90.0, 91.0)
+    assert any(
+        "no whole-second cycle lies within the cycle limits [90.5, 90.5] s" in n for n in p.notes
+    ), p.notes
+    assert not any(n.startswith("minimum greens and clearances need") for n in p.notes), p.notes
+    assert optimize_network(net, demand, method=method, whole_seconds=False)["A"].cycle_s == 90.5

@@ -30,7 +30,7 @@ import numpy as np
 
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem
-from signalbrain.network.model import Network
+from signalbrain.network.model import Intersection, Network
 from signalbrain.network.validate import MAX_CYCLE_S  # longest cycle one may ask for [s]
 from signalbrain.timing.coordination import Coordinator
 from signalbrain.timing.corridor import find_corridor
@@ -39,7 +39,7 @@ from signalbrain.timing.joint import tune_splits
 from signalbrain.timing.maxband import MilpError, MixedCyclesError, NoBandError, maxband_plan
 from signalbrain.timing.phasing import select_phases
 from signalbrain.timing.plan import NetworkPlan
-from signalbrain.timing.rounding import round_plan
+from signalbrain.timing.rounding import least_whole_cycle, round_plan
 
 __all__ = ["METHODS", "optimize_network"]
 
@@ -173,6 +173,14 @@ def optimize_network(
     return _note_long_cycles(plan, net, cycle_s, whole_seconds)
 
 
+def _between_whole_seconds(isec: Intersection, cycle_s: float) -> bool:
+    """Whether no whole second lies within ``isec``'s cycle limits (e.g. [90.5, 90.5] s),
+    ``cycle_s`` is one of the two whole seconds next to them and the minimums fit the shorter:
+    a whole-second plan outside the limits because of the rounding, not of the minimums."""
+    lo, hi = math.ceil(isec.cycle_min_s - 1e-9), math.floor(isec.cycle_max_s + 1e-9)
+    return lo > hi and cycle_s in (hi, lo) and least_whole_cycle(isec) <= hi
+
+
 _LONG_CYCLE = "minimum greens and clearances need a"
 _SHORT_CYCLE = "below cycle_min_s"
 
@@ -193,6 +201,19 @@ def _note_long_cycles(
         isec = net.intersection(sid)
         notes = p.notes
         over_max = p.cycle_s > isec.cycle_max_s + 1e-6
+        if whole_seconds and cycle_s is None and _between_whole_seconds(isec, p.cycle_s):
+            side = "longer than cycle_max_s" if over_max else _SHORT_CYCLE
+            plans[sid] = replace(
+                p,
+                notes=(
+                    *notes,
+                    f"no whole-second cycle lies within the cycle limits [{isec.cycle_min_s:g}, "
+                    f"{isec.cycle_max_s:g}] s: runs {p.cycle_s:g} s, {side} (--fractional "
+                    "keeps the limits)",
+                ),
+            )
+            changed = True
+            continue
         over_request = False
         if cycle_s is not None:
             allowed = math.ceil(cycle_s - 1e-9) if whole_seconds else cycle_s
