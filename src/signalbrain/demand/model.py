@@ -111,12 +111,12 @@ def check_demand(net: Network, demand: Demand) -> list[Problem]:
     analysis flows (peak hour factor applied) above :data:`MAX_FLOW_VPH`."""
     known = {m.id for s in net.intersections for m in s.movements}
     unknown = sorted(set(demand.flows_vph) - known)
+    phf = "" if demand.peak_hour_factor == 1 else " (peak hour factor applied)"
     out = [
         Problem(
             format_path("flows_vph", mid),
-            f"= {demand.flows_vph[mid]:g}: analysis flow {demand.flow_vph(mid):g} veh/h "
-            f"(peak hour factor applied) is more than any movement carries; "
-            f"must be <= {MAX_FLOW_VPH:,.0f} veh/h",
+            f"= {demand.flows_vph[mid]:g}: analysis flow {demand.flow_vph(mid):g} veh/h{phf} "
+            f"is more than any movement carries; must be <= {MAX_FLOW_VPH:,.0f} veh/h",
             demand.source,
         )
         for mid in demand.flows_vph
