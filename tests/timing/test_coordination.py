@@ -381,3 +381,25 @@ def test_whole_second_members_of_a_group_run_one_cycle(method: str, cycle_s: flo
             assert [x for x in p.check(isec) if not x.path.endswith("cycle_s")] == []
     if cycle_s is None:
         assert halves > 0  # the case of half cycles is met
+
+
+@pytest.mark.parametrize("method", ["transyt", "maxband"])
+def test_a_lone_signal_runs_the_cycle_asked_for_not_half_of_it(method: str) -> None:
+    """``--cycle 60`` on a lone signal whose own cycle fits in 30 s ran it at 30 s (ingolstadt1:
+    30 s; the 37.3 s asked for on nine lone signals gave 18.6 s): halving keeps a quiet member
+    in step with its group, and a signal alone has no group to keep in step with. Members of a
+    group still run half cycles."""
+    from signalbrain.io import read_network
+    from signalbrain.io.bundled import bundled_network
+
+    net = read_network(bundled_network("single"))
+    light = {m.id: 60.0 for i in net.intersections for m in i.movements if m.turn != "P"}
+    plan = optimize_network(net, Demand(light), method=method, cycle_s=150.0)
+    assert any("1 signals run alone; 0 run half cycles" in n for n in plan.notes), plan.notes
+    assert {p.cycle_s for p in plan.plans.values()} == {150.0}
+    near = arterial(3, spacing_m=200.0)
+    flows = {m.id: 60.0 for i in near.intersections for m in i.movements if m.turn != "P"}
+    busy = near.intersections[0]
+    flows.update({m.id: 700.0 for m in busy.movements if m.turn == "T"})
+    plan = optimize_network(near, Demand(flows), method=method, cycle_s=120.0)
+    assert {p.cycle_s for p in plan.plans.values()} == {120.0, 60.0}

@@ -194,10 +194,11 @@ def test_maxband_without_a_corridor_falls_back_with_a_note(shared_data: Path) ->
         optimize_network(net, demand, method="maxband", route=[s.id for s in net.intersections])
 
 
-def test_a_half_cycle_lengthened_by_whole_second_clearances_says_so() -> None:
-    """Found by the plan properties: a lone signal whose greens are fixed runs half of a
-    requested 104 s cycle, 52 s, lengthened to 54 s by whole-second yellows (3.5 -> 4 s); the
-    note names the request and the half cycles."""
+def test_a_lone_signal_with_fixed_greens_runs_the_requested_cycle_and_says_so() -> None:
+    """Found by the plan properties: a lone signal whose greens are fixed ran half of a
+    requested 104 s cycle, 52 s, lengthened to 54 s by whole-second yellows (3.5 -> 4 s). A
+    lone signal no longer runs half cycles: it runs the 104 s asked for, and the note names the
+    request and the limit it breaks."""
     from signalbrain.demand.model import Demand
     from signalbrain.network.generate import Limits, grid
     from signalbrain.timing import optimize_network
@@ -211,8 +212,9 @@ def test_a_half_cycle_lengthened_by_whole_second_clearances_says_so() -> None:
     plan = optimize_network(
         net, Demand(dict.fromkeys(ids, 0.0)), method="maxband", cycle_s=104, whole_seconds=True
     ).plans["I0_0"]
-    assert plan.cycle_s == 54.0
-    assert any("requested 104 s cycle (half cycles)" in n for n in plan.notes), plan.notes
+    assert plan.cycle_s == 104.0
+    note = "runs a 104.0 s cycle for the requested 104 s cycle, longer than cycle_max_s = 15 s"
+    assert note in plan.notes, plan.notes
 
 
 @pytest.mark.parametrize(

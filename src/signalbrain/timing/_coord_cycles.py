@@ -110,10 +110,18 @@ def common_cycles(
         storage = storage_cycle_s(co, free, flows_vph)
         group_cycle = np.minimum(group_cycle, np.maximum(storage, lowest))
     gc = group_cycle[co.group] if n_sig else np.zeros(0)
+    return halved(co, free, gc), gc
+
+
+def halved(co: Coordinator, free: SplitResult, gc: F64) -> F64:
+    """Each signal's own cycle on its group's cycle ``gc``: half of it where its own Webster
+    cycle fits in half (double cycling), the whole of it otherwise and for a signal alone in
+    its group (a lone signal given ``--cycle 60`` runs 60 s, not 30 s: nothing to keep in step
+    with)."""
     own = gc.copy()
-    half = free.cycle_s <= 0.5 * gc
+    half = (free.cycle_s <= 0.5 * gc) & ~co.lone
     own[half] = 0.5 * gc[half]
-    return own, gc
+    return own
 
 
 def fit(
@@ -144,10 +152,7 @@ def at_cycles(
 ) -> tuple[F64, F64, SplitResult]:
     """Own cycles, group cycles and splits with each group on the cycle ``g_cycle[g]``."""
     gc = g_cycle[co.group]
-    own = gc.copy()
-    half = free.cycle_s <= 0.5 * gc
-    own[half] = 0.5 * gc[half]
-    return fit(co, free, own, gc, flows, heavy)
+    return fit(co, free, halved(co, free, gc), gc, flows, heavy)
 
 
 def whole_cycles(

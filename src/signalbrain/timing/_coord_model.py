@@ -154,6 +154,7 @@ class PlatoonModel:
         )
         self.n_groups = int(self.group.max()) + 1 if n_sig else 0
         alone = np.bincount(self.group, minlength=self.n_groups) == 1
+        self.lone = alone[self.group]  # per signal: alone in its group (never on a half cycle)
         self._lone_movements = alone[self.group[self.solver.arrays.net.movement_intersection]]
         self._scratch: tuple[F64, F64] | None = None
 
