@@ -320,15 +320,16 @@ def test_queued_departures_are_the_standing_queue() -> None:
     np.testing.assert_allclose(dep_q[0], [0, 0, 0, 0, 1.0, 1.0, 1.0, 0.5, 0, 0])
 
 
-@pytest.mark.parametrize(("spacing_m", "capped"), [(120.0, True), (900.0, False)])
+@pytest.mark.parametrize(("spacing_m", "capped"), [(100.0, True), (900.0, False)])
 def test_storage_cycle_keeps_red_queues_on_their_links(spacing_m: float, capped: bool) -> None:
-    """Near capacity Webster's cycle runs to the maximum; on short links the common cycle stops
-    where the queue that arrives during a red would reach the upstream junction."""
+    """Near capacity Webster's cycle runs long (to the maximum but for the time maximum greens
+    leave unused); on short links the common cycle stops where the queue that arrives during a
+    red would reach the upstream junction."""
     net = arterial(3, spacing_m=spacing_m)
     co = Coordinator(net, steps=STEPS, max_travel_s=200.0)
     flows = uniform_demand(net, 820.0, 150.0).flows_array(co.solver.arrays.movement_ids)
     free = co.solver.solve(flows)
-    assert np.max(free.cycle_s) == pytest.approx(net.intersections[0].cycle_max_s)
+    assert np.max(free.cycle_s) > 0.9 * net.intersections[0].cycle_max_s
     storage = co.storage_cycle_s(free, flows)
     _own, gc = co.cycles(free, None, flows)
     _own, gc_free = co.cycles(free)

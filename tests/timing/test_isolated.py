@@ -174,3 +174,37 @@ def test_fill_kernel_matches_exact(
     assert bool(broke) == ref_broke
     np.testing.assert_allclose(out, ref, atol=1e-6)
     assert out.sum() == pytest.approx(total, abs=1e-6)
+
+
+@pytest.mark.parametrize("method", ["webster", "transyt"])
+def test_time_a_max_green_cannot_use_is_cut_not_given_to_the_side_street(method: str) -> None:
+    """A main street over capacity held at its 55 s maximum green: Webster's cycle (150 s, the
+    maximum) left its unusable time to the phases beside it, the side street's through 46 s
+    of green for 100 veh/h and the main street's lefts their 25 s maximum for 50 veh/h, while
+    the main through's v/c rose to 2.2 and no note said the demand exceeds capacity. The cycle
+    is now cut by that time (92 s): the other phases keep their own shares and the note names
+    the oversaturation."""
+    from signalbrain.demand import Demand
+    from signalbrain.network.generate import Limits, grid
+    from signalbrain.timing.optimize import optimize_network
+
+    net = grid(1, 1, limits=Limits(max_green_s=55, left_max_green_s=25))
+    isec = net.intersections[0]
+    flows = {}
+    for m in isec.movements:
+        if m.turn != "P":
+            main = m.from_link.split("_")[1] in ("E", "W")
+            flows[m.id] = (
+                (3000.0 if m.turn == "T" else 50.0) if main else (100.0 if m.turn == "T" else 10.0)
+            )
+    result = optimize_network(net, Demand(flows), method=method, whole_seconds=False)
+    plan = result.plans[isec.id]
+    main_through = [ph for ph in isec.phases if any(".T" in m and "_E_" in m for m in ph.protected)]
+    side_through = [ph for ph in isec.phases if any(".T" in m and "_N_" in m for m in ph.protected)]
+    split = {ph.number: ph.split_s for ph in plan.phases}
+    assert plan.cycle_s < 100.0, plan.cycle_s
+    for ph in main_through:
+        assert split[ph.number] - ph.yellow_s - ph.all_red_s >= ph.max_green_s - 1e-9
+    for ph in side_through:
+        assert split[ph.number] - ph.yellow_s - ph.all_red_s <= ph.min_green_s + 2.0
+    assert any("demand exceeds capacity" in n for n in plan.notes), plan.notes

@@ -209,6 +209,7 @@ def isolated_kernel(
     g_lo_buf = np.zeros(max_ng)
     g_hi_buf = np.zeros(max_ng)
     g_y_buf = np.zeros(max_ng)
+    g_cut_buf = np.zeros(max_ng)
     g_len_buf = np.zeros(max_ng)
     lost_buf = np.zeros(max_seg)
     w_buf = np.zeros(max_seg)
@@ -223,6 +224,7 @@ def isolated_kernel(
         g_lo = g_lo_buf[:ng]
         g_hi = g_hi_buf[:ng]
         g_y = g_y_buf[:ng]
+        g_cut = g_cut_buf[:ng]
         flags = 0
         for gi in range(ng):
             g = g0 + gi
@@ -258,11 +260,13 @@ def isolated_kernel(
         L = 0.0
         sum_lo = 0.0
         sum_hi = 0.0
+        sum_w = 0.0
         for gi in range(ng):
             Y += g_y[gi]
             L += g_lost[gi]
             sum_lo += g_lo[gi]
             sum_hi += g_hi[gi]
+            sum_w += g_w[gi]
         fixed = not math.isnan(cycle_fixed[s])
         if fixed:
             cyc = cycle_fixed[s]
@@ -280,6 +284,42 @@ def isolated_kernel(
                 cyc = sum_hi
                 if cyc < cycle_min[s]:
                     flags |= FLAG_SHORT_CYCLE
+        if not fixed and sum_w > 0.0:
+            # The time maximum greens leave unused is cut from the cycle, not handed to phases
+            # with no demand for it: a main street held at its 55 s maximum in a 121 s Webster
+            # cycle left the side street 55 s for 100 veh/h. Every phase's equisaturation share
+            # at the cycle, lost + y * lam, is clipped to its bounds; a barrier group is as
+            # long as its longest ring segment of clipped shares; where that is less than the
+            # group's own share, the group is held to it and the cycle shortened by the
+            # difference (never below cycle_min), so the other groups keep the green they had.
+            lam = (cyc - L) / sum_w
+            used = 0.0
+            cut = False
+            for gi in range(ng):
+                g = g0 + gi
+                glen = 0.0
+                for sg in range(group_seg_indptr[g], group_seg_indptr[g + 1]):
+                    t = 0.0
+                    for k in range(seg_slot_indptr[sg], seg_slot_indptr[sg + 1]):
+                        p = slot_phase[k]
+                        x = phase_lost[p] + max(y_phase[p], WEIGHT_EPS) * lam
+                        t += min(max(x, phase_lo[p]), phase_hi[p])
+                    glen = max(glen, t)
+                glen = min(max(glen, g_lo[gi]), g_hi[gi])
+                share = min(max(g_lost[gi] + g_w[gi] * lam, g_lo[gi]), g_hi[gi])
+                g_cut[gi] = g_hi[gi]
+                if glen < share - 1e-9:
+                    g_cut[gi] = glen
+                    cut = True
+                used += min(glen, share)
+            if cut and used < cyc:
+                cyc = max(used, cycle_min[s])
+                cap = 0.0
+                for gi in range(ng):
+                    cap += g_cut[gi]
+                if cyc <= cap:
+                    for gi in range(ng):
+                        g_hi[gi] = g_cut[gi]
         g_len = g_len_buf[:ng]
         if _fill(g_lost, g_w, g_lo, g_hi, cyc, g_len):
             flags |= FLAG_MAX_GREEN
@@ -304,6 +344,10 @@ def isolated_kernel(
                 for k in range(n):
                     out_split[slot_phase[a + k]] = out[k]
         xc = Y * cyc / (cyc - L) if cyc > L else math.inf
+        for gi in range(ng):  # a group held below its equisaturation share by its max green
+            eff = g_len[gi] - g_lost[gi]
+            if g_y[gi] > 0.0:
+                xc = max(xc, g_y[gi] * cyc / eff if eff > 0.0 else math.inf)
         if xc > 1.0:
             flags |= FLAG_OVERSATURATED
         out_cycle[s] = cyc

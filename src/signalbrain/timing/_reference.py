@@ -133,6 +133,33 @@ def isolated_reference(
                 if cyc < ta.isec_cycle_min_s[s]:
                     f |= FLAG_SHORT_CYCLE
         g_weight = np.maximum(np.array(g_w), WEIGHT_EPS)
+        if not fixed and g_weight.sum() > 0:  # unusable time cut (see isolated_kernel)
+            lam = (cyc - L) / float(g_weight.sum())
+            glen = np.array(
+                [
+                    max(
+                        float(
+                            np.clip(
+                                ta.phase_lost_s[ph] + np.maximum(y_phase[ph], WEIGHT_EPS) * lam,
+                                ta.phase_lo_s[ph],
+                                ta.phase_hi_s[ph],
+                            ).sum()
+                        )
+                        for ph in segs
+                    )
+                    for segs in segs_of
+                ]
+            )
+            lo_g, hi_g = np.array(g_lo), np.array(g_hi)
+            glen = np.minimum(np.maximum(glen, lo_g), hi_g)
+            share = np.clip(np.array(g_lost) + g_weight * lam, lo_g, hi_g)
+            cut = glen < share - 1e-9
+            used = float(np.minimum(glen, share).sum())
+            if cut.any() and used < cyc:
+                cyc = max(used, float(ta.isec_cycle_min_s[s]))
+                capped = np.where(cut, glen, hi_g)
+                if cyc <= capped.sum():
+                    g_hi = list(capped)
         lengths, broke = fill_reference(
             np.array(g_lost), g_weight, np.array(g_lo), np.array(g_hi), cyc
         )
@@ -146,6 +173,10 @@ def isolated_reference(
                 f |= FLAG_MAX_GREEN if broke else 0
                 split[ph] = out
         xc[s] = Y * cyc / (cyc - L) if cyc > L else math.inf
+        for y_g, length, lost in zip(g_w, lengths, g_lost, strict=True):
+            if y_g > 0.0:
+                eff = float(length) - lost
+                xc[s] = max(xc[s], y_g * cyc / eff if eff > 0.0 else math.inf)
         if xc[s] > 1.0:
             f |= FLAG_OVERSATURATED
         cycle[s] = cyc
