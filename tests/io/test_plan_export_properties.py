@@ -120,10 +120,12 @@ def _utdf_problems(net: Network, plans: NetworkPlan) -> list[str]:
         k = nodes[isec.id]
         cycle = float(by_key[("Cycle Length", k)][0])
         offset = float(by_key[("Offset", k)][0])
-        # tenths: the nearest, or longer where minimums, yellows and all-reds rounded up need it
+        # tenths: either tenth next to the cycle (round_plan's window: 20.28125 s has groups
+        # of 10.14 s, each rounded to 10.1, so 20.2), or longer where minimums, yellows and
+        # all-reds rounded up need it
         longest = max(len(ring) for ring in p.rings)
         if (
-            not p.cycle_s - 0.05 - 1e-9 <= cycle <= p.cycle_s + 0.3 * longest + 1e-9
+            not p.cycle_s - 0.1 - 1e-9 <= cycle <= p.cycle_s + 0.3 * longest + 1e-9
             or not 0 <= offset < cycle
         ):
             out.append(f"{isec.id}: cycle {cycle}, offset {offset} for {p.cycle_s}, {p.offset_s}")
