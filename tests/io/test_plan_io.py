@@ -304,6 +304,21 @@ def test_optimize_refuses_an_output_that_is_one_of_its_inputs(
     assert files[target].read_bytes() == before
 
 
+@pytest.mark.parametrize("name", [".yaml", ".JSON", ".add.xml"])
+def test_optimize_refuses_an_output_that_is_only_a_suffix_before_the_work(
+    tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """``-o .yaml`` passed the checks made before the optimisation and was refused only by
+    the writer, after the work (a plan file without a suffix)."""
+    net = repo_root / "networks" / "single.yaml"
+    argv = ["optimize", str(net), "--demand", str(repo_root / "networks" / "single.demand.yaml")]
+    assert main([*argv, "-o", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert f"--output: {name}: a file name is needed before the suffix" in err
+    assert "wrote" not in err
+    assert not (tmp_path / name).exists()
+
+
 @contextmanager
 def _files_cut_at(size: int) -> Iterator[None]:
     """Writes beyond ``size`` bytes of a file fail (EFBIG), as on a full disk or quota."""

@@ -33,4 +33,6 @@ def output_problems(
         out.append(Problem(option, f"folder {path.parent} does not exist"))
     if suffixes and not path.name.lower().endswith(tuple(suffixes)):
         out.append(Problem(option, f"{path.name}: the suffix must be one of {', '.join(suffixes)}"))
+    elif path.name.lower() in suffixes:  # '.yaml': a hidden file without a suffix to its writer
+        out.append(Problem(option, f"{path.name}: a file name is needed before the suffix"))
     return out

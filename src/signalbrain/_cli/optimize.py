@@ -299,7 +299,7 @@ def _check_times(args: argparse.Namespace) -> None:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Options that would be ignored, and output targets, refused before any work."""
-    problems = output_problems("--output", args.output)
+    problems = output_problems("--output", args.output, suffixes=OUT_SUFFIXES)
     if args.timespace is not None:
         suffixes = () if args.timespace.is_dir() else TIMESPACE_SUFFIXES
         problems += output_problems("--timespace", args.timespace, suffixes=suffixes)
