@@ -163,8 +163,9 @@ def test_consistent_requests_still_plan(fields: dict[str, Any]) -> None:
     EscortManager(NET).submit(request)
 
 
-@pytest.mark.parametrize("t_s", [float("nan"), float("inf"), "10", True])
+@pytest.mark.parametrize("t_s", [float("nan"), float("inf"), "10", True, 10**400])
 def test_manager_refuses_a_time_that_is_not_one(t_s: Any) -> None:
+    """An int too large for a float (10**400) raised OverflowError from every check."""
     manager = EscortManager(NET)
     # submit at NaN was accepted with no window at all: the ambulance got no green
     with pytest.raises(InputError, match=r"t_s = .*: must be a finite time"):
@@ -176,6 +177,8 @@ def test_manager_refuses_a_time_that_is_not_one(t_s: Any) -> None:
         manager.step(t_s, 1.0)
     with pytest.raises(InputError, match=r"dt_s = -1"):
         manager.step(0.0, -1.0)
+    with pytest.raises(InputError, match=r"dt_s = 1000"):
+        manager.step(0.0, 10**400)
     assert manager.step(0.0, 1.0) is not None
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from numbers import Real
 
+from signalbrain._numbers import finite_or_none, real_or_nan
 from signalbrain.control.base import Request, SignalState
 from signalbrain.errors import InputError, Problem
 from signalbrain.escort.audit import COORD_STATE, AuditEvent, EventCode, preempt_number
@@ -148,7 +148,7 @@ class EscortManager:
             raise InputError(
                 [Problem("request", f"a {type(request).__name__}: expected an EscortRequest")]
             )
-        if t_s is not None and not math.isfinite(_number(t_s)):
+        if t_s is not None and not math.isfinite(real_or_nan(t_s)):
             # a NaN time planned no window at all: the escort was accepted and never served
             raise InputError([Problem("t_s", f"= {t_s!r}: must be a finite time [s] or None")])
         if request.vehicle_id in self._escorts:
@@ -169,11 +169,14 @@ class EscortManager:
         if not isinstance(fix, PositionUpdate):
             raise InputError(f"update: expected a PositionUpdate, got {type(fix).__name__}")
         esc = self._escorts.get(fix.vehicle_id) if isinstance(fix.vehicle_id, str) else None
-        t_s = _number(fix.t_s)
+        t_s = real_or_nan(fix.t_s)
         if esc is None or not math.isfinite(t_s) or not isinstance(fix.link, str):
             return []
         fix = replace(
-            fix, t_s=t_s, position_m=_number(fix.position_m), speed_mps=_number(fix.speed_mps)
+            fix,
+            t_s=t_s,
+            position_m=real_or_nan(fix.position_m),
+            speed_mps=real_or_nan(fix.speed_mps),
         )
         if esc.fix_s is not None and fix.t_s < esc.fix_s:
             return list(esc.windows)  # stale fix, out of order
@@ -389,7 +392,8 @@ class EscortManager:
             ``t_s`` not a finite time, or ``dt_s`` not a finite step >= 0 [s] (a NaN time
             would be written into the audit log and stall every call's timing).
         """
-        if not math.isfinite(_number(t_s)) or not (_number(dt_s) >= 0 and math.isfinite(dt_s)):
+        step = finite_or_none(dt_s)
+        if finite_or_none(t_s) is None or step is None or step < 0:
             raise InputError(
                 [
                     Problem(
@@ -612,14 +616,7 @@ def _check_event(method: str, vehicle_id: object, t_s: object, **ids: object) ->
         for name, value in (("vehicle_id", vehicle_id), *ids.items())
         if not isinstance(value, str)
     ]
-    if not math.isfinite(_number(t_s)):
+    if not math.isfinite(real_or_nan(t_s)):
         problems.append(Problem("t_s", f"= {t_s!r}: must be a finite time [s]"))
     if problems:
         raise InputError(problems, source=method)
-
-
-def _number(value: object) -> float:
-    """``value`` as a float; NaN for anything that is not a real number (bools included)."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return math.nan
-    return float(value)
