@@ -156,3 +156,39 @@ def test_the_flush_counts_the_lanes_of_the_escorts_movement(art):
     times = TravelTimes(art, cfg, conditions_from(obs))
     assert times.to_flush_veh(k) == 8.0
     assert times.to_flush_per_lane(k, "S1_S2.T") is None
+
+
+@pytest.mark.parametrize(
+    ("t_ahead", "l_ahead", "upstream", "movement", "expected"),
+    [
+        # cologne1: 7 of the 8 at the stop line in the escort's lane; the 14 upstream of the
+        # merge join it in that share ((7 + 1) / (8 + 2)), not half of them
+        (1.0, 7.0, (8.0, 6.0), "S1_S2.L", 7.0 + 0.8 * 14.0),
+        (1.0, 7.0, (8.0, 6.0), "S1_S2.T", 1.0 + 0.2 * 14.0),
+        # nothing at the stop line: the upstream vehicles split evenly
+        (0.0, 0.0, (6.0,), "S1_S2.L", 3.0),
+        # nothing upstream: the lane's own count
+        (1.0, 7.0, (0.0,), "S1_S2.L", 7.0),
+    ],
+)
+def test_the_flush_adds_the_upstream_lanes_in_the_stop_line_lanes_share(
+    art, t_ahead, l_ahead, upstream, movement, expected
+):
+    """Readings of lanes that feed a short approach (the detector zone continued upstream, no
+    movements) count into the escort's lane in the share the lanes at the stop line show."""
+    from signalbrain.control.base import ApproachObservation, LaneObservation, Observation
+    from signalbrain.escort.controller import conditions_from
+
+    lanes = (
+        LaneObservation("S1_S2_0", ("S1_S2.T", "S1_S2.R"), queue_veh=t_ahead, vehicles_veh=t_ahead),
+        LaneObservation("S1_S2_1", ("S1_S2.L",), queue_veh=l_ahead, vehicles_veh=l_ahead),
+        *(
+            LaneObservation(f"up_{n}", (), queue_veh=q, vehicles_veh=q)
+            for n, q in enumerate(upstream)
+        ),
+    )
+    obs = {"S2": Observation(0.0, {"S1_S2": ApproachObservation.from_lanes("S1_S2", lanes)})}
+    times = TravelTimes(art, EscortConfig(), conditions_from(obs))
+    k = art.link_position("S1_S2")
+    assert times.to_flush_per_lane(k, movement) == pytest.approx(expected)
+    assert times.to_flush_per_lane(k, "S1_S2.U") is None  # no lane at the stop line serves it

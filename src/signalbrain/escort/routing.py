@@ -176,24 +176,42 @@ class TravelTimes:
     def to_flush_per_lane(self, link_index: int, movement: str) -> float | None:
         """Vehicles per lane to discharge ahead of an escort taking ``movement`` [veh]: those
         ahead (as :meth:`to_flush_veh`) in the lanes that serve the movement, over the number
-        of those lanes; ``None`` without per-lane readings or when no lane serves it.
+        of those lanes; ``None`` without per-lane readings or when no lane at the stop line
+        serves it.
 
         A queue stands in the lanes its vehicles turn from: on atlanta_1x5 (seed 1) eight
         vehicles stood in the through lane of a two-lane approach and at most one in the other
         (a left-turn lane), so the through escort met a queue twice as long per lane as the
-        link's total spread over both lanes, and stopped at its tail."""
+        link's total spread over both lanes, and stopped at its tail.
+
+        Readings of lanes without movements (the detector zone continued upstream over the
+        lanes feeding a short approach, see :mod:`signalbrain.sim.detectors`) are vehicles that
+        have not chosen their stop-line lane yet: they join the escort's lanes in the share the
+        lanes at the stop line show (those serving the movement against all, one vehicle added
+        to each lane so that empty lanes split evenly). Spread over every lane of the link
+        instead, they made cologne1's first ambulance (11 SUMO seeds) meet a queue on its
+        left-turn lane twice as long as planned: the queue upstream of a merge 41 m before the
+        signal stood almost all in that lane, and the ambulance, merging from a side road,
+        yielded to it for 10-25 s."""
         seen = self._lanes_seen[link_index]
-        if not all(ln.movements for ln in seen):
-            return None  # a lane without its movements: the link's totals only
-        w = self.config.moving_weight
-        ahead = [
-            _finite(ln.queue_veh) + w * _finite(max(ln.vehicles_veh - ln.queue_veh, 0.0))
-            for ln in seen
-            if movement in ln.movements
-        ]
-        if not ahead:
+        if not seen:
             return None
-        return sum(ahead) / len(ahead)
+        w = self.config.moving_weight
+
+        def ahead(ln: LaneObservation) -> float:
+            return _finite(ln.queue_veh) + w * _finite(max(ln.vehicles_veh - ln.queue_veh, 0.0))
+
+        at_stop = [ln for ln in seen if ln.movements]
+        serving = [ahead(ln) for ln in at_stop if movement in ln.movements]
+        if not serving:
+            return None
+        upstream = sum(ahead(ln) for ln in seen if not ln.movements)
+        if upstream > 0:
+            share = (sum(serving) + len(serving)) / (
+                sum(ahead(ln) for ln in at_stop) + len(at_stop)
+            )
+            return (sum(serving) + share * upstream) / len(serving)
+        return sum(serving) / len(serving)
 
     def speed_mps(self, link_index: int) -> float:
         """Planning speed of the escort on a link [m/s]."""
