@@ -21,6 +21,9 @@ GPS would give from SUMO's API and nothing else:
 The vehicle obeys the signals (no bluelight device); other traffic is unchanged. ``naive`` runs the
 distance-triggered baseline (:class:`~signalbrain.escort.controller.NaivePreemption`) instead.
 The hook only replaces requests; the monitors still decide every display.
+
+The requests made ahead of departure (and the request of a vehicle from its SUMO route) are in
+:mod:`._sumo_dispatch`, the base of :class:`SumoEscort`.
 """
 
 from __future__ import annotations
@@ -28,17 +31,19 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, MutableMapping
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from signalbrain.control.base import Observation, Request, SignalState
 from signalbrain.errors import InputError, Problem
+from signalbrain.escort._sumo_dispatch import DISPATCH_LEAD_S, _Dispatch
+from signalbrain.escort._sumo_dispatch import JAMMED_FRACTION as JAMMED_FRACTION
+from signalbrain.escort._sumo_dispatch import LATE_STEPS as LATE_STEPS
 from signalbrain.escort.audit import AuditEvent, EventCode
 from signalbrain.escort.controller import NaivePreemption, conditions_from
 from signalbrain.escort.manager import EscortManager
-from signalbrain.escort.model import EscortConfig, EscortRequest, LinkCondition, PositionUpdate
+from signalbrain.escort.model import EscortConfig, EscortRequest, PositionUpdate
 from signalbrain.escort.phases import escort_network
 from signalbrain.escort.signal import PlanLike
 from signalbrain.io.sumo_net import internal_edge_junction
@@ -49,22 +54,6 @@ __all__ = ["DISPATCH_LEAD_S", "ESCORT_MODES", "ControllerPlans", "SumoEscort", "
 
 log = logging.getLogger(__name__)
 
-DISPATCH_LEAD_S = 60.0
-"""How long before its departure an emergency vehicle's escort is requested in ``auto`` [s]:
-the turnout time, from the crew's alert to the wheels rolling, that NFPA 1710 sets for EMS
-units (60 s). The dispatcher presses the key with the call; the escort plans from the
-departure time it is given."""
-LATE_STEPS = 2
-"""Steps after its departure time by which an emergency vehicle requested ahead must be on the
-road; later, its request is withdrawn until it departs. Kept waiting, an ambulance that SUMO
-could not insert into a jammed entry road held its first signals green for minutes (atlanta_1x5,
-11 seeds: ambulance 116.0 -> 152.0 s, others' delay +17.5 % over no escort)."""
-JAMMED_FRACTION = 0.9
-"""An emergency vehicle whose first road is queued to this share of what its detectors see is
-not requested ahead of its departure (and a request made is withdrawn): SUMO may not be able to
-insert it for minutes. On atlanta_1x5 the ambulances, due at 600-2400 s, entered the jammed
-arterial as late as 2064-2652 s (seed 1), and every early request opened all five signals'
-windows for nothing."""
 ESCORT_MODES = ("auto", "naive")
 
 
@@ -101,7 +90,7 @@ class ControllerPlans(Mapping[str, PlanLike]):
         return len(self._all())
 
 
-class SumoEscort:
+class SumoEscort(_Dispatch):
     """Request hook for ``run_sumo``: escorts every emergency vehicle (see the module docstring).
 
     Parameters
@@ -239,80 +228,6 @@ class SumoEscort:
 
             self._sumo = load_backend(self._backend)
         return self._sumo
-
-    def _dispatch(
-        self,
-        sumo: ModuleType,
-        manager: EscortManager,
-        conditions: Mapping[str, LinkCondition],
-        t_s: float,
-    ) -> None:
-        """Requests for the emergency vehicles due within ``dispatch_lead_s`` whose first road
-        has room; a standing fix for each dispatched one that SUMO has not inserted yet. A
-        request whose vehicle is late, or whose first road has filled, is withdrawn: the vehicle
-        is requested again when it departs."""
-        for vid in sumo.simulation.getLoadedIDList():
-            if sumo.vehicle.getVehicleClass(vid) == "emergency":
-                # before departure SUMO's depart delay is the time since the planned departure
-                self._loaded[vid] = t_s - float(sumo.vehicle.getDepartDelay(vid))
-        for vid, depart_s in list(self._loaded.items()):
-            if t_s < depart_s - self.dispatch_lead_s - 1e-9:
-                continue
-            del self._loaded[vid]
-            request = self._request(sumo, vid, max(depart_s, t_s))
-            if request is None or self._jammed(request.route[0], conditions, manager):
-                continue  # requested when it departs
-            try:
-                manager.submit(self._own(request), t_s)
-            except InputError as exc:
-                log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
-                continue
-            self._seen.add(vid)
-            self._waiting[vid] = request
-        step_s = self._dt or 1.0
-        for vid, request in list(self._waiting.items()):
-            late = t_s > request.depart_s + LATE_STEPS * step_s + 1e-9
-            if late or self._jammed(request.route[0], conditions, manager):
-                # not on the road when it should be, or its first road is full: withdraw the
-                # green wave until it moves; it is requested again when it departs
-                manager.cancel(vid, t_s)
-                del self._waiting[vid]
-                continue
-            # no speed: it has not set off, and its ETAs are those of the planning speed from
-            # its departure (a reported 0 m/s would halve the speed planned on its first road,
-            # and every window planned ahead would open late: bc-tyc, seed 4, by 25 s)
-            manager.update(PositionUpdate(vid, t_s, request.route[0], 0.0, math.nan))
-
-    def _jammed(
-        self, link_id: str, conditions: Mapping[str, LinkCondition], manager: EscortManager
-    ) -> bool:
-        """Whether the standing queue on a link fills :data:`JAMMED_FRACTION` of what its
-        detectors see (their reach, at most the link, times its lanes), at
-        ``EscortConfig.jam_spacing_m`` per vehicle; False where nothing is measured."""
-        cond = conditions.get(link_id)
-        if cond is None or not self.network.has_link(link_id):
-            return False
-        link = self.network.link(link_id)
-        reach = [ln.reach_m for ln in cond.lanes if math.isfinite(ln.reach_m) and ln.reach_m > 0]
-        seen_m = min(min(reach), link.length_m) if reach else link.length_m
-        queue = cond.queue_veh if math.isfinite(cond.queue_veh) else 0.0
-        places = seen_m * link.lanes / manager.config.jam_spacing_m
-        return queue >= JAMMED_FRACTION * places
-
-    def _request(self, sumo: ModuleType, vid: str, depart_s: float) -> EscortRequest | None:
-        """The one-key request of an emergency vehicle from its SUMO route, or None when the
-        route leaves the network."""
-        route = [str(e) for e in sumo.vehicle.getRoute(vid)]
-        if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
-            log.warning(
-                "emergency vehicle %s: route %s is not in the network; not escorted", vid, route
-            )
-            return None
-        return EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=depart_s)
-
-    def _own(self, request: EscortRequest) -> EscortRequest:
-        """What the manager is given: without rerouting, the vehicle's own route only."""
-        return request if self.reroute else replace(request, destination=None)
 
     def _depart(self, sumo: ModuleType, vid: str, t_s: float) -> None:
         request = self._request(sumo, vid, t_s)
