@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import TypeGuard
 
-__all__ = ["finite_or_none", "real_or_nan"]
+__all__ = ["finite_or_none", "is_real", "real_or_nan"]
+
+
+def is_real(value: object) -> TypeGuard[Real]:
+    """Whether ``value`` is a real number (NaN, the infinities and ints of any size included;
+    not a bool, a string or None)."""
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def real_or_nan(value: object) -> float:
@@ -20,7 +27,7 @@ def real_or_nan(value: object) -> float:
 
     NaN and the infinities given as such come back as they are; the caller decides on them.
     """
-    if isinstance(value, bool) or not isinstance(value, Real):
+    if not is_real(value):
         return math.nan
     try:
         return float(value)

@@ -248,3 +248,15 @@ def test_plans_of_a_larger_network_are_used_and_the_extra_keys_logged(
         EscortManager(NET, own)
         EscortManager(NET, {})
     assert caplog.text == ""
+
+
+def test_a_number_too_large_for_a_float_is_named_not_an_overflow() -> None:
+    """``depart_s=10**400`` or a planner constant of 10**400 raised OverflowError from
+    ``math.isfinite`` instead of naming the field."""
+    problems = EscortRequest("ev", "W", "E", depart_s=10**400).problems()
+    assert [p.path for p in problems] == ["depart_s"]
+    assert "must be finite and >= 0" in problems[0].message
+    with pytest.raises(InputError, match=r"headway_s = 1000.*: must be finite and >= 0"):
+        EscortConfig(headway_s=10**400)
+    with pytest.raises(InputError, match=r"min_speed_mps = 1000.*: must be finite and > 0"):
+        EscortConfig(min_speed_mps=10**400)

@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
+from signalbrain._numbers import is_real, real_or_nan
 from signalbrain.control.base import LaneObservation
 from signalbrain.errors import InputError, Problem
 
 __all__ = ["EscortConfig", "EscortRequest", "LinkCondition", "PositionUpdate"]
-
-
-def _real(value: object) -> bool:
-    """Whether ``value`` is a real number (not a bool, a string or None)."""
-    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +80,7 @@ class EscortRequest:
             )
         elif self.destination is None and not given_route and route_ok:
             out.append(Problem("destination", "missing; give a destination or a route"))
-        if not (_real(self.depart_s) and math.isfinite(self.depart_s) and self.depart_s >= 0):
+        if not (math.isfinite(real_or_nan(self.depart_s)) and self.depart_s >= 0):
             out.append(Problem("depart_s", f"= {self.depart_s!r}: must be finite and >= 0"))
         if not isinstance(self.priority, Integral) or isinstance(self.priority, bool):
             out.append(Problem("priority", f"= {self.priority!r}: must be a whole number"))
@@ -249,7 +245,7 @@ class EscortConfig:
         problems = [
             Problem(name, f"= {getattr(self, name)!r}: must be a number")
             for name in self.__dataclass_fields__
-            if name != "recovery" and not _real(getattr(self, name))
+            if name != "recovery" and not is_real(getattr(self, name))
         ]
         if problems:
             raise InputError(problems, source="EscortConfig")
@@ -269,11 +265,11 @@ class EscortConfig:
             "spill_fraction",
         ):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
+            if not (math.isfinite(real_or_nan(value)) and value >= 0):
                 problems.append(Problem(name, f"= {value}: must be finite and >= 0"))
         for name in ("min_speed_mps", "max_presence_s", "jam_spacing_m"):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
+            if not (math.isfinite(real_or_nan(value)) and value > 0):
                 problems.append(Problem(name, f"= {value}: must be finite and > 0"))
         if not 0.0 <= self.speed_blend <= 1.0:
             problems.append(Problem("speed_blend", f"= {self.speed_blend}: must be in [0, 1]"))
