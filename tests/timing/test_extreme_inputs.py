@@ -258,3 +258,26 @@ def test_cycle_limits_with_no_whole_second_between_say_so(method: str) -> None:
     ), p.notes
     assert not any(n.startswith("minimum greens and clearances need") for n in p.notes), p.notes
     assert optimize_network(net, demand, method=method, whole_seconds=False)["A"].cycle_s == 90.5
+
+
+@pytest.mark.parametrize("cycle_s", [10**400, "60", True])
+def test_a_requested_cycle_that_is_no_number_is_named(cycle_s: object) -> None:
+    """10**400 raised OverflowError formatting the message, '60' TypeError comparing it, and
+    True was taken as a 1 s cycle."""
+    from signalbrain.demand.model import Demand
+    from signalbrain.network.generate import arterial
+    from signalbrain.timing import optimize_network
+
+    net = arterial(2)
+    flows = {m.id: 100.0 for i in net.intersections for m in i.movements}
+    with pytest.raises(InputError, match=r"cycle_s = .*: must be > 0 and <= 3600 s"):
+        optimize_network(net, Demand(flows), cycle_s=cycle_s)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("flow", [10**400, True])
+def test_a_flow_that_is_no_finite_number_is_named(flow: object) -> None:
+    """10**400 raised OverflowError; True was taken as 1 veh/h."""
+    from signalbrain.demand.model import Demand
+
+    with pytest.raises(InputError, match=r"flows_vph\.x = .*: must be a finite number >= 0"):
+        Demand({"x": flow})  # type: ignore[dict-item]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain._numbers import real_or_nan
 from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.network.model import Network
 
@@ -47,7 +48,7 @@ class Demand:
     def __post_init__(self) -> None:
         problems: list[Problem] = []
         for mid, v in self.flows_vph.items():
-            if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+            if not (math.isfinite(real_or_nan(v)) and v >= 0):
                 problems.append(
                     Problem(
                         format_path("flows_vph", mid),

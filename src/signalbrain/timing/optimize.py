@@ -28,6 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from signalbrain._numbers import finite_or_none
 from signalbrain.demand.model import Demand, check_demand
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Intersection, Network
@@ -119,8 +120,9 @@ def optimize_network(
     """
     if method not in METHODS:
         raise InputError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
-    if cycle_s is not None and not 0 < cycle_s <= MAX_CYCLE_S:
-        raise InputError(f"cycle_s = {cycle_s:g}: must be > 0 and <= {MAX_CYCLE_S:g} s")
+    if cycle_s is not None and not 0 < (finite_or_none(cycle_s) or 0) <= MAX_CYCLE_S:
+        shown = repr(cycle_s) if len(repr(cycle_s)) <= 24 else repr(cycle_s)[:21] + "..."
+        raise InputError(f"cycle_s = {shown}: must be > 0 and <= {MAX_CYCLE_S:g} s")
     problems = check_demand(network, demand)
     if problems:
         raise InputError(problems)
