@@ -10,10 +10,13 @@ reads as NaN, which every range check then refuses.
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from numbers import Real
 from typing import TypeGuard
 
-__all__ = ["finite_or_none", "is_real", "real_or_nan"]
+from signalbrain.errors import InputError, Problem
+
+__all__ = ["check_fields", "finite_or_none", "is_real", "real_or_nan"]
 
 
 def is_real(value: object) -> TypeGuard[Real]:
@@ -39,3 +42,28 @@ def finite_or_none(value: object) -> float | None:
     """``value`` as a finite float, or ``None`` when it is not a finite real number."""
     x = real_or_nan(value)
     return x if math.isfinite(x) else None
+
+
+def check_fields(owner: object, *, positive: tuple[str, ...] = ()) -> None:
+    """Raise one :class:`InputError` naming every number field (annotated ``float`` or
+    ``int``) of the dataclass instance ``owner`` that is not a finite number >= 0 (> 0 for the
+    names in ``positive``; whole for an ``int``), as ``ClassName.field``: settings a user
+    builds in Python are refused when they are made, not where a kernel or a comparison meets
+    them mid-run."""
+    cls = type(owner).__name__
+    problems: list[Problem] = []
+    for f in fields(owner):  # type: ignore[arg-type]
+        if f.type not in ("float", "int", float, int):
+            continue  # not a number: a nested configuration, a choice
+        value = getattr(owner, f.name)
+        x = real_or_nan(value)
+        bound = "> 0" if f.name in positive else ">= 0"
+        if not math.isfinite(x) or x < 0 or (f.name in positive and x == 0):
+            shown = repr(value) if len(repr(value)) <= 24 else repr(value)[:21] + "..."
+            problems.append(
+                Problem(f"{cls}.{f.name}", f"= {shown}: must be a finite number {bound}")
+            )
+        elif f.type in ("int", int) and x != int(x):
+            problems.append(Problem(f"{cls}.{f.name}", f"= {value!r}: must be a whole number"))
+    if problems:
+        raise InputError(problems)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from numbers import Real
 
+from signalbrain._numbers import real_or_nan
 from signalbrain.errors import InputError, Problem
 
 __all__ = ["check_choice", "check_number"]
@@ -19,13 +19,14 @@ def _where(controller: str, option: str) -> str:
 
 def check_number(controller: str, option: str, value: object, *, positive: bool = False) -> float:
     """``value`` as a float if it is a finite real number >= 0 (> 0 when ``positive``)."""
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (positive and value == 0):  # type: ignore[operator]
+    number = real_or_nan(value)  # NaN for a bool, text, or an int too large for a float
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
         bound = "> 0" if positive else ">= 0"
+        shown = repr(value) if len(repr(value)) <= 24 else repr(value)[:21] + "..."
         raise InputError(
-            [Problem(_where(controller, option), f"= {value!r}: must be a finite number {bound}")]
+            [Problem(_where(controller, option), f"= {shown}: must be a finite number {bound}")]
         )
-    return float(value)  # type: ignore[arg-type]
+    return number
 
 
 def check_choice(controller: str, option: str, value: object, valid: Collection[str]) -> None:

@@ -25,6 +25,7 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from signalbrain._numbers import check_fields
 from signalbrain.control.base import ApproachObservation, LaneObservation, Observation
 from signalbrain.network.model import Intersection, Network
 
@@ -59,6 +60,9 @@ class Plausibility:
     jam_spacing_m: float = 5.0
     recover_s: float = 10.0
     max_reach_m: float = 2000.0
+
+    def __post_init__(self) -> None:
+        check_fields(self, positive=("max_flow_vphpl", "jam_spacing_m", "max_reach_m"))
 
 
 DEFAULT_PLAUSIBILITY = Plausibility()

@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain._numbers import check_fields
 from signalbrain.io.camera import CameraSpec
 from signalbrain.vision import _count_results, _handover
 from signalbrain.vision._count_state import _Event, _hint, _TrackState
@@ -137,6 +138,9 @@ class CounterConfig:
     piece_sliver: float = 0.2
     piece_young_s: float = 0.3
     streaks: StreakConfig | None = field(default_factory=StreakConfig)
+
+    def __post_init__(self) -> None:
+        check_fields(self, positive=("sample_s", "stop_speed", "heavy_ratio", "min_for_median"))
 
 
 class Counter:
