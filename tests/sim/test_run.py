@@ -518,3 +518,28 @@ def test_sumo_displays_are_audited_by_the_same_rules(make_scenario, tmp_path: Pa
     )
     unsafe = run_sumo(cfg, "sumo", end_s=120, sumo_args=["--seed", "42", "-a", str(bad)])
     assert unsafe.safety.conflicting_green_s >= 100
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "where"),
+    [
+        ({"reach_m": 10**400}, "--reach"),
+        ({"reach_m": "x"}, "--reach"),
+        ({"reach_m": -5.0}, "--reach"),
+        ({"reach_m": True}, "--reach"),
+        ({"end_s": "x"}, "--end"),
+        ({"end_s": 10**400}, "--end"),
+        ({"checkpoint_every_s": 10**400}, "--checkpoint-every"),
+        ({"checkpoint_every_s": "x"}, "--checkpoint-every"),
+    ],
+)
+def test_run_sumo_names_number_arguments_that_are_none(
+    tmp_path: Path, kwargs: dict[str, object], where: str
+) -> None:
+    """They failed with TypeError or OverflowError, and a negative reach (or True, 1 m) ran
+    with detectors that see nothing; each is now refused before SUMO starts."""
+    from signalbrain.errors import InputError
+    from signalbrain.sim import run_sumo
+
+    with pytest.raises(InputError, match=rf"{where}: .*must be a"):
+        run_sumo(tmp_path / "missing.sumocfg", "fixed", **kwargs)  # type: ignore[arg-type]

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from signalbrain._numbers import finite_or_none
 from signalbrain.control.base import Controller
 from signalbrain.errors import InputError, Problem
 from signalbrain.network import Intersection, Network
@@ -192,6 +192,8 @@ def run_sumo(
         refuses.
     """
     wall0 = time.perf_counter()
+    numbers = _check_numbers(end_s, reach_m, checkpoint_every_s)
+    end_s, reach_m, checkpoint_every_s = numbers
     cfg = read_sumocfg(config)
     options = split_sumo_args(sumo_args)
     user_begin = options.get("begin")
@@ -223,10 +225,6 @@ def run_sumo(
             ]
         )
     name = controller if isinstance(controller, str) else controller.name
-    if not (math.isfinite(checkpoint_every_s) and checkpoint_every_s > 0):
-        raise InputError(
-            [Problem("--checkpoint-every", f"{checkpoint_every_s:g}: must be a time > 0 [s]")]
-        )
     if isinstance(controller, str) and controller not in SUMO_CONTROLLERS:
         registry = _control_registry()
         if controller not in registry:
@@ -381,3 +379,29 @@ def _input_files(sumo_args: Sequence[str]) -> list[Path]:
         value = inline if eq else (sumo_args[k + 1] if k + 1 < len(sumo_args) else "")
         out += [Path(p.strip()).resolve() for p in value.replace(";", ",").split(",") if p.strip()]
     return out
+
+
+def _check_numbers(
+    end_s: object, reach_m: object, every_s: object
+) -> tuple[float | None, float, float]:
+    """``run_sumo``'s number arguments as floats, or one :class:`InputError` naming each that
+    is not one (text, a bool, NaN, an int too large for a float, a reach or period <= 0): they
+    had failed with TypeError or OverflowError, or a negative reach had run without detectors."""
+    problems: list[Problem] = []
+
+    def shown(value: object) -> str:
+        text = repr(value)
+        return text if len(text) <= 24 else text[:21] + "..."
+
+    end = None if end_s is None else finite_or_none(end_s)
+    if end_s is not None and end is None:
+        problems.append(Problem("--end", f"{shown(end_s)}: must be a finite time [s]"))
+    reach = finite_or_none(reach_m)
+    if reach is None or reach <= 0:
+        problems.append(Problem("--reach", f"{shown(reach_m)}: must be a distance > 0 [m]"))
+    every = finite_or_none(every_s)
+    if every is None or every <= 0:
+        problems.append(Problem("--checkpoint-every", f"{shown(every_s)}: must be a time > 0 [s]"))
+    if problems:
+        raise InputError(problems)
+    return end, float(reach or 0.0), float(every or 0.0)
