@@ -72,6 +72,8 @@ class ScanFallbackError(Exception):
 
 def _last_before(rows: npt.NDArray[np.intp], marks: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
     """For each of ``rows``, the last of ``marks`` (sorted) before it, or -1."""
+    if marks.size == 0:  # e.g. no tag outside the schema: a net without <location>
+        return np.full(rows.shape, -1, dtype=np.intp)
     pos = np.searchsorted(marks, rows) - 1
     out: npt.NDArray[np.intp] = np.where(pos >= 0, marks[np.maximum(pos, 0)], -1)
     return out

@@ -153,3 +153,13 @@ def test_bad_files_give_the_errors_they_always_gave(
     assert read_raw_net(bad, compiled_only=False) is None
     with pytest.raises(InputError, match=re.escape(message)):
         read_sumo_net(bad)
+
+
+def test_net_with_only_schema_tags_reads_as_expat_reads_it(grid_net: Path, tmp_path: Path) -> None:
+    """A network without ``<location>`` (or any other tag the pass does not read: hand-made or
+    older files) left the scanner's "last unknown tag before each phase" lookup with nothing to
+    search, and the import stopped with an IndexError (exit 1)."""
+    bare = _edit(grid_net, tmp_path / "bare.net.xml", (r"\s*<location [^>]*/>", ""))
+    assert re.findall(r"<(\w+)", bare.read_text()).count("location") == 0
+    same_as_expat(bare)
+    assert read_sumo_net(bare).intersections
