@@ -95,7 +95,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from signalbrain.errors import InputError
+from signalbrain.errors import InputError, Problem
 from signalbrain.io._sumo_templates import IntersectionBuilder, LinkRow
 from signalbrain.io._sumo_xml import (
     Conn,
@@ -264,6 +264,24 @@ def _intersection(
     return isec
 
 
+def _check_controlled(raw: RawNet, source: str) -> None:
+    """Refuse what SUMO refuses to load in controlled connections: a ``tl`` with no
+    ``tlLogic`` and a negative ``linkIndex`` (which would index states from their end)."""
+    problems = []
+    for tls_id, conns in raw.tl_conns.items():
+        # the common case first, without a message per connection (tl_conns: indices set)
+        if tls_id in raw.programs and not any((c.link_index or 0) < 0 for c in conns):
+            continue
+        for c in conns:
+            where = f"connection from={c.from_edge!r} to={c.to_edge!r} fromLane={c.from_lane}"
+            if tls_id not in raw.programs:
+                problems.append(Problem(where, f"tl={tls_id!r}: no tlLogic has this id", source))
+            elif c.link_index is not None and c.link_index < 0:
+                problems.append(Problem(where, f"linkIndex={c.link_index}: must be >= 0", source))
+    if problems:
+        raise InputError(problems)
+
+
 def _need_sumo_extra(source: str) -> None:
     """The reader itself needs no sumolib, but SUMO import is the ``sumo`` extra's feature (its
     simulator and tools come with it): keep the documented error when sumolib is missing."""
@@ -330,6 +348,7 @@ def read_sumo_net(
         if isinstance(exc, InputError):
             raise
         raise InputError(f"cannot read SUMO network: {exc!r}", source=source) from None
+    _check_controlled(raw, source)
     links: list[Link] = []
     for edge in raw.edges.values():
         lanes = _vehicle_lanes(edge.car_lanes, edge.vehicle_lanes)

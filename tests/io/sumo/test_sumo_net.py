@@ -457,3 +457,27 @@ def test_a_cycle_beyond_any_plan_caps_cycle_max(grid_net: Path, tmp_path: Path) 
     assert sum(ph.duration_s for ph in isec.sumo.phases) > 3600
     assert isec.cycle_max_s == 3600
     assert any("cycle_max_s set to 3600 s" in note for note in isec.notes)
+
+
+@pytest.mark.parametrize(
+    ("repl", "message"),
+    [
+        (r'\1tl="\2" linkIndex="-1"', r"connection from='[^']+' .*: linkIndex=-1: must be >= 0"),
+        (r'\1tl="ZZ" linkIndex="\3"', r"connection from='[^']+' to='[^']+' .*tl='ZZ': no tlLogic"),
+    ],
+)
+def test_controlled_connections_sumo_refuses_are_refused(
+    grid_net: Path, tmp_path: Path, repl: str, message: str
+) -> None:
+    """SUMO refuses a negative ``linkIndex`` and a ``tl`` no ``tlLogic`` defines; the import
+    used to accept both: a movement at link index -1 (its state written at the last index of
+    the string) or a link silently missing from its traffic light's model."""
+    text = grid_net.read_text()
+    pattern = r'(<connection [^>]*)tl="([^"]+)" linkIndex="(\d+)"'
+    text, n = re.subn(pattern, repl, text, count=1)
+    assert n == 1
+    bad = tmp_path / "bad.net.xml"
+    bad.write_text(text)
+    with pytest.raises(InputError, match=message) as info:
+        read_sumo_net(bad)
+    assert str(bad) in str(info.value)
