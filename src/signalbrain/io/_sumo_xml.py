@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import re
 import xml.parsers.expat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,7 @@ __all__ = [
     "RawPhase",
     "RawProgram",
     "add_lane",
+    "bad_element_message",
     "file_conn",
     "junction_indices",
     "paused_gc",
@@ -400,8 +402,68 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
     parser.buffer_text = True
     parser.StartElementHandler = root
     with paused_gc(), _open(path) as fh:
-        parser.ParseFile(fh)
+        try:
+            parser.ParseFile(fh)
+        except (KeyError, ValueError, TypeError) as exc:
+            if not isinstance(exc, InputError):  # the element being read when it failed
+                exc.add_note(
+                    f"{POSITION_NOTE}{parser.CurrentLineNumber}:{parser.CurrentColumnNumber}"
+                )
+            raise
     return raw
+
+
+POSITION_NOTE = "sumo element at "
+"""Prefix of the note :func:`scan_net` adds to a ``KeyError``/``ValueError`` raised while
+reading an element: expat's ``line:column`` when it stopped (1-based line, 0-based column; the
+column may be past the start tag, on the same line when the tag fits on one)."""
+
+_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
+_ATTR = re.compile(r"""([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def bad_element_message(path: Path, exc: Exception) -> str | None:
+    """What :func:`scan_net` failed on, in words: the element (its tag, ``id`` and line) and the
+    attribute that is missing or not a number; None when ``exc`` carries no position."""
+    where = next(
+        (
+            n[len(POSITION_NOTE) :]
+            for n in getattr(exc, "__notes__", ())
+            if n.startswith(POSITION_NOTE)
+        ),
+        None,
+    )
+    if where is None:
+        return None
+    line_no, col = (int(x) for x in where.split(":"))
+    try:
+        with _open(path) as fh:
+            for k, raw_line in enumerate(fh, 1):  # noqa: B007 (the line after the loop)
+                if k == line_no:
+                    break
+            else:
+                return None
+        line = raw_line.decode("utf-8", "replace")
+        text = line[line.rfind("<", 0, col + 1) :]  # expat may point past the start tag
+    except (OSError, EOFError):
+        return None
+    tag = _TAG.match(text)
+    if tag is None:
+        return None
+    head = text[: text.find(">") + 1 or len(text)]
+    attrs = {
+        m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _ATTR.finditer(head)
+    }
+    ident = "".join(f" {k}={attrs[k]!r}" for k in ("id", "from", "to") if k in attrs)
+    name = f"<{tag.group(1)}{ident}>"
+    at = f"line {line_no}: {name}"
+    if isinstance(exc, KeyError) and exc.args:
+        return f"{at}: required attribute {exc.args[0]!r} is missing"
+    bad = [k for k, v in attrs.items() if repr(v) in str(exc)]
+    if bad:
+        return f"{at}: {bad[0]}={attrs[bad[0]]!r} is not a valid number"
+    return f"{at}: {exc}"
 
 
 def junction_indices(raw: RawNet, junction: str) -> dict[int, int]:

@@ -101,6 +101,7 @@ from signalbrain.io._sumo_xml import (
     Conn,
     RawNet,
     RawPhase,
+    bad_element_message,
     junction_indices,
     paused_gc,
     scan_net,
@@ -347,6 +348,9 @@ def read_sumo_net(
     except (OSError, EOFError, KeyError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
+        where = bad_element_message(p, exc)
+        if where is not None:
+            raise InputError(where, source=source) from None
         raise InputError(f"cannot read SUMO network: {exc!r}", source=source) from None
     _check_controlled(raw, source)
     links: list[Link] = []

@@ -481,3 +481,36 @@ def test_controlled_connections_sumo_refuses_are_refused(
     with pytest.raises(InputError, match=message) as info:
         read_sumo_net(bad)
     assert str(bad) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "repl", "message"),
+    [
+        (r'(<phase) duration="[^"]*"', r"\1", r"<phase>: required attribute 'duration' is missing"),
+        (r'(<phase duration=")[^"]*"', r'\g<1>0:42"', r"<phase>: duration='0:42' is not a valid"),
+        (
+            r'(<tlLogic id="[^"]*"[^>]*) offset="0"',
+            r"\1",
+            r"<tlLogic id='\w+'>: required .*'offset'",
+        ),
+        (r"(<phase [^>]*)/>", r'\1 minDur="x"/>', r"<phase>: minDur='x' is not a valid number"),
+        (
+            r'(<connection [^>]*tl="[^"]+") linkIndex="\d+"',
+            r'\1 linkIndex="two"',
+            r"<connection from='[^']+' to='[^']+'>: linkIndex='two' is not a valid number",
+        ),
+    ],
+)
+def test_a_missing_or_malformed_attribute_names_its_element_and_line(
+    grid_net: Path, tmp_path: Path, pattern: str, repl: str, message: str
+) -> None:
+    """The error used to be the bare Python exception (``cannot read SUMO network:
+    KeyError('duration')``, ``ValueError("could not convert string to float: 'x'")``): no
+    element, no line to look at in a 15 MB file."""
+    text = grid_net.read_text()
+    text, n = re.subn(pattern, repl, text, count=1)
+    assert n == 1
+    bad = tmp_path / "bad.net.xml"
+    bad.write_text(text)
+    with pytest.raises(InputError, match=rf"bad\.net\.xml: line \d+: {message}"):
+        read_sumo_net(bad)

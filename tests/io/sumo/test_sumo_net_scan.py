@@ -141,7 +141,11 @@ def test_layout_it_cannot_follow_is_left_to_expat(grid_net: Path, tmp_path: Path
     ("pattern", "repl", "message"),
     [
         (r'(<lane id="[A-Z0-9]+_0"[^>]*) speed="[^"]*"', r"\1", "'speed'"),
-        (r'(<phase duration=")[^"]*"', r'\1soon"', "could not convert"),
+        (
+            r'(<phase duration=")[^"]*"',
+            r'\1soon"',
+            "<phase>: duration='soon' is not a valid number",
+        ),
         (r"</net>", "", "malformed XML"),
         (r'(<connection from="[^"]*") to="[^"]*"', r"\1", "'to'"),
     ],
