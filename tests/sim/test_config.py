@@ -193,3 +193,11 @@ def test_turning_off_unfinished_trips_is_refused(args: list[str]) -> None:
     vehicles still driving."""
     with pytest.raises(InputError, match=r"write-unfinished .*: signalbrain needs the trips"):
         split_sumo_args(args)
+
+
+def test_read_takes_the_short_value_attribute_sumo_takes(tmp_path: Path) -> None:
+    """SUMO reads ``<n v="..."/>`` as it reads ``<net-file value="..."/>``; the config reader
+    used to see no network in it."""
+    cfg = read_sumocfg(_cfg(tmp_path, '<input><n v="a.net.xml"/><r v="r.xml"/></input>'))
+    assert cfg.net_file == tmp_path.resolve() / "a.net.xml"
+    assert cfg.route_files == (tmp_path.resolve() / "r.xml",)

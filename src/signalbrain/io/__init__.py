@@ -66,11 +66,17 @@ def sumocfg_files(path: str | Path) -> dict[str, list[Path]]:
     except (ET.ParseError, OSError) as exc:
         raise InputError([Problem("", f"not a readable SUMO config: {exc}", str(cfg))]) from None
     out: dict[str, list[Path]] = {"net-file": [], "route-files": [], "additional-files": []}
-    for key in out:
-        for elem in root.iter(key):
-            value = elem.get("value", "")
+    for elem in root.iter():
+        key = _CONFIG_ABBREVIATIONS.get(elem.tag, elem.tag)
+        if key in out:
+            value = elem.get("value", elem.get("v", ""))
             out[key] += [cfg.parent / v.strip() for v in value.split(",") if v.strip()]
     return out
+
+
+_CONFIG_ABBREVIATIONS = {"n": "net-file", "r": "route-files", "a": "additional-files"}
+"""The one-letter option names SUMO also takes in a configuration (``<n v="city.net.xml"/>``;
+SUMO takes ``v`` for ``value`` as well)."""
 
 
 def load_network(path: str | Path) -> Network:
@@ -87,7 +93,11 @@ def load_network(path: str | Path) -> Network:
             raise InputError(
                 [Problem("input.net-file", "missing: the config names no network", str(p))]
             )
-        p, name = nets[0], nets[0].name.lower()
+        if not nets[0].is_file():
+            raise InputError(
+                [Problem("input.net-file", f"network file not found: {nets[0]}", str(p))]
+            )
+        return read_sumo_net(nets[0])  # whatever its name: SUMO reads it as the network
     if name.endswith((".net.xml", ".net.xml.gz")):
         return read_sumo_net(p)
     raise InputError(f"{p}: unknown network format; expected .yaml, .yml, .net.xml or .sumocfg")

@@ -121,7 +121,7 @@ def read_sumocfg(path: str | Path) -> SumoConfig:
     for section in root:
         items = list(section) if len(section) else [section]
         for item in items:
-            value = item.get("value")
+            value = item.get("value", item.get("v"))  # SUMO takes both
             if value is None:
                 continue
             name = _ABBREVIATIONS.get(item.tag, item.tag)
