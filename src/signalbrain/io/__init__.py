@@ -80,7 +80,8 @@ SUMO takes ``v`` for ``value`` as well)."""
 
 
 def load_network(path: str | Path) -> Network:
-    """Read a network from YAML, a SUMO ``.net.xml`` or a ``.sumocfg`` (by file name)."""
+    """Read a network from YAML, a SUMO ``.net.xml`` or a ``.sumocfg`` (by file name; a
+    configuration's ``tlLogic`` programs in its additional files count as SUMO counts them)."""
     p = Path(path)
     name = p.name.lower()
     if name.endswith((".yaml", ".yml")):
@@ -88,7 +89,8 @@ def load_network(path: str | Path) -> Network:
 
         return read_network(p)
     if name.endswith(".sumocfg"):
-        nets = sumocfg_files(p)["net-file"]
+        files = sumocfg_files(p)
+        nets = files["net-file"]
         if not nets:
             raise InputError(
                 [Problem("input.net-file", "missing: the config names no network", str(p))]
@@ -97,7 +99,9 @@ def load_network(path: str | Path) -> Network:
             raise InputError(
                 [Problem("input.net-file", f"network file not found: {nets[0]}", str(p))]
             )
-        return read_sumo_net(nets[0])  # whatever its name: SUMO reads it as the network
+        # whatever its name, SUMO reads it as the network; the programs SUMO runs include
+        # those of the configuration's additional files
+        return read_sumo_net(nets[0], additional_files=files["additional-files"])
     if name.endswith((".net.xml", ".net.xml.gz")):
         return read_sumo_net(p)
     raise InputError(f"{p}: unknown network format; expected .yaml, .yml, .net.xml or .sumocfg")

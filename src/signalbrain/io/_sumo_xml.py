@@ -62,6 +62,7 @@ __all__ = [
     "paused_gc",
     "request_bits",
     "scan_net",
+    "scan_programs",
 ]
 
 VEHICLE_CLASSES = frozenset(
@@ -411,6 +412,80 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
                 )
             raise
     return raw
+
+
+def scan_programs(path: Path, raw: RawNet) -> None:
+    """Add the ``tlLogic`` programs of a SUMO additional file to ``raw.programs``, as SUMO loads
+    them after the network: each new program goes last, so it is the one SUMO runs
+    (``type`` and ``offset`` default to ``static`` and 0 there). Programs of traffic lights the
+    network does not have are left out (they control none of its links).
+
+    Raises
+    ------
+    InputError
+        Malformed XML, a missing or malformed attribute, or a program id the traffic light
+        already has (SUMO refuses it: "Another logic with id ... and programID ... exists").
+    """
+    source = str(path)
+    programs, tls_params = raw.programs, raw.tls_params
+    program: RawProgram | None = None
+    params: list[tuple[str, str]] | None = None
+    context_tags = _CONTEXT_TAGS
+
+    def start(tag: str, a: dict[str, str]) -> None:
+        nonlocal program, params
+        if tag == "phase":
+            if program is not None:
+                program.phases.append(
+                    (
+                        float(a["duration"]),
+                        a["state"],
+                        _dur(a, "minDur"),
+                        _dur(a, "maxDur"),
+                        a.get("name", ""),
+                    )
+                )
+        elif tag == "param":
+            if params is not None:
+                params.append((a["key"], a.get("value", "")))
+        elif tag == "tlLogic":
+            tls_id, program_id = a["id"], a["programID"]
+            known = programs.get(tls_id)
+            if known is None:
+                program = params = None
+                return
+            if program_id in known:
+                raise InputError(
+                    f"<tlLogic id={tls_id!r} programID={program_id!r}>: the traffic light "
+                    "already has a program with this id (SUMO refuses a second one)",
+                    source=source,
+                )
+            program = known[program_id] = RawProgram(
+                a.get("type", "static"), float(a.get("offset", "0"))
+            )
+            params = tls_params.setdefault((tls_id, program_id), [])
+        elif tag not in context_tags:
+            program = params = None
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    try:
+        with _open(path) as fh:
+            try:
+                parser.ParseFile(fh)
+            except (KeyError, ValueError, TypeError) as exc:
+                if isinstance(exc, InputError):
+                    raise
+                exc.add_note(
+                    f"{POSITION_NOTE}{parser.CurrentLineNumber}:{parser.CurrentColumnNumber}"
+                )
+                where = bad_element_message(path, exc)
+                raise InputError(where or f"cannot read: {exc!r}", source=source) from None
+    except xml.parsers.expat.ExpatError as exc:
+        raise InputError(f"malformed XML: {exc}", source=source) from None
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read: {exc!r}", source=source) from None
 
 
 POSITION_NOTE = "sumo element at "

@@ -28,7 +28,8 @@ links
 intersections
     One per ``tlLogic`` (a traffic light may control several junctions: all are its ``nodes``).
     The program used is ``program_id`` when given (for the traffic lights that have it), else
-    the one SUMO would run: the last one in the file. It is kept verbatim in ``Intersection.sumo``.
+    the one SUMO would run: the last one loaded (the network's, then those of the additional
+    files of a ``.sumocfg``, in order). It is kept verbatim in ``Intersection.sumo``.
 movements
     Controlled vehicle connections grouped by (from edge, to edge), split further so that all
     link indices of a movement show the same state in every phase. Ids are ``FROMEDGE.TURN``
@@ -90,7 +91,7 @@ from __future__ import annotations
 
 import importlib.util
 import xml.parsers.expat
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -105,6 +106,7 @@ from signalbrain.io._sumo_xml import (
     junction_indices,
     paused_gc,
     scan_net,
+    scan_programs,
 )
 from signalbrain.io.sumo_state import signal_state
 from signalbrain.network.geometry import classify_turn, heading_deg
@@ -302,7 +304,11 @@ def _vehicle_lanes(car_lanes: int, vehicle_lanes: int) -> int:
 
 @paused_gc()  # tens of thousands of objects and no cycles: see signalbrain.io._sumo_xml
 def read_sumo_net(
-    path: str | Path, *, program_id: str | None = None, skip_tls: Collection[str] = ()
+    path: str | Path,
+    *,
+    program_id: str | None = None,
+    skip_tls: Collection[str] = (),
+    additional_files: Sequence[str | Path] = (),
 ) -> Network:
     """Import a SUMO network with its traffic lights.
 
@@ -312,10 +318,14 @@ def read_sumo_net(
         A SUMO ``.net.xml`` (or gzipped ``.net.xml.gz``) file.
     program_id
         Import this ``tlLogic`` program of every traffic light that has it (the others keep the
-        default, with a note); by default the one SUMO runs (the last in the file).
+        default, with a note); by default the one SUMO runs (the last loaded).
     skip_tls
         Traffic lights to leave out of the model (their junctions stay, as uncontrolled nodes):
         those a closed-loop run leaves to SUMO because their import fails.
+    additional_files
+        SUMO additional files loaded with the network (a configuration's ``additional-files``),
+        in order: their ``tlLogic`` programs come after the network's, so the last one loaded
+        for a traffic light is the one imported by default, as it is the one SUMO runs.
 
     Returns
     -------
@@ -352,6 +362,11 @@ def read_sumo_net(
         if where is not None:
             raise InputError(where, source=source) from None
         raise InputError(f"cannot read SUMO network: {exc!r}", source=source) from None
+    for extra in additional_files:
+        extra_path = Path(extra)
+        if not extra_path.is_file():
+            raise InputError(f"additional file not found: {extra}", source=source)
+        scan_programs(extra_path, raw)
     _check_controlled(raw, source)
     links: list[Link] = []
     for edge in raw.edges.values():

@@ -15,10 +15,14 @@ from signalbrain.network import Intersection, Network
 __all__ = ["import_network", "sumo_model", "unimported_notes"]
 
 
-def import_network(net_file: Path, tls_ids: Sequence[str]) -> tuple[Network, dict[str, str]]:
+def import_network(
+    net_file: Path, tls_ids: Sequence[str], additional_files: Sequence[Path] = ()
+) -> tuple[Network, dict[str, str]]:
     """signalbrain's model of the network without the traffic lights whose import fails (SUMO
     accepts programs signalbrain has no phases for: all red, off, one all-green phase...): the
     model, and why each light was left out. Those lights run SUMO's own programs.
+    ``additional_files``: the configuration's, whose ``tlLogic`` programs SUMO runs in place of
+    the network's.
 
     Raises
     ------
@@ -29,7 +33,9 @@ def import_network(net_file: Path, tls_ids: Sequence[str]) -> tuple[Network, dic
     left: dict[str, str] = {}
     while True:
         try:
-            network: Network = read_sumo_net(net_file, skip_tls=frozenset(left))
+            network: Network = read_sumo_net(
+                net_file, skip_tls=frozenset(left), additional_files=additional_files
+            )
         except InputError as exc:
             bad: dict[str, str] = {}
             for problem in exc.problems:
@@ -53,13 +59,16 @@ def unimported_notes(left: Mapping[str, str]) -> list[str]:
 
 
 def sumo_model(
-    net_file: Path, network: Network | None, tls_ids: Sequence[str]
+    net_file: Path,
+    network: Network | None,
+    tls_ids: Sequence[str],
+    additional_files: Sequence[Path] = (),
 ) -> tuple[tuple[Intersection, ...], str]:
     """The imported intersections whose SUMO displays can be audited, or why none can."""
     why = ""
     try:
         if network is None:
-            network, left = import_network(net_file, tls_ids)
+            network, left = import_network(net_file, tls_ids, additional_files)
             if left:
                 why = f"{', '.join(sorted(left))} (signalbrain cannot import them)"
     except InputError as exc:

@@ -250,14 +250,14 @@ def run_sumo(
             if name in BASELINE_TYPES:
                 programs = [convert_program(p, name) for p in index.programs]
                 own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
-            audited, why = _sumo_model(cfg.net_file, network, index.tls_ids)
+            audited, why = _sumo_model(cfg.net_file, network, index.tls_ids, cfg.additional_files)
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
         else:
             net = network
             unimported: dict[str, str] = {}
             if net is None:
-                net, unimported = _import_network(cfg.net_file, index.tls_ids)
+                net, unimported = _import_network(cfg.net_file, index.tls_ids, cfg.additional_files)
                 notes += _unimported_notes(unimported)
             ctrl = (
                 controller

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from signalbrain.errors import InputError
-from signalbrain.io import load_network, sumocfg_files
+from signalbrain.io import load_network, read_sumo_net, sumocfg_files
 
 pytest.importorskip("sumolib")
 
@@ -46,3 +47,46 @@ def test_a_missing_network_file_names_the_config(tmp_path: Path) -> None:
     config = _config(tmp_path, '<net-file value="gone.net.xml"/>')
     with pytest.raises(InputError, match=r"city\.sumocfg: input\.net-file: network file not"):
         load_network(config)
+
+
+def _field_program(grid_net: Path, folder: Path, program_id: str = "field") -> tuple[str, Path]:
+    """An additional file with a second program for the first traffic light of ``grid_net``:
+    its first phase 20 s long."""
+    text = grid_net.read_text()
+    logic = re.search(r'<tlLogic id="([^"]+)".*?</tlLogic>', text, re.S)
+    assert logic is not None
+    program = re.sub(r'programID="[^"]*"', f'programID="{program_id}"', logic.group(0))
+    program = re.sub(r'(<phase duration=")[^"]*"', r'\g<1>20"', program, count=1)
+    path = folder / "field.add.xml"
+    path.write_text(f"<additional>\n    {program}\n</additional>\n", encoding="utf-8")
+    return logic.group(1), path
+
+
+def test_programs_of_the_configs_additional_files_are_the_ones_imported(
+    grid_net: Path, tmp_path: Path
+) -> None:
+    """SUMO runs the program loaded last, an additional file's over the network's (checked
+    with TraCI: getProgram gives the additional file's id). The import used to model the
+    network's program whatever the configuration loaded."""
+    tls, extra = _field_program(grid_net, tmp_path)
+    config = _config(
+        tmp_path, f'<net-file value="{grid_net}"/><additional-files value="{extra.name}"/>'
+    )
+    isec = load_network(config).intersection(tls)
+    assert isec.sumo is not None
+    assert (isec.sumo.program_id, isec.sumo.phases[0].duration_s) == ("field", 20.0)
+    assert any("program 'field' imported" in n for n in isec.notes)
+    others = [s for s in load_network(config).intersections if s.id != tls]
+    assert all(s.sumo is not None and s.sumo.program_id == "0" for s in others)
+
+
+def test_an_additional_program_sumo_refuses_is_refused(grid_net: Path, tmp_path: Path) -> None:
+    _, extra = _field_program(grid_net, tmp_path, program_id="0")
+    with pytest.raises(InputError, match=r"field\.add\.xml: <tlLogic id='\w+' programID='0'>"):
+        read_sumo_net(grid_net, additional_files=[extra])
+    with pytest.raises(InputError, match=r"additional file not found: .*gone\.add\.xml"):
+        read_sumo_net(grid_net, additional_files=[tmp_path / "gone.add.xml"])
+    extra.write_text(extra.read_text().replace('duration="20"', 'duration="soon"'))
+    extra.write_text(extra.read_text().replace('programID="0"', 'programID="x"'))
+    with pytest.raises(InputError, match=r"field\.add\.xml: line \d+: <phase>: duration='soon'"):
+        read_sumo_net(grid_net, additional_files=[extra])
