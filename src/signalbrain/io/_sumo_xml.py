@@ -41,7 +41,7 @@ import gc
 import gzip
 import re
 import xml.parsers.expat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -414,11 +414,12 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
     return raw
 
 
-def scan_programs(path: Path, raw: RawNet) -> None:
+def scan_programs(path: Path, raw: RawNet, *, skip_program_ids: Collection[str] = ()) -> None:
     """Add the ``tlLogic`` programs of a SUMO additional file to ``raw.programs``, as SUMO loads
     them after the network: each new program goes last, so it is the one SUMO runs
     (``type`` and ``offset`` default to ``static`` and 0 there). Programs of traffic lights the
-    network does not have are left out (they control none of its links).
+    network does not have are left out (they control none of its links), and so are those
+    whose ``programID`` is in ``skip_program_ids``.
 
     Raises
     ------
@@ -451,7 +452,7 @@ def scan_programs(path: Path, raw: RawNet) -> None:
         elif tag == "tlLogic":
             tls_id, program_id = a["id"], a["programID"]
             known = programs.get(tls_id)
-            if known is None:
+            if known is None or program_id in skip_program_ids:
                 program = params = None
                 return
             if program_id in known:

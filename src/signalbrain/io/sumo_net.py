@@ -108,6 +108,7 @@ from signalbrain.io._sumo_xml import (
     scan_net,
     scan_programs,
 )
+from signalbrain.io.sumo_programs import DEFAULT_PROGRAM_ID
 from signalbrain.io.sumo_state import signal_state
 from signalbrain.network.geometry import classify_turn, heading_deg
 from signalbrain.network.model import (
@@ -326,6 +327,8 @@ def read_sumo_net(
         SUMO additional files loaded with the network (a configuration's ``additional-files``),
         in order: their ``tlLogic`` programs come after the network's, so the last one loaded
         for a traffic light is the one imported by default, as it is the one SUMO runs.
+        Programs with signalbrain's own ``programID`` (``"signalbrain"``: an earlier plan) are
+        left out: they are not the design to model, and a new plan with that id replaces them.
 
     Returns
     -------
@@ -366,7 +369,8 @@ def read_sumo_net(
         extra_path = Path(extra)
         if not extra_path.is_file():
             raise InputError(f"additional file not found: {extra}", source=source)
-        scan_programs(extra_path, raw)
+        # signalbrain's own plans (an earlier optimize's output) are not the design to model
+        scan_programs(extra_path, raw, skip_program_ids=(DEFAULT_PROGRAM_ID,))
     _check_controlled(raw, source)
     links: list[Link] = []
     for edge in raw.edges.values():

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from signalbrain.errors import InputError
-from signalbrain.io import load_network, read_sumo_net, sumocfg_files
+from signalbrain.io import load_network, read_sumo_net, sumocfg_files, write_sumo_programs
+from signalbrain.io.sumo_programs import DEFAULT_PROGRAM_ID
 
 pytest.importorskip("sumolib")
 
@@ -90,3 +91,20 @@ def test_an_additional_program_sumo_refuses_is_refused(grid_net: Path, tmp_path:
     extra.write_text(extra.read_text().replace('programID="0"', 'programID="x"'))
     with pytest.raises(InputError, match=r"field\.add\.xml: line \d+: <phase>: duration='soon'"):
         read_sumo_net(grid_net, additional_files=[extra])
+
+
+def test_an_earlier_signalbrain_plan_in_the_config_is_not_the_design_modelled(
+    grid_net: Path, tmp_path: Path
+) -> None:
+    """A configuration that loads an earlier ``optimize`` output: its programs (programID
+    ``signalbrain``) are signalbrain's own, not the design to model, and modelling them made
+    the next plan's programID clash with the imported one (exit 2, no way to choose another)."""
+    tls, extra = _field_program(grid_net, tmp_path, program_id=DEFAULT_PROGRAM_ID)
+    config = _config(
+        tmp_path, f'<net-file value="{grid_net}"/><additional-files value="{extra.name}"/>'
+    )
+    net = load_network(config)
+    isec = net.intersection(tls)
+    assert isec.sumo is not None
+    assert isec.sumo.program_id == "0"
+    write_sumo_programs(net, tmp_path / "plan.add.xml")
