@@ -50,7 +50,7 @@ NET_SCHEMA = Schema(
         ("junction", ("id", "x", "y", "incLanes")),
         ("request", ("index", "foes", "response")),
         ("tlLogic", ("id", "programID", "type", "offset")),
-        ("phase", ("duration", "state", "minDur", "maxDur", "name")),
+        ("phase", ("duration", "state", "minDur", "maxDur", "name", "next")),
         ("param", ("key", "value")),
         # children of a tlLogic besides phase and param: known, so that they keep its context
         ("condition", ()),
@@ -262,17 +262,18 @@ def _raw_net(s: Scanned) -> RawNet:
     owner = _last_before(p_rows, t_rows)
     mine = owner > _last_before(p_rows, unknown)
     p_rows, owner = p_rows[mine], owner[mine]
-    for row, duration, state, min_dur, max_dur, name in zip(
+    for row, duration, state, min_dur, max_dur, name, next_ in zip(
         owner.tolist(),
         s.column(p_rows, "phase", "duration", repeated=True),
         _required(s.column(p_rows, "phase", "state", repeated=True)),
         s.column(p_rows, "phase", "minDur", repeated=True),
         s.column(p_rows, "phase", "maxDur", repeated=True),
         s.column(p_rows, "phase", "name", "", repeated=True),
+        s.column(p_rows, "phase", "next", "", repeated=True),
         strict=True,
     ):
         program_at[row].phases.append(
-            (float(duration), state, _min_max(min_dur), _min_max(max_dur), name)
+            (float(duration), state, _min_max(min_dur), _min_max(max_dur), name, next_)
         )
     resets = np.flatnonzero(
         (tag < 0) | np.isin(tag, (code["edge"], code["junction"], code["connection"]))

@@ -220,6 +220,7 @@ class IntersectionBuilder:
         requests: Sequence[Request],
         junction_links: Sequence[JunctionLink],
         program: SumoProgram,
+        successors: tuple[int, ...] | None = None,
     ) -> Intersection:
         """:func:`build_intersection` with the foes and yields of :func:`link_foes`."""
         names: dict[str, int] = {}
@@ -231,7 +232,14 @@ class IntersectionBuilder:
         marked_nodes = tuple(mark(n, len(names)) for n in nodes)
         marked_requests = tuple((i, mark(n, len(names)), ji, f, r) for i, n, ji, f, r in requests)
         marked_junction_links = tuple((mark(n, len(names)), jj, i) for n, jj, i in junction_links)
-        key = (program.phases, marked, marked_nodes, marked_requests, marked_junction_links)
+        key = (
+            program.phases,
+            successors,
+            marked,
+            marked_nodes,
+            marked_requests,
+            marked_junction_links,
+        )
         template = self._templates.get(key)
         if template is None:
             tok = _token
@@ -249,6 +257,7 @@ class IntersectionBuilder:
                 foes,
                 yields,
                 program,
+                successors,
             )
             template = self._templates[key] = _Template(model)
         if template.shaped:

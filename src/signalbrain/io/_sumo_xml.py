@@ -157,13 +157,15 @@ class RawEdge:
     lane_count: int = 0
 
 
-RawPhase = tuple[float, str, float | None, float | None, str]
-"""A ``phase``: (duration [s], state, minDur, maxDur, name)."""
+RawPhase = tuple[float, str, float | None, float | None, str, str]
+"""A ``phase``: (duration [s], state, minDur, maxDur, name, next); ``next`` is the attribute's
+text ("" when absent)."""
 
 
 @dataclass(slots=True)
 class RawProgram:
-    """A ``tlLogic``: type, offset [s] and phases ``(duration_s, state, min_dur, max_dur, name)``;
+    """A ``tlLogic``: type, offset [s] and phases ``(duration_s, state, min_dur, max_dur, name,
+    next)``;
     ``min_dur``/``max_dur`` are None when absent or negative."""
 
     type: str
@@ -373,6 +375,7 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
                         _dur(a, "minDur"),
                         _dur(a, "maxDur"),
                         a.get("name", ""),
+                        a.get("next", ""),
                     )
                 )
         elif tag == "param":
@@ -444,6 +447,7 @@ def scan_programs(path: Path, raw: RawNet, *, skip_program_ids: Collection[str] 
                         _dur(a, "minDur"),
                         _dur(a, "maxDur"),
                         a.get("name", ""),
+                        a.get("next", ""),
                     )
                 )
         elif tag == "param":

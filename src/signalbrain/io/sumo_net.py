@@ -49,7 +49,8 @@ phases
     ``O`` (signal off: the junction's right of way applies, so they yield); ``r``, ``s``
     (right-on-red after a stop) and ``u`` count as red. ``yellow_s`` is the length of the
     following phases that show a modelled link yellow, ``all_red_s`` of the other phases up to
-    the next green one (a green phase running straight into one that keeps all its green links
+    the next green one ("following" in SUMO's order: a phase's ``next`` target where it has one,
+    the first of several) (a green phase running straight into one that keeps all its green links
     takes that one's clearance: its movements end there). ``min_green_s``/``max_green_s`` are
     ``minDur``/``maxDur`` where given, else 5 s and max(2 x duration, 60 s). Phases are numbered
     1..n in program order, one ring.
@@ -176,7 +177,7 @@ def _program(
     if phases is None:  # programs repeat (generated grids): equal phases, shared frozen objects
         phases = phase_cache[key] = tuple(
             SumoPhase(duration, state, min_dur, max_dur, name)
-            for duration, state, min_dur, max_dur, name in prog.phases
+            for duration, state, min_dur, max_dur, name, _ in prog.phases
         )
     return SumoProgram(
         tls_id,
@@ -187,6 +188,41 @@ def _program(
         len(phases[0].state) if phases else 0,
         tuple(raw.tls_params.get((tls_id, chosen), ())),
     ), notes
+
+
+def _successors(
+    tls_id: str, program: SumoProgram, raw: RawNet, source: str
+) -> tuple[tuple[int, ...] | None, list[str]]:
+    """The phase SUMO runs after each phase of ``program`` when some phase has a ``next``
+    attribute (the first of several targets, which actuated programs choose between), with a
+    note; ``(None, [])`` when the phases run in file order."""
+    raw_phases = raw.programs[tls_id][program.program_id].phases
+    if not any(ph[5] for ph in raw_phases):
+        return None, []
+    n = len(raw_phases)
+    out: list[int] = []
+    for k, ph in enumerate(raw_phases):
+        targets = ph[5].split()
+        if not targets:
+            out.append((k + 1) % n)
+            continue
+        if not all(t.isdigit() and int(t) < n for t in targets):
+            raise InputError(
+                f"<tlLogic id={tls_id!r} programID={program.program_id!r}> phase {k}: "
+                f"next={ph[5]!r}: expected phase indices 0 to {n - 1}",
+                source=source,
+            )
+        out.append(int(targets[0]))
+    note = (
+        "phases have 'next' attributes: yellow and all-red read in the order they give"
+        + (
+            " (the first of several targets)"
+            if any(len(ph[5].split()) > 1 for ph in raw_phases)
+            else ""
+        )
+        + "; a written-back original program leaves them out"
+    )
+    return tuple(out), [note]
 
 
 def _check_program(program: SumoProgram, tls_conns: list[Conn], source: str) -> None:
@@ -222,6 +258,8 @@ def _intersection(
         return None
     conns = raw.tl_conns.get(tls_id, [])
     _check_program(program, conns, source)
+    successors, next_notes = _successors(tls_id, program, raw, source)
+    notes += next_notes
     links: list[LinkRow] = []
     junction_of: dict[int, tuple[str, int]] = {}
     junctions: dict[str, dict[int, int]] = {}
@@ -262,7 +300,7 @@ def _intersection(
             requests.append((i, node, ji, row[0], row[1]))
     junction_links = [(node, jj, index) for (node, jj), index in by_junction_index.items()]
     nodes = list(dict.fromkeys(k[5] for k in links if k[4] != "P"))
-    isec = builder.build(tls_id, nodes, links, requests, junction_links, program)
+    isec = builder.build(tls_id, nodes, links, requests, junction_links, program, successors)
     if notes:
         isec = replace(isec, notes=tuple(notes) + isec.notes)
     return isec

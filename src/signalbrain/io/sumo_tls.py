@@ -114,8 +114,10 @@ def _original_notes(
     foes: Iterable[tuple[int, int]],
     yields: set[tuple[int, int]],
     links: Sequence[SumoLink],
+    successors: Sequence[int],
 ) -> list[str]:
-    """Human-readable notes on what is unsafe in the original program. Lanes of one stream
+    """Human-readable notes on what is unsafe in the original program (``successors``: the
+    phase that follows each phase). Lanes of one stream
     (same from and to edge) merging are no signal conflict; pedestrian links have no yellow in
     SUMO (their clearance is a phase with vehicles still green), so the yellow checks skip them."""
     pedestrian = {k.index for k in links if k.turn == "P"}
@@ -145,19 +147,19 @@ def _original_notes(
     no_yellow: dict[int, list[int]] = {}
     short: dict[int, float] = {}
     for k in range(n):
-        cur, nxt = phases[k].state, phases[(k + 1) % n].state
+        cur, nxt = phases[k].state, phases[successors[k]].state
         for i, ch in enumerate(cur):
             if ch not in GREEN or i in pedestrian:
                 continue
             if nxt[i] in RED:
                 no_yellow.setdefault(k, []).append(i)
             elif nxt[i] in YELLOW:
-                total, m = 0.0, (k + 1) % n
+                total, m = 0.0, successors[k]
                 for _ in range(n):
                     if phases[m].state[i] not in YELLOW:
                         break
                     total += phases[m].duration_s
-                    m = (m + 1) % n
+                    m = successors[m]
                 if total < MIN_YELLOW_S:
                     short[i] = min(total, short.get(i, total))
     if no_yellow:
@@ -275,7 +277,11 @@ class _Clearance:
 
 
 def _clearance(
-    program: SumoProgram, k: int, green_phases: Sequence[int], modelled: Sequence[int]
+    program: SumoProgram,
+    k: int,
+    green_phases: Sequence[int],
+    modelled: Sequence[int],
+    successors: Sequence[int],
 ) -> _Clearance:
     """Original yellow and all-red after green phase ``k``: the phases until the next green one.
 
@@ -286,14 +292,16 @@ def _clearance(
     yellow = red = 0.0
     for _ in range(n):
         yellow = red = 0.0
-        m = (k + 1) % n
-        while m != k and m not in green_phases:
+        m = successors[k]
+        for _ in range(n):  # bounded: 'next' attributes may close a loop that skips k
+            if m == k or m in green_phases:
+                break
             ph = program.phases[m]
             if any(ph.state[i] in YELLOW for i in modelled):
                 yellow += ph.duration_s
             else:
                 red += ph.duration_s
-            m = (m + 1) % n
+            m = successors[m]
         cur, nxt = program.phases[k].state, program.phases[m].state
         if (
             yellow
@@ -313,6 +321,7 @@ def build_intersection(
     foes: Iterable[tuple[int, int]],
     yields: set[tuple[int, int]],
     program: SumoProgram,
+    successors: Sequence[int] | None = None,
 ) -> Intersection:
     """The signal model of one SUMO traffic light.
 
@@ -330,6 +339,9 @@ def build_intersection(
         Pairs ``(i, j)``: link ``i`` must yield to link ``j`` (junction ``response``).
     program
         The imported program; kept verbatim in :attr:`Intersection.sumo`.
+    successors
+        The phase SUMO runs after each phase (the phases' ``next`` attributes); by default
+        the next one in the program, the last followed by the first.
 
     Returns
     -------
@@ -337,7 +349,10 @@ def build_intersection(
         With movements, conflicts, one ring of phases (numbered 1..n) and notes.
     """
     foes = sorted({(a, b) if a < b else (b, a) for a, b in foes})
-    notes = _original_notes(program, foes, yields, links)
+    n_phases = len(program.phases)
+    if successors is None:
+        successors = [(k + 1) % n_phases for k in range(n_phases)]
+    notes = _original_notes(program, foes, yields, links, successors)
     link_rel = _link_relations(foes, yields, program)
     columns = _columns(program)
     constant = {
@@ -378,7 +393,7 @@ def build_intersection(
         groups, changes = _safe_groups(prot, perm, rel, myield)
         if changes:
             notes.append(f"unsafe original program: phase {k}: " + "; ".join(changes))
-        clear = _clearance(program, k, green_phases, modelled)
+        clear = _clearance(program, k, green_phases, modelled, successors)
         if clear.yellow_s < MIN_YELLOW_S:
             yellow_s = MIN_YELLOW_S
             all_red_s = max(clear.yellow_s + clear.all_red_s - MIN_YELLOW_S, DEFAULT_ALL_RED_S)

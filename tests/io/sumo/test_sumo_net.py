@@ -514,3 +514,41 @@ def test_a_missing_or_malformed_attribute_names_its_element_and_line(
     bad.write_text(text)
     with pytest.raises(InputError, match=rf"bad\.net\.xml: line \d+: {message}"):
         read_sumo_net(bad)
+
+
+def test_phase_next_attributes_give_the_order_clearances_are_read_in(
+    grid_net: Path, tmp_path: Path
+) -> None:
+    """SUMO runs a phase's ``next`` target after it, not the following phase of the file. The
+    generated program written greens first, then yellows, each phase with the ``next`` that
+    keeps SUMO's order: the import read it in file order, noted 'green switches straight to
+    red with no yellow' that SUMO never shows and gave the greens made-up clearances."""
+    text = grid_net.read_text()
+    logic = re.search(r'(<tlLogic id="([^"]+)"[^>]*>)(.*?)(</tlLogic>)', text, re.S)
+    assert logic is not None
+    phases = re.findall(r"<phase [^>]*/>", logic.group(3))
+    n = len(phases)
+    order = [j for j in range(n) if j % 2 == 0] + [j for j in range(n) if j % 2 == 1]
+    position = {j: k for k, j in enumerate(order)}
+    body = "".join(
+        "\n        " + phases[j].replace("/>", f' next="{position[(j + 1) % n]}"/>') for j in order
+    )
+    path = tmp_path / "next.net.xml"
+    path.write_text(
+        text.replace(logic.group(0), logic.group(1) + body + "\n    " + logic.group(4), 1)
+    )
+    tls = logic.group(2)
+    isec, plain = read_sumo_net(path).intersection(tls), read_sumo_net(grid_net).intersection(tls)
+    assert not any("no yellow" in n for n in isec.notes), isec.notes
+    assert any("'next' attributes" in n for n in isec.notes)
+    assert [(p.protected, p.permitted, p.yellow_s, p.all_red_s) for p in isec.phases] == [
+        (p.protected, p.permitted, p.yellow_s, p.all_red_s) for p in plain.phases
+    ]
+
+
+def test_a_phase_next_that_names_no_phase_is_refused(grid_net: Path, tmp_path: Path) -> None:
+    text = re.sub(r"(<phase [^>]*)/>", r'\1 next="9"/>', grid_net.read_text(), count=1)
+    path = tmp_path / "bad.net.xml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=r"<tlLogic id='\w+' programID='0'> phase 0: next='9'"):
+        read_sumo_net(path)
