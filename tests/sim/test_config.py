@@ -201,3 +201,10 @@ def test_read_takes_the_short_value_attribute_sumo_takes(tmp_path: Path) -> None
     cfg = read_sumocfg(_cfg(tmp_path, '<input><n v="a.net.xml"/><r v="r.xml"/></input>'))
     assert cfg.net_file == tmp_path.resolve() / "a.net.xml"
     assert cfg.route_files == (tmp_path.resolve() / "r.xml",)
+
+
+def test_a_negative_end_is_sumos_no_end(tmp_path: Path) -> None:
+    """``<end value="-1"/>`` is SUMO's default, "no end"; read as an end at -1 s, optimize on
+    such a config stopped with '--end: -1: the demand period 0--1 s is empty'."""
+    body = '<input><net-file value="a.net.xml"/></input><time><end value="-1"/></time>'
+    assert read_sumocfg(_cfg(tmp_path, body)).end_s is None

@@ -68,8 +68,9 @@ class SumoConfig:
     """What signalbrain reads from a ``.sumocfg``; every path is absolute.
 
     ``begin_s``/``end_s`` are ``None`` when the configuration leaves them to SUMO's defaults
-    (begin 0, no end); ``tripinfo_output`` is the configuration's own trip-info file, if any;
-    ``output_prefix`` its ``output-prefix`` (SUMO prepends it to every output file's name).
+    (begin 0, no end; a negative ``end``, SUMO's default -1, is "no end" as well);
+    ``tripinfo_output`` is the configuration's own trip-info file, if any; ``output_prefix`` its
+    ``output-prefix`` (SUMO prepends it to every output file's name).
     """
 
     path: Path
@@ -164,11 +165,16 @@ def read_sumocfg(path: str | Path) -> SumoConfig:
         route_files=files("route-files"),
         additional_files=files("additional-files"),
         begin_s=time("begin"),
-        end_s=time("end"),
+        end_s=_no_end_is_none(time("end")),
         step_length_s=time("step-length"),
         tripinfo_output=tripinfo[0] if tripinfo else None,
         output_prefix=values["output-prefix"][0] if "output-prefix" in values else None,
     )
+
+
+def _no_end_is_none(end_s: float | None) -> float | None:
+    """SUMO's ``end`` with its "no end" (any negative value, -1 by default) as None."""
+    return None if end_s is not None and end_s < 0 else end_s
 
 
 @dataclass(frozen=True, slots=True)

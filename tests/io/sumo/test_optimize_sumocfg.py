@@ -61,3 +61,13 @@ def test_a_network_without_traffic_lights_is_named_as_such(
     assert f"{plain_net}: network 'plain' has no traffic lights: nothing to time" in err
     assert "no vehicle" not in err
     assert not out.exists()
+
+
+def test_a_configuration_with_no_end_plans_its_whole_demand(
+    tmp_path: Path, grid_net: Path, trips_for: Callable[[Path], Path]
+) -> None:
+    cfg = _config(tmp_path, grid_net, trips_for(grid_net))
+    cfg.write_text(cfg.read_text().replace('<end value="300"/>', '<end value="-1"/>'))
+    out = tmp_path / "plan.yaml"
+    assert main(["optimize", str(cfg), "-o", str(out)]) == 0
+    assert out.is_file()
