@@ -61,9 +61,8 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
                 if r:
                     green[r[-1]] += share
         cycle = isec.cycle_min_s
-    phases = tuple(
-        PhaseTiming(p.number, green[p.number], p.yellow_s, p.all_red_s) for p in isec.phases
-    )
+    clear = isec.phase_clearances()  # a movement clears as its longest phase does
+    phases = tuple(PhaseTiming(p.number, green[p.number], *clear[p.number]) for p in isec.phases)
     note = (
         "default plan: the imported program's greens within the limits"
         if field_greens

@@ -141,9 +141,11 @@ def to_arrays(net: Network) -> NetworkArrays:
             mv_turn.append(TURNS.index(mv.turn) if code is None else code)  # (the usual error)
             mv_lanes.append(mv.lanes)
         isec_mv_ptr.append(len(mv_ids))
+        clearances = isec.phase_clearances()  # a movement clears as its longest phase does
         for ph in isec.phases:
             ph_num.append(ph.number)
-            ph_lim.append((ph.min_green_s, ph.max_green_s, ph.yellow_s, ph.all_red_s, ph.ped_min_s))
+            yellow, all_red = clearances[ph.number]
+            ph_lim.append((ph.min_green_s, ph.max_green_s, yellow, all_red, ph.ped_min_s))
             for mid in ph.protected:
                 ph_mv.append(local[mid])
                 ph_prot.append(1)

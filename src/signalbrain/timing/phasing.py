@@ -143,10 +143,18 @@ def select_phases(
         kept = set(keep)
         ring = tuple(n for n in isec.rings[0] if n in kept)
         dropped = [n for n in isec.rings[0] if n not in kept]
+        # the kept phases clear their movements as the whole intersection does (the monitor
+        # and the audit judge by every phase): a vehicle-only phase kept without the
+        # pedestrian phase that served its movements had kept its own 0 s all-red
+        clear = isec.phase_clearances()
         out.append(
             replace(
                 isec,
-                phases=tuple(p for p in isec.phases if p.number in kept),
+                phases=tuple(
+                    replace(p, yellow_s=clear[p.number][0], all_red_s=clear[p.number][1])
+                    for p in isec.phases
+                    if p.number in kept
+                ),
                 rings=(ring,),
                 barriers=(ring,),
                 notes=(
