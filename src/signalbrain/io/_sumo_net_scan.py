@@ -27,6 +27,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain.errors import InputError
 from signalbrain.io._sumo_xml import (
     Conn,
     RawEdge,
@@ -36,6 +37,7 @@ from signalbrain.io._sumo_xml import (
     add_lane,
     file_conn,
     paused_gc,
+    sumo_bool,
 )
 from signalbrain.io._xml_scan import Scanned, Schema, available, read_all, scan_tags
 
@@ -144,9 +146,11 @@ def _raw_net(s: Scanned) -> RawNet:
     if tag.size == 0 or tag[0] != code["net"]:
         raise ScanFallbackError("the root is not <net>")
     raw = RawNet()
-    raw.lefthand = (s.column(np.zeros(1, np.intp), "net", "lefthand", "false")[0]).lower() == (
-        "true"
-    )
+    lefthand = s.column(np.zeros(1, np.intp), "net", "lefthand", "false")[0]
+    try:
+        raw.lefthand = sumo_bool(lefthand, "<net> lefthand")
+    except InputError:  # the expat reader names the file
+        raise ScanFallbackError("lefthand is no boolean SUMO reads") from None
     e_rows, j_rows, c_rows = s.rows("edge"), s.rows("junction"), s.rows("connection")
     if e_rows.size and (
         (j_rows.size and e_rows[-1] > j_rows[0]) or (c_rows.size and e_rows[-1] > c_rows[0])

@@ -212,6 +212,23 @@ def _open(path: Path) -> Any:
     return gzip.open(path) if magic == b"\x1f\x8b" else path.open("rb")
 
 
+_SUMO_TRUE = frozenset(("1", "yes", "true", "on", "x"))
+_SUMO_FALSE = frozenset(("0", "no", "false", "off", "-"))
+
+
+def sumo_bool(text: str, where: str) -> bool:
+    """A boolean attribute as SUMO reads it (``StringUtils::toBool``: ``true``/``1``/``yes``/
+    ``on``/``x`` and ``false``/``0``/``no``/``off``/``-``, in any case); anything else is an
+    :class:`InputError` naming ``where``, as SUMO refuses it. ``lefthand="1"`` had been read
+    as right-hand traffic."""
+    low = text.strip().lower()
+    if low in _SUMO_TRUE:
+        return True
+    if low in _SUMO_FALSE:
+        return False
+    raise InputError(f"{where}={text!r}: SUMO reads true/false, 1/0, yes/no or on/off")
+
+
 def _dur(a: dict[str, str], key: str) -> float | None:
     if key not in a:
         return None
@@ -393,7 +410,7 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
 
     def root(tag: str, a: dict[str, str]) -> None:
         if tag == "net":
-            raw.lefthand = a.get("lefthand", "false").lower() == "true"
+            raw.lefthand = sumo_bool(a.get("lefthand", "false"), f"{path}: <net> lefthand")
         else:
             start(tag, a)
             raise InputError(
