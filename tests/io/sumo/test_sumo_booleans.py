@@ -19,7 +19,7 @@ def test_lefthand_is_read_as_sumo_reads_it(
     """``lefthand="1"`` (SUMO: left-hand traffic) was read as right-hand traffic: only the
     word ``true`` counted."""
     net = netgenerate(
-        sumo_home, sumo_nets, "lefthand", "--grid.number", "3", "-j", "traffic_light",
+        sumo_home, sumo_nets, "lefthand_bool", "--grid.number", "3", "-j", "traffic_light",
         "--lefthand",
     )  # fmt: skip
     text = net.read_text(encoding="utf-8")
@@ -33,7 +33,7 @@ def test_a_lefthand_sumo_would_refuse_is_named(
     sumo_home: Path, sumo_nets: Path, tmp_path: Path
 ) -> None:
     net = netgenerate(
-        sumo_home, sumo_nets, "lefthand", "--grid.number", "3", "-j", "traffic_light",
+        sumo_home, sumo_nets, "lefthand_bool", "--grid.number", "3", "-j", "traffic_light",
         "--lefthand",
     )  # fmt: skip
     copy = tmp_path / "copy.net.xml"
