@@ -229,6 +229,18 @@ def sumo_bool(text: str, where: str) -> bool:
     raise InputError(f"{where}={text!r}: SUMO reads true/false, 1/0, yes/no or on/off")
 
 
+def _phase(a: dict[str, str]) -> RawPhase:
+    """A ``<phase>``'s duration, state, minDur, maxDur, name and next."""
+    return (
+        float(a["duration"]),
+        a["state"],
+        _dur(a, "minDur"),
+        _dur(a, "maxDur"),
+        a.get("name", ""),
+        a.get("next", ""),
+    )
+
+
 def _dur(a: dict[str, str], key: str) -> float | None:
     if key not in a:
         return None
@@ -385,16 +397,7 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
             junction = requests.setdefault(node, {})
         elif tag == "phase":
             if program is not None:
-                program.phases.append(
-                    (
-                        float(a["duration"]),
-                        a["state"],
-                        _dur(a, "minDur"),
-                        _dur(a, "maxDur"),
-                        a.get("name", ""),
-                        a.get("next", ""),
-                    )
-                )
+                program.phases.append(_phase(a))
         elif tag == "param":
             if params is not None:
                 params.append((a["key"], a.get("value", "")))
@@ -457,16 +460,7 @@ def scan_programs(path: Path, raw: RawNet, *, skip_program_ids: Collection[str] 
         nonlocal program, params
         if tag == "phase":
             if program is not None:
-                program.phases.append(
-                    (
-                        float(a["duration"]),
-                        a["state"],
-                        _dur(a, "minDur"),
-                        _dur(a, "maxDur"),
-                        a.get("name", ""),
-                        a.get("next", ""),
-                    )
-                )
+                program.phases.append(_phase(a))
         elif tag == "param":
             if params is not None:
                 params.append((a["key"], a.get("value", "")))
