@@ -37,13 +37,10 @@ class MovementClearances:
     @classmethod
     def of(cls, isec: Intersection) -> MovementClearances:
         """Derive the rules from an intersection's phases."""
-        yellow: dict[str, float] = {}
-        all_red: dict[str, float] = {}
+        yellow, all_red = isec.movement_clearances()
         fallback: dict[str, float] = {}
         for ph in isec.phases:
             for mid in ph.movements:
-                yellow[mid] = max(yellow.get(mid, 0.0), ph.yellow_s)
-                all_red[mid] = max(all_red.get(mid, 0.0), ph.all_red_s)
                 fallback[mid] = min(fallback.get(mid, math.inf), phase_min_green_s(ph))
         return cls(yellow, all_red, fallback)
 

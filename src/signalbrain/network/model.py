@@ -224,6 +224,17 @@ class Intersection:
         """The phase with this number (``KeyError`` if unknown)."""
         return self.phases[self._phase_index[number]]
 
+    def movement_clearances(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Each movement's yellow and all-red [s]: the longest over the phases serving it
+        (the rule of the conflict monitor and the audit)."""
+        yellow: dict[str, float] = {}
+        all_red: dict[str, float] = {}
+        for ph in self.phases:
+            for m in ph.movements:
+                yellow[m] = max(yellow.get(m, 0.0), ph.yellow_s)
+                all_red[m] = max(all_red.get(m, 0.0), ph.all_red_s)
+        return yellow, all_red
+
     def phase_clearances(self) -> dict[int, tuple[float, float]]:
         """The yellow and all-red [s] each phase's plan shows: the longest over every phase
         that serves any of its movements.
@@ -235,12 +246,7 @@ class Intersection:
         vehicle-only phase after it, serving the same movements, has none: optimised programs
         of such a network showed 678 short all-reds in 360 s.)
         """
-        yellow: dict[str, float] = {}
-        all_red: dict[str, float] = {}
-        for ph in self.phases:
-            for m in ph.movements:
-                yellow[m] = max(yellow.get(m, 0.0), ph.yellow_s)
-                all_red[m] = max(all_red.get(m, 0.0), ph.all_red_s)
+        yellow, all_red = self.movement_clearances()
         return {
             ph.number: (
                 max([ph.yellow_s, *(yellow[m] for m in ph.movements)]),
