@@ -14,7 +14,7 @@ from dataclasses import fields
 from numbers import Real
 from typing import TypeGuard
 
-from signalbrain.errors import InputError, Problem
+from signalbrain.errors import InputError, Problem, shown
 
 __all__ = ["check_fields", "finite_or_none", "is_real", "real_or_nan"]
 
@@ -59,10 +59,8 @@ def check_fields(owner: object, *, positive: tuple[str, ...] = ()) -> None:
         x = real_or_nan(value)
         bound = "> 0" if f.name in positive else ">= 0"
         if not math.isfinite(x) or x < 0 or (f.name in positive and x == 0):
-            shown = repr(value) if len(repr(value)) <= 24 else repr(value)[:21] + "..."
-            problems.append(
-                Problem(f"{cls}.{f.name}", f"= {shown}: must be a finite number {bound}")
-            )
+            message = f"= {shown(value, 24)}: must be a finite number {bound}"
+            problems.append(Problem(f"{cls}.{f.name}", message))
         elif f.type in ("int", int) and x != int(x):
             problems.append(Problem(f"{cls}.{f.name}", f"= {value!r}: must be a whole number"))
     if problems:

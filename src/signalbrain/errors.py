@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["InputError", "Problem", "SignalbrainError", "format_path"]
+__all__ = ["InputError", "Problem", "SignalbrainError", "format_path", "shown"]
 
 
 class SignalbrainError(Exception):
@@ -66,6 +66,13 @@ class InputError(SignalbrainError, ValueError):
         lines = [f"{len(self.problems)} problems:"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters (a 400-digit number or a
+    whole document given as a field is not printed in full)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def format_path(*parts: str | int) -> str:

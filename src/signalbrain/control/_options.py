@@ -8,7 +8,7 @@ import math
 from collections.abc import Collection
 
 from signalbrain._numbers import real_or_nan
-from signalbrain.errors import InputError, Problem
+from signalbrain.errors import InputError, Problem, shown
 
 __all__ = ["check_choice", "check_number"]
 
@@ -22,9 +22,13 @@ def check_number(controller: str, option: str, value: object, *, positive: bool 
     number = real_or_nan(value)  # NaN for a bool, text, or an int too large for a float
     if not math.isfinite(number) or number < 0 or (positive and number == 0):
         bound = "> 0" if positive else ">= 0"
-        shown = repr(value) if len(repr(value)) <= 24 else repr(value)[:21] + "..."
         raise InputError(
-            [Problem(_where(controller, option), f"= {shown}: must be a finite number {bound}")]
+            [
+                Problem(
+                    _where(controller, option),
+                    f"= {shown(value, 24)}: must be a finite number {bound}",
+                )
+            ]
         )
     return number
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from signalbrain.errors import InputError, Problem, format_path
+from signalbrain.errors import InputError, Problem, format_path, shown
 from signalbrain.io._yaml_file import decode_text as decode_text
 from signalbrain.io._yaml_file import load_yaml as load_yaml
 
@@ -60,8 +60,10 @@ as demand) is named by its path and type, not printed in full."""
 def _shown(value: object) -> str:
     """``repr(value)`` (a number as the file wrote it), cut to :data:`MAX_SHOWN_CHARS`
     characters."""
-    text = written(value) if hasattr(value, "text") else repr(value)
-    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."
+    if hasattr(value, "text"):
+        text = written(value)
+        return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."
+    return shown(value, MAX_SHOWN_CHARS)
 
 
 def _type_name(value: object) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 
 from signalbrain._numbers import finite_or_none
 from signalbrain.control.base import Controller
-from signalbrain.errors import InputError, Problem
+from signalbrain.errors import InputError, Problem, shown
 from signalbrain.network import Intersection, Network
 from signalbrain.sim._net_import import import_network as _import_network
 from signalbrain.sim._net_import import sumo_model as _sumo_model
@@ -388,20 +388,17 @@ def _check_numbers(
     is not one (text, a bool, NaN, an int too large for a float, a reach or period <= 0): they
     had failed with TypeError or OverflowError, or a negative reach had run without detectors."""
     problems: list[Problem] = []
-
-    def shown(value: object) -> str:
-        text = repr(value)
-        return text if len(text) <= 24 else text[:21] + "..."
-
     end = None if end_s is None else finite_or_none(end_s)
     if end_s is not None and end is None:
-        problems.append(Problem("--end", f"{shown(end_s)}: must be a finite time [s]"))
+        problems.append(Problem("--end", f"{shown(end_s, 24)}: must be a finite time [s]"))
     reach = finite_or_none(reach_m)
     if reach is None or reach <= 0:
-        problems.append(Problem("--reach", f"{shown(reach_m)}: must be a distance > 0 [m]"))
+        problems.append(Problem("--reach", f"{shown(reach_m, 24)}: must be a distance > 0 [m]"))
     every = finite_or_none(every_s)
     if every is None or every <= 0:
-        problems.append(Problem("--checkpoint-every", f"{shown(every_s)}: must be a time > 0 [s]"))
+        problems.append(
+            Problem("--checkpoint-every", f"{shown(every_s, 24)}: must be a time > 0 [s]")
+        )
     if problems:
         raise InputError(problems)
     return end, float(reach or 0.0), float(every or 0.0)

@@ -30,7 +30,7 @@ import numpy as np
 
 from signalbrain._numbers import finite_or_none
 from signalbrain.demand.model import Demand, check_demand
-from signalbrain.errors import InputError, Problem
+from signalbrain.errors import InputError, Problem, shown
 from signalbrain.network.model import Intersection, Network
 from signalbrain.network.validate import MAX_CYCLE_S  # longest cycle one may ask for [s]
 from signalbrain.timing.coordination import Coordinator
@@ -121,8 +121,7 @@ def optimize_network(
     if method not in METHODS:
         raise InputError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
     if cycle_s is not None and not 0 < (finite_or_none(cycle_s) or 0) <= MAX_CYCLE_S:
-        shown = repr(cycle_s) if len(repr(cycle_s)) <= 24 else repr(cycle_s)[:21] + "..."
-        raise InputError(f"cycle_s = {shown}: must be > 0 and <= {MAX_CYCLE_S:g} s")
+        raise InputError(f"cycle_s = {shown(cycle_s, 24)}: must be > 0 and <= {MAX_CYCLE_S:g} s")
     problems = check_demand(network, demand)
     if problems:
         raise InputError(problems)
