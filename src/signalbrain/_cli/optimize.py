@@ -120,9 +120,17 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
 
     net = load_network(args.input)
     if not net.intersections:  # a SUMO net without tlLogic (a YAML network must have some)
+        from signalbrain.io.sumo_net import unimported_lights
+
+        left = unimported_lights(net)
         raise InputError(
-            f"network {net.name!r} has no traffic lights: nothing to time (a SUMO network "
-            "needs tlLogic programs, e.g. netconvert --tls.guess)",
+            f"network {net.name!r} has no traffic lights signalbrain can time: "
+            + (
+                "; ".join(left.values())
+                if left
+                else "it has none (a SUMO network needs tlLogic programs, e.g. netconvert "
+                "--tls.guess)"
+            ),
             str(args.input),
         )
     name = args.input.name.lower()
@@ -417,7 +425,11 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     )
     for key, value in plan.objective.items():
         print(f"  {key} = {value:.1f}")
-    notes = list(plan.notes) + sorted({n for p in plan.plans.values() for n in p.notes})
+    from signalbrain.io.sumo_net import unimported_lights
+
+    # the traffic lights the plan leaves alone, then the plan's notes
+    notes = [*unimported_lights(net).values(), *plan.notes]
+    notes += sorted({n for p in plan.plans.values() for n in p.notes})
     for note in notes[:8]:
         print(f"  note: {note}")
     if len(notes) > 8:

@@ -75,6 +75,11 @@ Decisions where the original program does not fit the model
   :func:`~signalbrain.io.sumo_state.signal_state` keeps their constant character, so SUMO runs
   them as before. Phases that only show such links green count as all-red.
 * A movement that is green in no green phase is left out as well (noted).
+* A traffic light left with nothing to model (all its links constant: one all-green phase, as at
+  the corners of ``netgenerate --grid --default-junction-type traffic_light``, or all red), or
+  whose model fails validation on its own, is left out of the network with a note saying why
+  (``strict=True`` refuses the network instead): its junctions stay as uncontrolled nodes, SUMO
+  runs its program, and a written plan leaves that program alone.
 * Green straight to red with no yellow (the Hangzhou and Atlanta programs), or a yellow shorter
   than 3 s: the model gets ``yellow_s`` = 3 s and ``all_red_s`` = the rest of the original
   clearance time, at least 1 s; the intersection gets a note ``unsafe original program: ...``.
@@ -94,12 +99,12 @@ from __future__ import annotations
 
 import importlib.util
 import xml.parsers.expat
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from signalbrain.errors import InputError, Problem
+from signalbrain.errors import InputError, Problem, format_path
 from signalbrain.io._sumo_intersection import _DIR_TURN as _DIR_TURN
 from signalbrain.io._sumo_intersection import _check_program as _check_program
 from signalbrain.io._sumo_intersection import _intersection, internal_edge_junction
@@ -116,7 +121,7 @@ from signalbrain.io._sumo_xml import (
 )
 from signalbrain.io.sumo_programs import DEFAULT_PROGRAM_ID
 from signalbrain.io.sumo_state import signal_state
-from signalbrain.network.model import Link, Network, Node
+from signalbrain.network.model import Intersection, Link, Network, Node
 from signalbrain.network.validate import validate_network
 from signalbrain.timing._coord_pack import pack_arcs
 
@@ -168,6 +173,7 @@ def read_sumo_net(
     program_id: str | None = None,
     skip_tls: Collection[str] = (),
     additional_files: Sequence[str | Path] = (),
+    strict: bool = False,
 ) -> Network:
     """Import a SUMO network with its traffic lights.
 
@@ -187,13 +193,21 @@ def read_sumo_net(
         for a traffic light is the one imported by default, as it is the one SUMO runs.
         Programs with signalbrain's own ``programID`` (``"signalbrain"``: an earlier plan) are
         left out: they are not the design to model, and a new plan with that id replaces them.
+    strict
+        Refuse the network when a traffic light's program has nothing signalbrain can model
+        (one phase that is all green, e.g. the corners of ``netgenerate --grid
+        --default-junction-type traffic_light``; all red; ...). By default such a light is
+        left out like those of ``skip_tls``, with a note on the network
+        (:func:`unimported_notes`, :func:`unimported_lights`): SUMO runs it, and it keeps its
+        own program when a plan is written.
 
     Returns
     -------
     Network
         Valid under ``validate_network(net, require_connected=False)``; SUMO-derived notes (e.g.
         ``unsafe original program: ...``) are in each ``Intersection.notes``. A network without
-        traffic lights has zero intersections.
+        traffic lights has zero intersections. The network's ``notes`` name the traffic lights
+        left out and why.
 
     Raises
     ------
@@ -265,18 +279,82 @@ def read_sumo_net(
                 intersections.append(isec)
         used = {k.from_node for k in links} | {k.to_node for k in links}
         used |= {n for s in intersections for n in s.nodes}
-        nodes = [Node(n, *raw.coords[n]) for n in raw.node_order if n in used]
+        all_nodes = [Node(n, *raw.coords[n]) for n in raw.node_order if n in used]
     except KeyError as exc:
         raise InputError(
             f"cannot read SUMO network: {exc!r} is referenced but not defined", source=source
         ) from None
     name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
     side: Literal["right", "left"] = "left" if raw.lefthand else "right"
-    network = Network(name, tuple(nodes), tuple(links), tuple(intersections), side, source)
-    # the layouts' own structure was checked once each (IntersectionBuilder.shaped)
-    return validate_network(
-        _coordinated_floors(network), require_connected=False, shaped=builder.shaped
-    )
+    left: dict[str, str] = {} if strict else _constant_lights(intersections)
+    while True:
+        kept = tuple(s for s in intersections if s.id not in left)
+        used = {k.from_node for k in links} | {k.to_node for k in links}
+        used |= {n for s in kept for n in s.nodes}
+        nodes = tuple(n for n in all_nodes if n.id in used)
+        notes = tuple(unimported_notes(left))
+        network = Network(name, nodes, tuple(links), kept, side, source, notes)
+        try:
+            # the layouts' own structure was checked once each (IntersectionBuilder.shaped)
+            return validate_network(
+                _coordinated_floors(network), require_connected=False, shaped=builder.shaped
+            )
+        except InputError as exc:
+            if strict:
+                raise
+            bad = _lights_at_fault(exc, [s.id for s in kept])
+            if not bad:
+                raise
+            left.update(bad)
+
+
+def unimported_notes(left: Mapping[str, str]) -> list[str]:
+    """The notes :func:`read_sumo_net` leaves on a network for the traffic lights it left out
+    (``left``: why, by traffic light id), in id order."""
+    return [f"{UNIMPORTED_NOTE.format(tls=tls)} ({why})" for tls, why in sorted(left.items())]
+
+
+UNIMPORTED_NOTE = "traffic light {tls} left to SUMO's own program: signalbrain cannot import it"
+"""How a network's notes name a traffic light :func:`read_sumo_net` left out."""
+
+
+def unimported_lights(network: Network) -> dict[str, str]:
+    """The traffic lights :func:`read_sumo_net` left out of ``network``: the note on each, by
+    traffic light id."""
+    head, tail = UNIMPORTED_NOTE.split("{tls}")
+    return {
+        n.removeprefix(head).split(tail, 1)[0]: n
+        for n in network.notes
+        if n.startswith(head) and tail in n
+    }
+
+
+def _constant_lights(intersections: Sequence[Intersection]) -> dict[str, str]:
+    """Why each traffic light whose program changes no link's state has no model (its
+    intersection has no phases), by id: validation would say only that it has no phases."""
+    constant: dict[str, str] = {}
+    for s in intersections:
+        if not s.phases and s.sumo is not None and s.sumo.phases:
+            states = sorted({ph.state for ph in s.sumo.phases})
+            shown = ", ".join(states[:3]) + (" ..." if len(states) > 3 else "")
+            constant[s.id] = f"its program changes no link's state ({shown}): nothing to time"
+    return constant
+
+
+def _lights_at_fault(exc: InputError, tls_ids: Sequence[str]) -> dict[str, str]:
+    """Why each traffic light of ``tls_ids`` fails validation, for those ``exc`` names; empty
+    when a problem is not any one light's (then nothing can be left out to mend it)."""
+    bad: dict[str, str] = {}
+    for problem in exc.problems:
+        for tls in tls_ids:
+            base = format_path("intersections", tls)
+            if problem.path == base or problem.path.startswith((f"{base}.", f"{base}[")):
+                where = problem.path.removeprefix(base).lstrip(".")
+                bad.setdefault(tls, f"{where}: {problem.message}".lstrip(": "))
+                break
+        else:
+            return {}
+    return bad
 
 
 def _coordinated_floors(network: Network) -> Network:

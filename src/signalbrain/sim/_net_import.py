@@ -6,21 +6,19 @@ SUMO's own programs) and the intersections whose SUMO displays can be audited
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from signalbrain.errors import InputError, format_path
+from signalbrain.errors import InputError
 from signalbrain.network import Intersection, Network
 
-__all__ = ["import_network", "sumo_model", "unimported_notes"]
+__all__ = ["import_network", "sumo_model", "unimported"]
 
 
-def import_network(
-    net_file: Path, tls_ids: Sequence[str], additional_files: Sequence[Path] = ()
-) -> tuple[Network, dict[str, str]]:
-    """signalbrain's model of the network without the traffic lights whose import fails (SUMO
-    accepts programs signalbrain has no phases for: all red, off, one all-green phase...): the
-    model, and why each light was left out. Those lights run SUMO's own programs.
+def import_network(net_file: Path, additional_files: Sequence[Path] = ()) -> Network:
+    """signalbrain's model of the network without the traffic lights it cannot model (SUMO
+    accepts programs signalbrain has no phases for: all red, one all-green phase...; see
+    :func:`unimported`). Those lights run SUMO's own programs.
     ``additional_files``: the configuration's, whose ``tlLogic`` programs SUMO runs in place of
     the network's.
 
@@ -30,45 +28,30 @@ def import_network(
         The import fails for a reason that no single traffic light explains.
     """
     read_sumo_net = importlib.import_module("signalbrain.io.sumo_net").read_sumo_net
-    left: dict[str, str] = {}
-    while True:
-        try:
-            network: Network = read_sumo_net(
-                net_file, skip_tls=frozenset(left), additional_files=additional_files
-            )
-        except InputError as exc:
-            bad: dict[str, str] = {}
-            for problem in exc.problems:
-                for tls in tls_ids:
-                    base = format_path("intersections", tls)
-                    if problem.path == base or problem.path.startswith((f"{base}.", f"{base}[")):
-                        where = problem.path.removeprefix(base).lstrip(".")
-                        bad.setdefault(tls, f"{where}: {problem.message}".lstrip(": "))
-            if not bad or bad.keys() <= left.keys():
-                raise
-            left.update(bad)
-        else:
-            return network, left
+    network: Network = read_sumo_net(net_file, additional_files=additional_files)
+    return network
 
 
-def unimported_notes(left: Mapping[str, str]) -> list[str]:
-    return [
-        f"traffic light {tls} left to SUMO's own program: signalbrain cannot import it ({why})"
-        for tls, why in sorted(left.items())
-    ]
+def unimported(network: Network) -> dict[str, str]:
+    """The traffic lights the SUMO import left out of ``network`` (also one read from network
+    YAML that ``import-sumo`` wrote): the note on each, by id."""
+    found: dict[str, str] = importlib.import_module("signalbrain.io.sumo_net").unimported_lights(
+        network
+    )
+    return found
 
 
 def sumo_model(
     net_file: Path,
     network: Network | None,
-    tls_ids: Sequence[str],
     additional_files: Sequence[Path] = (),
 ) -> tuple[tuple[Intersection, ...], str]:
     """The imported intersections whose SUMO displays can be audited, or why none can."""
     why = ""
     try:
         if network is None:
-            network, left = import_network(net_file, tls_ids, additional_files)
+            network = import_network(net_file, additional_files)
+            left = unimported(network)
             if left:
                 why = f"{', '.join(sorted(left))} (signalbrain cannot import them)"
     except InputError as exc:

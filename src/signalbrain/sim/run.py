@@ -39,7 +39,7 @@ from signalbrain.errors import InputError, Problem, shown
 from signalbrain.network import Intersection, Network
 from signalbrain.sim._net_import import import_network as _import_network
 from signalbrain.sim._net_import import sumo_model as _sumo_model
-from signalbrain.sim._net_import import unimported_notes as _unimported_notes
+from signalbrain.sim._net_import import unimported as _unimported
 from signalbrain.sim._simulate import simulate as _simulate
 from signalbrain.sim.backend import load_backend, sumo_binary
 from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
@@ -250,15 +250,15 @@ def run_sumo(
             if name in BASELINE_TYPES:
                 programs = [convert_program(p, name) for p in index.programs]
                 own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
-            audited, why = _sumo_model(cfg.net_file, network, index.tls_ids, cfg.additional_files)
+            audited, why = _sumo_model(cfg.net_file, network, cfg.additional_files)
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
         else:
             net = network
-            unimported: dict[str, str] = {}
             if net is None:
-                net, unimported = _import_network(cfg.net_file, index.tls_ids, cfg.additional_files)
-                notes += _unimported_notes(unimported)
+                net = _import_network(cfg.net_file, cfg.additional_files)
+            unimported = _unimported(net)
+            notes += unimported.values()
             ctrl = (
                 controller
                 if not isinstance(controller, str)

@@ -58,7 +58,10 @@ def test_a_network_without_traffic_lights_is_named_as_such(
     argv = ["optimize", str(plain_net), "--routes", str(trips_for(plain_net)), "-o", str(out)]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert f"{plain_net}: network 'plain' has no traffic lights: nothing to time" in err
+    assert (
+        f"{plain_net}: network 'plain' has no traffic lights signalbrain can time: it has none"
+        in err
+    )
     assert "no vehicle" not in err
     assert not out.exists()
 
