@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import time
 from pathlib import Path
 from typing import Any
 
-from signalbrain._cli._outputs import output_problems
+from signalbrain._cli._optimize_checks import (
+    check_options,
+    check_output_format,
+    check_times,
+    out_kind,
+)
 from signalbrain.demand.model import Demand
 from signalbrain.errors import InputError, Problem
 from signalbrain.network.model import Network
-from signalbrain.network.validate import MAX_CYCLE_S
 from signalbrain.timing.optimize import METHODS, optimize_network
 from signalbrain.timing.plan import NetworkPlan
-
-OUT_SUFFIXES = (".yaml", ".yml", ".json", ".add.xml", ".csv")
-TIMESPACE_SUFFIXES = (".png", ".svg")
-"""Formats ``--timespace`` draws (those of :func:`signalbrain.report.timespace.plot_timespace`)."""
 
 
 def register(sub: Any) -> None:
@@ -95,25 +94,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _out_kind(path: Path) -> str:
-    name = path.name.lower()
-    for suffix in OUT_SUFFIXES:
-        if name.endswith(suffix):
-            return suffix
-    raise InputError(
-        f"output {path}: unknown format; the suffix must be one of {', '.join(OUT_SUFFIXES)}"
-    )
-
-
-def _routes_demand(args: argparse.Namespace) -> bool:
-    """Whether the demand comes from SUMO routes (the only demand ``--begin``/``--end`` cut)."""
-    if args.routes:
-        return True
-    if args.demand is None:
-        return str(args.input).lower().endswith(".sumocfg")
-    return str(args.demand).lower().endswith((".xml", ".xml.gz"))
-
-
 def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
     from signalbrain.io import load_network, sumocfg_files
     from signalbrain.io.demand import read_counts_csv, read_demand, read_sumo_routes
@@ -155,7 +135,7 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
                         )
                     ]
                 )
-    _check_output_format(args, net)
+    check_output_format(args, net)
     if routes:
         demand = read_sumo_routes([str(r) for r in routes], net, begin_s=begin, end_s=end)
         return net, _counted(demand, net, begin, end)
@@ -206,24 +186,6 @@ def _counted(
     raise InputError(why, demand.source)
 
 
-def _check_output_format(args: argparse.Namespace, net: Network) -> None:
-    """SUMO programs need the SUMO link indices of an imported network: refused before the
-    optimisation rather than after it."""
-    if _out_kind(args.output) != ".add.xml":
-        return
-    bare = [s.id for s in net.intersections if not any(m.sumo_link_indices for m in s.movements)]
-    if bare:
-        raise InputError(
-            [
-                Problem(
-                    "--output",
-                    f"{args.output}: SUMO programs need a network imported from SUMO (.net.xml "
-                    f"or .sumocfg); signal {bare[0]!r} of {net.name!r} has no SUMO link indices",
-                )
-            ]
-        )
-
-
 def _performance(net: Network, plan: NetworkPlan, demand: Demand) -> dict[str, Any]:
     """HCM delay and LOS per intersection and movement (informative block of plan files)."""
     from signalbrain.timing.hcm import evaluate_plan, intersection_delay_s
@@ -271,110 +233,11 @@ def _write(
         write_plan_utdf(net, plan, out)
 
 
-def _check_times(args: argparse.Namespace) -> None:
-    """``--cycle``, ``--min-cycle``, ``--max-cycle``, ``--begin`` and ``--end`` named when they
-    cannot be right."""
-    problems: list[Problem] = []
-    for name in ("cycle", "min_cycle", "max_cycle"):
-        value = getattr(args, name)
-        if value is not None and not 0 < value <= MAX_CYCLE_S:
-            option = "--" + name.replace("_", "-")
-            problems.append(Problem(option, f"{value:g}: must be > 0 and <= {MAX_CYCLE_S:g} s"))
-    if (
-        not problems
-        and args.min_cycle is not None
-        and args.max_cycle is not None
-        and args.min_cycle > args.max_cycle
-    ):
-        problems.append(
-            Problem("--min-cycle", f"{args.min_cycle:g}: must be <= --max-cycle {args.max_cycle:g}")
-        )
-    before = len(problems)
-    for name in ("begin", "end"):
-        value = getattr(args, name)
-        if value is not None and not (math.isfinite(value) and value >= 0):
-            problems.append(Problem(f"--{name}", f"{value:g}: must be a time >= 0 [s]"))
-    if (
-        len(problems) == before
-        and args.begin is not None
-        and args.end is not None
-        and not args.end > args.begin
-    ):
-        problems.append(Problem("--end", f"{args.end:g}: must be after --begin {args.begin:g}"))
-    if problems:
-        raise InputError(problems)
-
-
-def _check_options(args: argparse.Namespace) -> None:
-    """Options that would be ignored, and output targets, refused before any work."""
-    problems = output_problems("--output", args.output, suffixes=OUT_SUFFIXES)
-    if args.timespace is not None:
-        suffixes = () if args.timespace.is_dir() else TIMESPACE_SUFFIXES
-        problems += output_problems("--timespace", args.timespace, suffixes=suffixes)
-    demand = str(args.demand).lower() if args.demand is not None else None
-    if args.routes and demand is not None:
-        problems.append(Problem("--routes", "give either --demand or --routes, not both"))
-    if args.cameras and not (demand or "").endswith(".csv"):
-        problems.append(
-            Problem("--cameras", "used only with a counts CSV as --demand (signalbrain count)")
-        )
-    if not _routes_demand(args):
-        problems += [
-            Problem(
-                option,
-                "cuts only SUMO routes (--routes, a .rou.xml as --demand, or a .sumocfg's "
-                "routes); the demand given has no departure times",
-            )
-            for option, value in (("--begin", args.begin), ("--end", args.end))
-            if value is not None
-        ]
-    if args.route and args.method != "maxband" and args.timespace is None:
-        problems.append(
-            Problem("--route", "used only by --method maxband and --timespace; give one of them")
-        )
-    if args.joint and args.method == "webster":
-        problems.append(
-            Problem("--joint", "used only by the coordinated methods transyt and maxband")
-        )
-    problems += _overwrite_problems(args)
-    if problems:
-        raise InputError(problems)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name one file (links and ``..`` resolved; ``b`` exists)."""
-    try:
-        return a.exists() and a.samefile(b)
-    except OSError:
-        return False
-
-
-def _overwrite_problems(args: argparse.Namespace) -> list[Problem]:
-    """``--output`` or ``--timespace`` naming a file the command reads (the network, demand,
-    routes or cameras): the plan would silently replace the input."""
-    inputs = [
-        ("network (INPUT)", args.input),
-        ("--demand", args.demand),
-        *(("--routes", r) for r in args.routes or ()),
-        *(("--cameras", c) for c in args.cameras),
-    ]
-    targets = [("--output", args.output), ("--timespace", args.timespace)]
-    out: list[Problem] = []
-    for option, target in targets:
-        if target is None:
-            continue
-        for name, source in inputs:
-            if source is not None and _same_file(target, source):
-                out.append(Problem(option, f"{target} is the {name} file; write to another file"))
-                break
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``signalbrain optimize``."""
-    kind = _out_kind(args.output)
-    _check_times(args)
-    _check_options(args)
+    kind = out_kind(args.output)
+    check_times(args)
+    check_options(args)
     # The command builds large, acyclic object graphs (one object per junction, link, movement
     # and phase; then plans): the cyclic garbage collector would walk them again and again for
     # nothing (about 10 % of the import of a 1,300-signal network, 0.04 s of CPU in all), so it
