@@ -125,6 +125,17 @@ def _load(args: argparse.Namespace) -> tuple[Network, Demand]:
             begin = cfg.begin_s if begin is None else begin
             end = cfg.end_s if end is None else end
             if begin is not None and end is not None and not end > begin:
+                if args.begin is None and args.end is None:  # both the config's
+                    raise InputError(
+                        [
+                            Problem(
+                                "time.end",
+                                f"{end:g}: the demand period {begin:g}-{end:g} s is empty; "
+                                "give --begin and --end",
+                                str(args.input),
+                            )
+                        ]
+                    )
                 option, value = ("--begin", begin) if args.begin is not None else ("--end", end)
                 raise InputError(
                     [

@@ -45,6 +45,25 @@ def test_a_begin_after_the_configurations_end_is_named(
     assert out.is_file()
 
 
+def test_an_empty_period_of_the_configurations_own_is_blamed_on_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    grid_net: Path,
+    trips_for: Callable[[Path], Path],
+) -> None:
+    """Both ends from the configuration (end before begin): it blamed ``--end``, an option
+    the engineer had not given."""
+    cfg = _config(tmp_path, grid_net, trips_for(grid_net))
+    text = cfg.read_text(encoding="utf-8").replace('begin value="0"', 'begin value="500"')
+    cfg.write_text(text, encoding="utf-8")
+    out = tmp_path / "plan.yaml"
+    assert main(["optimize", str(cfg), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{cfg}: time.end: 300: the demand period 500-300 s is empty" in err
+    assert "--end" in err  # the way out: give both ends
+    assert not out.exists()
+
+
 def test_a_network_without_traffic_lights_is_named_as_such(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
