@@ -135,3 +135,73 @@ def test_a_run_over_the_fallback_backend_says_so(
     monkeypatch.setattr(backend.importlib, "import_module", without_libsumo)
     result = run_sumo(make_scenario(), "fixed", end_s=30)
     assert "libsumo is not installed: the run went over traci" in result.notes
+
+
+@pytest.mark.parametrize("controller", ["adaptive", "sumo"])
+@pytest.mark.parametrize("state", ["r", "G"])
+def test_programs_in_additional_files_after_dashes_are_the_ones_modelled(
+    make_scenario, tmp_path: Path, controller: str, state: str
+) -> None:
+    """SUMO runs the programs of ``-- --additional-files``; the model was built from the
+    network and the configuration's additional files only, so signalbrain drove (or audited)
+    a light by a program SUMO was not running. A light whose running program signalbrain
+    cannot model (one phase, every link ``state``) is left to SUMO, and its displays are still
+    audited by the model of the network's own program: all green at once is caught."""
+    from signalbrain.sim.config import read_sumocfg
+
+    cfg = make_scenario()
+    net = read_sumocfg(cfg).net_file.read_text(encoding="utf-8")
+    block = re.search(r'<tlLogic id="A0".*?</tlLogic>', net, re.S)
+    assert block is not None
+    links = len(re.findall(r'state="([^"]+)"', block.group(0))[0])
+    extra = tmp_path / "one_phase.add.xml"
+    extra.write_text(
+        '<additional><tlLogic id="A0" type="static" programID="one" offset="0">'
+        f'<phase duration="90" state="{state * links}"/></tlLogic></additional>\n',
+        encoding="utf-8",
+    )
+    result = run_sumo(cfg, controller, end_s=30, sumo_args=["--additional-files", str(extra)])
+    if controller == "sumo":
+        assert any("displays at 4 traffic lights audited" in n for n in result.notes)
+    else:
+        assert any("traffic light A0 left to SUMO's own program" in n for n in result.notes)
+        assert any("at 1 traffic lights left to SUMO's programs audited" in n for n in result.notes)
+        assert result.signals == 3
+    assert not any("not audited" in n for n in result.notes)
+    if state == "r":
+        assert result.safety.ok
+    else:
+        assert result.safety.conflicting_green_s >= 20
+
+
+def test_baselines_convert_the_program_sumo_runs(make_scenario, tmp_path: Path) -> None:
+    """``actuated`` and ``delay_based`` converted the network's program of every light, and
+    their converted program (loaded last) replaced the one the configuration's or the user's
+    additional files give: the baseline was of a program SUMO was not running."""
+    from signalbrain.sim.config import read_sumocfg
+    from signalbrain.sim.netxml import read_net_index, running_programs
+
+    cfg = make_scenario()
+    index = read_net_index(read_sumocfg(cfg).net_file)
+    a0 = next(p for p in index.programs if p.tls_id == "A0")
+    states = [ph.state for ph in a0.phases]
+    extra = tmp_path / "mine.add.xml"
+    extra.write_text(
+        '<additional><tlLogic id="A0" type="static" programID="mine" offset="7">'
+        + "".join(f'<phase duration="{11 + k}" state="{s}"/>' for k, s in enumerate(states))
+        + "</tlLogic></additional>\n",
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere.add.xml"
+    elsewhere.write_text(
+        '<additional><tlLogic id="nowhere" type="static" programID="x">'
+        '<phase duration="5" state="G"/></tlLogic></additional>\n',
+        encoding="utf-8",
+    )
+    running = {p.tls_id: p for p in running_programs(index, [extra, elsewhere])}
+    assert set(running) == {p.tls_id for p in index.programs}  # 'nowhere' is no light of it
+    assert (running["A0"].program_id, running["A0"].offset_s) == ("mine", 7.0)
+    assert [ph.duration_s for ph in running["A0"].phases] == [11 + k for k in range(len(states))]
+    assert running["B1"] == next(p for p in index.programs if p.tls_id == "B1")
+    result = run_sumo(cfg, "actuated", end_s=60, sumo_args=["--additional-files", str(extra)])
+    assert any("converted to actuated: 4 of 4" in n for n in result.notes), result.notes

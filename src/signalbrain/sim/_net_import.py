@@ -6,13 +6,13 @@ SUMO's own programs) and the intersections whose SUMO displays can be audited
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from signalbrain.errors import InputError
 from signalbrain.network import Intersection, Network
 
-__all__ = ["import_network", "sumo_model", "unimported"]
+__all__ = ["audit_fallback", "import_network", "sumo_model", "unimported"]
 
 
 def import_network(net_file: Path, additional_files: Sequence[Path] = ()) -> Network:
@@ -46,14 +46,36 @@ def sumo_model(
     network: Network | None,
     additional_files: Sequence[Path] = (),
 ) -> tuple[tuple[Intersection, ...], str]:
-    """The imported intersections whose SUMO displays can be audited, or why none can."""
-    why = ""
+    """The intersections whose SUMO displays can be audited, or why some or all cannot: the
+    imported model of the programs SUMO runs, and :func:`audit_fallback` for the lights whose
+    program it cannot model."""
     try:
         if network is None:
             network = import_network(net_file, additional_files)
-            left = unimported(network)
-            if left:
-                why = f"{', '.join(sorted(left))} (signalbrain cannot import them)"
     except InputError as exc:
         return (), f"the network could not be imported ({exc})"
-    return tuple(s for s in network.intersections if s.sumo is not None), why
+    own = tuple(s for s in network.intersections if s.sumo is not None)
+    fallback, why = audit_fallback(net_file, unimported(network))
+    return own + fallback, why
+
+
+def audit_fallback(net_file: Path, left: Collection[str]) -> tuple[tuple[Intersection, ...], str]:
+    """Models to audit the displays of the traffic lights ``left`` to SUMO by: those of the
+    network's own programs, where signalbrain can model them (a program of an additional file
+    that it cannot model, e.g. one all-green phase, still shows SUMO's displays; the junction's
+    conflicts do not depend on the program). Also why the others are not audited.
+
+    An all-green program in ``-- --additional-files`` at a junction with conflicting links was
+    counted safe: signalbrain had no model of it, so nothing audited its displays.
+    """
+    if not left:
+        return (), ""
+    try:
+        own = import_network(net_file)
+    except InputError as exc:
+        names = ", ".join(sorted(left))
+        return (), f"{names} (signalbrain cannot import them; the network: {exc})"
+    fallback = tuple(s for s in own.intersections if s.sumo is not None and s.sumo.tls_id in left)
+    missing = sorted(set(left) - {s.sumo.tls_id for s in fallback if s.sumo is not None})
+    why = f"{', '.join(missing)} (signalbrain cannot import them)" if missing else ""
+    return fallback, why

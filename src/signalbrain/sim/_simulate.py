@@ -44,8 +44,9 @@ def simulate(
     is left) and return the run's figures: notes, begin and end [s], teleports, the depart
     delays of vehicles still waiting, vehicle classes, safety counts, CPU times, signal and
     detector counts and the controller's failure. ``loop_spec`` is ``(network, controller,
-    intersections)`` for signalbrain's controllers, ``None`` when SUMO's programs run (then
-    ``audited`` are the intersections whose displays are recorded)."""
+    intersections)`` for signalbrain's controllers, ``None`` when SUMO's programs run;
+    ``audited`` are the intersections whose SUMO displays are recorded and audited (every
+    light then; with ``loop_spec``, those left to SUMO's programs)."""
     sim = sumo.simulation
     begin = float(sim.getTime())
     dt = float(sim.getDeltaT())
@@ -67,10 +68,11 @@ def simulate(
         )
     recorder = StateRecorder(sumo, audited) if audited else None
     if recorder is not None:
+        left = "" if loop_spec is None else " left to SUMO's programs"
         notes.append(
-            f"safety: SUMO's displays at {len(recorder.intersections)} traffic lights audited "
-            "by signalbrain's rules (conflicts, minimum green, yellow, all-red of the imported "
-            "model)"
+            f"safety: SUMO's displays at {len(recorder.intersections)} traffic lights{left} "
+            "audited by signalbrain's rules (conflicts, minimum green, yellow, all-red of the "
+            "imported model)"
         )
     # With a checkpoint, everything the loop and the hooks change in SUMO is journaled.
     journal = Journal()
@@ -107,7 +109,7 @@ def simulate(
             break
         if loop is not None:
             loop.step(t, dt)
-        elif recorder is not None:
+        if recorder is not None:
             recorder.record(t)
         try:
             sumo.simulationStep()
@@ -152,11 +154,8 @@ def simulate(
         "pending_delay_s": pending,
         "vclass": vclass,
         "safety": (
-            loop.audit()
-            if loop is not None
-            else recorder.audit()
-            if recorder is not None
-            else SafetyCounts()
+            (loop.audit() if loop is not None else SafetyCounts())
+            + (recorder.audit() if recorder is not None else SafetyCounts())
         ),
         "controller_cpu_s": loop.controller_cpu_s if loop is not None else 0.0,
         "sensing_cpu_s": loop.sensing_cpu_s if loop is not None else 0.0,

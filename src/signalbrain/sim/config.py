@@ -195,6 +195,14 @@ class SumoOptions:
                 return value
         return None
 
+    def additional_files(self) -> tuple[Path, ...]:
+        """The user's ``--additional-files``, resolved against the working folder as SUMO
+        reads them, in order (SUMO takes ``,`` or ``;`` between them)."""
+        given = self.get("additional-files") or ""
+        return tuple(
+            Path(p.strip()).resolve() for p in given.replace(";", ",").split(",") if p.strip()
+        )
+
 
 # Options whose value signalbrain must see (merged, or read to find outputs and times).
 _WATCHED = frozenset(
@@ -317,13 +325,8 @@ def sumo_command(
     """
     cmd = [binary, "-c", str(config.path)]
     additional = [str(p) for p in config.additional_files]
-    user_additional = options.get("additional-files")
-    if user_additional:
-        additional += [
-            str(Path(p.strip()).resolve())
-            for p in user_additional.replace(";", ",").split(",")
-            if p.strip()
-        ]
+    user_additional = options.additional_files()
+    additional += [str(p) for p in user_additional]
     additional += [str(p) for p in own_additional]
     if additional and (own_additional or user_additional):
         cmd += ["--additional-files", ",".join(additional)]

@@ -14,14 +14,14 @@ Eclipse SUMO documentation, "Networks/SUMO Road Networks" (edges, lanes, connect
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from signalbrain.errors import InputError, Problem
 from signalbrain.network import SumoPhase, SumoProgram
 
-__all__ = ["SumoLane", "SumoNetIndex", "TlsConnection", "read_net_index"]
+__all__ = ["SumoLane", "SumoNetIndex", "TlsConnection", "read_net_index", "running_programs"]
 
 # Vehicle classes that count as road traffic a detector should see.
 _MOTOR = frozenset(
@@ -221,6 +221,41 @@ def read_net_index(path: str | Path) -> SumoNetIndex:
         predecessors={k: frozenset(v) for k, v in predecessors.items()},
         controlled_edges=frozenset(controlled),
     )
+
+
+def running_programs(
+    index: SumoNetIndex, additional_files: Sequence[str | Path] = ()
+) -> tuple[SumoProgram, ...]:
+    """The program SUMO runs at each traffic light of ``index``, in the network's order: the
+    last one loaded, the network's first, then those of ``additional_files`` in order (a
+    configuration's, then the user's), as SUMO activates them. Programs of traffic lights the
+    network does not have are left out.
+
+    Raises
+    ------
+    InputError
+        An additional file is missing or is malformed XML.
+    """
+    last: dict[str, SumoProgram] = {p.tls_id: p for p in index.programs}
+    for path in additional_files:
+        source = str(path)
+        try:
+            for _, elem in ET.iterparse(path, events=("end",)):
+                if elem.tag != "tlLogic":
+                    continue
+                known = last.get(elem.get("id", ""))
+                if known is not None:
+                    program = _program(elem, source)
+                    count = max(known.link_count, program.link_count)
+                    last[known.tls_id] = replace(program, link_count=count)
+                elem.clear()
+        except FileNotFoundError:
+            raise InputError(f"additional file not found: {source}") from None
+        except ET.ParseError as exc:
+            raise InputError([Problem("", f"malformed additional file: {exc}", source)]) from None
+        except OSError as exc:
+            raise InputError([Problem("", f"cannot read: {exc}", source)]) from None
+    return tuple(last.values())
 
 
 def _program(elem: ET.Element, source: str) -> SumoProgram:

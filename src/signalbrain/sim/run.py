@@ -37,6 +37,7 @@ from signalbrain._numbers import finite_or_none
 from signalbrain.control.base import Controller
 from signalbrain.errors import InputError, Problem, shown
 from signalbrain.network import Intersection, Network
+from signalbrain.sim._net_import import audit_fallback as _audit_fallback
 from signalbrain.sim._net_import import import_network as _import_network
 from signalbrain.sim._net_import import sumo_model as _sumo_model
 from signalbrain.sim._net_import import unimported as _unimported
@@ -54,7 +55,7 @@ from signalbrain.sim.config import (
 from signalbrain.sim.detectors import DEFAULT_REACH_M, place_detectors, write_detectors
 from signalbrain.sim.loop import ObservationHook, RequestHook
 from signalbrain.sim.metrics import read_tripinfo, summarize_trips
-from signalbrain.sim.netxml import read_net_index
+from signalbrain.sim.netxml import read_net_index, running_programs
 from signalbrain.sim.progress import SimProgress
 from signalbrain.sim.result import RunResult
 
@@ -238,6 +239,9 @@ def run_sumo(
                 ]
             )
     index = read_net_index(cfg.net_file)
+    # the programs SUMO runs: the network's, then those of the configuration's additional
+    # files and of the user's after '--' (SUMO loads both: see sumo_command)
+    programs_from = (*cfg.additional_files, *options.additional_files())
     notes: list[str] = []
     if not index.tls_ids:
         notes.append("the network has no traffic lights: nothing for the controller to drive")
@@ -248,15 +252,16 @@ def run_sumo(
         audited: tuple[Intersection, ...] = ()
         if isinstance(controller, str) and name in SUMO_CONTROLLERS:
             if name in BASELINE_TYPES:
-                programs = [convert_program(p, name) for p in index.programs]
+                running = running_programs(index, programs_from)
+                programs = [convert_program(p, name) for p in running]
                 own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
-            audited, why = _sumo_model(cfg.net_file, network, cfg.additional_files)
+            audited, why = _sumo_model(cfg.net_file, network, programs_from)
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
         else:
             net = network
             if net is None:
-                net = _import_network(cfg.net_file, cfg.additional_files)
+                net = _import_network(cfg.net_file, programs_from)
             unimported = _unimported(net)
             notes += unimported.values()
             ctrl = (
@@ -274,6 +279,10 @@ def run_sumo(
             )
             if skipped:
                 notes.append(f"left to SUMO's own program (not understood): {', '.join(skipped)}")
+            # the lights left to SUMO are audited as SUMO's own controllers are
+            audited, why = _audit_fallback(cfg.net_file, unimported.keys() & tls)
+            if why:
+                notes.append(f"SUMO's displays not audited: {why}")
             specs = place_detectors(
                 index, [s.sumo.tls_id for s in isecs if s.sumo is not None], reach_m=reach_m
             )
