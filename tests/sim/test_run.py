@@ -344,6 +344,26 @@ def test_cli_quiet_prints_no_progress(
             ["{cfg}", "--controller", "fixed", "--escort", "naive", "--escort-events", "{tmp}/e.x"],
             "--escort-events: e.x: the suffix must be one of .csv, .json",
         ),
+        (
+            [
+                "{cfg}",
+                "--controller",
+                "fixed",
+                "--escort",
+                "auto",
+                "--escort-events",
+                "{tmp}/o.json",
+            ],
+            "--escort-events: {tmp}/o.json is also the --json file; expected another file",
+        ),
+        (
+            ["{cfg}", "--controller", "fixed", "--escort-lead", "-5"],
+            "--escort-lead: needs --escort auto",
+        ),
+        (
+            ["{cfg}", "--controller", "fixed", "--escort", "naive", "--escort-lead", "30"],
+            "--escort-lead: needs --escort auto",
+        ),
     ],
 )
 def test_cli_bad_input_exits_2(
@@ -358,7 +378,7 @@ def test_cli_bad_input_exits_2(
     code = main([*argv[:2], argv[2], "--json", str(tmp_path / "o.json"), *argv[3:]])
     assert code == 2
     err = capsys.readouterr().err
-    assert message in err
+    assert message.replace("{tmp}", str(tmp_path)) in err
     assert "Traceback" not in err
 
 

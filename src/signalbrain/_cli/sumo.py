@@ -180,6 +180,20 @@ def _run(args: argparse.Namespace) -> int:
     problems += output_problems("--escort-events", args.escort_events, suffixes=(".csv", ".json"))
     if args.escort_events is not None and args.escort is None:
         problems.append(Problem("--escort-events", "needs --escort auto or --escort naive"))
+    elif (
+        args.escort_events is not None
+        and args.json is not None
+        and args.escort_events.resolve() == args.json.resolve()
+    ):  # written first, then overwritten by the run's JSON
+        problems.append(
+            Problem(
+                "--escort-events",
+                f"{args.escort_events} is also the --json file; expected another file",
+            )
+        )
+    if args.escort_lead is not None and args.escort != "auto":
+        # only the one-key escort requests ahead of departure; without it the lead did nothing
+        problems.append(Problem("--escort-lead", "needs --escort auto"))
     problems += _checkpoint_clashes(args.checkpoint, args, extra)
     if problems:
         raise InputError(problems)
