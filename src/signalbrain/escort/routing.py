@@ -238,6 +238,37 @@ class RoutingGraph:
             self._out_of.setdefault(link.from_node, []).append(i)
             self._into.setdefault(link.to_node, []).append(i)
 
+    def add_passages(self, passages: Iterable[tuple[str, str, str]]) -> int:
+        """Join links the model has no movement for but the road lets a vehicle pass.
+
+        A SUMO link whose program never changes it (a right turn always green) is left out of
+        the model (see :mod:`signalbrain.io.sumo_net`): SUMO keeps running it as it was, so a
+        route may take it with no signal to serve, as at an unsignalised node.
+
+        Parameters
+        ----------
+        passages
+            ``(from_link, to_link, turn)`` with ``turn`` one of ``L``, ``T``, ``R``, ``U`` or
+            ``""`` (unknown: no turn penalty). Pairs with an unknown link, or already joined,
+            are skipped.
+
+        Returns
+        -------
+        int
+            How many passages were added.
+        """
+        net = self.network
+        added = 0
+        for u, v, turn in passages:
+            if not (net.has_link(u) and net.has_link(v)):
+                continue
+            iu, iv = net.link_position(u), net.link_position(v)
+            if any(step[0] == iv for step in self._succ[iu]):
+                continue
+            self._succ[iu].append((iv, None, None, turn if turn in ("L", "T", "R", "U") else ""))
+            added += 1
+        return added
+
     @cached_property
     def coordinated(self) -> frozenset[str]:
         """Ids of the signals that have a signalised neighbour: an arc of the timing engine's

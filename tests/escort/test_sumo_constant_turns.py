@@ -1,0 +1,61 @@
+"""An emergency vehicle whose SUMO route takes a turn the model leaves out is still escorted.
+
+In ``netgenerate --grid --grid.number 3 --default-junction-type traffic_light`` the right turn
+from the south approach of the T junction A1 is green in every phase: the importer leaves that
+link out of the model (SUMO keeps running it). An ambulance turning there was refused whole
+("'A0A1' -> 'A1B1': no allowed movement joins these links; not escorted", logged twice), so the
+signals B1 and C1 further on got no window and it stopped at both.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROUTES = """<routes>
+  <vType id="amb" vClass="emergency"/>
+  <vehicle id="ev0" type="amb" depart="100"><route edges="A0A1 A1B1 B1C1 C1C2"/></vehicle>
+</routes>
+"""
+
+
+@pytest.fixture(scope="module")
+def grid_cfg(tmp_path_factory: pytest.TempPathFactory, sumo_home: Path) -> Path:
+    folder = tmp_path_factory.mktemp("constant_turns")
+    net = folder / "grid.net.xml"
+    options = ["--grid", "--grid.number", "3", "--grid.length", "200"]
+    options += ["--default-junction-type", "traffic_light", "-o", str(net)]
+    subprocess.run(
+        [str(sumo_home / "bin" / "netgenerate"), *options], check=True, capture_output=True
+    )
+    (folder / "ev.rou.xml").write_text(ROUTES, encoding="utf-8")
+    cfg = folder / "run.sumocfg"
+    cfg.write_text(
+        '<configuration><input><net-file value="grid.net.xml"/>'
+        '<route-files value="ev.rou.xml"/></input>'
+        '<time><begin value="0"/><end value="300"/></time></configuration>',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_a_route_through_a_constant_green_turn_is_escorted(
+    grid_cfg: Path, cli_process: Callable[..., Any]
+) -> None:
+    out = grid_cfg.parent / "auto.json"
+    args = ["sumo", "run", str(grid_cfg), "--controller", "fixed", "--quiet"]
+    done = cli_process([*args, "--escort", "auto", "--json", str(out)])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "not escorted" not in done.stderr
+    doc = json.loads(out.read_text())
+    assert doc["escort"]["vehicles"] == ["ev0"]
+    assert doc["escort"]["calls"] == 2  # B1 and C1; A1's right turn needs no window
+    assert doc["emergency"][0]["stops"] == 0
+    assert not any(doc["safety"].values())
