@@ -240,20 +240,18 @@ class SumoEscort(_Dispatch):
         request = self._request(sumo, vid, t_s)
         if request is None:
             return
-        self._seen.add(vid)
-        self.escorted[vid] = request
         if self.naive is not None:
             self.naive.submit(request)
-            return
-        if self.manager is None:
-            return
-        try:
-            self.manager.submit(self._own(request), t_s)
-        except InputError as exc:
-            log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
-            self.escorted.pop(vid, None)
-            return
-        self._push_route(sumo, vid, t_s)
+        elif self.manager is not None:
+            try:
+                self.manager.submit(self._own(request), t_s)
+            except InputError as exc:
+                log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
+                return
+        self._seen.add(vid)  # only vehicles escorted are listed in the summary
+        self.escorted[vid] = request
+        if self.manager is not None:
+            self._push_route(sumo, vid, t_s)
 
     def _push_route(self, sumo: ModuleType, vid: str, t_s: float) -> None:
         """Hand the manager's route to the vehicle (a navigation unit following the plan)."""
