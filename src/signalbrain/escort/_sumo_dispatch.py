@@ -80,8 +80,16 @@ class _Dispatch:
             request = self._request(sumo, vid, max(depart_s, t_s))
             if request is None or self._jammed(request.route[0], conditions, manager):
                 continue  # requested when it departs
+            submitted = request
+            if _unrouted(request, manager):
+                # a trip (from and to only): SUMO routes it when it inserts it; the escort
+                # routes it now and hands it its route then (it was refused with "no allowed
+                # movement joins these links; not escorted" and requested only on departure)
+                if not self.reroute:
+                    continue  # requested when it departs, on the route SUMO gives it
+                submitted = replace(request, route=())
             try:
-                manager.submit(self._own(request), t_s)
+                manager.submit(self._own(submitted), t_s)
             except InputError as exc:
                 log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
                 continue
@@ -131,3 +139,16 @@ class _Dispatch:
     def _own(self, request: EscortRequest) -> EscortRequest:
         """What the manager is given: without rerouting, the vehicle's own route only."""
         return request if self.reroute else replace(request, destination=None)
+
+
+def _unrouted(request: EscortRequest, manager: EscortManager) -> bool:
+    """Whether a request's route is a trip SUMO has not routed yet: its two edges (origin and
+    destination) and no movement joining them."""
+    route = request.route or ()
+    if len(route) != 2:
+        return False
+    try:
+        manager.graph.follow(route, manager.times)
+    except InputError:
+        return True
+    return False

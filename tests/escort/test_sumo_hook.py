@@ -1,0 +1,66 @@
+"""The SUMO request hook of ``sumo run --escort auto`` on a stand-in for SUMO's API.
+
+* The ``escort`` block lists only the vehicles escorted: a vehicle whose request the manager
+  refused (its route takes a turn no movement allows) was logged as "not escorted" and still
+  listed under ``escort.vehicles``.
+* An emergency ``<trip>`` (from and to only, routed by SUMO when it inserts it) is requested
+  ahead of its departure: its loaded route, the two edges, was refused ("no allowed movement
+  joins these links; not escorted") and it was requested only when it departed.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from signalbrain.escort.sumo import SumoEscort
+from signalbrain.io import bundled_network, read_network
+
+ROUTES = {
+    "ev_ok": ["W_S1", "S1_S2", "S2_S3"],
+    "ev_bad": ["W_S1", "S2_S3"],  # not joined: refused by the manager
+}
+
+
+def _fake_sumo(routes: dict[str, list[str]] = ROUTES, *, departed: bool = True) -> Any:
+    """The parts of SUMO's API the hook reads, at the step the vehicles are loaded (and depart
+    when ``departed``, else 30 s later)."""
+    return SimpleNamespace(
+        simulation=SimpleNamespace(
+            getDeltaT=lambda: 1.0,
+            getLoadedIDList=lambda: list(routes),
+            getDepartedIDList=lambda: list(routes) if departed else [],
+            getArrivedIDList=lambda: [],
+        ),
+        vehicle=SimpleNamespace(
+            getVehicleClass=lambda vid: "emergency",
+            getRoute=lambda vid: routes[vid],
+            getRouteIndex=lambda vid: 0,
+            getDepartDelay=lambda vid: 0.0 if departed else -30.0,
+            getIDList=lambda: list(routes) if departed else [],
+            getRoadID=lambda vid: routes[vid][0],
+            getLanePosition=lambda vid: 0.0,
+            getSpeed=lambda vid: 0.0,
+            setRoute=lambda vid, route: None,
+        ),
+    )
+
+
+def test_a_refused_vehicle_is_not_listed_as_escorted() -> None:
+    net = read_network(bundled_network("arterial"))
+    hook = SumoEscort("auto", net, sumo=_fake_sumo(), dispatch_lead_s=0.0)
+    hook(10.0, {}, {})
+    assert hook.summary()["vehicles"] == ["ev_ok"]
+    assert set(hook.escorted) == {"ev_ok"}
+
+
+def test_a_trip_is_requested_ahead_of_its_departure(caplog: Any) -> None:
+    net = read_network(bundled_network("arterial"))
+    hook = SumoEscort("auto", net, sumo=_fake_sumo({"ev_trip": ["W_S1", "S6_E"]}, departed=False))
+    hook(10.0, {}, {})  # due at 40 s, within the 60 s lead
+    assert "not escorted" not in caplog.text
+    assert hook.summary()["vehicles"] == ["ev_trip"]
+    route = hook.manager.remaining_route("ev_trip") if hook.manager is not None else ()
+    assert route[0] == "W_S1"
+    assert route[-1] == "S6_E"
+    assert len(route) > 2
