@@ -176,3 +176,30 @@ def test_two_outputs_to_one_file_are_refused(tmp_path, capsys, first, second, me
     assert f"is also the {first[0]} file" in err
     assert "Traceback" not in err
     assert not (tmp_path / first[1]).exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "input_file", "message"),
+    [
+        ("--events", "net.yaml", "--events: {net} is also the NETWORK file; expected another"),
+        ("--json", "plan.yaml", "--json: {plan} is also the --plan file; expected another"),
+    ],
+)
+def test_an_output_naming_an_input_file_is_refused(
+    tmp_path, capsys, plans_for, option, input_file, message
+):
+    """The schedule overwrote the network or plan file it was planned from."""
+    from signalbrain.io import bundled_network, read_network
+    from signalbrain.io.plan import write_plan
+    from signalbrain.timing import NetworkPlan
+
+    source = bundled_network("arterial")
+    net_file = tmp_path / "net.yaml"
+    net_file.write_bytes(source.read_bytes())
+    plan_file = write_plan(NetworkPlan(plans_for(read_network(source))), tmp_path / "plan.yaml")
+    before = {p: p.read_bytes() for p in (net_file, plan_file)}
+    args = ["escort", str(net_file), "--plan", str(plan_file), "--from", "W", "--to", "E"]
+    assert main([*args, option, str(tmp_path / input_file)]) == 2
+    err = capsys.readouterr().err
+    assert message.format(net=net_file, plan=plan_file) in err
+    assert {p: p.read_bytes() for p in before} == before

@@ -268,7 +268,11 @@ def _run(args: argparse.Namespace) -> int:
     problems += output_problems("--events", args.events, create_folder=True)
     problems += output_problems("--plot", args.plot, suffixes=PLOT_SUFFIXES, create_folder=True)
     problems += _same_file_problems(
-        {"--json": None if to_stdout else args.json, "--events": args.events, "--plot": args.plot}
+        {"--json": None if to_stdout else args.json, "--events": args.events, "--plot": args.plot},
+        inputs={
+            "NETWORK": Path(args.network),
+            "--plan": None if args.plan is None else Path(args.plan),
+        },
     )
     if problems:
         raise InputError(problems)
@@ -300,9 +304,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _same_file_problems(outputs: dict[str, Path | None]) -> list[Problem]:
-    """Two output options naming one file (the later writer would overwrite the earlier)."""
-    seen: dict[Path, str] = {}
+def _same_file_problems(
+    outputs: dict[str, Path | None], inputs: dict[str, Path | None] | None = None
+) -> list[Problem]:
+    """Two output options naming one file (the later writer would overwrite the earlier), or an
+    output naming an input file (it would be overwritten by the schedule)."""
+    seen: dict[Path, str] = {
+        path.resolve(): option
+        for option, path in (inputs or {}).items()
+        if path is not None and path.is_file()
+    }
     out: list[Problem] = []
     for option, path in outputs.items():
         if path is None:
