@@ -357,6 +357,10 @@ def test_cli_quiet_prints_no_progress(
             "--escort-events: {tmp}/o.json is also the --json file; expected another file",
         ),
         (
+            ["{cfg}", "--controller", "sumo", "--json", "{cfg}"],  # the last --json counts
+            "--json: {cfg} is the CONFIG file; expected another file",
+        ),
+        (
             ["{cfg}", "--controller", "fixed", "--escort-lead", "-5"],
             "--escort-lead: needs --escort auto",
         ),
@@ -369,16 +373,17 @@ def test_cli_quiet_prints_no_progress(
 def test_cli_bad_input_exits_2(
     make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
+    cfg = make_scenario()
     argv = [
         "sumo",
         "run",
-        *[a.replace("{cfg}", str(make_scenario())).replace("{tmp}", str(tmp_path)) for a in args],
+        *[a.replace("{cfg}", str(cfg)).replace("{tmp}", str(tmp_path)) for a in args],
     ]
     argv[3:3] = []
     code = main([*argv[:2], argv[2], "--json", str(tmp_path / "o.json"), *argv[3:]])
     assert code == 2
     err = capsys.readouterr().err
-    assert message.replace("{tmp}", str(tmp_path)) in err
+    assert message.replace("{tmp}", str(tmp_path)).replace("{cfg}", str(cfg)) in err
     assert "Traceback" not in err
 
 

@@ -191,6 +191,14 @@ def _run(args: argparse.Namespace) -> int:
                 f"{args.escort_events} is also the --json file; expected another file",
             )
         )
+    config = Path(args.config)
+    for option, path in (
+        ("--json", args.json),
+        ("--escort-events", args.escort_events),
+        ("--checkpoint", args.checkpoint),
+    ):  # the run would overwrite the configuration it ran
+        if path is not None and config.is_file() and path.resolve() == config.resolve():
+            problems.append(Problem(option, f"{path} is the CONFIG file; expected another file"))
     if args.escort_lead is not None and args.escort != "auto":
         # only the one-key escort requests ahead of departure; without it the lead did nothing
         problems.append(Problem("--escort-lead", "needs --escort auto"))
