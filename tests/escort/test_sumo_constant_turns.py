@@ -1,4 +1,4 @@
-"""An emergency vehicle whose SUMO route takes a turn the model leaves out is still escorted.
+"""A turn the model leaves out (SUMO keeps it green) is driven by escorts, live and planned.
 
 In ``netgenerate --grid --grid.number 3 --default-junction-type traffic_light`` the right turn
 from the south approach of the T junction A1 is green in every phase: the importer leaves that
@@ -59,3 +59,16 @@ def test_a_route_through_a_constant_green_turn_is_escorted(
     assert doc["escort"]["calls"] == 2  # B1 and C1; A1's right turn needs no window
     assert doc["emergency"][0]["stops"] == 0
     assert not any(doc["safety"].values())
+
+
+def test_the_escort_command_takes_the_constant_green_turn(grid_cfg: Path, tmp_path: Path) -> None:
+    """``signalbrain escort`` planned a 1.1 km detour with a U turn at B2 (three windows)
+    instead of the right turn at A1."""
+    from signalbrain.cli import main
+
+    out = tmp_path / "plan.json"
+    net = grid_cfg.parent / "grid.net.xml"
+    assert main(["escort", str(net), "--from", "A0A1", "--to", "A1B1", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["route"] == ["A0A1", "A1B1"]
+    assert doc["signals"] == []

@@ -280,8 +280,14 @@ def _run(args: argparse.Namespace) -> int:
     plans = _plans(args.plan, net)
     conditions = _queues(args.queue, net)
     request = EscortRequest(args.vehicle, args.origin, args.destination, depart_s=args.depart)
+    from signalbrain.escort.plan import routing_graph
+    from signalbrain.io.sumo_net import constant_passages
+
     # As in live runs: an approach no phase serves whole and protected gets its preempt phase.
-    escort = plan_escort(escort_network(net), request, plans, conditions=conditions)
+    monitored = escort_network(net)
+    # and a turn the SUMO program keeps green, left out of the model, is driven without a window
+    routing_graph(monitored).add_passages(constant_passages(net))
+    escort = plan_escort(monitored, request, plans, conditions=conditions)
     doc = schedule_dict(escort)
     # with the JSON on stdout, the messages go to stderr: stdout stays one JSON document
     say = sys.stderr if to_stdout else sys.stdout

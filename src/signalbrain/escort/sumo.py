@@ -46,8 +46,7 @@ from signalbrain.escort.manager import EscortManager
 from signalbrain.escort.model import EscortConfig, EscortRequest, PositionUpdate
 from signalbrain.escort.phases import escort_network
 from signalbrain.escort.signal import PlanLike
-from signalbrain.io.sumo_net import internal_edge_junction
-from signalbrain.io.sumo_state import constant_link_states
+from signalbrain.io.sumo_net import constant_passages, internal_edge_junction
 from signalbrain.network import Network
 from signalbrain.network.displays import movement_display
 
@@ -56,10 +55,6 @@ __all__ = ["DISPATCH_LEAD_S", "ESCORT_MODES", "ControllerPlans", "SumoEscort", "
 log = logging.getLogger(__name__)
 
 ESCORT_MODES = ("auto", "naive")
-_PASSABLE = frozenset("GgsoO")
-"""SUMO link characters a vehicle may pass on (green, yield, stop then go, off)."""
-_TURNS = {"s": "T", "r": "R", "R": "R", "l": "L", "L": "L", "t": "U"}
-"""SUMO link directions as the model's turns."""
 
 
 def _read(display: str) -> str:
@@ -141,6 +136,10 @@ class SumoEscort(_Dispatch):
         self._backend = backend
         self.reroute = reroute
         self.manager = EscortManager(network, plans, config) if mode == "auto" else None
+        if self.manager is not None:
+            # a turn the SUMO program keeps green is left out of the model: routes may take it
+            # with no window there (a route through one was refused whole)
+            self.manager.graph.add_passages(constant_passages(network))
         self.naive = (
             NaivePreemption(_NoController(), network, distance_m=distance_m)
             if mode == "naive"
@@ -176,8 +175,6 @@ class SumoEscort(_Dispatch):
         sumo = self._api()
         if self._dt is None:
             self._dt = float(sumo.simulation.getDeltaT())
-            if self.manager is not None:
-                self.manager.graph.add_passages(self._passages(sumo))
         conditions = conditions_from(obs) if self.manager is not None else {}
         if self.manager is not None and self.dispatch_lead_s > 0:
             self._dispatch(sumo, self.manager, conditions, t_s)
@@ -306,38 +303,6 @@ class SumoEscort(_Dispatch):
             route = sumo.vehicle.getRoute(vid)
             i = int(sumo.vehicle.getRouteIndex(vid))
             self.naive.update(fix, str(route[i + 1]) if 0 <= i < len(route) - 1 else None)
-
-    def _passages(self, sumo: ModuleType) -> list[tuple[str, str, str]]:
-        """The turns at the network's signals that no movement stands for but SUMO keeps
-        passable (a link its program shows constantly green, yield or off): an emergency
-        vehicle's route may take them with no window there (it was refused whole)."""
-        out: list[tuple[str, str, str]] = []
-        for isec in self.network.intersections:
-            if isec.sumo is None or isec.id not in self._tls:
-                continue
-            modelled = {i for m in isec.movements for i in m.sumo_link_indices}
-            constant = constant_link_states(isec.sumo)
-            links = sumo.trafficlight.getControlledLinks(self._tls[isec.id])
-            for i, connections in enumerate(links):
-                if i in modelled or constant.get(i, "r") not in _PASSABLE:
-                    continue
-                for lane_in, lane_out, _via in connections:
-                    turn = next(
-                        (
-                            _TURNS.get(str(link[6]), "")
-                            for link in sumo.lane.getLinks(lane_in)
-                            if link[0] == lane_out
-                        ),
-                        "",
-                    )
-                    out.append(
-                        (
-                            str(sumo.lane.getEdgeID(lane_in)),
-                            str(sumo.lane.getEdgeID(lane_out)),
-                            turn,
-                        )
-                    )
-        return out
 
     def _states(self, sumo: ModuleType, t_s: float) -> dict[str, SignalState]:
         if self.manager is None:

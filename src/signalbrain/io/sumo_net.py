@@ -125,7 +125,14 @@ from signalbrain.network.model import Intersection, Link, Network, Node
 from signalbrain.network.validate import validate_network
 from signalbrain.timing._coord_pack import pack_arcs
 
-__all__ = ["SAT_FLOW_VPHPL", "internal_edge_junction", "read_sumo_net", "signal_state"]
+__all__ = [
+    "PASSABLE_STATES",
+    "SAT_FLOW_VPHPL",
+    "constant_passages",
+    "internal_edge_junction",
+    "read_sumo_net",
+    "signal_state",
+]
 
 SAT_FLOW_VPHPL = 1800.0
 """Saturation flow given to every imported lane [veh/h/lane] (HCM 7th ed. base 1900, adjusted)."""
@@ -327,6 +334,46 @@ def unimported_lights(network: Network) -> dict[str, str]:
         for n in network.notes
         if n.startswith(head) and tail in n
     }
+
+
+PASSABLE_STATES = frozenset("GgsoO")
+"""SUMO link characters a vehicle may drive on (green, yield, stop then go, off)."""
+
+
+def constant_passages(network: Network) -> list[tuple[str, str, str]]:
+    """The turns at a SUMO network's signals that no movement stands for but SUMO keeps
+    passable: links the program shows in one passable state (:data:`PASSABLE_STATES`) in every
+    phase, left out of the model (see the module docstring), e.g. the right turns of
+    ``netgenerate``'s T junctions that are green in every phase.
+
+    Parameters
+    ----------
+    network
+        A network imported by :func:`read_sumo_net` (its ``source`` is the ``.net.xml`` read).
+
+    Returns
+    -------
+    list
+        ``(from_link, to_link, turn)``, ``turn`` one of ``L``, ``T``, ``R``, ``U`` or ``""``;
+        empty for a network not read from a SUMO file.
+    """
+    from signalbrain.io.sumo_state import constant_link_states
+
+    path = Path(network.source) if network.source else None
+    programs = [(s, s.sumo) for s in network.intersections if s.sumo is not None]
+    if path is None or not programs or not path.name.lower().endswith((".xml", ".xml.gz")):
+        return []
+    raw = scan_net(path)
+    out: list[tuple[str, str, str]] = []
+    for isec, program in programs:
+        modelled = {i for m in isec.movements for i in m.sumo_link_indices}
+        constant = constant_link_states(program)
+        for conn in raw.tl_conns.get(program.tls_id, ()):
+            i = conn.link_index
+            if i is None or i in modelled or constant.get(i, "r") not in PASSABLE_STATES:
+                continue
+            out.append((conn.from_edge, conn.to_edge, _DIR_TURN.get(conn.direction, "")))
+    return out
 
 
 def _constant_lights(intersections: Sequence[Intersection]) -> dict[str, str]:
