@@ -6,6 +6,9 @@
 * An emergency ``<trip>`` (from and to only, routed by SUMO when it inserts it) is requested
   ahead of its departure: its loaded route, the two edges, was refused ("no allowed movement
   joins these links; not escorted") and it was requested only when it departed.
+* A round trip (its route ends on the edge it starts on) keeps its route: the escort routed it
+  from its first edge to its last, that edge alone, and handed it that route, so SUMO ended the
+  trip at once (15 s instead of the loop).
 """
 
 from __future__ import annotations
@@ -64,3 +67,17 @@ def test_a_trip_is_requested_ahead_of_its_departure(caplog: Any) -> None:
     assert route[0] == "W_S1"
     assert route[-1] == "S6_E"
     assert len(route) > 2
+
+
+def test_a_round_trip_keeps_its_route() -> None:
+    net = read_network(bundled_network("grid3x3"))
+    loop = ["I0_1_I0_2", "I0_2_I1_2", "I1_2_I1_1", "I1_1_I0_1", "I0_1_I0_2"]
+    pushed: list[list[str]] = []
+    sumo = _fake_sumo({"ev_loop": loop})
+    sumo.vehicle.setRoute = lambda vid, route: pushed.append(list(route))
+    hook = SumoEscort("auto", net, sumo=sumo, dispatch_lead_s=0.0)
+    hook(10.0, {}, {})
+    assert hook.summary()["vehicles"] == ["ev_loop"]
+    assert pushed == []
+    assert hook.manager is not None
+    assert list(hook.manager.remaining_route("ev_loop")) == loop

@@ -126,14 +126,20 @@ class _Dispatch:
         return queue >= JAMMED_FRACTION * places
 
     def _request(self, sumo: ModuleType, vid: str, depart_s: float) -> EscortRequest | None:
-        """The one-key request of an emergency vehicle from its SUMO route, or None when the
-        route leaves the network."""
+        """The one-key request of an emergency vehicle from its SUMO route (its own route only
+        for a round trip, which ends on the edge it starts on), or None when the route leaves
+        the network."""
         route = [str(e) for e in sumo.vehicle.getRoute(vid)]
         if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
             log.warning(
                 "emergency vehicle %s: route %s is not in the network; not escorted", vid, route
             )
             return None
+        if len(route) > 1 and route[-1] == route[0]:
+            # a round trip: the least-cost route from its first edge to its last is that edge
+            # alone, and the escort handed it that, ending the trip where it began; it drives
+            # its own route
+            return EscortRequest(vid, route[0], None, route=tuple(route), depart_s=depart_s)
         return EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=depart_s)
 
     def _own(self, request: EscortRequest) -> EscortRequest:
