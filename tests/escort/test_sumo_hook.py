@@ -9,6 +9,8 @@
 * A round trip (its route ends on the edge it starts on) keeps its route: the escort routed it
   from its first edge to its last, that edge alone, and handed it that route, so SUMO ended the
   trip at once (15 s instead of the loop).
+* A vehicle with stops to make keeps its route: SUMO dropped the stops off the escort's route
+  with no word (an ambulance that was to pick up a patient drove straight on).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def _fake_sumo(routes: dict[str, list[str]] = ROUTES, *, departed: bool = True) 
             getLanePosition=lambda vid: 0.0,
             getSpeed=lambda vid: 0.0,
             setRoute=lambda vid, route: None,
+            getStops=lambda vid: [],
         ),
     )
 
@@ -81,3 +84,17 @@ def test_a_round_trip_keeps_its_route() -> None:
     assert pushed == []
     assert hook.manager is not None
     assert list(hook.manager.remaining_route("ev_loop")) == loop
+
+
+def test_a_vehicle_with_stops_keeps_its_route() -> None:
+    net = read_network(bundled_network("grid3x3"))
+    detour = ["I0_1_I0_2", "I0_2_I1_2", "I1_2_I2_2", "I2_2_I2_1", "I2_1_I1_1", "I1_1_I1_0"]
+    pushed: list[list[str]] = []
+    sumo = _fake_sumo({"ev_stop": detour})
+    sumo.vehicle.setRoute = lambda vid, route: pushed.append(list(route))
+    sumo.vehicle.getStops = lambda vid: [SimpleNamespace(lane="I2_2_I2_1_0", duration=20.0)]
+    hook = SumoEscort("auto", net, sumo=sumo, dispatch_lead_s=0.0)
+    hook(10.0, {}, {})
+    assert pushed == []
+    assert hook.manager is not None
+    assert list(hook.manager.remaining_route("ev_stop")) == detour

@@ -127,8 +127,8 @@ class _Dispatch:
 
     def _request(self, sumo: ModuleType, vid: str, depart_s: float) -> EscortRequest | None:
         """The one-key request of an emergency vehicle from its SUMO route (its own route only
-        for a round trip, which ends on the edge it starts on), or None when the route leaves
-        the network."""
+        for a round trip, which ends on the edge it starts on, and for a vehicle with stops to
+        make), or None when the route leaves the network."""
         route = [str(e) for e in sumo.vehicle.getRoute(vid)]
         if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
             log.warning(
@@ -139,6 +139,10 @@ class _Dispatch:
             # a round trip: the least-cost route from its first edge to its last is that edge
             # alone, and the escort handed it that, ending the trip where it began; it drives
             # its own route
+            return EscortRequest(vid, route[0], None, route=tuple(route), depart_s=depart_s)
+        if sumo.vehicle.getStops(vid):
+            # stops to make (a patient to pick up): a route of the escort's own dropped those
+            # off it, and SUMO let them go with no word; it drives its own route
             return EscortRequest(vid, route[0], None, route=tuple(route), depart_s=depart_s)
         return EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=depart_s)
 
