@@ -353,6 +353,9 @@ class _FakeSumo:
             def getRoute(self, vid: str) -> tuple[str, ...]:  # noqa: N802
                 return _EAST
 
+            def getStops(self, vid: str) -> list[object]:  # noqa: N802
+                return []
+
             def getRouteIndex(self, vid: str) -> int:  # noqa: N802
                 return 0
 
