@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from signalbrain.control.monitor import audit
-from signalbrain.escort import EscortController, EscortManager, EventCode, NaivePreemption
+from signalbrain.escort import (
+    EscortController,
+    EscortManager,
+    EscortRequest,
+    EventCode,
+    NaivePreemption,
+)
 from signalbrain.network.generate import arterial
 
 ROUTE = ("W_S1", "S1_S2", "S2_S3", "S3_S4", "S4_S5", "S5_S6", "S6_E")
@@ -91,3 +97,38 @@ def test_naive_preemption_also_safe_but_logs_calls(net, loop, plans_for, fixed_p
         assert audit(isec, res.states[isec.id]).ok
     codes = [e.code for e in naive.events]
     assert codes.count(EventCode.PREEMPT_CALL_ON) == codes.count(EventCode.PREEMPT_CALL_OFF) == 6
+
+
+def test_a_route_crossing_one_signal_twice_gets_a_call_at_each_crossing(
+    loop, plans_for, fixed_plan, vehicle
+):
+    """Around a block and back through I0_1 from another approach. The second crossing got no
+    window (the signal counted as passed), or, once it did, the first call was held until the
+    vehicle came back (108 s of green for an empty approach in a SUMO run)."""
+    from signalbrain.io import bundled_network, read_network
+
+    net = read_network(bundled_network("grid3x3"))
+    route = ("I0_0_I0_1", "I0_1_I0_2", "I0_2_I1_2", "I1_2_I1_1", "I1_1_I0_1", "I0_1_I0_0")
+    plans = plans_for(net, speed_mps=-15.0)
+    manager = EscortManager(net, plans)
+    ctrl = EscortController(fixed_plan(plans), manager)
+    ctrl.submit(EscortRequest("ev0", route[0], None, route=route, depart_s=10.0))  # its own
+    ev = vehicle("ev0", route, 10.0)
+    res = loop(net, ctrl, [ev], t_end_s=400.0)
+    assert ev.arrived_s is not None
+    for isec in net.intersections:
+        assert audit(isec, res.states[isec.id]).ok
+    on, green, off = (
+        EventCode.PREEMPT_CALL_ON,
+        EventCode.PREEMPT_TRACK_CLEARANCE,
+        EventCode.PREEMPT_CALL_OFF,
+    )
+    at_i01 = [
+        (e.code, e.t_s, e.note)
+        for e in manager.events
+        if e.signal_id == "I0_1" and e.code in (on, green, off)
+    ]
+    assert [c for c, _, _ in at_i01] == [on, green, off] * 2
+    # each call ends when the vehicle has passed, the first long before it comes back
+    assert [note for c, _, note in at_i01 if c == off] == ["passed", "passed"]
+    assert at_i01[3][1] - at_i01[2][1] > 30.0

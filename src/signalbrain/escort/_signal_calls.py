@@ -191,7 +191,17 @@ class _SignalCalls:
         current = None
         recovery_event: AuditEvent | None = None
         if call is not None:
-            current = next((w for w in windows if w.vehicle_id == call.window.vehicle_id), None)
+            # the call's crossing: its vehicle from its approach (a route may cross the signal
+            # again from another approach; that crossing gets a call of its own when due)
+            current = next(
+                (
+                    w
+                    for w in windows
+                    if w.vehicle_id == call.window.vehicle_id
+                    and w.approach_link == call.window.approach_link
+                ),
+                None,
+            )
             if current is None:
                 vid = call.window.vehicle_id
                 why = "passed" if vid in self._escorts else self._gone.get(vid, "passed")

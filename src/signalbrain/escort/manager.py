@@ -68,7 +68,9 @@ class _Escort:
     speed_mps: float | None = None
     fix_s: float | None = None
     windows: list[PreemptionWindow] = field(default_factory=list)
-    passed: set[str] = field(default_factory=set)
+    passed: set[int] = field(default_factory=set)
+    """Route indices of the signal crossings behind the vehicle (a route may cross one signal
+    twice: keyed by signal, the second crossing got no window)."""
     reroutes: int = 0
 
 
@@ -223,12 +225,12 @@ class EscortManager(_SignalCalls):
         if esc is None:
             return
         isec = self.network.intersection_at(node_id)
-        if isec is None or isec.id in esc.passed:
+        if isec is None or esc.index in esc.passed:
             return
         ahead = esc.route.intersections[esc.index : esc.index + 1]
         if isec.id not in ahead:
             return
-        esc.passed.add(isec.id)
+        esc.passed.add(esc.index)
         self._replan(esc, t_s)
 
     def cancel(self, vehicle_id: str, t_s: float) -> None:
@@ -311,9 +313,8 @@ class EscortManager(_SignalCalls):
     # ------------------------------------------------------------------ planning
     def _mark_passed(self, esc: _Escort) -> None:
         for j in range(min(esc.index, len(esc.route.intersections))):
-            isec = esc.route.intersections[j]
-            if isec is not None:
-                esc.passed.add(isec)
+            if esc.route.intersections[j] is not None:
+                esc.passed.add(j)
 
     def _remaining_cost(self, esc: _Escort) -> float:
         return self.graph.follow(esc.route.links[esc.index :], self.times).cost_s
@@ -348,7 +349,7 @@ class EscortManager(_SignalCalls):
         ahead = [
             c
             for c in ahead
-            if c.intersection not in esc.passed and c.eta_s - t_s <= self.config.lookahead_s
+            if c.index not in esc.passed and c.eta_s - t_s <= self.config.lookahead_s
         ]
         esc.windows = plan_windows(
             esc.request.vehicle_id,
