@@ -72,3 +72,18 @@ def test_the_escort_command_takes_the_constant_green_turn(grid_cfg: Path, tmp_pa
     doc = json.loads(out.read_text())
     assert doc["route"] == ["A0A1", "A1B1"]
     assert doc["signals"] == []
+
+
+def test_the_escort_command_names_a_light_left_to_sumo_on_the_route(
+    grid_cfg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The corner light A0 (one all-green phase) is left to SUMO: the schedule listed no signal
+    and said nothing of it."""
+    from signalbrain.cli import main
+
+    net = grid_cfg.parent / "grid.net.xml"
+    assert main(["escort", str(net), "--from", "A1A0", "--to", "A0B0"]) == 0
+    out = capsys.readouterr().out
+    assert "note: traffic light A0 left to SUMO's own program" in out
+    assert "the escort does not preempt it" in out
+    assert "traffic light C2" not in out  # not on the route

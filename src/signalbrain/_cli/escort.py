@@ -295,6 +295,13 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=1))
     else:
         print(_table(escort))
+    from signalbrain.io.sumo_net import unimported_lights
+
+    # a light left to SUMO's own program on the route is not in the table: say so
+    crossed = {net.link(k).to_node for k in escort.route.links[:-1]}
+    for tls, note in sorted(unimported_lights(net).items()):
+        if tls in crossed:
+            print(f"note: {note}; the escort does not preempt it", file=say)
     if args.json is not None and not to_stdout:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
