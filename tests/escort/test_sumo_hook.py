@@ -9,6 +9,8 @@
 * A round trip (its route ends on the edge it starts on) keeps its route: the escort routed it
   from its first edge to its last, that edge alone, and handed it that route, so SUMO ended the
   trip at once (15 s instead of the loop).
+* A vehicle not escorted is logged once: refused when requested ahead of its departure, it was
+  refused (and logged) again when it departed.
 * A vehicle with stops to make keeps its route: SUMO dropped the stops off the escort's route
   with no word (an ambulance that was to pick up a patient drove straight on).
 """
@@ -98,3 +100,15 @@ def test_a_vehicle_with_stops_keeps_its_route() -> None:
     assert pushed == []
     assert hook.manager is not None
     assert list(hook.manager.remaining_route("ev_stop")) == detour
+
+
+def test_a_vehicle_not_escorted_is_logged_once(caplog: Any) -> None:
+    net = read_network(bundled_network("arterial"))
+    routes = {"ev_out": ["nowhere", "S6_E"], "ev_bad": ["W_S1", "S2_S3", "S3_S4"]}
+    hook = SumoEscort("auto", net, sumo=_fake_sumo(routes, departed=False))
+    hook(10.0, {}, {})  # requested ahead of the departure at 40 s: refused
+    hook.bind_sumo(_fake_sumo(routes))
+    hook(40.0, {}, {})  # departs: requested again, refused again
+    assert hook.summary()["vehicles"] == []
+    assert caplog.text.count("ev_out: route") == 1
+    assert caplog.text.count("ev_bad: ") == 1

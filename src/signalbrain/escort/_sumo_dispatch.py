@@ -57,6 +57,7 @@ class _Dispatch:
     _loaded: dict[str, float]
     _waiting: dict[str, EscortRequest]
     _seen: set[str]
+    _told: set[tuple[str, str]]
 
     def _dispatch(
         self,
@@ -91,7 +92,7 @@ class _Dispatch:
             try:
                 manager.submit(self._own(submitted), t_s)
             except InputError as exc:
-                log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
+                self._not_escorted(vid, str(exc))
                 continue
             self._seen.add(vid)
             self._waiting[vid] = request
@@ -131,9 +132,7 @@ class _Dispatch:
         make), or None when the route leaves the network."""
         route = [str(e) for e in sumo.vehicle.getRoute(vid)]
         if not route or not all(self.network.has_link(e) for e in (route[0], route[-1])):
-            log.warning(
-                "emergency vehicle %s: route %s is not in the network; not escorted", vid, route
-            )
+            self._not_escorted(vid, f"route {route} is not in the network")
             return None
         if len(route) > 1 and route[-1] == route[0]:
             # a round trip: the least-cost route from its first edge to its last is that edge
@@ -145,6 +144,13 @@ class _Dispatch:
             # off it, and SUMO let them go with no word; it drives its own route
             return EscortRequest(vid, route[0], None, route=tuple(route), depart_s=depart_s)
         return EscortRequest(vid, route[0], route[-1], route=tuple(route), depart_s=depart_s)
+
+    def _not_escorted(self, vid: str, why: str) -> None:
+        """Log that a vehicle is not escorted, and why, once: a vehicle refused when requested
+        ahead of its departure is requested again when it departs (it was logged twice)."""
+        if (vid, why) not in self._told:
+            self._told.add((vid, why))
+            log.warning("emergency vehicle %s: %s; not escorted", vid, why)
 
     def _own(self, request: EscortRequest) -> EscortRequest:
         """What the manager is given: without rerouting, the vehicle's own route only."""

@@ -151,6 +151,7 @@ class SumoEscort(_Dispatch):
         self._loaded: dict[str, float] = {}  # emergency vehicles loaded: planned departure [s]
         self._waiting: dict[str, EscortRequest] = {}  # dispatched, not yet in the network
         self._seen: set[str] = set()
+        self._told: set[tuple[str, str]] = set()  # (vehicle, why) logged as not escorted
         self._tls = {s.id: s.sumo.tls_id for s in network.intersections if s.sumo is not None}
         self._dt: float | None = None
 
@@ -243,7 +244,7 @@ class SumoEscort(_Dispatch):
             try:
                 self.manager.submit(self._own(request), t_s)
             except InputError as exc:
-                log.warning("emergency vehicle %s: %s; not escorted", vid, exc)
+                self._not_escorted(vid, str(exc))
                 return
         self._seen.add(vid)  # only vehicles escorted are listed in the summary
         self.escorted[vid] = request
