@@ -75,6 +75,7 @@ def test_json_to_stdout(capsys):
         ),
         (["--from", "W", "--to", "E", "--plot", "e.txt"], "--plot: e.txt: the suffix must be"),
         (["--from", "W", "--to", "E", "--plot", "schedule"], "--plot: schedule: the suffix"),
+        (["--from", "W", "--to", "E", "--plot", "."], "--plot: . is a folder; expected a file"),
         (["--from", "W", "--to", "E", "--json", "."], "--json: . is a folder"),
         (["--from", "W", "--to", "E", "--events", "."], "--events: . is a folder"),
     ],
@@ -83,6 +84,7 @@ def test_bad_input_exits_2_with_one_clear_message(capsys, args, message):
     assert main(["escort", "arterial", *args]) == 2
     err = capsys.readouterr().err
     assert message in err
+    assert "problems" not in err  # one message ('.' was also told its suffix was wrong)
     assert "Traceback" not in err
 
 

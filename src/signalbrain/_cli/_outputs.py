@@ -31,7 +31,9 @@ def output_problems(
         out.append(Problem(option, f"{path} is a folder; expected a file to write"))
     elif not create_folder and path.parent != Path() and not path.parent.is_dir():
         out.append(Problem(option, f"folder {path.parent} does not exist"))
-    if suffixes and not path.name.lower().endswith(tuple(suffixes)):
+    if path.is_dir():
+        pass  # said above (its name is no file name: "." was also told its suffix was wrong)
+    elif suffixes and not path.name.lower().endswith(tuple(suffixes)):
         out.append(Problem(option, f"{path.name}: the suffix must be one of {', '.join(suffixes)}"))
     elif path.name.lower() in suffixes:  # '.yaml': a hidden file without a suffix to its writer
         out.append(Problem(option, f"{path.name}: a file name is needed before the suffix"))
