@@ -361,6 +361,24 @@ def test_cli_quiet_prints_no_progress(
             "--json: {cfg} is the CONFIG file; expected another file",
         ),
         (
+            ["{cfg}", "--controller", "sumo", "--", "--tripinfo-output", "{tmp}/o.json"],
+            "--json: {tmp}/o.json is also given to SUMO (",
+        ),
+        (
+            [
+                "{cfg}",
+                "--controller",
+                "fixed",
+                "--escort",
+                "auto",
+                "--escort-events",
+                "{tmp}/t.csv",
+                "--",
+                "--fcd-output={tmp}/t.csv",
+            ],
+            "--escort-events: {tmp}/t.csv is also given to SUMO (--fcd-output=",
+        ),
+        (
             ["{cfg}", "--controller", "fixed", "--escort-lead", "-5"],
             "--escort-lead: needs --escort auto",
         ),

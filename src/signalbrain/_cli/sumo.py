@@ -161,6 +161,12 @@ def _checkpoint_clashes(
     ]
 
 
+def _names(sumo_arg: str, path: Path) -> bool:
+    """Whether a SUMO argument (``FILE`` or ``--option=FILE``) names the file ``path``."""
+    value = sumo_arg.partition("=")[2] if "=" in sumo_arg else sumo_arg
+    return bool(value) and Path(value).resolve() == path.resolve()
+
+
 def _run(args: argparse.Namespace) -> int:
     from signalbrain.sim.detectors import DEFAULT_REACH_M
     from signalbrain.sim.progress import SimProgress
@@ -199,6 +205,13 @@ def _run(args: argparse.Namespace) -> int:
     ):  # the run would overwrite the configuration it ran
         if path is not None and config.is_file() and path.resolve() == config.resolve():
             problems.append(Problem(option, f"{path} is the CONFIG file; expected another file"))
+    for option, path in (("--json", args.json), ("--escort-events", args.escort_events)):
+        # a file SUMO writes (or reads) would be overwritten at the end of the run
+        clash = next((a for a in extra if path is not None and _names(a, path)), None)
+        if clash is not None:
+            problems.append(
+                Problem(option, f"{path} is also given to SUMO ({clash}); expected another file")
+            )
     if args.escort_lead is not None and args.escort != "auto":
         # only the one-key escort requests ahead of departure; without it the lead did nothing
         problems.append(Problem("--escort-lead", "needs --escort auto"))
