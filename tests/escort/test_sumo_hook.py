@@ -104,11 +104,22 @@ def test_a_vehicle_with_stops_keeps_its_route() -> None:
 
 def test_a_vehicle_not_escorted_is_logged_once(caplog: Any) -> None:
     net = read_network(bundled_network("arterial"))
-    routes = {"ev_out": ["nowhere", "S6_E"], "ev_bad": ["W_S1", "S2_S3", "S3_S4"]}
+    routes = {"ev_out": ["nowhere", "S6_E"]}
     hook = SumoEscort("auto", net, sumo=_fake_sumo(routes, departed=False))
     hook(10.0, {}, {})  # requested ahead of the departure at 40 s: refused
     hook.bind_sumo(_fake_sumo(routes))
     hook(40.0, {}, {})  # departs: requested again, refused again
     assert hook.summary()["vehicles"] == []
     assert caplog.text.count("ev_out: route") == 1
-    assert caplog.text.count("ev_bad: ") == 1
+
+
+def test_a_trip_with_stops_is_requested_when_it_departs(caplog: Any) -> None:
+    """Its own route is the one SUMO gives it on insertion: nothing to request ahead, and no
+    "not escorted" (a trip with a stop was refused ahead: "destination: missing")."""
+    net = read_network(bundled_network("arterial"))
+    sumo = _fake_sumo({"ev_trip": ["W_S1", "S3_S4", "S6_E"]}, departed=False)  # from, stop, to
+    sumo.vehicle.getStops = lambda vid: [SimpleNamespace(lane="S3_S4_0", duration=20.0)]
+    hook = SumoEscort("auto", net, sumo=sumo)
+    hook(10.0, {}, {})
+    assert "not escorted" not in caplog.text
+    assert hook.summary()["vehicles"] == []

@@ -83,10 +83,11 @@ class _Dispatch:
                 continue  # requested when it departs
             submitted = request
             if _unrouted(request, manager):
-                # a trip (from and to only): SUMO routes it when it inserts it; the escort
-                # routes it now and hands it its route then (it was refused with "no allowed
-                # movement joins these links; not escorted" and requested only on departure)
-                if not self.reroute:
+                # a trip (from, its stops' edges, to): SUMO routes it when it inserts it; the
+                # escort routes it now and hands it its route then (it was refused with "no
+                # allowed movement joins these links; not escorted" and requested only on
+                # departure)
+                if not self.reroute or request.destination is None:
                     continue  # requested when it departs, on the route SUMO gives it
                 submitted = replace(request, route=())
             try:
@@ -158,10 +159,11 @@ class _Dispatch:
 
 
 def _unrouted(request: EscortRequest, manager: EscortManager) -> bool:
-    """Whether a request's route is a trip SUMO has not routed yet: its two edges (origin and
-    destination) and no movement joining them."""
+    """Whether a request's route, read before SUMO inserted the vehicle, is a trip SUMO has
+    not routed yet: its edges (origin, the edges of its stops, destination) not joined by
+    movements. SUMO checks a route it loads, so one that cannot be followed is not routed yet."""
     route = request.route or ()
-    if len(route) != 2:
+    if len(route) < 2:
         return False
     try:
         manager.graph.follow(route, manager.times)
