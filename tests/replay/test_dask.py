@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +18,7 @@ import pytest
 import replay_jobs
 from replay_jobs import PATTERNS, TRAFFIC_CAMERA_YAML, write_traffic_video
 
+from signalbrain.errors import InputError
 from signalbrain.replay import count_videos
 from signalbrain.replay.checkpoint import CheckpointStore
 from signalbrain.replay.engine import run_tasks
@@ -117,3 +124,61 @@ def test_worker_process_crash_on_cluster_skips_only_that_video(
     assert [Path(s.video).name for s in summary.skipped] == ["crash.avi"]
     assert "KilledWorker" in summary.skipped[0].reason
     assert summary.videos == 2
+
+
+@pytest.fixture
+def not_dask() -> Iterator[str]:
+    """Address of a TCP server that is no Dask scheduler: it answers like a web server (a
+    dashboard port given by mistake) and hangs up."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_scheduler_that_is_not_dask_is_bad_input_at_once(
+    not_dask: str, tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
+    """A Dask client given another server (a dashboard port by mistake) failed with an
+    internal error: a MemoryError for a length read from the HTTP reply."""
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="does not answer as a Dask scheduler"):
+        count_videos(
+            make_videos("a.avi"),
+            camera_file,
+            tmp_path / "out",
+            scheduler=not_dask,
+            job=functools.partial(replay_jobs.brightness_job),
+            progress=False,
+        )
+    assert time.perf_counter() - start < 10
+
+
+def test_unknown_scheme_fails_at_once_without_traceback(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
+    """``--scheduler http://...``: the message was right, but the half-made client then took
+    30 s to close and printed its traceback on the way out."""
+    cmd = [sys.executable, "-m", "signalbrain.cli", "count", str(make_videos("a.avi")[0])]
+    cmd += ["--camera", str(camera_file), "--out", str(tmp_path / "out")]
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [*cmd, "--scheduler", "http://127.0.0.1:8786"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "unknown address scheme 'http'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert time.perf_counter() - start < 20

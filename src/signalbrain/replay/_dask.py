@@ -12,8 +12,10 @@ subscribes to, so the progress lines look the same as with local processes.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -61,15 +63,20 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:
-    """Fail fast on a TCP address nobody listens on.
+    """Fail fast on an address that is no Dask scheduler.
 
     A ``distributed.Client`` that cannot connect waits for its whole timeout and then again
-    while it is garbage-collected; a plain socket says "refused" at once.
+    while it is garbage-collected (30 s more, printing a traceback); so does one given an
+    unknown scheme. A plain socket says "refused" at once, and a handshake of Dask's protocol
+    tells a scheduler from another server on that port (its dashboard, a web server), which
+    the client would answer with an internal error.
     """
     from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
 
     try:
         scheme, location = parse_address(address)
+        get_backend(scheme)
         if scheme != "tcp":
             return
         host, port = parse_host_port(location)
@@ -86,6 +93,42 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
             f"({exc.strerror or exc}); start one (dask scheduler) or give the "
             "address it prints, such as tcp://host:8786"
         ) from None
+    problem = _handshake(address, timeout_s)
+    if problem is not None:
+        raise InputError(
+            f"--scheduler {address}: something listens there but does not answer as a Dask "
+            f"scheduler ({problem}); give the address the scheduler prints, such as "
+            "tcp://host:8786 (its dashboard, by default port 8787, is not it)"
+        )
+
+
+def _handshake(address: str, timeout_s: float) -> str | None:
+    """Open and close one Dask connection to ``address``; None when the peer speaks Dask's
+    protocol, else what went wrong. Runs its own event loop in a thread, so it works also
+    when the caller's thread runs one (a notebook)."""
+    from distributed.comm.core import connect
+
+    async def attempt() -> None:
+        comm = await asyncio.wait_for(
+            connect(address, timeout=timeout_s),  # type: ignore[no-untyped-call]
+            timeout_s,
+        )
+        await comm.close()
+
+    problems: list[str] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(attempt())
+        except Exception as exc:  # a non-Dask peer: garbage lengths, closed stream, silence
+            problems.append(
+                "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
+            )
+
+    thread = threading.Thread(target=run, name="dask-probe", daemon=True)
+    thread.start()
+    thread.join()
+    return problems[0] if problems else None
 
 
 def call_job_on_worker(
