@@ -244,6 +244,16 @@ BAD_CASES = [
         "must be within -1e+06 to 1e+06",
     ),
     (
+        "empty line id",  # a counts.csv row with an empty id
+        _set(make_doc(), ("lines", 0, "id"), ""),
+        "lines[0].id = '': is empty; expected a line id",
+    ),
+    (
+        "blank zone id",  # the movement "in-> "
+        _set(make_doc(), ("zones", 1, "id"), " "),
+        "zones[1].id = ' ': is empty; expected a zone id",
+    ),
+    (
         "resize width beyond any video",
         _set(make_doc(), ("resize_width",), 10**30),
         "resize_width = 1000000000000000000000000000000: must be <= 16384",

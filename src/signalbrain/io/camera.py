@@ -238,7 +238,9 @@ def parse_camera(
             continue
         f.unknown_keys(line_doc, path, _LINE_KEYS)
         lid = f.string(line_doc, "id", path)
-        if lid and lid in seen:
+        if isinstance(line_doc.get("id"), str) and not lid.strip():
+            f.add(format_path(path, "id"), f"= {lid!r}: is empty; expected a line id")
+        elif lid and lid in seen:
             f.add(format_path(path, "id"), f"= {lid!r}: duplicate id (also {seen[lid]})")
         elif lid:
             seen[lid] = path
@@ -266,6 +268,8 @@ def parse_camera(
             continue
         f.unknown_keys(zdoc, path, _ZONE_KEYS)
         zid = f.string(zdoc, "id", path)
+        if isinstance(zdoc.get("id"), str) and not zid.strip():
+            f.add(format_path(path, "id"), f"= {zid!r}: is empty; expected a zone id")
         if zid and "->" in zid:
             f.add(
                 format_path(path, "id"),
