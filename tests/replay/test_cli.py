@@ -120,6 +120,7 @@ def test_skipped_inputs_give_exit_3(traffic: tuple[list[Path], Path], tmp_path: 
         (["--camera", "{camera}", "--video-timeout", "0"], "expected seconds > 0"),
         (["--camera", "{camera}", "--out", ""], "--out: empty"),
         (["--camera", "", "--out", "{tmp}/out"], "--camera: empty"),
+        (["--camera", "{camera}", "--model", ""], "--model: empty"),
         (["--camera", "{tmp}/exit.yaml"], "zones: has exit zones but no entry zone"),
     ],
     ids=[
@@ -132,6 +133,7 @@ def test_skipped_inputs_give_exit_3(traffic: tuple[list[Path], Path], tmp_path: 
         "timeout-0",
         "out-empty",  # wrote into the working directory
         "camera-empty",
+        "model-empty",  # was the working directory, "file not found"
         "exit-zones-only",  # counted nothing, exit 0
     ],
 )

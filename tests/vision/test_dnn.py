@@ -75,6 +75,8 @@ def test_auto_layout_follows_the_longer_axis() -> None:
 def test_missing_or_invalid_model_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file not found"):
         OnnxDetector(tmp_path / "none.onnx")
+    with pytest.raises(InputError, match="is a folder; expected an ONNX detector file"):
+        OnnxDetector(tmp_path)  # was "file not found" for a folder that exists
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a model")
     with pytest.raises(InputError, match="cannot load it as ONNX"):

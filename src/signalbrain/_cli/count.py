@@ -92,7 +92,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--model",
-        type=Path,
+        type=_path,
         metavar="PATH",
         help="ONNX vehicle detector (YOLO-style outputs) instead of background subtraction",
     )

@@ -125,8 +125,12 @@ class OnnxDetector:
         classes: Mapping[int, int] | None = None,
     ) -> None:
         path = Path(model)
-        if not path.is_file():
+        if path.is_dir():
+            raise InputError(f"--model {model}: is a folder; expected an ONNX detector file")
+        if not path.exists():
             raise InputError(f"--model {model}: file not found; expected an ONNX detector")
+        if not path.is_file():
+            raise InputError(f"--model {model}: not a regular file; expected an ONNX detector")
         try:
             self._net = cv2.dnn.readNetFromONNX(str(path))
         except cv2.error as exc:
