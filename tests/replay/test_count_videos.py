@@ -117,6 +117,17 @@ def test_bad_arguments(
         count_videos(videos, camera_file, tmp_path / "out", scheduler=42, job=JOB, progress=False)
 
 
+@pytest.mark.parametrize("name", ["counts.csv", "summary.json"])
+def test_output_file_name_taken_by_a_folder_is_bad_input_before_counting(
+    name: str, tmp_path: Path, camera_file: Path, make_videos: Callable[..., list[Path]]
+) -> None:
+    """Was an internal error (IsADirectoryError) once every video had been counted."""
+    (tmp_path / "out" / name).mkdir(parents=True)
+    with pytest.raises(InputError, match=f"out/{name} is a folder"):
+        count_videos(make_videos("a.avi"), camera_file, tmp_path / "out", job=JOB, progress=False)
+    assert not list((tmp_path / "out" / ".checkpoints").glob("*.json"))
+
+
 def test_corrupt_frames_are_reported(
     tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
 ) -> None:

@@ -29,6 +29,7 @@ from signalbrain.replay.engine import Job, ProgressFn, run_tasks
 from signalbrain.replay.inputs import collect_videos
 from signalbrain.replay.outputs import (
     COUNTS_CSV,
+    SUMMARY_JSON,
     CountsWriter,
     ReplaySummary,
     SkippedVideo,
@@ -166,6 +167,12 @@ def count_videos(
         why = "; ".join(f"{label}: {reason}" for label, reason in inputs.missing)
         raise InputError(f"no videos to count{': ' + why if why else ' were given'}")
     store = CheckpointStore(out_dir)
+    for name in (COUNTS_CSV, SUMMARY_JSON):  # found only once every video is counted
+        if (store.out_dir / name).is_dir():
+            raise InputError(
+                f"--out {store.out_dir}: {store.out_dir / name} is a folder; the batch writes "
+                "a file of that name there: move the folder or give another --out"
+            )
     reporter = _reporter(progress)
     for label, first in inputs.duplicates:
         same = "given twice" if label == first else f"the same file as {first}"
