@@ -100,3 +100,23 @@ def test_counts_csv_gets_the_mode_of_an_ordinary_write(tmp_path: Path) -> None:
     with CountsWriter(out) as writer:
         writer.commit(skipped=[], wall_s=1.0)
     assert stat.S_IMODE((out / "counts.csv").stat().st_mode) == 0o640
+
+
+def test_outputs_that_are_symbolic_links_are_written_through(tmp_path: Path) -> None:
+    """counts.csv linked to a shared folder (a dashboard's input) kept its link like
+    summary.json; it was replaced by a plain file and the shared file went stale."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("counts.csv", "summary.json"):
+        (shared / name).write_text("old\n")
+        (out / name).symlink_to(shared / name)
+    with CountsWriter(out) as writer:
+        writer.add("a.mp4", _counts((1, 0), 1, 10), resumed=False)
+        writer.commit(skipped=[], wall_s=1.0)
+    for name in ("counts.csv", "summary.json"):
+        assert (out / name).is_symlink()
+        assert (shared / name).read_text() != "old\n"
+    assert (shared / "counts.csv").read_text().startswith("video,camera,")
+    assert sorted(p.name for p in shared.iterdir()) == ["counts.csv", "summary.json"]

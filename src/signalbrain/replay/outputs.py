@@ -158,6 +158,10 @@ class CountsWriter:
     outputs untouched. Rows are formatted by hand with cached fields: a city-scale rerun writes
     millions of rows, and :mod:`csv` with number formatting per row was most of its time.
 
+    A ``counts.csv`` that is a symbolic link is written through, as ``summary.json`` is (see
+    :func:`signalbrain._files.atomic_write_bytes`): the file it points to is replaced, the link
+    kept.
+
     Parameters
     ----------
     out_dir
@@ -166,7 +170,11 @@ class CountsWriter:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{COUNTS_CSV}.", suffix=".tmp", dir=out_dir)
+        target = out_dir / COUNTS_CSV
+        self._target = Path(os.path.realpath(target)) if os.path.islink(target) else target
+        fd, self._tmp = tempfile.mkstemp(
+            prefix=f".{COUNTS_CSV}.", suffix=".tmp", dir=self._target.parent
+        )
         # a file name with undecodable bytes (held as surrogates) is written as \udcXX, as in
         # summary.json, so the file stays valid UTF-8
         self._stream = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
@@ -215,7 +223,7 @@ class CountsWriter:
     def commit(self, *, skipped: Sequence[SkippedVideo], wall_s: float) -> ReplaySummary:
         """Publish ``counts.csv`` and ``summary.json``; returns the batch summary."""
         self._stream.flush()
-        os.fchmod(self._stream.fileno(), replacement_mode(self.out_dir / COUNTS_CSV))
+        os.fchmod(self._stream.fileno(), replacement_mode(self._target))
         os.fsync(self._stream.fileno())
         self._stream.close()
         summary = ReplaySummary(
@@ -232,7 +240,7 @@ class CountsWriter:
             counted_frames=self.counted_frames,
             corrupt_frames=self.corrupt_frames,
         )
-        os.replace(self._tmp, summary.counts_csv)
+        os.replace(self._tmp, self._target)
         atomic_write_text(summary.summary_json, json.dumps(summary.to_dict(), indent=2) + "\n")
         return summary
 
