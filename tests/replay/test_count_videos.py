@@ -253,3 +253,23 @@ def test_interrupt_while_a_worker_starts_leaves_no_worker_behind(
         proc.kill()
         proc.communicate(timeout=60)
     assert left == []
+
+
+class _ClosedPipe(io.StringIO):
+    """stderr piped into ``head`` after it exited: every write fails."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_progress_stream_that_goes_away_does_not_stop_the_batch(
+    tmp_path: Path, camera_file: Path, make_videos: Callable[..., list[Path]]
+) -> None:
+    """The first progress line raised BrokenPipeError out of the batch, which the command line
+    turned into exit 0 with one video counted and no counts.csv or summary.json."""
+    summary = count_videos(
+        make_videos(), camera_file, tmp_path / "out", workers=0, job=JOB, progress=_ClosedPipe()
+    )
+    assert summary.videos == 3
+    assert summary.lines["L"]["total"] == _total("a.avi", "b.avi", "c.avi")
+    assert (tmp_path / "out" / "summary.json").is_file()

@@ -159,8 +159,7 @@ class ProgressReporter:
             bar = "#" * done + "-" * (20 - done)
             running = " | ".join(f"{r.label}: {self._fraction(r)}" for r in self._running.values())
             text = f"[{bar}] {self._overall(now)}" + (f" | {running}" if running else "")
-            self.stream.write("\r\x1b[K" + text[:width])
-            self.stream.flush()
+            self._write("\r\x1b[K" + text[:width])
             self._status_shown = True
         elif force or now - self._last_status_s >= self.interval_s:
             self._last_status_s = now
@@ -170,7 +169,17 @@ class ProgressReporter:
         if self.stream is None:
             return
         if self._status_shown:
-            self.stream.write("\r\x1b[K")
             self._status_shown = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
+            text = "\r\x1b[K" + text
+        self._write(text + "\n")
+
+    def _write(self, text: str) -> None:
+        """Write and flush; a stream that is gone (stderr piped into ``head``, a log collector
+        or terminal that went away) ends the reporting, not the batch."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self.stream = None
