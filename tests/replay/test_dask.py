@@ -152,7 +152,7 @@ def test_scheduler_that_is_not_dask_is_bad_input_at_once(
     """A Dask client given another server (a dashboard port by mistake) failed with an
     internal error: a MemoryError for a length read from the HTTP reply."""
     start = time.perf_counter()
-    with pytest.raises(InputError, match="does not answer as a Dask scheduler"):
+    with pytest.raises(InputError, match="no Dask scheduler answers there"):
         count_videos(
             make_videos("a.avi"),
             camera_file,
@@ -182,3 +182,21 @@ def test_unknown_scheme_fails_at_once_without_traceback(
     assert "unknown address scheme 'http'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert time.perf_counter() - start < 20
+
+
+def test_tls_without_configuration_is_bad_input_at_once(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], camera_file: Path
+) -> None:
+    """Was an internal error (TypeError from the TLS transport), then 30 s in the half-made
+    client's clean-up."""
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="ssl_context"):
+        count_videos(
+            make_videos("a.avi"),
+            camera_file,
+            tmp_path / "out",
+            scheduler="tls://127.0.0.1:1",
+            job=functools.partial(replay_jobs.brightness_job),
+            progress=False,
+        )
+    assert time.perf_counter() - start < 10

@@ -67,9 +67,10 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
 
     A ``distributed.Client`` that cannot connect waits for its whole timeout and then again
     while it is garbage-collected (30 s more, printing a traceback); so does one given an
-    unknown scheme. A plain socket says "refused" at once, and a handshake of Dask's protocol
-    tells a scheduler from another server on that port (its dashboard, a web server), which
-    the client would answer with an internal error.
+    unknown scheme, and one whose transport fails (``tls://`` without Dask's TLS
+    configuration, ``ucx://`` without UCX) does it after an internal error. A plain socket
+    says "refused" at once, and a handshake of Dask's protocol tells a scheduler from another
+    server on that port (its dashboard, a web server).
     """
     from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.comm.registry import get_backend
@@ -77,40 +78,43 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
     try:
         scheme, location = parse_address(address)
         get_backend(scheme)
-        if scheme != "tcp":
-            return
-        host, port = parse_host_port(location)
+        host, port = parse_host_port(location) if scheme == "tcp" else ("", 0)
     except (ValueError, TypeError) as exc:
         raise InputError(
             f"--scheduler {address}: not a scheduler address ({exc}); give one "
             "such as tcp://host:8786"
         ) from None
-    try:
-        socket.create_connection((host, port), timeout=timeout_s).close()
-    except OSError as exc:
-        raise InputError(
-            f"--scheduler {address}: cannot connect to a Dask scheduler there "
-            f"({exc.strerror or exc}); start one (dask scheduler) or give the "
-            "address it prints, such as tcp://host:8786"
-        ) from None
+    if scheme == "inproc":  # this process's own cluster: nothing to probe
+        return
+    if scheme == "tcp":
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+        except OSError as exc:
+            raise InputError(
+                f"--scheduler {address}: cannot connect to a Dask scheduler there "
+                f"({exc.strerror or exc}); start one (dask scheduler) or give the "
+                "address it prints, such as tcp://host:8786"
+            ) from None
     problem = _handshake(address, timeout_s)
     if problem is not None:
         raise InputError(
-            f"--scheduler {address}: something listens there but does not answer as a Dask "
-            f"scheduler ({problem}); give the address the scheduler prints, such as "
-            "tcp://host:8786 (its dashboard, by default port 8787, is not it)"
+            f"--scheduler {address}: no Dask scheduler answers there ({problem}); give the "
+            "address the scheduler prints, such as tcp://host:8786 (its dashboard, by "
+            "default port 8787, is not it; tls:// needs Dask's TLS configuration)"
         )
 
 
 def _handshake(address: str, timeout_s: float) -> str | None:
-    """Open and close one Dask connection to ``address``; None when the peer speaks Dask's
-    protocol, else what went wrong. Runs its own event loop in a thread, so it works also
-    when the caller's thread runs one (a notebook)."""
+    """Open and close one Dask connection to ``address`` with the client's security settings;
+    None when the peer speaks Dask's protocol, else what went wrong. Runs its own event loop
+    in a thread, so it works also when the caller's thread runs one (a notebook)."""
     from distributed.comm.core import connect
+    from distributed.security import Security
 
     async def attempt() -> None:
+        args = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
         comm = await asyncio.wait_for(
-            connect(address, timeout=timeout_s),  # type: ignore[no-untyped-call]
+            connect(address, timeout=timeout_s, **args),  # type: ignore[no-untyped-call]
             timeout_s,
         )
         await comm.close()
@@ -120,10 +124,12 @@ def _handshake(address: str, timeout_s: float) -> str | None:
     def run() -> None:
         try:
             asyncio.run(attempt())
-        except Exception as exc:  # a non-Dask peer: garbage lengths, closed stream, silence
-            problems.append(
-                "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
-            )
+        except TimeoutError:  # nothing answers, or a server waiting for its own protocol
+            problems.append("no answer in time")
+        except MemoryError:  # another protocol's bytes read as a frame length
+            problems.append("the reply is not Dask's protocol")
+        except Exception as exc:  # a closed stream, a transport that cannot work here
+            problems.append(f"{type(exc).__name__}: {exc}")
 
     thread = threading.Thread(target=run, name="dask-probe", daemon=True)
     thread.start()
