@@ -113,17 +113,14 @@ def _handshake(address: str, timeout_s: float) -> str | None:
 
     async def attempt() -> None:
         args = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
-        comm = await asyncio.wait_for(
-            connect(address, timeout=timeout_s, **args),  # type: ignore[no-untyped-call]
-            timeout_s,
-        )
+        comm = await connect(address, timeout=timeout_s, **args)  # type: ignore[no-untyped-call]
         await comm.close()
 
     problems: list[str] = []
 
     def run() -> None:
         try:
-            asyncio.run(attempt())
+            asyncio.run(asyncio.wait_for(attempt(), timeout_s))
         except TimeoutError:  # nothing answers, or a server waiting for its own protocol
             problems.append("no answer in time")
         except MemoryError:  # another protocol's bytes read as a frame length
@@ -133,7 +130,9 @@ def _handshake(address: str, timeout_s: float) -> str | None:
 
     thread = threading.Thread(target=run, name="dask-probe", daemon=True)
     thread.start()
-    thread.join()
+    thread.join(2 * timeout_s)  # a name lookup that hangs is not cancelled with the loop
+    if thread.is_alive():
+        return "no answer in time"
     return problems[0] if problems else None
 
 
