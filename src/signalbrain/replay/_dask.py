@@ -31,6 +31,10 @@ __all__ = ["call_job_on_worker", "run_dask"]
 PROGRESS_EVERY_S = 2.0
 """Least time between two progress events of one video sent through the scheduler [s]."""
 
+CONNECT_TIMEOUT_S = 15.0
+"""Time a scheduler has to answer the client, and the probe's handshake before it [s]: the
+probe never refuses a busy scheduler the client would have reached."""
+
 
 def _client(scheduler: Any) -> tuple[Any, bool]:
     """A ``distributed.Client`` for ``scheduler`` and whether this module owns (closes) it."""
@@ -51,7 +55,7 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
     try:
         return Client(
             scheduler,
-            timeout="15s",  # type: ignore[no-untyped-call]
+            timeout=f"{CONNECT_TIMEOUT_S:g}s",  # type: ignore[no-untyped-call]
             set_as_default=False,
         ), True
     except (OSError, TimeoutError, ValueError) as exc:
@@ -95,7 +99,7 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
                 f"({exc.strerror or exc}); start one (dask scheduler) or give the "
                 "address it prints, such as tcp://host:8786"
             ) from None
-    problem = _handshake(address, timeout_s)
+    problem = _handshake(address, CONNECT_TIMEOUT_S)
     if problem is not None:
         raise InputError(
             f"--scheduler {address}: no Dask scheduler answers there ({problem}); give the "
