@@ -64,6 +64,40 @@ def test_unreadable_video_is_skipped_and_remembered(
     assert _calls(log) == ["a.avi", "junk.mp4"]  # the unchanged bad file is not retried
 
 
+def test_a_video_this_user_cannot_read_is_not_remembered_as_bad(
+    tmp_path: Path, make_videos: Callable[..., list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file without read permission was skipped and remembered as not a video: after a
+    chmod (which changes neither its size nor its mtime, so not its checkpoint key) every
+    rerun still skipped it. (Simulated: the tests may run as root, who reads anything.)"""
+    import os
+
+    (video,) = make_videos("a.avi")
+    log = tmp_path / "log"
+    log.mkdir()
+    job = functools.partial(replay_jobs.brightness_job, log_dir=str(log))
+    store = CheckpointStore(tmp_path / "out")
+    tasks = collect_videos([video], "s").tasks
+    real_access = os.access
+
+    def no_access(path: object, mode: int, **kwargs: object) -> bool:
+        return False if str(path) == tasks[0].path else real_access(path, mode)  # type: ignore[arg-type]
+
+    def refusing_job(path: str, progress: object, **kwargs: object) -> dict[str, object]:
+        from signalbrain.vision import VideoError
+
+        raise VideoError("cannot open as a video", path)
+
+    monkeypatch.setattr("signalbrain.replay.engine.os.access", no_access)
+    out = run_tasks(tasks, refusing_job, store, workers=0)
+    assert out[0].status == "skipped"
+    assert "tried again on the next run" in (out[0].reason or "")
+    assert store.status(tasks[0].key) is None
+    monkeypatch.setattr("signalbrain.replay.engine.os.access", real_access)
+    again = run_tasks(tasks, job, store, workers=0)  # permission mended
+    assert [o.status for o in again] == ["done"]
+
+
 def test_bug_in_job_skips_that_video_only_and_is_retried(
     tmp_path: Path, make_videos: Callable[..., list[Path]]
 ) -> None:

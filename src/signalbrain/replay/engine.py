@@ -294,7 +294,12 @@ def run_tasks(
             return
         reason = result.reason or "failed"
         if result.status == "bad_input":
-            store.save_skipped(task, reason)
+            if os.access(task.path, os.R_OK):
+                store.save_skipped(task, reason)
+            else:
+                # a permission the operator can mend (chmod changes neither size nor mtime,
+                # so a remembered skip would outlive the fix): not remembered, tried again
+                reason += " (not readable by this user: tried again on the next run)"
         outcomes[task.key] = TaskOutcome(task, "skipped", reason=reason)
         reporter.finished(task.key, task.label, reason=reason)
 
