@@ -13,7 +13,8 @@ video was skipped (the file was not a readable video). The status is in the file
 resume of thousands of videos decides what is left from directory entries alone. Skips are
 remembered so an unchanged bad file is not decoded again on every resume; touching or replacing
 the file changes its key and retries it. A file this user may not read is not remembered (a
-permission mended with chmod changes neither size nor mtime): it is tried again on every run. Crashes are never checkpointed: a rerun retries them.
+permission mended with chmod changes neither size nor mtime): it is tried again on every run.
+Crashes are never checkpointed: a rerun retries them.
 
 Every file is written to a temporary name in the same folder and moved into place with
 :func:`os.replace`, which is atomic on POSIX and Windows, so an interrupted run leaves either the
