@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,17 @@ def test_csv_is_long_format_and_quotes_when_needed(tmp_path: Path) -> None:
     assert len(rows) == 7
     assert text.endswith("\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv", "summary.json"]
+
+
+def test_bin_times_are_written_to_the_microsecond(tmp_path: Path) -> None:
+    """``interval_s: 1.1`` wrote bins starting at 3.3000000000000003 s."""
+    counts = _counts((1, 0), 0, 100)
+    odd = (CountRow(3 * 1.1, 4 * 1.1, "line", "north", 1),)
+    with CountsWriter(tmp_path) as writer:
+        writer.add("a.mp4", replace(counts, bins=odd), resumed=False)
+        writer.commit(skipped=[], wall_s=1.0)
+    rows = list(csv.reader(io.StringIO((tmp_path / "counts.csv").read_text())))
+    assert rows[1][2:4] == ["3.3", "4.4"]
 
 
 def test_summary_sums_over_videos(tmp_path: Path) -> None:

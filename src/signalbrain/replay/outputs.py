@@ -138,8 +138,10 @@ class ReplaySummary:
 
 
 def _num(value: float) -> str:
-    """A number for CSV: integral values without a decimal point, others in shortest form."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    """A bin time for CSV [s], to the microsecond: integral values without a decimal point,
+    others in shortest form (bins of 1.1 s had started at 3.3000000000000003)."""
+    rounded = round(float(value), 6)
+    return str(int(rounded)) if rounded.is_integer() else repr(rounded)
 
 
 def _field(text: str) -> str:
