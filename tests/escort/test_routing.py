@@ -43,6 +43,25 @@ def test_unknown_endpoints_are_named(art, origin, destination, field):
         RoutingGraph(art).shortest(origin, destination, TravelTimes(art))
 
 
+def test_a_dead_end_node_is_named_with_its_network(art):
+    """It said only "origin 'Z': no link leaves this node", naming no network file or field."""
+    from dataclasses import replace
+
+    from signalbrain.network.model import Link, Node
+
+    dead_end = replace(
+        art,
+        nodes=(*art.nodes, Node("Z", -300.0, 300.0)),
+        links=(*art.links, Link("W_Z", "W", "Z", 1, 300.0, 13.9, 1800.0)),
+        source="city.yaml",
+    )
+    with pytest.raises(InputError) as info:
+        RoutingGraph(dead_end).shortest("Z", "E", TravelTimes(dead_end))
+    assert str(info.value) == (
+        "city.yaml: origin: 'Z': no link of network 'arterial5' leaves this node"
+    )
+
+
 def test_routes_around_a_long_queue():
     net = grid(2, 3, spacing_m=300.0)
     graph = RoutingGraph(net)

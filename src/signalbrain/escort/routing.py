@@ -287,8 +287,10 @@ class RoutingGraph:
         if net.has_node(key):
             found = (self._out_of if start else self._into).get(key, [])
             if not found:
+                way = "leaves" if start else "enters"
                 raise InputError(
-                    f"{what} {key!r}: no link {'leaves' if start else 'enters'} this node"
+                    [Problem(what, f"{key!r}: no link of network {net.name!r} {way} this node")],
+                    source=net.source,
                 )
             return found
         raise InputError(
