@@ -80,6 +80,10 @@ Decisions where the original program does not fit the model
   whose model fails validation on its own, is left out of the network with a note saying why
   (``strict=True`` refuses the network instead): its junctions stay as uncontrolled nodes, SUMO
   runs its program, and a written plan leaves that program alone.
+* A ``NEMA`` program (``netconvert --tls.default-type NEMA``) is left out the same way: its
+  phases run two at a time in two rings (``ring1``/``ring2`` params) with yellow and red from
+  phase attributes, which the one-ring model of its phases in file order would misread
+  (concurrent phases as conflicts, no clearance at all). ``strict=True`` refuses it.
 * Green straight to red with no yellow (the Hangzhou and Atlanta programs), or a yellow shorter
   than 3 s: the model gets ``yellow_s`` = 3 s and ``all_red_s`` = the rest of the original
   clearance time, at least 1 s; the intersection gets a note ``unsafe original program: ...``.
@@ -293,7 +297,12 @@ def read_sumo_net(
         ) from None
     name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
     side: Literal["right", "left"] = "left" if raw.lefthand else "right"
-    left: dict[str, str] = {} if strict else _constant_lights(intersections)
+    nema = _nema_lights(intersections)
+    if strict and nema:
+        raise InputError(
+            [Problem(f"tlLogic id={tls!r} type='NEMA'", why, source) for tls, why in nema.items()]
+        )
+    left: dict[str, str] = {} if strict else {**_constant_lights(intersections), **nema}
     while True:
         kept = tuple(s for s in intersections if s.id not in left)
         used = {k.from_node for k in links} | {k.to_node for k in links}
@@ -386,6 +395,21 @@ def _constant_lights(intersections: Sequence[Intersection]) -> dict[str, str]:
             shown = ", ".join(states[:3]) + (" ..." if len(states) > 3 else "")
             constant[s.id] = f"its program changes no link's state ({shown}): nothing to time"
     return constant
+
+
+def _nema_lights(intersections: Sequence[Intersection]) -> dict[str, str]:
+    """Why each traffic light running a SUMO ``NEMA`` program has no model, by id: its phases
+    run two at a time, one per ring (the ``ring1``/``ring2``/``barrierPhases`` params), and its
+    yellow and red are phase attributes, so reading its phases one after another as a static
+    program's would make concurrent phases conflicts and leave out its clearances."""
+    return {
+        s.id: (
+            "a NEMA program: its phases run in two rings at once and its yellow and red are "
+            "phase attributes, which signalbrain does not model"
+        )
+        for s in intersections
+        if s.sumo is not None and s.sumo.type == "NEMA"
+    }
 
 
 def _lights_at_fault(exc: InputError, tls_ids: Sequence[str]) -> dict[str, str]:

@@ -27,6 +27,7 @@ __all__ = [
     "BASELINE_TYPES",
     "DEFAULT_MAX_GREEN_S",
     "DEFAULT_MIN_GREEN_S",
+    "NEMA_TYPE",
     "convert_program",
     "write_programs",
 ]
@@ -35,6 +36,9 @@ BASELINE_TYPES: tuple[str, ...] = ("actuated", "delay_based")
 # netconvert's own defaults for actuated programs (--tls.min-dur 5, --tls.max-dur 50).
 DEFAULT_MIN_GREEN_S = 5.0
 DEFAULT_MAX_GREEN_S = 50.0
+NEMA_TYPE = "NEMA"
+"""SUMO's dual-ring actuated controller: already actuated, and its yellow and red are phase
+attributes (``yellow``, ``red``) the other types ignore, so its programs are not converted."""
 
 
 def _is_green(state: str) -> bool:

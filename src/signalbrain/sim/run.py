@@ -30,6 +30,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from signalbrain.sim._net_import import sumo_model as _sumo_model
 from signalbrain.sim._net_import import unimported as _unimported
 from signalbrain.sim._simulate import simulate as _simulate
 from signalbrain.sim.backend import load_backend, sumo_binary
-from signalbrain.sim.baselines import BASELINE_TYPES, convert_program, write_programs
+from signalbrain.sim.baselines import BASELINE_TYPES, NEMA_TYPE, convert_program, write_programs
 from signalbrain.sim.checkpoint import Checkpoint
 from signalbrain.sim.config import (
     parse_time,
@@ -253,8 +254,21 @@ def run_sumo(
         if isinstance(controller, str) and name in SUMO_CONTROLLERS:
             if name in BASELINE_TYPES:
                 running = running_programs(index, programs_from)
-                programs = [convert_program(p, name) for p in running]
+                # SUMO's NEMA controller is actuated already, and its yellow and red are phase
+                # attributes (and its concurrent phases ring params) that another type ignores:
+                # converted, its greens would follow one another with no yellow. SUMO runs it.
+                nema = {p.tls_id for p in running if p.type == NEMA_TYPE}
+                programs = [convert_program(p, name) for p in running if p.tls_id not in nema]
                 own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
+                if nema:
+                    notes.append(
+                        f"NEMA programs kept as SUMO runs them (not converted to {name}: their "
+                        f"clearances are phase attributes the conversion would lose): "
+                        f"{', '.join(sorted(nema))}"
+                    )
+                    index = replace(
+                        index, programs=tuple(p for p in index.programs if p.tls_id not in nema)
+                    )
             audited, why = _sumo_model(cfg.net_file, network, programs_from)
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
