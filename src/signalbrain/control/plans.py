@@ -33,7 +33,8 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
         )
         for p in isec.phases
     }
-    split = {p.number: green[p.number] + p.yellow_s + p.all_red_s for p in isec.phases}
+    clear = isec.phase_clearances()  # a movement clears as its longest phase does
+    split = {p.number: green[p.number] + sum(clear[p.number]) for p in isec.phases}
     known = set(green)
     rings = tuple(tuple(n for n in ring if n in known) for ring in isec.rings)
     barriers = tuple(tuple(n for n in g if n in known) for g in isec.barriers)
@@ -61,7 +62,6 @@ def default_plan(isec: Intersection, default_green_s: float = 20.0) -> TimingPla
                 if r:
                     green[r[-1]] += share
         cycle = isec.cycle_min_s
-    clear = isec.phase_clearances()  # a movement clears as its longest phase does
     phases = tuple(PhaseTiming(p.number, green[p.number], *clear[p.number]) for p in isec.phases)
     note = (
         "default plan: the imported program's greens within the limits"

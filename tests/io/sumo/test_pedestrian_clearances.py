@@ -16,6 +16,7 @@ import pytest
 from signalbrain.cli import main
 from signalbrain.control.audit import audit
 from signalbrain.control.base import SafetyCounts, SignalState
+from signalbrain.control.plans import default_plan
 from signalbrain.io.sumo_net import read_sumo_net
 
 from .conftest import netgenerate, random_trips
@@ -65,3 +66,32 @@ def test_optimised_program_with_crossings_keeps_every_all_red(
     for s in net.intersections:
         total = total + audit(s, history[s.id], from_start=False)
     assert total == SafetyCounts(), total
+
+
+def test_default_plan_of_a_network_with_crossings_is_a_valid_plan(
+    sumo_home: Path, sumo_nets: Path
+) -> None:
+    """The default plan (what every signalbrain controller starts from in ``sumo run``) padded
+    its cycle with each phase's own clearance but timed the phases with the longest of the
+    phases sharing their movements: ``sumo run --controller fixed|adaptive|max-pressure`` on
+    this network ended at once with "plans.A0.cycle_s = 98: must equal the sum of the barrier
+    groups (100 s)"."""
+    net_file = netgenerate(
+        sumo_home,
+        sumo_nets,
+        "crossings_opposites",
+        "--grid.number",
+        "3",
+        "-j",
+        "traffic_light",
+        "--sidewalks.guess",
+        "--crossings.guess",
+    )
+    net = read_sumo_net(net_file)
+    assert any(len({p.all_red_s for p in s.phases}) > 1 for s in net.intersections)
+    for isec in net.intersections:
+        plan = default_plan(isec)
+        clear = isec.phase_clearances()
+        assert plan.cycle_s == pytest.approx(sum(ph.split_s for ph in plan.phases))
+        for ph in plan.phases:
+            assert (ph.yellow_s, ph.all_red_s) == clear[ph.number]
