@@ -13,10 +13,12 @@ Eclipse SUMO documentation, "Networks/SUMO Road Networks" (edges, lanes, connect
 
 from __future__ import annotations
 
+import gzip
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from signalbrain.errors import InputError, Problem
 from signalbrain.network import SumoPhase, SumoProgram
@@ -127,6 +129,14 @@ def _number(elem: ET.Element, name: str, source: str) -> float | None:
         ) from None
 
 
+def _open_xml(path: str | Path) -> Any:
+    """``path`` opened for reading, through gzip when it is a gzip stream (SUMO reads a
+    ``.net.xml.gz`` and gzipped additional files as it reads plain ones)."""
+    with Path(path).open("rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else Path(path).open("rb")
+
+
 def read_net_index(path: str | Path) -> SumoNetIndex:
     """Index a SUMO network file (streaming; internal lanes are skipped).
 
@@ -147,7 +157,11 @@ def read_net_index(path: str | Path) -> SumoNetIndex:
     internal: set[str] = set()
     root_seen = False
     try:
-        for event, elem in ET.iterparse(path, events=("start", "end")):
+        stream = _open_xml(path)
+    except OSError as exc:
+        raise InputError([Problem("", f"cannot read: {exc}", source)]) from None
+    try:
+        for event, elem in ET.iterparse(stream, events=("start", "end")):
             if event == "start":
                 if not root_seen:
                     root_seen = True
@@ -196,6 +210,10 @@ def read_net_index(path: str | Path) -> SumoNetIndex:
                 elem.clear()
     except ET.ParseError as exc:
         raise InputError([Problem("", f"malformed network XML: {exc}", source)]) from None
+    except (OSError, EOFError) as exc:  # a damaged gzip stream
+        raise InputError([Problem("", f"cannot read: {exc}", source)]) from None
+    finally:
+        stream.close()
     connections = [c for c in connections if c.link_index >= 0 and c.from_lane in lanes]
     counts: dict[str, int] = {}
     for c in connections:
@@ -240,20 +258,22 @@ def running_programs(
     for path in additional_files:
         source = str(path)
         try:
-            for _, elem in ET.iterparse(path, events=("end",)):
-                if elem.tag != "tlLogic":
-                    continue
-                known = last.get(elem.get("id", ""))
-                if known is not None:
-                    program = _program(elem, source)
-                    count = max(known.link_count, program.link_count)
-                    last[known.tls_id] = replace(program, link_count=count)
-                elem.clear()
+            with _open_xml(path) as stream:
+                events = ET.iterparse(stream, events=("end",))
+                for _, elem in events:
+                    if elem.tag != "tlLogic":
+                        continue
+                    known = last.get(elem.get("id", ""))
+                    if known is not None:
+                        program = _program(elem, source)
+                        count = max(known.link_count, program.link_count)
+                        last[known.tls_id] = replace(program, link_count=count)
+                    elem.clear()
         except FileNotFoundError:
             raise InputError(f"additional file not found: {source}") from None
         except ET.ParseError as exc:
             raise InputError([Problem("", f"malformed additional file: {exc}", source)]) from None
-        except OSError as exc:
+        except (OSError, EOFError) as exc:
             raise InputError([Problem("", f"cannot read: {exc}", source)]) from None
     return tuple(last.values())
 
