@@ -2,7 +2,9 @@
 
 The road model itself comes from :func:`signalbrain.io.sumo_net.read_sumo_net`; this module only
 indexes what the adapter needs to place detectors and to convert programs: lane ids and lengths,
-the traffic-light connections (``tl``/``linkIndex``) and the ``tlLogic`` programs as loaded.
+the traffic-light connections (``tl``/``linkIndex``) and the ``tlLogic`` programs as loaded,
+their phases in the order SUMO runs them (a converted program is written without ``next``
+attributes, so phases that have them are put in the order they give: see :func:`_running_order`).
 Reading it directly keeps the ``sumo``, ``actuated`` and ``delay_based`` baselines independent of
 how far signalbrain's import understands a junction.
 
@@ -278,16 +280,41 @@ def running_programs(
     return tuple(last.values())
 
 
+def _running_order(nexts: Sequence[str]) -> list[int]:
+    """The phase indices in the order SUMO runs them, from phase 0, when phases have ``next``
+    attributes (``nexts``, ``""`` where a phase has none: the following phase); the first of
+    several targets, as the network import reads them. Phases never reached are left out; a
+    sequence that loops back to a phase other than 0 gives that loop (phase 0 and the phases
+    before the loop run once). File order when no phase has ``next`` or a target is not a phase
+    index (which SUMO refuses)."""
+    n = len(nexts)
+    if not any(nexts):
+        return list(range(n))
+    order: list[int] = []
+    k = 0
+    while k not in order:
+        order.append(k)
+        targets = nexts[k].split()
+        if not targets:
+            k = (k + 1) % n
+        elif targets[0].isdigit() and int(targets[0]) < n:
+            k = int(targets[0])
+        else:
+            return list(range(n))
+    return order[order.index(k) :]
+
+
 def _program(elem: ET.Element, source: str) -> SumoProgram:
+    elems = list(elem.iter("phase"))
     phases = [
         SumoPhase(
-            duration_s=_number(ph, "duration", source) or 0.0,
-            state=ph.get("state", ""),
-            min_dur_s=_number(ph, "minDur", source),
-            max_dur_s=_number(ph, "maxDur", source),
-            name=ph.get("name", ""),
+            duration_s=_number(elems[k], "duration", source) or 0.0,
+            state=elems[k].get("state", ""),
+            min_dur_s=_number(elems[k], "minDur", source),
+            max_dur_s=_number(elems[k], "maxDur", source),
+            name=elems[k].get("name", ""),
         )
-        for ph in elem.iter("phase")
+        for k in _running_order([ph.get("next", "").strip() for ph in elems])
     ]
     params = tuple((p.get("key", ""), p.get("value", "")) for p in elem.iter("param"))
     link_count = max((len(p.state) for p in phases), default=0)
