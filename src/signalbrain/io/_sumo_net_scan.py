@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from signalbrain.errors import InputError
+from signalbrain.io._sumo_raw import RAIL_JUNCTION_TYPES
 from signalbrain.io._sumo_xml import (
     Conn,
     RawEdge,
@@ -49,7 +50,7 @@ NET_SCHEMA = Schema(
         ("edge", ("id", "function", "from", "to")),
         ("lane", ("allow", "disallow", "length", "speed")),
         ("connection", ("from", "to", "fromLane", "dir", "tl", "linkIndex")),
-        ("junction", ("id", "x", "y", "incLanes")),
+        ("junction", ("id", "x", "y", "incLanes", "type")),
         ("request", ("index", "foes", "response")),
         ("tlLogic", ("id", "programID", "type", "offset")),
         ("phase", ("duration", "state", "minDur", "maxDur", "name", "next")),
@@ -198,12 +199,13 @@ def _raw_net(s: Scanned) -> RawNet:
     # junctions and their requests
     junction_at: dict[int, dict[int, tuple[str, str]]] = {}
     coords, inc_lanes, requests = raw.coords, raw.inc_lanes, raw.requests
-    for row, node, x, y, inc in zip(
+    for row, node, x, y, inc, kind in zip(
         j_rows.tolist(),
         _required(s.column(j_rows, "junction", "id")),
         s.column(j_rows, "junction", "x", repeated=True),
         s.column(j_rows, "junction", "y", repeated=True),
         s.column(j_rows, "junction", "incLanes", ""),
+        s.column(j_rows, "junction", "type", repeated=True),
         strict=True,
     ):
         if node[:1] == ":":
@@ -212,6 +214,8 @@ def _raw_net(s: Scanned) -> RawNet:
         coords.setdefault(node, (float(x), float(y)))
         inc_lanes[node] = inc.split()
         junction_at[row] = requests.setdefault(node, {})
+        if kind in RAIL_JUNCTION_TYPES:
+            raw.rail_junctions.add(node)
     r_rows = s.rows("request")
     owner = _last_before(r_rows, j_rows)
     mine = np.isin(owner, np.fromiter(junction_at, dtype=np.intp, count=len(junction_at)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "RAIL_JUNCTION_TYPES",
     "VEHICLE_CLASSES",
     "Conn",
     "RawEdge",
@@ -131,6 +132,11 @@ class RawProgram:
     phases: list[RawPhase] = field(default_factory=list)
 
 
+RAIL_JUNCTION_TYPES = frozenset({"rail_crossing", "rail_signal"})
+"""Junction types whose signals SUMO runs without a ``tlLogic`` (a level crossing closing the
+road for trains, a railway block signal)."""
+
+
 @dataclass(slots=True)
 class RawNet:
     """What the pass collects."""
@@ -149,6 +155,9 @@ class RawNet:
     """``{tls_id: {program_id: program}}`` in file order; a repeated program id replaces the
     earlier program in place (as sumolib does)."""
     tls_params: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+    rail_junctions: set[str] = field(default_factory=set)
+    """Junctions of a :data:`RAIL_JUNCTION_TYPES` type: their connections name them as ``tl``
+    but SUMO builds their logic itself, so the file has no ``tlLogic`` for them."""
 
 
 def _car_lane(allow: str | None, disallow: str | None) -> tuple[bool, bool]:

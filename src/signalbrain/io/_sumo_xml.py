@@ -51,8 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from signalbrain.errors import InputError
-from signalbrain.io._sumo_raw import VEHICLE_CLASSES as VEHICLE_CLASSES
 from signalbrain.io._sumo_raw import (
+    RAIL_JUNCTION_TYPES,
     Conn,
     RawEdge,
     RawNet,
@@ -63,6 +63,7 @@ from signalbrain.io._sumo_raw import (
     junction_indices,
     request_bits,
 )
+from signalbrain.io._sumo_raw import VEHICLE_CLASSES as VEHICLE_CLASSES
 from signalbrain.io._sumo_raw import _car_lane as _car_lane
 
 __all__ = [
@@ -235,6 +236,8 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
             coords.setdefault(node, (float(a["x"]), float(a["y"])))
             inc_lanes[node] = a.get("incLanes", "").split()
             junction = requests.setdefault(node, {})
+            if a.get("type") in RAIL_JUNCTION_TYPES:
+                raw.rail_junctions.add(node)
         elif tag == "phase":
             if program is not None:
                 program.phases.append(_phase(a))

@@ -144,12 +144,15 @@ SAT_FLOW_VPHPL = 1800.0
 
 def _check_controlled(raw: RawNet, source: str) -> None:
     """Refuse what SUMO refuses to load in controlled connections: a ``tl`` with no
-    ``tlLogic`` and a negative ``linkIndex`` (which would index states from their end)."""
+    ``tlLogic`` (other than a ``rail_crossing`` or ``rail_signal`` junction's, whose logic SUMO
+    builds itself) and a negative ``linkIndex`` (which would index states from their end)."""
     problems = []
     for tls_id, conns in raw.tl_conns.items():
         # the common case first, without a message per connection (tl_conns: indices set)
         if tls_id in raw.programs and not any((c.link_index or 0) < 0 for c in conns):
             continue
+        if tls_id not in raw.programs and tls_id in raw.rail_junctions:
+            continue  # a level crossing or rail signal: SUMO builds its logic, no tlLogic
         for c in conns:
             where = f"connection from={c.from_edge!r} to={c.to_edge!r} fromLane={c.from_lane}"
             if tls_id not in raw.programs:

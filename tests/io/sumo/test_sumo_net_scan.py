@@ -41,6 +41,7 @@ def key(raw: RawNet) -> tuple[Any, ...]:
         [(k, _conns(v)) for k, v in raw.tl_conns.items()],
         [(k, list(v.items())) for k, v in raw.programs.items()],
         list(raw.tls_params.items()),
+        sorted(raw.rail_junctions),
     )
 
 
