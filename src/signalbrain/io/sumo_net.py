@@ -80,6 +80,8 @@ Decisions where the original program does not fit the model
   whose model fails validation on its own, is left out of the network with a note saying why
   (``strict=True`` refuses the network instead): its junctions stay as uncontrolled nodes, SUMO
   runs its program, and a written plan leaves that program alone.
+* A light switched off (SUMO's ``programID="off"``, no phases, loaded last, e.g. from an
+  additional file) is left out the same way. ``strict=True`` refuses it.
 * A ``NEMA`` program (``netconvert --tls.default-type NEMA``) is left out the same way: its
   phases run two at a time in two rings (``ring1``/``ring2`` params) with yellow and red from
   phase attributes, which the one-ring model of its phases in file order would misread
@@ -118,6 +120,7 @@ from signalbrain.io._sumo_intersection import _turn as _turn
 from signalbrain.io._sumo_templates import IntersectionBuilder
 from signalbrain.io._sumo_xml import (
     RawNet,
+    RawProgram,
     bad_element_message,
     paused_gc,
     scan_net,
@@ -285,8 +288,12 @@ def read_sumo_net(
     try:
         intersections = []
         builder = IntersectionBuilder()
+        switched_off: dict[str, str] = {}
         for tls_id in sorted(raw.programs):
             if tls_id in skip_tls:
+                continue
+            if _switched_off(raw.programs[tls_id], program_id):
+                switched_off[tls_id] = OFF_NOTE
                 continue
             isec = _intersection(tls_id, raw, program_id, source, edge_ok, builder)
             if isec is not None:
@@ -301,11 +308,14 @@ def read_sumo_net(
     name = p.name.removesuffix(".gz").removesuffix(".xml").removesuffix(".net")
     side: Literal["right", "left"] = "left" if raw.lefthand else "right"
     nema = _nema_lights(intersections)
-    if strict and nema:
+    if strict and (nema or switched_off):
         raise InputError(
             [Problem(f"tlLogic id={tls!r} type='NEMA'", why, source) for tls, why in nema.items()]
+            + [Problem(f"tlLogic id={tls!r}", why, source) for tls, why in switched_off.items()]
         )
-    left: dict[str, str] = {} if strict else {**_constant_lights(intersections), **nema}
+    left: dict[str, str] = (
+        {} if strict else {**_constant_lights(intersections), **nema, **switched_off}
+    )
     while True:
         kept = tuple(s for s in intersections if s.id not in left)
         used = {k.from_node for k in links} | {k.to_node for k in links}
@@ -398,6 +408,20 @@ def _constant_lights(intersections: Sequence[Intersection]) -> dict[str, str]:
             shown = ", ".join(states[:3]) + (" ..." if len(states) > 3 else "")
             constant[s.id] = f"its program changes no link's state ({shown}): nothing to time"
     return constant
+
+
+OFF_PROGRAM_ID = "off"
+"""SUMO's ``programID`` of a traffic light switched off: a program without phases (SUMO refuses
+phases in it); the junction's right of way applies, as at an unsignalised one."""
+OFF_NOTE = "its program 'off' switches the light off: nothing to time"
+
+
+def _switched_off(programs: Mapping[str, RawProgram], program_id: str | None) -> bool:
+    """Whether the program imported from ``programs`` (``program_id`` where there is one, else
+    the last loaded, as :func:`~signalbrain.io._sumo_intersection._program` chooses) is SUMO's
+    ``off`` program, which has no phases."""
+    chosen = program_id if program_id in programs else list(programs)[-1]
+    return chosen == OFF_PROGRAM_ID and not programs[chosen].phases
 
 
 def _nema_lights(intersections: Sequence[Intersection]) -> dict[str, str]:

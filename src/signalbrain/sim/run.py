@@ -258,7 +258,10 @@ def run_sumo(
                 # attributes (and its concurrent phases ring params) that another type ignores:
                 # converted, its greens would follow one another with no yellow. SUMO runs it.
                 nema = {p.tls_id for p in running if p.type == NEMA_TYPE}
-                programs = [convert_program(p, name) for p in running if p.tls_id not in nema]
+                # a light switched off (programID "off") has no phases: SUMO refuses a
+                # converted program without any ("has a duration of 0")
+                off = {p.tls_id for p in running if not p.phases}
+                programs = [convert_program(p, name) for p in running if p.tls_id not in nema | off]
                 own.append(write_programs(programs, Path(tmp) / "baseline.add.xml"))
                 if nema:
                     notes.append(
@@ -266,8 +269,12 @@ def run_sumo(
                         f"clearances are phase attributes the conversion would lose): "
                         f"{', '.join(sorted(nema))}"
                     )
+                if off:
+                    notes.append(f"traffic lights switched off, left so: {', '.join(sorted(off))}")
+                if nema or off:
                     index = replace(
-                        index, programs=tuple(p for p in index.programs if p.tls_id not in nema)
+                        index,
+                        programs=tuple(p for p in index.programs if p.tls_id not in nema | off),
                     )
             audited, why = _sumo_model(cfg.net_file, network, programs_from)
             if why:

@@ -9,6 +9,7 @@ be timed at all.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -119,3 +120,50 @@ def test_a_network_of_nothing_but_such_lights_is_refused_saying_why(
     assert "traffic light B1 left to SUMO's own program" in err
     assert "nothing to time" in err
     assert not (tmp_path / "plan.add.xml").exists()
+
+
+def _switched_off(corner_net: Path, folder: Path) -> tuple[Path, Path]:
+    """An additional file switching B1 off the way SUMO's documentation does (``programID
+    "off"``, no phases), and a configuration loading it."""
+    add = folder / "off.add.xml"
+    add.write_text(
+        '<additional><tlLogic id="B1" programID="off" type="static" offset="0"/></additional>',
+        encoding="utf-8",
+    )
+    return add, folder / "off.sumocfg"
+
+
+def test_a_light_switched_off_is_left_out_with_a_note(corner_net: Path, tmp_path: Path) -> None:
+    """It was refused with the whole network: "traffic light 'B1' program 'off': has no
+    phases" (optimize and sumo run exited 2)."""
+    add, _ = _switched_off(corner_net, tmp_path)
+    net = read_sumo_net(corner_net, additional_files=[add])
+    assert "B1" not in {s.id for s in net.intersections}
+    assert "switches the light off" in unimported_lights(net)["B1"]
+    with pytest.raises(InputError, match="tlLogic id='B1'"):
+        read_sumo_net(corner_net, additional_files=[add], strict=True)
+
+
+@pytest.mark.parametrize("controller", ["fixed", "actuated"])
+def test_sumo_run_with_a_light_switched_off(
+    corner_net: Path,
+    trips_for: Callable[[Path], Path],
+    tmp_path: Path,
+    controller: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``actuated`` converted the off program too, and SUMO refused the converted program
+    without phases ("has a duration of 0"): exit 2."""
+    add, cfg = _switched_off(corner_net, tmp_path)
+    cfg.write_text(
+        f'<configuration><input><net-file value="{corner_net}"/>'
+        f'<route-files value="{trips_for(corner_net)}"/><additional-files value="{add}"/>'
+        '</input><time><begin value="0"/><end value="120"/></time></configuration>',
+        encoding="utf-8",
+    )
+    out = tmp_path / "run.json"
+    args = ["sumo", "run", str(cfg), "--controller", controller, "--end", "120", "-q"]
+    assert main([*args, "--json", str(out)]) == 0
+    capsys.readouterr()
+    notes = json.loads(out.read_text(encoding="utf-8"))["notes"]
+    assert any("B1" in n and "off" in n for n in notes)
