@@ -216,7 +216,12 @@ def read_net_index(path: str | Path) -> SumoNetIndex:
         raise InputError([Problem("", f"cannot read: {exc}", source)]) from None
     finally:
         stream.close()
-    connections = [c for c in connections if c.link_index >= 0 and c.from_lane in lanes]
+    # a level crossing or rail signal names its junction as tl but has no tlLogic (SUMO builds
+    # its logic): no traffic light to drive, convert or audit
+    logics = {p.tls_id for p in programs}
+    connections = [
+        c for c in connections if c.link_index >= 0 and c.from_lane in lanes and c.tls_id in logics
+    ]
     counts: dict[str, int] = {}
     for c in connections:
         counts[c.tls_id] = max(counts.get(c.tls_id, 0), c.link_index + 1)

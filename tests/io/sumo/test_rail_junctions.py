@@ -18,6 +18,7 @@ import pytest
 from signalbrain.cli import main
 from signalbrain.errors import InputError
 from signalbrain.io import read_sumo_net
+from signalbrain.sim.netxml import read_net_index
 
 from .conftest import run_tool
 from .test_sumo_net_scan import same_as_expat
@@ -98,3 +99,10 @@ def test_optimize_and_run(
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["vehicles"]["departed"] > 0
     assert not any(result["safety"].values())
+    assert not any("RX" in n or "RN" in n for n in result["notes"]), result["notes"]
+
+
+def test_the_run_index_has_no_rail_junctions_as_traffic_lights(rail_net: Path) -> None:
+    """They were counted as signals and noted as "left to SUMO's own program (not
+    understood): RN, RX"."""
+    assert read_net_index(rail_net).tls_ids == ("C",)
