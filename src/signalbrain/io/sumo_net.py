@@ -94,7 +94,17 @@ Decisions where the original program does not fit the model
   permitted, and by splitting hard conflicts into consecutive phases (same timing limits).
 * Pedestrian links get no yellow in SUMO (their clearance is a phase in which vehicles keep
   green): they are not checked for yellow, and such a clearance phase becomes a model phase of
-  its own (its vehicle movements without the crossings).
+  its own (its vehicle movements without the crossings). A phase that serves a crossing gets
+  ``all_red_s`` of at least the crossing's original clearance less its ``yellow_s``: the time
+  from the end of the crossing's green to the first phase that turns green a link conflicting
+  with it (turning links green with the crossing count once they have shown red), in SUMO's
+  order. netconvert's crossings clear 8 s (5 s of the vehicle-only phase plus the vehicles'
+  3 s yellow): the phase gets 3 s yellow and 5 s all-red, where it had 3 s and 1 s and plans
+  that skipped the vehicle-only phase let conflicting vehicles go 4 s after the crossing's
+  green. The all-red holds the phase's vehicle movements too (a phase has one clearance), and
+  so every phase serving them (:meth:`~signalbrain.network.Intersection.phase_clearances`):
+  safe, at a cost in capacity against the original program, whose vehicles keep green while
+  the crossing clears.
 * Limitation: a junction whose links belong to two different traffic lights fails validation
   (a node belongs to one intersection); none of the shared scenarios has one.
 * The written-back original program (:func:`~signalbrain.io.sumo_programs.write_sumo_programs`)

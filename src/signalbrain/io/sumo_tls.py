@@ -314,6 +314,43 @@ def _clearance(
     return _Clearance(yellow, red)
 
 
+def _pedestrian_clearance_s(
+    program: SumoProgram,
+    k: int,
+    crossing: int,
+    foes: Mapping[int, set[int]],
+    successors: Sequence[int],
+) -> float:
+    """Original clearance of crossing link ``crossing`` green in phase ``k`` [s].
+
+    From the end of the crossing's green to the first phase that turns green a link conflicting
+    with it, in the order SUMO runs the phases. Conflicting links still green from the
+    crossing's green on (turning vehicles that yield to pedestrians) count only once they have
+    shown red. netconvert ends a crossing's green with a phase in which the parallel vehicles
+    keep green, then their yellow: about 5 s + 3 s.
+    """
+    n = len(program.phases)
+    last = m = k
+    for _ in range(n):  # to the end of the crossing's green
+        if program.phases[m].state[crossing] not in GREEN:
+            break
+        last, m = m, successors[m]
+    else:
+        return 0.0  # always green
+    carried = {f for f in foes.get(crossing, ()) if program.phases[last].state[f] in GREEN}
+    total = 0.0
+    for _ in range(n):
+        state = program.phases[m].state
+        carried = {f for f in carried if state[f] in GREEN}
+        if any(state[f] in GREEN and f not in carried for f in foes.get(crossing, ())):
+            break
+        if state[crossing] in GREEN:  # the crossing goes again first: no conflict after it
+            break
+        total += program.phases[m].duration_s
+        m = successors[m]
+    return total
+
+
 def build_intersection(
     tls_id: str,
     nodes: Sequence[str],
@@ -385,6 +422,11 @@ def build_intersection(
             "as they are: " + _ids(f"{i}={c}" for i, c in kept.items())
         )
     rel, myield = _movement_relations(movements, link_rel, yields)
+    crossings = [i for m in movements if m.turn == "P" for i in m.sumo_link_indices]
+    link_foes: dict[int, set[int]] = {}
+    for a, b in foes:
+        link_foes.setdefault(a, set()).add(b)
+        link_foes.setdefault(b, set()).add(a)
     phases: list[Phase] = []
     for k in green_phases:
         s = states[k]
@@ -399,6 +441,15 @@ def build_intersection(
             all_red_s = max(clear.yellow_s + clear.all_red_s - MIN_YELLOW_S, DEFAULT_ALL_RED_S)
         else:
             yellow_s, all_red_s = clear.yellow_s, clear.all_red_s
+        ped_clear_s = max(
+            (
+                _pedestrian_clearance_s(program, k, i, link_foes, successors)
+                for i in crossings
+                if s[i] in GREEN
+            ),
+            default=0.0,
+        )
+        all_red_s = max(all_red_s, ped_clear_s - yellow_s)
         sp = program.phases[k]
         min_g = sp.min_dur_s if sp.min_dur_s is not None else DEFAULT_MIN_GREEN_S
         max_g = (
