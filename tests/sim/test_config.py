@@ -172,6 +172,15 @@ def test_tripinfo_path_has_the_output_prefix_sumo_prepends(
     assert found == tmp_path.resolve() / "out" / expected
 
 
+def test_tripinfo_path_with_a_prefix_that_names_a_folder(tmp_path: Path) -> None:
+    """SUMO prepends "run1/" to the file's name as text (run1/ti.xml); Path.with_name refused
+    the name and sumo run ended with an internal error (ValueError) after the whole run."""
+    cfg = read_sumocfg(_cfg(tmp_path, '<input><net-file value="a.net.xml"/></input>'))
+    options = split_sumo_args(["--output-prefix", "run1/", "--tripinfo-output", "ti.xml"])
+    found = tripinfo_path(cfg, options, Path("/tmp/other.xml"))
+    assert found == Path.cwd().resolve() / "run1" / "ti.xml"
+
+
 def test_tripinfo_path_finds_the_file_of_a_time_prefix(tmp_path: Path) -> None:
     cfg = read_sumocfg(_cfg(tmp_path, '<input><net-file value="a.net.xml"/></input>'))
     written = tmp_path / "r_2026-12-07-21-10-04_ti.xml"  # what SUMO makes of "r_TIME_"

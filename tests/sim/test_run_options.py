@@ -27,6 +27,28 @@ def test_output_prefix_after_dashes_still_finds_the_trips(
     assert data["vehicles"]["departed"] > 50
 
 
+@pytest.mark.parametrize("tripinfo", [False, True])
+def test_output_prefix_with_a_folder_part_runs(
+    make_scenario,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tripinfo: bool,
+) -> None:
+    """'-- --output-prefix run1/' (outputs into a folder, as SUMO allows) made SUMO refuse
+    signalbrain's own trip-info file in its temporary folder (exit 2 naming that file), and
+    with the user's --tripinfo-output the run ended in an internal error (ValueError)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run1").mkdir()
+    out = tmp_path / "o.json"
+    argv = ["sumo", "run", str(make_scenario()), "--controller", "fixed", "--end", "120", "-q"]
+    extra = ["--tripinfo-output", "ti.xml"] if tripinfo else []
+    code = main([*argv, "--json", str(out), "--", "--output-prefix", "run1/", *extra])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads(out.read_text(encoding="utf-8"))["vehicles"]["departed"] > 50
+    assert (tmp_path / "run1" / "ti.xml").is_file() == tripinfo
+
+
 def test_cli_refuses_to_drop_unfinished_trips(
     make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,7 +26,9 @@ from signalbrain.errors import InputError, Problem
 __all__ = [
     "SumoConfig",
     "SumoOptions",
+    "output_prefix",
     "parse_time",
+    "prefixed",
     "read_sumocfg",
     "split_sumo_args",
     "sumo_command",
@@ -366,14 +368,27 @@ def tripinfo_path(config: SumoConfig, options: SumoOptions, fallback: Path) -> P
         path = config.tripinfo_output
     else:
         path = fallback
-    prefix = options.get("output-prefix")
-    if prefix is None:
-        prefix = config.output_prefix
+    prefix = output_prefix(config, options)
     if not prefix:
         return path
     if "TIME" not in prefix:
-        return path.with_name(prefix + path.name)
+        return prefixed(path, prefix)
     # TIME: SUMO's start time as YYYY-MM-DD-HH-MM-SS; the newest such file is this run's
     pattern = prefix.replace("TIME", "????-??-??-??-??-??") + path.name
     found = sorted(path.parent.glob(pattern), key=lambda f: f.stat().st_mtime)
-    return found[-1] if found else path.with_name(prefix + path.name)
+    return found[-1] if found else prefixed(path, prefix)
+
+
+def prefixed(path: Path, prefix: str) -> Path:
+    """``path`` with ``prefix`` prepended to its file name as SUMO does it, as text: a prefix
+    with a folder part (``run1/``, even ``/abs/``) names a file in a subfolder of ``path``'s."""
+    return Path(f"{path.parent}/{prefix}{path.name}")
+
+
+def output_prefix(config: SumoConfig, options: SumoOptions) -> str:
+    """The ``output-prefix`` in force: the user's after ``--``, else the configuration's, else
+    ``""``."""
+    prefix = options.get("output-prefix")
+    if prefix is None:
+        prefix = config.output_prefix
+    return prefix or ""

@@ -47,7 +47,9 @@ from signalbrain.sim.backend import load_backend, sumo_binary
 from signalbrain.sim.baselines import BASELINE_TYPES, NEMA_TYPE, convert_program, write_programs
 from signalbrain.sim.checkpoint import Checkpoint
 from signalbrain.sim.config import (
+    output_prefix,
     parse_time,
+    prefixed,
     read_sumocfg,
     split_sumo_args,
     sumo_command,
@@ -339,6 +341,11 @@ def run_sumo(
             resume = ck.load()
             if resume is not None and loop_spec is None and request_hooks:
                 raise InputError("a checkpoint cannot resume request hooks without a controller")
+        # SUMO prepends the output prefix to signalbrain's own trip-info file too: a prefix
+        # with a folder part ("run1/") needs that folder next to the file
+        ours = prefixed(Path(tmp) / "tripinfo.xml", output_prefix(cfg, options))
+        if ours.resolve().is_relative_to(Path(tmp).resolve()):
+            ours.parent.mkdir(parents=True, exist_ok=True)
         cmd = sumo_command(
             cfg,
             options,
