@@ -227,3 +227,34 @@ def test_baselines_convert_the_program_sumo_runs(make_scenario, tmp_path: Path) 
     assert running["B1"] == next(p for p in index.programs if p.tls_id == "B1")
     result = run_sumo(cfg, "actuated", end_s=60, sumo_args=["--additional-files", str(extra)])
     assert any("converted to actuated: 4 of 4" in n for n in result.notes), result.notes
+
+
+@pytest.mark.parametrize("controller", ["adaptive", "sumo"])
+def test_a_missing_additional_file_is_named_where_it_is_given(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], controller: str
+) -> None:
+    """The configuration's missing additional file was reported against the network file
+    ('net.net.xml: additional file not found'), and with --controller sumo only as SUMO's
+    'Process Error'; it is the configuration's input.additional-files (or SUMO_ARGS)."""
+    from signalbrain.sim.config import read_sumocfg
+
+    sumo_cfg = read_sumocfg(make_scenario())
+    routes = ",".join(str(p) for p in sumo_cfg.route_files)
+    cfg = tmp_path / "extra.sumocfg"
+    cfg.write_text(
+        f'<configuration><input><net-file value="{sumo_cfg.net_file}"/>'
+        f'<route-files value="{routes}"/><additional-files value="nope.add.xml"/></input>'
+        "</configuration>",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.json"
+    argv = ["sumo", "run", str(cfg), "--controller", controller, "--end", "60", "-q"]
+    assert main([*argv, "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{cfg.resolve()}: input.additional-files: additional file not found" in err, err
+    argv[2] = str(make_scenario())
+    given = tmp_path / "gone.add.xml"
+    assert main([*argv, "--json", str(out), "--", "-a", str(given)]) == 2
+    err = capsys.readouterr().err
+    assert f"SUMO_ARGS --additional-files: additional file not found: {given}" in err, err
+    assert not out.exists()

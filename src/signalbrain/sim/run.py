@@ -245,6 +245,19 @@ def run_sumo(
     # the programs SUMO runs: the network's, then those of the configuration's additional
     # files and of the user's after '--' (SUMO loads both: see sumo_command)
     programs_from = (*cfg.additional_files, *options.additional_files())
+    # named where they are given: read with the network, a missing one was blamed on the
+    # network file (or, with SUMO's programs, left to SUMO's "Process Error")
+    missing = [
+        Problem("input.additional-files", f"additional file not found: {p}", str(cfg.path))
+        for p in cfg.additional_files
+        if not p.is_file()
+    ] + [
+        Problem("SUMO_ARGS --additional-files", f"additional file not found: {p}")
+        for p in options.additional_files()
+        if not p.is_file()
+    ]
+    if missing:
+        raise InputError(missing)
     notes: list[str] = []
     if not index.tls_ids:
         notes.append("the network has no traffic lights: nothing for the controller to drive")
