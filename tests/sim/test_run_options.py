@@ -258,3 +258,29 @@ def test_a_missing_additional_file_is_named_where_it_is_given(
     err = capsys.readouterr().err
     assert f"SUMO_ARGS --additional-files: additional file not found: {given}" in err, err
     assert not out.exists()
+
+
+def test_a_reach_beyond_what_the_controller_believes_is_refused(make_scenario) -> None:
+    """Zones longer than Plausibility.max_reach_m (2,000 m by default: '--reach 2500' on long
+    approaches) made every such signal faulty from the first step: the run went on the fixed
+    plans throughout, exit 0, nothing in the JSON. Refused, naming --reach and what is valid."""
+    from signalbrain.control.sensing import Plausibility
+    from signalbrain.errors import InputError
+
+    with pytest.raises(InputError, match=r"--reach: 120 m: .* valid: a distance > 0 and <= 100 m"):
+        run_sumo(
+            make_scenario(),
+            "max-pressure",
+            end_s=30,
+            reach_m=120,
+            controller_options={"plausibility": Plausibility(max_reach_m=100.0)},
+        )
+    # zones that stay within it run (on the scenario's 150 m approaches)
+    result = run_sumo(
+        make_scenario(),
+        "max-pressure",
+        end_s=30,
+        reach_m=90,
+        controller_options={"plausibility": Plausibility(max_reach_m=100.0)},
+    )
+    assert result.trips.departed > 0

@@ -55,7 +55,12 @@ from signalbrain.sim.config import (
     sumo_command,
     tripinfo_path,
 )
-from signalbrain.sim.detectors import DEFAULT_REACH_M, place_detectors, write_detectors
+from signalbrain.sim.detectors import (
+    DEFAULT_REACH_M,
+    DetectorSpec,
+    place_detectors,
+    write_detectors,
+)
 from signalbrain.sim.loop import ObservationHook, RequestHook
 from signalbrain.sim.metrics import read_tripinfo, summarize_trips
 from signalbrain.sim.netxml import read_net_index, running_programs
@@ -322,6 +327,7 @@ def run_sumo(
             specs = place_detectors(
                 index, [s.sumo.tls_id for s in isecs if s.sumo is not None], reach_m=reach_m
             )
+            _check_reach(specs, ctrl, reach_m)
             own.append(write_detectors(specs, Path(tmp) / "detectors.add.xml"))
             loop_spec = (net, ctrl, isecs)
         ck: Checkpoint | None = None
@@ -415,6 +421,36 @@ def run_sumo(
         notes=(*notes, *result["notes"]),
         controller_failure=result["failure"],
     )
+
+
+def _check_reach(specs: Sequence[DetectorSpec], controller: Controller, reach_m: float) -> None:
+    """Refuse a reach whose zones see farther upstream than the controller's detector checks
+    believe (``Plausibility.max_reach_m``): every such signal was judged faulty from the first
+    step and ran its fixed plan for the whole run, with exit 0 and nothing in the JSON."""
+    sensing = importlib.import_module("signalbrain.control.sensing")
+    plausibility = getattr(controller, "plausibility", None)
+    if not isinstance(plausibility, sensing.Plausibility):
+        return
+    most = plausibility.max_reach_m
+    far = [
+        d
+        for d in specs
+        if d.kind == "area" and d.role == "approach" and d.length_m + d.to_stop_m > most
+    ]
+    if far:
+        d = max(far, key=lambda x: x.length_m + x.to_stop_m)
+        raise InputError(
+            [
+                Problem(
+                    "--reach",
+                    f"{reach_m:g} m: the detectors of traffic light {d.tls_id} would see "
+                    f"{d.length_m + d.to_stop_m:g} m upstream of its stop line (edge {d.edge}), "
+                    f"farther than the {most:g} m the controller believes of a detector "
+                    f"(max_reach_m), so it would run its fixed plan all along; "
+                    f"valid: a distance > 0 and <= {most:g} m",
+                )
+            ]
+        )
 
 
 def _input_files(sumo_args: Sequence[str]) -> list[Path]:
