@@ -284,3 +284,33 @@ def test_a_reach_beyond_what_the_controller_believes_is_refused(make_scenario) -
         controller_options={"plausibility": Plausibility(max_reach_m=100.0)},
     )
     assert result.trips.departed > 0
+
+
+@pytest.mark.parametrize("option", ["--json", "--checkpoint"])
+def test_a_file_the_configuration_has_sumo_write_is_refused(
+    make_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """--json naming the configuration's <summary-output> (with its output prefix) overwrote
+    SUMO's summary with the results, exit 0; --checkpoint naming it mixed the two and then
+    deleted SUMO's output. Refused as the same files given after '--' already were."""
+    from signalbrain.sim.config import read_sumocfg
+
+    sumo_cfg = read_sumocfg(make_scenario())
+    routes = ",".join(str(p) for p in sumo_cfg.route_files)
+    cfg = tmp_path / "outs.sumocfg"
+    cfg.write_text(
+        f'<configuration><input><net-file value="{sumo_cfg.net_file}"/>'
+        f'<route-files value="{routes}"/></input><output>'
+        '<summary-output value="summary.xml"/><output-prefix value="r1_"/></output>'
+        "</configuration>",
+        encoding="utf-8",
+    )
+    clash = tmp_path / "r1_summary.xml"
+    argv = ["sumo", "run", str(cfg), "--controller", "fixed", "--end", "30", "-q"]
+    argv += ["--json", str(tmp_path / "o.json"), option, str(clash)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{option}: {clash} is also an output SUMO writes for the configuration" in err, err
+    assert not clash.exists()
+    # given another summary file after '--', the configuration's is not written: no clash
+    assert main([*argv, "--", "--summary-output", str(tmp_path / "s.xml")]) == 0

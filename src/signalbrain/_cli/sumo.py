@@ -167,6 +167,41 @@ def _names(sumo_arg: str, path: Path) -> bool:
     return bool(value) and Path(value).resolve() == path.resolve()
 
 
+def _config_output_clashes(
+    config: Path, sumo_args: list[str], args: argparse.Namespace
+) -> list[Problem]:
+    """The options naming a file the configuration has SUMO write (``<summary-output>``...,
+    with the output prefix in force): the results, the escort log or the checkpoint would
+    overwrite SUMO's output, or SUMO theirs."""
+    from signalbrain.sim.config import output_prefix, prefixed, read_sumocfg, split_sumo_args
+
+    if not config.is_file():
+        return []  # run_sumo says what is wrong with it
+    cfg = read_sumocfg(config)
+    prefix = output_prefix(cfg, split_sumo_args(sumo_args))
+    # an output option given after '--' replaces the configuration's
+    given = {a[2:].partition("=")[0] for a in sumo_args if a.startswith("--")}
+    written = {
+        prefixed(p, prefix).resolve(): p for name, p in cfg.output_files if name not in given
+    }
+    problems = []
+    for option, path in (
+        ("--json", args.json),
+        ("--escort-events", args.escort_events),
+        ("--checkpoint", args.checkpoint),
+    ):
+        named = None if path is None else written.get(path.resolve())
+        if named is not None:
+            problems.append(
+                Problem(
+                    option,
+                    f"{path} is also an output SUMO writes for the configuration ({named}); "
+                    "expected another file",
+                )
+            )
+    return problems
+
+
 def _run(args: argparse.Namespace) -> int:
     from signalbrain.sim.detectors import DEFAULT_REACH_M
     from signalbrain.sim.progress import SimProgress
@@ -212,6 +247,7 @@ def _run(args: argparse.Namespace) -> int:
             problems.append(
                 Problem(option, f"{path} is also given to SUMO ({clash}); expected another file")
             )
+    problems += _config_output_clashes(config, extra, args)
     if args.escort_lead is not None and args.escort != "auto":
         # only the one-key escort requests ahead of departure; without it the lead did nothing
         problems.append(Problem("--escort-lead", "needs --escort auto"))

@@ -72,7 +72,9 @@ class SumoConfig:
     ``begin_s``/``end_s`` are ``None`` when the configuration leaves them to SUMO's defaults
     (begin 0, no end; a negative ``end``, SUMO's default -1, is "no end" as well);
     ``tripinfo_output`` is the configuration's own trip-info file, if any; ``output_prefix`` its
-    ``output-prefix`` (SUMO prepends it to every output file's name).
+    ``output-prefix`` (SUMO prepends it to every output file's name); ``output_files`` the
+    files of its ``*-output`` and ``*-dump`` options with their option names, as named (without
+    the prefix).
     """
 
     path: Path
@@ -84,6 +86,7 @@ class SumoConfig:
     step_length_s: float | None = None
     tripinfo_output: Path | None = None
     output_prefix: str | None = None
+    output_files: tuple[tuple[str, Path], ...] = ()
 
 
 def read_sumocfg(path: str | Path) -> SumoConfig:
@@ -171,6 +174,9 @@ def read_sumocfg(path: str | Path) -> SumoConfig:
         step_length_s=time("step-length"),
         tripinfo_output=tripinfo[0] if tripinfo else None,
         output_prefix=values["output-prefix"][0] if "output-prefix" in values else None,
+        output_files=tuple(
+            (name, p) for name in values if name.endswith(("-output", "-dump")) for p in files(name)
+        ),
     )
 
 
