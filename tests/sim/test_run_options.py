@@ -314,3 +314,34 @@ def test_a_file_the_configuration_has_sumo_write_is_refused(
     assert not clash.exists()
     # given another summary file after '--', the configuration's is not written: no clash
     assert main([*argv, "--", "--summary-output", str(tmp_path / "s.xml")]) == 0
+
+
+def test_an_interrupted_traci_run_stays_interrupted(
+    make_scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C reaches SUMO too (same process group): traci then cannot close (SUMO gone, or a
+    reply half read), and that error replaced the interruption: 'internal error:
+    FatalTraCIError: Connection closed by SUMO', exit 1, instead of 'interrupted' (130) and,
+    with --checkpoint, the word that the run is kept."""
+    import types
+
+    import traci
+
+    import signalbrain.sim.run as run_module
+
+    fake = types.ModuleType("traci")
+
+    def close() -> None:
+        traci.close()
+        raise traci.FatalTraCIError("Connection closed by SUMO.")
+
+    fake.start = traci.start  # type: ignore[attr-defined]
+    fake.close = close  # type: ignore[attr-defined]
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "load_backend", lambda _prefer: fake)
+    monkeypatch.setattr(run_module, "_simulate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_sumo(make_scenario(), "fixed", end_s=30, backend="traci")

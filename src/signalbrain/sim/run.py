@@ -25,6 +25,7 @@ is in :mod:`signalbrain.sim._simulate`, the import of the SUMO network in
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import tempfile
@@ -401,8 +402,15 @@ def run_sumo(
                 ck,
                 resume,
             )
-        finally:
-            sumo.close()
+        except BaseException:
+            # The run's own error (Ctrl-C, SUMO stopping on bad input) is the one to report:
+            # traci interrupted mid-call, or a SUMO already gone (Ctrl-C reaches it too), cannot
+            # close cleanly, and its error replaced the interruption ('internal error:
+            # FatalTraCIError: Connection closed by SUMO', exit 1)
+            with contextlib.suppress(Exception):
+                sumo.close()
+            raise
+        sumo.close()
         trips = read_tripinfo(tripinfo_path(cfg, options, Path(tmp) / "tripinfo.xml"))
     summary = summarize_trips(trips, result["pending_delay_s"], result["vclass"])
     return RunResult(
