@@ -43,3 +43,17 @@ def test_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
     assert link.is_symlink()
     assert real.read_text() == "new"
     assert sorted(os.listdir(tmp_path / "plans")) == ["current.yaml"]
+
+
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """'sumo run --json PIPE' (or /dev/stdout, /dev/null) replaced the target by a regular file:
+    the reader at the pipe got nothing, and run as root /dev/null became a JSON file."""
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        atomic_write_text(fifo, '{"ok": 1}\n')
+        assert os.read(reader, 100) == b'{"ok": 1}\n'
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

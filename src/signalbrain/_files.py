@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -35,7 +36,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, replace.
     The file gets the mode an ordinary write would give it (the temporary file is made private,
     0o600), or keeps the mode of the file it replaces. A symbolic link is written through, as
-    an ordinary write does: the file it points to is replaced, the link kept."""
+    an ordinary write does: the file it points to is replaced, the link kept. A target that is
+    no regular file (``/dev/stdout``, ``/dev/null``, a named pipe) is written to as an ordinary
+    write does: replacing it made a regular file of it (run as root, of ``/dev/null``) and the
+    reader at a pipe got nothing."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # a new file (or one stat cannot see): written atomically below
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return
     if os.path.islink(path):
         path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
