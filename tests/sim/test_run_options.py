@@ -345,3 +345,37 @@ def test_an_interrupted_traci_run_stays_interrupted(
     monkeypatch.setattr(run_module, "_simulate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_sumo(make_scenario(), "fixed", end_s=30, backend="traci")
+
+
+@pytest.mark.parametrize(("option", "which"), [("--json", "net"), ("--checkpoint", "routes")])
+def test_an_input_of_the_configuration_is_refused_as_an_output(
+    make_scenario,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    which: str,
+) -> None:
+    """--json naming the configuration's network replaced the network with the results at
+    exit 0 (only the .sumocfg itself was protected); --checkpoint naming its route file was
+    refused as 'not a signalbrain sumo run checkpoint', which did not say why."""
+    import shutil
+
+    from signalbrain.sim.config import read_sumocfg
+
+    sumo_cfg = read_sumocfg(make_scenario())
+    net = shutil.copy(sumo_cfg.net_file, tmp_path / "n.net.xml")
+    routes = shutil.copy(sumo_cfg.route_files[0], tmp_path / "r.rou.xml")
+    cfg = tmp_path / "c.sumocfg"
+    cfg.write_text(
+        '<configuration><input><net-file value="n.net.xml"/><route-files value="r.rou.xml"/>'
+        "</input></configuration>",
+        encoding="utf-8",
+    )
+    target = Path(net if which == "net" else routes)
+    before = target.read_bytes()
+    argv = ["sumo", "run", str(cfg), "--controller", "fixed", "--end", "30", "-q"]
+    argv += ["--json", str(tmp_path / "o.json"), option, str(target)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{option}: {target} is an input of the configuration" in err, err
+    assert target.read_bytes() == before

@@ -171,8 +171,9 @@ def _config_output_clashes(
     config: Path, sumo_args: list[str], args: argparse.Namespace
 ) -> list[Problem]:
     """The options naming a file the configuration has SUMO write (``<summary-output>``...,
-    with the output prefix in force): the results, the escort log or the checkpoint would
-    overwrite SUMO's output, or SUMO theirs."""
+    with the output prefix in force) or read (its network, routes, additional files): the
+    results, the escort log or the checkpoint would overwrite SUMO's output, or SUMO theirs,
+    or destroy an input of the run."""
     from signalbrain.sim.config import output_prefix, prefixed, read_sumocfg, split_sumo_args
 
     if not config.is_file():
@@ -184,19 +185,30 @@ def _config_output_clashes(
     written = {
         prefixed(p, prefix).resolve(): p for name, p in cfg.output_files if name not in given
     }
+    read = {p.resolve(): p for p in (cfg.net_file, *cfg.route_files, *cfg.additional_files)}
     problems = []
     for option, path in (
         ("--json", args.json),
         ("--escort-events", args.escort_events),
         ("--checkpoint", args.checkpoint),
     ):
-        named = None if path is None else written.get(path.resolve())
+        if path is None:
+            continue
+        named = written.get(path.resolve())
         if named is not None:
             problems.append(
                 Problem(
                     option,
                     f"{path} is also an output SUMO writes for the configuration ({named}); "
                     "expected another file",
+                )
+            )
+        named = read.get(path.resolve())
+        if named is not None:
+            problems.append(
+                Problem(
+                    option,
+                    f"{path} is an input of the configuration ({named}); expected another file",
                 )
             )
     return problems
