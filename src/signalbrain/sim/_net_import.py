@@ -45,37 +45,46 @@ def sumo_model(
     net_file: Path,
     network: Network | None,
     additional_files: Sequence[Path] = (),
+    switched_off: Collection[str] = (),
 ) -> tuple[tuple[Intersection, ...], str]:
     """The intersections whose SUMO displays can be audited, or why some or all cannot: the
     imported model of the programs SUMO runs, and :func:`audit_fallback` for the lights whose
-    program it cannot model."""
+    program it cannot model (``switched_off``: lights SUMO runs switched off, not audited)."""
     try:
         if network is None:
             network = import_network(net_file, additional_files)
     except InputError as exc:
         return (), f"the network could not be imported ({exc})"
     own = tuple(s for s in network.intersections if s.sumo is not None)
-    fallback, why = audit_fallback(net_file, unimported(network))
+    fallback, why = audit_fallback(net_file, unimported(network), switched_off)
     return own + fallback, why
 
 
-def audit_fallback(net_file: Path, left: Collection[str]) -> tuple[tuple[Intersection, ...], str]:
+def audit_fallback(
+    net_file: Path, left: Collection[str], switched_off: Collection[str] = ()
+) -> tuple[tuple[Intersection, ...], str]:
     """Models to audit the displays of the traffic lights ``left`` to SUMO by: those of the
     network's own programs, where signalbrain can model them (a program of an additional file
     that it cannot model, e.g. one all-green phase, still shows SUMO's displays; the junction's
     conflicts do not depend on the program). Also why the others are not audited.
 
     An all-green program in ``-- --additional-files`` at a junction with conflicting links was
-    counted safe: signalbrain had no model of it, so nothing audited its displays.
+    counted safe: signalbrain had no model of it, so nothing audited its displays. A light of
+    ``switched_off`` (its running program shows only ``o``/``O``, or none) is not audited: its
+    junction's right of way rules, no signal (it counted 300 s of conflicting green in 300 s).
     """
+    off = sorted(set(left) & set(switched_off))
+    left = set(left) - set(off)
+    off_why = f"{', '.join(off)} (switched off)" if off else ""
     if not left:
-        return (), ""
+        return (), off_why
     try:
         own = import_network(net_file)
     except InputError as exc:
         names = ", ".join(sorted(left))
-        return (), f"{names} (signalbrain cannot import them; the network: {exc})"
+        why = f"{names} (signalbrain cannot import them; the network: {exc})"
+        return (), "; ".join(w for w in (why, off_why) if w)
     fallback = tuple(s for s in own.intersections if s.sumo is not None and s.sumo.tls_id in left)
     missing = sorted(set(left) - {s.sumo.tls_id for s in fallback if s.sumo is not None})
     why = f"{', '.join(missing)} (signalbrain cannot import them)" if missing else ""
-    return fallback, why
+    return fallback, "; ".join(w for w in (why, off_why) if w)

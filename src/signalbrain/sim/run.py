@@ -264,6 +264,13 @@ def run_sumo(
     ]
     if missing:
         raise InputError(missing)
+    running = running_programs(index, programs_from)
+    # lights SUMO runs switched off: the junction's right of way, no signal to audit
+    switched_off = {
+        p.tls_id
+        for p in running
+        if not p.phases or p.type == "off" or all(set(ph.state) <= set("oO") for ph in p.phases)
+    }
     notes: list[str] = []
     if not index.tls_ids:
         notes.append("the network has no traffic lights: nothing for the controller to drive")
@@ -274,7 +281,6 @@ def run_sumo(
         audited: tuple[Intersection, ...] = ()
         if isinstance(controller, str) and name in SUMO_CONTROLLERS:
             if name in BASELINE_TYPES:
-                running = running_programs(index, programs_from)
                 # SUMO's NEMA controller is actuated already, and its yellow and red are phase
                 # attributes (and its concurrent phases ring params) that another type ignores:
                 # converted, its greens would follow one another with no yellow. SUMO runs it.
@@ -297,7 +303,7 @@ def run_sumo(
                         index,
                         programs=tuple(p for p in index.programs if p.tls_id not in nema | off),
                     )
-            audited, why = _sumo_model(cfg.net_file, network, programs_from)
+            audited, why = _sumo_model(cfg.net_file, network, programs_from, switched_off)
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
         else:
@@ -322,7 +328,7 @@ def run_sumo(
             if skipped:
                 notes.append(f"left to SUMO's own program (not understood): {', '.join(skipped)}")
             # the lights left to SUMO are audited as SUMO's own controllers are
-            audited, why = _audit_fallback(cfg.net_file, unimported.keys() & tls)
+            audited, why = _audit_fallback(cfg.net_file, unimported.keys() & tls, switched_off)
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
             specs = place_detectors(

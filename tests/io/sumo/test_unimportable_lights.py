@@ -165,5 +165,15 @@ def test_sumo_run_with_a_light_switched_off(
     args = ["sumo", "run", str(cfg), "--controller", controller, "--end", "120", "-q"]
     assert main([*args, "--json", str(out)]) == 0
     capsys.readouterr()
-    notes = json.loads(out.read_text(encoding="utf-8"))["notes"]
+    data = json.loads(out.read_text(encoding="utf-8"))
+    notes = data["notes"]
     assert any("B1" in n and "off" in n for n in notes)
+    # the light switched off is no signal to audit: its junction's right of way rules (it was
+    # audited by its network program's model and counted 120 s of conflicting green)
+    assert any("not audited" in n and "B1 (switched off)" in n for n in notes), notes
+    assert data["safety"] == {
+        "conflicting_green_s": 0.0,
+        "short_yellow": 0,
+        "short_all_red": 0,
+        "short_green": 0,
+    }
