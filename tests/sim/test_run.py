@@ -15,6 +15,7 @@ import pytest
 
 from signalbrain.cli import main
 from signalbrain.control.base import Observation, Request
+from signalbrain.io import load_network
 from signalbrain.network import Network
 from signalbrain.sim import run_sumo
 
@@ -484,6 +485,12 @@ def test_every_registered_controller_runs_safely_with_faulty_detectors(
     assert result.safety.ok
     assert result.trips.arrived > 0
     assert result.controller_cpu_s > 0
+    # the faults are in the JSON, not only on stderr: the silent signal fell back for the
+    # minute it was silent and until its detectors had been plausible again for a while
+    (note,) = [n for n in result.notes if n.startswith("detector faults:")]
+    first = sorted(s.id for s in load_network(make_scenario()).intersections)[0]
+    seconds = float(note.split(f"{first}: 1 episode, ")[1].split(" s")[0])
+    assert 60.0 <= seconds <= 180.0
 
 
 def test_stop_line_counts_match_vehicles_through(make_scenario) -> None:

@@ -197,6 +197,15 @@ class SignalController:
             out[isec_id] = request
         return out
 
+    def fault_summary(self) -> dict[str, tuple[int, float]]:
+        """Detector fault episodes and the time on the fallback plan [s] of every signal that
+        had one, by intersection id."""
+        return {
+            isec_id: (unit.sensor.episodes, unit.sensor.untrusted_s)
+            for isec_id, unit in self.units.items()
+            if unit.sensor.episodes
+        }
+
     # ------------------------------------------------------------------ for subclasses
     def on_start(self, t_s: float) -> None:
         """Called at the end of :meth:`start`."""

@@ -144,7 +144,18 @@ class Sensor:
         The intersection this sensor serves.
     plausibility
         Bounds for the fault checks.
+
+    Attributes
+    ----------
+    episodes
+        Fault episodes so far.
+    untrusted_s
+        Time its readings were not trusted (the signal ran its fallback plan) [s].
     """
+
+    # class defaults too: a sensor restored from a checkpoint written before they existed
+    episodes: int = 0
+    untrusted_s: float = 0.0
 
     def __init__(
         self,
@@ -187,6 +198,8 @@ class Sensor:
         self.faulty = False
         self.reason = ""
         self._clean_since: float | None = None
+        self.episodes = 0
+        self.untrusted_s = 0.0
 
     # ------------------------------------------------------------------ fault checks
     def _problem(self, a: ApproachObservation, dt_s: float) -> str:
@@ -291,9 +304,11 @@ class Sensor:
             reason = self._approach_problem(obs, dt_s)
         if reason:
             self._clean_since = None
+            self.untrusted_s += dt_s
             if not self.faulty:
                 self.faulty = True
                 self.reason = reason
+                self.episodes += 1
                 log.warning(
                     "intersection %s: %s at t=%.1f s; falling back to its fixed plan",
                     self.intersection.id,
@@ -314,6 +329,8 @@ class Sensor:
                 )
                 self.faulty = False
                 self.reason = ""
+        if self.faulty:
+            self.untrusted_s += dt_s
         return not self.faulty
 
     # ------------------------------------------------------------------ readings

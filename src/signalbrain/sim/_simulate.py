@@ -142,6 +142,18 @@ def simulate(
             f"request hook {k + 1} (e.g. the escort) failed at {why}; the run went on without it"
             for k, why in sorted(loop.failed_hooks.items())
         )
+        faults = getattr(loop.controller, "fault_summary", None)
+        summary = faults() if callable(faults) else {}
+        if summary:
+            shown = ", ".join(
+                f"{i}: {n} episode{'s' * (n != 1)}, {s:g} s"
+                for i, (n, s) in sorted(summary.items())[:10]
+            )
+            more = f" and {len(summary) - 10} more" if len(summary) > 10 else ""
+            notes.append(
+                f"detector faults: {len(summary)} signal{'s' * (len(summary) != 1)} ran their "
+                f"fixed plan while their detectors read implausibly or not at all ({shown}{more})"
+            )
     if ck is not None:
         notes.append(f"checkpoints written to {ck.path}: {ck.writes}")
     pending = [float(sumo.vehicle.getDepartDelay(v)) for v in sim.getPendingVehicles()]
