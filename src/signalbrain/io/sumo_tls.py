@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from signalbrain.io._sumo_clearances import clearance, pedestrian_clearance_s
 from signalbrain.network.displays import GREEN, RED, YELLOW, YIELD_GREEN
 from signalbrain.network.model import (
     CONFLICT,
@@ -270,87 +271,6 @@ def _safe_groups(
     return groups, changes
 
 
-@dataclass(frozen=True, slots=True)
-class _Clearance:
-    yellow_s: float
-    all_red_s: float
-
-
-def _clearance(
-    program: SumoProgram,
-    k: int,
-    green_phases: Sequence[int],
-    modelled: Sequence[int],
-    successors: Sequence[int],
-) -> _Clearance:
-    """Original yellow and all-red after green phase ``k``: the phases until the next green one.
-
-    A green phase running straight into a green phase that keeps every modelled link of it green
-    ends nothing there: its movements clear when that phase's do, so it takes that clearance.
-    """
-    n = len(program.phases)
-    yellow = red = 0.0
-    for _ in range(n):
-        yellow = red = 0.0
-        m = successors[k]
-        for _ in range(n):  # bounded: 'next' attributes may close a loop that skips k
-            if m == k or m in green_phases:
-                break
-            ph = program.phases[m]
-            if any(ph.state[i] in YELLOW for i in modelled):
-                yellow += ph.duration_s
-            else:
-                red += ph.duration_s
-            m = successors[m]
-        cur, nxt = program.phases[k].state, program.phases[m].state
-        if (
-            yellow
-            or red
-            or m == k
-            or any(cur[i] in GREEN and nxt[i] not in GREEN for i in modelled)
-        ):
-            break
-        k = m
-    return _Clearance(yellow, red)
-
-
-def _pedestrian_clearance_s(
-    program: SumoProgram,
-    k: int,
-    crossing: int,
-    foes: Mapping[int, set[int]],
-    successors: Sequence[int],
-) -> float:
-    """Original clearance of crossing link ``crossing`` green in phase ``k`` [s].
-
-    From the end of the crossing's green to the first phase that turns green a link conflicting
-    with it, in the order SUMO runs the phases. Conflicting links still green from the
-    crossing's green on (turning vehicles that yield to pedestrians) count only once they have
-    shown red. netconvert ends a crossing's green with a phase in which the parallel vehicles
-    keep green, then their yellow: about 5 s + 3 s.
-    """
-    n = len(program.phases)
-    last = m = k
-    for _ in range(n):  # to the end of the crossing's green
-        if program.phases[m].state[crossing] not in GREEN:
-            break
-        last, m = m, successors[m]
-    else:
-        return 0.0  # always green
-    carried = {f for f in foes.get(crossing, ()) if program.phases[last].state[f] in GREEN}
-    total = 0.0
-    for _ in range(n):
-        state = program.phases[m].state
-        carried = {f for f in carried if state[f] in GREEN}
-        if any(state[f] in GREEN and f not in carried for f in foes.get(crossing, ())):
-            break
-        if state[crossing] in GREEN:  # the crossing goes again first: no conflict after it
-            break
-        total += program.phases[m].duration_s
-        m = successors[m]
-    return total
-
-
 def build_intersection(
     tls_id: str,
     nodes: Sequence[str],
@@ -435,7 +355,7 @@ def build_intersection(
         groups, changes = _safe_groups(prot, perm, rel, myield)
         if changes:
             notes.append(f"unsafe original program: phase {k}: " + "; ".join(changes))
-        clear = _clearance(program, k, green_phases, modelled, successors)
+        clear = clearance(program, k, green_phases, modelled, successors)
         if clear.yellow_s < MIN_YELLOW_S:
             yellow_s = MIN_YELLOW_S
             all_red_s = max(clear.yellow_s + clear.all_red_s - MIN_YELLOW_S, DEFAULT_ALL_RED_S)
@@ -443,7 +363,7 @@ def build_intersection(
             yellow_s, all_red_s = clear.yellow_s, clear.all_red_s
         ped_clear_s = max(
             (
-                _pedestrian_clearance_s(program, k, i, link_foes, successors)
+                pedestrian_clearance_s(program, k, i, link_foes, successors)
                 for i in crossings
                 if s[i] in GREEN
             ),
