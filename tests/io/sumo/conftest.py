@@ -274,6 +274,37 @@ def sumo_runner(sumo_home: Path) -> SumoRunner:
     return run
 
 
+def write_config(
+    path: Path, net: Path, routes: Path, end_s: float, additional: Path | None = None
+) -> Path:
+    """A ``.sumocfg`` at ``path`` running ``net`` with ``routes`` from 0 to ``end_s``."""
+    extra = f'<additional-files value="{additional}"/>' if additional is not None else ""
+    path.write_text(
+        f'<configuration><input><net-file value="{net}"/><route-files value="{routes}"/>'
+        f'{extra}</input><time><begin value="0"/><end value="{end_s:g}"/></time>'
+        "</configuration>\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def crossing_net(sumo_home: Path, sumo_nets: Path) -> Path:
+    """3x3 grid of traffic lights with sidewalks and signalled crossings (netconvert's program:
+    each crossing's green ends with a vehicle-only phase, then the vehicles' yellow)."""
+    return netgenerate(
+        sumo_home,
+        sumo_nets,
+        "crossings_opposites",
+        "--grid.number",
+        "3",
+        "-j",
+        "traffic_light",
+        "--sidewalks.guess",
+        "--crossings.guess",
+    )
+
+
 @pytest.fixture(scope="session")
 def trips_for(sumo_home: Path) -> Callable[[Path], Path]:
     """``trips_for(net)``: randomTrips routes for a generated network."""

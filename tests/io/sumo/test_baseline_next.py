@@ -18,7 +18,7 @@ import pytest
 from signalbrain.cli import main
 from signalbrain.sim.netxml import _running_order, read_net_index
 
-from .conftest import NetFactory
+from .conftest import NetFactory, write_config
 
 
 @pytest.mark.parametrize(
@@ -78,13 +78,7 @@ def test_converted_programs_keep_their_all_red(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     routes = trips_for(make_net("nextgrid"))
-    cfg = tmp_path / "next.sumocfg"
-    cfg.write_text(
-        f'<configuration><input><net-file value="{next_net}"/>'
-        f'<route-files value="{routes}"/></input>'
-        '<time><begin value="0"/><end value="300"/></time></configuration>',
-        encoding="utf-8",
-    )
+    cfg = write_config(tmp_path / "next.sumocfg", next_net, routes, 300)
     out = tmp_path / "run.json"
     args = ["sumo", "run", str(cfg), "--controller", controller, "--end", "300", "-q"]
     assert main([*args, "--json", str(out)]) == 0

@@ -21,26 +21,12 @@ from signalbrain.io.sumo_tls import SumoLink, build_intersection
 from signalbrain.network.model import NONE, Intersection, SumoPhase, SumoProgram
 from signalbrain.sim.run import run_sumo
 
-from .conftest import netgenerate, random_trips
+from .conftest import random_trips, write_config
 
 pytest.importorskip("sumolib")
 
 GREEN = frozenset("GgoO")
 END_S = 300
-
-
-def _crossing_net(sumo_home: Path, sumo_nets: Path) -> Path:
-    return netgenerate(
-        sumo_home,
-        sumo_nets,
-        "crossings_opposites",
-        "--grid.number",
-        "3",
-        "-j",
-        "traffic_light",
-        "--sidewalks.guess",
-        "--crossings.guess",
-    )
 
 
 def _foe_links(isec: Intersection, crossing: str) -> list[int]:
@@ -105,10 +91,8 @@ def _earliest_conflicting_greens_s(
     return out
 
 
-def test_imported_crossing_clearance_is_the_original_programs(
-    sumo_home: Path, sumo_nets: Path
-) -> None:
-    net = read_sumo_net(_crossing_net(sumo_home, sumo_nets))
+def test_imported_crossing_clearance_is_the_original_programs(crossing_net: Path) -> None:
+    net = read_sumo_net(crossing_net)
     checked = 0
     for isec in net.intersections:
         yellow, all_red = isec.movement_clearances()
@@ -125,17 +109,13 @@ def test_imported_crossing_clearance_is_the_original_programs(
 
 @pytest.fixture(scope="module")
 def crossing_config(
-    sumo_home: Path, sumo_nets: Path, tmp_path_factory: pytest.TempPathFactory
+    sumo_home: Path, crossing_net: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
     """A ``.sumocfg`` of the crossings grid with random trips, and its network."""
-    net_file = _crossing_net(sumo_home, sumo_nets)
+    net_file = crossing_net
     routes = random_trips(sumo_home, net_file, end_s=END_S, period_s=1.5)
-    cfg = tmp_path_factory.mktemp("crossing_cfg") / "crossings.sumocfg"
-    cfg.write_text(
-        "<configuration><input>"
-        f'<net-file value="{net_file}"/><route-files value="{routes}"/>'
-        f'</input><time><begin value="0"/><end value="{END_S}"/></time></configuration>',
-        encoding="utf-8",
+    cfg = write_config(
+        tmp_path_factory.mktemp("crossing_cfg") / "crossings.sumocfg", net_file, routes, END_S
     )
     return cfg, net_file
 

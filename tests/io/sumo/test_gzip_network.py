@@ -18,7 +18,7 @@ import pytest
 from signalbrain.cli import main
 from signalbrain.sim.netxml import read_net_index, running_programs
 
-from .conftest import NetFactory
+from .conftest import NetFactory, write_config
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +52,7 @@ def test_sumo_run_on_a_gzipped_network(
 ) -> None:
     plain, packed = gz_net
     routes = trips_for(plain)
-    cfg = tmp_path / "gz.sumocfg"
-    cfg.write_text(
-        f'<configuration><input><net-file value="{packed}"/>'
-        f'<route-files value="{routes}"/></input>'
-        '<time><begin value="0"/><end value="200"/></time></configuration>',
-        encoding="utf-8",
-    )
+    cfg = write_config(tmp_path / "gz.sumocfg", packed, routes, 200)
     out = tmp_path / "run.json"
     args = ["sumo", "run", str(cfg), "--controller", controller, "--end", "200", "-q"]
     assert main([*args, "--json", str(out)]) == 0

@@ -23,7 +23,7 @@ from signalbrain.errors import InputError
 from signalbrain.io import read_sumo_net
 from signalbrain.io.sumo_net import unimported_lights
 
-from .conftest import NetFactory
+from .conftest import NetFactory, write_config
 
 LIGHTS = ["A0", "A1", "B0", "B1"]
 
@@ -70,13 +70,7 @@ def test_sumo_run_keeps_nema_programs_safe(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     routes = trips_for(nema_net)
-    cfg = tmp_path / "nema.sumocfg"
-    cfg.write_text(
-        f'<configuration><input><net-file value="{nema_net}"/>'
-        f'<route-files value="{routes}"/></input>'
-        '<time><begin value="0"/><end value="300"/></time></configuration>',
-        encoding="utf-8",
-    )
+    cfg = write_config(tmp_path / "nema.sumocfg", nema_net, routes, 300)
     out = tmp_path / "run.json"
     args = ["sumo", "run", str(cfg), "--controller", controller, "--end", "300", "-q"]
     assert main([*args, "--json", str(out)]) == 0

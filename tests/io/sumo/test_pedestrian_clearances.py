@@ -68,26 +68,13 @@ def test_optimised_program_with_crossings_keeps_every_all_red(
     assert total == SafetyCounts(), total
 
 
-def test_default_plan_of_a_network_with_crossings_is_a_valid_plan(
-    sumo_home: Path, sumo_nets: Path
-) -> None:
+def test_default_plan_of_a_network_with_crossings_is_a_valid_plan(crossing_net: Path) -> None:
     """The default plan (what every signalbrain controller starts from in ``sumo run``) padded
     its cycle with each phase's own clearance but timed the phases with the longest of the
     phases sharing their movements: ``sumo run --controller fixed|adaptive|max-pressure`` on
     this network ended at once with "plans.A0.cycle_s = 98: must equal the sum of the barrier
     groups (100 s)"."""
-    net_file = netgenerate(
-        sumo_home,
-        sumo_nets,
-        "crossings_opposites",
-        "--grid.number",
-        "3",
-        "-j",
-        "traffic_light",
-        "--sidewalks.guess",
-        "--crossings.guess",
-    )
-    net = read_sumo_net(net_file)
+    net = read_sumo_net(crossing_net)
     assert any(len({p.all_red_s for p in s.phases}) > 1 for s in net.intersections)
     for isec in net.intersections:
         plan = default_plan(isec)

@@ -20,7 +20,7 @@ from signalbrain.errors import InputError
 from signalbrain.io import read_sumo_net
 from signalbrain.sim.netxml import read_net_index
 
-from .conftest import run_tool
+from .conftest import run_tool, write_config
 from .test_sumo_net_scan import same_as_expat
 
 NODES = """<nodes>
@@ -83,13 +83,7 @@ def test_optimize_and_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     routes = trips_for(rail_net)
-    cfg = tmp_path / "rail.sumocfg"
-    cfg.write_text(
-        f'<configuration><input><net-file value="{rail_net}"/>'
-        f'<route-files value="{routes}"/></input>'
-        '<time><begin value="0"/><end value="200"/></time></configuration>',
-        encoding="utf-8",
-    )
+    cfg = write_config(tmp_path / "rail.sumocfg", rail_net, routes, 200)
     assert main(["validate", str(rail_net)]) == 0
     assert main(["optimize", str(cfg), "-o", str(tmp_path / "plan.add.xml")]) == 0
     out = tmp_path / "run.json"

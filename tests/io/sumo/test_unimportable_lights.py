@@ -21,7 +21,7 @@ from signalbrain.errors import InputError
 from signalbrain.io import load_network, read_sumo_net
 from signalbrain.io.sumo_net import unimported_lights
 
-from .conftest import run_tool
+from .conftest import run_tool, write_config
 
 CORNERS = ["A0", "A2", "C0", "C2"]
 
@@ -155,12 +155,7 @@ def test_sumo_run_with_a_light_switched_off(
     """``actuated`` converted the off program too, and SUMO refused the converted program
     without phases ("has a duration of 0"): exit 2."""
     add, cfg = _switched_off(corner_net, tmp_path)
-    cfg.write_text(
-        f'<configuration><input><net-file value="{corner_net}"/>'
-        f'<route-files value="{trips_for(corner_net)}"/><additional-files value="{add}"/>'
-        '</input><time><begin value="0"/><end value="120"/></time></configuration>',
-        encoding="utf-8",
-    )
+    write_config(cfg, corner_net, trips_for(corner_net), 120, additional=add)
     out = tmp_path / "run.json"
     args = ["sumo", "run", str(cfg), "--controller", controller, "--end", "120", "-q"]
     assert main([*args, "--json", str(out)]) == 0
