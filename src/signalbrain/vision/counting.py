@@ -56,91 +56,33 @@
   check adds (a merged pair) is classed by its length shared among them: a long merged pair of
   cars is not a truck (:mod:`._count_results`).
 
-This module holds the counter's configuration and its per-frame driver; the line-crossing
-geometry and the piece test are in :mod:`._crossing`, the per-track and per-event records in
-:mod:`._count_state`.
+This module holds the counter's per-frame driver; its configuration is in
+:mod:`._counter_config`, the line-crossing geometry and the piece test in :mod:`._crossing`, the
+per-track and per-event records in :mod:`._count_state`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from signalbrain._numbers import check_fields
 from signalbrain.io.camera import CameraSpec
 from signalbrain.vision import _count_results, _handover
 from signalbrain.vision._count_state import _Event, _hint, _TrackState
+from signalbrain.vision._counter_config import CounterConfig
 from signalbrain.vision._crossing import are_pieces, box_lengths, segments_cross
 from signalbrain.vision._track_kernels import cross_lines
 from signalbrain.vision._zones import QueueSampler, label_map
 from signalbrain.vision.counts import CountRow, QueueSeries
-from signalbrain.vision.streaks import LineSlits, SlitCrossing, StreakConfig
+from signalbrain.vision.streaks import LineSlits, SlitCrossing
 from signalbrain.vision.tracking import Track, Tracker
 
 __all__ = ["Counter", "CounterConfig", "segments_cross"]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class CounterConfig:
-    """Tuning of :class:`Counter`.
-
-    Attributes
-    ----------
-    sample_s
-        Queue sampling period [s].
-    stop_speed
-        A vehicle is stopped below this speed, in vehicle sizes (square root of its area) per
-        second.
-    heavy_ratio
-        Length ratio to the typical car above which a vehicle is ``heavy``: 1.75 x 4.5 m is
-        7.9 m, between the longest vans (5.4-6.4 m in the synthetic renderer, about 7 m for
-        long-wheelbase vans) and the shortest lorries and buses (9.5 m and more).
-    min_for_median
-        Crossings at one line needed to use that line's own median length.
-    piece_window_s
-        Longest time between the crossings of two pieces of one vehicle [s].
-    piece_gap
-        Largest gap along the motion between two pieces of one vehicle, as a share of the longer
-        piece's box.
-    piece_min_speed
-        Slowest speed at which crossings are tested for pieces, in box lengths per second.
-    piece_overlap
-        Smallest overlap across the motion of two pieces of one vehicle, as a share of the
-        narrower one (less is two vehicles side by side or in neighbouring lanes).
-    piece_young_s
-        Age [s] below which a track's filtered velocity is taken as unsettled: two pieces
-        whose velocities differ by up to 60 % (not 30 %) of the faster, plus 0.6 px per frame,
-        still move alike when one of them is that young (a vehicle that fell apart near the
-        line gives a new track there).
-    piece_sliver
-        A track at most this share of the other's width across the motion, running along its
-        side and touching it, is a piece of that vehicle (a shadow or outline strip: no
-        vehicle in the next lane is that narrow beside another).
-    streaks
-        Tuning of the time-spatial check of the line counts (vehicles a merged track carried
-        over a line uncounted, :mod:`signalbrain.vision.streaks`); ``None`` switches it off.
-    """
-
-    sample_s: float = 1.0
-    stop_speed: float = 0.3
-    heavy_ratio: float = 1.75
-    min_for_median: int = 8
-    piece_window_s: float = 0.4
-    piece_gap: float = 0.3
-    piece_min_speed: float = 0.5
-    piece_overlap: float = 0.5
-    piece_sliver: float = 0.2
-    piece_young_s: float = 0.3
-    streaks: StreakConfig | None = field(default_factory=StreakConfig)
-
-    def __post_init__(self) -> None:
-        check_fields(self, positive=("sample_s", "stop_speed", "heavy_ratio", "min_for_median"))
 
 
 class Counter:
