@@ -1,14 +1,17 @@
-"""Atomic file writes: a reader (or a crash) never sees half a file."""
+"""Atomic file writes (a reader, or a crash, never sees half a file), and reading a file that
+may be gzipped."""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "replacement_mode"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "open_maybe_gzip", "replacement_mode"]
 
 
 def _file_mode() -> int:
@@ -67,3 +70,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def open_maybe_gzip(path: str | Path) -> Any:
+    """``path`` opened for binary reading, through gzip when it is a gzip stream (SUMO reads a
+    ``.net.xml.gz`` and gzipped additional files as it reads plain ones, whatever the name)."""
+    p = Path(path)
+    with p.open("rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(p, "rb") if magic == b"\x1f\x8b" else p.open("rb")

@@ -44,13 +44,13 @@ def test_the_pass_runs_with_the_collector_paused(
     net_file: Path, monkeypatch: pytest.MonkeyPatch, collector_state: None
 ) -> None:
     seen: list[bool] = []
-    real_open = _sumo_xml._open
+    real_open = _sumo_xml.open_maybe_gzip
 
     def spy(path: Path) -> Any:
         seen.append(gc.isenabled())
         return real_open(path)
 
-    monkeypatch.setattr(_sumo_xml, "_open", spy)
+    monkeypatch.setattr(_sumo_xml, "open_maybe_gzip", spy)
     gc.enable()
     raw = scan_net(net_file, method="expat")
     assert seen == [False]

@@ -151,13 +151,16 @@ def _checkpoint_clashes(
     if checkpoint is None:
         return []
     mine = checkpoint.resolve()
-    named = [("--json", args.json), ("--escort-events", args.escort_events)]
+    named = [
+        option
+        for option, path in (("--json", args.json), ("--escort-events", args.escort_events))
+        if path is not None and path.resolve() == mine
+    ]
     # SUMO's outputs: --tripinfo-output FILE, --fcd-output=FILE...
-    named += [("SUMO_ARGS", Path(a.partition("=")[2] if "=" in a else a)) for a in sumo_args]
+    named += ["SUMO_ARGS" for a in sumo_args if _names(a, checkpoint)]
     return [
         Problem(option, f"names the checkpoint's file {checkpoint}; give them different files")
-        for option, path in named
-        if path is not None and path.resolve() == mine
+        for option in named
     ]
 
 

@@ -27,6 +27,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from signalbrain._files import open_maybe_gzip
 from signalbrain.errors import InputError
 from signalbrain.io._sumo_raw import RAIL_JUNCTION_TYPES
 from signalbrain.io._sumo_xml import (
@@ -34,7 +35,6 @@ from signalbrain.io._sumo_xml import (
     RawEdge,
     RawNet,
     RawProgram,
-    _open,
     add_lane,
     file_conn,
     paused_gc,
@@ -115,7 +115,7 @@ def read_raw_net(path: Path, *, compiled_only: bool = True) -> RawNet | None:
     """
     if compiled_only and not available():
         return None  # before reading: the expat pass reads the file itself
-    with _open(path) as fh:
+    with open_maybe_gzip(path) as fh:
         data = read_all(fh)
     scanned = scan_tags(data, NET_SCHEMA, compiled_only=compiled_only)
     if scanned is None:

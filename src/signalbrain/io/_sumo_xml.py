@@ -42,14 +42,13 @@ it shares with the compiled scanner, and the readings of a junction's request nu
 from __future__ import annotations
 
 import gc
-import gzip
 import re
 import xml.parsers.expat
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+from signalbrain._files import open_maybe_gzip
 from signalbrain.errors import InputError
 from signalbrain.io._sumo_raw import (
     RAIL_JUNCTION_TYPES,
@@ -97,12 +96,6 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _open(path: Path) -> Any:
-    with path.open("rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path) if magic == b"\x1f\x8b" else path.open("rb")
 
 
 _SUMO_TRUE = frozenset(("1", "yes", "true", "on", "x"))
@@ -268,7 +261,7 @@ def scan_net(path: Path, *, method: str = "auto") -> RawNet:
     parser = xml.parsers.expat.ParserCreate()
     parser.buffer_text = True
     parser.StartElementHandler = root
-    with paused_gc(), _open(path) as fh:
+    with paused_gc(), open_maybe_gzip(path) as fh:
         try:
             parser.ParseFile(fh)
         except (KeyError, ValueError, TypeError) as exc:
@@ -330,7 +323,7 @@ def scan_programs(path: Path, raw: RawNet, *, skip_program_ids: Collection[str] 
     parser.buffer_text = True
     parser.StartElementHandler = start
     try:
-        with _open(path) as fh:
+        with open_maybe_gzip(path) as fh:
             try:
                 parser.ParseFile(fh)
             except (KeyError, ValueError, TypeError) as exc:
@@ -371,7 +364,7 @@ def bad_element_message(path: Path, exc: Exception) -> str | None:
         return None
     line_no, col = (int(x) for x in where.split(":"))
     try:
-        with _open(path) as fh:
+        with open_maybe_gzip(path) as fh:
             for k, raw_line in enumerate(fh, 1):  # noqa: B007 (the line after the loop)
                 if k == line_no:
                     break

@@ -56,12 +56,15 @@ def sumo_model(
     except InputError as exc:
         return (), f"the network could not be imported ({exc})"
     own = tuple(s for s in network.intersections if s.sumo is not None)
-    fallback, why = audit_fallback(net_file, unimported(network), switched_off)
+    fallback, why = audit_fallback(net_file, unimported(network), switched_off, additional_files)
     return own + fallback, why
 
 
 def audit_fallback(
-    net_file: Path, left: Collection[str], switched_off: Collection[str] = ()
+    net_file: Path,
+    left: Collection[str],
+    switched_off: Collection[str] = (),
+    additional_files: Sequence[Path] = (),
 ) -> tuple[tuple[Intersection, ...], str]:
     """Models to audit the displays of the traffic lights ``left`` to SUMO by: those of the
     network's own programs, where signalbrain can model them (a program of an additional file
@@ -69,7 +72,9 @@ def audit_fallback(
     conflicts do not depend on the program). Also why the others are not audited.
 
     An all-green program in ``-- --additional-files`` at a junction with conflicting links was
-    counted safe: signalbrain had no model of it, so nothing audited its displays. A light of
+    counted safe: signalbrain had no model of it, so nothing audited its displays.
+    ``additional_files``: those the lights' running programs came from (none: the network's own
+    programs, which have just failed, so there is no other model to try). A light of
     ``switched_off`` (its running program shows only ``o``/``O``, or none) is not audited: its
     junction's right of way rules, no signal (it counted 300 s of conflicting green in 300 s).
     """
@@ -78,6 +83,11 @@ def audit_fallback(
     off_why = f"{', '.join(off)} (switched off)" if off else ""
     if not left:
         return (), off_why
+    if not additional_files:
+        # the programs already modelled are the network's own: those lights failed there, and
+        # importing the network again would only fail them again
+        why = f"{', '.join(sorted(left))} (signalbrain cannot import them)"
+        return (), "; ".join(w for w in (why, off_why) if w)
     try:
         own = import_network(net_file)
     except InputError as exc:

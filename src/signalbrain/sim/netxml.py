@@ -15,13 +15,12 @@ Eclipse SUMO documentation, "Networks/SUMO Road Networks" (edges, lanes, connect
 
 from __future__ import annotations
 
-import gzip
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+from signalbrain._files import open_maybe_gzip
 from signalbrain.errors import InputError, Problem
 from signalbrain.network import SumoPhase, SumoProgram
 
@@ -131,14 +130,6 @@ def _number(elem: ET.Element, name: str, source: str) -> float | None:
         ) from None
 
 
-def _open_xml(path: str | Path) -> Any:
-    """``path`` opened for reading, through gzip when it is a gzip stream (SUMO reads a
-    ``.net.xml.gz`` and gzipped additional files as it reads plain ones)."""
-    with Path(path).open("rb") as fh:
-        gzipped = fh.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gzipped else Path(path).open("rb")
-
-
 def read_net_index(path: str | Path) -> SumoNetIndex:
     """Index a SUMO network file (streaming; internal lanes are skipped).
 
@@ -159,7 +150,7 @@ def read_net_index(path: str | Path) -> SumoNetIndex:
     internal: set[str] = set()
     root_seen = False
     try:
-        stream = _open_xml(path)
+        stream = open_maybe_gzip(path)
     except OSError as exc:
         raise InputError([Problem("", f"cannot read: {exc}", source)]) from None
     try:
@@ -265,7 +256,7 @@ def running_programs(
     for path in additional_files:
         source = str(path)
         try:
-            with _open_xml(path) as stream:
+            with open_maybe_gzip(path) as stream:
                 events = ET.iterparse(stream, events=("end",))
                 for _, elem in events:
                     if elem.tag != "tlLogic":

@@ -289,7 +289,9 @@ def run_sumo(
             if skipped:
                 notes.append(f"left to SUMO's own program (not understood): {', '.join(skipped)}")
             # the lights left to SUMO are audited as SUMO's own controllers are
-            audited, why = _audit_fallback(cfg.net_file, unimported.keys() & tls, switched_off)
+            audited, why = _audit_fallback(
+                cfg.net_file, unimported.keys() & tls, switched_off, programs_from
+            )
             if why:
                 notes.append(f"SUMO's displays not audited: {why}")
             specs = place_detectors(
